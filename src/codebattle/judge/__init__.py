@@ -1,0 +1,1 @@
+"""The judge: sandbox, languages, validators and verdicts. No web dependencies."""

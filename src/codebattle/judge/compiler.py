@@ -1,0 +1,210 @@
+"""Compiles sources in the sandbox, with a cache keyed by (language, toolchain, source hash)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from codebattle.judge.languages.base import Language
+from codebattle.judge.sandbox import Bind, Limits, Sandbox, SandboxError, copy_box_tree
+
+MiB = 1 << 20
+COMPILE_OUTPUT_LINES = 50
+COMPILE_OUTPUT_BYTES = 8 * 1024
+
+
+@dataclass(frozen=True)
+class CompileLimits:
+    cpu_time: float = 30.0
+    wall_time: float = 45.0
+    memory: int = 1024 * MiB
+    output: int = 64 * MiB  # largest artifact set
+
+
+@dataclass(frozen=True)
+class Program:
+    """A compiled program, ready to run from `artifacts` (bound read-only at /prog)."""
+
+    language: Language
+    artifacts: Path
+    main: str
+
+    def argv(self, memory_limit: int, args: tuple[str, ...] = ()) -> list[str]:
+        memory_mb = str(max(16, memory_limit // MiB))
+        out = [
+            a.replace("{memory_mb}", memory_mb).replace("{main}", self.main)
+            for a in self.language.run_argv
+        ]
+        return [*out, *args]
+
+    def binds(self) -> list[Bind]:
+        return [
+            Bind(self.artifacts, "/prog"),
+            *(Bind(p, str(p)) for p in self.language.bind_paths()),
+        ]
+
+
+@dataclass(frozen=True)
+class CompileResult:
+    program: Program | None
+    output: str  # the compiler's messages, trimmed
+    internal_error: str = ""  # a judge fault, not the player's
+
+    @property
+    def ok(self) -> bool:
+        return self.program is not None
+
+
+def trim_output(data: bytes) -> str:
+    text = data.decode("utf-8", errors="replace")
+    lines = text.splitlines()
+    cut = len(lines) > COMPILE_OUTPUT_LINES or len(text) > COMPILE_OUTPUT_BYTES
+    text = "\n".join(lines[:COMPILE_OUTPUT_LINES])[:COMPILE_OUTPUT_BYTES]
+    return text + ("\n... (output trimmed)" if cut else "")
+
+
+class Compiler:
+    def __init__(
+        self, sandbox: Sandbox, cache_root: Path | None = None, limits: CompileLimits | None = None
+    ) -> None:
+        self.sandbox = sandbox
+        self.cache_root = cache_root or sandbox.root / "cache"
+        self.cache_root.mkdir(mode=0o755, parents=True, exist_ok=True)
+        self.limits = limits or CompileLimits()
+
+    def key(self, language: Language, code: str, extra: Mapping[str, bytes]) -> str:
+        digest = hashlib.sha256()
+        for part in (
+            language.name,
+            language.version,
+            repr(language.compile_argv),
+            repr(language.run_argv),
+            code,
+        ):
+            digest.update(part.encode("utf-8", errors="surrogatepass"))
+            digest.update(b"\0")
+        for name in sorted(extra):
+            digest.update(name.encode() + b"\0" + hashlib.sha256(extra[name]).digest())
+        return digest.hexdigest()
+
+    def compile(
+        self, language: Language, code: str, extra_files: Mapping[str, bytes] | None = None
+    ) -> CompileResult:
+        extra = dict(extra_files or {})
+        key = self.key(language, code, extra)
+        entry = self.cache_root / language.name / key[:2] / key
+        main = language.main_name(code)
+        cached = self._load(entry, language, main)
+        if cached is not None:
+            return cached
+        try:
+            result, artifacts = self._compile(language, code, extra)
+        except SandboxError as exc:
+            return CompileResult(None, "", internal_error=str(exc))
+        self._store(entry, result, artifacts)
+        return self._load(entry, language, main) or result
+
+    def _compile(
+        self, language: Language, code: str, extra: Mapping[str, bytes]
+    ) -> tuple[CompileResult, Path | None]:
+        source = language.source_name(code)
+        lim = self.limits
+        data = code.encode("utf-8", errors="surrogateescape")
+        if language.compile_argv is None:  # the source itself is what runs
+            staging = self._staging()
+            (staging / source).write_bytes(data)
+            return CompileResult(None, ""), staging
+        with self.sandbox.box() as box:
+            box.put(source, data)
+            for name, extra_data in extra.items():
+                box.put(name, extra_data)
+            out_dir = box.path / "out"
+            out_dir.mkdir()
+            owner = self.sandbox.drop_to if self.sandbox.drop_to is not None else os.geteuid()
+            os.chown(out_dir, owner, owner)
+            argv = [a.replace("{source}", source) for a in language.compile_argv]
+            run = self.sandbox.run(
+                argv,
+                box,
+                Limits(
+                    cpu_time=lim.cpu_time,
+                    wall_time=lim.wall_time,
+                    memory=lim.memory,
+                    processes=language.compile_processes,
+                    output=COMPILE_OUTPUT_BYTES * 4,
+                    file_size=lim.output,
+                    tmp_size=256 * MiB,
+                ),
+                binds=[Bind(p, str(p)) for p in language.bind_paths()],
+                env=language.env,
+            )
+            messages = trim_output(run.stdout + run.stderr)
+            if run.cpu_exceeded or run.wall_exceeded:
+                return CompileResult(
+                    None,
+                    _limit_note(messages, f"Compilation took too long (limit {lim.cpu_time:g} s)"),
+                ), None
+            if run.memory_exceeded:
+                return CompileResult(
+                    None,
+                    _limit_note(
+                        messages,
+                        f"Compilation used too much memory (limit {lim.memory // MiB} MiB)",
+                    ),
+                ), None
+            if run.exit_code != 0:
+                return CompileResult(
+                    None, messages or f"compiler exited with {run.exit_code}"
+                ), None
+            staging = self._staging()
+            try:
+                if copy_box_tree(box, "out", staging, 10_000, lim.output) == 0:
+                    shutil.rmtree(staging)
+                    return CompileResult(None, messages or "the compiler produced nothing"), None
+            except SandboxError as exc:
+                shutil.rmtree(staging)
+                return CompileResult(None, f"{messages}\n{exc}".strip()), None
+            return CompileResult(None, messages), staging
+
+    def _staging(self) -> Path:
+        path = Path(tempfile.mkdtemp(dir=self.cache_root))
+        path.chmod(0o755)  # the sandbox's nobody reads artifacts through a read-only bind
+        return path
+
+    def _store(self, entry: Path, result: CompileResult, artifacts: Path | None) -> None:
+        if entry.exists():
+            if artifacts is not None:
+                shutil.rmtree(artifacts, ignore_errors=True)
+            return
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        tmp = entry.parent / f".tmp-{uuid.uuid4().hex}"
+        tmp.mkdir()
+        if artifacts is not None:
+            artifacts.rename(tmp / "out")
+        (tmp / "result.json").write_text(
+            json.dumps({"ok": artifacts is not None, "output": result.output})
+        )
+        try:
+            tmp.rename(entry)
+        except OSError:  # another worker stored the same key first
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    @staticmethod
+    def _load(entry: Path, language: Language, main: str) -> CompileResult | None:
+        try:
+            data = json.loads((entry / "result.json").read_text())
+        except (OSError, ValueError):
+            return None
+        program = Program(language, entry / "out", main) if data.get("ok") else None
+        return CompileResult(program, str(data.get("output", "")))
+
+
+def _limit_note(messages: str, note: str) -> str:
+    return f"{note}\n{messages}".strip()

@@ -1,0 +1,59 @@
+"""What a language is to the judge. Each language is one module in this package."""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MiB = 1 << 20
+
+
+@dataclass(frozen=True)
+class Language:
+    """How to compile and run one language inside the sandbox.
+
+    Compilation sees the source at /box/<source_name> and writes what running needs to
+    /box/out; running sees that folder read-only at /prog, with /box as the working directory.
+    """
+
+    name: str  # "python", "cpp", "java": the id users and the API use
+    title: str  # shown to users
+    extensions: tuple[str, ...]
+    compile_argv: tuple[str, ...] | None  # None: the source itself is the artifact
+    run_argv: tuple[str, ...]  # "{memory_mb}" and "{main}" are filled in per run
+    version_argv: tuple[str, ...]
+    binds: tuple[str, ...] = ()  # extra host paths the runtime reads (bound read-only)
+    memory_overhead: int = 0  # runtime memory beyond the problem's limit (e.g. the JVM)
+    processes: int = 32  # processes and threads a normal program needs
+    compile_processes: int = 32
+    source_file: str = "main"  # name (without extension) of the source file in the box
+    template: str = ""  # starter code shown to players
+    env: dict[str, str] = field(default_factory=dict)
+
+    def source_name(self, code: str) -> str:
+        return f"{self.source_file}{self.extensions[0]}"
+
+    def main_name(self, code: str) -> str:
+        """What run_argv's {main} means for this source (Java: the main class)."""
+        return self.source_name(code)
+
+    def available(self) -> bool:
+        return shutil.which(self.version_argv[0]) is not None
+
+    @functools.cached_property
+    def version(self) -> str:
+        """The toolchain's version line: part of the compile cache key."""
+        try:
+            out = subprocess.run(  # noqa: S603 - trusted host toolchain, argument list
+                self.version_argv, capture_output=True, text=True, timeout=30, env={}
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return "unavailable"
+        text = (out.stdout or out.stderr).strip()
+        return text.splitlines()[0] if text else "unknown"
+
+    def bind_paths(self) -> list[Path]:
+        return [Path(p) for p in self.binds if Path(p).exists()]

@@ -1,0 +1,1 @@
+"""Output validators that run inside the judge process (no sandbox needed)."""

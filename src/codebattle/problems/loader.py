@@ -1,0 +1,643 @@
+"""Load a Kattis / ICPC problem package (legacy problemtools format) into a ProblemPackage.
+
+`load_package(path)` reads the folder the way problemtools' verifyproblem does and checks
+it; every problem it finds is a `PackageError` naming the file (relative to the package
+root) and, where there is one, the field. Softer problems (a LaTeX-only statement, an
+unknown submissions folder, ...) are collected in `ProblemPackage.warnings` instead.
+The format as we read it is described for authors in docs/problem-format.md.
+
+`derive_time_limit(limits, slowest_accepted)` turns the slowest accepted CPU time into the
+time limit when the package does not fix one.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from codebattle.judge.validators.default import parse_flags
+from codebattle.judge.verdicts import EXPECTED_BY_FOLDER
+from codebattle.problems.model import (
+    Limits,
+    PackageError,
+    PackageSubmission,
+    ProblemPackage,
+    TestCase,
+    TestGroup,
+    ValidatorSource,
+)
+
+__all__ = ["TESTDATA_DEFAULTS", "derive_time_limit", "load_package"]
+
+# problemtools' config/testdata.yaml: the settings of the data/ root before any testdata.yaml.
+TESTDATA_DEFAULTS: dict[str, Any] = {
+    "on_reject": "break",
+    "grading": "default",
+    "grader_flags": "",
+    "accept_score": 1.0,
+    "reject_score": 0.0,
+    "range": "-inf +inf",
+    "input_validator_flags": "",
+    "output_validator_flags": "",
+}
+
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "on_reject": ("break", "continue"),
+    "grading": ("default", "custom"),
+}
+_FLAG_KEYS = ("grader_flags", "input_validator_flags", "output_validator_flags")
+_SCORE_KEYS = ("accept_score", "reject_score")
+
+# Limits fields and their types; int fields are sizes (MiB, or KiB for `code`).
+_LIMIT_TYPES: dict[str, type] = {
+    "time_multiplier": float,
+    "time_safety_margin": float,
+    "time_limit": float,
+    "memory": int,
+    "output": int,
+    "code": int,
+    "compilation_time": float,
+    "compilation_memory": int,
+    "validation_time": float,
+    "validation_memory": int,
+    "validation_output": int,
+}
+
+_VALIDATOR_LANGUAGES = {".cpp": "cpp", ".cc": "cpp", ".py": "python"}
+_SUBMISSION_LANGUAGES = {
+    ".py": "python",
+    ".cpp": "cpp",
+    ".cc": "cpp",
+    ".cxx": "cpp",
+    ".java": "java",
+}
+_STATEMENT_DIRS = ("problem_statement", "statement")
+_STATEMENT_RE = re.compile(r"problem(?:\.([a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?))?\.(md|tex)")
+_MD_HEADING_RE = re.compile(r"^#[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)
+_TEX_NAME_RE = re.compile(r"\\problemname\{(.*)\}")
+# A little slack so that e.g. 0.7 s x 10 (7.000000000000001 in floating point) gives 7, not 8.
+_CEIL_EPSILON = 1e-9
+
+
+def derive_time_limit(limits: Limits, slowest_accepted: float) -> tuple[float, float]:
+    """Return (time_limit, margin_limit) in seconds.
+
+    Rule (problemtools, when the package fixes no time limit):
+    time_limit = max(1, ceil(slowest_accepted x limits.time_multiplier)) whole seconds,
+    where slowest_accepted is the largest CPU time of any accepted submission on any test
+    case; margin_limit = time_limit x limits.time_safety_margin, the limit used to tell
+    submissions that are only barely too slow from really slow ones.
+
+    When the package fixes the time limit (limits.time_limit or a .timelimit file), that
+    value is used as is: (time_limit, time_limit x time_safety_margin).
+    """
+    margin = limits.time_safety_margin
+    if limits.time_limit is not None:
+        return float(limits.time_limit), float(limits.time_limit) * margin
+    if not math.isfinite(slowest_accepted) or slowest_accepted < 0:
+        raise ValueError(f"slowest accepted time must be a finite number >= 0: {slowest_accepted}")
+    exact = slowest_accepted * limits.time_multiplier
+    time_limit = float(max(1, math.ceil(exact - _CEIL_EPSILON)))
+    return time_limit, time_limit * margin
+
+
+def load_package(path: Path) -> ProblemPackage:
+    """Load and check the problem package in folder `path`. Raises PackageError."""
+    loader = _Loader(Path(path))
+    try:
+        return loader.load()
+    except PackageError:
+        raise
+    except OSError as exc:
+        where = loader.rel(Path(exc.filename)) if exc.filename else "."
+        raise PackageError(where, exc.strerror or str(exc)) from exc
+    except RecursionError as exc:
+        raise PackageError(".", "folders nested too deeply") from exc
+    except Exception as exc:  # a safety net: callers only ever have to catch PackageError
+        raise PackageError(".", f"cannot read package: {type(exc).__name__}: {exc}") from exc
+
+
+class _Loader:
+    def __init__(self, path: Path) -> None:
+        self.given = path
+        try:
+            self.root = path.resolve()
+        except (OSError, RuntimeError):  # a symlink loop: load() then says "not a folder"
+            self.root = path.absolute()
+        self.warnings: list[str] = []
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def rel(self, path: Path) -> str:
+        """`path` relative to the package root, for messages."""
+        try:
+            return path.relative_to(self.root).as_posix() or "."
+        except ValueError:
+            try:
+                return path.relative_to(self.given).as_posix() or "."
+            except ValueError:
+                return str(path)
+
+    def warn(self, path: Path, message: str) -> None:
+        self.warnings.append(f"{self.rel(path)}: {message}")
+
+    def read_text(self, path: Path) -> str:
+        try:
+            return path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise PackageError(self.rel(path), f"not valid UTF-8 (byte {exc.start})") from exc
+        except OSError as exc:
+            raise PackageError(self.rel(path), f"cannot read: {exc.strerror or exc}") from exc
+
+    def read_yaml(self, path: Path) -> Any:
+        text = self.read_text(path)
+        try:
+            return yaml.safe_load(text)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            what = exc.problem or exc.context or "syntax error"
+            raise PackageError(self.rel(path), f"invalid YAML{where}: {what}") from exc
+        except yaml.YAMLError as exc:
+            raise PackageError(self.rel(path), f"invalid YAML: {exc}") from exc
+        except (ValueError, TypeError, OverflowError) as exc:  # e.g. a date like 2020-13-45
+            raise PackageError(self.rel(path), f"invalid YAML value: {exc}") from exc
+        except RecursionError as exc:
+            raise PackageError(self.rel(path), "invalid YAML: nested too deeply") from exc
+
+    def read_mapping(self, path: Path) -> dict[str, Any]:
+        raw = self.read_yaml(path)
+        if raw is None:  # an empty file
+            return {}
+        if not isinstance(raw, dict):
+            raise PackageError(self.rel(path), "must be a mapping of keys to values")
+        return {str(key): value for key, value in raw.items()}
+
+    def inside_root(self, path: Path) -> Path:
+        """Resolve `path` (following symlinks) and insist that it stays inside the package."""
+        try:
+            target = path.resolve(strict=True)
+        except (OSError, RuntimeError) as exc:
+            raise PackageError(self.rel(path), "broken or looping symlink") from exc
+        if not target.is_relative_to(self.root):
+            raise PackageError(self.rel(path), f"symlink points outside the package: {target}")
+        return target
+
+    def entries(self, folder: Path) -> list[Path]:
+        """The folder's entries sorted by name, hidden files (.gitkeep, .DS_Store) left out."""
+        try:
+            names = sorted(os.listdir(folder))
+        except OSError as exc:
+            raise PackageError(self.rel(folder), f"cannot list: {exc.strerror or exc}") from exc
+        return [folder / name for name in names if not name.startswith(".")]
+
+    # --- the package ---------------------------------------------------------------------
+
+    def load(self) -> ProblemPackage:
+        root = self.root
+        if not root.is_dir():
+            raise PackageError(str(self.given), "not a folder")
+        config_file = root / "problem.yaml"
+        data_dir = root / "data"
+        if not config_file.exists() and not data_dir.exists():
+            raise PackageError(".", "not a problem package: neither problem.yaml nor data/ found")
+
+        config: dict[str, Any] = {}
+        if config_file.exists():
+            if not config_file.is_file():
+                raise PackageError("problem.yaml", "must be a file")
+            config = self.read_mapping(config_file)
+        metadata = dict(config)
+
+        problem_type = self.choice(config, "type", ("pass-fail", "scoring"), "pass-fail")
+        validation, params = self.validation(config)
+        validator_flags = self.validator_flags(config)
+        limits = self.limits(config)
+        overrides = self.grading_overrides(config)
+
+        statements, tex = self.statements()
+        names = self.names(config, statements, tex)
+
+        data = self.data(data_dir, overrides)
+        if validation == "default":
+            self.check_default_flags(validator_flags, data)
+        output_validators = self.validators("output_validators")
+        input_validators = self.validators("input_validators")
+        if not input_validators and (root / "input_format_validators").is_dir():
+            self.warn(root / "input_format_validators", "deprecated name; use input_validators")
+            input_validators = self.validators("input_format_validators")
+        if validation == "custom" and not output_validators:
+            raise PackageError(
+                "output_validators",
+                "validation is custom but there is no output validator",
+                field="validation",
+            )
+        if validation == "default" and output_validators:
+            self.warn(root / "output_validators", "ignored: validation is default")
+
+        submissions = self.submissions()
+        if limits.time_limit is None and not any(s.expected == "accepted" for s in submissions):
+            self.warn(root / "submissions", "no accepted submission: no time limit to derive")
+
+        return ProblemPackage(
+            root=root,
+            short_name=root.name,
+            names=names,
+            limits=limits,
+            validation=validation,
+            interactive="interactive" in params,
+            scoring=problem_type == "scoring" or "score" in params,
+            validator_flags=validator_flags,
+            data=data,
+            statements=statements,
+            output_validators=output_validators,
+            input_validators=input_validators,
+            submissions=submissions,
+            metadata=metadata,
+            warnings=self.warnings,
+            custom_score="score" in params,
+        )
+
+    # --- problem.yaml --------------------------------------------------------------------
+
+    def choice(
+        self, config: Mapping[str, Any], key: str, allowed: tuple[str, ...], default: str
+    ) -> str:
+        value = config.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, str) or value not in allowed:
+            raise PackageError(
+                "problem.yaml", f"must be one of {', '.join(allowed)}, got {value!r}", field=key
+            )
+        return value
+
+    def validation(self, config: Mapping[str, Any]) -> tuple[str, list[str]]:
+        value = config.get("validation")
+        if value is None:
+            return "default", []
+        allowed = "default, custom, custom interactive, custom score or custom interactive score"
+        words = value.split() if isinstance(value, str) else []
+        if not words or words[0] not in ("default", "custom"):
+            raise PackageError(
+                "problem.yaml", f"must be {allowed}, got {value!r}", field="validation"
+            )
+        params = words[1:]
+        if (words[0] == "default" and params) or any(
+            p not in ("interactive", "score") for p in params
+        ):
+            raise PackageError(
+                "problem.yaml", f"must be {allowed}, got {value!r}", field="validation"
+            )
+        return words[0], params
+
+    def validator_flags(self, config: Mapping[str, Any]) -> list[str]:
+        value = config.get("validator_flags")
+        if value is None:
+            return []
+        if isinstance(value, str):
+            return value.split()
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return [word for v in value for word in v.split()]
+        raise PackageError("problem.yaml", "must be a string of flags", field="validator_flags")
+
+    def limits(self, config: Mapping[str, Any]) -> Limits:
+        raw = config.get("limits")
+        if raw is None:
+            raw = {}
+        if not isinstance(raw, dict):
+            raise PackageError("problem.yaml", "must be a mapping", field="limits")
+        values: dict[str, Any] = {}
+        for key, kind in _LIMIT_TYPES.items():
+            if raw.get(key) is not None:
+                values[key] = self.limit_value(raw[key], kind, f"limits.{key}")
+        limits = Limits(**values)
+
+        timelimit_file = self.root / ".timelimit"
+        if timelimit_file.exists():
+            text = self.read_text(timelimit_file).strip()
+            try:
+                seconds = float(text)
+            except ValueError:
+                seconds = math.nan
+            if not math.isfinite(seconds) or seconds <= 0:
+                raise PackageError(".timelimit", f"must hold a number of seconds, got {text!r}")
+            if limits.time_limit is None:
+                limits.time_limit = seconds
+            elif limits.time_limit != seconds:
+                self.warn(timelimit_file, "ignored: problem.yaml sets limits.time_limit")
+        return limits
+
+    def limit_value(self, value: Any, kind: type, field: str) -> float | int:
+        # bool is an int in Python, but `memory: yes` is surely a mistake.
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise PackageError("problem.yaml", f"must be a number, got {value!r}", field=field)
+        if not math.isfinite(value) or value <= 0:
+            raise PackageError("problem.yaml", f"must be positive, got {value!r}", field=field)
+        if kind is int:
+            if value != int(value):
+                raise PackageError(
+                    "problem.yaml", f"must be a whole number, got {value}", field=field
+                )
+            return int(value)
+        return float(value)
+
+    def grading_overrides(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        """problemtools still honours the deprecated problem.yaml `grading` keys for every group."""
+        grading = config.get("grading")
+        if grading is None:
+            return {}
+        if not isinstance(grading, dict):
+            raise PackageError("problem.yaml", "must be a mapping", field="grading")
+        out: dict[str, Any] = {}
+        for key in ("accept_score", "reject_score", "range"):
+            if key in grading:
+                out[key] = self.setting(key, grading[key], "problem.yaml", f"grading.{key}")
+        on_reject = grading.get("on_reject")
+        if on_reject is not None:
+            mapped = {"first_error": "break", "worst_error": None, "grade": "continue"}
+            if on_reject not in mapped:
+                raise PackageError(
+                    "problem.yaml",
+                    f"must be first_error, worst_error or grade, got {on_reject!r}",
+                    field="grading.on_reject",
+                )
+            if mapped[on_reject] is not None:
+                out["on_reject"] = mapped[on_reject]
+        return out
+
+    # --- statements and names ------------------------------------------------------------
+
+    def statements(self) -> tuple[dict[str, Path], dict[str, Path]]:
+        """Markdown statements by language, and LaTeX ones (not rendered, only warned about)."""
+        markdown: dict[str, Path] = {}
+        tex: dict[str, Path] = {}
+        for dirname in _STATEMENT_DIRS:
+            folder = self.root / dirname
+            if not folder.is_dir():
+                continue
+            for entry in self.entries(folder):
+                match = _STATEMENT_RE.fullmatch(entry.name)
+                if match is None or not entry.is_file():
+                    continue
+                lang = match.group(1) or "en"
+                found = markdown if match.group(2) == "md" else tex
+                if lang in found:
+                    self.warn(entry, f"ignored: a {lang} statement was already found")
+                    continue
+                found[lang] = entry
+                if found is tex:
+                    self.warn(entry, "LaTeX statements are not rendered; add a problem.<lang>.md")
+        if not markdown and not tex:
+            self.warn(self.root, "no problem statement (problem_statement/problem.<lang>.md)")
+        return markdown, tex
+
+    def names(
+        self, config: Mapping[str, Any], markdown: dict[str, Path], tex: dict[str, Path]
+    ) -> dict[str, str]:
+        languages = list(markdown) + [lang for lang in tex if lang not in markdown]
+        raw = config.get("name")
+        names: dict[str, str] = {}
+        if isinstance(raw, str | int | float) and not isinstance(raw, bool):
+            # One name for every statement language.
+            names = {lang: str(raw) for lang in languages or ["en"]}
+        elif isinstance(raw, dict):
+            for lang, value in raw.items():
+                if not isinstance(value, str | int | float) or isinstance(value, bool):
+                    raise PackageError("problem.yaml", "must be a string", field=f"name.{lang}")
+                names[str(lang)] = str(value)
+        elif raw is not None:
+            raise PackageError(
+                "problem.yaml", "must be a string or a mapping language -> name", field="name"
+            )
+        for lang in languages:
+            if lang not in names:
+                heading = self.statement_heading(markdown.get(lang) or tex[lang])
+                if heading:
+                    names[lang] = heading
+        if not names:
+            names = {lang: self.root.name for lang in languages or ["en"]}
+        return names
+
+    def statement_heading(self, path: Path) -> str | None:
+        text = self.read_text(path)
+        pattern = _TEX_NAME_RE if path.suffix == ".tex" else _MD_HEADING_RE
+        match = pattern.search(text)
+        return (match.group(1).strip() or None) if match else None
+
+    # --- test data -----------------------------------------------------------------------
+
+    def data(self, data_dir: Path, overrides: Mapping[str, Any]) -> TestGroup:
+        if not data_dir.is_dir():
+            raise PackageError("data", "no data/ folder with data/secret")
+        self.inside_root(data_dir)
+        settings = dict(TESTDATA_DEFAULTS)
+        settings.update(self.testdata(data_dir))
+        settings.update(overrides)
+        root = TestGroup(name="data", settings=settings)
+        for entry in self.entries(data_dir):
+            if entry.name in ("sample", "secret") and entry.is_dir():
+                ancestors = {self.root, data_dir.resolve()}
+                root.groups.append(self.group(entry, data_dir, settings, overrides, ancestors))
+            elif entry.name != "testdata.yaml":
+                self.warn(entry, "ignored: data/ may only hold sample/, secret/ and testdata.yaml")
+        names = [g.name for g in root.groups]
+        if "data/secret" not in names:
+            raise PackageError("data/secret", "missing: the secret test data is required")
+        secret = root.groups[names.index("data/secret")]
+        if not secret.all_cases():
+            raise PackageError("data/secret", "no test cases (X.in with X.ans)")
+        if "data/sample" not in names:
+            self.warn(data_dir, "no sample test data (data/sample)")
+        return root
+
+    def group(
+        self,
+        folder: Path,
+        data_dir: Path,
+        parent_settings: Mapping[str, Any],
+        overrides: Mapping[str, Any],
+        ancestors: set[Path],
+    ) -> TestGroup:
+        real = self.inside_root(folder)
+        if real in ancestors:
+            raise PackageError(self.rel(folder), "symlink loop in test data folders")
+        settings = dict(parent_settings)
+        settings.update(self.testdata(folder))
+        settings.update(overrides)
+        group = TestGroup(name=self.rel(folder), settings=settings)
+        sample = folder.relative_to(data_dir).parts[0] == "sample"
+
+        entries = self.entries(folder)
+        names = {entry.name for entry in entries}
+        for entry in entries:
+            if entry.is_dir():
+                sub = self.group(entry, data_dir, settings, overrides, ancestors | {real})
+                group.groups.append(sub)
+                continue
+            suffix = entry.suffix
+            stem = entry.name[: len(entry.name) - len(suffix)]
+            if suffix == ".in":
+                group.cases.append(self.case(entry, stem, data_dir, names, sample))
+            elif suffix == ".ans" and f"{stem}.in" not in names:
+                raise PackageError(self.rel(entry), f"answer file without input file {stem}.in")
+            elif suffix == ".interaction" and f"{stem}.in" not in names:
+                self.warn(entry, f"ignored: no input file {stem}.in")
+            elif suffix == ".interaction" and not sample:
+                self.warn(entry, "ignored: .interaction files are only shown for samples")
+        if not group.cases and not group.groups:
+            self.warn(folder, "empty test data group")
+        return group
+
+    def case(
+        self, infile: Path, stem: str, data_dir: Path, names: set[str], sample: bool
+    ) -> TestCase:
+        folder = infile.parent
+        self.regular_file(infile)
+        interaction: Path | None = None
+        if sample and f"{stem}.interaction" in names:
+            interaction = folder / f"{stem}.interaction"
+            self.regular_file(interaction)
+        if f"{stem}.ans" in names:
+            answer = folder / f"{stem}.ans"
+            self.regular_file(answer)
+        elif interaction is not None:
+            answer = infile  # an interactive sample may come without an answer file
+        else:
+            raise PackageError(self.rel(infile), f"input file without answer file {stem}.ans")
+        name = (folder / stem).relative_to(data_dir).as_posix()
+        return TestCase(
+            name=name, input=infile, answer=answer, sample=sample, interaction=interaction
+        )
+
+    def regular_file(self, path: Path) -> None:
+        if not self.inside_root(path).is_file():
+            raise PackageError(self.rel(path), "must be a regular file")
+
+    def testdata(self, folder: Path) -> dict[str, Any]:
+        path = folder / "testdata.yaml"
+        if not path.exists():
+            return {}
+        rel = self.rel(path)
+        settings: dict[str, Any] = {}
+        for key, value in self.read_mapping(path).items():
+            if key in TESTDATA_DEFAULTS:
+                settings[key] = self.setting(key, value, rel, key)
+            else:
+                self.warn(path, f"unknown key {key!r} kept")
+                settings[key] = value
+        if settings.get("grading") == "custom":
+            self.warn(path, "custom graders are not supported: scoring this group will fail")
+        return settings
+
+    def setting(self, key: str, value: Any, file: str, field: str) -> Any:
+        """Check one testdata.yaml value; `file` and `field` say where it came from."""
+        if key in _CHOICES:
+            if value not in _CHOICES[key]:
+                allowed = " or ".join(_CHOICES[key])
+                raise PackageError(file, f"must be {allowed}, got {value!r}", field=field)
+            return value
+        if key in _FLAG_KEYS:
+            if value is None:
+                return ""
+            if not isinstance(value, str):
+                raise PackageError(file, f"must be a string of flags, got {value!r}", field=field)
+            return value
+        if key in _SCORE_KEYS:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise PackageError(file, f"must be a number, got {value!r}", field=field)
+            if not math.isfinite(value):
+                raise PackageError(file, f"must be finite, got {value!r}", field=field)
+            return float(value)
+        if key == "range":
+            words = value.split() if isinstance(value, str) else []
+            try:
+                low, high = (float(w) for w in words)
+            except ValueError:
+                raise PackageError(
+                    file, f"must be two numbers 'min max', got {value!r}", field=field
+                ) from None
+            if math.isnan(low) or math.isnan(high) or low > high:
+                raise PackageError(file, f"min must not exceed max, got {value!r}", field=field)
+            return value
+        return value
+
+    # --- validators and submissions ------------------------------------------------------
+
+    def check_default_flags(self, validator_flags: list[str], group: TestGroup) -> None:
+        """Bad default-validator flags would only show when judging: refuse them now."""
+        try:
+            parse_flags(validator_flags)
+        except ValueError as exc:
+            raise PackageError("problem.yaml", str(exc), field="validator_flags") from None
+        flags = str(group.settings.get("output_validator_flags") or "").split()
+        try:
+            parse_flags(validator_flags + flags)
+        except ValueError as exc:
+            # Name the testdata.yaml the flags came from if this group has one.
+            where = f"{group.name}/testdata.yaml"
+            raise PackageError(where, str(exc), field="output_validator_flags") from None
+        for sub in group.groups:
+            self.check_default_flags(validator_flags, sub)
+
+    def validators(self, dirname: str) -> list[ValidatorSource]:
+        folder = self.root / dirname
+        if not folder.exists():
+            return []
+        if not folder.is_dir():
+            raise PackageError(dirname, "must be a folder")
+        found: list[ValidatorSource] = []
+        for entry in self.entries(folder):
+            if entry.is_dir():
+                found.append(ValidatorSource(entry.name, entry, self.folder_language(entry)))
+            elif entry.suffix in _VALIDATOR_LANGUAGES:
+                found.append(ValidatorSource(entry.name, entry, _VALIDATOR_LANGUAGES[entry.suffix]))
+            else:
+                self.warn(entry, "ignored: not a .cpp, .cc or .py source, nor a folder of them")
+        return found
+
+    def folder_language(self, folder: Path) -> str:
+        languages: set[str] = set()
+        for _dirpath, dirnames, filenames in os.walk(folder, onerror=_raise):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            for filename in filenames:
+                suffix = os.path.splitext(filename)[1]
+                if suffix in _VALIDATOR_LANGUAGES and not filename.startswith("."):
+                    languages.add(_VALIDATOR_LANGUAGES[suffix])
+        if not languages:
+            raise PackageError(self.rel(folder), "validator folder has no .cpp, .cc or .py source")
+        if len(languages) > 1:
+            raise PackageError(self.rel(folder), "validator folder mixes C++ and Python sources")
+        return languages.pop()
+
+    def submissions(self) -> list[PackageSubmission]:
+        folder = self.root / "submissions"
+        if not folder.is_dir():
+            return []
+        found: list[PackageSubmission] = []
+        for verdict_dir in self.entries(folder):
+            if not verdict_dir.is_dir():
+                self.warn(verdict_dir, "ignored: submissions go in a folder such as accepted/")
+                continue
+            if verdict_dir.name not in EXPECTED_BY_FOLDER:
+                self.warn(verdict_dir, "ignored: unknown submissions folder")
+                continue
+            for entry in self.entries(verdict_dir):
+                language = _SUBMISSION_LANGUAGES.get(entry.suffix)
+                if entry.is_dir():
+                    self.warn(entry, "ignored: multi-file submissions are not supported")
+                elif language is None:
+                    self.warn(entry, "ignored: unsupported language (.py, .cpp, .cc, .cxx, .java)")
+                else:
+                    found.append(PackageSubmission(entry, verdict_dir.name, language))
+        return sorted(found, key=lambda s: s.path)
+
+
+def _raise(exc: OSError) -> None:
+    raise exc
