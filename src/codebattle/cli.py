@@ -6,15 +6,27 @@ import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from codebattle.judge.verdicts import JudgeResult, TestResult
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="AI Code Battle")
+if TYPE_CHECKING:
+    from codebattle.config import Settings
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="AI Code Battle",
+    pretty_exceptions_show_locals=False,  # locals may hold secrets
+)
 judge_app = typer.Typer(no_args_is_help=True, help="Judge submissions in the sandbox.")
 app.add_typer(judge_app, name="judge")
+problems_app = typer.Typer(no_args_is_help=True, help="Manage problems.")
+app.add_typer(problems_app, name="problems")
+users_app = typer.Typer(no_args_is_help=True, help="Manage users.")
+app.add_typer(users_app, name="users")
 
 MiB = 1 << 20
 
@@ -69,7 +81,7 @@ def run(
     from codebattle.judge import languages
     from codebattle.judge.engine import Judge
     from codebattle.problems.loader import load_package
-    from codebattle.problems.model import PackageError
+    from codebattle.problems.package import PackageError
 
     try:
         language = languages.get(lang) if lang else languages.for_path(source)
@@ -123,6 +135,141 @@ def run(
         typer.echo(f"verdict: {result.verdict} ({passed}/{len(pkg.tests)} tests passed{score})")
     if result.verdict == "IE":
         raise typer.Exit(3)
+
+
+def _settings() -> Settings:
+    from codebattle.config import ConfigError, load_settings
+
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        _fail(f"configuration: {exc}")
+
+
+def _configure_logging() -> None:
+    from codebattle.logs import configure
+
+    configure(_settings())
+
+
+@app.command("migrate")
+def migrate() -> None:
+    """Create or upgrade the database schema."""
+    from codebattle.db.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    typer.echo("database is up to date")
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8000,
+    migrate_first: Annotated[
+        bool, typer.Option("--migrate/--no-migrate", help="upgrade the database first")
+    ] = True,
+) -> None:
+    """Run the web app (and, without REDIS_URL, the judge in the same process)."""
+    import uvicorn
+
+    from codebattle.app import create_app
+    from codebattle.db.migrate import upgrade
+
+    settings = _settings()
+    _configure_logging()
+    if migrate_first:
+        upgrade(settings.database_url)
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, ws="websockets")
+
+
+@app.command("worker")
+def worker() -> None:
+    """Judge jobs from the Redis queue (needs REDIS_URL; never the database)."""
+    from codebattle.judge.worker import Worker
+    from codebattle.services import job_runner
+
+    settings = _settings()
+    _configure_logging()
+    if not settings.REDIS_URL:
+        _fail("REDIS_URL is not set: without it the web app judges in its own process")
+    Worker(settings.REDIS_URL, job_runner(settings), settings.QUEUE_REDELIVERY_SECONDS).run()
+
+
+@problems_app.command("import")
+def import_problems(
+    packages: Annotated[list[Path], typer.Argument(help="problem package folders")],
+) -> None:
+    """Import packages; a changed package becomes a new version (past results never change)."""
+    from codebattle.db.migrate import upgrade
+    from codebattle.problems.importer import import_package
+    from codebattle.problems.package import PackageError, ProblemPackage
+    from codebattle.services import Services
+
+    settings = _settings()
+    upgrade(settings.database_url)
+
+    def derive(package: ProblemPackage) -> float:
+        from codebattle.judge.verify import Verifier
+
+        return Verifier().time_limits(package)[0]
+
+    async def run() -> int:
+        services = Services.from_settings(settings)
+        failures = 0
+        try:
+            for path in packages:
+                try:
+                    async with services.db.session() as session:
+                        outcome = await import_package(session, services.blobs, path, derive)
+                except PackageError as exc:
+                    failures += 1
+                    typer.echo(f"{path}: error: {exc}", err=True)
+                    continue
+                except ValueError as exc:
+                    failures += 1
+                    typer.echo(f"{path}: error: {exc}", err=True)
+                    continue
+                typer.echo(f"{outcome.slug}: {outcome.status} (version {outcome.version})")
+                for warning in outcome.warnings:
+                    typer.echo(f"  warning: {warning}")
+        finally:
+            await services.db.dispose()
+        return failures
+
+    if asyncio.run(run()):
+        raise typer.Exit(1)
+
+
+@users_app.command("token")
+def user_token(
+    nickname: Annotated[str, typer.Argument(help="the user's nickname (created if needed)")],
+    name: Annotated[str, typer.Option(help="a label for the token")] = "cli",
+) -> None:
+    """Print a new personal API token for NICKNAME, creating the user if needed."""
+    from codebattle.accounts import service as accounts
+    from codebattle.db.migrate import upgrade
+    from codebattle.db.session import Database
+    from codebattle.errors import UserError
+    from codebattle.i18n import translate
+
+    settings = _settings()
+    upgrade(settings.database_url)
+
+    async def run() -> str:
+        db = Database(settings.database_url)
+        try:
+            async with db.session() as session:
+                user = await accounts.ensure_user(session, nickname)
+                _token, plain = await accounts.create_token(session, user, name)
+                return plain
+        finally:
+            await db.dispose()
+
+    try:
+        typer.echo(asyncio.run(run()))
+    except UserError as exc:
+        _fail(translate(exc.key, "en", **exc.params))
 
 
 def main() -> None:

@@ -32,7 +32,7 @@ from codebattle.judge.sandbox import (
 )
 from codebattle.judge.validators import default as default_validator
 from codebattle.judge.verdicts import JudgeResult, TestResult, Verdict
-from codebattle.problems.model import ProblemPackage, TestCase, ValidatorSource
+from codebattle.problems.package import ProblemPackage, TestCase, ValidatorSource
 
 MiB = 1 << 20
 FEEDBACK_BYTES = 2048

@@ -20,7 +20,7 @@ from codebattle.judge.sandbox import Bind
 from codebattle.judge.scoring import full_score
 from codebattle.judge.verdicts import EXPECTED_BY_FOLDER, JudgeResult, Verdict
 from codebattle.problems.loader import derive_time_limit, load_package
-from codebattle.problems.model import PackageError, PackageSubmission, ProblemPackage
+from codebattle.problems.package import PackageError, PackageSubmission, ProblemPackage
 
 MiB = 1 << 20
 PROVISIONAL_TIME_LIMIT = 10.0  # for accepted submissions when the package fixes no limit

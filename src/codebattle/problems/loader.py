@@ -23,7 +23,7 @@ import yaml
 
 from codebattle.judge.validators.default import parse_flags
 from codebattle.judge.verdicts import EXPECTED_BY_FOLDER
-from codebattle.problems.model import (
+from codebattle.problems.package import (
     Limits,
     PackageError,
     PackageSubmission,

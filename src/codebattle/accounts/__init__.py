@@ -1,0 +1,1 @@
+"""Users, their sign-in identities, sessions and personal API tokens."""

@@ -1,0 +1,156 @@
+"""Sign-in (nickname, for development), sign-out, language choice, settings and tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from codebattle.accounts import service
+from codebattle.accounts.models import User
+from codebattle.errors import UserError
+from codebattle.i18n import LOCALES
+from codebattle.services import Services
+from codebattle.web.render import render
+from codebattle.web.security import check_csrf, csrf_token, require_user
+
+router = APIRouter()
+LANG_COOKIE_AGE = 365 * 24 * 3600
+
+
+def _services(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths: never an open redirect."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return "/problems"
+
+
+@router.get("/signin", response_class=HTMLResponse, include_in_schema=False)
+async def signin_page(request: Request, next: str = "/problems") -> HTMLResponse:
+    settings = _services(request).settings
+    return render(
+        request,
+        "signin.html",
+        next=safe_next(next),
+        nickname_enabled=settings.nickname_sign_in,
+        providers=settings.oauth_providers,
+        error=None,
+    )
+
+
+@router.post("/signin", include_in_schema=False)
+async def signin(
+    request: Request,
+    nickname: str = Form(""),
+    next: str = Form("/problems"),
+    csrf_token_field: str = Form("", alias="csrf_token"),
+) -> Response:
+    check_csrf(request, csrf_token_field)
+    services = _services(request)
+    if not services.settings.nickname_sign_in:
+        raise UserError(403, "nickname_sign_in_disabled")
+    try:
+        async with services.db.session() as session:
+            user = await service.sign_in_nickname(session, nickname, request.state.locale)
+    except UserError as exc:
+        return render(
+            request,
+            "signin.html",
+            status_code=exc.status,
+            next=safe_next(next),
+            nickname_enabled=True,
+            providers=services.settings.oauth_providers,
+            error=exc.key,
+            nickname=nickname[:40],
+        )
+    # A fresh session on sign-in: nothing from before (a planted cookie) carries over.
+    request.session.clear()
+    request.session["user_id"] = user.id
+    csrf_token(request)
+    response = RedirectResponse(safe_next(next), status_code=303)
+    if "lang" not in request.cookies:
+        response.set_cookie("lang", user.locale, max_age=LANG_COOKIE_AGE, samesite="lax")
+    return response
+
+
+@router.post("/signout", include_in_schema=False)
+async def signout(
+    request: Request, csrf_token_field: str = Form("", alias="csrf_token")
+) -> Response:
+    check_csrf(request, csrf_token_field)
+    request.session.clear()
+    return RedirectResponse("/", status_code=303)
+
+
+@router.post("/lang", include_in_schema=False)
+async def choose_language(
+    request: Request,
+    lang: str = Form(...),
+    next: str = Form("/"),
+    csrf_token_field: str = Form("", alias="csrf_token"),
+) -> Response:
+    check_csrf(request, csrf_token_field)
+    locale = lang if lang in LOCALES else "ko"
+    user = request.state.user
+    if isinstance(user, User):
+        async with _services(request).db.session() as session:
+            stored = await session.get(User, user.id)
+            if stored is not None:
+                stored.locale = locale
+                await session.commit()
+    response = RedirectResponse(safe_next(next), status_code=303)
+    response.set_cookie(
+        "lang",
+        locale,
+        max_age=LANG_COOKIE_AGE,
+        samesite="lax",
+        secure=_services(request).settings.secure_cookies,
+    )
+    return response
+
+
+async def _settings_page(request: Request, new_token: str | None = None) -> HTMLResponse:
+    user = require_user(request)
+    async with _services(request).db.session() as session:
+        tokens = await service.tokens(session, user)
+    return render(request, "settings.html", tokens=tokens, new_token=new_token)
+
+
+@router.get("/settings", response_class=HTMLResponse, include_in_schema=False)
+async def settings_page(request: Request) -> HTMLResponse:
+    return await _settings_page(request)
+
+
+@router.post("/settings/tokens", response_class=HTMLResponse, include_in_schema=False)
+async def create_token(
+    request: Request, name: str = Form(""), csrf_token_field: str = Form("", alias="csrf_token")
+) -> HTMLResponse:
+    check_csrf(request, csrf_token_field)
+    user = require_user(request)
+    async with _services(request).db.session() as session:
+        _token, plain = await service.create_token(session, user, name)
+    response = await _settings_page(request, new_token=plain)
+    response.headers["cache-control"] = "no-store"
+    return response
+
+
+@router.post("/settings/tokens/{token_id}/revoke", include_in_schema=False)
+async def revoke_token(
+    request: Request, token_id: int, csrf_token_field: str = Form("", alias="csrf_token")
+) -> Response:
+    check_csrf(request, csrf_token_field)
+    user = require_user(request)
+    async with _services(request).db.session() as session:
+        await service.revoke_token(session, user, token_id)
+    return RedirectResponse("/settings", status_code=303)
+
+
+@router.get("/api/me", tags=["accounts"])
+async def me(request: Request) -> dict[str, Any]:
+    user = require_user(request)
+    return {"id": user.id, "nickname": user.nickname, "locale": user.locale, "role": user.role}

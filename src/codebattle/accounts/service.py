@@ -1,0 +1,108 @@
+"""Accounts: nickname sign-in (development), users by identity, personal API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from codebattle.accounts.models import ApiToken, Identity, User
+from codebattle.errors import UserError
+
+NICKNAME = re.compile(r"^[0-9A-Za-z_\-\uac00-\ud7a3]{2,20}$")
+TOKEN_PREFIX = "cb_"  # noqa: S105 - a label, not a secret
+MAX_TOKENS = 20
+
+
+def check_nickname(nickname: object) -> str:
+    if not isinstance(nickname, str) or not NICKNAME.match(nickname.strip()):
+        raise UserError(422, "nickname_invalid")
+    return nickname.strip()
+
+
+async def user_by_identity(session: AsyncSession, provider: str, subject: str) -> User | None:
+    return await session.scalar(
+        select(User)
+        .join(Identity, Identity.user_id == User.id)
+        .where(Identity.provider == provider, Identity.subject == subject)
+    )
+
+
+async def sign_in_nickname(session: AsyncSession, nickname: object, locale: str) -> User:
+    """The user with this nickname identity, created on first sign-in."""
+    name = check_nickname(nickname)
+    subject = name.lower()
+    user = await user_by_identity(session, "nickname", subject)
+    if user is not None:
+        return user
+    user = User(nickname=name, locale=locale)
+    user.identities.append(Identity(provider="nickname", subject=subject))
+    session.add(user)
+    try:
+        await session.commit()
+    except IntegrityError:  # a race with another sign-in, or the nickname is taken
+        await session.rollback()
+        user = await user_by_identity(session, "nickname", subject)
+        if user is None:
+            raise UserError(409, "nickname_taken") from None
+    return user
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def create_token(session: AsyncSession, user: User, name: object) -> tuple[ApiToken, str]:
+    """A new token; the plain text is returned once and never stored."""
+    label = name.strip()[:64] if isinstance(name, str) and name.strip() else "token"
+    active = await session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    )
+    if len(list(active)) >= MAX_TOKENS:
+        raise UserError(422, "too_many_tokens", limit=MAX_TOKENS)
+    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, name=label, token_hash=hash_token(plain), prefix=plain[:9])
+    session.add(token)
+    await session.commit()
+    return token, plain
+
+
+async def tokens(session: AsyncSession, user: User) -> list[ApiToken]:
+    return list(
+        await session.scalars(
+            select(ApiToken)
+            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .order_by(ApiToken.id)
+        )
+    )
+
+
+async def revoke_token(session: AsyncSession, user: User, token_id: int) -> None:
+    token = await session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id or token.revoked_at is not None:
+        raise UserError(404, "token_unknown")
+    token.revoked_at = datetime.now(UTC)
+    await session.commit()
+
+
+async def user_by_token(session: AsyncSession, plain: str) -> User | None:
+    if not plain.startswith(TOKEN_PREFIX) or len(plain) > 100:
+        return None
+    token = await session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(plain)))
+    if token is None or token.revoked_at is not None:
+        return None
+    now = datetime.now(UTC)
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        token.last_used_at = now
+        await session.commit()
+    return await session.get(User, token.user_id)
+
+
+async def ensure_user(session: AsyncSession, nickname: str) -> User:
+    """For operators (`codebattle users token`): the nickname's user, created if needed."""
+    return await sign_in_nickname(session, nickname, "ko")

@@ -1,0 +1,153 @@
+"""Builds the ASGI app: settings → services, middleware, routers, error pages."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import structlog
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import HTTPConnection
+
+from codebattle.accounts import routes as account_routes
+from codebattle.accounts import service as accounts
+from codebattle.accounts.models import User
+from codebattle.config import Settings, load_settings
+from codebattle.errors import UserError
+from codebattle.i18n import negotiate, translate
+from codebattle.ops import health
+from codebattle.problems import routes as problem_routes
+from codebattle.services import Services
+from codebattle.submissions import routes as submission_routes
+from codebattle.web.render import render
+from codebattle.web.security import BodyLimit, SecurityHeaders
+
+log = structlog.get_logger(__name__)
+STATIC = Path(__file__).parent / "web" / "static"
+
+
+async def identify(connection: HTTPConnection) -> None:
+    """Who is asking (API token or session cookie), and in which language to answer."""
+    services: Services = connection.app.state.services
+    connection.state.locale = negotiate(
+        connection.cookies.get("lang"), connection.headers.get("accept-language")
+    )
+    connection.state.user = None
+    connection.state.auth = ""
+    authorization = connection.headers.get("authorization", "")
+    async with services.db.session() as session:
+        if authorization:
+            scheme, _, token = authorization.partition(" ")
+            user = await accounts.user_by_token(session, token.strip())
+            if scheme.lower() != "bearer" or user is None:
+                raise UserError(401, "sign_in_required", {"WWW-Authenticate": "Bearer"})
+            connection.state.user, connection.state.auth = user, "token"
+            return
+        user_id = connection.session.get("user_id")
+        if isinstance(user_id, int):
+            user = await session.get(User, user_id)
+            if user is not None:
+                connection.state.user, connection.state.auth = user, "session"
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api") or "application/json" in request.headers.get(
+        "accept", ""
+    )
+
+
+def _error(
+    request: Request,
+    status: int,
+    key: str,
+    headers: dict[str, str] | None = None,
+    detail: Any = None,
+    **params: Any,
+) -> Response:
+    locale = getattr(request.state, "locale", None) or negotiate(
+        request.cookies.get("lang"), request.headers.get("accept-language")
+    )
+    message = translate(key, locale, **params)
+    if _wants_json(request):
+        body: dict[str, Any] = {"error": {"code": key, "message": message}}
+        if detail is not None:
+            body["error"]["fields"] = detail
+        return JSONResponse(body, status_code=status, headers=headers)
+    if status == 401:
+        return RedirectResponse(f"/signin?next={request.url.path}", status_code=303)
+    if not hasattr(request.state, "locale"):
+        request.state.locale = locale
+    return render(request, "error.html", status_code=status, message=message, headers=headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(UserError)
+    async def user_error(request: Request, exc: UserError) -> Response:
+        return _error(request, exc.status, exc.key, exc.headers or None, **exc.params)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        fields = [
+            {"field": ".".join(str(p) for p in e["loc"][1:]) or "body", "message": e["msg"]}
+            for e in exc.errors()
+        ]
+        return _error(request, 422, "bad_request", detail=fields)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        key = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "bad_request")
+        return _error(request, exc.status_code, key, getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error", path=request.url.path)
+        return _error(request, 500, "server_error")
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    services = services or Services.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await services.start()
+        try:
+            yield
+        finally:
+            await services.stop()
+
+    app = FastAPI(
+        title="AI Code Battle",
+        version="0.1.0",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        lifespan=lifespan,
+        dependencies=[Depends(identify)],
+    )
+    app.state.services = services
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key(),
+        session_cookie="codebattle_session",
+        max_age=30 * 24 * 3600,
+        same_site="lax",
+        https_only=settings.secure_cookies,
+    )
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(health.router)
+    app.include_router(account_routes.router)
+    app.include_router(problem_routes.router)
+    app.include_router(submission_routes.router)
+    return app

@@ -1,0 +1,166 @@
+"""Every setting, typed. Names are exactly the deployment playbook's environment variables.
+
+Unset means the embedded default (SQLite under DATA_DIR, in-process queue and pub/sub,
+local blob storage, offline AI). `load_settings()` turns a bad value into one clear line.
+Nothing else in the code base reads the environment.
+"""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfigError(Exception):
+    """A setting has a bad value; the message is one line naming it."""
+
+
+class Environment(StrEnum):
+    development = "development"
+    production = "production"
+    test = "test"
+
+
+PositiveInt = Annotated[int, Field(gt=0)]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=True
+    )
+
+    # Sign-in providers (OAuth). With none configured, nickname sign-in is offered.
+    GOOGLE_CLIENT_ID: str | None = None
+    GOOGLE_CLIENT_SECRET: SecretStr | None = None
+    GITHUB_CLIENT_ID: str | None = None
+    GITHUB_CLIENT_SECRET: SecretStr | None = None
+    KAKAO_CLIENT_ID: str | None = None
+    KAKAO_CLIENT_SECRET: SecretStr | None = None
+    NAVER_CLIENT_ID: str | None = None
+    NAVER_CLIENT_SECRET: SecretStr | None = None
+
+    # AI opponent and review; AI-text detection.
+    OPENAI_API_KEY: SecretStr | None = None
+    MOCK_GPT5: bool = False
+    GPTZERO_API_KEY: SecretStr | None = None
+
+    # Infrastructure. Unset: in-process queue/pub-sub/rate limits, SQLite under DATA_DIR.
+    REDIS_URL: str | None = None
+    DATABASE_URL: str | None = None
+
+    # Plans.
+    FREE_MATCH_LIMIT: PositiveInt = 5
+    BASIC_MATCH_LIMIT: PositiveInt = 30
+    PRO_ROOM_LIMIT: PositiveInt = 1000
+    BASIC_REVIEW_ENABLED: bool = True
+
+    # Per-language runtime images for containerised workers (deployment files).
+    SANDBOX_DOCKER_IMAGE_PY: str | None = None
+    SANDBOX_DOCKER_IMAGE_CPP: str | None = None
+    SANDBOX_DOCKER_IMAGE_JAVA: str | None = None
+
+    # Blob storage: S3-compatible when S3_BUCKET is set, else a local folder.
+    S3_ENDPOINT: str | None = None
+    S3_ACCESS_KEY_ID: str | None = None
+    S3_SECRET_ACCESS_KEY: SecretStr | None = None
+    S3_BUCKET: str | None = None
+
+    # Log sink: OpenSearch when set, else a database table.
+    OPENSEARCH_URL: str | None = None
+    OPENSEARCH_API_KEY: SecretStr | None = None
+
+    # Our own.
+    ENVIRONMENT: Environment = Environment.development
+    SECRET_KEY: SecretStr | None = None  # signs session cookies; required in production
+    BASE_URL: str = "http://127.0.0.1:8000"
+    DATA_DIR: Path = Path("var")  # SQLite file, blobs, the judge's caches
+    SUBMISSIONS_PER_MINUTE: PositiveInt = 12
+    JUDGE_WORKERS: PositiveInt = 2  # in-process judging threads (embedded default)
+    QUEUE_REDELIVERY_SECONDS: Annotated[float, Field(gt=0)] = 30.0
+    MAX_CODE_BYTES: PositiveInt = 64 * 1024
+
+    @field_validator("DATABASE_URL")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        for prefix, driver in (
+            ("postgresql://", "postgresql+asyncpg://"),
+            ("postgres://", "postgresql+asyncpg://"),
+            ("sqlite:///", "sqlite+aiosqlite:///"),
+        ):
+            if value.startswith(prefix):
+                return driver + value[len(prefix) :]
+        if value.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite:///")):
+            return value
+        raise ValueError("must start with postgresql:// or sqlite:///")
+
+    @field_validator("REDIS_URL")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("BASE_URL")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @property
+    def database_url(self) -> str:
+        return self.DATABASE_URL or f"sqlite+aiosqlite:///{self.DATA_DIR / 'codebattle.db'}"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.BASE_URL.startswith("https://")
+
+    @property
+    def oauth_providers(self) -> list[str]:
+        return [
+            name
+            for name in ("google", "github", "kakao", "naver")
+            if getattr(self, f"{name.upper()}_CLIENT_ID")
+        ]
+
+    @property
+    def nickname_sign_in(self) -> bool:
+        """Nickname-only sign-in: only without OAuth providers, or in development."""
+        return not self.oauth_providers or self.ENVIRONMENT == Environment.development
+
+    def secret_key(self) -> str:
+        """The cookie-signing key. Outside production an unset key is generated once and
+        kept in DATA_DIR, so sessions survive restarts."""
+        if self.SECRET_KEY is not None:
+            return self.SECRET_KEY.get_secret_value()
+        if self.ENVIRONMENT == Environment.production:
+            raise ConfigError("SECRET_KEY: must be set in production")
+        path = self.DATA_DIR / "secret_key"
+        if not path.exists():
+            self.DATA_DIR.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings; a bad value raises ConfigError naming the setting."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = ".".join(str(part) for part in error["loc"]) or "settings"
+        message = error["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{name}: {message}") from None
+    if settings.ENVIRONMENT == Environment.production:
+        settings.secret_key()  # fail at start-up, not at the first request
+    return settings

@@ -1,0 +1,1 @@
+"""Database: async SQLAlchemy engine and sessions, the declarative base, Alembic migrations."""

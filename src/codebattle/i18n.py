@@ -1,0 +1,185 @@
+"""Korean and English UI text. The locale comes from the `lang` cookie (the user's choice),
+else the browser's Accept-Language; Korean when neither says."""
+
+from __future__ import annotations
+
+from typing import Any
+
+LOCALES = ("ko", "en")
+DEFAULT_LOCALE = "ko"
+
+MESSAGES: dict[str, dict[str, str]] = {
+    # Errors a user can cause.
+    "code_missing": {"en": "Send the code as text.", "ko": "코드를 텍스트로 보내 주세요."},
+    "code_too_large": {
+        "en": "The code is larger than {limit} KiB.",
+        "ko": "코드가 {limit} KiB보다 큽니다.",
+    },
+    "code_empty": {"en": "The code is empty.", "ko": "코드가 비어 있습니다."},
+    "code_binary": {
+        "en": "The code contains binary data; send plain text.",
+        "ko": "코드에 바이너리 데이터가 있습니다. 일반 텍스트로 보내 주세요.",
+    },
+    "input_missing": {"en": "Give an input to run with.", "ko": "실행할 입력을 넣어 주세요."},
+    "input_too_large": {
+        "en": "The input is larger than {limit} KiB.",
+        "ko": "입력이 {limit} KiB보다 큽니다.",
+    },
+    "language_unknown": {
+        "en": "Unknown language '{language}'. Choose python, cpp or java.",
+        "ko": "알 수 없는 언어 '{language}'입니다. python, cpp, java 중에서 고르세요.",
+    },
+    "kind_unknown": {"en": "Unknown kind of run.", "ko": "알 수 없는 실행 종류입니다."},
+    "problem_unknown": {"en": "No such problem.", "ko": "그런 문제가 없습니다."},
+    "submission_unknown": {"en": "No such submission.", "ko": "그런 제출이 없습니다."},
+    "token_unknown": {"en": "No such token.", "ko": "그런 토큰이 없습니다."},
+    "too_many_tokens": {
+        "en": "At most {limit} tokens; revoke one first.",
+        "ko": "토큰은 {limit}개까지입니다. 먼저 하나를 폐기하세요.",
+    },
+    "rate_limited": {
+        "en": "Too many submissions. Try again in {seconds} s.",
+        "ko": "제출이 너무 많습니다. {seconds}초 후에 다시 시도하세요.",
+    },
+    "nickname_invalid": {
+        "en": "A nickname is 2–20 letters, digits, _ or -.",
+        "ko": "닉네임은 2~20자의 한글, 영문, 숫자, _ 또는 - 입니다.",
+    },
+    "nickname_taken": {"en": "That nickname is taken.", "ko": "이미 쓰이는 닉네임입니다."},
+    "sign_in_required": {"en": "Sign in first.", "ko": "먼저 로그인하세요."},
+    "csrf_failed": {
+        "en": "The form expired. Reload the page and try again.",
+        "ko": "폼이 만료되었습니다. 페이지를 새로 고친 뒤 다시 시도하세요.",
+    },
+    "nickname_sign_in_disabled": {
+        "en": "Nickname sign-in is not available here.",
+        "ko": "이곳에서는 닉네임 로그인을 쓸 수 없습니다.",
+    },
+    "bad_request": {"en": "The request is malformed.", "ko": "요청 형식이 잘못되었습니다."},
+    "not_found": {"en": "Page not found.", "ko": "페이지를 찾을 수 없습니다."},
+    "method_not_allowed": {"en": "Method not allowed.", "ko": "허용되지 않는 요청입니다."},
+    "server_error": {
+        "en": "Something went wrong on our side. Please try again.",
+        "ko": "서버에서 문제가 생겼습니다. 다시 시도해 주세요.",
+    },
+    # Page text.
+    "site_name": {"en": "AI Code Battle", "ko": "AI 코드 배틀"},
+    "nav_problems": {"en": "Problems", "ko": "문제"},
+    "nav_settings": {"en": "Settings", "ko": "설정"},
+    "sign_in": {"en": "Sign in", "ko": "로그인"},
+    "sign_out": {"en": "Sign out", "ko": "로그아웃"},
+    "nickname": {"en": "Nickname", "ko": "닉네임"},
+    "sign_in_intro": {
+        "en": "Development sign-in: pick a nickname.",
+        "ko": "개발용 로그인: 닉네임을 정하세요.",
+    },
+    "home_title": {
+        "en": "Duel on programming problems, live.",
+        "ko": "프로그래밍 문제로 실시간 대결하세요.",
+    },
+    "home_intro": {
+        "en": "Practise any problem in Python, C++ or Java and watch every test pass.",
+        "ko": "Python, C++, Java로 아무 문제나 연습하고 테스트가 하나씩 통과하는 걸 지켜보세요.",
+    },
+    "start_practice": {"en": "Start practising", "ko": "연습 시작"},
+    "search": {"en": "Search", "ko": "검색"},
+    "search_placeholder": {"en": "Name or tag", "ko": "이름 또는 태그"},
+    "difficulty": {"en": "Difficulty", "ko": "난이도"},
+    "all": {"en": "All", "ko": "전체"},
+    "easy": {"en": "Easy", "ko": "쉬움"},
+    "medium": {"en": "Medium", "ko": "보통"},
+    "hard": {"en": "Hard", "ko": "어려움"},
+    "tags": {"en": "Tags", "ko": "태그"},
+    "solved": {"en": "Solved", "ko": "해결"},
+    "no_problems": {"en": "No problem matches.", "ko": "맞는 문제가 없습니다."},
+    "time_limit": {"en": "Time limit", "ko": "시간 제한"},
+    "memory_limit": {"en": "Memory limit", "ko": "메모리 제한"},
+    "sample": {"en": "Example", "ko": "예제"},
+    "input": {"en": "Input", "ko": "입력"},
+    "output": {"en": "Output", "ko": "출력"},
+    "language": {"en": "Language", "ko": "언어"},
+    "run_samples": {"en": "Run examples", "ko": "예제 실행"},
+    "run_custom": {"en": "Run with my input", "ko": "내 입력으로 실행"},
+    "submit": {"en": "Submit", "ko": "제출"},
+    "submit_hint": {"en": "Ctrl/⌘+Enter submits", "ko": "Ctrl/⌘+Enter로 제출"},
+    "reset_template": {"en": "Reset code", "ko": "코드 초기화"},
+    "custom_input": {"en": "My input", "ko": "내 입력"},
+    "results": {"en": "Results", "ko": "결과"},
+    "compile_output": {"en": "Compiler output", "ko": "컴파일 메시지"},
+    "program_output": {"en": "Program output", "ko": "프로그램 출력"},
+    "history": {"en": "My submissions", "ko": "내 제출"},
+    "no_history": {"en": "No submissions yet.", "ko": "아직 제출이 없습니다."},
+    "status_queued": {"en": "Queued", "ko": "대기 중"},
+    "status_running": {"en": "Judging", "ko": "채점 중"},
+    "status_done": {"en": "Done", "ko": "완료"},
+    "test": {"en": "Test", "ko": "테스트"},
+    "verdict": {"en": "Verdict", "ko": "결과"},
+    "time": {"en": "Time", "ko": "시간"},
+    "memory": {"en": "Memory", "ko": "메모리"},
+    "when": {"en": "When", "ko": "시각"},
+    "code": {"en": "Code", "ko": "코드"},
+    "passed_of": {
+        "en": "{passed} of {total} tests passed",
+        "ko": "테스트 {total}개 중 {passed}개 통과",
+    },
+    "v_AC": {"en": "Accepted", "ko": "맞았습니다"},
+    "v_WA": {"en": "Wrong answer", "ko": "틀렸습니다"},
+    "v_TLE": {"en": "Time limit exceeded", "ko": "시간 초과"},
+    "v_MLE": {"en": "Memory limit exceeded", "ko": "메모리 초과"},
+    "v_RE": {"en": "Run-time error", "ko": "런타임 에러"},
+    "v_OLE": {"en": "Output limit exceeded", "ko": "출력 초과"},
+    "v_CE": {"en": "Compile error", "ko": "컴파일 에러"},
+    "v_IE": {"en": "Judge error (not your fault)", "ko": "채점 오류 (사용자 잘못 아님)"},
+    "v_OK": {"en": "Ran", "ko": "실행됨"},
+    "settings_title": {"en": "Settings", "ko": "설정"},
+    "ui_language": {"en": "Interface language", "ko": "화면 언어"},
+    "save": {"en": "Save", "ko": "저장"},
+    "api_tokens": {"en": "Personal API tokens", "ko": "개인 API 토큰"},
+    "api_tokens_intro": {
+        "en": "Use a token as 'Authorization: Bearer <token>' with the API at /api.",
+        "ko": "/api 에서 'Authorization: Bearer <토큰>' 형식으로 사용하세요.",
+    },
+    "token_name": {"en": "Token name", "ko": "토큰 이름"},
+    "create_token": {"en": "Create token", "ko": "토큰 만들기"},
+    "revoke": {"en": "Revoke", "ko": "폐기"},
+    "token_created": {
+        "en": "Copy your new token now; it is shown only once:",
+        "ko": "새 토큰을 지금 복사하세요. 한 번만 보여 드립니다:",
+    },
+    "no_tokens": {"en": "No tokens.", "ko": "토큰이 없습니다."},
+    "created": {"en": "Created", "ko": "생성"},
+    "last_used": {"en": "Last used", "ko": "마지막 사용"},
+    "never": {"en": "never", "ko": "없음"},
+    "back_to_problem": {"en": "Back to the problem", "ko": "문제로 돌아가기"},
+    "submission": {"en": "Submission", "ko": "제출"},
+    "connection_lost": {
+        "en": "Live updates interrupted; reconnecting…",
+        "ko": "실시간 연결이 끊겼습니다. 다시 연결하는 중…",
+    },
+    "error_title": {"en": "Something is not right", "ko": "문제가 있습니다"},
+    "home": {"en": "Home", "ko": "홈"},
+}
+
+
+def translate(key: str, locale: str, **params: Any) -> str:
+    entry = MESSAGES.get(key)
+    if entry is None:
+        return key
+    text = entry.get(locale) or entry["en"]
+    return text.format(**params) if params else text
+
+
+def negotiate(cookie: str | None, accept_language: str | None) -> str:
+    if cookie in LOCALES:
+        return cookie
+    best, best_q = DEFAULT_LOCALE, -1.0
+    for part in (accept_language or "").split(",")[:20]:
+        tag, _, q = part.strip().partition(";q=")
+        lang = tag.split("-")[0].strip().lower()
+        try:
+            weight = float(q) if q else 1.0
+        except ValueError:
+            continue
+        if lang in LOCALES and weight > best_q:
+            best, best_q = lang, weight
+    return best

@@ -1,0 +1,171 @@
+"""The job queue seam: judge jobs out, result events back.
+
+- `InProcessQueue` (embedded default): worker threads in the API process.
+- `RedisQueue` (with REDIS_URL): jobs on a Redis stream read by `codebattle worker`
+  processes (judge/worker.py); events come back on another stream. Both streams use
+  consumer groups, so delivery is at-least-once: a job whose worker dies is claimed again by
+  another worker once it has been idle for QUEUE_REDELIVERY_SECONDS, and an event is acked
+  only after it was recorded. Recording is idempotent (submissions/service.py), so a
+  redelivered job's results are recorded exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import socket
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+import redis.asyncio as aioredis
+import structlog
+
+from codebattle.judge.jobs import Event, Job
+from codebattle.judge.runner import JobRunner
+
+log = structlog.get_logger(__name__)
+
+EventHandler = Callable[[Event], Awaitable[None]]
+JOBS_STREAM = "codebattle:jobs"
+RESULTS_STREAM = "codebattle:results"
+WORKERS_GROUP = "workers"
+RECORDERS_GROUP = "recorders"
+STREAM_MAXLEN = 100_000
+
+
+class JobQueue(Protocol):
+    async def start(self, on_event: EventHandler) -> None: ...
+
+    async def enqueue(self, job: Job) -> None: ...
+
+    async def ping(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+def consumer_name(role: str) -> str:
+    return f"{role}-{socket.gethostname()}-{os.getpid()}"
+
+
+class InProcessQueue:
+    """Jobs run on `workers` threads of this process; events are handled in order."""
+
+    def __init__(self, runner_factory: Callable[[], JobRunner], workers: int) -> None:
+        self.runner_factory = runner_factory
+        self.workers = workers
+        self._jobs: asyncio.Queue[Job] = asyncio.Queue()
+        self._events: asyncio.Queue[Event] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._runner: JobRunner | None = None
+
+    async def start(self, on_event: EventHandler) -> None:
+        self._runner = await asyncio.to_thread(self.runner_factory)
+        self._tasks = [asyncio.create_task(self._work()) for _ in range(self.workers)]
+        self._tasks.append(asyncio.create_task(self._dispatch(on_event)))
+
+    async def enqueue(self, job: Job) -> None:
+        self._jobs.put_nowait(job)
+
+    async def ping(self) -> None:
+        if not self._tasks or all(task.done() for task in self._tasks):
+            raise RuntimeError("in-process judge workers are not running")
+
+    async def _work(self) -> None:
+        loop = asyncio.get_running_loop()
+        assert self._runner is not None
+        runner = self._runner
+        while True:
+            job = await self._jobs.get()
+
+            def emit(event: Event) -> None:
+                loop.call_soon_threadsafe(self._events.put_nowait, event)
+
+            await asyncio.to_thread(runner.execute, job, emit)
+
+    async def _dispatch(self, on_event: EventHandler) -> None:
+        while True:
+            event = await self._events.get()
+            try:
+                await on_event(event)
+            except Exception:
+                log.exception("recording a judge event failed", submission=event["submission"])
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+
+async def ensure_group(client: aioredis.Redis, stream: str, group: str) -> None:
+    try:
+        await client.xgroup_create(stream, group, id="0", mkstream=True)
+    except aioredis.ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
+
+
+class RedisQueue:
+    """The API side: enqueue jobs, record result events (acked after recording)."""
+
+    def __init__(self, url: str, redelivery_seconds: float) -> None:
+        self.client = aioredis.from_url(url)
+        self.redelivery_ms = int(redelivery_seconds * 1000)
+        self.consumer = consumer_name("api")
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self, on_event: EventHandler) -> None:
+        await ensure_group(self.client, JOBS_STREAM, WORKERS_GROUP)
+        await ensure_group(self.client, RESULTS_STREAM, RECORDERS_GROUP)
+        self._task = asyncio.create_task(self._consume(on_event))
+
+    async def enqueue(self, job: Job) -> None:
+        await self.client.xadd(
+            JOBS_STREAM, {"job": json.dumps(job)}, maxlen=STREAM_MAXLEN, approximate=True
+        )
+
+    async def ping(self) -> None:
+        await self.client.ping()
+
+    async def _consume(self, on_event: EventHandler) -> None:
+        while True:
+            try:
+                await self._consume_once(on_event)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("reading judge results from Redis failed; retrying")
+                await asyncio.sleep(1)
+
+    async def _consume_once(self, on_event: EventHandler) -> None:
+        # Events another API instance read but never acked (it died) are taken over.
+        claimed = await self.client.xautoclaim(
+            RESULTS_STREAM, RECORDERS_GROUP, self.consumer, self.redelivery_ms, "0-0", count=100
+        )
+        messages = list(claimed[1]) if claimed else []
+        if not messages:
+            reply: Any = await self.client.xreadgroup(
+                RECORDERS_GROUP, self.consumer, {RESULTS_STREAM: ">"}, count=100, block=1000
+            )
+            messages = [m for _stream, batch in reply or [] for m in batch]
+        for message_id, fields in messages:
+            if fields:  # a deleted entry comes back empty
+                event = json.loads(fields[b"event"])
+                try:
+                    await on_event(event)
+                except Exception:
+                    # Not acked: it is read again after the redelivery delay.
+                    log.exception("recording a judge event failed", submission=event["submission"])
+                    continue
+            await self.client.xack(RESULTS_STREAM, RECORDERS_GROUP, message_id)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.client.aclose()

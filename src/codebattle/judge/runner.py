@@ -1,0 +1,123 @@
+"""Runs one judge job: fetch the package, judge, emit events. Used by the in-process queue
+and by standalone workers alike."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import structlog
+
+from codebattle.judge import jobs
+from codebattle.judge.engine import Judge
+from codebattle.judge.verdicts import JudgeResult, TestResult, Verdict
+from codebattle.problems import archive
+from codebattle.problems.loader import load_package
+from codebattle.problems.package import ProblemPackage
+from codebattle.storage import BlobStore
+
+log = structlog.get_logger(__name__)
+RUN_OUTPUT_BYTES = 16 * 1024
+
+
+class PackageCache:
+    """Unpacked packages by archive key, loaded once per process."""
+
+    def __init__(self, blobs: BlobStore, root: Path) -> None:
+        self.blobs = blobs
+        self.root = root
+        self._loaded: dict[str, ProblemPackage] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> ProblemPackage:
+        with self._lock:
+            if key in self._loaded:
+                return self._loaded[key]
+            folder = self.root / key.replace("/", "_").removesuffix(".tar.gz")
+            if not folder.is_dir():
+                archive.unpack(self.blobs.get(key), folder)
+            package = load_package(folder)
+            self._loaded[key] = package
+            return package
+
+
+class JobRunner:
+    def __init__(self, judge: Judge, packages: PackageCache) -> None:
+        self.judge = judge
+        self.packages = packages
+
+    def execute(self, job: jobs.Job, emit: Callable[[jobs.Event], None]) -> None:
+        """Judge `job`, calling `emit` with each event. Never raises for a job's fault:
+        anything unexpected becomes an IE result (logged, not shown to the player)."""
+        emit(jobs.started(job))
+        began = time.monotonic()
+        try:
+            package = self.packages.get(job["package_key"])
+            if job["kind"] == "custom":
+                emit(self._custom(job, package, began))
+                return
+            tests = package.samples if job["kind"] == "samples" else None
+            index = 0
+
+            def on_test(item: TestResult | JudgeResult) -> None:
+                nonlocal index
+                if isinstance(item, TestResult):
+                    emit(jobs.test_event(job, index, item.to_json()))
+                    index += 1
+
+            result = self.judge.judge(
+                package,
+                job["language"],
+                job["code"],
+                run_all=job["run_all"],
+                time_limit=job["time_limit"],
+                tests=tests,
+                on_test=on_test,
+            )
+            emit(
+                jobs.done(
+                    job,
+                    verdict=str(result.verdict),
+                    compile_output=result.compile_output,
+                    message=result.message if result.verdict == Verdict.IE else "",
+                    tests_total=len(tests if tests is not None else package.tests),
+                    judge_time=round(time.monotonic() - began, 4),
+                )
+            )
+        except Exception:
+            log.exception("judge job failed", submission=job["submission"])
+            emit(
+                jobs.done(
+                    job,
+                    verdict=str(Verdict.IE),
+                    compile_output="",
+                    message="the judge failed on this submission; it was not your fault",
+                    tests_total=0,
+                    judge_time=round(time.monotonic() - began, 4),
+                )
+            )
+
+    def _custom(self, job: jobs.Job, package: ProblemPackage, began: float) -> jobs.Event:
+        run = self.judge.run_custom(
+            job["language"],
+            job["code"],
+            job["stdin"].encode(),
+            time_limit=job["time_limit"],
+            memory_mb=package.limits.memory,
+        )
+        output = run.stdout[:RUN_OUTPUT_BYTES]
+        if run.stderr and run.verdict != "OK":
+            output += ("\n" if output else "") + run.stderr
+        return jobs.done(
+            job,
+            verdict=run.verdict,
+            compile_output=run.compile_output,
+            message="",
+            run_output=output,
+            time=run.time,
+            memory=run.memory,
+            tests_total=0,
+            judge_time=round(time.monotonic() - began, 4),
+        )

@@ -1,0 +1,1 @@
+"""Operations: health and readiness, later metrics and the operator dashboard."""

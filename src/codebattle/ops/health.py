@@ -1,0 +1,57 @@
+"""`/healthz`: the process is alive. `/readyz`: the database, the queue and the sandbox work."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from codebattle.judge import selftest
+from codebattle.services import Services
+
+router = APIRouter(tags=["health"])
+SANDBOX_CHECK_TTL = 60.0  # the self-test runs real sandboxes; do not repeat it every probe
+_sandbox_cache: dict[str, Any] = {}
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+async def _sandbox_check() -> tuple[bool, str]:
+    cached = _sandbox_cache.get("result")
+    if cached is not None and time.monotonic() - _sandbox_cache["at"] < SANDBOX_CHECK_TTL:
+        return cached  # type: ignore[no-any-return]
+    checks = await asyncio.to_thread(selftest.run_checks)
+    failed = [c for c in checks if c.status == "fail"]
+    result = (not failed, "; ".join(f"{c.name}: {c.detail}" for c in failed) or "ok")
+    _sandbox_cache.update(result=result, at=time.monotonic())
+    return result
+
+
+@router.get("/readyz")
+async def readyz(request: Request) -> JSONResponse:
+    services: Services = request.app.state.services
+    checks: dict[str, str] = {}
+    ready = True
+    for name, probe in (("database", services.db.ping), ("queue", services.queue.ping)):
+        try:
+            await asyncio.wait_for(probe(), timeout=5)
+            checks[name] = "ok"
+        except Exception as exc:  # reported, not raised: this is what the probe is for
+            ready = False
+            checks[name] = f"failed: {type(exc).__name__}"
+    if services.settings.REDIS_URL:
+        checks["sandbox"] = "judged by separate workers"
+    else:
+        ok, detail = await _sandbox_check()
+        ready = ready and ok
+        checks["sandbox"] = detail
+    return JSONResponse(
+        {"status": "ready" if ready else "not ready", "checks": checks},
+        status_code=200 if ready else 503,
+    )

@@ -1,0 +1,93 @@
+"""Problem list and statement/practice pages, and their JSON API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from codebattle.judge.languages import LANGUAGES
+from codebattle.problems import service
+from codebattle.problems.models import Problem
+from codebattle.services import Services
+from codebattle.submissions import service as submissions
+from codebattle.web.render import locale_of, markdown, render
+from codebattle.web.security import current_user
+
+router = APIRouter()
+
+
+def _services(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+async def home(request: Request) -> HTMLResponse:
+    return render(request, "home.html")
+
+
+@router.get("/problems", response_class=HTMLResponse, include_in_schema=False)
+async def problem_list(
+    request: Request, q: str = "", difficulty: str = "", tag: str = ""
+) -> HTMLResponse:
+    async with _services(request).db.session() as session:
+        problems = await service.listing(session, q[:100], difficulty, tag[:40])
+        solved = await service.solved_ids(session, current_user(request))
+    locale = locale_of(request)
+    rows = [service.problem_json(p, locale, p.id in solved) for p in problems]
+    return render(
+        request, "problems.html", problems=rows, q=q[:100], difficulty=difficulty, tag=tag[:40]
+    )
+
+
+@router.get("/api/problems", tags=["problems"])
+async def api_problem_list(
+    request: Request, q: str = "", difficulty: str = "", tag: str = ""
+) -> list[dict[str, Any]]:
+    async with _services(request).db.session() as session:
+        problems = await service.listing(session, q[:100], difficulty, tag[:40])
+        solved = await service.solved_ids(session, current_user(request))
+    locale = locale_of(request)
+    return [service.problem_json(p, locale, p.id in solved) for p in problems]
+
+
+async def _problem(request: Request, slug: str) -> Problem:
+    async with _services(request).db.session() as session:
+        return await submissions.problem_by_slug(session, slug)
+
+
+@router.get("/api/problems/{slug}", tags=["problems"])
+async def api_problem(request: Request, slug: str) -> dict[str, Any]:
+    problem = await _problem(request, slug)
+    return service.problem_detail_json(problem, locale_of(request))
+
+
+@router.get("/problems/{slug}", response_class=HTMLResponse, include_in_schema=False)
+async def problem_page(request: Request, slug: str) -> HTMLResponse:
+    problem = await _problem(request, slug)
+    locale = locale_of(request)
+    detail = service.problem_detail_json(problem, locale)
+    user = current_user(request)
+    history: list[dict[str, Any]] = []
+    if user is not None:
+        async with _services(request).db.session() as session:
+            history = [
+                {
+                    "id": s.id,
+                    "kind": s.kind,
+                    "language": s.language,
+                    "status": s.status,
+                    "verdict": s.verdict,
+                    "created_at": s.created_at,
+                }
+                for s in await submissions.history(session, user, problem, limit=30)
+            ]
+    return render(
+        request,
+        "problem.html",
+        problem=detail,
+        statement_html=markdown(detail["statement"]),
+        languages=[(lang.name, lang.title) for lang in LANGUAGES.values()],
+        history=history,
+    )

@@ -1,0 +1,89 @@
+"""Reading problems for the list and the statement pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from codebattle.accounts.models import User
+from codebattle.problems.models import Problem, ProblemVersion
+from codebattle.submissions.models import SUBMIT, Submission
+
+DIFFICULTY_ORDER = {"easy": 0, "medium": 1, "hard": 2}
+
+
+async def listing(
+    session: AsyncSession, query: str = "", difficulty: str = "", tag: str = ""
+) -> list[Problem]:
+    statement = select(Problem).where(Problem.current_version_id.is_not(None))
+    if query.strip():
+        for word in query.lower().split()[:5]:
+            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            statement = statement.where(Problem.search_text.like(f"%{escaped}%", escape="\\"))
+    if difficulty in DIFFICULTY_ORDER:
+        statement = statement.where(Problem.difficulty == difficulty)
+    problems = list(await session.scalars(statement))
+    if tag:
+        problems = [p for p in problems if tag.lower() in p.tags]
+    return sorted(problems, key=lambda p: (DIFFICULTY_ORDER.get(p.difficulty, 1), p.slug))
+
+
+async def solved_ids(session: AsyncSession, user: User | None) -> set[int]:
+    if user is None:
+        return set()
+    rows = await session.scalars(
+        select(Submission.problem_id)
+        .where(
+            Submission.user_id == user.id, Submission.kind == SUBMIT, Submission.verdict == "AC"
+        )
+        .distinct()
+    )
+    return set(rows)
+
+
+def name_of(version: ProblemVersion, locale: str) -> str:
+    return version.names.get(locale) or version.names.get("en") or next(
+        iter(version.names.values()), ""
+    )
+
+
+def statement_of(version: ProblemVersion, locale: str) -> tuple[str, str]:
+    """(language, Markdown) of the statement in `locale`, else English, else any."""
+    for lang in (locale, "en", *version.statements):
+        if lang in version.statements:
+            return lang, version.statements[lang]
+    return locale, ""
+
+
+def problem_json(problem: Problem, locale: str, solved: bool | None = None) -> dict[str, Any]:
+    version = problem.current_version
+    assert version is not None
+    data: dict[str, Any] = {
+        "slug": problem.slug,
+        "name": name_of(version, locale),
+        "names": version.names,
+        "difficulty": problem.difficulty,
+        "tags": problem.tags,
+        "version": version.number,
+        "time_limit": version.time_limit,
+        "memory_limit": version.memory_limit,
+    }
+    if solved is not None:
+        data["solved"] = solved
+    return data
+
+
+def problem_detail_json(problem: Problem, locale: str) -> dict[str, Any]:
+    version = problem.current_version
+    assert version is not None
+    lang, statement = statement_of(version, locale)
+    return {
+        **problem_json(problem, locale),
+        "statement_language": lang,
+        "statement": statement,
+        "samples": version.samples,
+        "templates": version.templates,
+        "interactive": version.interactive,
+    }

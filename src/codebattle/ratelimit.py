@@ -1,0 +1,54 @@
+"""The rate-limit seam: fixed windows counted in process, or in Redis with REDIS_URL (shared
+by every API instance)."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Protocol
+
+import redis.asyncio as aioredis
+
+
+class RateLimiter(Protocol):
+    async def hit(self, key: str, limit: int, window: float) -> float | None:
+        """Count one hit; return None when allowed, else seconds until the next is."""
+        ...
+
+
+class MemoryRateLimiter:
+    def __init__(self) -> None:
+        self._counts: dict[str, tuple[int, int]] = {}  # key -> (window number, hits)
+
+    async def hit(self, key: str, limit: int, window: float) -> float | None:
+        now = time.time()
+        number = int(now // window)
+        current, hits = self._counts.get(key, (number, 0))
+        if current != number:
+            hits = 0
+        if len(self._counts) > 100_000:  # forget old windows rather than grow without end
+            self._counts = {k: v for k, v in self._counts.items() if v[0] == number}
+        if hits >= limit:
+            return max((number + 1) * window - now, 0.001)
+        self._counts[key] = (number, hits + 1)
+        return None
+
+
+class RedisRateLimiter:
+    def __init__(self, url: str) -> None:
+        self.client = aioredis.from_url(url)
+
+    async def hit(self, key: str, limit: int, window: float) -> float | None:
+        now = time.time()
+        number = int(now // window)
+        name = f"codebattle:rate:{key}:{number}"
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.incr(name)
+            pipe.expire(name, math.ceil(window) + 1)
+            hits, _ = await pipe.execute()
+        if int(hits) > limit:
+            return max((number + 1) * window - now, 0.001)
+        return None
+
+    async def close(self) -> None:
+        await self.client.aclose()

@@ -1,0 +1,1 @@
+"""Live events: the pub/sub seam and the WebSocket endpoints."""

@@ -1,0 +1,91 @@
+"""Wires the seams from the settings: database, blob storage, job queue, pub/sub, rate
+limits, and the judge for the in-process queue. The app and the CLI build one of these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import structlog
+
+from codebattle.config import Settings
+from codebattle.db.session import Database
+from codebattle.judge.engine import Judge
+from codebattle.judge.jobs import Event
+from codebattle.judge.queue import InProcessQueue, JobQueue, RedisQueue
+from codebattle.judge.runner import JobRunner, PackageCache
+from codebattle.judge.sandbox import Sandbox
+from codebattle.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from codebattle.realtime.pubsub import MemoryPubSub, PubSub, RedisPubSub
+from codebattle.storage import BlobStore, LocalBlobStore
+from codebattle.submissions import service as submissions
+
+log = structlog.get_logger(__name__)
+
+
+def blob_store(settings: Settings) -> BlobStore:
+    return LocalBlobStore(settings.DATA_DIR / "blobs")
+
+
+def job_runner(settings: Settings) -> JobRunner:
+    """A judge with its package cache. The cache lives in the sandbox root, whose folders
+    the sandboxed validators (as nobody) can traverse."""
+    judge = Judge(Sandbox())
+    cache = PackageCache(blob_store(settings), Path(judge.sandbox.root) / "packages")
+    return JobRunner(judge, cache)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    blobs: BlobStore
+    queue: JobQueue
+    pubsub: PubSub
+    ratelimit: RateLimiter
+    started: bool = field(default=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Services:
+        queue: JobQueue
+        pubsub: PubSub
+        ratelimit: RateLimiter
+        if settings.REDIS_URL:
+            queue = RedisQueue(settings.REDIS_URL, settings.QUEUE_REDELIVERY_SECONDS)
+            pubsub = RedisPubSub(settings.REDIS_URL)
+            ratelimit = RedisRateLimiter(settings.REDIS_URL)
+        else:
+            queue = InProcessQueue(lambda: job_runner(settings), settings.JUDGE_WORKERS)
+            pubsub = MemoryPubSub()
+            ratelimit = MemoryRateLimiter()
+        return cls(
+            settings=settings,
+            db=Database(settings.database_url),
+            blobs=blob_store(settings),
+            queue=queue,
+            pubsub=pubsub,
+            ratelimit=ratelimit,
+        )
+
+    async def start(self) -> None:
+        await self.queue.start(self.on_event)
+        if isinstance(self.queue, InProcessQueue):
+            # In process, queued jobs die with the process: queue them again.
+            async with self.db.session() as session:
+                for job in await submissions.unfinished_jobs(session, self.blobs):
+                    await self.queue.enqueue(job)
+        self.started = True
+
+    async def on_event(self, event: Event) -> None:
+        async with self.db.session() as session:
+            message = await submissions.record(session, event)
+        if message is not None:
+            await self.pubsub.publish(f"submission:{event['submission']}", message)
+
+    async def stop(self) -> None:
+        await self.queue.stop()
+        await self.pubsub.close()
+        close = getattr(self.ratelimit, "close", None)
+        if close is not None:
+            await close()
+        await self.db.dispose()

@@ -1,0 +1,1 @@
+"""Submissions: saved code, judge jobs, results recorded test by test."""

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from codebattle.db.base import Base, UTCDateTime, utcnow
+
+QUEUED, RUNNING, DONE = "queued", "running", "done"
+# What a submission asks for: the whole test set, the samples only, or one custom input.
+SUBMIT, SAMPLES, CUSTOM = "submit", "samples", "custom"
+
+
+class Submission(Base):
+    __tablename__ = "submissions"
+    __table_args__ = (Index("ix_submissions_user_problem", "user_id", "problem_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    problem_id: Mapped[int] = mapped_column(ForeignKey("problems.id", ondelete="CASCADE"))
+    problem_version_id: Mapped[int] = mapped_column(ForeignKey("problem_versions.id"))
+    kind: Mapped[str] = mapped_column(String(8), default=SUBMIT)
+    language: Mapped[str] = mapped_column(String(16))
+    code_key: Mapped[str] = mapped_column(String(128))  # blob storage key
+    code_size: Mapped[int] = mapped_column(Integer)
+    custom_input: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status: Mapped[str] = mapped_column(String(8), default=QUEUED)
+    verdict: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    compile_output: Mapped[str] = mapped_column(Text, default="")
+    run_output: Mapped[str] = mapped_column(Text, default="")  # stdout of a custom run
+    message: Mapped[str] = mapped_column(Text, default="")
+    tests_total: Mapped[int] = mapped_column(Integer, default=0)
+    tests_passed: Mapped[int] = mapped_column(Integer, default=0)
+    max_time: Mapped[float] = mapped_column(Float, default=0.0)
+    max_memory: Mapped[int] = mapped_column(BigInteger, default=0)
+    judge_time: Mapped[float] = mapped_column(Float, default=0.0)  # the worker's own seconds
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    tests: Mapped[list[SubmissionTest]] = relationship(
+        order_by="SubmissionTest.index", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class SubmissionTest(Base):
+    """One test's result. (submission, index) is unique: a redelivered job's repeat of a
+    test overwrites rather than duplicates it."""
+
+    __tablename__ = "submission_tests"
+    __table_args__ = (UniqueConstraint("submission_id", "index"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
+    index: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(255))
+    verdict: Mapped[str] = mapped_column(String(4))
+    time: Mapped[float] = mapped_column(Float, default=0.0)
+    wall_time: Mapped[float] = mapped_column(Float, default=0.0)
+    memory: Mapped[int] = mapped_column(BigInteger, default=0)
+    sample: Mapped[bool] = mapped_column(default=False)
+    feedback: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,186 @@
+"""Submissions: the JSON API, the submission page and the live WebSocket."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, Field
+
+from codebattle.errors import UserError
+from codebattle.services import Services
+from codebattle.submissions import service
+from codebattle.submissions.models import DONE
+from codebattle.web.render import render
+from codebattle.web.security import require_api_write, require_user
+
+router = APIRouter()
+HEARTBEAT_SECONDS = 20.0
+
+
+class SubmissionIn(BaseModel):
+    problem: str = Field(max_length=64, description="problem slug")
+    language: str = Field(max_length=20, description="python, cpp or java")
+    code: str
+    kind: Literal["submit", "samples", "custom"] = "submit"
+    input: str | None = Field(default=None, description="stdin of a custom run")
+
+
+class SubmissionCreated(BaseModel):
+    id: int
+
+
+def _services(request: Request | WebSocket) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+@router.post("/api/submissions", status_code=201, tags=["submissions"])
+async def create_submission(request: Request, body: SubmissionIn) -> SubmissionCreated:
+    user = require_api_write(request)
+    services = _services(request)
+    settings = services.settings
+    wait = await services.ratelimit.hit(f"submit:{user.id}", settings.SUBMISSIONS_PER_MINUTE, 60.0)
+    if wait is not None:
+        seconds = max(1, round(wait + 0.5))
+        raise UserError(429, "rate_limited", {"Retry-After": str(seconds)}, seconds=seconds)
+    async with services.db.session() as session:
+        submission, job = await service.create(
+            session,
+            services.blobs,
+            user,
+            body.problem,
+            body.language,
+            body.code,
+            kind=body.kind,
+            custom_input=body.input,
+            max_code_bytes=settings.MAX_CODE_BYTES,
+        )
+    await services.queue.enqueue(job)
+    return SubmissionCreated(id=submission.id)
+
+
+@router.get("/api/submissions", tags=["submissions"])
+async def list_submissions(request: Request, problem: str | None = None) -> list[dict[str, Any]]:
+    user = require_user(request)
+    async with _services(request).db.session() as session:
+        found = await service.problem_by_slug(session, problem) if problem else None
+        rows = await service.history(session, user, found)
+        return [
+            {k: v for k, v in (await service.to_json(session, s)).items() if k != "tests"}
+            for s in rows
+        ]
+
+
+async def _detail(request: Request, submission_id: int) -> dict[str, Any]:
+    user = require_user(request)
+    services = _services(request)
+    async with services.db.session() as session:
+        submission = await service.get_owned(session, user, submission_id)
+        data = await service.to_json(session, submission)
+        data["code"] = services.blobs.get(submission.code_key).decode()
+        data["custom_input"] = submission.custom_input
+    return data
+
+
+@router.get("/api/submissions/{submission_id}", tags=["submissions"])
+async def get_submission(request: Request, submission_id: int) -> JSONResponse:
+    return JSONResponse(await _detail(request, submission_id))
+
+
+@router.get("/submissions/{submission_id}", response_class=HTMLResponse, include_in_schema=False)
+async def submission_page(request: Request, submission_id: int) -> HTMLResponse:
+    data = await _detail(request, submission_id)
+    return render(request, "submission.html", submission=data)
+
+
+def _same_origin(websocket: WebSocket) -> bool:
+    """Browsers send Origin on WebSockets; refuse other sites (cross-site socket hijacking)."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True  # not a browser: authenticated by its cookie or token like any client
+    host = websocket.headers.get("host", "")
+    return urlsplit(origin).netloc == host
+
+
+@router.websocket("/ws/submissions/{submission_id}")
+async def submission_socket(websocket: WebSocket, submission_id: int) -> None:
+    """Sends the submission's state, then each change as it is recorded, then closes.
+    Messages: {"v": 1, "type": "snapshot"|"status"|"test"|"done", ...}."""
+    user = getattr(websocket.state, "user", None)
+    if user is None or not _same_origin(websocket):
+        await websocket.close(code=4401 if user is None else 4403)
+        return
+    services = _services(websocket)
+    async with services.db.session() as session:
+        try:
+            submission = await service.get_owned(session, user, submission_id)
+        except UserError:
+            await websocket.close(code=4404)
+            return
+    await websocket.accept()
+    # Subscribe before reading the snapshot so that nothing falls between the two.
+    async with services.pubsub.subscribe(f"submission:{submission_id}") as messages:
+        async with services.db.session() as session:
+            submission = await service.get_owned(session, user, submission_id)
+            snapshot = await service.to_json(session, submission)
+        with contextlib.suppress(WebSocketDisconnect):
+            await websocket.send_json({"v": 1, "type": "snapshot", "submission": snapshot})
+            if snapshot["status"] == DONE:
+                await websocket.close()
+                return
+            reader = asyncio.create_task(_drain_client(websocket))
+            try:
+                await _forward(websocket, messages, reader)
+            finally:
+                reader.cancel()
+
+
+async def _forward(websocket: WebSocket, messages: Any, reader: asyncio.Task[None]) -> None:
+    iterator = messages.__aiter__()
+    upcoming: asyncio.Future[Any] | None = None
+    try:
+        while True:
+            if upcoming is None:
+                upcoming = asyncio.ensure_future(iterator.__anext__())
+            finished, _ = await asyncio.wait(
+                {upcoming, reader}, timeout=HEARTBEAT_SECONDS, return_when="FIRST_COMPLETED"
+            )
+            if reader in finished:
+                return
+            if upcoming not in finished:
+                await websocket.send_json({"v": 1, "type": "ping"})
+                continue
+            message = upcoming.result()
+            upcoming = None
+            await websocket.send_json({"v": 1, **message})
+            if message["type"] == "done":
+                await websocket.close()
+                return
+    finally:
+        if upcoming is not None:
+            upcoming.cancel()
+
+
+async def _drain_client(websocket: WebSocket) -> None:
+    """The client has nothing to say on this socket; whatever it sends (even broken frames)
+    is answered with an error message, and the socket stays open."""
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        text = message.get("text")
+        try:
+            kind = json.loads(text).get("type") if text else None
+        except (ValueError, AttributeError):
+            kind = None
+        if kind == "ping":
+            await websocket.send_json({"v": 1, "type": "pong"})
+        else:
+            await websocket.send_json(
+                {"v": 1, "type": "error", "error": "this socket only sends updates"}
+            )

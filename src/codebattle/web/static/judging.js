@@ -1,0 +1,165 @@
+// Shows a submission's results and follows them live: one WebSocket per submission, with a
+// polling fallback when the socket cannot be opened or drops. Used by the practice and the
+// submission pages.
+(function () {
+  "use strict";
+
+  function pageData() {
+    return JSON.parse(document.getElementById("page-data").textContent);
+  }
+
+  function formatMemory(bytes) {
+    if (!bytes) return "–";
+    return (bytes / (1024 * 1024)).toFixed(1) + " MB";
+  }
+
+  function Results(text) {
+    this.text = text;
+    this.el = {
+      box: document.getElementById("results"),
+      verdict: document.getElementById("verdict"),
+      status: document.getElementById("status-line"),
+      tests: document.getElementById("tests"),
+      compileBox: document.getElementById("compile-box"),
+      compile: document.getElementById("compile-output"),
+      outputBox: document.getElementById("output-box"),
+      output: document.getElementById("run-output"),
+      error: document.getElementById("error-line"),
+    };
+  }
+
+  Results.prototype.reset = function () {
+    this.el.box.hidden = false;
+    this.el.verdict.textContent = "";
+    this.el.verdict.className = "verdict";
+    this.el.tests.textContent = "";
+    this.el.compileBox.hidden = true;
+    this.el.outputBox.hidden = true;
+    if (this.el.error) this.el.error.hidden = true;
+    this.status("queued");
+  };
+
+  Results.prototype.error = function (message) {
+    this.el.box.hidden = false;
+    if (this.el.error) {
+      this.el.error.textContent = message;
+      this.el.error.hidden = false;
+    }
+    this.el.status.textContent = "";
+  };
+
+  Results.prototype.status = function (status) {
+    this.el.status.textContent = this.text["status_" + status] || status;
+    this.el.box.dataset.status = status;
+  };
+
+  Results.prototype.test = function (test) {
+    var id = "test-" + test.index;
+    var li = document.getElementById(id);
+    if (!li) {
+      li = document.createElement("li");
+      li.id = id;
+      this.el.tests.appendChild(li);
+    }
+    li.className = "test v-" + test.verdict;
+    li.dataset.verdict = test.verdict;
+    var label = this.text.test + " " + (test.index + 1) + (test.sample ? " (" + this.text.sample + ")" : "");
+    li.textContent = "";
+    var name = document.createElement("span");
+    name.className = "name";
+    name.textContent = label;
+    var verdict = document.createElement("span");
+    verdict.className = "test-verdict";
+    verdict.textContent = test.verdict;
+    verdict.title = this.text["v_" + test.verdict] || test.verdict;
+    var figures = document.createElement("span");
+    figures.className = "figures";
+    figures.textContent = test.time.toFixed(3) + " s · " + formatMemory(test.memory);
+    li.append(name, verdict, figures);
+    if (test.feedback && test.verdict !== "AC") {
+      var feedback = document.createElement("pre");
+      feedback.className = "feedback";
+      feedback.textContent = test.feedback;
+      li.appendChild(feedback);
+    }
+  };
+
+  Results.prototype.show = function (submission) {
+    var self = this;
+    (submission.tests || []).forEach(function (t) { self.test(t); });
+    this.status(submission.status);
+    if (submission.status !== "done") return;
+    var v = submission.verdict;
+    this.el.verdict.textContent = (this.text["v_" + v] || v);
+    this.el.verdict.className = "verdict v-" + v;
+    this.el.verdict.dataset.verdict = v;
+    if (submission.kind !== "custom" && submission.tests_total) {
+      this.el.status.textContent = this.text.passed_of
+        .replace("{passed}", submission.tests_passed)
+        .replace("{total}", submission.tests_total);
+    }
+    if (submission.compile_output) {
+      this.el.compile.textContent = submission.compile_output;
+      this.el.compileBox.hidden = false;
+    }
+    if (submission.run_output !== null && submission.run_output !== undefined && submission.kind === "custom") {
+      this.el.output.textContent = submission.run_output;
+      this.el.outputBox.hidden = false;
+    }
+  };
+
+  // Follows submission `id` until it is done; calls onDone(submission).
+  function follow(id, results, onDone) {
+    var finished = false;
+    var polling = null;
+
+    function finish(submission) {
+      if (finished) return;
+      finished = true;
+      if (polling) clearInterval(polling);
+      results.show(submission);
+      if (onDone) onDone(submission);
+    }
+
+    function poll() {
+      if (polling || finished) return;
+      polling = setInterval(function () {
+        fetch("/api/submissions/" + id, { headers: { Accept: "application/json" } })
+          .then(function (r) { return r.ok ? r.json() : null; })
+          .then(function (s) {
+            if (!s) return;
+            if (s.status === "done") finish(s); else results.show(s);
+          })
+          .catch(function () {});
+      }, 1000);
+    }
+
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    var socket;
+    try {
+      socket = new WebSocket(scheme + location.host + "/ws/submissions/" + id);
+    } catch (e) {
+      poll();
+      return;
+    }
+    socket.onmessage = function (event) {
+      var message;
+      try { message = JSON.parse(event.data); } catch (e) { return; }
+      if (message.type === "snapshot") {
+        if (message.submission.status === "done") finish(message.submission);
+        else results.show(message.submission);
+      } else if (message.type === "status") {
+        results.status(message.status);
+      } else if (message.type === "test") {
+        results.status("running");
+        results.test(message.test);
+      } else if (message.type === "done") {
+        finish(message.submission);
+      }
+    };
+    socket.onerror = function () { poll(); };
+    socket.onclose = function () { if (!finished) poll(); };
+  }
+
+  window.Judging = { pageData: pageData, Results: Results, follow: follow };
+})();

@@ -1,0 +1,101 @@
+// The practice page: the editor (language and code remembered per problem), run examples,
+// run with a custom input, submit; results stream in test by test.
+(function () {
+  "use strict";
+  var data = Judging.pageData();
+  var text = data.text;
+  var csrf = document.querySelector('meta[name="csrf-token"]').content;
+  var results = new Judging.Results(text);
+  var languageSelect = document.getElementById("language");
+  var buttons = ["submit", "run-samples", "run-custom"].map(function (id) { return document.getElementById(id); });
+
+  function draftKey(lang) { return "cb.code." + data.slug + "." + lang; }
+  function storedCode(lang) {
+    try { return localStorage.getItem(draftKey(lang)); } catch (e) { return null; }
+  }
+  function store(key, value) { try { localStorage.setItem(key, value); } catch (e) {} }
+
+  var language = null;
+  try { language = localStorage.getItem("cb.language"); } catch (e) {}
+  if (!data.templates[language]) language = "python";
+  languageSelect.value = language;
+
+  var editor = CodeBattleEditor.create(document.getElementById("editor"), {
+    language: language,
+    doc: storedCode(language) || data.templates[language],
+    onSubmit: function () { send("submit"); },
+    onChange: function (code) { store(draftKey(language), code); },
+  });
+  window.practiceEditor = editor;
+
+  languageSelect.addEventListener("change", function () {
+    language = languageSelect.value;
+    store("cb.language", language);
+    editor.setLanguage(language);
+    editor.setValue(storedCode(language) || data.templates[language]);
+  });
+  document.getElementById("reset-code").addEventListener("click", function () {
+    editor.setValue(data.templates[language]);
+  });
+
+  function busy(on) { buttons.forEach(function (b) { b.disabled = on; }); }
+
+  function addHistory(id, kind, lang) {
+    var body = document.querySelector("#history tbody");
+    var empty = body.querySelector("tr.empty");
+    if (empty) empty.remove();
+    var row = document.createElement("tr");
+    row.id = "history-" + id;
+    var cells = [id, new Date().toLocaleString(), lang + (kind === "submit" ? "" : " (" + (kind === "samples" ? text.run_samples : text.run_custom) + ")"), text.status_queued];
+    cells.forEach(function (value, i) {
+      var td = document.createElement("td");
+      if (i === 0) {
+        var a = document.createElement("a");
+        a.href = "/submissions/" + id;
+        a.textContent = value;
+        td.appendChild(a);
+      } else td.textContent = value;
+      row.appendChild(td);
+    });
+    body.insertBefore(row, body.firstChild);
+    return row;
+  }
+
+  function send(kind) {
+    var body = { problem: data.slug, language: language, code: editor.getValue(), kind: kind };
+    if (kind === "custom") body.input = document.getElementById("custom-input").value;
+    results.reset();
+    busy(true);
+    fetch("/api/submissions", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify(body),
+    })
+      .then(function (r) {
+        return r.json().catch(function () { return {}; }).then(function (json) { return { ok: r.ok, json: json }; });
+      })
+      .then(function (reply) {
+        if (!reply.ok) {
+          busy(false);
+          var error = reply.json.error || {};
+          results.error(error.message || text.server_error);
+          return;
+        }
+        var row = addHistory(reply.json.id, kind, language);
+        Judging.follow(reply.json.id, results, function (submission) {
+          busy(false);
+          var cell = row.lastChild;
+          cell.textContent = text["v_" + submission.verdict] || submission.verdict;
+          cell.className = "v-" + submission.verdict;
+        });
+      })
+      .catch(function () {
+        busy(false);
+        results.error(text.server_error);
+      });
+  }
+
+  document.getElementById("submit").addEventListener("click", function () { send("submit"); });
+  document.getElementById("run-samples").addEventListener("click", function () { send("samples"); });
+  document.getElementById("run-custom").addEventListener("click", function () { send("custom"); });
+})();
