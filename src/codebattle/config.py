@@ -31,7 +31,11 @@ PositiveInt = Annotated[int, Field(gt=0)]
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=True
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,  # `NAME=` in .env means unset
+        extra="ignore",
+        case_sensitive=True,
     )
 
     # Sign-in providers (OAuth). With none configured, nickname sign-in is offered.

@@ -3,6 +3,7 @@ limits, and the judge for the in-process queue. The app and the CLI build one of
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,7 +47,9 @@ class Services:
     started: bool = field(default=False)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Services:
+    def from_settings(
+        cls, settings: Settings, runner_factory: Callable[[], JobRunner] | None = None
+    ) -> Services:
         queue: JobQueue
         pubsub: PubSub
         ratelimit: RateLimiter
@@ -55,7 +58,9 @@ class Services:
             pubsub = RedisPubSub(settings.REDIS_URL)
             ratelimit = RedisRateLimiter(settings.REDIS_URL)
         else:
-            queue = InProcessQueue(lambda: job_runner(settings), settings.JUDGE_WORKERS)
+            queue = InProcessQueue(
+                runner_factory or (lambda: job_runner(settings)), settings.JUDGE_WORKERS
+            )
             pubsub = MemoryPubSub()
             ratelimit = MemoryRateLimiter()
         return cls(

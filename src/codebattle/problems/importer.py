@@ -100,7 +100,9 @@ async def import_package(
 
     data = archive.pack(package.root)
     content_hash = hashlib.sha256(data).hexdigest()
-    problem = await session.scalar(select(Problem).where(Problem.slug == slug).with_for_update())
+    problem = await session.scalar(
+        select(Problem).where(Problem.slug == slug).with_for_update(of=Problem)
+    )
     if problem is not None and problem.current_version is not None:
         if problem.current_version.content_hash == content_hash:
             return ImportOutcome(slug, problem.current_version.number, "unchanged")
