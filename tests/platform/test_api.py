@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
 from tests.platform.conftest import csrf_of, sign_in, wait_done
 
@@ -231,17 +233,12 @@ def test_socket_refuses_strangers_and_survives_junk(client: TestClient) -> None:
     _, created = submit(client, csrf, problem="hello-battle", language="python",
                         code="import time\ntime.sleep(0.1)\n" + SUM_PY)  # fmt: skip
     stranger = TestClient(client.app, base_url="http://testserver")
-    import pytest
-    from starlette.websockets import WebSocketDisconnect
-
-    with pytest.raises(WebSocketDisconnect):
-        with stranger.websocket_connect(f"/ws/submissions/{created['id']}") as ws:
-            ws.receive_json()
-    with pytest.raises(WebSocketDisconnect):
-        with client.websocket_connect(
-            f"/ws/submissions/{created['id']}", headers={"Origin": "http://evil.example"}
-        ) as ws:
-            ws.receive_json()
+    url = f"/ws/submissions/{created['id']}"
+    with pytest.raises(WebSocketDisconnect), stranger.websocket_connect(url) as ws:
+        ws.receive_json()
+    evil = {"Origin": "http://evil.example"}
+    with pytest.raises(WebSocketDisconnect), client.websocket_connect(url, headers=evil) as ws:
+        ws.receive_json()
     with client.websocket_connect(f"/ws/submissions/{created['id']}") as ws:
         first = ws.receive_json()
         assert first["type"] == "snapshot" and first["v"] == 1
