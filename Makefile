@@ -16,9 +16,15 @@ system-deps:
 
 deps: system-deps $(STAMP)
 
+# The site on http://127.0.0.1:8000 (HOST/PORT to change); imports the starter problems
+# (unchanged ones are skipped) before it starts.
+HOST ?= 127.0.0.1
+PORT ?= 8000
 run: deps
 	$(VENV)/bin/codebattle judge selftest
-	$(VENV)/bin/codebattle judge verify problems/*/
+	$(VENV)/bin/codebattle migrate
+	$(VENV)/bin/codebattle problems import problems/*/
+	$(VENV)/bin/codebattle serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench
@@ -26,6 +32,7 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 
 test: deps lint
+	@scripts/system-deps.sh --test
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 clean:

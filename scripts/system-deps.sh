@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the judge needs when they are missing.
+# Installs the Debian packages the judge needs when they are missing; with --test, also
+# what the test suite needs (Chromium for the browser tests).
 # As root it installs them; otherwise it says exactly what to install.
 set -euo pipefail
 
@@ -12,6 +13,9 @@ ldconfig -p | grep -q 'libseccomp\.so\.2' || missing+=(libseccomp2)
 ls /usr/lib/gcc/*/*/libstdc++.a >/dev/null 2>&1 || missing+=(libstdc++-12-dev)
 # Static libc: C++ submissions and the judge's launcher are linked statically.
 [ -e "$(gcc -print-file-name=libc.a 2>/dev/null)" ] || missing+=(libc6-dev)
+if [ "${1:-}" = "--test" ]; then
+    [ -x /usr/bin/chromium ] || missing+=(chromium)
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0
