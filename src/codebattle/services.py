@@ -73,7 +73,7 @@ class Services:
         )
 
     async def start(self) -> None:
-        await self.queue.start(self.on_event)
+        await self.queue.start(self.on_events)
         if isinstance(self.queue, InProcessQueue):
             # In process, queued jobs die with the process: queue them again.
             async with self.db.session() as session:
@@ -81,11 +81,13 @@ class Services:
                     await self.queue.enqueue(job)
         self.started = True
 
-    async def on_event(self, event: Event) -> None:
+    async def on_events(self, events: list[Event]) -> None:
+        """Record judge events (one transaction), then publish what changed."""
         async with self.db.session() as session:
-            message = await submissions.record(session, event)
-        if message is not None:
-            await self.pubsub.publish(f"submission:{event['submission']}", message)
+            messages = await submissions.record_batch(session, events)
+        for event, message in zip(events, messages, strict=True):
+            if message is not None:
+                await self.pubsub.publish(f"submission:{event['submission']}", message)
 
     async def stop(self) -> None:
         await self.queue.stop()

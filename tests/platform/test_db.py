@@ -107,7 +107,10 @@ async def test_a_bad_package_is_a_precise_error(
     assert "problem.yaml" in str(caught.value) and "difficulty" in str(caught.value)
 
 
-async def test_results_are_recorded_exactly_once(db: Database, blobs: LocalBlobStore) -> None:
+@pytest.mark.parametrize("batched", [False, True])
+async def test_results_are_recorded_exactly_once(
+    db: Database, blobs: LocalBlobStore, batched: bool
+) -> None:
     async with db.session() as session:
         await import_package(session, blobs, PROBLEMS / "hello-battle")
         user = await accounts.sign_in_nickname(session, "bob", "en")
@@ -127,9 +130,13 @@ async def test_results_are_recorded_exactly_once(db: Database, blobs: LocalBlobS
         {"submission": sub.id, "type": "test", "index": 2, "test": test},
     ]
     published = []
-    for event in events:
+    if batched:  # as the queue hands them over when they arrive together
         async with db.session() as session:
-            published.append(await submissions.record(session, event))
+            published = await submissions.record_batch(session, events)
+    else:
+        for event in events:
+            async with db.session() as session:
+                published.append(await submissions.record(session, event))
     assert [m["type"] if m else None for m in published] == [
         "status", "test", "status", "test", "test", "done", None, None,
     ]  # fmt: skip

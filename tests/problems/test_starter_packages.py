@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -13,11 +15,13 @@ from codebattle.problems.loader import load_package
 PROBLEMS = Path(__file__).resolve().parents[2] / "problems"
 PACKAGES = sorted(p for p in PROBLEMS.iterdir() if (p / "problem.yaml").exists())
 REQUIRED_FOLDERS = {"accepted", "wrong_answer", "time_limit_exceeded", "run_time_error"}
+DIFFICULTIES = {"easy", "medium", "hard"}
+KEYWORD = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 
 
 def test_the_starter_set_covers_every_kind_of_problem() -> None:
     packages = [load_package(p) for p in PACKAGES]
-    assert len(packages) >= 8
+    assert len(packages) >= 20
     assert any(p.interactive for p in packages)
     assert any(p.scoring for p in packages)
     assert any(p.validation == "custom" and not p.interactive for p in packages)
@@ -32,6 +36,20 @@ def test_the_starter_set_covers_every_kind_of_problem() -> None:
     for folder in REQUIRED_FOLDERS - {"accepted"}:
         languages = {s.language for p in packages for s in p.submissions if s.expected == folder}
         assert languages == {"python", "cpp", "java"}, folder
+
+
+def test_every_starter_package_has_a_difficulty_and_keywords() -> None:
+    """problem.yaml's own keys (docs/problem-format.md): difficulty and keywords."""
+    spread: Counter[str] = Counter()
+    for path in PACKAGES:
+        metadata = load_package(path).metadata
+        assert metadata.get("difficulty") in DIFFICULTIES, path.name
+        spread[metadata["difficulty"]] += 1
+        keywords = metadata.get("keywords")
+        assert isinstance(keywords, list) and keywords, path.name
+        assert all(isinstance(k, str) and KEYWORD.fullmatch(k) for k in keywords), path.name
+        assert len(set(keywords)) == len(keywords), path.name
+    assert all(spread[d] >= 3 for d in DIFFICULTIES), spread
 
 
 @pytest.mark.parametrize("path", PACKAGES, ids=[p.name for p in PACKAGES])

@@ -27,7 +27,10 @@ from codebattle.judge.runner import JobRunner
 
 log = structlog.get_logger(__name__)
 
-EventHandler = Callable[[Event], Awaitable[None]]
+# Called with the events available at once (in order), so they are recorded in one
+# transaction; must be idempotent (events may come again).
+EventHandler = Callable[[list[Event]], Awaitable[None]]
+BATCH = 200
 JOBS_STREAM = "codebattle:jobs"
 RESULTS_STREAM = "codebattle:results"
 WORKERS_GROUP = "workers"
@@ -86,11 +89,13 @@ class InProcessQueue:
 
     async def _dispatch(self, on_event: EventHandler) -> None:
         while True:
-            event = await self._events.get()
+            batch = [await self._events.get()]
+            while len(batch) < BATCH and not self._events.empty():
+                batch.append(self._events.get_nowait())
             try:
-                await on_event(event)
+                await on_event(batch)
             except Exception:
-                log.exception("recording a judge event failed", submission=event["submission"])
+                log.exception("recording judge events failed", events=len(batch))
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -144,24 +149,24 @@ class RedisQueue:
     async def _consume_once(self, on_event: EventHandler) -> None:
         # Events another API instance read but never acked (it died) are taken over.
         claimed = await self.client.xautoclaim(
-            RESULTS_STREAM, RECORDERS_GROUP, self.consumer, self.redelivery_ms, "0-0", count=100
+            RESULTS_STREAM, RECORDERS_GROUP, self.consumer, self.redelivery_ms, "0-0", count=BATCH
         )
         messages = list(claimed[1]) if claimed else []
         if not messages:
             reply: Any = await self.client.xreadgroup(
-                RECORDERS_GROUP, self.consumer, {RESULTS_STREAM: ">"}, count=100, block=1000
+                RECORDERS_GROUP, self.consumer, {RESULTS_STREAM: ">"}, count=BATCH, block=1000
             )
             messages = [m for _stream, batch in reply or [] for m in batch]
-        for message_id, fields in messages:
-            if fields:  # a deleted entry comes back empty
-                event = json.loads(fields[b"event"])
-                try:
-                    await on_event(event)
-                except Exception:
-                    # Not acked: it is read again after the redelivery delay.
-                    log.exception("recording a judge event failed", submission=event["submission"])
-                    continue
-            await self.client.xack(RESULTS_STREAM, RECORDERS_GROUP, message_id)
+        events = [json.loads(fields[b"event"]) for _id, fields in messages if fields]
+        if events:
+            try:
+                await on_event(events)
+            except Exception:
+                # Not acked: read again after the redelivery delay.
+                log.exception("recording judge events failed", events=len(events))
+                return
+        if messages:
+            await self.client.xack(RESULTS_STREAM, RECORDERS_GROUP, *[m[0] for m in messages])
 
     async def stop(self) -> None:
         if self._task is not None:

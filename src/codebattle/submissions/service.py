@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.accounts.models import User
@@ -141,71 +143,111 @@ async def unfinished_jobs(session: AsyncSession, blobs: BlobStore) -> list[Job]:
 
 
 async def record(session: AsyncSession, event: Event) -> dict[str, Any] | None:
-    """Apply one judge event. Returns the message to publish, or None if it changed nothing
-    (a duplicate, or an event for a submission that is already done)."""
-    submission_id = int(event["submission"])
-    submission = await session.get(Submission, submission_id, with_for_update=True)
-    if submission is None or submission.status == DONE:
-        return None
+    """Apply one judge event; see `record_batch`."""
+    return (await record_batch(session, [event]))[0]
+
+
+async def record_batch(session: AsyncSession, events: list[Event]) -> list[dict[str, Any] | None]:
+    """Apply judge events in one transaction, in a few statements whatever their number
+    (under load, events arrive in batches). For each event, the message to publish, or None
+    if it changed nothing (a duplicate, or an event for a submission already done)."""
+    ids = sorted({int(e["submission"]) for e in events})
+    # Row locks in id order: concurrent recorders (API instances) cannot deadlock.
+    found = await session.scalars(
+        select(Submission).where(Submission.id.in_(ids)).order_by(Submission.id).with_for_update()
+    )
+    submissions = {s.id: s for s in found}
+    tests: dict[tuple[int, int], dict[str, Any]] = {}
+    finished: list[tuple[Submission, dict[str, Any]]] = []
+    messages: list[dict[str, Any] | None] = []
+    for event in events:
+        submission = submissions.get(int(event["submission"]))
+        message = None
+        if submission is not None and submission.status != DONE:
+            message = _apply(submission, event, tests, finished)
+        messages.append(message)
+    if tests:
+        await _upsert_tests(session, list(tests.values()))
+    for submission, result in finished:
+        _finish(submission, result, await _tests_of(session, submission.id))
+    await session.commit()
+    for message in messages:
+        if message is not None and message["type"] == "done":
+            submission = submissions[message["submission"]]
+            message["submission"] = await to_json(session, submission)
+    return messages
+
+
+def _apply(
+    submission: Submission,
+    event: Event,
+    tests: dict[tuple[int, int], dict[str, Any]],
+    finished: list[tuple[Submission, dict[str, Any]]],
+) -> dict[str, Any] | None:
     kind = event["type"]
     if kind == "started":
         if submission.status == QUEUED:
             submission.status = RUNNING
-            await session.commit()
         return {"type": "status", "status": RUNNING}
     if kind == "test":
-        index = int(event["index"])
         data = event["test"]
-        existing = await session.scalar(
-            select(SubmissionTest).where(
-                SubmissionTest.submission_id == submission_id, SubmissionTest.index == index
-            )
-        )
-        test = existing or SubmissionTest(submission_id=submission_id, index=index)
-        test.name = str(data["name"])[:255]
-        test.verdict = str(data["verdict"])
-        test.time = float(data.get("time", 0.0))
-        test.wall_time = float(data.get("wall_time", 0.0))
-        test.memory = int(data.get("memory", 0))
-        test.sample = bool(data.get("sample", False))
-        test.feedback = str(data.get("feedback", ""))[:2048]
-        if existing is None:
-            session.add(test)
+        index = int(event["index"])
+        row: dict[str, Any] = {
+            "submission_id": submission.id,
+            "index": index,
+            "name": str(data["name"])[:255],
+            "verdict": str(data["verdict"])[:4],
+            "time": float(data.get("time", 0.0)),
+            "wall_time": float(data.get("wall_time", 0.0)),
+            "memory": int(data.get("memory", 0)),
+            "sample": bool(data.get("sample", False)),
+            "feedback": str(data.get("feedback", ""))[:2048],
+        }
+        tests[(submission.id, index)] = row  # a repeat in the batch overwrites
         submission.status = RUNNING
-        await session.commit()
-        return {"type": "test", "test": test_json(test)}
+        return {"type": "test", "test": {k: v for k, v in row.items() if k != "submission_id"}}
     if kind == "done":
-        result = event["result"]
-        tests = list(
-            await session.scalars(
-                select(SubmissionTest).where(SubmissionTest.submission_id == submission_id)
-            )
-        )
-        # Only the first "done" wins: the UPDATE is conditional on the status.
-        changed = await session.execute(
-            update(Submission)
-            .where(Submission.id == submission_id, Submission.status != DONE)
-            .values(
-                status=DONE,
-                verdict=str(result["verdict"])[:4],
-                compile_output=str(result.get("compile_output", ""))[:16384],
-                run_output=str(result.get("run_output", ""))[:16384],
-                message=str(result.get("message", ""))[:1024],
-                tests_total=int(result.get("tests_total") or submission.tests_total),
-                tests_passed=sum(1 for t in tests if t.verdict == "AC"),
-                max_time=float(result.get("time", max((t.time for t in tests), default=0.0))),
-                max_memory=int(result.get("memory", max((t.memory for t in tests), default=0))),
-                judge_time=float(result.get("judge_time", 0.0)),
-                finished_at=datetime.now(UTC),
-            )
-            .execution_options(synchronize_session=False)
-        )
-        await session.commit()
-        if changed.rowcount == 0:  # type: ignore[attr-defined]
-            return None
-        await session.refresh(submission)
-        return {"type": "done", "submission": await to_json(session, submission)}
+        submission.status = DONE  # later events for it in this batch change nothing
+        finished.append((submission, event["result"]))
+        return {"type": "done", "submission": submission.id}
     return None
+
+
+async def _upsert_tests(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """One INSERT ... ON CONFLICT (submission, index) DO UPDATE for all the rows."""
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+    statement = insert(SubmissionTest).values(rows)
+    columns = ("name", "verdict", "time", "wall_time", "memory", "sample", "feedback")
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["submission_id", "index"],
+            set_={c: statement.excluded[c] for c in columns},
+        )
+    )
+
+
+async def _tests_of(session: AsyncSession, submission_id: int) -> list[SubmissionTest]:
+    return list(
+        await session.scalars(
+            select(SubmissionTest)
+            .where(SubmissionTest.submission_id == submission_id)
+            .order_by(SubmissionTest.index)
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
+def _finish(submission: Submission, result: dict[str, Any], tests: list[SubmissionTest]) -> None:
+    submission.verdict = str(result["verdict"])[:4]
+    submission.compile_output = str(result.get("compile_output", ""))[:16384]
+    submission.run_output = str(result.get("run_output", ""))[:16384]
+    submission.message = str(result.get("message", ""))[:1024]
+    submission.tests_total = int(result.get("tests_total") or submission.tests_total)
+    submission.tests_passed = sum(1 for t in tests if t.verdict == "AC")
+    submission.max_time = float(result.get("time", max((t.time for t in tests), default=0.0)))
+    submission.max_memory = int(result.get("memory", max((t.memory for t in tests), default=0)))
+    submission.judge_time = float(result.get("judge_time", 0.0))
+    submission.finished_at = datetime.now(UTC)
 
 
 def test_json(test: SubmissionTest) -> dict[str, Any]:
@@ -245,6 +287,7 @@ async def to_json(session: AsyncSession, submission: Submission) -> dict[str, An
         "message": submission.message,
         "max_time": submission.max_time,
         "max_memory": submission.max_memory,
+        "judge_time": submission.judge_time,
         "created_at": submission.created_at.isoformat(),
         "finished_at": submission.finished_at.isoformat() if submission.finished_at else None,
     }

@@ -1,0 +1,235 @@
+"""Submit-to-verdict latency of practice submissions through the HTTP API.
+
+N submissions (default 50) are sent at once; each one's latency runs from the moment they
+are all sent to its final verdict, received over the submission's WebSocket. The peer, in
+the same run: the judge alone (`Judge.judge` in this process) judging the same kind of
+submissions with the same parallelism (2 at a time, as the 2 workers do), all started at
+once. The ratio platform / judge at p50 is the platform's cost: HTTP, database, queue,
+pub/sub and the socket. Target (issue "platform"): at most 1.15 at p50.
+
+Modes: the embedded default (SQLite, in-process queue, JUDGE_WORKERS=2) and, when
+PostgreSQL and Redis are up on 127.0.0.1, PostgreSQL + Redis with two `codebattle worker`s.
+
+    .venv/bin/python bench/submit_latency.py [-n 50] [--modes embedded,redis]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import asyncpg
+import httpx
+import websockets
+
+from codebattle.judge.engine import Judge
+from codebattle.problems.loader import load_package
+
+ROOT = Path(__file__).resolve().parents[1]
+PROBLEM = "hello-battle"
+CODEBATTLE = str(Path(sys.executable).parent / "codebattle")
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def solution(tag: str) -> str:
+    # A distinct comment per submission, so that none is served from the compile cache.
+    return f"# {tag}\na, b = map(int, input().split())\nprint(a + b)\n"
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def judge_alone(n: int) -> list[float]:
+    package = load_package(ROOT / "problems" / PROBLEM)
+    judge = Judge()
+    judge.judge(package, "python", solution("warm-up"))
+    tag = uuid.uuid4().hex
+    start = time.monotonic()
+
+    def one(i: int) -> float:
+        result = judge.judge(package, "python", solution(f"{tag}-{i}"))
+        assert result.verdict == "AC", result.verdict
+        return time.monotonic() - start
+
+    with ThreadPoolExecutor(2) as pool:
+        return list(pool.map(one, range(n)))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Site:
+    """A server process (and workers), with its own data folder."""
+
+    def __init__(self, env: dict[str, str], workers: int) -> None:
+        self.data = Path(tempfile.mkdtemp(prefix="cb-bench-"))
+        self.port = free_port()
+        self.env = {
+            "PATH": os.environ["PATH"],
+            "HOME": str(self.data),
+            "DATA_DIR": str(self.data / "var"),
+            "SECRET_KEY": "bench",
+            "ENVIRONMENT": "production",
+            "SUBMISSIONS_PER_MINUTE": "100000",
+            "BASE_URL": f"http://127.0.0.1:{self.port}",
+            **env,
+        }
+        self.workers = workers
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def run(self, *args: str) -> str:
+        return subprocess.run(
+            [CODEBATTLE, *args], env=self.env, cwd=self.data, check=True, capture_output=True,
+            text=True,
+        ).stdout  # fmt: skip
+
+    def start(self) -> str:
+        self.run("problems", "import", str(ROOT / "problems" / PROBLEM))
+        token = self.run("users", "token", "bench").strip()
+        log = (self.data / "server.log").open("wb")
+        self.procs.append(subprocess.Popen(
+            [CODEBATTLE, "serve", "--port", str(self.port)], env=self.env, cwd=self.data,
+            stdout=log, stderr=log, start_new_session=True,
+        ))  # fmt: skip
+        worker_env = {k: v for k, v in self.env.items() if k != "DATABASE_URL"}
+        for _ in range(self.workers):
+            self.procs.append(subprocess.Popen(
+                [CODEBATTLE, "worker"], env=worker_env, cwd=self.data, stdout=log, stderr=log,
+                start_new_session=True,
+            ))  # fmt: skip
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.port}/readyz", timeout=10).status_code == 200:
+                    return token
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError((self.data / "server.log").read_text())
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        shutil.rmtree(self.data, ignore_errors=True)
+
+
+async def through_api(port: int, token: str, n: int) -> tuple[list[float], list[float]]:
+    headers = {"Authorization": f"Bearer {token}"}
+    base = f"http://127.0.0.1:{port}"
+    tag = uuid.uuid4().hex
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=120) as client:
+        warm = await client.post("/api/submissions", json={
+            "problem": PROBLEM, "language": "python", "code": solution("warm-up")})  # fmt: skip
+        await wait(port, headers, warm.json()["id"], time.monotonic())
+        start = time.monotonic()
+
+        async def one(i: int) -> float:
+            reply = await client.post("/api/submissions", json={
+                "problem": PROBLEM, "language": "python", "code": solution(f"{tag}-{i}")})  # fmt: skip
+            reply.raise_for_status()
+            return await wait(port, headers, reply.json()["id"], start)
+
+        latencies = await asyncio.gather(*(one(i) for i in range(n)))
+        judge_times = []
+        for sid in range(2, n + 2):
+            data = (await client.get(f"/api/submissions/{sid}")).json()
+            judge_times.append(float(data.get("judge_time", 0.0)))
+    return list(latencies), judge_times
+
+
+async def wait(port: int, headers: dict[str, str], sid: int, start: float) -> float:
+    url = f"ws://127.0.0.1:{port}/ws/submissions/{sid}"
+    async with websockets.connect(url, additional_headers=headers, max_size=1 << 22) as ws:
+        async for raw in ws:
+            message = json.loads(raw)
+            submission = message.get("submission") or {}
+            if message["type"] == "done" or submission.get("status") == "done":
+                assert submission["verdict"] == "AC", submission
+                return time.monotonic() - start
+    raise RuntimeError(f"socket closed before submission {sid} was done")
+
+
+def fresh_postgres() -> str:
+    name = f"cb_bench_{uuid.uuid4().hex[:10]}"
+
+    async def create() -> None:
+        conn = await asyncpg.connect(PG_ADMIN)
+        await conn.execute(f'CREATE DATABASE "{name}"')
+        await conn.close()
+
+    asyncio.run(create())
+    return name
+
+
+def drop_postgres(name: str) -> None:
+    async def drop() -> None:
+        conn = await asyncpg.connect(PG_ADMIN)
+        await conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await conn.close()
+
+    asyncio.run(drop())
+
+
+def report(label: str, latencies: list[float], peer: list[float]) -> None:
+    p50, p95 = percentile(latencies, 50), percentile(latencies, 95)
+    q50, q95 = percentile(peer, 50), percentile(peer, 95)
+    print(f"{label:<22} p50 {p50 * 1000:8.0f} ms  p95 {p95 * 1000:8.0f} ms")
+    print(f"{'  judge alone':<22} p50 {q50 * 1000:8.0f} ms  p95 {q95 * 1000:8.0f} ms")
+    print(f"{'  ratio':<22} p50 {p50 / q50:8.2f}     p95 {p95 / q95:8.2f}   (target p50 <= 1.15)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("-n", type=int, default=50, help="concurrent submissions")
+    parser.add_argument("--modes", default="embedded,redis")
+    args = parser.parse_args()
+    print(f"{args.n} concurrent Python submissions of '{PROBLEM}', all tests, 2 judges at once")
+    for mode in args.modes.split(","):
+        env: dict[str, str] = {"JUDGE_WORKERS": "2"}
+        workers, database = 0, None
+        if mode == "redis":
+            database = fresh_postgres()
+            subprocess.run(["redis-cli", "del", "codebattle:jobs", "codebattle:results"],
+                           capture_output=True, check=False)  # fmt: skip
+            env = {"DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{database}",
+                   "REDIS_URL": "redis://127.0.0.1:6379/0"}  # fmt: skip
+            workers = 2
+        site = Site(env, workers)
+        try:
+            token = site.start()
+            peer = judge_alone(args.n)  # measured next to each mode: the machine is noisy
+            latencies, judge_times = asyncio.run(through_api(site.port, token, args.n))
+        finally:
+            site.stop()
+            if database:
+                drop_postgres(database)
+        report(f"{mode} via API", latencies, peer)
+        print(f"{'  worker judge time':<22} median {statistics.median(judge_times) * 1000:.0f} ms"
+              " per submission")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
