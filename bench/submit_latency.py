@@ -49,6 +49,10 @@ def solution(tag: str) -> str:
     return f"# {tag}\na, b = map(int, input().split())\nprint(a + b)\n"
 
 
+def body(tag: str) -> dict[str, str]:
+    return {"problem": PROBLEM, "language": "python", "code": solution(tag)}
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
@@ -141,14 +145,12 @@ async def through_api(port: int, token: str, n: int) -> tuple[list[float], list[
     base = f"http://127.0.0.1:{port}"
     tag = uuid.uuid4().hex
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=120) as client:
-        warm = await client.post("/api/submissions", json={
-            "problem": PROBLEM, "language": "python", "code": solution("warm-up")})  # fmt: skip
+        warm = await client.post("/api/submissions", json=body("warm-up"))
         await wait(port, headers, warm.json()["id"], time.monotonic())
         start = time.monotonic()
 
         async def one(i: int) -> float:
-            reply = await client.post("/api/submissions", json={
-                "problem": PROBLEM, "language": "python", "code": solution(f"{tag}-{i}")})  # fmt: skip
+            reply = await client.post("/api/submissions", json=body(f"{tag}-{i}"))
             reply.raise_for_status()
             return await wait(port, headers, reply.json()["id"], start)
 
