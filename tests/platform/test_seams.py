@@ -33,17 +33,20 @@ async def test_rate_limiter(backend: str) -> None:
 
 async def test_pubsub_delivers_to_subscribers_of_the_channel(backend: str) -> None:
     bus: PubSub = MemoryPubSub() if backend == "memory" else RedisPubSub("redis://127.0.0.1:6379/0")
-    async with bus.subscribe("submission:1") as first, bus.subscribe("submission:1") as second:
-        async with bus.subscribe("submission:2") as other:
-            await asyncio.sleep(0.05)  # Redis subscriptions are confirmed asynchronously
-            await bus.publish("submission:1", {"type": "test", "n": 1})
-            await bus.publish("submission:1", {"type": "done"})
-            for messages in (first, second):
-                iterator = messages.__aiter__()
-                assert await asyncio.wait_for(iterator.__anext__(), 5) == {"type": "test", "n": 1}
-                assert await asyncio.wait_for(iterator.__anext__(), 5) == {"type": "done"}
-            with pytest.raises(asyncio.TimeoutError):
-                await asyncio.wait_for(other.__aiter__().__anext__(), 0.2)
+    async with (
+        bus.subscribe("submission:1") as first,
+        bus.subscribe("submission:1") as second,
+        bus.subscribe("submission:2") as other,
+    ):
+        await asyncio.sleep(0.05)  # Redis subscriptions are confirmed asynchronously
+        await bus.publish("submission:1", {"type": "test", "n": 1})
+        await bus.publish("submission:1", {"type": "done"})
+        for messages in (first, second):
+            iterator = messages.__aiter__()
+            assert await asyncio.wait_for(iterator.__anext__(), 5) == {"type": "test", "n": 1}
+            assert await asyncio.wait_for(iterator.__anext__(), 5) == {"type": "done"}
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(other.__aiter__().__anext__(), 0.2)
     await bus.close()
 
 
