@@ -11,7 +11,7 @@ import pytest
 
 from codebattle.judge import scoring
 from codebattle.judge.scoring import case_score, full_score, group_score, score_tree
-from codebattle.problems import model
+from codebattle.problems import package as model
 from codebattle.problems.loader import load_package
 
 

@@ -46,3 +46,67 @@ def test_stale_boxes_and_cgroups_are_swept(judge_root: Path) -> None:
         assert live.exists() and live_group.exists()
     finally:
         live_group.rmdir()
+
+
+KILLED_JUDGE = """
+import os, signal, sys
+from pathlib import Path
+from codebattle.judge.sandbox import Limits, Sandbox
+sandbox = Sandbox(work_root=Path(sys.argv[1]))
+limits = Limits(cpu_time=5, wall_time=60, memory=64 << 20)
+waiting = sandbox.prepare(["/bin/sleep", "60"], sandbox.new_box(), limits)
+running = sandbox.prepare(["/bin/sleep", "60"], sandbox.new_box(), limits)
+running.start()
+print("started", flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def _children_of_sandbox(entry: Path, root: Path) -> bool:
+    """A program in a sandbox under `root`: its parent's command line names the root."""
+    try:
+        parent = (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+        return str(root).encode() in Path(f"/proc/{parent}/cmdline").read_bytes()
+    except (OSError, IndexError):
+        return False
+
+
+def _sandboxes_under(root: Path) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if str(root).encode() in cmdline or _children_of_sandbox(entry, root):
+                found.append(int(entry.name))
+    return found
+
+
+def test_a_killed_judge_leaves_no_sandbox_running(judge_root: Path) -> None:
+    """SIGKILL gives the judge no chance to clean up: the next judge to start kills what is
+    left of its sandboxes and removes their boxes (docs/sandbox.md)."""
+    import sys
+    import time
+
+    root = judge_root / "killed"
+    root.mkdir(mode=0o711)
+    judge = subprocess.run(
+        [sys.executable, "-c", KILLED_JUDGE, str(root)], capture_output=True, timeout=60
+    )
+    assert judge.stdout == b"started\n", judge.stderr.decode()
+    assert _sandboxes_under(root)  # bubblewrap's init outlives the judge: the sweep's job
+    Sandbox(work_root=root).settle()  # the next judge sweeps what is left
+    deadline = time.monotonic() + 5
+    while _sandboxes_under(root) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _sandboxes_under(root) == []
+    assert not list(root.glob("box-*"))
+
+
+def _command(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""

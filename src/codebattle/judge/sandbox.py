@@ -172,6 +172,24 @@ def _owner_alive(name: str) -> bool:
     return True
 
 
+def _kill_processes_using(paths: Sequence[str]) -> None:
+    """SIGKILL every process whose command line names one of `paths` (the bubblewrap
+    processes of a dead judge's sandboxes; killing a sandbox's init ends all of it)."""
+    if not paths:
+        return
+    needles = [p.encode() + b"\0" for p in paths]
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if any(needle in cmdline for needle in needles):
+            with contextlib.suppress(OSError):
+                os.kill(int(entry.name), signal.SIGKILL)
+
+
 def read_box_file(box: Box, relpath: str, max_bytes: int) -> bytes | None:
     """Read a regular file from a used box without following any symlink on the way."""
     dir_fd = os.open(box.path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
@@ -412,12 +430,16 @@ class Sandbox:
         REAPER.defer(box.remove)
 
     def _sweep_stale(self) -> None:
-        """Remove boxes and cgroups left by judges that died (killed mid-run)."""
-        for path in self.root.glob("box-*"):
-            if not _owner_alive(path.name.removeprefix("box-")):
-                box = Box.__new__(Box)
-                box.path, box.mounted = path, path.is_mount()
-                box.remove()
+        """Kill the sandboxes and remove the boxes and cgroups left by judges that died
+        (killed mid-run)."""
+        stale = [
+            p for p in self.root.glob("box-*") if not _owner_alive(p.name.removeprefix("box-"))
+        ]
+        _kill_processes_using([str(p) for p in stale])
+        for path in stale:
+            box = Box.__new__(Box)
+            box.path, box.mounted = path, path.is_mount()
+            box.remove()
         if self.cgroups:
             self.cgroups.sweep(lambda name: _owner_alive(name.removeprefix("codebattle-")))
 
@@ -648,13 +670,19 @@ class Sandbox:
         if self.launcher is not None:
             uid = str(self.drop_to if self.drop_to is not None else -1)
             return [str(self.launcher), uid, *(f"{r}={v}" for r, v in rlimits.items()), "--"]
-        # Fallback: util-linux setpriv drops to nobody, prlimit lowers its own limits.
+        # Fallback: util-linux setpriv drops to nobody and, as the launcher, has the sandbox
+        # killed when the judge dies; prlimit lowers its own limits.
         names = _PRLIMIT_NAMES
-        prefix = [self.prlimit, *(f"--{names[r]}={v}:{v}" for r, v in rlimits.items()), "--"]
+        prefix = [self.setpriv, "--pdeathsig=KILL"]
         if self.drop_to is not None:
             uid = str(self.drop_to)
-            prefix = [self.setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", *prefix]
-        return prefix
+            prefix += [f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
+        return [
+            *prefix,
+            self.prlimit,
+            *(f"--{names[r]}={v}:{v}" for r, v in rlimits.items()),
+            "--",
+        ]
 
     def _spawn(
         self,
