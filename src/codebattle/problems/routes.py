@@ -88,6 +88,10 @@ async def problem_page(request: Request, slug: str) -> HTMLResponse:
         "problem.html",
         problem=detail,
         statement_html=markdown(detail["statement"]),
+        # Statements that already show their examples do not get them twice.
+        show_samples=not all(
+            sample["input"].strip() in detail["statement"] for sample in detail["samples"]
+        ),
         languages=[(lang.name, lang.title) for lang in LANGUAGES.values()],
         history=history,
     )
