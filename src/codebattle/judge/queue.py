@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -31,6 +32,10 @@ log = structlog.get_logger(__name__)
 # transaction; must be idempotent (events may come again).
 EventHandler = Callable[[list[Event]], Awaitable[None]]
 BATCH = 200
+# Test events are gathered for up to this long and recorded (then published) together, so
+# that a busy recorder writes a few transactions a second rather than one per test; a batch
+# ends at once with a "done" event, so final verdicts are not delayed.
+COALESCE_SECONDS = 0.25
 JOBS_STREAM = "codebattle:jobs"
 RESULTS_STREAM = "codebattle:results"
 WORKERS_GROUP = "workers"
@@ -88,10 +93,18 @@ class InProcessQueue:
             await asyncio.to_thread(runner.execute, job, emit)
 
     async def _dispatch(self, on_event: EventHandler) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             batch = [await self._events.get()]
-            while len(batch) < BATCH and not self._events.empty():
-                batch.append(self._events.get_nowait())
+            deadline = loop.time() + COALESCE_SECONDS
+            while len(batch) < BATCH and batch[-1]["type"] != "done":
+                timeout = deadline - loop.time()
+                if timeout <= 0:
+                    break
+                try:
+                    batch.append(await asyncio.wait_for(self._events.get(), timeout))
+                except TimeoutError:
+                    break
             try:
                 await on_event(batch)
             except Exception:
@@ -112,6 +125,12 @@ async def ensure_group(client: aioredis.Redis, stream: str, group: str) -> None:
     except aioredis.ResponseError as exc:
         if "BUSYGROUP" not in str(exc):
             raise
+
+
+def _has_done(messages: list[Any]) -> bool:
+    return any(
+        fields and json.loads(fields[b"event"])["type"] == "done" for _id, fields in messages
+    )
 
 
 class RedisQueue:
@@ -148,15 +167,21 @@ class RedisQueue:
 
     async def _consume_once(self, on_event: EventHandler) -> None:
         # Events another API instance read but never acked (it died) are taken over.
-        claimed = await self.client.xautoclaim(
+        claimed: Any = await self.client.xautoclaim(
             RESULTS_STREAM, RECORDERS_GROUP, self.consumer, self.redelivery_ms, "0-0", count=BATCH
         )
         messages = list(claimed[1]) if claimed else []
         if not messages:
-            reply: Any = await self.client.xreadgroup(
-                RECORDERS_GROUP, self.consumer, {RESULTS_STREAM: ">"}, count=BATCH, block=1000
-            )
-            messages = [m for _stream, batch in reply or [] for m in batch]
+            messages = await self._read(1000)
+            deadline = time.monotonic() + COALESCE_SECONDS
+            while messages and len(messages) < BATCH and not _has_done(messages):
+                wait_ms = int((deadline - time.monotonic()) * 1000)
+                if wait_ms <= 0:
+                    break
+                more = await self._read(wait_ms)
+                if not more:
+                    break
+                messages += more
         events = [json.loads(fields[b"event"]) for _id, fields in messages if fields]
         if events:
             try:
@@ -167,6 +192,12 @@ class RedisQueue:
                 return
         if messages:
             await self.client.xack(RESULTS_STREAM, RECORDERS_GROUP, *[m[0] for m in messages])
+
+    async def _read(self, block_ms: int) -> list[Any]:
+        reply: Any = await self.client.xreadgroup(
+            RECORDERS_GROUP, self.consumer, {RESULTS_STREAM: ">"}, count=BATCH, block=block_ms
+        )
+        return [m for _stream, batch in reply or [] for m in batch]
 
     async def stop(self) -> None:
         if self._task is not None:

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import redis.asyncio as aioredis
 
 Message = dict[str, Any]
+PREFIX = "codebattle:"
 QUEUE_SIZE = 1000  # per subscriber; a subscriber this far behind loses messages
 
 
@@ -61,28 +62,57 @@ class MemoryPubSub:
 
 
 class RedisPubSub:
+    """One Redis subscription connection per process, fanned out to local subscribers (so a
+    thousand sockets on one channel cost one Redis subscription, not a thousand)."""
+
     def __init__(self, url: str) -> None:
         self.client = aioredis.from_url(url)
+        self._local = MemoryPubSub()
+        self._pubsub: Any = None
+        self._reader: asyncio.Task[None] | None = None
+        self._counts: dict[str, int] = defaultdict(int)
+        self._lock = asyncio.Lock()
 
     async def publish(self, channel: str, message: Message) -> None:
-        await self.client.publish(f"codebattle:{channel}", json.dumps(message))
+        await self.client.publish(PREFIX + channel, json.dumps(message))
 
     @contextlib.asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[Message]]:
-        pubsub = self.client.pubsub(ignore_subscribe_messages=True)
-        await pubsub.subscribe(f"codebattle:{channel}")
+        async with self._local.subscribe(channel) as messages:
+            async with self._lock:
+                if self._pubsub is None:
+                    self._pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+                if self._counts[channel] == 0:
+                    await self._pubsub.subscribe(PREFIX + channel)
+                self._counts[channel] += 1
+                if self._reader is None or self._reader.done():
+                    self._reader = asyncio.create_task(self._read())
+            try:
+                yield messages
+            finally:
+                async with self._lock:
+                    self._counts[channel] -= 1
+                    if self._counts[channel] == 0:
+                        del self._counts[channel]
+                        with contextlib.suppress(aioredis.RedisError):
+                            await self._pubsub.unsubscribe(PREFIX + channel)
 
-        async def messages() -> AsyncIterator[Message]:
-            while True:
-                raw = await pubsub.get_message(timeout=30.0)
-                if raw is not None and raw["type"] == "message":
-                    yield json.loads(raw["data"])
-
-        try:
-            yield messages()
-        finally:
-            await pubsub.unsubscribe()
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
+    async def _read(self) -> None:
+        while True:
+            try:
+                raw = await self._pubsub.get_message(timeout=1.0)
+            except aioredis.RedisError:
+                await asyncio.sleep(0.5)  # reconnects on the next read
+                continue
+            if raw is not None and raw.get("type") == "message":
+                channel = raw["channel"].decode().removeprefix(PREFIX)
+                await self._local.publish(channel, json.loads(raw["data"]))
 
     async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        if self._pubsub is not None:
+            await self._pubsub.aclose()
         await self.client.aclose()

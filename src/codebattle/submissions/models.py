@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from codebattle.db.base import Base, UTCDateTime, utcnow
 
@@ -37,10 +37,6 @@ class Submission(Base):
     judge_time: Mapped[float] = mapped_column(Float, default=0.0)  # the worker's own seconds
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-
-    tests: Mapped[list[SubmissionTest]] = relationship(
-        order_by="SubmissionTest.index", cascade="all, delete-orphan", lazy="selectin"
-    )
 
 
 class SubmissionTest(Base):

@@ -116,18 +116,16 @@ async def submission_socket(websocket: WebSocket, submission_id: int) -> None:
         await websocket.close(code=4401 if user is None else 4403)
         return
     services = _services(websocket)
-    async with services.db.session() as session:
-        try:
-            submission = await service.get_owned(session, user, submission_id)
-        except UserError:
-            await websocket.close(code=4404)
-            return
-    await websocket.accept()
     # Subscribe before reading the snapshot so that nothing falls between the two.
     async with services.pubsub.subscribe(f"submission:{submission_id}") as messages:
         async with services.db.session() as session:
-            submission = await service.get_owned(session, user, submission_id)
+            try:
+                submission = await service.get_owned(session, user, submission_id)
+            except UserError:
+                await websocket.close(code=4404)
+                return
             snapshot = await service.to_json(session, submission)
+        await websocket.accept()
         with contextlib.suppress(WebSocketDisconnect):
             await websocket.send_json({"v": 1, "type": "snapshot", "submission": snapshot})
             if snapshot["status"] == DONE:

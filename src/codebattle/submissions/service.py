@@ -7,6 +7,7 @@ written while the submission is not yet done.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -65,6 +66,39 @@ async def problem_by_slug(session: AsyncSession, slug: object) -> Problem:
     return problem
 
 
+@dataclass(frozen=True)
+class Target:
+    """What a new submission needs of its problem: the current version's few columns (not
+    its statements and samples)."""
+
+    problem_id: int
+    version_id: int
+    package_key: str
+    time_limit: float
+    test_count: int
+
+
+async def target_of(session: AsyncSession, slug: object) -> Target:
+    row = None
+    if isinstance(slug, str) and len(slug) <= 64:
+        row = (
+            await session.execute(
+                select(
+                    Problem.id,
+                    ProblemVersion.id,
+                    ProblemVersion.package_key,
+                    ProblemVersion.time_limit,
+                    ProblemVersion.test_count,
+                )
+                .join(ProblemVersion, ProblemVersion.id == Problem.current_version_id)
+                .where(Problem.slug == slug)
+            )
+        ).first()
+    if row is None:
+        raise UserError(404, "problem_unknown")
+    return Target(*row)
+
+
 async def create(
     session: AsyncSession,
     blobs: BlobStore,
@@ -82,7 +116,7 @@ async def create(
         raise UserError(422, "kind_unknown")
     checked_code = check_code(code, max_code_bytes)
     checked_language = check_language(language)
-    problem = await problem_by_slug(session, problem_slug)
+    target = await target_of(session, problem_slug)
     stdin = ""
     if kind == CUSTOM:
         if not isinstance(custom_input, str):
@@ -92,38 +126,36 @@ async def create(
         if "\x00" in custom_input:
             raise UserError(422, "code_binary")
         stdin = custom_input
-    version = problem.current_version
-    assert version is not None
     data = checked_code.encode()
     key = content_key("code", data)
     blobs.put(key, data)
     submission = Submission(
         user_id=user.id,
-        problem_id=problem.id,
-        problem_version_id=version.id,
+        problem_id=target.problem_id,
+        problem_version_id=target.version_id,
         kind=kind,
         language=checked_language,
         code_key=key,
         code_size=len(data),
         custom_input=stdin if kind == CUSTOM else None,
         status=QUEUED,
-        tests_total=len(version.samples) if kind == SAMPLES else version.test_count,
+        # The samples' count comes with the result; the full set's is known now.
+        tests_total=target.test_count if kind == SUBMIT else 0,
     )
     session.add(submission)
     await session.commit()
-    return submission, job_for(submission, version, checked_code)
+    return submission, job_for(submission, target.package_key, target.time_limit, checked_code)
 
 
-def job_for(submission: Submission, version: ProblemVersion, code: str) -> Job:
-    time_limit = version.time_limit
+def job_for(submission: Submission, package_key: str, time_limit: float, code: str) -> Job:
     if submission.kind == CUSTOM:
-        time_limit = min(max(version.time_limit, 1.0), CUSTOM_TIME_LIMIT_CAP)
+        time_limit = min(max(time_limit, 1.0), CUSTOM_TIME_LIMIT_CAP)
     return {
         "submission": submission.id,
         "kind": submission.kind,
         "language": submission.language,
         "code": code,
-        "package_key": version.package_key,
+        "package_key": package_key,
         "time_limit": time_limit,
         "stdin": submission.custom_input or "",
         "run_all": False,
@@ -139,7 +171,10 @@ async def unfinished_jobs(session: AsyncSession, blobs: BlobStore) -> list[Job]:
         .where(Submission.status != DONE)
         .order_by(Submission.id)
     )
-    return [job_for(s, v, blobs.get(s.code_key).decode()) for s, v in rows.all()]
+    return [
+        job_for(s, v.package_key, v.time_limit, blobs.get(s.code_key).decode())
+        for s, v in rows.all()
+    ]
 
 
 async def record(session: AsyncSession, event: Event) -> dict[str, Any] | None:
