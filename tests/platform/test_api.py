@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
+from codebattle.config import Settings
+from codebattle.judge.engine import Judge
 from tests.platform.conftest import csrf_of, sign_in, wait_done
 
 SUM_PY = "a, b = map(int, input().split())\nprint(a + b)\n"
@@ -279,3 +282,39 @@ def test_problem_list_search_and_filters(client: TestClient) -> None:
     assert client.get("/api/problems", params={"q": "%_%"}).json() == []
     page = client.get("/problems", params={"q": "guess"})
     assert "guess-number" in page.text and "hello-battle" not in page.text
+
+
+def test_submissions_queued_before_a_restart_are_judged_after_it(
+    app_settings: Settings, judge: Judge, judge_root: Path
+) -> None:
+    """The in-process queue dies with the process; on start it queues unfinished work again."""
+    import asyncio
+
+    from codebattle.accounts import service as accounts
+    from codebattle.app import create_app
+    from codebattle.db.session import Database
+    from codebattle.services import Services
+    from codebattle.storage import LocalBlobStore
+    from codebattle.submissions import service as submissions
+    from tests.platform.conftest import runner_factory
+
+    settings = app_settings
+
+    async def queue_one() -> int:
+        db = Database(settings.database_url)
+        try:
+            async with db.session() as session:
+                user = await accounts.sign_in_nickname(session, "restart", "en")
+                sub, _job = await submissions.create(
+                    session, LocalBlobStore(settings.DATA_DIR / "blobs"), user, "hello-battle",
+                    "python", SUM_PY, max_code_bytes=65536,
+                )  # fmt: skip
+                return sub.id
+        finally:
+            await db.dispose()
+
+    submission_id = asyncio.run(queue_one())  # saved, but its job was never run
+    services = Services.from_settings(settings, runner_factory(judge, settings, judge_root))
+    with TestClient(create_app(settings, services), base_url="http://testserver") as client:
+        sign_in(client, "restart")
+        assert wait_done(client, submission_id)["verdict"] == "AC"
