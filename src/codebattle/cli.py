@@ -193,6 +193,10 @@ def worker() -> None:
     _configure_logging()
     if not settings.REDIS_URL:
         _fail("REDIS_URL is not set: without it the web app judges in its own process")
+    for secret in ("DATABASE_URL", "SECRET_KEY", "OPENAI_API_KEY", "GPTZERO_API_KEY"):
+        if getattr(settings, secret) is not None:
+            typer.echo(f"warning: {secret} is set; workers never use it: remove it from "
+                       "their environment (they run untrusted code)", err=True)  # fmt: skip
     Worker(settings.REDIS_URL, job_runner(settings), settings.QUEUE_REDELIVERY_SECONDS).run()
 
 
