@@ -82,7 +82,10 @@ async def _detail(request: Request, submission_id: int) -> dict[str, Any]:
     async with services.db.session() as session:
         submission = await service.get_owned(session, user, submission_id)
         data = await service.to_json(session, submission)
-        data["code"] = services.blobs.get(submission.code_key).decode()
+        try:
+            data["code"] = services.blobs.get(submission.code_key).decode()
+        except KeyError:  # lost from blob storage: say so rather than fail the page
+            data["code"] = None
         data["custom_input"] = submission.custom_input
     return data
 
