@@ -249,15 +249,17 @@ def _apply(
 
 
 async def _upsert_tests(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """One INSERT ... ON CONFLICT (submission, index) DO UPDATE for all the rows."""
+    """INSERT ... ON CONFLICT (submission, index) DO UPDATE, executed for all the rows at
+    once (one statement, compiled once and cached, whatever the number of rows)."""
     insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
-    statement = insert(SubmissionTest).values(rows)
+    statement = insert(SubmissionTest)
     columns = ("name", "verdict", "time", "wall_time", "memory", "sample", "feedback")
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=["submission_id", "index"],
             set_={c: statement.excluded[c] for c in columns},
-        )
+        ),
+        rows,
     )
 
 
