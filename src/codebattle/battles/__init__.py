@@ -1,0 +1,1 @@
+"""Battles: the match state machine, later matchmaking, rooms and the AI opponent."""

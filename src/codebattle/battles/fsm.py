@@ -1,0 +1,245 @@
+"""The match state machine: waiting → countdown → running → finished | cancelled.
+
+Pure and synchronous: `apply(match, event, now)` returns the events that happened (for the
+match's event log) and changes `match` in place, or raises IllegalEvent with a code; the
+battle service runs it inside one database transaction with the match row locked, so
+concurrent events are applied one at a time. The server owns time: every event carries the
+server's `now`, and `tick(match, now)` enforces the deadlines (countdown end, time limit,
+disconnect grace) whether or not a client is connected.
+
+Win rules: the first to pass all tests wins. At the time limit, the most tests passed wins,
+then whoever reached that count first; equal on both is a draw. A player who gives up loses.
+A player disconnected longer than the grace period loses by a technical win for the one who
+stayed; if everyone is gone, the match is cancelled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class State(StrEnum):
+    waiting = "waiting"
+    countdown = "countdown"
+    running = "running"
+    finished = "finished"
+    cancelled = "cancelled"
+
+
+class IllegalEvent(Exception):
+    """An event that this match cannot take now; `code` is for clients and translations."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+
+
+@dataclass
+class Player:
+    user_id: int
+    ai: bool = False
+    ready: bool = False
+    connected: bool = True
+    disconnected_at: float | None = None
+    passed: int = 0  # best number of tests passed so far
+    passed_at: float | None = None  # when `passed` was first reached
+    gave_up: bool = False
+
+
+@dataclass
+class Settings:
+    players: int = 2
+    duration: float = 600.0  # seconds of play
+    countdown: float = 5.0
+    grace: float = 30.0  # a disconnected player's time to come back
+    tests: int = 1  # tests of the problem: passing all of them wins
+
+
+@dataclass
+class Match:
+    settings: Settings
+    state: State = State.waiting
+    players: list[Player] = field(default_factory=list)
+    starts_at: float | None = None  # end of the countdown
+    ends_at: float | None = None  # the time limit
+    winner: int | None = None  # user id; None with a draw or before the end
+    reason: str = ""  # "solved", "time", "gave_up", "disconnect", "draw", "abandoned"
+    rematch_offers: set[int] = field(default_factory=set)
+
+    def player(self, user_id: int) -> Player:
+        for player in self.players:
+            if player.user_id == user_id:
+                return player
+        raise IllegalEvent("not_a_player")
+
+    @property
+    def over(self) -> bool:
+        return self.state in (State.finished, State.cancelled)
+
+
+Event = dict[str, Any]
+
+
+def _event(kind: str, now: float, **data: Any) -> Event:
+    return {"type": kind, "at": now, **data}
+
+
+def apply(match: Match, event: Event, now: float) -> list[Event]:
+    """Apply a player's event; return what happened (deadlines passed first)."""
+    happened = tick(match, now)
+    kind = event.get("type")
+    handler = _HANDLERS.get(str(kind))
+    if handler is None:
+        raise IllegalEvent("unknown_event", str(kind)[:40])
+    user_id = event.get("user")
+    if not isinstance(user_id, int):
+        raise IllegalEvent("bad_event", "user")
+    return happened + handler(match, user_id, event, now)
+
+
+def tick(match: Match, now: float) -> list[Event]:
+    """Enforce the deadlines that have passed by `now`."""
+    happened: list[Event] = []
+    if match.state == State.countdown and match.starts_at is not None and now >= match.starts_at:
+        match.state = State.running
+        match.ends_at = match.starts_at + match.settings.duration
+        happened.append(_event("started", match.starts_at, ends_at=match.ends_at))
+    if match.state in (State.countdown, State.running):
+        gone = [
+            p
+            for p in match.players
+            if not p.connected
+            and p.disconnected_at is not None
+            and now >= p.disconnected_at + match.settings.grace
+        ]
+        if gone:
+            stayed = [p for p in match.players if p not in gone and not p.gave_up]
+            if not stayed:
+                happened += _cancel(match, now, "abandoned")
+            elif len(stayed) == 1:
+                happened += _finish(match, now, stayed[0].user_id, "disconnect")
+    if match.state == State.running and match.ends_at is not None and now >= match.ends_at:
+        happened += _finish_at_time_limit(match, match.ends_at)
+    return happened
+
+
+def _join(match: Match, user_id: int, event: Event, now: float) -> list[Event]:
+    if match.state != State.waiting:
+        raise IllegalEvent("match_started")
+    if any(p.user_id == user_id for p in match.players):
+        raise IllegalEvent("already_joined")
+    if len(match.players) >= match.settings.players:
+        raise IllegalEvent("match_full")
+    match.players.append(Player(user_id, ai=bool(event.get("ai", False))))
+    return [_event("joined", now, user=user_id, ai=match.players[-1].ai)]
+
+
+def _ready(match: Match, user_id: int, event: Event, now: float) -> list[Event]:
+    if match.state != State.waiting:
+        raise IllegalEvent("match_started")
+    match.player(user_id).ready = True
+    happened = [_event("ready", now, user=user_id)]
+    if len(match.players) == match.settings.players and all(p.ready for p in match.players):
+        match.state = State.countdown
+        match.starts_at = now + match.settings.countdown
+        happened.append(_event("countdown", now, starts_at=match.starts_at))
+    return happened
+
+
+def _result(match: Match, user_id: int, event: Event, now: float) -> list[Event]:
+    if match.state != State.running:
+        raise IllegalEvent("match_not_running")
+    player = match.player(user_id)
+    if player.gave_up:
+        raise IllegalEvent("gave_up")
+    passed = event.get("passed")
+    if not isinstance(passed, int) or not 0 <= passed <= match.settings.tests:
+        raise IllegalEvent("bad_event", "passed")
+    happened = [_event("result", now, user=user_id, passed=passed)]
+    if passed > player.passed:
+        player.passed, player.passed_at = passed, now
+    if passed == match.settings.tests:
+        happened += _finish(match, now, user_id, "solved")
+    return happened
+
+
+def _give_up(match: Match, user_id: int, event: Event, now: float) -> list[Event]:
+    if match.over:
+        raise IllegalEvent("match_over")
+    player = match.player(user_id)
+    player.gave_up = True
+    happened = [_event("gave_up", now, user=user_id)]
+    if match.state == State.waiting:
+        return happened + _cancel(match, now, "gave_up")
+    others = [p for p in match.players if not p.gave_up]
+    if len(others) == 1:
+        happened += _finish(match, now, others[0].user_id, "gave_up")
+    elif not others:
+        happened += _cancel(match, now, "gave_up")
+    return happened
+
+
+def _disconnect(match: Match, user_id: int, event: Event, now: float) -> list[Event]:
+    player = match.player(user_id)
+    if match.over or not player.connected:
+        return []
+    player.connected, player.disconnected_at = False, now
+    return [_event("disconnected", now, user=user_id, grace_ends_at=now + match.settings.grace)]
+
+
+def _reconnect(match: Match, user_id: int, event: Event, now: float) -> list[Event]:
+    player = match.player(user_id)
+    if player.connected:
+        return []
+    player.connected, player.disconnected_at = True, None
+    return [_event("reconnected", now, user=user_id)]
+
+
+def _rematch(match: Match, user_id: int, event: Event, now: float) -> list[Event]:
+    """An offer; when every player has offered (the second one accepts), the service
+    creates the new match with the same players."""
+    if match.state != State.finished:
+        raise IllegalEvent("match_not_finished")
+    if any(p.ai for p in match.players if p.user_id == user_id):
+        raise IllegalEvent("not_a_player")
+    match.player(user_id)
+    match.rematch_offers.add(user_id)
+    humans = {p.user_id for p in match.players if not p.ai}
+    if humans <= match.rematch_offers:
+        return [_event("rematch_accepted", now, user=user_id)]
+    return [_event("rematch_offered", now, user=user_id)]
+
+
+def _finish_at_time_limit(match: Match, at: float) -> list[Event]:
+    contenders = [p for p in match.players if not p.gave_up]
+    best = max((p.passed for p in contenders), default=0)
+    leaders = [p for p in contenders if p.passed == best]
+    if best > 0:
+        first = min(p.passed_at or at for p in leaders)
+        leaders = [p for p in leaders if (p.passed_at or at) == first]
+    if len(leaders) == 1 and best > 0:
+        return _finish(match, at, leaders[0].user_id, "time")
+    return _finish(match, at, None, "draw")
+
+
+def _finish(match: Match, now: float, winner: int | None, reason: str) -> list[Event]:
+    match.state, match.winner, match.reason = State.finished, winner, reason
+    return [_event("finished", now, winner=winner, reason=reason)]
+
+
+def _cancel(match: Match, now: float, reason: str) -> list[Event]:
+    match.state, match.winner, match.reason = State.cancelled, None, reason
+    return [_event("cancelled", now, reason=reason)]
+
+
+_HANDLERS = {
+    "join": _join,
+    "ready": _ready,
+    "result": _result,
+    "give_up": _give_up,
+    "disconnect": _disconnect,
+    "reconnect": _reconnect,
+    "rematch": _rematch,
+}

@@ -1,0 +1,154 @@
+"""The match state machine: every rule, with the server's clock passed in."""
+
+from __future__ import annotations
+
+import pytest
+
+from codebattle.battles.fsm import IllegalEvent, Match, Settings, State, apply, tick
+
+A, B = 1, 2
+
+
+def started(tests: int = 10, duration: float = 600.0, grace: float = 30.0) -> Match:
+    match = Match(Settings(tests=tests, duration=duration, countdown=5.0, grace=grace))
+    apply(match, {"type": "join", "user": A}, 0.0)
+    apply(match, {"type": "join", "user": B}, 1.0)
+    apply(match, {"type": "ready", "user": A}, 2.0)
+    happened = apply(match, {"type": "ready", "user": B}, 3.0)
+    assert [e["type"] for e in happened] == ["ready", "countdown"]
+    assert match.state == State.countdown and match.starts_at == 8.0
+    assert tick(match, 7.9) == [] and match.state == State.countdown
+    assert [e["type"] for e in tick(match, 8.0)] == ["started"]
+    assert match.state == State.running and match.ends_at == 608.0
+    return match
+
+
+def result(match: Match, user: int, passed: int, now: float) -> list[str]:
+    return [
+        e["type"] for e in apply(match, {"type": "result", "user": user, "passed": passed}, now)
+    ]
+
+
+def test_first_to_pass_every_test_wins() -> None:
+    match = started()
+    assert result(match, B, 9, 100.0) == ["result"]
+    assert result(match, A, 10, 120.0) == ["result", "finished"]
+    assert (match.state, match.winner, match.reason) == (State.finished, A, "solved")
+    with pytest.raises(IllegalEvent) as caught:
+        apply(match, {"type": "result", "user": B, "passed": 10}, 121.0)
+    assert caught.value.code == "match_not_running"  # the late one changes nothing
+
+
+def test_at_the_time_limit_most_tests_then_earliest_wins() -> None:
+    match = started()
+    result(match, A, 6, 100.0)
+    result(match, B, 6, 90.0)  # B reached 6 first
+    result(match, A, 3, 200.0)  # a worse later attempt keeps the best
+    happened = tick(match, 608.0)  # no client needed: the server's clock ends it
+    assert [e["type"] for e in happened] == ["finished"]
+    assert (match.winner, match.reason) == (B, "time")
+
+
+def test_equal_at_the_time_limit_is_a_draw() -> None:
+    match = started()
+    assert tick(match, 700.0)[0]["reason"] == "draw"  # nobody passed anything
+    match = started()
+    result(match, A, 4, 50.0)
+    result(match, B, 4, 50.0)
+    tick(match, 608.0)
+    assert (match.winner, match.reason) == (None, "draw")
+
+
+def test_a_late_event_first_lets_the_deadline_pass() -> None:
+    match = started()
+    result(match, A, 5, 100.0)
+    with pytest.raises(IllegalEvent):  # after the time limit: too late, the match is over
+        apply(match, {"type": "result", "user": B, "passed": 10}, 609.0)
+    assert (match.state, match.winner, match.reason) == (State.finished, A, "time")
+
+
+def test_giving_up_ends_the_game() -> None:
+    match = started()
+    assert [e["type"] for e in apply(match, {"type": "give_up", "user": A}, 50.0)] == [
+        "gave_up",
+        "finished",
+    ]
+    assert (match.winner, match.reason) == (B, "gave_up")
+    waiting = Match(Settings())
+    apply(waiting, {"type": "join", "user": A}, 0.0)
+    apply(waiting, {"type": "give_up", "user": A}, 1.0)
+    assert waiting.state == State.cancelled
+
+
+def test_disconnect_grace_then_technical_win() -> None:
+    match = started(grace=30.0)
+    apply(match, {"type": "disconnect", "user": A}, 100.0)
+    assert tick(match, 129.0) == []
+    apply(match, {"type": "reconnect", "user": A}, 129.0)  # back in time
+    assert tick(match, 200.0) == [] and match.state == State.running
+    apply(match, {"type": "disconnect", "user": A}, 300.0)
+    happened = tick(match, 330.0)
+    assert happened[0]["type"] == "finished"
+    assert (match.winner, match.reason) == (B, "disconnect")
+
+
+def test_everyone_gone_cancels() -> None:
+    match = started()
+    apply(match, {"type": "disconnect", "user": A}, 100.0)
+    apply(match, {"type": "disconnect", "user": B}, 100.0)
+    tick(match, 131.0)
+    assert (match.state, match.reason) == (State.cancelled, "abandoned")
+
+
+def test_rematch_needs_every_human() -> None:
+    match = started()
+    result(match, A, 10, 60.0)
+    assert apply(match, {"type": "rematch", "user": A}, 61.0)[0]["type"] == "rematch_offered"
+    assert apply(match, {"type": "rematch", "user": B}, 62.0)[0]["type"] == "rematch_accepted"
+    vs_ai = Match(Settings())
+    apply(vs_ai, {"type": "join", "user": A}, 0)
+    apply(vs_ai, {"type": "join", "user": B, "ai": True}, 0)
+    for user in (A, B):
+        apply(vs_ai, {"type": "ready", "user": user}, 0)
+    tick(vs_ai, 10)
+    apply(vs_ai, {"type": "result", "user": A, "passed": 1}, 11)
+    assert apply(vs_ai, {"type": "rematch", "user": A}, 12)[0]["type"] == "rematch_accepted"
+
+
+@pytest.mark.parametrize(
+    ("event", "code"),
+    [
+        ({"type": "result", "user": A, "passed": 1}, "match_not_running"),
+        ({"type": "join", "user": A}, "already_joined"),
+        ({"type": "ready", "user": 99}, "not_a_player"),
+        ({"type": "rematch", "user": A}, "match_not_finished"),
+        ({"type": "fly", "user": A}, "unknown_event"),
+        ({"type": "ready", "user": "A"}, "bad_event"),
+        ({"type": "ready"}, "bad_event"),
+    ],
+)
+def test_illegal_events_get_a_clear_code(event: dict[str, object], code: str) -> None:
+    match = Match(Settings())
+    apply(match, {"type": "join", "user": A}, 0.0)
+    with pytest.raises(IllegalEvent) as caught:
+        apply(match, event, 1.0)
+    assert caught.value.code == code
+
+
+def test_joining_is_closed_when_full_or_started() -> None:
+    match = started()
+    with pytest.raises(IllegalEvent) as caught:
+        apply(match, {"type": "join", "user": 3}, 20.0)
+    assert caught.value.code == "match_started"
+    full = Match(Settings(players=1))
+    apply(full, {"type": "join", "user": A}, 0.0)
+    with pytest.raises(IllegalEvent) as caught:
+        apply(full, {"type": "join", "user": B}, 0.0)
+    assert caught.value.code == "match_full"
+
+
+def test_bad_results_are_refused() -> None:
+    match = started(tests=10)
+    for passed in (-1, 11, "ten", None):
+        with pytest.raises(IllegalEvent):
+            apply(match, {"type": "result", "user": A, "passed": passed}, 50.0)
