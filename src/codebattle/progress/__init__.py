@@ -1,0 +1,1 @@
+"""Progression: ratings, later seasons, achievements and the points ledger."""
