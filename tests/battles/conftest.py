@@ -1,0 +1,1 @@
+from tests.platform.conftest import database_url, pg_url, sqlite_url  # noqa: F401

@@ -1,0 +1,111 @@
+"""Matches in the database, on SQLite and PostgreSQL: one transaction per event, an ordered
+event log, deadlines enforced by the server, and exactly one winner under concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from codebattle.accounts import service as accounts
+from codebattle.battles import fsm
+from codebattle.battles import service as battles
+from codebattle.battles.models import MatchEvent
+from codebattle.db.session import Database
+from codebattle.problems.importer import import_package
+from codebattle.problems.models import Problem
+from codebattle.storage import LocalBlobStore
+from tests.platform.conftest import PROBLEMS
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    yield database
+    await database.dispose()
+
+
+async def new_match(db: Database, tmp_path: Path) -> tuple[int, int, int]:
+    async with db.session() as session:
+        await import_package(session, LocalBlobStore(tmp_path / "blobs"), PROBLEMS / "hello-battle")
+        problem = await session.scalar(select(Problem).where(Problem.slug == "hello-battle"))
+        assert problem is not None and problem.current_version_id is not None
+        a = await accounts.sign_in_nickname(session, "alice", "en")
+        b = await accounts.sign_in_nickname(session, "bob", "en")
+        row = await battles.create(
+            session, mode="ranked", problem_id=problem.id,
+            problem_version_id=problem.current_version_id,
+            settings=fsm.Settings(tests=22, duration=300, countdown=3, grace=20), rated=True,
+        )  # fmt: skip
+    async with db.session() as session:
+        for kind, user, at in (("join", a.id, 0), ("join", b.id, 1), ("ready", a.id, 2),
+                               ("ready", b.id, 3)):  # fmt: skip
+            await battles.apply(session, row.id, {"type": kind, "user": user}, at)
+    return row.id, a.id, b.id
+
+
+async def test_a_game_is_an_ordered_log(db: Database, tmp_path: Path) -> None:
+    match_id, a, b = await new_match(db, tmp_path)
+    async with db.session() as session:
+        assert await battles.due(session, 5.9) == []
+        assert await battles.due(session, 6.0) == [match_id]  # the countdown ends
+        started = await battles.apply(session, match_id, None, 6.0)
+        assert [e.type for e in started] == ["started"]
+        await battles.apply(session, match_id, {"type": "result", "user": b, "passed": 10}, 50)
+        done = await battles.apply(session, match_id, {"type": "result", "user": a,
+                                                       "passed": 22}, 60)  # fmt: skip
+        assert [e.type for e in done] == ["result", "finished"]
+        log = await battles.events_since(session, match_id, 0)
+        assert [e.seq for e in log] == list(range(1, len(log) + 1))  # no gaps, no repeats
+        assert [e.type for e in await battles.events_since(session, match_id, log[-3].seq)] == [
+            "result", "finished",
+        ]  # fmt: skip
+        assert log[-1].data == {"winner": a, "reason": "solved"}
+        with pytest.raises(fsm.IllegalEvent):
+            await battles.apply(session, match_id, {"type": "give_up", "user": b}, 61)
+        assert len(await battles.events_since(session, match_id, 0)) == len(log)  # unchanged
+
+
+async def test_the_time_limit_is_enforced_without_any_client(db: Database, tmp_path: Path) -> None:
+    match_id, a, b = await new_match(db, tmp_path)
+    async with db.session() as session:
+        await battles.apply(session, match_id, None, 6.0)
+        await battles.apply(session, match_id, {"type": "result", "user": b, "passed": 3}, 100)
+        assert await battles.due(session, 305.9) == []
+        assert await battles.due(session, 306.0) == [match_id]
+        happened = await battles.apply(session, match_id, None, 306.0)
+    assert happened[-1].data == {"winner": b, "reason": "time"}
+
+
+async def test_simultaneous_final_results_make_exactly_one_winner(
+    db: Database, tmp_path: Path
+) -> None:
+    match_id, a, b = await new_match(db, tmp_path)
+    async with db.session() as session:
+        await battles.apply(session, match_id, None, 6.0)
+
+    async def finish(user: int) -> str:
+        async with db.session() as session:
+            try:
+                await battles.apply(session, match_id, {"type": "result", "user": user,
+                                                        "passed": 22}, 100.0)  # fmt: skip
+            except fsm.IllegalEvent as exc:
+                return exc.code
+            return "won"
+
+    outcomes = await asyncio.gather(finish(a), finish(b))
+    assert sorted(outcomes) == ["match_not_running", "won"]
+    async with db.session() as session:
+        finished = list(
+            await session.scalars(
+                select(MatchEvent).where(
+                    MatchEvent.match_id == match_id, MatchEvent.type == "finished"
+                )  # fmt: skip
+            )
+        )
+    assert len(finished) == 1
+    winner = finished[0].data["winner"]
+    assert winner == (a if outcomes[0] == "won" else b)
