@@ -58,6 +58,19 @@ def _difficulty(metadata: dict[str, Any]) -> str:
     return value
 
 
+def reference_solutions(package: ProblemPackage) -> dict[str, str]:
+    """The first accepted submission of each language (by file name), if small enough."""
+    found: dict[str, str] = {}
+    accepted = sorted(
+        (s for s in package.submissions if s.expected == "accepted" and s.path.is_file()),
+        key=lambda s: s.path.name,
+    )
+    for submission in accepted:
+        if submission.language not in found and submission.path.stat().st_size <= 64 * 1024:
+            found[submission.language] = submission.path.read_text(errors="replace")
+    return found
+
+
 def version_fields(package: ProblemPackage, time_limit: float) -> dict[str, Any]:
     names = dict(package.names) or {"en": package.short_name}
     return {
@@ -71,6 +84,7 @@ def version_fields(package: ProblemPackage, time_limit: float) -> dict[str, Any]
             for case in package.samples
         ],
         "templates": templates_for(package.root),
+        "solutions": reference_solutions(package),
         "time_limit": time_limit,
         "memory_limit": package.limits.memory,
         "test_count": len(package.tests),

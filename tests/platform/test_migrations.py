@@ -1,0 +1,77 @@
+"""Migrations run on SQLite and PostgreSQL, also over existing rows, and match the models."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+
+import asyncpg
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from codebattle.db.migrate import upgrade
+from codebattle.db.models import Base
+from tests.conftest import require
+from tests.platform.conftest import PG_ADMIN, reachable
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> object:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"
+        return
+    require(reachable(5432), "PostgreSQL on 127.0.0.1:5432")
+    name = f"cb_mig_{uuid.uuid4().hex[:10]}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(PG_ADMIN)
+        await conn.execute(sql)
+        await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    asyncio.run(admin(f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+
+async def _run(url: str, *statements: str) -> list[object]:
+    engine = create_async_engine(url)
+    results: list[object] = []
+    async with engine.begin() as conn:
+        for statement in statements:
+            result = await conn.execute(text(statement))
+            results.append(result.scalar() if result.returns_rows else None)
+    await engine.dispose()
+    return results
+
+
+def test_upgrades_keep_existing_rows_and_end_where_the_models_are(empty_url: str) -> None:
+    upgrade(empty_url, "0002")
+    asyncio.run(
+        _run(
+            empty_url,
+            "INSERT INTO problems (id, slug, difficulty, tags, search_text, created_at) "
+            "VALUES (1, 'p', 'easy', '[]', 'p', CURRENT_TIMESTAMP)",
+            "INSERT INTO problem_versions (id, problem_id, number, content_hash, package_key, "
+            "names, statements, samples, templates, time_limit, memory_limit, test_count, "
+            "interactive, created_at) VALUES (1, 1, 1, 'h', 'packages/x', '{}', '{}', '[]', "
+            "'{}', 1.0, 256, 1, false, CURRENT_TIMESTAMP)",
+        )
+    )
+    upgrade(empty_url)
+    [solutions] = asyncio.run(_run(empty_url, "SELECT solutions FROM problem_versions"))
+    assert solutions in ({}, "{}")
+
+    async def differences() -> list[object]:
+        engine = create_async_engine(empty_url)
+        async with engine.connect() as conn:
+            diff = await conn.run_sync(
+                lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
+            )
+        await engine.dispose()
+        return list(diff)
+
+    assert asyncio.run(differences()) == []
