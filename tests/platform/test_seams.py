@@ -38,7 +38,7 @@ async def test_pubsub_delivers_to_subscribers_of_the_channel(backend: str) -> No
         bus.subscribe("submission:1") as second,
         bus.subscribe("submission:2") as other,
     ):
-        await asyncio.sleep(0.05)  # Redis subscriptions are confirmed asynchronously
+        await asyncio.sleep(0.2)  # Redis subscriptions are confirmed asynchronously
         await bus.publish("submission:1", {"type": "test", "n": 1})
         await bus.publish("submission:1", {"type": "done"})
         for messages in (first, second):

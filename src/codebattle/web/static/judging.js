@@ -155,6 +155,12 @@
         results.test(message.test);
       } else if (message.type === "done") {
         finish(message.submission);
+      } else if (message.type === "ping") {
+        // A quiet socket: make sure no final result was missed.
+        fetch("/api/submissions/" + id, { headers: { Accept: "application/json" } })
+          .then(function (r) { return r.ok ? r.json() : null; })
+          .then(function (s) { if (s && s.status === "done") finish(s); })
+          .catch(function () {});
       }
     };
     socket.onerror = function () { poll(); };
