@@ -121,17 +121,19 @@
       if (onDone) onDone(submission);
     }
 
+    function check() {
+      fetch("/api/submissions/" + id, { headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (s) {
+          if (!s || finished) return;
+          if (s.status === "done") finish(s); else results.show(s);
+        })
+        .catch(function () {});
+    }
+
     function poll() {
       if (polling || finished) return;
-      polling = setInterval(function () {
-        fetch("/api/submissions/" + id, { headers: { Accept: "application/json" } })
-          .then(function (r) { return r.ok ? r.json() : null; })
-          .then(function (s) {
-            if (!s) return;
-            if (s.status === "done") finish(s); else results.show(s);
-          })
-          .catch(function () {});
-      }, 1000);
+      polling = setInterval(check, 1000);
     }
 
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
@@ -156,11 +158,7 @@
       } else if (message.type === "done") {
         finish(message.submission);
       } else if (message.type === "ping") {
-        // A quiet socket: make sure no final result was missed.
-        fetch("/api/submissions/" + id, { headers: { Accept: "application/json" } })
-          .then(function (r) { return r.ok ? r.json() : null; })
-          .then(function (s) { if (s && s.status === "done") finish(s); })
-          .catch(function () {});
+        check();  // a quiet socket: make sure no final result was missed
       }
     };
     socket.onerror = function () { poll(); };
