@@ -1,1 +1,7 @@
-from tests.platform.conftest import database_url, pg_url, sqlite_url  # noqa: F401
+from tests.platform.conftest import (  # noqa: F401
+    app_settings,
+    client,
+    database_url,
+    pg_url,
+    sqlite_url,
+)

@@ -3,13 +3,12 @@ state machine (battles/fsm.py) and appends what happened to the event log with t
 sequence numbers. Concurrent events on one match are therefore applied one at a time: two
 final results arriving at the same moment produce exactly one winner.
 
-PostgreSQL locks the row (SELECT ... FOR UPDATE). SQLite has no row locks and the embedded
-default is one process, so a process-wide lock serialises these transactions there.
+PostgreSQL locks the row (SELECT ... FOR UPDATE). SQLite has no row locks: there the
+transaction begins IMMEDIATE, taking the database's write lock before it reads.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import asdict
 from typing import Any
@@ -19,8 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.battles import fsm
 from codebattle.battles.models import MatchEvent, MatchRow
-
-_sqlite_lock = asyncio.Lock()
+from codebattle.db.session import IMMEDIATE
 
 
 def dump(match: fsm.Match) -> dict[str, Any]:
@@ -86,10 +84,12 @@ async def apply(
     session: AsyncSession, match_id: int, event: fsm.Event | None, now: float | None = None
 ) -> list[MatchEvent]:
     """Apply a player's event (or, with None, just the deadlines) in one transaction and
-    return the new log entries. Raises fsm.IllegalEvent (nothing is changed) or LookupError."""
+    return the new log entries. Raises fsm.IllegalEvent (nothing is changed) or LookupError.
+    Commits what the session held before, then runs in a transaction of its own."""
     if session.get_bind().dialect.name == "sqlite":
-        async with _sqlite_lock:
-            return await _apply(session, match_id, event, now)
+        if session.in_transaction():
+            await session.commit()  # apply commits anyway; its own transaction must begin here
+        await session.connection(execution_options={IMMEDIATE: True})
     return await _apply(session, match_id, event, now)
 
 
