@@ -27,7 +27,7 @@ from codebattle.errors import UserError
 from codebattle.i18n import negotiate, translate
 from codebattle.ops import health
 from codebattle.problems import routes as problem_routes
-from codebattle.services import Services
+from codebattle.services import Services, services_of
 from codebattle.submissions import routes as submission_routes
 from codebattle.web.render import render
 from codebattle.web.security import BodyLimit, SecurityHeaders
@@ -38,7 +38,7 @@ STATIC = Path(__file__).parent / "web" / "static"
 
 async def identify(connection: HTTPConnection) -> None:
     """Who is asking (API token or session cookie), and in which language to answer."""
-    services: Services = connection.app.state.services
+    services = services_of(connection)
     connection.state.locale = negotiate(
         connection.cookies.get("lang"), connection.headers.get("accept-language")
     )

@@ -4,10 +4,11 @@ limits, and the judge for the in-process queue. The app and the CLI build one of
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
+from starlette.requests import HTTPConnection
 
 from codebattle.config import Settings
 from codebattle.db.session import Database
@@ -44,7 +45,6 @@ class Services:
     queue: JobQueue
     pubsub: PubSub
     ratelimit: RateLimiter
-    started: bool = field(default=False)
 
     @classmethod
     def from_settings(
@@ -79,7 +79,6 @@ class Services:
             async with self.db.session() as session:
                 for job in await submissions.unfinished_jobs(session, self.blobs):
                     await self.queue.enqueue(job)
-        self.started = True
 
     async def on_events(self, events: list[Event]) -> None:
         """Record judge events (one transaction), then publish what changed."""
@@ -96,3 +95,8 @@ class Services:
         if close is not None:
             await close()
         await self.db.dispose()
+
+
+def services_of(connection: HTTPConnection) -> Services:
+    """The app's services, from a request or a WebSocket."""
+    return connection.app.state.services  # type: ignore[no-any-return]

@@ -4,6 +4,7 @@ Redis, settings, and a running app with the starter problems it needs."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import socket
 import uuid
@@ -43,6 +44,14 @@ def reachable(port: int) -> bool:
 def pg_url() -> Iterator[str]:
     """A fresh, migrated PostgreSQL database, dropped afterwards."""
     require(reachable(5432), "PostgreSQL on 127.0.0.1:5432")
+    with fresh_pg_database() as url:
+        upgrade(url)
+        yield url
+
+
+@contextlib.contextmanager
+def fresh_pg_database() -> Iterator[str]:
+    """An empty PostgreSQL database of its own, dropped afterwards."""
     name = f"cb_test_{uuid.uuid4().hex[:12]}"
 
     async def admin(sql: str) -> None:
@@ -53,10 +62,10 @@ def pg_url() -> Iterator[str]:
             await conn.close()
 
     asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    upgrade(url)
-    yield url
-    asyncio.run(admin(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    try:
+        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        asyncio.run(admin(f'DROP DATABASE "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from pathlib import Path
 
-import asyncpg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -16,7 +14,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from codebattle.db.migrate import upgrade
 from codebattle.db.models import Base
 from tests.conftest import require
-from tests.platform.conftest import PG_ADMIN, reachable
+from tests.platform.conftest import fresh_pg_database, reachable
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -25,16 +23,8 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> object:
         yield f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"
         return
     require(reachable(5432), "PostgreSQL on 127.0.0.1:5432")
-    name = f"cb_mig_{uuid.uuid4().hex[:10]}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(PG_ADMIN)
-        await conn.execute(sql)
-        await conn.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    asyncio.run(admin(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    with fresh_pg_database() as url:
+        yield url
 
 
 async def _run(url: str, *statements: str) -> list[object]:

@@ -11,16 +11,12 @@ from codebattle.accounts import service
 from codebattle.accounts.models import User
 from codebattle.errors import UserError
 from codebattle.i18n import LOCALES
-from codebattle.services import Services
+from codebattle.services import services_of
 from codebattle.web.render import render
 from codebattle.web.security import check_csrf, csrf_token, require_user
 
 router = APIRouter()
 LANG_COOKIE_AGE = 365 * 24 * 3600
-
-
-def _services(request: Request) -> Services:
-    return request.app.state.services  # type: ignore[no-any-return]
 
 
 def safe_next(target: str | None) -> str:
@@ -32,7 +28,7 @@ def safe_next(target: str | None) -> str:
 
 @router.get("/signin", response_class=HTMLResponse, include_in_schema=False)
 async def signin_page(request: Request, next: str = "/problems") -> HTMLResponse:
-    settings = _services(request).settings
+    settings = services_of(request).settings
     return render(
         request,
         "signin.html",
@@ -51,7 +47,7 @@ async def signin(
     csrf_token_field: str = Form("", alias="csrf_token"),
 ) -> Response:
     check_csrf(request, csrf_token_field)
-    services = _services(request)
+    services = services_of(request)
     if not services.settings.nickname_sign_in:
         raise UserError(403, "nickname_sign_in_disabled")
     try:
@@ -98,7 +94,7 @@ async def choose_language(
     locale = lang if lang in LOCALES else "ko"
     user = request.state.user
     if isinstance(user, User):
-        async with _services(request).db.session() as session:
+        async with services_of(request).db.session() as session:
             stored = await session.get(User, user.id)
             if stored is not None:
                 stored.locale = locale
@@ -109,14 +105,14 @@ async def choose_language(
         locale,
         max_age=LANG_COOKIE_AGE,
         samesite="lax",
-        secure=_services(request).settings.secure_cookies,
+        secure=services_of(request).settings.secure_cookies,
     )
     return response
 
 
 async def _settings_page(request: Request, new_token: str | None = None) -> HTMLResponse:
     user = require_user(request)
-    async with _services(request).db.session() as session:
+    async with services_of(request).db.session() as session:
         tokens = await service.tokens(session, user)
     return render(request, "settings.html", tokens=tokens, new_token=new_token)
 
@@ -132,7 +128,7 @@ async def create_token(
 ) -> HTMLResponse:
     check_csrf(request, csrf_token_field)
     user = require_user(request)
-    async with _services(request).db.session() as session:
+    async with services_of(request).db.session() as session:
         _token, plain = await service.create_token(session, user, name)
     response = await _settings_page(request, new_token=plain)
     response.headers["cache-control"] = "no-store"
@@ -145,7 +141,7 @@ async def revoke_token(
 ) -> Response:
     check_csrf(request, csrf_token_field)
     user = require_user(request)
-    async with _services(request).db.session() as session:
+    async with services_of(request).db.session() as session:
         await service.revoke_token(session, user, token_id)
     return RedirectResponse("/settings", status_code=303)
 

@@ -19,7 +19,8 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from codebattle.battles import fsm
 from codebattle.battles import service as battles
 from codebattle.battles.models import MatchEvent, MatchRow
-from codebattle.services import Services
+from codebattle.services import Services, services_of
+from codebattle.web.security import same_origin
 
 log = structlog.get_logger(__name__)
 router = APIRouter()
@@ -68,10 +69,9 @@ async def sweep_deadlines(services: Services, interval: float = 0.5) -> None:
 
 @router.websocket("/ws/matches/{match_id}")
 async def match_socket(websocket: WebSocket, match_id: int) -> None:
-    services: Services = websocket.app.state.services
+    services = services_of(websocket)
     user = getattr(websocket.state, "user", None)
-    origin = websocket.headers.get("origin")
-    if user is None or (origin and origin.split("://", 1)[-1] != websocket.headers.get("host")):
+    if user is None or not same_origin(websocket):
         await websocket.close(code=4401 if user is None else 4403)
         return
     async with services.db.session() as session:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from codebattle.judge import selftest
-from codebattle.services import Services
+from codebattle.services import services_of
 
 router = APIRouter(tags=["health"])
 SANDBOX_CHECK_TTL = 60.0  # the self-test runs real sandboxes; do not repeat it every probe
@@ -35,7 +35,7 @@ async def _sandbox_check() -> tuple[bool, str]:
 
 @router.get("/readyz")
 async def readyz(request: Request) -> JSONResponse:
-    services: Services = request.app.state.services
+    services = services_of(request)
     checks: dict[str, str] = {}
     ready = True
     for name, probe in (("database", services.db.ping), ("queue", services.queue.ping)):

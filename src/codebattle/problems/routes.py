@@ -10,16 +10,13 @@ from fastapi.responses import HTMLResponse
 from codebattle.judge.languages import LANGUAGES
 from codebattle.problems import service
 from codebattle.problems.models import Problem
-from codebattle.services import Services
+from codebattle.services import services_of
 from codebattle.submissions import service as submissions
 from codebattle.web.render import locale_of, markdown, render
 from codebattle.web.security import current_user
 
 router = APIRouter()
 
-
-def _services(request: Request) -> Services:
-    return request.app.state.services  # type: ignore[no-any-return]
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -31,7 +28,7 @@ async def home(request: Request) -> HTMLResponse:
 async def problem_list(
     request: Request, q: str = "", difficulty: str = "", tag: str = ""
 ) -> HTMLResponse:
-    async with _services(request).db.session() as session:
+    async with services_of(request).db.session() as session:
         problems = await service.listing(session, q[:100], difficulty, tag[:40])
         solved = await service.solved_ids(session, current_user(request))
     locale = locale_of(request)
@@ -45,7 +42,7 @@ async def problem_list(
 async def api_problem_list(
     request: Request, q: str = "", difficulty: str = "", tag: str = ""
 ) -> list[dict[str, Any]]:
-    async with _services(request).db.session() as session:
+    async with services_of(request).db.session() as session:
         problems = await service.listing(session, q[:100], difficulty, tag[:40])
         solved = await service.solved_ids(session, current_user(request))
     locale = locale_of(request)
@@ -53,8 +50,8 @@ async def api_problem_list(
 
 
 async def _problem(request: Request, slug: str) -> Problem:
-    async with _services(request).db.session() as session:
-        return await submissions.problem_by_slug(session, slug)
+    async with services_of(request).db.session() as session:
+        return await service.problem_by_slug(session, slug)
 
 
 @router.get("/api/problems/{slug}", tags=["problems"])
@@ -71,7 +68,7 @@ async def problem_page(request: Request, slug: str) -> HTMLResponse:
     user = current_user(request)
     history: list[dict[str, Any]] = []
     if user is not None:
-        async with _services(request).db.session() as session:
+        async with services_of(request).db.session() as session:
             history = [
                 {
                     "id": s.id,

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.accounts.models import User
+from codebattle.errors import UserError
 from codebattle.problems.models import Problem, ProblemVersion
 from codebattle.submissions.models import SUBMIT, Submission
 
@@ -41,6 +42,16 @@ async def solved_ids(session: AsyncSession, user: User | None) -> set[int]:
         .distinct()
     )
     return set(rows)
+
+
+async def problem_by_slug(session: AsyncSession, slug: object) -> Problem:
+    """The problem with this slug and a current version, or a 404 for the user."""
+    problem = None
+    if isinstance(slug, str) and len(slug) <= 64:
+        problem = await session.scalar(select(Problem).where(Problem.slug == slug))
+    if problem is None or problem.current_version is None:
+        raise UserError(404, "problem_unknown")
+    return problem
 
 
 def name_of(version: ProblemVersion, locale: str) -> str:

@@ -6,18 +6,18 @@ import asyncio
 import contextlib
 import json
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
 from codebattle.errors import UserError
-from codebattle.services import Services
+from codebattle.problems import service as problems
+from codebattle.services import services_of
 from codebattle.submissions import service
 from codebattle.submissions.models import DONE
 from codebattle.web.render import render
-from codebattle.web.security import require_api_write, require_user
+from codebattle.web.security import require_api_write, require_user, same_origin
 
 router = APIRouter()
 HEARTBEAT_SECONDS = 20.0
@@ -35,14 +35,10 @@ class SubmissionCreated(BaseModel):
     id: int
 
 
-def _services(request: Request | WebSocket) -> Services:
-    return request.app.state.services  # type: ignore[no-any-return]
-
-
 @router.post("/api/submissions", status_code=201, tags=["submissions"])
 async def create_submission(request: Request, body: SubmissionIn) -> SubmissionCreated:
     user = require_api_write(request)
-    services = _services(request)
+    services = services_of(request)
     settings = services.settings
     wait = await services.ratelimit.hit(f"submit:{user.id}", settings.SUBMISSIONS_PER_MINUTE, 60.0)
     if wait is not None:
@@ -67,18 +63,14 @@ async def create_submission(request: Request, body: SubmissionIn) -> SubmissionC
 @router.get("/api/submissions", tags=["submissions"])
 async def list_submissions(request: Request, problem: str | None = None) -> list[dict[str, Any]]:
     user = require_user(request)
-    async with _services(request).db.session() as session:
-        found = await service.problem_by_slug(session, problem) if problem else None
-        rows = await service.history(session, user, found)
-        return [
-            {k: v for k, v in (await service.to_json(session, s)).items() if k != "tests"}
-            for s in rows
-        ]
+    async with services_of(request).db.session() as session:
+        found = await problems.problem_by_slug(session, problem) if problem else None
+        return await service.history_json(session, user, found)
 
 
 async def _detail(request: Request, submission_id: int) -> dict[str, Any]:
     user = require_user(request)
-    services = _services(request)
+    services = services_of(request)
     async with services.db.session() as session:
         submission = await service.get_owned(session, user, submission_id)
         data = await service.to_json(session, submission)
@@ -101,24 +93,15 @@ async def submission_page(request: Request, submission_id: int) -> HTMLResponse:
     return render(request, "submission.html", submission=data)
 
 
-def _same_origin(websocket: WebSocket) -> bool:
-    """Browsers send Origin on WebSockets; refuse other sites (cross-site socket hijacking)."""
-    origin = websocket.headers.get("origin")
-    if origin is None:
-        return True  # not a browser: authenticated by its cookie or token like any client
-    host = websocket.headers.get("host", "")
-    return urlsplit(origin).netloc == host
-
-
 @router.websocket("/ws/submissions/{submission_id}")
 async def submission_socket(websocket: WebSocket, submission_id: int) -> None:
     """Sends the submission's state, then each change as it is recorded, then closes.
     Messages: {"v": 1, "type": "snapshot"|"status"|"test"|"done", ...}."""
     user = getattr(websocket.state, "user", None)
-    if user is None or not _same_origin(websocket):
+    if user is None or not same_origin(websocket):
         await websocket.close(code=4401 if user is None else 4403)
         return
-    services = _services(websocket)
+    services = services_of(websocket)
     # Subscribe before reading the snapshot so that nothing falls between the two.
     async with services.pubsub.subscribe(f"submission:{submission_id}") as messages:
         async with services.db.session() as session:

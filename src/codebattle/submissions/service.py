@@ -57,15 +57,6 @@ def check_language(language: object) -> str:
     return language
 
 
-async def problem_by_slug(session: AsyncSession, slug: object) -> Problem:
-    problem = None
-    if isinstance(slug, str) and len(slug) <= 64:
-        problem = await session.scalar(select(Problem).where(Problem.slug == slug))
-    if problem is None or problem.current_version is None:
-        raise UserError(404, "problem_unknown")
-    return problem
-
-
 @dataclass(frozen=True)
 class Target:
     """What a new submission needs of its problem: the current version's few columns (not
@@ -300,23 +291,15 @@ def test_json(test: SubmissionTest) -> dict[str, Any]:
     }
 
 
-async def to_json(session: AsyncSession, submission: Submission) -> dict[str, Any]:
-    tests = list(
-        await session.scalars(
-            select(SubmissionTest)
-            .where(SubmissionTest.submission_id == submission.id)
-            .order_by(SubmissionTest.index)
-        )
-    )
-    problem = await session.get(Problem, submission.problem_id)
+def summary_json(submission: Submission, problem_slug: str | None) -> dict[str, Any]:
+    """A submission without its tests (lists)."""
     return {
         "id": submission.id,
-        "problem": problem.slug if problem else None,
+        "problem": problem_slug,
         "kind": submission.kind,
         "language": submission.language,
         "status": submission.status,
         "verdict": submission.verdict,
-        "tests": [test_json(t) for t in tests],
         "tests_total": submission.tests_total,
         "tests_passed": submission.tests_passed,
         "compile_output": submission.compile_output,
@@ -328,6 +311,25 @@ async def to_json(session: AsyncSession, submission: Submission) -> dict[str, An
         "created_at": submission.created_at.isoformat(),
         "finished_at": submission.finished_at.isoformat() if submission.finished_at else None,
     }
+
+
+async def to_json(session: AsyncSession, submission: Submission) -> dict[str, Any]:
+    """A submission with its tests (the API's and the socket's shape)."""
+    tests = await _tests_of(session, submission.id)
+    slug = await session.scalar(select(Problem.slug).where(Problem.id == submission.problem_id))
+    return {**summary_json(submission, slug), "tests": [test_json(t) for t in tests]}
+
+
+async def history_json(
+    session: AsyncSession, user: User, problem: Problem | None = None
+) -> list[dict[str, Any]]:
+    """A user's submissions, newest first, in two queries whatever their number."""
+    rows = await history(session, user, problem)
+    ids = {s.problem_id for s in rows}
+    slugs = dict(
+        (await session.execute(select(Problem.id, Problem.slug).where(Problem.id.in_(ids)))).all()
+    )
+    return [summary_json(s, slugs.get(s.problem_id)) for s in rows]
 
 
 async def get_owned(session: AsyncSession, user: User, submission_id: int) -> Submission:

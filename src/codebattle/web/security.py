@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from urllib.parse import urlsplit
 
 from fastapi import Request
 from starlette.datastructures import MutableHeaders
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from codebattle.accounts.models import User
@@ -29,6 +31,13 @@ def check_csrf(request: Request, sent: str | None) -> None:
     expected = request.session.get("csrf")
     if not isinstance(expected, str) or not sent or not hmac.compare_digest(expected, sent):
         raise UserError(403, "csrf_failed")
+
+
+def same_origin(connection: HTTPConnection) -> bool:
+    """Browsers send Origin on WebSockets; refuse other sites (cross-site socket hijacking).
+    A client without Origin is not a browser: its cookie or token authenticates it."""
+    origin = connection.headers.get("origin")
+    return origin is None or urlsplit(origin).netloc == connection.headers.get("host", "")
 
 
 def current_user(request: Request) -> User | None:
