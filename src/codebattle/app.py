@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,7 +19,6 @@ from starlette.requests import HTTPConnection
 from codebattle.accounts import routes as account_routes
 from codebattle.accounts import service as accounts
 from codebattle.accounts.models import User
-from codebattle.battles import routes as battle_routes
 from codebattle.config import Settings, load_settings
 from codebattle.errors import UserError
 from codebattle.i18n import negotiate, translate
@@ -121,13 +118,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await services.start()
-        sweeper = asyncio.create_task(battle_routes.sweep_deadlines(services))
         try:
             yield
         finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
             await services.stop()
 
     app = FastAPI(
@@ -157,5 +150,4 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(account_routes.router)
     app.include_router(problem_routes.router)
     app.include_router(submission_routes.router)
-    app.include_router(battle_routes.router)
     return app
