@@ -19,6 +19,8 @@ from starlette.requests import HTTPConnection
 from codebattle.accounts import routes as account_routes
 from codebattle.accounts import service as accounts
 from codebattle.accounts.models import User
+from codebattle.battles import routes as battle_routes
+from codebattle.battles import socket as battle_socket
 from codebattle.config import Settings, load_settings
 from codebattle.errors import UserError
 from codebattle.i18n import negotiate, translate
@@ -150,4 +152,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(account_routes.router)
     app.include_router(problem_routes.router)
     app.include_router(submission_routes.router)
+    app.include_router(battle_routes.router)
+    app.include_router(battle_socket.router)
     return app

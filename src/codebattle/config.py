@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -87,6 +87,17 @@ class Settings(BaseSettings):
     JUDGE_WORKERS: PositiveInt = 2  # in-process judging threads (embedded default)
     QUEUE_REDELIVERY_SECONDS: Annotated[float, Field(gt=0)] = 30.0
     MAX_CODE_BYTES: PositiveInt = 64 * 1024
+
+    # Battles.
+    MATCH_SECONDS: Annotated[float, Field(gt=0)] = 900.0  # a duel's time limit
+    MATCH_COUNTDOWN_SECONDS: Annotated[float, Field(ge=0)] = 5.0
+    DISCONNECT_GRACE_SECONDS: Annotated[float, Field(gt=0)] = 30.0
+    QUEUE_AI_OFFER_SECONDS: Annotated[float, Field(ge=0)] = 60.0  # then offer an AI opponent
+    AI_LEVEL: Literal["easy", "medium", "hard"] = "medium"
+    AI_SPEED: Annotated[float, Field(gt=0)] = 1.0  # >1 makes the offline AI play faster
+    OPENAI_MODEL: str = "gpt-5"
+    OPENAI_BASE_URL: str = "https://api.openai.com/v1"
+    OPENAI_TIMEOUT_SECONDS: Annotated[float, Field(gt=0)] = 20.0
 
     @field_validator("DATABASE_URL")
     @classmethod

@@ -156,6 +156,62 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Live updates interrupted; reconnecting…",
         "ko": "실시간 연결이 끊겼습니다. 다시 연결하는 중…",
     },
+    # Battles: errors on the match socket and API.
+    "match_unknown": {"en": "No such match.", "ko": "그런 대결이 없습니다."},
+    "match_not_running": {
+        "en": "The game is not running.",
+        "ko": "진행 중인 대결이 아닙니다.",
+    },
+    "match_not_over": {
+        "en": "The replay opens when the game is over.",
+        "ko": "리플레이는 대결이 끝난 뒤에 볼 수 있습니다.",
+    },
+    "match_started": {"en": "The game has already started.", "ko": "대결이 이미 시작됐습니다."},
+    "match_over": {"en": "The game is over.", "ko": "대결이 끝났습니다."},
+    "match_full": {"en": "The game is full.", "ko": "대결 인원이 다 찼습니다."},
+    "match_not_finished": {
+        "en": "A rematch is offered after the game.",
+        "ko": "재대결은 대결이 끝난 뒤에 신청할 수 있습니다.",
+    },
+    "already_joined": {"en": "You are already in this game.", "ko": "이미 참가한 대결입니다."},
+    "already_in_match": {
+        "en": "You are already in a game; finish it first.",
+        "ko": "이미 진행 중인 대결이 있습니다. 먼저 끝내 주세요.",
+    },
+    "not_a_player": {
+        "en": "Only the game's players can do that.",
+        "ko": "대결 참가자만 할 수 있습니다.",
+    },
+    "gave_up": {"en": "You gave up this game.", "ko": "이 대결을 포기했습니다."},
+    "bad_frame": {
+        "en": "That message could not be read.",
+        "ko": "메시지를 읽을 수 없습니다.",
+    },
+    "bad_event": {"en": "That action is malformed.", "ko": "잘못된 요청입니다."},
+    "unknown_action": {"en": "Unknown action.", "ko": "알 수 없는 동작입니다."},
+    "unknown_event": {"en": "Unknown action.", "ko": "알 수 없는 동작입니다."},
+    "level_unknown": {
+        "en": "Choose the AI's level: easy, medium or hard.",
+        "ko": "AI 난이도를 고르세요: easy, medium, hard.",
+    },
+    "no_problems": {
+        "en": "No problems are available for a game yet.",
+        "ko": "아직 대결에 쓸 문제가 없습니다.",
+    },
+    "chat_empty": {"en": "The message is empty.", "ko": "메시지가 비어 있습니다."},
+    "chat_too_long": {
+        "en": "At most {limit} characters a message.",
+        "ko": "메시지는 {limit}자까지입니다.",
+    },
+    "chat_rate_limited": {
+        "en": "Too many messages. Try again in {seconds} s.",
+        "ko": "메시지가 너무 많습니다. {seconds}초 후에 다시 시도하세요.",
+    },
+    "muted": {
+        "en": "A moderator muted you in chat for now.",
+        "ko": "운영자가 채팅을 일시 제한했습니다.",
+    },
+    "moderators_only": {"en": "Only moderators can do that.", "ko": "운영자만 할 수 있습니다."},
     "error_title": {"en": "Something is not right", "ko": "문제가 있습니다"},
     "home": {"en": "Home", "ko": "홈"},
 }

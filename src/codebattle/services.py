@@ -3,9 +3,12 @@ limits, and the judge for the in-process queue. The app and the CLI build one of
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import asyncio
+import contextlib
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import structlog
 from starlette.requests import HTTPConnection
@@ -45,6 +48,7 @@ class Services:
     queue: JobQueue
     pubsub: PubSub
     ratelimit: RateLimiter
+    background: set[asyncio.Task[None]] = field(default_factory=set)
 
     @classmethod
     def from_settings(
@@ -72,8 +76,21 @@ class Services:
             ratelimit=ratelimit,
         )
 
-    async def start(self) -> None:
+    def spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        """Run a task for the life of these services (cancelled by `stop`)."""
+        task = asyncio.create_task(coroutine)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
+    async def start(self, loops: bool = True) -> None:
+        """Start the queue and, with `loops`, the server's own battle loops (the deadline
+        sweeper and the matchmaker)."""
+        from codebattle.battles import live
+
         await self.queue.start(self.on_events)
+        if loops:
+            self.spawn(live.sweep_deadlines(self))
+            self.spawn(live.matchmaker(self))
         if isinstance(self.queue, InProcessQueue):
             # In process, queued jobs die with the process: queue them again.
             async with self.db.session() as session:
@@ -81,14 +98,25 @@ class Services:
                     await self.queue.enqueue(job)
 
     async def on_events(self, events: list[Event]) -> None:
-        """Record judge events (one transaction), then publish what changed."""
+        """Record judge events (one transaction), publish what changed, and pass results of
+        submissions made in matches on to their matches."""
+        from codebattle.battles import live
+
         async with self.db.session() as session:
             messages = await submissions.record_batch(session, events)
         for event, message in zip(events, messages, strict=True):
             if message is not None:
                 await self.pubsub.publish(f"submission:{event['submission']}", message)
+        in_matches = [m for m in messages if m is not None and "match" in m]
+        if in_matches:
+            await live.on_judge_messages(self, in_matches)
 
     async def stop(self) -> None:
+        for task in list(self.background):
+            task.cancel()
+        for task in list(self.background):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
         await self.queue.stop()
         await self.pubsub.close()
         close = getattr(self.ratelimit, "close", None)

@@ -17,6 +17,7 @@ from codebattle.battles.models import MatchEvent
 from codebattle.db.session import Database
 from codebattle.problems.importer import import_package
 from codebattle.problems.models import Problem
+from codebattle.progress import service as progress
 from codebattle.storage import LocalBlobStore
 from tests.platform.conftest import PROBLEMS
 
@@ -40,6 +41,7 @@ async def new_match(db: Database, tmp_path: Path) -> tuple[int, int, int]:
             problem_version_id=problem.current_version_id,
             settings=fsm.Settings(tests=22, duration=300, countdown=3, grace=20), rated=True,
         )  # fmt: skip
+        await session.commit()
     async with db.session() as session:
         for kind, user, at in (("join", a.id, 0), ("join", b.id, 1), ("ready", a.id, 2),
                                ("ready", b.id, 3)):  # fmt: skip
@@ -57,13 +59,18 @@ async def test_a_game_is_an_ordered_log(db: Database, tmp_path: Path) -> None:
         await battles.apply(session, match_id, {"type": "result", "user": b, "passed": 10}, 50)
         done = await battles.apply(session, match_id, {"type": "result", "user": a,
                                                        "passed": 22}, 60)  # fmt: skip
-        assert [e.type for e in done] == ["result", "finished"]
+        assert [e.type for e in done] == ["result", "finished", "rated"]
         log = await battles.events_since(session, match_id, 0)
         assert [e.seq for e in log] == list(range(1, len(log) + 1))  # no gaps, no repeats
-        assert [e.type for e in await battles.events_since(session, match_id, log[-3].seq)] == [
-            "result", "finished",
+        assert [e.type for e in await battles.events_since(session, match_id, log[-4].seq)] == [
+            "result", "finished", "rated",
         ]  # fmt: skip
-        assert log[-1].data == {"winner": a, "reason": "solved"}
+        assert log[-2].data == {"winner": a, "reason": "solved"}
+        # The rating changes in the same transaction, with its reason, as one more event.
+        changes = {c["user"]: c for c in log[-1].data["changes"]}
+        assert changes[a]["reason"] == "won" and changes[a]["delta"] > 0
+        assert changes[b]["reason"] == "lost" and changes[b]["after"] < changes[a]["after"]
+        assert (await progress.displays(session, [a]))[a] == changes[a]["after"]
         with pytest.raises(fsm.IllegalEvent):
             await battles.apply(session, match_id, {"type": "give_up", "user": b}, 61)
         assert len(await battles.events_since(session, match_id, 0)) == len(log)  # unchanged
@@ -77,7 +84,8 @@ async def test_the_time_limit_is_enforced_without_any_client(db: Database, tmp_p
         assert await battles.due(session, 305.9) == []
         assert await battles.due(session, 306.0) == [match_id]
         happened = await battles.apply(session, match_id, None, 306.0)
-    assert happened[-1].data == {"winner": b, "reason": "time"}
+    assert happened[-2].data == {"winner": b, "reason": "time"}
+    assert happened[-1].type == "rated"
 
 
 async def test_simultaneous_final_results_make_exactly_one_winner(

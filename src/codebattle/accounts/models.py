@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from codebattle.db.base import Base, UTCDateTime, utcnow
@@ -15,6 +15,8 @@ class User(Base):
     nickname: Mapped[str] = mapped_column(String(32), unique=True)
     locale: Mapped[str] = mapped_column(String(8), default="ko")
     role: Mapped[str] = mapped_column(String(16), default="player")
+    is_ai: Mapped[bool] = mapped_column(Boolean, default=False)  # an AI opponent, labelled so
+    muted_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # chat
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     identities: Mapped[list[Identity]] = relationship(back_populates="user")

@@ -148,6 +148,18 @@ def _ready(match: Match, user_id: int, event: Event, now: float) -> list[Event]:
     return happened
 
 
+def _submitted(match: Match, user_id: int, event: Event, now: float) -> list[Event]:
+    """A player sent code to the judge; its result comes later as a "result" event."""
+    if match.state != State.running:
+        raise IllegalEvent("match_not_running")
+    if match.player(user_id).gave_up:
+        raise IllegalEvent("gave_up")
+    submission = event.get("submission")
+    if not isinstance(submission, int):
+        raise IllegalEvent("bad_event", "submission")
+    return [_event("submitted", now, user=user_id, submission=submission)]
+
+
 def _result(match: Match, user_id: int, event: Event, now: float) -> list[Event]:
     if match.state != State.running:
         raise IllegalEvent("match_not_running")
@@ -157,7 +169,8 @@ def _result(match: Match, user_id: int, event: Event, now: float) -> list[Event]
     passed = event.get("passed")
     if not isinstance(passed, int) or not 0 <= passed <= match.settings.tests:
         raise IllegalEvent("bad_event", "passed")
-    happened = [_event("result", now, user=user_id, passed=passed)]
+    details = _details(event, "submission", "verdict")
+    happened = [_event("result", now, user=user_id, passed=passed, **details)]
     if passed > player.passed:
         player.passed, player.passed_at = passed, now
     if passed == match.settings.tests:
@@ -212,6 +225,10 @@ def _rematch(match: Match, user_id: int, event: Event, now: float) -> list[Event
     return [_event("rematch_offered", now, user=user_id)]
 
 
+def _details(event: Event, *keys: str) -> dict[str, Any]:
+    return {key: event[key] for key in keys if key in event}
+
+
 def _finish_at_time_limit(match: Match, at: float) -> list[Event]:
     contenders = [p for p in match.players if not p.gave_up]
     best = max((p.passed for p in contenders), default=0)
@@ -237,6 +254,7 @@ def _cancel(match: Match, now: float, reason: str) -> list[Event]:
 _HANDLERS = {
     "join": _join,
     "ready": _ready,
+    "submitted": _submitted,
     "result": _result,
     "give_up": _give_up,
     "disconnect": _disconnect,

@@ -1,11 +1,22 @@
-"""Matches as stored: the match row (its state machine's state as JSON) and its event log."""
+"""Matches as stored: the match row (its state machine's state as JSON), its event log, the
+players' code snapshots (the replay), chat, and the ranked queue."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from codebattle.db.base import Base, UTCDateTime, utcnow
@@ -40,3 +51,48 @@ class MatchEvent(Base):
     type: Mapped[str] = mapped_column(String(24))
     at: Mapped[float] = mapped_column(Float)  # server time (seconds since the epoch)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class CodeSnapshot(Base):
+    """A player's code at a moment of the game (taken every few seconds while typing)."""
+
+    __tablename__ = "code_snapshots"
+    __table_args__ = (Index("ix_code_snapshots_match", "match_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    match_id: Mapped[int] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    at: Mapped[float] = mapped_column(Float)
+    language: Mapped[str] = mapped_column(String(16))
+    code: Mapped[str] = mapped_column(Text)
+
+
+class ChatMessage(Base):
+    """One chat line. `channel` is "players" or "spectators": the two never mix."""
+
+    __tablename__ = "chat_messages"
+    __table_args__ = (Index("ix_chat_messages_match", "match_id", "channel", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    match_id: Mapped[int] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(12))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(String(500))
+    at: Mapped[float] = mapped_column(Float)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class QueueTicket(Base):
+    """A player waiting in the ranked queue; one per user (a player is in one queue at a
+    time). `match_id` is set when the player was paired."""
+
+    __tablename__ = "queue_tickets"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    rating: Mapped[int] = mapped_column(Integer)
+    joined_at: Mapped[float] = mapped_column(Float)
+    match_id: Mapped[int | None] = mapped_column(
+        ForeignKey("matches.id", ondelete="SET NULL"), nullable=True
+    )

@@ -1,200 +1,160 @@
-"""The match WebSocket: one per page; versioned messages (docs/protocol.md).
-
-A client says which sequence number it saw last; the server sends what it missed from the
-stored log, then every new event, in order, with no gaps and no repeats. Players send their
-actions on the same socket; spectators only listen. The server's clock is in every message.
-"""
+"""Battles over HTTP: the ranked queue, games against the AI, matches, replays, chat
+moderation, and the pages (lobby, arena, replay). The live part is battles/socket.py."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
-import time
 from typing import Any
 
-import structlog
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, Field
 
-from codebattle.battles import fsm
+from codebattle.battles import ai_player, chat, fsm, live, lobby
 from codebattle.battles import service as battles
-from codebattle.battles.models import MatchEvent, MatchRow
-from codebattle.services import Services, services_of
-from codebattle.web.security import same_origin
+from codebattle.battles.models import MatchRow
+from codebattle.errors import UserError
+from codebattle.problems import service as problems
+from codebattle.problems.models import ProblemVersion
+from codebattle.services import services_of
+from codebattle.web.render import locale_of, render
+from codebattle.web.security import require_api_write, require_user
 
-log = structlog.get_logger(__name__)
 router = APIRouter()
-MAX_FRAME = 4096  # bytes a client message may have
-SEND_QUEUE = 256  # events buffered for a slow client before it is told to resync
-HEARTBEAT_SECONDS = 20.0
-ACTIONS = {"ready", "give_up", "rematch"}
 
 
-def event_message(entry: MatchEvent) -> dict[str, Any]:
-    return {
-        "v": 1,
-        "type": "event",
-        "seq": entry.seq,
-        "event": {"type": entry.type, "at": entry.at, **entry.data},
-        "server_time": time.time(),
-    }
+class AiMatchIn(BaseModel):
+    level: str | None = Field(default=None, max_length=10, description="easy, medium or hard")
 
 
-async def publish(services: Services, match_id: int, entries: list[MatchEvent]) -> None:
-    for entry in entries:
-        await services.pubsub.publish(f"match:{match_id}", event_message(entry))
+class MuteIn(BaseModel):
+    minutes: int = Field(ge=0, le=60 * 24 * 30, description="0 lifts the mute")
 
 
-async def act(services: Services, match_id: int, event: fsm.Event | None) -> list[MatchEvent]:
-    """Apply an event (None: only the deadlines) to a match and publish what happened."""
+@router.get("/api/queue", tags=["battles"])
+async def queue_status(request: Request) -> dict[str, Any]:
+    user = require_user(request)
+    services = services_of(request)
     async with services.db.session() as session:
-        entries = await battles.apply(session, match_id, event)
-    await publish(services, match_id, entries)
-    return entries
+        return await lobby.status(session, user.id, live.queue_rules(services))
 
 
-async def sweep_deadlines(services: Services, interval: float = 0.5) -> None:
-    """The server ends countdowns, games and grace periods on time, with or without clients."""
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            async with services.db.session() as session:
-                due = await battles.due(session, time.time())
-            for match_id in due:
-                with contextlib.suppress(LookupError):
-                    await act(services, match_id, None)
-        except Exception:
-            log.exception("match deadline sweep failed; retrying")
-
-
-@router.websocket("/ws/matches/{match_id}")
-async def match_socket(websocket: WebSocket, match_id: int) -> None:
-    services = services_of(websocket)
-    user = getattr(websocket.state, "user", None)
-    if user is None or not same_origin(websocket):
-        await websocket.close(code=4401 if user is None else 4403)
-        return
+@router.post("/api/queue", tags=["battles"])
+async def join_queue(request: Request) -> dict[str, Any]:
+    user = require_api_write(request)
+    services = services_of(request)
     async with services.db.session() as session:
+        await lobby.join(session, user.id)
+    await live.pair_now(services)
+    async with services.db.session() as session:
+        return await lobby.status(session, user.id, live.queue_rules(services))
+
+
+@router.delete("/api/queue", tags=["battles"])
+async def leave_queue(request: Request) -> dict[str, Any]:
+    user = require_api_write(request)
+    async with services_of(request).db.session() as session:
+        await lobby.leave(session, user.id)
+    return {"state": "idle"}
+
+
+@router.post("/api/matches/ai", status_code=201, tags=["battles"])
+async def play_ai(request: Request, body: AiMatchIn) -> dict[str, Any]:
+    user = require_api_write(request)
+    return {"id": await ai_player.start_match(services_of(request), user.id, body.level)}
+
+
+async def _match(request: Request, match_id: int) -> tuple[MatchRow, dict[str, Any]]:
+    require_user(request)
+    async with services_of(request).db.session() as session:
         row = await session.get(MatchRow, match_id)
-    if row is None:
-        await websocket.close(code=4404)
-        return
-    players = {p["user_id"] for p in row.fsm["players"]}
-    is_player = user.id in players
-    await websocket.accept()
-    outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue(SEND_QUEUE)
-    async with services.pubsub.subscribe(f"match:{match_id}") as live:
-        try:
-            hello = await asyncio.wait_for(websocket.receive_text(), timeout=10)
-            last_seq = int(json.loads(hello).get("last_seq", 0))
-        except (TimeoutError, ValueError, AttributeError, TypeError, KeyError):
-            last_seq = 0
-        except WebSocketDisconnect:
-            return
-        await websocket.send_json(
-            {
-                "v": 1,
-                "type": "welcome",
-                "role": "player" if is_player else "spectator",
-                "seq": row.seq,
-                "server_time": time.time(),
-            }  # fmt: skip
+        if row is None:
+            raise UserError(404, "match_unknown")
+        return row, await battles.match_json(session, row, locale_of(request))
+
+
+@router.get("/api/matches/{match_id}", tags=["battles"])
+async def get_match(request: Request, match_id: int) -> dict[str, Any]:
+    return (await _match(request, match_id))[1]
+
+
+@router.get("/api/matches", tags=["battles"])
+async def list_matches(request: Request, live_only: bool = True) -> list[dict[str, Any]]:
+    """Live games for spectators, or (live_only=false) the signed-in player's history."""
+    user = require_user(request)
+    async with services_of(request).db.session() as session:
+        rows = await battles.recent_matches(
+            session, live=live_only, user_id=None if live_only else user.id
         )
-        sender = asyncio.create_task(_send(websocket, services, match_id, last_seq, outbox))
-        feeder = asyncio.create_task(_feed(live, outbox, websocket))
-        if is_player:
-            with contextlib.suppress(fsm.IllegalEvent, LookupError):
-                await act(services, match_id, {"type": "reconnect", "user": user.id})
-        try:
-            await _receive(websocket, services, match_id, user.id, is_player)
-        finally:
-            sender.cancel()
-            feeder.cancel()
-            if is_player:
-                with contextlib.suppress(fsm.IllegalEvent, LookupError):
-                    await act(services, match_id, {"type": "disconnect", "user": user.id})
+        return [await battles.match_json(session, r, locale_of(request)) for r in rows]
 
 
-async def _feed(live: Any, outbox: asyncio.Queue[dict[str, Any]], websocket: WebSocket) -> None:
-    async for message in live:
-        try:
-            outbox.put_nowait(message)
-        except asyncio.QueueFull:  # this client is too slow: it resyncs, nobody else waits
-            with contextlib.suppress(Exception):
-                await websocket.send_json({"v": 1, "type": "resync"})
-                await websocket.close(code=4408)
-            return
+async def _replay(request: Request, match_id: int) -> dict[str, Any]:
+    row, data = await _match(request, match_id)
+    if row.state not in (fsm.State.finished, fsm.State.cancelled):
+        raise UserError(409, "match_not_over")  # no code while the game is on
+    services = services_of(request)
+    async with services.db.session() as session:
+        return {"match": data, **await battles.replay(session, row, services.blobs)}
 
 
-async def _send(
-    websocket: WebSocket,
-    services: Services,
-    match_id: int,
-    last_seq: int,
-    outbox: asyncio.Queue[dict[str, Any]],
-) -> None:
-    """Missed events from the log, then live ones; anything out of order is filled in from
-    the log, so the client sees every sequence number once, in order."""
-    sent = last_seq
-
-    async def catch_up(until: int | None = None) -> None:
-        nonlocal sent
-        async with services.db.session() as session:
-            for entry in await battles.events_since(session, match_id, sent):
-                if until is not None and entry.seq > until:
-                    break
-                await websocket.send_json(event_message(entry))
-                sent = entry.seq
-
-    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
-        await catch_up()
-        while True:
-            try:
-                message = await asyncio.wait_for(outbox.get(), HEARTBEAT_SECONDS)
-            except TimeoutError:
-                await websocket.send_json({"v": 1, "type": "ping", "server_time": time.time()})
-                continue
-            seq = int(message["seq"])
-            if seq <= sent:
-                continue  # already sent from the log
-            if seq > sent + 1:
-                await catch_up(seq - 1)
-            await websocket.send_json(message)
-            sent = seq
+@router.get("/api/matches/{match_id}/replay", tags=["battles"])
+async def get_replay(request: Request, match_id: int) -> dict[str, Any]:
+    return await _replay(request, match_id)
 
 
-async def _receive(
-    websocket: WebSocket, services: Services, match_id: int, user_id: int, is_player: bool
-) -> None:
-    while True:
-        try:
-            message = await websocket.receive()
-        except (WebSocketDisconnect, RuntimeError):
-            return
-        if message["type"] == "websocket.disconnect":
-            return
-        text = message.get("text")
-        error = None
-        if text is None or len(text.encode()) > MAX_FRAME:
-            error = "bad_frame"
-        else:
-            try:
-                data = json.loads(text)
-                kind = data.get("type") if isinstance(data, dict) else None
-            except ValueError:
-                kind, error = None, "bad_frame"
-            if error is None and kind == "ping":
-                await websocket.send_json({"v": 1, "type": "pong", "server_time": time.time()})
-                continue
-            if error is None and kind not in ACTIONS:
-                error = "unknown_action"
-            elif error is None and not is_player:
-                error = "not_a_player"
-            elif error is None:
-                try:
-                    await act(services, match_id, {"type": kind, "user": user_id})
-                    continue
-                except fsm.IllegalEvent as exc:
-                    error = exc.code
-        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
-            await websocket.send_json({"v": 1, "type": "error", "code": error})
+@router.delete("/api/matches/{match_id}/chat/{message_id}", tags=["battles"])
+async def delete_chat(request: Request, match_id: int, message_id: int) -> dict[str, Any]:
+    user = require_api_write(request)
+    services = services_of(request)
+    async with services.db.session() as session:
+        message = await chat.delete(session, user, message_id)
+        if message.match_id != match_id:
+            raise UserError(404, "not_found")
+    await live.publish_ephemeral(services, match_id, {"type": "chat_deleted", "id": message_id})
+    return {"deleted": message_id}
+
+
+@router.post("/api/users/{user_id}/mute", tags=["battles"])
+async def mute_user(request: Request, user_id: int, body: MuteIn) -> dict[str, Any]:
+    moderator = require_api_write(request)
+    async with services_of(request).db.session() as session:
+        user = await chat.mute(session, moderator, user_id, body.minutes)
+        until = user.muted_until.isoformat() if user.muted_until else None
+    return {"user": user_id, "muted_until": until}
+
+
+@router.get("/play", response_class=HTMLResponse, include_in_schema=False)
+async def lobby_page(request: Request) -> HTMLResponse:
+    user = require_user(request)
+    async with services_of(request).db.session() as session:
+        live_rows = await battles.recent_matches(session, live=True)
+        mine = await battles.recent_matches(session, user_id=user.id, limit=10)
+        live_games = [await battles.match_json(session, r, locale_of(request)) for r in live_rows]
+        history = [await battles.match_json(session, r, locale_of(request)) for r in mine]
+    return render(request, "lobby.html", live_games=live_games, history=history)
+
+
+@router.get("/matches/{match_id}", response_class=HTMLResponse, include_in_schema=False)
+async def arena_page(request: Request, match_id: int) -> HTMLResponse:
+    user = require_user(request)
+    row, data = await _match(request, match_id)
+    is_player = any(p["id"] == user.id for p in data["players"])
+    # Spectators read the statement too; only code stays private during the game.
+    statement, samples, templates = await _problem_text(request, row)
+    return render(
+        request, "arena.html", match=data, is_player=is_player, statement=statement,
+        samples=samples, templates=templates,
+    )  # fmt: skip
+
+
+async def _problem_text(request: Request, row: MatchRow) -> tuple[str, list[Any], dict[str, str]]:
+    async with services_of(request).db.session() as session:
+        version = await session.get(ProblemVersion, row.problem_version_id)
+        assert version is not None
+        _lang, statement = problems.statement_of(version, locale_of(request))
+        return statement, version.samples, version.templates
+
+
+@router.get("/matches/{match_id}/replay", response_class=HTMLResponse, include_in_schema=False)
+async def replay_page(request: Request, match_id: int) -> HTMLResponse:
+    return render(request, "replay.html", replay=await _replay(request, match_id))

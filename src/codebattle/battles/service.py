@@ -3,22 +3,31 @@ state machine (battles/fsm.py) and appends what happened to the event log with t
 sequence numbers. Concurrent events on one match are therefore applied one at a time: two
 final results arriving at the same moment produce exactly one winner.
 
-PostgreSQL locks the row (SELECT ... FOR UPDATE). SQLite has no row locks: there the
-transaction begins IMMEDIATE, taking the database's write lock before it reads.
+PostgreSQL locks the row (SELECT ... FOR UPDATE). SQLite has no row locks: there every
+transaction begins IMMEDIATE (db/session.py), taking the database's write lock before it reads.
 """
 
 from __future__ import annotations
 
+import random
 import time
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from codebattle.accounts.models import User
 from codebattle.battles import fsm
-from codebattle.battles.models import MatchEvent, MatchRow
-from codebattle.db.session import IMMEDIATE
+from codebattle.battles.models import CodeSnapshot, MatchEvent, MatchRow
+from codebattle.errors import UserError
+from codebattle.problems import service as problems
+from codebattle.problems.models import Problem, ProblemVersion
+from codebattle.progress import service as progress
+from codebattle.storage import BlobStore
+from codebattle.submissions.models import Submission
+from codebattle.submissions.service import Target
 
 
 def dump(match: fsm.Match) -> dict[str, Any]:
@@ -64,8 +73,19 @@ async def create(
     problem_version_id: int,
     settings: fsm.Settings,
     rated: bool,
+    players: Sequence[tuple[int, bool]] = (),
+    now: float | None = None,
 ) -> MatchRow:
+    """A new match (flushed, not committed: the caller's transaction creates it). With
+    `players` ((user id, is AI) pairs), they join and are ready at once (matchmaking paired
+    them): the countdown starts now."""
+    moment = time.time() if now is None else now
     match = fsm.Match(settings)
+    happened: list[fsm.Event] = []
+    for user_id, ai in players:
+        happened += fsm.apply(match, {"type": "join", "user": user_id, "ai": ai}, moment)
+    for user_id, _ai in players:
+        happened += fsm.apply(match, {"type": "ready", "user": user_id}, moment)
     row = MatchRow(
         mode=mode,
         rated=rated,
@@ -74,10 +94,28 @@ async def create(
         state=match.state,
         fsm=dump(match),
         seq=0,
+        next_deadline=next_deadline(match),
     )
     session.add(row)
-    await session.commit()
+    await session.flush()
+    _append(session, row, happened)
+    await session.flush()
     return row
+
+
+def _append(session: AsyncSession, row: MatchRow, happened: list[fsm.Event]) -> list[MatchEvent]:
+    """Add events to the match's log with the next sequence numbers."""
+    entries = []
+    for offset, item in enumerate(happened, start=1):
+        data = {k: v for k, v in item.items() if k not in ("type", "at")}
+        entries.append(
+            MatchEvent(
+                match_id=row.id, seq=row.seq + offset, type=item["type"], at=item["at"], data=data
+            )  # fmt: skip
+        )
+    session.add_all(entries)
+    row.seq += len(entries)
+    return entries
 
 
 async def apply(
@@ -86,10 +124,8 @@ async def apply(
     """Apply a player's event (or, with None, just the deadlines) in one transaction and
     return the new log entries. Raises fsm.IllegalEvent (nothing is changed) or LookupError.
     Commits what the session held before, then runs in a transaction of its own."""
-    if session.get_bind().dialect.name == "sqlite":
-        if session.in_transaction():
-            await session.commit()  # apply commits anyway; its own transaction must begin here
-        await session.connection(execution_options={IMMEDIATE: True})
+    if session.in_transaction():
+        await session.commit()  # apply commits anyway; its own transaction must begin here
     return await _apply(session, match_id, event, now)
 
 
@@ -107,16 +143,9 @@ async def _apply(
     except fsm.IllegalEvent:
         await session.rollback()
         raise
-    entries = []
-    for offset, item in enumerate(happened, start=1):
-        data = {k: v for k, v in item.items() if k not in ("type", "at")}
-        entries.append(
-            MatchEvent(
-                match_id=row.id, seq=row.seq + offset, type=item["type"], at=item["at"], data=data
-            )  # fmt: skip
-        )
-    session.add_all(entries)
-    row.seq += len(entries)
+    if row.rated and any(e["type"] == "finished" for e in happened):
+        happened.append(await _rate(session, row.id, match, happened[-1]["at"]))
+    entries = _append(session, row, happened)
     row.fsm = dump(match)
     row.state = match.state
     row.next_deadline = next_deadline(match)
@@ -124,6 +153,20 @@ async def _apply(
     row.reason = match.reason
     await session.commit()
     return entries
+
+
+async def _rate(session: AsyncSession, match_id: int, match: fsm.Match, at: float) -> fsm.Event:
+    """The rating change of a finished rated game, as a log event of its own."""
+    places, reasons = {}, {}
+    for player in match.players:
+        if match.winner is None:
+            places[player.user_id], reasons[player.user_id] = 1, "draw"
+        elif player.user_id == match.winner:
+            places[player.user_id], reasons[player.user_id] = 1, "won"
+        else:
+            places[player.user_id], reasons[player.user_id] = 2, "lost"
+    changes = await progress.rate_game(session, match_id, places, reasons)
+    return {"type": "rated", "at": at, "changes": changes}
 
 
 async def events_since(session: AsyncSession, match_id: int, after_seq: int) -> list[MatchEvent]:
@@ -146,3 +189,173 @@ async def due(session: AsyncSession, now: float) -> list[int]:
             )
         )
     )
+
+
+async def pick_problem(
+    session: AsyncSession, rng: random.Random, *, needs_solution: bool = False
+) -> ProblemVersion:
+    """A problem for a new match: any problem's current version (with a reference solution
+    when an AI plays it)."""
+    versions = list(
+        await session.scalars(
+            select(ProblemVersion)
+            .join(Problem, Problem.current_version_id == ProblemVersion.id)
+            .where(ProblemVersion.test_count > 0)
+            .order_by(ProblemVersion.id)
+        )
+    )
+    if needs_solution:
+        versions = [v for v in versions if v.solutions]
+    if not versions:
+        raise UserError(503, "no_problems")
+    return rng.choice(versions)
+
+
+async def match_target(session: AsyncSession, match_id: int, user_id: int) -> Target:
+    """What a player's submission in this match is judged against; refused unless the
+    player is in it and it is running."""
+    row = await session.get(MatchRow, match_id)
+    if row is None:
+        raise UserError(404, "match_unknown")
+    match = load(row.fsm)
+    try:
+        player = match.player(user_id)
+    except fsm.IllegalEvent:
+        raise UserError(403, "not_a_player") from None
+    if match.state != fsm.State.running or player.gave_up:
+        raise UserError(409, "match_not_running")
+    version = await session.get(ProblemVersion, row.problem_version_id)
+    assert version is not None
+    return Target(
+        row.problem_id, version.id, version.package_key, version.time_limit, version.test_count
+    )
+
+
+async def active_match_of(session: AsyncSession, user_id: int) -> int | None:
+    """The unfinished match a player is in, if any (a player is in one game at a time)."""
+    rows = await session.execute(
+        select(MatchRow.id, MatchRow.fsm).where(
+            MatchRow.state.in_((fsm.State.waiting, fsm.State.countdown, fsm.State.running))
+        )
+    )
+    for match_id, data in rows.all():
+        if any(p["user_id"] == user_id and not p["gave_up"] for p in data["players"]):
+            return int(match_id)
+    return None
+
+
+async def match_json(session: AsyncSession, row: MatchRow, locale: str) -> dict[str, Any]:
+    """A match as clients see it (never anyone's code)."""
+    match = load(row.fsm)
+    ids = [p.user_id for p in match.players]
+    users = {u.id: u for u in await session.scalars(select(User).where(User.id.in_(ids)))}
+    ratings = await progress.displays(session, ids)
+    version = await session.get(ProblemVersion, row.problem_version_id)
+    problem = await session.get(Problem, row.problem_id)
+    assert version is not None and problem is not None
+    return {
+        "id": row.id,
+        "mode": row.mode,
+        "rated": row.rated,
+        "state": match.state,
+        "seq": row.seq,
+        "problem": {
+            "slug": problem.slug,
+            "name": problems.name_of(version, locale),
+            "tests": version.test_count,
+        },
+        "players": [
+            {
+                "id": p.user_id,
+                "nickname": users[p.user_id].nickname if p.user_id in users else "?",
+                "ai": p.ai,
+                "rating": None if p.ai else ratings[p.user_id],
+                "passed": p.passed,
+                "connected": p.connected,
+                "gave_up": p.gave_up,
+            }
+            for p in match.players
+        ],
+        "starts_at": match.starts_at,
+        "ends_at": match.ends_at,
+        "duration": match.settings.duration,
+        "winner": match.winner,
+        "reason": match.reason,
+    }
+
+
+async def note(
+    session: AsyncSession, match_id: int, kind: str, data: dict[str, Any]
+) -> list[MatchEvent]:
+    """Append an event the state machine does not take (e.g. the rematch's new match) to
+    the log, under the same lock as every transition."""
+    if session.in_transaction():
+        await session.commit()
+    row = await session.scalar(select(MatchRow).where(MatchRow.id == match_id).with_for_update())
+    if row is None:
+        await session.rollback()
+        raise LookupError(f"no match {match_id}")
+    entries = _append(session, row, [{"type": kind, "at": time.time(), **data}])
+    await session.commit()
+    return entries
+
+
+async def add_snapshot(
+    session: AsyncSession, match_id: int, user_id: int, language: str, code: str
+) -> None:
+    session.add(
+        CodeSnapshot(
+            match_id=match_id, user_id=user_id, at=time.time(), language=language, code=code
+        )  # fmt: skip
+    )
+    await session.commit()
+
+
+async def replay(session: AsyncSession, row: MatchRow, blobs: BlobStore) -> dict[str, Any]:
+    """Everything a replay shows, once the game is over: the event log, both players' code
+    over time, and their submissions with code."""
+    snapshots = await session.scalars(
+        select(CodeSnapshot).where(CodeSnapshot.match_id == row.id).order_by(CodeSnapshot.at)
+    )
+    submitted = await session.scalars(
+        select(Submission).where(Submission.match_id == row.id).order_by(Submission.id)
+    )
+    events = await events_since(session, row.id, 0)
+    codes = []
+    for s in submitted:
+        try:
+            code = blobs.get(s.code_key).decode()
+        except KeyError:
+            code = None
+        codes.append(
+            {
+                "id": s.id,
+                "user": s.user_id,
+                "language": s.language,
+                "verdict": s.verdict,
+                "passed": s.tests_passed,
+                "at": s.created_at.timestamp(),
+                "code": code,
+            }  # fmt: skip
+        )
+    return {
+        "events": [{"seq": e.seq, "type": e.type, "at": e.at, **e.data} for e in events],
+        "snapshots": [
+            {"user": s.user_id, "at": s.at, "language": s.language, "code": s.code}
+            for s in snapshots
+        ],
+        "submissions": codes,
+    }
+
+
+async def recent_matches(
+    session: AsyncSession, *, live: bool = False, user_id: int | None = None, limit: int = 20
+) -> list[MatchRow]:
+    """Live matches (for spectators), or a player's latest ones (their history)."""
+    query = select(MatchRow).order_by(MatchRow.id.desc())
+    if live:
+        query = query.where(MatchRow.state.in_((fsm.State.countdown, fsm.State.running)))
+    rows = list(await session.scalars(query.limit(limit * 5 if user_id else limit)))
+    if user_id is not None:
+        rows = [r for r in rows if any(p["user_id"] == user_id for p in r.fsm["players"])]
+    return rows[:limit]

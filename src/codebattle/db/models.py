@@ -1,19 +1,25 @@
 """Imports every model so that the metadata is complete (for Alembic and tests)."""
 
 from codebattle.accounts.models import ApiToken, Identity, User
-from codebattle.battles.models import MatchEvent, MatchRow
+from codebattle.battles.models import ChatMessage, CodeSnapshot, MatchEvent, MatchRow, QueueTicket
 from codebattle.db.base import Base
 from codebattle.problems.models import Problem, ProblemVersion
+from codebattle.progress.models import PlayerRating, RatingChange
 from codebattle.submissions.models import Submission, SubmissionTest
 
 __all__ = [
     "ApiToken",
     "Base",
+    "ChatMessage",
+    "CodeSnapshot",
     "Identity",
     "MatchEvent",
     "MatchRow",
+    "PlayerRating",
     "Problem",
     "ProblemVersion",
+    "QueueTicket",
+    "RatingChange",
     "Submission",
     "SubmissionTest",
     "User",

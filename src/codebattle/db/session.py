@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import (
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # SQLAlchemy emits BEGIN itself (below), so that a transaction can ask for IMMEDIATE.
+    # SQLAlchemy emits BEGIN itself (below): every transaction begins IMMEDIATE.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -28,13 +28,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    """`BEGIN IMMEDIATE` takes SQLite's write lock at once: transactions that read, decide
-    and write (a match's transition) then run one at a time, as with a row lock elsewhere."""
-    immediate = connection.get_execution_options().get(IMMEDIATE, False)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-
-IMMEDIATE = "codebattle_immediate"  # execution option: lock for writing from the start
+    """`BEGIN IMMEDIATE` takes SQLite's write lock at once. A deferred transaction that
+    reads and then writes fails at once with "database is locked" when another connection
+    wrote in between (SQLite cannot upgrade a stale read snapshot); taking the lock first
+    makes it wait its turn (busy_timeout) instead. Transactions that read, decide and write
+    (a match's transition) thus run one at a time, as with a row lock on PostgreSQL. SQLite
+    has one writer anyway; transactions here are short."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:

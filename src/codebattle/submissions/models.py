@@ -21,6 +21,9 @@ class Submission(Base):
     problem_id: Mapped[int] = mapped_column(ForeignKey("problems.id", ondelete="CASCADE"))
     problem_version_id: Mapped[int] = mapped_column(ForeignKey("problem_versions.id"))
     kind: Mapped[str] = mapped_column(String(8), default=SUBMIT)
+    match_id: Mapped[int | None] = mapped_column(
+        ForeignKey("matches.id", ondelete="SET NULL"), nullable=True, index=True
+    )  # a submission made in a match counts for it
     language: Mapped[str] = mapped_column(String(16))
     code_key: Mapped[str] = mapped_column(String(128))  # blob storage key
     code_size: Mapped[int] = mapped_column(Integer)

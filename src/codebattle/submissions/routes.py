@@ -11,6 +11,9 @@ from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
+from codebattle.battles import live
+from codebattle.battles import service as battles
+from codebattle.battles.fsm import IllegalEvent
 from codebattle.errors import UserError
 from codebattle.problems import service as problems
 from codebattle.services import services_of
@@ -29,6 +32,7 @@ class SubmissionIn(BaseModel):
     code: str
     kind: Literal["submit", "samples", "custom"] = "submit"
     input: str | None = Field(default=None, description="stdin of a custom run")
+    match: int | None = Field(default=None, description="the match this submission is for")
 
 
 class SubmissionCreated(BaseModel):
@@ -45,6 +49,10 @@ async def create_submission(request: Request, body: SubmissionIn) -> SubmissionC
         seconds = max(1, round(wait + 0.5))
         raise UserError(429, "rate_limited", {"Retry-After": str(seconds)}, seconds=seconds)
     async with services.db.session() as session:
+        # In a match, code is judged against the match's problem version.
+        target = None
+        if body.match is not None:
+            target = await battles.match_target(session, body.match, user.id)
         submission, job = await service.create(
             session,
             services.blobs,
@@ -55,8 +63,14 @@ async def create_submission(request: Request, body: SubmissionIn) -> SubmissionC
             kind=body.kind,
             custom_input=body.input,
             max_code_bytes=settings.MAX_CODE_BYTES,
+            target=target,
+            match_id=body.match,
         )
     await services.queue.enqueue(job)
+    if submission.match_id is not None:
+        event = {"type": "submitted", "user": user.id, "submission": submission.id}
+        with contextlib.suppress(IllegalEvent):  # the game ended meanwhile: no result counts
+            await live.act(services, submission.match_id, event)
     return SubmissionCreated(id=submission.id)
 
 

@@ -101,13 +101,17 @@ async def create(
     kind: str = SUBMIT,
     custom_input: object = None,
     max_code_bytes: int,
+    target: Target | None = None,
+    match_id: int | None = None,
 ) -> tuple[Submission, Job]:
-    """Validate and save a submission; return it with the job to enqueue."""
+    """Validate and save a submission; return it with the job to enqueue. A submission in
+    a match gives its `target` (the match's problem version) and `match_id`."""
     if kind not in KINDS:
         raise UserError(422, "kind_unknown")
     checked_code = check_code(code, max_code_bytes)
     checked_language = check_language(language)
-    target = await target_of(session, problem_slug)
+    if target is None:
+        target = await target_of(session, problem_slug)
     stdin = ""
     if kind == CUSTOM:
         if not isinstance(custom_input, str):
@@ -125,6 +129,7 @@ async def create(
         problem_id=target.problem_id,
         problem_version_id=target.version_id,
         kind=kind,
+        match_id=match_id if kind == SUBMIT else None,
         language=checked_language,
         code_key=key,
         code_size=len(data),
@@ -149,7 +154,8 @@ def job_for(submission: Submission, package_key: str, time_limit: float, code: s
         "package_key": package_key,
         "time_limit": time_limit,
         "stdin": submission.custom_input or "",
-        "run_all": False,
+        # In a match every test runs: at the time limit, the most tests passed wins.
+        "run_all": submission.match_id is not None,
     }
 
 
@@ -191,6 +197,10 @@ async def record_batch(session: AsyncSession, events: list[Event]) -> list[dict[
         message = None
         if submission is not None and submission.status != DONE:
             message = _apply(submission, event, tests, finished)
+            if message is not None and submission.match_id is not None:
+                message.update(
+                    match=submission.match_id, user=submission.user_id, submission_id=submission.id
+                )
         messages.append(message)
     if tests:
         await _upsert_tests(session, list(tests.values()))
@@ -297,6 +307,7 @@ def summary_json(submission: Submission, problem_slug: str | None) -> dict[str, 
         "id": submission.id,
         "problem": problem_slug,
         "kind": submission.kind,
+        "match": submission.match_id,
         "language": submission.language,
         "status": submission.status,
         "verdict": submission.verdict,

@@ -1,0 +1,160 @@
+"""Matches in motion: apply an event and publish what happened; the server's own loops (the
+deadline sweeper and the matchmaker, one of each per API instance, safe together because
+every change is one locked transaction); and judge results turned into match events.
+
+Logged events carry a sequence number (clients resume from it). Ephemeral messages (typing
+activity, judging progress, chat) carry none and are not replayed on reconnect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from sqlalchemy import select
+
+from codebattle.battles import fsm, lobby, matchmaking
+from codebattle.battles import service as battles
+from codebattle.battles.models import MatchEvent, MatchRow
+from codebattle.submissions.models import Submission
+
+if TYPE_CHECKING:
+    from codebattle.services import Services
+
+log = structlog.get_logger(__name__)
+
+
+def channel(match_id: int) -> str:
+    return f"match:{match_id}"
+
+
+def event_message(entry: MatchEvent) -> dict[str, Any]:
+    return {
+        "v": 1,
+        "type": "event",
+        "seq": entry.seq,
+        "event": {"type": entry.type, "at": entry.at, **entry.data},
+        "server_time": time.time(),
+    }
+
+
+async def publish(services: Services, match_id: int, entries: list[MatchEvent]) -> None:
+    for entry in entries:
+        await services.pubsub.publish(channel(match_id), event_message(entry))
+
+
+async def publish_ephemeral(services: Services, match_id: int, message: dict[str, Any]) -> None:
+    await services.pubsub.publish(
+        channel(match_id), {"v": 1, **message, "server_time": time.time()}
+    )
+
+
+async def act(services: Services, match_id: int, event: fsm.Event | None) -> list[MatchEvent]:
+    """Apply an event (None: only the deadlines) to a match and publish what happened."""
+    async with services.db.session() as session:
+        entries = await battles.apply(session, match_id, event)
+    await publish(services, match_id, entries)
+    return entries
+
+
+async def sweep_deadlines(services: Services, interval: float = 0.5) -> None:
+    """The server ends countdowns, games and grace periods on time, with or without clients."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            async with services.db.session() as session:
+                due = await battles.due(session, time.time())
+            for match_id in due:
+                with contextlib.suppress(LookupError):
+                    await act(services, match_id, None)
+        except Exception:
+            log.exception("match deadline sweep failed; retrying")
+
+
+async def on_judge_messages(services: Services, messages: list[dict[str, Any]]) -> None:
+    """Judge messages of submissions made in matches: progress while judging (ephemeral),
+    then the final result, which the match's state machine takes as a "result" event."""
+    latest: dict[int, dict[str, Any]] = {}
+    for message in messages:
+        if message["type"] == "test":
+            latest[message["submission_id"]] = message
+    for message in latest.values():
+        await publish_ephemeral(
+            services,
+            message["match"],
+            {
+                "type": "judging",
+                "user": message["user"],
+                "submission": message["submission_id"],
+                "tests_done": message["test"]["index"] + 1,
+            },
+        )
+    done = [m for m in messages if m["type"] == "done"]
+    if not done:
+        return
+    async with services.db.session() as session:
+        rows = await session.scalars(
+            select(Submission).where(Submission.id.in_([m["submission"]["id"] for m in done]))
+        )
+        finished = list(rows)
+    for submission in finished:
+        assert submission.match_id is not None
+        event = {
+            "type": "result",
+            "user": submission.user_id,
+            "passed": submission.tests_passed,
+            "submission": submission.id,
+            "verdict": submission.verdict,
+        }
+        try:
+            await act(services, submission.match_id, event)
+        except (fsm.IllegalEvent, LookupError) as exc:  # the game ended meanwhile
+            log.info("late match result ignored", match=submission.match_id, reason=str(exc))
+
+
+def match_settings(services: Services) -> lobby.MatchSettings:
+    s = services.settings
+    return lobby.MatchSettings(
+        s.MATCH_SECONDS, s.MATCH_COUNTDOWN_SECONDS, s.DISCONNECT_GRACE_SECONDS
+    )
+
+
+def queue_rules(services: Services) -> matchmaking.Rules:
+    return matchmaking.Rules(ai_after=services.settings.QUEUE_AI_OFFER_SECONDS)
+
+
+async def pair_now(services: Services) -> list[int]:
+    async with services.db.session() as session:
+        created = await lobby.pair(
+            session, match_settings(services), queue_rules(services), random.Random()
+        )
+    for match_id in created:
+        log.info("ranked match paired", match=match_id)
+    return created
+
+
+async def matchmaker(services: Services, interval: float = 1.0) -> None:
+    """Pairs the ranked queue as windows widen with waiting time."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await pair_now(services)
+        except Exception:
+            log.exception("matchmaking failed; retrying")
+
+
+async def rematch(services: Services, old: MatchRow, players: list[int]) -> int:
+    """The same players again, on another problem, rated as the first game was."""
+    async with services.db.session() as session:
+        version = await battles.pick_problem(session, random.Random())
+        row = await battles.create(
+            session, mode=old.mode, problem_id=version.problem_id, problem_version_id=version.id,
+            settings=match_settings(services).for_problem(version.test_count), rated=old.rated,
+            players=[(uid, False) for uid in players],
+        )  # fmt: skip
+        await session.commit()
+        return row.id

@@ -1,0 +1,132 @@
+"""The ranked queue in the database, so every API instance sees one queue: join, leave, look,
+and pair (battles/matchmaking.py decides who plays whom). Pairing runs in one transaction
+holding a lock (PostgreSQL: a transaction-level advisory lock; SQLite: BEGIN IMMEDIATE), so
+two instances pairing at once cannot put a player in two games.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from codebattle.battles import fsm, matchmaking
+from codebattle.battles import service as battles
+from codebattle.battles.models import MatchRow, QueueTicket
+from codebattle.errors import UserError
+from codebattle.progress import service as progress
+
+PAIRING_LOCK = 7_310_001  # the advisory lock's key on PostgreSQL
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    """What a new duel is played with (from the app's settings)."""
+
+    duration: float
+    countdown: float
+    grace: float
+
+    def for_problem(self, tests: int) -> fsm.Settings:
+        return fsm.Settings(
+            players=2,
+            duration=self.duration,
+            countdown=self.countdown,
+            grace=self.grace,
+            tests=tests,
+        )
+
+
+async def join(session: AsyncSession, user_id: int, now: float | None = None) -> QueueTicket:
+    """Queue a player for a ranked game (again, if their last pairing's game is over)."""
+    if await battles.active_match_of(session, user_id) is not None:
+        raise UserError(409, "already_in_match")
+    ticket = await session.get(QueueTicket, user_id)
+    if ticket is not None and ticket.match_id is None:
+        return ticket  # already waiting: joining twice changes nothing
+    rating = (await progress.displays(session, [user_id]))[user_id]
+    if ticket is not None:
+        await session.delete(ticket)
+        await session.flush()
+    ticket = QueueTicket(user_id=user_id, rating=rating, joined_at=now or time.time())
+    session.add(ticket)
+    await session.commit()
+    return ticket
+
+
+async def leave(session: AsyncSession, user_id: int) -> None:
+    await session.execute(
+        delete(QueueTicket).where(QueueTicket.user_id == user_id, QueueTicket.match_id.is_(None))
+    )
+    await session.commit()
+
+
+async def status(
+    session: AsyncSession, user_id: int, rules: matchmaking.Rules, now: float | None = None
+) -> dict[str, Any]:
+    """Where a player stands: not queued, waiting (with the current window and whether an
+    AI opponent is on offer), or paired (the match to open)."""
+    moment = now or time.time()
+    ticket = await session.get(QueueTicket, user_id)
+    if ticket is None:
+        return {"state": "idle"}
+    if ticket.match_id is not None:
+        row = await session.get(MatchRow, ticket.match_id)
+        if row is not None and row.state not in (fsm.State.finished, fsm.State.cancelled):
+            return {"state": "paired", "match": ticket.match_id}
+        return {"state": "idle"}
+    entry = matchmaking.Ticket(ticket.user_id, ticket.rating, ticket.joined_at)
+    return {
+        "state": "waiting",
+        "rating": ticket.rating,
+        "waited": round(moment - ticket.joined_at, 1),
+        "window": round(rules.window(entry, moment)),
+        "ai_offer": matchmaking.offer_ai(entry, moment, rules),
+    }
+
+
+async def pair(
+    session: AsyncSession,
+    settings: MatchSettings,
+    rules: matchmaking.Rules,
+    rng: random.Random,
+    now: float | None = None,
+) -> list[int]:
+    """Pair whoever can be paired now and create their matches; return the new match ids."""
+    moment = now or time.time()
+    if session.in_transaction():
+        await session.commit()
+    if session.get_bind().dialect.name != "sqlite":  # SQLite: every transaction locks
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PAIRING_LOCK})
+    waiting = list(
+        await session.scalars(
+            select(QueueTicket)
+            .where(QueueTicket.match_id.is_(None))
+            .order_by(QueueTicket.joined_at)
+        )
+    )
+    tickets = {t.user_id: t for t in waiting}
+    pairs = matchmaking.pair(
+        [matchmaking.Ticket(t.user_id, t.rating, t.joined_at) for t in waiting], moment, rules
+    )
+    created = []
+    for a, b in pairs:
+        version = await battles.pick_problem(session, rng)
+        row = await battles.create(
+            session,
+            mode="ranked",
+            problem_id=version.problem_id,
+            problem_version_id=version.id,
+            settings=settings.for_problem(version.test_count),
+            rated=True,
+            players=[(a.user_id, False), (b.user_id, False)],
+            now=moment,
+        )
+        tickets[a.user_id].match_id = tickets[b.user_id].match_id = row.id
+        created.append(row.id)
+    await session.commit()
+    return created

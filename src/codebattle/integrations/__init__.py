@@ -1,0 +1,1 @@
+"""Thin clients to outside services."""

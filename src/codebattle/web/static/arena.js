@@ -1,0 +1,540 @@
+// The arena: one match, live over its WebSocket (docs/protocol.md). The game's state is
+// derived from the logged events (kept by sequence number and resumed after a reconnect);
+// typing activity, judging progress and chat are shown as they come. Players get the editor;
+// spectators see the same page without it, and never anyone's code.
+const data = JSON.parse(document.getElementById("page-data").textContent);
+const text = data.text;
+const matchId = data.match.id;
+const me = data.me;
+const isPlayer = data.role === "player";
+const csrf = document.querySelector('meta[name="csrf-token"]').content;
+const $ = (id) => document.getElementById(id);
+const fmt = (s, params) => s.replace(/\{(\w+)\}/g, (m, k) => (k in params ? params[k] : m));
+
+// ---- The statement: Markdown (a small CommonMark subset) with math, built as DOM nodes.
+
+function el(tag, className, content) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (content !== undefined) node.textContent = content;
+  return node;
+}
+
+const INLINE = new RegExp(
+  [
+    "(`+)([\\s\\S]*?[^`])\\1(?!`)", // 1, 2: code span
+    "\\$\\$([\\s\\S]+?)\\$\\$", // 3: display math
+    "\\$([^$\\n]+?)\\$", // 4: inline math
+    "\\*\\*([\\s\\S]+?)\\*\\*|__([\\s\\S]+?)__", // 5, 6: strong
+    "\\*(\\S[\\s\\S]*?)\\*|\\b_(\\S[\\s\\S]*?)_\\b", // 7, 8: emphasis
+    "\\[([^\\]]+)\\]\\(([^)\\s]+)\\)", // 9, 10: link
+    "\\\\([\\\\`*_\\[\\]$#])", // 11: escaped character
+  ].join("|"),
+  "g",
+);
+
+function inline(parent, source) {
+  let last = 0;
+  for (const m of source.matchAll(INLINE)) {
+    parent.append(source.slice(last, m.index));
+    last = m.index + m[0].length;
+    if (m[2] !== undefined) parent.append(el("code", "", m[2].replace(/^ (.+) $/, "$1")));
+    else if (m[3] !== undefined) parent.append(el("div", "math inline", m[3]));
+    else if (m[4] !== undefined) parent.append(el("span", "math inline", m[4]));
+    else if (m[5] !== undefined || m[6] !== undefined) {
+      const strong = el("strong");
+      inline(strong, m[5] !== undefined ? m[5] : m[6]);
+      parent.append(strong);
+    } else if (m[7] !== undefined || m[8] !== undefined) {
+      const em = el("em");
+      inline(em, m[7] !== undefined ? m[7] : m[8]);
+      parent.append(em);
+    } else if (m[9] !== undefined) {
+      const safe = /^(https?:|\/|#)/.test(m[10]);
+      const link = el(safe ? "a" : "span");
+      if (safe) link.href = m[10];
+      inline(link, m[9]);
+      parent.append(link);
+    } else parent.append(m[11]);
+  }
+  parent.append(source.slice(last));
+}
+
+const BLOCK_START = /^\s*(```|~~~|#{1,6}\s|\$\$|[-*+]\s|\d+[.)]\s|\|)/;
+
+function renderMarkdown(source, root) {
+  const lines = source.replace(/\r\n?/g, "\n").split("\n");
+  let i = 0;
+  while (i < lines.length) {
+    const line = lines[i];
+    let m;
+    if (!line.trim()) {
+      i++;
+    } else if ((m = line.match(/^\s*(```+|~~~+)/))) {
+      const body = [];
+      for (i++; i < lines.length && !lines[i].trim().startsWith(m[1]); i++) body.push(lines[i]);
+      i++;
+      const pre = el("pre");
+      pre.append(el("code", "", body.join("\n") + "\n"));
+      root.append(pre);
+    } else if ((m = line.match(/^(#{1,6})\s+(.*?)[\s#]*$/))) {
+      const heading = el("h" + Math.min(6, m[1].length + 1)); // the page's h1 is the title
+      inline(heading, m[2]);
+      root.append(heading);
+      i++;
+    } else if (line.trim().startsWith("$$")) {
+      let tex = line.trim().slice(2);
+      for (i++; !tex.includes("$$") && i < lines.length; i++) tex += "\n" + lines[i];
+      root.append(el("div", "math block", tex.replace(/\$\$[\s\S]*$/, "").trim()));
+    } else if (/^\s*\|/.test(line) && i + 1 < lines.length && /^\s*\|?[\s:|-]+\|/.test(lines[i + 1])) {
+      const cells = (row) => row.trim().replace(/^\||\|$/g, "").split("|");
+      const table = el("table");
+      const head = el("tr");
+      for (const c of cells(line)) inline(head.appendChild(el("th")), c.trim());
+      table.append(head);
+      for (i += 2; i < lines.length && /^\s*\|/.test(lines[i]); i++) {
+        const row = el("tr");
+        for (const c of cells(lines[i])) inline(row.appendChild(el("td")), c.trim());
+        table.append(row);
+      }
+      root.append(table);
+    } else if ((m = line.match(/^\s*([-*+]|\d+[.)])\s+/))) {
+      const list = el(/\d/.test(m[1]) ? "ol" : "ul");
+      const items = [];
+      for (; i < lines.length; i++) {
+        const marker = lines[i].match(/^\s*([-*+]|\d+[.)])\s+(.*)$/);
+        if (marker) items.push([marker[2]]);
+        else if (lines[i].trim() && !BLOCK_START.test(lines[i])) items[items.length - 1].push(lines[i].trim());
+        else break;
+      }
+      for (const item of items) inline(list.appendChild(el("li")), item.join(" "));
+      root.append(list);
+    } else {
+      const paragraph = [];
+      for (; i < lines.length && lines[i].trim(); i++) {
+        if (paragraph.length && BLOCK_START.test(lines[i])) break;
+        paragraph.push(lines[i].trim());
+      }
+      inline(root.appendChild(el("p")), paragraph.join("\n"));
+    }
+  }
+}
+
+const statement = $("statement-text");
+const markdown = statement.textContent;
+statement.textContent = "";
+renderMarkdown(markdown, statement);
+if (window.CodeBattleEditor) window.CodeBattleEditor.renderMath($("statement"));
+
+// ---- The game's state, derived from the event log.
+
+const game = {
+  state: "waiting",
+  startsAt: null,
+  endsAt: null,
+  winner: null,
+  reason: "",
+  rated: null, // the `rated` event's changes
+  rematchOffers: new Set(),
+  rematchMatch: null,
+  players: new Map(),
+};
+for (const p of data.match.players) {
+  game.players.set(p.id, {
+    ...p, passed: 0, connected: true, gave_up: false, activity: null, judging: null,
+  });
+}
+const events = new Map(); // seq -> event
+let lastSeq = 0;
+let liveFrom = null; // events after this seq happened while the page was open
+let caughtUp = false;
+let clockOffset = 0; // server time minus local time, in seconds
+
+const nameOf = (id) => (game.players.has(id) ? game.players.get(id).nickname : "?");
+const serverNow = () => Date.now() / 1000 + clockOffset;
+
+function applyEvent(event, seq) {
+  const player = game.players.get(event.user);
+  switch (event.type) {
+    case "joined":
+      if (player) player.connected = true;
+      break;
+    case "countdown":
+      game.state = "countdown";
+      game.startsAt = event.starts_at;
+      break;
+    case "started":
+      game.state = "running";
+      game.endsAt = event.ends_at;
+      codeChanged();
+      break;
+    case "submitted":
+      if (player) player.judging = 0;
+      break;
+    case "result":
+      if (player) {
+        player.passed = Math.max(player.passed, event.passed);
+        player.judging = null;
+      }
+      break;
+    case "gave_up":
+      if (player) player.gave_up = true;
+      break;
+    case "disconnected":
+      if (player) player.connected = false;
+      break;
+    case "reconnected":
+      if (player) player.connected = true;
+      break;
+    case "finished":
+      game.state = "finished";
+      game.winner = event.winner;
+      game.reason = event.reason;
+      break;
+    case "cancelled":
+      game.state = "cancelled";
+      game.reason = event.reason;
+      break;
+    case "rated":
+      game.rated = event.changes;
+      break;
+    case "rematch_offered":
+    case "rematch_accepted":
+      game.rematchOffers.add(event.user);
+      break;
+    case "rematch_created":
+      game.rematchMatch = event.match;
+      if (isPlayer && liveFrom !== null && seq > liveFrom) location.assign("/matches/" + event.match);
+      break;
+  }
+  addFeed(event);
+}
+
+// ---- Rendering.
+
+function two(n) {
+  return String(n).padStart(2, "0");
+}
+
+function clock(seconds) {
+  const s = Math.max(0, Math.ceil(seconds));
+  return Math.floor(s / 60) + ":" + two(s % 60);
+}
+
+function renderTimer() {
+  const timer = $("timer");
+  if (game.state === "countdown" && game.startsAt) timer.textContent = clock(game.startsAt - serverNow());
+  else if (game.state === "running" && game.endsAt) timer.textContent = clock(game.endsAt - serverNow());
+  else timer.textContent = "–:––";
+  timer.dataset.state = game.state;
+  const now = serverNow();
+  for (const [id, p] of game.players) {
+    const activity = $("player-" + id).querySelector(".activity");
+    let line = "";
+    if (p.judging !== null) line = fmt(text.judging_progress, { done: p.judging });
+    else if (p.activity && p.activity.until > now) line = text.typing;
+    activity.textContent = line;
+  }
+}
+
+function renderPlayers() {
+  for (const [id, p] of game.players) {
+    const card = $("player-" + id);
+    card.dataset.passed = p.passed;
+    card.dataset.connected = p.connected;
+    card.classList.toggle("offline", !p.connected);
+    card.classList.toggle("gave-up", p.gave_up);
+    card.classList.toggle("winner", game.state === "finished" && game.winner === id);
+    card.querySelector("progress").value = p.passed;
+    card.querySelector(".passed").textContent = p.passed;
+    card.querySelector(".conn").textContent = p.gave_up ? text.gave_up_badge : p.connected ? text.online : text.offline;
+    if (p.activity) card.dataset.chars = p.activity.chars;
+  }
+}
+
+function renderResult() {
+  const state = $("state");
+  state.dataset.state = game.state;
+  state.textContent = text["state_" + game.state] || game.state;
+  const over = game.state === "finished" || game.state === "cancelled";
+  const result = $("result");
+  result.hidden = !over;
+  if (!over) return;
+  const title = $("result-title");
+  if (game.state === "cancelled") {
+    result.dataset.winner = "none";
+    title.textContent = text.match_cancelled;
+  } else if (game.winner === null) {
+    result.dataset.winner = "draw";
+    title.textContent = text.result_draw;
+  } else {
+    result.dataset.winner = game.winner;
+    if (isPlayer) title.textContent = game.winner === me ? text.you_won : text.you_lost;
+    else title.textContent = fmt(text.winner_is, { name: nameOf(game.winner) });
+  }
+  $("result-reason").textContent = text["reason_" + game.reason] || game.reason;
+  const changes = $("rating-changes");
+  changes.textContent = "";
+  for (const c of game.rated || []) {
+    const delta = (c.delta > 0 ? "+" : "") + c.delta;
+    const li = el("li", c.delta >= 0 ? "up" : "down",
+      fmt(text.rating_change, { name: nameOf(c.user), before: c.before, after: c.after, delta }));
+    li.dataset.user = c.user;
+    changes.append(li);
+  }
+  $("replay-link").hidden = false;
+  const rematch = $("rematch");
+  if (rematch) {
+    rematch.hidden = game.state !== "finished" || game.rematchMatch !== null;
+    rematch.disabled = game.rematchOffers.has(me);
+  }
+  const others = [...game.rematchOffers].filter((id) => id !== me);
+  let status = "";
+  if (game.rematchOffers.has(me)) status = text.rematch_waiting;
+  else if (others.length) status = fmt(text.rematch_offered, { name: nameOf(others[0]) });
+  $("rematch-status").textContent = game.rematchMatch === null ? status : "";
+  const link = $("rematch-link");
+  link.hidden = game.rematchMatch === null;
+  if (game.rematchMatch !== null) link.href = "/matches/" + game.rematchMatch;
+}
+
+function render() {
+  renderPlayers();
+  renderResult();
+  renderTimer();
+  renderControls();
+}
+
+setInterval(renderTimer, 250);
+
+const FEED = {
+  joined: "ev_joined", ready: "ev_ready", countdown: "ev_countdown", started: "ev_started",
+  submitted: "ev_submitted", result: "ev_result", gave_up: "ev_gave_up",
+  disconnected: "ev_disconnected", reconnected: "ev_reconnected", finished: "ev_finished",
+  cancelled: "ev_cancelled", rated: "ev_rated", rematch_offered: "ev_rematch_offered",
+  rematch_accepted: "ev_rematch_accepted", rematch_created: "ev_rematch_created",
+};
+
+function addFeed(event) {
+  const key = FEED[event.type];
+  if (!key) return;
+  const li = el("li", "ev-" + event.type, fmt(text[key], {
+    name: nameOf(event.user),
+    verdict: text["v_" + event.verdict] || event.verdict || "",
+    passed: event.passed,
+  }));
+  li.prepend(el("time", "", new Date(event.at * 1000).toLocaleTimeString()), " ");
+  $("feed").prepend(li);
+}
+
+let messageTimer = null;
+function showMessage(message) {
+  const box = $("message");
+  box.textContent = message;
+  box.hidden = false;
+  clearTimeout(messageTimer);
+  messageTimer = setTimeout(() => { box.hidden = true; }, 6000);
+}
+
+// ---- Chat.
+
+function addChat(message) {
+  const id = "chat-" + message.id;
+  if ($(id)) return;
+  const li = el("li", "chat-" + message.channel);
+  li.id = id;
+  if (!isPlayer) li.append(el("span", "chat-channel", text["channel_" + message.channel] || message.channel), " ");
+  li.append(el("strong", "", message.nickname), " ", el("span", "chat-text", message.text));
+  const log = $("chat-log");
+  log.append(li);
+  log.scrollTop = log.scrollHeight;
+}
+
+$("chat-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const input = $("chat-input");
+  const value = input.value.trim();
+  if (!value || !send({ type: "chat", text: value })) return;
+  input.value = "";
+});
+
+// ---- The socket: hello with the last seen seq; reconnect with backoff.
+
+let socket = null;
+let attempts = 0;
+
+function send(message) {
+  if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+  socket.send(JSON.stringify(message));
+  return true;
+}
+
+function connect() {
+  const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+  socket = new WebSocket(scheme + location.host + "/ws/matches/" + matchId);
+  socket.onopen = () => socket.send(JSON.stringify({ type: "hello", last_seq: lastSeq }));
+  socket.onmessage = (e) => {
+    let message;
+    try { message = JSON.parse(e.data); } catch (err) { return; }
+    receive(message);
+  };
+  socket.onclose = (e) => {
+    socket = null;
+    $("connection").hidden = false;
+    renderControls();
+    if (e.code === 4401 || e.code === 4404) {
+      $("connection").textContent = text.signed_out_socket;
+      return;
+    }
+    const delay = Math.min(10000, 500 * 2 ** attempts) * (0.75 + Math.random() / 2);
+    attempts++;
+    setTimeout(connect, delay);
+  };
+}
+
+function receive(message) {
+  if (typeof message.server_time === "number") clockOffset = message.server_time - Date.now() / 1000;
+  switch (message.type) {
+    case "welcome":
+      attempts = 0;
+      $("connection").hidden = true;
+      if (liveFrom === null) liveFrom = message.seq;
+      caughtUp = lastSeq >= message.seq;
+      $("chat-log").textContent = "";
+      for (const m of message.chat) addChat(m);
+      if (caughtUp) render();
+      break;
+    case "event":
+      if (message.seq <= lastSeq) return; // seen already
+      if (message.seq > lastSeq + 1) { // a gap: let the server resend from lastSeq
+        socket.close();
+        return;
+      }
+      lastSeq = message.seq;
+      events.set(message.seq, message.event);
+      applyEvent(message.event, message.seq);
+      if (lastSeq >= liveFrom) caughtUp = true;
+      if (caughtUp) render();
+      break;
+    case "activity": {
+      const p = game.players.get(message.user);
+      if (p) p.activity = { chars: message.chars, until: serverNow() + 3 };
+      renderPlayers();
+      renderTimer();
+      break;
+    }
+    case "judging": {
+      const p = game.players.get(message.user);
+      if (p && p.judging !== null) p.judging = message.tests_done;
+      renderTimer();
+      break;
+    }
+    case "chat":
+      addChat(message);
+      break;
+    case "chat_deleted": {
+      const li = $("chat-" + message.id);
+      if (li) li.remove();
+      break;
+    }
+    case "error":
+      showMessage(message.message);
+      break;
+    case "resync":
+      socket.close();
+      break;
+  }
+}
+
+// ---- The player's editor, submissions and actions.
+
+let editor = null;
+let results = null;
+let judging = false;
+let language = "python";
+let codeTimer = null;
+
+function renderControls() {
+  if (!isPlayer) return;
+  const running = game.state === "running" && socket !== null;
+  const mine = game.players.get(me);
+  const playing = running && mine && !mine.gave_up;
+  $("submit").disabled = !playing || judging;
+  $("run-samples").disabled = !playing || judging;
+  $("give-up").disabled = !playing && !(game.state === "countdown" && socket);
+}
+
+function draftKey(lang) {
+  return "cb.match." + matchId + "." + lang;
+}
+
+function draft(lang) {
+  try { return localStorage.getItem(draftKey(lang)); } catch (e) { return null; }
+}
+
+// Stores the draft now; tells the server (for the replay; others see only activity) after
+// a second without changes.
+function codeChanged() {
+  if (!editor) return;
+  try { localStorage.setItem(draftKey(language), editor.getValue()); } catch (e) { /* full */ }
+  clearTimeout(codeTimer);
+  codeTimer = setTimeout(() => {
+    if (game.state === "running") send({ type: "code", language, code: editor.getValue() });
+  }, 1000);
+}
+
+async function submit(kind) {
+  if ($("submit").disabled) return;
+  const body = { problem: data.slug, language, code: editor.getValue(), kind };
+  if (kind === "submit") body.match = matchId;
+  judging = true;
+  renderControls();
+  results.reset();
+  try {
+    const reply = await fetch("/api/submissions", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify(body),
+    });
+    const json = await reply.json().catch(() => ({}));
+    if (!reply.ok) throw new Error((json.error && json.error.message) || text.server_error);
+    Judging.follow(json.id, results, () => {
+      judging = false;
+      renderControls();
+    });
+  } catch (e) {
+    judging = false;
+    renderControls();
+    results.error(e.message || text.server_error);
+  }
+}
+
+if (isPlayer) {
+  results = new Judging.Results(text);
+  const select = $("language");
+  try { language = localStorage.getItem("cb.language") || language; } catch (e) { /* private */ }
+  if (!data.templates[language]) language = "python";
+  select.value = language;
+  editor = CodeBattleEditor.create($("editor"), {
+    language,
+    doc: draft(language) || data.templates[language] || "",
+    onSubmit: () => submit("submit"),
+    onChange: codeChanged,
+  });
+  select.addEventListener("change", () => {
+    language = select.value;
+    try { localStorage.setItem("cb.language", language); } catch (e) { /* private */ }
+    editor.setLanguage(language);
+    editor.setValue(draft(language) || data.templates[language] || "");
+  });
+  $("submit").addEventListener("click", () => submit("submit"));
+  $("run-samples").addEventListener("click", () => submit("samples"));
+  $("give-up").addEventListener("click", () => {
+    if (confirm(text.give_up_confirm)) send({ type: "give_up" });
+  });
+  $("rematch").addEventListener("click", () => {
+    if (send({ type: "rematch" })) $("rematch").disabled = true;
+  });
+}
+
+connect();

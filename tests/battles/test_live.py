@@ -1,0 +1,157 @@
+"""Whole games on a real server (embedded default: SQLite, in-process judge and pub/sub):
+the ranked queue pairs two players, they play over the match socket, a spectator watches
+and chats, the judge's results decide, and the replay shows the code afterwards. A game
+against the offline AI opponent finishes on its own."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.battles.clients import Api, Socket
+from tests.servers import ROOT, Server, Site
+
+SOLUTION = (ROOT / "problems/hello-battle/submissions/accepted/sum.py").read_text()
+WRONG = "print(0)\n"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    site = Site(
+        tmp_path_factory.mktemp("battles"),
+        env={
+            "MATCH_COUNTDOWN_SECONDS": "1",
+            "MATCH_SECONDS": "300",
+            "MOCK_GPT5": "true",
+            "AI_LEVEL": "hard",
+            "AI_SPEED": "30",
+            "QUEUE_AI_OFFER_SECONDS": "0",
+        },
+    )
+    site.import_problems("hello-battle")
+    yield site
+    site.stop()
+
+
+@pytest.fixture(scope="module")
+def server(site: Site) -> Server:
+    return site.serve()
+
+
+async def test_a_ranked_duel_from_queue_to_replay(site: Site, server: Server) -> None:
+    alice, bob, carol = (Api(server, site.token(n)) for n in ("alice", "bob", "carol"))
+    assert (await alice.call("POST", "/api/queue")).json()["state"] == "waiting"
+    assert (await alice.call("GET", "/api/queue")).json()["ai_offer"] is True
+    paired = (await bob.call("POST", "/api/queue")).json()
+    assert paired["state"] == "paired"
+    match_id = paired["match"]
+    assert (await alice.call("GET", "/api/queue")).json() == paired
+    # A player is in one game at a time.
+    again = await alice.call("POST", "/api/queue")
+    assert again.status_code == 409 and again.json()["error"]["code"] == "already_in_match"
+
+    a = await Socket.open(server, alice.token, match_id)
+    b = await Socket.open(server, bob.token, match_id)
+    watcher = await Socket.open(server, carol.token, match_id)
+    assert a.welcome["role"] == b.welcome["role"] == "player"
+    assert watcher.welcome["role"] == "spectator"
+    assert {p["nickname"] for p in a.welcome["match"]["players"]} == {"alice", "bob"}
+    assert "server_time" in a.welcome
+    started = await watcher.event("started")  # the server's clock ends the countdown
+    await a.event("started")
+
+    # Bad frames and forbidden actions get an error; the connection and the game survive.
+    await watcher.send("{broken")
+    assert (await watcher.next("error"))["code"] == "bad_frame"
+    await watcher.send({"type": "give_up"})
+    assert (await watcher.next("error"))["code"] == "not_a_player"
+    await watcher.send({"type": "code", "language": "python", "code": "x"})
+    assert (await watcher.next("error"))["code"] == "not_a_player"
+    await a.send({"type": "fly"})
+    assert (await a.next("error"))["code"] == "unknown_action"
+    await a.send("x" * 200_000)
+    assert (await a.next("error"))["code"] == "bad_frame"
+    await a.send({"type": "ping"})
+    await a.next("pong")
+
+    # Typing: others see activity, never code.
+    await a.send({"type": "code", "language": "python", "code": "import sys\n"})
+    activity = await b.next("activity")
+    assert activity["user"] == a.welcome["me"] and activity["chars"] == len("import sys\n")
+    assert "code" not in activity
+    await watcher.next("activity")
+
+    # Chat: the players' channel and the spectators' never mix for players.
+    await watcher.send({"type": "chat", "text": "go alice"})
+    await a.send({"type": "chat", "text": "good luck"})
+    await watcher.send({"type": "chat", "text": "y" * 501})
+    assert (await watcher.next("error"))["code"] == "chat_too_long"
+    assert (await watcher.next("chat", channel="spectators"))["text"] == "go alice"
+    assert (await watcher.next("chat", channel="players"))["text"] == "good luck"
+    assert (await b.next("chat"))["text"] == "good luck"
+
+    # No code while the game is on: not the replay, not the opponent's submission.
+    early = await carol.call("GET", f"/api/matches/{match_id}/replay")
+    assert early.status_code == 409
+
+    wrong = await bob.submit(match_id, WRONG)
+    result = await a.event("result")
+    assert result["event"]["user"] == b.welcome["me"] and result["event"]["passed"] < 22
+    assert result["event"]["submission"] == wrong
+    assert (await alice.call("GET", f"/api/submissions/{wrong}")).status_code == 404
+
+    await a.send({"type": "code", "language": "python", "code": SOLUTION})
+    await alice.submit(match_id, SOLUTION)
+    finished = await watcher.event("finished")
+    assert finished["event"]["winner"] == a.welcome["me"]
+    assert finished["event"]["reason"] == "solved"
+    rated = (await watcher.event("rated"))["event"]["changes"]
+    assert {c["reason"] for c in rated} == {"won", "lost"}
+    assert all(c["delta"] != 0 for c in rated)
+
+    # Everyone saw every logged event once, in order (spectators included).
+    for socket in (a, b, watcher):
+        seqs = socket.seqs()
+        assert seqs == list(range(1, seqs[-1] + 1)), seqs
+    # A client that reconnects with the last sequence number it saw gets just the rest.
+    middle = started["seq"]
+    again_watcher = await Socket.open(server, carol.token, match_id, last_seq=middle)
+    rest = [(await again_watcher.next("event"))["seq"] for _ in range(watcher.seqs()[-1] - middle)]
+    assert rest == list(range(middle + 1, watcher.seqs()[-1] + 1))
+
+    replay = (await carol.call("GET", f"/api/matches/{match_id}/replay")).json()
+    assert [e["seq"] for e in replay["events"]] == list(range(1, len(replay["events"]) + 1))
+    codes = {s["id"]: s["code"] for s in replay["submissions"]}
+    assert codes[wrong] == WRONG and SOLUTION in codes.values()
+    assert any(s["code"] == "import sys\n" for s in replay["snapshots"])
+    for socket in (a, b, watcher, again_watcher):
+        await socket.close()
+
+
+async def test_the_offline_ai_opponent_plays_and_wins_unrated(site: Site, server: Server) -> None:
+    dave = Api(server, site.token("dave"))
+    created = await dave.call("POST", "/api/matches/ai", {"level": "hard"})
+    assert created.status_code == 201, created.text
+    match_id = created.json()["id"]
+    me = await Socket.open(server, dave.token, match_id)
+    [ai] = [p for p in me.welcome["match"]["players"] if p["ai"]]
+    assert ai["nickname"].startswith("AI") and ai["rating"] is None
+    assert me.welcome["match"]["rated"] is False
+    await me.next("activity", user=ai["id"])  # it types (activity only)
+    submitted = await me.event("submitted")
+    assert submitted["event"]["user"] == ai["id"]
+    finished = await me.event("finished")
+    assert finished["event"]["winner"] == ai["id"] and finished["event"]["reason"] == "solved"
+    assert "rated" not in [e["type"] for e in me.events()]
+    await me.close()
+    bad = await dave.call("POST", "/api/matches/ai", {"level": "godlike"})
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "level_unknown"
+
+
+async def test_sockets_refuse_strangers(site: Site, server: Server, tmp_path: Path) -> None:
+    import websockets
+
+    with pytest.raises(websockets.InvalidStatus):
+        await websockets.connect(f"{server.ws_url}/ws/matches/1")  # not signed in
