@@ -50,9 +50,7 @@ class Socket:
     _taken: set[int] = field(default_factory=set)
 
     @classmethod
-    async def open(
-        cls, server: Server, token: str, match_id: int, last_seq: int = 0
-    ) -> Socket:
+    async def open(cls, server: Server, token: str, match_id: int, last_seq: int = 0) -> Socket:
         ws = await websockets.connect(
             f"{server.ws_url}/ws/matches/{match_id}",
             additional_headers={"Authorization": f"Bearer {token}"},
@@ -74,8 +72,10 @@ class Socket:
             while True:
                 for index in range(scanned, len(self.received)):
                     message = self.received[index]
-                    if index not in self._taken and message.get("type") == kind and all(
-                        message.get(k) == v for k, v in match.items()
+                    if (
+                        index not in self._taken
+                        and message.get("type") == kind
+                        and all(message.get(k) == v for k, v in match.items())
                     ):
                         self._taken.add(index)
                         return message

@@ -207,7 +207,7 @@ async def pick_problem(
     if needs_solution:
         versions = [v for v in versions if v.solutions]
     if not versions:
-        raise UserError(503, "no_problems")
+        raise UserError(503, "no_problems_for_match")
     return rng.choice(versions)
 
 

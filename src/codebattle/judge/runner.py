@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import structlog
 
@@ -59,13 +60,12 @@ class JobRunner:
                 emit(self._custom(job, package, began))
                 return
             tests = package.samples if job["kind"] == "samples" else None
-            index = 0
+            judged: list[dict[str, Any]] = []
 
             def on_test(item: TestResult | JudgeResult) -> None:
-                nonlocal index
                 if isinstance(item, TestResult):
-                    emit(jobs.test_event(job, index, item.to_json()))
-                    index += 1
+                    judged.append(item.to_json())
+                    emit(jobs.test_event(job, len(judged) - 1, judged[-1]))
 
             result = self.judge.judge(
                 package,
@@ -84,6 +84,9 @@ class JobRunner:
                     message=result.message if result.verdict == Verdict.IE else "",
                     tests_total=len(tests if tests is not None else package.tests),
                     judge_time=round(time.monotonic() - began, 4),
+                    # All the tests again: recorders (API instances) may take events out of
+                    # order, so the final event alone must be enough to record the result.
+                    tests=judged,
                 )
             )
         except Exception:

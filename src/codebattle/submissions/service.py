@@ -226,27 +226,33 @@ def _apply(
             submission.status = RUNNING
         return {"type": "status", "status": RUNNING}
     if kind == "test":
-        data = event["test"]
-        index = int(event["index"])
-        row: dict[str, Any] = {
-            "submission_id": submission.id,
-            "index": index,
-            "name": str(data["name"])[:255],
-            "verdict": str(data["verdict"])[:4],
-            "time": float(data.get("time", 0.0)),
-            "wall_time": float(data.get("wall_time", 0.0)),
-            "memory": int(data.get("memory", 0)),
-            "sample": bool(data.get("sample", False)),
-            "feedback": str(data.get("feedback", ""))[:2048],
-        }
-        tests[(submission.id, index)] = row  # a repeat in the batch overwrites
+        row = _test_row(submission.id, int(event["index"]), event["test"])
+        tests[(submission.id, row["index"])] = row  # a repeat in the batch overwrites
         submission.status = RUNNING
         return {"type": "test", "test": {k: v for k, v in row.items() if k != "submission_id"}}
     if kind == "done":
         submission.status = DONE  # later events for it in this batch change nothing
+        # The final event lists every test: the result is complete even if some test
+        # events were recorded elsewhere (another instance) or not yet.
+        for index, data in enumerate(event["result"].get("tests", ())):
+            tests[(submission.id, index)] = _test_row(submission.id, index, data)
         finished.append((submission, event["result"]))
         return {"type": "done", "submission": submission.id}
     return None
+
+
+def _test_row(submission_id: int, index: int, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "submission_id": submission_id,
+        "index": index,
+        "name": str(data["name"])[:255],
+        "verdict": str(data["verdict"])[:4],
+        "time": float(data.get("time", 0.0)),
+        "wall_time": float(data.get("wall_time", 0.0)),
+        "memory": int(data.get("memory", 0)),
+        "sample": bool(data.get("sample", False)),
+        "feedback": str(data.get("feedback", ""))[:2048],
+    }
 
 
 async def _upsert_tests(session: AsyncSession, rows: list[dict[str, Any]]) -> None:

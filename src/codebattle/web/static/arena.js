@@ -124,6 +124,7 @@ const statement = $("statement-text");
 const markdown = statement.textContent;
 statement.textContent = "";
 renderMarkdown(markdown, statement);
+statement.classList.remove("source");
 if (window.CodeBattleEditor) window.CodeBattleEditor.renderMath($("statement"));
 
 // ---- The game's state, derived from the event log.
@@ -181,7 +182,10 @@ function applyEvent(event, seq) {
       if (player) player.gave_up = true;
       break;
     case "disconnected":
-      if (player) player.connected = false;
+      if (player) {
+        player.connected = false;
+        player.graceEndsAt = event.grace_ends_at;
+      }
       break;
     case "reconnected":
       if (player) player.connected = true;
@@ -231,7 +235,9 @@ function renderTimer() {
   for (const [id, p] of game.players) {
     const activity = $("player-" + id).querySelector(".activity");
     let line = "";
-    if (p.judging !== null) line = fmt(text.judging_progress, { done: p.judging });
+    if (!p.connected && p.graceEndsAt && p.graceEndsAt > now && (game.state === "running" || game.state === "countdown"))
+      line = fmt(text.offline_grace, { seconds: Math.ceil(p.graceEndsAt - now) });
+    else if (p.judging !== null) line = fmt(text.judging_progress, { done: p.judging });
     else if (p.activity && p.activity.until > now) line = text.typing;
     activity.textContent = line;
   }
@@ -382,7 +388,7 @@ function connect() {
     socket = null;
     $("connection").hidden = false;
     renderControls();
-    if (e.code === 4401 || e.code === 4404) {
+    if (e.code === 4401 || e.code === 4403 || e.code === 4404) { // will not get better
       $("connection").textContent = text.signed_out_socket;
       return;
     }

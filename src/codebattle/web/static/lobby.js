@@ -37,10 +37,14 @@ function openMatch(id) {
 }
 
 // Shows where the player stands in the queue; keeps polling while waiting.
-function showQueue(status) {
+function showQueue(status, first = false) {
   if (status.state === "paired") {
     stopPolling();
-    openMatch(status.match);
+    if (!first) openMatch(status.match);
+    else { // opened the lobby while in a game: offer the way back
+      $("current-game").href = "/matches/" + status.match;
+      $("current-game-box").hidden = false;
+    }
     return;
   }
   const waiting = status.state === "waiting";
@@ -107,4 +111,5 @@ $("leave-queue").addEventListener("click", async () => {
 $("play-ai").addEventListener("click", playAi);
 $("queue-ai").addEventListener("click", playAi);
 
-poll(); // back on the page while queued: pick up where we were
+// Back on the page while queued: pick up where we were.
+api("GET", "/api/queue").then((status) => showQueue(status, true), (e) => showError(e.message));

@@ -1,0 +1,131 @@
+"""Two API instances, one judge worker, PostgreSQL and Redis: players and a spectator on
+different instances see every event of a game, in order. Then one instance dies in the
+middle of a game; its player reconnects to the other and misses nothing, and the game
+finishes correctly."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from tests.battles.clients import Api, Socket
+from tests.conftest import require
+from tests.platform.conftest import fresh_pg_database, reachable
+from tests.servers import ROOT, Server, Site
+
+SOLUTION = (ROOT / "problems/hello-battle/submissions/accepted/sum.py").read_text()
+REDIS_URL = "redis://127.0.0.1:6379/3"  # a database of its own: other tests clear db 0
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    require(reachable(5432), "PostgreSQL on 127.0.0.1:5432")
+    require(reachable(6379), "Redis on 127.0.0.1:6379")
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    with fresh_pg_database() as database_url:
+        site = Site(
+            tmp_path_factory.mktemp("instances"),
+            env={
+                "DATABASE_URL": database_url,
+                "REDIS_URL": REDIS_URL,
+                "MATCH_COUNTDOWN_SECONDS": "1",
+                "MATCH_SECONDS": "300",
+                "DISCONNECT_GRACE_SECONDS": "60",
+                "QUEUE_REDELIVERY_SECONDS": "5",
+            },
+        )
+        site.cli("migrate")
+        site.import_problems("hello-battle")
+        try:
+            yield site
+        finally:
+            site.stop()
+            redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+async def pair(first: Api, second: Api) -> int:
+    """Both join the queue; the matchmaker pairs them (at once with close ratings, else
+    once the rating window has widened enough)."""
+    assert (await first.call("POST", "/api/queue")).json()["state"] == "waiting"
+    status = (await second.call("POST", "/api/queue")).json()
+    async with asyncio.timeout(90):
+        while status["state"] != "paired":
+            assert status["state"] == "waiting", status
+            await asyncio.sleep(0.5)
+            status = (await second.call("GET", "/api/queue")).json()
+    assert (await first.call("GET", "/api/queue")).json() == status
+    return int(status["match"])
+
+
+def assert_in_order(*sockets: Socket) -> list[int]:
+    """Each socket saw the same logged events, each once, in sequence order."""
+    logs = [s.seqs() for s in sockets]
+    for seqs in logs:
+        assert seqs == list(range(1, seqs[-1] + 1)), seqs
+    assert all(seqs == logs[0] for seqs in logs)
+    events = [[(e["type"], e["at"]) for e in s.events()] for s in sockets]
+    assert all(e == events[0] for e in events)
+    return logs[0]
+
+
+async def test_games_across_instances_survive_one_dying(site: Site) -> None:
+    one, two = site.serve("api-1"), site.serve("api-2")
+    site.worker()
+    tokens = {n: site.token(n) for n in ("alice", "bob", "carol")}
+    alice_one = Api(one, tokens["alice"])
+    alice_two = Api(two, tokens["alice"])
+    bob = Api(two, tokens["bob"])
+
+    # A whole game: A on instance 1, B and a spectator on instance 2.
+    match_id = await pair(alice_one, bob)
+    a = await Socket.open(one, tokens["alice"], match_id)
+    b = await Socket.open(two, tokens["bob"], match_id)
+    watcher = await Socket.open(two, tokens["carol"], match_id)
+    for socket in (a, b, watcher):
+        await socket.event("started")
+    await bob.submit(match_id, "print(0)\n")
+    for socket in (a, b, watcher):
+        await socket.event("result")
+    await alice_one.submit(match_id, SOLUTION)
+    for socket in (a, b, watcher):
+        finished = await socket.event("finished")
+        await socket.event("rated")
+        assert finished["event"]["winner"] == a.welcome["me"]
+    assert_in_order(a, b, watcher)
+    for socket in (a, b, watcher):
+        await socket.close()
+
+    # Instance 1 dies mid-game; A reconnects to instance 2 with the last number it saw.
+    match_id = await pair(alice_one, bob)
+    a = await Socket.open(one, tokens["alice"], match_id)
+    b = await Socket.open(two, tokens["bob"], match_id)
+    watcher = await Socket.open(two, tokens["carol"], match_id)
+    for socket in (a, b, watcher):
+        await socket.event("started")
+    await bob.submit(match_id, "print(0)\n")
+    await a.event("result")
+    kill_instance(one)
+    seen_before = a.seqs()
+    a_again = await Socket.open(two, tokens["alice"], match_id, last_seq=seen_before[-1])
+    await alice_two.submit(match_id, SOLUTION)
+    for socket in (a_again, b, watcher):
+        finished = await socket.event("finished")
+        assert finished["event"]["winner"] == a.welcome["me"]
+        assert finished["event"]["reason"] == "solved"
+    await b.event("rated")
+    await watcher.event("rated")
+    await a_again.event("rated")
+    whole = seen_before + a_again.seqs()
+    assert whole == list(range(1, whole[-1] + 1)), whole  # no gap, no repeat
+    full = assert_in_order(b, watcher)
+    assert whole == full
+    for socket in (a_again, b, watcher):
+        await socket.close()
+
+
+def kill_instance(server: Server) -> None:
+    server.kill()
+    assert server.proc.poll() is not None
