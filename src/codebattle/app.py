@@ -19,6 +19,7 @@ from starlette.requests import HTTPConnection
 from codebattle.accounts import routes as account_routes
 from codebattle.accounts import service as accounts
 from codebattle.accounts.models import User
+from codebattle.battles import room_routes
 from codebattle.battles import routes as battle_routes
 from codebattle.battles import socket as battle_socket
 from codebattle.config import Settings, load_settings
@@ -154,4 +155,5 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(submission_routes.router)
     app.include_router(battle_routes.router)
     app.include_router(battle_socket.router)
+    app.include_router(room_routes.router)
     return app

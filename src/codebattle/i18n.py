@@ -212,6 +212,36 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ko": "운영자가 채팅을 일시 제한했습니다.",
     },
     "moderators_only": {"en": "Only moderators can do that.", "ko": "운영자만 할 수 있습니다."},
+    "room_unknown": {"en": "No such room.", "ko": "그런 방이 없습니다."},
+    "room_title_invalid": {
+        "en": "Give the room a title of at most {limit} characters.",
+        "ko": "방 제목을 {limit}자 이내로 정해 주세요.",
+    },
+    "room_problems_invalid": {
+        "en": "Choose 1 to {limit} different problems.",
+        "ko": "서로 다른 문제를 1개에서 {limit}개까지 고르세요.",
+    },
+    "room_duration_invalid": {
+        "en": "The duration is 1 minute to 24 hours.",
+        "ko": "진행 시간은 1분에서 24시간 사이입니다.",
+    },
+    "room_size_invalid": {
+        "en": "A room holds 2 to {limit} players.",
+        "ko": "방 인원은 2명에서 {limit}명까지입니다.",
+    },
+    "room_full": {"en": "The room is full ({limit}).", "ko": "방이 가득 찼습니다 ({limit}명)."},
+    "room_code_wrong": {
+        "en": "This room needs its invite code.",
+        "ko": "이 방에 들어가려면 초대 코드가 필요합니다.",
+    },
+    "room_ended": {"en": "The room has ended.", "ko": "방이 종료됐습니다."},
+    "room_started": {"en": "The room has already started.", "ko": "방이 이미 시작됐습니다."},
+    "room_not_running": {"en": "The room is not running.", "ko": "진행 중인 방이 아닙니다."},
+    "room_members_only": {
+        "en": "Join the room to submit.",
+        "ko": "제출하려면 먼저 방에 참가하세요.",
+    },
+    "host_only": {"en": "Only the room's host can do that.", "ko": "방장만 할 수 있습니다."},
     # Battle pages.
     "nav_play": {"en": "Play", "ko": "대결"},
     "lobby_title": {"en": "Play", "ko": "대결하기"},

@@ -107,9 +107,9 @@ class Services:
         for event, message in zip(events, messages, strict=True):
             if message is not None:
                 await self.pubsub.publish(f"submission:{event['submission']}", message)
-        in_matches = [m for m in messages if m is not None and "match" in m]
-        if in_matches:
-            await live.on_judge_messages(self, in_matches)
+        in_games = [m for m in messages if m is not None and "submission_id" in m]
+        if in_games:
+            await live.on_judge_messages(self, in_games)
 
     async def stop(self) -> None:
         for task in list(self.background):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import websockets
@@ -42,17 +42,18 @@ class Api:
 
 @dataclass
 class Socket:
-    """One match socket; keeps every message it received, in order."""
+    """One match (or room) socket; keeps every message it received, in order."""
 
     ws: Any
     received: list[dict[str, Any]] = field(default_factory=list)
     welcome: dict[str, Any] = field(default_factory=dict)
     _taken: set[int] = field(default_factory=set)
+    path: ClassVar[str] = "/ws/matches/"
 
     @classmethod
-    async def open(cls, server: Server, token: str, match_id: int, last_seq: int = 0) -> Socket:
+    async def open(cls, server: Server, token: str, stream_id: int, last_seq: int = 0) -> Socket:
         ws = await websockets.connect(
-            f"{server.ws_url}/ws/matches/{match_id}",
+            f"{server.ws_url}{cls.path}{stream_id}",
             additional_headers={"Authorization": f"Bearer {token}"},
             max_size=2**22,
         )
@@ -107,3 +108,7 @@ class Socket:
 
     async def close(self) -> None:
         await self.ws.close()
+
+
+class RoomSocket(Socket):
+    path: ClassVar[str] = "/ws/rooms/"

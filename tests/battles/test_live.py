@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.battles.clients import Api, Socket
+from tests.battles.clients import Api, RoomSocket, Socket
 from tests.servers import ROOT, Server, Site
 
 SOLUTION = (ROOT / "problems/hello-battle/submissions/accepted/sum.py").read_text()
@@ -155,3 +155,74 @@ async def test_sockets_refuse_strangers(site: Site, server: Server, tmp_path: Pa
 
     with pytest.raises(websockets.InvalidStatus):
         await websockets.connect(f"{server.ws_url}/ws/matches/1")  # not signed in
+
+
+async def test_a_room_with_three_players_and_a_live_leaderboard(site: Site, server: Server) -> None:
+    names = [f"room{n}" for n in ("host", "p1", "p2", "p3", "late")]
+    host, p1, p2, p3, late = (Api(server, site.token(n)) for n in names)
+    created = await host.call(
+        "POST", "/api/rooms",
+        {"title": "Class 1", "problems": ["hello-battle"], "duration_minutes": 30,
+         "size_limit": 3, "public": False},
+    )  # fmt: skip
+    assert created.status_code == 201, created.text
+    room = created.json()
+    code, room_id = room["code"], room["id"]
+    assert code and room["state"] == "open"
+    too_big = await host.call("POST", "/api/rooms", {"title": "x", "problems": ["hello-battle"],
+                                                     "size_limit": 5000})  # fmt: skip
+    assert too_big.status_code == 422 and too_big.json()["error"]["code"] == "room_size_invalid"
+
+    # Private: the code is needed; the room holds three.
+    refused = await p1.call("POST", f"/api/rooms/{room_id}/join", {})
+    assert refused.json()["error"]["code"] == "room_code_wrong"
+    for player in (p1, p2, p3):
+        joined = await player.call("POST", "/api/rooms/join", {"code": code})
+        assert joined.status_code == 200, joined.text
+    full = await late.call("POST", "/api/rooms/join", {"code": code})
+    assert full.status_code == 409 and full.json()["error"]["code"] == "room_full"
+    assert (await p1.call("POST", f"/api/rooms/{room_id}/start")).json()["error"]["code"] == (
+        "host_only"
+    )
+
+    socket = await RoomSocket.open(server, p3.token, room_id)
+    assert [e["nickname"] for e in socket.welcome["leaderboard"]] == ["roomp1", "roomp2", "roomp3"]
+    early = await p1.call("POST", "/api/submissions", {"problem": "hello-battle",
+                          "language": "python", "code": SOLUTION, "room": room_id})  # fmt: skip
+    assert early.status_code == 409 and early.json()["error"]["code"] == "room_not_running"
+    assert (await host.call("POST", f"/api/rooms/{room_id}/start")).json()["state"] == "running"
+    await socket.event("started")
+
+    async def submit(player: Api, code: str) -> None:
+        reply = await player.call("POST", "/api/submissions", {"problem": "hello-battle",
+                                  "language": "python", "code": code, "room": room_id})  # fmt: skip
+        assert reply.status_code == 201, reply.text
+
+    await submit(p1, WRONG)
+    assert (await socket.event("attempt"))["event"]["user"] == socket.welcome["leaderboard"][0][
+        "user"
+    ]
+    await submit(p1, SOLUTION)
+    await socket.event("solved")
+    await submit(p2, SOLUTION)
+    second = (await socket.event("solved"))["event"]
+    assert second["solved"] == 1
+    board = (await host.call("GET", f"/api/rooms/{room_id}")).json()["leaderboard"]
+    # p2 solved later but p1 carries 20 minutes for the rejected attempt.
+    assert [(r["nickname"], r["rank"], r["solved"]) for r in board] == [
+        ("roomp2", 1, 1), ("roomp1", 2, 1), ("roomp3", 3, 0),
+    ]  # fmt: skip
+    assert board[1]["penalty"] >= 20 * 60
+    await host.call("POST", f"/api/rooms/{room_id}/announce", {"text": "5 minutes left"})
+    assert (await socket.event("announcement"))["event"]["text"] == "5 minutes left"
+    assert (await host.call("POST", f"/api/rooms/{room_id}/end")).json()["state"] == "ended"
+    assert (await socket.event("ended"))["event"]["reason"] == "host"
+    seqs = socket.seqs()
+    assert seqs == list(range(seqs[0], seqs[-1] + 1))
+    await socket.close()
+
+    # A private room is not for strangers, not even to watch.
+    import websockets
+
+    with pytest.raises(websockets.InvalidStatus):
+        await RoomSocket.open(server, late.token, room_id)

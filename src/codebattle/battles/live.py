@@ -12,14 +12,16 @@ import asyncio
 import contextlib
 import random
 import time
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import structlog
 from sqlalchemy import select
 
-from codebattle.battles import fsm, lobby, matchmaking
+from codebattle.accounts.models import User
+from codebattle.battles import fsm, lobby, matchmaking, rooms
 from codebattle.battles import service as battles
-from codebattle.battles.models import MatchEvent, MatchRow
+from codebattle.battles.models import MatchEvent, MatchRow, RoomEvent
 from codebattle.submissions.models import Submission
 
 if TYPE_CHECKING:
@@ -32,7 +34,11 @@ def channel(match_id: int) -> str:
     return f"match:{match_id}"
 
 
-def event_message(entry: MatchEvent) -> dict[str, Any]:
+def room_channel(room_id: int) -> str:
+    return f"room:{room_id}"
+
+
+def event_message(entry: MatchEvent | RoomEvent) -> dict[str, Any]:
     return {
         "v": 1,
         "type": "event",
@@ -61,23 +67,58 @@ async def act(services: Services, match_id: int, event: fsm.Event | None) -> lis
     return entries
 
 
+async def room_act(
+    services: Services, room_id: int, user: User | None, action: str, **params: Any
+) -> list[RoomEvent]:
+    """Apply an action to a room (rooms.change) and publish what happened."""
+    async with services.db.session() as session:
+        entries = await rooms.change(session, room_id, user, action, **params)
+    for entry in entries:
+        await services.pubsub.publish(room_channel(room_id), event_message(entry))
+    return entries
+
+
 async def sweep_deadlines(services: Services, interval: float = 0.5) -> None:
-    """The server ends countdowns, games and grace periods on time, with or without clients."""
+    """The server ends countdowns, games, grace periods and rooms on time, with or without
+    clients."""
     while True:
         await asyncio.sleep(interval)
         try:
+            now = time.time()
             async with services.db.session() as session:
-                due = await battles.due(session, time.time())
+                due = await battles.due(session, now)
+                due_rooms = await rooms.due(session, now)
             for match_id in due:
                 with contextlib.suppress(LookupError):
                     await act(services, match_id, None)
+            for room_id in due_rooms:
+                await room_act(services, room_id, None, "tick")
         except Exception:
-            log.exception("match deadline sweep failed; retrying")
+            log.exception("deadline sweep failed; retrying")
 
 
 async def on_judge_messages(services: Services, messages: list[dict[str, Any]]) -> None:
-    """Judge messages of submissions made in matches: progress while judging (ephemeral),
-    then the final result, which the match's state machine takes as a "result" event."""
+    """Judge messages of submissions made in matches and rooms."""
+    in_rooms = [m for m in messages if m.get("room") is not None]
+    if in_rooms:
+        await _room_results(services, in_rooms)
+    await _match_results(services, [m for m in messages if m.get("match") is not None])
+
+
+async def _room_results(services: Services, messages: list[dict[str, Any]]) -> None:
+    done = [m for m in messages if m["type"] == "done"]
+    for message in done:
+        submission = message["submission"]
+        await room_act(
+            services, message["room"], None, "result", user_id=message["user"],
+            version_id=message["version"], verdict=submission["verdict"],
+            submitted_at=datetime.fromisoformat(submission["created_at"]).timestamp(),
+        )  # fmt: skip
+
+
+async def _match_results(services: Services, messages: list[dict[str, Any]]) -> None:
+    """Progress while judging (ephemeral), then the final result, which the match's state
+    machine takes as a "result" event."""
     latest: dict[int, dict[str, Any]] = {}
     for message in messages:
         if message["type"] == "test":

@@ -1,7 +1,6 @@
 """The match WebSocket: one per page; versioned JSON messages (docs/protocol.md).
 
-A client says which sequence number it saw last; the server sends what it missed from the
-stored log, then every new event, in order, with no gaps and no repeats. Players send their
+The match's event log is a resumable stream (realtime/stream.py). Players send their
 actions, code (stored as snapshots for the replay; others only see typing activity) and chat
 on the same socket; spectators watch and chat in their own channel. Every message a client
 sends is checked against its role; a bad one gets an error message and nothing else breaks.
@@ -10,9 +9,7 @@ The server's clock is in every message.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import json
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +22,7 @@ from codebattle.battles import ai_player, chat, fsm, live
 from codebattle.battles import service as battles
 from codebattle.battles.models import MatchRow
 from codebattle.errors import UserError
-from codebattle.i18n import translate
+from codebattle.realtime.stream import Stream, read_hello
 from codebattle.services import Services, services_of
 from codebattle.submissions.service import check_code, check_language
 from codebattle.web.security import same_origin
@@ -33,9 +30,6 @@ from codebattle.web.security import same_origin
 log = structlog.get_logger(__name__)
 router = APIRouter()
 SPECTATOR_FRAME = 4096  # bytes a spectator's message may have; a player's may carry code
-SEND_QUEUE = 256  # messages buffered for a slow client before it is told to resync
-HEARTBEAT_SECONDS = 20.0
-HELLO_SECONDS = 10.0
 SNAPSHOT_SECONDS = 3.0  # a player's code is stored at most this often
 ACTIVITY_SECONDS = 1.0  # typing activity is published at most this often per player
 CHAT_PER_10_SECONDS = 5
@@ -44,25 +38,13 @@ ACTIONS = {"ready", "give_up", "rematch"}
 
 @dataclass
 class Connection:
-    websocket: WebSocket
     services: Services
     match_id: int
     user: User
     role: str  # "player" | "spectator"
-    locale: str
     last_snapshot: float = 0.0
     last_activity: float = 0.0
     pending_code: tuple[str, str] | None = None  # (language, code) not stored yet
-
-    async def send(self, message: dict[str, Any]) -> None:
-        await self.websocket.send_json({"v": 1, **message, "server_time": time.time()})
-
-    async def error(self, code: str, **params: Any) -> None:
-        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
-            await self.send(
-                {"type": "error", "code": code,
-                 "message": translate(code, self.locale, **params)}
-            )  # fmt: skip
 
 
 @router.websocket("/ws/matches/{match_id}")
@@ -79,53 +61,52 @@ async def match_socket(websocket: WebSocket, match_id: int) -> None:
         return
     players = {p["user_id"] for p in row.fsm["players"]}
     role = "player" if user.id in players else "spectator"
-    conn = Connection(websocket, services, match_id, user, role,
-                      getattr(websocket.state, "locale", "ko"))  # fmt: skip
+    conn = Connection(services, match_id, user, role)
+    locale = getattr(websocket.state, "locale", "ko")
+    channels = chat.visible_channels(role)
+
+    async def load_since(seq: int) -> list[dict[str, Any]]:
+        async with services.db.session() as session:
+            return [
+                live.event_message(e) for e in await battles.events_since(session, match_id, seq)
+            ]
+
+    async def handle(data: dict[str, Any]) -> None:
+        try:
+            await _handle(conn, data)
+        except fsm.IllegalEvent as exc:
+            raise UserError(409, exc.code) from None
+
+    limit = SPECTATOR_FRAME
+    if role == "player":
+        limit += services.settings.MAX_CODE_BYTES
+    stream = Stream(
+        websocket, locale, load_since=load_since, handle=handle, frame_limit=limit,
+        visible=lambda m: m.get("type") != "chat" or m.get("channel") in channels,
+    )  # fmt: skip
     await websocket.accept()
     # Subscribe before reading the log, so that nothing falls between the two.
     async with services.pubsub.subscribe(live.channel(match_id)) as messages:
         try:
-            last_seq = await _hello(websocket)
+            last_seq = await read_hello(websocket)
         except WebSocketDisconnect:
             return
         async with services.db.session() as session:
             row = await session.get(MatchRow, match_id)
             assert row is not None
-            snapshot = await battles.match_json(session, row, conn.locale)
-            history = await chat.history(session, match_id, chat.visible_channels(role))
-        await conn.send(
+            snapshot = await battles.match_json(session, row, locale)
+            history = await chat.history(session, match_id, channels)
+        await stream.send(
             {"type": "welcome", "role": role, "me": user.id, "match": snapshot, "chat": history,
              "seq": snapshot["seq"]}
         )  # fmt: skip
         if role == "player":
             with contextlib.suppress(fsm.IllegalEvent, LookupError):
                 await live.act(services, match_id, {"type": "reconnect", "user": user.id})
-        outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue(SEND_QUEUE)
-        tasks = {
-            asyncio.create_task(_send(conn, last_seq, outbox)),
-            asyncio.create_task(_feed(conn, messages, outbox)),
-            asyncio.create_task(_receive(conn)),
-        }
         try:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            await stream.run(messages, last_seq)
         finally:
-            for task in tasks:
-                task.cancel()
-            for outcome in await asyncio.gather(*tasks, return_exceptions=True):
-                if isinstance(outcome, Exception):
-                    log.error("match socket failed", match=match_id, exc_info=outcome)
             await _left(conn)
-
-
-async def _hello(websocket: WebSocket) -> int:
-    """The client's first message: {"type": "hello", "last_seq": n}. Without a valid one in
-    time, the client gets the whole log."""
-    try:
-        hello = json.loads(await asyncio.wait_for(websocket.receive_text(), HELLO_SECONDS))
-        seq = hello.get("last_seq", 0) if isinstance(hello, dict) else 0
-        return seq if isinstance(seq, int) and seq >= 0 else 0
-    except (TimeoutError, ValueError, KeyError, TypeError):
-        return 0
 
 
 async def _left(conn: Connection) -> None:
@@ -137,91 +118,10 @@ async def _left(conn: Connection) -> None:
         await live.act(conn.services, conn.match_id, {"type": "disconnect", "user": conn.user.id})
 
 
-async def _feed(conn: Connection, messages: Any, outbox: asyncio.Queue[dict[str, Any]]) -> None:
-    async for message in messages:
-        if message.get("type") == "chat" and message.get("channel") not in chat.visible_channels(
-            conn.role
-        ):
-            continue
-        try:
-            outbox.put_nowait(message)
-        except asyncio.QueueFull:  # this client is too slow: it resyncs, nobody else waits
-            with contextlib.suppress(Exception):
-                await conn.send({"type": "resync"})
-                await conn.websocket.close(code=4408)
-            return
-
-
-async def _send(conn: Connection, last_seq: int, outbox: asyncio.Queue[dict[str, Any]]) -> None:
-    """Missed events from the log, then live ones; a logged event that arrives out of order
-    is filled in from the log, so the client sees every sequence number once, in order."""
-    sent = last_seq
-
-    async def catch_up(until: int | None = None) -> None:
-        nonlocal sent
-        async with conn.services.db.session() as session:
-            for entry in await battles.events_since(session, conn.match_id, sent):
-                if until is not None and entry.seq > until:
-                    break
-                await conn.websocket.send_json(live.event_message(entry))
-                sent = entry.seq
-
-    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
-        await catch_up()
-        while True:
-            try:
-                message = await asyncio.wait_for(outbox.get(), HEARTBEAT_SECONDS)
-            except TimeoutError:
-                await conn.send({"type": "ping"})
-                continue
-            if "seq" not in message:  # ephemeral: activity, judging progress, chat
-                await conn.websocket.send_json(message)
-                continue
-            seq = int(message["seq"])
-            if seq <= sent:
-                continue  # already sent from the log
-            if seq > sent + 1:
-                await catch_up(seq - 1)
-            await conn.websocket.send_json(message)
-            sent = seq
-
-
-async def _receive(conn: Connection) -> None:
-    limit = SPECTATOR_FRAME
-    if conn.role == "player":
-        limit = conn.services.settings.MAX_CODE_BYTES + SPECTATOR_FRAME
-    while True:
-        try:
-            frame = await conn.websocket.receive()
-        except (WebSocketDisconnect, RuntimeError):
-            return
-        if frame["type"] == "websocket.disconnect":
-            return
-        text = frame.get("text")
-        if text is None or len(text) > limit:
-            await conn.error("bad_frame")
-            continue
-        try:
-            data = json.loads(text)
-        except ValueError:
-            data = None
-        if not isinstance(data, dict) or not isinstance(data.get("type"), str):
-            await conn.error("bad_frame")
-            continue
-        try:
-            await _handle(conn, data)
-        except UserError as exc:
-            await conn.error(exc.key, **exc.params)
-        except fsm.IllegalEvent as exc:
-            await conn.error(exc.code)
-
-
 async def _handle(conn: Connection, data: dict[str, Any]) -> None:
     kind = data["type"]
     services, match_id, user = conn.services, conn.match_id, conn.user
-    if kind == "ping":
-        await conn.send({"type": "pong"})
-    elif kind == "chat":
+    if kind == "chat":
         await _chat(conn, data.get("text"))
     elif kind == "chat_delete":
         message_id = data.get("id")

@@ -1,7 +1,16 @@
 """Imports every model so that the metadata is complete (for Alembic and tests)."""
 
 from codebattle.accounts.models import ApiToken, Identity, User
-from codebattle.battles.models import ChatMessage, CodeSnapshot, MatchEvent, MatchRow, QueueTicket
+from codebattle.battles.models import (
+    ChatMessage,
+    CodeSnapshot,
+    MatchEvent,
+    MatchRow,
+    QueueTicket,
+    Room,
+    RoomEvent,
+    RoomMember,
+)
 from codebattle.db.base import Base
 from codebattle.problems.models import Problem, ProblemVersion
 from codebattle.progress.models import PlayerRating, RatingChange
@@ -20,6 +29,9 @@ __all__ = [
     "ProblemVersion",
     "QueueTicket",
     "RatingChange",
+    "Room",
+    "RoomEvent",
+    "RoomMember",
     "Submission",
     "SubmissionTest",
     "User",

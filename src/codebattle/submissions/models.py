@@ -24,6 +24,9 @@ class Submission(Base):
     match_id: Mapped[int | None] = mapped_column(
         ForeignKey("matches.id", ondelete="SET NULL"), nullable=True, index=True
     )  # a submission made in a match counts for it
+    room_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rooms.id", ondelete="SET NULL"), nullable=True, index=True
+    )  # likewise in a room
     language: Mapped[str] = mapped_column(String(16))
     code_key: Mapped[str] = mapped_column(String(128))  # blob storage key
     code_size: Mapped[int] = mapped_column(Integer)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
-from codebattle.battles import live
+from codebattle.battles import live, rooms
 from codebattle.battles import service as battles
 from codebattle.battles.fsm import IllegalEvent
 from codebattle.errors import UserError
@@ -33,6 +33,7 @@ class SubmissionIn(BaseModel):
     kind: Literal["submit", "samples", "custom"] = "submit"
     input: str | None = Field(default=None, description="stdin of a custom run")
     match: int | None = Field(default=None, description="the match this submission is for")
+    room: int | None = Field(default=None, description="the room this submission is for")
 
 
 class SubmissionCreated(BaseModel):
@@ -51,8 +52,12 @@ async def create_submission(request: Request, body: SubmissionIn) -> SubmissionC
     async with services.db.session() as session:
         # In a match, code is judged against the match's problem version.
         target = None
+        if body.match is not None and body.room is not None:
+            raise UserError(422, "bad_request")
         if body.match is not None:
             target = await battles.match_target(session, body.match, user.id)
+        elif body.room is not None:
+            target = await rooms.room_target(session, body.room, user.id, body.problem)
         submission, job = await service.create(
             session,
             services.blobs,
@@ -65,6 +70,7 @@ async def create_submission(request: Request, body: SubmissionIn) -> SubmissionC
             max_code_bytes=settings.MAX_CODE_BYTES,
             target=target,
             match_id=body.match,
+            room_id=body.room,
         )
     await services.queue.enqueue(job)
     if submission.match_id is not None:

@@ -103,9 +103,10 @@ async def create(
     max_code_bytes: int,
     target: Target | None = None,
     match_id: int | None = None,
+    room_id: int | None = None,
 ) -> tuple[Submission, Job]:
     """Validate and save a submission; return it with the job to enqueue. A submission in
-    a match gives its `target` (the match's problem version) and `match_id`."""
+    a match or room gives its `target` (the problem version played there) and the id."""
     if kind not in KINDS:
         raise UserError(422, "kind_unknown")
     checked_code = check_code(code, max_code_bytes)
@@ -130,6 +131,7 @@ async def create(
         problem_version_id=target.version_id,
         kind=kind,
         match_id=match_id if kind == SUBMIT else None,
+        room_id=room_id if kind == SUBMIT else None,
         language=checked_language,
         code_key=key,
         code_size=len(data),
@@ -197,10 +199,11 @@ async def record_batch(session: AsyncSession, events: list[Event]) -> list[dict[
         message = None
         if submission is not None and submission.status != DONE:
             message = _apply(submission, event, tests, finished)
-            if message is not None and submission.match_id is not None:
+            if message is not None and (submission.match_id or submission.room_id):
                 message.update(
-                    match=submission.match_id, user=submission.user_id, submission_id=submission.id
-                )
+                    match=submission.match_id, room=submission.room_id, user=submission.user_id,
+                    version=submission.problem_version_id, submission_id=submission.id,
+                )  # fmt: skip
         messages.append(message)
     if tests:
         await _upsert_tests(session, list(tests.values()))
@@ -314,6 +317,7 @@ def summary_json(submission: Submission, problem_slug: str | None) -> dict[str, 
         "problem": problem_slug,
         "kind": submission.kind,
         "match": submission.match_id,
+        "room": submission.room_id,
         "language": submission.language,
         "status": submission.status,
         "verdict": submission.verdict,

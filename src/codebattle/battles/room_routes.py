@@ -1,0 +1,176 @@
+"""Rooms over HTTP and their WebSocket: create, list, join (public, or by invite code), the
+host's start / end / announcements, the leaderboard, and the live room stream."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, Field
+
+from codebattle.accounts.models import User
+from codebattle.battles import live, rooms
+from codebattle.battles.models import Room, RoomMember
+from codebattle.errors import UserError
+from codebattle.problems import service as problems
+from codebattle.realtime.stream import Stream, read_hello
+from codebattle.services import services_of
+from codebattle.web.render import locale_of, render
+from codebattle.web.security import require_api_write, require_user, same_origin
+
+router = APIRouter()
+
+
+class RoomIn(BaseModel):
+    title: str = Field(max_length=200)
+    problems: list[str] = Field(max_length=50, description="problem slugs, in order")
+    duration_minutes: int = 60
+    size_limit: int = 50
+    public: bool = False
+
+
+class JoinIn(BaseModel):
+    code: str | None = Field(default=None, max_length=12)
+
+
+class AnnounceIn(BaseModel):
+    text: str = Field(max_length=2000)
+
+
+async def _room(request: Request, room_id: int) -> dict[str, Any]:
+    user = require_user(request)
+    async with services_of(request).db.session() as session:
+        room = await session.get(Room, room_id)
+        if room is None:
+            raise UserError(404, "room_unknown")
+        data = await rooms.room_json(session, room, locale_of(request), user)
+        data["leaderboard"] = await rooms.leaderboard(session, room)
+        return data
+
+
+@router.post("/api/rooms", status_code=201, tags=["rooms"])
+async def create_room(request: Request, body: RoomIn) -> dict[str, Any]:
+    user = require_api_write(request)
+    services = services_of(request)
+    async with services.db.session() as session:
+        room = await rooms.create(
+            session, user, title=body.title, problem_slugs=body.problems,
+            duration_minutes=body.duration_minutes, size_limit=body.size_limit,
+            public=body.public, max_size=services.settings.PRO_ROOM_LIMIT,
+        )  # fmt: skip
+        room_id = room.id
+    return await _room(request, room_id)
+
+
+@router.get("/api/rooms", tags=["rooms"])
+async def list_rooms(request: Request) -> list[dict[str, Any]]:
+    user = require_user(request)
+    async with services_of(request).db.session() as session:
+        return [
+            await rooms.room_json(session, r, locale_of(request), user)
+            for r in await rooms.listing(session)
+        ]
+
+
+@router.get("/api/rooms/{room_id}", tags=["rooms"])
+async def get_room(request: Request, room_id: int) -> dict[str, Any]:
+    return await _room(request, room_id)
+
+
+@router.post("/api/rooms/join", tags=["rooms"])
+async def join_by_code(request: Request, body: JoinIn) -> dict[str, Any]:
+    require_api_write(request)
+    async with services_of(request).db.session() as session:
+        room_id = (await rooms.by_code(session, body.code)).id
+    return await join_room(request, room_id, body)
+
+
+@router.post("/api/rooms/{room_id}/join", tags=["rooms"])
+async def join_room(request: Request, room_id: int, body: JoinIn) -> dict[str, Any]:
+    user = require_api_write(request)
+    await live.room_act(services_of(request), room_id, user, "join", code=body.code)
+    return await _room(request, room_id)
+
+
+@router.post("/api/rooms/{room_id}/{action}", tags=["rooms"])
+async def host_action(request: Request, room_id: int, action: str) -> dict[str, Any]:
+    """The host's `start`, `end`, or `announce` (with {"text": ...})."""
+    user = require_api_write(request)
+    if action not in ("start", "end", "announce"):
+        raise UserError(404, "not_found")
+    text = None
+    if action == "announce":
+        text = AnnounceIn.model_validate(await _json(request)).text
+    await live.room_act(services_of(request), room_id, user, action, text=text)
+    return await _room(request, room_id)
+
+
+async def _json(request: Request) -> Any:
+    try:
+        return await request.json()
+    except ValueError:
+        raise UserError(422, "bad_request") from None
+
+
+@router.websocket("/ws/rooms/{room_id}")
+async def room_socket(websocket: WebSocket, room_id: int) -> None:
+    """The room's log as a resumable stream; the welcome has the room and its leaderboard.
+    A private room is for its host and members; anyone signed in may watch a public one."""
+    services = services_of(websocket)
+    user = getattr(websocket.state, "user", None)
+    if not isinstance(user, User) or not same_origin(websocket):
+        await websocket.close(code=4401 if user is None else 4403)
+        return
+    async with services.db.session() as session:
+        room = await session.get(Room, room_id)
+        member = await session.get(RoomMember, (room_id, user.id)) if room else None
+    if room is None or not (room.public or member is not None or room.host_id == user.id):
+        await websocket.close(code=4404)
+        return
+    locale = getattr(websocket.state, "locale", "ko")
+
+    async def load_since(seq: int) -> list[dict[str, Any]]:
+        async with services.db.session() as session:
+            entries = await rooms.events_since(session, room_id, seq)
+        return [live.event_message(e) for e in entries]
+
+    async def handle(data: dict[str, Any]) -> None:
+        raise UserError(422, "unknown_action")  # actions go through the HTTP API
+
+    stream = Stream(websocket, locale, load_since=load_since, handle=handle, frame_limit=4096)
+    await websocket.accept()
+    async with services.pubsub.subscribe(live.room_channel(room_id)) as messages:
+        try:
+            last_seq = await read_hello(websocket)
+        except WebSocketDisconnect:
+            return
+        async with services.db.session() as session:
+            room = await session.get(Room, room_id, populate_existing=True)
+            assert room is not None
+            snapshot = await rooms.room_json(session, room, locale, user)
+            board = await rooms.leaderboard(session, room)
+        await stream.send(
+            {"type": "welcome", "me": user.id, "room": snapshot, "leaderboard": board,
+             "seq": snapshot["seq"]}
+        )  # fmt: skip
+        await stream.run(messages, last_seq)
+
+
+@router.get("/rooms", response_class=HTMLResponse, include_in_schema=False)
+async def rooms_page(request: Request) -> HTMLResponse:
+    user = require_user(request)
+    async with services_of(request).db.session() as session:
+        listed = [
+            await rooms.room_json(session, r, locale_of(request), user)
+            for r in await rooms.listing(session)
+        ]
+        catalog = [
+            problems.problem_json(p, locale_of(request)) for p in await problems.listing(session)
+        ]
+    return render(request, "rooms.html", rooms=listed, catalog=catalog)
+
+
+@router.get("/rooms/{room_id}", response_class=HTMLResponse, include_in_schema=False)
+async def room_page(request: Request, room_id: int) -> HTMLResponse:
+    return render(request, "room.html", room=await _room(request, room_id))

@@ -1,0 +1,329 @@
+"""Rooms: a host, up to `size_limit` players (capped by PRO_ROOM_LIMIT), one or several
+problems, a duration, public or by invite code. The host starts and ends it (or the time
+does); players submit to the room's problems; the leaderboard ranks by problems solved,
+then penalty time (ICPC style: minutes from the start to each solve, plus 20 minutes per
+rejected attempt before it; compile errors do not count).
+
+Every change is one transaction with the room row locked (as for matches) and appends to the
+room's event log, which clients resume from by sequence number.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from codebattle.accounts.models import User
+from codebattle.battles.models import Room, RoomEvent, RoomMember
+from codebattle.errors import UserError
+from codebattle.problems import service as problems
+from codebattle.problems.models import Problem, ProblemVersion
+from codebattle.submissions.service import Target
+
+OPEN, RUNNING, ENDED = "open", "running", "ended"
+PENALTY_PER_REJECTION = 20 * 60.0
+MAX_PROBLEMS = 12
+MAX_TITLE = 80
+NOT_ATTEMPTS = ("CE", "IE")  # verdicts that cost no penalty
+
+
+def _code() -> str:
+    return secrets.token_urlsafe(6)[:8].replace("-", "x").replace("_", "y")
+
+
+async def create(
+    session: AsyncSession,
+    host: User,
+    *,
+    title: object,
+    problem_slugs: object,
+    duration_minutes: object,
+    size_limit: object,
+    public: bool,
+    max_size: int,
+) -> Room:
+    if not isinstance(title, str) or not title.strip() or len(title.strip()) > MAX_TITLE:
+        raise UserError(422, "room_title_invalid", limit=MAX_TITLE)
+    if (
+        not isinstance(problem_slugs, list)
+        or not 1 <= len(problem_slugs) <= MAX_PROBLEMS
+        or len(set(map(str, problem_slugs))) != len(problem_slugs)
+    ):
+        raise UserError(422, "room_problems_invalid", limit=MAX_PROBLEMS)
+    if not isinstance(duration_minutes, int) or not 1 <= duration_minutes <= 24 * 60:
+        raise UserError(422, "room_duration_invalid")
+    if not isinstance(size_limit, int) or not 2 <= size_limit <= max_size:
+        raise UserError(422, "room_size_invalid", limit=max_size)
+    versions = []
+    for slug in problem_slugs:
+        problem = await problems.problem_by_slug(session, slug)
+        assert problem.current_version_id is not None
+        versions.append(problem.current_version_id)
+    room = Room(
+        code=_code(), host_id=host.id, title=title.strip(), problems=versions,
+        duration=duration_minutes * 60.0, size_limit=size_limit, public=public, state=OPEN,
+    )  # fmt: skip
+    session.add(room)
+    await session.flush()
+    _append(room, session, [{"type": "created", "at": time.time(), "host": host.id}])
+    await session.commit()
+    return room
+
+
+def _append(room: Room, session: AsyncSession, happened: list[dict[str, Any]]) -> list[RoomEvent]:
+    entries = []
+    for item in happened:
+        room.seq += 1
+        data = {k: v for k, v in item.items() if k not in ("type", "at")}
+        entries.append(
+            RoomEvent(room_id=room.id, seq=room.seq, type=item["type"], at=item["at"], data=data)
+        )
+    session.add_all(entries)
+    return entries
+
+
+async def _locked(session: AsyncSession, room_id: int) -> Room:
+    """The room row, locked for this transaction (SQLite: the transaction already is)."""
+    if session.in_transaction():
+        await session.commit()
+    room = await session.scalar(select(Room).where(Room.id == room_id).with_for_update())
+    if room is None:
+        await session.rollback()
+        raise UserError(404, "room_unknown")
+    return room
+
+
+def _tick(room: Room, now: float) -> list[dict[str, Any]]:
+    if room.state == RUNNING and room.ends_at is not None and now >= room.ends_at:
+        room.state = ENDED
+        return [{"type": "ended", "at": room.ends_at, "reason": "time"}]
+    return []
+
+
+async def change(
+    session: AsyncSession, room_id: int, user: User | None, action: str, **params: Any
+) -> list[RoomEvent]:
+    """Apply one action to a room in one locked transaction; return the new log entries."""
+    room = await _locked(session, room_id)
+    now = time.time()
+    try:
+        happened = _tick(room, now)
+        if action == "join":
+            assert user is not None
+            happened += await _join(session, room, user, params.get("code"), now)
+        elif action in ("start", "end", "announce"):
+            assert user is not None
+            if user.id != room.host_id:
+                raise UserError(403, "host_only")
+            happened += _host_action(room, action, now, params.get("text"))
+        elif action == "result":
+            happened += await _result(session, room, now, **params)
+        elif action != "tick":
+            raise UserError(422, "unknown_action")
+    except UserError:
+        await session.rollback()
+        raise
+    entries = _append(room, session, happened)
+    await session.commit()
+    return entries
+
+
+async def _join(
+    session: AsyncSession, room: Room, user: User, code: object, now: float
+) -> list[dict[str, Any]]:
+    if await session.get(RoomMember, (room.id, user.id)) is not None:
+        return []  # joining twice changes nothing
+    if room.state == ENDED:
+        raise UserError(409, "room_ended")
+    if not room.public and code != room.code:
+        raise UserError(403, "room_code_wrong")
+    if room.members >= room.size_limit:
+        raise UserError(409, "room_full", limit=room.size_limit)
+    session.add(RoomMember(room_id=room.id, user_id=user.id, joined_at=now, board={}))
+    room.members += 1
+    return [{"type": "joined", "at": now, "user": user.id, "nickname": user.nickname}]
+
+
+def _host_action(room: Room, action: str, now: float, text: object) -> list[dict[str, Any]]:
+    if action == "start":
+        if room.state != OPEN:
+            raise UserError(409, "room_started")
+        room.state, room.starts_at, room.ends_at = RUNNING, now, now + room.duration
+        return [{"type": "started", "at": now, "ends_at": room.ends_at}]
+    if action == "end":
+        if room.state != RUNNING:
+            raise UserError(409, "room_not_running")
+        room.state, room.ends_at = ENDED, now
+        return [{"type": "ended", "at": now, "reason": "host"}]
+    if not isinstance(text, str) or not text.strip() or len(text) > 500:
+        raise UserError(422, "chat_too_long", limit=500)
+    return [{"type": "announcement", "at": now, "text": text.strip()}]
+
+
+async def _result(
+    session: AsyncSession,
+    room: Room,
+    now: float,
+    *,
+    user_id: int,
+    version_id: int,
+    verdict: str,
+    submitted_at: float,
+) -> list[dict[str, Any]]:
+    """A judged submission: a solve (first AC of a problem) or a rejected attempt."""
+    if room.state != RUNNING and not (room.state == ENDED and submitted_at < (room.ends_at or 0)):
+        return []  # submitted before the end: counts even when judged after it
+    member = await session.get(RoomMember, (room.id, user_id))
+    if member is None or verdict in NOT_ATTEMPTS:
+        return []
+    key = str(version_id)
+    status = dict(member.board.get(key) or {"rejected": 0, "solved_at": None})
+    if status["solved_at"] is not None:
+        return []
+    problem = room.problems.index(version_id)
+    if verdict != "AC":
+        status["rejected"] += 1
+        member.board = {**member.board, key: status}
+        return [{"type": "attempt", "at": now, "user": user_id, "problem": problem,
+                 "verdict": verdict}]  # fmt: skip
+    elapsed = max(0.0, submitted_at - (room.starts_at or submitted_at))
+    status["solved_at"] = round(elapsed, 1)
+    member.board = {**member.board, key: status}
+    member.solved += 1
+    member.penalty += elapsed + PENALTY_PER_REJECTION * status["rejected"]
+    return [
+        {"type": "solved", "at": now, "user": user_id, "problem": problem,
+         "solved": member.solved, "penalty": round(member.penalty, 1)}
+    ]  # fmt: skip
+
+
+async def room_target(session: AsyncSession, room_id: int, user_id: int, slug: object) -> Target:
+    """What a member's submission in a running room is judged against."""
+    room = await session.get(Room, room_id)
+    if room is None:
+        raise UserError(404, "room_unknown")
+    if await session.get(RoomMember, (room_id, user_id)) is None:
+        raise UserError(403, "room_members_only")
+    if room.state != RUNNING:
+        raise UserError(409, "room_not_running")
+    row = (
+        await session.execute(
+            select(ProblemVersion)
+            .join(Problem, Problem.id == ProblemVersion.problem_id)
+            .where(ProblemVersion.id.in_(room.problems), Problem.slug == slug)
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        raise UserError(404, "problem_unknown")
+    return Target(row.problem_id, row.id, row.package_key, row.time_limit, row.test_count)
+
+
+async def leaderboard(session: AsyncSession, room: Room, limit: int = 1000) -> list[dict[str, Any]]:
+    """Ranked: most solved, then least penalty, then who joined first. Equal solved and
+    penalty share a rank."""
+    rows = (
+        await session.execute(
+            select(RoomMember, User.nickname)
+            .join(User, User.id == RoomMember.user_id)
+            .where(RoomMember.room_id == room.id)
+            .order_by(RoomMember.solved.desc(), RoomMember.penalty, RoomMember.joined_at)
+            .limit(limit)
+        )
+    ).all()
+    board, rank, previous = [], 0, None
+    for position, (member, nickname) in enumerate(rows, start=1):
+        if (member.solved, member.penalty) != previous:
+            rank, previous = position, (member.solved, member.penalty)
+        board.append(
+            {
+                "rank": rank,
+                "user": member.user_id,
+                "nickname": nickname,
+                "solved": member.solved,
+                "penalty": round(member.penalty, 1),
+                "problems": [member.board.get(str(v)) for v in room.problems],
+            }  # fmt: skip
+        )
+    return board
+
+
+async def room_json(session: AsyncSession, room: Room, locale: str, viewer: User) -> dict[str, Any]:
+    versions = {
+        v.id: v
+        for v in await session.scalars(
+            select(ProblemVersion).where(ProblemVersion.id.in_(room.problems))
+        )
+    }
+    slugs = dict(
+        (await session.execute(
+            select(Problem.id, Problem.slug).where(
+                Problem.id.in_([v.problem_id for v in versions.values()])
+            )
+        )).all()
+    )  # fmt: skip
+    member = await session.get(RoomMember, (room.id, viewer.id))
+    return {
+        "id": room.id,
+        "title": room.title,
+        "host": room.host_id,
+        "state": room.state,
+        "public": room.public,
+        # The invite code is for the host and members to share.
+        "code": room.code if viewer.id == room.host_id or member is not None else None,
+        "size_limit": room.size_limit,
+        "members": room.members,
+        "duration": room.duration,
+        "starts_at": room.starts_at,
+        "ends_at": room.ends_at,
+        "seq": room.seq,
+        "member": member is not None,
+        "problems": [
+            {
+                "slug": slugs[versions[v].problem_id],
+                "name": problems.name_of(versions[v], locale),
+                "tests": versions[v].test_count,
+            }
+            for v in room.problems
+        ],  # fmt: skip
+    }
+
+
+async def events_since(session: AsyncSession, room_id: int, after_seq: int) -> list[RoomEvent]:
+    return list(
+        await session.scalars(
+            select(RoomEvent)
+            .where(RoomEvent.room_id == room_id, RoomEvent.seq > after_seq)
+            .order_by(RoomEvent.seq)
+        )
+    )
+
+
+async def by_code(session: AsyncSession, code: object) -> Room:
+    room = None
+    if isinstance(code, str) and len(code) <= 12:
+        room = await session.scalar(select(Room).where(Room.code == code.strip()))
+    if room is None:
+        raise UserError(404, "room_unknown")
+    return room
+
+
+async def listing(session: AsyncSession, limit: int = 50) -> list[Room]:
+    """Public rooms that are open or running."""
+    return list(
+        await session.scalars(
+            select(Room)
+            .where(Room.public.is_(True), Room.state.in_((OPEN, RUNNING)))
+            .order_by(Room.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+async def due(session: AsyncSession, now: float) -> list[int]:
+    return list(
+        await session.scalars(select(Room.id).where(Room.state == RUNNING, Room.ends_at <= now))
+    )

@@ -1,0 +1,93 @@
+"""Rooms in the database, on SQLite and PostgreSQL: the size limit holds under concurrent
+joins, the time ends a room, and a submission made before the end counts when judged after."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+
+from codebattle.accounts import service as accounts
+from codebattle.battles import rooms
+from codebattle.battles.models import Room
+from codebattle.db.session import Database
+from codebattle.errors import UserError
+from codebattle.problems.importer import import_package
+from codebattle.storage import LocalBlobStore
+from tests.platform.conftest import PROBLEMS
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    yield database
+    await database.dispose()
+
+
+async def new_room(db: Database, tmp_path: Path, size: int) -> tuple[int, int]:
+    async with db.session() as session:
+        await import_package(session, LocalBlobStore(tmp_path / "blobs"), PROBLEMS / "hello-battle")
+        host = await accounts.sign_in_nickname(session, "host", "en")
+        room = await rooms.create(
+            session, host, title="t", problem_slugs=["hello-battle"], duration_minutes=10,
+            size_limit=size, public=True, max_size=1000,
+        )  # fmt: skip
+        return room.id, room.problems[0]
+
+
+async def test_concurrent_joins_never_overfill_a_room(db: Database, tmp_path: Path) -> None:
+    room_id, _ = await new_room(db, tmp_path, size=3)
+    async with db.session() as session:
+        users = [await accounts.sign_in_nickname(session, f"u{i}", "en") for i in range(8)]
+
+    async def join(user_index: int) -> str:
+        async with db.session() as session:
+            try:
+                await rooms.change(session, room_id, users[user_index], "join")
+            except UserError as exc:
+                return exc.key
+            return "joined"
+
+    outcomes = await asyncio.gather(*(join(i) for i in range(8)))
+    assert sorted(outcomes).count("joined") == 3
+    assert set(outcomes) == {"joined", "room_full"}
+    async with db.session() as session:
+        room = await session.get(Room, room_id)
+        assert room is not None and room.members == 3
+
+
+async def test_time_ends_a_room_and_late_judging_still_counts(db: Database, tmp_path: Path) -> None:
+    room_id, version = await new_room(db, tmp_path, size=5)
+    async with db.session() as session:
+        host = await accounts.sign_in_nickname(session, "host", "en")
+        player = await accounts.sign_in_nickname(session, "player", "en")
+        await rooms.change(session, room_id, player, "join")
+        await rooms.change(session, room_id, host, "start")
+        submitted_at = time.time()
+        # Ten minutes pass: the sweeper's tick ends the room.
+        await session.execute(update(Room).where(Room.id == room_id).values(ends_at=time.time()))
+        await session.commit()
+        assert await rooms.due(session, time.time() + 1) == [room_id]
+        ended = await rooms.change(session, room_id, None, "tick")
+        assert [(e.type, e.data) for e in ended] == [("ended", {"reason": "time"})]
+        assert await rooms.due(session, time.time() + 1) == []
+        # Judged after the end, submitted before it: counts.
+        solved = await rooms.change(
+            session, room_id, None, "result", user_id=player.id, version_id=version,
+            verdict="AC", submitted_at=submitted_at,
+        )  # fmt: skip
+        assert [e.type for e in solved] == ["solved"]
+        # Submitted after the end: does not.
+        late = await rooms.change(
+            session, room_id, None, "result", user_id=player.id, version_id=version,
+            verdict="WA", submitted_at=time.time() + 5,
+        )  # fmt: skip
+        assert late == []
+        room = await session.get(Room, room_id)
+        assert room is not None
+        board = await rooms.leaderboard(session, room)
+        assert [(r["nickname"], r["solved"]) for r in board] == [("player", 1)]
