@@ -27,6 +27,7 @@ from codebattle.errors import UserError
 from codebattle.i18n import negotiate, translate
 from codebattle.ops import health
 from codebattle.problems import routes as problem_routes
+from codebattle.progress import routes as progress_routes
 from codebattle.services import Services, services_of
 from codebattle.submissions import routes as submission_routes
 from codebattle.web.render import render
@@ -156,4 +157,5 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(battle_routes.router)
     app.include_router(battle_socket.router)
     app.include_router(room_routes.router)
+    app.include_router(progress_routes.router)
     return app

@@ -129,6 +129,14 @@ async def test_a_ranked_duel_from_queue_to_replay(site: Site, server: Server) ->
     for socket in (a, b, watcher, again_watcher):
         await socket.close()
 
+    # The winner's profile: the rating change with its reason, and the game.
+    profile = (await carol.call("GET", "/api/users/alice")).json()
+    assert profile["changes"][0]["reason"] == "won" and profile["changes"][0]["match"] == match_id
+    assert profile["rating"] == profile["changes"][0]["after"]
+    assert profile["matches"][0]["id"] == match_id
+    page = await carol.call("GET", "/users/alice")
+    assert page.status_code == 200 and "<polyline" in page.text
+
 
 async def test_the_offline_ai_opponent_plays_and_wins_unrated(site: Site, server: Server) -> None:
     dave = Api(server, site.token("dave"))

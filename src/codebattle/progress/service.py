@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from codebattle.progress.models import PlayerRating, RatingChange
 from codebattle.progress.ratings import Rating, rate
 
+__all__ = ["Rating", "displays", "history", "rate_game", "rating_of"]
+
 
 async def rating_of(session: AsyncSession, user_id: int) -> Rating:
     row = await session.get(PlayerRating, user_id)

@@ -1,0 +1,82 @@
+"""A player's profile: rating, its history (each change with its reason) as a graph, and
+the games they played."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import select
+
+from codebattle.accounts.models import User
+from codebattle.battles import service as battles
+from codebattle.errors import UserError
+from codebattle.progress import service as progress
+from codebattle.progress.models import PlayerRating
+from codebattle.services import services_of
+from codebattle.web.render import locale_of, render
+from codebattle.web.security import require_user
+
+router = APIRouter()
+GRAPH_WIDTH, GRAPH_HEIGHT = 600, 160
+
+
+async def profile_json(request: Request, nickname: str) -> dict[str, Any]:
+    require_user(request)
+    async with services_of(request).db.session() as session:
+        user = await session.scalar(select(User).where(User.nickname == nickname[:32]))
+        if user is None:
+            raise UserError(404, "not_found")
+        rating = await session.get(PlayerRating, user.id)
+        changes = await progress.history(session, user.id)
+        games = await battles.recent_matches(session, user_id=user.id, limit=20)
+        matches = [await battles.match_json(session, m, locale_of(request)) for m in games]
+    return {
+        "nickname": user.nickname,
+        "ai": user.is_ai,
+        "rating": rating.display if rating else progress.Rating().display,
+        "rated_games": rating.games if rating else 0,
+        "changes": [
+            {
+                "match": c.match_id,
+                "before": c.before,
+                "after": c.after,
+                "delta": c.after - c.before,
+                "reason": c.reason,
+                "at": c.created_at.isoformat(),
+            }
+            for c in changes
+        ],  # fmt: skip
+        "matches": matches,
+    }
+
+
+def graph_points(changes: list[dict[str, Any]]) -> str:
+    """An SVG polyline of the rating over time, oldest first (server-drawn: no script)."""
+    values = [c["after"] for c in reversed(changes)]
+    if changes:
+        values.insert(0, changes[-1]["before"])
+    if len(values) < 2:
+        return ""
+    low, high = min(values), max(values)
+    span = max(high - low, 1)
+    step = GRAPH_WIDTH / (len(values) - 1)
+    return " ".join(
+        f"{i * step:.1f},{GRAPH_HEIGHT - 10 - (v - low) / span * (GRAPH_HEIGHT - 20):.1f}"
+        for i, v in enumerate(values)
+    )
+
+
+@router.get("/api/users/{nickname}", tags=["progress"])
+async def get_profile(request: Request, nickname: str) -> dict[str, Any]:
+    return await profile_json(request, nickname)
+
+
+@router.get("/users/{nickname}", response_class=HTMLResponse, include_in_schema=False)
+async def profile_page(request: Request, nickname: str) -> HTMLResponse:
+    profile = await profile_json(request, nickname)
+    return render(
+        request, "profile.html", profile=profile, points=graph_points(profile["changes"]),
+        width=GRAPH_WIDTH, height=GRAPH_HEIGHT,
+    )  # fmt: skip
