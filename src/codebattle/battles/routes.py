@@ -16,7 +16,7 @@ from codebattle.errors import UserError
 from codebattle.problems import service as problems
 from codebattle.problems.models import ProblemVersion
 from codebattle.services import services_of
-from codebattle.web.render import locale_of, render
+from codebattle.web.render import locale_of, markdown, render
 from codebattle.web.security import require_api_write, require_user
 
 router = APIRouter()
@@ -143,7 +143,7 @@ async def arena_page(request: Request, match_id: int) -> HTMLResponse:
     statement, samples, templates = await _problem_text(request, row)
     return render(
         request, "arena.html", match=data, is_player=is_player, statement=statement,
-        samples=samples, templates=templates,
+        statement_html=markdown(statement), samples=samples, templates=templates,
     )  # fmt: skip
 
 
