@@ -154,7 +154,8 @@ async def room_socket(websocket: WebSocket, room_id: int) -> None:
             {"type": "welcome", "me": user.id, "room": snapshot, "leaderboard": board,
              "seq": snapshot["seq"]}
         )  # fmt: skip
-        await stream.run(messages, last_seq)
+        # A client starting from the snapshot gets the log from the snapshot on.
+        await stream.run(messages, snapshot["seq"] if last_seq is None else last_seq)
 
 
 @router.get("/rooms", response_class=HTMLResponse, include_in_schema=False)

@@ -222,6 +222,20 @@ async def room_target(session: AsyncSession, room_id: int, user_id: int, slug: o
     return Target(row.problem_id, row.id, row.package_key, row.time_limit, row.test_count)
 
 
+async def practice_context(
+    session: AsyncSession, room_id: int, user_id: int, slug: str
+) -> dict[str, Any] | None:
+    """For the problem page opened from a room: which room its submissions count for (None
+    unless the user is a member, the room runs and has this problem)."""
+    try:
+        await room_target(session, room_id, user_id, slug)
+    except UserError:
+        return None
+    room = await session.get(Room, room_id)
+    assert room is not None
+    return {"id": room.id, "title": room.title, "ends_at": room.ends_at}
+
+
 async def leaderboard(session: AsyncSession, room: Room, limit: int = 1000) -> list[dict[str, Any]]:
     """Ranked: most solved, then least penalty, then who joined first. Equal solved and
     penalty share a rank."""

@@ -12,6 +12,7 @@ from codebattle.problems import service
 from codebattle.problems.models import Problem
 from codebattle.services import services_of
 from codebattle.submissions import service as submissions
+from codebattle.battles import rooms
 from codebattle.web.render import locale_of, markdown, render
 from codebattle.web.security import current_user
 
@@ -61,14 +62,19 @@ async def api_problem(request: Request, slug: str) -> dict[str, Any]:
 
 
 @router.get("/problems/{slug}", response_class=HTMLResponse, include_in_schema=False)
-async def problem_page(request: Request, slug: str) -> HTMLResponse:
+async def problem_page(request: Request, slug: str, room: int | None = None) -> HTMLResponse:
+    """The statement and the practice editor; with `?room=<id>` (a member, while the room
+    runs) submissions count for that room."""
     problem = await _problem(request, slug)
     locale = locale_of(request)
     detail = service.problem_detail_json(problem, locale)
     user = current_user(request)
     history: list[dict[str, Any]] = []
+    room_context = None
     if user is not None:
         async with services_of(request).db.session() as session:
+            if room is not None:
+                room_context = await rooms.practice_context(session, room, user.id, slug)
             history = [
                 {
                     "id": s.id,
@@ -91,4 +97,5 @@ async def problem_page(request: Request, slug: str) -> HTMLResponse:
         ),
         languages=[(lang.name, lang.title) for lang in LANGUAGES.values()],
         history=history,
+        room=room_context,
     )

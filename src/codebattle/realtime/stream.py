@@ -31,12 +31,17 @@ HEARTBEAT_SECONDS = 20.0
 HELLO_SECONDS = 10.0
 
 
-async def read_hello(websocket: WebSocket) -> int:
-    """The client's first message: {"type": "hello", "last_seq": n}. Without a valid one in
-    time, the client gets the whole log."""
+async def read_hello(websocket: WebSocket) -> int | None:
+    """The client's first message: {"type": "hello", "last_seq": n}, or {"type": "hello",
+    "snapshot": true} for a client that starts from the welcome's snapshot (None). Without
+    a valid one in time, the client gets the whole log."""
     try:
         hello = json.loads(await asyncio.wait_for(websocket.receive_text(), HELLO_SECONDS))
-        seq = hello.get("last_seq", 0) if isinstance(hello, dict) else 0
+        if not isinstance(hello, dict):
+            return 0
+        if hello.get("snapshot") is True:
+            return None
+        seq = hello.get("last_seq", 0)
         return seq if isinstance(seq, int) and seq >= 0 else 0
     except (TimeoutError, ValueError, KeyError, TypeError):
         return 0

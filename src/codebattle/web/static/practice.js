@@ -64,6 +64,7 @@
   function send(kind) {
     var body = { problem: data.slug, language: language, code: editor.getValue(), kind: kind };
     if (kind === "custom") body.input = document.getElementById("custom-input").value;
+    if (kind === "submit" && data.room) body.room = data.room; // counts for the room
     results.reset();
     busy(true);
     fetch("/api/submissions", {
