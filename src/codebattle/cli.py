@@ -276,6 +276,36 @@ def user_token(
         _fail(translate(exc.key, "en", **exc.params))
 
 
+@users_app.command("role")
+def user_role(
+    nickname: Annotated[str, typer.Argument(help="the user's nickname")],
+    role: Annotated[str, typer.Argument(help="player, moderator, operator or admin")],
+) -> None:
+    """Give NICKNAME a role (moderators delete chat messages and mute users)."""
+    from codebattle.accounts import service as accounts
+    from codebattle.db.migrate import upgrade
+    from codebattle.db.session import Database
+    from codebattle.errors import UserError
+    from codebattle.i18n import translate
+
+    settings = _settings()
+    upgrade(settings.database_url)
+
+    async def run() -> None:
+        db = Database(settings.database_url)
+        try:
+            async with db.session() as session:
+                await accounts.set_role(session, nickname, role)
+        finally:
+            await db.dispose()
+
+    try:
+        asyncio.run(run())
+    except UserError as exc:
+        _fail(translate(exc.key, "en", **exc.params))
+    typer.echo(f"{nickname}: {role}")
+
+
 def main() -> None:
     try:
         app()

@@ -242,6 +242,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ko": "제출하려면 먼저 방에 참가하세요.",
     },
     "host_only": {"en": "Only the room's host can do that.", "ko": "방장만 할 수 있습니다."},
+    "role_unknown": {
+        "en": "Unknown role; choose player, moderator, operator or admin.",
+        "ko": "알 수 없는 역할입니다. player, moderator, operator, admin 중에서 고르세요.",
+    },
+    "user_unknown": {"en": "No such user.", "ko": "그런 사용자가 없습니다."},
     # Rooms.
     "rooms_title": {"en": "Rooms", "ko": "방"},
     "rooms_join_code": {"en": "Join with an invite code", "ko": "초대 코드로 참가"},

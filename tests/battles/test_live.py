@@ -129,11 +129,28 @@ async def test_a_ranked_duel_from_queue_to_replay(site: Site, server: Server) ->
     for socket in (a, b, watcher, again_watcher):
         await socket.close()
 
+    # A rematch: both ask; the old match's log announces the new one, same players.
+    a = await Socket.open(server, alice.token, match_id)
+    b = await Socket.open(server, bob.token, match_id)
+    await a.send({"type": "rematch"})
+    await b.event("rematch_offered")
+    await b.send({"type": "rematch"})
+    created = (await a.event("rematch_created"))["event"]
+    new = (await alice.call("GET", f"/api/matches/{created['match']}")).json()
+    assert {p["nickname"] for p in new["players"]} == {"alice", "bob"} and new["rated"]
+    assert (await b.event("rematch_created"))["event"]["match"] == created["match"]
+    for socket in (a, b):
+        await socket.send({"type": "give_up"})  # too late: this game is over
+        assert (await socket.next("error"))["code"] == "match_over"
+        await socket.close()
+    await alice.call("POST", "/api/queue")  # busy: the rematch is on
+    assert (await alice.call("GET", "/api/queue")).json()["state"] == "idle"
+
     # The winner's profile: the rating change with its reason, and the game.
     profile = (await carol.call("GET", "/api/users/alice")).json()
     assert profile["changes"][0]["reason"] == "won" and profile["changes"][0]["match"] == match_id
     assert profile["rating"] == profile["changes"][0]["after"]
-    assert profile["matches"][0]["id"] == match_id
+    assert [m["id"] for m in profile["matches"]] == [created["match"], match_id]  # newest first
     page = await carol.call("GET", "/users/alice")
     assert page.status_code == 200 and "<polyline" in page.text
 
@@ -234,3 +251,32 @@ async def test_a_room_with_three_players_and_a_live_leaderboard(site: Site, serv
 
     with pytest.raises(websockets.InvalidStatus):
         await RoomSocket.open(server, late.token, room_id)
+
+
+async def test_moderators_delete_messages_and_mute(site: Site, server: Server) -> None:
+    gina, hank, mod = (Api(server, site.token(n)) for n in ("gina", "hank", "mod"))
+    site.cli("users", "role", "mod", "moderator")
+    await gina.call("POST", "/api/queue")
+    match_id = (await hank.call("POST", "/api/queue")).json()["match"]
+    g = await Socket.open(server, gina.token, match_id)
+    watcher = await Socket.open(server, mod.token, match_id)
+    await g.send({"type": "chat", "text": "rude words"})
+    posted = await watcher.next("chat")
+    await g.send({"type": "chat_delete", "id": posted["id"]})  # players cannot
+    assert (await g.next("error"))["code"] == "moderators_only"
+    await watcher.send({"type": "chat_delete", "id": posted["id"]})
+    assert (await g.next("chat_deleted"))["id"] == posted["id"]
+    again = await Socket.open(server, gina.token, match_id)
+    assert all(m["id"] != posted["id"] for m in again.welcome["chat"])  # gone for good
+    me = g.welcome["me"]
+    assert (await gina.call("POST", f"/api/users/{me}/mute", {"minutes": 5})).status_code == 403
+    muted = await mod.call("POST", f"/api/users/{me}/mute", {"minutes": 5})
+    assert muted.status_code == 200 and muted.json()["muted_until"]
+    await g.send({"type": "chat", "text": "hello?"})
+    assert (await g.next("error"))["code"] == "muted"
+    # Five messages per ten seconds, then a clear error.
+    for n in range(6):
+        await watcher.send({"type": "chat", "text": f"m{n}"})
+    assert (await watcher.next("error"))["code"] == "chat_rate_limited"
+    for socket in (g, watcher, again):
+        await socket.close()

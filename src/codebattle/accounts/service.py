@@ -106,3 +106,18 @@ async def user_by_token(session: AsyncSession, plain: str) -> User | None:
 async def ensure_user(session: AsyncSession, nickname: str) -> User:
     """For operators (`codebattle users token`): the nickname's user, created if needed."""
     return await sign_in_nickname(session, nickname, "ko")
+
+
+ROLES = ("player", "moderator", "operator", "admin")
+
+
+async def set_role(session: AsyncSession, nickname: str, role: str) -> User:
+    """For operators (`codebattle users role`)."""
+    if role not in ROLES:
+        raise UserError(422, "role_unknown")
+    user = await session.scalar(select(User).where(User.nickname == nickname))
+    if user is None:
+        raise UserError(404, "user_unknown")
+    user.role = role
+    await session.commit()
+    return user

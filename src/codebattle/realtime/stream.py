@@ -29,6 +29,7 @@ Message = dict[str, Any]
 SEND_QUEUE = 256  # messages buffered for a slow client before it is told to resync
 HEARTBEAT_SECONDS = 20.0
 HELLO_SECONDS = 10.0
+RESYNC_SECONDS = 1.0  # how long a stuck client's "resync" and close may take
 
 
 async def read_hello(websocket: WebSocket) -> int | None:
@@ -98,9 +99,10 @@ class Stream:
             try:
                 outbox.put_nowait(message)
             except asyncio.QueueFull:  # too slow: this client resyncs, nobody else waits
+                # Its socket may be stuck: say so briefly, then drop it either way.
                 with contextlib.suppress(Exception):
-                    await self.send({"type": "resync"})
-                    await self.websocket.close(code=4408)
+                    await asyncio.wait_for(self.send({"type": "resync"}), RESYNC_SECONDS)
+                    await asyncio.wait_for(self.websocket.close(code=4408), RESYNC_SECONDS)
                 return
 
     async def _send(self, last_seq: int, outbox: asyncio.Queue[Message]) -> None:

@@ -1,0 +1,86 @@
+"""The resumable stream: every logged message once and in order (gaps filled from the log,
+repeats dropped), ephemeral ones passed through, and a client too slow to keep up told to
+resync and dropped without holding anything up."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from codebattle.realtime.stream import SEND_QUEUE, Stream
+
+
+class FakeSocket:
+    def __init__(self, stuck: bool = False) -> None:
+        self.sent: list[dict[str, Any]] = []
+        self.closed: int | None = None
+        self.stuck = stuck
+        self.leave = asyncio.Event()
+
+    async def send_json(self, message: dict[str, Any]) -> None:
+        if self.stuck and self.sent:
+            await asyncio.Event().wait()  # the network never takes it
+        self.sent.append(message)
+
+    async def close(self, code: int = 1000) -> None:
+        self.closed = code
+
+    async def receive(self) -> dict[str, Any]:
+        await self.leave.wait()
+        return {"type": "websocket.disconnect"}
+
+
+def logged(seq: int) -> dict[str, Any]:
+    return {"v": 1, "type": "event", "seq": seq, "event": {"type": "x"}}
+
+
+async def no_frames(_data: dict[str, Any]) -> None:
+    raise AssertionError("no client messages in these tests")
+
+
+async def test_each_logged_message_once_and_in_order() -> None:
+    log = [logged(n) for n in range(1, 5)]
+
+    async def load_since(seq: int) -> list[dict[str, Any]]:
+        return [m for m in log if m["seq"] > seq]
+
+    socket = FakeSocket()
+    live: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    async def messages() -> AsyncIterator[dict[str, Any]]:
+        while True:
+            yield await live.get()
+
+    stream = Stream(socket, "en", load_since=load_since, handle=no_frames,  # type: ignore[arg-type]
+                    frame_limit=100)  # fmt: skip
+    task = asyncio.create_task(stream.run(messages(), 2))  # the client saw up to 2
+    async with asyncio.timeout(5):
+        while len(socket.sent) < 2:  # 3 and 4, from the log
+            await asyncio.sleep(0.01)
+        # Then 5..7 are logged; pub/sub brings 3 again, an activity message, 7 (so 5 and 6
+        # must come from the log), and 7 again.
+        log.extend(logged(n) for n in range(5, 8))
+        for message in (logged(3), {"v": 1, "type": "activity"}, logged(7), logged(7)):
+            live.put_nowait(message)
+        while len(socket.sent) < 6:
+            await asyncio.sleep(0.01)
+    socket.leave.set()
+    await task
+    assert [m.get("seq", "activity") for m in socket.sent] == [3, 4, "activity", 5, 6, 7]
+
+
+async def test_a_stuck_client_is_told_to_resync_and_dropped() -> None:
+    async def load_since(seq: int) -> list[dict[str, Any]]:
+        return []
+
+    async def flood() -> AsyncIterator[dict[str, Any]]:
+        for n in range(1, SEND_QUEUE * 3):
+            yield logged(n)
+        await asyncio.Event().wait()
+
+    socket = FakeSocket(stuck=True)
+    stream = Stream(socket, "en", load_since=load_since, handle=no_frames,  # type: ignore[arg-type]
+                    frame_limit=100)  # fmt: skip
+    async with asyncio.timeout(10):  # returns by itself: nobody waits on this client
+        await stream.run(flood(), 0)
