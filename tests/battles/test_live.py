@@ -157,12 +157,12 @@ async def test_a_ranked_duel_from_queue_to_replay(site: Site, server: Server) ->
 
 async def test_the_offline_ai_opponent_plays_and_wins_unrated(site: Site, server: Server) -> None:
     dave = Api(server, site.token("dave"))
-    created = await dave.call("POST", "/api/matches/ai", {"level": "hard"})
+    created = await dave.call("POST", "/api/matches/ai", {"level": "easy"})
     assert created.status_code == 201, created.text
     match_id = created.json()["id"]
     me = await Socket.open(server, dave.token, match_id)
     [ai] = [p for p in me.welcome["match"]["players"] if p["ai"]]
-    assert ai["nickname"].startswith("AI") and ai["rating"] is None
+    assert ai["nickname"] == "AI (easy)" and ai["rating"] is None
     assert me.welcome["match"]["rated"] is False
     await me.next("activity", user=ai["id"])  # it types (activity only)
     submitted = await me.event("submitted")
@@ -170,6 +170,11 @@ async def test_the_offline_ai_opponent_plays_and_wins_unrated(site: Site, server
     finished = await me.event("finished")
     assert finished["event"]["winner"] == ai["id"] and finished["event"]["reason"] == "solved"
     assert "rated" not in [e["type"] for e in me.events()]
+    # A rematch is against the same AI, at the same level (not the default one).
+    await me.send({"type": "rematch"})
+    again = (await me.event("rematch_created"))["event"]["match"]
+    new = (await dave.call("GET", f"/api/matches/{again}")).json()
+    assert [p["nickname"] for p in new["players"] if p["ai"]] == ["AI (easy)"]
     await me.close()
     bad = await dave.call("POST", "/api/matches/ai", {"level": "godlike"})
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "level_unknown"

@@ -52,6 +52,15 @@ async def ai_user(session: AsyncSession, level: str) -> User:
     return user
 
 
+async def level_of(session: AsyncSession, ai_id: int) -> str | None:
+    """The level an AI user plays at (its nickname says it)."""
+    user = await session.get(User, ai_id)
+    if user is None or not user.is_ai:
+        return None
+    level = user.nickname.removeprefix("AI (").removesuffix(")")
+    return level if level in ai_offline.LEVELS else None
+
+
 async def start_match(services: Services, user_id: int, level: str | None = None) -> int:
     """A new unrated game against the AI; the AI starts playing at once."""
     settings = services.settings

@@ -195,8 +195,10 @@ async def _rematch(conn: Connection) -> None:
         assert row is not None
         match = battles.load(row.fsm)
     ai = next((p for p in match.players if p.ai), None)
-    if ai is not None:
-        new_id = await ai_player.start_match(services, conn.user.id)
+    if ai is not None:  # the same AI, at the same level
+        async with services.db.session() as session:
+            level = await ai_player.level_of(session, ai.user_id)
+        new_id = await ai_player.start_match(services, conn.user.id, level)
     else:
         new_id = await live.rematch(services, row, [p.user_id for p in match.players])
     async with services.db.session() as session:

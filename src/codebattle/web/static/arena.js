@@ -11,8 +11,6 @@ const csrf = document.querySelector('meta[name="csrf-token"]').content;
 const $ = (id) => document.getElementById(id);
 const fmt = (s, params) => s.replace(/\{(\w+)\}/g, (m, k) => (k in params ? params[k] : m));
 
-// ---- The statement: Markdown (a small CommonMark subset) with math, built as DOM nodes.
-
 function el(tag, className, content) {
   const node = document.createElement(tag);
   if (className) node.className = className;
@@ -20,111 +18,7 @@ function el(tag, className, content) {
   return node;
 }
 
-const INLINE = new RegExp(
-  [
-    "(`+)([\\s\\S]*?[^`])\\1(?!`)", // 1, 2: code span
-    "\\$\\$([\\s\\S]+?)\\$\\$", // 3: display math
-    "\\$([^$\\n]+?)\\$", // 4: inline math
-    "\\*\\*([\\s\\S]+?)\\*\\*|__([\\s\\S]+?)__", // 5, 6: strong
-    "\\*(\\S[\\s\\S]*?)\\*|\\b_(\\S[\\s\\S]*?)_\\b", // 7, 8: emphasis
-    "\\[([^\\]]+)\\]\\(([^)\\s]+)\\)", // 9, 10: link
-    "\\\\([\\\\`*_\\[\\]$#])", // 11: escaped character
-  ].join("|"),
-  "g",
-);
-
-function inline(parent, source) {
-  let last = 0;
-  for (const m of source.matchAll(INLINE)) {
-    parent.append(source.slice(last, m.index));
-    last = m.index + m[0].length;
-    if (m[2] !== undefined) parent.append(el("code", "", m[2].replace(/^ (.+) $/, "$1")));
-    else if (m[3] !== undefined) parent.append(el("div", "math inline", m[3]));
-    else if (m[4] !== undefined) parent.append(el("span", "math inline", m[4]));
-    else if (m[5] !== undefined || m[6] !== undefined) {
-      const strong = el("strong");
-      inline(strong, m[5] !== undefined ? m[5] : m[6]);
-      parent.append(strong);
-    } else if (m[7] !== undefined || m[8] !== undefined) {
-      const em = el("em");
-      inline(em, m[7] !== undefined ? m[7] : m[8]);
-      parent.append(em);
-    } else if (m[9] !== undefined) {
-      const safe = /^(https?:|\/|#)/.test(m[10]);
-      const link = el(safe ? "a" : "span");
-      if (safe) link.href = m[10];
-      inline(link, m[9]);
-      parent.append(link);
-    } else parent.append(m[11]);
-  }
-  parent.append(source.slice(last));
-}
-
-const BLOCK_START = /^\s*(```|~~~|#{1,6}\s|\$\$|[-*+]\s|\d+[.)]\s|\|)/;
-
-function renderMarkdown(source, root) {
-  const lines = source.replace(/\r\n?/g, "\n").split("\n");
-  let i = 0;
-  while (i < lines.length) {
-    const line = lines[i];
-    let m;
-    if (!line.trim()) {
-      i++;
-    } else if ((m = line.match(/^\s*(```+|~~~+)/))) {
-      const body = [];
-      for (i++; i < lines.length && !lines[i].trim().startsWith(m[1]); i++) body.push(lines[i]);
-      i++;
-      const pre = el("pre");
-      pre.append(el("code", "", body.join("\n") + "\n"));
-      root.append(pre);
-    } else if ((m = line.match(/^(#{1,6})\s+(.*?)[\s#]*$/))) {
-      const heading = el("h" + Math.min(6, m[1].length + 1)); // the page's h1 is the title
-      inline(heading, m[2]);
-      root.append(heading);
-      i++;
-    } else if (line.trim().startsWith("$$")) {
-      let tex = line.trim().slice(2);
-      for (i++; !tex.includes("$$") && i < lines.length; i++) tex += "\n" + lines[i];
-      root.append(el("div", "math block", tex.replace(/\$\$[\s\S]*$/, "").trim()));
-    } else if (/^\s*\|/.test(line) && i + 1 < lines.length && /^\s*\|?[\s:|-]+\|/.test(lines[i + 1])) {
-      const cells = (row) => row.trim().replace(/^\||\|$/g, "").split("|");
-      const table = el("table");
-      const head = el("tr");
-      for (const c of cells(line)) inline(head.appendChild(el("th")), c.trim());
-      table.append(head);
-      for (i += 2; i < lines.length && /^\s*\|/.test(lines[i]); i++) {
-        const row = el("tr");
-        for (const c of cells(lines[i])) inline(row.appendChild(el("td")), c.trim());
-        table.append(row);
-      }
-      root.append(table);
-    } else if ((m = line.match(/^\s*([-*+]|\d+[.)])\s+/))) {
-      const list = el(/\d/.test(m[1]) ? "ol" : "ul");
-      const items = [];
-      for (; i < lines.length; i++) {
-        const marker = lines[i].match(/^\s*([-*+]|\d+[.)])\s+(.*)$/);
-        if (marker) items.push([marker[2]]);
-        else if (lines[i].trim() && !BLOCK_START.test(lines[i])) items[items.length - 1].push(lines[i].trim());
-        else break;
-      }
-      for (const item of items) inline(list.appendChild(el("li")), item.join(" "));
-      root.append(list);
-    } else {
-      const paragraph = [];
-      for (; i < lines.length && lines[i].trim(); i++) {
-        if (paragraph.length && BLOCK_START.test(lines[i])) break;
-        paragraph.push(lines[i].trim());
-      }
-      inline(root.appendChild(el("p")), paragraph.join("\n"));
-    }
-  }
-}
-
-const statement = $("statement-text");
-const markdown = statement.textContent;
-statement.textContent = "";
-renderMarkdown(markdown, statement);
-statement.classList.remove("source");
+// The statement is rendered on the server; its math here, with KaTeX.
 if (window.CodeBattleEditor) window.CodeBattleEditor.renderMath($("statement"));
 
 // ---- The game's state, derived from the event log.
