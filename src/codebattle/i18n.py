@@ -249,6 +249,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "user_unknown": {"en": "No such user.", "ko": "그런 사용자가 없습니다."},
     # Rooms.
     "rooms_title": {"en": "Rooms", "ko": "방"},
+    "rooms_intro": {
+        "en": "Many players, a few problems, one live leaderboard: a class, an event, a stream.",
+        "ko": "여러 명이 같은 문제를 풀고 실시간 순위표로 겨룹니다. 수업, 행사, 방송에 좋아요.",
+    },
+    "nav_profile": {"en": "Profile", "ko": "프로필"},
     "rooms_join_code": {"en": "Join with an invite code", "ko": "초대 코드로 참가"},
     "rooms_code": {"en": "Invite code", "ko": "초대 코드"},
     "rooms_join": {"en": "Join", "ko": "참가"},
