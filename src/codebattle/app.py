@@ -46,7 +46,7 @@ async def identify(connection: HTTPConnection) -> None:
     connection.state.user = None
     connection.state.auth = ""
     authorization = connection.headers.get("authorization", "")
-    async with services.db.session() as session:
+    async with services.db.reading() as session:
         if authorization:
             scheme, _, token = authorization.partition(" ")
             user = await accounts.user_by_token(session, token.strip())

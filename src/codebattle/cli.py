@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import sys
 from pathlib import Path
@@ -14,6 +15,8 @@ from codebattle.judge.verdicts import JudgeResult, TestResult
 
 if TYPE_CHECKING:
     from codebattle.config import Settings
+
+GC_YOUNG_THRESHOLD = 50_000  # allocations between young collections (Python's default: 700)
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -180,7 +183,19 @@ def serve(
     _configure_logging()
     if migrate_first:
         upgrade(settings.database_url)
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, ws="websockets")
+    # websockets-sansio: the cheapest per message of uvicorn's WebSocket servers. No
+    # permessage-deflate: our messages are small, and compressing each for each of a
+    # thousand sockets cost more CPU than everything else (docs/benchmarks.md).
+    application = create_app(settings)
+    # Python's full collections walk every object: with a thousand sockets they stalled the
+    # event loop for 200+ ms. Freeze what exists at start-up (modules, the app: never
+    # garbage) out of the collector's reach, and collect the young generation less often.
+    gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 50)
+    gc.freeze()
+    uvicorn.run(
+        application, host=host, port=port, log_config=None,
+        ws="websockets-sansio", ws_per_message_deflate=False,
+    )  # fmt: skip
 
 
 @app.command("worker")

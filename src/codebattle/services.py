@@ -106,7 +106,7 @@ class Services:
             messages = await submissions.record_batch(session, events)
         for event, message in zip(events, messages, strict=True):
             if message is not None:
-                await self.pubsub.publish(f"submission:{event['submission']}", message)
+                await self.pubsub.publish(f"submission:{event['submission']}", {"v": 1, **message})
         in_games = [m for m in messages if m is not None and "submission_id" in m]
         if in_games:
             await live.on_judge_messages(self, in_games)

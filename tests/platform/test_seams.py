@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import pytest
 
 from codebattle.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
-from codebattle.realtime.pubsub import MemoryPubSub, PubSub, RedisPubSub
+from codebattle.realtime.pubsub import (
+    QUEUE_SIZE,
+    MemoryPubSub,
+    PubSub,
+    RedisPubSub,
+    SubscriberTooSlow,
+)
 from codebattle.storage import LocalBlobStore, content_key
 
 
@@ -42,12 +49,23 @@ async def test_pubsub_delivers_to_subscribers_of_the_channel(backend: str) -> No
         await bus.publish("submission:1", {"type": "test", "n": 1})
         await bus.publish("submission:1", {"type": "done"})
         for messages in (first, second):
-            iterator = messages.__aiter__()
-            assert await asyncio.wait_for(iterator.__anext__(), 5) == {"type": "test", "n": 1}
-            assert await asyncio.wait_for(iterator.__anext__(), 5) == {"type": "done"}
+            envelope = await asyncio.wait_for(messages.get(), 5)
+            assert envelope.message == {"type": "test", "n": 1}
+            assert json.loads(envelope.text) == envelope.message  # encoded once, for all
+            assert (await asyncio.wait_for(messages.get(), 5)).message == {"type": "done"}
         with pytest.raises(asyncio.TimeoutError):
-            await asyncio.wait_for(other.__aiter__().__anext__(), 0.2)
+            await asyncio.wait_for(other.get(), 0.2)
     await bus.close()
+
+
+async def test_a_subscriber_that_falls_behind_is_told_so() -> None:
+    bus = MemoryPubSub()
+    async with bus.subscribe("room:1") as slow, bus.subscribe("room:1") as fast:
+        for n in range(QUEUE_SIZE + 1):
+            await bus.publish("room:1", {"n": n})
+            assert (await fast.get()).message == {"n": n}  # the others are not held up
+        with pytest.raises(SubscriberTooSlow):
+            await slow.get()
 
 
 def test_local_blobs_are_content_addressed_and_refuse_bad_keys(tmp_path: Path) -> None:

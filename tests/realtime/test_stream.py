@@ -5,10 +5,11 @@ resync and dropped without holding anything up."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import json
 from typing import Any
 
-from codebattle.realtime.stream import SEND_QUEUE, Stream
+from codebattle.realtime.pubsub import QUEUE_SIZE, Envelope, Subscription
+from codebattle.realtime.stream import Stream
 
 
 class FakeSocket:
@@ -19,9 +20,12 @@ class FakeSocket:
         self.leave = asyncio.Event()
 
     async def send_json(self, message: dict[str, Any]) -> None:
+        await self.send_text(json.dumps(message))
+
+    async def send_text(self, text: str) -> None:
         if self.stuck and self.sent:
             await asyncio.Event().wait()  # the network never takes it
-        self.sent.append(message)
+        self.sent.append(json.loads(text))
 
     async def close(self, code: int = 1000) -> None:
         self.closed = code
@@ -46,15 +50,10 @@ async def test_each_logged_message_once_and_in_order() -> None:
         return [m for m in log if m["seq"] > seq]
 
     socket = FakeSocket()
-    live: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-
-    async def messages() -> AsyncIterator[dict[str, Any]]:
-        while True:
-            yield await live.get()
-
+    live = Subscription()
     stream = Stream(socket, "en", load_since=load_since, handle=no_frames,  # type: ignore[arg-type]
                     frame_limit=100)  # fmt: skip
-    task = asyncio.create_task(stream.run(messages(), 2))  # the client saw up to 2
+    task = asyncio.create_task(stream.run(live, 2))  # the client saw up to 2
     async with asyncio.timeout(5):
         while len(socket.sent) < 2:  # 3 and 4, from the log
             await asyncio.sleep(0.01)
@@ -62,7 +61,7 @@ async def test_each_logged_message_once_and_in_order() -> None:
         # must come from the log), and 7 again.
         log.extend(logged(n) for n in range(5, 8))
         for message in (logged(3), {"v": 1, "type": "activity"}, logged(7), logged(7)):
-            live.put_nowait(message)
+            live.put(Envelope(message, json.dumps(message)))
         while len(socket.sent) < 6:
             await asyncio.sleep(0.01)
     socket.leave.set()
@@ -74,13 +73,13 @@ async def test_a_stuck_client_is_told_to_resync_and_dropped() -> None:
     async def load_since(seq: int) -> list[dict[str, Any]]:
         return []
 
-    async def flood() -> AsyncIterator[dict[str, Any]]:
-        for n in range(1, SEND_QUEUE * 3):
-            yield logged(n)
-        await asyncio.Event().wait()
-
     socket = FakeSocket(stuck=True)
+    subscription = Subscription()
     stream = Stream(socket, "en", load_since=load_since, handle=no_frames,  # type: ignore[arg-type]
                     frame_limit=100)  # fmt: skip
-    async with asyncio.timeout(10):  # returns by itself: nobody waits on this client
-        await stream.run(flood(), 0)
+    task = asyncio.create_task(stream.run(subscription, 0))
+    for n in range(1, QUEUE_SIZE * 3):  # the publisher never waits for this client
+        subscription.put(Envelope(logged(n), json.dumps(logged(n))))
+        await asyncio.sleep(0)
+    async with asyncio.timeout(10):  # and the stream ends by itself
+        await task

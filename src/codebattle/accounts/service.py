@@ -96,11 +96,14 @@ async def user_by_token(session: AsyncSession, plain: str) -> User | None:
     token = await session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(plain)))
     if token is None or token.revoked_at is not None:
         return None
+    user = await session.get(User, token.user_id)
     now = datetime.now(UTC)
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        # A write of its own, after the reads' transaction: the caller may be reading.
+        await session.commit()
         token.last_used_at = now
         await session.commit()
-    return await session.get(User, token.user_id)
+    return user
 
 
 async def ensure_user(session: AsyncSession, nickname: str) -> User:

@@ -40,7 +40,7 @@ class AnnounceIn(BaseModel):
 
 async def _room(request: Request, room_id: int) -> dict[str, Any]:
     user = require_user(request)
-    async with services_of(request).db.session() as session:
+    async with services_of(request).db.reading() as session:
         room = await session.get(Room, room_id)
         if room is None:
             raise UserError(404, "room_unknown")
@@ -102,8 +102,13 @@ async def host_action(request: Request, room_id: int, action: str) -> dict[str, 
     text = None
     if action == "announce":
         text = AnnounceIn.model_validate(await _json(request)).text
-    await live.room_act(services_of(request), room_id, user, action, text=text)
-    return await _room(request, room_id)
+    services = services_of(request)
+    await live.room_act(services, room_id, user, action, text=text)
+    async with services.db.reading() as session:  # the new state, cheaply (hosts may
+        room = await session.get(Room, room_id)  # announce often to a thousand players)
+        assert room is not None
+        return {"id": room.id, "state": room.state, "seq": room.seq,
+                "starts_at": room.starts_at, "ends_at": room.ends_at}  # fmt: skip
 
 
 async def _json(request: Request) -> Any:
@@ -122,7 +127,7 @@ async def room_socket(websocket: WebSocket, room_id: int) -> None:
     if not isinstance(user, User) or not same_origin(websocket):
         await websocket.close(code=4401 if user is None else 4403)
         return
-    async with services.db.session() as session:
+    async with services.db.reading() as session:
         room = await session.get(Room, room_id)
         member = await session.get(RoomMember, (room_id, user.id)) if room else None
     if room is None or not (room.public or member is not None or room.host_id == user.id):
@@ -131,7 +136,7 @@ async def room_socket(websocket: WebSocket, room_id: int) -> None:
     locale = getattr(websocket.state, "locale", "ko")
 
     async def load_since(seq: int) -> list[dict[str, Any]]:
-        async with services.db.session() as session:
+        async with services.db.reading() as session:
             entries = await rooms.events_since(session, room_id, seq)
         return [live.event_message(e) for e in entries]
 
@@ -145,7 +150,7 @@ async def room_socket(websocket: WebSocket, room_id: int) -> None:
             last_seq = await read_hello(websocket)
         except WebSocketDisconnect:
             return
-        async with services.db.session() as session:
+        async with services.db.reading() as session:
             room = await session.get(Room, room_id, populate_existing=True)
             assert room is not None
             snapshot = await rooms.room_json(session, room, locale, user)

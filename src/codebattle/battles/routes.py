@@ -65,7 +65,7 @@ async def play_ai(request: Request, body: AiMatchIn) -> dict[str, Any]:
 
 async def _match(request: Request, match_id: int) -> tuple[MatchRow, dict[str, Any]]:
     require_user(request)
-    async with services_of(request).db.session() as session:
+    async with services_of(request).db.reading() as session:
         row = await session.get(MatchRow, match_id)
         if row is None:
             raise UserError(404, "match_unknown")

@@ -54,7 +54,7 @@ async def match_socket(websocket: WebSocket, match_id: int) -> None:
     if user is None or not same_origin(websocket):
         await websocket.close(code=4401 if user is None else 4403)
         return
-    async with services.db.session() as session:
+    async with services.db.reading() as session:
         row = await session.get(MatchRow, match_id)
     if row is None:
         await websocket.close(code=4404)
@@ -66,7 +66,7 @@ async def match_socket(websocket: WebSocket, match_id: int) -> None:
     channels = chat.visible_channels(role)
 
     async def load_since(seq: int) -> list[dict[str, Any]]:
-        async with services.db.session() as session:
+        async with services.db.reading() as session:
             return [
                 live.event_message(e) for e in await battles.events_since(session, match_id, seq)
             ]
@@ -91,7 +91,7 @@ async def match_socket(websocket: WebSocket, match_id: int) -> None:
             last_seq = await read_hello(websocket)
         except WebSocketDisconnect:
             return
-        async with services.db.session() as session:
+        async with services.db.reading() as session:
             row = await session.get(MatchRow, match_id)
             assert row is not None
             snapshot = await battles.match_json(session, row, locale)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import (
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # SQLAlchemy emits BEGIN itself (below): every transaction begins IMMEDIATE.
+    # SQLAlchemy emits BEGIN itself (below): IMMEDIATE, except in read-only sessions.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -27,14 +27,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+READ_ONLY = "codebattle_read_only"  # execution option of `Database.reading()` sessions
+
+
 def _sqlite_begin(connection: Any) -> None:
     """`BEGIN IMMEDIATE` takes SQLite's write lock at once. A deferred transaction that
     reads and then writes fails at once with "database is locked" when another connection
     wrote in between (SQLite cannot upgrade a stale read snapshot); taking the lock first
     makes it wait its turn (busy_timeout) instead. Transactions that read, decide and write
     (a match's transition) thus run one at a time, as with a row lock on PostgreSQL. SQLite
-    has one writer anyway; transactions here are short."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    has one writer anyway; transactions here are short. Read-only sessions
+    (`Database.reading`) begin deferred: they never wait for the write lock nor hold it."""
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 class Database:
@@ -53,10 +58,20 @@ class Database:
                 url, pool_size=10, max_overflow=10, pool_pre_ping=True
             )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.readers = async_sessionmaker(
+            self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+        )
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         async with self.sessions() as session:
+            yield session
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads (on SQLite a transaction that reads and then writes may fail:
+        write in `session()`)."""
+        async with self.readers() as session:
             yield session
 
     async def ping(self) -> None:

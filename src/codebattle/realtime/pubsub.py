@@ -7,53 +7,97 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import redis.asyncio as aioredis
 
 Message = dict[str, Any]
 PREFIX = "codebattle:"
-QUEUE_SIZE = 1000  # per subscriber; a subscriber this far behind loses messages
+QUEUE_SIZE = 256  # per subscriber; a subscriber this far behind is told it is too slow
 
 
-class Subscription(Protocol):
-    def __aiter__(self) -> AsyncIterator[Message]: ...
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """A published message and its JSON text, encoded once for every subscriber (a room of
+    a thousand sockets does not serialise each event a thousand times)."""
+
+    message: Message
+    text: str
+
+
+class SubscriberTooSlow(Exception):
+    """This subscriber's queue overflowed: it missed messages and must resync."""
+
+
+class Subscription:
+    """One subscriber's bounded queue. A deque and one waiter rather than asyncio.Queue:
+    this runs once per message per socket, so every step counts."""
+
+    def __init__(self, size: int = QUEUE_SIZE) -> None:
+        self._items: deque[Envelope] = deque()
+        self._size = size
+        self._waiter: asyncio.Future[None] | None = None
+        self.overflow = asyncio.Event()  # set once a message was lost
+
+    def put(self, envelope: Envelope) -> None:
+        if len(self._items) >= self._size:
+            self.overflow.set()
+        else:
+            self._items.append(envelope)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def get(self) -> Envelope:
+        """The next message; SubscriberTooSlow once any was lost."""
+        while not self._items and not self.overflow.is_set():
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        if self.overflow.is_set():
+            raise SubscriberTooSlow
+        return self._items.popleft()
+
+    def __aiter__(self) -> AsyncIterator[Envelope]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[Envelope]:
+        while True:
+            yield await self.get()
 
 
 class PubSub(Protocol):
     async def publish(self, channel: str, message: Message) -> None: ...
 
-    def subscribe(
-        self, channel: str
-    ) -> contextlib.AbstractAsyncContextManager[AsyncIterator[Message]]: ...
+    def subscribe(self, channel: str) -> contextlib.AbstractAsyncContextManager[Subscription]: ...
 
     async def close(self) -> None: ...
 
 
 class MemoryPubSub:
     def __init__(self) -> None:
-        self._subscribers: dict[str, set[asyncio.Queue[Message]]] = defaultdict(set)
+        self._subscribers: dict[str, set[Subscription]] = defaultdict(set)
 
     async def publish(self, channel: str, message: Message) -> None:
-        for queue in list(self._subscribers.get(channel, ())):
-            with contextlib.suppress(asyncio.QueueFull):
-                queue.put_nowait(message)
+        self.deliver(channel, Envelope(message, json.dumps(message)))
+
+    def deliver(self, channel: str, envelope: Envelope) -> None:
+        for subscription in list(self._subscribers.get(channel, ())):
+            subscription.put(envelope)
 
     @contextlib.asynccontextmanager
-    async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[Message]]:
-        queue: asyncio.Queue[Message] = asyncio.Queue(QUEUE_SIZE)
-        self._subscribers[channel].add(queue)
-
-        async def messages() -> AsyncIterator[Message]:
-            while True:
-                yield await queue.get()
-
+    async def subscribe(self, channel: str) -> AsyncIterator[Subscription]:
+        subscription = Subscription()
+        self._subscribers[channel].add(subscription)
         try:
-            yield messages()
+            yield subscription
         finally:
-            self._subscribers[channel].discard(queue)
+            self._subscribers[channel].discard(subscription)
             if not self._subscribers[channel]:
                 del self._subscribers[channel]
 
@@ -77,7 +121,7 @@ class RedisPubSub:
         await self.client.publish(PREFIX + channel, json.dumps(message))
 
     @contextlib.asynccontextmanager
-    async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[Message]]:
+    async def subscribe(self, channel: str) -> AsyncIterator[Subscription]:
         async with self._local.subscribe(channel) as messages:
             async with self._lock:
                 if self._pubsub is None:
@@ -106,7 +150,8 @@ class RedisPubSub:
                 continue
             if raw is not None and raw.get("type") == "message":
                 channel = raw["channel"].decode().removeprefix(PREFIX)
-                await self._local.publish(channel, json.loads(raw["data"]))
+                text = raw["data"].decode()
+                self._local.deliver(channel, Envelope(json.loads(text), text))
 
     async def close(self) -> None:
         if self._reader is not None:

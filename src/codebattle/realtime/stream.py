@@ -3,10 +3,12 @@
 The client says which sequence number it saw last; the stream sends what it missed from the
 stored log, then every new message from pub/sub, in order: a logged message (one with a
 `seq`) that arrives out of order is filled in from the log, so the client sees every number
-once. Messages without `seq` (activity, chat) pass straight through. A client too slow to
-keep up is told to resync and closed rather than slowing anyone else; a silent stream sends
-heartbeats. Frames from the client are size-checked and parsed here, then handed to the
-stream's owner; a refused one gets an error message and the connection stays open.
+once. Messages without `seq` (activity, chat) pass straight through. Each message goes out
+as the text pub/sub encoded once for everyone. A client too slow to keep up (its
+subscription's bounded queue overflowed) is told to resync and closed rather than slowing
+anyone else; a silent stream sends heartbeats. Frames from the client are size-checked and
+parsed here, then handed to the stream's owner; a refused one gets an error message and the
+connection stays open.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
@@ -23,10 +25,10 @@ from fastapi import WebSocket, WebSocketDisconnect
 
 from codebattle.errors import UserError
 from codebattle.i18n import translate
+from codebattle.realtime.pubsub import SubscriberTooSlow, Subscription
 
 log = structlog.get_logger(__name__)
 Message = dict[str, Any]
-SEND_QUEUE = 256  # messages buffered for a slow client before it is told to resync
 HEARTBEAT_SECONDS = 20.0
 HELLO_SECONDS = 10.0
 RESYNC_SECONDS = 1.0  # how long a stuck client's "resync" and close may take
@@ -65,6 +67,7 @@ class Stream:
         self.handle = handle  # a client's message; raises UserError to refuse it
         self.frame_limit = frame_limit
         self.visible = visible
+        self.last_sent = time.monotonic()
 
     async def send(self, message: Message) -> None:
         await self.websocket.send_json({"v": 1, **message, "server_time": time.time()})
@@ -75,12 +78,12 @@ class Stream:
                 {"type": "error", "code": code, "message": translate(code, self.locale, **params)}
             )
 
-    async def run(self, messages: AsyncIterator[Message], last_seq: int) -> None:
+    async def run(self, subscription: Subscription, last_seq: int) -> None:
         """Serve until the client leaves (or falls too far behind)."""
-        outbox: asyncio.Queue[Message] = asyncio.Queue(SEND_QUEUE)
+        self.last_sent = time.monotonic()
         tasks = {
-            asyncio.create_task(self._send(last_seq, outbox)),
-            asyncio.create_task(self._feed(messages, outbox)),
+            asyncio.create_task(self._pump(subscription, last_seq)),
+            asyncio.create_task(self._watch(subscription)),
             asyncio.create_task(self._receive()),
         }
         try:
@@ -92,20 +95,9 @@ class Stream:
                 if isinstance(outcome, Exception):
                     log.error("stream failed", exc_info=outcome)
 
-    async def _feed(self, messages: AsyncIterator[Message], outbox: asyncio.Queue[Message]) -> None:
-        async for message in messages:
-            if not self.visible(message):
-                continue
-            try:
-                outbox.put_nowait(message)
-            except asyncio.QueueFull:  # too slow: this client resyncs, nobody else waits
-                # Its socket may be stuck: say so briefly, then drop it either way.
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(self.send({"type": "resync"}), RESYNC_SECONDS)
-                    await asyncio.wait_for(self.websocket.close(code=4408), RESYNC_SECONDS)
-                return
-
-    async def _send(self, last_seq: int, outbox: asyncio.Queue[Message]) -> None:
+    async def _pump(self, subscription: Subscription, last_seq: int) -> None:
+        """The log from `last_seq`, then live messages straight from the subscription (one
+        hop: its bounded queue is this client's send queue)."""
         sent = last_seq
 
         async def catch_up(until: int | None = None) -> None:
@@ -113,27 +105,53 @@ class Stream:
             for message in await self.load_since(sent):
                 if until is not None and message["seq"] > until:
                     break
-                await self.websocket.send_json(message)
+                await self.websocket.send_text(json.dumps(message))
                 sent = message["seq"]
 
         with contextlib.suppress(WebSocketDisconnect, RuntimeError):
             await catch_up()
             while True:
                 try:
-                    message = await asyncio.wait_for(outbox.get(), HEARTBEAT_SECONDS)
-                except TimeoutError:
+                    envelope = await subscription.get()
+                except SubscriberTooSlow:  # this client resyncs, nobody else waits
+                    await self._resync()
+                    return
+                message = envelope.message
+                if not self.visible(message):
+                    continue
+                seq = message.get("seq")
+                if seq is not None:
+                    if seq <= sent:
+                        continue  # already sent from the log
+                    if seq > sent + 1:
+                        await catch_up(seq - 1)
+                    sent = seq
+                await self.websocket.send_text(envelope.text)
+                self.last_sent = time.monotonic()
+
+    async def _resync(self) -> None:
+        # Its socket may be stuck: say so briefly, then drop it either way.
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.send({"type": "resync"}), RESYNC_SECONDS)
+            await asyncio.wait_for(self.websocket.close(code=4408), RESYNC_SECONDS)
+
+    async def _watch(self, subscription: Subscription) -> None:
+        """A ping after HEARTBEAT_SECONDS without anything sent (a timer, not a timeout on
+        every message); and the resync as soon as the subscription overflows, even while
+        the pump is stuck sending to this client."""
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+            while True:
+                idle = time.monotonic() - self.last_sent
+                if idle >= HEARTBEAT_SECONDS:
                     await self.send({"type": "ping"})
+                    self.last_sent = time.monotonic()
+                    idle = 0.0
+                try:
+                    await asyncio.wait_for(subscription.overflow.wait(), HEARTBEAT_SECONDS - idle)
+                except TimeoutError:
                     continue
-                if "seq" not in message:
-                    await self.websocket.send_json(message)
-                    continue
-                seq = int(message["seq"])
-                if seq <= sent:
-                    continue  # already sent from the log
-                if seq > sent + 1:
-                    await catch_up(seq - 1)
-                await self.websocket.send_json(message)
-                sent = seq
+                await self._resync()
+                return
 
     async def _receive(self) -> None:
         while True:

@@ -16,6 +16,7 @@ from codebattle.battles import service as battles
 from codebattle.battles.fsm import IllegalEvent
 from codebattle.errors import UserError
 from codebattle.problems import service as problems
+from codebattle.realtime.pubsub import Envelope, SubscriberTooSlow, Subscription
 from codebattle.services import services_of
 from codebattle.submissions import service
 from codebattle.submissions.models import DONE
@@ -144,25 +145,31 @@ async def submission_socket(websocket: WebSocket, submission_id: int) -> None:
                 reader.cancel()
 
 
-async def _forward(websocket: WebSocket, messages: Any, reader: asyncio.Task[None]) -> None:
-    iterator = messages.__aiter__()
-    upcoming: asyncio.Future[Any] | None = None
+async def _forward(
+    websocket: WebSocket, messages: Subscription, reader: asyncio.Task[None]
+) -> None:
+    upcoming: asyncio.Future[Envelope] | None = None
     try:
         while True:
             if upcoming is None:
-                upcoming = asyncio.ensure_future(iterator.__anext__())
+                upcoming = asyncio.ensure_future(messages.get())
+            waiting: set[asyncio.Future[Any]] = {upcoming, reader}
             finished, _ = await asyncio.wait(
-                {upcoming, reader}, timeout=HEARTBEAT_SECONDS, return_when="FIRST_COMPLETED"
+                waiting, timeout=HEARTBEAT_SECONDS, return_when="FIRST_COMPLETED"
             )
             if reader in finished:
                 return
             if upcoming not in finished:
                 await websocket.send_json({"v": 1, "type": "ping"})
                 continue
-            message = upcoming.result()
+            try:
+                envelope = upcoming.result()
+            except SubscriberTooSlow:  # it missed updates: the page falls back to polling
+                await websocket.close(code=4408)
+                return
             upcoming = None
-            await websocket.send_json({"v": 1, **message})
-            if message["type"] == "done":
+            await websocket.send_text(envelope.text)
+            if envelope.message["type"] == "done":
                 await websocket.close()
                 return
     finally:
