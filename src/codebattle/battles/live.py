@@ -85,7 +85,7 @@ async def sweep_deadlines(services: Services, interval: float = 0.5) -> None:
         await asyncio.sleep(interval)
         try:
             now = time.time()
-            async with services.db.session() as session:
+            async with services.db.reading() as session:  # no write lock for a look
                 due = await battles.due(session, now)
                 due_rooms = await rooms.due(session, now)
             for match_id in due:
@@ -169,6 +169,9 @@ def queue_rules(services: Services) -> matchmaking.Rules:
 
 
 async def pair_now(services: Services) -> list[int]:
+    async with services.db.reading() as session:  # most of the time nobody waits
+        if await lobby.waiting(session) < 2:
+            return []
     async with services.db.session() as session:
         created = await lobby.pair(
             session, match_settings(services), queue_rules(services), random.Random()

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.battles import fsm, matchmaking
@@ -87,6 +87,14 @@ async def status(
         "window": round(rules.window(entry, moment)),
         "ai_offer": matchmaking.offer_ai(entry, moment, rules),
     }
+
+
+async def waiting(session: AsyncSession) -> int:
+    """How many players wait to be paired."""
+    count = await session.scalar(
+        select(func.count()).select_from(QueueTicket).where(QueueTicket.match_id.is_(None))
+    )
+    return int(count or 0)
 
 
 async def pair(

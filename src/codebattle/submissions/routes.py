@@ -125,7 +125,7 @@ async def submission_socket(websocket: WebSocket, submission_id: int) -> None:
     services = services_of(websocket)
     # Subscribe before reading the snapshot so that nothing falls between the two.
     async with services.pubsub.subscribe(f"submission:{submission_id}") as messages:
-        async with services.db.session() as session:
+        async with services.db.reading() as session:
             try:
                 submission = await service.get_owned(session, user, submission_id)
             except UserError:
