@@ -173,6 +173,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "A rematch is offered after the game.",
         "ko": "재대결은 대결이 끝난 뒤에 신청할 수 있습니다.",
     },
+    "rematch_done": {
+        "en": "The rematch has already been set up.",
+        "ko": "재대결이 이미 만들어졌습니다.",
+    },
     "already_joined": {"en": "You are already in this game.", "ko": "이미 참가한 대결입니다."},
     "already_in_match": {
         "en": "You are already in a game; finish it first.",

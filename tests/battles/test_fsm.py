@@ -105,6 +105,9 @@ def test_rematch_needs_every_human() -> None:
     result(match, A, 10, 60.0)
     assert apply(match, {"type": "rematch", "user": A}, 61.0)[0]["type"] == "rematch_offered"
     assert apply(match, {"type": "rematch", "user": B}, 62.0)[0]["type"] == "rematch_accepted"
+    with pytest.raises(IllegalEvent) as again:  # one rematch per game, however many clicks
+        apply(match, {"type": "rematch", "user": A}, 63.0)
+    assert again.value.code == "rematch_done"
     vs_ai = Match(Settings())
     apply(vs_ai, {"type": "join", "user": A}, 0)
     apply(vs_ai, {"type": "join", "user": B, "ai": True}, 0)

@@ -243,6 +243,8 @@ async def test_a_room_with_three_players_and_a_live_leaderboard(site: Site, serv
         ("roomp2", 1, 1), ("roomp1", 2, 1), ("roomp3", 3, 0),
     ]  # fmt: skip
     assert board[1]["penalty"] >= 20 * 60
+    malformed = await host.call("POST", f"/api/rooms/{room_id}/announce", {"txt": 5})
+    assert malformed.status_code == 422 and malformed.json()["error"]["code"] == "bad_request"
     await host.call("POST", f"/api/rooms/{room_id}/announce", {"text": "5 minutes left"})
     assert (await socket.event("announcement"))["event"]["text"] == "5 minutes left"
     assert (await host.call("POST", f"/api/rooms/{room_id}/end")).json()["state"] == "ended"
@@ -271,6 +273,8 @@ async def test_moderators_delete_messages_and_mute(site: Site, server: Server) -
     assert (await g.next("error"))["code"] == "moderators_only"
     await watcher.send({"type": "chat_delete", "id": posted["id"]})
     assert (await g.next("chat_deleted"))["id"] == posted["id"]
+    elsewhere = await mod.call("DELETE", f"/api/matches/{match_id + 1000}/chat/{posted['id']}")
+    assert elsewhere.status_code == 404  # a message is deleted only through its own match
     again = await Socket.open(server, gina.token, match_id)
     assert all(m["id"] != posted["id"] for m in again.welcome["chat"])  # gone for good
     me = g.welcome["me"]

@@ -92,10 +92,13 @@ def require_moderator(user: User) -> None:
         raise UserError(403, "moderators_only")
 
 
-async def delete(session: AsyncSession, moderator: User, message_id: int) -> ChatMessage:
+async def delete(
+    session: AsyncSession, moderator: User, match_id: int, message_id: int
+) -> ChatMessage:
+    """A moderator removes a message of this match's chat."""
     require_moderator(moderator)
     message = await session.get(ChatMessage, message_id)
-    if message is None:
+    if message is None or message.match_id != match_id:
         raise UserError(404, "not_found")
     message.deleted = True
     await session.commit()

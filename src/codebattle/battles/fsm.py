@@ -218,8 +218,10 @@ def _rematch(match: Match, user_id: int, event: Event, now: float) -> list[Event
     if any(p.ai for p in match.players if p.user_id == user_id):
         raise IllegalEvent("not_a_player")
     match.player(user_id)
-    match.rematch_offers.add(user_id)
     humans = {p.user_id for p in match.players if not p.ai}
+    if humans <= match.rematch_offers:
+        raise IllegalEvent("rematch_done")  # accepted already: one rematch per game
+    match.rematch_offers.add(user_id)
     if humans <= match.rematch_offers:
         return [_event("rematch_accepted", now, user=user_id)]
     return [_event("rematch_offered", now, user=user_id)]

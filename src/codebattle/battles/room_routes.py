@@ -93,15 +93,24 @@ async def join_room(request: Request, room_id: int, body: JoinIn) -> dict[str, A
     return await _room(request, room_id)
 
 
+@router.post("/api/rooms/{room_id}/announce", tags=["rooms"])
+async def announce(request: Request, room_id: int, body: AnnounceIn) -> dict[str, Any]:
+    """The host's message to everyone in the room."""
+    return await _host_action(request, room_id, "announce", body.text)
+
+
 @router.post("/api/rooms/{room_id}/{action}", tags=["rooms"])
 async def host_action(request: Request, room_id: int, action: str) -> dict[str, Any]:
-    """The host's `start`, `end`, or `announce` (with {"text": ...})."""
-    user = require_api_write(request)
-    if action not in ("start", "end", "announce"):
+    """The host's `start` or `end`."""
+    if action not in ("start", "end"):
         raise UserError(404, "not_found")
-    text = None
-    if action == "announce":
-        text = AnnounceIn.model_validate(await _json(request)).text
+    return await _host_action(request, room_id, action, None)
+
+
+async def _host_action(
+    request: Request, room_id: int, action: str, text: str | None
+) -> dict[str, Any]:
+    user = require_api_write(request)
     services = services_of(request)
     await live.room_act(services, room_id, user, action, text=text)
     async with services.db.reading() as session:  # the new state, cheaply (hosts may
@@ -109,13 +118,6 @@ async def host_action(request: Request, room_id: int, action: str) -> dict[str, 
         assert room is not None
         return {"id": room.id, "state": room.state, "seq": room.seq,
                 "starts_at": room.starts_at, "ends_at": room.ends_at}  # fmt: skip
-
-
-async def _json(request: Request) -> Any:
-    try:
-        return await request.json()
-    except ValueError:
-        raise UserError(422, "bad_request") from None
 
 
 @router.websocket("/ws/rooms/{room_id}")

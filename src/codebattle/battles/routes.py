@@ -107,9 +107,7 @@ async def delete_chat(request: Request, match_id: int, message_id: int) -> dict[
     user = require_api_write(request)
     services = services_of(request)
     async with services.db.session() as session:
-        message = await chat.delete(session, user, message_id)
-        if message.match_id != match_id:
-            raise UserError(404, "not_found")
+        await chat.delete(session, user, match_id, message_id)
     await live.publish_ephemeral(services, match_id, {"type": "chat_deleted", "id": message_id})
     return {"deleted": message_id}
 

@@ -128,7 +128,7 @@ async def _handle(conn: Connection, data: dict[str, Any]) -> None:
         if not isinstance(message_id, int):
             raise UserError(422, "bad_frame")
         async with services.db.session() as session:
-            await chat.delete(session, user, message_id)
+            await chat.delete(session, user, match_id, message_id)
         await live.publish_ephemeral(services, match_id, {"type": "chat_deleted", "id": message_id})
     elif conn.role != "player":
         raise UserError(403, "not_a_player")
