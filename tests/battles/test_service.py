@@ -4,6 +4,7 @@ event log, deadlines enforced by the server, and exactly one winner under concur
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -117,3 +118,20 @@ async def test_simultaneous_final_results_make_exactly_one_winner(
     assert len(finished) == 1
     winner = finished[0].data["winner"]
     assert winner == (a if outcomes[0] == "won" else b)
+
+
+async def test_a_players_games_are_found_however_many_others_follow(
+    db: Database, tmp_path: Path
+) -> None:
+    match_id, a, b = await new_match(db, tmp_path)
+    async with db.session() as session:
+        others = [await accounts.sign_in_nickname(session, f"p{i}", "en") for i in range(2)]
+        version = await battles.pick_problem(session, random.Random(1))
+        settings = battles.MatchSettings(duration=60, countdown=1, grace=5)
+        for _ in range(120):  # later games of other players
+            await battles.start(session, version, settings, mode="ranked", rated=True,
+                                players=[(others[0].id, False), (others[1].id, False)])  # fmt: skip
+        await session.commit()
+        assert [m.id for m in await battles.recent_matches(session, user_id=a)] == [match_id]
+        assert await battles.active_match_of(session, b) == match_id
+        assert await battles.active_match_of(session, others[0].id) is not None

@@ -74,9 +74,8 @@ async def start_match(services: Services, user_id: int, level: str | None = None
         await lobby.leave(session, user_id)
         version = await battles.pick_problem(session, rng, needs_solution=True)
         opponent = await ai_user(session, chosen)
-        row = await battles.create(
-            session, mode="ai", problem_id=version.problem_id, problem_version_id=version.id,
-            settings=live.match_settings(services).for_problem(version.test_count), rated=False,
+        row = await battles.start(
+            session, version, live.match_settings(services), mode="ai", rated=False,
             players=[(user_id, False), (opponent.id, True)],
         )  # fmt: skip
         await session.commit()

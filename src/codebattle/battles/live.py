@@ -16,13 +16,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from sqlalchemy import select
 
 from codebattle.accounts.models import User
 from codebattle.battles import fsm, lobby, matchmaking, rooms
 from codebattle.battles import service as battles
 from codebattle.battles.models import MatchEvent, MatchRow, RoomEvent
-from codebattle.submissions.models import Submission
 
 if TYPE_CHECKING:
     from codebattle.services import Services
@@ -49,8 +47,14 @@ def event_message(entry: MatchEvent | RoomEvent) -> dict[str, Any]:
 
 
 async def publish(services: Services, match_id: int, entries: list[MatchEvent]) -> None:
+    await _publish(services, channel(match_id), entries)
+
+
+async def _publish(
+    services: Services, to: str, entries: list[MatchEvent] | list[RoomEvent]
+) -> None:
     for entry in entries:
-        await services.pubsub.publish(channel(match_id), event_message(entry))
+        await services.pubsub.publish(to, event_message(entry))
 
 
 async def publish_ephemeral(services: Services, match_id: int, message: dict[str, Any]) -> None:
@@ -73,8 +77,7 @@ async def room_act(
     """Apply an action to a room (rooms.change) and publish what happened."""
     async with services.db.session() as session:
         entries = await rooms.change(session, room_id, user, action, **params)
-    for entry in entries:
-        await services.pubsub.publish(room_channel(room_id), event_message(entry))
+    await _publish(services, room_channel(room_id), entries)
     return entries
 
 
@@ -134,32 +137,26 @@ async def _match_results(services: Services, messages: list[dict[str, Any]]) -> 
                 "tests_done": message["test"]["index"] + 1,
             },
         )
-    done = [m for m in messages if m["type"] == "done"]
-    if not done:
-        return
-    async with services.db.session() as session:
-        rows = await session.scalars(
-            select(Submission).where(Submission.id.in_([m["submission"]["id"] for m in done]))
-        )
-        finished = list(rows)
-    for submission in finished:
-        assert submission.match_id is not None
+    for message in messages:
+        if message["type"] != "done":
+            continue
+        submission = message["submission"]  # as recorded, with the count of tests passed
         event = {
             "type": "result",
-            "user": submission.user_id,
-            "passed": submission.tests_passed,
-            "submission": submission.id,
-            "verdict": submission.verdict,
+            "user": message["user"],
+            "passed": submission["tests_passed"],
+            "submission": submission["id"],
+            "verdict": submission["verdict"],
         }
         try:
-            await act(services, submission.match_id, event)
+            await act(services, message["match"], event)
         except (fsm.IllegalEvent, LookupError) as exc:  # the game ended meanwhile
-            log.info("late match result ignored", match=submission.match_id, reason=str(exc))
+            log.info("late match result ignored", match=message["match"], reason=str(exc))
 
 
-def match_settings(services: Services) -> lobby.MatchSettings:
+def match_settings(services: Services) -> battles.MatchSettings:
     s = services.settings
-    return lobby.MatchSettings(
+    return battles.MatchSettings(
         s.MATCH_SECONDS, s.MATCH_COUNTDOWN_SECONDS, s.DISCONNECT_GRACE_SECONDS
     )
 
@@ -195,9 +192,8 @@ async def rematch(services: Services, old: MatchRow, players: list[int]) -> int:
     """The same players again, on another problem, rated as the first game was."""
     async with services.db.session() as session:
         version = await battles.pick_problem(session, random.Random())
-        row = await battles.create(
-            session, mode=old.mode, problem_id=version.problem_id, problem_version_id=version.id,
-            settings=match_settings(services).for_problem(version.test_count), rated=old.rated,
+        row = await battles.start(
+            session, version, match_settings(services), mode=old.mode, rated=old.rated,
             players=[(uid, False) for uid in players],
         )  # fmt: skip
         await session.commit()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, func, select, text
@@ -21,24 +20,6 @@ from codebattle.errors import UserError
 from codebattle.progress import service as progress
 
 PAIRING_LOCK = 7_310_001  # the advisory lock's key on PostgreSQL
-
-
-@dataclass(frozen=True)
-class MatchSettings:
-    """What a new duel is played with (from the app's settings)."""
-
-    duration: float
-    countdown: float
-    grace: float
-
-    def for_problem(self, tests: int) -> fsm.Settings:
-        return fsm.Settings(
-            players=2,
-            duration=self.duration,
-            countdown=self.countdown,
-            grace=self.grace,
-            tests=tests,
-        )
 
 
 async def join(session: AsyncSession, user_id: int, now: float | None = None) -> QueueTicket:
@@ -99,7 +80,7 @@ async def waiting(session: AsyncSession) -> int:
 
 async def pair(
     session: AsyncSession,
-    settings: MatchSettings,
+    settings: battles.MatchSettings,
     rules: matchmaking.Rules,
     rng: random.Random,
     now: float | None = None,
@@ -124,16 +105,10 @@ async def pair(
     created = []
     for a, b in pairs:
         version = await battles.pick_problem(session, rng)
-        row = await battles.create(
-            session,
-            mode="ranked",
-            problem_id=version.problem_id,
-            problem_version_id=version.id,
-            settings=settings.for_problem(version.test_count),
-            rated=True,
+        row = await battles.start(
+            session, version, settings, mode="ranked", rated=True,
             players=[(a.user_id, False), (b.user_id, False)],
-            now=moment,
-        )
+        )  # fmt: skip
         tickets[a.user_id].match_id = tickets[b.user_id].match_id = row.id
         created.append(row.id)
     await session.commit()

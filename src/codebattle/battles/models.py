@@ -40,6 +40,20 @@ class MatchRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class MatchPlayer(Base):
+    """Who plays in a match (also in its state machine's JSON): the index that finds a
+    player's games and current game without reading every match."""
+
+    __tablename__ = "match_players"
+
+    match_id: Mapped[int] = mapped_column(
+        ForeignKey("matches.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
 class MatchEvent(Base):
     """One entry of a match's event log: the stream clients resume from, and the replay."""
 

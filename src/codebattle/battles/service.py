@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.accounts.models import User
 from codebattle.battles import fsm
-from codebattle.battles.models import CodeSnapshot, MatchEvent, MatchRow
+from codebattle.battles.models import CodeSnapshot, MatchEvent, MatchPlayer, MatchRow
 from codebattle.errors import UserError
 from codebattle.problems import service as problems
 from codebattle.problems.models import Problem, ProblemVersion
@@ -103,10 +103,47 @@ async def create(
     return row
 
 
+@dataclass(frozen=True)
+class MatchSettings:
+    """What a new duel is played with (from the app's settings)."""
+
+    duration: float
+    countdown: float
+    grace: float
+
+    def for_problem(self, tests: int) -> fsm.Settings:
+        return fsm.Settings(
+            players=2,
+            duration=self.duration,
+            countdown=self.countdown,
+            grace=self.grace,
+            tests=tests,
+        )
+
+
+async def start(
+    session: AsyncSession,
+    version: ProblemVersion,
+    settings: MatchSettings,
+    *,
+    mode: str,
+    rated: bool,
+    players: Sequence[tuple[int, bool]],
+) -> MatchRow:
+    """A duel on this problem version with these players, its countdown running."""
+    return await create(
+        session, mode=mode, problem_id=version.problem_id, problem_version_id=version.id,
+        settings=settings.for_problem(version.test_count), rated=rated, players=players,
+    )  # fmt: skip
+
+
 def _append(session: AsyncSession, row: MatchRow, happened: list[fsm.Event]) -> list[MatchEvent]:
-    """Add events to the match's log with the next sequence numbers."""
+    """Add events to the match's log with the next sequence numbers (and a joining player
+    to the match's players)."""
     entries = []
     for offset, item in enumerate(happened, start=1):
+        if item["type"] == "joined":
+            session.add(MatchPlayer(match_id=row.id, user_id=item["user"]))
         data = {k: v for k, v in item.items() if k not in ("type", "at")}
         entries.append(
             MatchEvent(
@@ -124,19 +161,8 @@ async def apply(
     """Apply a player's event (or, with None, just the deadlines) in one transaction and
     return the new log entries. Raises fsm.IllegalEvent (nothing is changed) or LookupError.
     Commits what the session held before, then runs in a transaction of its own."""
-    if session.in_transaction():
-        await session.commit()  # apply commits anyway; its own transaction must begin here
-    return await _apply(session, match_id, event, now)
-
-
-async def _apply(
-    session: AsyncSession, match_id: int, event: fsm.Event | None, now: float | None
-) -> list[MatchEvent]:
     moment = time.time() if now is None else now
-    row = await session.scalar(select(MatchRow).where(MatchRow.id == match_id).with_for_update())
-    if row is None:
-        await session.rollback()
-        raise LookupError(f"no match {match_id}")
+    row = await _locked(session, match_id)
     match = load(row.fsm)
     try:
         happened = fsm.tick(match, moment) if event is None else fsm.apply(match, event, moment)
@@ -153,6 +179,18 @@ async def _apply(
     row.reason = match.reason
     await session.commit()
     return entries
+
+
+async def _locked(session: AsyncSession, match_id: int) -> MatchRow:
+    """The match row, locked, in a transaction of its own (what the session held before is
+    committed first). LookupError if there is no such match."""
+    if session.in_transaction():
+        await session.commit()
+    row = await session.scalar(select(MatchRow).where(MatchRow.id == match_id).with_for_update())
+    if row is None:
+        await session.rollback()
+        raise LookupError(f"no match {match_id}")
+    return row
 
 
 async def _rate(session: AsyncSession, match_id: int, match: fsm.Match, at: float) -> fsm.Event:
@@ -234,8 +272,11 @@ async def match_target(session: AsyncSession, match_id: int, user_id: int) -> Ta
 async def active_match_of(session: AsyncSession, user_id: int) -> int | None:
     """The unfinished match a player is in, if any (a player is in one game at a time)."""
     rows = await session.execute(
-        select(MatchRow.id, MatchRow.fsm).where(
-            MatchRow.state.in_((fsm.State.waiting, fsm.State.countdown, fsm.State.running))
+        select(MatchRow.id, MatchRow.fsm)
+        .join(MatchPlayer, MatchPlayer.match_id == MatchRow.id)
+        .where(
+            MatchPlayer.user_id == user_id,
+            MatchRow.state.in_((fsm.State.waiting, fsm.State.countdown, fsm.State.running)),
         )
     )
     for match_id, data in rows.all():
@@ -289,12 +330,7 @@ async def note(
 ) -> list[MatchEvent]:
     """Append an event the state machine does not take (e.g. the rematch's new match) to
     the log, under the same lock as every transition."""
-    if session.in_transaction():
-        await session.commit()
-    row = await session.scalar(select(MatchRow).where(MatchRow.id == match_id).with_for_update())
-    if row is None:
-        await session.rollback()
-        raise LookupError(f"no match {match_id}")
+    row = await _locked(session, match_id)
     entries = _append(session, row, [{"type": kind, "at": time.time(), **data}])
     await session.commit()
     return entries
@@ -352,10 +388,11 @@ async def recent_matches(
     session: AsyncSession, *, live: bool = False, user_id: int | None = None, limit: int = 20
 ) -> list[MatchRow]:
     """Live matches (for spectators), or a player's latest ones (their history)."""
-    query = select(MatchRow).order_by(MatchRow.id.desc())
+    query = select(MatchRow).order_by(MatchRow.id.desc()).limit(limit)
     if live:
         query = query.where(MatchRow.state.in_((fsm.State.countdown, fsm.State.running)))
-    rows = list(await session.scalars(query.limit(limit * 5 if user_id else limit)))
     if user_id is not None:
-        rows = [r for r in rows if any(p["user_id"] == user_id for p in r.fsm["players"])]
-    return rows[:limit]
+        query = query.join(MatchPlayer, MatchPlayer.match_id == MatchRow.id).where(
+            MatchPlayer.user_id == user_id
+        )
+    return list(await session.scalars(query))

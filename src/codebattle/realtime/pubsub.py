@@ -63,13 +63,6 @@ class Subscription:
             raise SubscriberTooSlow
         return self._items.popleft()
 
-    def __aiter__(self) -> AsyncIterator[Envelope]:
-        return self._iterate()
-
-    async def _iterate(self) -> AsyncIterator[Envelope]:
-        while True:
-            yield await self.get()
-
 
 class PubSub(Protocol):
     async def publish(self, channel: str, message: Message) -> None: ...
