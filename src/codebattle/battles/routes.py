@@ -13,6 +13,7 @@ from codebattle.battles import ai_player, chat, fsm, live, lobby
 from codebattle.battles import service as battles
 from codebattle.battles.models import MatchRow
 from codebattle.errors import UserError
+from codebattle.judge import languages
 from codebattle.problems import service as problems
 from codebattle.problems.models import ProblemVersion
 from codebattle.services import services_of
@@ -140,8 +141,9 @@ async def arena_page(request: Request, match_id: int) -> HTMLResponse:
     # Spectators read the statement too; only code stays private during the game.
     statement, samples, templates = await _problem_text(request, row)
     return render(
-        request, "arena.html", match=data, is_player=is_player, statement=statement,
-        statement_html=markdown(statement), samples=samples, templates=templates,
+        request, "arena.html", match=data, is_player=is_player,
+        statement_html=markdown(statement), samples=problems.samples_to_show(statement, samples),
+        templates=templates, languages=languages.choices(),
     )  # fmt: skip
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from codebattle.judge.languages import LANGUAGES
+from codebattle.judge import languages
 from codebattle.problems import service
 from codebattle.problems.models import Problem
 from codebattle.services import services_of
@@ -91,11 +91,8 @@ async def problem_page(request: Request, slug: str, room: int | None = None) -> 
         "problem.html",
         problem=detail,
         statement_html=markdown(detail["statement"]),
-        # Statements that already show their examples do not get them twice.
-        show_samples=not all(
-            sample["input"].strip() in detail["statement"] for sample in detail["samples"]
-        ),
-        languages=[(lang.name, lang.title) for lang in LANGUAGES.values()],
+        samples=service.samples_to_show(detail["statement"], detail["samples"]),
+        languages=languages.choices(),
         history=history,
         room=room_context,
     )

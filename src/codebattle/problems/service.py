@@ -68,6 +68,14 @@ def statement_of(version: ProblemVersion, locale: str) -> tuple[str, str]:
     return locale, ""
 
 
+def samples_to_show(statement: str, samples: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The examples to print under a statement: none when the statement already shows
+    every one of them."""
+    if all(sample["input"].strip() in statement for sample in samples):
+        return []
+    return samples
+
+
 def problem_json(problem: Problem, locale: str, solved: bool | None = None) -> dict[str, Any]:
     version = problem.current_version
     assert version is not None

@@ -47,3 +47,8 @@ def for_path(path: Path) -> Language:
     raise UnknownLanguage(
         f"cannot tell the language of {path.name}; pass --lang ({', '.join(sorted(LANGUAGES))})"
     )
+
+
+def choices() -> list[tuple[str, str]]:
+    """(name, title) of every language, for the editors' language menus."""
+    return [(language.name, language.title) for language in LANGUAGES.values()]
