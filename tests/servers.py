@@ -15,6 +15,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CODEBATTLE = str(Path(sys.executable).parent / "codebattle")
+# Battles at test speed: a one-second countdown, the offline AI playing 30 times faster.
+BATTLE_ENV = {
+    "MATCH_COUNTDOWN_SECONDS": "1",
+    "MATCH_SECONDS": "300",
+    "MOCK_GPT5": "true",
+    "AI_LEVEL": "hard",
+    "AI_SPEED": "30",
+}
 
 
 def free_port() -> int:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.battles.clients import Api, RoomSocket, Socket
-from tests.servers import ROOT, Server, Site
+from tests.servers import BATTLE_ENV, ROOT, Server, Site
 
 SOLUTION = (ROOT / "problems/hello-battle/submissions/accepted/sum.py").read_text()
 WRONG = "print(0)\n"
@@ -20,15 +20,7 @@ WRONG = "print(0)\n"
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     site = Site(
-        tmp_path_factory.mktemp("battles"),
-        env={
-            "MATCH_COUNTDOWN_SECONDS": "1",
-            "MATCH_SECONDS": "300",
-            "MOCK_GPT5": "true",
-            "AI_LEVEL": "hard",
-            "AI_SPEED": "30",
-            "QUEUE_AI_OFFER_SECONDS": "0",
-        },
+        tmp_path_factory.mktemp("battles"), env={**BATTLE_ENV, "QUEUE_AI_OFFER_SECONDS": "0"}
     )
     site.import_problems("hello-battle")
     yield site

@@ -5,13 +5,13 @@ fast offline AI. A real server with a one-second countdown."""
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.servers import ROOT, Server, Site
+from tests.e2e.actions import sign_in, type_code
+from tests.servers import BATTLE_ENV, ROOT, Server, Site
 
 SOLUTION = (ROOT / "problems/hello-battle/submissions/accepted/sum.py").read_text()
 SOLUTION_MARK = "sys.stdin.buffer.read().split()"  # a line of the solution, not of any template
@@ -22,16 +22,7 @@ MATCH_PATH = re.compile(r"/matches/\d+$")
 
 @pytest.fixture(scope="module")
 def battle_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    site = Site(
-        tmp_path_factory.mktemp("battles"),
-        env={
-            "MATCH_COUNTDOWN_SECONDS": "1",
-            "MATCH_SECONDS": "300",
-            "MOCK_GPT5": "true",
-            "AI_LEVEL": "hard",
-            "AI_SPEED": "30",
-        },
-    )
+    site = Site(tmp_path_factory.mktemp("battles"), env=BATTLE_ENV)
     site.import_problems("hello-battle")
     try:
         yield site.serve()
@@ -53,26 +44,13 @@ def person(browser: Browser, battle_server: Server) -> Iterator[OpenPage]:
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda exc: errors.append(f"{name}: {exc}"))
-        page.goto("/")
-        page.click("#signin-link")
-        page.fill("#nickname", name + uuid.uuid4().hex[:8])
-        page.click("#signin-form button[type=submit]")
-        expect(page.locator("#who")).to_be_visible()
+        sign_in(page, name)
         return page
 
     yield open_page
     for context in contexts:
         context.close()
     assert not errors, errors
-
-
-def type_code(page: Page, code: str) -> None:
-    editor = page.locator("#editor .cm-content")
-    editor.click()
-    page.keyboard.press("Control+A")
-    page.keyboard.press("Delete")
-    page.keyboard.insert_text(code)
-    expect(editor).to_contain_text(code.splitlines()[0].strip())
 
 
 def my_id(page: Page) -> str:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
-
 from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.actions import sign_in, type_code
 
 SUM_PY = "a, b = map(int, input().split())\nprint(a + b)\n"
 SUM_CPP_INT32 = (
@@ -14,29 +14,12 @@ SUM_CPP_INT32 = (
 JAVA_BROKEN = "public class Main {\npublic static void main(String[] args) {\nint x = ;\n}\n}\n"
 
 
-def sign_in(page: Page) -> None:
-    page.goto("/")
-    page.click("#signin-link")
-    page.fill("#nickname", "new" + uuid.uuid4().hex[:8])
-    page.click("#signin-form button[type=submit]")
-    expect(page.locator("#who")).to_be_visible()
-
-
 def open_problem(page: Page, language: str) -> None:
     page.click("nav >> text=Problems")
     page.click("text=Hello, Battle!")
     expect(page.locator("#problem-title")).to_have_text("Hello, Battle!")
     expect(page.locator("#editor .cm-content")).to_be_visible()  # the page's script ran
     page.select_option("#language", language)
-
-
-def type_code(page: Page, code: str) -> None:
-    editor = page.locator("#editor .cm-content")
-    editor.click()
-    page.keyboard.press("Control+A")
-    page.keyboard.press("Delete")
-    page.keyboard.insert_text(code)
-    expect(editor).to_contain_text(code.splitlines()[0].strip())
 
 
 def test_newcomer_solves_a_problem_in_python(page: Page) -> None:

@@ -3,14 +3,14 @@ starts it, players solve from the room's problem page, and every page's leaderbo
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.e2e.test_practice import SUM_PY, type_code
+from tests.e2e.actions import sign_in, type_code
+from tests.e2e.test_practice import SUM_PY
 from tests.servers import Server, Site
 
 WAIT = 60_000
@@ -27,12 +27,7 @@ def room_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def person(browser: Browser, server: Server, prefix: str) -> tuple[BrowserContext, Page, str]:
     context = browser.new_context(base_url=server.url, locale="en-US")
     page = context.new_page()
-    nickname = prefix + uuid.uuid4().hex[:6]
-    page.goto("/signin")
-    page.fill("#nickname", nickname)
-    page.click("#signin-form button[type=submit]")
-    expect(page.locator("#who")).to_be_visible()
-    return context, page, nickname
+    return context, page, sign_in(page, prefix)
 
 
 def test_three_players_and_a_live_leaderboard(browser: Browser, room_server: Server) -> None:
