@@ -82,11 +82,11 @@ async def get_match(request: Request, match_id: int) -> dict[str, Any]:
 async def list_matches(request: Request, live_only: bool = True) -> list[dict[str, Any]]:
     """Live games for spectators, or (live_only=false) the signed-in player's history."""
     user = require_user(request)
-    async with services_of(request).db.session() as session:
+    async with services_of(request).db.reading() as session:
         rows = await battles.recent_matches(
             session, live=live_only, user_id=None if live_only else user.id
         )
-        return [await battles.match_json(session, r, locale_of(request)) for r in rows]
+        return await battles.matches_json(session, rows, locale_of(request))
 
 
 async def _replay(request: Request, match_id: int) -> dict[str, Any]:
@@ -125,11 +125,11 @@ async def mute_user(request: Request, user_id: int, body: MuteIn) -> dict[str, A
 @router.get("/play", response_class=HTMLResponse, include_in_schema=False)
 async def lobby_page(request: Request) -> HTMLResponse:
     user = require_user(request)
-    async with services_of(request).db.session() as session:
+    async with services_of(request).db.reading() as session:
         live_rows = await battles.recent_matches(session, live=True)
         mine = await battles.recent_matches(session, user_id=user.id, limit=10)
-        live_games = [await battles.match_json(session, r, locale_of(request)) for r in live_rows]
-        history = [await battles.match_json(session, r, locale_of(request)) for r in mine]
+        live_games = await battles.matches_json(session, live_rows, locale_of(request))
+        history = await battles.matches_json(session, mine, locale_of(request))
     return render(request, "lobby.html", live_games=live_games, history=history)
 
 

@@ -24,14 +24,14 @@ GRAPH_WIDTH, GRAPH_HEIGHT = 600, 160
 
 async def profile_json(request: Request, nickname: str) -> dict[str, Any]:
     require_user(request)
-    async with services_of(request).db.session() as session:
+    async with services_of(request).db.reading() as session:
         user = await session.scalar(select(User).where(User.nickname == nickname[:32]))
         if user is None:
             raise UserError(404, "not_found")
         rating = await session.get(PlayerRating, user.id)
         changes = await progress.history(session, user.id)
         games = await battles.recent_matches(session, user_id=user.id, limit=20)
-        matches = [await battles.match_json(session, m, locale_of(request)) for m in games]
+        matches = await battles.matches_json(session, games, locale_of(request))
     return {
         "nickname": user.nickname,
         "ai": user.is_ai,
