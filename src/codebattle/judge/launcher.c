@@ -2,6 +2,7 @@
  * codebattle launcher: set rlimits, drop to a user, execute bubblewrap.
  *
  *   launcher UID RESOURCE=VALUE... -- PROGRAM ARGS...
+ *   launcher --gate FD PROGRAM ARGS...
  *
  * UID -1 keeps the current user. Each RESOURCE is an RLIMIT_* number; soft and hard limits
  * are both set to VALUE. The program is killed when the judge thread that started it dies
@@ -9,6 +10,13 @@
  * SIGKILL leaves no sandbox behind. It replaces `setpriv` + `prlimit` (two dynamically linked
  * programs) on the judge's hot path: built static, it saves about 1.4 ms of CPU a run
  * (docs/decisions/0003-static-launcher.md). Any error exits 127 before anything runs.
+ *
+ * As the gate (run by bubblewrap in place of the program, from a descriptor the sandbox
+ * inherits) it waits for the judge's byte on FD and only then executes the program, with
+ * every descriptor above stderr closed. bubblewrap's --block-fd
+ * carries on when its pipe hits end-of-file, and its init does not die with its parent while
+ * it waits there: without the gate, a judge that died after preparing a sandbox would have
+ * the program run unsupervised. On end-of-file the gate exits 125 and the sandbox ends.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,7 +34,36 @@ static int fail(const char *what) {
     return 127;
 }
 
+static int gate(int argc, char **argv) {
+    if (argc < 4) {
+        fprintf(stderr, "usage: launcher --gate FD PROGRAM ARGS...\n");
+        return 127;
+    }
+    char *end = NULL;
+    errno = 0;
+    long fd = strtol(argv[2], &end, 10);
+    if (errno || *end || fd < 0 || fd > 1 << 20) {
+        fprintf(stderr, "launcher: bad gate fd %s\n", argv[2]);
+        return 127;
+    }
+    char go;
+    ssize_t got;
+    do {
+        got = read((int)fd, &go, 1);
+    } while (got < 0 && errno == EINTR);
+    if (got != 1) {
+        fprintf(stderr, "launcher: the judge is gone; the program does not run\n");
+        return 125;
+    }
+    /* The program gets stdin, stdout and stderr only: not this pipe, not the gate's own
+       binary, nothing else bubblewrap passed on. */
+    if (close_range(3, ~0U, 0) != 0) return fail("close_range");
+    execvp(argv[3], argv + 3);
+    return fail("execvp");
+}
+
 int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "--gate") == 0) return gate(argc, argv);
     if (argc < 4) {
         fprintf(stderr, "usage: launcher UID RESOURCE=VALUE... -- PROGRAM ARGS...\n");
         return 127;

@@ -396,6 +396,10 @@ class Sandbox:
         root.chmod(0o711)
         self.root = root
         self.launcher = build_launcher(root)
+        # The launcher is also the sandbox's gate (launcher.c); kept open for every run.
+        self._gate_binary = (
+            os.open(self.launcher, os.O_RDONLY | os.O_CLOEXEC) if self.launcher else None
+        )
         self.cgroups = cgroups.detect()
         REAPER.defer(self._sweep_stale)
         self._system = _system_binds()
@@ -455,10 +459,13 @@ class Sandbox:
         bind_fds: Sequence[tuple[int | None, Bind]] = (),
         env: dict[str, str] | None = None,
         seccomp_fd: int | None = None,
+        gate_fd: int | None = None,
     ) -> list[str]:
         """The bubblewrap command line. Folders are bound by path (the judge's own folders,
         which nobody can traverse); single files, such as test data, are handed over as file
-        descriptors the judge opened (`--ro-bind-data`), so their folders may stay private."""
+        descriptors the judge opened (`--ro-bind-data`), so their folders may stay private.
+        With `gate_fd`, the launcher runs first in the sandbox and executes `argv` only once
+        the judge writes to that descriptor (launcher.c)."""
         args = [
             self.bwrap,
             "--unshare-all",
@@ -501,6 +508,10 @@ class Sandbox:
             else:
                 flag = "--bind" if bind.writable else "--ro-bind"
                 args += [flag, str(bind.source), bind.target]
+        if gate_fd is not None and self._gate_binary is not None:
+            # Executed through the descriptor the sandbox inherits: no mount to set up.
+            gate = f"/proc/self/fd/{self._gate_binary}"
+            argv = [gate, "--gate", str(gate_fd), *argv]
         # bubblewrap's root and /dev are tmpfs the sandbox's user owns, with no size cap:
         # make both read-only once every mount point exists, so writing /, /etc, /data or
         # /dev fails. /tmp, /box,
@@ -571,6 +582,9 @@ class Sandbox:
             os.write(seccomp_w, self._seccomp)
             fds.close(seccomp_w)
             child_fds = [seccomp_fd, info_w, block_r]
+            gate_r, gate_w = fds.pipe() if self._gate_binary is not None else (None, None)
+            if gate_r is not None and self._gate_binary is not None:
+                child_fds += [gate_r, self._gate_binary]
             bind_fds: list[tuple[int | None, Bind]] = []
             for bind in binds:
                 if bind.source.is_file() and not bind.writable:
@@ -579,7 +593,7 @@ class Sandbox:
                     bind_fds.append((fd, bind))
                 else:
                     bind_fds.append((None, bind))
-            cmd = self.command(argv, box, limits, bind_fds, env, seccomp_fd)
+            cmd = self.command(argv, box, limits, bind_fds, env, seccomp_fd, gate_r)
             cmd[1:1] = ["--info-fd", str(info_w), "--block-fd", str(block_r)]
             cmd = self._launch_prefix(self._rlimits(limits, group is not None)) + cmd
             pid = self._spawn(cmd, stdin_fd, out_w, err_w, child_fds)
@@ -614,6 +628,7 @@ class Sandbox:
             info_r,
             block_r,
             block_w,
+            gate_w,
             stdin_writer,
             stdin if isinstance(stdin, bytes) else None,
         )
@@ -851,7 +866,8 @@ class Sandbox:
 
 class PreparedRun:
     """A sandbox whose bubblewrap is set up and waiting on --block-fd. Call `run()` or
-    `cancel()` exactly once."""
+    `cancel()` exactly once. If the judge dies first, the gate sees end-of-file and the
+    program never runs."""
 
     def __init__(
         self,
@@ -865,6 +881,7 @@ class PreparedRun:
         info_r: int,
         block_r: int,
         block_w: int,
+        gate_w: int | None,
         stdin_writer: int | None,
         stdin_data: bytes | None,
     ) -> None:
@@ -875,6 +892,7 @@ class PreparedRun:
         self.fds = fds
         self.out_r, self.err_r = out_r, err_r
         self.info_r, self.block_r, self.block_w = info_r, block_r, block_w
+        self.gate_w = gate_w
         self.stdin_writer, self.stdin_data = stdin_writer, stdin_data
         self._done = False
         self._started: float | None = None
@@ -892,8 +910,10 @@ class PreparedRun:
         try:
             self.sandbox._confine(self.info_r, self.group)
             self._started = time.monotonic()
-            os.write(self.block_w, b"g")  # the sandbox may now execute the program
-            self.fds.close(self.info_r, self.block_w)
+            if self.gate_w is not None:
+                os.write(self.gate_w, b"g")  # the gate may now execute the program
+            os.write(self.block_w, b"g")  # bubblewrap may now start the gate (or program)
+            self.fds.close(self.info_r, self.block_w, self.gate_w)
         except (OSError, ValueError, SandboxError) as exc:
             detail = _kill_and_drain(self.pid, self.err_r)
             self._release_resources()
