@@ -181,6 +181,67 @@ async def wait(port: int, headers: dict[str, str], sid: int, start: float) -> fl
     raise RuntimeError(f"socket closed before submission {sid} was done")
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_of(pid: int) -> tuple[float, float]:
+    """(own, children's) CPU seconds of a process; (0, 0) once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0, 0.0
+    own = (int(fields[11]) + int(fields[12])) / TICK
+    return own, (int(fields[13]) + int(fields[14])) / TICK
+
+
+def services_cpu() -> float:
+    """CPU seconds of every PostgreSQL and Redis server process running now."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                comm = (entry / "comm").read_text().strip()
+            except OSError:
+                continue
+            if comm in ("postgres", "redis-server"):
+                total += cpu_of(int(entry.name))[0]
+    return total
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy, idle) CPU seconds of the whole machine since boot."""
+    values = [int(v) / TICK for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values[:8]) - idle, idle
+
+
+class CpuMeter:
+    """CPU spent during a run by the API process, the workers (their own work, and the
+    sandboxes they reaped) and the PostgreSQL and Redis servers."""
+
+    def __init__(self, site: Site) -> None:
+        self.site = site
+        self.before = self.read()
+
+    def read(self) -> dict[str, float]:
+        api, *workers = self.site.procs
+        # `codebattle` is a console script: its pid is the Python process itself.
+        own = [cpu_of(proc.pid) for proc in workers]
+        return {
+            "API": cpu_of(api.pid)[0] + cpu_of(api.pid)[1],
+            "workers": sum(o for o, _ in own),
+            "sandboxes": sum(c for _, c in own),
+            "PostgreSQL + Redis": services_cpu(),
+            "machine busy": machine_cpu()[0],
+            "machine idle": machine_cpu()[1],
+        }
+
+    def report(self) -> None:
+        after = self.read()
+        spent = {k: after[k] - self.before[k] for k in after if k in self.before}
+        print("  CPU during the run: " + ", ".join(f"{k} {v:.1f} s" for k, v in spent.items()))
+
+
 def fresh_postgres() -> str:
     name = f"cb_bench_{uuid.uuid4().hex[:10]}"
 
@@ -225,7 +286,9 @@ def run_mode(mode: str, n: int) -> tuple[float, float]:
     try:
         token = site.start()
         peer = judge_alone(n)  # measured next to each run: the machine is noisy
+        meter = CpuMeter(site)
         latencies, judge_times = asyncio.run(through_api(site.port, token, n))
+        meter.report()
     finally:
         site.stop()
         if database:

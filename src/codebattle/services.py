@@ -104,9 +104,13 @@ class Services:
 
         async with self.db.session() as session:
             messages = await submissions.record_batch(session, events)
-        for event, message in zip(events, messages, strict=True):
-            if message is not None:
-                await self.pubsub.publish(f"submission:{event['submission']}", {"v": 1, **message})
+        await self.pubsub.publish_many(
+            [
+                (f"submission:{event['submission']}", {"v": 1, **message})
+                for event, message in zip(events, messages, strict=True)
+                if message is not None
+            ]
+        )
         in_games = [m for m in messages if m is not None and "submission_id" in m]
         if in_games:
             await live.on_judge_messages(self, in_games)

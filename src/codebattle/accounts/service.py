@@ -93,10 +93,16 @@ async def revoke_token(session: AsyncSession, user: User, token_id: int) -> None
 async def user_by_token(session: AsyncSession, plain: str) -> User | None:
     if not plain.startswith(TOKEN_PREFIX) or len(plain) > 100:
         return None
-    token = await session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(plain)))
-    if token is None or token.revoked_at is not None:
+    found = (
+        await session.execute(
+            select(ApiToken, User)
+            .join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.token_hash == hash_token(plain))
+        )
+    ).first()
+    if found is None or found[0].revoked_at is not None:
         return None
-    user = await session.get(User, token.user_id)
+    token, user = found
     now = datetime.now(UTC)
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         # A write of its own, after the reads' transaction: the caller may be reading.

@@ -53,8 +53,7 @@ async def publish(services: Services, match_id: int, entries: list[MatchEvent]) 
 async def _publish(
     services: Services, to: str, entries: list[MatchEvent] | list[RoomEvent]
 ) -> None:
-    for entry in entries:
-        await services.pubsub.publish(to, event_message(entry))
+    await services.pubsub.publish_many([(to, event_message(entry)) for entry in entries])
 
 
 async def publish_ephemeral(services: Services, match_id: int, message: dict[str, Any]) -> None:

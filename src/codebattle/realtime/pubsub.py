@@ -67,6 +67,9 @@ class Subscription:
 class PubSub(Protocol):
     async def publish(self, channel: str, message: Message) -> None: ...
 
+    async def publish_many(self, messages: list[tuple[str, Message]]) -> None:
+        """Publish in order, in one round trip where there is one."""
+
     def subscribe(self, channel: str) -> contextlib.AbstractAsyncContextManager[Subscription]: ...
 
     async def close(self) -> None: ...
@@ -78,6 +81,10 @@ class MemoryPubSub:
 
     async def publish(self, channel: str, message: Message) -> None:
         self.deliver(channel, Envelope(message, json.dumps(message)))
+
+    async def publish_many(self, messages: list[tuple[str, Message]]) -> None:
+        for channel, message in messages:
+            self.deliver(channel, Envelope(message, json.dumps(message)))
 
     def deliver(self, channel: str, envelope: Envelope) -> None:
         for subscription in list(self._subscribers.get(channel, ())):
@@ -112,6 +119,14 @@ class RedisPubSub:
 
     async def publish(self, channel: str, message: Message) -> None:
         await self.client.publish(PREFIX + channel, json.dumps(message))
+
+    async def publish_many(self, messages: list[tuple[str, Message]]) -> None:
+        if not messages:
+            return
+        async with self.client.pipeline(transaction=False) as pipe:
+            for channel, message in messages:
+                pipe.publish(PREFIX + channel, json.dumps(message))
+            await pipe.execute()
 
     @contextlib.asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[Subscription]:
