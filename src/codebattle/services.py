@@ -84,13 +84,14 @@ class Services:
 
     async def start(self, loops: bool = True) -> None:
         """Start the queue and, with `loops`, the server's own battle loops (the deadline
-        sweeper and the matchmaker)."""
-        from codebattle.battles import live
+        sweeper, the matchmaker and the keeper of AI opponents)."""
+        from codebattle.battles import ai_player, live
 
         await self.queue.start(self.on_events)
         if loops:
             self.spawn(live.sweep_deadlines(self))
             self.spawn(live.matchmaker(self))
+            self.spawn(ai_player.keeper(self))
         if isinstance(self.queue, InProcessQueue):
             # In process, queued jobs die with the process: queue them again.
             async with self.db.session() as session:

@@ -1,3 +1,8 @@
+from collections.abc import AsyncIterator
+
+import pytest
+
+from codebattle.db.session import Database
 from tests.platform.conftest import (  # noqa: F401
     app_settings,
     client,
@@ -5,3 +10,10 @@ from tests.platform.conftest import (  # noqa: F401
     pg_url,
     sqlite_url,
 )
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:  # noqa: F811
+    database = Database(database_url)
+    yield database
+    await database.dispose()

@@ -1,7 +1,8 @@
 """Two API instances, one judge worker, PostgreSQL and Redis: players and a spectator on
 different instances see every event of a game, in order. Then one instance dies in the
 middle of a game; its player reconnects to the other and misses nothing, and the game
-finishes correctly."""
+finishes correctly. The instance that plays an AI opponent dies too: another one takes the AI
+over and it plays to the end."""
 
 from __future__ import annotations
 
@@ -35,6 +36,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                 "MATCH_SECONDS": "300",
                 "DISCONNECT_GRACE_SECONDS": "60",
                 "QUEUE_REDELIVERY_SECONDS": "5",
+                "AI_LEVEL": "hard",
+                "AI_SPEED": "4",  # it submits 5 to 15 s into the game
             },
         )
         site.cli("migrate")
@@ -124,6 +127,26 @@ async def test_games_across_instances_survive_one_dying(site: Site) -> None:
     assert whole == full
     for socket in (a_again, b, watcher):
         await socket.close()
+
+
+async def test_the_ai_plays_on_when_its_instance_dies(site: Site) -> None:
+    one, two = site.serve("api-3"), site.serve("api-4")
+    site.worker("worker-2")
+    token = site.token("dave")
+    dave = Api(one, token)
+    match_id = (await dave.call("POST", "/api/matches/ai", {})).json()["id"]
+    watch = await Socket.open(two, token, match_id)
+    await watch.event("started")
+    kill_instance(one)  # the AI's driver dies with it, before the AI has submitted
+    # Its lease runs out; instance 2 takes the AI over, and it solves the problem.
+    finished = await watch.event("finished")
+    ai = next(p["id"] for p in watch.welcome["match"]["players"] if p["ai"])
+    assert finished["event"]["winner"] == ai
+    assert finished["event"]["reason"] == "solved"
+    submitted = [e for e in watch.events() if e["type"] == "submitted"]
+    assert 1 <= len(submitted) <= 2  # the plan's attempts, each once: no driver doubled it
+    assert all(e["user"] == ai for e in submitted)
+    await watch.close()
 
 
 def kill_instance(server: Server) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -21,13 +20,6 @@ from codebattle.problems.models import Problem
 from codebattle.progress import service as progress
 from codebattle.storage import LocalBlobStore
 from tests.platform.conftest import PROBLEMS
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    yield database
-    await database.dispose()
 
 
 async def new_match(db: Database, tmp_path: Path) -> tuple[int, int, int]:

@@ -7,8 +7,10 @@ that fails, or offline, it plays the problem's reference solution. Either way it
 human-like timeline (battles/ai_offline.py): reads, types (typing activity, never code),
 sometimes fails a first attempt (offline only), then submits.
 
-It runs as a task in the API instance that created the match. If that instance stops, the AI
-stops playing; the human can still win by solving (or at the time limit).
+It runs as a task in the API instance that created the match, which holds the match's AI
+lease and renews it every few seconds. If that instance stops, the lease runs out and another
+instance's keeper takes the AI over: the plan is drawn from the match's own seed, so it goes
+on with the same timeline, skipping the submissions already made.
 """
 
 from __future__ import annotations
@@ -17,27 +19,32 @@ import asyncio
 import contextlib
 import random
 import time
+import uuid
 from typing import TYPE_CHECKING
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.accounts.models import User
 from codebattle.battles import ai_offline, fsm, live, lobby
 from codebattle.battles import service as battles
-from codebattle.battles.models import MatchRow
+from codebattle.battles.models import MatchPlayer, MatchRow
 from codebattle.errors import UserError
 from codebattle.integrations.openai import OpenAIClient, ai_solution
 from codebattle.problems import service as problems
 from codebattle.problems.models import ProblemVersion
 from codebattle.submissions import service as submissions
+from codebattle.submissions.models import Submission
 
 if TYPE_CHECKING:
     from codebattle.services import Services
 
 log = structlog.get_logger(__name__)
 LANGUAGE_PREFERENCE = ("python", "cpp", "java")
+LEASE_SECONDS = 6.0  # an AI whose driver has not renewed for this long is taken over
+RENEW_SECONDS = 2.0  # how often a driver renews, and how often keepers look for orphans
+PLAYING = (fsm.State.waiting, fsm.State.countdown, fsm.State.running)
 
 
 async def ai_user(session: AsyncSession, level: str) -> User:
@@ -67,53 +74,124 @@ async def start_match(services: Services, user_id: int, level: str | None = None
     chosen = level or settings.AI_LEVEL
     if chosen not in ai_offline.LEVELS:
         raise UserError(422, "level_unknown")
-    rng = random.Random()
+    driver = uuid.uuid4().hex
     async with services.db.session() as session:
         if await battles.active_match_of(session, user_id) is not None:
             raise UserError(409, "already_in_match")
         await lobby.leave(session, user_id)
-        version = await battles.pick_problem(session, rng, needs_solution=True)
+        version = await battles.pick_problem(session, random.Random(), needs_solution=True)
         opponent = await ai_user(session, chosen)
         row = await battles.start(
             session, version, live.match_settings(services), mode="ai", rated=False,
             players=[(user_id, False), (opponent.id, True)],
         )  # fmt: skip
+        row.ai_driver, row.ai_lease_until = driver, time.time() + LEASE_SECONDS
         await session.commit()
         match_id, ai_id = row.id, opponent.id
-    services.spawn(play(services, match_id, ai_id, chosen, rng))
+    services.spawn(play(services, match_id, ai_id, chosen, driver))
     return match_id
 
 
-async def play(
-    services: Services, match_id: int, ai_id: int, level: str, rng: random.Random
-) -> None:
-    try:
-        await _play(services, match_id, ai_id, level, rng)
-    except asyncio.CancelledError:
-        raise
-    except Exception:
-        log.exception("the AI opponent stopped", match=match_id)
+async def keeper(services: Services, interval: float = RENEW_SECONDS) -> None:
+    """Takes over the AI of games whose driver stopped renewing (its instance stopped)."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await take_over_orphans(services)
+        except Exception:
+            log.exception("taking over AI opponents failed; retrying")
 
 
-async def _play(
-    services: Services, match_id: int, ai_id: int, level: str, rng: random.Random
-) -> None:
+async def take_over_orphans(services: Services) -> list[int]:
+    """Claim every game whose AI lease ran out and play its AI here; the ids taken."""
+    now = time.time()
+    async with services.db.reading() as session:  # no write lock for a look
+        orphans = await session.execute(
+            select(MatchRow.id, MatchPlayer.user_id)
+            .join(MatchPlayer, MatchPlayer.match_id == MatchRow.id)
+            .join(User, User.id == MatchPlayer.user_id)
+            .where(MatchRow.mode == "ai", MatchRow.state.in_(PLAYING), User.is_ai)
+            .where(or_(MatchRow.ai_lease_until.is_(None), MatchRow.ai_lease_until < now))
+        )
+        found = [(match_id, ai_id, await level_of(session, ai_id)) for match_id, ai_id in orphans]
+    taken = []
+    for match_id, ai_id, level in found:
+        driver = uuid.uuid4().hex
+        if level is not None and await _hold(services, match_id, driver, take_over=True):
+            log.info("AI opponent taken over", match=match_id)
+            services.spawn(play(services, match_id, ai_id, level, driver))
+            taken.append(match_id)
+    return taken
+
+
+async def _hold(services: Services, match_id: int, driver: str, *, take_over: bool) -> bool:
+    """Renew `driver`'s lease on the match's AI (or, with `take_over`, claim it if it ran
+    out). False when the game is over or another driver holds it."""
+    now = time.time()
+    holder = (
+        or_(MatchRow.ai_lease_until.is_(None), MatchRow.ai_lease_until < now)
+        if take_over
+        else MatchRow.ai_driver == driver
+    )
     async with services.db.session() as session:
+        claimed = await session.execute(
+            update(MatchRow)
+            .where(MatchRow.id == match_id, MatchRow.state.in_(PLAYING), holder)
+            .values(ai_driver=driver, ai_lease_until=now + LEASE_SECONDS)
+        )
+        await session.commit()
+    return bool(claimed.rowcount)  # type: ignore[attr-defined]
+
+
+async def play(services: Services, match_id: int, ai_id: int, level: str, driver: str) -> None:
+    """Play the AI while `driver` holds its lease, renewing it; stop when the game ends or
+    another driver has taken over."""
+    game = asyncio.create_task(_play(services, match_id, ai_id, level))
+    try:
+        while not game.done():
+            await asyncio.wait({game}, timeout=RENEW_SECONDS)
+            if not game.done() and not await _hold(services, match_id, driver, take_over=False):
+                game.cancel()  # the game is over, or another driver plays it now
+                await asyncio.wait({game})
+        if not game.cancelled() and game.exception() is not None:
+            log.error("the AI opponent stopped", match=match_id, exc_info=game.exception())
+    except Exception:
+        log.exception("the AI opponent's lease could not be renewed", match=match_id)
+    finally:
+        game.cancel()
+
+
+async def _play(services: Services, match_id: int, ai_id: int, level: str) -> None:
+    async with services.db.reading() as session:
         row = await session.get(MatchRow, match_id)
         assert row is not None
         version = await session.get(ProblemVersion, row.problem_version_id)
         assert version is not None
         starts_at = battles.load(row.fsm).starts_at or time.time()
+        made = await session.scalar(
+            select(func.count())
+            .select_from(Submission)
+            .where(Submission.match_id == match_id, Submission.user_id == ai_id)
+        )
     language = next(lang for lang in (*LANGUAGE_PREFERENCE, *version.solutions)
                     if lang in version.solutions)  # fmt: skip
     code = await _model_solution(services, version, language)
-    steps = ai_offline.plan(code or version.solutions[language], level, rng)
+    # Seeded by the match: a driver taking over draws the same plan.
+    steps = ai_offline.plan(code or version.solutions[language], level, random.Random(match_id))
     if code is not None:  # the model's answer is submitted as it came
         steps = [s for s in steps if s.kind == "typing"] + [steps[-1]]
     speed = services.settings.AI_SPEED
+    to_skip = made or 0  # submissions an earlier driver made
+    resumed_at = time.time()
     for step in steps:
-        await asyncio.sleep(max(0.0, starts_at + step.at / speed - time.time()))
-        async with services.db.session() as session:
+        due = starts_at + step.at / speed
+        if step.kind == "submit" and to_skip:
+            to_skip -= 1
+            continue
+        if step.kind == "typing" and due < resumed_at:
+            continue  # shown by an earlier driver, or overdue: the next step says more
+        await asyncio.sleep(max(0.0, due - time.time()))
+        async with services.db.reading() as session:
             row = await session.get(MatchRow, match_id)
             if row is None or row.state in (fsm.State.finished, fsm.State.cancelled):
                 return

@@ -38,6 +38,10 @@ class MatchRow(Base):
     winner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     reason: Mapped[str] = mapped_column(String(16), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Games against the AI: the task that plays the AI holds it until `ai_lease_until` and
+    # renews it; when an API instance stops, another one takes over (battles/ai_player.py).
+    ai_driver: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    ai_lease_until: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class MatchPlayer(Base):
