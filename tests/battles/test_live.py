@@ -252,6 +252,36 @@ async def test_a_room_with_three_players_and_a_live_leaderboard(site: Site, serv
         await RoomSocket.open(server, late.token, room_id)
 
 
+async def test_the_room_list_shows_each_viewer_what_they_may_see(
+    site: Site, server: Server
+) -> None:
+    host, guest, passer = (Api(server, site.token(n)) for n in ("lhost", "lguest", "lpasser"))
+    ids = []
+    for title, public in (("Open A", True), ("Open B", True), ("Hidden", False)):
+        made = await host.call(
+            "POST", "/api/rooms", {"title": title, "problems": ["hello-battle"], "public": public}
+        )
+        assert made.status_code == 201, made.text
+        ids.append(made.json()["id"])
+    first, second, hidden = ids
+    assert (await guest.call("POST", f"/api/rooms/{first}/join", {})).status_code == 200
+
+    async def listed(api: Api) -> dict[int, dict[str, object]]:
+        return {r["id"]: r for r in (await api.call("GET", "/api/rooms")).json()}
+
+    for_guest, for_passer, for_host = [await listed(a) for a in (guest, passer, host)]
+    assert {first, second} <= set(for_guest) and hidden not in for_guest
+    assert for_guest[first]["member"] is True and for_guest[first]["code"]
+    assert for_guest[second]["member"] is False and for_guest[second]["code"] is None
+    assert all(
+        not for_passer[i]["member"] and for_passer[i]["code"] is None for i in (first, second)
+    )
+    assert for_host[second]["code"]  # the host's own room
+    assert for_passer[second]["problems"] == [
+        {"slug": "hello-battle", "name": for_passer[second]["problems"][0]["name"], "tests": 22}
+    ]
+
+
 async def test_moderators_delete_messages_and_mute(site: Site, server: Server) -> None:
     gina, hank, mod = (Api(server, site.token(n)) for n in ("gina", "hank", "mod"))
     site.cli("users", "role", "mod", "moderator")

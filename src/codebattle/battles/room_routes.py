@@ -66,11 +66,10 @@ async def create_room(request: Request, body: RoomIn) -> dict[str, Any]:
 @router.get("/api/rooms", tags=["rooms"])
 async def list_rooms(request: Request) -> list[dict[str, Any]]:
     user = require_user(request)
-    async with services_of(request).db.session() as session:
-        return [
-            await rooms.room_json(session, r, locale_of(request), user)
-            for r in await rooms.listing(session)
-        ]
+    async with services_of(request).db.reading() as session:
+        return await rooms.rooms_json(
+            session, await rooms.listing(session), locale_of(request), user
+        )
 
 
 @router.get("/api/rooms/{room_id}", tags=["rooms"])
@@ -168,11 +167,10 @@ async def room_socket(websocket: WebSocket, room_id: int) -> None:
 @router.get("/rooms", response_class=HTMLResponse, include_in_schema=False)
 async def rooms_page(request: Request) -> HTMLResponse:
     user = require_user(request)
-    async with services_of(request).db.session() as session:
-        listed = [
-            await rooms.room_json(session, r, locale_of(request), user)
-            for r in await rooms.listing(session)
-        ]
+    async with services_of(request).db.reading() as session:
+        listed = await rooms.rooms_json(
+            session, await rooms.listing(session), locale_of(request), user
+        )
         catalog = [
             problems.problem_json(p, locale_of(request)) for p in await problems.listing(session)
         ]
