@@ -596,6 +596,7 @@ class Sandbox:
             cmd = self.command(argv, box, limits, bind_fds, env, seccomp_fd, gate_r)
             cmd[1:1] = ["--info-fd", str(info_w), "--block-fd", str(block_r)]
             cmd = self._launch_prefix(self._rlimits(limits, group is not None)) + cmd
+            self._hand_over_pipes(stdin_fd, out_w, err_w)
             pid = self._spawn(cmd, stdin_fd, out_w, err_w, child_fds)
             # The child holds its copies now: close ours, so that EOFs arrive. Our end of
             # the block pipe stays open: if our byte is still in it after the run,
@@ -652,6 +653,16 @@ class Sandbox:
                     os.write(fd, data)
                 finally:
                     os.close(fd)
+
+    def _hand_over_pipes(self, *fds: int | None) -> None:
+        """A pipe belongs to whoever made it, the judge: give the program's stdin, stdout and
+        stderr pipes to the sandbox's user, so that it may open /dev/stdout and the like
+        (which reopen them). Other files, /dev/null included, are left alone."""
+        if self.drop_to is None:
+            return
+        for fd in fds:
+            if fd is not None and stat.S_ISFIFO(os.fstat(fd).st_mode):
+                os.fchown(fd, self.drop_to, self.drop_to)
 
     @staticmethod
     def _stdin(stdin: int | bytes | None, fds: _Fds) -> tuple[int | None, int | None]:
