@@ -69,6 +69,35 @@ async def test_each_logged_message_once_and_in_order() -> None:
     assert [m.get("seq", "activity") for m in socket.sent] == [3, 4, "activity", 5, 6, 7]
 
 
+async def test_a_client_at_the_snapshot_reads_the_log_only_for_a_gap() -> None:
+    log = [logged(n) for n in range(1, 4)]
+    reads: list[int] = []
+
+    async def load_since(seq: int) -> list[dict[str, Any]]:
+        reads.append(seq)
+        return [m for m in log if m["seq"] > seq]
+
+    socket = FakeSocket()
+    live = Subscription()
+    stream = Stream(socket, "en", load_since=load_since, handle=no_frames,  # type: ignore[arg-type]
+                    frame_limit=100)  # fmt: skip
+    task = asyncio.create_task(stream.run(live, 3, logged=3))  # it has the snapshot at 3
+    async with asyncio.timeout(5):
+        log.append(logged(4))
+        live.put(Envelope(logged(4), json.dumps(logged(4))))
+        while len(socket.sent) < 1:
+            await asyncio.sleep(0.01)
+        assert reads == []  # nothing to catch up on
+        log.extend(logged(n) for n in (5, 6))
+        live.put(Envelope(logged(6), json.dumps(logged(6))))  # 5 went missing
+        while len(socket.sent) < 3:
+            await asyncio.sleep(0.01)
+    socket.leave.set()
+    await task
+    assert reads == [4]
+    assert [m["seq"] for m in socket.sent] == [4, 5, 6]
+
+
 async def test_a_stuck_client_is_told_to_resync_and_dropped() -> None:
     async def load_since(seq: int) -> list[dict[str, Any]]:
         return []

@@ -161,7 +161,9 @@ async def room_socket(websocket: WebSocket, room_id: int) -> None:
              "seq": snapshot["seq"]}
         )  # fmt: skip
         # A client starting from the snapshot gets the log from the snapshot on.
-        await stream.run(messages, snapshot["seq"] if last_seq is None else last_seq)
+        await stream.run(
+            messages, snapshot["seq"] if last_seq is None else last_seq, logged=snapshot["seq"]
+        )
 
 
 @router.get("/rooms", response_class=HTMLResponse, include_in_schema=False)

@@ -104,7 +104,7 @@ async def match_socket(websocket: WebSocket, match_id: int) -> None:
             with contextlib.suppress(fsm.IllegalEvent, LookupError):
                 await live.act(services, match_id, {"type": "reconnect", "user": user.id})
         try:
-            await stream.run(messages, last_seq or 0)
+            await stream.run(messages, last_seq or 0, logged=snapshot["seq"])
         finally:
             await _left(conn)
 

@@ -78,11 +78,15 @@ class Stream:
                 {"type": "error", "code": code, "message": translate(code, self.locale, **params)}
             )
 
-    async def run(self, subscription: Subscription, last_seq: int) -> None:
-        """Serve until the client leaves (or falls too far behind)."""
+    async def run(
+        self, subscription: Subscription, last_seq: int, logged: int | None = None
+    ) -> None:
+        """Serve until the client leaves (or falls too far behind). `logged`: the log's last
+        sequence number when the subscription was already open; a client that has it needs
+        no catch-up read (a later gap is still filled from the log)."""
         self.last_sent = time.monotonic()
         tasks = {
-            asyncio.create_task(self._pump(subscription, last_seq)),
+            asyncio.create_task(self._pump(subscription, last_seq, logged)),
             asyncio.create_task(self._watch(subscription)),
             asyncio.create_task(self._receive()),
         }
@@ -95,7 +99,7 @@ class Stream:
                 if isinstance(outcome, Exception):
                     log.error("stream failed", exc_info=outcome)
 
-    async def _pump(self, subscription: Subscription, last_seq: int) -> None:
+    async def _pump(self, subscription: Subscription, last_seq: int, logged: int | None) -> None:
         """The log from `last_seq`, then live messages straight from the subscription (one
         hop: its bounded queue is this client's send queue)."""
         sent = last_seq
@@ -109,7 +113,8 @@ class Stream:
                 sent = message["seq"]
 
         with contextlib.suppress(WebSocketDisconnect, RuntimeError):
-            await catch_up()
+            if logged is None or last_seq < logged:
+                await catch_up()
             while True:
                 try:
                     envelope = await subscription.get()
