@@ -201,8 +201,9 @@ def serve(
 @app.command("worker")
 def worker() -> None:
     """Judge jobs from the Redis queue (needs REDIS_URL; never the database)."""
+    from codebattle.judge.runner import JobRunner
     from codebattle.judge.worker import Worker
-    from codebattle.services import job_runner
+    from codebattle.services import blob_store
 
     settings = _settings()
     _configure_logging()
@@ -212,7 +213,8 @@ def worker() -> None:
         if getattr(settings, secret) is not None:
             typer.echo(f"warning: {secret} is set; workers never use it: remove it from "
                        "their environment (they run untrusted code)", err=True)  # fmt: skip
-    Worker(settings.REDIS_URL, job_runner(settings), settings.QUEUE_REDELIVERY_SECONDS).run()
+    runner = JobRunner.on_this_host(blob_store(settings))
+    Worker(settings.REDIS_URL, runner, settings.QUEUE_REDELIVERY_SECONDS).run()
 
 
 @problems_app.command("import")

@@ -84,7 +84,7 @@ class Settings(BaseSettings):
     BASE_URL: str = "http://127.0.0.1:8000"
     DATA_DIR: Path = Path("var")  # SQLite file, blobs, the judge's caches
     SUBMISSIONS_PER_MINUTE: PositiveInt = 12
-    JUDGE_WORKERS: PositiveInt = 2  # in-process judging threads (embedded default)
+    JUDGE_WORKERS: PositiveInt = 2  # judge worker processes of the embedded default
     QUEUE_REDELIVERY_SECONDS: Annotated[float, Field(gt=0)] = 30.0
     MAX_CODE_BYTES: PositiveInt = 64 * 1024
 

@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import structlog
@@ -15,11 +14,9 @@ from starlette.requests import HTTPConnection
 
 from codebattle.config import Settings
 from codebattle.db.session import Database
-from codebattle.judge.engine import Judge
 from codebattle.judge.jobs import Event
-from codebattle.judge.queue import InProcessQueue, JobQueue, RedisQueue
-from codebattle.judge.runner import JobRunner, PackageCache
-from codebattle.judge.sandbox import Sandbox
+from codebattle.judge.queue import InProcessQueue, JobQueue, LocalQueue, RedisQueue
+from codebattle.judge.runner import JobRunner
 from codebattle.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from codebattle.realtime.pubsub import MemoryPubSub, PubSub, RedisPubSub
 from codebattle.storage import BlobStore, LocalBlobStore
@@ -30,14 +27,6 @@ log = structlog.get_logger(__name__)
 
 def blob_store(settings: Settings) -> BlobStore:
     return LocalBlobStore(settings.DATA_DIR / "blobs")
-
-
-def job_runner(settings: Settings) -> JobRunner:
-    """A judge with its package cache. The cache lives in the sandbox root, whose folders
-    the sandboxed validators (as nobody) can traverse."""
-    judge = Judge(Sandbox())
-    cache = PackageCache(blob_store(settings), Path(judge.sandbox.root) / "packages")
-    return JobRunner(judge, cache)
 
 
 @dataclass
@@ -61,10 +50,10 @@ class Services:
             queue = RedisQueue(settings.REDIS_URL, settings.QUEUE_REDELIVERY_SECONDS)
             pubsub = RedisPubSub(settings.REDIS_URL)
             ratelimit = RedisRateLimiter(settings.REDIS_URL)
+        elif runner_factory is not None:
+            queue = InProcessQueue(runner_factory, settings.JUDGE_WORKERS)
         else:
-            queue = InProcessQueue(
-                runner_factory or (lambda: job_runner(settings)), settings.JUDGE_WORKERS
-            )
+            queue = LocalQueue(settings.DATA_DIR / "blobs", settings.JUDGE_WORKERS)
             pubsub = MemoryPubSub()
             ratelimit = MemoryRateLimiter()
         return cls(
@@ -92,7 +81,7 @@ class Services:
             self.spawn(live.sweep_deadlines(self))
             self.spawn(live.matchmaker(self))
             self.spawn(ai_player.keeper(self))
-        if isinstance(self.queue, InProcessQueue):
+        if isinstance(self.queue, InProcessQueue | LocalQueue):
             # In process, queued jobs die with the process: queue them again.
             async with self.db.session() as session:
                 for job in await submissions.unfinished_jobs(session, self.blobs):

@@ -1,6 +1,9 @@
 """The job queue seam: judge jobs out, result events back.
 
-- `InProcessQueue` (embedded default): worker threads in the API process.
+- `LocalQueue` (embedded default): judge worker processes on this machine
+  (judge/local_worker.py), fed over pipes.
+- `InProcessQueue`: worker threads in the API process, for tests and tools that bring
+  their own runner.
 - `RedisQueue` (with REDIS_URL): jobs on a Redis stream read by `codebattle worker`
   processes (judge/worker.py); events come back on another stream. Both streams use
   consumer groups, so delivery is at-least-once: a job whose worker dies is claimed again by
@@ -16,13 +19,16 @@ import contextlib
 import json
 import os
 import socket
+import sys
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, Protocol
 
 import redis.asyncio as aioredis
 import structlog
 
+from codebattle.judge import jobs
 from codebattle.judge.jobs import Event, Job
 from codebattle.judge.runner import JobRunner
 
@@ -41,6 +47,7 @@ RESULTS_STREAM = "codebattle:results"
 WORKERS_GROUP = "workers"
 RECORDERS_GROUP = "recorders"
 STREAM_MAXLEN = 100_000
+MAX_DELIVERIES = 5  # a job that kills this many workers is failed as IE, not retried forever
 
 
 class JobQueue(Protocol):
@@ -57,6 +64,127 @@ def consumer_name(role: str) -> str:
     return f"{role}-{socket.gethostname()}-{os.getpid()}"
 
 
+async def _dispatch(events: asyncio.Queue[Event], on_event: EventHandler) -> None:
+    """Hand events to `on_event` in order, gathered for up to COALESCE_SECONDS."""
+    loop = asyncio.get_running_loop()
+    while True:
+        batch = [await events.get()]
+        deadline = loop.time() + COALESCE_SECONDS
+        while len(batch) < BATCH and batch[-1]["type"] != "done":
+            timeout = deadline - loop.time()
+            if timeout <= 0:
+                break
+            try:
+                batch.append(await asyncio.wait_for(events.get(), timeout))
+            except TimeoutError:
+                break
+        try:
+            await on_event(batch)
+        except Exception:
+            log.exception("recording judge events failed", events=len(batch))
+
+
+async def _stop_tasks(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+class LocalQueue:
+    """Jobs are judged by `workers` processes of this machine (judge/local_worker.py), one
+    job at a time each: the web app's event loop and the judges share no GIL, so a judge
+    starts the next test the moment a program ends, and judging cannot stall the site.
+
+    A worker gets an empty environment: the blob folder and the sandbox are all it needs.
+    A worker that dies is started again and its job judged again from the start (recording
+    is idempotent); a job that has killed MAX_DELIVERIES workers is failed as IE."""
+
+    def __init__(self, blobs: Path, workers: int) -> None:
+        self.blobs = blobs
+        self.workers = workers
+        self._jobs: asyncio.Queue[Job] = asyncio.Queue()
+        self._events: asyncio.Queue[Event] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._procs: set[asyncio.subprocess.Process] = set()
+
+    async def start(self, on_event: EventHandler) -> None:
+        self._tasks = [asyncio.create_task(self._drive()) for _ in range(self.workers)]
+        self._tasks.append(asyncio.create_task(_dispatch(self._events, on_event)))
+
+    async def enqueue(self, job: Job) -> None:
+        self._jobs.put_nowait(job)
+
+    async def ping(self) -> None:
+        if not self._tasks or all(task.done() for task in self._tasks):
+            raise RuntimeError("the judge worker processes are not running")
+
+    async def _spawn(self) -> asyncio.subprocess.Process:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "codebattle.judge.local_worker", str(self.blobs),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+            limit=1 << 24,  # a "done" event lists every test
+        )  # fmt: skip
+        self._procs.add(proc)
+        return proc
+
+    async def _drive(self) -> None:
+        """One worker process: start it, feed it jobs, pass its events on; start it again
+        if it dies."""
+        proc: asyncio.subprocess.Process | None = await self._spawn()  # ready for the first job
+        while True:
+            job = await self._jobs.get()
+            for delivery in range(1, MAX_DELIVERIES + 1):
+                if proc is None:
+                    proc = await self._spawn()
+                if await self._judge(proc, job):
+                    break
+                log.warning("a judge worker died; its job is judged again",
+                            submission=job["submission"], delivery=delivery)  # fmt: skip
+                await self._reap(proc)
+                proc = None
+            else:
+                self._events.put_nowait(jobs.done(
+                    job, verdict="IE", compile_output="", tests_total=0, judge_time=0.0,
+                    message="judging failed repeatedly; it was not your fault",
+                ))  # fmt: skip
+
+    async def _judge(self, proc: asyncio.subprocess.Process, job: Job) -> bool:
+        """Send the job, pass its events on up to "done"; False if the worker died."""
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            proc.stdin.write(json.dumps(job).encode() + b"\n")
+            await proc.stdin.drain()
+            while line := await proc.stdout.readline():
+                event = json.loads(line)
+                self._events.put_nowait(event)
+                if event["type"] == "done":
+                    return True
+        except (ConnectionError, ValueError):
+            pass
+        return False
+
+    async def _reap(self, proc: asyncio.subprocess.Process) -> None:
+        self._procs.discard(proc)
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        await proc.wait()
+
+    async def stop(self) -> None:
+        await _stop_tasks(self._tasks)
+        self._tasks = []
+        for proc in list(self._procs):
+            if proc.stdin is not None:
+                proc.stdin.close()  # the worker exits at the end of its input
+            try:
+                await asyncio.wait_for(proc.wait(), 5)
+            except TimeoutError:
+                await self._reap(proc)
+            self._procs.discard(proc)
+
+
 class InProcessQueue:
     """Jobs run on `workers` threads of this process; events are handled in order."""
 
@@ -71,7 +199,7 @@ class InProcessQueue:
     async def start(self, on_event: EventHandler) -> None:
         self._runner = await asyncio.to_thread(self.runner_factory)
         self._tasks = [asyncio.create_task(self._work()) for _ in range(self.workers)]
-        self._tasks.append(asyncio.create_task(self._dispatch(on_event)))
+        self._tasks.append(asyncio.create_task(_dispatch(self._events, on_event)))
 
     async def enqueue(self, job: Job) -> None:
         self._jobs.put_nowait(job)
@@ -92,30 +220,8 @@ class InProcessQueue:
 
             await asyncio.to_thread(runner.execute, job, emit)
 
-    async def _dispatch(self, on_event: EventHandler) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            batch = [await self._events.get()]
-            deadline = loop.time() + COALESCE_SECONDS
-            while len(batch) < BATCH and batch[-1]["type"] != "done":
-                timeout = deadline - loop.time()
-                if timeout <= 0:
-                    break
-                try:
-                    batch.append(await asyncio.wait_for(self._events.get(), timeout))
-                except TimeoutError:
-                    break
-            try:
-                await on_event(batch)
-            except Exception:
-                log.exception("recording judge events failed", events=len(batch))
-
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await _stop_tasks(self._tasks)
         self._tasks = []
 
 

@@ -13,6 +13,7 @@ import structlog
 
 from codebattle.judge import jobs
 from codebattle.judge.engine import Judge
+from codebattle.judge.sandbox import Sandbox
 from codebattle.judge.verdicts import JudgeResult, TestResult, Verdict
 from codebattle.problems import archive
 from codebattle.problems.loader import load_package
@@ -48,6 +49,13 @@ class JobRunner:
     def __init__(self, judge: Judge, packages: PackageCache) -> None:
         self.judge = judge
         self.packages = packages
+
+    @classmethod
+    def on_this_host(cls, blobs: BlobStore) -> JobRunner:
+        """A judge with its package cache. The cache lives in the sandbox root, whose
+        folders the sandboxed validators (as nobody) can traverse."""
+        judge = Judge(Sandbox())
+        return cls(judge, PackageCache(blobs, judge.sandbox.root / "packages"))
 
     def execute(self, job: jobs.Job, emit: Callable[[jobs.Event], None]) -> None:
         """Judge `job`, calling `emit` with each event. Never raises for a job's fault:

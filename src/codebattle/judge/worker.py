@@ -20,6 +20,7 @@ import structlog
 from codebattle.judge import jobs
 from codebattle.judge.queue import (
     JOBS_STREAM,
+    MAX_DELIVERIES,
     RESULTS_STREAM,
     STREAM_MAXLEN,
     WORKERS_GROUP,
@@ -28,7 +29,6 @@ from codebattle.judge.queue import (
 from codebattle.judge.runner import JobRunner
 
 log = structlog.get_logger(__name__)
-MAX_DELIVERIES = 5  # a job that kills this many workers is failed as IE, not retried forever
 
 
 class Worker:
