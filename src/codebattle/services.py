@@ -50,10 +50,12 @@ class Services:
             queue = RedisQueue(settings.REDIS_URL, settings.QUEUE_REDELIVERY_SECONDS)
             pubsub = RedisPubSub(settings.REDIS_URL)
             ratelimit = RedisRateLimiter(settings.REDIS_URL)
-        elif runner_factory is not None:
-            queue = InProcessQueue(runner_factory, settings.JUDGE_WORKERS)
         else:
-            queue = LocalQueue(settings.DATA_DIR / "blobs", settings.JUDGE_WORKERS)
+            queue = (
+                InProcessQueue(runner_factory, settings.JUDGE_WORKERS)
+                if runner_factory is not None
+                else LocalQueue(settings.DATA_DIR / "blobs", settings.JUDGE_WORKERS)
+            )
             pubsub = MemoryPubSub()
             ratelimit = MemoryRateLimiter()
         return cls(
