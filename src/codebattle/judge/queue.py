@@ -121,14 +121,20 @@ class LocalQueue:
             raise RuntimeError("the judge worker processes are not running")
 
     async def _spawn(self) -> asyncio.subprocess.Process:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "codebattle.judge.local_worker", str(self.blobs),
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
-            limit=1 << 24,  # a "done" event lists every test
-        )  # fmt: skip
-        self._procs.add(proc)
-        return proc
+        while True:
+            try:
+                proc = await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "codebattle.judge.local_worker", str(self.blobs),
+                    stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+                    env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+                    limit=1 << 24,  # a "done" event lists every test
+                )  # fmt: skip
+            except OSError:
+                log.exception("a judge worker could not start; retrying")
+                await asyncio.sleep(1)
+                continue
+            self._procs.add(proc)
+            return proc
 
     async def _drive(self) -> None:
         """One worker process: start it, feed it jobs, pass its events on; start it again
