@@ -73,6 +73,11 @@ if isinstance(name, dict):
 time_limit = limits.pop('time_limit', None)
 if time_limit is not None:
     changes.append(f'limits.time_limit: removed, passed as -t {time_limit}')
+if isinstance(data.get('keywords'), list):
+    data['keywords'] = ' '.join(map(str, data['keywords']))
+    changes.append('keywords: list -> a space-separated string')
+if data.pop('difficulty', None) is not None:
+    changes.append('difficulty: removed')
 with open(path, 'w', encoding='utf-8') as f:
     yaml.safe_dump(data, f, allow_unicode=True, sort_keys=False)
 print(json.dumps({'time_limit': time_limit, 'changes': changes}))
@@ -182,8 +187,9 @@ def check_tools(packages: list[Path]) -> None:
 def stage(package: Path, dest: Path, python: Path) -> tuple[Path, float | None, list[str]]:
     """Copy the package for verifyproblem; return the copy, its -t time limit and the changes.
 
-    problemtools' legacy reader rejects a `name` mapping and `limits.time_limit`, which our
-    format allows (docs/problem-format.md); it ignores `.timelimit`. Both limits go to -t.
+    problemtools' legacy reader rejects a `name` mapping, `limits.time_limit`, a `keywords`
+    list and `difficulty`, which our format allows (docs/problem-format.md); it ignores
+    `.timelimit`. Both limits go to -t; the keywords become one string; difficulty goes.
     """
     copy = dest / package.name
     shutil.copytree(package, copy, symlinks=True)
