@@ -143,6 +143,17 @@ async def _hold(services: Services, match_id: int, driver: str, *, take_over: bo
     return bool(claimed.rowcount)  # type: ignore[attr-defined]
 
 
+async def release(services: Services, match_id: int, driver: str) -> None:
+    """Give up `driver`'s lease (if it still holds it)."""
+    async with services.db.session() as session:
+        await session.execute(
+            update(MatchRow)
+            .where(MatchRow.id == match_id, MatchRow.ai_driver == driver)
+            .values(ai_lease_until=None)
+        )
+        await session.commit()
+
+
 async def play(services: Services, match_id: int, ai_id: int, level: str, driver: str) -> None:
     """Play the AI while `driver` holds its lease, renewing it; stop when the game ends or
     another driver has taken over."""
@@ -155,6 +166,11 @@ async def play(services: Services, match_id: int, ai_id: int, level: str, driver
                 await asyncio.wait({game})
         if not game.cancelled() and game.exception() is not None:
             log.error("the AI opponent stopped", match=match_id, exc_info=game.exception())
+    except asyncio.CancelledError:
+        # This instance is stopping: another one may take the AI over at once.
+        with contextlib.suppress(Exception):
+            await release(services, match_id, driver)
+        raise
     except Exception:
         log.exception("the AI opponent's lease could not be renewed", match=match_id)
     finally:
