@@ -6,15 +6,20 @@ import asyncio
 import gc
 import json
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 
 from codebattle.judge.verdicts import JudgeResult, TestResult
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from codebattle.config import Settings
+
+T = TypeVar("T")
 
 GC_YOUNG_THRESHOLD = 50_000  # allocations between young collections (Python's default: 700)
 
@@ -243,11 +248,7 @@ def import_problems(
                 try:
                     async with services.db.session() as session:
                         outcome = await import_package(session, services.blobs, path, derive)
-                except PackageError as exc:
-                    failures += 1
-                    typer.echo(f"{path}: error: {exc}", err=True)
-                    continue
-                except ValueError as exc:
+                except (PackageError, ValueError) as exc:
                     failures += 1
                     typer.echo(f"{path}: error: {exc}", err=True)
                     continue
@@ -262,13 +263,9 @@ def import_problems(
         raise typer.Exit(1)
 
 
-@users_app.command("token")
-def user_token(
-    nickname: Annotated[str, typer.Argument(help="the user's nickname (created if needed)")],
-    name: Annotated[str, typer.Option(help="a label for the token")] = "cli",
-) -> None:
-    """Print a new personal API token for NICKNAME, creating the user if needed."""
-    from codebattle.accounts import service as accounts
+def _in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` in one database session (the schema upgraded first); a user error is one
+    line on stderr."""
     from codebattle.db.migrate import upgrade
     from codebattle.db.session import Database
     from codebattle.errors import UserError
@@ -277,20 +274,34 @@ def user_token(
     settings = _settings()
     upgrade(settings.database_url)
 
-    async def run() -> str:
+    async def run() -> T:
         db = Database(settings.database_url)
         try:
             async with db.session() as session:
-                user = await accounts.ensure_user(session, nickname)
-                _token, plain = await accounts.create_token(session, user, name)
-                return plain
+                return await work(session)
         finally:
             await db.dispose()
 
     try:
-        typer.echo(asyncio.run(run()))
+        return asyncio.run(run())
     except UserError as exc:
         _fail(translate(exc.key, "en", **exc.params))
+
+
+@users_app.command("token")
+def user_token(
+    nickname: Annotated[str, typer.Argument(help="the user's nickname (created if needed)")],
+    name: Annotated[str, typer.Option(help="a label for the token")] = "cli",
+) -> None:
+    """Print a new personal API token for NICKNAME, creating the user if needed."""
+    from codebattle.accounts import service as accounts
+
+    async def create(session: AsyncSession) -> str:
+        user = await accounts.ensure_user(session, nickname)
+        _token, plain = await accounts.create_token(session, user, name)
+        return plain
+
+    typer.echo(_in_session(create))
 
 
 @users_app.command("role")
@@ -300,26 +311,11 @@ def user_role(
 ) -> None:
     """Give NICKNAME a role (moderators delete chat messages and mute users)."""
     from codebattle.accounts import service as accounts
-    from codebattle.db.migrate import upgrade
-    from codebattle.db.session import Database
-    from codebattle.errors import UserError
-    from codebattle.i18n import translate
 
-    settings = _settings()
-    upgrade(settings.database_url)
+    async def give(session: AsyncSession) -> None:
+        await accounts.set_role(session, nickname, role)
 
-    async def run() -> None:
-        db = Database(settings.database_url)
-        try:
-            async with db.session() as session:
-                await accounts.set_role(session, nickname, role)
-        finally:
-            await db.dispose()
-
-    try:
-        asyncio.run(run())
-    except UserError as exc:
-        _fail(translate(exc.key, "en", **exc.params))
+    _in_session(give)
     typer.echo(f"{nickname}: {role}")
 
 
