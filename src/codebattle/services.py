@@ -83,7 +83,7 @@ class Services:
             self.spawn(live.sweep_deadlines(self))
             self.spawn(live.matchmaker(self))
             self.spawn(ai_player.keeper(self))
-        if isinstance(self.queue, InProcessQueue | LocalQueue):
+        if isinstance(self.queue, InProcessQueue | LocalQueue):  # jobs kept in this process
             # In process, queued jobs die with the process: queue them again.
             async with self.db.session() as session:
                 for job in await submissions.unfinished_jobs(session, self.blobs):

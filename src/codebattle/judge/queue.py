@@ -84,15 +84,40 @@ async def _dispatch(events: asyncio.Queue[Event], on_event: EventHandler) -> Non
             log.exception("recording judge events failed", events=len(batch))
 
 
-async def _stop_tasks(tasks: list[asyncio.Task[None]]) -> None:
-    for task in tasks:
-        task.cancel()
-    for task in tasks:
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+class _Workers:
+    """Jobs wait in this process for `workers` tasks (`_work`), whose events are recorded
+    in order, gathered as `_dispatch` does."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._jobs: asyncio.Queue[Job] = asyncio.Queue()
+        self._events: asyncio.Queue[Event] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self, on_event: EventHandler) -> None:
+        self._tasks = [asyncio.create_task(self._work()) for _ in range(self.workers)]
+        self._tasks.append(asyncio.create_task(_dispatch(self._events, on_event)))
+
+    async def enqueue(self, job: Job) -> None:
+        self._jobs.put_nowait(job)
+
+    async def ping(self) -> None:
+        if not self._tasks or all(task.done() for task in self._tasks):
+            raise RuntimeError("the judge workers are not running")
+
+    async def _work(self) -> None:
+        raise NotImplementedError
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
 
 
-class LocalQueue:
+class LocalQueue(_Workers):
     """Jobs are judged by `workers` processes of this machine (judge/local_worker.py), one
     job at a time each: the web app's event loop and the judges share no GIL, so a judge
     starts the next test the moment a program ends, and judging cannot stall the site.
@@ -102,23 +127,9 @@ class LocalQueue:
     is idempotent); a job that has killed MAX_DELIVERIES workers is failed as IE."""
 
     def __init__(self, blobs: Path, workers: int) -> None:
+        super().__init__(workers)
         self.blobs = blobs
-        self.workers = workers
-        self._jobs: asyncio.Queue[Job] = asyncio.Queue()
-        self._events: asyncio.Queue[Event] = asyncio.Queue()
-        self._tasks: list[asyncio.Task[None]] = []
         self._procs: set[asyncio.subprocess.Process] = set()
-
-    async def start(self, on_event: EventHandler) -> None:
-        self._tasks = [asyncio.create_task(self._drive()) for _ in range(self.workers)]
-        self._tasks.append(asyncio.create_task(_dispatch(self._events, on_event)))
-
-    async def enqueue(self, job: Job) -> None:
-        self._jobs.put_nowait(job)
-
-    async def ping(self) -> None:
-        if not self._tasks or all(task.done() for task in self._tasks):
-            raise RuntimeError("the judge worker processes are not running")
 
     async def _spawn(self) -> asyncio.subprocess.Process:
         while True:
@@ -136,7 +147,7 @@ class LocalQueue:
             self._procs.add(proc)
             return proc
 
-    async def _drive(self) -> None:
+    async def _work(self) -> None:
         """One worker process: start it, feed it jobs, pass its events on; start it again
         if it dies."""
         proc: asyncio.subprocess.Process | None = await self._spawn()  # ready for the first job
@@ -179,8 +190,7 @@ class LocalQueue:
         await proc.wait()
 
     async def stop(self) -> None:
-        await _stop_tasks(self._tasks)
-        self._tasks = []
+        await super().stop()
         for proc in list(self._procs):
             if proc.stdin is not None:
                 proc.stdin.close()  # the worker exits at the end of its input
@@ -191,28 +201,17 @@ class LocalQueue:
             self._procs.discard(proc)
 
 
-class InProcessQueue:
-    """Jobs run on `workers` threads of this process; events are handled in order."""
+class InProcessQueue(_Workers):
+    """Jobs run on `workers` threads of this process."""
 
     def __init__(self, runner_factory: Callable[[], JobRunner], workers: int) -> None:
+        super().__init__(workers)
         self.runner_factory = runner_factory
-        self.workers = workers
-        self._jobs: asyncio.Queue[Job] = asyncio.Queue()
-        self._events: asyncio.Queue[Event] = asyncio.Queue()
-        self._tasks: list[asyncio.Task[None]] = []
         self._runner: JobRunner | None = None
 
     async def start(self, on_event: EventHandler) -> None:
         self._runner = await asyncio.to_thread(self.runner_factory)
-        self._tasks = [asyncio.create_task(self._work()) for _ in range(self.workers)]
-        self._tasks.append(asyncio.create_task(_dispatch(self._events, on_event)))
-
-    async def enqueue(self, job: Job) -> None:
-        self._jobs.put_nowait(job)
-
-    async def ping(self) -> None:
-        if not self._tasks or all(task.done() for task in self._tasks):
-            raise RuntimeError("in-process judge workers are not running")
+        await super().start(on_event)
 
     async def _work(self) -> None:
         loop = asyncio.get_running_loop()
@@ -225,10 +224,6 @@ class InProcessQueue:
                 loop.call_soon_threadsafe(self._events.put_nowait, event)
 
             await asyncio.to_thread(runner.execute, job, emit)
-
-    async def stop(self) -> None:
-        await _stop_tasks(self._tasks)
-        self._tasks = []
 
 
 async def ensure_group(client: aioredis.Redis, stream: str, group: str) -> None:
