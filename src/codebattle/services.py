@@ -80,9 +80,15 @@ class Services:
 
         await self.queue.start(self.on_events)
         if loops:
-            self.spawn(live.sweep_deadlines(self))
-            self.spawn(live.matchmaker(self))
-            self.spawn(ai_player.keeper(self))
+            self.spawn(live.every(0.5, lambda: live.sweep_deadlines(self), "deadline sweep"))
+            self.spawn(live.every(1.0, lambda: live.pair_now(self), "matchmaking"))
+            self.spawn(
+                live.every(
+                    ai_player.RENEW_SECONDS,
+                    lambda: ai_player.take_over_orphans(self),
+                    "taking over AI opponents",
+                )
+            )
         if isinstance(self.queue, InProcessQueue | LocalQueue):  # jobs kept in this process
             # In process, queued jobs die with the process: queue them again.
             async with self.db.session() as session:

@@ -92,18 +92,9 @@ async def start_match(services: Services, user_id: int, level: str | None = None
     return match_id
 
 
-async def keeper(services: Services, interval: float = RENEW_SECONDS) -> None:
-    """Takes over the AI of games whose driver stopped renewing (its instance stopped)."""
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            await take_over_orphans(services)
-        except Exception:
-            log.exception("taking over AI opponents failed; retrying")
-
-
 async def take_over_orphans(services: Services) -> list[int]:
-    """Claim every game whose AI lease ran out and play its AI here; the ids taken."""
+    """Claim every game whose AI lease ran out and play its AI here; the ids taken. Every
+    instance runs this every RENEW_SECONDS (its keeper)."""
     now = time.time()
     async with services.db.reading() as session:  # no write lock for a look
         orphans = await session.execute(

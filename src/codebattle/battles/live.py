@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import random
 import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -80,23 +81,28 @@ async def room_act(
     return entries
 
 
-async def sweep_deadlines(services: Services, interval: float = 0.5) -> None:
+async def every(seconds: float, step: Callable[[], Awaitable[Any]], what: str) -> None:
+    """Run `step` every `seconds` for good; a failure is logged and the next one tried."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await step()
+        except Exception:
+            log.exception("background step failed; retrying", step=what)
+
+
+async def sweep_deadlines(services: Services) -> None:
     """The server ends countdowns, games, grace periods and rooms on time, with or without
     clients."""
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            now = time.time()
-            async with services.db.reading() as session:  # no write lock for a look
-                due = await battles.due(session, now)
-                due_rooms = await rooms.due(session, now)
-            for match_id in due:
-                with contextlib.suppress(LookupError):
-                    await act(services, match_id, None)
-            for room_id in due_rooms:
-                await room_act(services, room_id, None, "tick")
-        except Exception:
-            log.exception("deadline sweep failed; retrying")
+    now = time.time()
+    async with services.db.reading() as session:  # no write lock for a look
+        due = await battles.due(session, now)
+        due_rooms = await rooms.due(session, now)
+    for match_id in due:
+        with contextlib.suppress(LookupError):
+            await act(services, match_id, None)
+    for room_id in due_rooms:
+        await room_act(services, room_id, None, "tick")
 
 
 async def on_judge_messages(services: Services, messages: list[dict[str, Any]]) -> None:
@@ -175,16 +181,6 @@ async def pair_now(services: Services) -> list[int]:
     for match_id in created:
         log.info("ranked match paired", match=match_id)
     return created
-
-
-async def matchmaker(services: Services, interval: float = 1.0) -> None:
-    """Pairs the ranked queue as windows widen with waiting time."""
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            await pair_now(services)
-        except Exception:
-            log.exception("matchmaking failed; retrying")
 
 
 async def rematch(services: Services, old: MatchRow, players: list[int]) -> int:
