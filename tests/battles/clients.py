@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -68,35 +69,22 @@ class Socket:
     async def next(self, kind: str, **match: Any) -> dict[str, Any]:
         """The first message of this kind (and fields) not returned yet, waiting for it if
         need be; messages of other kinds stay available."""
-        async with asyncio.timeout(WAIT):
-            scanned = 0
-            while True:
-                for index in range(scanned, len(self.received)):
-                    message = self.received[index]
-                    if (
-                        index not in self._taken
-                        and message.get("type") == kind
-                        and all(message.get(k) == v for k, v in match.items())
-                    ):
-                        self._taken.add(index)
-                        return message
-                scanned = len(self.received)
-                self.received.append(json.loads(await self.ws.recv()))
+        return await self._first(
+            lambda m: m.get("type") == kind and all(m.get(k) == v for k, v in match.items())
+        )
 
     async def event(self, kind: str) -> dict[str, Any]:
         """The first logged event of this kind not returned yet."""
+        return await self._first(lambda m: m.get("type") == "event" and m["event"]["type"] == kind)
+
+    async def _first(self, wanted: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
         async with asyncio.timeout(WAIT):
             scanned = 0
             while True:
                 for index in range(scanned, len(self.received)):
-                    message = self.received[index]
-                    if (
-                        index not in self._taken
-                        and message.get("type") == "event"
-                        and message["event"]["type"] == kind
-                    ):
+                    if index not in self._taken and wanted(self.received[index]):
                         self._taken.add(index)
-                        return message
+                        return self.received[index]
                 scanned = len(self.received)
                 self.received.append(json.loads(await self.ws.recv()))
 

@@ -63,6 +63,14 @@ async def pair(first: Api, second: Api) -> int:
     return int(status["match"])
 
 
+async def watch(match_id: int, *where: tuple[Server, str]) -> list[Socket]:
+    """A socket on the match for each (instance, token), once each has seen the start."""
+    sockets = [await Socket.open(server, token, match_id) for server, token in where]
+    for socket in sockets:
+        await socket.event("started")
+    return sockets
+
+
 def assert_in_order(*sockets: Socket) -> list[int]:
     """Each socket saw the same logged events, each once, in sequence order."""
     logs = [s.seqs() for s in sockets]
@@ -84,11 +92,8 @@ async def test_games_across_instances_survive_one_dying(site: Site) -> None:
 
     # A whole game: A on instance 1, B and a spectator on instance 2.
     match_id = await pair(alice_one, bob)
-    a = await Socket.open(one, tokens["alice"], match_id)
-    b = await Socket.open(two, tokens["bob"], match_id)
-    watcher = await Socket.open(two, tokens["carol"], match_id)
-    for socket in (a, b, watcher):
-        await socket.event("started")
+    a, b, watcher = await watch(match_id, (one, tokens["alice"]), (two, tokens["bob"]),
+                                (two, tokens["carol"]))  # fmt: skip
     await bob.submit(match_id, "print(0)\n")
     for socket in (a, b, watcher):
         await socket.event("result")
@@ -103,11 +108,8 @@ async def test_games_across_instances_survive_one_dying(site: Site) -> None:
 
     # Instance 1 dies mid-game; A reconnects to instance 2 with the last number it saw.
     match_id = await pair(alice_one, bob)
-    a = await Socket.open(one, tokens["alice"], match_id)
-    b = await Socket.open(two, tokens["bob"], match_id)
-    watcher = await Socket.open(two, tokens["carol"], match_id)
-    for socket in (a, b, watcher):
-        await socket.event("started")
+    a, b, watcher = await watch(match_id, (one, tokens["alice"]), (two, tokens["bob"]),
+                                (two, tokens["carol"]))  # fmt: skip
     await bob.submit(match_id, "print(0)\n")
     await a.event("result")
     kill_instance(one)
@@ -135,18 +137,17 @@ async def test_the_ai_plays_on_when_its_instance_dies(site: Site) -> None:
     token = site.token("dave")
     dave = Api(one, token)
     match_id = (await dave.call("POST", "/api/matches/ai", {})).json()["id"]
-    watch = await Socket.open(two, token, match_id)
-    await watch.event("started")
+    (mine,) = await watch(match_id, (two, token))
     kill_instance(one)  # the AI's driver dies with it, before the AI has submitted
     # Its lease runs out; instance 2 takes the AI over, and it solves the problem.
-    finished = await watch.event("finished")
-    ai = next(p["id"] for p in watch.welcome["match"]["players"] if p["ai"])
+    finished = await mine.event("finished")
+    ai = next(p["id"] for p in mine.welcome["match"]["players"] if p["ai"])
     assert finished["event"]["winner"] == ai
     assert finished["event"]["reason"] == "solved"
-    submitted = [e for e in watch.events() if e["type"] == "submitted"]
+    submitted = [e for e in mine.events() if e["type"] == "submitted"]
     assert 1 <= len(submitted) <= 2  # the plan's attempts, each once: no driver doubled it
     assert all(e["user"] == ai for e in submitted)
-    await watch.close()
+    await mine.close()
 
 
 def kill_instance(server: Server) -> None:

@@ -2,6 +2,7 @@
 // derived from the logged events (kept by sequence number and resumed after a reconnect);
 // typing activity, judging progress and chat are shown as they come. Players get the editor;
 // spectators see the same page without it, and never anyone's code.
+import { FEED, fmt } from "/static/battle.js";
 const data = JSON.parse(document.getElementById("page-data").textContent);
 const text = data.text;
 const matchId = data.match.id;
@@ -9,7 +10,6 @@ const me = data.me;
 const isPlayer = data.role === "player";
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
 const $ = (id) => document.getElementById(id);
-const fmt = (s, params) => s.replace(/\{(\w+)\}/g, (m, k) => (k in params ? params[k] : m));
 
 function el(tag, className, content) {
   const node = document.createElement(tag);
@@ -206,14 +206,6 @@ function render() {
 }
 
 setInterval(renderTimer, 250);
-
-const FEED = {
-  joined: "ev_joined", ready: "ev_ready", countdown: "ev_countdown", started: "ev_started",
-  submitted: "ev_submitted", result: "ev_result", gave_up: "ev_gave_up",
-  disconnected: "ev_disconnected", reconnected: "ev_reconnected", finished: "ev_finished",
-  cancelled: "ev_cancelled", rated: "ev_rated", rematch_offered: "ev_rematch_offered",
-  rematch_accepted: "ev_rematch_accepted", rematch_created: "ev_rematch_created",
-};
 
 function addFeed(event) {
   const key = FEED[event.type];

@@ -1,10 +1,10 @@
 // The replay: a scrubber over the game's time; both players' code and the events as they
 // were at that moment. Code comes from the stored snapshots and the submissions.
+import { FEED, fmt } from "/static/battle.js";
 const data = JSON.parse(document.getElementById("page-data").textContent);
 const { match, events, snapshots, submissions } = data.replay;
 const text = data.text;
 const $ = (id) => document.getElementById(id);
-const fmt = (s, params) => s.replace(/\{(\w+)\}/g, (m, k) => (k in params ? params[k] : m));
 const names = new Map(match.players.map((p) => [p.id, p.nickname]));
 const STEP = 10; // scrubber steps per second
 
@@ -29,14 +29,6 @@ function clock(seconds) {
   const s = Math.round(Math.abs(seconds));
   return sign + Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
 }
-
-const FEED = {
-  joined: "ev_joined", ready: "ev_ready", countdown: "ev_countdown", started: "ev_started",
-  submitted: "ev_submitted", result: "ev_result", gave_up: "ev_gave_up",
-  disconnected: "ev_disconnected", reconnected: "ev_reconnected", finished: "ev_finished",
-  cancelled: "ev_cancelled", rated: "ev_rated", rematch_offered: "ev_rematch_offered",
-  rematch_accepted: "ev_rematch_accepted", rematch_created: "ev_rematch_created",
-};
 
 function eventLine(e) {
   const li = document.createElement("li");
