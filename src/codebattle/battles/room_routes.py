@@ -80,7 +80,7 @@ async def get_room(request: Request, room_id: int) -> dict[str, Any]:
 @router.post("/api/rooms/join", tags=["rooms"])
 async def join_by_code(request: Request, body: JoinIn) -> dict[str, Any]:
     require_api_write(request)
-    async with services_of(request).db.session() as session:
+    async with services_of(request).db.reading() as session:
         room_id = (await rooms.by_code(session, body.code)).id
     return await join_room(request, room_id, body)
 

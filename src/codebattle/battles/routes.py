@@ -35,7 +35,7 @@ class MuteIn(BaseModel):
 async def queue_status(request: Request) -> dict[str, Any]:
     user = require_user(request)
     services = services_of(request)
-    async with services.db.session() as session:
+    async with services.db.reading() as session:  # polled while waiting: no write lock
         return await lobby.status(session, user.id, live.queue_rules(services))
 
 
@@ -46,7 +46,7 @@ async def join_queue(request: Request) -> dict[str, Any]:
     async with services.db.session() as session:
         await lobby.join(session, user.id)
     await live.pair_now(services)
-    async with services.db.session() as session:
+    async with services.db.reading() as session:
         return await lobby.status(session, user.id, live.queue_rules(services))
 
 
@@ -94,7 +94,7 @@ async def _replay(request: Request, match_id: int) -> dict[str, Any]:
     if row.state not in (fsm.State.finished, fsm.State.cancelled):
         raise UserError(409, "match_not_over")  # no code while the game is on
     services = services_of(request)
-    async with services.db.session() as session:
+    async with services.db.reading() as session:
         return {"match": data, **await battles.replay(session, row, services.blobs)}
 
 
@@ -148,7 +148,7 @@ async def arena_page(request: Request, match_id: int) -> HTMLResponse:
 
 
 async def _problem_text(request: Request, row: MatchRow) -> tuple[str, list[Any], dict[str, str]]:
-    async with services_of(request).db.session() as session:
+    async with services_of(request).db.reading() as session:
         version = await session.get(ProblemVersion, row.problem_version_id)
         assert version is not None
         _lang, statement = problems.statement_of(version, locale_of(request))

@@ -29,7 +29,7 @@ async def home(request: Request) -> HTMLResponse:
 async def problem_list(
     request: Request, q: str = "", difficulty: str = "", tag: str = ""
 ) -> HTMLResponse:
-    async with services_of(request).db.session() as session:
+    async with services_of(request).db.reading() as session:
         problems = await service.listing(session, q[:100], difficulty, tag[:40])
         solved = await service.solved_ids(session, current_user(request))
     locale = locale_of(request)
@@ -43,7 +43,7 @@ async def problem_list(
 async def api_problem_list(
     request: Request, q: str = "", difficulty: str = "", tag: str = ""
 ) -> list[dict[str, Any]]:
-    async with services_of(request).db.session() as session:
+    async with services_of(request).db.reading() as session:
         problems = await service.listing(session, q[:100], difficulty, tag[:40])
         solved = await service.solved_ids(session, current_user(request))
     locale = locale_of(request)
@@ -51,7 +51,7 @@ async def api_problem_list(
 
 
 async def _problem(request: Request, slug: str) -> Problem:
-    async with services_of(request).db.session() as session:
+    async with services_of(request).db.reading() as session:
         return await service.problem_by_slug(session, slug)
 
 
@@ -72,7 +72,7 @@ async def problem_page(request: Request, slug: str, room: int | None = None) -> 
     history: list[dict[str, Any]] = []
     room_context = None
     if user is not None:
-        async with services_of(request).db.session() as session:
+        async with services_of(request).db.reading() as session:
             if room is not None:
                 room_context = await rooms.practice_context(session, room, user.id, slug)
             history = [
