@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from codebattle.accounts.models import User
-from codebattle.battles import fsm, lobby, matchmaking, rooms
+from codebattle.battles import chat, fsm, lobby, matchmaking, rooms
 from codebattle.battles import service as battles
 from codebattle.battles.models import MatchEvent, MatchRow, RoomEvent
 
@@ -55,6 +55,13 @@ async def _publish(
     services: Services, to: str, entries: list[MatchEvent] | list[RoomEvent]
 ) -> None:
     await services.pubsub.publish_many([(to, event_message(entry)) for entry in entries])
+
+
+async def delete_chat(services: Services, moderator: User, match_id: int, message_id: int) -> None:
+    """A moderator removes a chat message; every client of the match drops it."""
+    async with services.db.session() as session:
+        await chat.delete(session, moderator, match_id, message_id)
+    await publish_ephemeral(services, match_id, {"type": "chat_deleted", "id": message_id})
 
 
 async def publish_ephemeral(services: Services, match_id: int, message: dict[str, Any]) -> None:

@@ -106,10 +106,7 @@ async def get_replay(request: Request, match_id: int) -> dict[str, Any]:
 @router.delete("/api/matches/{match_id}/chat/{message_id}", tags=["battles"])
 async def delete_chat(request: Request, match_id: int, message_id: int) -> dict[str, Any]:
     user = require_api_write(request)
-    services = services_of(request)
-    async with services.db.session() as session:
-        await chat.delete(session, user, match_id, message_id)
-    await live.publish_ephemeral(services, match_id, {"type": "chat_deleted", "id": message_id})
+    await live.delete_chat(services_of(request), user, match_id, message_id)
     return {"deleted": message_id}
 
 

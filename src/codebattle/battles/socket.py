@@ -127,9 +127,7 @@ async def _handle(conn: Connection, data: dict[str, Any]) -> None:
         message_id = data.get("id")
         if not isinstance(message_id, int):
             raise UserError(422, "bad_frame")
-        async with services.db.session() as session:
-            await chat.delete(session, user, match_id, message_id)
-        await live.publish_ephemeral(services, match_id, {"type": "chat_deleted", "id": message_id})
+        await live.delete_chat(services, user, match_id, message_id)
     elif conn.role != "player":
         raise UserError(403, "not_a_player")
     elif kind == "code":
@@ -190,14 +188,13 @@ async def _rematch(conn: Connection) -> None:
     """Every human asked for a rematch: a new match with the same players, announced in the
     old match's log (so a client that reconnects learns of it too)."""
     services = conn.services
-    async with services.db.session() as session:
+    async with services.db.reading() as session:
         row = await session.get(MatchRow, conn.match_id)
         assert row is not None
         match = battles.load(row.fsm)
-    ai = next((p for p in match.players if p.ai), None)
+        ai = next((p for p in match.players if p.ai), None)
+        level = await ai_player.level_of(session, ai.user_id) if ai is not None else None
     if ai is not None:  # the same AI, at the same level
-        async with services.db.session() as session:
-            level = await ai_player.level_of(session, ai.user_id)
         new_id = await ai_player.start_match(services, conn.user.id, level)
     else:
         new_id = await live.rematch(services, row, [p.user_id for p in match.players])
