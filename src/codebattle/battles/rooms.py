@@ -273,19 +273,8 @@ async def room_json(session: AsyncSession, room: Room, locale: str, viewer: User
 async def rooms_json(
     session: AsyncSession, rooms: Sequence[Room], locale: str, viewer: User
 ) -> list[dict[str, Any]]:
-    """Rooms as `viewer` sees them, in three queries whatever their number (lists)."""
-    wanted = {v for room in rooms for v in room.problems}
-    versions = {
-        v.id: v
-        for v in await session.scalars(select(ProblemVersion).where(ProblemVersion.id.in_(wanted)))
-    }
-    slugs = dict(
-        (await session.execute(
-            select(Problem.id, Problem.slug).where(
-                Problem.id.in_({v.problem_id for v in versions.values()})
-            )
-        )).all()
-    )  # fmt: skip
+    """Rooms as `viewer` sees them, in two queries whatever their number (lists)."""
+    cards = await problems.version_cards(session, (v for r in rooms for v in r.problems), locale)
     joined = set(
         await session.scalars(
             select(RoomMember.room_id).where(
@@ -310,14 +299,7 @@ async def rooms_json(
             "ends_at": room.ends_at,
             "seq": room.seq,
             "member": room.id in joined,
-            "problems": [
-                {
-                    "slug": slugs[versions[v].problem_id],
-                    "name": problems.name_of(versions[v], locale),
-                    "tests": versions[v].test_count,
-                }
-                for v in room.problems
-            ],  # fmt: skip
+            "problems": [cards[v] for v in room.problems],
         }
         for room in rooms
     ]

@@ -293,28 +293,12 @@ async def match_json(session: AsyncSession, row: MatchRow, locale: str) -> dict[
 async def matches_json(
     session: AsyncSession, rows: Sequence[MatchRow], locale: str
 ) -> list[dict[str, Any]]:
-    """Matches as clients see them, in four queries whatever their number (lists)."""
+    """Matches as clients see them, in three queries whatever their number (lists)."""
     matches = [load(row.fsm) for row in rows]
     ids = sorted({p.user_id for match in matches for p in match.players})
     users = {u.id: u for u in await session.scalars(select(User).where(User.id.in_(ids)))}
     ratings = await progress.displays(session, ids)
-    versions = {
-        v.id: v
-        for v in await session.scalars(
-            select(ProblemVersion).where(
-                ProblemVersion.id.in_({row.problem_version_id for row in rows})
-            )
-        )
-    }
-    slugs = dict(
-        (
-            await session.execute(
-                select(Problem.id, Problem.slug).where(
-                    Problem.id.in_({row.problem_id for row in rows})
-                )
-            )
-        ).all()
-    )
+    cards = await problems.version_cards(session, (row.problem_version_id for row in rows), locale)
     return [
         {
             "id": row.id,
@@ -322,11 +306,7 @@ async def matches_json(
             "rated": row.rated,
             "state": match.state,
             "seq": row.seq,
-            "problem": {
-                "slug": slugs[row.problem_id],
-                "name": problems.name_of(versions[row.problem_version_id], locale),
-                "tests": versions[row.problem_version_id].test_count,
-            },
+            "problem": cards[row.problem_version_id],
             "players": [
                 {
                     "id": p.user_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
@@ -58,6 +59,22 @@ def name_of(version: ProblemVersion, locale: str) -> str:
     return version.names.get(locale) or version.names.get("en") or next(
         iter(version.names.values()), ""
     )
+
+
+async def version_cards(
+    session: AsyncSession, version_ids: Iterable[int], locale: str
+) -> dict[int, dict[str, Any]]:
+    """What a match or a room shows of each problem version (slug, name, test count), by
+    version id, in one query."""
+    rows = await session.execute(
+        select(ProblemVersion, Problem.slug)
+        .join(Problem, Problem.id == ProblemVersion.problem_id)
+        .where(ProblemVersion.id.in_(set(version_ids)))
+    )
+    return {
+        version.id: {"slug": slug, "name": name_of(version, locale), "tests": version.test_count}
+        for version, slug in rows
+    }
 
 
 def statement_of(version: ProblemVersion, locale: str) -> tuple[str, str]:
