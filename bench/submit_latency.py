@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -90,10 +91,12 @@ class Site:
             "PATH": os.environ["PATH"],
             "HOME": str(self.data),
             "DATA_DIR": str(self.data / "var"),
-            "SECRET_KEY": "bench",
+            "SECRET_KEY": secrets.token_urlsafe(48),  # production refuses weak keys
             "ENVIRONMENT": "production",
             "SUBMISSIONS_PER_MINUTE": "100000",
-            "BASE_URL": f"http://127.0.0.1:{self.port}",
+            # Production needs https; the scheme only marks cookies Secure, and the
+            # benchmark speaks tokens over plain http to 127.0.0.1.
+            "BASE_URL": f"https://127.0.0.1:{self.port}",
             **env,
         }
         self.workers = workers

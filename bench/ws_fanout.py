@@ -43,6 +43,7 @@ import contextlib
 import json
 import os
 import resource
+import secrets
 import shutil
 import signal
 import socket
@@ -392,9 +393,10 @@ class Product:
             "PATH": os.environ["PATH"],
             "HOME": str(self.data),
             "DATA_DIR": str(self.data / "var"),
-            "SECRET_KEY": "bench",
+            "SECRET_KEY": secrets.token_urlsafe(48),  # production refuses weak keys
             "ENVIRONMENT": "production",
-            "BASE_URL": self.url,
+            # Production needs https; the scheme only marks cookies Secure (tokens here).
+            "BASE_URL": "https" + self.url.removeprefix("http"),
         }
         if redis:
             self.env["REDIS_URL"] = redis

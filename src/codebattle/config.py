@@ -7,7 +7,9 @@ Nothing else in the code base reads the environment.
 
 from __future__ import annotations
 
+import math
 import secrets
+import string
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
@@ -38,7 +40,7 @@ class Settings(BaseSettings):
         case_sensitive=True,
     )
 
-    # Sign-in providers (OAuth). With none configured, nickname sign-in is offered.
+    # Sign-in providers (OAuth, to come). Nickname sign-in exists only outside production.
     GOOGLE_CLIENT_ID: str | None = None
     GOOGLE_CLIENT_SECRET: SecretStr | None = None
     GITHUB_CLIENT_ID: str | None = None
@@ -81,7 +83,8 @@ class Settings(BaseSettings):
     # Our own.
     ENVIRONMENT: Environment = Environment.development
     SECRET_KEY: SecretStr | None = None  # signs session cookies; required in production
-    BASE_URL: str = "http://127.0.0.1:8000"
+    BASE_URL: str = "http://127.0.0.1:8000"  # https required in production
+    API_DOCS: bool | None = None  # /api/docs and /api/openapi.json; unset: on outside production
     DATA_DIR: Path = Path("var")  # SQLite file, blobs, the judge's caches
     SUBMISSIONS_PER_MINUTE: PositiveInt = 12
     JUDGE_WORKERS: PositiveInt = 2  # judge worker processes of the embedded default
@@ -98,6 +101,15 @@ class Settings(BaseSettings):
     OPENAI_MODEL: str = "gpt-5"
     OPENAI_BASE_URL: str = "https://api.openai.com/v1"
     OPENAI_TIMEOUT_SECONDS: Annotated[float, Field(gt=0)] = 20.0
+    # Replays: a player's code snapshots per match (count and bytes; past them the newest is
+    # overwritten) and the code one replay page carries. A user may open a match's socket
+    # MATCH_SOCKET_OPENS times per window (shorter than the grace, so a refused player is
+    # back in time).
+    REPLAY_SNAPSHOTS_PER_PLAYER: PositiveInt = 400
+    REPLAY_SNAPSHOT_BYTES_PER_PLAYER: PositiveInt = 2 * 1024 * 1024
+    REPLAY_PAGE_BYTES: PositiveInt = 512 * 1024
+    MATCH_SOCKET_OPENS: PositiveInt = 5
+    MATCH_SOCKET_OPENS_SECONDS: Annotated[float, Field(gt=0)] = 10.0
 
     @field_validator("DATABASE_URL")
     @classmethod
@@ -149,16 +161,27 @@ class Settings(BaseSettings):
 
     @property
     def nickname_sign_in(self) -> bool:
-        """Nickname-only sign-in: only without OAuth providers, or in development."""
-        return not self.oauth_providers or self.ENVIRONMENT == Environment.development
+        """Nickname sign-in has no password: it exists only outside production (and never
+        for staff, see accounts.service)."""
+        return self.ENVIRONMENT != Environment.production
+
+    @property
+    def api_docs(self) -> bool:
+        """Whether /api/docs and /api/openapi.json are served (off in production unless set)."""
+        if self.API_DOCS is not None:
+            return self.API_DOCS
+        return self.ENVIRONMENT != Environment.production
 
     def secret_key(self) -> str:
         """The cookie-signing key. Outside production an unset key is generated once and
         kept in DATA_DIR, so sessions survive restarts."""
         if self.SECRET_KEY is not None:
-            return self.SECRET_KEY.get_secret_value()
+            key = self.SECRET_KEY.get_secret_value()
+            if self.ENVIRONMENT == Environment.production and (weakness := key_weakness(key)):
+                raise ConfigError(f"SECRET_KEY: {weakness}; {MAKE_KEY}")
+            return key
         if self.ENVIRONMENT == Environment.production:
-            raise ConfigError("SECRET_KEY: must be set in production")
+            raise ConfigError(f"SECRET_KEY: must be set in production; {MAKE_KEY}")
         path = self.DATA_DIR / "secret_key"
         if not path.exists():
             self.DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -178,4 +201,33 @@ def load_settings(**overrides: object) -> Settings:
         raise ConfigError(f"{name}: {message}") from None
     if settings.ENVIRONMENT == Environment.production:
         settings.secret_key()  # fail at start-up, not at the first request
+        if not settings.secure_cookies:  # session cookies must never travel in clear text
+            raise ConfigError("BASE_URL: must start with https:// in production")
     return settings
+
+
+MAKE_KEY = 'make one with: python -c "import secrets; print(secrets.token_urlsafe(48))"'
+KEY_BITS = 256  # 32 bytes of randomness: the session cookie's HMAC key is not brute-forced
+_CLASSES = (string.digits, string.ascii_lowercase, string.ascii_uppercase, string.punctuation + " ")
+
+
+def key_weakness(key: str) -> str | None:
+    """Why a production SECRET_KEY is too weak, or None. The estimate is generous (as if
+    every character were random over the alphabets the key uses), so it refuses only keys
+    that are short, use few characters, or repeat themselves."""
+    alphabet = sum(len(chars) for chars in _CLASSES if any(c in chars for c in key))
+    if any(not any(c in chars for chars in _CLASSES) for c in key):
+        alphabet += 128  # anything else (non-ASCII, control characters), generously
+    if set(key) <= set(string.hexdigits):
+        alphabet = min(alphabet, 16)
+    elif set(key) & set(string.ascii_lowercase) and set(key) & set(string.ascii_uppercase):
+        # Mixed case: taken as base64 (a token_urlsafe(32) may happen to lack digits).
+        alphabet = max(alphabet, 64)
+    if len(key) * math.log2(max(alphabet, 2)) < KEY_BITS:
+        return f"too short or too few kinds of characters for {KEY_BITS // 8} random bytes"
+    # A random key rarely repeats a run of three characters; a pattern ("abcabc...",
+    # "aaaa...") repeats almost all of them.
+    trigrams = [key[i : i + 3] for i in range(len(key) - 2)]
+    if len(set(trigrams)) < 0.75 * len(trigrams):
+        return "too repetitive to be random"
+    return None

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import pytest
 
-from codebattle.config import ConfigError, Environment, Settings, load_settings
+from codebattle.config import ConfigError, Environment, Settings, key_weakness, load_settings
 
 PLAYBOOK = [
     "GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET", "GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET",
@@ -20,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in [*PLAYBOOK, "ENVIRONMENT", "SECRET_KEY", "BASE_URL", "DATA_DIR"]:
+    for name in [*PLAYBOOK, "ENVIRONMENT", "SECRET_KEY", "BASE_URL", "DATA_DIR", "API_DOCS"]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # no stray .env
 
@@ -75,22 +76,103 @@ def test_a_bad_value_is_one_line_naming_the_setting(
     assert message.startswith(f"{name}: ") and "\n" not in message
 
 
-def test_production_needs_a_secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
+STRONG_KEY = "Vq3xN8d-Lr0Zp2Yk_Tg7Hw5Jm1Sa9Fe4Ub6Oc0Ri8Xn2Ql7Kz3Dy5Gv1Pt9Bh4Ws6"
+
+
+def production(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("SECRET_KEY", STRONG_KEY)
+    monkeypatch.setenv("BASE_URL", "https://codebattle.example")
+
+
+def test_production_needs_a_secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    production(monkeypatch)
+    monkeypatch.delenv("SECRET_KEY")
     with pytest.raises(ConfigError, match="SECRET_KEY"):
         load_settings()
-    monkeypatch.setenv("SECRET_KEY", "s" * 32)
+    monkeypatch.setenv("SECRET_KEY", STRONG_KEY)
     assert load_settings().ENVIRONMENT == Environment.production
 
 
-def test_nickname_sign_in_only_without_oauth_or_in_development(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize(
+    "key",
+    [
+        "x",
+        "s" * 32,  # one repeated character, however long
+        "s" * 200,
+        "abc" * 40,  # a short pattern repeated
+        "abcdefghijklmnop" * 8,
+        "correct horse battery staple",
+        secrets.token_hex(16),  # 16 random bytes, not 32
+        secrets.token_urlsafe(24),
+        "".join(secrets.choice("0123456789") for _ in range(40)),  # a short alphabet
+    ],
+)
+def test_a_weak_secret_key_is_refused_in_production(
+    monkeypatch: pytest.MonkeyPatch, key: str
 ) -> None:
-    monkeypatch.setenv("GITHUB_CLIENT_ID", "id")
-    monkeypatch.setenv("SECRET_KEY", "s" * 32)
+    production(monkeypatch)
+    monkeypatch.setenv("SECRET_KEY", key)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert message.startswith("SECRET_KEY: ") and "\n" not in message
+    assert "secrets.token_urlsafe(48)" in message  # says how to make a good one
+    assert key not in message  # and never echoes the secret
+
+
+def test_a_random_secret_key_is_accepted_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
+    production(monkeypatch)
+    makers = (
+        lambda: secrets.token_urlsafe(32),
+        lambda: secrets.token_urlsafe(48),
+        lambda: secrets.token_hex(32),
+    )
+    for make in makers:
+        for _ in range(200):
+            assert key_weakness(make()) is None
+    assert load_settings().secret_key() == STRONG_KEY
+
+
+def test_a_weak_secret_key_is_allowed_outside_production(monkeypatch: pytest.MonkeyPatch) -> None:
+    for environment in ("development", "test"):
+        monkeypatch.setenv("ENVIRONMENT", environment)
+        monkeypatch.setenv("SECRET_KEY", "x")
+        assert load_settings().secret_key() == "x"
+
+
+def test_production_needs_an_https_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    production(monkeypatch)
+    monkeypatch.setenv("BASE_URL", "http://codebattle.example")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value) == "BASE_URL: must start with https:// in production"
+    monkeypatch.delenv("BASE_URL")  # the default is http://127.0.0.1:8000
+    with pytest.raises(ConfigError, match="^BASE_URL: "):
+        load_settings()
+
+
+def test_nickname_sign_in_never_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
     assert load_settings().nickname_sign_in  # development
-    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("GITHUB_CLIENT_ID", "id")
+    assert load_settings().nickname_sign_in  # development, even with a provider
+    monkeypatch.setenv("ENVIRONMENT", "test")
+    assert load_settings().nickname_sign_in  # tests behave like development
+    production(monkeypatch)
     assert not load_settings().nickname_sign_in
+    monkeypatch.delenv("GITHUB_CLIENT_ID")
+    assert not load_settings().nickname_sign_in  # nor without a provider
+
+
+def test_api_docs_are_off_in_production_unless_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().api_docs
+    monkeypatch.setenv("API_DOCS", "false")
+    assert not load_settings().api_docs
+    monkeypatch.delenv("API_DOCS")
+    production(monkeypatch)
+    assert not load_settings().api_docs
+    monkeypatch.setenv("API_DOCS", "true")
+    assert load_settings().api_docs
 
 
 def test_cli_reports_a_bad_setting_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
