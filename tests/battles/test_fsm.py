@@ -80,13 +80,18 @@ def test_giving_up_ends_the_game() -> None:
     assert waiting.state == State.cancelled
 
 
+def socket(match: Match, kind: str, user: int, socket_id: str, now: float) -> list[str]:
+    return [e["type"] for e in apply(match, {"type": kind, "user": user, "socket": socket_id}, now)]
+
+
 def test_disconnect_grace_then_technical_win() -> None:
     match = started(grace=30.0)
-    apply(match, {"type": "disconnect", "user": A}, 100.0)
+    socket(match, "reconnect", A, "tab", 90.0)
+    socket(match, "disconnect", A, "tab", 100.0)
     assert tick(match, 129.0) == []
-    apply(match, {"type": "reconnect", "user": A}, 129.0)  # back in time
+    socket(match, "reconnect", A, "tab2", 129.0)  # back in time
     assert tick(match, 200.0) == [] and match.state == State.running
-    apply(match, {"type": "disconnect", "user": A}, 300.0)
+    socket(match, "disconnect", A, "tab2", 300.0)
     happened = tick(match, 330.0)
     assert happened[0]["type"] == "finished"
     assert (match.winner, match.reason) == (B, "disconnect")
@@ -94,10 +99,33 @@ def test_disconnect_grace_then_technical_win() -> None:
 
 def test_everyone_gone_cancels() -> None:
     match = started()
-    apply(match, {"type": "disconnect", "user": A}, 100.0)
-    apply(match, {"type": "disconnect", "user": B}, 100.0)
+    socket(match, "disconnect", A, "a", 100.0)
+    socket(match, "disconnect", B, "b", 100.0)
     tick(match, 131.0)
     assert (match.state, match.reason) == (State.cancelled, "abandoned")
+
+
+def test_closing_one_of_two_tabs_keeps_the_player_connected() -> None:
+    match = started(grace=30.0)
+    assert socket(match, "reconnect", A, "tab1", 10.0) == []  # connected from the start
+    assert socket(match, "reconnect", A, "tab2", 11.0) == []
+    assert socket(match, "disconnect", A, "tab1", 20.0) == []  # tab2 is still open
+    assert match.player(A).connected and match.player(A).sockets == ["tab2"]
+    assert tick(match, 100.0) == [] and match.state == State.running  # no forfeit
+    assert socket(match, "disconnect", A, "tab2", 110.0) == ["disconnected"]  # the last one
+    assert socket(match, "disconnect", A, "tab2", 111.0) == []  # a repeated close: nothing
+    assert socket(match, "reconnect", A, "tab3", 120.0) == ["reconnected"]  # the first back
+    assert socket(match, "reconnect", A, "tab4", 121.0) == []
+    assert tick(match, 200.0) == [] and match.state == State.running
+
+
+def test_a_socket_event_must_name_its_socket() -> None:
+    match = started()
+    for bad in (None, 5, "", "x" * 65):
+        with pytest.raises(IllegalEvent) as caught:
+            apply(match, {"type": "disconnect", "user": A, "socket": bad}, 50.0)
+        assert caught.value.code == "bad_event"
+    assert match.player(A).connected
 
 
 def test_rematch_needs_every_human() -> None:
@@ -155,3 +183,14 @@ def test_bad_results_are_refused() -> None:
     for passed in (-1, 11, "ten", None):
         with pytest.raises(IllegalEvent):
             apply(match, {"type": "result", "user": A, "passed": passed}, 50.0)
+
+
+def test_a_match_stored_before_socket_ids_still_loads() -> None:
+    from codebattle.battles.service import dump, load
+
+    stored = dump(started())
+    for player in stored["players"]:
+        del player["sockets"]  # as written before sockets were tracked
+    match = load(stored)
+    assert match.player(A).sockets == [] and match.player(A).connected
+    assert socket(match, "disconnect", A, "old-tab", 50.0) == ["disconnected"]

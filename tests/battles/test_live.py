@@ -5,6 +5,7 @@ against the offline AI opponent finishes on its own."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -310,4 +311,34 @@ async def test_moderators_delete_messages_and_mute(site: Site, server: Server) -
         await watcher.send({"type": "chat", "text": f"m{n}"})
     assert (await watcher.next("error"))["code"] == "chat_rate_limited"
     for socket in (g, watcher, again):
+        await socket.close()
+
+
+async def test_closing_one_of_two_tabs_does_not_forfeit(site: Site, server: Server) -> None:
+    ivy, jack = (Api(server, site.token(n)) for n in ("ivy", "jack"))
+    await ivy.call("POST", "/api/queue")
+    match_id = (await jack.call("POST", "/api/queue")).json()["match"]
+    tab1 = await Socket.open(server, ivy.token, match_id)
+    tab2 = await Socket.open(server, ivy.token, match_id)
+    other = await Socket.open(server, jack.token, match_id)
+    me = tab1.welcome["me"]
+    await other.event("started")
+
+    async def connected() -> bool:
+        match = (await jack.call("GET", f"/api/matches/{match_id}")).json()
+        return bool(next(p["connected"] for p in match["players"] if p["id"] == me))
+
+    await tab1.close()
+    await asyncio.sleep(1.0)  # the server handles a close at once; this is ample
+    assert await connected()  # the other tab is still open: no grace period, no forfeit
+    assert not any(e["type"] == "disconnected" for e in other.events())
+    await tab2.close()  # the last one
+    assert (await other.event("disconnected"))["event"]["user"] == me
+    assert not await connected()
+    tab3 = await Socket.open(server, ivy.token, match_id)
+    assert (await other.event("reconnected"))["event"]["user"] == me
+    assert [e["type"] for e in other.events()].count("disconnected") == 1
+    await tab3.send({"type": "give_up"})
+    await other.event("finished")
+    for socket in (tab3, other):
         await socket.close()

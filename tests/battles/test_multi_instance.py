@@ -150,6 +150,27 @@ async def test_the_ai_plays_on_when_its_instance_dies(site: Site) -> None:
     await mine.close()
 
 
+async def test_two_tabs_on_two_instances_count_as_one_player(site: Site) -> None:
+    one, two = site.serve("api-5"), site.serve("api-6")
+    tokens = {n: site.token(n) for n in ("erin", "frank")}
+    erin, frank = Api(one, tokens["erin"]), Api(two, tokens["frank"])
+    match_id = await pair(erin, frank)
+    tab_one, tab_two, other = await watch(
+        match_id, (one, tokens["erin"]), (two, tokens["erin"]), (two, tokens["frank"])
+    )
+    me = tab_one.welcome["me"]
+    await tab_one.close()  # closed on instance 1; the tab on instance 2 stays
+    await asyncio.sleep(1.0)
+    match = (await frank.call("GET", f"/api/matches/{match_id}")).json()
+    assert next(p["connected"] for p in match["players"] if p["id"] == me)
+    await tab_two.close()
+    assert (await other.event("disconnected"))["event"]["user"] == me
+    assert [e["type"] for e in other.events()].count("disconnected") == 1
+    await other.send({"type": "give_up"})
+    await other.event("finished")
+    await other.close()
+
+
 def kill_instance(server: Server) -> None:
     server.kill()
     assert server.proc.poll() is not None

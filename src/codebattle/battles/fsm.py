@@ -11,6 +11,10 @@ Win rules: the first to pass all tests wins. At the time limit, the most tests p
 then whoever reached that count first; equal on both is a draw. A player who gives up loses.
 A player disconnected longer than the grace period loses by a technical win for the one who
 stayed; if everyone is gone, the match is cancelled.
+
+A player may have several sockets open (two tabs, maybe on two API instances): each
+`reconnect` / `disconnect` names its socket, the match keeps the open ones, and the player is
+disconnected only when the last one closes.
 """
 
 from __future__ import annotations
@@ -46,6 +50,10 @@ class Player:
     passed: int = 0  # best number of tests passed so far
     passed_at: float | None = None  # when `passed` was first reached
     gave_up: bool = False
+    sockets: list[str] = field(default_factory=list)  # open sockets' ids, on any instance
+
+
+MAX_SOCKETS = 16  # socket ids kept per player (the oldest is forgotten beyond)
 
 
 @dataclass
@@ -195,19 +203,35 @@ def _give_up(match: Match, user_id: int, event: Event, now: float) -> list[Event
 
 
 def _disconnect(match: Match, user_id: int, event: Event, now: float) -> list[Event]:
+    """One of the player's sockets closed; the last one starts the grace period."""
     player = match.player(user_id)
-    if match.over or not player.connected:
+    socket = _socket_id(event)
+    player.sockets = [s for s in player.sockets if s != socket]
+    if match.over or player.sockets or not player.connected:
         return []
     player.connected, player.disconnected_at = False, now
     return [_event("disconnected", now, user=user_id, grace_ends_at=now + match.settings.grace)]
 
 
 def _reconnect(match: Match, user_id: int, event: Event, now: float) -> list[Event]:
+    """A socket of the player opened; the first one after a disconnect brings them back."""
     player = match.player(user_id)
+    socket = _socket_id(event)
+    if match.over:
+        return []
+    if socket not in player.sockets:
+        player.sockets = [*player.sockets, socket][-MAX_SOCKETS:]
     if player.connected:
         return []
     player.connected, player.disconnected_at = True, None
     return [_event("reconnected", now, user=user_id)]
+
+
+def _socket_id(event: Event) -> str:
+    socket = event.get("socket")
+    if not isinstance(socket, str) or not 0 < len(socket) <= 64:
+        raise IllegalEvent("bad_event", "socket")
+    return socket
 
 
 def _rematch(match: Match, user_id: int, event: Event, now: float) -> list[Event]:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -45,6 +46,9 @@ class Connection:
     last_snapshot: float = 0.0
     last_activity: float = 0.0
     pending_code: tuple[str, str] | None = None  # (language, code) not stored yet
+    # Names this socket in the match's state: a player with two tabs (maybe on two API
+    # instances) is disconnected only when the last one closes.
+    socket_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
 @router.websocket("/ws/matches/{match_id}")
@@ -102,7 +106,10 @@ async def match_socket(websocket: WebSocket, match_id: int) -> None:
         )  # fmt: skip
         if role == "player":
             with contextlib.suppress(fsm.IllegalEvent, LookupError):
-                await live.act(services, match_id, {"type": "reconnect", "user": user.id})
+                await live.act(
+                    services, match_id,
+                    {"type": "reconnect", "user": user.id, "socket": conn.socket_id},
+                )  # fmt: skip
         try:
             await stream.run(messages, last_seq or 0, logged=snapshot["seq"])
         finally:
@@ -110,12 +117,16 @@ async def match_socket(websocket: WebSocket, match_id: int) -> None:
 
 
 async def _left(conn: Connection) -> None:
-    """A player's socket closed: keep their last code, and start their grace period."""
+    """A player's socket closed: keep their last code; if it was their last socket, start
+    their grace period."""
     if conn.role != "player":
         return
     with contextlib.suppress(Exception):
         await _store_code(conn, force=True)
-        await live.act(conn.services, conn.match_id, {"type": "disconnect", "user": conn.user.id})
+        await live.act(
+            conn.services, conn.match_id,
+            {"type": "disconnect", "user": conn.user.id, "socket": conn.socket_id},
+        )  # fmt: skip
 
 
 async def _handle(conn: Connection, data: dict[str, Any]) -> None:
