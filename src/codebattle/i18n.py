@@ -52,10 +52,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ko": "폼이 만료되었습니다. 페이지를 새로 고친 뒤 다시 시도하세요.",
     },
     "nickname_sign_in_disabled": {
-        "en": "Nickname sign-in is not available here.",
-        "ko": "이곳에서는 닉네임 로그인을 쓸 수 없습니다.",
+        "en": "Sign-in is not available on this site yet: nickname sign-in is for development "
+        "only, and sign-in with Google, GitHub, Kakao or Naver is coming.",
+        "ko": "이 사이트에서는 아직 로그인할 수 없습니다. 닉네임 로그인은 개발용이며, "
+        "Google·GitHub·카카오·네이버 로그인은 준비 중입니다.",
+    },
+    "nickname_sign_in_staff": {
+        "en": "This account cannot sign in with a nickname: moderators, operators and admins "
+        "use an API token (codebattle users token).",
+        "ko": "이 계정은 닉네임으로 로그인할 수 없습니다. 모더레이터·운영자·관리자는 "
+        "API 토큰(codebattle users token)을 씁니다.",
     },
     "bad_request": {"en": "The request is malformed.", "ko": "요청 형식이 잘못되었습니다."},
+    "body_too_large": {
+        "en": "The request body is larger than {limit} KiB.",
+        "ko": "요청 본문이 {limit} KiB보다 큽니다.",
+    },
     "not_found": {"en": "Page not found.", "ko": "페이지를 찾을 수 없습니다."},
     "method_not_allowed": {"en": "Method not allowed.", "ko": "허용되지 않는 요청입니다."},
     "server_error": {
@@ -70,9 +82,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     "sign_out": {"en": "Sign out", "ko": "로그아웃"},
     "nickname": {"en": "Nickname", "ko": "닉네임"},
     "sign_in_intro": {
-        "en": "Development sign-in: pick a nickname.",
-        "ko": "개발용 로그인: 닉네임을 정하세요.",
+        "en": "Development sign-in: pick a nickname. Staff accounts (moderators, operators, "
+        "admins) cannot sign in this way.",
+        "ko": "개발용 로그인: 닉네임을 정하세요. 운영진 계정(모더레이터·운영자·관리자)은 "
+        "이 방법으로 로그인할 수 없습니다.",
     },
+    "sign_in_unavailable": {"en": "Sign-in is not available", "ko": "로그인할 수 없습니다"},
     "home_title": {
         "en": "Duel on programming problems, live.",
         "ko": "프로그래밍 문제로 실시간 대결하세요.",
@@ -95,6 +110,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "time_limit": {"en": "Time limit", "ko": "시간 제한"},
     "memory_limit": {"en": "Memory limit", "ko": "메모리 제한"},
     "sample": {"en": "Example", "ko": "예제"},
+    "hidden_test_note": {
+        "en": "Hidden test: its input and your program's output are not shown.",
+        "ko": "비공개 테스트: 입력과 프로그램의 출력은 공개되지 않습니다.",
+    },
     "input": {"en": "Input", "ko": "입력"},
     "output": {"en": "Output", "ko": "출력"},
     "language": {"en": "Language", "ko": "언어"},
@@ -165,6 +184,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "match_not_over": {
         "en": "The replay opens when the game is over.",
         "ko": "리플레이는 대결이 끝난 뒤에 볼 수 있습니다.",
+    },
+    "replay_cursor_bad": {
+        "en": "Unknown replay page: pass the `next` value of the previous page as `after`.",
+        "ko": "알 수 없는 리플레이 페이지입니다. 이전 페이지의 `next` 값을 `after`로 보내 주세요.",
     },
     "match_started": {"en": "The game has already started.", "ko": "대결이 이미 시작됐습니다."},
     "match_over": {"en": "The game is over.", "ko": "대결이 끝났습니다."},
@@ -443,6 +466,16 @@ MESSAGES: dict[str, dict[str, str]] = {
     "replay_play": {"en": "Play", "ko": "재생"},
     "replay_pause": {"en": "Pause", "ko": "일시 정지"},
     "no_code_yet": {"en": "(no code yet)", "ko": "(아직 코드 없음)"},
+    "ai_code_hidden": {
+        "en": "(the AI opponent's code is not shown)",
+        "ko": "(AI 상대의 코드는 공개되지 않습니다)",
+    },
+    "code_missing_blob": {"en": "(code not available)", "ko": "(코드를 찾을 수 없음)"},
+    "replay_loading": {"en": "Loading the code…", "ko": "코드를 불러오는 중…"},
+    "replay_load_failed": {
+        "en": "Part of the code could not be loaded; reload the page to try again.",
+        "ko": "코드 일부를 불러오지 못했습니다. 페이지를 새로 고쳐 다시 시도하세요.",
+    },
     "final_submissions": {"en": "Submissions", "ko": "제출 목록"},
     "error_title": {"en": "Something is not right", "ko": "문제가 있습니다"},
     "home": {"en": "Home", "ko": "홈"},

@@ -54,6 +54,21 @@ def test_wrong_cpp_shows_wa_and_the_failing_test(page: Page) -> None:
     expect(failing.locator(".feedback")).to_contain_text("expected")
 
 
+def test_a_failed_secret_test_shows_its_verdict_and_hides_its_data(page: Page) -> None:
+    sign_in(page)
+    open_problem(page, "python")
+    # Right on the examples, wrong on the secret tests' 10^18.
+    type_code(page, "a, b = map(int, input().split())\nprint(a + b if abs(a) < 10**15 else 7)\n")
+    page.click("#submit")
+    expect(page.locator("#verdict")).to_have_attribute("data-verdict", "WA", timeout=60_000)
+    failing = page.locator("#tests li.v-WA")
+    expect(failing).to_have_count(1)
+    expect(failing.locator(".feedback")).to_have_text(
+        "Hidden test: its input and your program's output are not shown."
+    )
+    expect(page.locator("#tests")).not_to_contain_text("1000000000000000000")
+
+
 def test_java_compile_error_shows_the_compiler_message(page: Page) -> None:
     sign_in(page)
     open_problem(page, "java")

@@ -11,7 +11,7 @@ from typing import Any
 
 import structlog
 
-from codebattle.judge import jobs
+from codebattle.judge import disclosure, jobs
 from codebattle.judge.engine import Judge
 from codebattle.judge.sandbox import Sandbox
 from codebattle.judge.verdicts import JudgeResult, TestResult, Verdict
@@ -72,8 +72,15 @@ class JobRunner:
 
             def on_test(item: TestResult | JudgeResult) -> None:
                 if isinstance(item, TestResult):
-                    judged.append(item.to_json())
-                    emit(jobs.test_event(job, len(judged) - 1, judged[-1]))
+                    index = len(judged)
+                    if item.verdict == Verdict.IE:  # for operators; the player sees "IE"
+                        log.warning(
+                            "internal error on a test", submission=job["submission"],
+                            test=item.name, feedback=item.feedback[:2000],
+                        )  # fmt: skip
+                    # Secret tests' details never leave the worker (judge/disclosure.py).
+                    judged.append(disclosure.for_player(item.to_json(), index))
+                    emit(jobs.test_event(job, index, judged[-1]))
 
             result = self.judge.judge(
                 package,

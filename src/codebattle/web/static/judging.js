@@ -81,6 +81,12 @@
       feedback.className = "feedback";
       feedback.textContent = test.feedback;
       li.appendChild(feedback);
+    } else if (!test.sample && test.verdict !== "AC" && this.text.hidden_test_note) {
+      // Secret tests come with their verdict, time and memory only (docs/security.md).
+      var note = document.createElement("span");
+      note.className = "feedback hidden-note";
+      note.textContent = this.text.hidden_test_note;
+      li.appendChild(note);
     }
   };
 

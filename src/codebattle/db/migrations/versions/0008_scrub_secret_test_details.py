@@ -23,9 +23,7 @@ def upgrade() -> None:
         sa.column("feedback", sa.Text()),
         sa.column("wall_time", sa.Float()),
     )
-    op.execute(
-        tests.update().where(tests.c.sample.is_(False)).values(feedback="", wall_time=0.0)
-    )
+    op.execute(tests.update().where(tests.c.sample.is_(False)).values(feedback="", wall_time=0.0))
 
 
 def downgrade() -> None:
