@@ -51,6 +51,8 @@ async def identify(connection: HTTPConnection) -> None:
             scheme, _, token = authorization.partition(" ")
             user = await accounts.user_by_token(session, token.strip())
             if scheme.lower() != "bearer" or user is None:
+                if connection.scope["type"] == "websocket":
+                    return  # not signed in: the socket closes with 4401 (no HTTP answer there)
                 raise UserError(401, "sign_in_required", {"WWW-Authenticate": "Bearer"})
             connection.state.user, connection.state.auth = user, "token"
             return

@@ -183,6 +183,7 @@ def serve(
 
     from codebattle.app import create_app
     from codebattle.db.migrate import upgrade
+    from codebattle.realtime.stream import transport_limit
 
     settings = _settings()
     _configure_logging()
@@ -200,6 +201,8 @@ def serve(
     uvicorn.run(
         application, host=host, port=port, log_config=None,
         ws="websockets-sansio", ws_per_message_deflate=False,
+        # A frame above every socket's limit is refused (1009) before it is buffered.
+        ws_max_size=transport_limit(settings),
     )  # fmt: skip
 
 

@@ -9,15 +9,15 @@ from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
-from codebattle.accounts.models import User
 from codebattle.battles import live, rooms
 from codebattle.battles.models import Room, RoomMember
 from codebattle.errors import UserError
 from codebattle.problems import service as problems
-from codebattle.realtime.stream import Stream, read_hello
+from codebattle.realtime.stream import Stream, frame_limit, read_hello
 from codebattle.services import services_of
 from codebattle.web.render import locale_of, render
-from codebattle.web.security import require_api_write, require_user, same_origin
+from codebattle.web.security import require_api_write, require_user
+from codebattle.web.sockets import NOT_FOUND, admit, refuse
 
 router = APIRouter()
 
@@ -119,20 +119,20 @@ async def _host_action(
                 "starts_at": room.starts_at, "ends_at": room.ends_at}  # fmt: skip
 
 
-@router.websocket("/ws/rooms/{room_id}")
-async def room_socket(websocket: WebSocket, room_id: int) -> None:
+@router.websocket("/ws/rooms/{path_id}")
+async def room_socket(websocket: WebSocket, path_id: str) -> None:
     """The room's log as a resumable stream; the welcome has the room and its leaderboard.
     A private room is for its host and members; anyone signed in may watch a public one."""
     services = services_of(websocket)
-    user = getattr(websocket.state, "user", None)
-    if not isinstance(user, User) or not same_origin(websocket):
-        await websocket.close(code=4401 if user is None else 4403)
+    admitted = await admit(websocket, path_id)
+    if admitted is None:
         return
+    user, room_id = admitted
     async with services.db.reading() as session:
         room = await session.get(Room, room_id)
         member = await session.get(RoomMember, (room_id, user.id)) if room else None
     if room is None or not (room.public or member is not None or room.host_id == user.id):
-        await websocket.close(code=4404)
+        await refuse(websocket, NOT_FOUND)
         return
     locale = getattr(websocket.state, "locale", "ko")
 
@@ -144,7 +144,9 @@ async def room_socket(websocket: WebSocket, room_id: int) -> None:
     async def handle(data: dict[str, Any]) -> None:
         raise UserError(422, "unknown_action")  # actions go through the HTTP API
 
-    stream = Stream(websocket, locale, load_since=load_since, handle=handle, frame_limit=4096)
+    stream = Stream(
+        websocket, locale, load_since=load_since, handle=handle, frame_limit=frame_limit()
+    )
     await websocket.accept()
     async with services.pubsub.subscribe(live.room_channel(room_id)) as messages:
         try:

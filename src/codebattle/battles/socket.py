@@ -23,14 +23,13 @@ from codebattle.battles import ai_player, chat, fsm, live
 from codebattle.battles import service as battles
 from codebattle.battles.models import MatchRow
 from codebattle.errors import UserError
-from codebattle.realtime.stream import Stream, read_hello
+from codebattle.realtime.stream import Stream, frame_limit, read_hello
 from codebattle.services import Services, services_of
 from codebattle.submissions.service import check_code, check_language
-from codebattle.web.security import same_origin
+from codebattle.web.sockets import NOT_FOUND, admit, refuse
 
 log = structlog.get_logger(__name__)
 router = APIRouter()
-SPECTATOR_FRAME = 4096  # bytes a spectator's message may have; a player's may carry code
 SNAPSHOT_SECONDS = 3.0  # a player's code is stored at most this often
 ACTIVITY_SECONDS = 1.0  # typing activity is published at most this often per player
 CHAT_PER_10_SECONDS = 5
@@ -51,17 +50,17 @@ class Connection:
     socket_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
-@router.websocket("/ws/matches/{match_id}")
-async def match_socket(websocket: WebSocket, match_id: int) -> None:
+@router.websocket("/ws/matches/{path_id}")
+async def match_socket(websocket: WebSocket, path_id: str) -> None:
     services = services_of(websocket)
-    user = getattr(websocket.state, "user", None)
-    if user is None or not same_origin(websocket):
-        await websocket.close(code=4401 if user is None else 4403)
+    admitted = await admit(websocket, path_id)
+    if admitted is None:
         return
+    user, match_id = admitted
     async with services.db.reading() as session:
         row = await session.get(MatchRow, match_id)
     if row is None:
-        await websocket.close(code=4404)
+        await refuse(websocket, NOT_FOUND)
         return
     players = {p["user_id"] for p in row.fsm["players"]}
     role = "player" if user.id in players else "spectator"
@@ -81,9 +80,8 @@ async def match_socket(websocket: WebSocket, match_id: int) -> None:
         except fsm.IllegalEvent as exc:
             raise UserError(409, exc.code) from None
 
-    limit = SPECTATOR_FRAME
-    if role == "player":
-        limit += services.settings.MAX_CODE_BYTES
+    # A player's frames may carry code; a spectator's never do.
+    limit = frame_limit(services.settings.MAX_CODE_BYTES if role == "player" else 0)
     stream = Stream(
         websocket, locale, load_since=load_since, handle=handle, frame_limit=limit,
         visible=lambda m: m.get("type") != "chat" or m.get("channel") in channels,

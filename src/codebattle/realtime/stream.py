@@ -23,6 +23,7 @@ from typing import Any
 import structlog
 from fastapi import WebSocket, WebSocketDisconnect
 
+from codebattle.config import Settings
 from codebattle.errors import UserError
 from codebattle.i18n import translate
 from codebattle.realtime.pubsub import SubscriberTooSlow, Subscription
@@ -32,6 +33,22 @@ Message = dict[str, Any]
 HEARTBEAT_SECONDS = 20.0
 HELLO_SECONDS = 10.0
 RESYNC_SECONDS = 1.0  # how long a stuck client's "resync" and close may take
+MESSAGE_BYTES = 4096  # a frame without code: hello, chat, actions
+TRANSPORT_MARGIN = 1024  # the transport's limit sits this far above the largest frame
+
+
+def frame_limit(code_bytes: int = 0) -> int:
+    """Bytes a client's frame may have on a stream: a message, plus the code it may carry
+    (a player's editor content, at most MAX_CODE_BYTES)."""
+    return MESSAGE_BYTES + code_bytes
+
+
+def transport_limit(settings: Settings) -> int:
+    """The server's WebSocket frame limit (uvicorn's ws_max_size): just above the largest
+    frame any socket takes (a player's code), so a bigger one is refused by the transport
+    (close 1009) before it is buffered, and anything smaller reaches the app, which answers
+    `bad_frame` when it is over that socket's own limit."""
+    return frame_limit(settings.MAX_CODE_BYTES) + TRANSPORT_MARGIN
 
 
 async def read_hello(websocket: WebSocket) -> int | None:
@@ -58,7 +75,7 @@ class Stream:
         *,
         load_since: Callable[[int], Awaitable[list[Message]]],
         handle: Callable[[Message], Awaitable[None]],
-        frame_limit: int,
+        frame_limit: int,  # bytes (UTF-8), as the transport counts them
         visible: Callable[[Message], bool] = lambda message: True,
     ) -> None:
         self.websocket = websocket
@@ -167,7 +184,7 @@ class Stream:
             if frame["type"] == "websocket.disconnect":
                 return
             text = frame.get("text")
-            if text is None or len(text) > self.frame_limit:
+            if text is None or len(text.encode()) > self.frame_limit:  # bytes, as documented
                 await self.error("bad_frame")
                 continue
             try:

@@ -21,7 +21,8 @@ from codebattle.services import services_of
 from codebattle.submissions import service
 from codebattle.submissions.models import DONE
 from codebattle.web.render import render
-from codebattle.web.security import require_api_write, require_user, same_origin
+from codebattle.web.security import require_api_write, require_user
+from codebattle.web.sockets import NOT_FOUND, admit, refuse
 
 router = APIRouter()
 HEARTBEAT_SECONDS = 20.0
@@ -114,24 +115,27 @@ async def submission_page(request: Request, submission_id: int) -> HTMLResponse:
     return render(request, "submission.html", submission=data)
 
 
-@router.websocket("/ws/submissions/{submission_id}")
-async def submission_socket(websocket: WebSocket, submission_id: int) -> None:
+@router.websocket("/ws/submissions/{path_id}")
+async def submission_socket(websocket: WebSocket, path_id: str) -> None:
     """Sends the submission's state, then each change as it is recorded, then closes.
     Messages: {"v": 1, "type": "snapshot"|"status"|"test"|"done", ...}."""
-    user = getattr(websocket.state, "user", None)
-    if user is None or not same_origin(websocket):
-        await websocket.close(code=4401 if user is None else 4403)
+    admitted = await admit(websocket, path_id)
+    if admitted is None:
         return
+    user, submission_id = admitted
     services = services_of(websocket)
     # Subscribe before reading the snapshot so that nothing falls between the two.
     async with services.pubsub.subscribe(f"submission:{submission_id}") as messages:
         async with services.db.reading() as session:
             try:
                 submission = await service.get_owned(session, user, submission_id)
-            except UserError:
-                await websocket.close(code=4404)
-                return
-            snapshot = await service.to_json(session, submission)
+            except UserError:  # none, or someone else's: the same answer
+                snapshot = None
+            else:
+                snapshot = await service.to_json(session, submission)
+        if snapshot is None:
+            await refuse(websocket, NOT_FOUND)
+            return
         await websocket.accept()
         with contextlib.suppress(WebSocketDisconnect):
             await websocket.send_json({"v": 1, "type": "snapshot", "submission": snapshot})

@@ -1,0 +1,45 @@
+"""Who may open a socket, and how a refusal is said (docs/protocol.md).
+
+A socket closed before it is accepted reaches a browser as an HTTP 403 and close code 1006,
+which a client cannot tell from a network failure: it retries forever. So every refusal
+accepts the socket first, then closes it with a code the client acts on (stops, and says why).
+"""
+
+from __future__ import annotations
+
+from fastapi import WebSocket
+
+from codebattle.accounts.models import User
+from codebattle.web.ids import valid_id
+from codebattle.web.security import same_origin
+
+NOT_SIGNED_IN = 4401  # no session, or a bad API token
+FOREIGN_ORIGIN = 4403  # a browser on another site (cross-site socket hijacking)
+NOT_FOUND = 4404  # no such thing, not the caller's, or an id that cannot name a row
+
+
+async def refuse(websocket: WebSocket, code: int) -> None:
+    await websocket.accept()
+    await websocket.close(code=code)
+
+
+async def admit(websocket: WebSocket, raw_id: str) -> tuple[User, int] | None:
+    """The signed-in caller and the id in the socket's path; or None, the socket refused.
+
+    Origin is checked first, so a page on another site learns nothing about whether its
+    visitor is signed in here. An id outside 1..MAX_ID (or not a number) is "not found"
+    without touching the database. Whether the thing exists and is the caller's to see is
+    the socket's own check, refused with `refuse(websocket, NOT_FOUND)`.
+    """
+    if not same_origin(websocket):
+        await refuse(websocket, FOREIGN_ORIGIN)
+        return None
+    user = getattr(websocket.state, "user", None)
+    if not isinstance(user, User):
+        await refuse(websocket, NOT_SIGNED_IN)
+        return None
+    stream_id = valid_id(raw_id)
+    if stream_id is None:
+        await refuse(websocket, NOT_FOUND)
+        return None
+    return user, stream_id
