@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp
 
 from codebattle.accounts import routes as account_routes
 from codebattle.accounts import service as accounts
@@ -59,7 +60,9 @@ async def identify(connection: HTTPConnection) -> None:
         user_id = connection.session.get("user_id")
         if isinstance(user_id, int):
             user = await session.get(User, user_id)
-            if user is not None:
+            if user is not None and accounts.nickname_session_valid(
+                user, connection.session.get("via"), services.settings.nickname_sign_in
+            ):
                 connection.state.user, connection.state.auth = user, "session"
 
 
@@ -117,6 +120,17 @@ def install_error_handlers(app: FastAPI) -> None:
         return _error(request, 500, "server_error")
 
 
+class App(FastAPI):
+    """The FastAPI app wrapped, outside everything, in SecurityHeaders: Starlette puts its
+    ServerErrorMiddleware (the 500 page) outside every user middleware, so the headers are
+    added here to reach every HTTP response, errors included."""
+
+    hsts = False
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack(), hsts=self.hsts)
+
+
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     settings = settings or load_settings()
     services = services or Services.from_settings(settings)
@@ -129,15 +143,17 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         finally:
             await services.stop()
 
-    app = FastAPI(
+    docs = settings.api_docs  # off: no route, so /api/docs and /api/openapi.json are 404
+    app = App(
         title="AI Code Battle",
         version="0.1.0",
-        docs_url="/api/docs",
+        docs_url="/api/docs" if docs else None,
         redoc_url=None,
-        openapi_url="/api/openapi.json",
+        openapi_url="/api/openapi.json" if docs else None,
         lifespan=lifespan,
         dependencies=[Depends(identify)],
     )
+    app.hsts = settings.secure_cookies  # only a site served over https may ask for it
     app.state.services = services
     app.state.settings = settings
     install_error_handlers(app)
@@ -149,7 +165,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         same_site="lax",
         https_only=settings.secure_cookies,
     )
-    app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(health.router)

@@ -1,4 +1,5 @@
-"""Sign-in (nickname, for development), sign-out, language choice, settings and tokens."""
+"""Sign-in (nickname, outside production and for players only), sign-out, language choice,
+settings and tokens."""
 
 from __future__ import annotations
 
@@ -67,10 +68,17 @@ async def signin(
     # A fresh session on sign-in: nothing from before (a planted cookie) carries over.
     request.session.clear()
     request.session["user_id"] = user.id
+    request.session["via"] = service.NICKNAME_SESSION  # app.identify re-checks such sessions
     csrf_token(request)
     response = RedirectResponse(safe_next(next), status_code=303)
     if "lang" not in request.cookies:
-        response.set_cookie("lang", user.locale, max_age=LANG_COOKIE_AGE, samesite="lax")
+        response.set_cookie(
+            "lang",
+            user.locale,
+            max_age=LANG_COOKIE_AGE,
+            samesite="lax",
+            secure=services.settings.secure_cookies,
+        )
     return response
 
 

@@ -1,4 +1,5 @@
-"""Accounts: nickname sign-in (development), users by identity, personal API tokens."""
+"""Accounts: nickname sign-in (outside production, players only), users by identity,
+personal API tokens."""
 
 from __future__ import annotations
 
@@ -33,8 +34,34 @@ async def user_by_identity(session: AsyncSession, provider: str, subject: str) -
     )
 
 
+NICKNAME_SESSION = "nickname"  # how a session was opened; sessions from before say nothing
+
+
+def nickname_session_valid(user: User, via: object, nickname_sign_in: bool) -> bool:
+    """Whether a session cookie still speaks for `user`. A session opened by nickname
+    (every session without `via`) ends when nickname sign-in is switched off (production)
+    or the user is given a role above player."""
+    if (via or NICKNAME_SESSION) != NICKNAME_SESSION:
+        return True
+    return nickname_sign_in and nickname_sign_in_allowed(user)
+
+
+def nickname_sign_in_allowed(user: User) -> bool:
+    """Nickname sign-in has no password, so it never opens an account above player:
+    moderators, operators and admins use an API token (`codebattle users token`)."""
+    return user.role == "player"
+
+
 async def sign_in_nickname(session: AsyncSession, nickname: object, locale: str) -> User:
-    """The user with this nickname identity, created on first sign-in."""
+    """The player with this nickname identity, created on first sign-in."""
+    user = await _nickname_user(session, nickname, locale)
+    if not nickname_sign_in_allowed(user):
+        raise UserError(403, "nickname_sign_in_staff")
+    return user
+
+
+async def _nickname_user(session: AsyncSession, nickname: object, locale: str) -> User:
+    """The user with this nickname identity, created if there is none."""
     name = check_nickname(nickname)
     subject = name.lower()
     user = await user_by_identity(session, "nickname", subject)
@@ -113,8 +140,9 @@ async def user_by_token(session: AsyncSession, plain: str) -> User | None:
 
 
 async def ensure_user(session: AsyncSession, nickname: str) -> User:
-    """For operators (`codebattle users token`): the nickname's user, created if needed."""
-    return await sign_in_nickname(session, nickname, "ko")
+    """For operators (`codebattle users token`): the nickname's user, created if needed,
+    whatever its role (the operator has the server's command line)."""
+    return await _nickname_user(session, nickname, "ko")
 
 
 ROLES = ("player", "moderator", "operator", "admin")

@@ -4,16 +4,19 @@ a cap on request bodies, and response headers."""
 from __future__ import annotations
 
 import hmac
+import json
 import secrets
+from collections import deque
 from urllib.parse import urlsplit
 
 from fastapi import Request
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from codebattle.accounts.models import User
 from codebattle.errors import UserError
+from codebattle.i18n import negotiate, translate
 
 CSRF_HEADER = "x-csrf-token"
 MAX_BODY_BYTES = 1 << 20  # well above the 64 KiB code limit; anything bigger is refused early
@@ -62,7 +65,12 @@ def require_api_write(request: Request) -> User:
 
 
 class BodyLimit:
-    """Refuses request bodies over `limit` bytes with 413 before anything parses them."""
+    """Refuses request bodies over `limit` bytes with 413 before anything parses them.
+
+    A body with Content-Length is refused on the header (the server holds the body to
+    that length). A body without one (chunked) is read here, up to the limit, before the
+    app runs: refusing it from inside the app would surface in the form/JSON parser, which
+    turns any error into a 400."""
 
     def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
         self.app = app
@@ -72,33 +80,41 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.limit):
-            await _too_large(send)
+        length = Headers(scope=scope).get("content-length")
+        if length is not None:
+            if not (length.isascii() and length.isdigit()) or int(length) > self.limit:
+                await _too_large(scope, send, self.limit)
+            else:
+                await self.app(scope, receive, send)
             return
+        received: deque[Message] = deque()
         seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _BodyTooLarge
-            return message
+            received.append(message)
+            if message["type"] != "http.request":
+                break  # the client left; the app hears it in turn
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                await _too_large(scope, send, self.limit)
+                return
+            if not message.get("more_body", False):
+                break
 
-        try:
-            await self.app(scope, limited, send)
-        except _BodyTooLarge:
-            await _too_large(send)
+        async def replay() -> Message:
+            return received.popleft() if received else await receive()
+
+        await self.app(scope, replay, send)
 
 
-class _BodyTooLarge(Exception):
-    pass
-
-
-async def _too_large(send: Send) -> None:
-    body = b'{"error":{"code":"body_too_large","message":"The request body is too large."}}'
+async def _too_large(scope: Scope, send: Send, limit: int) -> None:
+    asking = HTTPConnection(scope)
+    locale = negotiate(asking.cookies.get("lang"), asking.headers.get("accept-language"))
+    error = {
+        "code": "body_too_large",
+        "message": translate("body_too_large", locale, limit=limit // 1024),
+    }
+    body = json.dumps({"error": error}, ensure_ascii=False).encode()
     await send(
         {
             "type": "http.response.start",
@@ -112,9 +128,22 @@ async def _too_large(send: Send) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+HSTS_SECONDS = 365 * 24 * 3600
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    # 'self' covers same-origin ws:/wss: sockets (CSP level 3), so no other host is allowed.
+    "script-src 'self'; connect-src 'self'; frame-ancestors 'none'"
+)
+
+
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
+    """Adds the security headers to every HTTP response; the app wraps its whole middleware
+    stack in it (app.App), so error responses carry them too. `hsts` only when the site is
+    served over https."""
+
+    def __init__(self, app: ASGIApp, hsts: bool = False) -> None:
         self.app = app
+        self.hsts = hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -127,11 +156,9 @@ class SecurityHeaders:
                 headers.setdefault("x-content-type-options", "nosniff")
                 headers.setdefault("x-frame-options", "DENY")
                 headers.setdefault("referrer-policy", "same-origin")
-                headers.setdefault(
-                    "content-security-policy",
-                    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-                    "script-src 'self'; connect-src 'self' ws: wss:; frame-ancestors 'none'",
-                )
+                headers.setdefault("content-security-policy", CSP)
+                if self.hsts:
+                    headers.setdefault("strict-transport-security", f"max-age={HSTS_SECONDS}")
             await send(message)
 
         await self.app(scope, receive, with_headers)
