@@ -409,9 +409,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "You are watching this game. The players' code stays hidden until it ends.",
         "ko": "이 대결을 관전하고 있습니다. 참가자의 코드는 대결이 끝날 때까지 보이지 않습니다.",
     },
-    "signed_out_socket": {
-        "en": "Live updates stopped. Reload the page.",
-        "ko": "실시간 연결이 끊겼습니다. 페이지를 새로 고치세요.",
+    # Why a page's socket was refused (docs/protocol.md); the page stops reconnecting.
+    "socket_signed_out": {
+        "en": "Live updates stopped: you are not signed in (or your session ended). "
+        "Sign in again, then reload the page.",
+        "ko": "실시간 업데이트가 멈췄습니다. 로그인되어 있지 않거나 세션이 끝났습니다. "
+        "다시 로그인한 뒤 페이지를 새로 고치세요.",
+    },
+    "socket_foreign_origin": {
+        "en": "Live updates were refused: this page was not opened from this site. "
+        "Open the site's own address.",
+        "ko": "실시간 업데이트가 거부되었습니다. 이 사이트에서 연 페이지가 아닙니다. "
+        "사이트 주소로 직접 여세요.",
+    },
+    "socket_not_found": {
+        "en": "Live updates stopped: this does not exist or is not open to you.",
+        "ko": "실시간 업데이트가 멈췄습니다. 존재하지 않거나 볼 수 없는 항목입니다.",
     },
     "chat": {"en": "Chat", "ko": "채팅"},
     "chat_placeholder": {"en": "Say something nice", "ko": "메시지를 입력하세요"},

@@ -272,12 +272,12 @@ function connect() {
   };
   socket.onclose = (e) => {
     socket = null;
-    $("connection").hidden = false;
     renderControls();
-    if (e.code === 4401 || e.code === 4403 || e.code === 4404) { // will not get better
-      $("connection").textContent = text.signed_out_socket;
+    if (window.socketRefused(e.code)) { // refused: reconnecting will not help
+      $("connection").hidden = true;
       return;
     }
+    $("connection").hidden = false;
     const delay = Math.min(10000, 500 * 2 ** attempts) * (0.75 + Math.random() / 2);
     attempts++;
     setTimeout(connect, delay);

@@ -168,7 +168,16 @@
       }
     };
     socket.onerror = function () { poll(); };
-    socket.onclose = function () { if (!finished) poll(); };
+    socket.onclose = function (e) {
+      // Refused (docs/protocol.md): polling would be refused too; the page says why.
+      if (window.socketRefused(e.code)) {
+        if (polling) clearInterval(polling);
+        polling = null;
+        finished = true;
+        return;
+      }
+      if (!finished) poll();
+    };
   }
 
   window.Judging = { pageData: pageData, Results: Results, follow: follow };

@@ -128,7 +128,11 @@
         render();
       } else if (message.type === "resync") socket.close();
     };
-    socket.onclose = function () {
+    socket.onclose = function (e) {
+      if (window.socketRefused(e.code)) { // refused: reconnecting will not help
+        $("room-reconnecting").hidden = true;
+        return;
+      }
       $("room-reconnecting").hidden = false;
       setTimeout(connect, retry);
       retry = Math.min(retry * 2, 10000);
