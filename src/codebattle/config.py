@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     MATCH_SECONDS: Annotated[float, Field(gt=0)] = 900.0  # a duel's time limit
     MATCH_COUNTDOWN_SECONDS: Annotated[float, Field(ge=0)] = 5.0
     DISCONNECT_GRACE_SECONDS: Annotated[float, Field(gt=0)] = 30.0
+    # At most this long after the deadline, a match waits for the verdicts of submissions
+    # made before it, then decides with what it has.
+    MATCH_JUDGING_WAIT_SECONDS: Annotated[float, Field(ge=0)] = 60.0
     QUEUE_AI_OFFER_SECONDS: Annotated[float, Field(ge=0)] = 60.0  # then offer an AI opponent
     AI_LEVEL: Literal["easy", "medium", "hard"] = "medium"
     AI_SPEED: Annotated[float, Field(gt=0)] = 1.0  # >1 makes the offline AI play faster

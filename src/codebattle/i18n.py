@@ -382,6 +382,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "state_waiting": {"en": "Waiting for players", "ko": "참가자를 기다리는 중"},
     "state_countdown": {"en": "Starting", "ko": "곧 시작"},
     "state_running": {"en": "Running", "ko": "진행 중"},
+    "state_judging": {
+        "en": "Waiting for the last verdicts",
+        "ko": "마지막 채점 결과를 기다리는 중",
+    },
     "state_finished": {"en": "Finished", "ko": "종료"},
     "state_cancelled": {"en": "Cancelled", "ko": "취소됨"},
     "you": {"en": "you", "ko": "나"},
@@ -476,6 +480,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "ev_rematch_offered": {"en": "{name} offered a rematch", "ko": "{name} 님이 재대결 신청"},
     "ev_rematch_accepted": {"en": "{name} accepted the rematch", "ko": "{name} 님이 재대결 수락"},
     "ev_rematch_created": {"en": "The rematch is ready", "ko": "재대결이 준비되었습니다"},
+    "ev_awaiting_verdicts": {
+        "en": "Waiting for the verdicts of submissions made in time",
+        "ko": "제한 시간 안에 낸 제출의 채점 결과를 기다리는 중",
+    },
     "replay_play": {"en": "Play", "ko": "재생"},
     "replay_pause": {"en": "Pause", "ko": "일시 정지"},
     "no_code_yet": {"en": "(no code yet)", "ko": "(아직 코드 없음)"},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from codebattle.battles.fsm import IllegalEvent, Match, Settings, State, apply, tick
+from codebattle.battles.fsm import IllegalEvent, Match, Settings, State, apply, made_in_time, tick
 
 A, B = 1, 2
 
@@ -190,7 +190,97 @@ def test_a_match_stored_before_socket_ids_still_loads() -> None:
 
     stored = dump(started())
     for player in stored["players"]:
-        del player["sockets"]  # as written before sockets were tracked
+        del player["sockets"], player["pending"]  # as written before these were tracked
+    del stored["decide_by"], stored["settings"]["judging_wait"]
     match = load(stored)
+    assert match.settings.judging_wait == 60.0 and match.decide_by is None
     assert match.player(A).sockets == [] and match.player(A).connected
     assert socket(match, "disconnect", A, "old-tab", 50.0) == ["disconnected"]
+
+
+def submit(match: Match, user: int, submission: int, now: float) -> list[str]:
+    happened = apply(match, {"type": "submitted", "user": user, "submission": submission}, now)
+    return [e["type"] for e in happened]
+
+
+def verdict(
+    match: Match, user: int, submission: int, passed: int, made_at: float, now: float
+) -> list[str]:
+    event = {"type": "result", "user": user, "submission": submission, "passed": passed,
+             "made_at": made_at}  # fmt: skip
+    return [e["type"] for e in apply(match, event, now)]
+
+
+def test_a_solve_made_before_the_deadline_counts_when_judged_after_it() -> None:
+    match = started(tests=22)  # ends at 608
+    verdict(match, B, 1, 5, 100.0, 101.0)
+    submit(match, A, 2, 605.0)  # made in time; the judge is slow
+    happened = tick(match, 608.0)
+    assert [e["type"] for e in happened] == ["awaiting_verdicts"]
+    assert happened[0]["submissions"] == [2] and happened[0]["until"] == 668.0
+    assert match.state == State.judging and tick(match, 620.0) == []
+    assert verdict(match, A, 2, 22, 605.0, 621.0) == ["result", "finished"]  # 22/22: a win
+    assert (match.winner, match.reason) == (A, "solved")
+
+
+def test_the_wait_for_verdicts_is_bounded() -> None:
+    match = started(tests=22)
+    verdict(match, B, 1, 5, 100.0, 101.0)
+    submit(match, A, 2, 605.0)
+    tick(match, 608.0)
+    assert [e["type"] for e in tick(match, 668.0)] == ["finished"]  # then decides with what it has
+    assert (match.winner, match.reason) == (B, "time")
+    with pytest.raises(IllegalEvent) as late:
+        verdict(match, A, 2, 22, 605.0, 700.0)
+    assert late.value.code == "match_not_running"
+
+
+def test_submissions_made_after_the_deadline_do_not_count() -> None:
+    match = started(tests=22)
+    submit(match, A, 1, 600.0)
+    with pytest.raises(IllegalEvent) as refused:  # made after the deadline, sweeper or not
+        submit(match, B, 2, 609.0)
+    assert refused.value.code == "match_not_running" and match.state == State.judging
+    late = {"type": "submitted", "user": B, "submission": 3, "made_at": 607.5}
+    assert [e["type"] for e in apply(match, late, 609.0)] == ["submitted"]  # made in time
+    with pytest.raises(IllegalEvent):  # a verdict the match does not wait for
+        verdict(match, B, 4, 22, 609.0, 610.0)
+    verdict(match, A, 1, 3, 600.0, 611.0)
+    assert match.state == State.judging  # still waiting for B's submission 3
+    assert verdict(match, B, 3, 3, 607.5, 612.0) == ["result", "finished"]
+    assert (match.winner, match.reason) == (A, "time")  # 3 each: A made theirs first
+
+
+def test_most_tests_then_earliest_uses_the_time_the_submission_was_made() -> None:
+    match = started(tests=22)
+    submit(match, A, 1, 100.0)
+    submit(match, B, 2, 110.0)
+    verdict(match, B, 2, 6, 110.0, 120.0)  # B's verdict arrives first
+    verdict(match, A, 1, 6, 100.0, 130.0)  # but A made theirs first
+    tick(match, 608.0)
+    assert (match.winner, match.reason) == (A, "time")
+
+
+def test_a_solve_waits_for_an_earlier_submission_still_being_judged() -> None:
+    match = started(tests=22)
+    submit(match, A, 1, 100.0)
+    submit(match, B, 2, 101.0)
+    assert verdict(match, B, 2, 22, 101.0, 105.0) == ["result", "awaiting_verdicts"]
+    assert match.state == State.judging and match.decide_by == 165.0
+    assert verdict(match, A, 1, 22, 100.0, 106.0) == ["result", "finished"]
+    assert (match.winner, match.reason) == (A, "solved")  # made first, judged second
+    other = started(tests=22)
+    submit(other, A, 1, 100.0)
+    submit(other, B, 2, 101.0)
+    verdict(other, B, 2, 22, 101.0, 105.0)
+    verdict(other, A, 1, 21, 100.0, 106.0)
+    assert (other.winner, other.reason) == (B, "solved")
+    later = started(tests=22)
+    submit(later, B, 2, 101.0)
+    submit(later, A, 3, 102.0)  # made after B's solve: it cannot change the outcome
+    assert verdict(later, B, 2, 22, 101.0, 105.0) == ["result", "finished"]
+
+
+def test_matches_and_rooms_count_a_submission_by_when_it_was_made() -> None:
+    assert made_in_time(99.9, 100.0) and not made_in_time(100.0, 100.0)
+    assert not made_in_time(1.0, None)  # no end known: not started

@@ -6,6 +6,7 @@ against the offline AI opponent finishes on its own."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -116,9 +117,10 @@ async def test_a_ranked_duel_from_queue_to_replay(site: Site, server: Server) ->
 
     replay = (await carol.call("GET", f"/api/matches/{match_id}/replay")).json()
     assert [e["seq"] for e in replay["events"]] == list(range(1, len(replay["events"]) + 1))
-    codes = {s["id"]: s["code"] for s in replay["submissions"]}
+    assert replay["next"] is None  # a short game's code fits one page
+    codes = {c["id"]: c["code"] for c in replay["code"] if c["kind"] == "submission"}
     assert codes[wrong] == WRONG and SOLUTION in codes.values()
-    assert any(s["code"] == "import sys\n" for s in replay["snapshots"])
+    assert any(c["code"] == "import sys\n" for c in replay["code"] if c["kind"] == "snapshot")
     for socket in (a, b, watcher, again_watcher):
         await socket.close()
 
@@ -342,3 +344,37 @@ async def test_closing_one_of_two_tabs_does_not_forfeit(site: Site, server: Serv
     await other.event("finished")
     for socket in (tab3, other):
         await socket.close()
+
+
+@pytest.fixture(scope="module")
+def short_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    site = Site(tmp_path_factory.mktemp("short"), env={**BATTLE_ENV, "MATCH_SECONDS": "6"})
+    site.import_problems("hello-battle")
+    yield site
+    site.stop()
+
+
+async def test_a_solve_made_before_the_deadline_wins_when_judged_after_it(
+    short_site: Site,
+) -> None:
+    server = short_site.serve()
+    kim, lee = (Api(server, short_site.token(n)) for n in ("kim", "lee"))
+    await kim.call("POST", "/api/queue")
+    match_id = (await lee.call("POST", "/api/queue")).json()["match"]
+    mine = await Socket.open(server, kim.token, match_id)
+    ends_at = (await mine.event("started"))["event"]["ends_at"]
+    await asyncio.sleep(max(0.0, ends_at - time.time() - 1.0))
+    # Correct but slow: its 22 tests are judged after the deadline.
+    slow = "import time\ntime.sleep(0.15)\n" + SOLUTION
+    submitted = await kim.submit(match_id, slow)
+    waiting = (await mine.event("awaiting_verdicts"))["event"]
+    assert waiting["submissions"] == [submitted] and waiting["at"] == ends_at
+    late = await lee.call("POST", "/api/submissions", {"problem": "hello-battle",
+                          "language": "python", "code": SOLUTION, "match": match_id})  # fmt: skip
+    assert late.status_code == 409 and late.json()["error"]["code"] == "match_not_running"
+    finished = (await mine.event("finished"))["event"]
+    assert (finished["winner"], finished["reason"]) == (mine.welcome["me"], "solved")
+    result = next(e for e in mine.events() if e["type"] == "result")
+    assert result["passed"] == 22 and result["at"] > ends_at > result["made_at"]
+    assert {c["reason"] for c in (await mine.event("rated"))["event"]["changes"]} == {"won", "lost"}
+    await mine.close()

@@ -91,3 +91,20 @@ async def test_time_ends_a_room_and_late_judging_still_counts(db: Database, tmp_
         assert room is not None
         board = await rooms.leaderboard(session, room)
         assert [(r["nickname"], r["solved"]) for r in board] == [("player", 1)]
+
+
+async def test_a_room_past_its_end_refuses_submissions_before_the_sweeper_runs(
+    db: Database, tmp_path: Path
+) -> None:
+    room_id, _ = await new_room(db, tmp_path, size=5)
+    async with db.session() as session:
+        host = await accounts.sign_in_nickname(session, "host", "en")
+        player = await accounts.sign_in_nickname(session, "player", "en")
+        await rooms.change(session, room_id, player, "join")
+        await rooms.change(session, room_id, host, "start")
+        await rooms.room_target(session, room_id, player.id, "hello-battle")
+        await session.execute(update(Room).where(Room.id == room_id).values(ends_at=time.time()))
+        await session.commit()  # over, but still "running" until the sweeper's tick
+        with pytest.raises(UserError) as refused:
+            await rooms.room_target(session, room_id, player.id, "hello-battle")
+        assert (refused.value.status, refused.value.key) == (409, "room_not_running")

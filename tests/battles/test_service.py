@@ -15,6 +15,7 @@ from codebattle.battles import fsm
 from codebattle.battles import service as battles
 from codebattle.battles.models import MatchEvent
 from codebattle.db.session import Database
+from codebattle.errors import UserError
 from codebattle.problems.importer import import_package
 from codebattle.problems.models import Problem
 from codebattle.progress import service as progress
@@ -127,3 +128,27 @@ async def test_a_players_games_are_found_however_many_others_follow(
         assert [m.id for m in await battles.recent_matches(session, user_id=a)] == [match_id]
         assert await battles.active_match_of(session, b) == match_id
         assert await battles.active_match_of(session, others[0].id) is not None
+
+
+async def test_a_verdict_judged_after_the_deadline_still_decides(
+    db: Database, tmp_path: Path
+) -> None:
+    match_id, a, b = await new_match(db, tmp_path)  # running from 6.0, ends at 306.0
+    async with db.session() as session:
+        await battles.apply(session, match_id, None, 6.0)
+        await battles.match_target(session, match_id, a, now=305.9)
+        with pytest.raises(UserError) as refused:  # the sweeper has not run: still refused
+            await battles.match_target(session, match_id, a, now=306.0)
+        assert (refused.value.status, refused.value.key) == (409, "match_not_running")
+        await battles.apply(session, match_id, {"type": "result", "user": b, "passed": 21}, 50)
+        made = {"type": "submitted", "user": a, "submission": 7, "made_at": 305.0}
+        await battles.apply(session, match_id, made, 305.0)
+        waiting = await battles.apply(session, match_id, None, 306.0)
+        assert [e.type for e in waiting] == ["awaiting_verdicts"]
+        assert await battles.due(session, 365.9) == []  # the bound is the next deadline
+        assert await battles.due(session, 366.0) == [match_id]
+        solved = {"type": "result", "user": a, "passed": 22, "submission": 7, "made_at": 305.0}
+        done = await battles.apply(session, match_id, solved, 320.0)
+        assert [e.type for e in done] == ["result", "finished", "rated"]
+        assert done[1].data == {"winner": a, "reason": "solved"}
+        assert await battles.due(session, 1000.0) == []

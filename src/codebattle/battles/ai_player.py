@@ -238,8 +238,10 @@ async def _submit(services: Services, match_id: int, ai_id: int, language: str, 
             session, services.blobs, user, None, language, code,
             max_code_bytes=services.settings.MAX_CODE_BYTES, target=target, match_id=match_id,
         )  # fmt: skip
-    await services.queue.enqueue(job)
-    with contextlib.suppress(fsm.IllegalEvent):
+    with contextlib.suppress(fsm.IllegalEvent):  # logged before judging: its verdict is awaited
         await live.act(
-            services, match_id, {"type": "submitted", "user": ai_id, "submission": submission.id}
-        )
+            services, match_id,
+            {"type": "submitted", "user": ai_id, "submission": submission.id,
+             "made_at": submission.created_at.timestamp()},
+        )  # fmt: skip
+    await services.queue.enqueue(job)

@@ -1,4 +1,4 @@
-"""The match state machine: waiting → countdown → running → finished | cancelled.
+"""The match state machine: waiting → countdown → running → (judging →) finished | cancelled.
 
 Pure and synchronous: `apply(match, event, now)` returns the events that happened (for the
 match's event log) and changes `match` in place, or raises IllegalEvent with a code; the
@@ -9,6 +9,10 @@ disconnect grace) whether or not a client is connected.
 
 Win rules: the first to pass all tests wins. At the time limit, the most tests passed wins,
 then whoever reached that count first; equal on both is a draw. A player who gives up loses.
+A submission counts by the time it was MADE (`made_at`), not when its verdict arrives: when
+the outcome is known (a solve, or the time limit) while a submission made before that moment
+is still being judged, the match waits in `judging` for its verdict, at most
+`Settings.judging_wait` seconds, then decides (`made_in_time` is the rule rooms follow too).
 A player disconnected longer than the grace period loses by a technical win for the one who
 stayed; if everyone is gone, the match is cancelled.
 
@@ -28,6 +32,7 @@ class State(StrEnum):
     waiting = "waiting"
     countdown = "countdown"
     running = "running"
+    judging = "judging"  # the outcome waits for verdicts of submissions made in time
     finished = "finished"
     cancelled = "cancelled"
 
@@ -48,7 +53,8 @@ class Player:
     connected: bool = True
     disconnected_at: float | None = None
     passed: int = 0  # best number of tests passed so far
-    passed_at: float | None = None  # when `passed` was first reached
+    passed_at: float | None = None  # when the submission that first reached `passed` was made
+    pending: dict[str, float] = field(default_factory=dict)  # submission id -> made at
     gave_up: bool = False
     sockets: list[str] = field(default_factory=list)  # open sockets' ids, on any instance
 
@@ -63,6 +69,7 @@ class Settings:
     countdown: float = 5.0
     grace: float = 30.0  # a disconnected player's time to come back
     tests: int = 1  # tests of the problem: passing all of them wins
+    judging_wait: float = 60.0  # longest wait for verdicts of submissions made in time
 
 
 @dataclass
@@ -75,6 +82,7 @@ class Match:
     winner: int | None = None  # user id; None with a draw or before the end
     reason: str = ""  # "solved", "time", "gave_up", "disconnect", "draw", "abandoned"
     rematch_offers: set[int] = field(default_factory=set)
+    decide_by: float | None = None  # in `judging`: the outcome is decided by then at the latest
 
     def player(self, user_id: int) -> Player:
         for player in self.players:
@@ -88,6 +96,12 @@ class Match:
 
 
 Event = dict[str, Any]
+
+
+def made_in_time(made_at: float, ends_at: float | None) -> bool:
+    """Whether a submission made at `made_at` counts for a game (match or room) that ends
+    at `ends_at`, whenever its verdict arrives: made strictly before the end."""
+    return ends_at is not None and made_at < ends_at
 
 
 def _event(kind: str, now: float, **data: Any) -> Event:
@@ -128,8 +142,8 @@ def tick(match: Match, now: float) -> list[Event]:
                 happened += _cancel(match, now, "abandoned")
             elif len(stayed) == 1:
                 happened += _finish(match, now, stayed[0].user_id, "disconnect")
-    if match.state == State.running and match.ends_at is not None and now >= match.ends_at:
-        happened += _finish_at_time_limit(match, match.ends_at)
+    if match.state in (State.running, State.judging):
+        happened += _decide(match, now)
     return happened
 
 
@@ -157,33 +171,49 @@ def _ready(match: Match, user_id: int, event: Event, now: float) -> list[Event]:
 
 
 def _submitted(match: Match, user_id: int, event: Event, now: float) -> list[Event]:
-    """A player sent code to the judge; its result comes later as a "result" event."""
-    if match.state != State.running:
+    """A player sent code to the judge (made at `made_at`, default now); its result comes
+    later as a "result" event, which the outcome waits for if it was made in time."""
+    made_at = _made_at(event, now)
+    in_time = match.state == State.running or (
+        match.state == State.judging
+        and made_at <= _cutoff(match)
+        and made_in_time(made_at, match.ends_at)
+    )
+    if not in_time:
         raise IllegalEvent("match_not_running")
-    if match.player(user_id).gave_up:
+    player = match.player(user_id)
+    if player.gave_up:
         raise IllegalEvent("gave_up")
     submission = event.get("submission")
     if not isinstance(submission, int):
         raise IllegalEvent("bad_event", "submission")
+    player.pending = {**player.pending, str(submission): made_at}
     return [_event("submitted", now, user=user_id, submission=submission)]
 
 
 def _result(match: Match, user_id: int, event: Event, now: float) -> list[Event]:
-    if match.state != State.running:
+    """A verdict. While the game runs, any; while it waits in `judging`, those it waits for."""
+    if match.state not in (State.running, State.judging):
         raise IllegalEvent("match_not_running")
     player = match.player(user_id)
+    if match.state == State.judging and str(event.get("submission")) not in player.pending:
+        raise IllegalEvent("match_not_running")  # made too late: it cannot count
     if player.gave_up:
         raise IllegalEvent("gave_up")
     passed = event.get("passed")
     if not isinstance(passed, int) or not 0 <= passed <= match.settings.tests:
         raise IllegalEvent("bad_event", "passed")
+    made_at = _made_at(event, now)
+    player.pending = {k: v for k, v in player.pending.items() if k != str(event.get("submission"))}
     details = _details(event, "submission", "verdict")
-    happened = [_event("result", now, user=user_id, passed=passed, **details)]
-    if passed > player.passed:
-        player.passed, player.passed_at = passed, now
-    if passed == match.settings.tests:
-        happened += _finish(match, now, user_id, "solved")
-    return happened
+    happened = [_event("result", now, user=user_id, passed=passed, made_at=made_at, **details)]
+    # The best count, reached first by the time the submission was made (verdicts may come
+    # back out of order).
+    if passed > player.passed or (
+        passed == player.passed > 0 and made_at < (player.passed_at or made_at)
+    ):
+        player.passed, player.passed_at = passed, made_at
+    return happened + _decide(match, now)
 
 
 def _give_up(match: Match, user_id: int, event: Event, now: float) -> list[Event]:
@@ -253,6 +283,63 @@ def _rematch(match: Match, user_id: int, event: Event, now: float) -> list[Event
 
 def _details(event: Event, *keys: str) -> dict[str, Any]:
     return {key: event[key] for key in keys if key in event}
+
+
+def _made_at(event: Event, now: float) -> float:
+    made_at = event.get("made_at", now)
+    if isinstance(made_at, bool) or not isinstance(made_at, int | float) or made_at > now:
+        raise IllegalEvent("bad_event", "made_at")
+    return float(made_at)
+
+
+def _solvers(match: Match) -> list[Player]:
+    return [p for p in match.players if not p.gave_up and p.passed == match.settings.tests]
+
+
+def _cutoff(match: Match) -> float:
+    """The moment that decides: the earliest solve's, or else the time limit. A submission
+    made after it cannot change the outcome."""
+    solves = [p.passed_at for p in _solvers(match) if p.passed_at is not None]
+    if solves:
+        return min(solves)
+    return match.ends_at if match.ends_at is not None else float("inf")
+
+
+def _decide(match: Match, now: float) -> list[Event]:
+    """End the game once its outcome is known (a solve, or the time limit), after the
+    verdicts of submissions made before the deciding moment, waited for at most
+    `judging_wait` seconds (`awaiting_verdicts` says so, once)."""
+    solvers = _solvers(match)
+    time_up = match.ends_at is not None and now >= match.ends_at
+    if not solvers and not time_up:
+        return []
+    cutoff = _cutoff(match)
+    awaited = sorted(
+        int(submission)
+        for p in match.players
+        if not p.gave_up
+        for submission, made_at in p.pending.items()
+        if made_at <= cutoff and made_in_time(made_at, match.ends_at)
+    )
+    happened: list[Event] = []
+    if awaited and match.state == State.running:
+        since = now if solvers else (match.ends_at or now)
+        match.state, match.decide_by = State.judging, since + match.settings.judging_wait
+        happened.append(
+            _event("awaiting_verdicts", since, submissions=awaited, until=match.decide_by)
+        )
+    if awaited and match.decide_by is not None and now < match.decide_by:
+        return happened
+    if match.state == State.judging and match.decide_by is not None:
+        at = min(now, match.decide_by)  # decided when the last verdict came, or at the bound
+    else:
+        at = now if solvers else (match.ends_at or now)
+    if solvers:
+        first = min(p.passed_at or at for p in solvers)
+        leaders = [p for p in solvers if (p.passed_at or at) == first]
+        winner = leaders[0].user_id if len(leaders) == 1 else None
+        return happened + _finish(match, at, winner, "draw" if winner is None else "solved")
+    return happened + _finish_at_time_limit(match, at)
 
 
 def _finish_at_time_limit(match: Match, at: float) -> list[Event]:

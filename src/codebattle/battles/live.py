@@ -127,7 +127,7 @@ async def _room_results(services: Services, messages: list[dict[str, Any]]) -> N
         await room_act(
             services, message["room"], None, "result", user_id=message["user"],
             version_id=message["version"], verdict=submission["verdict"],
-            submitted_at=datetime.fromisoformat(submission["created_at"]).timestamp(),
+            submitted_at=made_at(submission),
         )  # fmt: skip
 
 
@@ -159,18 +159,26 @@ async def _match_results(services: Services, messages: list[dict[str, Any]]) -> 
             "passed": submission["tests_passed"],
             "submission": submission["id"],
             "verdict": submission["verdict"],
+            # It counts by when it was made: the match waits for it if made in time.
+            "made_at": made_at(submission),
         }
         try:
             await act(services, message["match"], event)
-        except (fsm.IllegalEvent, LookupError) as exc:  # the game ended meanwhile
+        except (fsm.IllegalEvent, LookupError) as exc:  # made too late, or waited too long
             log.info("late match result ignored", match=message["match"], reason=str(exc))
+
+
+def made_at(submission: dict[str, Any]) -> float:
+    """When a submission (as recorded) was made, in seconds since the epoch."""
+    return datetime.fromisoformat(submission["created_at"]).timestamp()
 
 
 def match_settings(services: Services) -> battles.MatchSettings:
     s = services.settings
     return battles.MatchSettings(
-        s.MATCH_SECONDS, s.MATCH_COUNTDOWN_SECONDS, s.DISCONNECT_GRACE_SECONDS
-    )
+        s.MATCH_SECONDS, s.MATCH_COUNTDOWN_SECONDS, s.DISCONNECT_GRACE_SECONDS,
+        s.MATCH_JUDGING_WAIT_SECONDS,
+    )  # fmt: skip
 
 
 def queue_rules(services: Services) -> matchmaking.Rules:

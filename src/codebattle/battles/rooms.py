@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.accounts.models import User
+from codebattle.battles.fsm import made_in_time
 from codebattle.battles.models import Room, RoomEvent, RoomMember
 from codebattle.errors import UserError
 from codebattle.problems import service as problems
@@ -175,9 +176,10 @@ async def _result(
     verdict: str,
     submitted_at: float,
 ) -> list[dict[str, Any]]:
-    """A judged submission: a solve (first AC of a problem) or a rejected attempt."""
-    if room.state != RUNNING and not (room.state == ENDED and submitted_at < (room.ends_at or 0)):
-        return []  # submitted before the end: counts even when judged after it
+    """A judged submission: a solve (first AC of a problem) or a rejected attempt. It counts
+    by when it was made (the rule matches follow too), even when judged after the end."""
+    if room.state not in (RUNNING, ENDED) or not made_in_time(submitted_at, room.ends_at):
+        return []
     member = await session.get(RoomMember, (room.id, user_id))
     if member is None or verdict in NOT_ATTEMPTS:
         return []
@@ -209,8 +211,8 @@ async def room_target(session: AsyncSession, room_id: int, user_id: int, slug: o
         raise UserError(404, "room_unknown")
     if await session.get(RoomMember, (room_id, user_id)) is None:
         raise UserError(403, "room_members_only")
-    if room.state != RUNNING:
-        raise UserError(409, "room_not_running")
+    if room.state != RUNNING or not made_in_time(time.time(), room.ends_at):
+        raise UserError(409, "room_not_running")  # also when the sweeper has not ended it yet
     row = (
         await session.execute(
             select(ProblemVersion)

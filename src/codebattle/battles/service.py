@@ -46,6 +46,7 @@ def load(data: dict[str, Any]) -> fsm.Match:
         winner=data["winner"],
         reason=data["reason"],
         rematch_offers=set(data["rematch_offers"]),
+        decide_by=data.get("decide_by"),  # absent from matches stored before it existed
     )
 
 
@@ -62,6 +63,8 @@ def next_deadline(match: fsm.Match) -> float | None:
             for p in match.players
             if p.disconnected_at is not None
         ]
+    if match.state == fsm.State.judging and match.decide_by is not None:
+        moments.append(match.decide_by)
     return min(moments, default=None)
 
 
@@ -110,6 +113,7 @@ class MatchSettings:
     duration: float
     countdown: float
     grace: float
+    judging_wait: float = 60.0
 
     def for_problem(self, tests: int) -> fsm.Settings:
         return fsm.Settings(
@@ -118,6 +122,7 @@ class MatchSettings:
             countdown=self.countdown,
             grace=self.grace,
             tests=tests,
+            judging_wait=self.judging_wait,
         )
 
 
@@ -249,9 +254,12 @@ async def pick_problem(
     return rng.choice(versions)
 
 
-async def match_target(session: AsyncSession, match_id: int, user_id: int) -> Target:
+async def match_target(
+    session: AsyncSession, match_id: int, user_id: int, now: float | None = None
+) -> Target:
     """What a player's submission in this match is judged against; refused unless the
-    player is in it and it is running."""
+    player is in it and it is running by the server's clock (a deadline that passed counts
+    even before the sweeper has applied it)."""
     row = await session.get(MatchRow, match_id)
     if row is None:
         raise UserError(404, "match_unknown")
@@ -260,6 +268,7 @@ async def match_target(session: AsyncSession, match_id: int, user_id: int) -> Ta
         player = match.player(user_id)
     except fsm.IllegalEvent:
         raise UserError(403, "not_a_player") from None
+    fsm.tick(match, time.time() if now is None else now)  # a copy: nothing is stored
     if match.state != fsm.State.running or player.gave_up:
         raise UserError(409, "match_not_running")
     version = await session.get(ProblemVersion, row.problem_version_id)
@@ -276,7 +285,9 @@ async def active_match_of(session: AsyncSession, user_id: int) -> int | None:
         .join(MatchPlayer, MatchPlayer.match_id == MatchRow.id)
         .where(
             MatchPlayer.user_id == user_id,
-            MatchRow.state.in_((fsm.State.waiting, fsm.State.countdown, fsm.State.running)),
+            MatchRow.state.in_(
+                (fsm.State.waiting, fsm.State.countdown, fsm.State.running, fsm.State.judging)
+            ),
         )
     )
     for match_id, data in rows.all():
@@ -394,7 +405,9 @@ async def recent_matches(
     """Live matches (for spectators), or a player's latest ones (their history)."""
     query = select(MatchRow).order_by(MatchRow.id.desc()).limit(limit)
     if live:
-        query = query.where(MatchRow.state.in_((fsm.State.countdown, fsm.State.running)))
+        query = query.where(
+            MatchRow.state.in_((fsm.State.countdown, fsm.State.running, fsm.State.judging))
+        )
     if user_id is not None:
         query = query.join(MatchPlayer, MatchPlayer.match_id == MatchRow.id).where(
             MatchPlayer.user_id == user_id

@@ -74,11 +74,13 @@ async def create_submission(request: Request, body: SubmissionIn) -> SubmissionC
             match_id=body.match,
             room_id=body.room,
         )
-    await services.queue.enqueue(job)
     if submission.match_id is not None:
-        event = {"type": "submitted", "user": user.id, "submission": submission.id}
+        # Logged before judging starts, so the match knows to wait for its verdict.
+        event = {"type": "submitted", "user": user.id, "submission": submission.id,
+                 "made_at": submission.created_at.timestamp()}  # fmt: skip
         with contextlib.suppress(IllegalEvent):  # the game ended meanwhile: no result counts
             await live.act(services, submission.match_id, event)
+    await services.queue.enqueue(job)
     return SubmissionCreated(id=submission.id)
 
 

@@ -27,6 +27,7 @@ const game = {
   state: "waiting",
   startsAt: null,
   endsAt: null,
+  decideBy: null, // in "judging": the verdicts of submissions made in time are awaited until then
   winner: null,
   reason: "",
   rated: null, // the `rated` event's changes
@@ -84,6 +85,10 @@ function applyEvent(event, seq) {
     case "reconnected":
       if (player) player.connected = true;
       break;
+    case "awaiting_verdicts":
+      game.state = "judging";
+      game.decideBy = event.until;
+      break;
     case "finished":
       game.state = "finished";
       game.winner = event.winner;
@@ -123,6 +128,7 @@ function renderTimer() {
   const timer = $("timer");
   if (game.state === "countdown" && game.startsAt) timer.textContent = clock(game.startsAt - serverNow());
   else if (game.state === "running" && game.endsAt) timer.textContent = clock(game.endsAt - serverNow());
+  else if (game.state === "judging" && game.decideBy) timer.textContent = clock(game.decideBy - serverNow());
   else timer.textContent = "–:––";
   timer.dataset.state = game.state;
   const now = serverNow();
