@@ -7,9 +7,12 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import update
+from starlette.websockets import WebSocketDisconnect
 
 from codebattle.accounts import service as accounts
 from codebattle.battles import rooms
@@ -18,7 +21,7 @@ from codebattle.db.session import Database
 from codebattle.errors import UserError
 from codebattle.problems.importer import import_package
 from codebattle.storage import LocalBlobStore
-from tests.platform.conftest import PROBLEMS
+from tests.platform.conftest import PROBLEMS, sign_in
 
 
 @pytest.fixture
@@ -91,6 +94,53 @@ async def test_time_ends_a_room_and_late_judging_still_counts(db: Database, tmp_
         assert room is not None
         board = await rooms.leaderboard(session, room)
         assert [(r["nickname"], r["solved"]) for r in board] == [("player", 1)]
+
+
+def _room_api(client: TestClient, csrf: str, **body: object) -> dict[str, Any]:
+    base: dict[str, object] = {"title": "t", "problems": ["hello-battle"], "public": False}
+    reply = client.post("/api/rooms", json={**base, **body}, headers={"X-CSRF-Token": csrf})
+    assert reply.status_code == 201, reply.text
+    return dict(reply.json())
+
+
+def test_private_room_is_hidden_from_strangers_over_http_and_socket(client: TestClient) -> None:
+    csrf = sign_in(client, "phost")
+    private = _room_api(client, csrf, title="Secret class")
+    public = _room_api(client, csrf, title="Open class", public=True)
+    stranger = TestClient(client.app, base_url="http://testserver")
+    stranger_csrf = sign_in(stranger, "pstranger")
+    headers = {"X-CSRF-Token": stranger_csrf}
+    room_id = private["id"]
+    nowhere = stranger.get("/api/rooms/999999").json()
+    # Neither the API, the page, the socket nor a host action tells it from no room at all.
+    for reply in (
+        stranger.get(f"/api/rooms/{room_id}"),
+        stranger.get(f"/rooms/{room_id}"),
+        stranger.post(f"/api/rooms/{room_id}/start", headers=headers),
+        stranger.post(f"/api/rooms/{room_id}/announce", json={"text": "hi"}, headers=headers),
+    ):
+        assert reply.status_code == 404, reply.text
+        assert "Secret class" not in reply.text and "hello-battle" not in reply.text
+    assert stranger.get(f"/api/rooms/{room_id}").json() == nowhere
+    url = f"/ws/rooms/{room_id}"
+    with pytest.raises(WebSocketDisconnect) as refused, stranger.websocket_connect(url) as ws:
+        ws.send_json({"type": "hello", "last_seq": 0})
+        ws.receive_json()
+    assert refused.value.code == 4404
+    # A public room is for anyone signed in; the host sees their own.
+    assert stranger.get(f"/api/rooms/{public['id']}").json()["title"] == "Open class"
+    assert client.get(f"/api/rooms/{room_id}").json()["title"] == "Secret class"
+    # The invite code still lets a non-member in, and then the room is theirs to see.
+    joined = stranger.post("/api/rooms/join", json={"code": private["code"]}, headers=headers)
+    assert joined.status_code == 200, joined.text
+    assert joined.json()["title"] == "Secret class"
+    assert stranger.get(f"/rooms/{room_id}").status_code == 200
+    with stranger.websocket_connect(f"/ws/rooms/{room_id}") as ws:
+        ws.send_json({"type": "hello", "last_seq": 0})
+        assert ws.receive_json()["type"] == "welcome"
+    # A member who is not the host is told so (it is no secret to them).
+    start = stranger.post(f"/api/rooms/{room_id}/start", headers=headers)
+    assert start.status_code == 403 and start.json()["error"]["code"] == "host_only"
 
 
 async def test_a_room_past_its_end_refuses_submissions_before_the_sweeper_runs(

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from codebattle.battles import live, rooms
-from codebattle.battles.models import Room, RoomMember
+from codebattle.battles.models import Room
 from codebattle.errors import UserError
 from codebattle.problems import service as problems
 from codebattle.realtime.stream import Stream, frame_limit, read_hello
@@ -41,9 +41,7 @@ class AnnounceIn(BaseModel):
 async def _room(request: Request, room_id: int) -> dict[str, Any]:
     user = require_user(request)
     async with services_of(request).db.reading() as session:
-        room = await session.get(Room, room_id)
-        if room is None:
-            raise UserError(404, "room_unknown")
+        room = await rooms.visible(session, room_id, user)
         data = await rooms.room_json(session, room, locale_of(request), user)
         data["leaderboard"] = await rooms.leaderboard(session, room)
         return data
@@ -128,10 +126,10 @@ async def room_socket(websocket: WebSocket, path_id: str) -> None:
     if admitted is None:
         return
     user, room_id = admitted
-    async with services.db.reading() as session:
-        room = await session.get(Room, room_id)
-        member = await session.get(RoomMember, (room_id, user.id)) if room else None
-    if room is None or not (room.public or member is not None or room.host_id == user.id):
+    try:
+        async with services.db.reading() as session:
+            await rooms.visible(session, room_id, user)  # the HTTP routes' rule
+    except UserError:
         await refuse(websocket, NOT_FOUND)
         return
     locale = getattr(websocket.state, "locale", "ko")

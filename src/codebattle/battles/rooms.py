@@ -119,8 +119,9 @@ async def change(
             happened += await _join(session, room, user, params.get("code"), now)
         elif action in ("start", "end", "announce"):
             assert user is not None
-            if user.id != room.host_id:
-                raise UserError(403, "host_only")
+            if user.id != room.host_id:  # a stranger to a private room learns nothing of it
+                seen = await _may_see(session, room, user)
+                raise UserError(403, "host_only") if seen else UserError(404, "room_unknown")
             happened += _host_action(room, action, now, params.get("text"))
         elif action == "result":
             happened += await _result(session, room, now, **params)
@@ -202,6 +203,25 @@ async def _result(
         {"type": "solved", "at": now, "user": user_id, "problem": problem,
          "solved": member.solved, "penalty": round(member.penalty, 1)}
     ]  # fmt: skip
+
+
+async def visible(session: AsyncSession, room_id: int, user: User) -> Room:
+    """The room, if `user` may see it: its host, a member, or anyone signed in when it is
+    public. Otherwise 404, as if it did not exist: one rule for HTTP and the socket, so a
+    private room's title, problems, members and scores stay with its people. (Joining by
+    invite code looks the room up by its code, not through this.)"""
+    room = await session.get(Room, room_id)
+    if room is None or not await _may_see(session, room, user):
+        raise UserError(404, "room_unknown")
+    return room
+
+
+async def _may_see(session: AsyncSession, room: Room, user: User) -> bool:
+    return (
+        room.public
+        or room.host_id == user.id
+        or await session.get(RoomMember, (room.id, user.id)) is not None
+    )
 
 
 async def room_target(session: AsyncSession, room_id: int, user_id: int, slug: object) -> Target:
