@@ -5,6 +5,8 @@ falls back to the offline opponent and still plays."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,11 +44,21 @@ def server(tmp_path_factory: pytest.TempPathFactory, fake: FakeOpenAI) -> Iterat
     site.import_problems("hello-battle")
     server = site.serve()
     server.token = site.token("erin")  # type: ignore[attr-defined]
+    server.blobs = site.data / "var" / "blobs"  # type: ignore[attr-defined]
     yield server
     site.stop()
 
 
-async def play_to_the_end(server: Server) -> tuple[dict[str, object], list[dict[str, object]]]:
+def blob_texts(server: Server) -> dict[Path, str]:
+    """Every blob the server stored (submitted code among them)."""
+    root: Path = server.blobs  # type: ignore[attr-defined]
+    return {p: p.read_text(errors="replace") for p in root.rglob("*") if p.is_file()}
+
+
+async def play_to_the_end(server: Server) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+    """A game against the AI, played to its end: the finish, the replay, and the code
+    submitted in it (read from blob storage: the replay never has the AI's)."""
+    before = blob_texts(server)
     api = Api(server, server.token)  # type: ignore[attr-defined]
     created = await api.call("POST", "/api/matches/ai", {"level": "hard"})
     assert created.status_code == 201, created.text
@@ -57,13 +69,15 @@ async def play_to_the_end(server: Server) -> tuple[dict[str, object], list[dict[
     await socket.close()
     assert finished["winner"] == ai["id"]
     replay = (await api.call("GET", f"/api/matches/{match_id}/replay")).json()
-    return finished, replay["submissions"]
+    assert all(c["user"] != ai["id"] for c in replay["code"])
+    submitted = [text for path, text in blob_texts(server).items() if path not in before]
+    return finished, replay, submitted
 
 
 async def test_the_ai_plays_the_models_solution(server: Server, fake: FakeOpenAI) -> None:
-    _finished, submissions = await play_to_the_end(server)
-    assert [s["verdict"] for s in submissions] == ["AC"]  # the model's answer, as it came
-    assert "# written by the model" in str(submissions[0]["code"])
+    _finished, replay, submitted = await play_to_the_end(server)
+    assert [s["verdict"] for s in replay["submissions"]] == ["AC"]  # the model's answer
+    assert any("# written by the model" in code for code in submitted)  # as it came
     [request] = fake.requests
     assert request.body["model"] == "gpt-5" and "input" in request.body
     assert {k.lower(): v for k, v in request.headers.items()}["authorization"] == (
@@ -73,7 +87,7 @@ async def test_the_ai_plays_the_models_solution(server: Server, fake: FakeOpenAI
 
 async def test_a_failing_model_means_the_offline_opponent(server: Server, fake: FakeOpenAI) -> None:
     fake.set_default("500")
-    _finished, submissions = await play_to_the_end(server)
-    assert submissions[-1]["verdict"] == "AC"
-    assert all("# written by the model" not in str(s["code"]) for s in submissions)
+    _finished, replay, submitted = await play_to_the_end(server)
+    assert replay["submissions"][-1]["verdict"] == "AC"
+    assert submitted and all("# written by the model" not in code for code in submitted)
     assert len(fake.requests) >= 2

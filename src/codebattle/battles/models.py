@@ -73,7 +73,8 @@ class MatchEvent(Base):
 
 
 class CodeSnapshot(Base):
-    """A player's code at a moment of the game (taken every few seconds while typing)."""
+    """A player's code at a moment of the game (taken every few seconds while typing; capped
+    per player and match: battles/replay.py)."""
 
     __tablename__ = "code_snapshots"
     __table_args__ = (Index("ix_code_snapshots_match", "match_id", "at"),)
@@ -84,6 +85,7 @@ class CodeSnapshot(Base):
     at: Mapped[float] = mapped_column(Float)
     language: Mapped[str] = mapped_column(String(16))
     code: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(Integer, default=0)  # the code's bytes (for the caps)
 
 
 class ChatMessage(Base):

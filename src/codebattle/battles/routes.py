@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
-from codebattle.battles import ai_player, chat, fsm, live, lobby
+from codebattle.battles import ai_player, chat, fsm, live, lobby, replay
 from codebattle.battles import service as battles
 from codebattle.battles.models import MatchRow
 from codebattle.errors import UserError
@@ -17,6 +17,7 @@ from codebattle.judge import languages
 from codebattle.problems import service as problems
 from codebattle.problems.models import ProblemVersion
 from codebattle.services import services_of
+from codebattle.web.ids import Id
 from codebattle.web.render import locale_of, markdown, render
 from codebattle.web.security import require_api_write, require_user
 
@@ -28,7 +29,7 @@ class AiMatchIn(BaseModel):
 
 
 class MuteIn(BaseModel):
-    minutes: int = Field(ge=0, le=60 * 24 * 30, description="0 lifts the mute")
+    minutes: StrictInt = Field(ge=0, le=60 * 24 * 30, description="0 lifts the mute")
 
 
 @router.get("/api/queue", tags=["battles"])
@@ -74,7 +75,7 @@ async def _match(request: Request, match_id: int) -> tuple[MatchRow, dict[str, A
 
 
 @router.get("/api/matches/{match_id}", tags=["battles"])
-async def get_match(request: Request, match_id: int) -> dict[str, Any]:
+async def get_match(request: Request, match_id: Id) -> dict[str, Any]:
     return (await _match(request, match_id))[1]
 
 
@@ -89,29 +90,49 @@ async def list_matches(request: Request, live_only: bool = True) -> list[dict[st
         return await battles.matches_json(session, rows, locale_of(request))
 
 
-async def _replay(request: Request, match_id: int) -> dict[str, Any]:
+async def _replay(
+    request: Request, match_id: int, after: str | None = None, limit: int = replay.PAGE_ITEMS
+) -> dict[str, Any]:
+    """A replay's first page (`after` None: the match, its log, submissions, code) or a
+    later page of its code."""
     row, data = await _match(request, match_id)
     if row.state not in (fsm.State.finished, fsm.State.cancelled):
         raise UserError(409, "match_not_over")  # no code while the game is on
+    cursor = replay.parse_cursor(after)
     services = services_of(request)
+    page_bytes = services.settings.REPLAY_PAGE_BYTES
     async with services.db.reading() as session:
-        return {"match": data, **await battles.replay(session, row, services.blobs)}
+        if after is not None:
+            return await replay.code_page(
+                session, row, services.blobs, cursor, limit=limit, page_bytes=page_bytes
+            )
+        first = await replay.first_page(
+            session, row, services.blobs, limit=limit, page_bytes=page_bytes
+        )
+        return {"match": data, **first}
 
 
 @router.get("/api/matches/{match_id}/replay", tags=["battles"])
-async def get_replay(request: Request, match_id: int) -> dict[str, Any]:
-    return await _replay(request, match_id)
+async def get_replay(
+    request: Request,
+    match_id: Id,
+    after: str | None = Query(None, max_length=16, description="`next` of the previous page"),
+    limit: int = Query(replay.PAGE_ITEMS, ge=1, le=replay.MAX_PAGE_ITEMS),
+) -> dict[str, Any]:
+    """After the game: the first page (the match, its events, its submissions, the first code
+    items), or with `after` the next page of code. Follow `next` until it is null."""
+    return await _replay(request, match_id, after, limit)
 
 
 @router.delete("/api/matches/{match_id}/chat/{message_id}", tags=["battles"])
-async def delete_chat(request: Request, match_id: int, message_id: int) -> dict[str, Any]:
+async def delete_chat(request: Request, match_id: Id, message_id: Id) -> dict[str, Any]:
     user = require_api_write(request)
     await live.delete_chat(services_of(request), user, match_id, message_id)
     return {"deleted": message_id}
 
 
 @router.post("/api/users/{user_id}/mute", tags=["battles"])
-async def mute_user(request: Request, user_id: int, body: MuteIn) -> dict[str, Any]:
+async def mute_user(request: Request, user_id: Id, body: MuteIn) -> dict[str, Any]:
     moderator = require_api_write(request)
     async with services_of(request).db.session() as session:
         user = await chat.mute(session, moderator, user_id, body.minutes)
@@ -131,7 +152,7 @@ async def lobby_page(request: Request) -> HTMLResponse:
 
 
 @router.get("/matches/{match_id}", response_class=HTMLResponse, include_in_schema=False)
-async def arena_page(request: Request, match_id: int) -> HTMLResponse:
+async def arena_page(request: Request, match_id: Id) -> HTMLResponse:
     user = require_user(request)
     row, data = await _match(request, match_id)
     is_player = any(p["id"] == user.id for p in data["players"])
@@ -153,5 +174,5 @@ async def _problem_text(request: Request, row: MatchRow) -> tuple[str, list[Any]
 
 
 @router.get("/matches/{match_id}/replay", response_class=HTMLResponse, include_in_schema=False)
-async def replay_page(request: Request, match_id: int) -> HTMLResponse:
+async def replay_page(request: Request, match_id: Id) -> HTMLResponse:
     return render(request, "replay.html", replay=await _replay(request, match_id))

@@ -20,13 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.accounts.models import User
 from codebattle.battles import fsm
-from codebattle.battles.models import CodeSnapshot, MatchEvent, MatchPlayer, MatchRow
+from codebattle.battles.models import MatchEvent, MatchPlayer, MatchRow
 from codebattle.errors import UserError
 from codebattle.problems import service as problems
 from codebattle.problems.models import Problem, ProblemVersion
 from codebattle.progress import service as progress
-from codebattle.storage import BlobStore
-from codebattle.submissions.models import Submission
 from codebattle.submissions.service import Target
 
 
@@ -349,54 +347,6 @@ async def note(
     entries = _append(session, row, [{"type": kind, "at": time.time(), **data}])
     await session.commit()
     return entries
-
-
-async def add_snapshot(
-    session: AsyncSession, match_id: int, user_id: int, language: str, code: str
-) -> None:
-    session.add(
-        CodeSnapshot(
-            match_id=match_id, user_id=user_id, at=time.time(), language=language, code=code
-        )  # fmt: skip
-    )
-    await session.commit()
-
-
-async def replay(session: AsyncSession, row: MatchRow, blobs: BlobStore) -> dict[str, Any]:
-    """Everything a replay shows, once the game is over: the event log, both players' code
-    over time, and their submissions with code."""
-    snapshots = await session.scalars(
-        select(CodeSnapshot).where(CodeSnapshot.match_id == row.id).order_by(CodeSnapshot.at)
-    )
-    submitted = await session.scalars(
-        select(Submission).where(Submission.match_id == row.id).order_by(Submission.id)
-    )
-    events = await events_since(session, row.id, 0)
-    codes = []
-    for s in submitted:
-        try:
-            code = blobs.get(s.code_key).decode()
-        except KeyError:
-            code = None
-        codes.append(
-            {
-                "id": s.id,
-                "user": s.user_id,
-                "language": s.language,
-                "verdict": s.verdict,
-                "passed": s.tests_passed,
-                "at": s.created_at.timestamp(),
-                "code": code,
-            }  # fmt: skip
-        )
-    return {
-        "events": [{"seq": e.seq, "type": e.type, "at": e.at, **e.data} for e in events],
-        "snapshots": [
-            {"user": s.user_id, "at": s.at, "language": s.language, "code": s.code}
-            for s in snapshots
-        ],
-        "submissions": codes,
-    }
 
 
 async def recent_matches(

@@ -19,7 +19,7 @@ import structlog
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from codebattle.accounts.models import User
-from codebattle.battles import ai_player, chat, fsm, live
+from codebattle.battles import ai_player, chat, fsm, live, replay
 from codebattle.battles import service as battles
 from codebattle.battles.models import MatchRow
 from codebattle.errors import UserError
@@ -34,6 +34,7 @@ SNAPSHOT_SECONDS = 3.0  # a player's code is stored at most this often
 ACTIVITY_SECONDS = 1.0  # typing activity is published at most this often per player
 CHAT_PER_10_SECONDS = 5
 ACTIONS = {"ready", "give_up", "rematch"}
+TOO_MANY_OPENS = 4429  # the socket was opened too often; the client waits, then retries
 
 
 @dataclass
@@ -61,6 +62,9 @@ async def match_socket(websocket: WebSocket, path_id: str) -> None:
         row = await session.get(MatchRow, match_id)
     if row is None:
         await refuse(websocket, NOT_FOUND)
+        return
+    if await _opens_exceeded(services, match_id, user.id):
+        await refuse(websocket, TOO_MANY_OPENS)
         return
     players = {p["user_id"] for p in row.fsm["players"]}
     role = "player" if user.id in players else "spectator"
@@ -112,6 +116,17 @@ async def match_socket(websocket: WebSocket, path_id: str) -> None:
             await stream.run(messages, last_seq or 0, logged=snapshot["seq"])
         finally:
             await _left(conn)
+
+
+async def _opens_exceeded(services: Services, match_id: int, user_id: int) -> bool:
+    """Whether this user opened this match's socket too often lately: each open of a
+    player's costs log events (back, then gone) and a code snapshot, broadcast to everyone."""
+    settings = services.settings
+    wait = await services.ratelimit.hit(
+        f"match-socket:{match_id}:{user_id}",
+        settings.MATCH_SOCKET_OPENS, settings.MATCH_SOCKET_OPENS_SECONDS,
+    )  # fmt: skip
+    return wait is not None
 
 
 async def _left(conn: Connection) -> None:
@@ -185,11 +200,15 @@ async def _store_code(conn: Connection, force: bool = False) -> None:
     if conn.pending_code is None or (not force and now - conn.last_snapshot < SNAPSHOT_SECONDS):
         return
     language, code = conn.pending_code
+    settings = conn.services.settings
+    caps = replay.Caps(
+        settings.REPLAY_SNAPSHOTS_PER_PLAYER, settings.REPLAY_SNAPSHOT_BYTES_PER_PLAYER
+    )
     async with conn.services.db.session() as session:
         row = await session.get(MatchRow, conn.match_id)
         if row is None or row.state != fsm.State.running:
             return
-        await battles.add_snapshot(session, conn.match_id, conn.user.id, language, code)
+        await replay.add_snapshot(session, conn.match_id, conn.user.id, language, code, caps)
     conn.pending_code, conn.last_snapshot = None, now
 
 

@@ -284,7 +284,9 @@ function connect() {
       return;
     }
     $("connection").hidden = false;
-    const delay = Math.min(10000, 500 * 2 ** attempts) * (0.75 + Math.random() / 2);
+    // 4429: opened too often; the server lets it in again after its window (10 s by default).
+    const delay = e.code === 4429 ? 10000 * (1 + Math.random() / 2)
+      : Math.min(10000, 500 * 2 ** attempts) * (0.75 + Math.random() / 2);
     attempts++;
     setTimeout(connect, delay);
   };

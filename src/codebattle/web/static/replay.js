@@ -1,28 +1,45 @@
 // The replay: a scrubber over the game's time; both players' code and the events as they
-// were at that moment. Code comes from the stored snapshots and the submissions.
+// were at that moment. The page comes with the log, the submissions and the first page of
+// code (snapshots, then submitted code); the rest is fetched page by page (`next`), so a
+// long game is never one huge response. The AI opponent's code is never sent.
 import { FEED, fmt } from "/static/battle.js";
 const data = JSON.parse(document.getElementById("page-data").textContent);
-const { match, events, snapshots, submissions } = data.replay;
+const { match, events, submissions } = data.replay;
 const text = data.text;
 const $ = (id) => document.getElementById(id);
 const names = new Map(match.players.map((p) => [p.id, p.nickname]));
+const ai = new Set(match.players.filter((p) => p.ai).map((p) => p.id));
 const STEP = 10; // scrubber steps per second
 
-// Each player's code over time: snapshots and submitted code, in time order.
+// Each player's code over time (snapshots and submitted code, in time order), as the pages
+// arrive.
 const codes = new Map(match.players.map((p) => [p.id, []]));
-for (const s of snapshots) codes.get(s.user)?.push(s);
-for (const s of submissions) if (s.code !== null) codes.get(s.user)?.push(s);
-for (const list of codes.values()) list.sort((a, b) => a.at - b.at);
-
-const moments = [...events, ...snapshots, ...submissions].map((x) => x.at);
-const first = Math.min(...moments);
-const last = Math.max(...moments);
+const moments = [...events, ...submissions].map((x) => x.at);
+let first = 0;
+let last = 0;
 const started = events.find((e) => e.type === "started");
-const zero = started ? started.at : first; // times are shown from the start of play
+let zero = 0; // times are shown from the start of play
+
+function take(items) {
+  for (const item of items) {
+    if (item.code === null) item.code = text.code_missing_blob;
+    codes.get(item.user)?.push(item);
+    moments.push(item.at);
+    if (item.kind === "submission") {
+      const cell = $("submission-code-" + item.id);
+      if (cell) cell.textContent = item.code;
+    }
+  }
+  for (const list of codes.values()) list.sort((a, b) => a.at - b.at);
+  first = Math.min(...moments);
+  last = Math.max(...moments);
+  zero = started ? started.at : first;
+  const atEnd = Number(scrubber.value) >= Number(scrubber.max);
+  scrubber.max = Math.max(0, Math.ceil((last - first) * STEP));
+  if (atEnd) scrubber.value = scrubber.max;
+}
 
 const scrubber = $("scrubber");
-scrubber.max = Math.max(0, Math.ceil((last - first) * STEP));
-scrubber.value = scrubber.max;
 
 function clock(seconds) {
   const sign = seconds < 0 ? "-" : "";
@@ -52,6 +69,7 @@ function show() {
   for (const [user, list] of codes) {
     let current = null;
     for (const c of list) if (c.at <= moment + 1e-6) current = c;
+    if (ai.has(user)) continue; // its code is never sent: the page says so
     $("code-" + user).textContent = current ? current.code : text.no_code_yet;
     $("code-lang-" + user).textContent = current ? current.language : "";
   }
@@ -80,4 +98,32 @@ playButton.addEventListener("click", () => {
 });
 
 scrubber.addEventListener("input", show);
+take(data.replay.code);
 show();
+
+// The remaining pages of code, one after the other.
+async function rest(next) {
+  const notice = $("replay-loading");
+  while (next !== null) {
+    notice.hidden = false;
+    notice.textContent = text.replay_loading;
+    let page;
+    try {
+      const url = `/api/matches/${match.id}/replay?after=${encodeURIComponent(next)}`;
+      const reply = await fetch(url, { headers: { Accept: "application/json" } });
+      if (!reply.ok) throw new Error(String(reply.status));
+      page = await reply.json();
+    } catch (err) {
+      notice.textContent = text.replay_load_failed;
+      return;
+    }
+    take(page.code);
+    show();
+    next = page.next;
+  }
+  notice.hidden = true;
+  for (const cell of document.querySelectorAll("pre[id^='submission-code-']")) {
+    if (cell.textContent === "…") cell.textContent = text.code_missing_blob;
+  }
+}
+rest(data.replay.next);
