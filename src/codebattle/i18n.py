@@ -322,6 +322,15 @@ MESSAGES: dict[str, dict[str, str]] = {
     "profile_won": {"en": "won", "ko": "승리"},
     "profile_unrated": {"en": "unrated", "ko": "레이팅 미반영"},
     "profile_no_games": {"en": "No games yet.", "ko": "아직 대결 기록이 없습니다."},
+    "provisional": {"en": "provisional", "ko": "배치 중"},
+    "provisional_title": {
+        "en": "A new player's rating: games against them count half",
+        "ko": "새 참가자의 레이팅: 이 참가자와의 대결은 절반만 반영됩니다",
+    },
+    "provisional_left": {
+        "en": "provisional for {games} more rated games",
+        "ko": "레이팅 대결 {games}판 더 배치 중",
+    },
     "change_won": {"en": "Won", "ko": "승리"},
     "change_lost": {"en": "Lost", "ko": "패배"},
     "change_draw": {"en": "Draw", "ko": "무승부"},
@@ -450,9 +459,19 @@ MESSAGES: dict[str, dict[str, str]] = {
     "reason_disconnect": {"en": "the other player left", "ko": "상대가 나갔습니다"},
     "reason_draw": {"en": "level when time ran out", "ko": "시간이 끝났을 때 동점이었습니다"},
     "reason_abandoned": {"en": "everyone left", "ko": "모두 나갔습니다"},
+    "reason_left": {
+        "en": "a player left before the start; unrated",
+        "ko": "시작 전에 참가자가 나가 레이팅에 반영되지 않습니다",
+    },
     "rating_change": {
         "en": "{name}: {before} → {after} ({delta})",
         "ko": "{name}: {before} → {after} ({delta})",
+    },
+    "rating_weight": {"en": "counted ×{weight}", "ko": "×{weight}만 반영"},
+    "weight_provisional": {"en": "new opponent", "ko": "새 상대"},
+    "weight_repeat": {
+        "en": "game {repeat} together in 24 h",
+        "ko": "24시간 안에 {repeat}번째 대결",
     },
     "rematch": {"en": "Rematch", "ko": "재대결"},
     "rematch_waiting": {

@@ -284,3 +284,27 @@ def test_a_solve_waits_for_an_earlier_submission_still_being_judged() -> None:
 def test_matches_and_rooms_count_a_submission_by_when_it_was_made() -> None:
     assert made_in_time(99.9, 100.0) and not made_in_time(100.0, 100.0)
     assert not made_in_time(1.0, None)  # no end known: not started
+
+
+def test_giving_up_in_the_countdown_cancels_the_game_unrated() -> None:
+    match = Match(Settings(countdown=5.0))
+    for user in (A, B):
+        apply(match, {"type": "join", "user": user}, 0.0)
+    for user in (A, B):
+        apply(match, {"type": "ready", "user": user}, 1.0)
+    assert match.state == State.countdown
+    happened = apply(match, {"type": "give_up", "user": B}, 2.0)
+    assert [e["type"] for e in happened] == ["gave_up", "cancelled"]  # no winner, no rating
+    assert (match.state, match.winner, match.reason) == (State.cancelled, None, "gave_up")
+
+
+def test_leaving_in_the_countdown_for_good_cancels_the_game() -> None:
+    match = Match(Settings(countdown=5.0, grace=30.0))  # starts at 6
+    for user in (A, B):
+        apply(match, {"type": "join", "user": user}, 0.0)
+    for user in (A, B):
+        apply(match, {"type": "ready", "user": user}, 1.0)
+    socket(match, "disconnect", B, "tab", 2.0)
+    assert [e["type"] for e in tick(match, 6.0)] == ["started"]
+    assert [e["type"] for e in tick(match, 32.0)] == ["cancelled"]  # not a technical win
+    assert (match.state, match.winner, match.reason) == (State.cancelled, None, "left")

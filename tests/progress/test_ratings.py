@@ -2,7 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from codebattle.progress.ratings import Rating, rate
+from codebattle.progress.ratings import (
+    PROVISIONAL_GAMES,
+    PROVISIONAL_OPPONENT_WEIGHT,
+    Rating,
+    provisional,
+    rate,
+    weight,
+)
 
 
 def test_a_new_player_starts_at_1000() -> None:
@@ -41,3 +48,26 @@ def test_bad_input() -> None:
         rate([Rating()], [1], ["alone"])
     with pytest.raises(ValueError):
         rate([Rating(), Rating()], [1], ["won", "lost"])
+
+
+def test_a_new_account_is_provisional_for_its_first_rated_games() -> None:
+    assert provisional(0) and provisional(PROVISIONAL_GAMES - 1)
+    assert not provisional(PROVISIONAL_GAMES)
+
+
+def test_the_weight_of_a_game() -> None:
+    assert weight(opponent_provisional=False, repeat=1) == 1.0
+    assert weight(opponent_provisional=True, repeat=1) == PROVISIONAL_OPPONENT_WEIGHT
+    assert weight(opponent_provisional=False, repeat=3) == pytest.approx(1 / 3)
+    assert weight(opponent_provisional=True, repeat=2) == pytest.approx(
+        PROVISIONAL_OPPONENT_WEIGHT / 2
+    )
+
+
+def test_a_weighted_change_scales_mean_and_uncertainty() -> None:
+    (full, _) = rate([Rating(mu=30.0, sigma=3.0), Rating()], [1, 2], ["won", "lost"])
+    half = full.weighted(0.5)
+    assert half.after.mu == pytest.approx((full.before.mu + full.after.mu) / 2)
+    assert half.after.sigma == pytest.approx((full.before.sigma + full.after.sigma) / 2)
+    assert 0 < half.delta < full.delta and half.reason == "won"
+    assert full.weighted(1.0) == full and full.weighted(0.0).after == full.before

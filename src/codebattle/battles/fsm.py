@@ -14,7 +14,9 @@ the outcome is known (a solve, or the time limit) while a submission made before
 is still being judged, the match waits in `judging` for its verdict, at most
 `Settings.judging_wait` seconds, then decides (`made_in_time` is the rule rooms follow too).
 A player disconnected longer than the grace period loses by a technical win for the one who
-stayed; if everyone is gone, the match is cancelled.
+stayed; if everyone is gone, the match is cancelled. A game that ends before it starts is
+cancelled, never won: giving up in the countdown, or leaving in it and not coming back within
+the grace period (cancelled games are unrated).
 
 A player may have several sockets open (two tabs, maybe on two API instances): each
 `reconnect` / `disconnect` names its socket, the match keeps the open ones, and the player is
@@ -140,6 +142,8 @@ def tick(match: Match, now: float) -> list[Event]:
             stayed = [p for p in match.players if p not in gone and not p.gave_up]
             if not stayed:
                 happened += _cancel(match, now, "abandoned")
+            elif any(_left_before_start(match, p) for p in gone):
+                happened += _cancel(match, now, "left")  # no win for a game never played
             elif len(stayed) == 1:
                 happened += _finish(match, now, stayed[0].user_id, "disconnect")
     if match.state in (State.running, State.judging):
@@ -222,7 +226,9 @@ def _give_up(match: Match, user_id: int, event: Event, now: float) -> list[Event
     player = match.player(user_id)
     player.gave_up = True
     happened = [_event("gave_up", now, user=user_id)]
-    if match.state == State.waiting:
+    if match.state in (State.waiting, State.countdown):
+        # A game given up before it starts is no game: cancelled, so unrated (rating farming
+        # with accounts that queue and give up at once gains nothing).
         return happened + _cancel(match, now, "gave_up")
     others = [p for p in match.players if not p.gave_up]
     if len(others) == 1:
@@ -230,6 +236,15 @@ def _give_up(match: Match, user_id: int, event: Event, now: float) -> list[Event
     elif not others:
         happened += _cancel(match, now, "gave_up")
     return happened
+
+
+def _left_before_start(match: Match, player: Player) -> bool:
+    """Whether the player went away during the countdown (and never came back)."""
+    return (
+        player.disconnected_at is not None
+        and match.starts_at is not None
+        and player.disconnected_at < match.starts_at
+    )
 
 
 def _disconnect(match: Match, user_id: int, event: Event, now: float) -> list[Event]:

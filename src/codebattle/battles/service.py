@@ -206,7 +206,7 @@ async def _rate(session: AsyncSession, match_id: int, match: fsm.Match, at: floa
             places[player.user_id], reasons[player.user_id] = 1, "won"
         else:
             places[player.user_id], reasons[player.user_id] = 2, "lost"
-    changes = await progress.rate_game(session, match_id, places, reasons)
+    changes = await progress.rate_game(session, match_id, places, reasons, at)
     return {"type": "rated", "at": at, "changes": changes}
 
 
@@ -306,7 +306,7 @@ async def matches_json(
     matches = [load(row.fsm) for row in rows]
     ids = sorted({p.user_id for match in matches for p in match.players})
     users = {u.id: u for u in await session.scalars(select(User).where(User.id.in_(ids)))}
-    ratings = await progress.displays(session, ids)
+    ratings = await progress.standings(session, ids)
     cards = await problems.version_cards(session, (row.problem_version_id for row in rows), locale)
     return [
         {
@@ -321,7 +321,9 @@ async def matches_json(
                     "id": p.user_id,
                     "nickname": users[p.user_id].nickname if p.user_id in users else "?",
                     "ai": p.ai,
-                    "rating": None if p.ai else ratings[p.user_id],
+                    "rating": None if p.ai else ratings[p.user_id].display,
+                    # New accounts' ratings are provisional (docs/ratings.md).
+                    "provisional": None if p.ai else ratings[p.user_id].provisional,
                     "passed": p.passed,
                     "connected": p.connected,
                     "gave_up": p.gave_up,

@@ -13,7 +13,7 @@ from codebattle.accounts.models import User
 from codebattle.battles import service as battles
 from codebattle.errors import UserError
 from codebattle.progress import service as progress
-from codebattle.progress.models import PlayerRating
+from codebattle.progress.ratings import PROVISIONAL_GAMES
 from codebattle.services import services_of
 from codebattle.web.render import locale_of, render
 from codebattle.web.security import require_user
@@ -28,15 +28,18 @@ async def profile_json(request: Request, nickname: str) -> dict[str, Any]:
         user = await session.scalar(select(User).where(User.nickname == nickname[:32]))
         if user is None:
             raise UserError(404, "not_found")
-        rating = await session.get(PlayerRating, user.id)
+        standing = (await progress.standings(session, [user.id]))[user.id]
         changes = await progress.history(session, user.id)
         games = await battles.recent_matches(session, user_id=user.id, limit=20)
         matches = await battles.matches_json(session, games, locale_of(request))
     return {
         "nickname": user.nickname,
         "ai": user.is_ai,
-        "rating": rating.display if rating else progress.Rating().display,
-        "rated_games": rating.games if rating else 0,
+        "rating": standing.display,
+        "rated_games": standing.rated_games,
+        # A new account's rating is provisional until it has finished a few rated games.
+        "provisional": standing.provisional,
+        "provisional_games_left": max(0, PROVISIONAL_GAMES - standing.rated_games),
         "changes": [
             {
                 "match": c.match_id,

@@ -1,18 +1,31 @@
 """Ratings in the database: read a player's rating, and rate a finished game (in the caller's
 transaction, the one that finished the match, so a result and its rating change land
-together or not at all)."""
+together or not at all), weighted against farming (progress/ratings.py, docs/ratings.md)."""
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from codebattle.progress.models import PlayerRating, RatingChange
-from codebattle.progress.ratings import Rating, rate
+from codebattle.progress.ratings import REPEAT_WINDOW, Rating, provisional, rate, weight
 
-__all__ = ["Rating", "displays", "history", "rate_game", "rating_of"]
+__all__ = ["Rating", "Standing", "displays", "history", "rate_game", "rating_of", "standings"]
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A rating as players see it: its value, and whether it is still provisional."""
+
+    display: int
+    provisional: bool
+    rated_games: int
 
 
 async def rating_of(session: AsyncSession, user_id: int) -> Rating:
@@ -34,11 +47,55 @@ async def displays(session: AsyncSession, user_ids: list[int]) -> dict[int, int]
     return {uid: found.get(uid, Rating().display) for uid in user_ids}
 
 
+async def standings(session: AsyncSession, user_ids: list[int]) -> dict[int, Standing]:
+    """Displayed ratings with their provisional mark, in one query."""
+    found = {
+        uid: (display, games or 0)
+        for uid, display, games in (
+            await session.execute(
+                select(PlayerRating.user_id, PlayerRating.display, PlayerRating.games).where(
+                    PlayerRating.user_id.in_(user_ids)
+                )
+            )
+        ).all()
+    }
+    shown = {}
+    for uid in user_ids:
+        display, games = found.get(uid, (Rating().display, 0))
+        shown[uid] = Standing(display, provisional(games), games)
+    return shown
+
+
+async def _repeats(
+    session: AsyncSession, users: list[int], since: datetime
+) -> dict[tuple[int, int], int]:
+    """Rated games each pair of these players played together since `since`."""
+    mine, theirs = aliased(RatingChange), aliased(RatingChange)
+    rows = await session.execute(
+        select(mine.user_id, theirs.user_id, func.count())
+        .join(theirs, theirs.match_id == mine.match_id)
+        .where(
+            mine.user_id.in_(users),
+            theirs.user_id.in_(users),
+            mine.user_id != theirs.user_id,
+            mine.created_at >= since,
+        )
+        .group_by(mine.user_id, theirs.user_id)
+    )
+    return {(a, b): int(n) for a, b, n in rows.all()}
+
+
 async def rate_game(
-    session: AsyncSession, match_id: int, places: dict[int, int], reasons: dict[int, str]
+    session: AsyncSession,
+    match_id: int,
+    places: dict[int, int],
+    reasons: dict[int, str],
+    at: float | None = None,
 ) -> list[dict[str, Any]]:
-    """Update the players' ratings for one rated game (without committing) and return the
-    changes as shown to players: before, after, delta, reason."""
+    """Update the players' ratings for one rated game finished at `at` (without committing)
+    and return the changes as shown to players: before, after, delta, reason, and why the
+    change was weighted (weight, repeat, opponent_provisional, provisional)."""
+    when = datetime.fromtimestamp(time.time() if at is None else at, UTC)
     users = sorted(places)
     rows = {
         r.user_id: r
@@ -46,16 +103,23 @@ async def rate_game(
             select(PlayerRating).where(PlayerRating.user_id.in_(users)).with_for_update()
         )
     }
+    games = {u: (rows[u].games or 0) if u in rows else 0 for u in users}
+    together = await _repeats(session, users, when - timedelta(seconds=REPEAT_WINDOW))
     befores = [Rating(rows[u].mu, rows[u].sigma) if u in rows else Rating() for u in users]
-    changes = rate(befores, [places[u] for u in users], [reasons[u] for u in users])
+    model = rate(befores, [places[u] for u in users], [reasons[u] for u in users])
     shown = []
-    for user_id, change in zip(users, changes, strict=True):
+    for user_id, full in zip(users, model, strict=True):
+        others = [u for u in users if u != user_id]
+        repeat = 1 + max(together.get((user_id, u), 0) for u in others)
+        against_provisional = any(provisional(games[u]) for u in others)
+        share = weight(opponent_provisional=against_provisional, repeat=repeat)
+        change = full.weighted(share)
         row = rows.get(user_id)
         if row is None:
             row = PlayerRating(user_id=user_id, games=0)
             session.add(row)
         row.mu, row.sigma, row.display = change.after.mu, change.after.sigma, change.after.display
-        row.games = (row.games or 0) + 1
+        row.games = games[user_id] + 1
         session.add(
             RatingChange(
                 user_id=user_id,
@@ -65,6 +129,7 @@ async def rate_game(
                 mu=change.after.mu,
                 sigma=change.after.sigma,
                 reason=change.reason,
+                created_at=when,
             )  # fmt: skip
         )
         shown.append(
@@ -74,6 +139,10 @@ async def rate_game(
                 "after": change.after.display,
                 "delta": change.delta,
                 "reason": change.reason,
+                "weight": round(share, 4),
+                "repeat": repeat,
+                "opponent_provisional": against_provisional,
+                "provisional": provisional(row.games),
             }
         )
     return shown

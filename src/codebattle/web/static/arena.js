@@ -183,8 +183,14 @@ function renderResult() {
   changes.textContent = "";
   for (const c of game.rated || []) {
     const delta = (c.delta > 0 ? "+" : "") + c.delta;
-    const li = el("li", c.delta >= 0 ? "up" : "down",
-      fmt(text.rating_change, { name: nameOf(c.user), before: c.before, after: c.after, delta }));
+    let line = fmt(text.rating_change, { name: nameOf(c.user), before: c.before, after: c.after, delta });
+    if (c.weight !== undefined && c.weight < 1) { // why the change is smaller (docs/ratings.md)
+      const why = [];
+      if (c.opponent_provisional) why.push(text.weight_provisional);
+      if (c.repeat > 1) why.push(fmt(text.weight_repeat, { repeat: c.repeat }));
+      line += " · " + fmt(text.rating_weight, { weight: Math.round(c.weight * 100) / 100 }) + ": " + why.join(", ");
+    }
+    const li = el("li", c.delta >= 0 ? "up" : "down", line);
     li.dataset.user = c.user;
     changes.append(li);
   }
