@@ -65,7 +65,8 @@ async def test_a_ranked_duel_from_queue_to_replay(site: Site, server: Server) ->
     assert (await watcher.next("error"))["code"] == "not_a_player"
     await a.send({"type": "fly"})
     assert (await a.next("error"))["code"] == "unknown_action"
-    await a.send("x" * 200_000)
+    # Over a player's limit (code + 4 KiB) but under the transport's: the app refuses it.
+    await a.send("x" * (64 * 1024 + 4096 + 1))
     assert (await a.next("error"))["code"] == "bad_frame"
     await a.send({"type": "ping"})
     await a.next("pong")
@@ -178,8 +179,10 @@ async def test_the_offline_ai_opponent_plays_and_wins_unrated(site: Site, server
 async def test_sockets_refuse_strangers(site: Site, server: Server, tmp_path: Path) -> None:
     import websockets
 
-    with pytest.raises(websockets.InvalidStatus):
-        await websockets.connect(f"{server.ws_url}/ws/matches/1")  # not signed in
+    async with websockets.connect(f"{server.ws_url}/ws/matches/1") as ws:  # not signed in
+        with pytest.raises(websockets.ConnectionClosed) as refused:
+            await ws.recv()
+    assert refused.value.rcvd is not None and refused.value.rcvd.code == 4401
 
 
 async def test_a_room_with_three_players_and_a_live_leaderboard(site: Site, server: Server) -> None:
@@ -251,8 +254,9 @@ async def test_a_room_with_three_players_and_a_live_leaderboard(site: Site, serv
     # A private room is not for strangers, not even to watch.
     import websockets
 
-    with pytest.raises(websockets.InvalidStatus):
+    with pytest.raises(websockets.ConnectionClosed) as refused:
         await RoomSocket.open(server, late.token, room_id)
+    assert refused.value.rcvd is not None and refused.value.rcvd.code == 4404
 
 
 async def test_the_room_list_shows_each_viewer_what_they_may_see(
