@@ -100,7 +100,8 @@ async def test_socket_from_a_foreign_origin_closes_4403(
 
 @pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize(
-    "raw_id", ["424242", "0", "-1", "99999999999999999999999", "9223372036854775808", "abc"]
+    "raw_id",
+    ["424242", "0", "-1", "2147483648", "99999999999999999999999", "9223372036854775808", "abc"],
 )
 async def test_socket_for_a_missing_or_out_of_range_id_closes_4404(
     server: Server, tokens: dict[str, str], path: str, raw_id: str
