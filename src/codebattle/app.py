@@ -103,6 +103,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        if any(e["loc"][:1] == ("path",) for e in exc.errors()):
+            # A path id out of range (web/ids.py) or not a number names nothing: 404.
+            return _error(request, 404, "not_found")
         fields = [
             {"field": ".".join(str(p) for p in e["loc"][1:]) or "body", "message": e["msg"]}
             for e in exc.errors()

@@ -13,6 +13,7 @@ from codebattle.accounts.models import User
 from codebattle.errors import UserError
 from codebattle.i18n import LOCALES
 from codebattle.services import services_of
+from codebattle.web.ids import Id
 from codebattle.web.render import render
 from codebattle.web.security import check_csrf, csrf_token, require_user
 
@@ -145,7 +146,7 @@ async def create_token(
 
 @router.post("/settings/tokens/{token_id}/revoke", include_in_schema=False)
 async def revoke_token(
-    request: Request, token_id: int, csrf_token_field: str = Form("", alias="csrf_token")
+    request: Request, token_id: Id, csrf_token_field: str = Form("", alias="csrf_token")
 ) -> Response:
     check_csrf(request, csrf_token_field)
     user = require_user(request)

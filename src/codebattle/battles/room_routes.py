@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from codebattle.battles import live, rooms
 from codebattle.battles.models import Room
@@ -15,6 +15,7 @@ from codebattle.errors import UserError
 from codebattle.problems import service as problems
 from codebattle.realtime.stream import Stream, frame_limit, read_hello
 from codebattle.services import services_of
+from codebattle.web.ids import Id
 from codebattle.web.render import locale_of, render
 from codebattle.web.security import require_api_write, require_user
 from codebattle.web.sockets import NOT_FOUND, admit, refuse
@@ -25,9 +26,10 @@ router = APIRouter()
 class RoomIn(BaseModel):
     title: str = Field(max_length=200)
     problems: list[str] = Field(max_length=50, description="problem slugs, in order")
-    duration_minutes: int = 60
-    size_limit: int = 50
-    public: bool = False
+    # Strict: JSON's `true` is not 1 minute, nor 1.0 a size (lax ints and bools take both).
+    duration_minutes: StrictInt = 60
+    size_limit: StrictInt = 50
+    public: StrictBool = False
 
 
 class JoinIn(BaseModel):
@@ -71,7 +73,7 @@ async def list_rooms(request: Request) -> list[dict[str, Any]]:
 
 
 @router.get("/api/rooms/{room_id}", tags=["rooms"])
-async def get_room(request: Request, room_id: int) -> dict[str, Any]:
+async def get_room(request: Request, room_id: Id) -> dict[str, Any]:
     return await _room(request, room_id)
 
 
@@ -84,20 +86,20 @@ async def join_by_code(request: Request, body: JoinIn) -> dict[str, Any]:
 
 
 @router.post("/api/rooms/{room_id}/join", tags=["rooms"])
-async def join_room(request: Request, room_id: int, body: JoinIn) -> dict[str, Any]:
+async def join_room(request: Request, room_id: Id, body: JoinIn) -> dict[str, Any]:
     user = require_api_write(request)
     await live.room_act(services_of(request), room_id, user, "join", code=body.code)
     return await _room(request, room_id)
 
 
 @router.post("/api/rooms/{room_id}/announce", tags=["rooms"])
-async def announce(request: Request, room_id: int, body: AnnounceIn) -> dict[str, Any]:
+async def announce(request: Request, room_id: Id, body: AnnounceIn) -> dict[str, Any]:
     """The host's message to everyone in the room."""
     return await _host_action(request, room_id, "announce", body.text)
 
 
 @router.post("/api/rooms/{room_id}/{action}", tags=["rooms"])
-async def host_action(request: Request, room_id: int, action: str) -> dict[str, Any]:
+async def host_action(request: Request, room_id: Id, action: str) -> dict[str, Any]:
     """The host's `start` or `end`."""
     if action not in ("start", "end"):
         raise UserError(404, "not_found")
@@ -180,5 +182,5 @@ async def rooms_page(request: Request) -> HTMLResponse:
 
 
 @router.get("/rooms/{room_id}", response_class=HTMLResponse, include_in_schema=False)
-async def room_page(request: Request, room_id: int) -> HTMLResponse:
+async def room_page(request: Request, room_id: Id) -> HTMLResponse:
     return render(request, "room.html", room=await _room(request, room_id))

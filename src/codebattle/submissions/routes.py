@@ -20,6 +20,7 @@ from codebattle.realtime.pubsub import Envelope, SubscriberTooSlow, Subscription
 from codebattle.services import services_of
 from codebattle.submissions import service
 from codebattle.submissions.models import DONE
+from codebattle.web.ids import BodyId, Id
 from codebattle.web.render import render
 from codebattle.web.security import require_api_write, require_user
 from codebattle.web.sockets import NOT_FOUND, admit, refuse
@@ -34,8 +35,8 @@ class SubmissionIn(BaseModel):
     code: str
     kind: Literal["submit", "samples", "custom"] = "submit"
     input: str | None = Field(default=None, description="stdin of a custom run")
-    match: int | None = Field(default=None, description="the match this submission is for")
-    room: int | None = Field(default=None, description="the room this submission is for")
+    match: BodyId | None = Field(default=None, description="the match this submission is for")
+    room: BodyId | None = Field(default=None, description="the room this submission is for")
 
 
 class SubmissionCreated(BaseModel):
@@ -107,12 +108,12 @@ async def _detail(request: Request, submission_id: int) -> dict[str, Any]:
 
 
 @router.get("/api/submissions/{submission_id}", tags=["submissions"])
-async def get_submission(request: Request, submission_id: int) -> JSONResponse:
+async def get_submission(request: Request, submission_id: Id) -> JSONResponse:
     return JSONResponse(await _detail(request, submission_id))
 
 
 @router.get("/submissions/{submission_id}", response_class=HTMLResponse, include_in_schema=False)
-async def submission_page(request: Request, submission_id: int) -> HTMLResponse:
+async def submission_page(request: Request, submission_id: Id) -> HTMLResponse:
     data = await _detail(request, submission_id)
     return render(request, "submission.html", submission=data)
 

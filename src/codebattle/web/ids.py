@@ -1,8 +1,8 @@
 """One definition of a valid row id, shared by HTTP routes, request bodies and sockets.
 
-Ids are stored as 64-bit signed integers; anything outside 1..MAX_ID cannot name a row, so
-it is treated exactly like an id that names nothing (404 / 422 over HTTP, close 4404 on a
-socket) instead of reaching the database and overflowing there.
+Ids are INTEGER columns; anything outside 1..MAX_ID cannot name a row, so it is treated
+exactly like an id that names nothing (404 for a path, 422 naming a body field, close 4404 on
+a socket) instead of reaching the database and overflowing there.
 """
 
 from __future__ import annotations
@@ -10,11 +10,20 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Path
+from pydantic import Field, StrictInt
 
-MAX_ID = 2**63 - 1
+# INTEGER is 32-bit on PostgreSQL (64-bit on SQLite): asyncpg refuses a query argument of
+# 2**31 or more, so a wider bound would still reach the database and fail there (a 500).
+# Widen this together with the id columns (BIGINT), never alone.
+MAX_ID = 2**31 - 1
 
-# For FastAPI path parameters: out of range is a 422 before the handler runs.
+# For FastAPI path parameters: out of range fails validation before the handler runs (the
+# app answers a path that fails validation with 404, as for an id that names nothing).
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+# For ids in JSON bodies: a JSON integer in range, else a 422 naming the field (lax ints
+# would take `true` as 1 and `1e23` as a 23-digit id).
+BodyId = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
 
 
 def valid_id(value: object) -> int | None:
