@@ -15,7 +15,7 @@ from sqlalchemy import update
 from starlette.websockets import WebSocketDisconnect
 
 from codebattle.accounts import service as accounts
-from codebattle.battles import rooms
+from codebattle.battles import chat, rooms
 from codebattle.battles.models import Room
 from codebattle.db.session import Database
 from codebattle.errors import UserError
@@ -135,9 +135,7 @@ def test_private_room_is_hidden_from_strangers_over_http_and_socket(client: Test
     assert joined.status_code == 200, joined.text
     assert joined.json()["title"] == "Secret class"
     assert stranger.get(f"/rooms/{room_id}").status_code == 200
-    with stranger.websocket_connect(f"/ws/rooms/{room_id}") as ws:
-        ws.send_json({"type": "hello", "last_seq": 0})
-        assert ws.receive_json()["type"] == "welcome"
+    # (A member's socket, welcomed, is in test_live's room test, on a real server.)
     # A member who is not the host is told so (it is no secret to them).
     start = stranger.post(f"/api/rooms/{room_id}/start", headers=headers)
     assert start.status_code == 403 and start.json()["error"]["code"] == "host_only"
@@ -158,3 +156,67 @@ async def test_a_room_past_its_end_refuses_submissions_before_the_sweeper_runs(
         with pytest.raises(UserError) as refused:
             await rooms.room_target(session, room_id, player.id, "hello-battle")
         assert (refused.value.status, refused.value.key) == (409, "room_not_running")
+
+
+# NUL, a right-to-left override, an isolate, a zero-width space, a bell: none is printable.
+HIDDEN = "\x00\u202e\u2066\u200b\x07"
+
+
+async def test_room_titles_and_announcements_drop_nul_and_bidi_controls(
+    db: Database, tmp_path: Path
+) -> None:
+    room_id, _ = await new_room(db, tmp_path, size=5)
+    async with db.session() as session:
+        host = await accounts.sign_in_nickname(session, "host", "en")
+        made = await rooms.create(
+            session, host, title=f" Class{HIDDEN} 1 ", problem_slugs=["hello-battle"],
+            duration_minutes=10, size_limit=5, public=True, max_size=1000,
+        )  # fmt: skip
+        assert made.title == "Class 1"
+        with pytest.raises(UserError) as empty:
+            await rooms.create(
+                session, host, title=HIDDEN, problem_slugs=["hello-battle"],
+                duration_minutes=10, size_limit=5, public=True, max_size=1000,
+            )  # fmt: skip
+        assert empty.value.key == "room_title_invalid"
+        text = f"5 minutes{HIDDEN} left\nGood luck"
+        [said] = await rooms.change(session, room_id, host, "announce", text=text)
+        # Cleaned as chat messages are, by the same function.
+        assert said.data["text"] == "5 minutes left\nGood luck" == chat.check_text(text)
+        with pytest.raises(UserError) as blank:
+            await rooms.change(session, room_id, host, "announce", text=HIDDEN)
+        assert blank.value.key == "chat_empty"
+
+
+def test_booleans_are_refused_where_numbers_are_expected(client: TestClient) -> None:
+    csrf = sign_in(client, "boolhost")
+    headers = {"X-CSRF-Token": csrf}
+    base = {"title": "t", "problems": ["hello-battle"]}
+    for field, value in (
+        ("duration_minutes", True), ("size_limit", True), ("duration_minutes", 1.5),
+        ("size_limit", "10"), ("public", 1),
+    ):  # fmt: skip
+        reply = client.post("/api/rooms", json={**base, field: value}, headers=headers)
+        assert reply.status_code == 422, (field, value, reply.text)
+        assert [f["field"] for f in reply.json()["error"]["fields"]] == [field]
+    for path, field in (("/api/users/1/mute", "minutes"), ("/api/matches/ai", "level")):
+        reply = client.post(path, json={field: True}, headers=headers)
+        assert reply.status_code == 422, reply.text
+        assert [f["field"] for f in reply.json()["error"]["fields"]] == [field]
+    assert client.post("/api/rooms", json=base, headers=headers).status_code == 201
+
+
+async def test_room_service_refuses_booleans_as_numbers(db: Database, tmp_path: Path) -> None:
+    await new_room(db, tmp_path, size=5)
+    async with db.session() as session:
+        host = await accounts.sign_in_nickname(session, "host", "en")
+        for numbers, key in (
+            ({"duration_minutes": True, "size_limit": 5}, "room_duration_invalid"),
+            ({"duration_minutes": 10, "size_limit": True}, "room_size_invalid"),
+        ):
+            with pytest.raises(UserError) as refused:
+                await rooms.create(
+                    session, host, title="t", problem_slugs=["hello-battle"], public=True,
+                    max_size=1000, **numbers,
+                )  # fmt: skip
+            assert refused.value.key == key

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from codebattle.accounts.models import User
 from codebattle.battles.models import ChatMessage
 from codebattle.errors import UserError
+from codebattle.text import printable
 
 MAX_CHARS = 500
 PLAYERS, SPECTATORS = "players", "spectators"
@@ -27,9 +28,10 @@ def visible_channels(role: str) -> tuple[str, ...]:
 
 
 def check_text(text: object) -> str:
-    if not isinstance(text, str) or not text.strip():
+    """A chat message or a room announcement, cleaned (text.printable), or a 422."""
+    if not isinstance(text, str):
         raise UserError(422, "chat_empty")
-    cleaned = "".join(ch for ch in text.strip() if ch.isprintable() or ch == "\n")
+    cleaned = printable(text, newlines=True)
     if len(cleaned) > MAX_CHARS:
         raise UserError(422, "chat_too_long", limit=MAX_CHARS)
     if not cleaned:

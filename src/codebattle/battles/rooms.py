@@ -13,18 +13,20 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.accounts.models import User
+from codebattle.battles import chat
 from codebattle.battles.fsm import made_in_time
 from codebattle.battles.models import Room, RoomEvent, RoomMember
 from codebattle.errors import UserError
 from codebattle.problems import service as problems
 from codebattle.problems.models import Problem, ProblemVersion
 from codebattle.submissions.service import Target
+from codebattle.text import printable
 
 OPEN, RUNNING, ENDED = "open", "running", "ended"
 PENALTY_PER_REJECTION = 20 * 60.0
@@ -48,7 +50,8 @@ async def create(
     public: bool,
     max_size: int,
 ) -> Room:
-    if not isinstance(title, str) or not title.strip() or len(title.strip()) > MAX_TITLE:
+    title = printable(title) if isinstance(title, str) else ""  # as chat: no NUL, no bidi
+    if not title or len(title) > MAX_TITLE:
         raise UserError(422, "room_title_invalid", limit=MAX_TITLE)
     if (
         not isinstance(problem_slugs, list)
@@ -56,9 +59,9 @@ async def create(
         or len(set(map(str, problem_slugs))) != len(problem_slugs)
     ):
         raise UserError(422, "room_problems_invalid", limit=MAX_PROBLEMS)
-    if not isinstance(duration_minutes, int) or not 1 <= duration_minutes <= 24 * 60:
+    if not _number(duration_minutes) or not 1 <= duration_minutes <= 24 * 60:
         raise UserError(422, "room_duration_invalid")
-    if not isinstance(size_limit, int) or not 2 <= size_limit <= max_size:
+    if not _number(size_limit) or not 2 <= size_limit <= max_size:
         raise UserError(422, "room_size_invalid", limit=max_size)
     versions = []
     for slug in problem_slugs:
@@ -66,7 +69,7 @@ async def create(
         assert problem.current_version_id is not None
         versions.append(problem.current_version_id)
     room = Room(
-        code=_code(), host_id=host.id, title=title.strip(), problems=versions,
+        code=_code(), host_id=host.id, title=title, problems=versions,
         duration=duration_minutes * 60.0, size_limit=size_limit, public=public, state=OPEN,
     )  # fmt: skip
     session.add(room)
@@ -74,6 +77,10 @@ async def create(
     _append(room, session, [{"type": "created", "at": time.time(), "host": host.id}])
     await session.commit()
     return room
+
+
+def _number(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)  # True is not 1 minute
 
 
 def _append(room: Room, session: AsyncSession, happened: list[dict[str, Any]]) -> list[RoomEvent]:
@@ -162,9 +169,7 @@ def _host_action(room: Room, action: str, now: float, text: object) -> list[dict
             raise UserError(409, "room_not_running")
         room.state, room.ends_at = ENDED, now
         return [{"type": "ended", "at": now, "reason": "host"}]
-    if not isinstance(text, str) or not text.strip() or len(text) > 500:
-        raise UserError(422, "chat_too_long", limit=500)
-    return [{"type": "announcement", "at": now, "text": text.strip()}]
+    return [{"type": "announcement", "at": now, "text": chat.check_text(text)}]
 
 
 async def _result(
