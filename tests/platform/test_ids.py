@@ -29,7 +29,7 @@ from codebattle.db.session import Database
 from codebattle.judge.engine import Judge
 from codebattle.services import Services
 from codebattle.web.ids import MAX_ID, valid_id
-from tests.platform.conftest import runner_factory, settings_for
+from tests.platform.conftest import import_problems, runner_factory, settings_for
 
 # Out of range, or no number at all: 2**31 and 2**63 overflowed PostgreSQL and SQLite.
 BAD_PATH_IDS = ("0", "-1", str(MAX_ID + 1), str(2**63), "9" * 23, "1e3", "abc")
@@ -87,6 +87,7 @@ def moderator(database_url: str, tmp_path: Path, judge: Judge, judge_root: Path)
 
     token = asyncio.run(make_moderator())
     settings = settings_for(tmp_path, DATABASE_URL=database_url.replace("+aiosqlite", ""))
+    import_problems(settings, "hello-battle")
     services = Services.from_settings(settings, runner_factory(judge, settings, judge_root))
     app = create_app(settings, services)
     with TestClient(app, base_url="http://testserver", raise_server_exceptions=False) as client:
@@ -177,3 +178,24 @@ def test_every_json_body_takes_numbers_and_booleans_strictly(moderator: TestClie
         "/api/rooms duration_minutes", "/api/rooms size_limit", "/api/rooms public",
         "/api/users/1/mute minutes", "/api/submissions match", "/api/submissions room",
     } <= set(checked)  # fmt: skip
+
+
+def test_ids_out_of_range_in_a_query_are_ignored_or_refused(moderator: TestClient) -> None:
+    """A query parameter that is a number (an id, a page size) never reaches the database
+    out of range: the page ignores an id that names nothing, a size is a 4xx."""
+    for value in BAD_PATH_IDS:
+        page = moderator.get(f"/problems/hello-battle?room={value}")
+        assert page.status_code == 200, (value, page.text)
+    for context in iter_route_contexts(moderator.app.routes):  # type: ignore[attr-defined]
+        route = context.original_route
+        if not isinstance(route, APIRoute):
+            continue
+        numbers = [
+            p.name for p in route.dependant.query_params if "int" in repr(p.field_info.annotation)
+        ]
+        url = re.sub(r"\{[^}]+\}", "1", route.path)
+        for name in numbers:
+            for value in BAD_PATH_IDS:
+                for method in route.methods - {"HEAD"}:
+                    reply = moderator.request(method, f"{url}?{name}={value}")
+                    assert reply.status_code < 500, (url, name, value, reply.text)

@@ -7,17 +7,17 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from codebattle.battles import rooms
 from codebattle.judge import languages
 from codebattle.problems import service
 from codebattle.problems.models import Problem
 from codebattle.services import services_of
 from codebattle.submissions import service as submissions
-from codebattle.battles import rooms
+from codebattle.web.ids import valid_id
 from codebattle.web.render import locale_of, markdown, render
 from codebattle.web.security import current_user
 
 router = APIRouter()
-
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -62,9 +62,10 @@ async def api_problem(request: Request, slug: str) -> dict[str, Any]:
 
 
 @router.get("/problems/{slug}", response_class=HTMLResponse, include_in_schema=False)
-async def problem_page(request: Request, slug: str, room: int | None = None) -> HTMLResponse:
+async def problem_page(request: Request, slug: str, room: str | None = None) -> HTMLResponse:
     """The statement and the practice editor; with `?room=<id>` (a member, while the room
-    runs) submissions count for that room."""
+    runs) submissions count for that room. A `room` that names no room is ignored."""
+    room_id = valid_id(room)
     problem = await _problem(request, slug)
     locale = locale_of(request)
     detail = service.problem_detail_json(problem, locale)
@@ -73,8 +74,8 @@ async def problem_page(request: Request, slug: str, room: int | None = None) -> 
     room_context = None
     if user is not None:
         async with services_of(request).db.reading() as session:
-            if room is not None:
-                room_context = await rooms.practice_context(session, room, user.id, slug)
+            if room_id is not None:
+                room_context = await rooms.practice_context(session, room_id, user.id, slug)
             history = [
                 {
                     "id": s.id,
