@@ -13,6 +13,7 @@ import pytest
 from codebattle.judge.compiler import CompileLimits, Compiler
 from codebattle.judge.engine import Judge
 from codebattle.judge.sandbox import Sandbox
+from tests.servers import Server, Site
 
 
 def require(condition: bool, reason: str) -> None:
@@ -38,3 +39,9 @@ def judge(judge_root: Path) -> Judge:
     sandbox = Sandbox(work_root=judge_root / "boxes")
     compiler = Compiler(sandbox, judge_root / "cache", CompileLimits(cpu_time=20, wall_time=40))
     return Judge(sandbox, compiler)
+
+
+@pytest.fixture(scope="module")
+def server(site: Site) -> Server:
+    """The module's `site` (each module that uses real servers defines its own), served."""
+    return site.serve()

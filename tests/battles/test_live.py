@@ -29,11 +29,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     site.stop()
 
 
-@pytest.fixture(scope="module")
-def server(site: Site) -> Server:
-    return site.serve()
-
-
 async def test_a_ranked_duel_from_queue_to_replay(site: Site, server: Server) -> None:
     alice, bob, carol = (Api(server, site.token(n)) for n in ("alice", "bob", "carol"))
     assert (await alice.call("POST", "/api/queue")).json()["state"] == "waiting"

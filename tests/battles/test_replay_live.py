@@ -47,11 +47,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     site.stop()
 
 
-@pytest.fixture(scope="module")
-def server(site: Site) -> Server:
-    return site.serve()
-
-
 def strings(value: Any) -> Iterator[str]:
     """Every string inside a JSON value."""
     if isinstance(value, str):

@@ -55,11 +55,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     site.stop()
 
 
-@pytest.fixture(scope="module")
-def server(site: Site) -> Server:
-    return site.serve()
-
-
 def assert_secret(seen: str) -> None:
     """Nothing of the secret tests in what a player saw."""
     for secret in SECRETS:

@@ -35,11 +35,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 
 @pytest.fixture(scope="module")
-def server(site: Site) -> Server:
-    return site.serve()
-
-
-@pytest.fixture(scope="module")
 def tokens(site: Site) -> dict[str, str]:
     return {name: site.token(name) for name in ("owner", "other")}
 
