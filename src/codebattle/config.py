@@ -209,7 +209,7 @@ def load_settings(**overrides: object) -> Settings:
     return settings
 
 
-MAKE_KEY = 'make one with: python -c "import secrets; print(secrets.token_urlsafe(48))"'
+MAKE_KEY = 'make one with: python3 -c "import secrets; print(secrets.token_urlsafe(48))"'
 KEY_BITS = 256  # 32 bytes of randomness: the session cookie's HMAC key is not brute-forced
 _CLASSES = (string.digits, string.ascii_lowercase, string.ascii_uppercase, string.punctuation + " ")
 

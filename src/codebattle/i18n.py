@@ -52,10 +52,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ko": "폼이 만료되었습니다. 페이지를 새로 고친 뒤 다시 시도하세요.",
     },
     "nickname_sign_in_disabled": {
-        "en": "Sign-in is not available on this site yet: nickname sign-in is for development "
-        "only, and sign-in with Google, GitHub, Kakao or Naver is coming.",
-        "ko": "이 사이트에서는 아직 로그인할 수 없습니다. 닉네임 로그인은 개발용이며, "
-        "Google·GitHub·카카오·네이버 로그인은 준비 중입니다.",
+        "en": "Sign-in is not available yet: sign-in with Google, GitHub, Kakao or Naver is "
+        "coming soon. Until then you can read the problems without an account.",
+        "ko": "아직 로그인할 수 없습니다. Google·GitHub·카카오·네이버 로그인을 곧 열 예정입니다. "
+        "그동안 문제는 로그인 없이 볼 수 있습니다.",
     },
     "nickname_sign_in_staff": {
         "en": "This account cannot sign in with a nickname: moderators, operators and admins "
@@ -87,7 +87,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ko": "개발용 로그인: 닉네임을 정하세요. 운영진 계정(모더레이터·운영자·관리자)은 "
         "이 방법으로 로그인할 수 없습니다.",
     },
-    "sign_in_unavailable": {"en": "Sign-in is not available", "ko": "로그인할 수 없습니다"},
     "home_title": {
         "en": "Duel on programming problems, live.",
         "ko": "프로그래밍 문제로 실시간 대결하세요.",
@@ -328,8 +327,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ko": "새 참가자의 레이팅: 이 참가자와의 대결은 절반만 반영됩니다",
     },
     "provisional_left": {
-        "en": "provisional for {games} more rated games",
-        "ko": "레이팅 대결 {games}판 더 배치 중",
+        "en": "{games} more rated games until the rating settles",
+        "ko": "레이팅이 자리 잡기까지 레이팅 대결 {games}판 남음",
     },
     "change_won": {"en": "Won", "ko": "승리"},
     "change_lost": {"en": "Lost", "ko": "패배"},
