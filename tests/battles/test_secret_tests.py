@@ -49,7 +49,9 @@ ALLOWED_SECRET_FIELDS = {"index", "name", "verdict", "time", "memory", "score", 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    site = Site(tmp_path_factory.mktemp("secret-tests"), env=BATTLE_ENV)
+    # A slow AI opponent: the game against it lasts while the cheater's code is judged.
+    env = {**BATTLE_ENV, "AI_SPEED": "0.05"}
+    site = Site(tmp_path_factory.mktemp("secret-tests"), env=env)
     site.import_problems("hello-battle")
     yield site
     site.stop()
@@ -178,3 +180,26 @@ async def test_a_room_never_shows_secret_test_data(site: Site, server: Server) -
     )
     for socket in watching:
         await socket.close()
+
+
+async def test_a_game_against_the_ai_never_shows_secret_test_data(
+    site: Site, server: Server
+) -> None:
+    player = Api(server, site.token("trudy"))
+    created = await player.call("POST", "/api/matches/ai", {"level": "easy"})
+    assert created.status_code == 201, created.text
+    match_id = created.json()["id"]
+    socket = await Socket.open(server, player.token, match_id)
+    await socket.event("started")
+    submission_id = await submit(player, LEAKY, match=match_id)
+    streamed, final = await follow_submission(server, player.token, submission_id)
+    assert len(final["tests"]) == final["tests_total"]  # every test ran
+    assert (await socket.event("result"))["event"]["submission"] == submission_id
+    await socket.send({"type": "give_up"})
+    await socket.event("finished")
+    replay = (await player.call("GET", f"/api/matches/{match_id}/replay")).text
+    seen = json.dumps(socket.received)
+    assert_secret(
+        "\n".join([streamed, await everything_about(player, submission_id), seen, replay])
+    )
+    await socket.close()
