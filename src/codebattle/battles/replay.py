@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.battles import service as battles
 from codebattle.battles.models import CodeSnapshot, MatchPlayer, MatchRow
+from codebattle.db.base import MAX_ID
 from codebattle.errors import UserError
 from codebattle.storage import BlobStore
 from codebattle.submissions.models import Submission
@@ -37,7 +38,6 @@ PAGE_ITEMS = 100  # code items a page holds unless the client asks for fewer or 
 MAX_PAGE_ITEMS = 500
 # "s<id>": snapshots after this id; "u<id>": submitted code after this id (snapshots done).
 _CURSOR = re.compile(r"^([su])([0-9]{1,10})$")
-_MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL; nothing lies beyond
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def parse_cursor(text: str | None) -> tuple[str, int]:
     found = _CURSOR.match(text)
     if found is None:
         raise UserError(422, "replay_cursor_bad")
-    return found[1], min(int(found[2]), _MAX_ID)
+    return found[1], min(int(found[2]), MAX_ID)
 
 
 def ai_players(row: MatchRow) -> list[int]:

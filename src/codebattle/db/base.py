@@ -17,6 +17,11 @@ NAMING = {
 }
 
 
+# The largest id a row can have: ids are INTEGER columns, 32-bit on PostgreSQL (asyncpg
+# refuses 2**31 and more as a query argument). Widen it together with the columns (BIGINT).
+MAX_ID = 2**31 - 1
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 

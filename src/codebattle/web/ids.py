@@ -12,10 +12,9 @@ from typing import Annotated
 from fastapi import Path
 from pydantic import Field, StrictInt
 
-# INTEGER is 32-bit on PostgreSQL (64-bit on SQLite): asyncpg refuses a query argument of
-# 2**31 or more, so a wider bound would still reach the database and fail there (a 500).
-# Widen this together with the id columns (BIGINT), never alone.
-MAX_ID = 2**31 - 1
+from codebattle.db.base import MAX_ID  # the id columns' range
+
+__all__ = ["MAX_ID", "BodyId", "Id", "valid_id"]
 
 # For FastAPI path parameters: out of range fails validation before the handler runs (the
 # app answers a path that fails validation with 404, as for an id that names nothing).
