@@ -64,7 +64,7 @@ async def test_a_game_is_an_ordered_log(db: Database, tmp_path: Path) -> None:
         changes = {c["user"]: c for c in log[-1].data["changes"]}
         assert changes[a]["reason"] == "won" and changes[a]["delta"] > 0
         assert changes[b]["reason"] == "lost" and changes[b]["after"] < changes[a]["after"]
-        assert (await progress.displays(session, [a]))[a] == changes[a]["after"]
+        assert (await progress.standings(session, [a]))[a].display == changes[a]["after"]
         with pytest.raises(fsm.IllegalEvent):
             await battles.apply(session, match_id, {"type": "give_up", "user": b}, 61)
         assert len(await battles.events_since(session, match_id, 0)) == len(log)  # unchanged

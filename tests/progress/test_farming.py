@@ -87,7 +87,7 @@ async def test_the_give_up_in_countdown_loop_gains_no_rating(
                             give_up_in_countdown=True)  # fmt: skip
         assert ending == ["gave_up", "cancelled"]  # no winner, no `rated`
     async with db.reading() as session:
-        assert (await progress.displays(session, [farmer]))[farmer] == Rating().display
+        assert (await progress.standings(session, [farmer]))[farmer].display == Rating().display
         assert await session.scalar(select(func.count()).select_from(RatingChange)) == 0
 
 

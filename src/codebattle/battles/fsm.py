@@ -39,6 +39,11 @@ class State(StrEnum):
     cancelled = "cancelled"
 
 
+# Games under way (spectators' live list), and games not over yet (a player is in one game).
+UNDER_WAY = (State.countdown, State.running, State.judging)
+UNDECIDED = (State.waiting, *UNDER_WAY)
+
+
 class IllegalEvent(Exception):
     """An event that this match cannot take now; `code` is for clients and translations."""
 

@@ -29,7 +29,7 @@ async def join(session: AsyncSession, user_id: int, now: float | None = None) ->
     ticket = await session.get(QueueTicket, user_id)
     if ticket is not None and ticket.match_id is None:
         return ticket  # already waiting: joining twice changes nothing
-    rating = (await progress.displays(session, [user_id]))[user_id]
+    rating = (await progress.standings(session, [user_id]))[user_id].display
     if ticket is not None:
         await session.delete(ticket)
         await session.flush()

@@ -283,9 +283,7 @@ async def active_match_of(session: AsyncSession, user_id: int) -> int | None:
         .join(MatchPlayer, MatchPlayer.match_id == MatchRow.id)
         .where(
             MatchPlayer.user_id == user_id,
-            MatchRow.state.in_(
-                (fsm.State.waiting, fsm.State.countdown, fsm.State.running, fsm.State.judging)
-            ),
+            MatchRow.state.in_(fsm.UNDECIDED),
         )
     )
     for match_id, data in rows.all():
@@ -357,9 +355,7 @@ async def recent_matches(
     """Live matches (for spectators), or a player's latest ones (their history)."""
     query = select(MatchRow).order_by(MatchRow.id.desc()).limit(limit)
     if live:
-        query = query.where(
-            MatchRow.state.in_((fsm.State.countdown, fsm.State.running, fsm.State.judging))
-        )
+        query = query.where(MatchRow.state.in_(fsm.UNDER_WAY))
     if user_id is not None:
         query = query.join(MatchPlayer, MatchPlayer.match_id == MatchRow.id).where(
             MatchPlayer.user_id == user_id

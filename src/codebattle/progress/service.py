@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 from codebattle.progress.models import PlayerRating, RatingChange
 from codebattle.progress.ratings import REPEAT_WINDOW, Rating, provisional, rate, weight
 
-__all__ = ["Rating", "Standing", "displays", "history", "rate_game", "rating_of", "standings"]
+__all__ = ["Rating", "Standing", "history", "rate_game", "rating_of", "standings"]
 
 
 @dataclass(frozen=True)
@@ -31,20 +31,6 @@ class Standing:
 async def rating_of(session: AsyncSession, user_id: int) -> Rating:
     row = await session.get(PlayerRating, user_id)
     return Rating() if row is None else Rating(row.mu, row.sigma)
-
-
-async def displays(session: AsyncSession, user_ids: list[int]) -> dict[int, int]:
-    """Displayed ratings; a player who never played a rated game has a new player's."""
-    found = dict(
-        (
-            await session.execute(
-                select(PlayerRating.user_id, PlayerRating.display).where(
-                    PlayerRating.user_id.in_(user_ids)
-                )
-            )
-        ).all()
-    )
-    return {uid: found.get(uid, Rating().display) for uid in user_ids}
 
 
 async def standings(session: AsyncSession, user_ids: list[int]) -> dict[int, Standing]:
