@@ -149,15 +149,7 @@ async def code_page(
     items: list[dict[str, Any]] = []
     used = 0
     if kind == "s":
-        sizes = (
-            await session.execute(
-                select(CodeSnapshot.id, CodeSnapshot.size)
-                .where(CodeSnapshot.match_id == row.id, CodeSnapshot.id > after)
-                .where(CodeSnapshot.user_id.not_in(hidden))
-                .order_by(CodeSnapshot.id)
-                .limit(limit + 1)
-            )
-        ).all()
+        sizes = await _sizes(session, CodeSnapshot, row, after, hidden, limit)
         taken, used = _fit(sizes, limit, page_bytes)
         if taken:
             snapshots = await session.scalars(
@@ -174,15 +166,7 @@ async def code_page(
     room = limit - len(items)
     if room == 0:
         return {"code": items, "next": "u0"}
-    sizes = (
-        await session.execute(
-            select(Submission.id, Submission.code_size)
-            .where(Submission.match_id == row.id, Submission.id > after)
-            .where(Submission.user_id.not_in(hidden))
-            .order_by(Submission.id)
-            .limit(room + 1)
-        )
-    ).all()
+    sizes = await _sizes(session, Submission, row, after, hidden, room)
     taken, _used = _fit(sizes, room, page_bytes - used, must_take=not items)
     submitted = await session.scalars(
         select(Submission).where(Submission.id.in_(taken)).order_by(Submission.id)
@@ -198,6 +182,27 @@ async def code_page(
         )  # fmt: skip
     more = len(taken) < len(sizes)
     return {"code": items, "next": f"u{taken[-1] if taken else after}" if more else None}
+
+
+async def _sizes(
+    session: AsyncSession,
+    model: type[CodeSnapshot] | type[Submission],
+    row: MatchRow,
+    after: int,
+    hidden: list[int],
+    room: int,
+) -> Sequence[Any]:
+    """(id, bytes) of the match's code items of `model` after `after`, in order, never the
+    AI's: one more than a page takes, so the page knows whether more follow."""
+    size = CodeSnapshot.size if model is CodeSnapshot else Submission.code_size
+    return (
+        await session.execute(
+            select(model.id, size)
+            .where(model.match_id == row.id, model.id > after, model.user_id.not_in(hidden))
+            .order_by(model.id)
+            .limit(room + 1)
+        )
+    ).all()
 
 
 def _fit(
