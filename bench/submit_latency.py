@@ -37,7 +37,7 @@ import httpx
 import websockets
 
 from codebattle.judge.engine import Judge
-from codebattle.problems.loader import load_package
+from codebattle.judge.loader import load_package
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBLEM = "hello-battle"

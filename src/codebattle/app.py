@@ -17,21 +17,22 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp
 
-from codebattle.accounts import routes as account_routes
+from codebattle import runtime
 from codebattle.accounts import service as accounts
 from codebattle.accounts.models import User
-from codebattle.battles import room_routes
-from codebattle.battles import routes as battle_routes
-from codebattle.battles import socket as battle_socket
 from codebattle.config import Settings, load_settings
 from codebattle.errors import UserError
 from codebattle.i18n import negotiate, translate
 from codebattle.ops import health
-from codebattle.problems import routes as problem_routes
-from codebattle.progress import routes as progress_routes
 from codebattle.services import Services, services_of
-from codebattle.submissions import routes as submission_routes
 from codebattle.web.render import render
+from codebattle.web.routes import accounts as account_routes
+from codebattle.web.routes import battles as battle_routes
+from codebattle.web.routes import match_socket as battle_socket
+from codebattle.web.routes import problems as problem_routes
+from codebattle.web.routes import progress as progress_routes
+from codebattle.web.routes import rooms as room_routes
+from codebattle.web.routes import submissions as submission_routes
 from codebattle.web.security import BodyLimit, SecurityHeaders
 
 log = structlog.get_logger(__name__)
@@ -140,7 +141,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await services.start()
+        await runtime.start(services)
         try:
             yield
         finally:

@@ -88,8 +88,8 @@ def run(
     """Judge one source file against a package, test by test."""
     from codebattle.judge import languages
     from codebattle.judge.engine import Judge
-    from codebattle.problems.loader import load_package
-    from codebattle.problems.package import PackageError
+    from codebattle.judge.loader import load_package
+    from codebattle.judge.package import PackageError
 
     try:
         language = languages.get(lang) if lang else languages.for_path(source)
@@ -231,8 +231,8 @@ def import_problems(
 ) -> None:
     """Import packages; a changed package becomes a new version (past results never change)."""
     from codebattle.db.migrate import upgrade
+    from codebattle.judge.package import PackageError, ProblemPackage
     from codebattle.problems.importer import import_package
-    from codebattle.problems.package import PackageError, ProblemPackage
     from codebattle.services import Services
 
     settings = _settings()

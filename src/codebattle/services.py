@@ -1,5 +1,8 @@
 """Wires the seams from the settings: database, blob storage, job queue, pub/sub, rate
-limits, and the judge for the in-process queue. The app and the CLI build one of these."""
+limits, and the judge for the in-process queue. The app and the CLI build one of these.
+
+A container only: what a running server does with it (judge results recorded and passed on,
+the battle loops) is `codebattle.runtime`, above the battles, so no service imports back."""
 
 from __future__ import annotations
 
@@ -14,13 +17,11 @@ from starlette.requests import HTTPConnection
 
 from codebattle.config import Settings
 from codebattle.db.session import Database
-from codebattle.judge.jobs import Event
 from codebattle.judge.queue import InProcessQueue, JobQueue, LocalQueue, RedisQueue
 from codebattle.judge.runner import JobRunner
 from codebattle.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from codebattle.realtime.pubsub import MemoryPubSub, PubSub, RedisPubSub
 from codebattle.storage import BlobStore, LocalBlobStore
-from codebattle.submissions import service as submissions
 
 log = structlog.get_logger(__name__)
 
@@ -72,46 +73,6 @@ class Services:
         task = asyncio.create_task(coroutine)
         self.background.add(task)
         task.add_done_callback(self.background.discard)
-
-    async def start(self, loops: bool = True) -> None:
-        """Start the queue and, with `loops`, the server's own battle loops (the deadline
-        sweeper, the matchmaker and the keeper of AI opponents)."""
-        from codebattle.battles import ai_player, live
-
-        await self.queue.start(self.on_events)
-        if loops:
-            self.spawn(live.every(0.5, lambda: live.sweep_deadlines(self), "deadline sweep"))
-            self.spawn(live.every(1.0, lambda: live.pair_now(self), "matchmaking"))
-            self.spawn(
-                live.every(
-                    ai_player.RENEW_SECONDS,
-                    lambda: ai_player.take_over_orphans(self),
-                    "taking over AI opponents",
-                )
-            )
-        if isinstance(self.queue, InProcessQueue | LocalQueue):  # jobs kept in this process
-            # In process, queued jobs die with the process: queue them again.
-            async with self.db.session() as session:
-                for job in await submissions.unfinished_jobs(session, self.blobs):
-                    await self.queue.enqueue(job)
-
-    async def on_events(self, events: list[Event]) -> None:
-        """Record judge events (one transaction), publish what changed, and pass results of
-        submissions made in matches on to their matches."""
-        from codebattle.battles import live
-
-        async with self.db.session() as session:
-            messages = await submissions.record_batch(session, events)
-        await self.pubsub.publish_many(
-            [
-                (f"submission:{event['submission']}", {"v": 1, **message})
-                for event, message in zip(events, messages, strict=True)
-                if message is not None
-            ]
-        )
-        in_games = [m for m in messages if m is not None and "submission_id" in m]
-        if in_games:
-            await live.on_judge_messages(self, in_games)
 
     async def stop(self) -> None:
         for task in list(self.background):

@@ -11,9 +11,9 @@ import pytest
 
 from codebattle.judge import languages
 from codebattle.judge.engine import Judge
+from codebattle.judge.loader import load_package
 from codebattle.judge.sandbox import SandboxError
 from codebattle.judge.verdicts import JudgeResult, TestResult, Verdict
-from codebattle.problems.loader import load_package
 from tests.judge.packages import make_package
 
 PY_AC = "a, b = map(int, input().split())\nprint(a + b)\n"

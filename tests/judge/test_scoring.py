@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from codebattle.judge import package as model
 from codebattle.judge import scoring
+from codebattle.judge.loader import load_package
 from codebattle.judge.scoring import case_score, full_score, group_score, score_tree
-from codebattle.problems import package as model
-from codebattle.problems.loader import load_package
 
 
 def cases(prefix: str, count: int, sample: bool = False) -> list[model.TestCase]:

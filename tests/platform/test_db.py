@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from codebattle.accounts import service as accounts
 from codebattle.db.session import Database
 from codebattle.errors import UserError
+from codebattle.judge.package import PackageError
 from codebattle.problems.importer import import_package
 from codebattle.problems.models import Problem, ProblemVersion
-from codebattle.problems.package import PackageError
 from codebattle.storage import LocalBlobStore
 from codebattle.submissions import service as submissions
 from codebattle.submissions.models import SubmissionTest

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from codebattle.db.migrate import upgrade
-from codebattle.db.models import Base
+from codebattle.models import Base
 from tests.conftest import require
 from tests.platform.conftest import fresh_pg_database, reachable
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from codebattle.problems.loader import TESTDATA_DEFAULTS, derive_time_limit, load_package
-from codebattle.problems.package import Limits, PackageError, ProblemPackage
+from codebattle.judge.loader import TESTDATA_DEFAULTS, derive_time_limit, load_package
+from codebattle.judge.package import Limits, PackageError, ProblemPackage
 
 BASIC: dict[str, str | bytes] = {
     "problem_statement/problem.en.md": "# Adding Up\n\nAdd two numbers.\n",

@@ -10,7 +10,7 @@ import pytest
 
 from codebattle.judge.engine import Judge
 from codebattle.judge.verify import Verifier, format_table
-from codebattle.problems.loader import load_package
+from codebattle.judge.loader import load_package
 
 PROBLEMS = Path(__file__).resolve().parents[2] / "problems"
 PACKAGES = sorted(p for p in PROBLEMS.iterdir() if (p / "problem.yaml").exists())

@@ -20,7 +20,6 @@ import contextlib
 import random
 import time
 import uuid
-from typing import TYPE_CHECKING
 
 import structlog
 from sqlalchemy import func, or_, select, update
@@ -34,11 +33,9 @@ from codebattle.errors import UserError
 from codebattle.integrations.openai import OpenAIClient, ai_solution
 from codebattle.problems import service as problems
 from codebattle.problems.models import ProblemVersion
+from codebattle.services import Services
 from codebattle.submissions import service as submissions
 from codebattle.submissions.models import Submission
-
-if TYPE_CHECKING:
-    from codebattle.services import Services
 
 log = structlog.get_logger(__name__)
 LANGUAGE_PREFERENCE = ("python", "cpp", "java")

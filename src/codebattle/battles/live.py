@@ -14,7 +14,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import structlog
 
@@ -22,9 +22,7 @@ from codebattle.accounts.models import User
 from codebattle.battles import chat, fsm, lobby, matchmaking, rooms
 from codebattle.battles import service as battles
 from codebattle.battles.models import MatchEvent, MatchRow, RoomEvent
-
-if TYPE_CHECKING:
-    from codebattle.services import Services
+from codebattle.services import Services
 
 log = structlog.get_logger(__name__)
 

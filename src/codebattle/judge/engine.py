@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from codebattle.judge import languages
 from codebattle.judge.compiler import Compiler, CompileResult, Program
 from codebattle.judge.languages.base import Language
+from codebattle.judge.package import ProblemPackage, TestCase, ValidatorSource
 from codebattle.judge.sandbox import (
     Bind,
     Box,
@@ -32,7 +33,6 @@ from codebattle.judge.sandbox import (
 )
 from codebattle.judge.validators import default as default_validator
 from codebattle.judge.verdicts import JudgeResult, TestResult, Verdict
-from codebattle.problems.package import ProblemPackage, TestCase, ValidatorSource
 
 MiB = 1 << 20
 FEEDBACK_BYTES = 2048

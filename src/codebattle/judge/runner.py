@@ -11,13 +11,12 @@ from typing import Any
 
 import structlog
 
-from codebattle.judge import disclosure, jobs
+from codebattle.judge import archive, disclosure, jobs
 from codebattle.judge.engine import Judge
+from codebattle.judge.loader import load_package
+from codebattle.judge.package import ProblemPackage
 from codebattle.judge.sandbox import Sandbox
 from codebattle.judge.verdicts import JudgeResult, TestResult, Verdict
-from codebattle.problems import archive
-from codebattle.problems.loader import load_package
-from codebattle.problems.package import ProblemPackage
 from codebattle.storage import BlobStore
 
 log = structlog.get_logger(__name__)

@@ -38,7 +38,7 @@ pass: group1 scores min(30, 30) = 30, group2 scores min(70, 0) = 0 (with the def
 30 + 0 = 30:
 
     >>> from pathlib import Path
-    >>> from codebattle.problems.package import TestCase, TestGroup
+    >>> from codebattle.judge.package import TestCase, TestGroup
     >>> def cases(group: str) -> list[TestCase]:
     ...     names = [f"secret/{group}/{i}" for i in (1, 2)]
     ...     return [TestCase(n, Path(n + ".in"), Path(n + ".ans"), sample=False) for n in names]
@@ -57,7 +57,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from codebattle.problems.package import TestGroup
+from codebattle.judge.package import TestGroup
 
 __all__ = ["case_score", "full_score", "group_score", "score_tree"]
 

@@ -2,7 +2,7 @@
 
 Like problemtools' verifyproblem: input validators must accept every test input, each
 file under submissions/<folder>/ must get a verdict its folder allows, and a package without a
-fixed time limit gets one derived from its slowest accepted submission (see problems/loader.py).
+fixed time limit gets one derived from its slowest accepted submission (see judge/loader.py).
 Submissions expected to be too slow run with the safety-margin limit, so they must be clearly
 too slow rather than barely.
 """
@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from codebattle.judge.engine import ACCEPT, Judge, program_limits
+from codebattle.judge.loader import derive_time_limit, load_package
+from codebattle.judge.package import PackageError, PackageSubmission, ProblemPackage
 from codebattle.judge.sandbox import Bind
 from codebattle.judge.scoring import full_score
 from codebattle.judge.verdicts import EXPECTED_BY_FOLDER, JudgeResult, Verdict
-from codebattle.problems.loader import derive_time_limit, load_package
-from codebattle.problems.package import PackageError, PackageSubmission, ProblemPackage
 
 MiB = 1 << 20
 PROVISIONAL_TIME_LIMIT = 10.0  # for accepted submissions when the package fixes no limit
@@ -151,7 +151,7 @@ class Verifier:
         self, package: ProblemPackage, pool: ThreadPoolExecutor | None = None
     ) -> tuple[float, float]:
         """(time limit, safety-margin limit): the package's, or derived from its slowest
-        accepted submission (problems/loader.py: derive_time_limit)."""
+        accepted submission (judge/loader.py: derive_time_limit)."""
         if package.limits.time_limit is not None:
             return derive_time_limit(package.limits, 0.0)
         accepted = [s for s in package.submissions if s.expected == "accepted"]

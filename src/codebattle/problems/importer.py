@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from codebattle.problems import archive
-from codebattle.problems.loader import load_package
+from codebattle.judge import archive
+from codebattle.judge.loader import load_package
 from codebattle.problems.models import Problem, ProblemVersion
-from codebattle.problems.package import PackageError, ProblemPackage
+from codebattle.judge.package import PackageError, ProblemPackage
 from codebattle.problems.templates import templates_for
 from codebattle.storage import BlobStore, content_key
 

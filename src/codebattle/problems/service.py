@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from codebattle.accounts.models import User
 from codebattle.errors import UserError
 from codebattle.problems.models import Problem, ProblemVersion
-from codebattle.submissions.models import SUBMIT, Submission
 
 DIFFICULTY_ORDER = {"easy": 0, "medium": 1, "hard": 2}
 
@@ -30,19 +29,6 @@ async def listing(
     if tag:
         problems = [p for p in problems if tag.lower() in p.tags]
     return sorted(problems, key=lambda p: (DIFFICULTY_ORDER.get(p.difficulty, 1), p.slug))
-
-
-async def solved_ids(session: AsyncSession, user: User | None) -> set[int]:
-    if user is None:
-        return set()
-    rows = await session.scalars(
-        select(Submission.problem_id)
-        .where(
-            Submission.user_id == user.id, Submission.kind == SUBMIT, Submission.verdict == "AC"
-        )
-        .distinct()
-    )
-    return set(rows)
 
 
 async def problem_by_slug(session: AsyncSession, slug: object) -> Problem:

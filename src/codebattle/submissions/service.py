@@ -20,6 +20,7 @@ from codebattle.accounts.models import User
 from codebattle.errors import UserError
 from codebattle.judge import disclosure, languages
 from codebattle.judge.jobs import Event, Job
+from codebattle.judge.verdicts import Verdict
 from codebattle.problems.models import Problem, ProblemVersion
 from codebattle.storage import BlobStore, content_key
 from codebattle.submissions.models import (
@@ -374,3 +375,19 @@ async def history(
     if problem is not None:
         query = query.where(Submission.problem_id == problem.id)
     return list(await session.scalars(query.order_by(Submission.id.desc()).limit(limit)))
+
+
+async def solved_ids(session: AsyncSession, user: User | None) -> set[int]:
+    """The problems this user has an accepted submission (not a custom run) for."""
+    if user is None:
+        return set()
+    rows = await session.scalars(
+        select(Submission.problem_id)
+        .where(
+            Submission.user_id == user.id,
+            Submission.kind == SUBMIT,
+            Submission.verdict == Verdict.AC,
+        )
+        .distinct()
+    )
+    return set(rows)

@@ -31,7 +31,7 @@ async def problem_list(
 ) -> HTMLResponse:
     async with services_of(request).db.reading() as session:
         problems = await service.listing(session, q[:100], difficulty, tag[:40])
-        solved = await service.solved_ids(session, current_user(request))
+        solved = await submissions.solved_ids(session, current_user(request))
     locale = locale_of(request)
     rows = [service.problem_json(p, locale, p.id in solved) for p in problems]
     return render(
@@ -45,7 +45,7 @@ async def api_problem_list(
 ) -> list[dict[str, Any]]:
     async with services_of(request).db.reading() as session:
         problems = await service.listing(session, q[:100], difficulty, tag[:40])
-        solved = await service.solved_ids(session, current_user(request))
+        solved = await submissions.solved_ids(session, current_user(request))
     locale = locale_of(request)
     return [service.problem_json(p, locale, p.id in solved) for p in problems]
 

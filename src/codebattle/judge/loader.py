@@ -21,9 +21,7 @@ from typing import Any
 
 import yaml
 
-from codebattle.judge.validators.default import parse_flags
-from codebattle.judge.verdicts import EXPECTED_BY_FOLDER
-from codebattle.problems.package import (
+from codebattle.judge.package import (
     Limits,
     PackageError,
     PackageSubmission,
@@ -32,6 +30,8 @@ from codebattle.problems.package import (
     TestGroup,
     ValidatorSource,
 )
+from codebattle.judge.validators.default import parse_flags
+from codebattle.judge.verdicts import EXPECTED_BY_FOLDER
 
 __all__ = ["TESTDATA_DEFAULTS", "derive_time_limit", "load_package"]
 

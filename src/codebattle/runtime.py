@@ -1,0 +1,53 @@
+"""What a running server does besides answering requests: it starts the job queue with the
+handler of judge events (recorded, published, passed on to matches and rooms), re-queues the
+jobs an in-process queue lost with its process, and runs the server's own battle loops (the
+deadline sweeper, the matchmaker and the keeper of AI opponents)."""
+
+from __future__ import annotations
+
+from codebattle.battles import ai_player, live
+from codebattle.judge.jobs import Event
+from codebattle.judge.queue import InProcessQueue, LocalQueue
+from codebattle.services import Services
+from codebattle.submissions import service as submissions
+
+
+async def start(services: Services, loops: bool = True) -> None:
+    """Start the queue and, with `loops`, the battle loops."""
+
+    async def on_events(events: list[Event]) -> None:
+        await record_and_pass_on(services, events)
+
+    await services.queue.start(on_events)
+    if loops:
+        services.spawn(live.every(0.5, lambda: live.sweep_deadlines(services), "deadline sweep"))
+        services.spawn(live.every(1.0, lambda: live.pair_now(services), "matchmaking"))
+        services.spawn(
+            live.every(
+                ai_player.RENEW_SECONDS,
+                lambda: ai_player.take_over_orphans(services),
+                "taking over AI opponents",
+            )
+        )
+    if isinstance(services.queue, InProcessQueue | LocalQueue):  # jobs kept in this process
+        # In process, queued jobs die with the process: queue them again.
+        async with services.db.session() as session:
+            for job in await submissions.unfinished_jobs(session, services.blobs):
+                await services.queue.enqueue(job)
+
+
+async def record_and_pass_on(services: Services, events: list[Event]) -> None:
+    """Record judge events (one transaction), publish what changed, and pass results of
+    submissions made in matches on to their matches."""
+    async with services.db.session() as session:
+        messages = await submissions.record_batch(session, events)
+    await services.pubsub.publish_many(
+        [
+            (f"submission:{event['submission']}", {"v": 1, **message})
+            for event, message in zip(events, messages, strict=True)
+            if message is not None
+        ]
+    )
+    in_games = [m for m in messages if m is not None and "submission_id" in m]
+    if in_games:
+        await live.on_judge_messages(services, in_games)

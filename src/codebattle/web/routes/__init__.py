@@ -1,0 +1,1 @@
+"""HTTP and WebSocket routes: each parses, calls a service, renders or sends."""
