@@ -1,28 +1,29 @@
-"""Shared fixtures: one judge for the whole session, with its own box root and cache."""
+"""The fixtures shared by every test folder: one judge for the whole session (its own box
+root and compile cache), databases (SQLite and a fresh PostgreSQL database per test), Redis,
+a running app with the starter problems it needs, and a module's real servers."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+import redis
+from fastapi.testclient import TestClient
 
+from codebattle.app import create_app
+from codebattle.config import Settings
+from codebattle.db.migrate import upgrade
+from codebattle.db.session import Database
 from codebattle.judge.compiler import CompileLimits, Compiler
 from codebattle.judge.engine import Judge
 from codebattle.judge.sandbox import Sandbox
-from tests.servers import Server, Site
-
-
-def require(condition: bool, reason: str) -> None:
-    """Skip when the host lacks something, except in CI, where a skip is a failure."""
-    if condition:
-        return
-    if os.environ.get("CODEBATTLE_REQUIRE_ALL") == "1":
-        pytest.fail(f"required in CI: {reason}")
-    pytest.skip(reason)
+from codebattle.services import Services
+from tests.support.hosts import REDIS_URL, fresh_pg_database, reachable, require
+from tests.support.servers import Server, Site
+from tests.support.site import import_problems, runner_factory, settings_for
 
 
 @pytest.fixture(scope="session")
@@ -45,3 +46,65 @@ def judge(judge_root: Path) -> Judge:
 def server(site: Site) -> Server:
     """The module's `site` (each module that uses real servers defines its own), served."""
     return site.serve()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database, dropped afterwards."""
+    require(reachable(5432), "PostgreSQL on 127.0.0.1:5432")
+    with fresh_pg_database() as url:
+        upgrade(url)
+        yield url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Each database test runs on both."""
+    fixture = "sqlite_url" if request.param == "sqlite" else "pg_url"
+    return str(request.getfixturevalue(fixture))
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    require(reachable(6379), "Redis on 127.0.0.1:6379")
+    client = redis.Redis.from_url(REDIS_URL)
+
+    def clear() -> None:
+        keys = list(client.scan_iter("codebattle:*"))
+        if keys:
+            client.delete(*keys)
+
+    clear()
+    yield REDIS_URL
+    clear()
+    client.close()
+
+
+@pytest.fixture
+def app_settings(tmp_path: Path, sqlite_url: str) -> Settings:
+    settings = settings_for(tmp_path, DATABASE_URL=sqlite_url.replace("+aiosqlite", ""))
+    import_problems(settings, "hello-battle", "guess-number")
+    return settings
+
+
+@pytest.fixture
+def client(app_settings: Settings, judge: Judge, judge_root: Path) -> Iterator[TestClient]:
+    services = Services.from_settings(app_settings, runner_factory(judge, app_settings, judge_root))
+    with TestClient(
+        create_app(app_settings, services), base_url="http://testserver"
+    ) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    yield database
+    await database.dispose()

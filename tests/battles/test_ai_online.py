@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from tests.battles.clients import Api, Socket
-from tests.integrations.fake_openai import FakeOpenAI
-from tests.servers import Server, Site
+from tests.support.clients import Api, Socket
+from tests.support.fake_openai import FakeOpenAI
+from tests.support.servers import Server, Site
 
 MODEL_ANSWER = (
     "```python\n# written by the model\na, b = map(int, input().split())\nprint(a + b)\n```\n"

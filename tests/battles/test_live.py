@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.battles.clients import Api, RoomSocket, Socket
-from tests.servers import BATTLE_ENV, ROOT, Server, Site
+from tests.support.clients import Api, RoomSocket, Socket
+from tests.support.servers import BATTLE_ENV, ROOT, Server, Site
 
 SOLUTION = (ROOT / "problems/hello-battle/submissions/accepted/sum.py").read_text()
 WRONG = "print(0)\n"

@@ -12,10 +12,9 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from tests.battles.clients import Api, Socket
-from tests.conftest import require
-from tests.platform.conftest import fresh_pg_database, reachable
-from tests.servers import ROOT, Server, Site
+from tests.support.clients import Api, Socket
+from tests.support.hosts import fresh_pg_database, reachable, require
+from tests.support.servers import ROOT, Server, Site
 
 SOLUTION = (ROOT / "problems/hello-battle/submissions/accepted/sum.py").read_text()
 REDIS_URL = "redis://127.0.0.1:6379/3"  # a database of its own: other tests clear db 0

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import websockets
 
-from tests.battles.clients import Api, Socket
-from tests.servers import BATTLE_ENV, ROOT, Server, Site
+from tests.support.clients import Api, Socket
+from tests.support.servers import BATTLE_ENV, ROOT, Server, Site
 
 REFERENCE = ROOT / "problems/hello-battle/submissions/accepted"
 # A line of every reference solution, as it appears in any text that carries the code.

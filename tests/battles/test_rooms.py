@@ -21,7 +21,8 @@ from codebattle.db.session import Database
 from codebattle.errors import UserError
 from codebattle.problems.importer import import_package
 from codebattle.storage import LocalBlobStore
-from tests.platform.conftest import PROBLEMS, sign_in
+from tests.support.hosts import PROBLEMS
+from tests.support.site import sign_in
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ import httpx
 import pytest
 import websockets
 
-from tests.battles.clients import Api, RoomSocket, Socket
-from tests.servers import BATTLE_ENV, ROOT, Server, Site
+from tests.support.clients import Api, RoomSocket, Socket
+from tests.support.servers import BATTLE_ENV, ROOT, Server, Site
 
 PACKAGE = ROOT / "problems/hello-battle/data"
 SAMPLE_INPUTS = sorted(p.read_bytes() for p in (PACKAGE / "sample").glob("*.in"))

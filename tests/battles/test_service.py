@@ -20,7 +20,7 @@ from codebattle.problems.importer import import_package
 from codebattle.problems.models import Problem
 from codebattle.progress import service as progress
 from codebattle.storage import LocalBlobStore
-from tests.platform.conftest import PROBLEMS
+from tests.support.hosts import PROBLEMS
 
 
 async def new_match(db: Database, tmp_path: Path) -> tuple[int, int, int]:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.conftest import require
-from tests.servers import Site
+from tests.support.hosts import require
+from tests.support.servers import Site
 
 CHROMIUM = "/usr/bin/chromium"
 PROBLEMS = ["hello-battle"]

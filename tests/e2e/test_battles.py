@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.actions import sign_in, type_code
-from tests.servers import BATTLE_ENV, ROOT, Server, Site
+from tests.support.servers import BATTLE_ENV, ROOT, Server, Site
 
 SOLUTION = (ROOT / "problems/hello-battle/submissions/accepted/sum.py").read_text()
 SOLUTION_MARK = "sys.stdin.buffer.read().split()"  # a line of the solution, not of any template

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.battles.clients import Api, Socket
 from tests.e2e.actions import sign_in
-from tests.servers import BATTLE_ENV, ROOT, Server, Site
+from tests.support.clients import Api, Socket
+from tests.support.servers import BATTLE_ENV, ROOT, Server, Site
 
 SOLUTION = (ROOT / "problems/hello-battle/submissions/accepted/sum.py").read_text()
 SOLUTION_MARK = "sys.stdin.buffer.read().split()"

@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.e2e.actions import sign_in, type_code
 from tests.e2e.test_practice import SUM_PY
-from tests.servers import Server, Site
+from tests.support.servers import Server, Site
 
 WAIT = 60_000
 

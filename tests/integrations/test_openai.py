@@ -17,7 +17,7 @@ from codebattle.integrations.openai import (
     extract_code,
     solution_prompt,
 )
-from tests.integrations.fake_openai import TEST_KEY, FakeOpenAI
+from tests.support.fake_openai import TEST_KEY, FakeOpenAI
 
 STATEMENT = "# A+B\n\nRead two integers and print their sum."
 EXPECTED = "import sys\n\na, b = map(int, sys.stdin.read().split())\nprint(a + b)\n"

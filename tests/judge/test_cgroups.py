@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from codebattle.judge import cgroups
-from tests.conftest import require
+from tests.support.hosts import require
 
 
 def _fake(monkeypatch: pytest.MonkeyPatch, root: Path, own: dict[str, str]) -> None:

@@ -14,7 +14,7 @@ from codebattle.judge.engine import Judge
 from codebattle.judge.loader import load_package
 from codebattle.judge.sandbox import SandboxError
 from codebattle.judge.verdicts import JudgeResult, TestResult, Verdict
-from tests.judge.packages import make_package
+from tests.support.packages import make_package
 
 PY_AC = "a, b = map(int, input().split())\nprint(a + b)\n"
 CPP_AC = (

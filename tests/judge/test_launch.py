@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from codebattle.judge.sandbox import NOBODY, Limits, Sandbox, build_launcher
-from tests.conftest import require
+from tests.support.hosts import require
 
 PROBE = (
     "import os, resource\n"

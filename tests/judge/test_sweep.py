@@ -8,7 +8,7 @@ from pathlib import Path
 
 from codebattle.judge import cgroups
 from codebattle.judge.sandbox import NOBODY, Sandbox, _mount_box_tmpfs
-from tests.conftest import require
+from tests.support.hosts import require
 
 
 def _dead_pid() -> int:

@@ -20,7 +20,7 @@ from codebattle.progress import service as progress
 from codebattle.progress.models import PlayerRating, RatingChange
 from codebattle.progress.ratings import PROVISIONAL_GAMES, Rating, rate
 from codebattle.storage import LocalBlobStore
-from tests.platform.conftest import PROBLEMS
+from tests.support.hosts import PROBLEMS
 
 DAY = 24 * 3600.0
 T0 = 1_700_000_000.0  # game times: real epoch seconds, a day apart where it matters

@@ -6,10 +6,10 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from codebattle.progress.ratings import PROVISIONAL_GAMES
-from tests.platform.conftest import app_settings, client, sign_in  # noqa: F401
+from tests.support.site import sign_in
 
 
-def test_a_new_accounts_rating_is_shown_as_provisional(client: TestClient) -> None:  # noqa: F811
+def test_a_new_accounts_rating_is_shown_as_provisional(client: TestClient) -> None:
     sign_in(client, "newbie")
     profile = client.get("/api/users/newbie").json()
     assert profile["rating"] == 1000 and profile["rated_games"] == 0

@@ -19,8 +19,8 @@ from websockets.exceptions import ConnectionClosed
 
 from codebattle.config import load_settings
 from codebattle.realtime.stream import transport_limit
-from tests.battles.clients import Api
-from tests.servers import Server, Site
+from tests.support.clients import Api
+from tests.support.servers import Server, Site
 
 PATHS = ("/ws/matches/", "/ws/rooms/", "/ws/submissions/")
 MAX_CODE_BYTES = 8192  # small frames keep the size test quick

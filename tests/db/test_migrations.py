@@ -13,8 +13,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from codebattle.db.migrate import upgrade
 from codebattle.models import Base
-from tests.conftest import require
-from tests.platform.conftest import fresh_pg_database, reachable
+from tests.support.hosts import fresh_pg_database, reachable, require
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -17,7 +17,7 @@ from codebattle.problems.models import Problem, ProblemVersion
 from codebattle.storage import LocalBlobStore
 from codebattle.submissions import service as submissions
 from codebattle.submissions.models import SubmissionTest
-from tests.platform.conftest import PROBLEMS
+from tests.support.hosts import PROBLEMS
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CODEBATTLE = str(Path(sys.executable).parent / "codebattle")
 # Battles at test speed: a one-second countdown, the offline AI playing 30 times faster.
 BATTLE_ENV = {

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from codebattle.app import create_app
 from codebattle.config import Settings
-from tests.platform.conftest import import_problems, settings_for, sign_in, wait_done
+from tests.support.site import import_problems, settings_for, sign_in, wait_done
 
 CODEBATTLE = str(Path(sys.executable).parent / "codebattle")
 SLOW_SUM = "import time\ntime.sleep(0.25)\na, b = map(int, input().split())\nprint(a + b)\n"

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from codebattle.accounts import service as accounts
 from codebattle.cli import app
 from codebattle.db.session import Database
-from tests.platform.conftest import PROBLEMS
+from tests.support.hosts import PROBLEMS
 
 
 @pytest.fixture

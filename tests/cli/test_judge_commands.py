@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from codebattle.cli import app
-from tests.judge.packages import make_package
+from tests.support.packages import make_package
 
 runner = CliRunner()
 PY_AC = "a, b = map(int, input().split())\nprint(a + b)\n"

@@ -29,7 +29,7 @@ from codebattle.db.session import Database
 from codebattle.judge.engine import Judge
 from codebattle.services import Services
 from codebattle.web.ids import MAX_ID, valid_id
-from tests.platform.conftest import import_problems, runner_factory, settings_for
+from tests.support.site import import_problems, runner_factory, settings_for
 
 # Out of range, or no number at all: 2**31 and 2**63 overflowed PostgreSQL and SQLite.
 BAD_PATH_IDS = ("0", "-1", str(MAX_ID + 1), str(2**63), "9" * 23, "1e3", "abc")

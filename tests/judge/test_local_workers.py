@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 
 from codebattle.app import create_app
 from codebattle.config import Settings
-from tests.platform.conftest import import_problems, settings_for, sign_in, wait_done
-from tests.platform.test_redis_workers import SLOW_SUM, poll, submit
+from tests.judge.test_redis_workers import SLOW_SUM, poll, submit
+from tests.support.site import import_problems, settings_for, sign_in, wait_done
 
 
 @pytest.fixture

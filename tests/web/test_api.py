@@ -11,7 +11,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from codebattle.config import Settings
 from codebattle.judge.engine import Judge
-from tests.platform.conftest import csrf_of, sign_in, wait_done
+from tests.support.site import csrf_of, sign_in, wait_done
 
 SUM_PY = "a, b = map(int, input().split())\nprint(a + b)\n"
 SUM_CPP_INT32 = """#include <iostream>
@@ -296,7 +296,7 @@ def test_submissions_queued_before_a_restart_are_judged_after_it(
     from codebattle.services import Services
     from codebattle.storage import LocalBlobStore
     from codebattle.submissions import service as submissions
-    from tests.platform.conftest import runner_factory
+    from tests.support.site import runner_factory
 
     settings = app_settings
 

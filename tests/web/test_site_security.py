@@ -24,8 +24,8 @@ from codebattle.cli import app as cli
 from codebattle.db.session import Database
 from codebattle.judge.engine import Judge
 from codebattle.services import Services
-from tests.platform.conftest import csrf_of, runner_factory, settings_for, sign_in
-from tests.servers import Server, Site
+from tests.support.servers import Server, Site
+from tests.support.site import csrf_of, runner_factory, settings_for, sign_in
 
 STRONG_KEY = "Vq3xN8d-Lr0Zp2Yk_Tg7Hw5Jm1Sa9Fe4Ub6Oc0Ri8Xn2Ql7Kz3Dy5Gv1Pt9Bh4Ws6"
 PRODUCTION = {

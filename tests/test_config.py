@@ -16,7 +16,7 @@ PLAYBOOK = [
     "S3_ENDPOINT", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "S3_BUCKET",
     "OPENSEARCH_URL", "OPENSEARCH_API_KEY",
 ]  # fmt: skip
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 import httpx
 import websockets
 
-from tests.servers import Server
+from tests.support.servers import Server
 
 WAIT = 60.0  # seconds any expected message may take (judging included)
 
