@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 import structlog
 
+from codebattle.battles.ai_player import prompt_language
 from codebattle.integrations.openai import (
     MAX_CODE_BYTES,
     LLMError,
@@ -17,9 +18,11 @@ from codebattle.integrations.openai import (
     extract_code,
     solution_prompt,
 )
+from codebattle.judge import languages
 from tests.support.fake_openai import TEST_KEY, FakeOpenAI
 
 STATEMENT = "# A+B\n\nRead two integers and print their sum."
+PYTHON = prompt_language("python")  # what the AI player passes: the judge's language
 EXPECTED = "import sys\n\na, b = map(int, sys.stdin.read().split())\nprint(a + b)\n"
 
 
@@ -39,7 +42,7 @@ async def client(fake: FakeOpenAI) -> AsyncIterator[OpenAIClient]:
 async def test_happy_path_sends_the_responses_request_and_extracts_code(
     fake: FakeOpenAI, client: OpenAIClient
 ) -> None:
-    code = await ai_solution(client, STATEMENT, "python")
+    code = await ai_solution(client, STATEMENT, PYTHON)
     assert code == EXPECTED
     [request] = fake.requests
     assert request.method == "POST"
@@ -68,7 +71,7 @@ async def test_401_gives_none_without_retry(fake: FakeOpenAI) -> None:
     c = OpenAIClient(wrong, base_url=fake.base_url, timeout=2.0)
     try:
         with structlog.testing.capture_logs() as logs:
-            assert await ai_solution(c, STATEMENT, "python") is None
+            assert await ai_solution(c, STATEMENT, PYTHON) is None
     finally:
         await c.aclose()
     assert len(fake.requests) == 1
@@ -86,7 +89,7 @@ async def test_500_then_200_retries_once_and_succeeds(
     fake: FakeOpenAI, client: OpenAIClient
 ) -> None:
     fake.queue("500", "ok")
-    assert await ai_solution(client, STATEMENT, "python") == EXPECTED
+    assert await ai_solution(client, STATEMENT, PYTHON) == EXPECTED
     assert len(fake.requests) == 2
 
 
@@ -119,7 +122,7 @@ async def test_timeout_gives_none_quickly(fake: FakeOpenAI) -> None:
         assert time.monotonic() - start < 1.5
         with structlog.testing.capture_logs() as logs:
             start = time.monotonic()
-            assert await ai_solution(c, STATEMENT, "python") is None
+            assert await ai_solution(c, STATEMENT, PYTHON) is None
             assert time.monotonic() - start < 1.5
     finally:
         await c.aclose()
@@ -130,7 +133,7 @@ async def test_timeout_gives_none_quickly(fake: FakeOpenAI) -> None:
 async def test_malformed_json_gives_none(fake: FakeOpenAI, client: OpenAIClient) -> None:
     fake.queue("malformed")
     with structlog.testing.capture_logs() as logs:
-        assert await ai_solution(client, STATEMENT, "python") is None
+        assert await ai_solution(client, STATEMENT, PYTHON) is None
     assert [entry["code"] for entry in logs] == ["bad_response"]
     fake.queue("malformed")
     with pytest.raises(LLMError) as info:
@@ -141,7 +144,7 @@ async def test_malformed_json_gives_none(fake: FakeOpenAI, client: OpenAIClient)
 async def test_answer_without_code_block_gives_none(fake: FakeOpenAI, client: OpenAIClient) -> None:
     fake.set_answer("I cannot solve this problem.")
     with structlog.testing.capture_logs() as logs:
-        assert await ai_solution(client, STATEMENT, "python") is None
+        assert await ai_solution(client, STATEMENT, PYTHON) is None
     assert [entry["code"] for entry in logs] == ["no_code"]
 
 
@@ -160,7 +163,7 @@ async def test_connection_refused_retries_once_then_fails() -> None:
 
 
 async def test_no_client_gives_none() -> None:
-    assert await ai_solution(None, STATEMENT, "python") is None
+    assert await ai_solution(None, STATEMENT, PYTHON) is None
 
 
 async def test_api_key_never_appears_in_errors_or_logs(
@@ -172,7 +175,7 @@ async def test_api_key_never_appears_in_errors_or_logs(
         with pytest.raises(LLMError) as info:
             await c.respond("i", "p")
         with structlog.testing.capture_logs() as logs:
-            assert await ai_solution(c, STATEMENT, "python") is None
+            assert await ai_solution(c, STATEMENT, PYTHON) is None
         fake.set_default("500")
         with pytest.raises(LLMError) as retried:
             await c.respond("i", "p")
@@ -221,18 +224,18 @@ def test_empty_key_is_refused() -> None:
     ],
 )
 def test_extract_code(text: str, language: str, expected: str | None) -> None:
-    assert extract_code(text, language) == expected
+    assert extract_code(text, prompt_language(language)) == expected
 
 
 def test_extract_code_caps_at_64_kib() -> None:
     fits = "x" * (MAX_CODE_BYTES - 1)
-    assert extract_code(f"```python\n{fits}\n```", "python") == fits + "\n"
-    assert extract_code(f"```python\n{fits}xx\n```", "python") is None
+    assert extract_code(f"```python\n{fits}\n```", PYTHON) == fits + "\n"
+    assert extract_code(f"```python\n{fits}xx\n```", PYTHON) is None
 
 
 @pytest.mark.parametrize("language", ["python", "cpp", "java"])
 def test_solution_prompt(language: str) -> None:
-    instructions, prompt = solution_prompt(STATEMENT, language, None)
+    instructions, prompt = solution_prompt(STATEMENT, prompt_language(language), None)
     assert "standard input" in instructions and "standard output" in instructions
     assert f"fenced code block tagged {language}" in instructions
     assert ("class must be named Main" in instructions) == (language == "java")
@@ -241,11 +244,12 @@ def test_solution_prompt(language: str) -> None:
 
 def test_solution_prompt_includes_template_in_a_safe_fence() -> None:
     template = "public class Main {\n    // ```tricky```\n}\n"
-    _, prompt = solution_prompt(STATEMENT, "java", template)
+    java = prompt_language("java")
+    _, prompt = solution_prompt(STATEMENT, java, template)
     assert "````java\npublic class Main {" in prompt
-    assert extract_code(prompt, "java") == template
+    assert extract_code(prompt, java) == template
 
 
 def test_solution_prompt_refuses_unknown_language() -> None:
-    with pytest.raises(ValueError):
-        solution_prompt(STATEMENT, "cobol", None)
+    with pytest.raises(languages.UnknownLanguage):
+        prompt_language("cobol")

@@ -606,7 +606,7 @@ def test_validator_folder_mixed_languages(tmp_path: Path) -> None:
     err = error(tmp_path, files)
     assert (err.path, err.message) == (
         "input_validators/v",
-        "validator folder mixes C++ and Python sources",
+        "validator folder mixes C++17 (g++) and Python 3 sources",
     )
 
 
@@ -656,7 +656,7 @@ def test_submissions_by_folder_and_language(tmp_path: Path) -> None:
     warnings = set(pkg.warnings)
     assert "submissions/partially_accepted: ignored: unknown submissions folder" in warnings
     assert (
-        "submissions/accepted/sol.rb: ignored: unsupported language (.py, .cpp, .cc, .cxx, .java)"
+        "submissions/accepted/sol.rb: ignored: unsupported language (.cpp, .cc, .cxx, .java, .py)"
         in warnings
     )
     assert "submissions/accepted/multi: ignored: multi-file submissions are not supported" in (

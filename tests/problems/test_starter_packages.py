@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from codebattle.judge.engine import Judge
-from codebattle.judge.verify import Verifier, format_table
 from codebattle.judge.loader import load_package
+from codebattle.judge.verify import Verifier, format_table
 
 PROBLEMS = Path(__file__).resolve().parents[2] / "problems"
 PACKAGES = sorted(p for p in PROBLEMS.iterdir() if (p / "problem.yaml").exists())

@@ -30,7 +30,8 @@ from codebattle.battles import ai_offline, fsm, live, lobby
 from codebattle.battles import service as battles
 from codebattle.battles.models import MatchPlayer, MatchRow
 from codebattle.errors import UserError
-from codebattle.integrations.openai import OpenAIClient, ai_solution
+from codebattle.integrations.openai import OpenAIClient, PromptLanguage, ai_solution
+from codebattle.judge import languages
 from codebattle.problems import service as problems
 from codebattle.problems.models import ProblemVersion
 from codebattle.services import Services
@@ -208,6 +209,12 @@ async def _play(services: Services, match_id: int, ai_id: int, level: str) -> No
             await _submit(services, match_id, ai_id, language, step.code)
 
 
+def prompt_language(name: str) -> PromptLanguage:
+    """What the model is told of a language: its title and notes, from the judge."""
+    language = languages.get(name)
+    return PromptLanguage(language.name, language.title, language.fence_tags, language.prompt_notes)
+
+
 async def _model_solution(services: Services, version: ProblemVersion, language: str) -> str | None:
     settings = services.settings
     if settings.MOCK_GPT5 or settings.OPENAI_API_KEY is None:
@@ -218,7 +225,9 @@ async def _model_solution(services: Services, version: ProblemVersion, language:
     )  # fmt: skip
     try:
         _lang, statement = problems.statement_of(version, "en")
-        return await ai_solution(client, statement, language, version.templates.get(language))
+        return await ai_solution(
+            client, statement, prompt_language(language), version.templates.get(language)
+        )
     finally:
         await client.aclose()
 

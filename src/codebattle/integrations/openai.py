@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -22,12 +23,16 @@ _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _RETRY_BACKOFF = 0.5  # seconds
 MAX_CODE_BYTES = 64 * 1024
 
-# language id -> (name the model is told, info strings that mark its code blocks)
-_LANGUAGES: dict[str, tuple[str, frozenset[str]]] = {
-    "python": ("Python 3", frozenset({"python", "py", "python3", "py3"})),
-    "cpp": ("C++17", frozenset({"cpp", "c++", "cxx", "cc", "c++17"})),
-    "java": ("Java 17", frozenset({"java"})),
-}
+
+@dataclass(frozen=True)
+class PromptLanguage:
+    """The language the model writes in. The caller fills it in from the judge's language
+    (judge/languages/<name>.py): this module knows no language of its own."""
+
+    name: str  # the judge's id, also the tag the model is asked to put on its code block
+    title: str  # the name the model is told, e.g. "Python 3"
+    fence_tags: frozenset[str] = frozenset()  # other code block tags that mark the language
+    notes: tuple[str, ...] = ()  # rules of the judge's toolchain, one sentence each
 
 
 class LLMError(Exception):
@@ -139,26 +144,19 @@ def _fence_for(text: str) -> str:
 
 
 def solution_prompt(
-    statement_markdown: str, language: str, template: str | None
+    statement_markdown: str, language: PromptLanguage, template: str | None
 ) -> tuple[str, str]:
     """(instructions, input) asking for a complete solution in `language`."""
-    if language not in _LANGUAGES:
-        raise ValueError(f"unsupported language: {language}")
-    title = _LANGUAGES[language][0]
+    title = language.title
     rules = [
         "You are a strong competitive programmer taking part in a timed programming duel.",
         f"Write a complete, correct and efficient program in {title} that solves the problem.",
         "The program reads the input from standard input and writes the answer to standard "
         "output, exactly in the format the statement asks for, with no prompts or extra text.",
     ]
-    if language == "java":
-        rules.append("The public class must be named Main, with no package declaration.")
-    if language == "python":
-        rules.append("Use only the Python standard library.")
-    if language == "cpp":
-        rules.append("Use only the C++ standard library; the code is compiled with g++.")
+    rules.extend(language.notes)
     rules.append(
-        f"Answer with exactly one fenced code block tagged {language} that holds the whole "
+        f"Answer with exactly one fenced code block tagged {language.name} that holds the whole "
         "program, and nothing before or after it."
     )
     instructions = "\n".join(rules)
@@ -167,7 +165,7 @@ def solution_prompt(
         fence = _fence_for(template)
         prompt += (
             f"\nStart from this {title} template and keep its input/output handling:\n\n"
-            f"{fence}{language}\n{template.rstrip()}\n{fence}\n"
+            f"{fence}{language.name}\n{template.rstrip()}\n{fence}\n"
         )
     return instructions, prompt
 
@@ -203,13 +201,13 @@ def _code_blocks(text: str) -> list[tuple[str, str]]:
     return blocks
 
 
-def extract_code(text: str, language: str) -> str | None:
+def extract_code(text: str, language: PromptLanguage) -> str | None:
     """The program in an answer: the first fenced block tagged for `language`, else the
     first fenced block; None when there is none, it is empty, or it exceeds 64 KiB."""
     blocks = _code_blocks(text)
     if not blocks:
         return None
-    names = _LANGUAGES[language][1] if language in _LANGUAGES else frozenset()
+    names = language.fence_tags | {language.name}
     code = next((body for word, body in blocks if word in names), blocks[0][1])
     if not code.strip():
         return None
@@ -220,7 +218,10 @@ def extract_code(text: str, language: str) -> str | None:
 
 
 async def ai_solution(
-    client: OpenAIClient | None, statement: str, language: str, template: str | None = None
+    client: OpenAIClient | None,
+    statement: str,
+    language: PromptLanguage,
+    template: str | None = None,
 ) -> str | None:
     """The model's program for a problem, or None (no client, a failed call, no code) so
     that the caller falls back to the offline opponent."""

@@ -21,6 +21,8 @@ from typing import Any
 
 import yaml
 
+from codebattle.judge import languages
+from codebattle.judge.languages.base import Language
 from codebattle.judge.package import (
     Limits,
     PackageError,
@@ -69,14 +71,6 @@ _LIMIT_TYPES: dict[str, type] = {
     "validation_output": int,
 }
 
-_VALIDATOR_LANGUAGES = {".cpp": "cpp", ".cc": "cpp", ".py": "python"}
-_SUBMISSION_LANGUAGES = {
-    ".py": "python",
-    ".cpp": "cpp",
-    ".cc": "cpp",
-    ".cxx": "cpp",
-    ".java": "java",
-}
 _STATEMENT_DIRS = ("problem_statement", "statement")
 _STATEMENT_RE = re.compile(r"problem(?:\.([a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?))?\.(md|tex)")
 _MD_HEADING_RE = re.compile(r"^#[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)
@@ -401,12 +395,12 @@ class _Loader:
     def names(
         self, config: Mapping[str, Any], markdown: dict[str, Path], tex: dict[str, Path]
     ) -> dict[str, str]:
-        languages = list(markdown) + [lang for lang in tex if lang not in markdown]
+        locales = list(markdown) + [lang for lang in tex if lang not in markdown]
         raw = config.get("name")
         names: dict[str, str] = {}
         if isinstance(raw, str | int | float) and not isinstance(raw, bool):
             # One name for every statement language.
-            names = {lang: str(raw) for lang in languages or ["en"]}
+            names = {lang: str(raw) for lang in locales or ["en"]}
         elif isinstance(raw, dict):
             for lang, value in raw.items():
                 if not isinstance(value, str | int | float) or isinstance(value, bool):
@@ -416,13 +410,13 @@ class _Loader:
             raise PackageError(
                 "problem.yaml", "must be a string or a mapping language -> name", field="name"
             )
-        for lang in languages:
+        for lang in locales:
             if lang not in names:
                 heading = self.statement_heading(markdown.get(lang) or tex[lang])
                 if heading:
                     names[lang] = heading
         if not names:
-            names = {lang: self.root.name for lang in languages or ["en"]}
+            names = {lang: self.root.name for lang in locales or ["en"]}
         return names
 
     def statement_heading(self, path: Path) -> str | None:
@@ -594,27 +588,33 @@ class _Loader:
             raise PackageError(dirname, "must be a folder")
         found: list[ValidatorSource] = []
         for entry in self.entries(folder):
+            language = languages.for_validator(entry.suffix)
             if entry.is_dir():
                 found.append(ValidatorSource(entry.name, entry, self.folder_language(entry)))
-            elif entry.suffix in _VALIDATOR_LANGUAGES:
-                found.append(ValidatorSource(entry.name, entry, _VALIDATOR_LANGUAGES[entry.suffix]))
+            elif language is not None:
+                found.append(ValidatorSource(entry.name, entry, language.name))
             else:
-                self.warn(entry, "ignored: not a .cpp, .cc or .py source, nor a folder of them")
+                self.warn(
+                    entry, f"ignored: not a {_validator_sources()} source, nor a folder of them"
+                )
         return found
 
     def folder_language(self, folder: Path) -> str:
-        languages: set[str] = set()
+        found: dict[str, Language] = {}
         for _dirpath, dirnames, filenames in os.walk(folder, onerror=_raise):
             dirnames[:] = [d for d in dirnames if not d.startswith(".")]
             for filename in filenames:
-                suffix = os.path.splitext(filename)[1]
-                if suffix in _VALIDATOR_LANGUAGES and not filename.startswith("."):
-                    languages.add(_VALIDATOR_LANGUAGES[suffix])
-        if not languages:
-            raise PackageError(self.rel(folder), "validator folder has no .cpp, .cc or .py source")
-        if len(languages) > 1:
-            raise PackageError(self.rel(folder), "validator folder mixes C++ and Python sources")
-        return languages.pop()
+                language = languages.for_validator(os.path.splitext(filename)[1])
+                if language is not None and not filename.startswith("."):
+                    found[language.name] = language
+        if not found:
+            raise PackageError(
+                self.rel(folder), f"validator folder has no {_validator_sources()} source"
+            )
+        if len(found) > 1:
+            mixed = " and ".join(found[name].title for name in sorted(found))
+            raise PackageError(self.rel(folder), f"validator folder mixes {mixed} sources")
+        return found.popitem()[0]
 
     def submissions(self) -> list[PackageSubmission]:
         folder = self.root / "submissions"
@@ -629,14 +629,25 @@ class _Loader:
                 self.warn(verdict_dir, "ignored: unknown submissions folder")
                 continue
             for entry in self.entries(verdict_dir):
-                language = _SUBMISSION_LANGUAGES.get(entry.suffix)
+                language = languages.by_extension(entry.suffix)
                 if entry.is_dir():
                     self.warn(entry, "ignored: multi-file submissions are not supported")
                 elif language is None:
-                    self.warn(entry, "ignored: unsupported language (.py, .cpp, .cc, .cxx, .java)")
+                    known = ", ".join(languages.extensions())
+                    self.warn(entry, f"ignored: unsupported language ({known})")
                 else:
-                    found.append(PackageSubmission(entry, verdict_dir.name, language))
+                    found.append(PackageSubmission(entry, verdict_dir.name, language.name))
         return sorted(found, key=lambda s: s.path)
+
+
+def _or_list(words: list[str]) -> str:
+    """ "a, b or c"."""
+    return " or ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
+
+
+def _validator_sources() -> str:
+    """ ".cpp, .cc or .py": what a validator may be written in."""
+    return _or_list(languages.extensions(validators=True))
 
 
 def _raise(exc: OSError) -> None:

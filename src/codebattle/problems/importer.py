@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.judge import archive
 from codebattle.judge.loader import load_package
-from codebattle.problems.models import Problem, ProblemVersion
 from codebattle.judge.package import PackageError, ProblemPackage
+from codebattle.problems.models import Problem, ProblemVersion
 from codebattle.problems.templates import templates_for
 from codebattle.storage import BlobStore, content_key
 
@@ -53,8 +53,9 @@ def _tags(metadata: dict[str, Any]) -> list[str]:
 def _difficulty(metadata: dict[str, Any]) -> str:
     value = str(metadata.get("difficulty", "medium")).lower()
     if value not in DIFFICULTIES:
-        raise PackageError("problem.yaml", f"must be one of {', '.join(DIFFICULTIES)}",
-                           field="difficulty")
+        raise PackageError(
+            "problem.yaml", f"must be one of {', '.join(DIFFICULTIES)}", field="difficulty"
+        )
     return value
 
 
@@ -117,9 +118,9 @@ async def import_package(
     problem = await session.scalar(
         select(Problem).where(Problem.slug == slug).with_for_update(of=Problem)
     )
-    if problem is not None and problem.current_version is not None:
-        if problem.current_version.content_hash == content_hash:
-            return ImportOutcome(slug, problem.current_version.number, "unchanged")
+    current = problem.current_version if problem is not None else None
+    if current is not None and current.content_hash == content_hash:
+        return ImportOutcome(slug, current.number, "unchanged")
     key = content_key("packages", data, ".tar.gz")
     blobs.put(key, data)
 

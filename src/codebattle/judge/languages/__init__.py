@@ -1,6 +1,9 @@
 """The languages the judge knows: every module here that defines LANGUAGE.
 
-Adding a language means adding one module with a `LANGUAGE = Language(...)`.
+Adding a language means adding one module with a `LANGUAGE = Language(...)` (and its
+toolchain on the judge hosts). Everything else that lists languages reads this registry:
+the extension tables of the package loader, the editor's starter code and language menu,
+the AI opponent's prompt notes, and the "unknown language" message.
 """
 
 from __future__ import annotations
@@ -39,11 +42,34 @@ def get(name: str) -> Language:
         raise UnknownLanguage(f"unknown language {name!r} (known: {known})") from None
 
 
+def by_extension(suffix: str) -> Language | None:
+    """The language of a source file ending in `suffix` (".cpp"), or None."""
+    return next((lang for lang in LANGUAGES.values() if suffix in lang.extensions), None)
+
+
+def for_validator(suffix: str) -> Language | None:
+    """The language of a package validator source ending in `suffix`, or None."""
+    return next((lang for lang in LANGUAGES.values() if suffix in lang.validator_extensions), None)
+
+
+def extensions(*, validators: bool = False) -> list[str]:
+    """Every source extension (or every validator extension), in registry order."""
+    return [
+        suffix
+        for lang in LANGUAGES.values()
+        for suffix in (lang.validator_extensions if validators else lang.extensions)
+    ]
+
+
+def names() -> str:
+    """The language ids for messages: "cpp, java, python"."""
+    return ", ".join(LANGUAGES)
+
+
 def for_path(path: Path) -> Language:
-    suffix = path.suffix.lower()
-    for language in LANGUAGES.values():
-        if suffix in language.extensions:
-            return language
+    language = by_extension(path.suffix.lower())
+    if language is not None:
+        return language
     raise UnknownLanguage(
         f"cannot tell the language of {path.name}; pass --lang ({', '.join(sorted(LANGUAGES))})"
     )

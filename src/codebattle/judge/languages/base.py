@@ -30,7 +30,11 @@ class Language:
     processes: int = 32  # processes and threads a normal program needs
     compile_processes: int = 32
     source_file: str = "main"  # name (without extension) of the source file in the box
-    template: str = ""  # starter code shown to players
+    template: str = ""  # starter code shown in the editor when a package brings none
+    package_template: str = ""  # a package's own starter code: templates/<this file>
+    validator_extensions: tuple[str, ...] = ()  # package validators may be written in these
+    fence_tags: frozenset[str] = frozenset()  # code block info strings that mark this language
+    prompt_notes: tuple[str, ...] = ()  # what the AI opponent's model is told of this language
     env: dict[str, str] = field(default_factory=dict)
 
     def source_name(self, code: str) -> str:
@@ -39,6 +43,11 @@ class Language:
     def main_name(self, code: str) -> str:
         """What run_argv's {main} means for this source (Java: the main class)."""
         return self.source_name(code)
+
+    def ran_out_of_memory(self, stderr: bytes) -> bool:
+        """Whether a failed run's stderr shows the runtime's own out-of-memory error (a
+        heap limit the runtime enforces before the sandbox's memory limit is reached)."""
+        return False
 
     def available(self) -> bool:
         return shutil.which(self.version_argv[0]) is not None

@@ -28,6 +28,11 @@ LANGUAGE = Language(
     compile_processes=16,
     template=(
         "#include <bits/stdc++.h>\nusing namespace std;\n\nint main() {\n"
-        "    ios::sync_with_stdio(false);\n    cin.tie(nullptr);\n\n    return 0;\n}\n"
+        "    ios::sync_with_stdio(false);\n    cin.tie(nullptr);\n"
+        "    // Solve the problem here and print the answer.\n    return 0;\n}\n"
     ),
+    package_template="solution.cpp",
+    validator_extensions=(".cpp", ".cc"),
+    fence_tags=frozenset({"cpp", "c++", "cxx", "cc", "c++17"}),
+    prompt_notes=("Use only the C++ standard library; the code is compiled with g++.",),
 )

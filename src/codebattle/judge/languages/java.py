@@ -23,6 +23,11 @@ class JavaLanguage(Language):
     def source_name(self, code: str) -> str:
         return f"{self.main_name(code)}.java"
 
+    def ran_out_of_memory(self, stderr: bytes) -> bool:
+        # The heap is capped at the problem's limit (-Xmx), so the JVM fails before the
+        # sandbox's memory limit is reached.
+        return b"java.lang.OutOfMemoryError: Java heap space" in stderr
+
 
 LANGUAGE = JavaLanguage(
     name="java",
@@ -67,6 +72,10 @@ LANGUAGE = JavaLanguage(
         "import java.io.*;\nimport java.util.*;\n\npublic class Main {\n"
         "    public static void main(String[] args) throws IOException {\n"
         "        BufferedReader in = new BufferedReader(new InputStreamReader(System.in));\n"
+        "        // Solve the problem here and print the answer.\n"
         "    }\n}\n"
     ),
+    package_template="Main.java",
+    fence_tags=frozenset({"java"}),
+    prompt_notes=("The public class must be named Main, with no package declaration.",),
 )

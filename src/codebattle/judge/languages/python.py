@@ -15,7 +15,15 @@ _CHECK = (
     "open('out/main.py', 'wb').write(src)\n"
 )
 
-LANGUAGE = Language(
+
+class PythonLanguage(Language):
+    def ran_out_of_memory(self, stderr: bytes) -> bool:
+        # A failed allocation raises MemoryError before the sandbox's limit kills the
+        # process; the traceback ends with it (or it is the whole message).
+        return b"\nMemoryError" in stderr or stderr.startswith(b"MemoryError")
+
+
+LANGUAGE = PythonLanguage(
     name="python",
     title="Python 3",
     extensions=(".py",),
@@ -24,6 +32,11 @@ LANGUAGE = Language(
     version_argv=("/usr/bin/python3", "--version"),
     processes=16,
     template=(
-        "import sys\n\n\ndef main() -> None:\n    data = sys.stdin.read().split()\n\n\nmain()\n"
+        "import sys\n\n\ndef main() -> None:\n    data = sys.stdin.read().split()\n"
+        "    # Solve the problem here and print the answer.\n\n\nmain()\n"
     ),
+    package_template="solution.py",
+    validator_extensions=(".py",),
+    fence_tags=frozenset({"python", "py", "python3", "py3"}),
+    prompt_notes=("Use only the Python standard library.",),
 )
