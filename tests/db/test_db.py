@@ -17,14 +17,8 @@ from codebattle.problems.models import Problem, ProblemVersion
 from codebattle.storage import LocalBlobStore
 from codebattle.submissions import service as submissions
 from codebattle.submissions.models import SubmissionTest
+from tests.support.factories import make_problem_version, make_submission, make_user
 from tests.support.hosts import PROBLEMS
-
-
-@pytest.fixture
-async def db(database_url: str) -> Database:
-    database = Database(database_url)
-    yield database  # type: ignore[misc]
-    await database.dispose()
 
 
 @pytest.fixture
@@ -44,10 +38,8 @@ async def test_reimport_makes_a_new_version_and_keeps_past_results(
     assert (again.status, again.version) == ("unchanged", 1)
 
     async with db.session() as session:
-        user = await accounts.sign_in_nickname(session, "alice", "ko")
-        old, _job = await submissions.create(
-            session, blobs, user, "hello-battle", "python", "print(1)", max_code_bytes=65536
-        )
+        user = await make_user(session, "alice", locale="ko")
+        old = await make_submission(session, blobs, user, code="print(1)")
         for event in (
             {"submission": old.id, "type": "started"},
             {"submission": old.id, "type": "test", "index": 0,
@@ -112,11 +104,9 @@ async def test_results_are_recorded_exactly_once(
     db: Database, blobs: LocalBlobStore, batched: bool
 ) -> None:
     async with db.session() as session:
-        await import_package(session, blobs, PROBLEMS / "hello-battle")
-        user = await accounts.sign_in_nickname(session, "bob", "en")
-        sub, _job = await submissions.create(
-            session, blobs, user, "hello-battle", "python", "print(8)", max_code_bytes=65536
-        )
+        await make_problem_version(session, blobs)
+        user = await make_user(session, "bob")
+        sub = await make_submission(session, blobs, user, code="print(8)")
     test = {"name": "sample/1", "verdict": "AC", "time": 0.01, "memory": 5, "sample": True}
     events = [
         {"submission": sub.id, "type": "started"},

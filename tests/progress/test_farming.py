@@ -10,57 +10,41 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from codebattle.accounts import service as accounts
-from codebattle.battles import fsm
 from codebattle.battles import service as battles
 from codebattle.db.session import Database
-from codebattle.problems.importer import import_package
-from codebattle.problems.models import Problem
+from codebattle.problems.models import ProblemVersion
 from codebattle.progress import service as progress
-from codebattle.progress.models import PlayerRating, RatingChange
+from codebattle.progress.models import RatingChange
 from codebattle.progress.ratings import PROVISIONAL_GAMES, Rating, rate
 from codebattle.storage import LocalBlobStore
-from tests.support.hosts import PROBLEMS
+from tests.support.factories import make_match, make_problem_version, make_user
 
 DAY = 24 * 3600.0
 T0 = 1_700_000_000.0  # game times: real epoch seconds, a day apart where it matters
 
 
 @pytest.fixture
-async def version_id(db: Database, tmp_path: Path) -> tuple[int, int]:
+async def version(db: Database, tmp_path: Path) -> ProblemVersion:
     async with db.session() as session:
-        await import_package(session, LocalBlobStore(tmp_path / "blobs"), PROBLEMS / "hello-battle")
-        problem = await session.scalar(select(Problem).where(Problem.slug == "hello-battle"))
-        assert problem is not None and problem.current_version_id is not None
-        return problem.id, problem.current_version_id
+        return await make_problem_version(session, LocalBlobStore(tmp_path / "blobs"))
 
 
 async def user(db: Database, name: str, *, rated_games: int = 0) -> int:
     """A player; with `rated_games`, an established one (a rating of 1000 or so)."""
     async with db.session() as session:
-        account = await accounts.sign_in_nickname(session, name, "en")
-        if rated_games:
-            session.add(
-                PlayerRating(
-                    user_id=account.id, mu=25.0, sigma=6.0, display=1040, games=rated_games
-                )  # fmt: skip
-            )
+        account = await make_user(session, name, rated_games=rated_games)
         await session.commit()
         return account.id
 
 
 async def play(
-    db: Database, problem: tuple[int, int], winner: int, loser: int, at: float, *,
+    db: Database, version: ProblemVersion, winner: int, loser: int, at: float, *,
     give_up_in_countdown: bool = False,
 ) -> list[str]:  # fmt: skip
     """A ranked game paired at `at`; the loser gives up (in the countdown, or once it runs).
     Returns the logged events of the ending."""
     async with db.session() as session:
-        row = await battles.create(
-            session, mode="ranked", problem_id=problem[0], problem_version_id=problem[1],
-            settings=fsm.Settings(tests=22, duration=300, countdown=5, grace=20), rated=True,
-            players=[(winner, False), (loser, False)], now=at,
-        )  # fmt: skip
+        row = await make_match(session, version, [winner, loser], now=at)
         await session.commit()
     give_up = {"type": "give_up", "user": loser}
     async with db.session() as session:
@@ -78,12 +62,12 @@ async def changes(db: Database, user_id: int) -> list[RatingChange]:
 
 
 async def test_the_give_up_in_countdown_loop_gains_no_rating(
-    db: Database, version_id: tuple[int, int]
+    db: Database, version: ProblemVersion
 ) -> None:
     farmer = await user(db, "farmer")
     for n in range(6):  # the reported loop: 1000 -> 1138 -> 1256 -> ...
         throwaway = await user(db, f"throwaway{n}")
-        ending = await play(db, version_id, farmer, throwaway, T0 + n * 60,
+        ending = await play(db, version, farmer, throwaway, T0 + n * 60,
                             give_up_in_countdown=True)  # fmt: skip
         assert ending == ["gave_up", "cancelled"]  # no winner, no `rated`
     async with db.reading() as session:
@@ -92,14 +76,14 @@ async def test_the_give_up_in_countdown_loop_gains_no_rating(
 
 
 async def test_a_provisional_opponent_moves_a_rating_by_half(
-    db: Database, version_id: tuple[int, int]
+    db: Database, version: ProblemVersion
 ) -> None:
     veteran = await user(db, "veteran", rated_games=PROVISIONAL_GAMES)
     rookie = await user(db, "rookie")
     async with db.reading() as session:
         shown = await progress.standings(session, [veteran, rookie])
     assert not shown[veteran].provisional and shown[rookie].provisional
-    assert await play(db, version_id, veteran, rookie, T0) == [
+    assert await play(db, version, veteran, rookie, T0) == [
         "gave_up", "finished", "rated",
     ]  # fmt: skip
     async with db.reading() as session:  # what clients see of the two (after the game)
@@ -120,19 +104,19 @@ async def test_a_provisional_opponent_moves_a_rating_by_half(
     assert by_user[rookie]["weight"] == 1.0 and by_user[rookie]["provisional"]
     # Five finished rated games end the provisional period.
     for n in range(PROVISIONAL_GAMES - 1):
-        await play(db, version_id, veteran, rookie, T0 + (n + 1) * 2 * DAY)
+        await play(db, version, veteran, rookie, T0 + (n + 1) * 2 * DAY)
     async with db.reading() as session:
         assert not (await progress.standings(session, [rookie]))[rookie].provisional
 
 
 async def test_repeated_games_between_two_players_count_less_each_time(
-    db: Database, version_id: tuple[int, int]
+    db: Database, version: ProblemVersion
 ) -> None:
     one = await user(db, "one", rated_games=10)
     two = await user(db, "two", rated_games=10)
     for n in range(3):  # within a day: 1, 1/2, 1/3 of the change
-        await play(db, version_id, one, two, T0 + n * 600)
-    await play(db, version_id, one, two, T0 + DAY + 1200)  # a day after the second: 1/2 again
+        await play(db, version, one, two, T0 + n * 600)
+    await play(db, version, one, two, T0 + DAY + 1200)  # a day after the second: 1/2 again
     async with db.reading() as session:
         logs = [
             (await battles.events_since(session, c.match_id, 0))[-1].data["changes"]
