@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 from codebattle.judge import cgroups
-from codebattle.judge.sandbox import NOBODY, Sandbox, _mount_box_tmpfs
+from codebattle.judge.sandbox import NOBODY, Sandbox, mount_box_tmpfs
 from tests.support.hosts import require
 
 
@@ -30,7 +30,7 @@ def test_stale_boxes_and_cgroups_are_swept(judge_root: Path) -> None:
     mounted.mkdir()
     is_root = os.geteuid() == 0
     if is_root:
-        assert _mount_box_tmpfs(mounted, NOBODY)
+        assert mount_box_tmpfs(mounted, NOBODY)
 
     factory = cgroups.detect()
     require(factory is not None, "no writable cgroup tree on this host")

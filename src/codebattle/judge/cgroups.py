@@ -90,6 +90,16 @@ class Cgroup:
         """Files the child writes its pid to, before it executes the sandbox."""
         return [os.fsencode(d / "cgroup.procs") for d in self.dirs]
 
+    def add(self, pid: int) -> None:
+        """Move process `pid` (a host pid) into the group, before it executes anything."""
+        data = str(pid).encode()
+        for path in self.procs_files:
+            fd = os.open(path, os.O_WRONLY)
+            try:
+                os.write(fd, data)
+            finally:
+                os.close(fd)
+
     def peak_memory(self) -> int:
         if self.memory_dir is None:
             return 0
