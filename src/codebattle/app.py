@@ -32,6 +32,7 @@ from codebattle.web.routes import match_socket as battle_socket
 from codebattle.web.routes import problems as problem_routes
 from codebattle.web.routes import progress as progress_routes
 from codebattle.web.routes import rooms as room_routes
+from codebattle.web.routes import submission_socket
 from codebattle.web.routes import submissions as submission_routes
 from codebattle.web.security import BodyLimit, SecurityHeaders
 
@@ -175,6 +176,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(account_routes.router)
     app.include_router(problem_routes.router)
     app.include_router(submission_routes.router)
+    app.include_router(submission_socket.router)
     app.include_router(battle_routes.router)
     app.include_router(battle_socket.router)
     app.include_router(room_routes.router)

@@ -8,13 +8,11 @@ from codebattle.battles.models import (
     MatchPlayer,
     MatchRow,
     QueueTicket,
-    Room,
-    RoomEvent,
-    RoomMember,
 )
 from codebattle.db.base import Base
 from codebattle.problems.models import Problem, ProblemVersion
 from codebattle.progress.models import PlayerRating, RatingChange
+from codebattle.rooms.models import Room, RoomEvent, RoomMember
 from codebattle.submissions.models import Submission, SubmissionTest
 
 __all__ = [

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.accounts import service as accounts
-from codebattle.battles import fsm, rooms
+from codebattle.battles import fsm
 from codebattle.battles import service as battles
 from codebattle.models import (
     MatchRow,
@@ -28,6 +28,7 @@ from codebattle.models import (
     User,
 )
 from codebattle.problems.importer import import_package
+from codebattle.rooms import service as rooms
 from codebattle.storage import BlobStore
 from codebattle.submissions import service as submissions
 from tests.support.hosts import PROBLEMS

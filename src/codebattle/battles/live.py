@@ -19,9 +19,10 @@ from typing import Any
 import structlog
 
 from codebattle.accounts.models import User
-from codebattle.battles import chat, fsm, lobby, matchmaking, rooms
+from codebattle.battles import chat, eventlog, fsm, lobby, matchmaking
 from codebattle.battles import service as battles
-from codebattle.battles.models import MatchEvent, MatchRow, RoomEvent
+from codebattle.battles.models import MatchEvent, MatchRow
+from codebattle.rooms import live as rooms_live
 from codebattle.services import Services
 
 log = structlog.get_logger(__name__)
@@ -31,28 +32,13 @@ def channel(match_id: int) -> str:
     return f"match:{match_id}"
 
 
-def room_channel(room_id: int) -> str:
-    return f"room:{room_id}"
-
-
-def event_message(entry: MatchEvent | RoomEvent) -> dict[str, Any]:
-    return {
-        "v": 1,
-        "type": "event",
-        "seq": entry.seq,
-        "event": {"type": entry.type, "at": entry.at, **entry.data},
-        "server_time": time.time(),
-    }
+event_message = eventlog.message  # a log entry as clients receive it (matches and rooms)
 
 
 async def publish(services: Services, match_id: int, entries: list[MatchEvent]) -> None:
-    await _publish(services, channel(match_id), entries)
-
-
-async def _publish(
-    services: Services, to: str, entries: list[MatchEvent] | list[RoomEvent]
-) -> None:
-    await services.pubsub.publish_many([(to, event_message(entry)) for entry in entries])
+    await services.pubsub.publish_many(
+        [(channel(match_id), eventlog.message(entry)) for entry in entries]
+    )
 
 
 async def delete_chat(services: Services, moderator: User, match_id: int, message_id: int) -> None:
@@ -76,16 +62,6 @@ async def act(services: Services, match_id: int, event: fsm.Event | None) -> lis
     return entries
 
 
-async def room_act(
-    services: Services, room_id: int, user: User | None, action: str, **params: Any
-) -> list[RoomEvent]:
-    """Apply an action to a room (rooms.change) and publish what happened."""
-    async with services.db.session() as session:
-        entries = await rooms.change(session, room_id, user, action, **params)
-    await _publish(services, room_channel(room_id), entries)
-    return entries
-
-
 async def every(seconds: float, step: Callable[[], Awaitable[Any]], what: str) -> None:
     """Run `step` every `seconds` for good; a failure is logged and the next one tried."""
     while True:
@@ -102,12 +78,10 @@ async def sweep_deadlines(services: Services) -> None:
     now = time.time()
     async with services.db.reading() as session:  # no write lock for a look
         due = await battles.due(session, now)
-        due_rooms = await rooms.due(session, now)
     for match_id in due:
         with contextlib.suppress(LookupError):
             await act(services, match_id, None)
-    for room_id in due_rooms:
-        await room_act(services, room_id, None, "tick")
+    await rooms_live.sweep(services, now)
 
 
 async def on_judge_messages(services: Services, messages: list[dict[str, Any]]) -> None:
@@ -122,7 +96,7 @@ async def _room_results(services: Services, messages: list[dict[str, Any]]) -> N
     done = [m for m in messages if m["type"] == "done"]
     for message in done:
         submission = message["submission"]
-        await room_act(
+        await rooms_live.act(
             services, message["room"], None, "result", user_id=message["user"],
             version_id=message["version"], verdict=submission["verdict"],
             submitted_at=made_at(submission),

@@ -1,6 +1,5 @@
 """Matches as stored: the match row (its state machine's state as JSON), its event log, the
-players' code snapshots (the replay), chat, and the ranked queue; rooms, their members and
-their event log."""
+players' code snapshots (the replay), chat, and the ranked queue. (Rooms: rooms/models.py.)"""
 
 from __future__ import annotations
 
@@ -117,52 +116,3 @@ class QueueTicket(Base):
     match_id: Mapped[int | None] = mapped_column(
         ForeignKey("matches.id", ondelete="SET NULL"), nullable=True
     )
-
-
-class Room(Base):
-    """A room: many players, one or more problems, a live leaderboard. Its events (joins,
-    start, attempts, solves, announcements, end) are a log like a match's."""
-
-    __tablename__ = "rooms"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    code: Mapped[str] = mapped_column(String(12), unique=True)  # the invite code
-    host_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    title: Mapped[str] = mapped_column(String(80))
-    problems: Mapped[list[int]] = mapped_column(JSON)  # problem version ids, in order
-    duration: Mapped[float] = mapped_column(Float)
-    size_limit: Mapped[int] = mapped_column(Integer)
-    public: Mapped[bool] = mapped_column(Boolean, default=False)
-    state: Mapped[str] = mapped_column(String(8), default="open", index=True)
-    starts_at: Mapped[float | None] = mapped_column(Float, nullable=True)
-    ends_at: Mapped[float | None] = mapped_column(Float, nullable=True, index=True)
-    members: Mapped[int] = mapped_column(Integer, default=0)
-    seq: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class RoomMember(Base):
-    __tablename__ = "room_members"
-
-    room_id: Mapped[int] = mapped_column(
-        ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True
-    )
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
-    joined_at: Mapped[float] = mapped_column(Float)
-    solved: Mapped[int] = mapped_column(Integer, default=0)
-    penalty: Mapped[float] = mapped_column(Float, default=0.0)  # seconds, ICPC style
-    board: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # version id -> status
-
-
-class RoomEvent(Base):
-    __tablename__ = "room_events"
-    __table_args__ = (UniqueConstraint("room_id", "seq"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
-    seq: Mapped[int] = mapped_column(Integer)
-    type: Mapped[str] = mapped_column(String(24))
-    at: Mapped[float] = mapped_column(Float)
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)

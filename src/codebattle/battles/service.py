@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.accounts.models import User
 from codebattle.battles import fsm
+from codebattle.battles.eventlog import EventLog
 from codebattle.battles.models import MatchEvent, MatchPlayer, MatchRow
 from codebattle.errors import UserError
 from codebattle.problems import service as problems
@@ -140,22 +141,15 @@ async def start(
     )  # fmt: skip
 
 
+LOG = EventLog(MatchRow, MatchRow.id, MatchEvent, MatchEvent.match_id, MatchEvent.seq)
+
+
 def _append(session: AsyncSession, row: MatchRow, happened: list[fsm.Event]) -> list[MatchEvent]:
-    """Add events to the match's log with the next sequence numbers (and a joining player
-    to the match's players)."""
-    entries = []
-    for offset, item in enumerate(happened, start=1):
+    """Add events to the match's log (and a joining player to the match's players)."""
+    for item in happened:
         if item["type"] == "joined":
             session.add(MatchPlayer(match_id=row.id, user_id=item["user"]))
-        data = {k: v for k, v in item.items() if k not in ("type", "at")}
-        entries.append(
-            MatchEvent(
-                match_id=row.id, seq=row.seq + offset, type=item["type"], at=item["at"], data=data
-            )  # fmt: skip
-        )
-    session.add_all(entries)
-    row.seq += len(entries)
-    return entries
+    return LOG.append(session, row, happened)
 
 
 async def apply(
@@ -165,7 +159,7 @@ async def apply(
     return the new log entries. Raises fsm.IllegalEvent (nothing is changed) or LookupError.
     Commits what the session held before, then runs in a transaction of its own."""
     moment = time.time() if now is None else now
-    row = await _locked(session, match_id)
+    row = await LOG.locked(session, match_id)
     match = load(row.fsm)
     try:
         happened = fsm.tick(match, moment) if event is None else fsm.apply(match, event, moment)
@@ -184,18 +178,6 @@ async def apply(
     return entries
 
 
-async def _locked(session: AsyncSession, match_id: int) -> MatchRow:
-    """The match row, locked, in a transaction of its own (what the session held before is
-    committed first). LookupError if there is no such match."""
-    if session.in_transaction():
-        await session.commit()
-    row = await session.scalar(select(MatchRow).where(MatchRow.id == match_id).with_for_update())
-    if row is None:
-        await session.rollback()
-        raise LookupError(f"no match {match_id}")
-    return row
-
-
 async def _rate(session: AsyncSession, match_id: int, match: fsm.Match, at: float) -> fsm.Event:
     """The rating change of a finished rated game, as a log event of its own."""
     places, reasons = {}, {}
@@ -212,13 +194,7 @@ async def _rate(session: AsyncSession, match_id: int, match: fsm.Match, at: floa
 
 async def events_since(session: AsyncSession, match_id: int, after_seq: int) -> list[MatchEvent]:
     """The log after `after_seq`, in order: what a reconnecting client missed."""
-    return list(
-        await session.scalars(
-            select(MatchEvent)
-            .where(MatchEvent.match_id == match_id, MatchEvent.seq > after_seq)
-            .order_by(MatchEvent.seq)
-        )
-    )
+    return await LOG.since(session, match_id, after_seq)
 
 
 async def due(session: AsyncSession, now: float) -> list[int]:
@@ -343,7 +319,7 @@ async def note(
 ) -> list[MatchEvent]:
     """Append an event the state machine does not take (e.g. the rematch's new match) to
     the log, under the same lock as every transition."""
-    row = await _locked(session, match_id)
+    row = await LOG.locked(session, match_id)
     entries = _append(session, row, [{"type": kind, "at": time.time(), **data}])
     await session.commit()
     return entries

@@ -1,9 +1,10 @@
-"""One resumable event stream on one WebSocket (a match's, a room's).
+"""One event stream on one WebSocket (a match's, a room's, a submission's): every socket's loop.
 
 The client says which sequence number it saw last; the stream sends what it missed from the
 stored log, then every new message from pub/sub, in order: a logged message (one with a
 `seq`) that arrives out of order is filled in from the log, so the client sees every number
-once. Messages without `seq` (activity, chat) pass straight through. Each message goes out
+once. Messages without `seq` (activity, chat, a submission's progress) pass straight
+through; a stream may have a last message, after which the socket closes. Each message goes out
 as the text pub/sub encoded once for everyone. A client too slow to keep up (its
 subscription's bounded queue overflowed) is told to resync and closed rather than slowing
 anyone else; a silent stream sends heartbeats. Frames from the client are size-checked and
@@ -77,6 +78,7 @@ class Stream:
         handle: Callable[[Message], Awaitable[None]],
         frame_limit: int,  # bytes (UTF-8), as the transport counts them
         visible: Callable[[Message], bool] = lambda message: True,
+        last: Callable[[Message], bool] = lambda message: False,
     ) -> None:
         self.websocket = websocket
         self.locale = locale
@@ -84,6 +86,7 @@ class Stream:
         self.handle = handle  # a client's message; raises UserError to refuse it
         self.frame_limit = frame_limit
         self.visible = visible
+        self.last = last  # the stream's final message: once it is sent, the socket closes
         self.last_sent = time.monotonic()
 
     async def send(self, message: Message) -> None:
@@ -150,12 +153,19 @@ class Stream:
                     sent = seq
                 await self.websocket.send_text(envelope.text)
                 self.last_sent = time.monotonic()
+                if self.last(message):
+                    await self.websocket.close()
+                    return
 
     async def _resync(self) -> None:
         # Its socket may be stuck: say so briefly, then drop it either way.
-        with contextlib.suppress(Exception):
+        try:
             await asyncio.wait_for(self.send({"type": "resync"}), RESYNC_SECONDS)
             await asyncio.wait_for(self.websocket.close(code=4408), RESYNC_SECONDS)
+        except (TimeoutError, WebSocketDisconnect, RuntimeError, OSError) as exc:
+            log.info("slow client dropped without a goodbye", reason=repr(exc))
+        except Exception:  # unexpected: the client is dropped all the same, and we say why
+            log.exception("slow client's resync failed")
 
     async def _watch(self, subscription: Subscription) -> None:
         """A ping after HEARTBEAT_SECONDS without anything sent (a timer, not a timeout on

@@ -7,10 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from codebattle.battles import rooms
 from codebattle.judge import languages
 from codebattle.problems import service
 from codebattle.problems.models import Problem
+from codebattle.rooms import service as rooms
 from codebattle.services import services_of
 from codebattle.submissions import service as submissions
 from codebattle.web.ids import valid_id

@@ -9,11 +9,14 @@ from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field, StrictBool, StrictInt
 
-from codebattle.battles import live, rooms
-from codebattle.battles.models import Room
+from codebattle.battles import eventlog
 from codebattle.errors import UserError
 from codebattle.problems import service as problems
 from codebattle.realtime.stream import Stream, frame_limit, read_hello
+from codebattle.rooms import live
+from codebattle.rooms import service as rooms
+from codebattle.rooms.models import Room
+from codebattle.rooms.snapshots import Snapshots
 from codebattle.services import services_of
 from codebattle.web.ids import Id
 from codebattle.web.render import locale_of, render
@@ -88,7 +91,7 @@ async def join_by_code(request: Request, body: JoinIn) -> dict[str, Any]:
 @router.post("/api/rooms/{room_id}/join", tags=["rooms"])
 async def join_room(request: Request, room_id: Id, body: JoinIn) -> dict[str, Any]:
     user = require_api_write(request)
-    await live.room_act(services_of(request), room_id, user, "join", code=body.code)
+    await live.act(services_of(request), room_id, user, "join", code=body.code)
     return await _room(request, room_id)
 
 
@@ -111,7 +114,7 @@ async def _host_action(
 ) -> dict[str, Any]:
     user = require_api_write(request)
     services = services_of(request)
-    await live.room_act(services, room_id, user, action, text=text)
+    await live.act(services, room_id, user, action, text=text)
     async with services.db.reading() as session:  # the new state, cheaply (hosts may
         room = await session.get(Room, room_id)  # announce often to a thousand players)
         assert room is not None
@@ -122,50 +125,55 @@ async def _host_action(
 @router.websocket("/ws/rooms/{path_id}")
 async def room_socket(websocket: WebSocket, path_id: str) -> None:
     """The room's log as a resumable stream; the welcome has the room and its leaderboard.
-    A private room is for its host and members; anyone signed in may watch a public one."""
+    A private room is for its host and members; anyone signed in may watch a public one
+    (the HTTP routes' rule, rooms.visible, read from the shared snapshot)."""
     services = services_of(websocket)
     admitted = await admit(websocket, path_id)
     if admitted is None:
         return
     user, room_id = admitted
-    try:
-        async with services.db.reading() as session:
-            await rooms.visible(session, room_id, user)  # the HTTP routes' rule
-    except UserError:
-        await refuse(websocket, NOT_FOUND)
-        return
     locale = getattr(websocket.state, "locale", "ko")
+    snapshots = _snapshots(websocket)
+    # Subscribe before reading the snapshot, so that nothing falls between the two.
+    async with services.pubsub.subscribe(live.channel(room_id)) as messages:
+        snapshot = await snapshots.get(room_id, locale)
+        if snapshot is None or not snapshot.visible_to(user.id):
+            await refuse(websocket, NOT_FOUND)
+            return
 
-    async def load_since(seq: int) -> list[dict[str, Any]]:
-        async with services.db.reading() as session:
-            entries = await rooms.events_since(session, room_id, seq)
-        return [live.event_message(e) for e in entries]
+        async def load_since(seq: int) -> list[dict[str, Any]]:
+            async with services.db.reading() as session:
+                entries = await rooms.events_since(session, room_id, seq)
+            return [eventlog.message(e) for e in entries]
 
-    async def handle(data: dict[str, Any]) -> None:
-        raise UserError(422, "unknown_action")  # actions go through the HTTP API
+        async def handle(data: dict[str, Any]) -> None:
+            raise UserError(422, "unknown_action")  # actions go through the HTTP API
 
-    stream = Stream(
-        websocket, locale, load_since=load_since, handle=handle, frame_limit=frame_limit()
-    )
-    await websocket.accept()
-    async with services.pubsub.subscribe(live.room_channel(room_id)) as messages:
+        stream = Stream(
+            websocket, locale, load_since=load_since, handle=handle, frame_limit=frame_limit()
+        )
+        await websocket.accept()
         try:
             last_seq = await read_hello(websocket)
         except WebSocketDisconnect:
             return
-        async with services.db.reading() as session:
-            room = await session.get(Room, room_id, populate_existing=True)
-            assert room is not None
-            snapshot = await rooms.room_json(session, room, locale, user)
-            board = await rooms.leaderboard(session, room)
         await stream.send(
-            {"type": "welcome", "me": user.id, "room": snapshot, "leaderboard": board,
-             "seq": snapshot["seq"]}
+            {"type": "welcome", "me": user.id, "room": snapshot.room_for(user.id),
+             "leaderboard": snapshot.leaderboard, "seq": snapshot.seq}
         )  # fmt: skip
         # A client starting from the snapshot gets the log from the snapshot on.
         await stream.run(
-            messages, snapshot["seq"] if last_seq is None else last_seq, logged=snapshot["seq"]
+            messages, snapshot.seq if last_seq is None else last_seq, logged=snapshot.seq
         )
+
+
+def _snapshots(websocket: WebSocket) -> Snapshots:
+    """The app's cache of room snapshots (one per process, made on first use)."""
+    state = websocket.app.state
+    if not hasattr(state, "room_snapshots"):
+        state.room_snapshots = Snapshots(services_of(websocket).db)
+    cache: Snapshots = state.room_snapshots
+    return cache
 
 
 @router.get("/rooms", response_class=HTMLResponse, include_in_schema=False)

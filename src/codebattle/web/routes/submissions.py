@@ -1,32 +1,28 @@
-"""Submissions: the JSON API, the submission page and the live WebSocket."""
+"""Submissions: the JSON API and the submission page (the live WebSocket:
+submission_socket.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import json
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
-from codebattle.battles import live, rooms
+from codebattle.battles import live
 from codebattle.battles import service as battles
 from codebattle.battles.fsm import IllegalEvent
 from codebattle.errors import UserError
 from codebattle.problems import service as problems
-from codebattle.realtime.pubsub import Envelope, SubscriberTooSlow, Subscription
+from codebattle.rooms import service as rooms
 from codebattle.services import services_of
 from codebattle.submissions import service
-from codebattle.submissions.models import DONE
 from codebattle.web.ids import BodyId, Id
 from codebattle.web.render import render
 from codebattle.web.security import require_api_write, require_user
-from codebattle.web.sockets import NOT_FOUND, admit, refuse
 
 router = APIRouter()
-HEARTBEAT_SECONDS = 20.0
 
 
 class SubmissionIn(BaseModel):
@@ -116,89 +112,3 @@ async def get_submission(request: Request, submission_id: Id) -> JSONResponse:
 async def submission_page(request: Request, submission_id: Id) -> HTMLResponse:
     data = await _detail(request, submission_id)
     return render(request, "submission.html", submission=data)
-
-
-@router.websocket("/ws/submissions/{path_id}")
-async def submission_socket(websocket: WebSocket, path_id: str) -> None:
-    """Sends the submission's state, then each change as it is recorded, then closes.
-    Messages: {"v": 1, "type": "snapshot"|"status"|"test"|"done", ...}."""
-    admitted = await admit(websocket, path_id)
-    if admitted is None:
-        return
-    user, submission_id = admitted
-    services = services_of(websocket)
-    # Subscribe before reading the snapshot so that nothing falls between the two.
-    async with services.pubsub.subscribe(f"submission:{submission_id}") as messages:
-        async with services.db.reading() as session:
-            try:
-                submission = await service.get_owned(session, user, submission_id)
-            except UserError:  # none, or someone else's: the same answer
-                snapshot = None
-            else:
-                snapshot = await service.to_json(session, submission)
-        if snapshot is None:
-            await refuse(websocket, NOT_FOUND)
-            return
-        await websocket.accept()
-        with contextlib.suppress(WebSocketDisconnect):
-            await websocket.send_json({"v": 1, "type": "snapshot", "submission": snapshot})
-            if snapshot["status"] == DONE:
-                await websocket.close()
-                return
-            reader = asyncio.create_task(_drain_client(websocket))
-            try:
-                await _forward(websocket, messages, reader)
-            finally:
-                reader.cancel()
-
-
-async def _forward(
-    websocket: WebSocket, messages: Subscription, reader: asyncio.Task[None]
-) -> None:
-    upcoming: asyncio.Future[Envelope] | None = None
-    try:
-        while True:
-            if upcoming is None:
-                upcoming = asyncio.ensure_future(messages.get())
-            waiting: set[asyncio.Future[Any]] = {upcoming, reader}
-            finished, _ = await asyncio.wait(
-                waiting, timeout=HEARTBEAT_SECONDS, return_when="FIRST_COMPLETED"
-            )
-            if reader in finished:
-                return
-            if upcoming not in finished:
-                await websocket.send_json({"v": 1, "type": "ping"})
-                continue
-            try:
-                envelope = upcoming.result()
-            except SubscriberTooSlow:  # it missed updates: the page falls back to polling
-                await websocket.close(code=4408)
-                return
-            upcoming = None
-            await websocket.send_text(envelope.text)
-            if envelope.message["type"] == "done":
-                await websocket.close()
-                return
-    finally:
-        if upcoming is not None:
-            upcoming.cancel()
-
-
-async def _drain_client(websocket: WebSocket) -> None:
-    """The client has nothing to say on this socket; whatever it sends (even broken frames)
-    is answered with an error message, and the socket stays open."""
-    while True:
-        message = await websocket.receive()
-        if message["type"] == "websocket.disconnect":
-            return
-        text = message.get("text")
-        try:
-            kind = json.loads(text).get("type") if text else None
-        except (ValueError, AttributeError):
-            kind = None
-        if kind == "ping":
-            await websocket.send_json({"v": 1, "type": "pong"})
-        else:
-            await websocket.send_json(
-                {"v": 1, "type": "error", "error": "this socket only sends updates"}
-            )

@@ -15,11 +15,12 @@ from sqlalchemy import update
 from starlette.websockets import WebSocketDisconnect
 
 from codebattle.accounts import service as accounts
-from codebattle.battles import chat, rooms
-from codebattle.battles.models import Room
+from codebattle.battles import chat
 from codebattle.db.session import Database
 from codebattle.errors import UserError
 from codebattle.problems.importer import import_package
+from codebattle.rooms import service as rooms
+from codebattle.rooms.models import Room
 from codebattle.storage import LocalBlobStore
 from tests.support.hosts import PROBLEMS
 from tests.support.site import sign_in

@@ -4,8 +4,10 @@ does); players submit to the room's problems; the leaderboard ranks by problems 
 then penalty time (ICPC style: minutes from the start to each solve, plus 20 minutes per
 rejected attempt before it; compile errors do not count).
 
-Every change is one transaction with the room row locked (as for matches) and appends to the
-room's event log, which clients resume from by sequence number.
+Every change is one transaction with the room row locked (as for matches): the room's state
+machine (rooms/fsm.py) decides, and what happened is appended to the room's event log
+(battles/eventlog.py, the matches' too), which clients resume from by sequence number. Who
+may act is checked here: the host starts, ends and announces; members submit.
 """
 
 from __future__ import annotations
@@ -20,19 +22,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.accounts.models import User
 from codebattle.battles import chat
-from codebattle.battles.fsm import made_in_time
-from codebattle.battles.models import Room, RoomEvent, RoomMember
+from codebattle.battles.eventlog import EventLog
 from codebattle.errors import UserError
+from codebattle.judge.verdicts import Verdict
 from codebattle.problems import service as problems
 from codebattle.problems.models import Problem, ProblemVersion
+from codebattle.rooms import fsm
+from codebattle.rooms.models import Room, RoomEvent, RoomMember
 from codebattle.submissions.service import Target
 from codebattle.text import printable
 
-OPEN, RUNNING, ENDED = "open", "running", "ended"
-PENALTY_PER_REJECTION = 20 * 60.0
 MAX_PROBLEMS = 12
 MAX_TITLE = 80
-NOT_ATTEMPTS = ("CE", "IE")  # verdicts that cost no penalty
+HOST_ACTIONS = ("start", "end", "announce")
+LOG = EventLog(Room, Room.id, RoomEvent, RoomEvent.room_id, RoomEvent.seq)
 
 
 def _code() -> str:
@@ -70,11 +73,12 @@ async def create(
         versions.append(problem.current_version_id)
     room = Room(
         code=_code(), host_id=host.id, title=title, problems=versions,
-        duration=duration_minutes * 60.0, size_limit=size_limit, public=public, state=OPEN,
+        duration=duration_minutes * 60.0, size_limit=size_limit, public=public,
+        state=fsm.State.open,
     )  # fmt: skip
     session.add(room)
     await session.flush()
-    _append(room, session, [{"type": "created", "at": time.time(), "host": host.id}])
+    LOG.append(session, room, [{"type": "created", "at": time.time(), "host": host.id}])
     await session.commit()
     return room
 
@@ -83,131 +87,99 @@ def _number(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)  # True is not 1 minute
 
 
-def _append(room: Room, session: AsyncSession, happened: list[dict[str, Any]]) -> list[RoomEvent]:
-    entries = []
-    for item in happened:
-        room.seq += 1
-        data = {k: v for k, v in item.items() if k not in ("type", "at")}
-        entries.append(
-            RoomEvent(room_id=room.id, seq=room.seq, type=item["type"], at=item["at"], data=data)
-        )
-    session.add_all(entries)
-    return entries
+def _machine(row: Room) -> fsm.Room:
+    """The state machine's view of a room row."""
+    return fsm.Room(
+        host=row.host_id, duration=row.duration, size_limit=row.size_limit, public=row.public,
+        code=row.code, state=fsm.State(row.state), starts_at=row.starts_at, ends_at=row.ends_at,
+        members=row.members,
+    )  # fmt: skip
 
 
-async def _locked(session: AsyncSession, room_id: int) -> Room:
-    """The room row, locked for this transaction (SQLite: the transaction already is)."""
-    if session.in_transaction():
-        await session.commit()
-    room = await session.scalar(select(Room).where(Room.id == room_id).with_for_update())
-    if room is None:
-        await session.rollback()
-        raise UserError(404, "room_unknown")
-    return room
-
-
-def _tick(room: Room, now: float) -> list[dict[str, Any]]:
-    if room.state == RUNNING and room.ends_at is not None and now >= room.ends_at:
-        room.state = ENDED
-        return [{"type": "ended", "at": room.ends_at, "reason": "time"}]
-    return []
+def _store(room: fsm.Room, row: Room) -> None:
+    row.state, row.starts_at, row.ends_at, row.members = (
+        room.state, room.starts_at, room.ends_at, room.members
+    )  # fmt: skip
 
 
 async def change(
     session: AsyncSession, room_id: int, user: User | None, action: str, **params: Any
 ) -> list[RoomEvent]:
     """Apply one action to a room in one locked transaction; return the new log entries."""
-    room = await _locked(session, room_id)
-    now = time.time()
     try:
-        happened = _tick(room, now)
+        row = await LOG.locked(session, room_id)
+    except LookupError:
+        raise UserError(404, "room_unknown") from None
+    now = time.time()
+    room = _machine(row)
+    try:
+        happened = fsm.tick(room, now)
         if action == "join":
             assert user is not None
-            happened += await _join(session, room, user, params.get("code"), now)
-        elif action in ("start", "end", "announce"):
+            happened += await _join(session, row, room, user, params.get("code"), now)
+        elif action in HOST_ACTIONS:
             assert user is not None
-            if user.id != room.host_id:  # a stranger to a private room learns nothing of it
-                seen = await _may_see(session, room, user)
-                raise UserError(403, "host_only") if seen else UserError(404, "room_unknown")
-            happened += _host_action(room, action, now, params.get("text"))
+            await _require_host(session, row, user)
+            happened += _host(room, action, params.get("text"), now)
         elif action == "result":
-            happened += await _result(session, room, now, **params)
+            happened += await _result(session, row, room, now, **params)
         elif action != "tick":
             raise UserError(422, "unknown_action")
     except UserError:
         await session.rollback()
         raise
-    entries = _append(room, session, happened)
+    _store(room, row)
+    entries = LOG.append(session, row, happened)
     await session.commit()
     return entries
 
 
 async def _join(
-    session: AsyncSession, room: Room, user: User, code: object, now: float
-) -> list[dict[str, Any]]:
-    if await session.get(RoomMember, (room.id, user.id)) is not None:
+    session: AsyncSession, row: Room, room: fsm.Room, user: User, code: object, now: float
+) -> list[fsm.Event]:
+    if await session.get(RoomMember, (row.id, user.id)) is not None:
         return []  # joining twice changes nothing
-    if room.state == ENDED:
-        raise UserError(409, "room_ended")
-    if not room.public and code != room.code:
-        raise UserError(403, "room_code_wrong")
-    if room.members >= room.size_limit:
-        raise UserError(409, "room_full", limit=room.size_limit)
-    session.add(RoomMember(room_id=room.id, user_id=user.id, joined_at=now, board={}))
-    room.members += 1
-    return [{"type": "joined", "at": now, "user": user.id, "nickname": user.nickname}]
+    happened = fsm.join(room, user.id, user.nickname, code, now)
+    session.add(RoomMember(room_id=row.id, user_id=user.id, joined_at=now, board={}))
+    return happened
 
 
-def _host_action(room: Room, action: str, now: float, text: object) -> list[dict[str, Any]]:
+async def _require_host(session: AsyncSession, row: Room, user: User) -> None:
+    if user.id != row.host_id:  # a stranger to a private room learns nothing of it
+        seen = await _may_see(session, row, user)
+        raise UserError(403, "host_only") if seen else UserError(404, "room_unknown")
+
+
+def _host(room: fsm.Room, action: str, text: object, now: float) -> list[fsm.Event]:
     if action == "start":
-        if room.state != OPEN:
-            raise UserError(409, "room_started")
-        room.state, room.starts_at, room.ends_at = RUNNING, now, now + room.duration
-        return [{"type": "started", "at": now, "ends_at": room.ends_at}]
+        return fsm.start(room, now)
     if action == "end":
-        if room.state != RUNNING:
-            raise UserError(409, "room_not_running")
-        room.state, room.ends_at = ENDED, now
-        return [{"type": "ended", "at": now, "reason": "host"}]
-    return [{"type": "announcement", "at": now, "text": chat.check_text(text)}]
+        return fsm.end(room, now)
+    return fsm.announce(room, chat.check_text(text), now)
 
 
 async def _result(
     session: AsyncSession,
-    room: Room,
+    row: Room,
+    room: fsm.Room,
     now: float,
     *,
     user_id: int,
     version_id: int,
     verdict: str,
     submitted_at: float,
-) -> list[dict[str, Any]]:
-    """A judged submission: a solve (first AC of a problem) or a rejected attempt. It counts
-    by when it was made (the rule matches follow too), even when judged after the end."""
-    if room.state not in (RUNNING, ENDED) or not made_in_time(submitted_at, room.ends_at):
+) -> list[fsm.Event]:
+    """A member's judged submission (see fsm.result); a non-member's counts for nothing."""
+    member = await session.get(RoomMember, (row.id, user_id))
+    if member is None:
         return []
-    member = await session.get(RoomMember, (room.id, user_id))
-    if member is None or verdict in NOT_ATTEMPTS:
-        return []
-    key = str(version_id)
-    status = dict(member.board.get(key) or {"rejected": 0, "solved_at": None})
-    if status["solved_at"] is not None:
-        return []
-    problem = room.problems.index(version_id)
-    if verdict != "AC":
-        status["rejected"] += 1
-        member.board = {**member.board, key: status}
-        return [{"type": "attempt", "at": now, "user": user_id, "problem": problem,
-                 "verdict": verdict}]  # fmt: skip
-    elapsed = max(0.0, submitted_at - (room.starts_at or submitted_at))
-    status["solved_at"] = round(elapsed, 1)
-    member.board = {**member.board, key: status}
-    member.solved += 1
-    member.penalty += elapsed + PENALTY_PER_REJECTION * status["rejected"]
-    return [
-        {"type": "solved", "at": now, "user": user_id, "problem": problem,
-         "solved": member.solved, "penalty": round(member.penalty, 1)}
-    ]  # fmt: skip
+    score = fsm.Score(member.solved, member.penalty, member.board)
+    happened = fsm.result(
+        room, score, user=user_id, version=version_id, problem=row.problems.index(version_id),
+        verdict=Verdict(verdict), submitted_at=submitted_at, now=now,
+    )  # fmt: skip
+    member.solved, member.penalty, member.board = score.solved, score.penalty, score.board
+    return happened
 
 
 async def visible(session: AsyncSession, room_id: int, user: User) -> Room:
@@ -236,7 +208,7 @@ async def room_target(session: AsyncSession, room_id: int, user_id: int, slug: o
         raise UserError(404, "room_unknown")
     if await session.get(RoomMember, (room_id, user_id)) is None:
         raise UserError(403, "room_members_only")
-    if room.state != RUNNING or not made_in_time(time.time(), room.ends_at):
+    if not fsm.accepts_submissions(_machine(room), time.time()):
         raise UserError(409, "room_not_running")  # also when the sweeper has not ended it yet
     row = (
         await session.execute(
@@ -310,36 +282,37 @@ async def rooms_json(
             )
         )
     )
-    return [
-        {
-            "id": room.id,
-            "title": room.title,
-            "host": room.host_id,
-            "state": room.state,
-            "public": room.public,
-            # The invite code is for the host and members to share.
-            "code": room.code if viewer.id == room.host_id or room.id in joined else None,
-            "size_limit": room.size_limit,
-            "members": room.members,
-            "duration": room.duration,
-            "starts_at": room.starts_at,
-            "ends_at": room.ends_at,
-            "seq": room.seq,
-            "member": room.id in joined,
-            "problems": [cards[v] for v in room.problems],
-        }
-        for room in rooms
-    ]
+    return [as_seen(room_card(room, cards), room, viewer.id, room.id in joined) for room in rooms]
+
+
+def room_card(room: Room, cards: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    """A room as anyone who may see it sees it (`as_seen` adds what depends on the viewer)."""
+    return {
+        "id": room.id,
+        "title": room.title,
+        "host": room.host_id,
+        "state": room.state,
+        "public": room.public,
+        "code": None,
+        "size_limit": room.size_limit,
+        "members": room.members,
+        "duration": room.duration,
+        "starts_at": room.starts_at,
+        "ends_at": room.ends_at,
+        "seq": room.seq,
+        "member": False,
+        "problems": [cards[v] for v in room.problems],
+    }
+
+
+def as_seen(card: dict[str, Any], room: Room, viewer: int, member: bool) -> dict[str, Any]:
+    """The card for `viewer`: the invite code is for the host and members to share."""
+    shared = viewer == room.host_id or member
+    return {**card, "code": room.code if shared else None, "member": member}
 
 
 async def events_since(session: AsyncSession, room_id: int, after_seq: int) -> list[RoomEvent]:
-    return list(
-        await session.scalars(
-            select(RoomEvent)
-            .where(RoomEvent.room_id == room_id, RoomEvent.seq > after_seq)
-            .order_by(RoomEvent.seq)
-        )
-    )
+    return await LOG.since(session, room_id, after_seq)
 
 
 async def by_code(session: AsyncSession, code: object) -> Room:
@@ -356,7 +329,7 @@ async def listing(session: AsyncSession, limit: int = 50) -> list[Room]:
     return list(
         await session.scalars(
             select(Room)
-            .where(Room.public.is_(True), Room.state.in_((OPEN, RUNNING)))
+            .where(Room.public.is_(True), Room.state.in_(fsm.LISTED))
             .order_by(Room.id.desc())
             .limit(limit)
         )
@@ -365,5 +338,7 @@ async def listing(session: AsyncSession, limit: int = 50) -> list[Room]:
 
 async def due(session: AsyncSession, now: float) -> list[int]:
     return list(
-        await session.scalars(select(Room.id).where(Room.state == RUNNING, Room.ends_at <= now))
+        await session.scalars(
+            select(Room.id).where(Room.state == fsm.State.running, Room.ends_at <= now)
+        )
     )
