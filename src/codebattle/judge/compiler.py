@@ -51,6 +51,23 @@ class Program:
         ]
 
 
+def program_limits(
+    program: Program, cpu_time: float, memory: int, output: int, file_size: int | None = None
+) -> Limits:
+    """Limits of one run: the wall clock allows for a loaded machine; the runtime's own
+    memory (the JVM's) comes on top of the problem's limit; the stack may use all of it.
+    `file_size` also caps the test data bubblewrap copies in for validators."""
+    return Limits(
+        cpu_time=cpu_time,
+        wall_time=cpu_time * 2 + 2,
+        memory=memory + program.language.memory_overhead,
+        processes=program.language.processes,
+        output=output,
+        file_size=Limits.file_size if file_size is None else file_size,
+        stack=memory,
+    )
+
+
 @dataclass(frozen=True)
 class CompileResult:
     program: Program | None

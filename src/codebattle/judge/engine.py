@@ -4,46 +4,40 @@
 can forward each item as it arrives. Two policies: stop at the first failure (the default,
 as in contests) or run every test and report how many passed (`run_all=True`, always used for
 scoring problems).
+
+The engine keeps the test loop and that policy; how each test's run becomes a verdict is the
+package's grader's business (judge/graders/: standard, output validator, interactive).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import signal as signals
-import tempfile
-import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
 from codebattle.judge import languages
-from codebattle.judge.compiler import Compiler, CompileResult, Program
+from codebattle.judge.compiler import Compiler, CompileResult, Program, program_limits
+from codebattle.judge.graders.base import FEEDBACK_BYTES, Grader, failure_verdict, trim
+from codebattle.judge.graders.interactive import InteractiveGrader
+from codebattle.judge.graders.standard import StandardGrader
+from codebattle.judge.graders.validator import OutputValidatorGrader, ValidatorBuilds
 from codebattle.judge.languages.base import Language
 from codebattle.judge.package import ProblemPackage, TestCase, ValidatorSource
-from codebattle.judge.sandbox import (
-    Bind,
-    Box,
-    Limits,
-    PreparedRun,
-    RunResult,
-    Sandbox,
-    SandboxError,
-    read_box_file,
-)
-from codebattle.judge.validators import default as default_validator
+from codebattle.judge.sandbox import Limits, PreparedRun, Sandbox, SandboxError
 from codebattle.judge.verdicts import JudgeResult, TestResult, Verdict
 
+__all__ = ["CustomRun", "Judge", "failure_verdict", "program_limits"]
+
 MiB = 1 << 20
-FEEDBACK_BYTES = 2048
-ACCEPT, REJECT = 42, 43
+RAN_OK = "OK"  # run_custom's verdict for a program that did not fail
 
 
 @dataclass(frozen=True)
 class CustomRun:
     """The outcome of running a program on the player's own input."""
 
-    verdict: str  # "OK", or a failure verdict: CE, TLE, MLE, OLE, RE, IE
+    verdict: str  # RAN_OK, or a failure verdict: CE, TLE, MLE, OLE, RE, IE
     stdout: str = ""
     stderr: str = ""
     time: float = 0.0
@@ -52,66 +46,32 @@ class CustomRun:
     compile_output: str = ""
 
 
-@dataclass(frozen=True)
-class ValidatorOutcome:
-    verdict: Verdict  # AC, WA or IE
-    feedback: str
-    score: float | None = None  # score.txt of a `custom score` validator
-
-
-def _signal_name(sig: int | None) -> str:
-    if sig is None:
-        return ""
-    try:
-        return signals.Signals(sig).name
-    except ValueError:
-        return f"signal {sig}"
-
-
-def _trim(data: bytes, limit: int = FEEDBACK_BYTES) -> str:
-    text = data.decode("utf-8", errors="replace").strip()
-    return text if len(text) <= limit else text[:limit] + " ..."
-
-
 class Judge:
     """Compiles and judges submissions. One instance can serve many concurrent judgings."""
 
     def __init__(self, sandbox: Sandbox | None = None, compiler: Compiler | None = None) -> None:
         self.sandbox = sandbox or Sandbox()
         self.compiler = compiler or Compiler(self.sandbox)
-        self._validators: dict[tuple[str, str], CompileResult] = {}
-        self._lock = threading.Lock()
+        self.validators = ValidatorBuilds(self.compiler)
 
     # -- preparing -----------------------------------------------------------------------
 
     def compile_validator(self, source: ValidatorSource) -> CompileResult:
         """Validators are sources in the package, compiled in the sandbox like submissions."""
-        language = languages.get(source.language)
-        if source.path.is_dir():
-            files = sorted(p for p in source.path.iterdir() if p.is_file())
-            mains = [p for p in files if p.suffix in language.extensions]
-            if len(mains) != 1:
-                return CompileResult(
-                    None,
-                    "",
-                    internal_error=(
-                        f"{source.path}: expected exactly one {language.title} source, "
-                        f"found {len(mains)}"
-                    ),
-                )
-            main = mains[0]
-            extra = {p.name: p.read_bytes() for p in files if p != main}
-        else:
-            main, extra = source.path, {}
-        code = main.read_text(encoding="utf-8", errors="surrogateescape")
-        key = (str(source.path), code)
-        with self._lock:
-            cached = self._validators.get(key)
-        if cached is None:
-            cached = self.compiler.compile(language, code, extra)
-            with self._lock:
-                self._validators[key] = cached
-        return cached
+        return self.validators.compile(source)
+
+    def grader(self, package: ProblemPackage, program: Program) -> Grader | InteractiveGrader:
+        """How `package` grades each test's run; raises GraderUnavailable."""
+        if package.validation != "custom":
+            return StandardGrader(package, program.language)
+        built = self.compile_validator(package.output_validators[0])
+        if built.program is None:
+            raise GraderUnavailable(
+                f"output validator failed to compile: {built.internal_error or built.output}"
+            )
+        if package.interactive:
+            return InteractiveGrader(self.sandbox, package, built.program)
+        return OutputValidatorGrader(self.sandbox, package, program.language, built.program)
 
     # -- judging -------------------------------------------------------------------------
 
@@ -202,18 +162,12 @@ class Judge:
                 time_limit=limit,
                 enforcement=enforcement,
             )
-        validator: Program | None = None
-        if package.validation == "custom":
-            built = self.compile_validator(package.output_validators[0])
-            if built.program is None:
-                return JudgeResult(
-                    Verdict.IE,
-                    time_limit=limit,
-                    enforcement=enforcement,
-                    message=f"output validator failed to compile: "
-                    f"{built.internal_error or built.output}",
-                )
-            validator = built.program
+        try:
+            grader = self.grader(package, compiled.program)
+        except GraderUnavailable as exc:
+            return JudgeResult(
+                Verdict.IE, time_limit=limit, enforcement=enforcement, message=str(exc)
+            )
         results: list[TestResult] = []
         first_failure: Verdict | None = None
         cases = list(tests if tests is not None else package.tests)
@@ -234,10 +188,10 @@ class Judge:
                         if index + 1 < len(cases)
                         else None
                     )
-                    outcome = self._finish_test(package, current, validator)
+                    outcome = self._finish_test(package, current, grader)
                 else:
                     try:
-                        outcome = self.run_test(package, program, case, limit, validator)
+                        outcome = self.run_test(package, program, case, limit, grader)
                     except SandboxError as exc:
                         outcome = TestResult(
                             case.name, Verdict.IE, feedback=str(exc), sample=case.sample
@@ -283,8 +237,10 @@ class Judge:
         lang = languages.get(language) if isinstance(language, str) else language
         compiled = self.compiler.compile(lang, code)
         if compiled.program is None:
-            verdict = "IE" if compiled.internal_error else str(Verdict.CE)
-            return CustomRun(verdict, compile_output=compiled.output or compiled.internal_error)
+            verdict = Verdict.IE if compiled.internal_error else Verdict.CE
+            return CustomRun(
+                str(verdict), compile_output=compiled.output or compiled.internal_error
+            )
         program = compiled.program
         memory = memory_mb * MiB
         limits = program_limits(program, time_limit, memory, output_limit)
@@ -299,12 +255,12 @@ class Judge:
                     env=program.language.env,
                 )
         except SandboxError as exc:
-            return CustomRun("IE", stderr=str(exc))
-        failed = failure_verdict(run)
+            return CustomRun(str(Verdict.IE), stderr=str(exc))
+        failed = failure_verdict(run, lang)
         return CustomRun(
-            "OK" if failed is None else str(failed),
+            RAN_OK if failed is None else str(failed),
             stdout=run.stdout.decode("utf-8", errors="replace"),
-            stderr=_trim(run.stderr, FEEDBACK_BYTES),
+            stderr=trim(run.stderr, FEEDBACK_BYTES),
             time=round(run.cpu_time, 4),
             memory=run.memory,
             exit_code=run.exit_code,
@@ -321,12 +277,12 @@ class Judge:
         program: Program,
         case: TestCase,
         time_limit: float,
-        validator: Program | None = None,
+        grader: Grader | InteractiveGrader,
     ) -> TestResult:
-        if package.interactive:
-            return self._run_interactive(package, program, case, time_limit)
+        if isinstance(grader, InteractiveGrader):
+            return grader.run(program, case, self.run_limits(package, program, time_limit))
         return self._finish_test(
-            package, self._start_test(package, program, case, time_limit), validator
+            package, self._start_test(package, program, case, time_limit), grader
         )
 
     def _start_test(
@@ -351,9 +307,9 @@ class Judge:
         return pending
 
     def _finish_test(
-        self, package: ProblemPackage, pending: _PendingTest, validator: Program | None
+        self, package: ProblemPackage, pending: _PendingTest, grader: Grader | InteractiveGrader
     ) -> TestResult:
-        case, limits = pending.case, pending.limits
+        case = pending.case
         try:
             if pending.prepared is None:
                 return TestResult(case.name, Verdict.IE, feedback=pending.error, sample=case.sample)
@@ -363,253 +319,12 @@ class Judge:
                 return TestResult(case.name, Verdict.IE, feedback=str(exc), sample=case.sample)
         finally:
             pending.stack.close()
-        return self._check(package, case, limits, run, validator)
-
-    def _check(
-        self,
-        package: ProblemPackage,
-        case: TestCase,
-        limits: Limits,
-        run: RunResult,
-        validator: Program | None,
-    ) -> TestResult:
-        failed = failure_verdict(run)
-        if failed is not None:
-            return self._result(case, failed, run)
-        if validator is None:
-            flags = package.output_validator_flags(case)
-            try:
-                ok, message = default_validator.compare(case.answer.read_bytes(), run.stdout, flags)
-            except ValueError as exc:
-                return self._result(case, Verdict.IE, run, f"validator flags: {exc}")
-            return self._result(case, Verdict.AC if ok else Verdict.WA, run, message)
-        checked = self.validate_output(package, validator, case, run.stdout)
-        result = self._result(case, checked.verdict, run, checked.feedback)
-        result.score = checked.score
-        return result
-
-    @staticmethod
-    def _result(case: TestCase, verdict: Verdict, run: RunResult, feedback: str = "") -> TestResult:
-        if not feedback and verdict == Verdict.RE:
-            sig = _signal_name(run.signal)
-            why = f"killed by {sig}" if sig else f"exit code {run.exit_code}"
-            tail = _trim(run.stderr[-FEEDBACK_BYTES:], 600)
-            feedback = f"{why}\n{tail}".strip()
-        elif not feedback and verdict == Verdict.TLE:
-            feedback = (
-                "wall-clock limit exceeded" if run.wall_exceeded else "CPU time limit exceeded"
-            )
-        return TestResult(
-            name=case.name,
-            verdict=verdict,
-            time=round(run.cpu_time, 4),
-            wall_time=round(run.wall_time, 4),
-            memory=run.memory,
-            exit_code=run.exit_code,
-            signal=run.signal,
-            feedback=feedback,
-            sample=case.sample,
-        )
-
-    # -- validators ----------------------------------------------------------------------
-
-    def _validator_limits(self, package: ProblemPackage, validator: Program) -> Limits:
-        lim = package.limits
-        return program_limits(
-            validator,
-            lim.validation_time,
-            min(lim.validation_memory, 2048) * MiB,
-            lim.validation_output * MiB,
-        )
-
-    @staticmethod
-    def _validator_binds(validator: Program, case: TestCase) -> list[Bind]:
-        return [
-            *validator.binds(),
-            Bind(case.input, "/data/input"),
-            Bind(case.answer, "/data/answer"),
-        ]
-
-    @staticmethod
-    def _prepare_feedback(box: Box, owner: int | None) -> None:
-        feedback = box.path / "feedback"
-        feedback.mkdir()
-        if owner is not None:
-            os.chown(feedback, owner, owner)
-
-    def validate_output(
-        self, package: ProblemPackage, validator: Program, case: TestCase, output: bytes
-    ) -> ValidatorOutcome:
-        """Kattis interface: `validator input answer feedback_dir [flags] < output`."""
-        flags = package.output_validator_flags(case)
-        argv = validator.argv(
-            package.limits.validation_memory * MiB,
-            ("/data/input", "/data/answer", "/box/feedback/", *flags),
-        )
-        with self.sandbox.box() as box, tempfile.TemporaryFile() as out:
-            out.write(output)
-            out.seek(0)
-            self._prepare_feedback(box, self.sandbox.drop_to)
-            run = self.sandbox.run(
-                argv,
-                box,
-                self._validator_limits(package, validator),
-                binds=self._validator_binds(validator, case),
-                stdin=out.fileno(),
-            )
-            message = read_box_file(box, "feedback/judgemessage.txt", FEEDBACK_BYTES) or b""
-            score_text = (
-                read_box_file(box, "feedback/score.txt", 64) if package.custom_score else None
-            )
-        outcome = self._validator_verdict(run, message)
-        if score_text is not None and outcome.verdict == Verdict.AC:
-            try:
-                return ValidatorOutcome(outcome.verdict, outcome.feedback, float(score_text))
-            except ValueError:
-                return ValidatorOutcome(Verdict.IE, f"validator wrote a bad score: {score_text!r}")
-        return outcome
-
-    @staticmethod
-    def _validator_verdict(run: RunResult, message: bytes) -> ValidatorOutcome:
-        feedback = _trim(message)
-        if run.exit_code == ACCEPT and run.signal is None:
-            return ValidatorOutcome(Verdict.AC, feedback)
-        if run.exit_code == REJECT:
-            return ValidatorOutcome(Verdict.WA, feedback or "rejected by the output validator")
-        why = (
-            "time limit"
-            if run.cpu_exceeded or run.wall_exceeded
-            else _signal_name(run.signal) or f"exit code {run.exit_code}"
-        )
-        return ValidatorOutcome(
-            Verdict.IE, f"output validator failed ({why}): {_trim(run.stderr, 400)}"
-        )
-
-    def _run_interactive(
-        self, package: ProblemPackage, program: Program, case: TestCase, time_limit: float
-    ) -> TestResult:
-        built = self.compile_validator(package.output_validators[0])
-        if built.program is None:
-            return TestResult(
-                case.name, Verdict.IE, sample=case.sample, feedback="interactor failed to compile"
-            )
-        interactor = built.program
-        to_sub_r, to_sub_w = os.pipe()
-        from_sub_r, from_sub_w = os.pipe()
-        limits = self.run_limits(package, program, time_limit)
-        flags = package.output_validator_flags(case)
-        argv = interactor.argv(
-            package.limits.validation_memory * MiB,
-            ("/data/input", "/data/answer", "/box/feedback/", *flags),
-        )
-        val_run: list[RunResult] = []
-        val_message: list[bytes] = []
-        val_error: list[BaseException] = []
-        handed_over = threading.Event()  # run() owns (and closes) the interactor's pipe ends
-
-        def run_interactor() -> None:
-            try:
-                with self.sandbox.box() as vbox:
-                    self._prepare_feedback(vbox, self.sandbox.drop_to)
-                    handed_over.set()
-                    val_run.append(
-                        self.sandbox.run(
-                            argv,
-                            vbox,
-                            self._validator_limits(package, interactor),
-                            binds=self._validator_binds(interactor, case),
-                            stdin=from_sub_r,
-                            stdout=to_sub_w,
-                            close_after_spawn=(from_sub_r, to_sub_w),
-                        )
-                    )
-                    val_message.append(
-                        read_box_file(vbox, "feedback/judgemessage.txt", FEEDBACK_BYTES) or b""
-                    )
-            except BaseException as exc:  # reported as IE below
-                val_error.append(exc)
-                if not handed_over.is_set():
-                    for fd in (from_sub_r, to_sub_w):
-                        with contextlib.suppress(OSError):
-                            os.close(fd)
-
-        thread = threading.Thread(target=run_interactor, daemon=True)
-        thread.start()
-        try:
-            with self.sandbox.box() as box:
-                run = self.sandbox.run(
-                    program.argv(package.limits.memory * MiB),
-                    box,
-                    limits,
-                    binds=program.binds(),
-                    stdin=to_sub_r,
-                    stdout=from_sub_w,
-                    close_after_spawn=(to_sub_r, from_sub_w),
-                    env=program.language.env,
-                )
-        finally:
-            thread.join()
-        if val_error or not val_run:
-            return self._result(case, Verdict.IE, run, f"interactor failed: {val_error[:1]}")
-        checked = self._validator_verdict(val_run[0], val_message[0] if val_message else b"")
-        failed = failure_verdict(run)
-        # Precedence, as Kattis: the submission's limit breaches first; then a rejection wins
-        # unless the submission crashed before the interactor finished (a crash caused by the
-        # interactor hanging up, SIGPIPE or BrokenPipeError, is never blamed on the player).
-        if failed in (Verdict.TLE, Verdict.MLE, Verdict.OLE):
-            return self._result(case, failed, run)
-        if checked.verdict == Verdict.WA and (
-            failed is None
-            or _broken_pipe(run)
-            or val_run[0].ended_at <= run.ended_at + EXIT_ORDER_MARGIN
-        ):
-            return self._result(case, Verdict.WA, run, checked.feedback)
-        if failed is not None:
-            return self._result(case, failed, run)
-        return self._result(case, checked.verdict, run, checked.feedback)
+        assert not isinstance(grader, InteractiveGrader)  # it runs its tests itself
+        return grader.grade(case, run)
 
 
-# Exit times are taken when each sandbox is reaped, so a submission that crashes on the end
-# of input the interactor caused can be reaped a few milliseconds before the interactor.
-# Interactors that reject on end of input pause longer than this (see problem-format.md).
-EXIT_ORDER_MARGIN = 0.1
-
-
-def failure_verdict(run: RunResult) -> Verdict | None:
-    """The verdict of a run that failed on its own (before any answer check), or None."""
-    if run.output_exceeded:
-        return Verdict.OLE
-    if run.cpu_exceeded or run.wall_exceeded:
-        return Verdict.TLE
-    if run.memory_exceeded or (
-        run.exit_code != 0
-        and (
-            b"java.lang.OutOfMemoryError: Java heap space" in run.stderr
-            or b"\nMemoryError" in run.stderr
-            or run.stderr.startswith(b"MemoryError")
-        )
-    ):
-        return Verdict.MLE
-    if run.exit_code != 0 or run.signal is not None:
-        return Verdict.RE
-    return None
-
-
-def program_limits(
-    program: Program, cpu_time: float, memory: int, output: int, file_size: int | None = None
-) -> Limits:
-    """Limits of one run: the wall clock allows for a loaded machine; the runtime's own
-    memory (the JVM's) comes on top of the problem's limit; the stack may use all of it.
-    `file_size` also caps the test data bubblewrap copies in for validators."""
-    return Limits(
-        cpu_time=cpu_time,
-        wall_time=cpu_time * 2 + 2,
-        memory=memory + program.language.memory_overhead,
-        processes=program.language.processes,
-        output=output,
-        file_size=Limits.file_size if file_size is None else file_size,
-        stack=memory,
-    )
+class GraderUnavailable(Exception):
+    """The package's validator or interactor cannot be used (it failed to compile)."""
 
 
 class _PendingTest:
@@ -626,7 +341,3 @@ class _PendingTest:
         if self.prepared is not None:
             self.prepared.cancel()
         self.stack.close()
-
-
-def _broken_pipe(run: RunResult) -> bool:
-    return run.signal == signals.SIGPIPE or b"BrokenPipeError" in run.stderr

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codebattle.judge.engine import ACCEPT, Judge, program_limits
+from codebattle.judge.compiler import program_limits
+from codebattle.judge.engine import Judge
+from codebattle.judge.graders.validator import ACCEPT
 from codebattle.judge.loader import derive_time_limit, load_package
 from codebattle.judge.package import PackageError, PackageSubmission, ProblemPackage
 from codebattle.judge.sandbox import Bind

@@ -1,0 +1,159 @@
+"""A package's own output validator (the Kattis interface): compiled in the sandbox like a
+submission, then run per test as `validator input answer feedback_dir [flags] < output`.
+It accepts with exit code 42 and rejects with 43 (anything else is the judge's fault, IE);
+its judgemessage.txt is the feedback, and with `validation: custom score` its score.txt the
+test's score. The interactive grader runs the same program as an interactor."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from dataclasses import dataclass
+
+from codebattle.judge import languages
+from codebattle.judge.compiler import Compiler, CompileResult, Program, program_limits
+from codebattle.judge.graders.base import FEEDBACK_BYTES, failure_verdict, result, signal_name, trim
+from codebattle.judge.languages.base import Language
+from codebattle.judge.package import ProblemPackage, TestCase, ValidatorSource
+from codebattle.judge.sandbox import Bind, Box, Limits, RunResult, Sandbox, read_box_file
+from codebattle.judge.verdicts import TestResult, Verdict
+
+MiB = 1 << 20
+ACCEPT, REJECT = 42, 43
+
+
+@dataclass(frozen=True)
+class ValidatorOutcome:
+    verdict: Verdict  # AC, WA or IE
+    feedback: str
+    score: float | None = None  # score.txt of a `custom score` validator
+
+
+class ValidatorBuilds:
+    """Compiles a package's validators, once per source (shared by concurrent judgings)."""
+
+    def __init__(self, compiler: Compiler) -> None:
+        self.compiler = compiler
+        self._built: dict[tuple[str, str], CompileResult] = {}
+        self._lock = threading.Lock()
+
+    def compile(self, source: ValidatorSource) -> CompileResult:
+        language = languages.get(source.language)
+        if source.path.is_dir():
+            files = sorted(p for p in source.path.iterdir() if p.is_file())
+            mains = [p for p in files if p.suffix in language.extensions]
+            if len(mains) != 1:
+                return CompileResult(
+                    None,
+                    "",
+                    internal_error=(
+                        f"{source.path}: expected exactly one {language.title} source, "
+                        f"found {len(mains)}"
+                    ),
+                )
+            main = mains[0]
+            extra = {p.name: p.read_bytes() for p in files if p != main}
+        else:
+            main, extra = source.path, {}
+        code = main.read_text(encoding="utf-8", errors="surrogateescape")
+        key = (str(source.path), code)
+        with self._lock:
+            cached = self._built.get(key)
+        if cached is None:
+            cached = self.compiler.compile(language, code, extra)
+            with self._lock:
+                self._built[key] = cached
+        return cached
+
+
+def limits(package: ProblemPackage, validator: Program) -> Limits:
+    lim = package.limits
+    return program_limits(
+        validator,
+        lim.validation_time,
+        min(lim.validation_memory, 2048) * MiB,
+        lim.validation_output * MiB,
+    )
+
+
+def argv(package: ProblemPackage, validator: Program, case: TestCase) -> list[str]:
+    flags = package.output_validator_flags(case)
+    return validator.argv(
+        package.limits.validation_memory * MiB,
+        ("/data/input", "/data/answer", "/box/feedback/", *flags),
+    )
+
+
+def binds(validator: Program, case: TestCase) -> list[Bind]:
+    return [*validator.binds(), Bind(case.input, "/data/input"), Bind(case.answer, "/data/answer")]
+
+
+def prepare_feedback(box: Box, owner: int | None) -> None:
+    """The feedback folder the validator writes to, owned by the sandbox's user."""
+    feedback = box.path / "feedback"
+    feedback.mkdir()
+    if owner is not None:
+        os.chown(feedback, owner, owner)
+
+
+def judge_message(box: Box) -> bytes:
+    return read_box_file(box, "feedback/judgemessage.txt", FEEDBACK_BYTES) or b""
+
+
+def verdict(run: RunResult, message: bytes) -> ValidatorOutcome:
+    """What the validator's exit says: 42 accepts, 43 rejects, anything else is IE."""
+    feedback = trim(message)
+    if run.exit_code == ACCEPT and run.signal is None:
+        return ValidatorOutcome(Verdict.AC, feedback)
+    if run.exit_code == REJECT:
+        return ValidatorOutcome(Verdict.WA, feedback or "rejected by the output validator")
+    why = (
+        "time limit"
+        if run.cpu_exceeded or run.wall_exceeded
+        else signal_name(run.signal) or f"exit code {run.exit_code}"
+    )
+    return ValidatorOutcome(Verdict.IE, f"output validator failed ({why}): {trim(run.stderr, 400)}")
+
+
+def validate_output(
+    sandbox: Sandbox, package: ProblemPackage, validator: Program, case: TestCase, output: bytes
+) -> ValidatorOutcome:
+    """Run the validator on one test's output."""
+    with sandbox.box() as box, tempfile.TemporaryFile() as out:
+        out.write(output)
+        out.seek(0)
+        prepare_feedback(box, sandbox.drop_to)
+        run = sandbox.run(
+            argv(package, validator, case),
+            box,
+            limits(package, validator),
+            binds=binds(validator, case),
+            stdin=out.fileno(),
+        )
+        message = judge_message(box)
+        score_text = read_box_file(box, "feedback/score.txt", 64) if package.custom_score else None
+    outcome = verdict(run, message)
+    if score_text is not None and outcome.verdict == Verdict.AC:
+        try:
+            return ValidatorOutcome(outcome.verdict, outcome.feedback, float(score_text))
+        except ValueError:
+            return ValidatorOutcome(Verdict.IE, f"validator wrote a bad score: {score_text!r}")
+    return outcome
+
+
+@dataclass(frozen=True)
+class OutputValidatorGrader:
+    sandbox: Sandbox
+    package: ProblemPackage
+    language: Language  # the submission's
+    validator: Program
+
+    def grade(self, case: TestCase, run: RunResult) -> TestResult:
+        failed = failure_verdict(run, self.language)
+        if failed is not None:
+            return result(case, failed, run)
+        checked = validate_output(self.sandbox, self.package, self.validator, case, run.stdout)
+        graded = result(case, checked.verdict, run, checked.feedback)
+        graded.score = checked.score
+        return graded
