@@ -3,7 +3,8 @@ key with the same placeholders, and every key the code or a template asks for ex
 
 Keys are found statically: the calls in `KEY_ARGUMENT` in Python, `t("...")` and the
 `{% set keys = [...] %}` lists in templates. A key built at run time (`t("v_" ~ verdict)`)
-is checked by its prefix, and for the enums we know (verdicts, match states) value by value."""
+is checked by its prefix, and value by value for the values we know (verdicts, match and room
+states, submission statuses)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ from pathlib import Path
 import pytest
 
 from codebattle import i18n
-from codebattle.battles.fsm import State
+from codebattle.battles import fsm as matches
 from codebattle.judge.verdicts import Verdict
+from codebattle.rooms import fsm as rooms
+from codebattle.submissions.models import DONE, QUEUED, RUNNING
 
 SRC = Path(i18n.__file__).parent
 TEMPLATES = SRC / "web" / "templates"
@@ -144,8 +147,17 @@ def test_every_key_prefix_a_template_builds_has_keys(
     assert empty == set()
 
 
-@pytest.mark.parametrize(("prefix", "values"), [("v_", list(Verdict)), ("state_", list(State))])
-def test_every_verdict_and_match_state_has_a_text(
+# Keys built from a value, for every value the value can take.
+BUILT_KEYS = [
+    ("v_", list(Verdict)),
+    ("state_", list(matches.State)),
+    ("room_state_", list(rooms.State)),
+    ("status_", [QUEUED, RUNNING, DONE]),
+]
+
+
+@pytest.mark.parametrize(("prefix", "values"), BUILT_KEYS, ids=[p for p, _ in BUILT_KEYS])
+def test_every_verdict_state_and_status_has_a_text(
     catalogues: dict[str, dict[str, str]], prefix: str, values: list[str]
 ) -> None:
     assert {prefix + v for v in values} - set(catalogues["en"]) == set()
