@@ -54,7 +54,9 @@ def check_code(code: object, max_bytes: int) -> str:
 
 def check_language(language: object) -> str:
     if not isinstance(language, str) or language not in languages.LANGUAGES:
-        raise UserError(422, "language_unknown", language=str(language)[:20])
+        raise UserError(
+            422, "language_unknown", language=str(language)[:20], known=languages.names()
+        )
     return language
 
 
