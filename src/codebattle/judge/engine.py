@@ -24,7 +24,7 @@ from codebattle.judge.graders.standard import StandardGrader
 from codebattle.judge.graders.validator import OutputValidatorGrader, ValidatorBuilds
 from codebattle.judge.languages.base import Language
 from codebattle.judge.package import ProblemPackage, TestCase, ValidatorSource
-from codebattle.judge.sandbox import Limits, PreparedRun, Sandbox, SandboxError
+from codebattle.judge.sandbox import Limits, PreparedRun, Sandbox, SandboxError, Session
 from codebattle.judge.verdicts import JudgeResult, TestResult, Verdict
 
 __all__ = ["CustomRun", "Judge", "failure_verdict", "program_limits"]
@@ -172,13 +172,21 @@ class Judge:
         first_failure: Verdict | None = None
         cases = list(tests if tests is not None else package.tests)
         program = compiled.program
-        # The next test's sandbox is set up while the current test runs (not for interactive
-        # problems, whose two sandboxes are joined by pipes made per test).
+        # One sandbox serves every test of this submission (decision 0013); without the
+        # static launcher, the next test's sandbox is set up while the current test runs.
+        # Not for interactive problems, whose two sandboxes are joined by pipes per test.
         ahead = not package.interactive
-        pending = self._start_test(package, program, cases[0], limit) if cases and ahead else None
+        session = self._session(package, program, limit) if ahead else None
+        pending = (
+            self._start_test(package, program, cases[0], limit)
+            if cases and ahead and session is None
+            else None
+        )
         try:
             for index, case in enumerate(cases):
-                if ahead:
+                if session is not None:
+                    outcome = self._session_test(session, package, program, case, limit, grader)
+                elif ahead:
                     current = pending
                     assert current is not None
                     # Measured: setting up the next sandbox first, then releasing this one,
@@ -206,6 +214,8 @@ class Judge:
         finally:
             if pending is not None:
                 pending.cancel()
+            if session is not None:
+                session.close()
         score = None
         if package.scoring:
             from codebattle.judge.scoring import score_tree
@@ -284,6 +294,41 @@ class Judge:
         return self._finish_test(
             package, self._start_test(package, program, case, time_limit), grader
         )
+
+    def _session(
+        self, package: ProblemPackage, program: Program, time_limit: float
+    ) -> Session | None:
+        """The sandbox reused for the tests of one submission, or None (no launcher)."""
+        if not self.sandbox.reusable:
+            return None
+        limits = self.run_limits(package, program, time_limit)
+        try:
+            return self.sandbox.session(
+                binds=program.binds(), env=program.language.env, tmp_size=limits.tmp_size
+            )
+        except SandboxError:
+            return None  # each test then gets a fresh sandbox
+
+    def _session_test(
+        self,
+        session: Session,
+        package: ProblemPackage,
+        program: Program,
+        case: TestCase,
+        time_limit: float,
+        grader: Grader | InteractiveGrader,
+    ) -> TestResult:
+        """Run one test in the submission's sandbox and grade it."""
+        limits = self.run_limits(package, program, time_limit)
+        try:
+            with open(case.input, "rb") as stdin:
+                run = session.run(
+                    program.argv(package.limits.memory * MiB), limits, stdin=stdin.fileno()
+                )
+        except (SandboxError, OSError) as exc:
+            return TestResult(case.name, Verdict.IE, feedback=str(exc), sample=case.sample)
+        assert not isinstance(grader, InteractiveGrader)  # it runs its tests itself
+        return grader.grade(case, run)
 
     def _start_test(
         self, package: ProblemPackage, program: Program, case: TestCase, time_limit: float

@@ -11,9 +11,10 @@ mount, cgroup), as the host's `nobody` when the judge is root, with:
 
 The modules, one concern each: `spec` (limits, binds, results), `box` (boxes and reading
 back from them safely), `fds` (the descriptor ledger), `launcher` (the static launcher and
-its fallback), `command` (the bubblewrap command line), `supervise` (the wait-and-measure
-loop), `prepared` (a sandbox set up ahead of its run), `reaper` (cleanup in the background
-and of dead judges), `core` (the Sandbox).
+its fallback), `command` (the bubblewrap command line), `spawn` (starting the launch chain),
+`supervise` (the wait-and-measure loop), `prepared` (a sandbox set up ahead of its run),
+`session` (one sandbox reused for the tests of one submission), `reaper` (cleanup in the
+background and of dead judges), `core` (the Sandbox).
 """
 
 from codebattle.judge.sandbox.box import (
@@ -28,6 +29,7 @@ from codebattle.judge.sandbox.core import Sandbox
 from codebattle.judge.sandbox.launcher import LAUNCHER_SOURCE, build_launcher
 from codebattle.judge.sandbox.prepared import PreparedRun
 from codebattle.judge.sandbox.reaper import REAPER
+from codebattle.judge.sandbox.session import Session
 from codebattle.judge.sandbox.spec import NOBODY, Bind, Limits, MiB, RunResult, SandboxError
 
 __all__ = [
@@ -44,6 +46,7 @@ __all__ = [
     "RunResult",
     "Sandbox",
     "SandboxError",
+    "Session",
     "build_launcher",
     "copy_box_tree",
     "mount_box_tmpfs",

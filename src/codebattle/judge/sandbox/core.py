@@ -5,8 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import stat
-import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -18,6 +16,8 @@ from codebattle.judge.sandbox.fds import Fds
 from codebattle.judge.sandbox.launcher import LaunchChain, build_launcher, rlimits
 from codebattle.judge.sandbox.prepared import PreparedRun
 from codebattle.judge.sandbox.reaper import REAPER, sweep_stale
+from codebattle.judge.sandbox.session import SandboxSetup, Session
+from codebattle.judge.sandbox.spawn import hand_over_pipes, spawn
 from codebattle.judge.sandbox.spec import NOBODY, Bind, Limits, RunResult, SandboxError
 from codebattle.judge.sandbox.supervise import kill_and_drain
 
@@ -73,6 +73,35 @@ class Sandbox:
     def settle(self) -> None:
         """Wait until every used box and cgroup is removed."""
         REAPER.settle()
+
+    @property
+    def reusable(self) -> bool:
+        """Whether `session()` is available: it needs the static launcher (its zygote)."""
+        return self.launcher is not None and self._gate_binary is not None
+
+    def session(
+        self,
+        *,
+        binds: Sequence[Bind] = (),
+        env: dict[str, str] | None = None,
+        tmp_size: int = Limits.tmp_size,
+    ) -> Session:
+        """One sandbox for many runs of the same program, in a box of its own: the tests of
+        one submission (session.py). Requires `reusable`."""
+        if self.launcher is None or self._gate_binary is None:
+            raise SandboxError("reused sandboxes need the static launcher")
+        setup = SandboxSetup(
+            bwrap=self.bwrap,
+            system=self._system,
+            seccomp=self._seccomp,
+            chain=LaunchChain(self.launcher, self.drop_to),
+            gate_binary=self._gate_binary,
+            cgroups=self.cgroups,
+            enforcement=self.enforcement,
+            root=self.root,
+            drop_to=self.drop_to,
+        )
+        return Session(setup, binds=binds, env=env, tmp_size=tmp_size)
 
     def run(
         self,
@@ -207,37 +236,3 @@ def _bind_fds(
         else:
             out.append((None, bind))
     return out
-
-
-def hand_over_pipes(drop_to: int | None, *fds: int | None) -> None:
-    """A pipe belongs to whoever made it, the judge: give the program's stdin, stdout and
-    stderr pipes to the sandbox's user, so that it may open /dev/stdout and the like
-    (which reopen them). Other files, /dev/null included, are left alone."""
-    if drop_to is None:
-        return
-    for fd in fds:
-        if fd is not None and stat.S_ISFIFO(os.fstat(fd).st_mode):
-            os.fchown(fd, drop_to, drop_to)
-
-
-def spawn(
-    cmd: list[str], stdin_fd: int | None, out_w: int | None, err_w: int, pass_fds: list[int]
-) -> int:
-    """Start the launch chain. Popen without user= or preexec_fn can use vfork (no copy
-    of the judge's memory), and close_fds keeps every descriptor but `pass_fds` away from
-    the sandbox. bubblewrap itself runs as nobody: the user namespace it creates maps to
-    nobody, so nothing in the sandbox is ever root on the host."""
-    proc = subprocess.Popen(  # noqa: S603 - an argument list, never a shell string
-        cmd,
-        stdin=stdin_fd,
-        stdout=out_w,
-        stderr=err_w,
-        pass_fds=pass_fds,
-        close_fds=True,
-        env={},
-        start_new_session=True,
-    )
-    # We reap the child ourselves with wait4 (for rusage); tell Popen it is done.
-    proc.returncode = 0
-    pid: int = proc.pid
-    return pid

@@ -1,0 +1,334 @@
+"""One sandbox reused for the runs of one program (the tests of one submission).
+
+bubblewrap builds the namespaces and mounts once and runs the launcher as a zygote, pid 1 of
+the sandbox (launcher.c). Each run is a request on a socket: the zygote first kills whatever
+the last run left and empties /box, /tmp, /dev/shm and the System V IPC objects, then forks
+the program with the run's rlimits. Each run gets a fresh cgroup: the child reports itself
+on the run's own socket, where the kernel translates its pid into ours, and the judge moves
+it into the group before it lets it execute anything. A session belongs to one submission
+and is closed after its last test; when the zygote says the box could not be emptied, the
+session starts over in a fresh sandbox before the program has run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import struct
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from codebattle.judge import cgroups
+from codebattle.judge.sandbox.box import Box
+from codebattle.judge.sandbox.command import bwrap_command
+from codebattle.judge.sandbox.fds import Fds, drain
+from codebattle.judge.sandbox.launcher import LaunchChain, rlimits
+from codebattle.judge.sandbox.reaper import REAPER
+from codebattle.judge.sandbox.spawn import hand_over_pipes, spawn
+from codebattle.judge.sandbox.spec import Bind, Limits, RunResult, SandboxError
+from codebattle.judge.sandbox.supervise import Exit, supervise
+
+REPLY_BYTES = 4096
+REAP_TIMEOUT = 10.0  # seconds for the zygote to report a killed program's end
+_UCRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
+
+
+class SessionBroken(SandboxError):
+    """The session's sandbox cannot take another run (before the program ran)."""
+
+
+@dataclass(frozen=True)
+class SandboxSetup:
+    """What a Sandbox lends a session to build its bubblewrap sandboxes."""
+
+    bwrap: str
+    system: Sequence[str]
+    seccomp: bytes
+    chain: LaunchChain
+    gate_binary: int  # the launcher, opened: the zygote is executed from it
+    cgroups: cgroups.CgroupFactory | None
+    enforcement: dict[str, str]
+    root: Path
+    drop_to: int | None
+
+    def new_box(self) -> Box:
+        return Box(self.root, self.drop_to)
+
+
+class _ZygoteChild:
+    """The program of one run, a child of the zygote: killed through its pidfd, reaped by
+    the zygote, which reports the status on the run's socket."""
+
+    def __init__(self, pidfd: int, sock: socket.socket) -> None:
+        self._pidfd = pidfd
+        self._sock = sock
+
+    def exit_fd(self) -> int:
+        return self._sock.fileno()
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):  # already reaped by the zygote
+            signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+
+    def reap(self) -> Exit:
+        self._sock.settimeout(REAP_TIMEOUT)
+        try:
+            reply = self._sock.recv(REPLY_BYTES)
+        except OSError as exc:
+            raise SessionBroken(f"the sandbox did not report the end of the run: {exc}") from exc
+        fields = reply.split()
+        if len(fields) != 5 or fields[0] != b"X":
+            raise SessionBroken(f"the sandbox ended during the run: {reply[:200]!r}")
+        status, utime, stime, maxrss = (int(f) for f in fields[1:])
+        exit_code: int | None = None
+        sig: int | None = None
+        if os.WIFEXITED(status):
+            exit_code = os.WEXITSTATUS(status)
+        elif os.WIFSIGNALED(status):
+            sig = os.WTERMSIG(status)
+            exit_code = 128 + sig  # as bubblewrap reports it on the fresh-sandbox path
+        return Exit(exit_code, sig, (utime + stime) / 1e6, maxrss * 1024)
+
+
+class Session:
+    """A sandbox for many runs, one after another, from one thread. Use as a context
+    manager; `run()` as often as needed; never share one between submissions."""
+
+    def __init__(
+        self,
+        setup: SandboxSetup,
+        *,
+        binds: Sequence[Bind] = (),
+        env: dict[str, str] | None = None,
+        tmp_size: int = Limits.tmp_size,
+    ) -> None:
+        self._setup = setup
+        self._binds = list(binds)
+        self._env = env
+        self._tmp_size = tmp_size
+        self.box = setup.new_box()
+        # The next run's cgroup, made while the current run's program runs (off the
+        # critical path); used when the next run asks for the same limits.
+        self._spare: tuple[tuple[int, int], cgroups.Cgroup] | None = None
+        self._control: socket.socket | None = None
+        self._pid: int | None = None
+        self._err_r: int | None = None
+        self.runs = 0
+        self.starts = 0
+        self._start()
+
+    # -- the sandbox -------------------------------------------------------------------------
+
+    def _start(self) -> None:
+        """Start bubblewrap with the zygote; it builds the sandbox while we go on."""
+        setup = self._setup
+        fds = Fds()
+        control, zygote_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            err_r, err_w = fds.pipe()
+            null = fds.open(os.devnull, os.O_RDONLY)
+            seccomp_fd, seccomp_w = fds.pipe()
+            os.write(seccomp_w, setup.seccomp)
+            fds.close(seccomp_w)
+            child_fds = [seccomp_fd, zygote_end.fileno(), setup.gate_binary]
+            bind_fds: list[tuple[int | None, Bind]] = []
+            for bind in self._binds:
+                if bind.source.is_file() and not bind.writable:
+                    fd = fds.open(bind.source, os.O_RDONLY)
+                    child_fds.append(fd)
+                    bind_fds.append((fd, bind))
+                else:
+                    bind_fds.append((None, bind))
+            zygote = [
+                f"/proc/self/fd/{setup.gate_binary}",
+                "--zygote",
+                str(zygote_end.fileno()),
+            ]
+            cmd = bwrap_command(
+                setup.bwrap,
+                setup.system,
+                zygote,
+                self.box.path,
+                self._tmp_size,
+                bind_fds,
+                self._env,
+                seccomp_fd,
+            )
+            cmd[1:1] = ["--as-pid-1"]
+            # No rlimits for the sandbox itself: each run's child sets its own.
+            cmd = setup.chain.prefix({}) + cmd
+            self._pid = spawn(cmd, null, err_w, err_w, child_fds)
+            fds.release(err_r)
+            self._err_r = err_r
+        except (OSError, ValueError) as exc:
+            control.close()
+            raise SandboxError(f"could not start the sandbox: {exc}") from exc
+        finally:
+            fds.close_all()
+            zygote_end.close()
+        self._control = control
+        self.starts += 1
+
+    def _stop(self) -> None:
+        """End the sandbox: the zygote sees end-of-file and exits, and with it, as pid 1,
+        everything in the sandbox. Waiting for it and removing the box happen off the
+        critical path."""
+        if self._control is not None:
+            self._control.close()
+            self._control = None
+        pid, err_r, box = self._pid, self._err_r, self.box
+        self._pid = self._err_r = None
+
+        def reap() -> None:
+            if pid is not None:
+                os.waitpid(pid, 0)
+            if err_r is not None:
+                os.close(err_r)
+            box.remove()
+
+        REAPER.defer(reap)
+
+    def _restart(self) -> None:
+        self._stop()
+        self.box = self._setup.new_box()
+        self._start()
+
+    def close(self) -> None:
+        self._stop()
+        if self._spare is not None:
+            REAPER.defer(self._spare[1].remove)
+            self._spare = None
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- runs ----------------------------------------------------------------------------
+
+    def run(
+        self, argv: Sequence[str], limits: Limits, *, stdin: int | bytes | None = None
+    ) -> RunResult:
+        """Run `argv` in the session's sandbox (stdin: a descriptor, bytes or nothing).
+        A sandbox that cannot take the run before the program started is replaced by a
+        fresh one, once."""
+        try:
+            return self._run(argv, limits, stdin)
+        except SessionBroken:
+            self._restart()
+        return self._run(argv, limits, stdin)
+
+    def _run(self, argv: Sequence[str], limits: Limits, stdin: int | bytes | None) -> RunResult:
+        if self._control is None:
+            raise SandboxError("the session is closed")
+        setup = self._setup
+        fds = Fds()
+        group: cgroups.Cgroup | None = None
+        sock: socket.socket | None = None
+        try:
+            group = self._group(limits)
+            if isinstance(stdin, int):
+                stdin_fd, stdin_writer = stdin, None
+            elif stdin is None:
+                stdin_fd, stdin_writer = fds.open(os.devnull, os.O_RDONLY), None
+            else:
+                stdin_fd, stdin_writer = fds.pipe()
+            out_r, out_w = fds.pipe()
+            err_r, err_w = fds.pipe()
+            sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+            hand_over_pipes(setup.drop_to, stdin_fd, out_w, err_w)
+            values = rlimits(limits, group is not None)
+            items = [str(len(values)), *(f"{r}={v}" for r, v in values.items())]
+            items += [str(len(argv)), *argv]
+            request = b"".join(os.fsencode(item) + b"\0" for item in items)
+            try:
+                socket.send_fds(
+                    self._control, [request], [child_sock.fileno(), stdin_fd, out_w, err_w]
+                )
+            except OSError as exc:
+                raise SessionBroken(f"the sandbox is gone: {self._reason() or exc}") from exc
+            finally:
+                child_sock.close()
+                fds.close(out_w, err_w, stdin_fd if not isinstance(stdin, int) else None)
+            pid = self._child_pid(sock)
+            pidfd = fds.adopt(os.pidfd_open(pid))
+            if group:
+                group.add(pid)
+            started = time.monotonic()
+            sock.send(b"g")  # the child may now execute the program
+            self._make_spare(limits)
+            result = supervise(
+                _ZygoteChild(pidfd, sock),
+                started,
+                limits,
+                group,
+                out_r,
+                err_r,
+                stdin_writer,
+                stdin if isinstance(stdin, bytes) else None,
+                fds,
+                setup.enforcement,
+            )
+            self.runs += 1
+            return result
+        except SessionBroken:
+            raise
+        except (OSError, ValueError) as exc:
+            raise SandboxError(f"could not run in the sandbox: {exc}") from exc
+        finally:
+            fds.close_all()
+            if sock is not None:
+                sock.close()
+            if group:
+                REAPER.defer(group.remove)  # kills anything left, then removes the group
+
+    def _group(self, limits: Limits) -> cgroups.Cgroup | None:
+        """A fresh cgroup for a run: the spare one when its limits match."""
+        factory = self._setup.cgroups
+        if factory is None:
+            return None
+        spare, self._spare = self._spare, None
+        if spare is not None:
+            if spare[0] == (limits.memory, limits.processes):
+                return spare[1]
+            REAPER.defer(spare[1].remove)
+        return factory.create(limits.memory, limits.processes)
+
+    def _make_spare(self, limits: Limits) -> None:
+        factory = self._setup.cgroups
+        if factory is not None and self._spare is None:
+            with contextlib.suppress(OSError):  # then the next run makes its own
+                group = factory.create(limits.memory, limits.processes)
+                self._spare = ((limits.memory, limits.processes), group)
+
+    def _child_pid(self, sock: socket.socket) -> int:
+        """The run's child pid in our namespace, from the credentials of its "P"."""
+        sock.settimeout(REAP_TIMEOUT)
+        try:
+            reply, ancdata, _, _ = sock.recvmsg(REPLY_BYTES, socket.CMSG_SPACE(_UCRED.size))
+        except OSError as exc:
+            raise SessionBroken(f"the sandbox did not answer: {exc}") from exc
+        finally:
+            sock.settimeout(None)
+        if not reply:
+            raise SessionBroken(f"could not start the sandbox: {self._reason() or 'no answer'}")
+        if reply.startswith(b"B"):
+            raise SessionBroken(reply[1:].decode(errors="replace").strip())
+        if reply.startswith(b"E"):
+            raise SandboxError(f"could not start the program: {reply[1:].decode().strip()}")
+        for level, kind, data in ancdata:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS and reply == b"P":
+                pid: int = _UCRED.unpack(data[: _UCRED.size])[0]
+                if pid > 0:
+                    return pid
+        raise SandboxError(f"the sandbox sent {reply[:100]!r} without its pid")
+
+    def _reason(self) -> str:
+        """What bubblewrap said on stderr when it failed to set the sandbox up."""
+        return drain(self._err_r).decode(errors="replace").strip()
