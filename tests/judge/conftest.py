@@ -78,10 +78,13 @@ def limits_for(
 
 @dataclass
 class Runner:
-    """Compiles and runs hostile programs; see `__call__`."""
+    """Compiles and runs hostile programs; see `__call__`. In mode "reused" each program runs
+    in a sandbox reused across runs (the engine's path for the tests of a submission), as
+    the second run after a harmless one, so that it meets a sandbox that was cleaned up."""
 
     sandbox: Sandbox
     compiler: Compiler
+    mode: str = "fresh"
 
     def compile(self, lang: str, code: str) -> CompileResult:
         return self.compiler.compile(languages.get(lang), code)
@@ -104,6 +107,13 @@ class Runner:
         program = compiled.program
         lim = limits or limits_for(language)
         argv = program.argv(lim.memory - language.memory_overhead)  # as the engine: -Xmx
+        if self.mode == "reused":
+            with self.sandbox.session(
+                binds=[*program.binds(), *binds], env=language.env, tmp_size=lim.tmp_size, box=box
+            ) as session:
+                warm_up = session.run(["/bin/true"], lim)
+                assert warm_up.exit_code == 0, warm_up
+                return compiled, session.run(argv, lim, stdin=stdin)
         used = contextlib.nullcontext(box) if box is not None else self.sandbox.box()
         with used as target:
             result = self.sandbox.run(
@@ -292,8 +302,17 @@ def compiler(sandbox: Sandbox, hostile_root: Path) -> Compiler:
     return Compiler(sandbox, hostile_root / "cache", limits)
 
 
+@pytest.fixture(scope="session", params=["fresh", "reused"])
+def run(sandbox: Sandbox, compiler: Compiler, request: pytest.FixtureRequest) -> Runner:
+    """Runs each hostile program in a fresh sandbox and in a reused one (decision 0013)."""
+    if request.param == "reused":
+        require(sandbox.reusable, "no static launcher: sandboxes are not reused")
+    return Runner(sandbox, compiler, request.param)
+
+
 @pytest.fixture(scope="session")
-def run(sandbox: Sandbox, compiler: Compiler) -> Runner:
+def build(sandbox: Sandbox, compiler: Compiler) -> Runner:
+    """For tests that only compile (compilation always has a fresh sandbox)."""
     return Runner(sandbox, compiler)
 
 

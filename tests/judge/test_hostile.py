@@ -796,8 +796,8 @@ print("survived", r, ctypes.get_errno())
 # -- compile-time attacks ----------------------------------------------------------------
 
 
-def assert_compile_error(run: Runner, lang: str, code: str) -> str:
-    compiled = run.compile(lang, code)
+def assert_compile_error(build: Runner, lang: str, code: str) -> str:
+    compiled = build.compile(lang, code)
     assert compiled.program is None and not compiled.internal_error, compiled
     assert compiled.output
     assert len(compiled.output) <= COMPILE_OUTPUT_BYTES + 100
@@ -805,8 +805,8 @@ def assert_compile_error(run: Runner, lang: str, code: str) -> str:
     return compiled.output
 
 
-def test_including_an_endless_device_is_ce(run: Runner) -> None:
-    output = assert_compile_error(run, "cpp", '#include "/dev/urandom"\nint main() {}\n')
+def test_including_an_endless_device_is_ce(build: Runner) -> None:
+    output = assert_compile_error(build, "cpp", '#include "/dev/urandom"\nint main() {}\n')
     assert "too much memory" in output or "too long" in output, output
 
 
@@ -828,11 +828,11 @@ def host_file_text(path: str) -> str:
     ids=["shadow", "bashrc", "pyproject", "incbin-shadow"],
 )
 def test_including_host_files_is_ce_without_their_content(
-    run: Runner, monkeypatch: pytest.MonkeyPatch, code: str
+    build: Runner, monkeypatch: pytest.MonkeyPatch, code: str
 ) -> None:
     secret = f"s3cr3t-{os.urandom(8).hex()}"
     monkeypatch.setenv("CODEBATTLE_TEST_SECRET", secret)
-    output = assert_compile_error(run, "cpp", code)
+    output = assert_compile_error(build, "cpp", code)
     assert secret not in output
     assert "No such file" in output or "file not found" in output.lower(), output
     for path in ("/etc/shadow", "/root/.bashrc", "/work/main/pyproject.toml"):
@@ -841,7 +841,7 @@ def test_including_host_files_is_ce_without_their_content(
                 assert line not in output, (path, line)
 
 
-def test_template_instantiation_bomb_is_ce(run: Runner) -> None:
+def test_template_instantiation_bomb_is_ce(build: Runner) -> None:
     code = """
 template <int N, class T> struct B {
     using type = typename B<N - 1, B<N, T>>::type;  // two new classes per class:
@@ -850,19 +850,19 @@ template <int N, class T> struct B {
 template <class T> struct B<0, T> { using type = int; using other = int; };
 int main() { B<40, int>::type x = 0; return x; }
 """
-    output = assert_compile_error(run, "cpp", code)
+    output = assert_compile_error(build, "cpp", code)
     assert "too much memory" in output or "too long" in output, output
 
 
 @pytest.mark.parametrize("lang", ["cpp", "java"])
-def test_thousands_of_errors_are_trimmed(run: Runner, lang: str) -> None:
+def test_thousands_of_errors_are_trimmed(build: Runner, lang: str) -> None:
     if lang == "cpp":
         body = "\n".join(f'int x{i} = "not an int";' for i in range(3000))
         code = f"{body}\nint main() {{}}\n"
     else:
         body = "\n".join(f'    int x{i} = "not an int";' for i in range(3000))
         code = f"public class Errors {{\n{body}\n    public static void main(String[] a) {{}}\n}}\n"
-    output = assert_compile_error(run, lang, code)
+    output = assert_compile_error(build, lang, code)
     assert output.endswith("(output trimmed)"), output[-200:]
 
 

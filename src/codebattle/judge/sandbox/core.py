@@ -85,9 +85,11 @@ class Sandbox:
         binds: Sequence[Bind] = (),
         env: dict[str, str] | None = None,
         tmp_size: int = Limits.tmp_size,
+        box: Box | None = None,
     ) -> Session:
-        """One sandbox for many runs of the same program, in a box of its own: the tests of
-        one submission (session.py). Requires `reusable`."""
+        """One sandbox for many runs of the same program, in a box of its own (or in `box`,
+        which the caller then removes): the tests of one submission (session.py). Requires
+        `reusable`. The box may be filled before the first run; later runs find it empty."""
         if self.launcher is None or self._gate_binary is None:
             raise SandboxError("reused sandboxes need the static launcher")
         setup = SandboxSetup(
@@ -101,7 +103,7 @@ class Sandbox:
             root=self.root,
             drop_to=self.drop_to,
         )
-        return Session(setup, binds=binds, env=env, tmp_size=tmp_size)
+        return Session(setup, binds=binds, env=env, tmp_size=tmp_size, box=box)
 
     def run(
         self,

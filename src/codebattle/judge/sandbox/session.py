@@ -105,12 +105,15 @@ class Session:
         binds: Sequence[Bind] = (),
         env: dict[str, str] | None = None,
         tmp_size: int = Limits.tmp_size,
+        box: Box | None = None,
     ) -> None:
         self._setup = setup
         self._binds = list(binds)
         self._env = env
         self._tmp_size = tmp_size
-        self.box = setup.new_box()
+        # A box the caller gives is the caller's to remove (and to read after the runs).
+        self.box = box or setup.new_box()
+        self._own_box = box is None
         # The next run's cgroup, made while the current run's program runs (off the
         # critical path); used when the next run asks for the same limits.
         self._spare: tuple[tuple[int, int], cgroups.Cgroup] | None = None
@@ -180,7 +183,8 @@ class Session:
         if self._control is not None:
             self._control.close()
             self._control = None
-        pid, err_r, box = self._pid, self._err_r, self.box
+        pid, err_r = self._pid, self._err_r
+        box = self.box if self._own_box else None
         self._pid = self._err_r = None
 
         def reap() -> None:
@@ -188,13 +192,15 @@ class Session:
                 os.waitpid(pid, 0)
             if err_r is not None:
                 os.close(err_r)
-            box.remove()
+            if box is not None:
+                box.remove()
 
         REAPER.defer(reap)
 
     def _restart(self) -> None:
         self._stop()
         self.box = self._setup.new_box()
+        self._own_box = True
         self._start()
 
     def close(self) -> None:
