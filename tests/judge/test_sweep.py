@@ -120,3 +120,55 @@ def _command(pid: int) -> str:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:
         return ""
+
+
+KILLED_JUDGE_WITH_A_SESSION = """
+import os, signal, sys, threading, time
+from pathlib import Path
+from codebattle.judge.sandbox import Limits, Sandbox
+sandbox = Sandbox(work_root=Path(sys.argv[1]))
+if not sandbox.reusable:
+    print("not reusable", flush=True)
+    sys.exit(0)
+limits = Limits(cpu_time=5, wall_time=60, memory=64 << 20)
+session = sandbox.session()
+session.run(["/bin/true"], limits)
+threading.Thread(target=session.run, args=(["/bin/sleep", sys.argv[2]], limits)).start()
+time.sleep(0.5)
+print("started", flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def _processes_naming(token: str) -> list[int]:
+    return [
+        int(entry.name)
+        for entry in Path("/proc").iterdir()
+        if entry.name.isdigit() and token in _command(int(entry.name)).split()
+    ]
+
+
+def test_a_killed_judge_leaves_no_reused_sandbox_running(judge_root: Path) -> None:
+    """The zygote is the sandbox's pid 1 and dies with the judge (end-of-file on its socket,
+    and bubblewrap's parent-death signal): the program it ran dies with it."""
+    import sys
+    import time
+
+    root = judge_root / "killed-session"
+    root.mkdir(mode=0o711)
+    token = f"{60 + int.from_bytes(os.urandom(2), 'big') / 1e6:.6f}"  # a unique sleep time
+    judge = subprocess.run(
+        [sys.executable, "-c", KILLED_JUDGE_WITH_A_SESSION, str(root), token],
+        capture_output=True,
+        timeout=60,
+    )
+    said = judge.stdout.decode().strip()
+    require(said != "not reusable", "no static launcher: sandboxes are not reused")
+    assert said == "started", judge.stderr.decode()
+    deadline = time.monotonic() + 5
+    while (_processes_naming(token) or _sandboxes_under(root)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _processes_naming(token) == []
+    assert _sandboxes_under(root) == []
+    Sandbox(work_root=root).settle()  # the next judge removes the box
+    assert not list(root.glob("box-*"))
