@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 
-from codebattle.judge.verdicts import JudgeResult, TestResult
+from codebattle.judge.verdicts import JudgeResult, TestResult, Verdict
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -125,7 +125,8 @@ def run(
                     )
                     feedback = item.feedback.splitlines()[0] if item.feedback else ""
                     typer.echo(
-                        line + (f"  {feedback[:100]}" if item.verdict != "AC" and feedback else "")
+                        line
+                        + (f"  {feedback[:100]}" if item.verdict != Verdict.AC and feedback else "")
                     )
             else:
                 final = item
@@ -138,10 +139,10 @@ def run(
     else:
         if result.compile_output:
             typer.echo(result.compile_output)
-        passed = sum(t.verdict == "AC" for t in result.tests)
+        passed = sum(t.verdict == Verdict.AC for t in result.tests)
         score = f", score {result.score:g}" if result.score is not None else ""
         typer.echo(f"verdict: {result.verdict} ({passed}/{len(pkg.tests)} tests passed{score})")
-    if result.verdict == "IE":
+    if result.verdict == Verdict.IE:
         raise typer.Exit(3)
 
 

@@ -9,6 +9,7 @@ from codebattle.battles import ai_player, live
 from codebattle.judge.jobs import Event
 from codebattle.judge.queue import InProcessQueue, LocalQueue
 from codebattle.services import Services
+from codebattle.submissions import messages
 from codebattle.submissions import service as submissions
 
 
@@ -37,17 +38,14 @@ async def start(services: Services, loops: bool = True) -> None:
 
 
 async def record_and_pass_on(services: Services, events: list[Event]) -> None:
-    """Record judge events (one transaction), publish what changed, and pass results of
-    submissions made in matches on to their matches."""
+    """Record judge events (one transaction), publish to each submission's page what
+    changed (built by `submissions.messages`, so routing fields stay here), and pass results
+    of submissions made in matches and rooms on to them."""
     async with services.db.session() as session:
-        messages = await submissions.record_batch(session, events)
+        recorded = [r for r in await submissions.record_batch(session, events) if r is not None]
     await services.pubsub.publish_many(
-        [
-            (f"submission:{event['submission']}", {"v": 1, **message})
-            for event, message in zip(events, messages, strict=True)
-            if message is not None
-        ]
+        [(f"submission:{r.submission_id}", messages.of(r)) for r in recorded]
     )
-    in_games = [m for m in messages if m is not None and "submission_id" in m]
+    in_games = [r for r in recorded if r.match_id is not None or r.room_id is not None]
     if in_games:
-        await live.on_judge_messages(services, in_games)
+        await live.on_judge_results(services, in_games)

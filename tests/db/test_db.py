@@ -127,7 +127,7 @@ async def test_results_are_recorded_exactly_once(
         for event in events:
             async with db.session() as session:
                 published.append(await submissions.record(session, event))
-    assert [m["type"] if m else None for m in published] == [
+    assert [m.change if m else None for m in published] == [
         "status", "test", "status", "test", "test", "done", None, None,
     ]  # fmt: skip
     async with db.session() as session:

@@ -64,3 +64,21 @@ def test_upgrades_keep_existing_rows_and_end_where_the_models_are(empty_url: str
         return list(diff)
 
     assert asyncio.run(differences()) == []
+
+
+def test_ai_users_get_their_level_from_their_nickname(empty_url: str) -> None:
+    upgrade(empty_url, "0009")
+    asyncio.run(
+        _run(
+            empty_url,
+            "INSERT INTO users (id, nickname, locale, role, is_ai, created_at) VALUES "
+            "(1, 'AI (hard)', 'en', 'player', true, CURRENT_TIMESTAMP), "
+            "(2, 'AI (easy)', 'en', 'player', true, CURRENT_TIMESTAMP), "
+            "(3, 'alice', 'ko', 'player', false, CURRENT_TIMESTAMP)",
+        )
+    )
+    upgrade(empty_url)
+    levels = asyncio.run(
+        _run(empty_url, *(f"SELECT ai_level FROM users WHERE id = {i}" for i in (1, 2, 3)))
+    )
+    assert levels == ["hard", "easy", None]

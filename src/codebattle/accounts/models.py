@@ -16,6 +16,7 @@ class User(Base):
     locale: Mapped[str] = mapped_column(String(8), default="ko")
     role: Mapped[str] = mapped_column(String(16), default="player")
     is_ai: Mapped[bool] = mapped_column(Boolean, default=False)  # an AI opponent, labelled so
+    ai_level: Mapped[str | None] = mapped_column(String(8), nullable=True)  # an AI's: "easy", ...
     muted_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # chat
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -16,13 +16,12 @@ on with the same timeline, skipping the submissions already made.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import time
 import uuid
 
 import structlog
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.accounts.models import User
@@ -36,7 +35,7 @@ from codebattle.problems import service as problems
 from codebattle.problems.models import ProblemVersion
 from codebattle.services import Services
 from codebattle.submissions import service as submissions
-from codebattle.submissions.models import Submission
+from codebattle.submissions.submit import submit
 
 log = structlog.get_logger(__name__)
 LANGUAGE_PREFERENCE = ("python", "cpp", "java")
@@ -46,24 +45,22 @@ PLAYING = (fsm.State.waiting, fsm.State.countdown, fsm.State.running)
 
 
 async def ai_user(session: AsyncSession, level: str) -> User:
-    """The AI opponent of a level, as a user. Its nickname has characters a person's
-    cannot have, so nobody can pass for it."""
-    nickname = f"AI ({level})"
-    user = await session.scalar(select(User).where(User.nickname == nickname))
+    """The AI opponent of a level, as a user (its level a column of its own). Its nickname
+    has characters a person's cannot have, so nobody can pass for it."""
+    user = await session.scalar(select(User).where(User.is_ai, User.ai_level == level))
     if user is None:
-        user = User(nickname=nickname, locale="en", is_ai=True)
+        user = User(nickname=f"AI ({level})", locale="en", is_ai=True, ai_level=level)
         session.add(user)
         await session.flush()
     return user
 
 
 async def level_of(session: AsyncSession, ai_id: int) -> str | None:
-    """The level an AI user plays at (its nickname says it)."""
+    """The level an AI user plays at (None for a person)."""
     user = await session.get(User, ai_id)
-    if user is None or not user.is_ai:
+    if user is None or not user.is_ai or user.ai_level not in ai_offline.LEVELS:
         return None
-    level = user.nickname.removeprefix("AI (").removesuffix(")")
-    return level if level in ai_offline.LEVELS else None
+    return user.ai_level
 
 
 async def start_match(services: Services, user_id: int, level: str | None = None) -> int:
@@ -96,17 +93,17 @@ async def take_over_orphans(services: Services) -> list[int]:
     now = time.time()
     async with services.db.reading() as session:  # no write lock for a look
         orphans = await session.execute(
-            select(MatchRow.id, MatchPlayer.user_id)
+            select(MatchRow.id, MatchPlayer.user_id, User.ai_level)
             .join(MatchPlayer, MatchPlayer.match_id == MatchRow.id)
             .join(User, User.id == MatchPlayer.user_id)
             .where(MatchRow.mode == "ai", MatchRow.state.in_(PLAYING), User.is_ai)
             .where(or_(MatchRow.ai_lease_until.is_(None), MatchRow.ai_lease_until < now))
         )
-        found = [(match_id, ai_id, await level_of(session, ai_id)) for match_id, ai_id in orphans]
+        found = orphans.all()
     taken = []
     for match_id, ai_id, level in found:
         driver = uuid.uuid4().hex
-        if level is not None and await _hold(services, match_id, driver, take_over=True):
+        if level in ai_offline.LEVELS and await _hold(services, match_id, driver, take_over=True):
             log.info("AI opponent taken over", match=match_id)
             services.spawn(play(services, match_id, ai_id, level, driver))
             taken.append(match_id)
@@ -156,9 +153,12 @@ async def play(services: Services, match_id: int, ai_id: int, level: str, driver
         if not game.cancelled() and game.exception() is not None:
             log.error("the AI opponent stopped", match=match_id, exc_info=game.exception())
     except asyncio.CancelledError:
-        # This instance is stopping: another one may take the AI over at once.
-        with contextlib.suppress(Exception):
+        # This instance is stopping: another one may take the AI over at once. If the
+        # release fails, the lease runs out on its own (LEASE_SECONDS) instead.
+        try:
             await release(services, match_id, driver)
+        except Exception:
+            log.warning("the AI opponent's lease was not released", match=match_id, exc_info=True)
         raise
     except Exception:
         log.exception("the AI opponent's lease could not be renewed", match=match_id)
@@ -173,11 +173,7 @@ async def _play(services: Services, match_id: int, ai_id: int, level: str) -> No
         version = await session.get(ProblemVersion, row.problem_version_id)
         assert version is not None
         starts_at = battles.load(row.fsm).starts_at or time.time()
-        made = await session.scalar(
-            select(func.count())
-            .select_from(Submission)
-            .where(Submission.match_id == match_id, Submission.user_id == ai_id)
-        )
+        made = await submissions.count_in_match(session, match_id, ai_id)
     language = next(lang for lang in (*LANGUAGE_PREFERENCE, *version.solutions)
                     if lang in version.solutions)  # fmt: skip
     code = await _model_solution(services, version, language)
@@ -186,7 +182,7 @@ async def _play(services: Services, match_id: int, ai_id: int, level: str) -> No
     if code is not None:  # the model's answer is submitted as it came
         steps = [s for s in steps if s.kind == "typing"] + [steps[-1]]
     speed = services.settings.AI_SPEED
-    to_skip = made or 0  # submissions an earlier driver made
+    to_skip = made  # submissions an earlier driver made
     resumed_at = time.time()
     for step in steps:
         due = starts_at + step.at / speed
@@ -233,21 +229,12 @@ async def _model_solution(services: Services, version: ProblemVersion, language:
 
 
 async def _submit(services: Services, match_id: int, ai_id: int, language: str, code: str) -> None:
-    async with services.db.session() as session:
+    """Submit as a person does (submissions.submit, in the match)."""
+    async with services.db.reading() as session:
         user = await session.get(User, ai_id)
-        assert user is not None
-        try:
-            target = await battles.match_target(session, match_id, ai_id)
-        except UserError:
-            return  # the game ended
-        submission, job = await submissions.create(
-            session, services.blobs, user, None, language, code,
-            max_code_bytes=services.settings.MAX_CODE_BYTES, target=target, match_id=match_id,
-        )  # fmt: skip
-    with contextlib.suppress(fsm.IllegalEvent):  # logged before judging: its verdict is awaited
-        await live.act(
-            services, match_id,
-            {"type": "submitted", "user": ai_id, "submission": submission.id,
-             "made_at": submission.created_at.timestamp()},
-        )  # fmt: skip
-    await services.queue.enqueue(job)
+    assert user is not None
+    try:
+        await submit(services, user, None, language, code,
+                     place=live.match_place(services, match_id, ai_id))  # fmt: skip
+    except UserError as exc:  # the game ended
+        log.info("the AI opponent's submission was refused", match=match_id, reason=exc.key)

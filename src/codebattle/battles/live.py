@@ -13,10 +13,10 @@ import contextlib
 import random
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Any
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.accounts.models import User
 from codebattle.battles import chat, eventlog, fsm, lobby, matchmaking
@@ -24,6 +24,8 @@ from codebattle.battles import service as battles
 from codebattle.battles.models import MatchEvent, MatchRow
 from codebattle.rooms import live as rooms_live
 from codebattle.services import Services
+from codebattle.submissions.service import Recorded, Target
+from codebattle.submissions.submit import Place
 
 log = structlog.get_logger(__name__)
 
@@ -84,65 +86,76 @@ async def sweep_deadlines(services: Services) -> None:
     await rooms_live.sweep(services, now)
 
 
-async def on_judge_messages(services: Services, messages: list[dict[str, Any]]) -> None:
-    """Judge messages of submissions made in matches and rooms."""
-    in_rooms = [m for m in messages if m.get("room") is not None]
+def match_place(services: Services, match_id: int, user_id: int) -> Place:
+    """A submission in a match: judged against the match's problem version while the match
+    runs; logged as `submitted` before judging starts, so the match knows to wait for its
+    verdict."""
+
+    async def target(session: AsyncSession) -> Target:
+        return await battles.match_target(session, match_id, user_id)
+
+    async def before_judging(submission_id: int, made_at: float) -> None:
+        event = {"type": "submitted", "user": user_id, "submission": submission_id,
+                 "made_at": made_at}  # fmt: skip
+        with contextlib.suppress(fsm.IllegalEvent):  # the game ended meanwhile: no result counts
+            await act(services, match_id, event)
+
+    return Place(target, match_id=match_id, before_judging=before_judging)
+
+
+async def on_judge_results(services: Services, results: list[Recorded]) -> None:
+    """Judge results of submissions made in matches and rooms."""
+    in_rooms = [r for r in results if r.room_id is not None]
     if in_rooms:
         await _room_results(services, in_rooms)
-    await _match_results(services, [m for m in messages if m.get("match") is not None])
+    await _match_results(services, [r for r in results if r.match_id is not None])
 
 
-async def _room_results(services: Services, messages: list[dict[str, Any]]) -> None:
-    done = [m for m in messages if m["type"] == "done"]
-    for message in done:
-        submission = message["submission"]
-        await rooms_live.act(
-            services, message["room"], None, "result", user_id=message["user"],
-            version_id=message["version"], verdict=submission["verdict"],
-            submitted_at=made_at(submission),
-        )  # fmt: skip
+async def _room_results(services: Services, results: list[Recorded]) -> None:
+    for result in results:
+        if result.change == "done" and result.room_id is not None:
+            await rooms_live.act(
+                services, result.room_id, None, "result", user_id=result.user_id,
+                version_id=result.version_id, verdict=result.verdict,
+                submitted_at=result.made_at,
+            )  # fmt: skip
 
 
-async def _match_results(services: Services, messages: list[dict[str, Any]]) -> None:
+async def _match_results(services: Services, results: list[Recorded]) -> None:
     """Progress while judging (ephemeral), then the final result, which the match's state
     machine takes as a "result" event."""
-    latest: dict[int, dict[str, Any]] = {}
-    for message in messages:
-        if message["type"] == "test":
-            latest[message["submission_id"]] = message
-    for message in latest.values():
+    latest: dict[int, Recorded] = {}
+    for result in results:
+        if result.change == "test":
+            latest[result.submission_id] = result
+    for result in latest.values():
+        assert result.match_id is not None and result.test is not None
         await publish_ephemeral(
             services,
-            message["match"],
+            result.match_id,
             {
                 "type": "judging",
-                "user": message["user"],
-                "submission": message["submission_id"],
-                "tests_done": message["test"]["index"] + 1,
+                "user": result.user_id,
+                "submission": result.submission_id,
+                "tests_done": result.test["index"] + 1,
             },
         )
-    for message in messages:
-        if message["type"] != "done":
+    for result in results:
+        if result.change != "done" or result.match_id is None:
             continue
-        submission = message["submission"]  # as recorded, with the count of tests passed
         event = {
             "type": "result",
-            "user": message["user"],
-            "passed": submission["tests_passed"],
-            "submission": submission["id"],
-            "verdict": submission["verdict"],
+            "user": result.user_id,
+            "passed": result.tests_passed,
+            "submission": result.submission_id,
+            "verdict": result.verdict,
             # It counts by when it was made: the match waits for it if made in time.
-            "made_at": made_at(submission),
+            "made_at": result.made_at,
         }
         try:
-            await act(services, message["match"], event)
+            await act(services, result.match_id, event)
         except (fsm.IllegalEvent, LookupError) as exc:  # made too late, or waited too long
-            log.info("late match result ignored", match=message["match"], reason=str(exc))
-
-
-def made_at(submission: dict[str, Any]) -> float:
-    """When a submission (as recorded) was made, in seconds since the epoch."""
-    return datetime.fromisoformat(submission["created_at"]).timestamp()
+            log.info("late match result ignored", match=result.match_id, reason=str(exc))
 
 
 def match_settings(services: Services) -> battles.MatchSettings:

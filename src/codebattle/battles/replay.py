@@ -32,7 +32,7 @@ from codebattle.battles.models import CodeSnapshot, MatchPlayer, MatchRow
 from codebattle.db.base import MAX_ID
 from codebattle.errors import UserError
 from codebattle.storage import BlobStore
-from codebattle.submissions.models import Submission
+from codebattle.submissions import service as submissions
 
 PAGE_ITEMS = 100  # code items a page holds unless the client asks for fewer or more
 MAX_PAGE_ITEMS = 500
@@ -112,9 +112,6 @@ async def first_page(
 ) -> dict[str, Any]:
     """The event log, every submission (without code) and the first page of code."""
     events = await battles.events_since(session, row.id, 0)
-    submitted = await session.scalars(
-        select(Submission).where(Submission.match_id == row.id).order_by(Submission.id)
-    )
     return {
         "events": [{"seq": e.seq, "type": e.type, "at": e.at, **e.data} for e in events],
         "submissions": [
@@ -125,9 +122,9 @@ async def first_page(
                 "verdict": s.verdict,
                 "passed": s.tests_passed,
                 "time": s.max_time,
-                "at": s.created_at.timestamp(),
+                "at": submissions.made_at(s),
             }
-            for s in submitted
+            for s in await submissions.of_match(session, row.id)
         ],  # fmt: skip
         **await code_page(session, row, blobs, ("s", 0), limit=limit, page_bytes=page_bytes),
     }
@@ -149,7 +146,7 @@ async def code_page(
     items: list[dict[str, Any]] = []
     used = 0
     if kind == "s":
-        sizes = await _sizes(session, CodeSnapshot, row, after, hidden, limit)
+        sizes = await _snapshot_sizes(session, row, after, hidden, limit)
         taken, used = _fit(sizes, limit, page_bytes)
         if taken:
             snapshots = await session.scalars(
@@ -166,40 +163,34 @@ async def code_page(
     room = limit - len(items)
     if room == 0:
         return {"code": items, "next": "u0"}
-    sizes = await _sizes(session, Submission, row, after, hidden, room)
-    taken, _used = _fit(sizes, room, page_bytes - used, must_take=not items)
-    submitted = await session.scalars(
-        select(Submission).where(Submission.id.in_(taken)).order_by(Submission.id)
+    # One more than a page takes, so the page knows whether more follow.
+    sizes = await submissions.code_sizes_in_match(
+        session, row.id, after=after, hidden=hidden, limit=room + 1
     )
-    for s in submitted:
-        try:
-            code: str | None = blobs.get(s.code_key).decode()
-        except KeyError:  # lost from blob storage: the replay says so rather than fail
-            code = None
+    taken, _used = _fit(sizes, room, page_bytes - used, must_take=not items)
+    for s, code in await submissions.with_code(session, blobs, taken):
         items.append(
-            {"kind": "submission", "id": s.id, "user": s.user_id, "at": s.created_at.timestamp(),
+            {"kind": "submission", "id": s.id, "user": s.user_id, "at": submissions.made_at(s),
              "language": s.language, "code": code}
         )  # fmt: skip
     more = len(taken) < len(sizes)
     return {"code": items, "next": f"u{taken[-1] if taken else after}" if more else None}
 
 
-async def _sizes(
-    session: AsyncSession,
-    model: type[CodeSnapshot] | type[Submission],
-    row: MatchRow,
-    after: int,
-    hidden: list[int],
-    room: int,
+async def _snapshot_sizes(
+    session: AsyncSession, row: MatchRow, after: int, hidden: list[int], room: int
 ) -> Sequence[Any]:
-    """(id, bytes) of the match's code items of `model` after `after`, in order, never the
-    AI's: one more than a page takes, so the page knows whether more follow."""
-    size = CodeSnapshot.size if model is CodeSnapshot else Submission.code_size
+    """(id, bytes) of the match's snapshots after `after`, in order, never the AI's: one
+    more than a page takes, so the page knows whether more follow."""
     return (
         await session.execute(
-            select(model.id, size)
-            .where(model.match_id == row.id, model.id > after, model.user_id.not_in(hidden))
-            .order_by(model.id)
+            select(CodeSnapshot.id, CodeSnapshot.size)
+            .where(
+                CodeSnapshot.match_id == row.id,
+                CodeSnapshot.id > after,
+                CodeSnapshot.user_id.not_in(hidden),
+            )
+            .order_by(CodeSnapshot.id)
             .limit(room + 1)
         )
     ).all()

@@ -1,15 +1,20 @@
-"""Judge jobs and the events a worker sends back, as plain JSON-able dicts.
+"""Judge jobs and the events a worker sends back: typed, and plain JSON on the wire (Redis
+streams, a local worker's pipe).
 
 A job carries everything a worker needs (code, package archive key, limits), so workers
 never touch the database. Events for one job, in order:
-  {"submission": id, "type": "started"}
-  {"submission": id, "type": "test", "index": i, "test": TestResult.to_json()}   (per test)
-  {"submission": id, "type": "done", "result": {...}}
+  Started      {"submission": id, "type": "started"}
+  TestEvent    {"submission": id, "type": "test", "index": i, "test": TestData}   (per test)
+  DoneEvent    {"submission": id, "type": "done", "result": FinalResult}
+`submission` here routes the event to its submission; what a browser receives is built
+from these by `submissions/messages.py`, field by field.
 """
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Literal, NotRequired, TypedDict
+
+from codebattle.judge.verdicts import Verdict
 
 
 class Job(TypedDict):
@@ -23,16 +28,81 @@ class Job(TypedDict):
     run_all: bool
 
 
-Event = dict[str, Any]
+class TestData(TypedDict):
+    """One test's result as it leaves the worker (`TestResult.to_json()` passed through
+    `disclosure.for_player`: a secret test has only name, verdict, time, memory, score and
+    sample)."""
+
+    name: str
+    verdict: str
+    sample: bool
+    time: NotRequired[float]
+    memory: NotRequired[int]
+    score: NotRequired[float | None]
+    wall_time: NotRequired[float]
+    exit_code: NotRequired[int | None]
+    signal: NotRequired[int | None]
+    feedback: NotRequired[str]
 
 
-def started(job: Job) -> Event:
+class FinalResult(TypedDict):
+    """A whole submission's result."""
+
+    verdict: str
+    compile_output: str
+    message: str  # for an internal error only (a judge fault), else ""
+    tests_total: int
+    judge_time: float  # the worker's own seconds
+    # Every test again: recorders (API instances) may take events out of order, so the
+    # final event alone is enough to record the result.
+    tests: NotRequired[list[TestData]]
+    run_output: NotRequired[str]  # a custom run's output
+    time: NotRequired[float]  # a custom run's CPU seconds
+    memory: NotRequired[int]  # a custom run's peak bytes
+
+
+class Started(TypedDict):
+    submission: int
+    type: Literal["started"]
+
+
+class TestEvent(TypedDict):
+    submission: int
+    type: Literal["test"]
+    index: int
+    test: TestData
+
+
+class DoneEvent(TypedDict):
+    submission: int
+    type: Literal["done"]
+    result: FinalResult
+
+
+Event = Started | TestEvent | DoneEvent
+
+
+def started(job: Job) -> Started:
     return {"submission": job["submission"], "type": "started"}
 
 
-def test_event(job: Job, index: int, test: dict[str, Any]) -> Event:
+def test_event(job: Job, index: int, test: TestData) -> TestEvent:
     return {"submission": job["submission"], "type": "test", "index": index, "test": test}
 
 
-def done(job: Job, **result: Any) -> Event:
+def done(job: Job, result: FinalResult) -> DoneEvent:
     return {"submission": job["submission"], "type": "done", "result": result}
+
+
+def failed(job: Job, message: str, judge_time: float = 0.0) -> DoneEvent:
+    """The result of a job the judge could not judge: an internal error, not the player's."""
+    return done(
+        job,
+        {
+            "verdict": Verdict.IE,
+            "compile_output": "",
+            "message": message,
+            "tests_total": 0,
+            "judge_time": judge_time,
+        },
+    )

@@ -163,10 +163,9 @@ class LocalQueue(_Workers):
                 await self._reap(proc)
                 proc = None
             else:
-                self._events.put_nowait(jobs.done(
-                    job, verdict="IE", compile_output="", tests_total=0, judge_time=0.0,
-                    message="judging failed repeatedly; it was not your fault",
-                ))  # fmt: skip
+                self._events.put_nowait(
+                    jobs.failed(job, "judging failed repeatedly; it was not your fault")
+                )
 
     async def _judge(self, proc: asyncio.subprocess.Process, job: Job) -> bool:
         """Send the job, pass its events on up to "done"; False if the worker died."""

@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import cast
 
 import structlog
 
@@ -67,7 +67,7 @@ class JobRunner:
                 emit(self._custom(job, package, began))
                 return
             tests = package.samples if job["kind"] == "samples" else None
-            judged: list[dict[str, Any]] = []
+            judged: list[jobs.TestData] = []
 
             def on_test(item: TestResult | JudgeResult) -> None:
                 if isinstance(item, TestResult):
@@ -77,8 +77,7 @@ class JobRunner:
                             "internal error on a test", submission=job["submission"],
                             test=item.name, feedback=item.feedback[:2000],
                         )  # fmt: skip
-                    # Secret tests' details never leave the worker (judge/disclosure.py).
-                    judged.append(disclosure.for_player(item.to_json(), index))
+                    judged.append(as_sent(item, index))
                     emit(jobs.test_event(job, index, judged[-1]))
 
             result = self.judge.judge(
@@ -93,30 +92,27 @@ class JobRunner:
             emit(
                 jobs.done(
                     job,
-                    verdict=str(result.verdict),
-                    compile_output=result.compile_output,
-                    message=result.message if result.verdict == Verdict.IE else "",
-                    tests_total=len(tests if tests is not None else package.tests),
-                    judge_time=round(time.monotonic() - began, 4),
-                    # All the tests again: recorders (API instances) may take events out of
-                    # order, so the final event alone must be enough to record the result.
-                    tests=judged,
+                    {
+                        "verdict": result.verdict,
+                        "compile_output": result.compile_output,
+                        "message": result.message if result.verdict == Verdict.IE else "",
+                        "tests_total": len(tests if tests is not None else package.tests),
+                        "judge_time": round(time.monotonic() - began, 4),
+                        "tests": judged,
+                    },
                 )
             )
         except Exception:
             log.exception("judge job failed", submission=job["submission"])
             emit(
-                jobs.done(
+                jobs.failed(
                     job,
-                    verdict=str(Verdict.IE),
-                    compile_output="",
-                    message="the judge failed on this submission; it was not your fault",
-                    tests_total=0,
+                    "the judge failed on this submission; it was not your fault",
                     judge_time=round(time.monotonic() - began, 4),
                 )
             )
 
-    def _custom(self, job: jobs.Job, package: ProblemPackage, began: float) -> jobs.Event:
+    def _custom(self, job: jobs.Job, package: ProblemPackage, began: float) -> jobs.DoneEvent:
         run = self.judge.run_custom(
             job["language"],
             job["code"],
@@ -129,12 +125,20 @@ class JobRunner:
             output += ("\n" if output else "") + run.stderr
         return jobs.done(
             job,
-            verdict=run.verdict,
-            compile_output=run.compile_output,
-            message="",
-            run_output=output,
-            time=run.time,
-            memory=run.memory,
-            tests_total=0,
-            judge_time=round(time.monotonic() - began, 4),
+            {
+                "verdict": run.verdict,
+                "compile_output": run.compile_output,
+                "message": "",
+                "run_output": output,
+                "time": run.time,
+                "memory": run.memory,
+                "tests_total": 0,
+                "judge_time": round(time.monotonic() - began, 4),
+            },
         )
+
+
+def as_sent(result: TestResult, index: int) -> jobs.TestData:
+    """A test's result as it leaves the worker: secret tests' details never do
+    (judge/disclosure.py)."""
+    return cast(jobs.TestData, disclosure.for_player(result.to_json(), index))

@@ -88,16 +88,7 @@ class Worker:
     def handle(self, message_id: bytes, fields: dict[bytes, bytes]) -> None:
         job: jobs.Job = json.loads(fields[b"job"])
         if self.deliveries(message_id) > MAX_DELIVERIES:
-            self.send(
-                jobs.done(
-                    job,
-                    verdict="IE",
-                    compile_output="",
-                    message="judging failed repeatedly; it was not your fault",
-                    tests_total=0,
-                    judge_time=0.0,
-                )
-            )
+            self.send(jobs.failed(job, "judging failed repeatedly; it was not your fault"))
         else:
             beating = threading.Event()
             heart = threading.Thread(target=self._heartbeat, args=(message_id, beating))

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from codebattle.accounts.models import User
 from codebattle.errors import UserError
 from codebattle.judge import disclosure, languages
-from codebattle.judge.jobs import Event, Job
+from codebattle.judge.jobs import Event, FinalResult, Job, TestData
 from codebattle.judge.verdicts import Verdict
 from codebattle.problems.models import Problem, ProblemVersion
 from codebattle.storage import BlobStore, content_key
@@ -179,15 +179,38 @@ async def unfinished_jobs(session: AsyncSession, blobs: BlobStore) -> list[Job]:
     ]
 
 
-async def record(session: AsyncSession, event: Event) -> dict[str, Any] | None:
+async def record(session: AsyncSession, event: Event) -> Recorded | None:
     """Apply one judge event; see `record_batch`."""
     return (await record_batch(session, [event]))[0]
 
 
-async def record_batch(session: AsyncSession, events: list[Event]) -> list[dict[str, Any] | None]:
+@dataclass(frozen=True)
+class Recorded:
+    """What one judge event changed for a submission.
+
+    The first fields say whose it is and where it counts: they route the change to the
+    match or room and are never sent to a browser (`submissions/messages.py` builds, field
+    by field, what is). The rest is the change: its kind and the new status, the test as
+    players see it ("test"), or the submission as recorded ("done")."""
+
+    submission_id: int
+    user_id: int
+    version_id: int
+    match_id: int | None
+    room_id: int | None
+    made_at: float  # when the submission was made, seconds since the epoch
+    change: Literal["status", "test", "done"]
+    status: str
+    test: dict[str, Any] | None = None
+    final: dict[str, Any] | None = None
+    verdict: str | None = None  # "done" only
+    tests_passed: int = 0  # "done" only
+
+
+async def record_batch(session: AsyncSession, events: list[Event]) -> list[Recorded | None]:
     """Apply judge events in one transaction, in a few statements whatever their number
-    (under load, events arrive in batches). For each event, the message to publish, or None
-    if it changed nothing (a duplicate, or an event for a submission already done)."""
+    (under load, events arrive in batches). For each event what it changed, or None if it
+    changed nothing (a duplicate, or an event for a submission already done)."""
     ids = sorted({int(e["submission"]) for e in events})
     # Row locks in id order: concurrent recorders (API instances) cannot deadlock.
     found = await session.scalars(
@@ -195,72 +218,89 @@ async def record_batch(session: AsyncSession, events: list[Event]) -> list[dict[
     )
     submissions = {s.id: s for s in found}
     tests: dict[tuple[int, int], dict[str, Any]] = {}
-    finished: list[tuple[Submission, dict[str, Any]]] = []
-    messages: list[dict[str, Any] | None] = []
+    finished: list[tuple[Submission, FinalResult]] = []
+    changes: list[tuple[Submission, str, dict[str, Any] | None] | None] = []
     for event in events:
         submission = submissions.get(int(event["submission"]))
-        message = None
+        change = None
         if submission is not None and submission.status != DONE:
-            message = _apply(submission, event, tests, finished)
-            if message is not None and (submission.match_id or submission.room_id):
-                message.update(
-                    match=submission.match_id, room=submission.room_id, user=submission.user_id,
-                    version=submission.problem_version_id, submission_id=submission.id,
-                )  # fmt: skip
-        messages.append(message)
+            change = _apply(submission, event, tests, finished)
+        changes.append(change)
     if tests:
         await _upsert_tests(session, list(tests.values()))
     for submission, result in finished:
         _finish(submission, result, await _tests_of(session, submission.id))
     await session.commit()
-    for message in messages:
-        if message is not None and message["type"] == "done":
-            submission = submissions[message["submission"]]
-            message["submission"] = await to_json(session, submission)
-    return messages
+    return [None if change is None else await _recorded(session, *change) for change in changes]
 
 
 def _apply(
     submission: Submission,
     event: Event,
     tests: dict[tuple[int, int], dict[str, Any]],
-    finished: list[tuple[Submission, dict[str, Any]]],
-) -> dict[str, Any] | None:
-    kind = event["type"]
-    if kind == "started":
+    finished: list[tuple[Submission, FinalResult]],
+) -> tuple[Submission, str, dict[str, Any] | None] | None:
+    """Apply one event to its submission (not done yet): the kind of change, with the test
+    as players see it for a test event."""
+    if event["type"] == "started":
         if submission.status == QUEUED:
             submission.status = RUNNING
-        return {"type": "status", "status": RUNNING}
-    if kind == "test":
-        row = _test_row(submission.id, int(event["index"]), event["test"])
+        return submission, "status", None
+    if event["type"] == "test":
+        row = _test_row(submission.id, event["index"], event["test"])
         tests[(submission.id, row["index"])] = row  # a repeat in the batch overwrites
         submission.status = RUNNING
-        return {"type": "test", "test": shown_test(row)}
-    if kind == "done":
+        return submission, "test", shown_test(row)
+    if event["type"] == "done":
         submission.status = DONE  # later events for it in this batch change nothing
         # The final event lists every test: the result is complete even if some test
         # events were recorded elsewhere (another instance) or not yet.
         for index, data in enumerate(event["result"].get("tests", ())):
             tests[(submission.id, index)] = _test_row(submission.id, index, data)
         finished.append((submission, event["result"]))
-        return {"type": "done", "submission": submission.id}
+        return submission, "done", None
     return None
 
 
-def _test_row(submission_id: int, index: int, data: dict[str, Any]) -> dict[str, Any]:
+async def _recorded(
+    session: AsyncSession, submission: Submission, change: str, test: dict[str, Any] | None
+) -> Recorded:
+    done = change == "done"
+    return Recorded(
+        submission_id=submission.id,
+        user_id=submission.user_id,
+        version_id=submission.problem_version_id,
+        match_id=submission.match_id,
+        room_id=submission.room_id,
+        made_at=made_at(submission),
+        change="done" if done else "test" if change == "test" else "status",
+        status=DONE if done else RUNNING,
+        test=test,
+        final=await to_json(session, submission) if done else None,
+        verdict=submission.verdict if done else None,
+        tests_passed=submission.tests_passed if done else 0,
+    )
+
+
+def made_at(submission: Submission) -> float:
+    """When a submission was made (it counts by this time in matches and rooms)."""
+    return submission.created_at.timestamp()
+
+
+def _test_row(submission_id: int, index: int, data: TestData | dict[str, Any]) -> dict[str, Any]:
     # Workers already send secret tests without their details; a worker of an older
     # version might not, so the rule is applied again before anything is stored.
-    data = disclosure.for_player(data, index)
+    shown = disclosure.for_player(dict(data), index)
     return {
         "submission_id": submission_id,
         "index": index,
-        "name": str(data["name"])[:255],
-        "verdict": str(data["verdict"])[:4],
-        "time": float(data.get("time", 0.0)),
-        "wall_time": float(data.get("wall_time", 0.0)),
-        "memory": int(data.get("memory", 0)),
-        "sample": bool(data.get("sample", False)),
-        "feedback": str(data.get("feedback", ""))[:2048],
+        "name": str(shown["name"])[:255],
+        "verdict": str(shown["verdict"])[:4],
+        "time": float(shown.get("time", 0.0)),
+        "wall_time": float(shown.get("wall_time", 0.0)),
+        "memory": int(shown.get("memory", 0)),
+        "sample": bool(shown.get("sample", False)),
+        "feedback": str(shown.get("feedback", ""))[:2048],
     }
 
 
@@ -290,13 +330,13 @@ async def _tests_of(session: AsyncSession, submission_id: int) -> list[Submissio
     )
 
 
-def _finish(submission: Submission, result: dict[str, Any], tests: list[SubmissionTest]) -> None:
+def _finish(submission: Submission, result: FinalResult, tests: list[SubmissionTest]) -> None:
     submission.verdict = str(result["verdict"])[:4]
     submission.compile_output = str(result.get("compile_output", ""))[:16384]
     submission.run_output = str(result.get("run_output", ""))[:16384]
     submission.message = str(result.get("message", ""))[:1024]
     submission.tests_total = int(result.get("tests_total") or submission.tests_total)
-    submission.tests_passed = sum(1 for t in tests if t.verdict == "AC")
+    submission.tests_passed = sum(1 for t in tests if t.verdict == Verdict.AC)
     submission.max_time = float(result.get("time", max((t.time for t in tests), default=0.0)))
     submission.max_memory = int(result.get("memory", max((t.memory for t in tests), default=0)))
     submission.judge_time = float(result.get("judge_time", 0.0))
@@ -393,3 +433,62 @@ async def solved_ids(session: AsyncSession, user: User | None) -> set[int]:
         .distinct()
     )
     return set(rows)
+
+
+def code_of(blobs: BlobStore, submission: Submission) -> str | None:
+    """A submission's code; None if it was lost from blob storage (pages say so rather
+    than fail)."""
+    try:
+        return blobs.get(submission.code_key).decode()
+    except KeyError:
+        return None
+
+
+# What matches read of their submissions (battles never query these tables themselves).
+
+
+async def count_in_match(session: AsyncSession, match_id: int, user_id: int) -> int:
+    """How many submissions a player made in a match."""
+    found = await session.scalar(
+        select(func.count())
+        .select_from(Submission)
+        .where(Submission.match_id == match_id, Submission.user_id == user_id)
+    )
+    return int(found or 0)
+
+
+async def of_match(session: AsyncSession, match_id: int) -> list[Submission]:
+    """Every submission made in a match, in the order they were made."""
+    return list(
+        await session.scalars(
+            select(Submission).where(Submission.match_id == match_id).order_by(Submission.id)
+        )
+    )
+
+
+async def code_sizes_in_match(
+    session: AsyncSession, match_id: int, *, after: int, hidden: list[int], limit: int
+) -> list[tuple[int, int]]:
+    """(id, bytes of code) of a match's submissions after id `after`, in order, none by
+    the `hidden` users; at most `limit`."""
+    rows = await session.execute(
+        select(Submission.id, Submission.code_size)
+        .where(
+            Submission.match_id == match_id,
+            Submission.id > after,
+            Submission.user_id.not_in(hidden),
+        )
+        .order_by(Submission.id)
+        .limit(limit)
+    )
+    return [(row_id, size) for row_id, size in rows.all()]
+
+
+async def with_code(
+    session: AsyncSession, blobs: BlobStore, ids: list[int]
+) -> list[tuple[Submission, str | None]]:
+    """These submissions, in id order, each with its code (`code_of`)."""
+    found = await session.scalars(
+        select(Submission).where(Submission.id.in_(ids)).order_by(Submission.id)
+    )
+    return [(s, code_of(blobs, s)) for s in found]

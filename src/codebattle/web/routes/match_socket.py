@@ -134,8 +134,11 @@ async def _left(conn: Connection) -> None:
     their grace period."""
     if conn.role != "player":
         return
-    with contextlib.suppress(Exception):
+    try:
         await _store_code(conn, force=True)
+    except Exception:  # the replay misses this code; the disconnect must still count
+        log.exception("a code snapshot was not stored", match=conn.match_id, user=conn.user.id)
+    with contextlib.suppress(fsm.IllegalEvent, LookupError):  # the game is over, or gone
         await live.act(
             conn.services, conn.match_id,
             {"type": "disconnect", "user": conn.user.id, "socket": conn.socket_id},

@@ -3,21 +3,21 @@ submission_socket.py)."""
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.battles import live
-from codebattle.battles import service as battles
-from codebattle.battles.fsm import IllegalEvent
 from codebattle.errors import UserError
 from codebattle.problems import service as problems
 from codebattle.rooms import service as rooms
 from codebattle.services import services_of
 from codebattle.submissions import service
+from codebattle.submissions.service import Target
+from codebattle.submissions.submit import Place, submit
 from codebattle.web.ids import BodyId, Id
 from codebattle.web.render import render
 from codebattle.web.security import require_api_write, require_user
@@ -48,37 +48,27 @@ async def create_submission(request: Request, body: SubmissionIn) -> SubmissionC
     if wait is not None:
         seconds = max(1, round(wait + 0.5))
         raise UserError(429, "rate_limited", {"Retry-After": str(seconds)}, seconds=seconds)
-    async with services.db.session() as session:
-        # In a match, code is judged against the match's problem version.
-        target = None
-        if body.match is not None and body.room is not None:
-            raise UserError(422, "bad_request")
-        if body.match is not None:
-            target = await battles.match_target(session, body.match, user.id)
-        elif body.room is not None:
-            target = await rooms.room_target(session, body.room, user.id, body.problem)
-        submission, job = await service.create(
-            session,
-            services.blobs,
-            user,
-            body.problem,
-            body.language,
-            body.code,
-            kind=body.kind,
-            custom_input=body.input,
-            max_code_bytes=settings.MAX_CODE_BYTES,
-            target=target,
-            match_id=body.match,
-            room_id=body.room,
-        )
-    if submission.match_id is not None:
-        # Logged before judging starts, so the match knows to wait for its verdict.
-        event = {"type": "submitted", "user": user.id, "submission": submission.id,
-                 "made_at": submission.created_at.timestamp()}  # fmt: skip
-        with contextlib.suppress(IllegalEvent):  # the game ended meanwhile: no result counts
-            await live.act(services, submission.match_id, event)
-    await services.queue.enqueue(job)
+    if body.match is not None and body.room is not None:
+        raise UserError(422, "bad_request")
+    place = None
+    if body.match is not None:  # judged against the match's problem version
+        place = live.match_place(services, body.match, user.id)
+    elif body.room is not None:
+        place = _room_place(body.room, user.id, body.problem)
+    submission = await submit(
+        services, user, body.problem, body.language, body.code,
+        kind=body.kind, custom_input=body.input, place=place,
+    )  # fmt: skip
     return SubmissionCreated(id=submission.id)
+
+
+def _room_place(room_id: int, user_id: int, problem: str) -> Place:
+    """A submission in a room: to one of its problems, by a member, while it runs."""
+
+    async def target(session: AsyncSession) -> Target:
+        return await rooms.room_target(session, room_id, user_id, problem)
+
+    return Place(target, room_id=room_id)
 
 
 @router.get("/api/submissions", tags=["submissions"])
@@ -95,10 +85,7 @@ async def _detail(request: Request, submission_id: int) -> dict[str, Any]:
     async with services.db.session() as session:
         submission = await service.get_owned(session, user, submission_id)
         data = await service.to_json(session, submission)
-        try:
-            data["code"] = services.blobs.get(submission.code_key).decode()
-        except KeyError:  # lost from blob storage: say so rather than fail the page
-            data["code"] = None
+        data["code"] = service.code_of(services.blobs, submission)
         data["custom_input"] = submission.custom_input
     return data
 
