@@ -38,9 +38,18 @@ def _write(path: Path, value: str) -> None:
         os.close(fd)
 
 
+def _read_text(path: Path) -> str:
+    """A small control file, read with two system calls (these are read on every run)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.read(fd, 65536).decode()
+    finally:
+        os.close(fd)
+
+
 def _read_int(path: Path, default: int = 0) -> int:
     try:
-        return int(path.read_text().split()[0])
+        return int(_read_text(path).split()[0])
     except (OSError, ValueError, IndexError):
         return default
 
@@ -48,7 +57,7 @@ def _read_int(path: Path, default: int = 0) -> int:
 def _read_keyed(path: Path) -> dict[str, int]:
     out: dict[str, int] = {}
     try:
-        for line in path.read_text().splitlines():
+        for line in _read_text(path).splitlines():
             key, _, value = line.partition(" ")
             with contextlib.suppress(ValueError):
                 out[key] = int(value)

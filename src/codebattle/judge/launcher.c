@@ -23,9 +23,10 @@
  * submission, docs/decisions/0013-reused-sandboxes.md) it serves run requests from the judge
  * on the SOCK_SEQPACKET socket FD, one at a time. A request carries the run's rlimits and
  * argv, and four descriptors: the run's own socket, stdin, stdout and stderr. Before every
- * run but the first it kills every other process in the sandbox and waits until none is
- * left, empties /box, /tmp and /dev/shm and removes every System V IPC object; if it cannot,
- * it says so ("B") and the judge starts a fresh sandbox. Then it forks: the child sets the
+ * run but the first (or as soon as the judge says "C", done with the last run) it kills
+ * every other process in the sandbox and waits until none is left, empties /box, /tmp and
+ * /dev/shm and removes every System V IPC object; if it cannot, it answers the next request
+ * with "B" and the judge starts a fresh sandbox. Then it forks: the child sets the
  * rlimits, says "P" on the run's socket (the kernel attaches its pid, translated into the
  * judge's pid namespace, so the judge can move it into the run's cgroup), waits for the
  * judge's "g", closes every descriptor above stderr and executes the program. When the child
@@ -247,6 +248,22 @@ static int wipe_ipc(void) {
     return 0;
 }
 
+static int dirty = 0;             /* a run was started since the last clean-up */
+static const char *broken = NULL; /* why this sandbox cannot take another run */
+
+/* Whatever the last run left: processes, files, IPC objects. */
+static void clean_up(void) {
+    if (!dirty || broken != NULL) return;
+    if (kill_all() != 0)
+        broken = "processes are left in the sandbox";
+    else if (wipe("/box") != 0 || wipe("/tmp") != 0 || wipe("/dev/shm") != 0)
+        broken = "could not empty the box";
+    else if (wipe_ipc() != 0)
+        broken = "could not remove the IPC objects";
+    else
+        dirty = 0;
+}
+
 static char *next_item(char **cursor, char *end) {
     char *start = *cursor;
     if (start >= end) return NULL;
@@ -310,7 +327,7 @@ static void close_fds(int *fds, int n) {
 }
 
 /* One request: returns 0, or -1 when the control socket is gone (the zygote then exits). */
-static int serve(int control, int *runs) {
+static int serve(int control) {
     static char buf[MAX_REQUEST + 1];
     char cbuf[CMSG_SPACE(4 * sizeof(int))];
     struct iovec iov = {buf, MAX_REQUEST};
@@ -334,29 +351,21 @@ static int serve(int control, int *runs) {
             }
         }
     }
+    if (nfds == 0 && n == 1 && buf[0] == 'C') {
+        clean_up();  /* the judge is done with the last run: clean up while it grades */
+        return 0;
+    }
     if (nfds != 4 || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
         if (nfds > 0) say(fds[0], "E bad request");
         close_fds(fds, nfds);
         return 0;
     }
     int sock = fds[0];
-    /* Whatever the last run left: processes, files, IPC objects. */
-    if (run_pid != 0 || *runs > 0) {
-        if (kill_all() != 0) {
-            say(sock, "B processes are left in the sandbox");
-            close_fds(fds, 4);
-            return 0;
-        }
-        if (wipe("/box") != 0 || wipe("/tmp") != 0 || wipe("/dev/shm") != 0) {
-            say(sock, "B could not empty the box: %s", strerror(errno));
-            close_fds(fds, 4);
-            return 0;
-        }
-        if (wipe_ipc() != 0) {
-            say(sock, "B could not remove the IPC objects");
-            close_fds(fds, 4);
-            return 0;
-        }
+    clean_up();
+    if (broken != NULL) {
+        say(sock, "B %s", broken);
+        close_fds(fds, 4);
+        return 0;
     }
     buf[n] = '\0';
     char *cursor = buf, *end = buf + n;
@@ -373,7 +382,7 @@ static int serve(int control, int *runs) {
         return 0;
     }
     argv[argc] = NULL;
-    ++*runs;
+    dirty = 1;
     pid_t pid = fork();
     if (pid < 0) {
         say(sock, "E fork: %s", strerror(errno));
@@ -411,7 +420,6 @@ static int zygote(int argc, char **argv) {
     sigchld_fd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
     if (sigchld_fd < 0) return fail("signalfd");
     if (fcntl((int)control, F_SETFD, FD_CLOEXEC) != 0) return fail("fcntl");
-    int runs = 0;
     for (;;) {
         struct pollfd p[2] = {{(int)control, POLLIN, 0}, {sigchld_fd, POLLIN, 0}};
         if (poll(p, 2, -1) < 0) {
@@ -422,7 +430,7 @@ static int zygote(int argc, char **argv) {
             drain_sigchld();
             reap();
         }
-        if (p[0].revents && serve((int)control, &runs) != 0) return 0;
+        if (p[0].revents && serve((int)control) != 0) return 0;
     }
 }
 

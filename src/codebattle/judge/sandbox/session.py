@@ -1,9 +1,10 @@
 """One sandbox reused for the runs of one program (the tests of one submission).
 
 bubblewrap builds the namespaces and mounts once and runs the launcher as a zygote, pid 1 of
-the sandbox (launcher.c). Each run is a request on a socket: the zygote first kills whatever
-the last run left and empties /box, /tmp, /dev/shm and the System V IPC objects, then forks
-the program with the run's rlimits. Each run gets a fresh cgroup: the child reports itself
+the sandbox (launcher.c). Each run is a request on a socket. Once a run is over, the zygote
+kills whatever it left and empties /box, /tmp, /dev/shm and the System V IPC objects (while
+the judge grades the run, or else before the next run starts); it forks the next program
+with that run's rlimits. Each run gets a fresh cgroup: the child reports itself
 on the run's own socket, where the kernel translates its pid into ours, and the judge moves
 it into the group before it lets it execute anything. A session belongs to one submission
 and is closed after its last test; when the zygote says the box could not be emptied, the
@@ -282,6 +283,9 @@ class Session:
                 setup.enforcement,
             )
             self.runs += 1
+            # Done with this run: the zygote cleans up while the judge grades it.
+            with contextlib.suppress(OSError):  # a zygote that is gone fails the next run
+                self._control.send(b"C")
             return result
         except SessionBroken:
             raise
