@@ -16,8 +16,9 @@ import { java } from "@codemirror/lang-java";
 import { oneDark } from "@codemirror/theme-one-dark";
 import katex from "katex";
 
-// The language ids the server uses (codebattle.judge.languages: "python",
-// "cpp", "java").
+// Highlighting for the language ids the server uses (codebattle.judge.languages).
+// A language the bundle has no mode for is edited as plain text: adding a
+// language to the judge must not break the editor.
 const LANGUAGES = {
   python: python,
   cpp: cpp,
@@ -26,13 +27,7 @@ const LANGUAGES = {
 
 function languageExtension(lang) {
   const make = LANGUAGES[lang];
-  if (!make) {
-    throw new Error(
-      "CodeBattleEditor: unknown language " + JSON.stringify(lang) +
-        " (expected one of: " + Object.keys(LANGUAGES).join(", ") + ")",
-    );
-  }
-  return make();
+  return make ? make() : [];
 }
 
 // Layout and fonts. The page can override the CSS variables
@@ -137,7 +132,7 @@ function create(parent, options) {
       });
     },
     setLanguage(newLang) {
-      const ext = languageExtension(newLang); // throws on an unknown id
+      const ext = languageExtension(newLang); // plain text for an unknown id
       lang = newLang;
       view.dispatch({ effects: languageConf.reconfigure(ext) });
     },
