@@ -113,7 +113,7 @@ class Runner:
             ) as session:
                 warm_up = session.run(["/bin/true"], lim)
                 assert warm_up.exit_code == 0, warm_up
-                return compiled, session.run(argv, lim, stdin=stdin)
+                return compiled, session.run(argv, lim, stdin=stdin, keep=box is not None)
         used = contextlib.nullcontext(box) if box is not None else self.sandbox.box()
         with used as target:
             result = self.sandbox.run(

@@ -6,6 +6,7 @@ The hostile suite (test_hostile.py) also runs every attack in a reused sandbox."
 
 from __future__ import annotations
 
+import errno
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,6 +41,9 @@ ids = {
     "msg": libc.msgget(0x5EED, IPC_CREAT | 0o600),
     "private shm": libc.shmget(0, 4096, IPC_CREAT | 0o000),  # IPC_PRIVATE, mode 000
 }
+libc.mq_open.restype = ctypes.c_int
+ids["mqueue"] = libc.mq_open(b"/left", os.O_CREAT | os.O_RDWR, 0o600, None)
+ids["mqueue errno"] = ctypes.get_errno()
 if os.fork() == 0:  # a child that sleeps
     time.sleep(60)
     os._exit(0)
@@ -106,6 +110,9 @@ def runs(sandbox: Sandbox, build: Runner) -> Iterator[Runs]:
 
 def test_nothing_of_a_run_is_left_when_the_next_starts(runs: Runs) -> None:
     first = report(runs(LEAVE_EVERYTHING, wall=5))
+    # POSIX message queues cannot be created (RLIMIT_MSGQUEUE 0): nothing would remove them.
+    assert first["ids"].pop("mqueue") == -1, first
+    assert first["ids"].pop("mqueue errno") == errno.EMFILE, first
     assert all(value >= 0 for value in first["ids"].values()), first
     assert len(first["pids"]) >= 4, first  # the zygote, this run and its two forks
     second = report(runs(LOOK_AROUND))

@@ -25,6 +25,7 @@ PRLIMIT_NAMES = {
     resource.RLIMIT_MEMLOCK: "memlock",
     resource.RLIMIT_AS: "as",
     resource.RLIMIT_NPROC: "nproc",
+    resource.RLIMIT_MSGQUEUE: "msgqueue",
 }
 _launcher_lock = threading.Lock()
 
@@ -72,6 +73,9 @@ def rlimits(limits: Limits, has_cgroup: bool) -> dict[int, int]:
         resource.RLIMIT_CORE: 0,
         resource.RLIMIT_STACK: limits.stack or limits.memory,
         resource.RLIMIT_MEMLOCK: 0,
+        # No POSIX message queues: they outlive their processes, and nothing would remove
+        # them between the runs of a reused sandbox (System V IPC objects are removed).
+        resource.RLIMIT_MSGQUEUE: 0,
     }
     if not has_cgroup:
         values[resource.RLIMIT_AS] = limits.memory

@@ -219,18 +219,27 @@ class Session:
     # -- runs ----------------------------------------------------------------------------
 
     def run(
-        self, argv: Sequence[str], limits: Limits, *, stdin: int | bytes | None = None
+        self,
+        argv: Sequence[str],
+        limits: Limits,
+        *,
+        stdin: int | bytes | None = None,
+        keep: bool = False,
     ) -> RunResult:
         """Run `argv` in the session's sandbox (stdin: a descriptor, bytes or nothing).
-        A sandbox that cannot take the run before the program started is replaced by a
-        fresh one, once."""
+        The sandbox is cleaned up right after the run, or with `keep` only when the next run
+        starts (so that the caller can read the box first, with read_box_file). A sandbox
+        that cannot take the run before the program started is replaced by a fresh one,
+        once."""
         try:
-            return self._run(argv, limits, stdin)
+            return self._run(argv, limits, stdin, keep)
         except SessionBroken:
             self._restart()
-        return self._run(argv, limits, stdin)
+        return self._run(argv, limits, stdin, keep)
 
-    def _run(self, argv: Sequence[str], limits: Limits, stdin: int | bytes | None) -> RunResult:
+    def _run(
+        self, argv: Sequence[str], limits: Limits, stdin: int | bytes | None, keep: bool
+    ) -> RunResult:
         if self._control is None:
             raise SandboxError("the session is closed")
         setup = self._setup
@@ -283,9 +292,9 @@ class Session:
                 setup.enforcement,
             )
             self.runs += 1
-            # Done with this run: the zygote cleans up while the judge grades it.
-            with contextlib.suppress(OSError):  # a zygote that is gone fails the next run
-                self._control.send(b"C")
+            if not keep:  # done with this run: the zygote cleans up while the judge grades
+                with contextlib.suppress(OSError):  # a zygote that is gone fails the next run
+                    self._control.send(b"C")
             return result
         except SessionBroken:
             raise
