@@ -26,8 +26,9 @@ Diagnosis: `--floors` adds bare Starlette relays on uvicorn WebSocket implementa
 "+stream", through the product's own `Stream` and `MemoryPubSub`); `--product-ws` serves the
 product on another uvicorn WebSocket implementation than `codebattle serve` picks.
 
-Targets: p99 < 250 ms with 1000 clients at 20 messages/s on 2 cores, and at least 60% of the
-peer's burst throughput.
+Targets: p99 < 250 ms with 1000 clients at 20 messages/s on 2 cores, at least 60% of the
+peer's burst throughput, and the 1000 sockets connected in at most 1.5 s (each connection's
+time and server CPU printed next to the peer's).
 
     .venv/bin/python bench/ws_fanout.py [--clients 1000] [--seconds 10] [--rate 20]
         [--burst 200] [--no-deflate] [--redis redis://127.0.0.1:6379/5]
@@ -662,6 +663,7 @@ class Figures:
     clients: int = 0
     size: int = 0
     connect_s: float = 0.0
+    connect_server_ms: float = 0.0  # server CPU per connection while they connect
     kib_per_conn: float = 0.0
     p50: float = 0.0
     p99: float = 0.0
@@ -705,11 +707,13 @@ async def measure(server: Product | Peer, clients: Clients, args: argparse.Names
     await clients.take()
     server.send_times.clear()
     await asyncio.sleep(1)
-    before = rss_kib(server.pid)
+    before, server_cpu = rss_kib(server.pid), cpu([server.pid])
     out.connect_s = await connect(n)
+    out.connect_server_ms = (cpu([server.pid]) - server_cpu) / n * 1000
     await asyncio.sleep(2)
     out.kib_per_conn = (rss_kib(server.pid) - before) / n
-    print(f"  {server.name}: {n} clients connected in {out.connect_s:.1f} s, "
+    print(f"  {server.name}: {n} clients connected in {out.connect_s:.2f} s "
+          f"({out.connect_server_ms:.2f} ms of server CPU each), "
           f"{out.kib_per_conn:.1f} KiB/connection")  # fmt: skip
 
     # Fixed rate, open loop: each send starts on time, whether or not the last one is done.
@@ -770,16 +774,19 @@ async def measure(server: Product | Peer, clients: Clients, args: argparse.Names
 def report(product: Figures, peer: Figures, floors: list[Figures]) -> None:
     width = max(len(f.name) for f in (product, peer, *floors))
     print()
-    print(f"{'server':<{width}} {'clients':>7} {'bytes':>6} {'p50 ms':>8} {'p99 ms':>8} "
-          f"{'max ms':>8} {'deliveries/s':>13} {'us CPU/deliv':>13} {'KiB/conn':>9} "
+    print(f"{'server':<{width}} {'clients':>7} {'connect s':>9} {'bytes':>6} {'p50 ms':>8} "
+          f"{'p99 ms':>8} {'max ms':>8} {'deliveries/s':>13} {'us CPU/deliv':>13} {'KiB/conn':>9} "
           f"{'dropped':>8}")  # fmt: skip
     for f in (product, peer, *floors):
-        print(f"{f.name:<{width}} {f.clients:>7} {f.size:>6} {f.p50:>8.1f} {f.p99:>8.1f} "
-              f"{f.worst:>8.0f} {f.burst_per_s:>13,.0f} {f.burst_server_us:>13.1f} "
+        print(f"{f.name:<{width}} {f.clients:>7} {f.connect_s:>9.2f} {f.size:>6} {f.p50:>8.1f} "
+              f"{f.p99:>8.1f} {f.worst:>8.0f} {f.burst_per_s:>13,.0f} {f.burst_server_us:>13.1f} "
               f"{f.kib_per_conn:>9.1f} {f.closed:>8}")  # fmt: skip
     throughput = product.burst_per_s / peer.burst_per_s
     p99 = product.p99 / peer.p99
     met = {True: "met", False: "NOT met"}
+    print(f"connecting {product.clients} sockets: product {product.connect_s:.2f} s, peer "
+          f"{peer.connect_s:.2f} s ({product.connect_s / peer.connect_s:.1f}x; target <= 1.5 s: "
+          f"{met[product.connect_s <= 1.5]})")  # fmt: skip
     print(f"ratio product / peer: throughput {throughput:.2f} (target >= 0.60: "
           f"{met[throughput >= 0.6]}), p99 {p99:.1f}x; product p99 {product.p99:.0f} ms "
           f"(target < 250: {met[product.p99 < 250]})")  # fmt: skip

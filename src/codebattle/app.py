@@ -18,8 +18,6 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp
 
 from codebattle import runtime
-from codebattle.accounts import service as accounts
-from codebattle.accounts.models import User
 from codebattle.config import Settings, load_settings
 from codebattle.errors import UserError
 from codebattle.i18n import negotiate, translate
@@ -34,38 +32,28 @@ from codebattle.web.routes import progress as progress_routes
 from codebattle.web.routes import rooms as room_routes
 from codebattle.web.routes import submission_socket
 from codebattle.web.routes import submissions as submission_routes
-from codebattle.web.security import BodyLimit, SecurityHeaders
+from codebattle.web.security import REFUSED, BodyLimit, SecurityHeaders, signed_in
 
 log = structlog.get_logger(__name__)
 STATIC = Path(__file__).parent / "web" / "static"
 
 
 async def identify(connection: HTTPConnection) -> None:
-    """Who is asking (API token or session cookie), and in which language to answer."""
+    """Who is asking (API token or session cookie), and in which language to answer. A
+    socket's user is found by web/sockets.admit instead, after its Origin check."""
     services = services_of(connection)
     connection.state.locale = negotiate(
         connection.cookies.get("lang"), connection.headers.get("accept-language")
     )
     connection.state.user = None
     connection.state.auth = ""
-    authorization = connection.headers.get("authorization", "")
+    if connection.scope["type"] == "websocket":
+        return
     async with services.db.reading() as session:
-        if authorization:
-            scheme, _, token = authorization.partition(" ")
-            user = await accounts.user_by_token(session, token.strip())
-            if scheme.lower() != "bearer" or user is None:
-                if connection.scope["type"] == "websocket":
-                    return  # not signed in: the socket closes with 4401 (no HTTP answer there)
-                raise UserError(401, "sign_in_required", {"WWW-Authenticate": "Bearer"})
-            connection.state.user, connection.state.auth = user, "token"
-            return
-        user_id = connection.session.get("user_id")
-        if isinstance(user_id, int):
-            user = await session.get(User, user_id)
-            if user is not None and accounts.nickname_session_valid(
-                user, connection.session.get("via"), services.settings.nickname_sign_in
-            ):
-                connection.state.user, connection.state.auth = user, "session"
+        user, auth = await signed_in(connection, session, services.settings.nickname_sign_in)
+    if auth == REFUSED:
+        raise UserError(401, "sign_in_required", {"WWW-Authenticate": "Bearer"})
+    connection.state.user, connection.state.auth = user, auth
 
 
 def _wants_json(request: Request) -> bool:

@@ -51,6 +51,12 @@ class Subscription:
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
+    def drain(self) -> list[Envelope]:
+        """Every message waiting, taken at once (for a watcher that only looks)."""
+        items = list(self._items)
+        self._items.clear()
+        return items
+
     async def get(self) -> Envelope:
         """The next message; SubscriberTooSlow once any was lost."""
         while not self._items and not self.overflow.is_set():
@@ -87,6 +93,9 @@ class MemoryPubSub:
             self.deliver(channel, Envelope(message, json.dumps(message)))
 
     def deliver(self, channel: str, envelope: Envelope) -> None:
+        """To every subscriber of the channel at once, with no await in between: whoever
+        subscribes later did not get it, whoever subscribed before did (room snapshots
+        rely on this: rooms/snapshots.py)."""
         for subscription in list(self._subscribers.get(channel, ())):
             subscription.put(envelope)
 

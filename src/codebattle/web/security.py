@@ -10,10 +10,12 @@ from collections import deque
 from urllib.parse import urlsplit
 
 from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from codebattle.accounts import service as accounts
 from codebattle.accounts.models import User
 from codebattle.errors import UserError
 from codebattle.i18n import negotiate, translate
@@ -43,6 +45,32 @@ def same_origin(connection: HTTPConnection) -> bool:
     return origin is None or urlsplit(origin).netloc == connection.headers.get("host", "")
 
 
+TOKEN, SESSION = "token", "session"  # how a user signed in (request.state.auth)
+REFUSED = "refused"  # an Authorization header that names no valid API token
+
+
+async def signed_in(
+    connection: HTTPConnection, session: AsyncSession, nickname_sign_in: bool
+) -> tuple[User | None, str]:
+    """Who is asking, in one query: by API token (Authorization: Bearer) or by the session
+    cookie; with how (TOKEN | SESSION), or (None, "") for nobody, or (None, REFUSED)."""
+    authorization = connection.headers.get("authorization", "")
+    if authorization:
+        scheme, _, token = authorization.partition(" ")
+        user = await accounts.user_by_token(session, token.strip())
+        if scheme.lower() != "bearer" or user is None:
+            return None, REFUSED
+        return user, TOKEN
+    user_id = connection.session.get("user_id")
+    if isinstance(user_id, int):
+        user = await session.get(User, user_id)
+        if user is not None and accounts.nickname_session_valid(
+            user, connection.session.get("via"), nickname_sign_in
+        ):
+            return user, SESSION
+    return None, ""
+
+
 def current_user(request: Request) -> User | None:
     user = getattr(request.state, "user", None)
     return user if isinstance(user, User) else None
@@ -59,7 +87,7 @@ def require_api_write(request: Request) -> User:
     """A user who may change things through the JSON API: by token (no cookies, so no
     CSRF), or by session cookie with the CSRF header the pages send."""
     user = require_user(request)
-    if getattr(request.state, "auth", "") == "session":
+    if getattr(request.state, "auth", "") == SESSION:
         check_csrf(request, request.headers.get(CSRF_HEADER))
     return user
 

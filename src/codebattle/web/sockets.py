@@ -10,8 +10,9 @@ from __future__ import annotations
 from fastapi import WebSocket
 
 from codebattle.accounts.models import User
+from codebattle.services import services_of
 from codebattle.web.ids import valid_id
-from codebattle.web.security import same_origin
+from codebattle.web.security import same_origin, signed_in
 
 NOT_SIGNED_IN = 4401  # no session, or a bad API token
 FOREIGN_ORIGIN = 4403  # a browser on another site (cross-site socket hijacking)
@@ -27,17 +28,21 @@ async def admit(websocket: WebSocket, raw_id: str) -> tuple[User, int] | None:
     """The signed-in caller and the id in the socket's path; or None, the socket refused.
 
     Origin is checked first, so a page on another site learns nothing about whether its
-    visitor is signed in here. An id outside 1..MAX_ID (or not a number) is "not found"
-    without touching the database. Whether the thing exists and is the caller's to see is
-    the socket's own check, refused with `refuse(websocket, NOT_FOUND)`.
+    visitor is signed in here; then the caller is found (web/security.signed_in: one query,
+    the socket's only one when what it serves is cached). An id outside 1..MAX_ID (or not
+    a number) is "not found" without reading the thing. Whether the thing exists and is the
+    caller's to see is the socket's own check, refused with `refuse(websocket, NOT_FOUND)`.
     """
     if not same_origin(websocket):
         await refuse(websocket, FOREIGN_ORIGIN)
         return None
-    user = getattr(websocket.state, "user", None)
-    if not isinstance(user, User):
+    services = services_of(websocket)
+    async with services.db.reading() as session:
+        user, auth = await signed_in(websocket, session, services.settings.nickname_sign_in)
+    if user is None:
         await refuse(websocket, NOT_SIGNED_IN)
         return None
+    websocket.state.user, websocket.state.auth = user, auth
     stream_id = valid_id(raw_id)
     if stream_id is None:
         await refuse(websocket, NOT_FOUND)

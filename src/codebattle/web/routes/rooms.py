@@ -134,16 +134,20 @@ async def room_socket(websocket: WebSocket, path_id: str) -> None:
     user, room_id = admitted
     locale = getattr(websocket.state, "locale", "ko")
     snapshots = _snapshots(websocket)
-    # Subscribe before reading the snapshot, so that nothing falls between the two.
+    # Subscribe before taking the snapshot, so that nothing falls between the two.
     async with services.pubsub.subscribe(live.channel(room_id)) as messages:
         snapshot = await snapshots.get(room_id, locale)
+        if snapshot is not None and not snapshot.visible_to(user.id):
+            # Seeing a room only grows: ask the database (a join not yet seen here).
+            fresh = await snapshots.visible(room_id, user)
+            snapshot = await snapshots.get(room_id, locale, fresh=True) if fresh else None
         if snapshot is None or not snapshot.visible_to(user.id):
             await refuse(websocket, NOT_FOUND)
             return
 
-        async def load_since(seq: int) -> list[dict[str, Any]]:
+        async def load_since(after: int) -> list[dict[str, Any]]:
             async with services.db.reading() as session:
-                entries = await rooms.events_since(session, room_id, seq)
+                entries = await rooms.events_since(session, room_id, after)
             return [eventlog.message(e) for e in entries]
 
         async def handle(data: dict[str, Any]) -> None:
@@ -171,7 +175,8 @@ def _snapshots(websocket: WebSocket) -> Snapshots:
     """The app's cache of room snapshots (one per process, made on first use)."""
     state = websocket.app.state
     if not hasattr(state, "room_snapshots"):
-        state.room_snapshots = Snapshots(services_of(websocket).db)
+        services = services_of(websocket)
+        state.room_snapshots = Snapshots(services.db, services.pubsub)
     cache: Snapshots = state.room_snapshots
     return cache
 
