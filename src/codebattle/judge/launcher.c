@@ -20,20 +20,20 @@
  * the program run unsupervised. On end-of-file the gate exits 125 and the sandbox ends.
  *
  * As the zygote (bubblewrap's --as-pid-1 program in a sandbox reused for the tests of one
- * submission, docs/decisions/0013-reused-sandboxes.md) it serves run requests from the judge
- * on the SOCK_SEQPACKET socket FD, one at a time. A request carries the run's rlimits and
- * argv, and four descriptors: the run's own socket, stdin, stdout and stderr. Before every
- * run but the first (or as soon as the judge says "C", done with the last run) it kills
- * every other process in the sandbox and waits until none is left, empties /box, /tmp and
- * /dev/shm and removes every System V IPC object; if it cannot, it answers the next request
- * with "B" and the judge starts a fresh sandbox. Then it forks: the child sets the
- * rlimits, says "P" on the run's socket (the kernel attaches its pid, translated into the
- * judge's pid namespace, so the judge can move it into the run's cgroup), waits for the
- * judge's "g", closes every descriptor above stderr and executes the program. When the child
- * is reaped the zygote reports "X status utime_us stime_us maxrss_kb" on the run's socket.
- * As pid 1 it cannot be signalled from inside the sandbox, it is not dumpable (no
- * /proc/1/mem, /proc/1/fd), and when the judge closes FD (or dies) it exits and the kernel
- * ends everything in the pid namespace.
+ * submission, docs/decisions/0013-reused-sandboxes.md) it keeps one standby child ready for
+ * the judge's next run. It forks the child with a SOCK_SEQPACKET pair and hands the judge its
+ * end on the control socket FD ("S" with the descriptor). The child says "P" there (the
+ * kernel attaches its pid, translated into the judge's pid namespace, so the judge can move
+ * it into the run's cgroup), then waits for the run's request: rlimits, argv, and stdin,
+ * stdout and stderr as descriptors. It sets them up, closes every descriptor above stderr
+ * and executes the program. When the child is reaped the zygote reports
+ * "X status utime_us stime_us maxrss_kb" on the same socket. When the judge says "C" (done
+ * with the last run) the zygote kills every other process in the sandbox and waits until
+ * none is left, empties /box, /tmp and /dev/shm and removes every System V IPC object, then
+ * forks the next standby child; if it cannot clean up it answers "B" and the judge starts a
+ * fresh sandbox. As pid 1 it cannot be signalled from inside the sandbox, it is not dumpable
+ * (no /proc/1/mem, /proc/1/fd), and when the judge closes FD (or dies) it exits and the
+ * kernel ends everything in the pid namespace.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -248,20 +248,13 @@ static int wipe_ipc(void) {
     return 0;
 }
 
-static int dirty = 0;             /* a run was started since the last clean-up */
-static const char *broken = NULL; /* why this sandbox cannot take another run */
-
-/* Whatever the last run left: processes, files, IPC objects. */
-static void clean_up(void) {
-    if (!dirty || broken != NULL) return;
-    if (kill_all() != 0)
-        broken = "processes are left in the sandbox";
-    else if (wipe("/box") != 0 || wipe("/tmp") != 0 || wipe("/dev/shm") != 0)
-        broken = "could not empty the box";
-    else if (wipe_ipc() != 0)
-        broken = "could not remove the IPC objects";
-    else
-        dirty = 0;
+/* Whatever the last run left: processes, files, IPC objects. NULL, or why it failed. */
+static const char *clean_up(void) {
+    if (kill_all() != 0) return "processes are left in the sandbox";
+    if (wipe("/box") != 0 || wipe("/tmp") != 0 || wipe("/dev/shm") != 0)
+        return "could not empty the box";
+    if (wipe_ipc() != 0) return "could not remove the IPC objects";
+    return NULL;
 }
 
 static char *next_item(char **cursor, char *end) {
@@ -283,11 +276,59 @@ static long item_count(char **cursor, char *end) {
     return n;
 }
 
-/* The child: the run's descriptors, rlimits, "P", wait for "g", execute. Never returns. */
-static void start_program(int sock, int io[3], char **limits, long nlimits, char **argv) {
+static void close_fds(int *fds, int n) {
+    for (int i = 0; i < n; i++)
+        if (fds[i] >= 0) close(fds[i]);
+}
+
+/* The standby child: says "P" (the kernel attaches its pid for the judge), waits for the
+   run's request (rlimits, argv; stdin, stdout, stderr), sets it up and executes the
+   program. By then the judge has moved it into the run's cgroup. Never returns. */
+static void standby_child(int sock) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
+    if (send(sock, "P", 1, MSG_NOSIGNAL) != 1) _exit(125);
+    static char buf[MAX_REQUEST + 1];
+    char cbuf[CMSG_SPACE(3 * sizeof(int))];
+    struct iovec iov = {buf, MAX_REQUEST};
+    struct msghdr msg = {0};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cbuf;
+    msg.msg_controllen = sizeof cbuf;
+    ssize_t n;
+    do {
+        n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0) _exit(125); /* the judge is gone: no program runs */
+    int io[3] = {-1, -1, -1};
+    int nfds = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+            int count = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+            for (int i = 0; i < count && nfds < 3; i++)
+                memcpy(&io[nfds++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+        }
+    }
+    if (nfds != 3 || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+        say(sock, "E bad request");
+        _exit(127);
+    }
+    buf[n] = '\0';
+    char *cursor = buf, *end = buf + n;
+    char *limits[MAX_ITEMS + 1], *argv[MAX_ITEMS + 1];
+    long nlimits = item_count(&cursor, end);
+    for (long i = 0; nlimits >= 0 && i < nlimits; i++)
+        if ((limits[i] = next_item(&cursor, end)) == NULL) nlimits = -1;
+    long argc = nlimits < 0 ? -1 : item_count(&cursor, end);
+    for (long i = 0; argc > 0 && i < argc; i++)
+        if ((argv[i] = next_item(&cursor, end)) == NULL) argc = -1;
+    if (argc < 1) {
+        say(sock, "E bad request");
+        _exit(127);
+    }
+    argv[argc] = NULL;
     for (int i = 0; i < 3; i++) {
         if (dup2(io[i], i) < 0) {
             say(sock, "E dup2: %s", strerror(errno));
@@ -308,95 +349,66 @@ static void start_program(int sock, int io[3], char **limits, long nlimits, char
             _exit(127);
         }
     }
-    if (send(sock, "P", 1, MSG_NOSIGNAL) != 1) _exit(125);
-    char go;
-    ssize_t got;
-    do {
-        got = read(sock, &go, 1);
-    } while (got < 0 && errno == EINTR);
-    if (got != 1 || go != 'g') _exit(125); /* the judge is gone: the program does not run */
     if (close_range(3, ~0U, 0) != 0) _exit(127);
     execvp(argv[0], argv);
     fprintf(stderr, "launcher: execvp %s: %s\n", argv[0], strerror(errno));
     _exit(127);
 }
 
-static void close_fds(int *fds, int n) {
-    for (int i = 0; i < n; i++)
-        if (fds[i] >= 0) close(fds[i]);
-}
-
-/* One request: returns 0, or -1 when the control socket is gone (the zygote then exits). */
-static int serve(int control) {
-    static char buf[MAX_REQUEST + 1];
-    char cbuf[CMSG_SPACE(4 * sizeof(int))];
-    struct iovec iov = {buf, MAX_REQUEST};
+/* Fork the next run's standby child and hand the judge its socket ("S"), or say why not
+   ("B"): then the judge starts a fresh sandbox. */
+static void make_standby(int control, const char *broken) {
+    int pair[2] = {-1, -1};
+    if (broken == NULL && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
+        broken = "socketpair failed";
+    int on = 1;
+    if (broken == NULL && setsockopt(pair[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof on) != 0)
+        broken = "SO_PASSCRED failed";
+    pid_t pid = broken == NULL ? fork() : -1;
+    if (broken == NULL && pid < 0) broken = "fork failed";
+    if (broken != NULL) {
+        say(control, "B %s", broken);
+        close_fds(pair, 2);
+        return;
+    }
+    if (pid == 0) {
+        close(control);
+        close(sigchld_fd);
+        close(pair[1]);
+        standby_child(pair[0]);
+    }
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    memset(cbuf, 0, sizeof cbuf);
+    struct iovec iov = {"S", 1};
     struct msghdr msg = {0};
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
     msg.msg_control = cbuf;
     msg.msg_controllen = sizeof cbuf;
-    ssize_t n = recvmsg(control, &msg, MSG_CMSG_CLOEXEC);
-    if (n <= 0) return n < 0 && errno == EINTR ? 0 : -1;
-    int fds[4] = {-1, -1, -1, -1};
-    int nfds = 0;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-            int count = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-            for (int i = 0; i < count; i++) {
-                int fd;
-                memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-                if (nfds < 4) fds[nfds++] = fd;
-                else close(fd);
-            }
-        }
-    }
-    if (nfds == 0 && n == 1 && buf[0] == 'C') {
-        clean_up();  /* the judge is done with the last run: clean up while it grades */
-        return 0;
-    }
-    if (nfds != 4 || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
-        if (nfds > 0) say(fds[0], "E bad request");
-        close_fds(fds, nfds);
-        return 0;
-    }
-    int sock = fds[0];
-    clean_up();
-    if (broken != NULL) {
-        say(sock, "B %s", broken);
-        close_fds(fds, 4);
-        return 0;
-    }
-    buf[n] = '\0';
-    char *cursor = buf, *end = buf + n;
-    char *limits[MAX_ITEMS + 1], *argv[MAX_ITEMS + 1];
-    long nlimits = item_count(&cursor, end);
-    for (long i = 0; nlimits >= 0 && i < nlimits; i++)
-        if ((limits[i] = next_item(&cursor, end)) == NULL) nlimits = -1;
-    long argc = nlimits < 0 ? -1 : item_count(&cursor, end);
-    for (long i = 0; argc > 0 && i < argc; i++)
-        if ((argv[i] = next_item(&cursor, end)) == NULL) argc = -1;
-    if (argc < 1) {
-        say(sock, "E bad request");
-        close_fds(fds, 4);
-        return 0;
-    }
-    argv[argc] = NULL;
-    dirty = 1;
-    pid_t pid = fork();
-    if (pid < 0) {
-        say(sock, "E fork: %s", strerror(errno));
-        close_fds(fds, 4);
-        return 0;
-    }
-    if (pid == 0) {
-        close(control);
-        close(sigchld_fd);
-        start_program(sock, fds + 1, limits, nlimits, argv);
-    }
-    close_fds(fds + 1, 3);
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &pair[1], sizeof(int));
+    sendmsg(control, &msg, MSG_NOSIGNAL); /* if the judge is gone, end-of-file follows */
+    close(pair[1]);
     run_pid = pid;
-    run_sock = sock;
+    run_sock = pair[0];
+}
+
+/* One message from the judge: "C" (the last run is over: clean up, then a new standby).
+   Returns -1 when the control socket is gone: the zygote then exits. */
+static int serve(int control) {
+    char buf[16];
+    ssize_t n = recv(control, buf, sizeof buf, 0);
+    if (n < 0) return errno == EINTR ? 0 : -1;
+    if (n == 0) return -1;
+    if (n == 1 && buf[0] == 'C') {
+        reap();
+        make_standby(control, clean_up());
+    } else {
+        say(control, "B bad message");
+    }
     return 0;
 }
 
@@ -420,6 +432,7 @@ static int zygote(int argc, char **argv) {
     sigchld_fd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
     if (sigchld_fd < 0) return fail("signalfd");
     if (fcntl((int)control, F_SETFD, FD_CLOEXEC) != 0) return fail("fcntl");
+    make_standby((int)control, NULL); /* the first run finds the box as the judge filled it */
     for (;;) {
         struct pollfd p[2] = {{(int)control, POLLIN, 0}, {sigchld_fd, POLLIN, 0}};
         if (poll(p, 2, -1) < 0) {

@@ -1,14 +1,14 @@
 """One sandbox reused for the runs of one program (the tests of one submission).
 
 bubblewrap builds the namespaces and mounts once and runs the launcher as a zygote, pid 1 of
-the sandbox (launcher.c). Each run is a request on a socket. Once a run is over, the zygote
-kills whatever it left and empties /box, /tmp, /dev/shm and the System V IPC objects (while
-the judge grades the run, or else before the next run starts); it forks the next program
-with that run's rlimits. Each run gets a fresh cgroup: the child reports itself
-on the run's own socket, where the kernel translates its pid into ours, and the judge moves
-it into the group before it lets it execute anything. A session belongs to one submission
-and is closed after its last test; when the zygote says the box could not be emptied, the
-session starts over in a fresh sandbox before the program has run.
+the sandbox (launcher.c). The zygote keeps a standby child ready and hands us its socket;
+the child reports its pid (the kernel translates it into ours), we move it into the run's
+fresh cgroup, and only then send it the run: rlimits, argv, stdin, stdout and stderr. It sets
+them up and executes the program; the zygote reports its end. Once we are done with a run
+("C"), the zygote kills whatever it left and empties /box, /tmp, /dev/shm and the System V
+IPC objects (while the judge grades the run), then forks the next standby child. A session
+belongs to one submission and is closed after its last test; when the zygote cannot clean
+up, the session starts over in a fresh sandbox before the program has run.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from codebattle.judge.sandbox.supervise import Exit, supervise
 
 REPLY_BYTES = 4096
 REAP_TIMEOUT = 10.0  # seconds for the zygote to report a killed program's end
+SETUP_TIMEOUT = 30.0  # seconds for bubblewrap's set-up or the zygote's clean-up
 _UCRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
 
 
@@ -81,6 +82,8 @@ class _ZygoteChild:
             reply = self._sock.recv(REPLY_BYTES)
         except OSError as exc:
             raise SessionBroken(f"the sandbox did not report the end of the run: {exc}") from exc
+        if reply.startswith(b"E"):  # the child could not set the run up
+            raise SandboxError(f"could not start the program: {reply[1:].decode().strip()}")
         fields = reply.split()
         if len(fields) != 5 or fields[0] != b"X":
             raise SessionBroken(f"the sandbox ended during the run: {reply[:200]!r}")
@@ -121,6 +124,7 @@ class Session:
         self._control: socket.socket | None = None
         self._pid: int | None = None
         self._err_r: int | None = None
+        self._answers = 0  # "S" or "B" answers the zygote owes us
         self.runs = 0
         self.starts = 0
         self._start()
@@ -175,6 +179,7 @@ class Session:
             fds.close_all()
             zygote_end.close()
         self._control = control
+        self._answers = 1  # the zygote makes its first standby child unasked
         self.starts += 1
 
     def _stop(self) -> None:
@@ -245,9 +250,13 @@ class Session:
         setup = self._setup
         fds = Fds()
         group: cgroups.Cgroup | None = None
-        sock: socket.socket | None = None
+        standby = self._take_standby()
         try:
+            pid = _child_pid(standby)
+            pidfd = fds.adopt(os.pidfd_open(pid))
             group = self._group(limits)
+            if group:
+                group.add(pid)  # before the child has the request, so before the program
             if isinstance(stdin, int):
                 stdin_fd, stdin_writer = stdin, None
             elif stdin is None:
@@ -256,31 +265,19 @@ class Session:
                 stdin_fd, stdin_writer = fds.pipe()
             out_r, out_w = fds.pipe()
             err_r, err_w = fds.pipe()
-            sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
             hand_over_pipes(setup.drop_to, stdin_fd, out_w, err_w)
             values = rlimits(limits, group is not None)
             items = [str(len(values)), *(f"{r}={v}" for r, v in values.items())]
             items += [str(len(argv)), *argv]
             request = b"".join(os.fsencode(item) + b"\0" for item in items)
             try:
-                socket.send_fds(
-                    self._control, [request], [child_sock.fileno(), stdin_fd, out_w, err_w]
-                )
-            except OSError as exc:
-                raise SessionBroken(f"the sandbox is gone: {self._reason() or exc}") from exc
+                socket.send_fds(standby, [request], [stdin_fd, out_w, err_w])
             finally:
-                child_sock.close()
                 fds.close(out_w, err_w, stdin_fd if not isinstance(stdin, int) else None)
-            pid = self._child_pid(sock)
-            pidfd = fds.adopt(os.pidfd_open(pid))
-            if group:
-                group.add(pid)
             started = time.monotonic()
-            sock.send(b"g")  # the child may now execute the program
-            self._make_spare(limits)
+            self._make_spare(limits)  # while the program runs
             result = supervise(
-                _ZygoteChild(pidfd, sock),
+                _ZygoteChild(pidfd, standby),
                 started,
                 limits,
                 group,
@@ -293,8 +290,7 @@ class Session:
             )
             self.runs += 1
             if not keep:  # done with this run: the zygote cleans up while the judge grades
-                with contextlib.suppress(OSError):  # a zygote that is gone fails the next run
-                    self._control.send(b"C")
+                self._clean_up()
             return result
         except SessionBroken:
             raise
@@ -302,10 +298,40 @@ class Session:
             raise SandboxError(f"could not run in the sandbox: {exc}") from exc
         finally:
             fds.close_all()
-            if sock is not None:
-                sock.close()
+            standby.close()
             if group:
                 REAPER.defer(group.remove)  # kills anything left, then removes the group
+
+    def _clean_up(self) -> None:
+        """Ask the zygote to clean up after the last run and make the next standby child."""
+        assert self._control is not None
+        try:
+            self._control.send(b"C")
+        except OSError as exc:
+            raise SessionBroken(f"the sandbox is gone: {self._reason() or exc}") from exc
+        self._answers += 1
+
+    def _take_standby(self) -> socket.socket:
+        """The socket of the zygote's standby child for this run (after a clean-up)."""
+        control = self._control
+        assert control is not None
+        if self._answers == 0:  # the last run was kept (or failed): clean up now
+            self._clean_up()
+        self._answers -= 1
+        control.settimeout(SETUP_TIMEOUT)
+        try:
+            reply, passed, _, _ = socket.recv_fds(control, REPLY_BYTES, 1)
+        except OSError as exc:
+            raise SessionBroken(f"the sandbox did not answer: {exc}") from exc
+        finally:
+            control.settimeout(None)
+        if reply == b"S" and len(passed) == 1:
+            return socket.socket(fileno=passed[0])
+        for fd in passed:
+            os.close(fd)
+        if reply.startswith(b"B"):
+            raise SessionBroken(reply[1:].decode(errors="replace").strip())
+        raise SessionBroken(f"could not start the sandbox: {self._reason() or reply[:100]!r}")
 
     def _group(self, limits: Limits) -> cgroups.Cgroup | None:
         """A fresh cgroup for a run: the spare one when its limits match."""
@@ -326,28 +352,23 @@ class Session:
                 group = factory.create(limits.memory, limits.processes)
                 self._spare = ((limits.memory, limits.processes), group)
 
-    def _child_pid(self, sock: socket.socket) -> int:
-        """The run's child pid in our namespace, from the credentials of its "P"."""
-        sock.settimeout(REAP_TIMEOUT)
-        try:
-            reply, ancdata, _, _ = sock.recvmsg(REPLY_BYTES, socket.CMSG_SPACE(_UCRED.size))
-        except OSError as exc:
-            raise SessionBroken(f"the sandbox did not answer: {exc}") from exc
-        finally:
-            sock.settimeout(None)
-        if not reply:
-            raise SessionBroken(f"could not start the sandbox: {self._reason() or 'no answer'}")
-        if reply.startswith(b"B"):
-            raise SessionBroken(reply[1:].decode(errors="replace").strip())
-        if reply.startswith(b"E"):
-            raise SandboxError(f"could not start the program: {reply[1:].decode().strip()}")
-        for level, kind, data in ancdata:
-            if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS and reply == b"P":
-                pid: int = _UCRED.unpack(data[: _UCRED.size])[0]
-                if pid > 0:
-                    return pid
-        raise SandboxError(f"the sandbox sent {reply[:100]!r} without its pid")
-
     def _reason(self) -> str:
         """What bubblewrap said on stderr when it failed to set the sandbox up."""
         return drain(self._err_r).decode(errors="replace").strip()
+
+
+def _child_pid(sock: socket.socket) -> int:
+    """The standby child's pid in our namespace, from the credentials of its "P"."""
+    sock.settimeout(SETUP_TIMEOUT)
+    try:
+        reply, ancdata, _, _ = sock.recvmsg(REPLY_BYTES, socket.CMSG_SPACE(_UCRED.size))
+    except OSError as exc:
+        raise SessionBroken(f"the sandbox's standby did not answer: {exc}") from exc
+    finally:
+        sock.settimeout(None)
+    for level, kind, data in ancdata:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS and reply == b"P":
+            pid: int = _UCRED.unpack(data[: _UCRED.size])[0]
+            if pid > 0:
+                return pid
+    raise SessionBroken(f"the sandbox's standby sent {reply[:100]!r} without its pid")
