@@ -6,8 +6,12 @@ import os
 import shutil
 import subprocess
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from codebattle.judge import cgroups, languages
+
+if TYPE_CHECKING:
+    from codebattle.judge.sandbox import Sandbox
 
 MiB = 1 << 20
 
@@ -153,6 +157,7 @@ def _sandbox_checks() -> list[Check]:
         )
     else:
         checks.append(Check("launcher", "ok", str(sandbox.launcher)))
+        checks.append(_reuse_check(sandbox))
     seccomp_ok = facts.get("ptrace") == "-1" and facts.get("userns") == "denied"
     checks.append(
         Check(
@@ -171,6 +176,25 @@ def _sandbox_checks() -> list[Check]:
         )
     )
     return checks
+
+
+def _reuse_check(sandbox: Sandbox) -> Check:
+    """A reused sandbox (the tests of a submission) runs twice, cleaned up in between."""
+    from codebattle.judge.sandbox import Limits, SandboxError
+
+    limits = Limits(cpu_time=5, wall_time=10, memory=256 * MiB)
+    leave = ["/bin/sh", "-c", "echo left > /tmp/left && echo left > /box/left"]
+    look = ["/bin/sh", "-c", "ls -A /tmp /box"]
+    try:
+        with sandbox.session() as session:
+            first = session.run(leave, limits)
+            second = session.run(look, limits)
+    except SandboxError as exc:
+        return Check("reuse", "fail", f"a reused sandbox failed: {exc}", "see docs/sandbox.md")
+    if first.exit_code != 0 or second.exit_code != 0 or b"left" in second.stdout:
+        detail = (first.stderr + second.stderr + second.stdout).decode(errors="replace")[-300:]
+        return Check("reuse", "fail", f"a reused sandbox was not cleaned up: {detail}")
+    return Check("reuse", "ok", "the tests of a submission share a sandbox, cleaned between tests")
 
 
 def format_checks(checks: list[Check]) -> str:
