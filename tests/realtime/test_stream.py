@@ -8,6 +8,8 @@ import asyncio
 import json
 from typing import Any
 
+from structlog.testing import capture_logs
+
 from codebattle.realtime.pubsub import QUEUE_SIZE, Envelope, Subscription
 from codebattle.realtime.stream import Stream
 
@@ -112,3 +114,40 @@ async def test_a_stuck_client_is_told_to_resync_and_dropped() -> None:
         await asyncio.sleep(0)
     async with asyncio.timeout(10):  # and the stream ends by itself
         await task
+
+
+class BrokenCloseSocket(FakeSocket):
+    async def close(self, code: int = 1000) -> None:
+        raise ValueError("the transport broke")
+
+
+async def test_a_resync_that_fails_is_logged_not_hidden() -> None:
+    async def load_since(seq: int) -> list[dict[str, Any]]:
+        return []
+
+    socket = BrokenCloseSocket()
+    subscription = Subscription(size=1)
+    stream = Stream(socket, "en", load_since=load_since, handle=no_frames,  # type: ignore[arg-type]
+                    frame_limit=100)  # fmt: skip
+    for n in (1, 2):  # one more than the queue holds
+        subscription.put(Envelope(logged(n), json.dumps(logged(n))))
+    with capture_logs() as logs:
+        async with asyncio.timeout(10):  # the client is dropped all the same
+            await stream.run(subscription, 0, logged=0)
+    failed = [e for e in logs if e["event"] == "slow client's resync failed"]
+    assert failed and all(e["log_level"] == "error" and e["exc_info"] for e in failed)
+
+
+async def test_a_stream_with_a_last_message_closes_after_it() -> None:
+    async def load_since(seq: int) -> list[dict[str, Any]]:
+        return []
+
+    socket = FakeSocket()
+    subscription = Subscription()
+    stream = Stream(socket, "en", load_since=load_since, handle=no_frames,  # type: ignore[arg-type]
+                    frame_limit=100, last=lambda m: m["type"] == "done")  # fmt: skip
+    for message in ({"type": "test"}, {"type": "done"}, {"type": "late"}):
+        subscription.put(Envelope(message, json.dumps(message)))
+    async with asyncio.timeout(10):  # it ends without the client leaving
+        await stream.run(subscription, 0, logged=0)
+    assert [m["type"] for m in socket.sent] == ["test", "done"] and socket.closed == 1000

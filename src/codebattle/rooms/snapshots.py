@@ -81,11 +81,16 @@ class Snapshots:
         self.pubsub = pubsub
         self.kept = kept
         self._kept: OrderedDict[tuple[int, str], _Kept] = OrderedDict()
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def get(self, room_id: int, locale: str, fresh: bool = False) -> Snapshot | None:
         """The room as of the moment of the call or later (the caller subscribed to the
         room's channel before it called), or read now with `fresh`; None if there is no
         such room."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # reads and watches belong to one event loop (a server
+            self._kept.clear()  # runs one; a test client starts one per socket)
+            self._loop = loop
         key = (room_id, locale)
         if fresh and key in self._kept:
             await self._forget(key, self._kept[key])
