@@ -1,7 +1,8 @@
 """What a running server does besides answering requests: it starts the job queue with the
-handler of judge events (recorded, published, passed on to matches and rooms), re-queues the
-jobs an in-process queue lost with its process, and runs the server's own battle loops (the
-deadline sweeper, the matchmaker and the keeper of AI opponents)."""
+handler of judge events (recorded; published to each submission's page as
+`submissions.messages` builds them; passed on to matches and rooms), re-queues the jobs an
+in-process queue lost with its process, and runs the server's own battle loops (the deadline
+sweeper of matches and rooms, the matchmaker and the keeper of AI opponents)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,9 @@
 """Wires the seams from the settings: database, blob storage, job queue, pub/sub, rate
 limits, and the judge for the in-process queue. The app and the CLI build one of these.
 
-A container only: what a running server does with it (judge results recorded and passed on,
+A container only, low in the layers: capability code takes it as its seams (e.g.
+`submissions.submit` saves through `db` and `blobs` and queues on `queue`), and it imports
+none of them. What a running server does with it (judge results recorded and passed on,
 the battle loops) is `codebattle.runtime`, above the battles, so no service imports back."""
 
 from __future__ import annotations

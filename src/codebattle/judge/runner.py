@@ -12,7 +12,7 @@ from typing import cast
 import structlog
 
 from codebattle.judge import archive, disclosure, jobs
-from codebattle.judge.engine import Judge
+from codebattle.judge.engine import RAN_OK, Judge
 from codebattle.judge.loader import load_package
 from codebattle.judge.package import ProblemPackage
 from codebattle.judge.sandbox import Sandbox
@@ -121,7 +121,7 @@ class JobRunner:
             memory_mb=package.limits.memory,
         )
         output = run.stdout[:RUN_OUTPUT_BYTES]
-        if run.stderr and run.verdict != "OK":
+        if run.stderr and run.verdict != RAN_OK:
             output += ("\n" if output else "") + run.stderr
         return jobs.done(
             job,
