@@ -10,7 +10,7 @@ from codebattle.battles import ai_player, live
 from codebattle.judge.jobs import Event
 from codebattle.judge.queue import InProcessQueue, LocalQueue
 from codebattle.services import Services
-from codebattle.submissions import messages
+from codebattle.submissions import messages, recording
 from codebattle.submissions import service as submissions
 
 
@@ -43,7 +43,7 @@ async def record_and_pass_on(services: Services, events: list[Event]) -> None:
     changed (built by `submissions.messages`, so routing fields stay here), and pass results
     of submissions made in matches and rooms on to them."""
     async with services.db.session() as session:
-        recorded = [r for r in await submissions.record_batch(session, events) if r is not None]
+        recorded = [r for r in await recording.record_batch(session, events) if r is not None]
     await services.pubsub.publish_many(
         [(f"submission:{r.submission_id}", messages.of(r)) for r in recorded]
     )

@@ -15,6 +15,7 @@ from codebattle.judge.package import PackageError
 from codebattle.problems.importer import import_package
 from codebattle.problems.models import Problem, ProblemVersion
 from codebattle.storage import LocalBlobStore
+from codebattle.submissions import recording
 from codebattle.submissions import service as submissions
 from codebattle.submissions.models import SubmissionTest
 from tests.support.factories import make_problem_version, make_submission, make_user
@@ -46,7 +47,7 @@ async def test_reimport_makes_a_new_version_and_keeps_past_results(
              "test": {"name": "sample/1", "verdict": "WA", "time": 0.01, "memory": 1}},
             {"submission": old.id, "type": "done", "result": {"verdict": "WA"}},
         ):  # fmt: skip
-            await submissions.record(session, event)
+            await recording.record(session, event)
 
     statement = package / "problem_statement" / "problem.en.md"
     statement.write_text(statement.read_text() + "\nA clarification.\n")
@@ -122,11 +123,11 @@ async def test_results_are_recorded_exactly_once(
     published = []
     if batched:  # as the queue hands them over when they arrive together
         async with db.session() as session:
-            published = await submissions.record_batch(session, events)
+            published = await recording.record_batch(session, events)
     else:
         for event in events:
             async with db.session() as session:
-                published.append(await submissions.record(session, event))
+                published.append(await recording.record(session, event))
     assert [m.change if m else None for m in published] == [
         "status", "test", "status", "test", "test", "done", None, None,
     ]  # fmt: skip

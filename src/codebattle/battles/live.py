@@ -24,7 +24,8 @@ from codebattle.battles import service as battles
 from codebattle.battles.models import MatchEvent, MatchRow
 from codebattle.rooms import live as rooms_live
 from codebattle.services import Services
-from codebattle.submissions.service import Recorded, Target
+from codebattle.submissions.recording import Recorded
+from codebattle.submissions.service import Target
 from codebattle.submissions.submit import Place
 
 log = structlog.get_logger(__name__)

@@ -1,7 +1,7 @@
 """What a browser receives about a submission on `/ws/submissions/{id}` (docs/protocol.md),
 one function per message, each naming every field it sends.
 
-They are built from what was recorded (`service.Recorded`), never copied from it: the
+They are built from what was recorded (`recording.Recorded`), never copied from it: the
 fields that route a change to its match or room (match, room, user, problem version) stay
 on the server."""
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from codebattle.submissions.service import Recorded
+from codebattle.submissions.recording import Recorded
 
 
 def snapshot(submission: dict[str, Any]) -> dict[str, Any]:

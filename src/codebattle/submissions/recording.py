@@ -1,0 +1,171 @@
+"""Recording what the judge says about submissions.
+
+Recording is idempotent, so a redelivered job (its worker died) or a repeated event changes
+nothing twice: a test result is keyed by (submission, index) and the final verdict is only
+written while the submission is not yet done.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from codebattle.judge import disclosure
+from codebattle.judge.jobs import Event, FinalResult, TestData
+from codebattle.judge.verdicts import Verdict
+from codebattle.submissions.models import DONE, QUEUED, RUNNING, Submission, SubmissionTest
+from codebattle.submissions.service import made_at, shown_test, tests_of, to_json
+
+
+async def record(session: AsyncSession, event: Event) -> Recorded | None:
+    """Apply one judge event; see `record_batch`."""
+    return (await record_batch(session, [event]))[0]
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What one judge event changed for a submission.
+
+    The first fields say whose it is and where it counts: they route the change to the
+    match or room and are never sent to a browser (`submissions/messages.py` builds, field
+    by field, what is). The rest is the change: its kind and the new status, the test as
+    players see it ("test"), or the submission as recorded ("done")."""
+
+    submission_id: int
+    user_id: int
+    version_id: int
+    match_id: int | None
+    room_id: int | None
+    made_at: float  # when the submission was made, seconds since the epoch
+    change: Literal["status", "test", "done"]
+    status: str
+    test: dict[str, Any] | None = None
+    final: dict[str, Any] | None = None
+    verdict: str | None = None  # "done" only
+    tests_passed: int = 0  # "done" only
+
+
+async def record_batch(session: AsyncSession, events: list[Event]) -> list[Recorded | None]:
+    """Apply judge events in one transaction, in a few statements whatever their number
+    (under load, events arrive in batches). For each event what it changed, or None if it
+    changed nothing (a duplicate, or an event for a submission already done)."""
+    ids = sorted({int(e["submission"]) for e in events})
+    # Row locks in id order: concurrent recorders (API instances) cannot deadlock.
+    found = await session.scalars(
+        select(Submission).where(Submission.id.in_(ids)).order_by(Submission.id).with_for_update()
+    )
+    submissions = {s.id: s for s in found}
+    tests: dict[tuple[int, int], dict[str, Any]] = {}
+    finished: list[tuple[Submission, FinalResult]] = []
+    changes: list[tuple[Submission, str, dict[str, Any] | None] | None] = []
+    for event in events:
+        submission = submissions.get(int(event["submission"]))
+        change = None
+        if submission is not None and submission.status != DONE:
+            change = _apply(submission, event, tests, finished)
+        changes.append(change)
+    if tests:
+        await _upsert_tests(session, list(tests.values()))
+    for submission, result in finished:
+        _finish(submission, result, await tests_of(session, submission.id))
+    await session.commit()
+    return [None if change is None else await _recorded(session, *change) for change in changes]
+
+
+def _apply(
+    submission: Submission,
+    event: Event,
+    tests: dict[tuple[int, int], dict[str, Any]],
+    finished: list[tuple[Submission, FinalResult]],
+) -> tuple[Submission, str, dict[str, Any] | None] | None:
+    """Apply one event to its submission (not done yet): the kind of change, with the test
+    as players see it for a test event."""
+    if event["type"] == "started":
+        if submission.status == QUEUED:
+            submission.status = RUNNING
+        return submission, "status", None
+    if event["type"] == "test":
+        row = _test_row(submission.id, event["index"], event["test"])
+        tests[(submission.id, row["index"])] = row  # a repeat in the batch overwrites
+        submission.status = RUNNING
+        return submission, "test", shown_test(row)
+    if event["type"] == "done":
+        submission.status = DONE  # later events for it in this batch change nothing
+        # The final event lists every test: the result is complete even if some test
+        # events were recorded elsewhere (another instance) or not yet.
+        for index, data in enumerate(event["result"].get("tests", ())):
+            tests[(submission.id, index)] = _test_row(submission.id, index, data)
+        finished.append((submission, event["result"]))
+        return submission, "done", None
+    return None
+
+
+async def _recorded(
+    session: AsyncSession, submission: Submission, change: str, test: dict[str, Any] | None
+) -> Recorded:
+    done = change == "done"
+    return Recorded(
+        submission_id=submission.id,
+        user_id=submission.user_id,
+        version_id=submission.problem_version_id,
+        match_id=submission.match_id,
+        room_id=submission.room_id,
+        made_at=made_at(submission),
+        change="done" if done else "test" if change == "test" else "status",
+        status=DONE if done else RUNNING,
+        test=test,
+        final=await to_json(session, submission) if done else None,
+        verdict=submission.verdict if done else None,
+        tests_passed=submission.tests_passed if done else 0,
+    )
+
+
+def _test_row(submission_id: int, index: int, data: TestData | dict[str, Any]) -> dict[str, Any]:
+    # Workers already send secret tests without their details; a worker of an older
+    # version might not, so the rule is applied again before anything is stored.
+    shown = disclosure.for_player(dict(data), index)
+    return {
+        "submission_id": submission_id,
+        "index": index,
+        "name": str(shown["name"])[:255],
+        "verdict": str(shown["verdict"])[:4],
+        "time": float(shown.get("time", 0.0)),
+        "wall_time": float(shown.get("wall_time", 0.0)),
+        "memory": int(shown.get("memory", 0)),
+        "sample": bool(shown.get("sample", False)),
+        "feedback": str(shown.get("feedback", ""))[:2048],
+    }
+
+
+async def _upsert_tests(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """INSERT ... ON CONFLICT (submission, index) DO UPDATE, executed for all the rows at
+    once (one statement, compiled once and cached, whatever the number of rows)."""
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+    statement = insert(SubmissionTest)
+    columns = ("name", "verdict", "time", "wall_time", "memory", "sample", "feedback")
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["submission_id", "index"],
+            set_={c: statement.excluded[c] for c in columns},
+        ),
+        rows,
+    )
+
+
+def _finish(submission: Submission, result: FinalResult, tests: list[SubmissionTest]) -> None:
+    submission.verdict = str(result["verdict"])[:4]
+    submission.compile_output = str(result.get("compile_output", ""))[:16384]
+    submission.run_output = str(result.get("run_output", ""))[:16384]
+    submission.message = str(result.get("message", ""))[:1024]
+    submission.tests_total = int(result.get("tests_total") or submission.tests_total)
+    submission.tests_passed = sum(1 for t in tests if t.verdict == Verdict.AC)
+    submission.max_time = float(result.get("time", max((t.time for t in tests), default=0.0)))
+    submission.max_memory = int(result.get("memory", max((t.memory for t in tests), default=0)))
+    submission.judge_time = float(result.get("judge_time", 0.0))
+    submission.finished_at = datetime.now(UTC)
