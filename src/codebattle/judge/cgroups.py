@@ -109,6 +109,25 @@ class Cgroup:
             finally:
                 os.close(fd)
 
+    def set_limits(self, memory_limit: int, process_limit: int) -> None:
+        """The memory (without swap) and process limits of the group."""
+        if self.memory_dir is not None:
+            if self.version == 1:
+                # memsw may never be below the memory limit: raise it first, lower it last.
+                # Without swap accounting memsw does not exist; swap is then the host's.
+                memsw = self.memory_dir / "memory.memsw.limit_in_bytes"
+                with contextlib.suppress(OSError):
+                    _write(memsw, str(memory_limit))
+                _write(self.memory_dir / "memory.limit_in_bytes", str(memory_limit))
+                with contextlib.suppress(OSError):
+                    _write(memsw, str(memory_limit))
+            else:
+                _write(self.memory_dir / "memory.max", str(memory_limit))
+                with contextlib.suppress(OSError):
+                    _write(self.memory_dir / "memory.swap.max", "0")
+        if self.pids_dir is not None:
+            _write(self.pids_dir / "pids.max", str(process_limit))
+
     def peak_memory(self) -> int:
         if self.memory_dir is None:
             return 0
@@ -209,18 +228,7 @@ class CgroupFactory:
             child(self.cpu_parent),
         )
         try:
-            if group.memory_dir is not None:
-                if self.version == 1:
-                    _write(group.memory_dir / "memory.limit_in_bytes", str(memory_limit))
-                    # Without swap accounting memsw does not exist; swap is then the host's.
-                    with contextlib.suppress(OSError):
-                        _write(group.memory_dir / "memory.memsw.limit_in_bytes", str(memory_limit))
-                else:
-                    _write(group.memory_dir / "memory.max", str(memory_limit))
-                    with contextlib.suppress(OSError):
-                        _write(group.memory_dir / "memory.swap.max", "0")
-            if group.pids_dir is not None:
-                _write(group.pids_dir / "pids.max", str(process_limit))
+            group.set_limits(memory_limit, process_limit)
         except OSError:
             group.remove()
             raise

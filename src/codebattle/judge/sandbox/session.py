@@ -18,8 +18,10 @@ import os
 import signal
 import socket
 import struct
+import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,6 +100,42 @@ class _ZygoteChild:
         return Exit(exit_code, sig, (utime + stime) / 1e6, maxrss * 1024)
 
 
+class _Standby:
+    """The zygote's child waiting for its run, taken over by the judge: its socket, a pidfd
+    and the fresh cgroup it was moved into (with the limits it was made for)."""
+
+    def __init__(self, sock: socket.socket, limits: tuple[int, int]) -> None:
+        self.sock = sock
+        self.limits = limits
+        self.pidfd = -1
+        self.group: cgroups.Cgroup | None = None
+
+    def discard(self) -> None:
+        """Give it up: on end-of-file it exits without running anything."""
+        self.sock.close()
+        if self.pidfd >= 0:
+            os.close(self.pidfd)
+            self.pidfd = -1
+        if self.group is not None:
+            REAPER.defer(self.group.remove)
+            self.group = None
+
+
+_helpers: tuple[int, ThreadPoolExecutor] | None = None
+_helpers_lock = threading.Lock()
+
+
+def _helper() -> ThreadPoolExecutor:
+    """Threads that take over standby children while the judge grades (per process: a
+    forked worker pool starts its own)."""
+    global _helpers
+    with _helpers_lock:
+        if _helpers is None or _helpers[0] != os.getpid():
+            pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sandbox-standby")
+            _helpers = (os.getpid(), pool)
+        return _helpers[1]
+
+
 class Session:
     """A sandbox for many runs, one after another, from one thread. Use as a context
     manager; `run()` as often as needed; never share one between submissions."""
@@ -118,13 +156,15 @@ class Session:
         # A box the caller gives is the caller's to remove (and to read after the runs).
         self.box = box or setup.new_box()
         self._own_box = box is None
-        # The next run's cgroup, made while the current run's program runs (off the
-        # critical path); used when the next run asks for the same limits.
-        self._spare: tuple[tuple[int, int], cgroups.Cgroup] | None = None
+        # The next run's standby child, taken over (its pid read, moved into a fresh
+        # cgroup) on a helper thread while the judge grades the current run.
+        self._next: Future[_Standby] | None = None
+        self._limits_hint = (0, 0)  # (memory, processes) of the last run
         self._control: socket.socket | None = None
         self._pid: int | None = None
         self._err_r: int | None = None
         self._answers = 0  # "S" or "B" answers the zygote owes us
+        self._used_groups: list[cgroups.Cgroup] = []  # the runs' groups, removed at the end
         self.runs = 0
         self.starts = 0
         self._start()
@@ -191,11 +231,14 @@ class Session:
             self._control = None
         pid, err_r = self._pid, self._err_r
         box = self.box if self._own_box else None
+        groups, self._used_groups = self._used_groups, []
         self._pid = self._err_r = None
 
         def reap() -> None:
             if pid is not None:
                 os.waitpid(pid, 0)
+            for group in groups:
+                group.remove()  # kills anything left (nothing: the namespace is gone)
             if err_r is not None:
                 os.close(err_r)
             if box is not None:
@@ -204,16 +247,15 @@ class Session:
         REAPER.defer(reap)
 
     def _restart(self) -> None:
+        self._discard_next()
         self._stop()
         self.box = self._setup.new_box()
         self._own_box = True
         self._start()
 
     def close(self) -> None:
+        self._discard_next()
         self._stop()
-        if self._spare is not None:
-            REAPER.defer(self._spare[1].remove)
-            self._spare = None
 
     def __enter__(self) -> Session:
         return self
@@ -249,14 +291,9 @@ class Session:
             raise SandboxError("the session is closed")
         setup = self._setup
         fds = Fds()
-        group: cgroups.Cgroup | None = None
-        standby = self._take_standby()
+        standby = self._standby(limits)
+        fds.adopt(standby.pidfd)
         try:
-            pid = _child_pid(standby)
-            pidfd = fds.adopt(os.pidfd_open(pid))
-            group = self._group(limits)
-            if group:
-                group.add(pid)  # before the child has the request, so before the program
             if isinstance(stdin, int):
                 stdin_fd, stdin_writer = stdin, None
             elif stdin is None:
@@ -266,21 +303,19 @@ class Session:
             out_r, out_w = fds.pipe()
             err_r, err_w = fds.pipe()
             hand_over_pipes(setup.drop_to, stdin_fd, out_w, err_w)
-            values = rlimits(limits, group is not None)
+            values = rlimits(limits, standby.group is not None)
             items = [str(len(values)), *(f"{r}={v}" for r, v in values.items())]
             items += [str(len(argv)), *argv]
             request = b"".join(os.fsencode(item) + b"\0" for item in items)
             try:
-                socket.send_fds(standby, [request], [stdin_fd, out_w, err_w])
+                socket.send_fds(standby.sock, [request], [stdin_fd, out_w, err_w])
             finally:
                 fds.close(out_w, err_w, stdin_fd if not isinstance(stdin, int) else None)
-            started = time.monotonic()
-            self._make_spare(limits)  # while the program runs
             result = supervise(
-                _ZygoteChild(pidfd, standby),
-                started,
+                _ZygoteChild(standby.pidfd, standby.sock),
+                time.monotonic(),
                 limits,
-                group,
+                standby.group,
                 out_r,
                 err_r,
                 stdin_writer,
@@ -291,6 +326,7 @@ class Session:
             self.runs += 1
             if not keep:  # done with this run: the zygote cleans up while the judge grades
                 self._clean_up()
+                self._next = _helper().submit(self._take_standby, self._limits_hint)
             return result
         except SessionBroken:
             raise
@@ -298,9 +334,32 @@ class Session:
             raise SandboxError(f"could not run in the sandbox: {exc}") from exc
         finally:
             fds.close_all()
-            standby.close()
-            if group:
-                REAPER.defer(group.remove)  # kills anything left, then removes the group
+            standby.sock.close()
+            if standby.group:
+                # Removed with the session: removing a memory cgroup while the next run's
+                # child is moved into its own stalls that move (the cgroup lock).
+                self._used_groups.append(standby.group)
+
+    def _standby(self, limits: Limits) -> _Standby:
+        """The child that will run the program, in a cgroup with the run's limits."""
+        self._limits_hint = (limits.memory, limits.processes)
+        future, self._next = self._next, None
+        try:
+            if future is not None:
+                standby = future.result()  # SessionBroken if the zygote could not clean up
+            else:
+                if self._answers == 0:  # the last run was kept (or failed): clean up now
+                    self._clean_up()
+                standby = self._take_standby(self._limits_hint)
+        except OSError as exc:
+            raise SandboxError(f"could not prepare the run: {exc}") from exc
+        if standby.group is not None and standby.limits != self._limits_hint:
+            try:
+                standby.group.set_limits(limits.memory, limits.processes)
+            except OSError as exc:
+                standby.discard()
+                raise SandboxError(f"could not set the run's limits: {exc}") from exc
+        return standby
 
     def _clean_up(self) -> None:
         """Ask the zygote to clean up after the last run and make the next standby child."""
@@ -311,12 +370,12 @@ class Session:
             raise SessionBroken(f"the sandbox is gone: {self._reason() or exc}") from exc
         self._answers += 1
 
-    def _take_standby(self) -> socket.socket:
-        """The socket of the zygote's standby child for this run (after a clean-up)."""
+    def _take_standby(self, limits: tuple[int, int]) -> _Standby:
+        """Take over the zygote's next standby child: its socket, its pid (from the
+        credentials of its "P"), a pidfd, and a fresh cgroup it is moved into. Runs on the
+        helper thread while the judge grades a run, else right before the run."""
         control = self._control
-        assert control is not None
-        if self._answers == 0:  # the last run was kept (or failed): clean up now
-            self._clean_up()
+        assert control is not None and self._answers > 0
         self._answers -= 1
         control.settimeout(SETUP_TIMEOUT)
         try:
@@ -325,32 +384,35 @@ class Session:
             raise SessionBroken(f"the sandbox did not answer: {exc}") from exc
         finally:
             control.settimeout(None)
-        if reply == b"S" and len(passed) == 1:
-            return socket.socket(fileno=passed[0])
-        for fd in passed:
-            os.close(fd)
-        if reply.startswith(b"B"):
-            raise SessionBroken(reply[1:].decode(errors="replace").strip())
-        raise SessionBroken(f"could not start the sandbox: {self._reason() or reply[:100]!r}")
+        if reply != b"S" or len(passed) != 1:
+            for fd in passed:
+                os.close(fd)
+            if reply.startswith(b"B"):
+                raise SessionBroken(reply[1:].decode(errors="replace").strip())
+            raise SessionBroken(f"could not start the sandbox: {self._reason() or reply[:100]!r}")
+        standby = _Standby(socket.socket(fileno=passed[0]), limits)
+        try:
+            pid = _child_pid(standby.sock)
+            standby.pidfd = os.pidfd_open(pid)
+            factory = self._setup.cgroups
+            if factory is not None:
+                standby.group = factory.create(*limits)
+                standby.group.add(pid)  # before it has its run, so before the program
+        except BaseException:
+            standby.discard()
+            raise
+        return standby
 
-    def _group(self, limits: Limits) -> cgroups.Cgroup | None:
-        """A fresh cgroup for a run: the spare one when its limits match."""
-        factory = self._setup.cgroups
-        if factory is None:
-            return None
-        spare, self._spare = self._spare, None
-        if spare is not None:
-            if spare[0] == (limits.memory, limits.processes):
-                return spare[1]
-            REAPER.defer(spare[1].remove)
-        return factory.create(limits.memory, limits.processes)
-
-    def _make_spare(self, limits: Limits) -> None:
-        factory = self._setup.cgroups
-        if factory is not None and self._spare is None:
-            with contextlib.suppress(OSError):  # then the next run makes its own
-                group = factory.create(limits.memory, limits.processes)
-                self._spare = ((limits.memory, limits.processes), group)
+    def _discard_next(self) -> None:
+        """Let go of a standby child taken over ahead that no run will use."""
+        future, self._next = self._next, None
+        if future is None:
+            return
+        try:
+            standby = future.result()
+        except SandboxError:
+            return
+        standby.discard()
 
     def _reason(self) -> str:
         """What bubblewrap said on stderr when it failed to set the sandbox up."""
