@@ -22,6 +22,8 @@ from codebattle.judge.verdicts import Verdict
 from codebattle.submissions.models import DONE, QUEUED, RUNNING, Submission, SubmissionTest
 from codebattle.submissions.service import made_at, shown_test, tests_of, to_json
 
+Change = Literal["status", "test", "done"]  # a submission started, a test judged, the end
+
 
 async def record(session: AsyncSession, event: Event) -> Recorded | None:
     """Apply one judge event; see `record_batch`."""
@@ -43,7 +45,7 @@ class Recorded:
     match_id: int | None
     room_id: int | None
     made_at: float  # when the submission was made, seconds since the epoch
-    change: Literal["status", "test", "done"]
+    change: Change
     status: str
     test: dict[str, Any] | None = None
     final: dict[str, Any] | None = None
@@ -63,7 +65,7 @@ async def record_batch(session: AsyncSession, events: list[Event]) -> list[Recor
     submissions = {s.id: s for s in found}
     tests: dict[tuple[int, int], dict[str, Any]] = {}
     finished: list[tuple[Submission, FinalResult]] = []
-    changes: list[tuple[Submission, str, dict[str, Any] | None] | None] = []
+    changes: list[tuple[Submission, Change, dict[str, Any] | None] | None] = []
     for event in events:
         submission = submissions.get(int(event["submission"]))
         change = None
@@ -83,7 +85,7 @@ def _apply(
     event: Event,
     tests: dict[tuple[int, int], dict[str, Any]],
     finished: list[tuple[Submission, FinalResult]],
-) -> tuple[Submission, str, dict[str, Any] | None] | None:
+) -> tuple[Submission, Change, dict[str, Any] | None] | None:
     """Apply one event to its submission (not done yet): the kind of change, with the test
     as players see it for a test event."""
     if event["type"] == "started":
@@ -107,7 +109,7 @@ def _apply(
 
 
 async def _recorded(
-    session: AsyncSession, submission: Submission, change: str, test: dict[str, Any] | None
+    session: AsyncSession, submission: Submission, change: Change, test: dict[str, Any] | None
 ) -> Recorded:
     done = change == "done"
     return Recorded(
@@ -117,7 +119,7 @@ async def _recorded(
         match_id=submission.match_id,
         room_id=submission.room_id,
         made_at=made_at(submission),
-        change="done" if done else "test" if change == "test" else "status",
+        change=change,
         status=DONE if done else RUNNING,
         test=test,
         final=await to_json(session, submission) if done else None,
