@@ -223,3 +223,19 @@ def test_the_tests_of_a_submission_share_a_sandbox_and_submissions_do_not(
     # And a test finds nothing of the earlier tests of its own submission.
     carried = judge.judge(package, "python", CARRY_OVER, run_all=True)
     assert carried.verdict == Verdict.AC, carried
+
+
+def test_without_the_launcher_each_test_gets_a_fresh_sandbox(
+    judge_root: Path, tmp_path: Path
+) -> None:
+    """No C compiler, no zygote: the engine prepares each test's sandbox ahead, as before."""
+    sandbox = Sandbox(work_root=judge_root / "no-launcher")
+    sandbox.launcher = None
+    assert not sandbox.reusable
+    judge = Judge(sandbox)
+    package = load_package(make_package(tmp_path))
+    result = judge.judge(package, "python", SANDBOX_IDENTITY, run_all=True)
+    identities = {t.feedback.splitlines()[-1] for t in result.tests}
+    assert len(identities) == 3, identities  # a sandbox per test
+    carried = judge.judge(package, "python", CARRY_OVER, run_all=True)
+    assert carried.verdict == Verdict.AC, carried

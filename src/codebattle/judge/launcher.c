@@ -392,6 +392,7 @@ static void make_standby(int control, const char *broken) {
     memcpy(CMSG_DATA(c), &pair[1], sizeof(int));
     sendmsg(control, &msg, MSG_NOSIGNAL); /* if the judge is gone, end-of-file follows */
     close(pair[1]);
+    if (run_sock >= 0) close(run_sock); /* a run that was never reaped (cannot happen) */
     run_pid = pid;
     run_sock = pair[0];
 }
