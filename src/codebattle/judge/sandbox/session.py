@@ -126,12 +126,12 @@ _helpers_lock = threading.Lock()
 
 
 def _helper() -> ThreadPoolExecutor:
-    """Threads that take over standby children while the judge grades (per process: a
-    forked worker pool starts its own)."""
+    """Threads that take over standby children while the judge grades: one per judging
+    running at once, up to 32 (per process: a forked worker pool starts its own)."""
     global _helpers
     with _helpers_lock:
         if _helpers is None or _helpers[0] != os.getpid():
-            pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sandbox-standby")
+            pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="sandbox-standby")
             _helpers = (os.getpid(), pool)
         return _helpers[1]
 
