@@ -115,7 +115,9 @@ class Stream:
         finally:
             for task in tasks:
                 task.cancel()
-            for outcome in await asyncio.gather(*tasks, return_exceptions=True):
+            # Shielded: if this task is cancelled meanwhile, its own cancellation is what
+            # is raised (not one of the children's), so its caller's cancel scope takes it.
+            for outcome in await asyncio.shield(asyncio.gather(*tasks, return_exceptions=True)):
                 if isinstance(outcome, Exception):
                     log.error("stream failed", exc_info=outcome)
 
