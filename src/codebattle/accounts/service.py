@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -118,25 +119,50 @@ async def revoke_token(session: AsyncSession, user: User, token_id: int) -> None
 
 
 async def user_by_token(session: AsyncSession, plain: str) -> User | None:
-    if not plain.startswith(TOKEN_PREFIX) or len(plain) > 100:
-        return None
+    return (await users_by_tokens(session, [plain])).get(plain)
+
+
+async def users_by_tokens(session: AsyncSession, plains: Iterable[str]) -> dict[str, User]:
+    """The users of those of these API tokens (plain text) that are valid and not revoked,
+    in one query; each token's last use is recorded (at most once a minute)."""
+    hashes = {
+        hash_token(plain): plain
+        for plain in plains
+        if plain.startswith(TOKEN_PREFIX) and len(plain) <= 100
+    }
+    if not hashes:
+        return {}
     found = (
         await session.execute(
             select(ApiToken, User)
             .join(User, User.id == ApiToken.user_id)
-            .where(ApiToken.token_hash == hash_token(plain))
+            .where(ApiToken.token_hash.in_(hashes))
         )
-    ).first()
-    if found is None or found[0].revoked_at is not None:
-        return None
-    token, user = found
+    ).all()
+    valid = [(token, user) for token, user in found if token.revoked_at is None]
     now = datetime.now(UTC)
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+    stale = [
+        token
+        for token, _ in valid
+        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60
+    ]
+    if stale:
         # A write of its own, after the reads' transaction: the caller may be reading.
         await session.commit()
-        token.last_used_at = now
+        for token in stale:
+            token.last_used_at = now
         await session.commit()
-    return user
+    return {hashes[token.token_hash]: user for token, user in valid}
+
+
+async def users_by_ids(session: AsyncSession, ids: Iterable[int]) -> dict[int, User]:
+    """The users with these ids that exist, in one query."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    return {
+        user.id: user for user in await session.scalars(select(User).where(User.id.in_(wanted)))
+    }
 
 
 async def ensure_user(session: AsyncSession, nickname: str) -> User:

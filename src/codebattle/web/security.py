@@ -3,10 +3,14 @@ a cap on request bodies, and response headers."""
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import secrets
+import weakref
 from collections import deque
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from fastapi import Request
@@ -17,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from codebattle.accounts import service as accounts
 from codebattle.accounts.models import User
+from codebattle.db.session import Database
 from codebattle.errors import UserError
 from codebattle.i18n import negotiate, translate
 
@@ -49,26 +54,137 @@ TOKEN, SESSION = "token", "session"  # how a user signed in (request.state.auth)
 REFUSED = "refused"  # an Authorization header that names no valid API token
 
 
+@dataclass(frozen=True)
+class Credentials:
+    """What a connection presents: an Authorization header (`scheme`, `token`), or else the
+    session cookie's user id and how that session was opened (`via`)."""
+
+    scheme: str = ""
+    token: str | None = None
+    user_id: int | None = None
+    via: object = None
+
+    @classmethod
+    def of(cls, connection: HTTPConnection) -> Credentials:
+        authorization = connection.headers.get("authorization", "")
+        if authorization:
+            scheme, _, token = authorization.partition(" ")
+            return cls(scheme=scheme, token=token.strip())
+        user_id = connection.session.get("user_id")
+        via = connection.session.get("via")
+        return cls(user_id=user_id, via=via) if isinstance(user_id, int) else cls()
+
+    def judge(
+        self, by_token: dict[str, User], by_id: dict[int, User], nickname_sign_in: bool
+    ) -> tuple[User | None, str]:
+        """Who these credentials name, given the users found for their token or id."""
+        if self.token is not None:
+            user = by_token.get(self.token)
+            if self.scheme.lower() != "bearer" or user is None:
+                return None, REFUSED
+            return user, TOKEN
+        user = by_id.get(self.user_id) if self.user_id is not None else None
+        if user is not None and accounts.nickname_session_valid(user, self.via, nickname_sign_in):
+            return user, SESSION
+        return None, ""
+
+
+async def lookup(
+    session: AsyncSession, presented: Collection[Credentials]
+) -> tuple[dict[str, User], dict[int, User]]:
+    """The users that these credentials' tokens and session ids name: a query for each kind
+    present, whatever the number of credentials."""
+    tokens = {c.token for c in presented if c.token is not None}
+    ids = {c.user_id for c in presented if c.token is None and c.user_id is not None}
+    return (
+        await accounts.users_by_tokens(session, tokens) if tokens else {},
+        await accounts.users_by_ids(session, ids) if ids else {},
+    )
+
+
 async def signed_in(
     connection: HTTPConnection, session: AsyncSession, nickname_sign_in: bool
 ) -> tuple[User | None, str]:
     """Who is asking, in one query: by API token (Authorization: Bearer) or by the session
     cookie; with how (TOKEN | SESSION), or (None, "") for nobody, or (None, REFUSED)."""
-    authorization = connection.headers.get("authorization", "")
-    if authorization:
-        scheme, _, token = authorization.partition(" ")
-        user = await accounts.user_by_token(session, token.strip())
-        if scheme.lower() != "bearer" or user is None:
-            return None, REFUSED
-        return user, TOKEN
-    user_id = connection.session.get("user_id")
-    if isinstance(user_id, int):
-        user = await session.get(User, user_id)
-        if user is not None and accounts.nickname_session_valid(
-            user, connection.session.get("via"), nickname_sign_in
-        ):
-            return user, SESSION
-    return None, ""
+    credentials = Credentials.of(connection)
+    return credentials.judge(*await lookup(session, [credentials]), nickname_sign_in)
+
+
+MAX_BATCH = 500  # credentials per read: well inside any database's limit on bound parameters
+
+
+class SignIns:
+    """Finds who opens each socket, sharing one read among the sockets that arrive together.
+
+    A thousand sockets opening at once would each take a database session for one small
+    query; here a socket's credentials wait for the next read, which starts as soon as none
+    is running and looks up everything waiting (a query per kind: tokens, session ids).
+    Nothing is kept between reads: every answer comes from a read that began after its
+    socket asked, so a token revoked or a user deleted before a socket arrives is refused
+    to it, exactly as with a read of its own."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._pending: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Pending] = (
+            weakref.WeakKeyDictionary()
+        )  # per event loop (a server runs one; a test client starts one per socket)
+        self.reads = 0  # reads made, for tests and benchmarks
+
+    async def who(
+        self, connection: HTTPConnection, nickname_sign_in: bool
+    ) -> tuple[User | None, str]:
+        """As `signed_in`, for a connection among many."""
+        credentials = Credentials.of(connection)
+        if credentials.token is None and credentials.user_id is None:
+            return None, ""  # nothing to look up
+        loop = asyncio.get_running_loop()
+        pending = self._pending.get(loop)
+        if pending is None:
+            pending = self._pending[loop] = _Pending()
+        answer: Answer = loop.create_future()
+        pending.waiting.append((credentials, answer))
+        if pending.reader is None:
+            pending.reader = loop.create_task(self._read_while_waiting(pending))
+        return credentials.judge(*await answer, nickname_sign_in)
+
+    async def _read_while_waiting(self, pending: _Pending) -> None:
+        batch: list[tuple[Credentials, Answer]] = []
+        try:
+            while pending.waiting:
+                await asyncio.sleep(0)  # those arriving in this turn of the loop come along
+                batch = [(c, a) for c, a in pending.waiting[:MAX_BATCH] if not a.done()]
+                del pending.waiting[:MAX_BATCH]
+                if batch:
+                    await self._read(batch)
+        finally:
+            pending.reader = None
+            for _, answer in batch + pending.waiting:  # left only if this task was cancelled
+                answer.cancel()
+            pending.waiting.clear()
+
+    async def _read(self, batch: list[tuple[Credentials, Answer]]) -> None:
+        self.reads += 1
+        try:
+            async with self.db.reading() as session:
+                found = await lookup(session, [credentials for credentials, _ in batch])
+        except Exception as exc:  # each socket fails as it would have on a read of its own
+            for _, answer in batch:
+                if not answer.done():
+                    answer.set_exception(exc)
+            return
+        for _, answer in batch:
+            if not answer.done():
+                answer.set_result(found)
+
+
+Answer = asyncio.Future[tuple[dict[str, User], dict[int, User]]]
+
+
+@dataclass
+class _Pending:
+    waiting: list[tuple[Credentials, Answer]] = field(default_factory=list)
+    reader: asyncio.Task[None] | None = None
 
 
 def current_user(request: Request) -> User | None:

@@ -12,7 +12,7 @@ from fastapi import WebSocket
 from codebattle.accounts.models import User
 from codebattle.services import services_of
 from codebattle.web.ids import valid_id
-from codebattle.web.security import same_origin, signed_in
+from codebattle.web.security import SignIns, same_origin
 
 NOT_SIGNED_IN = 4401  # no session, or a bad API token
 FOREIGN_ORIGIN = 4403  # a browser on another site (cross-site socket hijacking)
@@ -28,17 +28,17 @@ async def admit(websocket: WebSocket, raw_id: str) -> tuple[User, int] | None:
     """The signed-in caller and the id in the socket's path; or None, the socket refused.
 
     Origin is checked first, so a page on another site learns nothing about whether its
-    visitor is signed in here; then the caller is found (web/security.signed_in: one query,
-    the socket's only one when what it serves is cached). An id outside 1..MAX_ID (or not
+    visitor is signed in here; then the caller is found (web/security.SignIns: one read
+    shared by the sockets that arrive together, the socket's only one when what it serves
+    is cached). An id outside 1..MAX_ID (or not
     a number) is "not found" without reading the thing. Whether the thing exists and is the
     caller's to see is the socket's own check, refused with `refuse(websocket, NOT_FOUND)`.
     """
     if not same_origin(websocket):
         await refuse(websocket, FOREIGN_ORIGIN)
         return None
-    services = services_of(websocket)
-    async with services.db.reading() as session:
-        user, auth = await signed_in(websocket, session, services.settings.nickname_sign_in)
+    nickname_sign_in = services_of(websocket).settings.nickname_sign_in
+    user, auth = await sign_ins(websocket).who(websocket, nickname_sign_in)
     if user is None:
         await refuse(websocket, NOT_SIGNED_IN)
         return None
@@ -48,3 +48,12 @@ async def admit(websocket: WebSocket, raw_id: str) -> tuple[User, int] | None:
         await refuse(websocket, NOT_FOUND)
         return None
     return user, stream_id
+
+
+def sign_ins(websocket: WebSocket) -> SignIns:
+    """The app's socket sign-in reader (one per process, made on first use)."""
+    state = websocket.app.state
+    if not hasattr(state, "sign_ins"):
+        state.sign_ins = SignIns(services_of(websocket).db)
+    readers: SignIns = state.sign_ins
+    return readers
