@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import websockets
 
-from tests.support.clients import Api, Socket
+from tests.support.clients import Api, Socket, room_joined
 from tests.support.servers import BATTLE_ENV, Server, Site
 
 SUM_PY = "a, b = map(int, input().split())\nprint(a + b)\n"
@@ -109,10 +109,7 @@ async def test_a_duel_sends_no_routing_field(site: Site, server: Server) -> None
 
 async def test_a_room_sends_no_routing_field(site: Site, server: Server) -> None:
     host, member = Api(server, site.token("hana")), Api(server, site.token("mina"))
-    room = (
-        await host.call("POST", "/api/rooms", {"title": "Routes", "problems": ["hello-battle"]})
-    ).json()
-    assert (await member.call("POST", "/api/rooms/join", {"code": room["code"]})).status_code == 200
+    room = await room_joined(host, member, "Routes")
     await host.call("POST", f"/api/rooms/{room['id']}/start")
     submission_id = await submit(member, room=room["id"])
     messages = await follow(server, member.token, submission_id)

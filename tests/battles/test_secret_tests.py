@@ -18,7 +18,7 @@ import httpx
 import pytest
 import websockets
 
-from tests.support.clients import Api, RoomSocket, Socket
+from tests.support.clients import Api, RoomSocket, Socket, room_joined
 from tests.support.servers import BATTLE_ENV, ROOT, Server, Site
 
 PACKAGE = ROOT / "problems/hello-battle/data"
@@ -163,10 +163,7 @@ async def test_a_duel_never_shows_secret_test_data(site: Site, server: Server) -
 
 async def test_a_room_never_shows_secret_test_data(site: Site, server: Server) -> None:
     host, member = Api(server, site.token("teacher")), Api(server, site.token("student"))
-    room = (
-        await host.call("POST", "/api/rooms", {"title": "Quiz", "problems": ["hello-battle"]})
-    ).json()
-    assert (await member.call("POST", "/api/rooms/join", {"code": room["code"]})).status_code == 200
+    room = await room_joined(host, member, "Quiz")
     watching = [await RoomSocket.open(server, api.token, room["id"]) for api in (host, member)]
     await host.call("POST", f"/api/rooms/{room['id']}/start")
     submission_id = await submit(member, LEAKY, room=room["id"])

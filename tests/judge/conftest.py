@@ -5,8 +5,6 @@ One sandbox and one compiler for the session, in a private root, plus:
 - `host_untouched`: after a test, asserts that no sandboxed process survived, that no cgroup
   of ours is left, and that nothing of the sandbox's user is left in the box root or in the
   usual writable places of the host;
-- `require(condition, reason)`: skip when the host lacks a feature, fail instead when
-  CODEBATTLE_REQUIRE_ALL=1;
 - `verdict(run)`: the verdict the engine would give a run.
 
 Other engineers' test sessions may run sandboxes on this machine at the same time; the host
@@ -32,20 +30,12 @@ from codebattle.judge.compiler import CompileLimits, Compiler, CompileResult
 from codebattle.judge.engine import failure_verdict
 from codebattle.judge.languages.base import Language
 from codebattle.judge.sandbox import NOBODY, Bind, Box, Limits, RunResult, Sandbox
+from tests.support.hosts import require
 
 MiB = 1 << 20
 # Places outside any box where a leaked file of the sandbox's user would show up.
 WATCHED_DIRS = ("/", "/tmp", "/var/tmp", "/dev/shm", "/work", "/work/main", "/root", "/etc")
 _CGROUP_NAME = re.compile(r"codebattle-[0-9a-f]{16}")
-
-
-def require(condition: bool, reason: str) -> None:
-    """Skip when the host truly lacks something; with CODEBATTLE_REQUIRE_ALL=1, fail."""
-    if condition:
-        return
-    if os.environ.get("CODEBATTLE_REQUIRE_ALL") == "1":
-        pytest.fail(f"CODEBATTLE_REQUIRE_ALL=1 but {reason}")
-    pytest.skip(reason)
 
 
 def verdict(run: RunResult) -> str:

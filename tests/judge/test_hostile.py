@@ -36,7 +36,8 @@ from codebattle.judge.sandbox import (
     copy_box_tree,
     read_box_file,
 )
-from tests.judge.conftest import HostCheck, MiB, Runner, limits_for, require, verdict
+from tests.judge.conftest import HostCheck, MiB, Runner, limits_for, verdict
+from tests.support.hosts import require
 
 pytestmark = pytest.mark.usefixtures("host_untouched")
 

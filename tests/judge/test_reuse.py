@@ -19,7 +19,8 @@ from codebattle.judge.engine import Judge
 from codebattle.judge.loader import load_package
 from codebattle.judge.sandbox import RunResult, Sandbox
 from codebattle.judge.verdicts import Verdict
-from tests.judge.conftest import MiB, Runner, limits_for, require, verdict
+from tests.judge.conftest import MiB, Runner, limits_for, verdict
+from tests.support.hosts import require
 from tests.support.packages import make_package
 
 pytestmark = pytest.mark.usefixtures("host_untouched")

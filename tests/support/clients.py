@@ -100,3 +100,12 @@ class Socket:
 
 class RoomSocket(Socket):
     path: ClassVar[str] = "/ws/rooms/"
+
+
+async def room_joined(host: Api, member: Api, title: str) -> dict[str, Any]:
+    """A room of the starter problem, made by `host`, with `member` joined (not started)."""
+    made = await host.call("POST", "/api/rooms", {"title": title, "problems": ["hello-battle"]})
+    room: dict[str, Any] = made.json()
+    joined = await member.call("POST", "/api/rooms/join", {"code": room["code"]})
+    assert joined.status_code == 200, joined.text
+    return room

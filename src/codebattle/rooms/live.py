@@ -6,11 +6,15 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from codebattle.accounts.models import User
 from codebattle.battles import eventlog
 from codebattle.rooms import service as rooms
 from codebattle.rooms.models import RoomEvent
 from codebattle.services import Services
+from codebattle.submissions.service import Target
+from codebattle.submissions.submit import Place
 
 
 def channel(room_id: int) -> str:
@@ -35,3 +39,13 @@ async def sweep(services: Services, now: float | None = None) -> None:
         due = await rooms.due(session, time.time() if now is None else now)
     for room_id in due:
         await act(services, room_id, None, "tick")
+
+
+def room_place(room_id: int, user_id: int, problem: object) -> Place:
+    """A submission in a room: to one of its problems, by a member, while it runs (as
+    battles.live.match_place is one in a match)."""
+
+    async def target(session: AsyncSession) -> Target:
+        return await rooms.room_target(session, room_id, user_id, problem)
+
+    return Place(target, room_id=room_id)

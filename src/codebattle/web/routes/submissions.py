@@ -8,16 +8,14 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.battles import live
 from codebattle.errors import UserError
 from codebattle.problems import service as problems
-from codebattle.rooms import service as rooms
+from codebattle.rooms import live as rooms_live
 from codebattle.services import services_of
 from codebattle.submissions import service
-from codebattle.submissions.service import Target
-from codebattle.submissions.submit import Place, submit
+from codebattle.submissions.submit import submit
 from codebattle.web.ids import BodyId, Id
 from codebattle.web.render import render
 from codebattle.web.security import require_api_write, require_user
@@ -54,21 +52,12 @@ async def create_submission(request: Request, body: SubmissionIn) -> SubmissionC
     if body.match is not None:  # judged against the match's problem version
         place = live.match_place(services, body.match, user.id)
     elif body.room is not None:
-        place = _room_place(body.room, user.id, body.problem)
+        place = rooms_live.room_place(body.room, user.id, body.problem)
     submission = await submit(
         services, user, body.problem, body.language, body.code,
         kind=body.kind, custom_input=body.input, place=place,
     )  # fmt: skip
     return SubmissionCreated(id=submission.id)
-
-
-def _room_place(room_id: int, user_id: int, problem: str) -> Place:
-    """A submission in a room: to one of its problems, by a member, while it runs."""
-
-    async def target(session: AsyncSession) -> Target:
-        return await rooms.room_target(session, room_id, user_id, problem)
-
-    return Place(target, room_id=room_id)
 
 
 @router.get("/api/submissions", tags=["submissions"])
