@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+import websockets
 from sqlalchemy import event
 from websockets.sync.client import connect
 
@@ -162,3 +163,52 @@ def test_a_room_socket_reads_the_database_once_when_the_snapshot_is_shared(
     # One query per connection: who the token's user is.
     assert len(statements) == 3, statements
     assert all("api_tokens" in s for s in statements)
+
+
+def test_fifty_room_sockets_at_once_share_their_users_reads(
+    served: tuple[str, Services], app_settings: Settings
+) -> None:
+    """web/security.SignIns: sockets that arrive together find their users in one read, so
+    fifty sockets opened at once make far fewer than fifty queries."""
+    address, services = served
+
+    async def tokens() -> list[str]:
+        async with Database(app_settings.database_url).session() as session:
+            made = [await accounts.create_token(session, await make_user(session), "t")]
+            made += [await accounts.create_token(session, await make_user(session), "t")]
+        return [plain for _, plain in made]
+
+    plains = asyncio.run(tokens())
+    body = {"title": "t", "problems": ["hello-battle"], "public": True}
+    host = {"Authorization": f"Bearer {plains[0]}"}
+    room = httpx.post(f"http://{address}/api/rooms", json=body, headers=host).json()
+    url = f"ws://{address}/ws/rooms/{room['id']}"
+    # Both tokens' first use is recorded (a write of its own) before the count starts.
+    second = {"Authorization": f"Bearer {plains[1]}"}
+    httpx.get(f"http://{address}/api/rooms/{room['id']}", headers=second).raise_for_status()
+    selects: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            selects.append(statement)
+
+    async def welcome(plain: str) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {plain}"}
+        async with websockets.connect(url, additional_headers=headers) as ws:
+            await ws.send(json.dumps({"type": "hello", "snapshot": True}))
+            message: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        return message
+
+    async def fifty() -> list[dict[str, Any]]:
+        return await asyncio.gather(*(welcome(plains[i % 2]) for i in range(50)))
+
+    assert asyncio.run(welcome(plains[0]))["type"] == "welcome"  # the snapshot is read
+    event.listen(services.db.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        welcomes = asyncio.run(fifty())
+    finally:
+        event.remove(services.db.engine.sync_engine, "before_cursor_execute", seen)
+    assert [w["type"] for w in welcomes] == ["welcome"] * 50
+    assert len({w["me"] for w in welcomes}) == 2  # each socket gets its own user
+    assert all("api_tokens" in s for s in selects), selects
+    assert len(selects) <= 10, f"{len(selects)} reads for 50 sockets"
