@@ -44,6 +44,9 @@ async def play(site: Site, server: Server) -> Game:
         await socket.next("pong")
         await socket.close()
     socket = await Socket.open(server, alice.token, match_id)
+    # The scrubber moves in tenths of a second: the last draft must last longer than one
+    # step to be seen at all (on a fast machine the solution followed it within a step).
+    await asyncio.sleep(0.3)
     submission = await alice.submit(match_id, SOLUTION)
     await socket.event("finished")
     await socket.close()
