@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Dialog, Page, expect
 
 from tests.e2e.actions import sign_in, type_code
 from tests.support.servers import BATTLE_ENV, ROOT, Server, Site
@@ -111,7 +111,10 @@ def test_ranked_duel_rematch_and_replay(person: OpenPage) -> None:
     expect(bob.locator(f"#player-{alice_id}")).to_have_attribute("data-passed", TESTS)
     expect(alice.locator("#result-title")).to_have_text("You won!")
     expect(bob.locator("#result-title")).to_have_text("You lost.")
-    expect(alice.locator("#result-reason")).to_have_text("passed every test")
+    # The reason is worded for its reader: the winner's own, the other player's by name.
+    expect(alice.locator("#result-reason")).to_have_text("You passed every test.")
+    bob_reads = re.compile(r"^alice\w* passed every test\.$")
+    expect(bob.locator("#result-reason")).to_have_text(bob_reads)
     # A ranked game is rated: both players' changes are shown, and no "unrated" note.
     expect(bob.locator("#rating-changes li")).to_have_count(2)
     expect(bob.locator(f"#rating-changes li[data-user='{alice_id}']")).to_contain_text("(+")
@@ -206,6 +209,22 @@ def test_spectator_sees_progress_and_chat_but_no_code(person: OpenPage) -> None:
     assert queued.value.status == 409
     expect(lobby.locator("#lobby-error")).to_be_visible()
     expect(lobby.locator("#queue")).to_be_hidden()
+
+    # Bob gives up: each reader is told it in their own words.
+    asked: list[str] = []
+
+    def accept(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        dialog.accept()
+
+    bob.once("dialog", accept)
+    bob.click("#give-up")
+    for page in (alice, bob, carol):
+        expect(page.locator("#state")).to_have_attribute("data-state", "finished")
+    assert asked == ["Give up this game? You will lose it."]
+    expect(bob.locator("#result-reason")).to_have_text("You gave up.")
+    for page in (alice, carol):
+        expect(page.locator("#result-reason")).to_have_text(re.compile(r"^bob\w* gave up\.$"))
 
 
 def test_the_fast_ai_wins_an_unrated_game(person: OpenPage) -> None:

@@ -158,6 +158,28 @@ function renderPlayers() {
   }
 }
 
+// Why the game ended, worded for the reader: "You gave up." to the one who did, "Ann gave up."
+// to the other player and to spectators. A win by solving or on time is said of the winner,
+// a give-up or a departure of the loser.
+const ABOUT_WINNER = new Set(["solved", "time"]);
+const ABOUT_LOSER = new Set(["gave_up", "disconnect"]);
+
+function reasonText() {
+  let subject = null;
+  let prefix = "reason_" + game.reason;
+  if (game.state === "finished" && game.winner !== null && ABOUT_WINNER.has(game.reason)) {
+    subject = game.winner;
+  } else if (game.state === "finished" && game.winner !== null && ABOUT_LOSER.has(game.reason)) {
+    subject = [...game.players.keys()].find((id) => id !== game.winner) ?? null;
+  } else if (game.state === "cancelled" && game.reason === "gave_up") {
+    subject = [...game.players].find(([, p]) => p.gave_up)?.[0] ?? null;
+    prefix = "reason_cancel_gave_up";
+  }
+  if (subject === null) return text["reason_" + game.reason] || game.reason;
+  if (isPlayer && subject === me) return text[prefix + "_you"];
+  return fmt(text[prefix + "_other"], { name: nameOf(subject) });
+}
+
 function renderResult() {
   const state = $("state");
   state.dataset.state = game.state;
@@ -178,7 +200,7 @@ function renderResult() {
     if (isPlayer) title.textContent = game.winner === me ? text.you_won : text.you_lost;
     else title.textContent = fmt(text.winner_is, { name: nameOf(game.winner) });
   }
-  $("result-reason").textContent = text["reason_" + game.reason] || game.reason;
+  $("result-reason").textContent = reasonText();
   const changes = $("rating-changes");
   changes.textContent = "";
   for (const c of game.rated || []) {
@@ -436,7 +458,8 @@ if (isPlayer) {
   $("submit").addEventListener("click", () => submit("submit"));
   $("run-samples").addEventListener("click", () => submit("samples"));
   $("give-up").addEventListener("click", () => {
-    if (confirm(text.give_up_confirm)) send({ type: "give_up" });
+    const before = game.state === "waiting" || game.state === "countdown";
+    if (confirm(before ? text.give_up_confirm_countdown : text.give_up_confirm)) send({ type: "give_up" });
   });
   $("rematch").addEventListener("click", () => {
     if (send({ type: "rematch" })) $("rematch").disabled = true;
