@@ -10,9 +10,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import websockets
 
-from tests.support.clients import Api, Socket, room_joined
+from tests.support.clients import Api, Socket, room_joined, submission_frames
 from tests.support.servers import BATTLE_ENV, Server, Site
 
 SUM_PY = "a, b = map(int, input().split())\nprint(a + b)\n"
@@ -45,13 +44,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 async def follow(server: Server, token: str, submission_id: int) -> list[dict[str, Any]]:
     """Every message of the submission's socket, to the end."""
-    seen = []
-    async with websockets.connect(
-        f"{server.ws_url}/ws/submissions/{submission_id}",
-        additional_headers={"Authorization": f"Bearer {token}"},
-    ) as ws:
-        async for raw in ws:
-            seen.append(json.loads(raw))
+    seen = [json.loads(raw) for raw in await submission_frames(server, token, submission_id)]
     assert seen[-1]["type"] == "done" or seen[-1]["submission"]["status"] == "done"
     return seen
 

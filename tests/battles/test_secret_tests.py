@@ -16,9 +16,8 @@ from typing import Any
 
 import httpx
 import pytest
-import websockets
 
-from tests.support.clients import Api, RoomSocket, Socket, room_joined
+from tests.support.clients import Api, RoomSocket, Socket, room_joined, submission_frames
 from tests.support.servers import BATTLE_ENV, ROOT, Server, Site
 
 PACKAGE = ROOT / "problems/hello-battle/data"
@@ -73,18 +72,11 @@ def assert_tests_redacted(submission: dict[str, Any]) -> None:
 
 async def follow_submission(server: Server, token: str, submission_id: int) -> tuple[str, dict]:
     """Every message of the submission's socket, to the end; the final submission."""
-    seen = []
-    async with websockets.connect(
-        f"{server.ws_url}/ws/submissions/{submission_id}",
-        additional_headers={"Authorization": f"Bearer {token}"},
-    ) as ws:
-        async for raw in ws:
-            seen.append(str(raw))
-            message = json.loads(raw)
-            final = message.get("submission")
-            if message["type"] == "done" or (final and final["status"] == "done"):
-                return "\n".join(seen), final
-    raise AssertionError("the socket closed before the end")
+    seen = await submission_frames(server, token, submission_id)
+    final = json.loads(seen[-1]).get("submission") if seen else None
+    if not final or final["status"] != "done":
+        raise AssertionError("the socket closed before the end")
+    return "\n".join(seen), final
 
 
 async def everything_about(api: Api, submission_id: int) -> str:

@@ -109,3 +109,15 @@ async def room_joined(host: Api, member: Api, title: str) -> dict[str, Any]:
     joined = await member.call("POST", "/api/rooms/join", {"code": room["code"]})
     assert joined.status_code == 200, joined.text
     return room
+
+
+async def submission_frames(server: Server, token: str, submission_id: int) -> list[str]:
+    """Every frame of a submission's socket, as sent, until the server closes it after `done`."""
+    frames = []
+    async with websockets.connect(
+        f"{server.ws_url}/ws/submissions/{submission_id}",
+        additional_headers={"Authorization": f"Bearer {token}"},
+    ) as ws:
+        async for raw in ws:
+            frames.append(str(raw))
+    return frames

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from codebattle.battles import live
 from codebattle.errors import UserError
+from codebattle.judge import languages
 from codebattle.problems import service as problems
 from codebattle.rooms import live as rooms_live
 from codebattle.services import services_of
@@ -25,7 +26,7 @@ router = APIRouter()
 
 class SubmissionIn(BaseModel):
     problem: str = Field(max_length=64, description="problem slug")
-    language: str = Field(max_length=20, description="python, cpp or java")
+    language: str = Field(max_length=20, description=", ".join(languages.names()))
     code: str
     kind: Literal["submit", "samples", "custom"] = "submit"
     input: str | None = Field(default=None, description="stdin of a custom run")
