@@ -13,8 +13,9 @@ import string
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import AfterValidator, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -31,6 +32,16 @@ class Environment(StrEnum):
 PositiveInt = Annotated[int, Field(gt=0)]
 
 
+def _http_url(value: str) -> str:
+    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+        raise ValueError("must start with http:// or https://")
+    return value.rstrip("/")
+
+
+# A URL kept as a string (an endpoint a client calls), checked to be http(s).
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env",
@@ -40,15 +51,51 @@ class Settings(BaseSettings):
         case_sensitive=True,
     )
 
-    # Sign-in providers (OAuth, to come). Nickname sign-in exists only outside production.
+    # Sign-in providers (OAuth 2.0 / OpenID Connect): a provider is offered when its id and
+    # secret are set. Its endpoints default to the real ones; tests and staging point them
+    # elsewhere. Google's unset endpoints come from its discovery document.
     GOOGLE_CLIENT_ID: str | None = None
     GOOGLE_CLIENT_SECRET: SecretStr | None = None
+    GOOGLE_DISCOVERY_URL: HttpUrl = "https://accounts.google.com/.well-known/openid-configuration"
+    GOOGLE_AUTHORIZE_URL: HttpUrl | None = None
+    GOOGLE_TOKEN_URL: HttpUrl | None = None
+    GOOGLE_USERINFO_URL: HttpUrl | None = None
     GITHUB_CLIENT_ID: str | None = None
     GITHUB_CLIENT_SECRET: SecretStr | None = None
+    GITHUB_AUTHORIZE_URL: HttpUrl = "https://github.com/login/oauth/authorize"
+    GITHUB_TOKEN_URL: HttpUrl = "https://github.com/login/oauth/access_token"  # noqa: S105 - an endpoint
+    GITHUB_USERINFO_URL: HttpUrl = "https://api.github.com/user"
+    GITHUB_EMAILS_URL: HttpUrl = "https://api.github.com/user/emails"
     KAKAO_CLIENT_ID: str | None = None
     KAKAO_CLIENT_SECRET: SecretStr | None = None
+    KAKAO_AUTHORIZE_URL: HttpUrl = "https://kauth.kakao.com/oauth/authorize"
+    KAKAO_TOKEN_URL: HttpUrl = "https://kauth.kakao.com/oauth/token"  # noqa: S105 - an endpoint
+    KAKAO_USERINFO_URL: HttpUrl = "https://kapi.kakao.com/v2/user/me"
     NAVER_CLIENT_ID: str | None = None
     NAVER_CLIENT_SECRET: SecretStr | None = None
+    NAVER_AUTHORIZE_URL: HttpUrl = "https://nid.naver.com/oauth2.0/authorize"
+    NAVER_TOKEN_URL: HttpUrl = "https://nid.naver.com/oauth2.0/token"  # noqa: S105 - an endpoint
+    NAVER_USERINFO_URL: HttpUrl = "https://openapi.naver.com/v1/nid/me"
+    OAUTH_TIMEOUT_SECONDS: Annotated[float, Field(gt=0)] = 10.0
+
+    # Sessions live on the server (the database, or Redis with REDIS_URL): a session ends
+    # after this long unused, and at the latest this long after sign-in.
+    SESSION_IDLE_MINUTES: PositiveInt = 7 * 24 * 60
+    SESSION_ABSOLUTE_DAYS: PositiveInt = 30
+
+    # Mail (a guardian's consent request). Without SMTP_HOST mail is written as .eml files
+    # under DATA_DIR/mail (the embedded default; an operator can forward them).
+    SMTP_HOST: str | None = None
+    SMTP_PORT: Annotated[int, Field(gt=0, lt=65536)] = 587
+    SMTP_USERNAME: str | None = None
+    SMTP_PASSWORD: SecretStr | None = None
+    SMTP_STARTTLS: bool = True
+    MAIL_FROM: str = "AI Code Battle <no-reply@localhost>"
+    # Days a guardian's consent link stays valid.
+    GUARDIAN_CONSENT_DAYS: PositiveInt = 7
+
+    # Alpha: a first sign-in needs an invite code (`codebattle invites create`).
+    ALPHA_INVITE_ONLY: bool = False
 
     # AI opponent and review; AI-text detection.
     OPENAI_API_KEY: SecretStr | None = None
@@ -59,11 +106,29 @@ class Settings(BaseSettings):
     REDIS_URL: str | None = None
     DATABASE_URL: str | None = None
 
-    # Plans.
+    # Plans. Games (ranked and vs AI) a day, the day counted in PLAN_TIMEZONE; Pro has no
+    # daily limit. The largest room a host on each plan can open.
     FREE_MATCH_LIMIT: PositiveInt = 5
     BASIC_MATCH_LIMIT: PositiveInt = 30
+    PLAN_TIMEZONE: str = "Asia/Seoul"
+    FREE_ROOM_LIMIT: PositiveInt = 10
+    BASIC_ROOM_LIMIT: PositiveInt = 50
     PRO_ROOM_LIMIT: PositiveInt = 1000
     BASIC_REVIEW_ENABLED: bool = True
+    # Prices (KRW) of one period of a paid plan, and the period's length.
+    BASIC_PRICE_KRW: PositiveInt = 4900
+    PRO_PRICE_KRW: PositiveInt = 9900
+    PLAN_PERIOD_DAYS: PositiveInt = 30
+
+    # Payments through PortOne V2. Without PORTONE_API_SECRET, outside production, the
+    # built-in fake provider (same HTTP protocol, served by this app under /fake-portone)
+    # takes the payments; in production checkout is then closed.
+    PORTONE_API_SECRET: SecretStr | None = None
+    PORTONE_STORE_ID: str | None = None
+    PORTONE_CHANNEL_KEY: str | None = None
+    PORTONE_WEBHOOK_SECRET: SecretStr | None = None
+    PORTONE_API_URL: HttpUrl = "https://api.portone.io"
+    PORTONE_SDK_URL: HttpUrl = "https://cdn.portone.io/v2/browser-sdk.js"
 
     # Per-language runtime images for containerised workers (deployment files).
     SANDBOX_DOCKER_IMAGE_PY: str | None = None
@@ -146,6 +211,19 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
+    @field_validator("PLAN_TIMEZONE")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("unknown time zone (e.g. Asia/Seoul, UTC)") from None
+        return value
+
+    @property
+    def plan_zone(self) -> ZoneInfo:
+        return ZoneInfo(self.PLAN_TIMEZONE)
+
     @property
     def database_url(self) -> str:
         return self.DATABASE_URL or f"sqlite+aiosqlite:///{self.DATA_DIR / 'codebattle.db'}"
@@ -156,11 +234,19 @@ class Settings(BaseSettings):
 
     @property
     def oauth_providers(self) -> list[str]:
+        """The sign-in providers offered: those with both a client id and a secret."""
         return [
             name
-            for name in ("google", "github", "kakao", "naver")
+            for name in OAUTH_PROVIDERS
             if getattr(self, f"{name.upper()}_CLIENT_ID")
+            and getattr(self, f"{name.upper()}_CLIENT_SECRET")
         ]
+
+    @property
+    def fake_payments(self) -> bool:
+        """Whether the built-in fake payment provider takes payments (no PortOne secret,
+        outside production)."""
+        return self.PORTONE_API_SECRET is None and self.ENVIRONMENT != Environment.production
 
     @property
     def nickname_sign_in(self) -> bool:
@@ -209,6 +295,7 @@ def load_settings(**overrides: object) -> Settings:
     return settings
 
 
+OAUTH_PROVIDERS = ("google", "github", "kakao", "naver")
 MAKE_KEY = 'make one with: python3 -c "import secrets; print(secrets.token_urlsafe(48))"'
 KEY_BITS = 256  # 32 bytes of randomness: the session cookie's HMAC key is not brute-forced
 _CLASSES = (string.digits, string.ascii_lowercase, string.ascii_uppercase, string.punctuation + " ")

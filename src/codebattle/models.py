@@ -1,6 +1,19 @@
 """Imports every model so that the metadata is complete (for Alembic and tests)."""
 
-from codebattle.accounts.models import ApiToken, Identity, User
+from codebattle.accounts.models import (
+    ApiToken,
+    AuditEntry,
+    BillingKey,
+    DailyGames,
+    Feedback,
+    GuardianConsent,
+    Identity,
+    InviteCode,
+    Payment,
+    PlanChange,
+    SignInSession,
+    User,
+)
 from codebattle.battles.models import (
     ChatMessage,
     CodeSnapshot,
@@ -16,6 +29,15 @@ from codebattle.rooms.models import Room, RoomEvent, RoomMember
 from codebattle.submissions.models import Submission, SubmissionTest
 
 __all__ = [
+    "SignInSession",
+    "PlanChange",
+    "Payment",
+    "InviteCode",
+    "GuardianConsent",
+    "Feedback",
+    "DailyGames",
+    "BillingKey",
+    "AuditEntry",
     "ApiToken",
     "Base",
     "ChatMessage",
