@@ -15,7 +15,8 @@ from codebattle.i18n import LOCALES
 from codebattle.services import services_of
 from codebattle.web.ids import Id
 from codebattle.web.render import render
-from codebattle.web.security import check_csrf, csrf_token, require_user
+from codebattle.web.security import check_csrf, require_user
+from codebattle.web.sessions import end_session, start_session
 
 router = APIRouter()
 LANG_COOKIE_AGE = 365 * 24 * 3600
@@ -66,11 +67,8 @@ async def signin(
             error=exc.key,
             nickname=nickname[:40],
         )
-    # A fresh session on sign-in: nothing from before (a planted cookie) carries over.
-    request.session.clear()
-    request.session["user_id"] = user.id
-    request.session["via"] = service.NICKNAME_SESSION  # app.identify re-checks such sessions
-    csrf_token(request)
+    # app.identify re-checks nickname sessions (production, a role above player).
+    await start_session(request, user, service.NICKNAME_SESSION)
     response = RedirectResponse(safe_next(next), status_code=303)
     if "lang" not in request.cookies:
         response.set_cookie(
@@ -88,7 +86,7 @@ async def signout(
     request: Request, csrf_token_field: str = Form("", alias="csrf_token")
 ) -> Response:
     check_csrf(request, csrf_token_field)
-    request.session.clear()
+    await end_session(request)
     return RedirectResponse("/", status_code=303)
 
 
