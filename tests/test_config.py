@@ -191,3 +191,26 @@ def test_an_env_file_with_empty_values_means_defaults(tmp_path: Path) -> None:
     settings = load_settings()
     assert settings.SECRET_KEY is None and settings.REDIS_URL is None
     assert settings.database_url.startswith("sqlite+aiosqlite:///")
+
+
+def test_every_setting_is_in_env_example_with_its_default() -> None:
+    """`.env.example` lists every setting, and a setting with a default shows that default
+    (so copying the file changes nothing)."""
+    lines = dict(
+        line.split("=", 1)
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    for name, field in Settings.model_fields.items():
+        assert name in lines, f"{name} missing from .env.example"
+        default = field.default
+        if default is None:
+            continue
+        shown: object = lines[name]
+        if isinstance(default, bool):
+            shown = lines[name] == "true"
+        elif isinstance(default, (int, float)):
+            shown = type(default)(lines[name])
+        elif isinstance(default, Path):
+            shown = Path(lines[name])
+        assert shown == default, f"{name}: .env.example says {lines[name]!r}, default {default!r}"
