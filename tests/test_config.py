@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in [*PLAYBOOK, "ENVIRONMENT", "SECRET_KEY", "BASE_URL", "DATA_DIR", "API_DOCS"]:
+    for name in Settings.model_fields:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # no stray .env
 
@@ -64,6 +64,14 @@ def test_values_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         ("REDIS_URL", "localhost:6379"),
         ("ENVIRONMENT", "staging"),
         ("BASE_URL", "example.com"),
+        ("PLAN_TIMEZONE", "Seoul"),
+        ("KAKAO_TOKEN_URL", "kauth.kakao.com/oauth/token"),
+        ("GOOGLE_DISCOVERY_URL", "file:///etc/passwd"),
+        ("PORTONE_API_URL", "api.portone.io"),
+        ("FREE_ROOM_LIMIT", "-1"),
+        ("SESSION_IDLE_MINUTES", "0"),
+        ("SMTP_PORT", "70000"),
+        ("ALPHA_INVITE_ONLY", "maybe"),
     ],
 )
 def test_a_bad_value_is_one_line_naming_the_setting(
