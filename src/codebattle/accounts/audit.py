@@ -1,0 +1,65 @@
+"""The audit log: who changed what about whom, when and why (roles, plans, invites, ...).
+
+`record` adds an entry to the caller's session and does not commit: the entry is written
+in the same transaction as the change it describes, or not at all.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from codebattle.accounts.models import AuditEntry, User
+
+MAX_LIMIT = 1000
+
+
+def _cut(value: object, size: int) -> str | None:
+    if value is None:
+        return None
+    text = str(value)
+    return text if len(text) <= size else text[: size - 1] + "…"
+
+
+def record(
+    session: AsyncSession,
+    actor_id: int | None,
+    actor_label: str,
+    action: str,
+    subject_user_id: int | None,
+    old: object,
+    new: object,
+    reason: str,
+) -> AuditEntry:
+    """Add one entry to `session` (the caller commits it with its change). `old` and `new`
+    are kept as text (None stays None), cut to the column's size."""
+    entry = AuditEntry(
+        actor_id=actor_id,
+        actor_label=_cut(actor_label, 64) or "",
+        action=_cut(action, 32) or "",
+        subject_user_id=subject_user_id,
+        old=_cut(old, 128),
+        new=_cut(new, 128),
+        reason=reason,
+    )
+    session.add(entry)
+    return entry
+
+
+async def entries(
+    session: AsyncSession, subject_user_id: int | None = None, limit: int = 100
+) -> list[AuditEntry]:
+    """The newest entries first, all of them or those about one user."""
+    query = select(AuditEntry)
+    if subject_user_id is not None:
+        query = query.where(AuditEntry.subject_user_id == subject_user_id)
+    query = query.order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+    return list(await session.scalars(query.limit(max(1, min(limit, MAX_LIMIT)))))
+
+
+async def nicknames(session: AsyncSession, ids: set[int]) -> dict[int, str]:
+    """The nicknames of the users named in entries (actors, subjects), in one query."""
+    if not ids:
+        return {}
+    rows = await session.execute(select(User.id, User.nickname).where(User.id.in_(ids)))
+    return {user_id: nickname for user_id, nickname in rows}
