@@ -112,7 +112,8 @@ async def change_plan(
     A renewal of the plan the user is on (effective at `now`, with an end still ahead)
     extends from the current end: the new end is `current end + (ends_at - now)`, and the
     change's `starts_at` is the old end. Pass `extend=False` to set `ends_at` as given.
-    The returned PlanChange holds the start and end actually written.
+    The returned PlanChange holds the start and end actually written. If the stored
+    plan had ended without its expiry written, that expiry is recorded first.
 
     An audit entry (action "plan") is written when the change is an operator's: source
     "grant", or any change made with an `actor_id`.
@@ -124,6 +125,12 @@ async def change_plan(
         raise UserError(404, "user_unknown")
     old_plan = effective_plan(user, now)
     old_ends = user.plan_ends_at
+    stored = user.plan if user.plan in PLANS else "free"
+    if stored != old_plan:  # a paid plan that ended and whose expiry was not yet written
+        if source == "expiry":
+            old_plan = stored
+        else:
+            session.add(_expiry(user, stored, now))
     starts_at = now
     if plan == "free":
         ends_at = None
@@ -164,6 +171,19 @@ async def change_plan(
         )
     await session.flush()
     return change
+
+
+def _expiry(user: User, stored: str, now: datetime) -> PlanChange:
+    """The history's record of the fall back to free at the end of a paid plan."""
+    return PlanChange(
+        user_id=user.id,
+        old_plan=stored,
+        plan="free",
+        starts_at=user.plan_ends_at or now,
+        ends_at=None,
+        source="expiry",
+        created_at=now,
+    )
 
 
 def _describe(plan: str, ends_at: datetime | None) -> str:
@@ -222,15 +242,34 @@ async def games_used(session: AsyncSession, user_id: int, day: date) -> int:
     return int(count or 0)
 
 
+async def games_used_by(session: AsyncSession, user_ids: list[int], day: date) -> dict[int, int]:
+    """Games used on `day` by each of `user_ids` (0 for those with none), in one query."""
+    if not user_ids:
+        return {}
+    rows = await session.execute(
+        select(DailyGames.user_id, DailyGames.count).where(
+            DailyGames.user_id.in_(user_ids), DailyGames.day == day
+        )
+    )
+    used = dict.fromkeys(user_ids, 0)
+    used.update({user_id: int(count) for user_id, count in rows})
+    return used
+
+
+def allowance_of(user: User, used: int, settings: Settings, now: datetime) -> GameAllowance:
+    """`user`'s games today, given the games used (AI users: unlimited)."""
+    plan = effective_plan(user, now)
+    limit = None if user.is_ai else daily_game_limit(settings, plan)
+    left = None if limit is None else max(limit - used, 0)
+    return GameAllowance(plan=plan, limit=limit, used=used, left=left)
+
+
 async def allowance(
     session: AsyncSession, user: User, settings: Settings, now: datetime
 ) -> GameAllowance:
     """How many games `user` has left today (AI users: unlimited)."""
-    plan = effective_plan(user, now)
-    limit = None if user.is_ai else daily_game_limit(settings, plan)
     used = await games_used(session, user.id, plan_day(now, settings))
-    left = None if limit is None else max(limit - used, 0)
-    return GameAllowance(plan=plan, limit=limit, used=used, left=left)
+    return allowance_of(user, used, settings, now)
 
 
 def limit_error(settings: Settings, plan: str, limit: int) -> UserError:
@@ -285,3 +324,22 @@ async def take_game(session: AsyncSession, user: User, settings: Settings, now: 
     result = await session.execute(statement)
     if getattr(result, "rowcount", 0) != 1:
         raise limit_error(settings, plan, limit or 0)
+
+
+async def give_back_game(
+    session: AsyncSession, user: User, settings: Settings, now: datetime
+) -> None:
+    """Undo one `take_game` in the same transaction (a pairing whose other player had no
+    game left)."""
+    if user.is_ai:
+        return
+    await session.execute(
+        update(DailyGames)
+        .where(
+            DailyGames.user_id == user.id,
+            DailyGames.day == plan_day(now, settings),
+            DailyGames.count > 0,
+        )
+        .values(count=DailyGames.count - 1)
+        .execution_options(synchronize_session=False)
+    )
