@@ -24,6 +24,7 @@ from codebattle.i18n import negotiate, translate
 from codebattle.ops import health
 from codebattle.services import Services, services_of
 from codebattle.web.render import render
+from codebattle.web.routes import account_data as account_data_routes
 from codebattle.web.routes import accounts as account_routes
 from codebattle.web.routes import battles as battle_routes
 from codebattle.web.routes import match_socket as battle_socket
@@ -33,6 +34,7 @@ from codebattle.web.routes import rooms as room_routes
 from codebattle.web.routes import submission_socket
 from codebattle.web.routes import submissions as submission_routes
 from codebattle.web.security import REFUSED, BodyLimit, SecurityHeaders, signed_in
+from codebattle.web.routes import welcome as welcome_routes
 
 log = structlog.get_logger(__name__)
 STATIC = Path(__file__).parent / "web" / "static"
@@ -82,6 +84,8 @@ def _error(
     if status == 401:
         return RedirectResponse(f"/signin?next={request.url.path}", status_code=303)
     if not hasattr(request.state, "locale"):
+    if key == "guardian_consent_required":  # under 14: the account pages, until consent
+        return RedirectResponse("/welcome/guardian", status_code=303)
         request.state.locale = locale
     return render(request, "error.html", status_code=status, message=message, headers=headers)
 
@@ -169,4 +173,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(battle_socket.router)
     app.include_router(room_routes.router)
     app.include_router(progress_routes.router)
+    app.include_router(welcome_routes.router)
+    app.include_router(account_data_routes.router)
     return app

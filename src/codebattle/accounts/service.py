@@ -68,7 +68,8 @@ async def _nickname_user(session: AsyncSession, nickname: object, locale: str) -
     user = await user_by_identity(session, "nickname", subject)
     if user is not None:
         return user
-    user = User(nickname=name, locale=locale)
+    # Nothing to ask on first sign-in: the nickname is chosen, no terms page (development).
+    user = User(nickname=name, locale=locale, onboarded_at=datetime.now(UTC))
     user.identities.append(Identity(provider="nickname", subject=subject))
     session.add(user)
     try:

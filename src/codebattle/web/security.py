@@ -19,6 +19,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from codebattle.accounts import profiles
 from codebattle.accounts import service as accounts
 from codebattle.accounts.models import User
 from codebattle.db.session import Database
@@ -192,10 +193,22 @@ def current_user(request: Request) -> User | None:
     return user if isinstance(user, User) else None
 
 
-def require_user(request: Request) -> User:
+def require_account(request: Request) -> User:
+    """Any signed-in user, restricted or not: for the pages about one's own account
+    (settings, data export, deletion, a guardian's consent, sign-out)."""
     user = current_user(request)
-    if user is None:
+    if user is None or user.deleted_at is not None:
         raise UserError(401, "sign_in_required")
+    return user
+
+
+def require_user(request: Request) -> User:
+    """A signed-in user who may use the site: first sign-in finished and, under 14, a
+    guardian's consent given (accounts.profiles.restriction; 403 with its key)."""
+    user = require_account(request)
+    reason = profiles.restriction(user)
+    if reason is not None:
+        raise UserError(403, reason)
     return user
 
 

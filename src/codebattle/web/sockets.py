@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from fastapi import WebSocket
 
+from codebattle.accounts import profiles
 from codebattle.accounts.models import User
 from codebattle.services import services_of
 from codebattle.web.ids import valid_id
@@ -39,7 +40,9 @@ async def admit(websocket: WebSocket, raw_id: str) -> tuple[User, int] | None:
         return None
     nickname_sign_in = services_of(websocket).settings.nickname_sign_in
     user, auth = await sign_ins(websocket).who(websocket, nickname_sign_in)
-    if user is None:
+    if user is None or user.deleted_at is not None or profiles.restriction(user) is not None:
+        # A restricted account (first sign-in unfinished, under 14 without a guardian's
+        # consent) is signed in only for its own account pages, never a game or a room.
         await refuse(websocket, NOT_SIGNED_IN)
         return None
     websocket.state.user, websocket.state.auth = user, auth
