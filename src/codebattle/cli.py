@@ -323,6 +323,68 @@ def user_role(
     typer.echo(f"{nickname}: {role}")
 
 
+invites_app = typer.Typer(no_args_is_help=True, help="Alpha invite codes.")
+app.add_typer(invites_app, name="invites")
+feedback_app = typer.Typer(no_args_is_help=True, help="What users sent through the feedback form.")
+app.add_typer(feedback_app, name="feedback")
+
+
+@invites_app.command("create")
+def invites_create(
+    uses: Annotated[int, typer.Option("--uses", help="how many people may use it")] = 1,
+    days: Annotated[float | None, typer.Option("--days", help="valid this many days")] = None,
+    note: Annotated[str, typer.Option("--note", help="who it is for (kept with the code)")] = "",
+) -> None:
+    """Create an invite code (needed for a first sign-in with ALPHA_INVITE_ONLY=true);
+    written to the audit log."""
+    from codebattle.accounts import audit, invites
+
+    async def create(session: AsyncSession) -> str:
+        invite = await invites.create(session, uses=uses, days=days, note=note)
+        until = invite.expires_at.isoformat() if invite.expires_at else "no expiry"
+        audit.record(
+            session, None, "cli", "invite", None, None, f"{invite.code} ×{uses}, {until}", note
+        )
+        await session.commit()
+        return invite.code
+
+    typer.echo(_in_session(create))
+
+
+@invites_app.command("list")
+def invites_list() -> None:
+    """List invite codes: code, uses, expiry, note."""
+    from codebattle.accounts import invites
+
+    async def read(session: AsyncSession) -> list[str]:
+        return [
+            f"{i.code}  {i.uses}/{i.max_uses}  "
+            f"{i.expires_at.strftime('%Y-%m-%d %H:%M') if i.expires_at else '-'}  {i.note}"
+            for i in await invites.listing(session)
+        ]
+
+    lines = _in_session(read)
+    typer.echo("\n".join(lines) if lines else "no invite codes")
+
+
+@feedback_app.command("list")
+def feedback_list(
+    limit: Annotated[int, typer.Option(help="at most this many, newest first")] = 50,
+) -> None:
+    """Show feedback, newest first: when, who, category, page, text."""
+    from codebattle.accounts import feedback
+
+    async def read(session: AsyncSession) -> list[str]:
+        return [
+            f"{item.created_at.strftime('%Y-%m-%d %H:%M')}  {nickname or '(signed out)'}  "
+            f"{item.category}  {item.page or '-'}\n    " + item.text.replace("\n", "\n    ")
+            for item, nickname in await feedback.recent(session, limit)
+        ]
+
+    lines = _in_session(read)
+    typer.echo("\n".join(lines) if lines else "no feedback")
+
+
 def main() -> None:
     try:
         app()
