@@ -19,11 +19,13 @@ import asyncio
 import random
 import time
 import uuid
+from datetime import UTC, datetime
 
 import structlog
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from codebattle.accounts import plans
 from codebattle.accounts.models import User
 from codebattle.battles import ai_offline, fsm, live, lobby
 from codebattle.battles import service as battles
@@ -64,7 +66,9 @@ async def level_of(session: AsyncSession, ai_id: int) -> str | None:
 
 
 async def start_match(services: Services, user_id: int, level: str | None = None) -> int:
-    """A new unrated game against the AI; the AI starts playing at once."""
+    """A new unrated game against the AI; the AI starts playing at once. It counts against
+    the player's daily games in the transaction that creates it (UserError
+    "daily_games_used" when none is left)."""
     settings = services.settings
     chosen = level or settings.AI_LEVEL
     if chosen not in ai_offline.LEVELS:
@@ -74,6 +78,10 @@ async def start_match(services: Services, user_id: int, level: str | None = None
         if await battles.active_match_of(session, user_id) is not None:
             raise UserError(409, "already_in_match")
         await lobby.leave(session, user_id)
+        user = await session.get(User, user_id)
+        if user is None:
+            raise UserError(404, "user_unknown")
+        await plans.take_game(session, user, settings, datetime.now(UTC))
         version = await battles.pick_problem(session, random.Random(), needs_solution=True)
         opponent = await ai_user(session, chosen)
         row = await battles.start(

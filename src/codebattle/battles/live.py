@@ -13,11 +13,13 @@ import contextlib
 import random
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from codebattle.accounts import plans
 from codebattle.accounts.models import User
 from codebattle.battles import chat, eventlog, fsm, lobby, matchmaking
 from codebattle.battles import service as battles
@@ -177,16 +179,23 @@ async def pair_now(services: Services) -> list[int]:
             return []
     async with services.db.session() as session:
         created = await lobby.pair(
-            session, match_settings(services), queue_rules(services), random.Random()
-        )
+            session, match_settings(services), queue_rules(services), random.Random(),
+            limits=services.settings,
+        )  # fmt: skip
     for match_id in created:
         log.info("ranked match paired", match=match_id)
     return created
 
 
 async def rematch(services: Services, old: MatchRow, players: list[int]) -> int:
-    """The same players again, on another problem, rated as the first game was."""
+    """The same players again, on another problem, rated as the first game was; it counts
+    against each player's daily games (UserError "daily_games_used" when one has none)."""
     async with services.db.session() as session:
+        now = datetime.now(UTC)
+        for user_id in players:
+            user = await session.get(User, user_id)
+            if user is not None:
+                await plans.take_game(session, user, services.settings, now)
         version = await battles.pick_problem(session, random.Random())
         row = await battles.start(
             session, version, match_settings(services), mode=old.mode, rated=old.rated,

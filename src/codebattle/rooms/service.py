@@ -1,4 +1,5 @@
-"""Rooms: a host, up to `size_limit` players (capped by PRO_ROOM_LIMIT), one or several
+"""Rooms: a host, up to `size_limit` players (capped by the host's plan: FREE_ROOM_LIMIT,
+BASIC_ROOM_LIMIT or PRO_ROOM_LIMIT, accounts/plans.room_size_limit), one or several
 problems, a duration, public or by invite code. The host starts and ends it (or the time
 does); players submit to the room's problems; the leaderboard ranks by problems solved,
 then penalty time (ICPC style: minutes from the start to each solve, plus 20 minutes per
@@ -52,7 +53,12 @@ async def create(
     size_limit: object,
     public: bool,
     max_size: int,
+    plan: str | None = None,
+    upgrade: tuple[str, int] | None = None,
 ) -> Room:
+    """A new room hosted by `host`, of at most `max_size` players (the host's plan's
+    limit). A size over it names the host's `plan` and, with `upgrade` (a plan and its
+    limit), the plan that allows the size asked for."""
     title = printable(title) if isinstance(title, str) else ""  # as chat: no NUL, no bidi
     if not title or len(title) > MAX_TITLE:
         raise UserError(422, "room_title_invalid", limit=MAX_TITLE)
@@ -65,6 +71,11 @@ async def create(
     if not _number(duration_minutes) or not 1 <= duration_minutes <= 24 * 60:
         raise UserError(422, "room_duration_invalid")
     if not _number(size_limit) or not 2 <= size_limit <= max_size:
+        if _number(size_limit) and size_limit > max_size and plan and upgrade:
+            raise UserError(
+                422, "room_size_plan", plan=plan.capitalize(), limit=max_size,
+                next_plan=upgrade[0].capitalize(), next_limit=upgrade[1],
+            )  # fmt: skip
         raise UserError(422, "room_size_invalid", limit=max_size)
     versions = []
     for slug in problem_slugs:

@@ -3,12 +3,15 @@ moderation, and the pages (lobby, arena, replay). The live part is battles/socke
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field, StrictInt
 
+from codebattle.accounts import plans
+from codebattle.accounts.models import User
 from codebattle.battles import ai_player, chat, fsm, live, lobby, replay
 from codebattle.battles import service as battles
 from codebattle.battles.models import MatchRow
@@ -32,12 +35,19 @@ class MuteIn(BaseModel):
     minutes: StrictInt = Field(ge=0, le=60 * 24 * 30, description="0 lifts the mute")
 
 
-@router.get("/api/queue", tags=["battles"])
-async def queue_status(request: Request) -> dict[str, Any]:
-    user = require_user(request)
+async def _queue_status(request: Request, user: User) -> dict[str, Any]:
+    """Where the player stands in the queue, with their plan and games left today
+    (`games_left` null: unlimited)."""
     services = services_of(request)
     async with services.db.reading() as session:  # polled while waiting: no write lock
-        return await lobby.status(session, user.id, live.queue_rules(services))
+        status = await lobby.status(session, user.id, live.queue_rules(services))
+        games = await plans.allowance(session, user, services.settings, datetime.now(UTC))
+    return {**status, **games.as_json()}
+
+
+@router.get("/api/queue", tags=["battles"])
+async def queue_status(request: Request) -> dict[str, Any]:
+    return await _queue_status(request, require_user(request))
 
 
 @router.post("/api/queue", tags=["battles"])
@@ -45,10 +55,9 @@ async def join_queue(request: Request) -> dict[str, Any]:
     user = require_api_write(request)
     services = services_of(request)
     async with services.db.session() as session:
-        await lobby.join(session, user.id)
+        await lobby.join(session, user.id, limits=services.settings)
     await live.pair_now(services)
-    async with services.db.reading() as session:
-        return await lobby.status(session, user.id, live.queue_rules(services))
+    return await _queue_status(request, user)
 
 
 @router.delete("/api/queue", tags=["battles"])
@@ -143,12 +152,14 @@ async def mute_user(request: Request, user_id: Id, body: MuteIn) -> dict[str, An
 @router.get("/play", response_class=HTMLResponse, include_in_schema=False)
 async def lobby_page(request: Request) -> HTMLResponse:
     user = require_user(request)
-    async with services_of(request).db.reading() as session:
+    services = services_of(request)
+    async with services.db.reading() as session:
         live_rows = await battles.recent_matches(session, live=True)
         mine = await battles.recent_matches(session, user_id=user.id, limit=10)
         live_games = await battles.matches_json(session, live_rows, locale_of(request))
         history = await battles.matches_json(session, mine, locale_of(request))
-    return render(request, "lobby.html", live_games=live_games, history=history)
+        games = await plans.allowance(session, user, services.settings, datetime.now(UTC))
+    return render(request, "lobby.html", live_games=live_games, history=history, games=games)
 
 
 @router.get("/matches/{match_id}", response_class=HTMLResponse, include_in_schema=False)

@@ -3,12 +3,14 @@ host's start / end / announcements, the leaderboard, and the live room stream.""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field, StrictBool, StrictInt
 
+from codebattle.accounts import plans
 from codebattle.battles import eventlog
 from codebattle.errors import UserError
 from codebattle.problems import service as problems
@@ -26,12 +28,17 @@ from codebattle.web.sockets import NOT_FOUND, admit, refuse
 router = APIRouter()
 
 
+DEFAULT_SIZE = 50  # a room's size when the host gives none (capped by the host's plan)
+
+
 class RoomIn(BaseModel):
     title: str = Field(max_length=200)
     problems: list[str] = Field(max_length=50, description="problem slugs, in order")
     # Strict: JSON's `true` is not 1 minute, nor 1.0 a size (lax ints and bools take both).
     duration_minutes: StrictInt = 60
-    size_limit: StrictInt = 50
+    size_limit: StrictInt | None = Field(
+        default=None, description="players at most; default: 50, or less if the plan says"
+    )
     public: StrictBool = False
 
 
@@ -56,11 +63,17 @@ async def _room(request: Request, room_id: int) -> dict[str, Any]:
 async def create_room(request: Request, body: RoomIn) -> dict[str, Any]:
     user = require_api_write(request)
     services = services_of(request)
+    settings = services.settings
+    plan = plans.effective_plan(user, datetime.now(UTC))
+    max_size = plans.room_size_limit(settings, plan)  # the host's plan decides
+    size = body.size_limit if body.size_limit is not None else min(DEFAULT_SIZE, max_size)
+    larger = plans.room_plan_for(settings, size)
+    upgrade = (larger, plans.room_size_limit(settings, larger)) if larger else None
     async with services.db.session() as session:
         room = await rooms.create(
             session, user, title=body.title, problem_slugs=body.problems,
-            duration_minutes=body.duration_minutes, size_limit=body.size_limit,
-            public=body.public, max_size=services.settings.PRO_ROOM_LIMIT,
+            duration_minutes=body.duration_minutes, size_limit=size,
+            public=body.public, max_size=max_size, plan=plan, upgrade=upgrade,
         )  # fmt: skip
         room_id = room.id
     return await _room(request, room_id)
@@ -191,7 +204,12 @@ async def rooms_page(request: Request) -> HTMLResponse:
         catalog = [
             problems.problem_json(p, locale_of(request)) for p in await problems.listing(session)
         ]
-    return render(request, "rooms.html", rooms=listed, catalog=catalog)
+    plan = plans.effective_plan(user, datetime.now(UTC))
+    max_size = plans.room_size_limit(services_of(request).settings, plan)
+    return render(
+        request, "rooms.html", rooms=listed, catalog=catalog, plan=plan, max_size=max_size,
+        default_size=min(DEFAULT_SIZE, max_size),
+    )  # fmt: skip
 
 
 @router.get("/rooms/{room_id}", response_class=HTMLResponse, include_in_schema=False)

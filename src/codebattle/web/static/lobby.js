@@ -6,6 +6,9 @@ const csrf = document.querySelector('meta[name="csrf-token"]').content;
 const $ = (id) => document.getElementById(id);
 const errorBox = $("lobby-error");
 let polling = null;
+// No game (ranked or vs AI) left today on the player's plan: those buttons stay disabled.
+let gamesOut = data.games_out;
+const GAME_BUTTONS = ["ranked", "play-ai", "queue-ai"];
 
 function showError(message) {
   errorBox.textContent = message || text.server_error;
@@ -24,12 +27,42 @@ async function api(method, path, body) {
     throw new Error(text.server_error);
   }
   const json = await reply.json().catch(() => ({}));
-  if (!reply.ok) throw new Error((json.error && json.error.message) || text.server_error);
+  if (!reply.ok) {
+    const error = new Error((json.error && json.error.message) || text.server_error);
+    error.code = json.error && json.error.code;
+    throw error;
+  }
   return json;
 }
 
 function busy(on) {
-  for (const id of ["ranked", "play-ai", "queue-ai"]) $(id).disabled = on;
+  for (const id of GAME_BUTTONS) $(id).disabled = on || gamesOut;
+}
+
+// The day's games used up (a 429 from the server, or a status saying 0 left): the message
+// with the link to the plans, and the game buttons disabled.
+function outOfGames(message) {
+  gamesOut = true;
+  if (message) $("games-out-text").textContent = message;
+  $("games-out").hidden = false;
+  for (const id of GAME_BUTTONS) {
+    $(id).disabled = true;
+    $(id).setAttribute("aria-describedby", "games-out");
+  }
+}
+
+// Games left today, from a queue status (`games_left` null: unlimited).
+function showGames(status) {
+  if (!("games_left" in status)) return;
+  $("games-left").textContent = status.games_left === null
+    ? text.games_unlimited
+    : text.games_left.replace("{left}", status.games_left).replace("{limit}", status.games_limit);
+  if (status.games_left === 0 && status.state !== "waiting" && !gamesOut) outOfGames(null);
+}
+
+function failed(e) {
+  if (e.code === "daily_games_used" || e.code === "daily_games_used_basic") outOfGames(e.message);
+  else showError(e.message);
 }
 
 function openMatch(id) {
@@ -38,6 +71,7 @@ function openMatch(id) {
 
 // Shows where the player stands in the queue; keeps polling while waiting.
 function showQueue(status, first = false) {
+  showGames(status);
   if (status.state === "paired") {
     stopPolling();
     if (!first) openMatch(status.match);
@@ -84,7 +118,7 @@ async function playAi() {
     openMatch(created.id);
   } catch (e) {
     busy(false);
-    showError(e.message);
+    failed(e);
   }
 }
 
@@ -94,7 +128,7 @@ $("ranked").addEventListener("click", async () => {
   try {
     showQueue(await api("POST", "/api/queue"));
   } catch (e) {
-    showError(e.message);
+    failed(e);
   }
   busy(false);
 });
