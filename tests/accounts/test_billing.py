@@ -1,0 +1,378 @@
+"""Checkout, confirmation, webhooks, renewal, cancellation and refunds (accounts/billing.py)
+on SQLite and PostgreSQL, against the fake PortOne on a real uvicorn. What is worth money
+is attacked: ten confirmations, reloads and webhooks at once apply a plan once and charge
+once; two renewal runs at once charge a period once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select, update
+
+from codebattle.accounts import billing
+from codebattle.accounts.models import AuditEntry, BillingKey, Payment, PlanChange, User
+from codebattle.db.session import Database
+from codebattle.errors import UserError
+from codebattle.integrations.fake_portone import FakePortOne, signed_headers
+from codebattle.integrations.portone import FAKE_WEBHOOK_SECRET, PortOne
+from tests.support.factories import make_user
+from tests.support.fake_portone import client_of, running_fake
+
+DAYS = 30
+PRICES = {"basic": 4900, "pro": 9900}
+
+
+@pytest.fixture(scope="module")
+def provider() -> Iterator[tuple[FakePortOne, str]]:
+    with running_fake() as running:
+        yield running
+
+
+@pytest.fixture
+def fake(provider: tuple[FakePortOne, str]) -> FakePortOne:
+    return provider[0]
+
+
+@pytest.fixture
+def api(provider: tuple[FakePortOne, str]) -> PortOne:
+    """Our client to the fake provider."""
+    return client_of(provider[1])
+
+
+async def _user(db: Database) -> User:
+    async with db.session() as session:
+        return await make_user(session)
+
+
+async def _key(api: PortOne, user: User, card: str = "4242424242424242") -> str:
+    return await api.issue_billing_key(
+        card_number=card,
+        expiry_year="30",
+        expiry_month="12",
+        birth_or_business_number="900101",
+        password_two_digits="00",
+        customer_id=billing.customer_id(user.id),
+    )
+
+
+async def _start(db: Database, user: User, plan: str = "pro") -> Payment:
+    async with db.session() as session:
+        return await billing.start_checkout(session, user, plan, **PRICES, now=_now())
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _complete(
+    db: Database, api: PortOne, user: User, payment_id: str, key: str
+) -> billing.Outcome:
+    async with db.session() as session:
+        return await billing.complete_checkout(
+            session,
+            api,
+            user,
+            payment_id,
+            billing_key=key,
+            code=None,
+            message=None,
+            period_days=DAYS,
+            now=_now(),
+        )
+
+
+async def _subscribe(db: Database, api: PortOne, plan: str = "pro") -> tuple[User, Payment]:
+    user = await _user(db)
+    payment = await _start(db, user, plan)
+    outcome = await _complete(db, api, user, payment.id, await _key(api, user))
+    assert outcome.status == "paid", outcome
+    return user, payment
+
+
+async def _stored(db: Database, user_id: int) -> User:
+    async with db.reading() as session:
+        user = await session.get(User, user_id)
+        assert user is not None
+        return user
+
+
+async def _count(db: Database, model: type, **where: object) -> int:
+    async with db.reading() as session:
+        query = select(func.count()).select_from(model)
+        for name, value in where.items():
+            query = query.where(getattr(model, name) == value)
+        return int(await session.scalar(query) or 0)
+
+
+async def _webhook(
+    db: Database, api: PortOne, kind: str, payment_id: str, secret: str = FAKE_WEBHOOK_SECRET
+) -> str:
+    payload = json.dumps(
+        {"type": kind, "timestamp": _now().isoformat(), "data": {"paymentId": payment_id}}
+    )
+    async with db.session() as session:
+        return await billing.handle_webhook(
+            session,
+            api,
+            secret=FAKE_WEBHOOK_SECRET,
+            payload=payload,
+            headers=signed_headers(secret, payload),
+            period_days=DAYS,
+            now=_now(),
+        )
+
+
+async def test_checkout(db: Database, api: PortOne, fake: FakePortOne) -> None:
+    before = _now()
+    user, payment = await _subscribe(db, api, "pro")
+    stored = await _stored(db, user.id)
+    assert (stored.plan, stored.plan_source, stored.plan_auto_renew) == ("pro", "checkout", True)
+    assert stored.plan_ends_at is not None
+    assert before + timedelta(days=DAYS) <= stored.plan_ends_at <= _now() + timedelta(days=DAYS)
+    assert fake.payments[payment.id].amount == 9900
+    async with db.reading() as session:
+        row = await session.get(Payment, payment.id)
+        assert row is not None and (row.status, row.kind, row.amount) == ("paid", "checkout", 9900)
+        assert row.period_end == stored.plan_ends_at
+        change = await session.scalar(select(PlanChange).where(PlanChange.user_id == user.id))
+        assert change is not None and (change.source, change.payment_id) == ("checkout", payment.id)
+        assert await session.get(BillingKey, user.id) is not None
+    # A reload of the page the window came back to changes nothing.
+    again = await _complete(db, api, user, payment.id, "whatever")
+    assert (again.status, again.applied) == ("paid", False)
+    assert await _count(db, PlanChange, user_id=user.id) == 1
+
+
+async def test_current_plan_and_downgrade_refused(db: Database, api: PortOne) -> None:
+    user, _ = await _subscribe(db, api, "pro")
+    for plan, key in (("pro", "checkout_current_plan"), ("basic", "checkout_downgrade")):
+        with pytest.raises(UserError) as refused:
+            await _start(db, user, plan)
+        assert refused.value.key == key
+    with pytest.raises(UserError):
+        await _start(db, user, "free")
+
+
+async def test_amount_mismatch_is_not_activated(db: Database, api: PortOne) -> None:
+    user = await _user(db)
+    payment = await _start(db, user, "pro")
+    # Paid at the provider, but for 100 won instead of 9,900: confirm must refuse it.
+    await api.pay_with_billing_key(
+        payment.id,
+        billing_key=await _key(api, user),
+        order_name="tampered",
+        amount=100,
+        currency="KRW",
+        customer_id=billing.customer_id(user.id),
+    )
+    async with db.session() as session:
+        outcome = await billing.confirm(session, api, payment.id, period_days=DAYS, now=_now())
+    assert outcome.status == "failed" and "amount mismatch" in (outcome.failure or "")
+    assert (await _stored(db, user.id)).plan == "free"
+    assert await _count(db, PlanChange, user_id=user.id) == 0
+    assert await _webhook(db, api, "Transaction.Paid", payment.id) == "failed"
+    assert (await _stored(db, user.id)).plan == "free"
+
+
+async def test_someone_elses_billing_key_is_refused(db: Database, api: PortOne) -> None:
+    owner, thief = await _user(db), await _user(db)
+    key = await _key(api, owner)
+    payment = await _start(db, thief, "pro")
+    outcome = await _complete(db, api, thief, payment.id, key)
+    assert outcome.status == "failed"
+    assert (await _stored(db, thief.id)).plan == "free"
+    with pytest.raises(UserError) as not_yours:  # nor may another user complete it
+        await _complete(db, api, owner, payment.id, key)
+    assert not_yours.value.status == 404
+
+
+async def test_cancelled_window(db: Database, api: PortOne) -> None:
+    user = await _user(db)
+    payment = await _start(db, user, "basic")
+    async with db.session() as session:
+        outcome = await billing.complete_checkout(
+            session, api, user, payment.id, billing_key=None, code="FAILURE_TYPE_PG",
+            message="사용자가 결제를 취소하였습니다", period_days=DAYS, now=_now(),
+        )  # fmt: skip
+    assert outcome.status == "failed" and "취소" in (outcome.failure or "")
+    assert (await _stored(db, user.id)).plan == "free"
+
+
+async def test_ten_at_once_apply_the_plan_once(
+    db: Database, api: PortOne, fake: FakePortOne
+) -> None:
+    """The attack: the page reloaded five times while five webhooks arrive, all at once.
+    The card is charged once, the payment marked paid once, the plan applied once."""
+    user = await _user(db)
+    payment = await _start(db, user, "pro")
+    key = await _key(api, user)
+    results = await asyncio.gather(
+        *(_complete(db, api, user, payment.id, key) for _ in range(5)),
+        *(_webhook(db, api, "Transaction.Paid", payment.id) for _ in range(5)),
+        return_exceptions=True,
+    )
+    errors = [r for r in results if isinstance(r, BaseException)]
+    assert not errors, errors
+    outcomes = [r for r in results if isinstance(r, billing.Outcome)]
+    assert len(outcomes) == 5 and sum(o.applied for o in outcomes) <= 1  # or a webhook did
+    assert all(o.status == "paid" for o in outcomes)
+    assert fake.payments[payment.id].charges == 1
+    assert await _count(db, PlanChange, user_id=user.id) == 1
+    stored = await _stored(db, user.id)
+    assert stored.plan == "pro" and stored.plan_ends_at is not None
+    assert stored.plan_ends_at <= _now() + timedelta(days=DAYS)  # not extended twice
+    # Ten more webhooks for the settled payment: nothing changes.
+    await asyncio.gather(*(_webhook(db, api, "Transaction.Paid", payment.id) for _ in range(10)))
+    assert await _count(db, PlanChange, user_id=user.id) == 1
+
+
+async def test_bad_webhook_signature_changes_nothing(db: Database, api: PortOne) -> None:
+    user = await _user(db)
+    payment = await _start(db, user, "pro")
+    await api.pay_with_billing_key(
+        payment.id,
+        billing_key=await _key(api, user),
+        order_name="Pro",
+        amount=9900,
+        currency="KRW",
+        customer_id=billing.customer_id(user.id),
+    )
+    forged = "whsec_" + "Zm9yZ2VkLWJ5LXNvbWVvbmUtZWxzZQ=="
+    with pytest.raises(UserError) as refused:
+        await _webhook(db, api, "Transaction.Paid", payment.id, secret=forged)
+    assert (refused.value.status, refused.value.key) == (400, "webhook_invalid")
+    async with db.reading() as session:
+        row = await session.get(Payment, payment.id)
+        assert row is not None and row.status == "pending"
+    assert (await _stored(db, user.id)).plan == "free"
+
+
+def test_webhook_route_refuses_a_bad_signature(client: TestClient) -> None:
+    payload = json.dumps({"type": "Transaction.Paid", "data": {"paymentId": "pay-x"}})
+    forged = signed_headers("whsec_" + "Zm9yZ2VkLWJ5LXNvbWVvbmUtZWxzZQ==", payload)
+    reply = client.post("/payments/webhook", content=payload, headers=forged)
+    assert reply.status_code == 400
+    assert client.post("/payments/webhook", content=payload).status_code == 400
+    # A well-signed webhook for a payment that is not ours is acknowledged and ignored.
+    good = client.post(
+        "/payments/webhook", content=payload, headers=signed_headers(FAKE_WEBHOOK_SECRET, payload)
+    )
+    assert good.status_code == 200 and good.json()["result"] == "ignored"
+
+
+async def _due(db: Database, user_id: int, hours: float) -> datetime:
+    """Move the user's plan end to `hours` from now; return it."""
+    ends = _now() + timedelta(hours=hours)
+    async with db.session() as session:
+        await session.execute(update(User).where(User.id == user_id).values(plan_ends_at=ends))
+        await session.commit()
+    return ends
+
+
+async def _renew(db: Database, api: PortOne, now: datetime | None = None) -> list[billing.Outcome]:
+    return await billing.renew_due(db, api, **PRICES, period_days=DAYS, now=now or _now())
+
+
+async def test_renewal_charges_once_per_period(
+    db: Database, api: PortOne, fake: FakePortOne
+) -> None:
+    user, _ = await _subscribe(db, api, "basic")
+    ends = await _due(db, user.id, 12)
+    first, second = await asyncio.gather(_renew(db, api), _renew(db, api))
+    mine = [o for o in first + second if o.payment_id == billing.renewal_id(user.id, ends)]
+    assert [o.status for o in mine] == ["paid"] and mine[0].applied
+    payment_id = mine[0].payment_id
+    assert fake.payments[payment_id].charges == 1 and fake.payments[payment_id].amount == 4900
+    stored = await _stored(db, user.id)
+    assert stored.plan == "basic" and stored.plan_source == "renewal"
+    assert stored.plan_ends_at is not None
+    assert abs((stored.plan_ends_at - (ends + timedelta(days=DAYS))).total_seconds()) < 1
+    assert await _count(db, Payment, user_id=user.id, kind="renewal") == 1
+    assert await _count(db, PlanChange, user_id=user.id, source="renewal") == 1
+    # Run again, and again as if the end had not moved: the period is not charged twice.
+    assert not [o for o in await _renew(db, api) if o.payment_id == payment_id]
+    async with db.session() as session:
+        await session.execute(update(User).where(User.id == user.id).values(plan_ends_at=ends))
+        await session.commit()
+    assert not [o for o in await _renew(db, api) if o.payment_id == payment_id]
+    assert fake.payments[payment_id].charges == 1
+    assert await _count(db, PlanChange, user_id=user.id, source="renewal") == 1
+
+
+async def test_declined_renewal_lets_the_plan_end(db: Database, api: PortOne) -> None:
+    user, _ = await _subscribe(db, api, "pro")
+    async with db.session() as session:
+        declining = await _key(api, user, card="4000000000000002")
+        await billing.store_billing_key(session, user.id, declining, _now())
+    ends = await _due(db, user.id, 2)
+    outcomes = [
+        o for o in await _renew(db, api) if o.payment_id == billing.renewal_id(user.id, ends)
+    ]
+    assert [o.status for o in outcomes] == ["failed"]
+    later = ends + timedelta(seconds=1)
+    await billing.run_renewals(db, api, billing.RenewalPrices(4900, 9900, DAYS), later)
+    stored = await _stored(db, user.id)
+    assert stored.plan == "free" and stored.plan_source == "expiry"
+
+
+async def test_cancel_at_period_end(db: Database, api: PortOne) -> None:
+    user, _ = await _subscribe(db, api, "pro")
+    async with db.session() as session:
+        await billing.cancel_renewal(session, user)
+    stored = await _stored(db, user.id)
+    assert (stored.plan, stored.plan_auto_renew) == ("pro", False)
+    assert await _count(db, BillingKey, user_id=user.id) == 0
+    ends = await _due(db, user.id, 12)
+    assert not [o for o in await _renew(db, api) if o.payment_id.startswith(f"renew-{user.id}-")]
+    assert (await _stored(db, user.id)).plan == "pro"  # until its end
+    prices = billing.RenewalPrices(4900, 9900, DAYS)
+    await billing.run_renewals(db, api, prices, ends - timedelta(minutes=1))
+    assert (await _stored(db, user.id)).plan == "pro"
+    await billing.run_renewals(db, api, prices, ends + timedelta(seconds=1))
+    stored = await _stored(db, user.id)
+    assert (stored.plan, stored.plan_source) == ("free", "expiry")
+    assert await _count(db, Payment, user_id=user.id, kind="renewal") == 0
+
+
+async def test_refund(db: Database, api: PortOne, fake: FakePortOne) -> None:
+    user, payment = await _subscribe(db, api, "pro")
+    async with db.session() as session:
+        done = await billing.refund(session, api, payment.id, reason="asked by mail", now=_now())
+    assert done == "refunded"
+    assert fake.payments[payment.id].status == "CANCELLED"
+    stored = await _stored(db, user.id)
+    assert (stored.plan, stored.plan_source, stored.plan_auto_renew) == ("free", "refund", False)
+    async with db.reading() as session:
+        row = await session.get(Payment, payment.id)
+        assert row is not None and row.status == "refunded" and row.refunded_at is not None
+        entry = await session.scalar(
+            select(AuditEntry).where(
+                AuditEntry.subject_user_id == user.id, AuditEntry.action == "refund"
+            )
+        )
+        assert entry is not None and entry.reason == "asked by mail" and entry.actor_label == "cli"
+    # Again (a retried command, the cancel webhook): nothing more happens.
+    async with db.session() as session:
+        again = await billing.refund(session, api, payment.id, reason="again", now=_now())
+    assert again == "already_refunded"
+    assert await _webhook(db, api, "Transaction.Cancelled", payment.id) == "refunded"
+    assert await _count(db, PlanChange, user_id=user.id, source="refund") == 1
+    assert await _count(db, AuditEntry, subject_user_id=user.id, action="refund") == 1
+    async with db.session() as session:
+        with pytest.raises(UserError) as unknown:
+            await billing.refund(session, api, "pay-none", reason="x", now=_now())
+    assert unknown.value.status == 404
+
+
+async def test_cancelled_at_the_provider_is_refunded_by_webhook(db: Database, api: PortOne) -> None:
+    user, payment = await _subscribe(db, api, "basic")
+    await api.cancel_payment(payment.id, reason="cancelled in PortOne's console")
+    assert await _webhook(db, api, "Transaction.Cancelled", payment.id) == "refunded"
+    assert (await _stored(db, user.id)).plan == "free"
+    assert await _webhook(db, api, "Transaction.Cancelled", payment.id) == "refunded"
+    assert await _count(db, PlanChange, user_id=user.id, source="refund") == 1
