@@ -385,6 +385,131 @@ def feedback_list(
     typer.echo("\n".join(lines) if lines else "no feedback")
 
 
+plans_app = typer.Typer(no_args_is_help=True, help="Plans: grant one, show a user's, expire.")
+app.add_typer(plans_app, name="plans")
+
+
+def _plan_user_id(nickname: str) -> Callable[[AsyncSession], Awaitable[int]]:
+    async def find(session: AsyncSession) -> int:
+        from sqlalchemy import func, select
+
+        from codebattle.accounts.models import User
+
+        user_id = await session.scalar(
+            select(User.id).where(func.lower(User.nickname) == nickname.lower())
+        )
+        if user_id is None:
+            _fail(f"no user {nickname!r}")
+        return int(user_id)
+
+    return find
+
+
+def _when(moment: object) -> str:
+    from datetime import UTC, datetime
+
+    if not isinstance(moment, datetime):
+        return "-"
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+@plans_app.command("grant")
+def plans_grant(
+    nickname: Annotated[str, typer.Argument(help="the user's nickname")],
+    plan: Annotated[str, typer.Argument(help="free, basic or pro")],
+    reason: Annotated[str, typer.Option("--reason", help="why (kept in the audit log)")],
+    days: Annotated[
+        int | None,
+        typer.Option("--days", min=1, max=3650, help="for this many days (default: no end)"),
+    ] = None,
+) -> None:
+    """Put NICKNAME on PLAN (for --days N, from the current end if already on it; without
+    --days, open-ended), recorded in the plan history (source "grant") and the audit log."""
+    from datetime import UTC, datetime, timedelta
+
+    from codebattle.accounts import plans
+
+    if not reason.strip():
+        _fail("give a reason (--reason); it is kept in the audit log")
+    if plan not in plans.PLANS:
+        _fail(f"unknown plan {plan!r}: choose one of {', '.join(plans.PLANS)}")
+
+    async def grant(session: AsyncSession) -> str:
+        now = datetime.now(UTC)
+        user_id = await _plan_user_id(nickname)(session)
+        ends = now + timedelta(days=days) if days is not None else None
+        change = await plans.change_plan(
+            session, user_id, plan, ends_at=ends, source="grant", actor_label="cli",
+            reason=reason.strip(), now=now,
+        )  # fmt: skip
+        await session.commit()
+        until = f" until {_when(change.ends_at)}" if change.ends_at is not None else ""
+        return f"{nickname}: {change.old_plan} → {change.plan}{until} (grant)"
+
+    typer.echo(_in_session(grant))
+
+
+@plans_app.command("show")
+def plans_show(nickname: Annotated[str, typer.Argument(help="the user's nickname")]) -> None:
+    """Show NICKNAME's plan (as it holds now), its dates and source, today's games and the
+    plan history, newest first."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from codebattle.accounts import plans
+    from codebattle.accounts.models import PlanChange, User
+
+    settings = _settings()
+
+    async def read(session: AsyncSession) -> list[str]:
+        now = datetime.now(UTC)
+        user = await session.get(User, await _plan_user_id(nickname)(session))
+        assert user is not None
+        games = await plans.allowance(session, user, settings, now)
+        stored = "" if games.plan == user.plan else f" (was {user.plan}, ended)"
+        ends = _when(user.plan_ends_at) if user.plan_ends_at is not None else "no end"
+        renew = "on" if user.plan_auto_renew else "off"
+        left = "unlimited" if games.left is None else f"{games.left} of {games.limit}"
+        lines = [
+            f"{user.nickname}: {games.plan}{stored}",
+            f"  since {_when(user.plan_started_at)}, until {ends}, source {user.plan_source}, "
+            f"auto-renew {renew}",
+            f"  games left today ({plans.plan_day(now, settings)}): {left}",
+            "history:",
+        ]
+        changes = await session.scalars(
+            select(PlanChange)
+            .where(PlanChange.user_id == user.id)
+            .order_by(PlanChange.created_at.desc(), PlanChange.id.desc())
+        )
+        history = [
+            f"  {_when(c.created_at)}  {c.old_plan} → {c.plan}  from {_when(c.starts_at)}  "
+            f"until {_when(c.ends_at) if c.ends_at else 'no end'}  {c.source}"
+            + (f"  payment {c.payment_id}" if c.payment_id else "")
+            for c in changes
+        ]
+        return lines + (history or ["  none"])
+
+    typer.echo("\n".join(_in_session(read)))
+
+
+@plans_app.command("expire")
+def plans_expire() -> None:
+    """Write the fall back to Free of every paid plan whose end has passed (source
+    "expiry"). Safe to run at any time (e.g. from cron); reads never depend on it."""
+    from datetime import UTC, datetime
+
+    from codebattle.accounts import plans
+
+    async def expire(session: AsyncSession) -> int:
+        count = await plans.expire_plans(session, datetime.now(UTC))
+        await session.commit()
+        return count
+
+    typer.echo(f"{_in_session(expire)} plan(s) expired")
+
+
 def main() -> None:
     try:
         app()
