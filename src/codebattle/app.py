@@ -18,6 +18,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp
 
 from codebattle import runtime
+from codebattle.accounts.sessions import store_for as session_store
 from codebattle.config import Settings, load_settings
 from codebattle.errors import UserError
 from codebattle.i18n import negotiate, translate
@@ -33,7 +34,8 @@ from codebattle.web.routes import progress as progress_routes
 from codebattle.web.routes import rooms as room_routes
 from codebattle.web.routes import submission_socket
 from codebattle.web.routes import submissions as submission_routes
-from codebattle.web.security import REFUSED, BodyLimit, SecurityHeaders, signed_in
+from codebattle.web.security import REFUSED, BodyLimit, SecurityHeaders, signed_in, store_of
+from codebattle.web.sessions import keep_session
 from codebattle.web.routes import welcome as welcome_routes
 
 log = structlog.get_logger(__name__)
@@ -52,9 +54,15 @@ async def identify(connection: HTTPConnection) -> None:
     if connection.scope["type"] == "websocket":
         return
     async with services.db.reading() as session:
-        user, auth = await signed_in(connection, session, services.settings.nickname_sign_in)
+        user, auth, stored = await signed_in(
+            connection, session, services.settings.nickname_sign_in, store_of(connection)
+        )
     if auth == REFUSED:
         raise UserError(401, "sign_in_required", {"WWW-Authenticate": "Bearer"})
+    if user is not None and stored is not None:
+        # A session issued for another role gets a new id; else its use is recorded
+        # (written at most once a minute).
+        await keep_session(connection, user, stored)
     connection.state.user, connection.state.auth = user, auth
 
 
@@ -139,6 +147,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             yield
         finally:
             await services.stop()
+            await app.state.sessions.close()
 
     docs = settings.api_docs  # off: no route, so /api/docs and /api/openapi.json are 404
     app = App(
@@ -153,12 +162,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.hsts = settings.secure_cookies  # only a site served over https may ask for it
     app.state.services = services
     app.state.settings = settings
+    app.state.sessions = session_store(settings, services.db)  # web.security.store_of
     install_error_handlers(app)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key(),
         session_cookie="codebattle_session",
-        max_age=30 * 24 * 3600,
+        max_age=settings.SESSION_ABSOLUTE_DAYS * 24 * 3600,  # the session ends on the server
         same_site="lax",
         https_only=settings.secure_cookies,
     )

@@ -312,15 +312,53 @@ def user_token(
 def user_role(
     nickname: Annotated[str, typer.Argument(help="the user's nickname")],
     role: Annotated[str, typer.Argument(help="player, moderator, operator or admin")],
+    reason: Annotated[str, typer.Option("--reason", help="why (kept in the audit log)")] = "",
 ) -> None:
-    """Give NICKNAME a role (moderators delete chat messages and mute users)."""
+    """Give NICKNAME a role (moderators delete chat messages and mute users), written to
+    the audit log with the reason. The user's sessions get a new id on their next request."""
     from codebattle.accounts import service as accounts
 
-    async def give(session: AsyncSession) -> None:
-        await accounts.set_role(session, nickname, role)
+    async def give(session: AsyncSession) -> str:
+        _user, old = await accounts.set_role(session, nickname, role, reason=reason)
+        return old
 
-    _in_session(give)
-    typer.echo(f"{nickname}: {role}")
+    old = _in_session(give)
+    typer.echo(f"{nickname}: {old} → {role}")
+
+
+@users_app.command("audit")
+def user_audit(
+    nickname: Annotated[str | None, typer.Argument(help="only entries about this user")] = None,
+    limit: Annotated[int, typer.Option(help="at most this many, newest first")] = 50,
+) -> None:
+    """Show the audit log (role, plan, invite changes: when, who, about whom, old → new,
+    why), newest first."""
+    from sqlalchemy import select
+
+    from codebattle.accounts import audit
+    from codebattle.accounts.models import User
+    from codebattle.errors import UserError
+
+    async def read(session: AsyncSession) -> list[str]:
+        subject_id = None
+        if nickname is not None:
+            subject_id = await session.scalar(select(User.id).where(User.nickname == nickname))
+            if subject_id is None:
+                raise UserError(404, "user_unknown")
+        entries = await audit.entries(session, subject_id, limit)
+        ids = {e.subject_user_id for e in entries if e.subject_user_id is not None}
+        names = await audit.nicknames(session, ids)
+        lines = []
+        for e in entries:
+            about = names.get(e.subject_user_id, "-") if e.subject_user_id is not None else "-"
+            when = e.created_at.strftime("%Y-%m-%d %H:%M:%S")
+            old, new = e.old if e.old is not None else "-", e.new if e.new is not None else "-"
+            change = f"{old} → {new}"
+            lines.append(f"{when}  {e.actor_label}  {e.action}  {about}  {change}  {e.reason}")
+        return lines
+
+    lines = _in_session(read)
+    typer.echo("\n".join(lines) if lines else "no entries")
 
 
 invites_app = typer.Typer(no_args_is_help=True, help="Alpha invite codes.")

@@ -286,7 +286,7 @@ async def test_the_room_list_shows_each_viewer_what_they_may_see(
 
 async def test_moderators_delete_messages_and_mute(site: Site, server: Server) -> None:
     gina, hank, mod = (Api(server, site.token(n)) for n in ("gina", "hank", "mod"))
-    site.cli("users", "role", "mod", "moderator")
+    site.cli("users", "role", "mod", "moderator", "--reason", "test")
     await gina.call("POST", "/api/queue")
     match_id = (await hank.call("POST", "/api/queue")).json()["match"]
     g = await Socket.open(server, gina.token, match_id)

@@ -5,6 +5,7 @@ follow however sessions keep it; then the welcome form is filled like a person d
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,7 +13,11 @@ from fastapi.responses import Response
 from fastapi.testclient import TestClient
 from httpx import Response as HttpResponse
 
+from codebattle.app import create_app
+from codebattle.judge.engine import Judge
+from codebattle.services import Services
 from codebattle.web.sessions import start_pending
+from tests.support.site import runner_factory, settings_for
 
 PENDING_ROUTE = "/_test/pending"
 
@@ -90,3 +95,28 @@ def finish_signup(
     if invite_code is not None:
         data["invite_code"] = invite_code
     return client.post("/welcome", data=data, follow_redirects=False)
+
+
+class Clients:
+    """Test clients of apps on one SQLite database, each with the pending route; settings
+    overridden per client (e.g. ALPHA_INVITE_ONLY=True). `close` stops them all."""
+
+    def __init__(self, tmp_path: Path, sqlite_url: str, judge: Judge, judge_root: Path) -> None:
+        self.tmp_path, self.sqlite_url = tmp_path, sqlite_url
+        self.judge, self.judge_root = judge, judge_root
+        self.open: list[TestClient] = []
+
+    def __call__(self, **overrides: Any) -> TestClient:
+        settings = settings_for(
+            self.tmp_path, DATABASE_URL=self.sqlite_url.replace("+aiosqlite", ""), **overrides
+        )
+        runner = runner_factory(self.judge, settings, self.judge_root)
+        app = add_pending_route(create_app(settings, Services.from_settings(settings, runner)))
+        client = TestClient(app, base_url="http://testserver")
+        client.__enter__()
+        self.open.append(client)
+        return client
+
+    def close(self) -> None:
+        for client in self.open:
+            client.__exit__(None, None, None)

@@ -80,7 +80,7 @@ def moderator(database_url: str, tmp_path: Path, judge: Judge, judge_root: Path)
         try:
             async with db.session() as session:
                 user = await accounts.ensure_user(session, "idmod")
-                await accounts.set_role(session, "idmod", "moderator")
+                await accounts.set_role(session, "idmod", "moderator", reason="test")
                 return (await accounts.create_token(session, user, "ids"))[1]
         finally:
             await db.dispose()

@@ -5,6 +5,7 @@ refused on the next socket, as with a read of its own."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, cast
@@ -15,16 +16,26 @@ from starlette.requests import HTTPConnection
 
 from codebattle.accounts import service as accounts
 from codebattle.accounts.models import User
+from codebattle.accounts.sessions import DatabaseSessionStore, SessionStore
 from codebattle.db.session import Database
 from codebattle.web.security import REFUSED, SESSION, TOKEN, SignIns
 from tests.support.factories import make_user
 
 
-def socket(token: str | None = None, user_id: int | None = None) -> HTTPConnection:
+def socket(token: str | None = None, sid: str | None = None) -> HTTPConnection:
     """A socket's connection as the app sees it (SessionMiddleware has set its session)."""
     headers = [(b"authorization", f"Bearer {token}".encode())] if token is not None else []
-    session: dict[str, Any] = {"user_id": user_id} if user_id is not None else {}
+    session: dict[str, Any] = {"sid": sid} if sid is not None else {}
     return HTTPConnection({"type": "websocket", "headers": headers, "session": session})
+
+
+def store_of(db: Database) -> DatabaseSessionStore:
+    return DatabaseSessionStore(idle=timedelta(days=1), absolute=timedelta(days=30), db=db)
+
+
+async def session_of(store: SessionStore, user: User) -> str:
+    """A signed-in session's id (what the cookie carries)."""
+    return await store.create(user.id, accounts.NICKNAME_SESSION, user.role)
 
 
 class Statements:
@@ -50,11 +61,13 @@ async def two_users_with_tokens(db: Database) -> tuple[User, User, str, str]:
 
 async def test_fifty_sockets_at_once_share_one_read(db: Database) -> None:
     alice, bob, alice_token, bob_token = await two_users_with_tokens(db)
-    sign_ins, statements = SignIns(db), Statements(db)
+    store = store_of(db)
+    alices = await session_of(store, alice)
+    sign_ins, statements = SignIns(db, store), Statements(db)
     sockets = [
         socket(token=alice_token) if i % 3 == 0 else
         socket(token=bob_token) if i % 3 == 1 else
-        socket(user_id=alice.id)
+        socket(sid=alices)
         for i in range(50)
     ]  # fmt: skip
     answers = await asyncio.gather(*(sign_ins.who(s, nickname_sign_in=True) for s in sockets))
@@ -63,14 +76,14 @@ async def test_fifty_sockets_at_once_share_one_read(db: Database) -> None:
         expected[i % 3] for i in range(50)
     ]
     assert sign_ins.reads == 1
-    assert statements.selects <= 2  # one query for the tokens, one for the session ids
+    assert statements.selects <= 2  # one query for the tokens, one for the sessions
 
 
 async def test_a_token_revoked_between_two_sockets_is_refused_on_the_second(
     db: Database,
 ) -> None:
     alice, _, alice_token, _ = await two_users_with_tokens(db)
-    sign_ins = SignIns(db)
+    sign_ins = SignIns(db, store_of(db))
     user, how = await sign_ins.who(socket(token=alice_token), nickname_sign_in=True)
     assert user is not None and (user.id, how) == (alice.id, TOKEN)
     async with db.session() as session:
@@ -82,22 +95,27 @@ async def test_a_token_revoked_between_two_sockets_is_refused_on_the_second(
 
 async def test_a_deleted_or_unknown_user_is_refused(db: Database) -> None:
     alice, bob, _, bob_token = await two_users_with_tokens(db)
-    sign_ins = SignIns(db)
-    user, how = await sign_ins.who(socket(user_id=bob.id), nickname_sign_in=True)
+    store = store_of(db)
+    bobs, alices = await session_of(store, bob), await session_of(store, alice)
+    sign_ins = SignIns(db, store)
+    user, how = await sign_ins.who(socket(sid=bobs), nickname_sign_in=True)
     assert user is not None and (user.id, how) == (bob.id, SESSION)
     async with db.session() as session:
         await session.execute(delete(User).where(User.id == bob.id))
         await session.commit()
     refused = await asyncio.gather(
-        sign_ins.who(socket(user_id=bob.id), nickname_sign_in=True),
+        sign_ins.who(socket(sid=bobs), nickname_sign_in=True),
         sign_ins.who(socket(token=bob_token), nickname_sign_in=True),
-        sign_ins.who(socket(user_id=10**9), nickname_sign_in=True),
+        sign_ins.who(socket(sid="not-a-session"), nickname_sign_in=True),
         sign_ins.who(socket(token="cb_not-a-token"), nickname_sign_in=True),
         sign_ins.who(socket(), nickname_sign_in=True),
     )
     assert refused == [(None, ""), (None, REFUSED), (None, ""), (None, REFUSED), (None, "")]
     # A nickname session is still refused when nickname sign-in is off (production).
-    assert await sign_ins.who(socket(user_id=alice.id), nickname_sign_in=False) == (None, "")
+    assert await sign_ins.who(socket(sid=alices), nickname_sign_in=False) == (None, "")
+    # An ended session names nobody.
+    await store.delete(alices)
+    assert await sign_ins.who(socket(sid=alices), nickname_sign_in=True) == (None, "")
 
 
 class FailingOnce:
@@ -119,7 +137,7 @@ async def test_a_failed_read_fails_the_sockets_waiting_for_it_and_not_the_next(
     db: Database,
 ) -> None:
     alice, _, alice_token, _ = await two_users_with_tokens(db)
-    sign_ins = SignIns(cast(Database, FailingOnce(db)))
+    sign_ins = SignIns(cast(Database, FailingOnce(db)), store_of(db))
     failed = await asyncio.gather(
         *(sign_ins.who(socket(token=alice_token), nickname_sign_in=True) for _ in range(3)),
         return_exceptions=True,
@@ -132,7 +150,7 @@ async def test_a_failed_read_fails_the_sockets_waiting_for_it_and_not_the_next(
 
 async def test_a_socket_gone_while_waiting_leaves_the_others_their_answer(db: Database) -> None:
     alice, _, alice_token, _ = await two_users_with_tokens(db)
-    sign_ins = SignIns(db)
+    sign_ins = SignIns(db, store_of(db))
     waiting = [
         asyncio.create_task(sign_ins.who(socket(token=alice_token), nickname_sign_in=True))
         for _ in range(3)

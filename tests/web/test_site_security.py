@@ -84,7 +84,7 @@ def set_role(database_url: str, nickname: str, role: str) -> None:
         db = Database(database_url)
         try:
             async with db.session() as session:
-                await accounts.set_role(session, nickname, role)
+                await accounts.set_role(session, nickname, role, reason="test")
         finally:
             await db.dispose()
 
@@ -160,7 +160,8 @@ def test_operators_keep_api_tokens_from_the_command_line(
     }
     runner = CliRunner()
     assert runner.invoke(cli, ["users", "token", "chief"], env=env).exit_code == 0
-    assert runner.invoke(cli, ["users", "role", "chief", "admin"], env=env).exit_code == 0
+    promoted = runner.invoke(cli, ["users", "role", "chief", "admin", "--reason", "ops"], env=env)
+    assert promoted.exit_code == 0, promoted.output
     made = runner.invoke(cli, ["users", "token", "chief"], env=env)  # staff: still works
     assert made.exit_code == 0, made.output
     me = client.get("/api/me", headers={"Authorization": f"Bearer {made.output.strip()}"})

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from codebattle.accounts import audit
 from codebattle.accounts.models import ApiToken, Identity, User
 from codebattle.errors import UserError
 
@@ -175,13 +176,31 @@ async def ensure_user(session: AsyncSession, nickname: str) -> User:
 ROLES = ("player", "moderator", "operator", "admin")
 
 
-async def set_role(session: AsyncSession, nickname: str, role: str) -> User:
-    """For operators (`codebattle users role`)."""
+async def set_role(
+    session: AsyncSession,
+    nickname: str,
+    role: str,
+    *,
+    reason: str,
+    actor: User | None = None,
+    actor_label: str = "cli",
+) -> tuple[User, str]:
+    """For operators (`codebattle users role`, later the operator dashboard): give the user
+    a role, with the audit entry (who, old → new, why) in the same transaction. `actor` is
+    the signed-in user who does it (None from the command line, `actor_label` says who).
+    The user's sessions are issued again with the new role on their next request
+    (app.identify). Returns the user and the role they had."""
     if role not in ROLES:
         raise UserError(422, "role_unknown")
-    user = await session.scalar(select(User).where(User.nickname == nickname))
+    reason = reason.strip() if isinstance(reason, str) else ""
+    if not reason:
+        raise UserError(422, "role_reason_required")
+    user = await session.scalar(select(User).where(User.nickname == nickname).with_for_update())
     if user is None:
         raise UserError(404, "user_unknown")
+    old = user.role
     user.role = role
+    label = actor.nickname if actor is not None else actor_label
+    audit.record(session, actor.id if actor else None, label, "role", user.id, old, role, reason)
     await session.commit()
-    return user
+    return user, old

@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from codebattle.accounts import profiles
 from codebattle.accounts import service as accounts
 from codebattle.accounts.models import User
+from codebattle.accounts.sessions import SessionStore, StoredSession
 from codebattle.db.session import Database
 from codebattle.errors import UserError
 from codebattle.i18n import negotiate, translate
@@ -53,17 +54,32 @@ def same_origin(connection: HTTPConnection) -> bool:
 
 TOKEN, SESSION = "token", "session"  # how a user signed in (request.state.auth)
 REFUSED = "refused"  # an Authorization header that names no valid API token
+SID = "sid"  # the session cookie's key for the server-side session's id (accounts.sessions)
+
+
+def store_of(connection: HTTPConnection) -> SessionStore:
+    """The app's session store (built in app.create_app, one per app)."""
+    store: SessionStore = connection.app.state.sessions
+    return store
+
+
+def sid_of(connection: HTTPConnection) -> str | None:
+    """The session id this browser's cookie carries, if any."""
+    sid = connection.session.get(SID)
+    return sid if isinstance(sid, str) and sid else None
+
+
+Found = tuple[dict[str, User], dict[str, tuple[StoredSession, User]]]
 
 
 @dataclass(frozen=True)
 class Credentials:
     """What a connection presents: an Authorization header (`scheme`, `token`), or else the
-    session cookie's user id and how that session was opened (`via`)."""
+    session cookie's session id (`sid`; the session itself is on the server)."""
 
     scheme: str = ""
     token: str | None = None
-    user_id: int | None = None
-    via: object = None
+    sid: str | None = None
 
     @classmethod
     def of(cls, connection: HTTPConnection) -> Credentials:
@@ -71,45 +87,54 @@ class Credentials:
         if authorization:
             scheme, _, token = authorization.partition(" ")
             return cls(scheme=scheme, token=token.strip())
-        user_id = connection.session.get("user_id")
-        via = connection.session.get("via")
-        return cls(user_id=user_id, via=via) if isinstance(user_id, int) else cls()
+        return cls(sid=sid_of(connection))
 
     def judge(
-        self, by_token: dict[str, User], by_id: dict[int, User], nickname_sign_in: bool
+        self,
+        by_token: dict[str, User],
+        by_sid: dict[str, tuple[StoredSession, User]],
+        nickname_sign_in: bool,
     ) -> tuple[User | None, str]:
-        """Who these credentials name, given the users found for their token or id."""
+        """Who these credentials name, given the users found for their token or session."""
         if self.token is not None:
             user = by_token.get(self.token)
             if self.scheme.lower() != "bearer" or user is None:
                 return None, REFUSED
             return user, TOKEN
-        user = by_id.get(self.user_id) if self.user_id is not None else None
-        if user is not None and accounts.nickname_session_valid(user, self.via, nickname_sign_in):
+        found = by_sid.get(self.sid) if self.sid is not None else None
+        if found is None:
+            return None, ""
+        stored, user = found
+        if accounts.nickname_session_valid(user, stored.via, nickname_sign_in):
             return user, SESSION
         return None, ""
 
 
 async def lookup(
-    session: AsyncSession, presented: Collection[Credentials]
-) -> tuple[dict[str, User], dict[int, User]]:
-    """The users that these credentials' tokens and session ids name: a query for each kind
-    present, whatever the number of credentials."""
+    session: AsyncSession, presented: Collection[Credentials], store: SessionStore
+) -> Found:
+    """The users that these credentials' tokens and session ids name: a read for each kind
+    present, whatever the number of credentials (sessions with their users: one query on
+    the database store; one Redis read and one query with Redis)."""
     tokens = {c.token for c in presented if c.token is not None}
-    ids = {c.user_id for c in presented if c.token is None and c.user_id is not None}
+    sids = {c.sid for c in presented if c.token is None and c.sid is not None}
     return (
         await accounts.users_by_tokens(session, tokens) if tokens else {},
-        await accounts.users_by_ids(session, ids) if ids else {},
+        await store.signed_in(session, sids) if sids else {},
     )
 
 
 async def signed_in(
-    connection: HTTPConnection, session: AsyncSession, nickname_sign_in: bool
-) -> tuple[User | None, str]:
-    """Who is asking, in one query: by API token (Authorization: Bearer) or by the session
-    cookie; with how (TOKEN | SESSION), or (None, "") for nobody, or (None, REFUSED)."""
+    connection: HTTPConnection, session: AsyncSession, nickname_sign_in: bool, store: SessionStore
+) -> tuple[User | None, str, StoredSession | None]:
+    """Who is asking, in one read: by API token (Authorization: Bearer) or by the session
+    cookie; with how (TOKEN | SESSION), or (None, "") for nobody, or (None, REFUSED); and
+    the stored session when it is by session (app.identify touches or rotates it)."""
     credentials = Credentials.of(connection)
-    return credentials.judge(*await lookup(session, [credentials]), nickname_sign_in)
+    by_token, by_sid = await lookup(session, [credentials], store)
+    user, auth = credentials.judge(by_token, by_sid, nickname_sign_in)
+    stored = by_sid[credentials.sid][0] if auth == SESSION and credentials.sid else None
+    return user, auth, stored
 
 
 MAX_BATCH = 500  # credentials per read: well inside any database's limit on bound parameters
@@ -125,8 +150,9 @@ class SignIns:
     socket asked, so a token revoked or a user deleted before a socket arrives is refused
     to it, exactly as with a read of its own."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, store: SessionStore) -> None:
         self.db = db
+        self.store = store
         self._pending: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Pending] = (
             weakref.WeakKeyDictionary()
         )  # per event loop (a server runs one; a test client starts one per socket)
@@ -137,7 +163,7 @@ class SignIns:
     ) -> tuple[User | None, str]:
         """As `signed_in`, for a connection among many."""
         credentials = Credentials.of(connection)
-        if credentials.token is None and credentials.user_id is None:
+        if credentials.token is None and credentials.sid is None:
             return None, ""  # nothing to look up
         loop = asyncio.get_running_loop()
         pending = self._pending.get(loop)
@@ -168,7 +194,7 @@ class SignIns:
         self.reads += 1
         try:
             async with self.db.reading() as session:
-                found = await lookup(session, [credentials for credentials, _ in batch])
+                found = await lookup(session, [credentials for credentials, _ in batch], self.store)
         except Exception as exc:  # each socket fails as it would have on a read of its own
             for _, answer in batch:
                 if not answer.done():
@@ -179,7 +205,7 @@ class SignIns:
                 answer.set_result(found)
 
 
-Answer = asyncio.Future[tuple[dict[str, User], dict[int, User]]]
+Answer = asyncio.Future[Found]
 
 
 @dataclass

@@ -13,7 +13,7 @@ from codebattle.accounts import profiles
 from codebattle.accounts.models import User
 from codebattle.services import services_of
 from codebattle.web.ids import valid_id
-from codebattle.web.security import SignIns, same_origin
+from codebattle.web.security import SignIns, same_origin, store_of
 
 NOT_SIGNED_IN = 4401  # no session, or a bad API token
 FOREIGN_ORIGIN = 4403  # a browser on another site (cross-site socket hijacking)
@@ -57,6 +57,6 @@ def sign_ins(websocket: WebSocket) -> SignIns:
     """The app's socket sign-in reader (one per process, made on first use)."""
     state = websocket.app.state
     if not hasattr(state, "sign_ins"):
-        state.sign_ins = SignIns(services_of(websocket).db)
+        state.sign_ins = SignIns(services_of(websocket).db, store_of(websocket))
     readers: SignIns = state.sign_ins
     return readers
