@@ -91,9 +91,9 @@ def _error(
         return JSONResponse(body, status_code=status, headers=headers)
     if status == 401:
         return RedirectResponse(f"/signin?next={request.url.path}", status_code=303)
-    if not hasattr(request.state, "locale"):
     if key == "guardian_consent_required":  # under 14: the account pages, until consent
         return RedirectResponse("/welcome/guardian", status_code=303)
+    if not hasattr(request.state, "locale"):
         request.state.locale = locale
     return render(request, "error.html", status_code=status, message=message, headers=headers)
 

@@ -159,7 +159,16 @@ async def lobby_page(request: Request) -> HTMLResponse:
         live_games = await battles.matches_json(session, live_rows, locale_of(request))
         history = await battles.matches_json(session, mine, locale_of(request))
         games = await plans.allowance(session, user, services.settings, datetime.now(UTC))
-    return render(request, "lobby.html", live_games=live_games, history=history, games=games)
+    # The message shown when no game is left (what the next plan gives); None on Pro.
+    games_error = (
+        plans.limit_error(services.settings, games.plan, games.limit)
+        if games.limit is not None
+        else None
+    )
+    return render(
+        request, "lobby.html", live_games=live_games, history=history, games=games,
+        games_error=games_error,
+    )  # fmt: skip
 
 
 @router.get("/matches/{match_id}", response_class=HTMLResponse, include_in_schema=False)
