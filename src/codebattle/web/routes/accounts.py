@@ -3,12 +3,13 @@ settings and tokens."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from codebattle.accounts import service
+from codebattle.accounts import plans, service
 from codebattle.accounts.models import User
 from codebattle.errors import UserError
 from codebattle.i18n import LOCALES
@@ -156,4 +157,10 @@ async def revoke_token(
 @router.get("/api/me", tags=["accounts"])
 async def me(request: Request) -> dict[str, Any]:
     user = require_user(request)
-    return {"id": user.id, "nickname": user.nickname, "locale": user.locale, "role": user.role}
+    services = services_of(request)
+    async with services.db.reading() as session:  # the plan and today's games (null: unlimited)
+        games = await plans.allowance(session, user, services.settings, datetime.now(UTC))
+    return {
+        "id": user.id, "nickname": user.nickname, "locale": user.locale, "role": user.role,
+        **games.as_json(),
+    }  # fmt: skip
