@@ -34,9 +34,9 @@ from codebattle.web.routes import progress as progress_routes
 from codebattle.web.routes import rooms as room_routes
 from codebattle.web.routes import submission_socket
 from codebattle.web.routes import submissions as submission_routes
+from codebattle.web.routes import welcome as welcome_routes
 from codebattle.web.security import REFUSED, BodyLimit, SecurityHeaders, signed_in, store_of
 from codebattle.web.sessions import keep_session
-from codebattle.web.routes import welcome as welcome_routes
 
 log = structlog.get_logger(__name__)
 STATIC = Path(__file__).parent / "web" / "static"

@@ -5,9 +5,9 @@ refused on the next socket, as with a read of its own."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any, cast
 
 from sqlalchemy import delete, event
