@@ -22,12 +22,14 @@ from codebattle.accounts.sessions import store_for as session_store
 from codebattle.config import Settings, load_settings
 from codebattle.errors import UserError
 from codebattle.i18n import negotiate, translate
+from codebattle.integrations import fake_portone
 from codebattle.ops import health
 from codebattle.services import Services, services_of
 from codebattle.web.render import render
 from codebattle.web.routes import account_data as account_data_routes
 from codebattle.web.routes import accounts as account_routes
 from codebattle.web.routes import battles as battle_routes
+from codebattle.web.routes import billing as billing_routes
 from codebattle.web.routes import match_socket as battle_socket
 from codebattle.web.routes import problems as problem_routes
 from codebattle.web.routes import progress as progress_routes
@@ -183,6 +185,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(battle_socket.router)
     app.include_router(room_routes.router)
     app.include_router(progress_routes.router)
+    app.include_router(billing_routes.router)
+    if settings.fake_payments:  # the built-in payment provider, outside production only
+        app.mount(fake_portone.FAKE_PATH, fake_portone.create_app(settings))
     app.include_router(welcome_routes.router)
     app.include_router(account_data_routes.router)
     return app

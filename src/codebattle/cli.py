@@ -35,6 +35,8 @@ problems_app = typer.Typer(no_args_is_help=True, help="Manage problems.")
 app.add_typer(problems_app, name="problems")
 users_app = typer.Typer(no_args_is_help=True, help="Manage users.")
 app.add_typer(users_app, name="users")
+payments_app = typer.Typer(no_args_is_help=True, help="Payments: list, refund.")
+app.add_typer(payments_app, name="payments")
 
 MiB = 1 << 20
 
@@ -359,6 +361,65 @@ def user_audit(
 
     lines = _in_session(read)
     typer.echo("\n".join(lines) if lines else "no entries")
+
+
+@payments_app.command("list")
+def payments_list(
+    nickname: Annotated[str | None, typer.Argument(help="only this user's payments")] = None,
+    limit: Annotated[int, typer.Option(help="at most this many, newest first")] = 50,
+) -> None:
+    """List payments (id, user, plan, amount, kind, status, dates), newest first."""
+    from sqlalchemy import func, select
+
+    from codebattle.accounts import billing
+    from codebattle.accounts.models import User
+
+    async def read(session: AsyncSession) -> list[str]:
+        user_id = None
+        if nickname is not None:
+            user_id = await session.scalar(
+                select(User.id).where(func.lower(User.nickname) == nickname.lower())
+            )
+            if user_id is None:
+                _fail(f"no user {nickname!r}")
+        lines = []
+        for payment, nick in await billing.payments_of(session, user_id, limit):
+            when = payment.created_at.strftime("%Y-%m-%d %H:%M")
+            until = payment.period_end.strftime("%Y-%m-%d") if payment.period_end else "-"
+            failure = f"  ({payment.failure})" if payment.failure else ""
+            lines.append(
+                f"{payment.id}  {nick}  {payment.plan}  {payment.amount} {payment.currency}  "
+                f"{payment.kind}  {payment.status}  {when}  until {until}{failure}"
+            )
+        return lines
+
+    lines = _in_session(read)
+    typer.echo("\n".join(lines) if lines else "no payments")
+
+
+@payments_app.command("refund")
+def payments_refund(
+    payment_id: Annotated[str, typer.Argument(help="the payment's id (payments list)")],
+    reason: Annotated[str, typer.Option("--reason", help="why (kept in the audit log)")],
+) -> None:
+    """Refund a paid payment: cancelled at the provider, marked refunded, and the user put
+    back on Free if it paid for the current period (audited). Running it again does nothing."""
+    from datetime import UTC, datetime
+
+    from codebattle.accounts import billing
+    from codebattle.integrations import portone
+
+    client = portone.client_for(_settings())
+    if client is None:
+        _fail("payments are not configured (PORTONE_API_SECRET, PORTONE_STORE_ID, ...)")
+
+    async def give_back(session: AsyncSession) -> str:
+        return await billing.refund(
+            session, client, payment_id, reason=reason, actor_label="cli", now=datetime.now(UTC)
+        )
+
+    result = _in_session(give_back)
+    typer.echo(f"{payment_id}: {result.replace('_', ' ')}")
 
 
 invites_app = typer.Typer(no_args_is_help=True, help="Alpha invite codes.")

@@ -6,12 +6,21 @@ sweeper of matches and rooms, the matchmaker and the keeper of AI opponents)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import structlog
+
+from codebattle.accounts import billing
 from codebattle.battles import ai_player, live
+from codebattle.integrations import portone
 from codebattle.judge.jobs import Event
 from codebattle.judge.queue import InProcessQueue, LocalQueue
 from codebattle.services import Services
 from codebattle.submissions import messages, recording
 from codebattle.submissions import service as submissions
+
+log = structlog.get_logger(__name__)
+RENEWAL_SECONDS = 60.0  # renewals and expiries: at most RENEWALS_PER_RUN users a pass
 
 
 async def start(services: Services, loops: bool = True) -> None:
@@ -31,6 +40,7 @@ async def start(services: Services, loops: bool = True) -> None:
                 "taking over AI opponents",
             )
         )
+        services.spawn(live.every(RENEWAL_SECONDS, lambda: renew_plans(services), "renewals"))
     if isinstance(services.queue, InProcessQueue | LocalQueue):  # jobs kept in this process
         # In process, queued jobs die with the process: queue them again.
         async with services.db.session() as session:
@@ -50,3 +60,17 @@ async def record_and_pass_on(services: Services, events: list[Event]) -> None:
     in_games = [r for r in recorded if r.match_id is not None or r.room_id is not None]
     if in_games:
         await live.on_judge_results(services, in_games)
+
+
+async def renew_plans(services: Services) -> None:
+    """Charge the renewals that are due (billing.renew_due: one payment per period, however
+    many instances run this), then move plans whose end has passed to free."""
+    settings = services.settings
+    prices = billing.RenewalPrices(
+        settings.BASIC_PRICE_KRW, settings.PRO_PRICE_KRW, settings.PLAN_PERIOD_DAYS
+    )
+    renewed, expired = await billing.run_renewals(
+        services.db, portone.client_for(settings), prices, datetime.now(UTC)
+    )
+    if renewed or expired:
+        log.info("plans renewed and expired", renewed=renewed, expired=expired)

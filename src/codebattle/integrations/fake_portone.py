@@ -180,7 +180,7 @@ def _cancellation(payment: FakePayment) -> dict[str, Any]:
     }
 
 
-def _error(status: int, kind: str, message: str) -> JSONResponse:
+def _refusal(status: int, kind: str, message: str) -> JSONResponse:
     return JSONResponse({"type": kind, "message": message}, status_code=status)
 
 
@@ -232,15 +232,15 @@ class FakePortOne:
 
     async def get_payment(self, request: Request) -> Response:
         if not self._authorized(request):
-            return _error(401, "UNAUTHORIZED", "invalid API secret")
+            return _refusal(401, "UNAUTHORIZED", "invalid API secret")
         payment = self.payments.get(request.path_params["payment_id"])
         if payment is None:
-            return _error(404, "PAYMENT_NOT_FOUND", "no such payment")
+            return _refusal(404, "PAYMENT_NOT_FOUND", "no such payment")
         return JSONResponse(payment.json(self.store_id))
 
     async def pay(self, request: Request) -> Response:
         if not self._authorized(request):
-            return _error(401, "UNAUTHORIZED", "invalid API secret")
+            return _refusal(401, "UNAUTHORIZED", "invalid API secret")
         body = await self._body(request)
         payment_id = request.path_params["payment_id"]
         amount = body.get("amount") if body else None
@@ -253,14 +253,14 @@ class FakePortOne:
             or total <= 0
             or not isinstance(body.get("currency"), str)
         ):
-            return _error(400, "INVALID_REQUEST", "billingKey, orderName, amount, currency")
+            return _refusal(400, "INVALID_REQUEST", "billingKey, orderName, amount, currency")
         key = self.billing_keys.get(body["billingKey"])
         if key is None or key.deleted:
-            return _error(404, "BILLING_KEY_NOT_FOUND", "no such billing key")
+            return _refusal(404, "BILLING_KEY_NOT_FOUND", "no such billing key")
         existing = self.payments.get(payment_id)
         if existing is not None and existing.status in ("PAID", "CANCELLED"):
             self.refused_charges += 1
-            return _error(409, "ALREADY_PAID", "this payment id is already paid")
+            return _refusal(409, "ALREADY_PAID", "this payment id is already paid")
         customer = body.get("customer")
         customer_id = customer.get("id") if isinstance(customer, dict) else None
         payment = FakePayment(
@@ -292,17 +292,17 @@ class FakePortOne:
 
     async def cancel(self, request: Request) -> Response:
         if not self._authorized(request):
-            return _error(401, "UNAUTHORIZED", "invalid API secret")
+            return _refusal(401, "UNAUTHORIZED", "invalid API secret")
         body = await self._body(request)
         if body is None or not isinstance(body.get("reason"), str):
-            return _error(400, "INVALID_REQUEST", "reason")
+            return _refusal(400, "INVALID_REQUEST", "reason")
         payment = self.payments.get(request.path_params["payment_id"])
         if payment is None:
-            return _error(404, "PAYMENT_NOT_FOUND", "no such payment")
+            return _refusal(404, "PAYMENT_NOT_FOUND", "no such payment")
         if payment.status == "CANCELLED":
-            return _error(409, "PAYMENT_ALREADY_CANCELLED", "already cancelled")
+            return _refusal(409, "PAYMENT_ALREADY_CANCELLED", "already cancelled")
         if payment.status != "PAID":
-            return _error(409, "PAYMENT_NOT_PAID", "not paid")
+            return _refusal(409, "PAYMENT_NOT_PAID", "not paid")
         payment.status = "CANCELLED"
         payment.cancel_reason = body["reason"]
         payment.status_changed_at = _now()
@@ -311,14 +311,14 @@ class FakePortOne:
 
     async def issue_billing_key(self, request: Request) -> Response:
         if not self._authorized(request):
-            return _error(401, "UNAUTHORIZED", "invalid API secret")
+            return _refusal(401, "UNAUTHORIZED", "invalid API secret")
         body = await self._body(request)
         method = body.get("method") if body else None
         card = method.get("card") if isinstance(method, dict) else None
         credential = card.get("credential") if isinstance(card, dict) else None
         number = credential.get("number") if isinstance(credential, dict) else None
         if body is None or not isinstance(number, str) or not number.strip():
-            return _error(400, "INVALID_REQUEST", "method.card.credential.number")
+            return _refusal(400, "INVALID_REQUEST", "method.card.credential.number")
         customer = body.get("customer")
         customer_id = customer.get("id") if isinstance(customer, dict) else None
         key = self._new_billing_key(number, customer_id if isinstance(customer_id, str) else None)
@@ -328,10 +328,10 @@ class FakePortOne:
 
     async def get_billing_key(self, request: Request) -> Response:
         if not self._authorized(request):
-            return _error(401, "UNAUTHORIZED", "invalid API secret")
+            return _refusal(401, "UNAUTHORIZED", "invalid API secret")
         key = self.billing_keys.get(request.path_params["billing_key"])
         if key is None:
-            return _error(404, "BILLING_KEY_NOT_FOUND", "no such billing key")
+            return _refusal(404, "BILLING_KEY_NOT_FOUND", "no such billing key")
         return JSONResponse(key.json(self.store_id))
 
     def _new_billing_key(self, card_number: str, customer_id: str | None) -> FakeBillingKey:
