@@ -27,7 +27,6 @@ from codebattle.accounts.models import (
     GuardianConsent,
     Identity,
     PlanChange,
-    SignInSession,
     User,
 )
 from codebattle.accounts.service import NICKNAME
@@ -368,7 +367,8 @@ def _iso(value: datetime | None) -> str | None:
 
 async def account_export(session: AsyncSession, user: User) -> dict[str, Any]:
     """The account's own part of a data export: profile, identities, plan and its changes,
-    guardian consents, sessions. Games and submissions are added by the caller."""
+    guardian consents. Sessions (from the session store), games and submissions are added
+    by the caller."""
     fresh = await session.get(User, user.id)
     if fresh is None:
         raise UserError(404, "user_unknown")
@@ -377,11 +377,6 @@ async def account_export(session: AsyncSession, user: User) -> dict[str, Any]:
     )
     changes = await session.scalars(
         select(PlanChange).where(PlanChange.user_id == fresh.id).order_by(PlanChange.id)
-    )
-    sessions = await session.scalars(
-        select(SignInSession)
-        .where(SignInSession.user_id == fresh.id)
-        .order_by(SignInSession.created_at)
     )
     return {
         "profile": {
@@ -430,10 +425,7 @@ async def account_export(session: AsyncSession, user: User) -> dict[str, Any]:
             }
             for c in await consents(session, fresh)
         ],
-        "sessions": [
-            {"via": s.via, "device": s.user_agent, "created_at": _iso(s.created_at)}
-            for s in sessions
-        ],
+        "sessions": [],  # the caller adds them from the session store
         "points": [],
         "points_note": "Points are not awarded yet; this list will hold them.",
     }

@@ -26,7 +26,7 @@ from codebattle.storage import BlobStore
 from codebattle.submissions.models import Submission
 from codebattle.web.render import render
 from codebattle.web.security import check_csrf, current_user, require_account, require_user
-from codebattle.web.sessions import end_session
+from codebattle.web.sessions import end_everywhere, sessions_of
 
 router = APIRouter()
 FEEDBACK_PER_HOUR = 10
@@ -131,6 +131,16 @@ async def export(request: Request) -> Response:
         data = await profiles.account_export(session, user)
         data["submissions"] = await _submissions(session, services.blobs, user)
         data["games"] = await _games(session, user)
+    data["sessions"] = [
+        {
+            "via": device.via,
+            "device": device.device,
+            "created_at": _iso(device.created_at),
+            "last_seen_at": _iso(device.last_seen_at),
+            "this_browser": device.this,
+        }
+        for device in await sessions_of(request, user)
+    ]
     data = {"exported_at": datetime.now(UTC).isoformat(), **data}
     stamp = datetime.now(UTC).strftime("%Y%m%d")
     return Response(
@@ -164,7 +174,7 @@ async def delete(
         return render(
             request, "account_delete.html", status_code=exc.status, error=exc.key, done=False
         )
-    await end_session(request)
+    await end_everywhere(request, user)  # every browser and device, this one too
     request.state.user = None
     return render(request, "account_delete.html", error=None, done=True)
 

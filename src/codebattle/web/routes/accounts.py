@@ -16,7 +16,7 @@ from codebattle.i18n import LOCALES
 from codebattle.services import services_of
 from codebattle.web.ids import Id
 from codebattle.web.render import render
-from codebattle.web.security import check_csrf, require_user
+from codebattle.web.security import check_csrf, require_account, require_user
 from codebattle.web.sessions import end_session, start_session
 
 router = APIRouter()
@@ -119,7 +119,7 @@ async def choose_language(
 
 
 async def _settings_page(request: Request, new_token: str | None = None) -> HTMLResponse:
-    user = require_user(request)
+    user = require_account(request)  # open to restricted accounts too (under 14, no consent)
     async with services_of(request).db.session() as session:
         tokens = await service.tokens(session, user)
     return render(request, "settings.html", tokens=tokens, new_token=new_token)
