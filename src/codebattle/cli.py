@@ -409,6 +409,7 @@ def payments_refund(
     from codebattle.accounts import billing
     from codebattle.integrations import portone
 
+    _configure_logging()  # the refund's log line to stderr, the answer alone on stdout
     client = portone.client_for(_settings())
     if client is None:
         _fail("payments are not configured (PORTONE_API_SECRET, PORTONE_STORE_ID, ...)")

@@ -9,6 +9,7 @@ import asyncio
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,12 +17,14 @@ from sqlalchemy import func, select, update
 
 from codebattle.accounts import billing
 from codebattle.accounts.models import AuditEntry, BillingKey, Payment, PlanChange, User
+from codebattle.app import create_app
 from codebattle.db.session import Database
 from codebattle.errors import UserError
 from codebattle.integrations.fake_portone import FakePortOne, signed_headers
 from codebattle.integrations.portone import FAKE_WEBHOOK_SECRET, PortOne
 from tests.support.factories import make_user
 from tests.support.fake_portone import client_of, running_fake
+from tests.support.site import settings_for, sign_in
 
 DAYS = 30
 PRICES = {"basic": 4900, "pro": 9900}
@@ -376,3 +379,65 @@ async def test_cancelled_at_the_provider_is_refunded_by_webhook(db: Database, ap
     assert (await _stored(db, user.id)).plan == "free"
     assert await _webhook(db, api, "Transaction.Cancelled", payment.id) == "refunded"
     assert await _count(db, PlanChange, user_id=user.id, source="refund") == 1
+
+
+# The pages (web/routes/billing.py) -------------------------------------------------------
+
+
+def test_pricing_page(client: TestClient) -> None:
+    page = client.get("/pricing")
+    assert page.status_code == 200
+    assert 'id="test-mode"' in page.text  # no PortOne secret, not production: the fake
+    assert 'href="/signin?next=/pricing"' in page.text  # signed out: sign in first
+    assert "9,900" in page.text and "4,900" in page.text
+    token = sign_in(client, "pricer")
+    page = client.get("/pricing")
+    assert 'id="plan-free"' in page.text and 'id="current-plan"' in page.text
+    assert 'action="/checkout/basic"' in page.text and 'action="/checkout/pro"' in page.text
+    assert client.post("/checkout/pro", data={}).status_code == 403  # CSRF
+    assert client.post("/checkout/free", data={"csrf_token": token}).status_code == 404
+    assert client.get("/checkout/complete?payment=pay-unknown").status_code == 404
+
+
+def test_checkout_page_allows_the_sdk_there_only(tmp_path: Path, sqlite_url: str) -> None:
+    settings = settings_for(
+        tmp_path,
+        DATABASE_URL=sqlite_url.replace("+aiosqlite", ""),
+        PORTONE_API_SECRET="real-looking-secret",
+        PORTONE_STORE_ID="store-123",
+        PORTONE_CHANNEL_KEY="channel-key-123",
+    )
+    with TestClient(create_app(settings)) as site:
+        token = sign_in(site, "sdkuser")
+        page = site.post("/checkout/pro", data={"csrf_token": token})
+        assert page.status_code == 200, page.text
+        assert 'src="https://cdn.portone.io/v2/browser-sdk.js"' in page.text
+        assert "store-123" in page.text and "channel-key-123" in page.text
+        csp = page.headers["content-security-policy"]
+        assert "script-src 'self' https://cdn.portone.io" in csp
+        assert "frame-ancestors 'none'" in csp
+        assert "portone" not in site.get("/pricing").headers["content-security-policy"]
+        assert 'id="test-mode"' not in site.get("/pricing").text
+        assert site.get("/fake-portone/browser-sdk.js").status_code == 404  # no fake
+
+
+def test_production_without_portone_closes_checkout(tmp_path: Path, sqlite_url: str) -> None:
+    settings = settings_for(
+        tmp_path,
+        DATABASE_URL=sqlite_url.replace("+aiosqlite", ""),
+        ENVIRONMENT="production",
+        BASE_URL="https://battle.example",
+        SECRET_KEY="Zq8-vR2pL0xN7cT4kW9bY1mH6sD3fJ5gA0eU8iO2rQ7tP4wS",
+    )
+    with TestClient(create_app(settings), base_url="https://battle.example") as site:
+        page = site.get("/pricing")
+        assert page.status_code == 200 and 'id="checkout-unavailable"' in page.text
+        assert 'action="/checkout/' not in page.text
+        assert site.get("/fake-portone/browser-sdk.js").status_code == 404
+        payload = json.dumps({"type": "Transaction.Paid", "data": {"paymentId": "p"}})
+        hook = site.post(
+            "/payments/webhook",
+            content=payload,
+            headers=signed_headers(FAKE_WEBHOOK_SECRET, payload),
+        )
+        assert hook.status_code == 503  # nothing to check it against
