@@ -10,6 +10,8 @@ cookie) survives it. Ending a session deletes it, so a copy of the old cookie na
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from fastapi import Request
@@ -74,19 +76,77 @@ async def end_session(request: Request) -> None:
     request.session.clear()
 
 
-async def sessions_of(request: Request, user: User) -> list[tuple[StoredSession, bool]]:
-    """The user's sessions, the most recently used first, each with whether it is this
-    browser's."""
+@dataclass(frozen=True)
+class Device:
+    """One of a user's sessions as the settings page lists it."""
+
+    id_hash: str  # names it in the form that ends it (never the id itself)
+    device: str | None  # "Firefox · Windows"; None when the user agent says nothing known
+    via: str
+    created_at: datetime
+    last_seen_at: datetime
+    this: bool  # this browser's own session
+
+
+BROWSERS = (  # checked in this order: Edge and Opera also say Chrome, Chrome says Safari
+    ("edg/", "Edge"),
+    ("opr/", "Opera"),
+    ("samsungbrowser/", "Samsung Internet"),
+    ("whale/", "Whale"),
+    ("firefox/", "Firefox"),
+    ("chrome/", "Chrome"),
+    ("crios/", "Chrome"),
+    ("safari/", "Safari"),
+    ("curl/", "curl"),
+    ("python", "Python"),
+)
+SYSTEMS = (
+    ("iphone", "iPhone"),
+    ("ipad", "iPad"),
+    ("android", "Android"),
+    ("windows", "Windows"),
+    ("mac os x", "macOS"),
+    ("cros", "ChromeOS"),
+    ("linux", "Linux"),
+)
+
+
+def device_of(user_agent: str) -> str | None:
+    """A short, human name of the browser and system a user agent names, e.g. "Firefox ·
+    Windows"; None if neither is known."""
+    agent = user_agent.lower()
+    browser = next((name for key, name in BROWSERS if key in agent), None)
+    system = next((name for key, name in SYSTEMS if key in agent), None)
+    named = [n for n in (browser, system) if n is not None]
+    return " · ".join(named) if named else None
+
+
+def this_session_hash(request: Request) -> str | None:
+    """The hash naming this browser's session (as listed), if it has one."""
     sid = sid_of(request)
-    this = hash_id(sid) if sid is not None else None
-    return [(s, s.id_hash == this) for s in await store_of(request).of_user(user.id)]
+    return hash_id(sid) if sid is not None else None
+
+
+async def sessions_of(request: Request, user: User) -> list[Device]:
+    """The user's sessions, the most recently used first, this browser's marked."""
+    this = this_session_hash(request)
+    return [
+        Device(
+            id_hash=s.id_hash,
+            device=device_of(s.user_agent),
+            via=s.via,
+            created_at=s.created_at,
+            last_seen_at=s.last_seen_at,
+            this=s.id_hash == this,
+        )
+        for s in await store_of(request).of_user(user.id)
+    ]
 
 
 async def end_one(request: Request, user: User, id_hash: str) -> bool:
     """End one of the user's sessions (listed on the settings page by hash). Ending this
     browser's own is a sign-out. False if the user has no such session."""
-    sid = sid_of(request)
-    if sid is not None and hash_id(sid) == id_hash:
+    if this_session_hash(request) == id_hash:
         await end_session(request)
         return True
     return await store_of(request).delete_hash(user.id, id_hash)

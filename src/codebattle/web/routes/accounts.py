@@ -17,7 +17,14 @@ from codebattle.services import services_of
 from codebattle.web.ids import Id
 from codebattle.web.render import render
 from codebattle.web.security import check_csrf, require_account, require_user
-from codebattle.web.sessions import end_session, start_session
+from codebattle.web.sessions import (
+    end_everywhere,
+    end_one,
+    end_session,
+    sessions_of,
+    start_session,
+    this_session_hash,
+)
 
 router = APIRouter()
 LANG_COOKIE_AGE = 365 * 24 * 3600
@@ -122,7 +129,8 @@ async def _settings_page(request: Request, new_token: str | None = None) -> HTML
     user = require_account(request)  # open to restricted accounts too (under 14, no consent)
     async with services_of(request).db.session() as session:
         tokens = await service.tokens(session, user)
-    return render(request, "settings.html", tokens=tokens, new_token=new_token)
+    devices = await sessions_of(request, user)
+    return render(request, "settings.html", tokens=tokens, new_token=new_token, devices=devices)
 
 
 @router.get("/settings", response_class=HTMLResponse, include_in_schema=False)
@@ -164,3 +172,29 @@ async def me(request: Request) -> dict[str, Any]:
         "id": user.id, "nickname": user.nickname, "locale": user.locale, "role": user.role,
         **games.as_json(),
     }  # fmt: skip
+
+@router.post("/settings/sessions/end", include_in_schema=False)
+async def end_device_session(
+    request: Request,
+    session_hash: str = Form("", alias="session"),
+    csrf_token_field: str = Form("", alias="csrf_token"),
+) -> Response:
+    """End one of the user's sessions (the settings page's list); this browser's own is a
+    sign-out."""
+    check_csrf(request, csrf_token_field)
+    user = require_account(request)
+    this = session_hash == this_session_hash(request)
+    if not await end_one(request, user, session_hash[:64]):
+        raise UserError(404, "session_unknown")
+    return RedirectResponse("/" if this else "/settings#sessions", status_code=303)
+
+
+@router.post("/settings/sessions/end-all", include_in_schema=False)
+async def sign_out_everywhere(
+    request: Request, csrf_token_field: str = Form("", alias="csrf_token")
+) -> Response:
+    """Sign out on every browser and device, this one included."""
+    check_csrf(request, csrf_token_field)
+    user = require_account(request)
+    await end_everywhere(request, user)
+    return RedirectResponse("/", status_code=303)
