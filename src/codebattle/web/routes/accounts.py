@@ -173,6 +173,7 @@ async def me(request: Request) -> dict[str, Any]:
         **games.as_json(),
     }  # fmt: skip
 
+
 @router.post("/settings/sessions/end", include_in_schema=False)
 async def end_device_session(
     request: Request,
