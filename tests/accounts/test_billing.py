@@ -342,6 +342,26 @@ async def test_cancel_at_period_end(db: Database, api: PortOne) -> None:
     assert await _count(db, Payment, user_id=user.id, kind="renewal") == 0
 
 
+async def test_buying_again_after_cancelling_extends_the_plan(db: Database, api: PortOne) -> None:
+    user, _ = await _subscribe(db, api, "pro")
+    async with db.session() as session:
+        await billing.cancel_renewal(session, user)
+    ends = (await _stored(db, user.id)).plan_ends_at
+    assert ends is not None
+    with pytest.raises(UserError):  # never a lower plan
+        await _start(db, await _stored(db, user.id), "basic")
+    payment = await _start(db, await _stored(db, user.id), "pro")
+    outcome = await _complete(db, api, user, payment.id, await _key(api, user))
+    assert outcome.status == "paid"
+    stored = await _stored(db, user.id)
+    assert stored.plan == "pro" and stored.plan_auto_renew
+    assert stored.plan_ends_at is not None
+    assert abs((stored.plan_ends_at - (ends + timedelta(days=DAYS))).total_seconds()) < 5
+    with pytest.raises(UserError) as renewing:  # renewal on again: nothing to buy
+        await _start(db, stored, "pro")
+    assert renewing.value.key == "checkout_current_plan"
+
+
 async def test_refund(db: Database, api: PortOne, fake: FakePortOne) -> None:
     user, payment = await _subscribe(db, api, "pro")
     async with db.session() as session:

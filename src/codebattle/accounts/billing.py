@@ -83,7 +83,7 @@ async def start_checkout(
     if stored is None:
         raise UserError(404, "user_unknown")
     current = plans.effective_plan(stored, now)
-    if plans.PLANS.index(plan) <= plans.PLANS.index(current):
+    if plans.PLANS.index(plan) <= plans.PLANS.index(current) and not resumable(stored, plan, now):
         key = "checkout_current_plan" if plan == current else "checkout_downgrade"
         raise UserError(409, key, plan=plan, current=current)
     payment = Payment(
@@ -99,6 +99,18 @@ async def start_checkout(
     session.add(payment)
     await session.commit()
     return payment
+
+
+def resumable(user: User, plan: str, now: datetime) -> bool:
+    """Whether `user` may buy `plan` again although they are on it: renewal was cancelled
+    and the plan still runs. The new period then follows the current one (change_plan
+    extends a plan from its end) and renewal is on again."""
+    return (
+        plans.effective_plan(user, now) == plan
+        and plan in plans.PAID_PLANS
+        and not user.plan_auto_renew
+        and user.plan_ends_at is not None
+    )
 
 
 @dataclass(frozen=True)

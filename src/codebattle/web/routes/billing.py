@@ -64,6 +64,8 @@ async def pricing_page(request: Request) -> HTMLResponse:
         "pricing.html",
         rows=plan_rows(settings),
         current=plans.effective_plan(user, now) if user is not None else None,
+        resumable=user is not None
+        and billing.resumable(user, plans.effective_plan(user, now), now),
         period_days=settings.PLAN_PERIOD_DAYS,
         available=portone.checkout_available(settings),
         test_mode=settings.fake_payments,
