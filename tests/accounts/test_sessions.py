@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from codebattle.accounts import sessions
 from codebattle.accounts.models import SignInSession, User
 from codebattle.accounts.sessions import (
     DatabaseSessionStore,
@@ -230,5 +231,34 @@ async def test_the_database_store_sweeps_expired_rows(sqlite_url: str) -> None:
         assert await store.sweep() == 2
         async with db.reading() as session:
             assert await session.scalar(select(func.count()).select_from(SignInSession)) == 0
+    finally:
+        await db.dispose()
+
+
+async def test_a_sweep_that_leaves_a_backlog_runs_again_at_the_next_sign_in(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sessions, "SWEEP_BATCH", 2)
+    db, clock = Database(sqlite_url), Clock()
+    store = DatabaseSessionStore(idle=IDLE, absolute=ABSOLUTE, clock=clock, db=db)
+
+    async def rows() -> int:
+        async with db.reading() as session:
+            return int(await session.scalar(select(func.count()).select_from(SignInSession)) or 0)
+
+    try:
+        async with db.session() as session:
+            alice = await make_user(session)
+        for _ in range(5):
+            await store.create(alice.id, "nickname")  # the first one swept nothing
+        clock.advance(ABSOLUTE)
+        await store.create(alice.id, "nickname")  # sweeps 2 of 5: a backlog
+        assert await rows() == 4
+        await store.create(alice.id, "nickname")  # at once again: 2 more
+        assert await rows() == 3
+        await store.create(alice.id, "nickname")  # the last expired one; no backlog left
+        assert await rows() == 3
+        await store.create(alice.id, "nickname")  # not again so soon
+        assert await rows() == 4
     finally:
         await db.dispose()
