@@ -31,6 +31,7 @@ from codebattle.web.routes import accounts as account_routes
 from codebattle.web.routes import battles as battle_routes
 from codebattle.web.routes import billing as billing_routes
 from codebattle.web.routes import match_socket as battle_socket
+from codebattle.web.routes import oauth as oauth_routes
 from codebattle.web.routes import problems as problem_routes
 from codebattle.web.routes import progress as progress_routes
 from codebattle.web.routes import rooms as room_routes
@@ -178,6 +179,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(health.router)
     app.include_router(account_routes.router)
+    app.include_router(oauth_routes.router)
     app.include_router(problem_routes.router)
     app.include_router(submission_routes.router)
     app.include_router(submission_socket.router)

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from codebattle.accounts import plans, service
+from codebattle.accounts import identities, plans, service
 from codebattle.accounts.models import User
 from codebattle.errors import UserError
 from codebattle.i18n import LOCALES
@@ -127,10 +127,21 @@ async def choose_language(
 
 async def _settings_page(request: Request, new_token: str | None = None) -> HTMLResponse:
     user = require_account(request)  # open to restricted accounts too (under 14, no consent)
+    settings = services_of(request).settings
     async with services_of(request).db.session() as session:
         tokens = await service.tokens(session, user)
+        methods = await identities.sign_in_methods(
+            session, user.id, settings.oauth_providers, settings.nickname_sign_in
+        )
     devices = await sessions_of(request, user)
-    return render(request, "settings.html", tokens=tokens, new_token=new_token, devices=devices)
+    return render(
+        request,
+        "settings.html",
+        tokens=tokens,
+        new_token=new_token,
+        devices=devices,
+        sign_in_methods=methods,
+    )
 
 
 @router.get("/settings", response_class=HTMLResponse, include_in_schema=False)

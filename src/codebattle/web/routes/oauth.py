@@ -1,0 +1,222 @@
+"""Sign-in with Google, GitHub, Kakao and Naver, and linking them from the settings page.
+
+GET /auth/{provider}/login?next=   sends the browser to the provider (sign-in)
+POST /settings/identities/{p}/link  the same for a signed-in user, to add the provider
+GET /auth/{provider}/callback       back from the provider: sign in, start a first sign-in
+                                    (/welcome), offer the account with the same address, or
+                                    link; every failure is a page of its own (auth_error.html)
+POST /settings/identities/{p}/unlink  remove a provider (never the last way to sign in)
+
+The redirect URL registered at each provider is BASE_URL/auth/<provider>/callback.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+import structlog
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from codebattle.accounts import identities
+from codebattle.accounts.models import User
+from codebattle.accounts.providers import Profile, ProfileError
+from codebattle.config import Settings
+from codebattle.errors import UserError
+from codebattle.integrations.oauth import OAuthClients, OAuthFailure
+from codebattle.services import services_of
+from codebattle.web.render import render
+from codebattle.web.routes.accounts import LANG_COOKIE_AGE, safe_next
+from codebattle.web.security import check_csrf, current_user, require_user
+from codebattle.web.sessions import start_pending, start_session
+
+log = structlog.get_logger(__name__)
+router = APIRouter()
+FLOW = "oauth_flow_"  # session key prefix: what the flow begun with a provider is for
+SIGN_IN, LINK = "signin", "link"
+SETTINGS_SECTION = "/settings#sign-in-methods"
+
+
+def clients_of(request: Request) -> OAuthClients:
+    """The app's provider clients, made on first use from its settings."""
+    state = request.app.state
+    clients = getattr(state, "oauth_clients", None)
+    if not isinstance(clients, OAuthClients):
+        clients = OAuthClients(services_of(request).settings)
+        state.oauth_clients = clients
+    return clients
+
+
+def offered(request: Request, provider: str) -> str:
+    """The provider, if this site offers it; else 404."""
+    if provider not in services_of(request).settings.oauth_providers:
+        raise UserError(404, "not_found")
+    return provider
+
+
+def callback_url(settings: Settings, provider: str) -> str:
+    return f"{settings.BASE_URL}/auth/{provider}/callback"
+
+
+async def _begin(request: Request, provider: str, flow: dict[str, Any]) -> Response:
+    request.session[FLOW + provider] = flow
+    settings = services_of(request).settings
+    try:
+        return await clients_of(request).authorize_redirect(
+            request, provider, callback_url(settings, provider)
+        )
+    except OAuthFailure as failure:
+        return _failed(request, provider, flow, failure.reason, failure.status, failure.detail)
+
+
+@router.get("/auth/{provider}/login", include_in_schema=False)
+async def login(request: Request, provider: str, next: str = "/problems") -> Response:
+    offered(request, provider)
+    return await _begin(request, provider, {"mode": SIGN_IN, "next": safe_next(next)})
+
+
+@router.post("/settings/identities/{provider}/link", include_in_schema=False)
+async def link(
+    request: Request, provider: str, csrf_token_field: str = Form("", alias="csrf_token")
+) -> Response:
+    check_csrf(request, csrf_token_field)
+    user = require_user(request)
+    offered(request, provider)
+    return await _begin(
+        request, provider, {"mode": LINK, "user_id": user.id, "next": SETTINGS_SECTION}
+    )
+
+
+@router.post("/settings/identities/{provider}/unlink", include_in_schema=False)
+async def unlink(
+    request: Request, provider: str, csrf_token_field: str = Form("", alias="csrf_token")
+) -> Response:
+    check_csrf(request, csrf_token_field)
+    user = require_user(request)
+    services = services_of(request)
+    if provider not in identities.LABELS:
+        raise UserError(404, "not_found")
+    async with services.db.session() as session:
+        await identities.unlink(session, user.id, provider, services.settings.nickname_sign_in)
+    log.info("identity unlinked", user_id=user.id, provider=provider)
+    return RedirectResponse(SETTINGS_SECTION, status_code=303)
+
+
+@router.get("/auth/{provider}/callback", include_in_schema=False)
+async def callback(request: Request, provider: str) -> Response:
+    offered(request, provider)
+    kept = request.session.get(FLOW + provider)
+    flow = kept if isinstance(kept, dict) else {"mode": SIGN_IN, "next": "/problems"}
+    try:
+        data = await clients_of(request).profile_data(request, provider)
+    except OAuthFailure as failure:
+        if failure.reason != "state":  # a forged callback leaves the real flow alone
+            request.session.pop(FLOW + provider, None)
+        return _failed(request, provider, flow, failure.reason, failure.status, failure.detail)
+    request.session.pop(FLOW + provider, None)
+    try:
+        profile = identities.profile_of(provider, data)
+    except ProfileError as exc:
+        return _failed(request, provider, flow, "bad_profile", 502, str(exc))
+    if flow.get("mode") == LINK:
+        return await _link(request, provider, flow, profile)
+    return await _sign_in(request, provider, flow, profile)
+
+
+async def _link(
+    request: Request, provider: str, flow: dict[str, Any], profile: Profile
+) -> Response:
+    user = current_user(request)
+    if user is None or user.id != flow.get("user_id"):
+        # Signed out (or in as someone else) since the link began: link nothing.
+        return _failed(request, provider, flow, "link_session", 403, "user changed")
+    try:
+        async with services_of(request).db.session() as session:
+            await identities.link(session, user.id, profile)
+    except UserError as exc:
+        log.warning("identity link refused", provider=provider, user_id=user.id, key=exc.key)
+        return _page(request, provider, flow, exc.status, exc.key, exc.params)
+    log.info("identity linked", provider=provider, user_id=user.id)
+    return RedirectResponse(SETTINGS_SECTION, status_code=303)
+
+
+async def _sign_in(
+    request: Request, provider: str, flow: dict[str, Any], profile: Profile
+) -> Response:
+    services = services_of(request)
+    next_url = safe_next(flow.get("next") if isinstance(flow.get("next"), str) else None)
+    async with services.db.session() as session:
+        user = await identities.user_of(session, provider, profile.subject)
+        match = None if user is not None else await identities.email_match(session, profile)
+        their = await identities.providers_of(session, match.id) if match is not None else []
+    if user is not None:
+        await start_session(request, user, provider)
+        log.info("signed in", provider=provider, user_id=user.id)
+        return _with_lang(request, RedirectResponse(next_url, status_code=303), user)
+    if match is not None:
+        # Never merged by address: the person signs in to that account, then links.
+        log.info("email matches an account", provider=provider, user_id=match.id)
+        return render(
+            request,
+            "auth_email_match.html",
+            status_code=409,
+            provider=provider,
+            provider_label=identities.label(provider),
+            their_providers=[p for p in their if p in services.settings.oauth_providers],
+            nickname_enabled=services.settings.nickname_sign_in,
+        )
+    await start_pending(
+        request, provider, {"profile": identities.profile_dict(profile), "next": next_url}
+    )
+    log.info("first sign-in begun", provider=provider)
+    return RedirectResponse("/welcome", status_code=303)
+
+
+def _with_lang(request: Request, response: Response, user: User) -> Response:
+    if "lang" not in request.cookies:
+        response.set_cookie(
+            "lang",
+            user.locale,
+            max_age=LANG_COOKIE_AGE,
+            samesite="lax",
+            secure=services_of(request).settings.secure_cookies,
+        )
+    return response
+
+
+def _failed(
+    request: Request,
+    provider: str,
+    flow: dict[str, Any],
+    reason: str,
+    status: int,
+    detail: str = "",
+) -> HTMLResponse:
+    log.warning("sign-in failed", provider=provider, reason=reason, detail=detail)
+    return _page(request, provider, flow, status, "auth_error_" + reason, {})
+
+
+def _page(
+    request: Request,
+    provider: str,
+    flow: dict[str, Any],
+    status: int,
+    key: str,
+    params: dict[str, Any],
+) -> HTMLResponse:
+    linking = flow.get("mode") == LINK
+    next_url = safe_next(flow.get("next") if isinstance(flow.get("next"), str) else None)
+    again = (
+        SETTINGS_SECTION if linking else f"/auth/{provider}/login?" + urlencode({"next": next_url})
+    )
+    return render(
+        request,
+        "auth_error.html",
+        status_code=status,
+        message_key=key,
+        message_params=params,
+        provider=provider,
+        provider_label=identities.label(provider),
+        again=again,
+    )
