@@ -222,3 +222,25 @@ def test_every_setting_is_in_env_example_with_its_default() -> None:
         elif isinstance(default, Path):
             shown = Path(lines[name])
         assert shown == default, f"{name}: .env.example says {lines[name]!r}, default {default!r}"
+
+
+def test_payments_need_every_portone_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORTONE_API_SECRET", "secret")
+    monkeypatch.setenv("PORTONE_STORE_ID", "store-1")
+    monkeypatch.setenv("PORTONE_CHANNEL_KEY", "channel-key-1")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value) == "PORTONE_WEBHOOK_SECRET: must be set when PORTONE_API_SECRET is set"
+    monkeypatch.setenv("PORTONE_WEBHOOK_SECRET", "whsec_c2VjcmV0")
+    assert load_settings().fake_payments is False
+
+
+def test_http_clients_do_not_log_request_urls() -> None:
+    """Request URLs can carry secrets (a billing key in a PortOne path): the HTTP clients'
+    INFO lines are off once logging is set up."""
+    import logging
+
+    from codebattle.logs import configure
+
+    configure(load_settings())
+    assert not logging.getLogger("httpx").isEnabledFor(logging.INFO)

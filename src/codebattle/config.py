@@ -292,6 +292,12 @@ def load_settings(**overrides: object) -> Settings:
         settings.secret_key()  # fail at start-up, not at the first request
         if not settings.secure_cookies:  # session cookies must never travel in clear text
             raise ConfigError("BASE_URL: must start with https:// in production")
+    if settings.PORTONE_API_SECRET is not None:
+        # Half a payment setup would take money it cannot confirm by webhook or open a
+        # checkout the browser cannot start: all or nothing.
+        for name in ("PORTONE_STORE_ID", "PORTONE_CHANNEL_KEY", "PORTONE_WEBHOOK_SECRET"):
+            if getattr(settings, name) is None:
+                raise ConfigError(f"{name}: must be set when PORTONE_API_SECRET is set")
     return settings
 
 

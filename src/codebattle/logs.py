@@ -26,3 +26,7 @@ def configure(settings: Settings) -> None:
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
     )
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(name)s %(message)s")
+    # HTTP clients log every request's URL at INFO; some URLs carry what must never reach
+    # a log (a billing key in a PortOne path, an OAuth code in a callback's query).
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
