@@ -92,3 +92,13 @@ def test_games_left_everywhere_and_the_limit_reached(
     client.cookies.set("lang", "ko")
     lobby = client.get("/play").text
     assert "오늘 남은 게임: 1판 중 0판" in lobby and "요금제 보기" in lobby
+
+
+def test_the_settings_page_shows_the_plan_and_games_left(client: TestClient) -> None:
+    sign_in(client, "settingsplan")
+    client.cookies.set("lang", "en")
+    page = client.get("/settings").text
+    section = re.search(r'<section class="card" id="plan".*?</section>', page, re.S)
+    assert section is not None
+    assert "Free" in section.group(0) and 'href="/pricing"' in section.group(0)
+    assert '<p id="plan-games-left">Games left today: 1 of 1</p>' in section.group(0)

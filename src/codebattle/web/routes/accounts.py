@@ -133,6 +133,7 @@ async def _settings_page(request: Request, new_token: str | None = None) -> HTML
         methods = await identities.sign_in_methods(
             session, user.id, settings.oauth_providers, settings.nickname_sign_in
         )
+        plan_games = await plans.allowance(session, user, settings, datetime.now(UTC))
     devices = await sessions_of(request, user)
     return render(
         request,
@@ -141,6 +142,7 @@ async def _settings_page(request: Request, new_token: str | None = None) -> HTML
         new_token=new_token,
         devices=devices,
         sign_in_methods=methods,
+        plan_games=plan_games,
     )
 
 
