@@ -71,6 +71,7 @@ class Provider:
     tokens: dict[str, tuple[str, str]] = field(default_factory=dict)  # token -> shape, subject
     token_requests: list[dict[str, str]] = field(default_factory=list)  # forms, secret hidden
     google_url: str = ""  # an OpenID provider whose discovery /google-wrong-keys copies
+    hits: list[str] = field(default_factory=list)  # the profile endpoints' paths, as asked
 
     def settings(self, shape: str) -> dict[str, str]:
         """The settings that point our app at this provider's `shape`."""
@@ -164,6 +165,7 @@ class Provider:
         )
 
     def _bearer(self, request: Request, shape: str) -> str | None:
+        self.hits.append(request.url.path)
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         found = self.tokens.get(token) if scheme.lower() == "bearer" else None
         return found[1] if found is not None and found[0] == shape else None
