@@ -23,6 +23,7 @@ from codebattle.accounts import profiles
 from codebattle.accounts.models import GuardianConsent, User
 from codebattle.db.session import Database
 from codebattle.errors import UserError
+from codebattle.i18n import translate
 from codebattle.judge.engine import Judge
 from tests.support.factories import make_user
 from tests.support.welcome import Clients, begin_signup, finish_signup, form_csrf, profile
@@ -173,6 +174,8 @@ def test_a_child_asks_a_guardian_who_consents_through_the_mailed_link(
     guardian = clients()  # another browser, not signed in
     shown = guardian.get(link)
     assert shown.status_code == 200 and "kid_coder" in shown.text
+    for locale in ("ko", "en"):  # the guardian may read either
+        assert translate("consent_what_play", locale) in shown.text
     assert 'id="consent-form"' in shown.text
     done = guardian.post(link, data={"csrf_token": form_csrf(shown.text)})
     assert done.status_code == 200 and 'id="consent-done"' in done.text

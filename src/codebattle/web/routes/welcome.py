@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from codebattle.accounts import profiles
 from codebattle.accounts.models import User
 from codebattle.errors import UserError
+from codebattle.i18n import translate
 from codebattle.integrations.mail import MailError
 from codebattle.services import services_of
 from codebattle.web.render import render
@@ -191,6 +192,7 @@ async def consent_page(request: Request, token: str) -> HTMLResponse:
         token=token,
         nickname=found.user.nickname,
         done=found.consent.consented_at is not None,
+        tl=translate,
     )
 
 
