@@ -165,3 +165,16 @@ async def test_nickname_sign_in_users_are_onboarded(db: Database) -> None:
     async with db.session() as session:
         user = await make_user(session, "dev_user")
     assert user.onboarded_at is not None and profiles.restriction(user) is None
+
+
+async def test_the_database_refuses_a_nickname_differing_only_in_case(db: Database) -> None:
+    """Two first sign-ins at the same moment as "Bob" and "bob" pass the check before
+    insert; the unique index on lower(nickname) lets only one of them in."""
+    from sqlalchemy.exc import IntegrityError
+
+    async with db.session() as session:
+        session.add(User(nickname="Bob"))
+        await session.commit()
+        session.add(User(nickname="bOB"))
+        with pytest.raises(IntegrityError):
+            await session.commit()

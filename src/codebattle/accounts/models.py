@@ -7,11 +7,13 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
+    Index,
     Integer,
     PrimaryKeyConstraint,
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -56,6 +58,10 @@ class User(Base):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     identities: Mapped[list[Identity]] = relationship(back_populates="user")
+
+
+# Nicknames are unique whatever their case ("Bob" and "bob" are one name).
+Index("uq_users_nickname_lower", func.lower(User.nickname), unique=True)
 
 
 class Identity(Base):
