@@ -426,6 +426,7 @@ def test_checkout_page_allows_the_sdk_there_only(tmp_path: Path, sqlite_url: str
         PORTONE_API_SECRET="real-looking-secret",
         PORTONE_STORE_ID="store-123",
         PORTONE_CHANNEL_KEY="channel-key-123",
+        PORTONE_WEBHOOK_SECRET="whsec_c2VjcmV0",
     )
     with TestClient(create_app(settings)) as site:
         token = sign_in(site, "sdkuser")
