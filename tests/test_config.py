@@ -244,3 +244,29 @@ def test_http_clients_do_not_log_request_urls() -> None:
 
     configure(load_settings())
     assert not logging.getLogger("httpx").isEnabledFor(logging.INFO)
+
+
+def test_the_access_log_shows_no_query_string_nor_consent_link() -> None:
+    """uvicorn's access lines would carry an OAuth code, a billing key or a guardian's
+    consent link; logging keeps the path only, and no capability in it."""
+    import logging
+
+    from codebattle.logs import configure
+
+    configure(load_settings())
+    logger = logging.getLogger("uvicorn.access")
+    record = logger.makeRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5", "GET", "/checkout/complete?payment=p1&billingKey=secret-key", "1.1", 303),
+        None,
+    )  # fmt: skip
+    for item in logger.filters:
+        item.filter(record)  # type: ignore[union-attr]
+    consent = logger.makeRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5", "GET", "/consent/eyJ1Ijo1fQ.signed", "1.1", 200), None,
+    )  # fmt: skip
+    for item in logger.filters:
+        item.filter(consent)  # type: ignore[union-attr]
+    assert "secret-key" not in record.getMessage() and "/checkout/complete" in record.getMessage()
+    assert "eyJ1Ijo1fQ" not in consent.getMessage() and "/consent/" in consent.getMessage()

@@ -30,3 +30,30 @@ def configure(settings: Settings) -> None:
     # a log (a billing key in a PortOne path, an OAuth code in a callback's query).
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactedAccessLog) for f in access.filters):
+        access.addFilter(RedactedAccessLog())
+
+
+# Paths whose last part is a capability (whoever holds it may act): never logged.
+SECRET_PATHS = ("/consent/",)
+
+
+def redact_path(path: str) -> str:
+    """A request path as the access log may show it: no query string (an OAuth callback's
+    code, a checkout's billing key) and no capability in the path (a guardian's link)."""
+    path = path.split("?", 1)[0]
+    for prefix in SECRET_PATHS:
+        if path.startswith(prefix):
+            return prefix + "…"
+    return path
+
+
+class RedactedAccessLog(logging.Filter):
+    """Rewrites uvicorn's access lines (args: client, method, path, version, status)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str):
+            record.args = (args[0], args[1], redact_path(args[2]), args[3], args[4])
+        return True
