@@ -3,7 +3,10 @@ email match that offers and never merges, and the settings page's rows."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+from sqlalchemy import select
 
 from codebattle.accounts import identities
 from codebattle.accounts.models import Identity, User
@@ -81,3 +84,33 @@ async def test_email_match_needs_a_verified_address_and_a_live_account(db: Datab
         )
         assert await identities.email_match(session, deleted) is None
         assert await identities.user_of(session, "github", "9") is None  # a deleted account
+
+
+async def test_two_unlinks_at_once_leave_one_way_to_sign_in_on_postgresql(pg_url: str) -> None:
+    """Two tabs unlink Kakao and Naver at the same moment: each alone would leave the other,
+    together they would leave none. The user's row lock lets exactly one through."""
+    db = Database(pg_url)
+    try:
+        async with db.session() as session:
+            user = await make_user(session, "twotabs")
+            session.add(Identity(user_id=user.id, provider="kakao", subject="k1"))
+            session.add(Identity(user_id=user.id, provider="naver", subject="n1"))
+            await session.commit()
+            uid = user.id
+        async with db.session() as first, db.session() as second:
+            # Both connections are open and in a transaction before either unlink begins,
+            # so both unlinks read before either commits unless the lock orders them.
+            await first.execute(select(1))
+            await second.execute(select(1))
+            results = await asyncio.gather(
+                identities.unlink(first, uid, "kakao", nickname_sign_in=False),
+                identities.unlink(second, uid, "naver", nickname_sign_in=False),
+                return_exceptions=True,
+            )
+        refused = [r for r in results if isinstance(r, UserError)]
+        assert results.count(None) == 1  # one unlink went through
+        assert [(r.status, r.key) for r in refused] == [(409, "identity_last")]
+        left = [p for p, _ in await pairs(db, uid) if p != identities.NICKNAME]
+        assert len(left) == 1 and left[0] in ("kakao", "naver")
+    finally:
+        await db.dispose()

@@ -74,10 +74,19 @@ def sign_in_ways(identities: list[Identity], nickname_sign_in: bool) -> list[Ide
     return [i for i in identities if i.provider != NICKNAME or nickname_sign_in]
 
 
+async def _lock_user(session: AsyncSession, user_id: int) -> None:
+    """Take the user's row for this transaction, so that two links or unlinks of one user
+    run one after the other and each counts what the other left: on PostgreSQL a row lock
+    (SELECT ... FOR UPDATE, held until commit); on SQLite the session's BEGIN IMMEDIATE
+    (db.session) already holds the one write lock from this first statement on."""
+    await session.execute(select(User.id).where(User.id == user_id).with_for_update())
+
+
 async def link(session: AsyncSession, user_id: int, profile: Profile) -> Identity:
     """Add the provider's identity to this user. Refused when another account has it
     (409 identity_taken) or this user already has another account of that provider
     (409 identity_provider_linked); linking the same one again changes nothing."""
+    await _lock_user(session, user_id)
     existing = await session.scalar(
         select(Identity).where(
             Identity.provider == profile.provider, Identity.subject == profile.subject
@@ -109,7 +118,9 @@ async def unlink(
     session: AsyncSession, user_id: int, provider: str, nickname_sign_in: bool
 ) -> None:
     """Remove the user's identity of this provider, unless it is the last way to sign in
-    (409 identity_last)."""
+    (409 identity_last). Two unlinks at once (two tabs) cannot both pass the count: the
+    user's row is locked first, and the second one counts after the first one's commit."""
+    await _lock_user(session, user_id)
     mine = await identities_of(session, user_id)
     target = [i for i in mine if i.provider == provider]
     if not target:
