@@ -5,6 +5,7 @@ sweeping expired rows."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -262,3 +263,17 @@ async def test_a_sweep_that_leaves_a_backlog_runs_again_at_the_next_sign_in(
         assert await rows() == 4
     finally:
         await db.dispose()
+
+
+async def test_delete_says_whether_it_removed_the_session_and_create_takes_an_id(
+    stores: Stores,
+) -> None:
+    store, alice = stores.store, stores.alice
+    plain = await store.create(alice.id, "google", "player")
+    first, second = await asyncio.gather(store.delete(plain), store.delete(plain))
+    assert sorted([first, second]) == [False, True]  # exactly one removed it
+    assert await store.delete(plain) is False and await store.get(plain) is None
+    chosen = await store.create(alice.id, "google", "moderator", plain="chosen-id")
+    assert chosen == "chosen-id"
+    found = await store.get("chosen-id")
+    assert found is not None and found.role == "moderator"

@@ -10,7 +10,9 @@ import asyncio
 import base64
 import json
 import re
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -260,6 +262,57 @@ def test_a_role_change_rotates_the_session_on_the_next_request(site: Site) -> No
     assert after is not None and after != before
     assert me(replay(site, old_cookie)) is None  # the id seen before the promotion is over
     assert me(browser) is not None and sid_in(browser) == after  # no rotation without a change
+
+
+def test_requests_racing_a_role_change_rotation_share_one_new_session(site: Site) -> None:
+    browser = site.browser()
+    sign_in_as(browser, "racer", "github")
+    old = sid_in(browser)
+    cookie = browser.cookies.get(COOKIE)
+    assert old is not None and cookie is not None
+    # Parallel requests with the old cookie, on several server processes and within one.
+    copies = [replay(site, cookie) for _ in range(3)]
+    senders = [browser, browser, *copies, *copies]
+    # Hold every request's delete until all of them have read the old session and reached
+    # it, so they all race (the store itself is real; only the moment is chosen).
+    gate = threading.Barrier(len(senders))
+    for client in {id(c): c for c in senders}.values():
+        hold_deletes(Site.store(client.app), gate)
+    set_role(site, "racer", "moderator")
+    with ThreadPoolExecutor(max_workers=len(senders)) as pool:
+        replies = list(pool.map(lambda client: client.get("/api/me"), senders))
+    assert [r.status_code for r in replies] == [200] * len(replies)  # no 500, nobody signed out
+    assert {r.json()["role"] for r in replies} == {"moderator"}
+    new_sids = {sid_of_reply(r) for r in replies}
+    assert len(new_sids) == 1 and old not in new_sids  # every response names the same new id
+    (new,) = new_sids
+
+    listed = re.findall(r'name="session" value="([0-9a-f]{64})"', browser.get("/settings").text)
+    assert listed == [hash_id(new or "")]  # exactly one session: no orphan left running
+    assert (me(browser) or {}).get("role") == "moderator" and sid_in(browser) == new
+
+
+def hold_deletes(store: SessionStore, gate: threading.Barrier) -> None:
+    """Make the store's deletes wait at `gate` (threads: one per server process's loop)."""
+    delete = store.delete
+
+    async def held(plain: str) -> bool:
+        await asyncio.to_thread(gate.wait, 30)
+        return await delete(plain)
+
+    store.delete = held  # type: ignore[method-assign]
+
+
+def sid_of_reply(reply: Any) -> str | None:
+    """The session id in a response's Set-Cookie (None if it sets none)."""
+    for header in reply.headers.get_list("set-cookie"):
+        name, _, rest = header.partition("=")
+        if name == COOKIE:
+            payload = rest.split(";", 1)[0].split(".", 1)[0]
+            data = json.loads(base64.b64decode(payload + "=" * (-len(payload) % 4)))
+            sid = data.get("sid")
+            return sid if isinstance(sid, str) else None
+    return None
 
 
 def test_nickname_sessions_still_end_for_staff(site: Site) -> None:

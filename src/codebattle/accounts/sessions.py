@@ -85,9 +85,10 @@ class SessionStore(ABC):
         data: dict[str, Any] | None,
         user_agent: str,
         expires_at: datetime | None,
+        plain: str | None = None,
     ) -> tuple[str, StoredSession]:
         now = self.clock()
-        plain = new_id()
+        plain = plain if plain is not None else new_id()
         end = now + self.absolute
         stored = StoredSession(
             id_hash=hash_id(plain),
@@ -111,9 +112,12 @@ class SessionStore(ABC):
         data: dict[str, Any] | None = None,
         user_agent: str = "",
         expires_at: datetime | None = None,
+        plain: str | None = None,
     ) -> str:
         """A new session; returns its plain id (for the cookie). `expires_at` keeps an
-        earlier absolute end (a session rotated on a role change does not live longer)."""
+        earlier absolute end (a session rotated on a role change does not live longer);
+        `plain` is the id to use (a rotation's id derived from the old one, see
+        web/sessions.keep_session), else a new random one."""
 
     @abstractmethod
     async def get_many(self, plains: Collection[str]) -> dict[str, StoredSession]:
@@ -135,8 +139,9 @@ class SessionStore(ABC):
         most once a minute per session). Whether it wrote."""
 
     @abstractmethod
-    async def delete(self, plain: str) -> None:
-        """End this session (sign-out)."""
+    async def delete(self, plain: str) -> bool:
+        """End this session (sign-out). Whether this call removed it (False if it was gone
+        already: of two requests ending the same session at once, exactly one gets True)."""
 
     @abstractmethod
     async def delete_hash(self, user_id: int, id_hash: str) -> bool:
@@ -205,8 +210,9 @@ class DatabaseSessionStore(SessionStore):
         data: dict[str, Any] | None = None,
         user_agent: str = "",
         expires_at: datetime | None = None,
+        plain: str | None = None,
     ) -> str:
-        plain, stored = self._new(user_id, via, role, data, user_agent, expires_at)
+        plain, stored = self._new(user_id, via, role, data, user_agent, expires_at, plain)
         async with self.database.session() as session:
             session.add(SignInSession(**stored.__dict__))
             await session.commit()
@@ -261,8 +267,8 @@ class DatabaseSessionStore(SessionStore):
             await session.commit()
         return int(getattr(result, "rowcount", 0) or 0)
 
-    async def delete(self, plain: str) -> None:
-        await self._delete(SignInSession.id_hash == hash_id(plain))
+    async def delete(self, plain: str) -> bool:
+        return await self._delete(SignInSession.id_hash == hash_id(plain)) > 0
 
     async def delete_hash(self, user_id: int, id_hash: str) -> bool:
         return (
@@ -367,8 +373,9 @@ class RedisSessionStore(SessionStore):
         data: dict[str, Any] | None = None,
         user_agent: str = "",
         expires_at: datetime | None = None,
+        plain: str | None = None,
     ) -> str:
-        plain, stored = self._new(user_id, via, role, data, user_agent, expires_at)
+        plain, stored = self._new(user_id, via, role, data, user_agent, expires_at, plain)
         await self._put(stored, only_if_there=False)
         if user_id is not None:
             async with self.client.pipeline(transaction=True) as pipe:
@@ -421,10 +428,10 @@ class RedisSessionStore(SessionStore):
             deleted, *_ = await pipe.execute()
         return int(deleted)
 
-    async def delete(self, plain: str) -> None:
+    async def delete(self, plain: str) -> bool:
         id_hash = hash_id(plain)
         stored = _decode(await self.client.get(KEY + id_hash))
-        await self._forget(stored.user_id if stored is not None else None, [id_hash])
+        return await self._forget(stored.user_id if stored is not None else None, [id_hash]) > 0
 
     async def delete_hash(self, user_id: int, id_hash: str) -> bool:
         stored = _decode(await self.client.get(KEY + id_hash))

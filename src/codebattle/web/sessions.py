@@ -10,6 +10,9 @@ cookie) survives it. Ending a session deletes it, so a copy of the old cookie na
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -160,22 +163,40 @@ async def end_everywhere(request: Request, user: User) -> int:
     return ended
 
 
+def rotated_id(connection: HTTPConnection, old: str) -> str:
+    """The id a session rotated on a role change gets: derived from the old id with the
+    server's secret (an HMAC), so every request that carried the old id at once names the
+    same new session, and nobody without the secret can tell it from the old id."""
+    secret = connection.app.state.settings.secret_key().encode()
+    digest = hmac.new(secret, b"session-rotation:" + old.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
 async def keep_session(connection: HTTPConnection, user: User, stored: StoredSession) -> None:
     """On each request by session (app.identify): a session issued for another role than
     the user's now is replaced by a new one (new id, same absolute end), so an id seen
-    before a promotion does not carry the new role; otherwise its use is recorded."""
+    before a promotion does not carry the new role; otherwise its use is recorded.
+
+    Requests carrying the old id may arrive together: only the one whose delete removed
+    the old session creates the new one. Every one of them (the others too) answers as the
+    user and sets the new id in its cookie, the same id (`rotated_id`), so whichever
+    response the browser stores last names the one new session."""
     store = store_of(connection)
     if stored.role == user.role:
         await store.touch(stored)
         return
     sid = sid_of(connection)
-    if sid is not None:
-        await store.delete(sid)
-    connection.session[SID] = await store.create(
-        user.id,
-        stored.via,
-        user.role,
-        data=stored.data,
-        user_agent=stored.user_agent,
-        expires_at=stored.expires_at,
-    )
+    if sid is None:
+        return
+    new = rotated_id(connection, sid)
+    if await store.delete(sid):
+        await store.create(
+            user.id,
+            stored.via,
+            user.role,
+            data=stored.data,
+            user_agent=stored.user_agent,
+            expires_at=stored.expires_at,
+            plain=new,
+        )
+    connection.session[SID] = new
