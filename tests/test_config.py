@@ -72,6 +72,7 @@ def test_values_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         ("SESSION_IDLE_MINUTES", "0"),
         ("SMTP_PORT", "70000"),
         ("ALPHA_INVITE_ONLY", "maybe"),
+        ("PORTONE_CSP_SOURCES", "https://pg.example 'unsafe-inline'"),
     ],
 )
 def test_a_bad_value_is_one_line_naming_the_setting(

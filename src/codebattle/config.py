@@ -8,6 +8,7 @@ Nothing else in the code base reads the environment.
 from __future__ import annotations
 
 import math
+import re
 import secrets
 import string
 from enum import StrEnum
@@ -129,6 +130,13 @@ class Settings(BaseSettings):
     PORTONE_WEBHOOK_SECRET: SecretStr | None = None
     PORTONE_API_URL: HttpUrl = "https://api.portone.io"
     PORTONE_SDK_URL: HttpUrl = "https://cdn.portone.io/v2/browser-sdk.js"
+    # Extra CSP sources (space-separated https://host, "*." allowed) for script, connect
+    # and frame on the checkout page only: the card companies' payment pages PortOne's
+    # window opens (the SDK's own hosts, *.portone.io and *.iamport.co, are always allowed).
+    PORTONE_CSP_SOURCES: str = (
+        "https://service.iamport.kr https://*.tosspayments.com https://*.inicis.com "
+        "https://*.kcp.co.kr https://*.nicepay.co.kr https://*.kakaopay.com"
+    )
 
     # Per-language runtime images for containerised workers (deployment files).
     SANDBOX_DOCKER_IMAGE_PY: str | None = None
@@ -210,6 +218,14 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("PORTONE_CSP_SOURCES")
+    @classmethod
+    def _csp_sources(cls, value: str) -> str:
+        for source in value.split():
+            if not re.fullmatch(r"https://(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", source):
+                raise ValueError(f"{source[:60]!r} is not an https://host source")
+        return " ".join(value.split())
 
     @field_validator("PLAN_TIMEZONE")
     @classmethod

@@ -427,6 +427,7 @@ def test_checkout_page_allows_the_sdk_there_only(tmp_path: Path, sqlite_url: str
         PORTONE_STORE_ID="store-123",
         PORTONE_CHANNEL_KEY="channel-key-123",
         PORTONE_WEBHOOK_SECRET="whsec_c2VjcmV0",
+        PORTONE_CSP_SOURCES="https://pg.example",
     )
     with TestClient(create_app(settings)) as site:
         token = sign_in(site, "sdkuser")
@@ -437,7 +438,19 @@ def test_checkout_page_allows_the_sdk_there_only(tmp_path: Path, sqlite_url: str
         csp = page.headers["content-security-policy"]
         assert "script-src 'self' https://cdn.portone.io" in csp
         assert "frame-ancestors 'none'" in csp
-        assert "portone" not in site.get("/pricing").headers["content-security-policy"]
+        directives = {
+            name: values
+            for name, *values in (part.split() for part in csp.split(";") if part.strip())
+        }
+        for name in ("script-src", "connect-src", "frame-src"):
+            # PortOne's hosts (its payment window calls and frames *.iamport.co) and the
+            # PG pages of PORTONE_CSP_SOURCES (this test sets one of its own).
+            for source in ("https://*.portone.io", "https://*.iamport.co", "https://pg.example"):
+                assert source in directives[name], (name, source)
+        assert "https://*.inicis.com" not in csp  # the setting replaced the default list
+        site_csp = site.get("/pricing").headers["content-security-policy"]
+        assert "portone" not in site_csp and "iamport" not in site_csp
+        assert "pg.example" not in site_csp
         assert 'id="test-mode"' not in site.get("/pricing").text
         assert site.get("/fake-portone/browser-sdk.js").status_code == 404  # no fake
 

@@ -72,13 +72,19 @@ async def pricing_page(request: Request) -> HTMLResponse:
     )
 
 
-def _checkout_csp(sdk_url: str) -> str:
-    """The site's CSP with the provider's SDK allowed on the checkout page only (its
-    script, and the frames and calls its payment window makes)."""
+PORTONE_HOSTS = "https://*.portone.io https://*.iamport.co"  # the SDK's calls and frames
+
+
+def _checkout_csp(sdk_url: str, extra: str) -> str:
+    """The site's CSP with the provider's SDK allowed on the checkout page only: its
+    script, the calls and frames its payment window makes (PortOne's own hosts, old and
+    new), and `extra` (PORTONE_CSP_SOURCES: the payment providers' pages)."""
     parts = urlsplit(sdk_url)
     origin = f"{parts.scheme}://{parts.netloc}"
     if origin.endswith(".portone.io"):
-        origin += " https://*.portone.io"
+        origin += " " + PORTONE_HOSTS
+    if extra:
+        origin += " " + extra
     return (
         CSP.replace("script-src 'self'", f"script-src 'self' {origin}")
         .replace("connect-src 'self'", f"connect-src 'self' {origin}")
@@ -133,7 +139,9 @@ async def checkout(
         redirect=redirect,
         test_mode=settings.fake_payments,
     )
-    response.headers["content-security-policy"] = _checkout_csp(browser.sdk_url)
+    response.headers["content-security-policy"] = _checkout_csp(
+        browser.sdk_url, settings.PORTONE_CSP_SOURCES
+    )
     response.headers["cache-control"] = "no-store"
     return response
 
