@@ -84,6 +84,25 @@ async def test_consent_through_a_signed_link_is_recorded(db: Database) -> None:
         assert refused.value.key == "guardian_consent_given"
 
 
+async def test_the_child_signed_in_cannot_give_the_consent(db: Database) -> None:
+    child = await make_child(db)
+    async with db.session() as session:
+        other = await make_user(session, "a_parent")  # a guardian with an account may
+        consent, token = await profiles.request_consent(session, child, "mom@example.com", SECRET)
+    async with db.session() as session:
+        with pytest.raises(UserError) as refused:
+            await profiles.give_consent(session, token, SECRET, 7, "203.0.113.9", child)
+        assert refused.value.key == "consent_by_self" and refused.value.status == 403
+    async with db.session() as session:
+        stored = await session.get(GuardianConsent, consent.id)
+        assert stored is not None and stored.consented_at is None
+    async with db.session() as session:
+        await profiles.give_consent(session, token, SECRET, 7, "203.0.113.9", other)
+    async with db.session() as session:
+        user = await session.get(User, child.id)
+        assert user is not None and user.guardian_consent_at is not None
+
+
 async def test_tampered_expired_and_foreign_links_are_refused(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -171,6 +190,15 @@ def test_a_child_asks_a_guardian_who_consents_through_the_mailed_link(
     assert "parent@example.com" in sent.text
     link = consent_link(tmp_path / "var" / "mail")
 
+    # The child opening the link in their own signed-in browser cannot consent for themself.
+    own = child.get(link)
+    assert own.status_code == 403 and 'id="consent-error"' in own.text
+    assert 'id="consent-form"' not in own.text
+    assert translate("consent_by_self", "ko") in own.text  # the site's default language
+    self_consent = child.post(link, data={"csrf_token": form_csrf(page.text)})
+    assert self_consent.status_code == 403 and 'id="consent-error"' in self_consent.text
+    assert child.get("/api/me").status_code == 403  # still restricted
+
     guardian = clients()  # another browser, not signed in
     shown = guardian.get(link)
     assert shown.status_code == 200 and "kid_coder" in shown.text
@@ -203,6 +231,30 @@ def test_a_child_asks_a_guardian_who_consents_through_the_mailed_link(
     assert socket_close_code(child) == 4404  # admitted; submission 1 is not the child's
     page = child.get("/welcome/guardian")
     assert 'id="guardian-done"' in page.text
+
+
+def test_a_child_who_turns_14_is_no_longer_restricted(clients: Clients, sqlite_url: str) -> None:
+    child = clients()
+    begin_signup(child, subject="kid-14", birth_year=YEAR - 14)  # 13 this year, counted young
+    assert finish_signup(child, "nearly_14").headers["location"] == "/welcome/guardian"
+    assert child.get("/api/me").status_code == 403
+
+    async def a_year_passes() -> None:  # as if signed up last year: same stored band
+        db = Database(sqlite_url)
+        try:
+            async with db.session() as session:
+                user = await session.scalar(select(User).where(User.nickname == "nearly_14"))
+                assert user is not None and user.age_band == "under14"
+                user.birth_year = YEAR - 15
+                await session.commit()
+        finally:
+            await db.dispose()
+
+    asyncio.run(a_year_passes())
+    assert child.get("/api/me").status_code == 200
+    page = child.get("/welcome/guardian")
+    assert 'id="guardian-form"' not in page.text
+    assert translate("age_band_under19", "ko") in page.text  # the band shown is today's
 
 
 def test_bad_links_get_a_clear_page_and_requests_are_rate_limited(clients: Clients) -> None:

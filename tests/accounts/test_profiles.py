@@ -3,7 +3,7 @@ sign-in into a user and its identity (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -73,6 +73,63 @@ def test_names_that_merely_start_with_ai_are_allowed() -> None:
 )
 def test_age_bands_take_the_younger_possibility(born: int, band: str) -> None:
     assert profiles.age_band(born, 2026) == band
+
+
+@pytest.mark.parametrize(
+    "value", ["²", "١٢", "١٩٩٠", "  ", "-5", "99999", "1_990", "9" * 5000, True, 1990.0, None]
+)
+def test_birth_years_that_are_not_ascii_digits_in_range_are_refused(value: object) -> None:
+    with pytest.raises(UserError) as refused:
+        profiles.check_birth_year(value, 2026)
+    assert refused.value.key == "birth_year_invalid"
+
+
+def test_a_birth_year_in_range() -> None:
+    assert profiles.check_birth_year(" 2000 ", 2026) == 2000
+    assert profiles.check_birth_year(2000, 2026) == 2000
+    assert profiles.check_birth_year("1906", 2026) == 1906  # 120 years
+    assert profiles.check_birth_year("2026", 2026) == 2026
+
+
+def onboarded(birth_year: int | None, stored_band: str | None) -> User:
+    return User(
+        nickname="grows_up",
+        birth_year=birth_year,
+        age_band=stored_band,
+        onboarded_at=datetime(2020, 1, 1, tzinfo=UTC),
+    )
+
+
+def test_the_band_is_worked_out_from_the_birth_year_when_checked() -> None:
+    """Under 14 last year (2025 - 2011 - 1 = 13), 14 now (2026 - 2011 - 1): the band stored
+    at sign-up says under14, the check no longer restricts."""
+    user = onboarded(2011, "under14")
+    last_year = datetime(2025, 6, 1, tzinfo=UTC)
+    this_year = datetime(2026, 6, 1, tzinfo=UTC)
+    assert profiles.age_band_of(user, last_year) == "under14"
+    assert profiles.restriction(user, last_year) == "guardian_consent_required"
+    assert profiles.age_band_of(user, this_year) == "under19"
+    assert profiles.restriction(user, this_year) is None
+    # An under19 user becomes an adult for rewards the same way (2026 - 2007 - 1 = 18).
+    minor = onboarded(2007, "under19")
+    assert profiles.age_band_of(minor, this_year) == "under19"
+    assert profiles.age_band_of(minor, datetime(2027, 1, 1, tzinfo=UTC)) == "adult"
+
+
+def test_the_year_turns_in_the_plan_time_zone() -> None:
+    user = onboarded(YEAR - 15, "under14")  # 14 from 1 January this year, Seoul time
+    new_year_utc_eve = datetime(YEAR - 1, 12, 31, 16, 0, tzinfo=UTC)  # 01:00 in Seoul
+    assert profiles.age_band_of(user, new_year_utc_eve) == "under19"
+    assert profiles.age_band_of(user, new_year_utc_eve, ZoneInfo("UTC")) == "under14"
+    assert profiles.restriction(user) is None  # now
+
+
+def test_without_a_birth_year_the_stored_band_counts() -> None:
+    assert profiles.age_band_of(onboarded(None, "under14")) == "under14"
+    assert profiles.restriction(onboarded(None, "under14")) == "guardian_consent_required"
+    assert profiles.age_band_of(onboarded(None, "adult")) == "adult"
+    assert profiles.age_band_of(onboarded(None, None)) is None
+    assert profiles.age_band_of(onboarded(None, "weird")) is None
 
 
 def test_provider_age_a_birth_year_decides_and_a_band_alone_is_taken() -> None:

@@ -8,12 +8,15 @@ from typing import Any
 
 import pytest
 
+from codebattle.accounts import profiles
 from codebattle.accounts.identities import profile_dict, profile_from_dict, profile_of
 from codebattle.accounts.providers import (
     Profile,
     ProfileError,
+    age_of,
     band_of_age_range,
     band_of_birth_year,
+    birth_year_of,
     github,
     google,
     kakao,
@@ -224,12 +227,42 @@ def test_odd_values_are_dropped_not_trusted() -> None:
 
 @pytest.mark.parametrize(
     ("year", "band"),
-    [(2014, "under14"), (2012, "under14"), (2011, "under19"), (2008, "under19"), (2007, "adult")],
+    [
+        (2014, "under14"),
+        (2012, "under14"),
+        (2011, "under19"),
+        (2008, "under19"),
+        (2007, "under19"),
+        (2006, "adult"),
+    ],
 )
 def test_band_of_birth_year_leans_young(year: int, band: str) -> None:
     # In 2026 someone born in 2012 is 13 or 14: under 14 while it may still be 13. The
-    # year's age (2026 - 2008 = 18) counts for under 19.
-    assert band_of_birth_year(year, TODAY) == band
+    # same rule for under 19: born in 2007, 18 or 19, counts as 18.
+    assert band_of_birth_year(year, TODAY.year) == band
+
+
+def test_the_providers_band_and_the_profiles_band_agree() -> None:
+    for born in range(2026 - 120, 2027):
+        assert profiles.age_band(born, 2026) == band_of_birth_year(born, 2026)
+        data = {"birth_year": born, "age_band": None}
+        assert profiles.provider_age(data, 2026) == (born, band_of_birth_year(born, 2026))
+    assert age_of(2007, "20~29", TODAY) == ("under19", 2007)  # the birth year decides
+
+
+@pytest.mark.parametrize(
+    "value", ["²", "١٩٩٠", "１９９０", "1_990", " ", "-5", "99999", "9" * 5000]
+)
+def test_birth_year_of_takes_ascii_digits_only(value: str) -> None:
+    assert birth_year_of(value, TODAY) is None
+    assert age_of(value, None, TODAY) == (None, None)
+
+
+def test_birth_year_of_a_plausible_year() -> None:
+    assert birth_year_of(" 1990 ", TODAY) == 1990
+    assert birth_year_of(1990, TODAY) == 1990
+    assert birth_year_of(True, TODAY) is None
+    assert birth_year_of(1905, TODAY) is None  # more than 120 years ago
 
 
 @pytest.mark.parametrize(

@@ -122,6 +122,10 @@ def test_the_terms_must_be_accepted_and_bad_input_is_a_clear_4xx(make_client: Ma
     assert reply.status_code == 422
     reply = finish_signup(client, "newcomer", birth_year=YEAR + 1)
     assert reply.status_code == 422
+    # str.isdigit() takes these, int() does not (or reads them as a year): all a clear 422.
+    for odd in ("²", "١٢", "١٩٩٠", "  ", "-5", "99999", "9" * 5000):
+        reply = finish_signup(client, "newcomer", birth_year=odd)
+        assert reply.status_code == 422 and 'id="welcome-error"' in reply.text, odd
     for reserved in ("Admin", "운영자", "deleted-abc", "codebattle"):
         reply = finish_signup(client, reserved, birth_year=YEAR - 20)
         assert reply.status_code == 422, reserved

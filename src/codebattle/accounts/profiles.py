@@ -4,9 +4,14 @@ restricted account may do, and a guardian's consent for a user under 14.
 Age bands (Korea's personal information law, art. 22-2, counts full years). We usually know
 only the birth year, so a person's age this year is `year - birth_year` once their birthday
 has passed and one less before. We take the younger possibility (conservative): age =
-`year - birth_year - 1`. So in 2026 someone born in 2012 counts as 13 (under 14) all year,
-someone born in 2011 as 14. "under19" (a minor for rewards) likewise: born in 2007 counts as
-18 in 2026. The year is the current year in PLAN_TIMEZONE (Asia/Seoul by default)."""
+`year - birth_year - 1` (providers.band_of_birth_year, the one rule). So in 2026 someone born
+in 2012 counts as 13 (under 14) all year, someone born in 2011 as 14. "under19" (a minor for
+rewards) likewise: born in 2007 counts as 18 in 2026. The year is the current year in
+PLAN_TIMEZONE (Asia/Seoul by default).
+
+A band is worked out from the birth year each time it is needed (`age_band_of`), since it
+changes as years pass; the stored `users.age_band` is read only when no birth year is known
+(the band a provider's age range gave at sign-up)."""
 
 from __future__ import annotations
 
@@ -29,16 +34,22 @@ from codebattle.accounts.models import (
     PlanChange,
     User,
 )
+from codebattle.accounts.providers import (
+    ADULT,
+    OLDEST,
+    UNDER14,
+    UNDER19,
+    band_of_birth_year,
+    parse_birth_year,
+)
 from codebattle.accounts.service import NICKNAME
 from codebattle.config import Settings
 from codebattle.errors import UserError
 from codebattle.i18n import translate
 from codebattle.integrations import mail
 
-UNDER14, UNDER19, ADULT = "under14", "under19", "adult"
 AGE_BANDS = (UNDER14, UNDER19, ADULT)
 SEOUL = ZoneInfo("Asia/Seoul")  # PLAN_TIMEZONE's default; routes pass the setting
-OLDEST = 120  # a birth year more than this many years ago is a typo
 
 # Names that would pass for the site, its staff, or an AI opponent; compared lower-cased.
 RESERVED = frozenset(
@@ -116,20 +127,26 @@ def current_year(zone: tzinfo) -> int:
 
 def age_band(birth_year: int, year: int) -> str:
     """The band of someone born in `birth_year`, in `year`, taking the younger possibility."""
-    age = year - birth_year - 1
-    if age < 14:
-        return UNDER14
-    if age < 19:
-        return UNDER19
-    return ADULT
+    return band_of_birth_year(birth_year, year)
+
+
+def age_band_of(user: User, now: datetime | None = None, zone: tzinfo = SEOUL) -> str | None:
+    """The user's band at `now` (default: this moment) in `zone`: from the birth year when
+    it is known, so a 13-year-old is 14 the next year without anyone touching the account;
+    else the band stored at sign-up (a provider's age range); None when neither is known."""
+    if user.birth_year is not None:
+        year = (now or datetime.now(UTC)).astimezone(zone).year
+        return age_band(user.birth_year, year)
+    return user.age_band if user.age_band in AGE_BANDS else None
 
 
 def check_birth_year(value: object, year: int) -> int:
-    """A birth year from the form: a whole number from `year - OLDEST` to `year`."""
-    text = str(value).strip() if isinstance(value, (str, int)) else ""
-    if not text.isdigit() or not (year - OLDEST <= int(text) <= year):
+    """A birth year from the form: ASCII digits, a whole number from `year - OLDEST` to
+    `year` (not "²" nor "١٢", which str.isdigit accepts)."""
+    born = parse_birth_year(value, year)
+    if born is None:
         raise UserError(422, "birth_year_invalid")
-    return int(text)
+    return born
 
 
 def birth_years(year: int) -> list[int]:
@@ -147,12 +164,13 @@ def provider_age(profile: dict[str, Any], year: int) -> tuple[int | None, str | 
     return None, band if band in AGE_BANDS else None
 
 
-def restriction(user: User) -> str | None:
+def restriction(user: User, now: datetime | None = None, zone: tzinfo = SEOUL) -> str | None:
     """Why this signed-in account may do nothing beyond its own account pages, or None.
-    The key is also the error's ("onboarding_required", "guardian_consent_required")."""
+    The key is also the error's ("onboarding_required", "guardian_consent_required").
+    The band is worked out at `now` (age_band_of), so turning 14 lifts the restriction."""
     if user.onboarded_at is None:
         return "onboarding_required"
-    if user.age_band == UNDER14 and user.guardian_consent_at is None:
+    if age_band_of(user, now, zone) == UNDER14 and user.guardian_consent_at is None:
         return "guardian_consent_required"
     return None
 
@@ -275,10 +293,15 @@ def consent_serializer(secret_key: str) -> URLSafeTimedSerializer:
 
 
 async def request_consent(
-    session: AsyncSession, user: User, guardian_email: object, secret_key: str
+    session: AsyncSession,
+    user: User,
+    guardian_email: object,
+    secret_key: str,
+    *,
+    zone: tzinfo = SEOUL,
 ) -> tuple[GuardianConsent, str]:
     """Record a consent request for `user` (under 14); return it and its signed token."""
-    if user.age_band != UNDER14:
+    if age_band_of(user, zone=zone) != UNDER14:
         raise UserError(409, "guardian_consent_not_needed")
     if user.guardian_consent_at is not None:
         raise UserError(409, "guardian_consent_given")
@@ -332,12 +355,27 @@ async def consent_of(
     return ConsentRequest(consent, user)
 
 
+def check_not_self(found: ConsentRequest, signed_in: User | None) -> None:
+    """A guardian consents from their own browser: refused (403 "consent_by_self") when the
+    browser opening the link is signed in as the very account the consent is for. This
+    stops the obvious self-consent; it cannot prove who the guardian is (docs/accounts.md)."""
+    if signed_in is not None and signed_in.id == found.user.id:
+        raise UserError(403, "consent_by_self")
+
+
 async def give_consent(
-    session: AsyncSession, token: str, secret_key: str, days: int, address: str
+    session: AsyncSession,
+    token: str,
+    secret_key: str,
+    days: int,
+    address: str,
+    signed_in: User | None = None,
 ) -> ConsentRequest:
     """The guardian consents: the time and their address are recorded, and the account is
-    no longer restricted. Consenting again through the same link changes nothing."""
+    no longer restricted. Consenting again through the same link changes nothing. Refused
+    when `signed_in` (the browser's user) is the account itself (check_not_self)."""
     found = await consent_of(session, token, secret_key, days)
+    check_not_self(found, signed_in)
     if found.consent.consented_at is None:
         now = datetime.now(UTC)
         found.consent.consented_at = now
@@ -390,7 +428,7 @@ async def account_export(session: AsyncSession, user: User) -> dict[str, Any]:
             "display_name": fresh.display_name,
             "avatar_url": fresh.avatar_url,
             "birth_year": fresh.birth_year,
-            "age_band": fresh.age_band,
+            "age_band": age_band_of(fresh),
             "onboarded_at": _iso(fresh.onboarded_at),
             "terms_accepted_at": _iso(fresh.terms_accepted_at),
             "guardian_consent_at": _iso(fresh.guardian_consent_at),

@@ -12,10 +12,12 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
+from codebattle.accounts.profiles import age_band_of
 from codebattle.i18n import LOCALES, translate
 from codebattle.web.security import csrf_token
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+TEMPLATES.env.globals["age_band_of"] = age_band_of  # a band now, from the birth year
 
 # Statements are the package author's Markdown: raw HTML is not passed through.
 _markdown = (

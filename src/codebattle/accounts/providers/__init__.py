@@ -18,6 +18,7 @@ UNDER19: AgeBand = "under19"
 ADULT: AgeBand = "adult"
 CONSENT_AGE = 14  # under 14: a guardian consents (personal information law, art. 22-2)
 ADULT_AGE = 19  # under 19: a minor for rewards
+OLDEST = 120  # a birth year more than this many years ago is a typo
 
 
 class ProfileError(ValueError):
@@ -69,22 +70,33 @@ def obj(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
+def parse_birth_year(value: object, year: int) -> int | None:
+    """A plausible birth year in `year` ("1990" or 1990): ASCII digits only (str.isdigit and
+    int() also take "²" or Arabic-Indic digits), from `year - OLDEST` to `year`; else None."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 4:
+        return None
+    born = int(text)
+    return born if year - OLDEST <= born <= year else None
+
+
 def birth_year_of(value: object, today: date) -> int | None:
     """A plausible birth year ("1990" or 1990), else None."""
-    try:
-        year = int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-    return year if today.year - 120 <= year <= today.year else None
+    return parse_birth_year(value, today.year)
 
 
-def band_of_birth_year(year: int, today: date) -> AgeBand:
-    """The band of a person born in `year`, on the safe side for what one year cannot tell:
-    under 14 while the person may still be 13 (the birthday may be still to come), under 19
-    while the year's age is below 19 (the youth protection law's counting)."""
-    if today.year - year - 1 < CONSENT_AGE:
+def band_of_birth_year(birth_year: int, year: int) -> AgeBand:
+    """The band, in `year`, of a person born in `birth_year`. One year cannot tell whether
+    the birthday has passed, so we take the younger possibility (conservative): age =
+    `year - birth_year - 1`, for both borders. In 2026 someone born in 2012 counts as 13
+    (under 14) all year, someone born in 2007 as 18 (under 19). The one rule for every
+    band computed from a birth year (accounts.profiles.age_band_of uses it too)."""
+    age = year - birth_year - 1
+    if age < CONSENT_AGE:
         return UNDER14
-    if today.year - year < ADULT_AGE:
+    if age < ADULT_AGE:
         return UNDER19
     return ADULT
 
@@ -121,5 +133,5 @@ def age_of(
     today = today or date.today()
     year = birth_year_of(birth_year, today) if birth_year not in (None, "") else None
     if year is not None:
-        return band_of_birth_year(year, today), year
+        return band_of_birth_year(year, today.year), year
     return band_of_age_range(age_range), None

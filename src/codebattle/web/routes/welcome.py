@@ -16,7 +16,7 @@ from codebattle.integrations.mail import MailError
 from codebattle.services import services_of
 from codebattle.web.render import render
 from codebattle.web.routes.accounts import LANG_COOKIE_AGE, safe_next
-from codebattle.web.security import check_csrf, require_account
+from codebattle.web.security import check_csrf, current_user, require_account
 from codebattle.web.sessions import pending, start_session
 
 router = APIRouter()
@@ -95,7 +95,10 @@ async def welcome(
     except UserError as exc:
         return _welcome(request, signup, exc.status, error=exc.key, error_params=exc.params, **kept)
     await start_session(request, user, signup.via)
-    target = "/welcome/guardian" if profiles.restriction(user) else safe_next(signup.next)
+    zone = services.settings.plan_zone
+    target = (
+        "/welcome/guardian" if profiles.restriction(user, zone=zone) else safe_next(signup.next)
+    )
     response = RedirectResponse(target, status_code=303)
     if "lang" not in request.cookies:
         response.set_cookie(
@@ -111,13 +114,15 @@ async def welcome(
 async def _guardian_page(
     request: Request, user: User, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
-    async with services_of(request).db.reading() as session:
+    services = services_of(request)
+    async with services.db.reading() as session:
         requests = await profiles.consents(session, user)
+    reason = profiles.restriction(user, zone=services.settings.plan_zone)
     return render(
         request,
         "guardian.html",
         status_code=status_code,
-        needed=profiles.restriction(user) == "guardian_consent_required",
+        needed=reason == "guardian_consent_required",
         requests=requests,
         days=services_of(request).settings.GUARDIAN_CONSENT_DAYS,
         **context,
@@ -147,7 +152,7 @@ async def guardian_request(
             raise UserError(429, "guardian_rate_limited", minutes=max(1, round(wait / 60)))
         async with services.db.session() as session:
             consent, token = await profiles.request_consent(
-                session, user, guardian_email, settings.secret_key()
+                session, user, guardian_email, settings.secret_key(), zone=settings.plan_zone
             )
         link = f"{settings.BASE_URL}/consent/{token}"
         try:
@@ -171,6 +176,8 @@ def _address(request: Request) -> str:
 
 
 async def _consent_error(request: Request, exc: UserError) -> HTMLResponse:
+    if exc.key == "consent_by_self":  # the child's own browser: a guardian must open it
+        return render(request, "consent_self.html", status_code=exc.status, error=exc.key)
     return render(
         request, "consent_invalid.html", status_code=exc.status, error=exc.key, **exc.params
     )
@@ -184,6 +191,7 @@ async def consent_page(request: Request, token: str) -> HTMLResponse:
             found = await profiles.consent_of(
                 session, token, settings.secret_key(), settings.GUARDIAN_CONSENT_DAYS
             )
+        profiles.check_not_self(found, current_user(request))
     except UserError as exc:
         return await _consent_error(request, exc)
     return render(
@@ -210,6 +218,7 @@ async def consent(
                 settings.secret_key(),
                 settings.GUARDIAN_CONSENT_DAYS,
                 _address(request),
+                current_user(request),
             )
     except UserError as exc:
         return await _consent_error(request, exc)
