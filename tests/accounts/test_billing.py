@@ -10,20 +10,23 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
+from structlog.testing import capture_logs
 
-from codebattle.accounts import billing
+from codebattle.accounts import billing, deletion
 from codebattle.accounts.models import AuditEntry, BillingKey, Payment, PlanChange, User
 from codebattle.app import create_app
 from codebattle.db.session import Database
 from codebattle.errors import UserError
 from codebattle.integrations.fake_portone import FakePortOne, signed_headers
-from codebattle.integrations.portone import FAKE_WEBHOOK_SECRET, PortOne
+from codebattle.integrations.portone import FAKE_WEBHOOK_SECRET, PaymentProviderError, PortOne
 from tests.support.factories import make_user
 from tests.support.fake_portone import client_of, running_fake
+from tests.support.servers import free_port
 from tests.support.site import settings_for, sign_in
 
 DAYS = 30
@@ -326,7 +329,7 @@ async def test_declined_renewal_lets_the_plan_end(db: Database, api: PortOne) ->
 async def test_cancel_at_period_end(db: Database, api: PortOne) -> None:
     user, _ = await _subscribe(db, api, "pro")
     async with db.session() as session:
-        await billing.cancel_renewal(session, user)
+        await billing.cancel_renewal(session, api, user)
     stored = await _stored(db, user.id)
     assert (stored.plan, stored.plan_auto_renew) == ("pro", False)
     assert await _count(db, BillingKey, user_id=user.id) == 0
@@ -342,10 +345,96 @@ async def test_cancel_at_period_end(db: Database, api: PortOne) -> None:
     assert await _count(db, Payment, user_id=user.id, kind="renewal") == 0
 
 
+async def _key_of(db: Database, user_id: int) -> str:
+    async with db.reading() as session:
+        key = await session.scalar(
+            select(BillingKey.billing_key).where(BillingKey.user_id == user_id)
+        )
+    assert key is not None
+    return str(key)
+
+
+async def test_cancelling_renewal_deletes_the_key_at_the_provider(
+    db: Database, api: PortOne, fake: FakePortOne
+) -> None:
+    user, _ = await _subscribe(db, api, "pro")
+    key = await _key_of(db, user.id)
+    assert not fake.billing_keys[key].deleted
+    with capture_logs() as logs:
+        async with db.session() as session:
+            await billing.cancel_renewal(session, api, user)
+    assert fake.billing_keys[key].deleted  # PortOne charges it no more
+    assert await _count(db, BillingKey, user_id=user.id) == 0
+    assert [e["event"] for e in logs if "billing key" in e["event"]] == [
+        "billing key deleted at the provider"
+    ]
+    with pytest.raises(PaymentProviderError) as gone:  # a charge with it is refused there
+        await api.pay_with_billing_key(
+            "pay-after-delete",
+            billing_key=key,
+            order_name="x",
+            amount=100,
+            currency="KRW",
+            customer_id=billing.customer_id(user.id),
+        )
+    assert gone.value.kind == "billing_key_not_found"
+
+
+async def test_a_provider_failure_still_deletes_our_copy_and_is_logged(
+    db: Database, api: PortOne, fake: FakePortOne, provider: tuple[FakePortOne, str]
+) -> None:
+    refusing = client_of(provider[1], secret="wrong-secret")  # the provider says 401
+    user, _ = await _subscribe(db, api, "pro")
+    key = await _key_of(db, user.id)
+    with capture_logs() as logs:
+        async with db.session() as session:
+            await billing.cancel_renewal(session, refusing, user)
+    assert await _count(db, BillingKey, user_id=user.id) == 0
+    assert not fake.billing_keys[key].deleted
+    failures = [e for e in logs if e["event"] == "billing key not deleted at the provider"]
+    assert [(e["user"], e["error"]) for e in failures] == [(user.id, "unauthorized")]
+    assert key not in json.dumps(logs, default=str)  # the key itself is never logged
+    # Deleting again (already deleted at the provider) is quiet.
+    async with db.session() as session:
+        await db_user_with_key(session, user.id, key)
+    await api.delete_billing_key(key)
+    with capture_logs() as logs:
+        async with db.session() as session:
+            await billing.cancel_renewal(session, api, user)
+    assert not [e for e in logs if e["event"] == "billing key not deleted at the provider"]
+
+
+async def db_user_with_key(session: Any, user_id: int, key: str) -> None:
+    session.add(BillingKey(user_id=user_id, billing_key=key))
+    await session.commit()
+
+
+async def test_deleting_an_account_deletes_its_key_at_the_provider(
+    db: Database, api: PortOne, fake: FakePortOne, provider: tuple[FakePortOne, str]
+) -> None:
+    user, _ = await _subscribe(db, api, "pro")
+    key = await _key_of(db, user.id)
+    async with db.session() as session:
+        await deletion.delete_account(session, user.id, user.nickname, api)
+    assert fake.billing_keys[key].deleted
+    assert await _count(db, BillingKey, user_id=user.id) == 0
+    # The provider unreachable: the account and our copy of the key are deleted all the same.
+    other, _ = await _subscribe(db, api, "basic")
+    other_key = await _key_of(db, other.id)
+    unreachable = client_of(f"http://127.0.0.1:{free_port()}")
+    with capture_logs() as logs:
+        async with db.session() as session:
+            await deletion.delete_account(session, other.id, other.nickname, unreachable)
+    assert (await _stored(db, other.id)).deleted_at is not None
+    assert await _count(db, BillingKey, user_id=other.id) == 0
+    assert not fake.billing_keys[other_key].deleted
+    assert [e.get("error") for e in logs if "billing key" in e["event"]] == ["unreachable"]
+
+
 async def test_buying_again_after_cancelling_extends_the_plan(db: Database, api: PortOne) -> None:
     user, _ = await _subscribe(db, api, "pro")
     async with db.session() as session:
-        await billing.cancel_renewal(session, user)
+        await billing.cancel_renewal(session, api, user)
     ends = (await _stored(db, user.id)).plan_ends_at
     assert ends is not None
     with pytest.raises(UserError):  # never a lower plan

@@ -510,17 +510,45 @@ class RenewalPrices:
 # Cancellation and refunds ---------------------------------------------------------------
 
 
-async def cancel_renewal(session: AsyncSession, user: User) -> None:
+async def take_billing_keys(session: AsyncSession, user_id: int) -> list[str]:
+    """Delete the user's stored billing key (in `session`, not committed) and return what
+    this call deleted, for `forget_at_provider` once committed (of two requests at once,
+    only the one whose DELETE removed the row gets the key)."""
+    result = await session.execute(
+        delete(BillingKey).where(BillingKey.user_id == user_id).returning(BillingKey.billing_key)
+    )
+    return [str(key) for key in result.scalars()]
+
+
+async def forget_at_provider(client: PortOne | None, keys: list[str], user_id: int) -> None:
+    """Delete billing keys at the provider too (PortOne keeps the card behind them), best
+    effort: our copy is already gone; a failure is logged (never the key), not raised. A key
+    the provider no longer has is already what we want."""
+    for key in keys:
+        if client is None:
+            log.warning("billing key not deleted at the provider", user=user_id, error="closed")
+            continue
+        try:
+            await client.delete_billing_key(key)
+        except PaymentProviderError as exc:
+            if exc.kind != "billing_key_not_found":
+                log.warning("billing key not deleted at the provider", user=user_id, error=exc.kind)
+            continue
+        log.info("billing key deleted at the provider", user=user_id)
+
+
+async def cancel_renewal(session: AsyncSession, client: PortOne | None, user: User) -> None:
     """Stop renewing: the plan lasts until its end, then falls back to free. The billing
-    key is forgotten. Commits."""
+    key is forgotten, here and (best effort) at the provider. Commits."""
     await session.execute(
         update(User)
         .where(User.id == user.id)
         .values(plan_auto_renew=False)
         .execution_options(synchronize_session=False)
     )
-    await session.execute(delete(BillingKey).where(BillingKey.user_id == user.id))
+    keys = await take_billing_keys(session, user.id)
     await session.commit()
+    await forget_at_provider(client, keys, user.id)
 
 
 async def refund(

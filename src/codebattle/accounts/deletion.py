@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from codebattle.accounts import billing
 from codebattle.accounts.models import (
     ApiToken,
-    BillingKey,
     GuardianConsent,
     Identity,
     SignInSession,
@@ -19,16 +19,23 @@ from codebattle.accounts.models import (
 )
 from codebattle.accounts.profiles import anonymous_name
 from codebattle.errors import UserError
+from codebattle.integrations.portone import PortOne
 
 
-async def delete_account(session: AsyncSession, user_id: int, confirm_nickname: object) -> User:
+async def delete_account(
+    session: AsyncSession,
+    user_id: int,
+    confirm_nickname: object,
+    payments: PortOne | None = None,
+) -> User:
     """Delete the account `user_id` once its nickname is typed again (`confirm_nickname`).
 
     Removed: email, display name, avatar, birth year and age band, the invite used, every
     sign-in identity, API token, stored session and billing key, and guardians' addresses
     (the consent's time stays, as the record that it was given). Kept: the user row under an
     anonymous nickname (games, submissions and ratings point at it), payments (accounting
-    law), feedback text (not linked to anything personal once the name is gone)."""
+    law), feedback text (not linked to anything personal once the name is gone). The billing
+    key is deleted at the provider (`payments`) too, best effort, after ours is gone."""
     user = await session.get(User, user_id)
     if user is None or user.deleted_at is not None:
         raise UserError(404, "user_unknown")
@@ -45,12 +52,14 @@ async def delete_account(session: AsyncSession, user_id: int, confirm_nickname: 
     user.invite_code = None
     user.plan_auto_renew = False
     user.deleted_at = datetime.now(UTC)
-    for model in (Identity, ApiToken, SignInSession, BillingKey):
+    for model in (Identity, ApiToken, SignInSession):
         await session.execute(delete(model).where(model.user_id == user_id))
+    keys = await billing.take_billing_keys(session, user_id)
     await session.execute(
         update(GuardianConsent)
         .where(GuardianConsent.user_id == user_id)
         .values(guardian_email="", consent_ip=None)
     )
     await session.commit()
+    await billing.forget_at_provider(payments, keys, user_id)
     return user

@@ -6,12 +6,14 @@ embedded default takes (pretend) payments end to end; tests serve it on loopback
 in memory.
 
 REST: GET /payments/{id}, POST /payments/{id}/billing-key (charge; a payment id is taken
-once: ALREADY_PAID), POST /payments/{id}/cancel, POST /billing-keys (issue from a card),
-GET /billing-keys/{key}. Browser: /browser-sdk.js defines `PortOne.requestIssueBillingKey`,
-which goes to this fake's payment window (/window, Korean or English, "pay" and "cancel")
-and back to the request's redirectUrl with the query the real SDK's redirect mode adds
-(transactionType, billingKey; code and message on failure). After a charge or a cancel it
-sends a signed webhook (Standard Webhooks, HMAC-SHA256) to `webhook_url`.
+once: ALREADY_PAID), POST /payments/{id}/cancel, POST /billing-keys (issue from a card), GET
+/billing-keys/{key}, DELETE /billing-keys/{key} (a deleted key charges nothing; a second
+delete: BILLING_KEY_ALREADY_DELETED). Browser: /browser-sdk.js defines
+`PortOne.requestIssueBillingKey`, which goes to this fake's payment window (/window, Korean
+or English, "pay" and "cancel") and back to the request's redirectUrl with the query the
+real SDK's redirect mode adds (transactionType, billingKey; code and message on failure).
+After a charge or a cancel it sends a signed webhook (Standard Webhooks, HMAC-SHA256) to
+`webhook_url`.
 
 The test cards: any number is accepted, except one ending in 0002, which is issued a
 billing key whose charges the card company refuses (PG_PROVIDER).
@@ -211,6 +213,7 @@ class FakePortOne:
                 Route("/payments/{payment_id}/cancel", self.cancel, methods=["POST"]),
                 Route("/billing-keys", self.issue_billing_key, methods=["POST"]),
                 Route("/billing-keys/{billing_key}", self.get_billing_key, methods=["GET"]),
+                Route("/billing-keys/{billing_key}", self.delete_billing_key, methods=["DELETE"]),
                 Route("/browser-sdk.js", self.browser_sdk, methods=["GET"]),
                 Route("/window", self.window, methods=["GET"]),
                 Route("/window", self.window_done, methods=["POST"]),
@@ -333,6 +336,17 @@ class FakePortOne:
         if key is None:
             return _refusal(404, "BILLING_KEY_NOT_FOUND", "no such billing key")
         return JSONResponse(key.json(self.store_id))
+
+    async def delete_billing_key(self, request: Request) -> Response:
+        if not self._authorized(request):
+            return _refusal(401, "UNAUTHORIZED", "invalid API secret")
+        key = self.billing_keys.get(request.path_params["billing_key"])
+        if key is None:
+            return _refusal(404, "BILLING_KEY_NOT_FOUND", "no such billing key")
+        if key.deleted:
+            return _refusal(409, "BILLING_KEY_ALREADY_DELETED", "already deleted")
+        key.deleted = True
+        return JSONResponse({"deletedAt": _now()})
 
     def _new_billing_key(self, card_number: str, customer_id: str | None) -> FakeBillingKey:
         digits = "".join(c for c in card_number if c.isdigit())

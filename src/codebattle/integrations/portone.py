@@ -1,8 +1,8 @@
 """The payment provider: a thin client to PortOne's V2 REST API, and webhook verification.
 
 Only what our plans use: read a payment, charge a billing key, cancel (refund) a payment,
-read and issue billing keys. Requests carry `Authorization: PortOne <API secret>`; answers
-are read field by field (status, amount, currency, customer, billing key) and the rest is
+read, issue and delete billing keys. Requests carry `Authorization: PortOne <API secret>`;
+answers are read field by field (status, amount, currency, customer, billing key) and the rest is
 ignored, so a field or an enum value PortOne adds never breaks a payment (decision 0018
 says why this is not the SDK's generated client). Every failure becomes a
 `PaymentProviderError` with a short `kind` that is safe to log and show; the secret
@@ -120,7 +120,9 @@ class PortOne:
     async def _call(
         self, method: str, path: str, body: dict[str, Any] | None = None
     ) -> dict[str, Any]:
-        params = {"storeId": self.store_id} if method == "GET" and self.store_id else None
+        params = (
+            {"storeId": self.store_id} if method in ("GET", "DELETE") and self.store_id else None
+        )
         if body is not None and self.store_id:
             body = {"storeId": self.store_id, **body}
         try:
@@ -192,6 +194,11 @@ class PortOne:
         return ProviderBillingKey(
             key, status, customer_id if isinstance(customer_id, str) else None
         )
+
+    async def delete_billing_key(self, billing_key: str) -> None:
+        """Delete a billing key at the provider (DELETE /billing-keys/{billingKey}): it
+        charges nothing more. One already deleted or unknown: "billing_key_not_found"."""
+        await self._call("DELETE", f"/billing-keys/{quote(billing_key, safe='')}")
 
     async def issue_billing_key(
         self,

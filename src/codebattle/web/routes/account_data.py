@@ -19,6 +19,7 @@ from codebattle.accounts import deletion, feedback, profiles
 from codebattle.accounts.models import User
 from codebattle.battles.models import MatchPlayer, MatchRow
 from codebattle.errors import UserError
+from codebattle.integrations import portone
 from codebattle.problems.models import Problem
 from codebattle.progress.models import RatingChange
 from codebattle.services import services_of
@@ -168,8 +169,11 @@ async def delete(
     check_csrf(request, csrf_token_field)
     user = require_account(request)
     try:
-        async with services_of(request).db.session() as session:
-            await deletion.delete_account(session, user.id, confirm_nickname)
+        services = services_of(request)
+        async with services.db.session() as session:
+            await deletion.delete_account(
+                session, user.id, confirm_nickname, portone.client_for(services.settings)
+            )
     except UserError as exc:
         return render(
             request, "account_delete.html", status_code=exc.status, error=exc.key, done=False

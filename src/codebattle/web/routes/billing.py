@@ -216,6 +216,7 @@ async def cancel_plan(
 ) -> Response:
     check_csrf(request, csrf_token_field)
     user = require_user(request)
-    async with services_of(request).db.session() as session:
-        await billing.cancel_renewal(session, user)
+    services = services_of(request)
+    async with services.db.session() as session:
+        await billing.cancel_renewal(session, portone.client_for(services.settings), user)
     return RedirectResponse("/settings?plan=cancelled#plan", status_code=303)
