@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
+from codebattle.accounts.models import User
 from codebattle.battles import fsm
 from codebattle.battles.models import MatchRow
 from codebattle.config import Settings
@@ -102,3 +104,50 @@ def test_the_settings_page_shows_the_plan_and_games_left(client: TestClient) -> 
     assert section is not None
     assert "Free" in section.group(0) and 'href="/pricing"' in section.group(0)
     assert '<p id="plan-games-left">Games left today: 1 of 1</p>' in section.group(0)
+
+
+def _set_plan(settings: Settings, nickname: str, plan: str, ends_at: datetime) -> None:
+    async def run() -> None:
+        db = Database(settings.database_url)
+        try:
+            async with db.session() as session:
+                await session.execute(
+                    update(User)
+                    .where(User.nickname == nickname)
+                    .values(plan=plan, plan_ends_at=ends_at, plan_auto_renew=True)
+                )
+                await session.commit()
+        finally:
+            await db.dispose()
+
+    asyncio.run(run())
+
+
+def _plan_section(client: TestClient) -> str:
+    section = re.search(
+        r'<section class="card" id="plan".*?</section>', client.get("/settings").text, re.S
+    )
+    assert section is not None
+    return section.group(0)
+
+
+def test_the_settings_page_shows_the_plan_that_holds_now(
+    client: TestClient, app_settings: Settings
+) -> None:
+    sign_in(client, "expiring")
+    client.cookies.set("lang", "en")
+    ends = datetime.now(UTC) + timedelta(days=3)
+    _set_plan(app_settings, "expiring", "pro", ends)
+    section = _plan_section(client)
+    assert re.search(r'<strong id="plan-name">Pro</strong>', section)
+    assert ends.strftime("%Y-%m-%d") in section and 'id="plan-until"' in section
+    assert 'id="plan-cancel"' in section
+    # Ended a minute ago, not yet moved to Free by the expiry run: the page says Free, with
+    # no "until" a past date, no renewal and nothing to cancel.
+    past = datetime.now(UTC) - timedelta(minutes=1)
+    _set_plan(app_settings, "expiring", "pro", past)
+    section = _plan_section(client)
+    assert re.search(r'<strong id="plan-name">Free</strong>', section)
+    for absent in ('id="plan-until"', 'id="plan-renewal"', 'id="plan-cancel"', "Pro"):
+        assert absent not in section, absent
+    assert '<p id="plan-games-left">Games left today: 1 of 1</p>' in section

@@ -143,6 +143,9 @@ async def _settings_page(request: Request, new_token: str | None = None) -> HTML
         devices=devices,
         sign_in_methods=methods,
         plan_games=plan_games,
+        # The plan that holds now (an expired Pro is Free), and its end if paid.
+        plan_name=plan_games.plan,
+        plan_until=user.plan_ends_at if plan_games.plan != "free" else None,
     )
 
 
