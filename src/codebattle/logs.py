@@ -23,7 +23,9 @@ def configure(settings: Settings) -> None:
             structlog.processors.format_exc_info,
             renderer,
         ],
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        # sys.stderr as it is when a line is written, not when logging was set up: a
+        # command run inside a test (or anything that swaps stderr) leaves a closed file.
+        logger_factory=_stderr_logger,
     )
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(name)s %(message)s")
     # HTTP clients log every request's URL at INFO; some URLs carry what must never reach
@@ -33,6 +35,10 @@ def configure(settings: Settings) -> None:
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, RedactedAccessLog) for f in access.filters):
         access.addFilter(RedactedAccessLog())
+
+
+def _stderr_logger(*_args: object) -> structlog.PrintLogger:
+    return structlog.PrintLogger(sys.stderr)
 
 
 # Paths whose last part is a capability (whoever holds it may act): never logged.
