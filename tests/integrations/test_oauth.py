@@ -56,17 +56,20 @@ def settings_with(tmp_path: Path, provider: Provider, google_url: str, **extra: 
 def bare_app(clients: OAuthClients) -> Starlette:
     async def login(request: Request) -> Response:
         name = request.path_params["name"]
-        return await clients.authorize_redirect(request, name, f"{APP}/cb/{name}")
+        flow = {"tab": request.query_params.get("tab", "")}
+        return await clients.authorize_redirect(request, name, f"{APP}/cb/{name}", flow)
 
     async def callback(request: Request) -> Response:
+        name = request.path_params["name"]
+        flow = clients.flow_of(request, name, request.query_params.get("state"))
         try:
-            data = await clients.profile_data(request, request.path_params["name"])
+            data = await clients.profile_data(request, name)
         except OAuthFailure as failure:
             return JSONResponse(
                 {"reason": failure.reason, "detail": failure.detail, "text": str(failure)},
                 status_code=failure.status,
             )
-        return JSONResponse({"data": data})
+        return JSONResponse({"data": data, "flow": flow})
 
     return Starlette(
         routes=[Route("/login/{name}", login), Route("/cb/{name}", callback)],
@@ -196,3 +199,37 @@ def test_timeouts_500s_and_refusals(client: TestClient, provider: Provider) -> N
     provider.deny = False
     assert client.get("/cb/kakao?error=server_error").json()["reason"] == "provider_error"
     assert client.get("/cb/kakao?code=x&state=nobody-began").json()["reason"] == "state"
+
+
+def test_flows_are_kept_per_state_so_two_tabs_both_finish(
+    client: TestClient, google_url: str
+) -> None:
+    """Google (Authlib checks the state and the ID token's nonce): two flows begun in
+    two tabs both finish, each with its own data; neither can be replayed."""
+    claims = {"email": "tabs@example.com", "email_verified": True}
+    httpx.put(f"{google_url}/users/g-tabs", json=claims).raise_for_status()
+    first = client.get("/login/google?tab=one", follow_redirects=False).headers["location"]
+    second = client.get("/login/google?tab=two", follow_redirects=False).headers["location"]
+    backs = [httpx.post(url, data={"sub": "g-tabs"}).headers["location"] for url in (first, second)]
+    for back, tab in zip(backs, ["one", "two"], strict=True):
+        answer = client.get(back.removeprefix(APP))
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["flow"] == {"tab": tab}
+        assert answer.json()["data"]["sub"] == "g-tabs"
+    for back in backs:  # used up
+        assert client.get(back.removeprefix(APP)).json()["reason"] == "state"
+
+
+def test_only_a_few_flows_are_kept_and_the_cookie_stays_small(
+    client: TestClient, provider: Provider
+) -> None:
+    provider.add_user("kakao", "41", {"id": 41})
+    started = [
+        client.get(f"/login/kakao?tab={i}", follow_redirects=False).headers["location"]
+        for i in range(12)
+    ]
+    assert len(client.cookies["session"]) < 3000
+    backs = [httpx.get(url).headers["location"] for url in (started[0], started[-5])]
+    assert client.get(backs[0].removeprefix(APP)).json()["reason"] == "state"  # dropped
+    kept = client.get(backs[1].removeprefix(APP))  # the oldest of the five kept
+    assert kept.status_code == 200 and kept.json()["flow"] == {"tab": "7"}

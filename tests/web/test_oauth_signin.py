@@ -555,9 +555,41 @@ def test_an_id_token_signed_by_another_key_is_refused(
         assert me(test_client) is None
 
 
-def test_sign_in_and_linking_on_postgresql(
+def reset(provider: Provider) -> None:
+    provider.deny = provider.fail_token = False
+    provider.slow_token = 0.0
+    provider.naver_me_error = None
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_each_provider_signs_in_on_postgresql(
+    tmp_path: Path, pg_url: str, provider: Provider, google_url: str, shape: str
+) -> None:
+    reset(provider)
+    settings = site_settings(tmp_path, pg_url, **provider_settings(provider, google_url))
+    for test_client in client_for(settings):
+        browser = Browser(test_client, provider, google_url)
+        # A first sign-in: /welcome, with the provider's profile pending.
+        subject = browser.new_person(shape, email=f"pg-{shape}@example.com")
+        first = browser.sign_in(shape, next="/play")
+        assert first.status_code == 303 and first.headers["location"] == "/welcome"
+        kept = test_client.get("/_test/pending").json()["pending"]
+        assert kept["via"] == shape and kept["next"] == "/play"
+        assert kept["profile"]["provider"] == shape and kept["profile"]["subject"] == subject
+        assert kept["profile"]["email"] == f"pg-{shape}@example.com"
+        assert me(test_client) is None and run(test_client, _count_users) == 0
+        # A known identity signs in.
+        known = browser.new_person(shape)
+        user_id, nickname = add_user(test_client, [(shape, known)])
+        answer = browser.sign_in(shape, next="/rooms")
+        assert answer.status_code == 303 and answer.headers["location"] == "/rooms"
+        assert me(test_client) == {"id": user_id, "nickname": nickname}
+
+
+def test_linking_on_postgresql(
     tmp_path: Path, pg_url: str, provider: Provider, google_url: str
 ) -> None:
+    reset(provider)
     settings = site_settings(tmp_path, pg_url, **provider_settings(provider, google_url))
     for test_client in client_for(settings):
         browser = Browser(test_client, provider, google_url)
@@ -567,6 +599,58 @@ def test_sign_in_and_linking_on_postgresql(
         google = browser.new_person("google")
         assert browser.sign_in("google", link=True).status_code == 303
         assert run(test_client, _identities, user_id) == [("google", google), ("kakao", kakao)]
-        browser.new_person("google")  # someone new: a first sign-in
-        sign_out(test_client)
-        assert browser.sign_in("google").headers["location"] == "/welcome"
+
+
+# -- flows in several tabs, and too many of them ------------------------------------------
+
+
+def test_a_sign_in_begun_in_another_tab_leaves_a_link_in_progress_a_link(
+    browser: Browser, client: TestClient
+) -> None:
+    sign_in(client, "tabs")
+    user = me(client)
+    assert user is not None
+    subject = browser.new_person("github")
+    link_tab = browser.to_provider("github", link=True)
+    # Another tab (or another site's GET) starts a sign-in with the same provider.
+    browser.to_provider("github", next="/rooms")
+    assert me(client) == user  # starting a flow signs nobody out
+    linked = browser.back(browser.at_provider(link_tab))
+    assert linked.status_code == 303 and linked.headers["location"].startswith("/settings")
+    assert me(client) == user
+    assert run(client, _identities, user["id"]) == [("github", subject), ("nickname", "tabs")]
+    assert client.get("/_test/pending").json()["pending"] is None
+
+
+def test_a_failed_sign_in_callback_leaves_the_person_signed_in(
+    browser: Browser, client: TestClient, provider: Provider
+) -> None:
+    sign_in(client, "staying")
+    user = me(client)
+    browser.new_person("kakao")
+    provider.deny = True
+    back = browser.at_provider(browser.to_provider("kakao"))
+    assert browser.back(back).status_code == 400
+    assert me(client) == user
+
+
+def test_only_the_newest_flows_are_kept(browser: Browser, client: TestClient) -> None:
+    browser.new_person("kakao")
+    started = [browser.to_provider("kakao") for _ in range(6)]  # MAX_FLOWS is 5
+    assert browser.back(browser.at_provider(started[0])).status_code == 400  # dropped
+    second = browser.back(browser.at_provider(started[1]))  # not the newest, still kept
+    assert second.status_code == 303 and second.headers["location"] == "/welcome"
+
+
+def test_starting_sign_ins_and_callbacks_are_rate_limited(client: TestClient) -> None:
+    for _ in range(30):
+        assert client.get("/auth/kakao/login", follow_redirects=False).status_code == 302
+    page = client.get("/auth/naver/login", headers={"accept-language": "en"})
+    assert page.status_code == 429 and int(page.headers["retry-after"]) >= 1
+    assert "Too many sign-in attempts" in error_of(page)
+    korean = client.get("/auth/kakao/login", headers={"accept-language": "ko"})
+    assert korean.status_code == 429 and "로그인 시도가 너무 많습니다" in error_of(korean)
+    for _ in range(30):  # callbacks count on their own
+        assert client.get("/auth/kakao/callback?code=x&state=y").status_code == 400
+    limited = client.get("/auth/kakao/callback?code=x&state=y")
+    assert limited.status_code == 429 and "Too many sign-in attempts" in error_of(limited)

@@ -19,7 +19,7 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import structlog
@@ -58,6 +58,9 @@ SCOPES = {
 SECRET_POST = ("github", "kakao", "naver")
 # Token endpoint errors that mean the code was already used (or has expired).
 CODE_USED = {"invalid_grant", "bad_verification_code"}
+
+FLOWS = "oauth_flows"  # session key: {state: the flow begun with it}, oldest first
+MAX_FLOWS = 5  # flows kept at once (tabs)
 
 # Why a sign-in failed, and the HTTP status of its page.
 STATUS = {
@@ -147,10 +150,18 @@ class OAuthClients:
         return client
 
     async def authorize_redirect(
-        self, request: Request, provider: str, redirect_uri: str
+        self,
+        request: Request,
+        provider: str,
+        redirect_uri: str,
+        flow: Mapping[str, Any] | None = None,
     ) -> Response:
-        """The redirect to the provider's consent page; the flow's `state` (and Google's
-        nonce) are kept in the browser's session until the callback."""
+        """The redirect to the provider's consent page. The flow's `state` (and Google's
+        nonce, PKCE verifier) are kept in the browser's session until the callback, with
+        `flow` (what the caller wants back then: `flow_of`), per state: a second flow, even
+        with the same provider in another tab, leaves the first one whole. Authlib itself
+        keeps one state per provider; we keep a copy of each for its callback. At most
+        MAX_FLOWS flows are kept; an older one's callback is refused as "state"."""
         client = self._client(provider)
         try:
             response: Response = await client.authorize_redirect(request, redirect_uri)
@@ -158,11 +169,59 @@ class OAuthClients:
             raise _unavailable(exc) from None
         except ValueError as exc:  # a discovery document that is not JSON
             raise OAuthFailure("unavailable", type(exc).__name__) from None
+        found = parse_qs(urlsplit(response.headers.get("location", "")).query).get("state")
+        if not found:
+            raise OAuthFailure("provider_error", "no state")
+        state = found[0]
+        saved = request.session.get(_authlib_key(provider, state))
+        if isinstance(saved, dict) and isinstance(saved.get("data"), dict):
+            # The authorize URL is not needed again: the cookie stays small.
+            saved = {**saved, "data": {k: v for k, v in saved["data"].items() if k != "url"}}
+        flows = _flows(request)
+        flows[state] = {"provider": provider, "flow": dict(flow or {}), "authlib": saved}
+        while len(flows) > MAX_FLOWS:  # the oldest goes
+            flows.pop(next(iter(flows)))
+        request.session[FLOWS] = flows
         return response
+
+    def flow_of(self, request: Request, provider: str, state: str | None) -> dict[str, Any] | None:
+        """The `flow` given to `authorize_redirect` for this state and provider, if kept."""
+        kept = _flows(request).get(state) if state else None
+        if not isinstance(kept, dict) or kept.get("provider") != provider:
+            return None
+        flow = kept.get("flow")
+        return flow if isinstance(flow, dict) else None
+
+    def _restore(self, request: Request, provider: str, state: str | None) -> None:
+        """Put back Authlib's data of this state (another flow with the provider since
+        replaced it)."""
+        kept = _flows(request).get(state) if state else None
+        if isinstance(kept, dict) and kept.get("provider") == provider:
+            saved = kept.get("authlib")
+            key = _authlib_key(provider, str(state))
+            if isinstance(saved, dict) and key not in request.session:
+                request.session[key] = saved
+
+    def _drop(self, request: Request, state: str | None) -> None:
+        flows = _flows(request)
+        if state and flows.pop(state, None) is not None:
+            request.session[FLOWS] = flows
 
     async def profile_data(self, request: Request, provider: str) -> dict[str, Any]:
         """On the callback: check `state`, trade the code for a token, and fetch the
         provider's profile JSON. Raises OAuthFailure."""
+        state = request.query_params.get("state")
+        self._restore(request, provider, state)
+        try:
+            data = await self._profile_data(request, provider)
+        except OAuthFailure as failure:
+            if failure.reason != "state":  # a forged callback leaves the real flow alone
+                self._drop(request, state)
+            raise
+        self._drop(request, state)
+        return data
+
+    async def _profile_data(self, request: Request, provider: str) -> dict[str, Any]:
         client = self._client(provider)
         error = request.query_params.get("error")
         if error:  # the provider sent the person back without a code
@@ -262,6 +321,15 @@ class OAuthClients:
             code = me.get("resultcode") or me.get("error") or "?"
             raise OAuthFailure("provider_error", f"naver {str(code)[:20]}")
         return me
+
+
+def _flows(request: Request) -> dict[str, Any]:
+    kept = request.session.get(FLOWS)
+    return dict(kept) if isinstance(kept, dict) else {}
+
+
+def _authlib_key(provider: str, state: str) -> str:
+    return f"_state_{provider}_{state}"  # Authlib's session key of a flow's data
 
 
 def _unavailable(exc: httpx.HTTPError) -> OAuthFailure:

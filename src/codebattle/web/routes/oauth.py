@@ -8,6 +8,12 @@ GET /auth/{provider}/callback       back from the provider: sign in, start a fir
 POST /settings/identities/{p}/unlink  remove a provider (never the last way to sign in)
 
 The redirect URL registered at each provider is BASE_URL/auth/<provider>/callback.
+
+What a flow is for (sign-in or link, where to go next, who links) is kept in the session
+under the flow's `state`, a few flows at most: a second tab, or a cross-site GET of
+/auth/<p>/login, starts a flow of its own and never turns a link in progress into a
+sign-in. Starting a flow changes nothing else: a signed-in person stays signed in until
+a callback succeeds. Starting flows and callbacks are rate limited per client address.
 """
 
 from __future__ import annotations
@@ -33,8 +39,8 @@ from codebattle.web.sessions import start_pending, start_session
 
 log = structlog.get_logger(__name__)
 router = APIRouter()
-FLOW = "oauth_flow_"  # session key prefix: what the flow begun with a provider is for
 SIGN_IN, LINK = "signin", "link"
+OAUTH_PER_MINUTE = 30  # flows started, and callbacks, per client address (each)
 SETTINGS_SECTION = "/settings#sign-in-methods"
 
 
@@ -59,12 +65,31 @@ def callback_url(settings: Settings, provider: str) -> str:
     return f"{settings.BASE_URL}/auth/{provider}/callback"
 
 
+async def _too_many(request: Request, what: str) -> int | None:
+    """Seconds to wait when this client address started too many flows (or callbacks)
+    this minute; None when it may go on."""
+    address = request.client.host if request.client is not None else "unknown"
+    wait = await services_of(request).ratelimit.hit(
+        f"oauth_{what}:{address}", OAUTH_PER_MINUTE, 60.0
+    )
+    return None if wait is None else max(1, round(wait + 0.5))
+
+
+def _limited(request: Request, provider: str, flow: dict[str, Any], seconds: int) -> HTMLResponse:
+    log.warning("sign-in rate limited", provider=provider)
+    page = _page(request, provider, flow, 429, "auth_rate_limited", {"seconds": seconds})
+    page.headers["Retry-After"] = str(seconds)
+    return page
+
+
 async def _begin(request: Request, provider: str, flow: dict[str, Any]) -> Response:
-    request.session[FLOW + provider] = flow
+    seconds = await _too_many(request, "login")
+    if seconds is not None:
+        return _limited(request, provider, flow, seconds)
     settings = services_of(request).settings
     try:
         return await clients_of(request).authorize_redirect(
-            request, provider, callback_url(settings, provider)
+            request, provider, callback_url(settings, provider), flow
         )
     except OAuthFailure as failure:
         return _failed(request, provider, flow, failure.reason, failure.status, failure.detail)
@@ -106,15 +131,15 @@ async def unlink(
 @router.get("/auth/{provider}/callback", include_in_schema=False)
 async def callback(request: Request, provider: str) -> Response:
     offered(request, provider)
-    kept = request.session.get(FLOW + provider)
-    flow = kept if isinstance(kept, dict) else {"mode": SIGN_IN, "next": "/problems"}
+    kept = clients_of(request).flow_of(request, provider, request.query_params.get("state"))
+    flow = kept or {"mode": SIGN_IN, "next": "/problems"}
+    seconds = await _too_many(request, "callback")
+    if seconds is not None:  # the flow stays: the same callback may come again later
+        return _limited(request, provider, flow, seconds)
     try:
         data = await clients_of(request).profile_data(request, provider)
     except OAuthFailure as failure:
-        if failure.reason != "state":  # a forged callback leaves the real flow alone
-            request.session.pop(FLOW + provider, None)
         return _failed(request, provider, flow, failure.reason, failure.status, failure.detail)
-    request.session.pop(FLOW + provider, None)
     try:
         profile = identities.profile_of(provider, data)
     except ProfileError as exc:
