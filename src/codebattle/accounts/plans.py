@@ -326,18 +326,30 @@ async def take_game(session: AsyncSession, user: User, settings: Settings, now: 
         raise limit_error(settings, plan, limit or 0)
 
 
+def game_day(created_at: datetime, settings: Settings) -> date:
+    """The plan day a game was counted on: the day its match was created (`take_game` runs
+    in the transaction that creates it), in PLAN_TIMEZONE."""
+    return plan_day(_aware(created_at), settings)
+
+
 async def give_back_game(
-    session: AsyncSession, user: User, settings: Settings, now: datetime
+    session: AsyncSession,
+    user: User,
+    settings: Settings,
+    now: datetime,
+    *,
+    day: date | None = None,
 ) -> None:
-    """Undo one `take_game` in the same transaction (a pairing whose other player had no
-    game left)."""
+    """Undo one `take_game` in the caller's transaction: a pairing whose other player had
+    no game left, or a game cancelled before it started. `day` is the plan day the game
+    was taken on (default: `now`'s); never below zero."""
     if user.is_ai:
         return
     await session.execute(
         update(DailyGames)
         .where(
             DailyGames.user_id == user.id,
-            DailyGames.day == plan_day(now, settings),
+            DailyGames.day == (plan_day(now, settings) if day is None else day),
             DailyGames.count > 0,
         )
         .values(count=DailyGames.count - 1)

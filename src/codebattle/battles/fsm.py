@@ -156,6 +156,15 @@ def tick(match: Match, now: float) -> list[Event]:
     return happened
 
 
+def never_played(match: Match) -> bool:
+    """Whether a cancelled game ended before it started: cancelled in the waiting room or
+    the countdown (no time limit was ever set), or because a player left in the countdown
+    and never came back. Such a game is no game: it is unrated and uses up no day's game."""
+    return match.state == State.cancelled and (
+        match.ends_at is None or any(_left_before_start(match, p) for p in match.players)
+    )
+
+
 def _join(match: Match, user_id: int, event: Event, now: float) -> list[Event]:
     if match.state != State.waiting:
         raise IllegalEvent("match_started")

@@ -62,9 +62,30 @@ async def publish_ephemeral(services: Services, match_id: int, message: dict[str
 async def act(services: Services, match_id: int, event: fsm.Event | None) -> list[MatchEvent]:
     """Apply an event (None: only the deadlines) to a match and publish what happened."""
     async with services.db.session() as session:
-        entries = await battles.apply(session, match_id, event)
+        entries = await battles.apply(session, match_id, event, before_commit=_games_back(services))
     await publish(services, match_id, entries)
     return entries
+
+
+def _games_back(services: Services) -> battles.BeforeCommit:
+    """In the transaction that cancels a game before it started (fsm.never_played), give
+    each human player back the day's game it took, on the plan day the match was created.
+    Only the transition that cancels does it (a match over takes no more events), so a
+    game is given back once."""
+
+    async def give_back(
+        session: AsyncSession, row: MatchRow, match: fsm.Match, happened: list[fsm.Event]
+    ) -> None:
+        if not any(e["type"] == "cancelled" for e in happened) or not fsm.never_played(match):
+            return
+        settings = services.settings
+        day = plans.game_day(row.created_at, settings)
+        for player in match.players:
+            user = None if player.ai else await session.get(User, player.user_id)
+            if user is not None:
+                await plans.give_back_game(session, user, settings, datetime.now(UTC), day=day)
+
+    return give_back
 
 
 async def every(seconds: float, step: Callable[[], Awaitable[Any]], what: str) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -152,12 +152,23 @@ def _append(session: AsyncSession, row: MatchRow, happened: list[fsm.Event]) -> 
     return LOG.append(session, row, happened)
 
 
+# Runs in apply's transaction, before its commit, with the match row, the state machine
+# after the event and what happened (battles/live.py gives back a game never played).
+BeforeCommit = Callable[[AsyncSession, MatchRow, fsm.Match, list[fsm.Event]], Awaitable[None]]
+
+
 async def apply(
-    session: AsyncSession, match_id: int, event: fsm.Event | None, now: float | None = None
+    session: AsyncSession,
+    match_id: int,
+    event: fsm.Event | None,
+    now: float | None = None,
+    *,
+    before_commit: BeforeCommit | None = None,
 ) -> list[MatchEvent]:
     """Apply a player's event (or, with None, just the deadlines) in one transaction and
     return the new log entries. Raises fsm.IllegalEvent (nothing is changed) or LookupError.
-    Commits what the session held before, then runs in a transaction of its own."""
+    Commits what the session held before, then runs in a transaction of its own;
+    `before_commit` runs in that transaction."""
     moment = time.time() if now is None else now
     row = await LOG.locked(session, match_id)
     match = load(row.fsm)
@@ -174,6 +185,8 @@ async def apply(
     row.next_deadline = next_deadline(match)
     row.winner_id = match.winner
     row.reason = match.reason
+    if before_commit is not None:
+        await before_commit(session, row, match, happened)
     await session.commit()
     return entries
 
