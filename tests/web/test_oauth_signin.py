@@ -257,6 +257,21 @@ def sign_out(client: TestClient) -> None:
     client.post("/signout", data={"csrf_token": csrf_of(client)})
 
 
+def notice_of(page: httpx.Response) -> tuple[str, str] | None:
+    """The settings page's sign-in methods notice: its role and its text."""
+    found = re.search(r'id="identity-notice" role="(\w+)">(.*?)</p>', page.text, re.S)
+    if found is None:
+        return None
+    return found.group(1), html.unescape(" ".join(found.group(2).split()))
+
+
+def choose_korean(client: TestClient) -> None:
+    chosen = client.post(
+        "/lang", data={"lang": "ko", "csrf_token": csrf_of(client)}, follow_redirects=False
+    )
+    assert chosen.status_code == 303
+
+
 def error_of(page: httpx.Response) -> str:
     found = re.search(r'id="auth-error"[^>]*>([^<]+)<', page.text)
     assert found is not None, page.text
@@ -357,13 +372,18 @@ def test_link_then_sign_in_with_it_then_unlink(browser: Browser, client: TestCli
     assert user is not None
     subject = browser.new_person("github")
     linked = browser.sign_in("github", link=True)
-    assert linked.status_code == 303 and linked.headers["location"].startswith("/settings")
+    assert linked.status_code == 303
+    assert linked.headers["location"] == (
+        "/settings?notice=identity_linked_notice&provider=github#sign-in-methods"
+    )
     assert run(client, _identities, user["id"]) == [
         ("github", subject), ("nickname", "linker")
     ]  # fmt: skip
-    page = client.get("/settings")
+    page = client.get(linked.headers["location"], headers={"accept-language": "en"})
     assert 'id="identity-github" data-linked="yes"' in page.text
     assert 'id="identity-kakao" data-linked="no"' in page.text
+    assert notice_of(page) == ("status", "GitHub is now linked: you can sign in with it.")
+    assert notice_of(client.get("/settings")) is None  # only right after the link
     # Signed out, GitHub now signs in as the same account.
     sign_out(client)
     assert browser.sign_in("github").headers["location"] == "/problems"
@@ -374,7 +394,13 @@ def test_link_then_sign_in_with_it_then_unlink(browser: Browser, client: TestCli
         follow_redirects=False,
     )
     assert unlinked.status_code == 303
+    assert unlinked.headers["location"] == (
+        "/settings?notice=identity_unlinked_notice&provider=github#sign-in-methods"
+    )
     assert run(client, _identities, user["id"]) == [("nickname", "linker")]
+    choose_korean(client)
+    page = client.get(unlinked.headers["location"])
+    assert notice_of(page) == ("status", "GitHub 계정 연결을 해제했습니다.")
 
 
 def test_the_last_way_to_sign_in_is_never_unlinked(browser: Browser, client: TestClient) -> None:
@@ -416,10 +442,52 @@ def test_an_identity_of_another_account_is_not_linked(browser: Browser, client: 
     user = me(client)
     assert user is not None
     refused = browser.sign_in("naver", link=True)
-    assert refused.status_code == 409
-    assert "Naver" in error_of(refused)
+    # Back to the settings page (not the sign-in failure page), told why, still signed in.
+    assert refused.status_code == 303
+    assert refused.headers["location"] == (
+        "/settings?notice=identity_taken&provider=naver#sign-in-methods"
+    )
+    page = client.get(refused.headers["location"], headers={"accept-language": "en"})
+    assert page.status_code == 200 and 'id="auth-error"' not in page.text
+    role, text = notice_of(page) or ("", "")
+    assert role == "alert"
+    assert text.startswith("Naver was not linked. That Naver account is already linked")
+    choose_korean(client)
+    korean = client.get(refused.headers["location"])
+    assert (notice_of(korean) or ("", ""))[1].startswith("Naver 계정을 연결하지 못했습니다.")
+    assert me(client) == user
     assert run(client, _identities, owner) == [("naver", subject)]
     assert run(client, _identities, user["id"]) == [("nickname", "second")]
+
+
+def test_a_link_cancelled_at_the_provider_goes_back_to_settings(
+    browser: Browser, client: TestClient, provider: Provider
+) -> None:
+    sign_in(client, "changed")
+    user = me(client)
+    browser.new_person("kakao")
+    provider.deny = True
+    back = browser.sign_in("kakao", link=True)
+    assert back.status_code == 303
+    assert back.headers["location"] == (
+        "/settings?notice=auth_error_cancelled&provider=kakao#sign-in-methods"
+    )
+    page = client.get(back.headers["location"], headers={"accept-language": "en"})
+    role, text = notice_of(page) or ("", "")
+    assert role == "alert" and text.startswith("Kakao was not linked. You cancelled")
+    assert me(client) == user
+
+
+def test_the_settings_page_shows_only_notices_it_knows(client: TestClient) -> None:
+    sign_in(client, "notices")
+    for query in (
+        "notice=sign_in_required&provider=kakao",  # a key, but not a notice
+        "notice=identity_taken&provider=facebook",  # not a provider
+        "notice=identity_taken",
+    ):
+        page = client.get(f"/settings?{query}")
+        assert page.status_code == 200 and notice_of(page) is None, query
+    assert client.get("/settings").headers["cache-control"] == "no-store"
 
 
 def test_a_verified_email_of_another_account_offers_that_account_and_merges_nothing(

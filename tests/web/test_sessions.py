@@ -165,7 +165,11 @@ def test_sign_out_everywhere_ends_every_browsers_session(site: Site) -> None:
         data={"csrf_token": csrf_of(laptop)},
         follow_redirects=False,
     )
-    assert ended.status_code == 303 and ended.headers["location"] == "/"
+    assert ended.status_code == 303
+    assert ended.headers["location"] == "/?notice=signed_out_everywhere"
+    landed = laptop.get(ended.headers["location"])  # the page it lands on says so
+    assert 'id="page-notice" role="status">모든 기기에서 로그아웃했습니다.' in landed.text
+    assert 'id="page-notice"' not in laptop.get("/").text  # only right after it
     assert me(laptop) is None and me(phone) is None
     assert (me(other) or {}).get("nickname") == "bystander"  # someone else's stays
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -9,15 +10,53 @@ import markdown_it
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from codebattle.accounts.profiles import age_band_of
 from codebattle.i18n import LOCALES, translate
+from codebattle.services import services_of
 from codebattle.web.security import csrf_token
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TEMPLATES.env.globals["age_band_of"] = age_band_of  # a band now, from the birth year
+
+
+def zone_name(moment: datetime) -> str:
+    """The zone's short name at that moment ("KST"), or its offset ("UTC+9") when the
+    zone has no letters for it."""
+    name = moment.tzname() or ""
+    if name and name[0] not in "+-":
+        return name
+    offset = moment.utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+    sign = "+" if minutes >= 0 else "-"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def format_local(value: datetime, zone: tzinfo, what: str = "minute") -> str:
+    """A stored time (UTC; naive means UTC) in the site's zone: "2026-12-07 14:16 KST",
+    or only the date there ("2026-12-07") with what="date"."""
+    moment = (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).astimezone(zone)
+    if what == "date":
+        return moment.strftime("%Y-%m-%d")
+    return f"{moment.strftime('%Y-%m-%d %H:%M')} {zone_name(moment)}"
+
+
+@pass_context
+def local_time(context: Context, value: datetime | None, what: str = "minute") -> str:
+    """Jinja filter: every page shows times through it, in settings.PLAN_TIMEZONE with the
+    zone named; `{{ t|local_time }}`, `{{ t|local_time("date") }}`."""
+    if value is None:
+        return ""
+    request = context["request"]
+    return format_local(value, services_of(request).settings.plan_zone, what)
+
+
+TEMPLATES.env.filters["local_time"] = local_time
 
 # Statements are the package author's Markdown: raw HTML is not passed through.
 _markdown = (

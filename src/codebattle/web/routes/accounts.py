@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from codebattle.accounts import identities, plans, service
+from codebattle.accounts import identities, plans, profiles, service
 from codebattle.accounts.models import User
 from codebattle.errors import UserError
 from codebattle.i18n import LOCALES
@@ -28,6 +28,19 @@ from codebattle.web.sessions import (
 
 router = APIRouter()
 LANG_COOKIE_AGE = 365 * 24 * 3600
+# Notices the settings page shows after linking or unlinking (?notice=<key>&provider=<p>):
+# confirmations, and why a link did not happen (never any other key from the address).
+IDENTITY_DONE = frozenset({"identity_linked_notice", "identity_unlinked_notice"})
+IDENTITY_REFUSED = frozenset(
+    {"identity_taken", "identity_provider_linked"}
+    | {
+        "auth_error_" + reason
+        for reason in (
+            "cancelled", "state", "code_used", "provider_error", "unavailable", "id_token",
+            "bad_profile",
+        )
+    }
+)  # fmt: skip
 
 
 def safe_next(target: str | None) -> str:
@@ -125,9 +138,20 @@ async def choose_language(
     return response
 
 
+def settings_notice(request: Request) -> dict[str, Any] | None:
+    """The sign-in methods' notice named in the address, if it is one we show."""
+    key = request.query_params.get("notice", "")
+    provider = request.query_params.get("provider", "")
+    if key not in IDENTITY_DONE | IDENTITY_REFUSED or provider not in identities.LABELS:
+        return None
+    return {"key": key, "provider": identities.label(provider), "error": key in IDENTITY_REFUSED}
+
+
 async def _settings_page(request: Request, new_token: str | None = None) -> HTMLResponse:
     user = require_account(request)  # open to restricted accounts too (under 14, no consent)
     settings = services_of(request).settings
+    # A restricted account sees no token or linking forms (they need require_user).
+    restricted = profiles.restriction(user, zone=settings.plan_zone)
     async with services_of(request).db.session() as session:
         tokens = await service.tokens(session, user)
         methods = await identities.sign_in_methods(
@@ -146,12 +170,16 @@ async def _settings_page(request: Request, new_token: str | None = None) -> HTML
         # The plan that holds now (an expired Pro is Free), and its end if paid.
         plan_name=plan_games.plan,
         plan_until=user.plan_ends_at if plan_games.plan != "free" else None,
+        restricted=restricted,
+        notice=settings_notice(request),
     )
 
 
 @router.get("/settings", response_class=HTMLResponse, include_in_schema=False)
 async def settings_page(request: Request) -> HTMLResponse:
-    return await _settings_page(request)
+    response = await _settings_page(request)
+    response.headers["cache-control"] = "no-store"  # sessions, tokens, plan: never cached
+    return response
 
 
 @router.post("/settings/tokens", response_class=HTMLResponse, include_in_schema=False)
@@ -214,4 +242,4 @@ async def sign_out_everywhere(
     check_csrf(request, csrf_token_field)
     user = require_account(request)
     await end_everywhere(request, user)
-    return RedirectResponse("/", status_code=303)
+    return RedirectResponse("/?notice=signed_out_everywhere", status_code=303)

@@ -4,7 +4,9 @@ GET /auth/{provider}/login?next=   sends the browser to the provider (sign-in)
 POST /settings/identities/{p}/link  the same for a signed-in user, to add the provider
 GET /auth/{provider}/callback       back from the provider: sign in, start a first sign-in
                                     (/welcome), offer the account with the same address, or
-                                    link; every failure is a page of its own (auth_error.html)
+                                    link; every sign-in failure is a page of its own
+                                    (auth_error.html), a link's success or failure goes back
+                                    to the settings page with a notice (?notice=&provider=)
 POST /settings/identities/{p}/unlink  remove a provider (never the last way to sign in)
 
 The redirect URL registered at each provider is BASE_URL/auth/<provider>/callback.
@@ -33,7 +35,7 @@ from codebattle.errors import UserError
 from codebattle.integrations.oauth import OAuthClients, OAuthFailure
 from codebattle.services import services_of
 from codebattle.web.render import render
-from codebattle.web.routes.accounts import LANG_COOKIE_AGE, safe_next
+from codebattle.web.routes.accounts import IDENTITY_REFUSED, LANG_COOKIE_AGE, safe_next
 from codebattle.web.security import check_csrf, current_user, require_user
 from codebattle.web.sessions import start_pending, start_session
 
@@ -42,6 +44,12 @@ router = APIRouter()
 SIGN_IN, LINK = "signin", "link"
 OAUTH_PER_MINUTE = 30  # flows started, and callbacks, per client address (each)
 SETTINGS_SECTION = "/settings#sign-in-methods"
+
+
+def back_to_settings(provider: str, notice: str) -> RedirectResponse:
+    """To the settings page's sign-in methods, with a notice it shows (accounts.settings_notice)."""
+    query = urlencode({"notice": notice, "provider": provider})
+    return RedirectResponse(f"/settings?{query}#sign-in-methods", status_code=303)
 
 
 def clients_of(request: Request) -> OAuthClients:
@@ -125,7 +133,7 @@ async def unlink(
     async with services.db.session() as session:
         await identities.unlink(session, user.id, provider, services.settings.nickname_sign_in)
     log.info("identity unlinked", user_id=user.id, provider=provider)
-    return RedirectResponse(SETTINGS_SECTION, status_code=303)
+    return back_to_settings(provider, "identity_unlinked_notice")
 
 
 @router.get("/auth/{provider}/callback", include_in_schema=False)
@@ -161,9 +169,11 @@ async def _link(
             await identities.link(session, user.id, profile)
     except UserError as exc:
         log.warning("identity link refused", provider=provider, user_id=user.id, key=exc.key)
+        if exc.key in IDENTITY_REFUSED:
+            return back_to_settings(provider, exc.key)
         return _page(request, provider, flow, exc.status, exc.key, exc.params)
     log.info("identity linked", provider=provider, user_id=user.id)
-    return RedirectResponse(SETTINGS_SECTION, status_code=303)
+    return back_to_settings(provider, "identity_linked_notice")
 
 
 async def _sign_in(
@@ -217,9 +227,15 @@ def _failed(
     reason: str,
     status: int,
     detail: str = "",
-) -> HTMLResponse:
+) -> Response:
     log.warning("sign-in failed", provider=provider, reason=reason, detail=detail)
-    return _page(request, provider, flow, status, "auth_error_" + reason, {})
+    key = "auth_error_" + reason
+    user = current_user(request)
+    linking = flow.get("mode") == LINK and user is not None and user.id == flow.get("user_id")
+    if linking and key in IDENTITY_REFUSED:
+        # A signed-in person linking goes back to settings, told why (a cancelled consent…).
+        return back_to_settings(provider, key)
+    return _page(request, provider, flow, status, key, {})
 
 
 def _page(
