@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import structlog
 from fastapi import Depends, FastAPI, Request
@@ -93,7 +94,10 @@ def _error(
             body["error"]["fields"] = detail
         return JSONResponse(body, status_code=status, headers=headers)
     if status == 401:
-        return RedirectResponse(f"/signin?next={request.url.path}", status_code=303)
+        # The page asked for, query included (a payment's id at /checkout/complete), so
+        # signing in leads back to it; accounts.safe_next keeps it on this site.
+        back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/signin?next={quote(back, safe='/')}", status_code=303)
     if key == "guardian_consent_required":  # under 14: the account pages, until consent
         return RedirectResponse("/welcome/guardian", status_code=303)
     if not hasattr(request.state, "locale"):

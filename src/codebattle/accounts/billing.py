@@ -113,6 +113,45 @@ def resumable(user: User, plan: str, now: datetime) -> bool:
     )
 
 
+def resumed_until(user: User, plan: str, period_days: int, now: datetime) -> datetime | None:
+    """Where buying `plan` again takes a resumable plan (see `resumable`): the current end
+    plus one period, charged at once (None when `plan` is not resumable for `user`)."""
+    ends = _aware(user.plan_ends_at)
+    if not resumable(user, plan, now) or ends is None:
+        return None
+    return ends + timedelta(days=period_days)
+
+
+async def payments_export(session: AsyncSession, user_id: int) -> list[dict[str, object]]:
+    """The user's payments for their data export, oldest first: what was bought, for how
+    much, for which period, and what became of it. Never the billing key."""
+    rows = await session.scalars(
+        select(Payment).where(Payment.user_id == user_id).order_by(Payment.created_at, Payment.id)
+    )
+    return [
+        {
+            "id": p.id,
+            "plan": p.plan,
+            "amount": p.amount,
+            "currency": p.currency,
+            "kind": p.kind,
+            "status": p.status,
+            "failure": p.failure,
+            "period_start": _iso(p.period_start),
+            "period_end": _iso(p.period_end),
+            "created_at": _iso(p.created_at),
+            "paid_at": _iso(p.paid_at),
+            "refunded_at": _iso(p.refunded_at),
+        }
+        for p in rows
+    ]
+
+
+def _iso(value: datetime | None) -> str | None:
+    aware = _aware(value)
+    return aware.isoformat() if aware is not None else None
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What became of a payment: its status ("paid", "failed", "pending", "refunded"), the

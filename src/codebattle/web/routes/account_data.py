@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from codebattle.accounts import deletion, feedback, profiles
+from codebattle.accounts import billing, deletion, feedback, profiles
 from codebattle.accounts.models import User
 from codebattle.battles.models import MatchPlayer, MatchRow
 from codebattle.errors import UserError
@@ -132,6 +132,7 @@ async def export(request: Request) -> Response:
         data = await profiles.account_export(session, user)
         data["submissions"] = await _submissions(session, services.blobs, user)
         data["games"] = await _games(session, user)
+        data["payments"] = await billing.payments_export(session, user.id)
     data["sessions"] = [
         {
             "via": device.via,

@@ -59,17 +59,34 @@ async def pricing_page(request: Request) -> HTMLResponse:
     settings = services_of(request).settings
     user = current_user(request)
     now = datetime.now(UTC)
-    return render(
+    current = plans.effective_plan(user, now) if user is not None else None
+    until = (
+        billing.resumed_until(user, current, settings.PLAN_PERIOD_DAYS, now)
+        if user is not None and current is not None
+        else None
+    )
+    response = render(
         request,
         "pricing.html",
         rows=plan_rows(settings),
-        current=plans.effective_plan(user, now) if user is not None else None,
-        resumable=user is not None
-        and billing.resumable(user, plans.effective_plan(user, now), now),
+        current=current,
+        resumable=until is not None,
+        resume_until=_day(until, settings),
         period_days=settings.PLAN_PERIOD_DAYS,
         available=portone.checkout_available(settings),
         test_mode=settings.fake_payments,
     )
+    # Never from the browser's cache: Back after paying must show the plan as it is now.
+    response.headers["cache-control"] = "no-store"
+    return response
+
+
+def _day(moment: datetime | None, settings: Settings) -> str:
+    """A date as the site shows it (in PLAN_TIMEZONE); "" for None."""
+    return "" if moment is None else moment.astimezone(settings.plan_zone).strftime("%Y-%m-%d")
+
+
+REFUSALS = ("checkout_current_plan", "checkout_downgrade")  # shown on a page of checkout's own
 
 
 PORTONE_HOSTS = "https://*.portone.io https://*.iamport.co"  # the SDK's calls and frames
@@ -105,15 +122,27 @@ async def checkout(
         raise UserError(503, "checkout_unavailable")
     if plan not in plans.PAID_PLANS:
         raise UserError(404, "plan_unknown", plan=plan[:20], known="basic, pro")
+    now = datetime.now(UTC)
     async with services.db.session() as session:
-        payment = await billing.start_checkout(
-            session,
-            user,
-            plan,
-            basic=settings.BASIC_PRICE_KRW,
-            pro=settings.PRO_PRICE_KRW,
-            now=datetime.now(UTC),
+        stored = await session.get(User, user.id)
+        until = (
+            billing.resumed_until(stored, plan, settings.PLAN_PERIOD_DAYS, now)
+            if stored is not None
+            else None
         )
+        try:
+            payment = await billing.start_checkout(
+                session,
+                user,
+                plan,
+                basic=settings.BASIC_PRICE_KRW,
+                pro=settings.PRO_PRICE_KRW,
+                now=now,
+            )
+        except UserError as refused:
+            if refused.key not in REFUSALS:
+                raise
+            return _refusal(request, refused)
     redirect = settings.BASE_URL + "/checkout/complete?" + urlencode({"payment": payment.id})
     locale = getattr(request.state, "locale", "ko")
     sdk_request = {
@@ -138,9 +167,27 @@ async def checkout(
         sdk_request=sdk_request,
         redirect=redirect,
         test_mode=settings.fake_payments,
+        resume_until=_day(until, settings),
     )
     response.headers["content-security-policy"] = _checkout_csp(
         browser.sdk_url, settings.PORTONE_CSP_SOURCES
+    )
+    response.headers["cache-control"] = "no-store"
+    return response
+
+
+def _refusal(request: Request, refused: UserError) -> HTMLResponse:
+    """Checkout refused (the plan the user is on, or a lower one): said with the plans'
+    names as the site writes them, with the way to settings, where renewal is managed."""
+    response = render(
+        request,
+        "checkout_result.html",
+        status_code=refused.status,
+        outcome=None,
+        refusal=refused.key,
+        plan=str(refused.params.get("plan", "")),
+        current=str(refused.params.get("current", "")),
+        ends_at=None,
     )
     response.headers["cache-control"] = "no-store"
     return response
