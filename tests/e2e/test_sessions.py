@@ -32,10 +32,17 @@ def test_sign_out_everywhere_from_a_phone(browser: Browser, server: str) -> None
         width = phone.evaluate("document.scrollingElement.scrollWidth")
         assert width <= 390, f"the page is {width}px wide on a 390px phone"
 
-        button = phone.locator("#sign-out-everywhere button")
+        # Two steps: the first only reveals the button that signs out.
+        phone.locator("#sign-out-everywhere-open").focus()
+        phone.keyboard.press("Enter")
+        button = phone.locator("#sign-out-everywhere-submit")
+        expect(button).to_be_visible()
         button.focus()
         phone.keyboard.press("Enter")
-        phone.wait_for_url(f"{server}/")
+        phone.wait_for_url(f"{server}/?notice=signed_out_everywhere")
+        expect(phone.locator("#page-notice")).to_have_text(
+            "Signed out everywhere: every session has ended, this one included."
+        )
         expect(phone.locator("#signin-link")).to_be_visible()
 
         laptop.goto("/settings")  # the laptop's session has ended too

@@ -111,6 +111,11 @@ def test_welcome_on_a_phone(browser: Browser, server: str, provider: Provider) -
         to_welcome(page, provider, "4242002")
         form = page.locator("#welcome-form")
         expect(form).to_be_visible()
+        # Half way through signing up: the header says so rather than offering to sign in.
+        expect(page.locator("#signing-up")).to_have_text(translate("signing_up", "ko"))
+        expect(page.locator("#signin-link")).to_have_count(0)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"/welcome is {width}px wide on a 390px phone"
         box = form.bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
         page.screenshot(path=str(SHOTS / "welcome-390x844.png"), full_page=True)
