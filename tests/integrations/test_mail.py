@@ -39,7 +39,7 @@ def check_login(
     server: Any, session: Session, envelope: Envelope, mechanism: str, data: Any
 ) -> AuthResult:
     ok = isinstance(data, LoginPassword) and (data.login, data.password) == (b"mailer", b"s3cret")
-    return AuthResult(success=ok)
+    return AuthResult(success=ok, handled=False)  # aiosmtpd answers a failure with 535
 
 
 @pytest.fixture
@@ -97,6 +97,7 @@ async def test_a_wrong_password_is_a_mail_error(
     settings = smtp_settings(tmp_path, port, SMTP_USERNAME="mailer", SMTP_PASSWORD="wrong")
     with pytest.raises(mail.MailError) as failed:
         await mail.send(settings, mail.message(settings, "a@example.com", "s", "b"))
+    assert "SMTPAuthenticationError" in str(failed.value)  # refused, not timed out
     assert "wrong" not in str(failed.value)  # the password is never in the message
     assert inbox.received == []
 
