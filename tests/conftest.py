@@ -4,7 +4,9 @@ a running app with the starter problems it needs, and a module's real servers.""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import sqlite3
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -48,20 +50,44 @@ def server(site: Site) -> Server:
     return site.serve()
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh, migrated PostgreSQL database, dropped afterwards."""
+# Migrating a database takes about a second; hundreds of tests each want a fresh one. The
+# session migrates one of each kind once, and every test gets a copy.
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    """The name of a migrated PostgreSQL database that tests' databases are copied from."""
     require(reachable(5432), "PostgreSQL on 127.0.0.1:5432")
     with fresh_pg_database() as url:
-        upgrade(url)
+        upgrade(url)  # its engine is disposed: no connection keeps the template busy
+        yield url.rsplit("/", 1)[1]
+
+
+@pytest.fixture
+def pg_url(pg_template: str) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database, dropped afterwards."""
+    with fresh_pg_database(template=pg_template) as url:
         yield url
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite-template") / "migrated.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
-    upgrade(url)
-    return url
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """A fresh, migrated SQLite database (a copy made with SQLite's backup API, which
+    carries whatever a write-ahead log still holds)."""
+    target = tmp_path / "test.db"
+    with (
+        contextlib.closing(sqlite3.connect(sqlite_template)) as source,
+        contextlib.closing(sqlite3.connect(target)) as copy,
+    ):
+        source.backup(copy)
+    return f"sqlite+aiosqlite:///{target}"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -36,9 +36,11 @@ def reachable(port: int) -> bool:
 
 
 @contextlib.contextmanager
-def fresh_pg_database() -> Iterator[str]:
-    """An empty PostgreSQL database of its own, dropped afterwards."""
+def fresh_pg_database(template: str | None = None) -> Iterator[str]:
+    """A PostgreSQL database of its own (empty, or a copy of the `template` database),
+    dropped afterwards."""
     name = f"cb_test_{uuid.uuid4().hex[:12]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
 
     async def admin(sql: str) -> None:
         conn = await asyncpg.connect(PG_ADMIN)
@@ -47,7 +49,7 @@ def fresh_pg_database() -> Iterator[str]:
         finally:
             await conn.close()
 
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    asyncio.run(admin(f'CREATE DATABASE "{name}"{copy}'))
     try:
         yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
     finally:
