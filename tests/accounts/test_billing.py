@@ -453,10 +453,14 @@ async def test_buying_again_after_cancelling_extends_the_plan(db: Database, api:
 
 async def test_refund(db: Database, api: PortOne, fake: FakePortOne) -> None:
     user, payment = await _subscribe(db, api, "pro")
+    async with db.reading() as session:
+        key = await session.get(BillingKey, user.id)
+        assert key is not None and not fake.billing_keys[key.billing_key].deleted
     async with db.session() as session:
         done = await billing.refund(session, api, payment.id, reason="asked by mail", now=_now())
     assert done == "refunded"
     assert fake.payments[payment.id].status == "CANCELLED"
+    assert fake.billing_keys[key.billing_key].deleted  # the card is forgotten there too
     stored = await _stored(db, user.id)
     assert (stored.plan, stored.plan_source, stored.plan_auto_renew) == ("free", "refund", False)
     async with db.reading() as session:

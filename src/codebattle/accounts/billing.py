@@ -390,7 +390,10 @@ async def handle_webhook(
         except PaymentProviderError as exc:
             raise UserError(502, "payment_provider_error", reason=exc.kind) from None
         if remote.status == "CANCELLED":
-            await _refunded(session, payment.id, "cancelled at the provider", "webhook", now=now)
+            keys = await _refunded(
+                session, payment.id, "cancelled at the provider", "webhook", now=now
+            )
+            await forget_at_provider(client, keys or [], payment.user_id)
             return "refunded"
         return "paid"
     if payment.status != "pending":
@@ -617,8 +620,11 @@ async def refund(
     except PaymentProviderError as exc:
         if exc.kind != "already_cancelled":
             raise UserError(502, "payment_provider_error", reason=exc.kind) from None
-    done = await _refunded(session, payment_id, reason, actor_label, actor_id=actor_id, now=now)
-    return "refunded" if done else "already_refunded"
+    keys = await _refunded(session, payment_id, reason, actor_label, actor_id=actor_id, now=now)
+    if keys is None:
+        return "already_refunded"
+    await forget_at_provider(client, keys, payment.user_id)
+    return "refunded"
 
 
 async def _refunded(
@@ -629,9 +635,10 @@ async def _refunded(
     *,
     actor_id: int | None = None,
     now: datetime,
-) -> bool:
+) -> list[str] | None:
     """paid → refunded (conditional: once), the plan back to free if this payment paid for
-    the current period, and an audit entry; one transaction."""
+    the current period, and an audit entry; one transaction. Returns the billing keys it
+    took (for `forget_at_provider` once committed), or None when it was refunded already."""
     result = await session.execute(
         update(Payment)
         .where(Payment.id == payment_id, Payment.status == "paid")
@@ -640,7 +647,8 @@ async def _refunded(
     )
     if getattr(result, "rowcount", 0) != 1:
         await session.rollback()
-        return False
+        return None
+    keys: list[str] = []
     payment = await session.scalar(
         select(Payment).where(Payment.id == payment_id).execution_options(populate_existing=True)
     )
@@ -665,7 +673,7 @@ async def _refunded(
             reason=reason,
             now=now,
         )
-        await session.execute(delete(BillingKey).where(BillingKey.user_id == payment.user_id))
+        keys = await take_billing_keys(session, payment.user_id)
     audit.record(
         session,
         actor_id,
@@ -678,7 +686,7 @@ async def _refunded(
     )
     await session.commit()
     log.info("payment refunded", payment=payment_id, by=actor_label)
-    return True
+    return keys
 
 
 async def payments_of(
