@@ -318,3 +318,25 @@ def test_submissions_queued_before_a_restart_are_judged_after_it(
     with TestClient(create_app(settings, services), base_url="http://testserver") as client:
         sign_in(client, "restart")
         assert wait_done(client, submission_id)["verdict"] == "AC"
+
+
+def test_a_sign_in_gives_a_browser_without_a_language_the_accounts(client: TestClient) -> None:
+    """web/sessions.signed_in_redirect: a browser that never chose a language takes the
+    account's at sign-in; one that chose keeps its own."""
+    sign_in(client, "lena")
+    csrf = csrf_of(client)
+    client.post("/lang", data={"lang": "en", "next": "/", "csrf_token": csrf})
+    client.cookies.clear()  # another browser, no language chosen
+    reply = client.post(
+        "/signin",
+        data={"nickname": "lena", "csrf_token": csrf_of(client)},
+        follow_redirects=False,
+    )
+    assert reply.status_code == 303 and "lang=en" in reply.headers["set-cookie"]
+    client.cookies.set("lang", "ko")
+    again = client.post(
+        "/signin",
+        data={"nickname": "lena", "csrf_token": csrf_of(client)},
+        follow_redirects=False,
+    )
+    assert "lang=" not in again.headers.get("set-cookie", "")

@@ -18,10 +18,12 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
 from starlette.requests import HTTPConnection
 
 from codebattle.accounts.models import User
 from codebattle.accounts.sessions import StoredSession, hash_id
+from codebattle.services import services_of
 from codebattle.web.security import SID, csrf_token, sid_of, store_of
 
 PENDING = "pending"  # a first sign-in's provider profile, until the welcome page is done
@@ -200,3 +202,26 @@ async def keep_session(connection: HTTPConnection, user: User, stored: StoredSes
             plain=new,
         )
     connection.session[SID] = new
+
+
+LANG_COOKIE_AGE = 365 * 24 * 3600
+
+
+def set_language(request: Request, response: Response, locale: str) -> None:
+    """Remember the page language on this browser (the `lang` cookie)."""
+    response.set_cookie(
+        "lang",
+        locale,
+        max_age=LANG_COOKIE_AGE,
+        samesite="lax",
+        secure=services_of(request).settings.secure_cookies,
+    )
+
+
+def signed_in_redirect(request: Request, user: User, target: str) -> RedirectResponse:
+    """Where a fresh sign-in goes next; a browser with no language chosen yet takes the
+    account's."""
+    response = RedirectResponse(target, status_code=303)
+    if "lang" not in request.cookies:
+        set_language(request, response, user.locale)
+    return response

@@ -22,12 +22,13 @@ from codebattle.web.sessions import (
     end_one,
     end_session,
     sessions_of,
+    set_language,
+    signed_in_redirect,
     start_session,
     this_session_hash,
 )
 
 router = APIRouter()
-LANG_COOKIE_AGE = 365 * 24 * 3600
 # Notices the settings page shows after linking or unlinking (?notice=<key>&provider=<p>):
 # confirmations, and why a link did not happen (never any other key from the address).
 IDENTITY_DONE = frozenset({"identity_linked_notice", "identity_unlinked_notice"})
@@ -90,16 +91,7 @@ async def signin(
         )
     # app.identify re-checks nickname sessions (production, a role above player).
     await start_session(request, user, service.NICKNAME_SESSION)
-    response = RedirectResponse(safe_next(next), status_code=303)
-    if "lang" not in request.cookies:
-        response.set_cookie(
-            "lang",
-            user.locale,
-            max_age=LANG_COOKIE_AGE,
-            samesite="lax",
-            secure=services.settings.secure_cookies,
-        )
-    return response
+    return signed_in_redirect(request, user, safe_next(next))
 
 
 @router.post("/signout", include_in_schema=False)
@@ -128,13 +120,7 @@ async def choose_language(
                 stored.locale = locale
                 await session.commit()
     response = RedirectResponse(safe_next(next), status_code=303)
-    response.set_cookie(
-        "lang",
-        locale,
-        max_age=LANG_COOKIE_AGE,
-        samesite="lax",
-        secure=services_of(request).settings.secure_cookies,
-    )
+    set_language(request, response, locale)
     return response
 
 

@@ -28,16 +28,15 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from codebattle.accounts import identities
-from codebattle.accounts.models import User
 from codebattle.accounts.providers import Profile, ProfileError
 from codebattle.config import Settings
 from codebattle.errors import UserError
 from codebattle.integrations.oauth import OAuthClients, OAuthFailure
 from codebattle.services import services_of
 from codebattle.web.render import render
-from codebattle.web.routes.accounts import IDENTITY_REFUSED, LANG_COOKIE_AGE, safe_next
+from codebattle.web.routes.accounts import IDENTITY_REFUSED, safe_next
 from codebattle.web.security import check_csrf, current_user, require_user
-from codebattle.web.sessions import start_pending, start_session
+from codebattle.web.sessions import signed_in_redirect, start_pending, start_session
 
 log = structlog.get_logger(__name__)
 router = APIRouter()
@@ -188,7 +187,7 @@ async def _sign_in(
     if user is not None:
         await start_session(request, user, provider)
         log.info("signed in", provider=provider, user_id=user.id)
-        return _with_lang(request, RedirectResponse(next_url, status_code=303), user)
+        return signed_in_redirect(request, user, next_url)
     if match is not None:
         # Never merged by address: the person signs in to that account, then links.
         log.info("email matches an account", provider=provider, user_id=match.id)
@@ -206,18 +205,6 @@ async def _sign_in(
     )
     log.info("first sign-in begun", provider=provider)
     return RedirectResponse("/welcome", status_code=303)
-
-
-def _with_lang(request: Request, response: Response, user: User) -> Response:
-    if "lang" not in request.cookies:
-        response.set_cookie(
-            "lang",
-            user.locale,
-            max_age=LANG_COOKIE_AGE,
-            samesite="lax",
-            secure=services_of(request).settings.secure_cookies,
-        )
-    return response
 
 
 def _failed(

@@ -15,9 +15,9 @@ from codebattle.i18n import translate
 from codebattle.integrations.mail import MailError
 from codebattle.services import services_of
 from codebattle.web.render import render
-from codebattle.web.routes.accounts import LANG_COOKIE_AGE, safe_next
+from codebattle.web.routes.accounts import safe_next
 from codebattle.web.security import check_csrf, current_user, require_account
-from codebattle.web.sessions import pending, start_session
+from codebattle.web.sessions import pending, signed_in_redirect, start_session
 
 router = APIRouter()
 GUARDIAN_REQUESTS_PER_HOUR = 3
@@ -99,16 +99,7 @@ async def welcome(
     target = (
         "/welcome/guardian" if profiles.restriction(user, zone=zone) else safe_next(signup.next)
     )
-    response = RedirectResponse(target, status_code=303)
-    if "lang" not in request.cookies:
-        response.set_cookie(
-            "lang",
-            user.locale,
-            max_age=LANG_COOKIE_AGE,
-            samesite="lax",
-            secure=services.settings.secure_cookies,
-        )
-    return response
+    return signed_in_redirect(request, user, target)
 
 
 async def _guardian_page(
