@@ -218,11 +218,11 @@ class Judge:
                 session.close()
         score = None
         if package.scoring:
-            from codebattle.judge.scoring import score_tree
+            from codebattle.judge.scoring import package_score
 
             accepted = {t.name: t.verdict == Verdict.AC for t in results}
             scores = {t.name: t.score for t in results if t.score is not None and accepted[t.name]}
-            score = score_tree(package.data, accepted, scores or None)
+            score = package_score(package, accepted, scores or None)
         return JudgeResult(
             first_failure or Verdict.AC,
             results,

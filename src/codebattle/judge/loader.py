@@ -13,27 +13,21 @@ time limit when the package does not fix one.
 from __future__ import annotations
 
 import math
-import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from codebattle.judge import languages
-from codebattle.judge.languages.base import Language
 from codebattle.judge.package import (
     Limits,
     PackageError,
-    PackageSubmission,
     ProblemPackage,
     TestCase,
     TestGroup,
-    ValidatorSource,
 )
+from codebattle.judge.submission_files import SubmissionDiscovery
+from codebattle.judge.validator_sources import ValidatorDiscovery
 from codebattle.judge.validators.default import parse_flags
-from codebattle.judge.verdicts import EXPECTED_BY_FOLDER
 
 __all__ = ["TESTDATA_DEFAULTS", "derive_time_limit", "load_package"]
 
@@ -117,79 +111,8 @@ def load_package(path: Path) -> ProblemPackage:
         raise PackageError(".", f"cannot read package: {type(exc).__name__}: {exc}") from exc
 
 
-class _Loader:
-    def __init__(self, path: Path) -> None:
-        self.given = path
-        try:
-            self.root = path.resolve()
-        except (OSError, RuntimeError):  # a symlink loop: load() then says "not a folder"
-            self.root = path.absolute()
-        self.warnings: list[str] = []
-
-    # --- helpers -------------------------------------------------------------------------
-
-    def rel(self, path: Path) -> str:
-        """`path` relative to the package root, for messages."""
-        try:
-            return path.relative_to(self.root).as_posix() or "."
-        except ValueError:
-            try:
-                return path.relative_to(self.given).as_posix() or "."
-            except ValueError:
-                return str(path)
-
-    def warn(self, path: Path, message: str) -> None:
-        self.warnings.append(f"{self.rel(path)}: {message}")
-
-    def read_text(self, path: Path) -> str:
-        try:
-            return path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise PackageError(self.rel(path), f"not valid UTF-8 (byte {exc.start})") from exc
-        except OSError as exc:
-            raise PackageError(self.rel(path), f"cannot read: {exc.strerror or exc}") from exc
-
-    def read_yaml(self, path: Path) -> Any:
-        text = self.read_text(path)
-        try:
-            return yaml.safe_load(text)
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-            what = exc.problem or exc.context or "syntax error"
-            raise PackageError(self.rel(path), f"invalid YAML{where}: {what}") from exc
-        except yaml.YAMLError as exc:
-            raise PackageError(self.rel(path), f"invalid YAML: {exc}") from exc
-        except (ValueError, TypeError, OverflowError) as exc:  # e.g. a date like 2020-13-45
-            raise PackageError(self.rel(path), f"invalid YAML value: {exc}") from exc
-        except RecursionError as exc:
-            raise PackageError(self.rel(path), "invalid YAML: nested too deeply") from exc
-
-    def read_mapping(self, path: Path) -> dict[str, Any]:
-        raw = self.read_yaml(path)
-        if raw is None:  # an empty file
-            return {}
-        if not isinstance(raw, dict):
-            raise PackageError(self.rel(path), "must be a mapping of keys to values")
-        return {str(key): value for key, value in raw.items()}
-
-    def inside_root(self, path: Path) -> Path:
-        """Resolve `path` (following symlinks) and insist that it stays inside the package."""
-        try:
-            target = path.resolve(strict=True)
-        except (OSError, RuntimeError) as exc:
-            raise PackageError(self.rel(path), "broken or looping symlink") from exc
-        if not target.is_relative_to(self.root):
-            raise PackageError(self.rel(path), f"symlink points outside the package: {target}")
-        return target
-
-    def entries(self, folder: Path) -> list[Path]:
-        """The folder's entries sorted by name, hidden files (.gitkeep, .DS_Store) left out."""
-        try:
-            names = sorted(os.listdir(folder))
-        except OSError as exc:
-            raise PackageError(self.rel(folder), f"cannot list: {exc.strerror or exc}") from exc
-        return [folder / name for name in names if not name.startswith(".")]
+class _Loader(ValidatorDiscovery, SubmissionDiscovery):
+    """Reads one package folder (see load_package)."""
 
     # --- the package ---------------------------------------------------------------------
 
@@ -579,76 +502,3 @@ class _Loader:
             raise PackageError(where, str(exc), field="output_validator_flags") from None
         for sub in group.groups:
             self.check_default_flags(validator_flags, sub)
-
-    def validators(self, dirname: str) -> list[ValidatorSource]:
-        folder = self.root / dirname
-        if not folder.exists():
-            return []
-        if not folder.is_dir():
-            raise PackageError(dirname, "must be a folder")
-        found: list[ValidatorSource] = []
-        for entry in self.entries(folder):
-            language = languages.for_validator(entry.suffix)
-            if entry.is_dir():
-                found.append(ValidatorSource(entry.name, entry, self.folder_language(entry)))
-            elif language is not None:
-                found.append(ValidatorSource(entry.name, entry, language.name))
-            else:
-                self.warn(
-                    entry, f"ignored: not a {_validator_sources()} source, nor a folder of them"
-                )
-        return found
-
-    def folder_language(self, folder: Path) -> str:
-        found: dict[str, Language] = {}
-        for _dirpath, dirnames, filenames in os.walk(folder, onerror=_raise):
-            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-            for filename in filenames:
-                language = languages.for_validator(os.path.splitext(filename)[1])
-                if language is not None and not filename.startswith("."):
-                    found[language.name] = language
-        if not found:
-            raise PackageError(
-                self.rel(folder), f"validator folder has no {_validator_sources()} source"
-            )
-        if len(found) > 1:
-            mixed = " and ".join(found[name].title for name in sorted(found))
-            raise PackageError(self.rel(folder), f"validator folder mixes {mixed} sources")
-        return found.popitem()[0]
-
-    def submissions(self) -> list[PackageSubmission]:
-        folder = self.root / "submissions"
-        if not folder.is_dir():
-            return []
-        found: list[PackageSubmission] = []
-        for verdict_dir in self.entries(folder):
-            if not verdict_dir.is_dir():
-                self.warn(verdict_dir, "ignored: submissions go in a folder such as accepted/")
-                continue
-            if verdict_dir.name not in EXPECTED_BY_FOLDER:
-                self.warn(verdict_dir, "ignored: unknown submissions folder")
-                continue
-            for entry in self.entries(verdict_dir):
-                language = languages.by_extension(entry.suffix)
-                if entry.is_dir():
-                    self.warn(entry, "ignored: multi-file submissions are not supported")
-                elif language is None:
-                    known = ", ".join(languages.extensions())
-                    self.warn(entry, f"ignored: unsupported language ({known})")
-                else:
-                    found.append(PackageSubmission(entry, verdict_dir.name, language.name))
-        return sorted(found, key=lambda s: s.path)
-
-
-def _or_list(words: list[str]) -> str:
-    """ "a, b or c"."""
-    return " or ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
-
-
-def _validator_sources() -> str:
-    """ ".cpp, .cc or .py": what a validator may be written in."""
-    return _or_list(languages.extensions(validators=True))
-
-
-def _raise(exc: OSError) -> None:
-    raise exc

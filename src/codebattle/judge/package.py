@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+_CONSTANT_RE = re.compile(rb"\{\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)?)\}\}")
 
 
 class PackageError(Exception):
@@ -22,9 +25,10 @@ class PackageError(Exception):
 class Limits:
     """problem.yaml `limits`, with problemtools' defaults. Sizes in MiB, times in seconds."""
 
-    time_multiplier: float = 5.0
-    time_safety_margin: float = 2.0
+    time_multiplier: float = 5.0  # legacy; 2025-09: time_multipliers.ac_to_time_limit
+    time_safety_margin: float = 2.0  # legacy; 2025-09: time_multipliers.time_limit_to_tle
     time_limit: float | None = None  # fixed by the package (limits.time_limit or .timelimit)
+    time_resolution: float = 1.0  # 2025-09: a derived time limit is a multiple of this
     memory: int = 2048
     output: int = 8
     code: int = 128
@@ -33,6 +37,7 @@ class Limits:
     validation_time: float = 60.0
     validation_memory: int = 2048
     validation_output: int = 8
+    validation_passes: int = 2  # 2025-09 multi-pass problems
 
 
 @dataclass
@@ -42,6 +47,7 @@ class TestCase:
     answer: Path
     sample: bool
     interaction: Path | None = None  # data/sample/*.interaction (shown to users only)
+    args: tuple[str, ...] = ()  # 2025-09 `args`: command-line arguments of the submission
 
 
 @dataclass
@@ -67,14 +73,15 @@ class ValidatorSource:
 
     name: str
     path: Path
-    language: str  # "cpp" or "python"
+    language: str  # a language id ("cpp", "python"), or a validator kind of judge/validators
 
 
 @dataclass
 class PackageSubmission:
-    path: Path
+    path: Path  # one source file, or a folder of them (a multi-file submission)
     expected: str  # folder name, e.g. "accepted", "wrong_answer"
     language: str
+    entrypoint: str | None = None  # a folder's main file (submissions.yaml `entrypoint`)
 
 
 @dataclass
@@ -96,6 +103,52 @@ class ProblemPackage:
     warnings: list[str] = field(default_factory=list)
     # `validation: custom score`: the output validator writes score.txt for accepted cases.
     custom_score: bool = False
+    # "legacy" (problemtools' format, also for packages that name no version), "2023-07"
+    # or "2025-09" (problem.yaml `problem_format_version`); the rules followed depend on it.
+    format_version: str = "legacy"
+    # 2025-09 `type`: pass-fail or scoring, plus interactive, multi-pass, submit-answer.
+    types: frozenset[str] = frozenset({"pass-fail"})
+    # 2025-09 `constants`: "name" and "name.variant" -> the text {{name}} is replaced with.
+    constants: dict[str, str] = field(default_factory=dict)
+    # include/<language>/ folders by language id, and "default" for include/default/.
+    includes: dict[str, Path] = field(default_factory=dict)
+    # legacy custom graders (graders/), used by groups with `grading: custom`.
+    graders: list[ValidatorSource] = field(default_factory=list)
+
+    @property
+    def multi_pass(self) -> bool:
+        return "multi-pass" in self.types
+
+    @property
+    def submit_answer(self) -> bool:
+        return "submit-answer" in self.types
+
+    def substitute(self, data: bytes) -> bytes:
+        """Replace every {{name}} and {{name.variant}} of a known constant (2025-09
+        `constants`); unknown names are left as they are, as the format asks."""
+        if not self.constants:
+            return data
+
+        def replace(match: re.Match[bytes]) -> bytes:
+            key = match.group(1).decode()
+            value = self.constants.get(key)
+            if value is None and key.endswith(".value"):
+                value = self.constants.get(key[: -len(".value")])
+            return match.group(0) if value is None else value.encode()
+
+        return _CONSTANT_RE.sub(replace, data)
+
+    def include_files(self, language: str) -> dict[str, bytes]:
+        """The files include/<language>/ (else include/default/) adds to every submission
+        in `language`, by path relative to that folder, constants substituted."""
+        folder = self.includes.get(language) or self.includes.get("default")
+        if folder is None:
+            return {}
+        files: dict[str, bytes] = {}
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and not any(part.startswith(".") for part in path.parts):
+                files[path.relative_to(folder).as_posix()] = self.substitute(path.read_bytes())
+        return files
 
     @property
     def samples(self) -> list[TestCase]:

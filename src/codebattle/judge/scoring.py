@@ -57,9 +57,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from codebattle.judge.package import TestGroup
+from codebattle.judge.package import ProblemPackage, TestGroup
 
-__all__ = ["case_score", "full_score", "group_score", "score_tree"]
+__all__ = ["case_score", "full_score", "group_score", "package_score", "score_tree"]
 
 _AGGREGATES: dict[str, Callable[[list[float]], float]] = {
     "sum": lambda scores: float(sum(scores)),
@@ -120,6 +120,15 @@ def score_tree(
             return 0.0
         group = secret
     return _tree(group, accepted, scores or {})[1]
+
+
+def package_score(
+    package: ProblemPackage,
+    accepted: Mapping[str, bool],
+    scores: Mapping[str, float] | None = None,
+) -> float:
+    """The score of a whole submission under the rules of the package's format version."""
+    return score_tree(package.data, accepted, scores)
 
 
 def full_score(group: TestGroup) -> float:

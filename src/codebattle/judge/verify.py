@@ -15,12 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codebattle.judge.compiler import program_limits
 from codebattle.judge.engine import Judge
-from codebattle.judge.graders.validator import ACCEPT
+from codebattle.judge.input_validation import check_inputs
 from codebattle.judge.loader import derive_time_limit, load_package
 from codebattle.judge.package import PackageError, PackageSubmission, ProblemPackage
-from codebattle.judge.sandbox import Bind
 from codebattle.judge.scoring import full_score
 from codebattle.judge.verdicts import EXPECTED_BY_FOLDER, JudgeResult, Verdict
 
@@ -99,7 +97,7 @@ class Verifier:
             return report
         report.package = package.short_name
         report.warnings.extend(package.warnings)
-        report.errors.extend(self.check_inputs(package))
+        report.errors.extend(check_inputs(self.judge, package))
         if report.errors:
             return report
         with ThreadPoolExecutor(self.jobs) as pool:
@@ -180,37 +178,6 @@ class Verifier:
         return self.judge.judge(
             package, sub.language, code, time_limit=limit, run_all=package.scoring
         )
-
-    def check_inputs(self, package: ProblemPackage) -> list[str]:
-        """Every input validator must accept every test input (exit code 42)."""
-        errors: list[str] = []
-        for source in package.input_validators:
-            built = self.judge.compile_validator(source)
-            if built.program is None:
-                errors.append(
-                    f"input validator {source.name} does not compile: "
-                    f"{built.internal_error or built.output}"[:500]
-                )
-                continue
-            program = built.program
-            limits = program_limits(program, package.limits.validation_time, 1024 * MiB, 1 * MiB)
-            for case in package.tests:
-                flags = package.group_flags(case, "input_validator_flags")
-                with self.judge.sandbox.box() as box, open(case.input, "rb") as stdin:
-                    run = self.judge.sandbox.run(
-                        program.argv(1024 * MiB, tuple(flags)),
-                        box,
-                        limits,
-                        binds=[*program.binds(), Bind(case.input, "/data/input")],
-                        stdin=stdin.fileno(),
-                    )
-                if run.exit_code != ACCEPT:
-                    why = (run.stdout + run.stderr).decode(errors="replace").strip()[:200]
-                    errors.append(
-                        f"input validator {source.name} rejects {case.name}: "
-                        f"exit {run.exit_code} {why}".strip()
-                    )
-        return errors
 
 
 def format_table(report: PackageReport) -> str:
