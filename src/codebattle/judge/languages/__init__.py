@@ -47,6 +47,11 @@ def by_extension(suffix: str) -> Language | None:
     return next((lang for lang in LANGUAGES.values() if suffix in lang.extensions), None)
 
 
+def by_package_code(code: str) -> Language | None:
+    """The language a problem package means by `code` ("python3", "cpp"), or None."""
+    return next((lang for lang in LANGUAGES.values() if code in lang.package_codes), None)
+
+
 def for_validator(suffix: str) -> Language | None:
     """The language of a package validator source ending in `suffix`, or None."""
     return next((lang for lang in LANGUAGES.values() if suffix in lang.validator_extensions), None)

@@ -21,7 +21,7 @@ class Language:
 
     name: str  # "python", "cpp", "java": the id users and the API use
     title: str  # shown to users
-    extensions: tuple[str, ...]
+    extensions: tuple[str, ...]  # matched case-sensitively: ".C" is C++, ".c" would be C
     compile_argv: tuple[str, ...] | None  # None: the source itself is the artifact
     run_argv: tuple[str, ...]  # "{memory_mb}" and "{main}" are filled in per run
     version_argv: tuple[str, ...]
@@ -36,6 +36,9 @@ class Language:
     fence_tags: frozenset[str] = frozenset()  # code block info strings that mark this language
     prompt_notes: tuple[str, ...] = ()  # what the AI opponent's model is told of this language
     env: dict[str, str] = field(default_factory=dict)
+    # The codes problem packages use for this language (the format's languages table:
+    # submissions.yaml `language`, problem.yaml `languages`, include/<code>/), first = own.
+    package_codes: tuple[str, ...] = ()
 
     def source_name(self, code: str) -> str:
         return f"{self.source_file}{self.extensions[0]}"

@@ -33,6 +33,7 @@ LANGUAGE = Language(
     ),
     package_template="solution.cpp",
     validator_extensions=(".cpp", ".cc"),
+    package_codes=("cpp",),
     fence_tags=frozenset({"cpp", "c++", "cxx", "cc", "c++17"}),
     prompt_notes=("Use only the C++ standard library; the code is compiled with g++.",),
 )

@@ -76,6 +76,7 @@ LANGUAGE = JavaLanguage(
         "    }\n}\n"
     ),
     package_template="Main.java",
+    package_codes=("java",),
     fence_tags=frozenset({"java"}),
     prompt_notes=("The public class must be named Main, with no package declaration.",),
 )

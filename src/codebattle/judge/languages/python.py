@@ -37,6 +37,7 @@ LANGUAGE = PythonLanguage(
     ),
     package_template="solution.py",
     validator_extensions=(".py",),
+    package_codes=("python3",),
     fence_tags=frozenset({"python", "py", "python3", "py3"}),
     prompt_notes=("Use only the Python standard library.",),
 )
