@@ -1,4 +1,11 @@
-"""Compiles sources in the sandbox, with a cache keyed by (language, toolchain, source hash)."""
+"""Compiles sources in the sandbox, with a cache keyed by (language, toolchain, source hash).
+
+A submission is its main source plus any extra files (the other files of a multi-file
+submission, a package's include/ files), by relative path. The extra sources in the
+language are compiled together with the main one (C++ and Java); every extra file is also
+copied next to the compiled program, in /prog, so that Python imports its sibling modules
+and any program finds its data files there.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +17,7 @@ import tempfile
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from codebattle.judge.languages.base import Language
 from codebattle.judge.sandbox import Bind, Limits, Sandbox, SandboxError, copy_box_tree
@@ -115,6 +122,14 @@ class Compiler:
         self, language: Language, code: str, extra_files: Mapping[str, bytes] | None = None
     ) -> CompileResult:
         extra = dict(extra_files or {})
+        bad = next((name for name in extra if not safe_relative_path(name)), None)
+        if bad is not None:
+            return CompileResult(None, f"invalid file name {bad!r}: use a relative path")
+        main_source = language.source_name(code)
+        if main_source in extra:
+            return CompileResult(
+                None, f"{main_source} is the main file's name; another file cannot use it"
+            )
         key = self.key(language, code, extra)
         entry = self.cache_root / language.name / key[:2] / key
         main = language.main_name(code)
@@ -137,16 +152,20 @@ class Compiler:
         if language.compile_argv is None:  # the source itself is what runs
             staging = self._staging()
             (staging / source).write_bytes(data)
+            add_files(staging, extra)
             return CompileResult(None, ""), staging
         with self.sandbox.box() as box:
             box.put(source, data)
             for name, extra_data in extra.items():
+                (box.path / name).parent.mkdir(parents=True, exist_ok=True)
                 box.put(name, extra_data)
             out_dir = box.path / "out"
             out_dir.mkdir()
             owner = self.sandbox.drop_to if self.sandbox.drop_to is not None else os.geteuid()
             os.chown(out_dir, owner, owner)
             argv = [a.replace("{source}", source) for a in language.compile_argv]
+            # The other sources in the language are compiled with the main one.
+            argv += sorted(n for n in extra if PurePosixPath(n).suffix in language.extensions)
             run = self.sandbox.run(
                 argv,
                 box,
@@ -188,6 +207,7 @@ class Compiler:
             except SandboxError as exc:
                 shutil.rmtree(staging)
                 return CompileResult(None, f"{messages}\n{exc}".strip()), None
+            add_files(staging, extra)
             return CompileResult(None, messages), staging
 
     def _staging(self) -> Path:
@@ -221,6 +241,32 @@ class Compiler:
             return None
         program = Program(language, entry / "out", main) if data.get("ok") else None
         return CompileResult(program, str(data.get("output", "")))
+
+
+def safe_relative_path(name: str) -> bool:
+    """Whether `name` is a plain relative path ("util.py", "lib/graph.h"): the extra files
+    of a submission may come from players."""
+    path = PurePosixPath(name)
+    return (
+        bool(name)
+        and "\\" not in name
+        and "\0" not in name
+        and not path.is_absolute()
+        and all(part not in ("", ".", "..") for part in path.parts)
+    )
+
+
+def add_files(folder: Path, files: Mapping[str, bytes]) -> None:
+    """Copy the extra files next to the compiled program; what the compiler wrote wins."""
+    for name, data in files.items():
+        target = folder / name
+        if target.exists():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        for parent in target.relative_to(folder).parents:
+            (folder / parent).chmod(0o755)  # the sandbox's nobody reads them through /prog
+        target.write_bytes(data)
+        target.chmod(0o644)
 
 
 def _limit_note(messages: str, note: str) -> str:

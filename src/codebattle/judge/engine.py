@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from codebattle.judge import languages
@@ -84,6 +84,7 @@ class Judge:
         run_all: bool = False,
         time_limit: float | None = None,
         tests: Sequence[TestCase] | None = None,
+        files: Mapping[str, bytes] | None = None,
     ) -> AsyncIterator[TestResult | JudgeResult]:
         """Yield each TestResult as it is known, then the final JudgeResult."""
         queue: asyncio.Queue[TestResult | JudgeResult | None] = asyncio.Queue()
@@ -101,6 +102,7 @@ class Judge:
                     run_all=run_all,
                     time_limit=time_limit,
                     tests=tests,
+                    files=files,
                     on_test=emit,
                 )
             finally:
@@ -122,12 +124,23 @@ class Judge:
         run_all: bool = False,
         time_limit: float | None = None,
         tests: Sequence[TestCase] | None = None,
+        files: Mapping[str, bytes] | None = None,
         on_test: Callable[[TestResult | JudgeResult], None] | None = None,
     ) -> JudgeResult:
-        """Judge synchronously; `on_test` gets each TestResult, then the JudgeResult."""
+        """Judge synchronously; `on_test` gets each TestResult, then the JudgeResult.
+
+        `code` is the main file (the entrypoint) of the submission; `files` are its other
+        files by relative path ("util.py", "lib/graph.h"), placed beside it. The package's
+        include/ files are added here, so every submission gets them."""
         lang = languages.get(language) if isinstance(language, str) else language
         result = self._judge(
-            package, lang, code, run_all or package.scoring, time_limit, tests, on_test
+            package,
+            lang,
+            Sources(code, dict(files or {})),
+            run_all or package.scoring,
+            time_limit,
+            tests,
+            on_test,
         )
         if on_test:
             on_test(result)
@@ -137,7 +150,7 @@ class Judge:
         self,
         package: ProblemPackage,
         lang: Language,
-        code: str,
+        sources: Sources,
         run_all: bool,
         time_limit: float | None,
         tests: Sequence[TestCase] | None,
@@ -147,7 +160,13 @@ class Judge:
         if limit is None:
             raise ValueError(f"{package.short_name}: no time limit (derive one with verify)")
         enforcement = self.sandbox.enforcement
-        compiled = self.compiler.compile(lang, code)
+        too_big = code_limit_message(package, sources)
+        if too_big:
+            return JudgeResult(
+                Verdict.CE, compile_output=too_big, time_limit=limit, enforcement=enforcement
+            )
+        code, files = with_includes(package, lang, sources)
+        compiled = self.compiler.compile(lang, code, files)
         if compiled.internal_error:
             return JudgeResult(
                 Verdict.IE,
@@ -323,7 +342,9 @@ class Judge:
         try:
             with open(case.input, "rb") as stdin:
                 run = session.run(
-                    program.argv(package.limits.memory * MiB), limits, stdin=stdin.fileno()
+                    program.argv(package.limits.memory * MiB, case.args),
+                    limits,
+                    stdin=stdin.fileno(),
                 )
         except (SandboxError, OSError) as exc:
             return TestResult(case.name, Verdict.IE, feedback=str(exc), sample=case.sample)
@@ -340,7 +361,7 @@ class Judge:
             box = pending.stack.enter_context(self.sandbox.box())
             stdin = pending.stack.enter_context(open(case.input, "rb"))  # noqa: SIM115
             pending.prepared = self.sandbox.prepare(
-                program.argv(package.limits.memory * MiB),
+                program.argv(package.limits.memory * MiB, case.args),
                 box,
                 limits,
                 binds=program.binds(),
@@ -366,6 +387,50 @@ class Judge:
             pending.stack.close()
         assert not isinstance(grader, InteractiveGrader)  # it runs its tests itself
         return grader.grade(case, run)
+
+
+@dataclass(frozen=True)
+class Sources:
+    """A submission as submitted: its main file's code and its other files."""
+
+    code: str
+    files: dict[str, bytes]
+
+    @property
+    def size(self) -> int:
+        return len(self.code.encode("utf-8", errors="surrogateescape")) + sum(
+            len(data) for data in self.files.values()
+        )
+
+
+def code_limit_message(package: ProblemPackage, sources: Sources) -> str:
+    """The compile error of a submission over the package's `limits.code` (KiB), counted
+    on the submitted files only, before include/ files are added (as the format says)."""
+    limit = package.limits.code * 1024
+    if sources.size <= limit:
+        return ""
+    return (
+        f"The submission is {sources.size / 1024:.1f} KiB, over this problem's code limit "
+        f"of {package.limits.code} KiB."
+    )
+
+
+def with_includes(
+    package: ProblemPackage, lang: Language, sources: Sources
+) -> tuple[str, dict[str, bytes]]:
+    """The submission with the package's include/ files for `lang` added, overwriting
+    submitted files of the same name; an included file with the main file's name (a
+    driver) replaces the main file."""
+    code, files = sources.code, dict(sources.files)
+    code_names = (lang.name, *lang.package_codes)
+    folder = next((c for c in code_names if c in package.includes), "default")
+    main_name = lang.source_name(code)
+    for name, data in package.include_files(folder).items():
+        if name == main_name:
+            code = data.decode("utf-8", errors="surrogateescape")
+        else:
+            files[name] = data
+    return code, files
 
 
 class GraderUnavailable(Exception):
