@@ -44,8 +44,10 @@ class TestResult:
     exit_code: int | None = None
     signal: int | None = None
     feedback: str = ""
-    score: float | None = None
+    score: float | None = None  # absolute: a validator's score.txt
     sample: bool = False
+    # 2025-09: a validator's score_multiplier.txt, a fraction of the case's maximum score.
+    score_multiplier: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

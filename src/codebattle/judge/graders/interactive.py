@@ -19,10 +19,6 @@ from codebattle.judge.sandbox import Limits, RunResult, Sandbox
 from codebattle.judge.verdicts import TestResult, Verdict
 
 MiB = 1 << 20
-# Exit times are taken when each sandbox is reaped, so a submission that crashes on the end
-# of input the interactor caused can be reaped a few milliseconds before the interactor.
-# Interactors that reject on end of input pause longer than this (see problem-format.md).
-EXIT_ORDER_MARGIN = 0.1
 
 
 @dataclass(frozen=True)
@@ -38,7 +34,7 @@ class InteractiveGrader:
         from_sub_r, from_sub_w = os.pipe()
         package, interactor, sandbox = self.package, self.interactor, self.sandbox
         val_run: list[RunResult] = []
-        val_message: list[bytes] = []
+        val_checked: list[validators.ValidatorOutcome] = []
         val_error: list[BaseException] = []
         handed_over = threading.Event()  # run() owns (and closes) the interactor's pipe ends
 
@@ -58,7 +54,8 @@ class InteractiveGrader:
                             close_after_spawn=(from_sub_r, to_sub_w),
                         )
                     )
-                    val_message.append(validators.judge_message(vbox))
+                    checked = validators.verdict(val_run[0], validators.judge_message(vbox))
+                    val_checked.append(validators.with_scores(vbox, package, checked))
             except BaseException as exc:  # reported as IE below
                 val_error.append(exc)
                 if not handed_over.is_set():
@@ -82,25 +79,43 @@ class InteractiveGrader:
                 )
         finally:
             thread.join()
-        if val_error or not val_run:
+        if val_error or not val_checked:
             return result(case, Verdict.IE, run, f"interactor failed: {val_error[:1]}")
-        checked = validators.verdict(val_run[0], val_message[0] if val_message else b"")
-        failed = failure_verdict(run, program.language)
-        # Precedence, as Kattis: the submission's limit breaches first; then a rejection wins
-        # unless the submission crashed before the interactor finished (a crash caused by the
-        # interactor hanging up, SIGPIPE or BrokenPipeError, is never blamed on the player).
-        if failed in (Verdict.TLE, Verdict.MLE, Verdict.OLE):
-            return result(case, failed, run)
-        if checked.verdict == Verdict.WA and (
-            failed is None
-            or broken_pipe(run)
-            or val_run[0].ended_at <= run.ended_at + EXIT_ORDER_MARGIN
-        ):
-            return result(case, Verdict.WA, run, checked.feedback)
-        if failed is not None:
-            return result(case, failed, run)
-        return result(case, checked.verdict, run, checked.feedback)
+        return decide(case, run, val_run[0], val_checked[0], failure_verdict(run, program.language))
+
+
+def decide(
+    case: TestCase,
+    run: RunResult,
+    val_run: RunResult,
+    checked: validators.ValidatorOutcome,
+    failed: Verdict | None,
+) -> TestResult:
+    """The verdict of one interaction, in problemtools' order (judge/execute.py there, and
+    DOMjudge's alike): the interactor's failure is IE; a rejection by an interactor that
+    exited first is WA whatever the submission did next (it may crash or hang on the closed
+    pipe); else the submission's own failure (limits, then a crash); else the interactor's
+    verdict. So a submission that crashed while the interactor was still running is RE even
+    if the interactor then rejects what it got."""
+    if checked.verdict == Verdict.IE:
+        return result(case, Verdict.IE, run, checked.feedback)
+    if checked.verdict == Verdict.WA and (interactor_first(val_run, run) or broken_pipe(run)):
+        return result(case, Verdict.WA, run, checked.feedback)
+    if failed is not None:
+        return result(case, failed, run)
+    graded = result(case, checked.verdict, run, checked.feedback)
+    graded.score = checked.score
+    graded.score_multiplier = checked.score_multiplier
+    return graded
+
+
+def interactor_first(val_run: RunResult, run: RunResult) -> bool:
+    """Whether the interactor's sandbox ended before the submission's (both clocks are
+    read as each sandbox is reaped, by threads of this process)."""
+    return val_run.ended_at < run.ended_at
 
 
 def broken_pipe(run: RunResult) -> bool:
+    """A write to the interactor's closed pipe killed the submission: the interactor had
+    hung up first, whichever sandbox was reaped first."""
     return run.signal == signals.SIGPIPE or b"BrokenPipeError" in run.stderr

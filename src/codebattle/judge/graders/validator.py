@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from codebattle.judge import languages
 from codebattle.judge.compiler import Compiler, CompileResult, Program, program_limits
 from codebattle.judge.graders.base import FEEDBACK_BYTES, failure_verdict, result, signal_name, trim
+from codebattle.judge.graders.feedback_scores import read_scores
 from codebattle.judge.languages.base import Language
 from codebattle.judge.package import ProblemPackage, TestCase, ValidatorSource
 from codebattle.judge.sandbox import Bind, Box, Limits, RunResult, Sandbox, read_box_file
@@ -27,7 +28,8 @@ ACCEPT, REJECT = 42, 43
 class ValidatorOutcome:
     verdict: Verdict  # AC, WA or IE
     feedback: str
-    score: float | None = None  # score.txt of a `custom score` validator
+    score: float | None = None  # score.txt (see graders/feedback_scores.py)
+    score_multiplier: float | None = None  # 2025-09 score_multiplier.txt
 
 
 class ValidatorBuilds:
@@ -131,15 +133,16 @@ def validate_output(
             binds=binds(validator, case),
             stdin=out.fileno(),
         )
-        message = judge_message(box)
-        score_text = read_box_file(box, "feedback/score.txt", 64) if package.custom_score else None
-    outcome = verdict(run, message)
-    if score_text is not None and outcome.verdict == Verdict.AC:
-        try:
-            return ValidatorOutcome(outcome.verdict, outcome.feedback, float(score_text))
-        except ValueError:
-            return ValidatorOutcome(Verdict.IE, f"validator wrote a bad score: {score_text!r}")
+        outcome = with_scores(box, package, verdict(run, judge_message(box)))
     return outcome
+
+
+def with_scores(box: Box, package: ProblemPackage, outcome: ValidatorOutcome) -> ValidatorOutcome:
+    """`outcome` with the score files the validator left in `box`'s feedback folder."""
+    scores = read_scores(box, package, outcome.verdict)
+    if scores.error:
+        return ValidatorOutcome(Verdict.IE, scores.error)
+    return ValidatorOutcome(outcome.verdict, outcome.feedback, scores.score, scores.multiplier)
 
 
 @dataclass(frozen=True)
@@ -156,4 +159,5 @@ class OutputValidatorGrader:
         checked = validate_output(self.sandbox, self.package, self.validator, case, run.stdout)
         graded = result(case, checked.verdict, run, checked.feedback)
         graded.score = checked.score
+        graded.score_multiplier = checked.score_multiplier
         return graded
