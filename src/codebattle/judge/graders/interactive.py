@@ -68,7 +68,7 @@ class InteractiveGrader:
         try:
             with sandbox.box() as box:
                 run = sandbox.run(
-                    program.argv(package.limits.memory * MiB),
+                    program.argv(package.limits.memory * MiB, case.args),
                     box,
                     limits,
                     binds=program.binds(),
