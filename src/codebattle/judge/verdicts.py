@@ -18,9 +18,16 @@ class Verdict(StrEnum):
     IE = "IE"  # internal error: a judge fault, never blamed on the player
 
 
-# problemtools' folder names under submissions/ and the verdicts each accepts.
+_FAILURES = frozenset({Verdict.WA, Verdict.TLE, Verdict.RE, Verdict.MLE, Verdict.OLE})
+
+# Legacy packages: problemtools' folder names under submissions/ and the verdicts each
+# accepts (the verdict of the first failing case). 2025-09 packages follow
+# judge/expectations.py instead.
 EXPECTED_BY_FOLDER: dict[str, frozenset[Verdict]] = {
     "accepted": frozenset({Verdict.AC}),
+    # Scoring problems: judged to the end; the score must be below full (judge/verify.py).
+    "partially_accepted": frozenset({Verdict.AC}) | _FAILURES,
+    "rejected": _FAILURES,
     "wrong_answer": frozenset({Verdict.WA}),
     "time_limit_exceeded": frozenset({Verdict.TLE}),
     "run_time_error": frozenset({Verdict.RE}),

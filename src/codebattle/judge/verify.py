@@ -1,29 +1,47 @@
-"""`judge verify`: judge every submission of a package against its expected verdict.
+"""`judge verify`: judge every example submission of a package against what it must do.
 
-Like problemtools' verifyproblem: input validators must accept every test input, each
-file under submissions/<folder>/ must get a verdict its folder allows, and a package without a
-fixed time limit gets one derived from its slowest accepted submission (see judge/loader.py).
-Submissions expected to be too slow run with the safety-margin limit, so they must be clearly
-too slow rather than barely.
+Input validators must accept every test input; then each submission under submissions/ is
+judged and checked:
+
+- legacy packages (problemtools' rules): the verdict of the first failing case must be one
+  its folder allows (verdicts.EXPECTED_BY_FOLDER); accepted submissions of scoring problems
+  must get the full score, partially_accepted ones less.
+- 2025-09 packages: the folder's default rules and submissions/submissions.yaml
+  (judge/expectations.py): permitted and required verdicts per case or group, score, message.
+
+The time limit, when the package fixes none, comes from the submissions that bound it from
+below (legacy: accepted/; 2025-09: rules that do not permit TLE), judged first with a
+generous limit: a submission failing there is reported with its cause and the limit comes
+from the others. Legacy: max(1, ceil(slowest x time_multiplier)) whole seconds; 2025-09
+("Problem timing", "Timelimit inference"): the smallest multiple of time_resolution at least
+slowest x ac_to_time_limit. Submissions that bound it from above (legacy:
+time_limit_exceeded/; 2025-09: required [TLE]) run with the limit x time_limit_to_tle
+(legacy: time_safety_margin), so they must be clearly too slow rather than barely.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import re
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from codebattle.judge import expectations, submission_files
 from codebattle.judge.engine import Judge
+from codebattle.judge.expectations import Rule
 from codebattle.judge.input_validation import check_inputs
 from codebattle.judge.loader import derive_time_limit, load_package
-from codebattle.judge.package import PackageError, PackageSubmission, ProblemPackage
-from codebattle.judge.scoring import full_score
-from codebattle.judge.verdicts import EXPECTED_BY_FOLDER, JudgeResult, Verdict
+from codebattle.judge.package import PackageError, PackageSubmission, ProblemPackage, TestGroup
+from codebattle.judge.scoring import package_score, score_tree
+from codebattle.judge.verdicts import EXPECTED_BY_FOLDER, JudgeResult, TestResult, Verdict
 
 MiB = 1 << 20
-PROVISIONAL_TIME_LIMIT = 10.0  # for accepted submissions when the package fixes no limit
+PROVISIONAL_TIME_LIMIT = 10.0  # for the lower-bounding submissions when no limit is fixed
+_EPSILON = 1e-9
 
 
 @dataclass
@@ -34,8 +52,10 @@ class SubmissionCheck:
     max_time: float
     max_memory: int
     ok: bool
-    detail: str = ""
+    detail: str = ""  # the cause of a failure, or of a mismatch
     score: float | None = None  # scoring problems
+    time_limit: float | None = None  # the limit it was judged with
+    failures: list[str] = field(default_factory=list)  # the rules it breaks (2025-09)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -45,8 +65,10 @@ class SubmissionCheck:
             "got": self.got,
             "max_time": round(self.max_time, 3),
             "max_memory": self.max_memory,
+            "time_limit": self.time_limit,
             "ok": self.ok,
             "detail": self.detail,
+            "failures": self.failures,
         }
 
 
@@ -73,14 +95,69 @@ class PackageReport:
         }
 
 
-def _detail(result: JudgeResult) -> str:
-    failing = next((t for t in result.tests if t.verdict != Verdict.AC), None)
-    if result.verdict == Verdict.CE:
-        return result.compile_output.splitlines()[0] if result.compile_output else ""
-    if failing is not None:
-        first_line = failing.feedback.splitlines()[0] if failing.feedback else ""
-        return f"{failing.name}: {first_line}"[:120]
-    return result.message[:120]
+# -- what each submission must do --------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    """One submission, what it must do, and how it bounds the time limit."""
+
+    sub: PackageSubmission
+    rel: str  # path relative to submissions/
+    rules: list[Rule]  # 2025-09 only
+    run_all: bool
+    lower: bool  # bounds the time limit from below
+    upper: bool  # bounds it from above (judged with the margin limit)
+
+    def bounding_cases(self, upper: bool) -> Callable[[str], bool]:
+        """Whether a case counts for this submission's bound (its rules' cases)."""
+        rules = [r for r in self.rules if (r.upper_bound if upper else r.lower_bound)]
+        if not rules:
+            return lambda name: True
+        return lambda name: any(r.applies_to(name) for r in rules)
+
+
+def plans(package: ProblemPackage, warn: Callable[[str], None]) -> list[Plan]:
+    root = package.root / "submissions"
+    modern = package.format_version != "legacy"
+    spec = (
+        # Its warnings were given when the loader read it for discovery.
+        expectations.read_submissions_yaml(package.root, lambda _: None)
+        if modern
+        else expectations.SubmissionsYaml()
+    )
+    out: list[Plan] = []
+    for sub in package.submissions:
+        rel = sub.path.relative_to(root).as_posix()
+        if not modern:
+            out.append(
+                Plan(
+                    sub,
+                    rel,
+                    [],
+                    run_all=package.scoring,
+                    lower=sub.expected == "accepted",
+                    upper=sub.expected == "time_limit_exceeded",
+                )
+            )
+            continue
+        rules = spec.rules(rel)
+        if not rules:
+            warn(f"submissions/{rel}: nothing is required of it (folder {sub.expected})")
+        out.append(
+            Plan(
+                sub,
+                rel,
+                rules,
+                run_all=package.scoring or expectations.needs_every_case(rules),
+                lower=any(r.lower_bound for r in rules),
+                upper=any(r.upper_bound for r in rules),
+            )
+        )
+    return out
+
+
+# -- the verifier -----------------------------------------------------------------------
 
 
 class Verifier:
@@ -97,87 +174,356 @@ class Verifier:
             return report
         report.package = package.short_name
         report.warnings.extend(package.warnings)
-        report.errors.extend(check_inputs(self.judge, package))
+        report.errors.extend(
+            collapse_repeats(check_inputs(self.judge, package), [c.name for c in package.tests])
+        )
         if report.errors:
             return report
-        with ThreadPoolExecutor(self.jobs) as pool:
-            try:
-                time_limit, margin = self.time_limits(package, pool)
-            except ValueError as exc:
-                report.errors.append(str(exc))
-                return report
-            report.time_limit = time_limit
-
-            def judge(sub: PackageSubmission) -> JudgeResult:
-                # Too-slow submissions must fail even with the safety margin.
-                slow = sub.expected == "time_limit_exceeded"
-                return self._judge(package, sub, margin if slow else time_limit)
-
-            results = list(
-                zip(package.submissions, pool.map(judge, package.submissions), strict=True)
-            )
-        for sub, result in results:
-            allowed = EXPECTED_BY_FOLDER.get(sub.expected, frozenset())
-            ok = result.verdict in allowed
-            if package.scoring and sub.expected == "accepted":
-                # An accepted submission of a scoring problem must earn the full score.
-                ok = ok and result.score == full_score(package.data)
-            rel = str(sub.path.relative_to(package.root / "submissions"))
-            report.checks.append(
-                SubmissionCheck(
-                    rel,
-                    sub.expected,
-                    str(result.verdict),
-                    result.max_time,
-                    result.max_memory,
-                    ok,
-                    _detail(result) if not ok or result.verdict != Verdict.AC else "",
-                    result.score,
-                )
-            )
+        todo = plans(package, report.warnings.append)
         if not package.submissions:
             report.warnings.append("no submissions to verify")
-        slowest = max((r.max_time for s, r in results if s.expected == "accepted"), default=0.0)
-        wanted = slowest * package.limits.time_multiplier
-        if package.limits.time_limit is not None and wanted > package.limits.time_limit:
-            report.warnings.append(
-                f"the fixed time limit ({package.limits.time_limit:g} s) is below the slowest "
-                f"accepted submission x time_multiplier ({slowest:.3f} s x "
-                f"{package.limits.time_multiplier:g} = {wanted:.2f} s)"
-            )
+        with ThreadPoolExecutor(self.jobs) as pool:
+            self._verify(package, todo, report, pool)
         return report
+
+    def _verify(
+        self,
+        package: ProblemPackage,
+        todo: list[Plan],
+        report: PackageReport,
+        pool: ThreadPoolExecutor,
+    ) -> None:
+        fixed = package.limits.time_limit
+        first_limit = fixed if fixed is not None else PROVISIONAL_TIME_LIMIT
+        lower = [p for p in todo if p.lower and not p.upper]
+        judged: dict[str, tuple[JudgeResult, float]] = {}
+        for plan, result in zip(
+            lower, pool.map(lambda p: self._judge(package, p, first_limit), lower), strict=True
+        ):
+            judged[plan.rel] = (result, first_limit)
+        # The lower bound: the slowest case of each bounding submission that does as it must.
+        passing = [p for p in lower if not self._failures(package, p, judged[p.rel][0])]
+        slowest = max(
+            (_slowest(judged[p.rel][0].tests, p.bounding_cases(upper=False)) for p in passing),
+            default=None,
+        )
+        try:
+            time_limit, margin = self._limits(package, slowest, lower)
+        except ValueError as exc:
+            report.errors.append(str(exc))
+            for plan in todo:  # still say what each judged submission got
+                if plan.rel in judged:
+                    report.checks.append(self._check(package, plan, *judged[plan.rel]))
+                else:
+                    report.checks.append(_not_judged(plan, "not judged: no time limit"))
+            return
+        report.time_limit = time_limit
+        if fixed is not None and package.format_version != "legacy":
+            resolution = package.limits.time_resolution
+            if not _is_multiple(fixed, resolution):
+                report.warnings.append(
+                    f"problem.yaml: limits.time_limit ({fixed:g} s) is not a multiple of "
+                    f"time_resolution ({resolution:g} s)"
+                )
+            if not lower:
+                report.warnings.append(
+                    "no submission bounds the time limit from below (the format asks for one, "
+                    "e.g. in accepted/)"
+                )
+        rest = [p for p in todo if p.rel not in judged]
+
+        def limit_of(plan: Plan) -> float:
+            return margin if plan.upper else time_limit
+
+        for plan, result in zip(
+            rest, pool.map(lambda p: self._judge(package, p, limit_of(p)), rest), strict=True
+        ):
+            judged[plan.rel] = (result, limit_of(plan))
+        for plan in todo:
+            check = self._check(package, plan, *judged[plan.rel])
+            report.checks.append(check)
+            if plan.upper and package.format_version != "legacy":
+                error = _upper_bound_error(plan, judged[plan.rel][0], time_limit, margin, fixed)
+                if error:
+                    report.errors.append(error)
+        if slowest is not None and fixed is not None:
+            wanted = slowest * package.limits.time_multiplier
+            if wanted > fixed + _EPSILON:
+                message = (
+                    f"the fixed time limit ({fixed:g} s) is below the slowest "
+                    f"lower-bounding submission x {_ac_name(package)} ({slowest:.3f} s x "
+                    f"{package.limits.time_multiplier:g} = {wanted:.2f} s)"
+                )
+                # 2025-09 makes it an error ("Problem timing"); problemtools only warns.
+                if package.format_version == "legacy":
+                    report.warnings.append(message)
+                else:
+                    report.errors.append(message)
+
+    def _limits(
+        self, package: ProblemPackage, slowest: float | None, lower: Sequence[Plan]
+    ) -> tuple[float, float]:
+        """(time limit, margin limit) for the rest of the judging; ValueError if none."""
+        limits = package.limits
+        modern = package.format_version != "legacy"
+        if limits.time_limit is not None:
+            return derive_time_limit(limits, 0.0)
+        if not lower:
+            raise ValueError("no time limit and no accepted submission to derive one")
+        if slowest is None:
+            names = ", ".join(p.rel for p in lower)
+            raise ValueError(
+                "no time limit can be derived: none of the submissions that bound it from "
+                f"below does as it must ({names}; see each)"
+            )
+        if not modern:
+            return derive_time_limit(limits, slowest)
+        time_limit = infer_time_limit(slowest, limits.time_multiplier, limits.time_resolution)
+        return time_limit, time_limit * limits.time_safety_margin
 
     def time_limits(
         self, package: ProblemPackage, pool: ThreadPoolExecutor | None = None
     ) -> tuple[float, float]:
-        """(time limit, safety-margin limit): the package's, or derived from its slowest
-        accepted submission (judge/loader.py: derive_time_limit)."""
+        """(time limit, margin limit): the package's, or derived from the submissions that
+        bound it from below (those that fail are left out). ValueError if none pass."""
+        todo = [p for p in plans(package, lambda _: None) if p.lower and not p.upper]
         if package.limits.time_limit is not None:
             return derive_time_limit(package.limits, 0.0)
-        accepted = [s for s in package.submissions if s.expected == "accepted"]
-        if not accepted:
-            raise ValueError("no time limit and no accepted submission to derive one")
 
-        def judge(sub: PackageSubmission) -> JudgeResult:
-            return self._judge(package, sub, PROVISIONAL_TIME_LIMIT)
+        def judge(plan: Plan) -> JudgeResult:
+            return self._judge(package, plan, PROVISIONAL_TIME_LIMIT)
 
-        firsts = list(pool.map(judge, accepted)) if pool else [judge(s) for s in accepted]
-        failed = [s for s, r in zip(accepted, firsts, strict=True) if r.verdict != Verdict.AC]
-        if failed:
-            raise ValueError(
-                f"cannot derive a time limit: {failed[0].path.name} is not accepted "
-                f"within {PROVISIONAL_TIME_LIMIT:g} s"
-            )
-        return derive_time_limit(package.limits, max(r.max_time for r in firsts))
+        results = list(pool.map(judge, todo)) if pool else [judge(p) for p in todo]
+        failed = [
+            (p, r) for p, r in zip(todo, results, strict=True) if self._failures(package, p, r)
+        ]
+        times = [
+            _slowest(r.tests, p.bounding_cases(upper=False))
+            for p, r in zip(todo, results, strict=True)
+            if not self._failures(package, p, r)
+        ]
+        if todo and not times:
+            causes = "; ".join(f"{p.rel}: {r.verdict} {cause(r)}".strip() for p, r in failed)
+            raise ValueError(f"cannot derive a time limit, no accepted submission passes: {causes}")
+        return self._limits(package, max(times, default=None), todo)
 
-    def _judge(self, package: ProblemPackage, sub: PackageSubmission, limit: float) -> JudgeResult:
+    # -- judging and checking one submission ---------------------------------------------
+
+    def _judge(self, package: ProblemPackage, plan: Plan, limit: float) -> JudgeResult:
         try:
-            code = sub.path.read_text(encoding="utf-8", errors="surrogateescape")
-        except OSError as exc:
-            return JudgeResult(Verdict.IE, message=f"cannot read {sub.path}: {exc}")
-        return self.judge.judge(
-            package, sub.language, code, time_limit=limit, run_all=package.scoring
+            code, files = _sources(package, plan.sub)
+        except (OSError, UnicodeDecodeError) as exc:
+            return JudgeResult(Verdict.IE, message=f"cannot read {plan.rel}: {exc}")
+        try:
+            return self.judge.judge(
+                package,
+                plan.sub.language,
+                code,
+                time_limit=limit,
+                run_all=plan.run_all,
+                files=files or None,
+            )
+        except Exception as exc:  # noqa: BLE001 - one submission's fault must not end verify
+            return JudgeResult(Verdict.IE, message=f"{type(exc).__name__}: {exc}")
+
+    def _failures(self, package: ProblemPackage, plan: Plan, result: JudgeResult) -> list[str]:
+        """Why `result` is not what `plan` asks for (empty: it is)."""
+        if result.verdict in (Verdict.CE, Verdict.IE):
+            return [f"{result.verdict}"]
+        full = _full_score(package)
+        if package.format_version == "legacy":
+            allowed = EXPECTED_BY_FOLDER.get(plan.sub.expected, frozenset())
+            out = [] if result.verdict in allowed else [f"{result.verdict}"]
+            if package.scoring and plan.sub.expected == "accepted" and result.score != full:
+                out.append(f"score {_score(result.score)}, not the full {full:g}")
+            partial = package.scoring and plan.sub.expected == "partially_accepted"
+            if partial and (result.score is None or result.score >= full - _EPSILON):
+                out.append(f"score {_score(result.score)}, must be below the full {full:g}")
+            return out
+        out = [
+            str(f)
+            for f in expectations.check(
+                plan.rules,
+                result.tests,
+                result.score,
+                lambda glob: _group_score(package, glob, result),
+            )
+        ]
+        has_score_rule = any(r.score is not None and r.cases is None for r in plan.rules)
+        must_be_full = package.scoring and plan.sub.expected == "accepted" and not has_score_rule
+        if must_be_full and (result.score is None or abs(result.score - full) > _EPSILON):
+            out.append(f"score {_score(result.score)}, not the full {full:g}")
+        return out
+
+    def _check(
+        self, package: ProblemPackage, plan: Plan, result: JudgeResult, limit: float
+    ) -> SubmissionCheck:
+        failures = self._failures(package, plan, result)
+        ok = not failures
+        detail = cause(result) if result.verdict != Verdict.AC or not ok else ""
+        if not ok and result.verdict == Verdict.AC:
+            detail = "; ".join(failures)
+        return SubmissionCheck(
+            plan.rel,
+            plan.sub.expected,
+            str(result.verdict),
+            result.max_time,
+            result.max_memory,
+            ok,
+            detail,
+            result.score,
+            limit,
+            failures if package.format_version != "legacy" else [],
         )
+
+
+# -- time limits ------------------------------------------------------------------------
+
+
+def infer_time_limit(slowest: float, ac_to_time_limit: float, resolution: float) -> float:
+    """2025-09 "Problem timing": the smallest positive multiple of `resolution` at least
+    `slowest` x `ac_to_time_limit`."""
+    if not math.isfinite(slowest) or slowest < 0:
+        raise ValueError(f"slowest time must be a finite number >= 0: {slowest}")
+    if resolution <= 0:
+        raise ValueError(f"time_resolution must be positive: {resolution:g}")
+    steps = max(1, math.ceil(slowest * ac_to_time_limit / resolution - _EPSILON))
+    return round(steps * resolution, 9)
+
+
+def _is_multiple(value: float, resolution: float) -> bool:
+    steps = value / resolution
+    return abs(steps - round(steps)) < 1e-6
+
+
+def _upper_bound_error(
+    plan: Plan, result: JudgeResult, time_limit: float, margin: float, fixed: float | None
+) -> str:
+    """An upper-bounding submission that is not too slow at the margin limit: no time limit
+    satisfies both bounds (derived), or the fixed one is too high."""
+    counted = plan.bounding_cases(upper=True)
+    if any(t.verdict == Verdict.TLE for t in result.tests if counted(t.name)):
+        return ""
+    if result.verdict in (Verdict.CE, Verdict.IE):
+        return ""  # reported as its own failure
+    slowest = _slowest(result.tests, counted)
+    if fixed is not None:
+        return (
+            f"time limit {time_limit:g} s is too high for {plan.rel}: its slowest case "
+            f"({slowest:.3f} s) is within time_limit x time_limit_to_tle = {margin:g} s"
+        )
+    return (
+        f"no time limit satisfies both bounds: the smallest allowed ({time_limit:g} s) x "
+        f"time_limit_to_tle = {margin:g} s, but {plan.rel} runs within it "
+        f"(slowest case {slowest:.3f} s)"
+    )
+
+
+def _slowest(tests: Sequence[TestResult], counted: Callable[[str], bool]) -> float:
+    return max((t.time for t in tests if counted(t.name)), default=0.0)
+
+
+def _ac_name(package: ProblemPackage) -> str:
+    return "time_multiplier" if package.format_version == "legacy" else "ac_to_time_limit"
+
+
+# -- scores -----------------------------------------------------------------------------
+
+
+def _full_score(package: ProblemPackage) -> float:
+    """The score of a submission accepted on every case."""
+    return package_score(package, {case.name: True for case in package.tests})
+
+
+def _group_score(package: ProblemPackage, glob: str, result: JudgeResult) -> float | None:
+    """A test group's aggregated score (a submissions.yaml `score` under a group key)."""
+    groups: list[TestGroup] = []
+    stack = [package.data]
+    while stack:
+        group = stack.pop()
+        name = group.name.removeprefix("data/")
+        if any(re.fullmatch(_glob_regex(g), name) for g in expectations.expand_braces(glob)):
+            groups.append(group)
+        stack.extend(group.groups)
+    if len(groups) != 1:
+        return None
+    accepted = {t.name: t.verdict == Verdict.AC for t in result.tests}
+    scores = {t.name: t.score for t in result.tests if t.score is not None and accepted[t.name]}
+    return score_tree(groups[0], accepted, scores)
+
+
+def _glob_regex(glob: str) -> str:
+    return "[^/]*".join(re.escape(piece) for piece in glob.strip("/").split("*"))
+
+
+def _score(score: float | None) -> str:
+    return "none" if score is None else f"{score:g}"
+
+
+# -- reporting --------------------------------------------------------------------------
+
+
+def cause(result: JudgeResult) -> str:
+    """Why a submission failed, in one line: the compiler's first line, the judge's fault,
+    or the first failing case with its exit code and first line of stderr or feedback."""
+    if result.verdict == Verdict.CE:
+        first = next((ln for ln in result.compile_output.splitlines() if ln.strip()), "")
+        return f"compile error: {first}"[:160]
+    failing = next((t for t in result.tests if t.verdict != Verdict.AC), None)
+    if failing is None:
+        return result.message.splitlines()[0][:160] if result.message else ""
+    first = next((ln for ln in failing.feedback.splitlines() if ln.strip()), "")
+    parts = [failing.name, str(failing.verdict)]
+    if failing.verdict == Verdict.TLE:
+        parts.append(f"over {result.time_limit:g} s")
+    if failing.verdict in (Verdict.RE, Verdict.MLE, Verdict.OLE):
+        if failing.signal:
+            parts.append(f"signal {failing.signal}")
+        elif failing.exit_code is not None:
+            parts.append(f"exit code {failing.exit_code}")
+    line = " ".join(parts) + (f": {first.strip()}" if first else "")
+    return line[:160]
+
+
+def _not_judged(plan: Plan, why: str) -> SubmissionCheck:
+    return SubmissionCheck(plan.rel, plan.sub.expected, "-", 0.0, 0, False, why)
+
+
+def collapse_repeats(errors: Sequence[str], case_names: Sequence[str], shown: int = 3) -> list[str]:
+    """One line per error that repeats over test cases (e.g. a validator crashing the same
+    way on 40 inputs): the count and the first case names, instead of one line each."""
+    names = sorted(set(case_names), key=len, reverse=True)  # longest first: no prefix clash
+    groups: dict[str, list[str]] = {}
+    order: list[str] = []
+    for error in errors:
+        found = next(
+            (n for n in names if re.search(rf"(?<![\w/]){re.escape(n)}(?![\w/])", error)), None
+        )
+        key = error if found is None else error.replace(found, "\0", 1)
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        groups[key].append(found or "")
+    out: list[str] = []
+    for key in order:
+        cases = groups[key]
+        if len(cases) == 1:
+            out.append(key.replace("\0", cases[0]))
+            continue
+        listed = ", ".join(cases[:shown]) + (", ..." if len(cases) > shown else "")
+        out.append(key.replace("\0", f"{len(cases)} cases ({listed})"))
+    return out
+
+
+def _sources(package: ProblemPackage, sub: PackageSubmission) -> tuple[str, dict[str, bytes]]:
+    """The main source and the submission's other files (submission_files' helper when
+    present: folders, entrypoints, constants)."""
+    helper = getattr(submission_files, "submission_sources", None)
+    if helper is not None:
+        code, files = helper(package, sub)
+        return str(code), dict(files)
+    data = package.substitute(sub.path.read_bytes())
+    return data.decode("utf-8", errors="surrogateescape"), {}
 
 
 def format_table(report: PackageReport) -> str:
@@ -203,5 +549,7 @@ def format_table(report: PackageReport) -> str:
                 + (f"  score {c.score:g}" if c.score is not None else "")
                 + (f"  {c.detail}" if c.detail else "")
             )
+            if not c.ok and c.failures and c.detail not in ("; ".join(c.failures),):
+                lines.extend(f"      {failure}" for failure in c.failures)
     lines.append(f"  => {'OK' if report.ok else 'FAILED'}")
     return "\n".join(lines)
