@@ -274,15 +274,30 @@ def _replace(rule: Rule, **changes: Any) -> Rule:
 
 
 def expand_braces(pattern: str) -> list[str]:
-    """`{a,b}.py` -> [`a.py`, `b.py`], nested and repeated braces too."""
-    match = re.search(r"\{([^{}]*)\}", pattern)
-    if match is None:
-        return [pattern]
-    head, tail = pattern[: match.start()], pattern[match.end() :]
-    out: list[str] = []
-    for choice in match.group(1).split(","):
-        out.extend(expand_braces(head + choice + tail))
-    return out
+    """`{a,b}.py` -> [`a.py`, `b.py`], nested and repeated braces too; an unmatched brace
+    is literal."""
+    start = pattern.find("{")
+    while start != -1:
+        depth, choices, piece_start = 0, [], start + 1
+        for index in range(start, len(pattern)):
+            char = pattern[index]
+            if char == "{":
+                depth += 1
+            elif char == "}":
+                depth -= 1
+                if depth == 0:
+                    choices.append(pattern[piece_start:index])
+                    head, tail = pattern[:start], pattern[index + 1 :]
+                    out: list[str] = []
+                    for choice in choices:
+                        for inner in expand_braces(choice):
+                            out.extend(head + inner + rest for rest in expand_braces(tail))
+                    return out
+            elif char == "," and depth == 1:
+                choices.append(pattern[piece_start:index])
+                piece_start = index + 1
+        start = pattern.find("{", start + 1)  # unmatched: try a later brace
+    return [pattern]
 
 
 def _regex(pattern: str) -> re.Pattern[str]:
