@@ -25,6 +25,9 @@ from codebattle.judge.sandbox import Bind, Limits, Sandbox, SandboxError, copy_b
 MiB = 1 << 20
 COMPILE_OUTPUT_LINES = 50
 COMPILE_OUTPUT_BYTES = 8 * 1024
+# Part of the cache key: bumped when what a cached entry holds changes (2: extra files are
+# compiled together and copied next to the program).
+CACHE_LAYOUT = "2"
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,7 @@ class Compiler:
     def key(self, language: Language, code: str, extra: Mapping[str, bytes]) -> str:
         digest = hashlib.sha256()
         for part in (
+            CACHE_LAYOUT,
             language.name,
             language.version,
             repr(language.compile_argv),

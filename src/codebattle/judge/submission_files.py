@@ -34,12 +34,14 @@ _CPP_MAIN = re.compile(rb"\bmain\s*\(")
 
 
 class SubmissionDiscovery(PackageReader):
-    def submissions(self, format_version: str = "legacy") -> list[PackageSubmission]:
+    def submissions(self, format_version: str | None = None) -> list[PackageSubmission]:
+        """The submissions under submissions/; `format_version` ("legacy", "2025-09"...)
+        as the loader read it, else read from problem.yaml here."""
         folder = self.root / "submissions"
         if not folder.is_dir():
             return []
         settings = read_submissions_yaml(self.root, self.warnings.append)
-        legacy = format_version == "legacy"
+        legacy = (format_version or self.problem_format_version()) == "legacy"
         found: list[PackageSubmission] = []
         for verdict_dir in self.entries(folder):
             if verdict_dir.name == "submissions.yaml" and not legacy:
@@ -57,6 +59,14 @@ class SubmissionDiscovery(PackageReader):
                 if submission is not None:
                     found.append(submission)
         return sorted(found, key=lambda s: s.path)
+
+    def problem_format_version(self) -> str:
+        """ "legacy" or the version problem.yaml names (the loader checks its value)."""
+        config = self.root / "problem.yaml"
+        if not config.is_file():
+            return "legacy"
+        version = self.read_mapping(config).get("problem_format_version")
+        return "legacy" if version in (None, "legacy", "legacy-icpc") else str(version)
 
     @staticmethod
     def known_folder(
