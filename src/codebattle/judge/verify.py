@@ -472,16 +472,20 @@ def cause(result: JudgeResult) -> str:
     failing = next((t for t in result.tests if t.verdict != Verdict.AC), None)
     if failing is None:
         return result.message.splitlines()[0][:160] if result.message else ""
-    first = next((ln for ln in failing.feedback.splitlines() if ln.strip()), "")
+    lines = [ln.strip() for ln in failing.feedback.splitlines() if ln.strip()]
     parts = [failing.name, str(failing.verdict)]
     if failing.verdict == Verdict.TLE:
         parts.append(f"over {result.time_limit:g} s")
-    if failing.verdict in (Verdict.RE, Verdict.MLE, Verdict.OLE):
+    if failing.verdict == Verdict.RE and lines and lines[0].startswith(("exit code", "killed")):
+        parts.append(lines.pop(0))  # the grader's own "exit code 3" / "killed by SIGSEGV"
+    elif failing.verdict in (Verdict.RE, Verdict.MLE, Verdict.OLE):
         if failing.signal:
             parts.append(f"signal {failing.signal}")
         elif failing.exit_code is not None:
             parts.append(f"exit code {failing.exit_code}")
-    line = " ".join(parts) + (f": {first.strip()}" if first else "")
+    # stderr's first line, except a traceback's, whose last line names the error.
+    first = lines[-1] if lines and lines[0].startswith("Traceback") else (lines or [""])[0]
+    line = " ".join(parts) + (f": {first}" if first else "")
     return line[:160]
 
 
