@@ -1,5 +1,7 @@
-"""Finding a package's validators: input_validators/, output_validators/ (legacy), and
-what each one is written in. The package loader (judge/loader.py) mixes this in."""
+"""Finding a package's validators and graders, and what each one is written in:
+input_validators/, legacy output_validators/ and graders/ (one program per entry), and the
+2025-09 output_validator/ (the folder is the one program). The package loader
+(judge/loader.py) mixes this in. How each kind is built: judge/validators/programs.py."""
 
 from __future__ import annotations
 
@@ -10,10 +12,13 @@ from codebattle.judge import languages
 from codebattle.judge.languages.base import Language
 from codebattle.judge.package import PackageError, ValidatorSource
 from codebattle.judge.package_reader import PackageReader
+from codebattle.judge.validators import programs
 
 
 class ValidatorDiscovery(PackageReader):
     def validators(self, dirname: str) -> list[ValidatorSource]:
+        """The programs in `dirname` (input_validators, output_validators, graders): each
+        file or folder is one program."""
         folder = self.root / dirname
         if not folder.exists():
             return []
@@ -24,6 +29,12 @@ class ValidatorDiscovery(PackageReader):
             language = languages.for_validator(entry.suffix)
             if entry.is_dir():
                 found.append(ValidatorSource(entry.name, entry, self.folder_language(entry)))
+            elif entry.suffix == ".ctd" and dirname != "output_validators":
+                found.append(ValidatorSource(entry.name, entry, programs.CHECKTESTDATA))
+            elif entry.suffix == ".viva":
+                self.warn(entry, "ignored: VIVA validators are not supported (use checktestdata)")
+            elif entry.suffix == ".c":
+                found.append(ValidatorSource(entry.name, entry, "cpp"))  # built as C++
             elif language is not None:
                 found.append(ValidatorSource(entry.name, entry, language.name))
             else:
@@ -32,12 +43,28 @@ class ValidatorDiscovery(PackageReader):
                 )
         return found
 
+    def output_validator(self) -> ValidatorSource | None:
+        """2025-09 `output_validator/`: one program, the folder itself (or a single file in
+        it, which is the same program). None when the package has none."""
+        folder = self.root / "output_validator"
+        if not folder.exists():
+            return None
+        if not folder.is_dir():
+            raise PackageError("output_validator", "must be a folder (the validator program)")
+        return ValidatorSource("output_validator", folder, self.folder_language(folder))
+
     def folder_language(self, folder: Path) -> str:
+        """The kind of program a folder is: build/run scripts, else its sources' language."""
+        if (folder / "build").is_file() or (folder / "run").is_file():
+            return programs.BUILD_RUN
         found: dict[str, Language] = {}
         for _dirpath, dirnames, filenames in os.walk(folder, onerror=_raise):
             dirnames[:] = [d for d in dirnames if not d.startswith(".")]
             for filename in filenames:
-                language = languages.for_validator(os.path.splitext(filename)[1])
+                suffix = os.path.splitext(filename)[1]
+                language = languages.for_validator(suffix)
+                if language is None and suffix == ".c":  # built as C++, like .cpp
+                    language = languages.get("cpp")
                 if language is not None and not filename.startswith("."):
                     found[language.name] = language
         if not found:

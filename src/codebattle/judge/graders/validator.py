@@ -11,13 +11,13 @@ import tempfile
 import threading
 from dataclasses import dataclass
 
-from codebattle.judge import languages
 from codebattle.judge.compiler import Compiler, CompileResult, Program, program_limits
 from codebattle.judge.graders.base import FEEDBACK_BYTES, failure_verdict, result, signal_name, trim
 from codebattle.judge.graders.feedback_scores import read_scores
 from codebattle.judge.languages.base import Language
 from codebattle.judge.package import ProblemPackage, TestCase, ValidatorSource
 from codebattle.judge.sandbox import Bind, Box, Limits, RunResult, Sandbox, read_box_file
+from codebattle.judge.validators import programs
 from codebattle.judge.verdicts import TestResult, Verdict
 
 MiB = 1 << 20
@@ -37,29 +37,16 @@ class ValidatorBuilds:
 
     def __init__(self, compiler: Compiler) -> None:
         self.compiler = compiler
-        self._built: dict[tuple[str, str], CompileResult] = {}
+        self._built: dict[str, CompileResult] = {}
         self._lock = threading.Lock()
 
     def compile(self, source: ValidatorSource) -> CompileResult:
-        language = languages.get(source.language)
-        if source.path.is_dir():
-            files = sorted(p for p in source.path.iterdir() if p.is_file())
-            mains = [p for p in files if p.suffix in language.extensions]
-            if len(mains) != 1:
-                return CompileResult(
-                    None,
-                    "",
-                    internal_error=(
-                        f"{source.path}: expected exactly one {language.title} source, "
-                        f"found {len(mains)}"
-                    ),
-                )
-            main = mains[0]
-            extra = {p.name: p.read_bytes() for p in files if p != main}
-        else:
-            main, extra = source.path, {}
-        code = main.read_text(encoding="utf-8", errors="surrogateescape")
-        key = (str(source.path), code)
+        try:
+            built = programs.plan(source.path, source.language)
+        except (programs.ProgramError, OSError) as exc:
+            return CompileResult(None, "", internal_error=str(exc))
+        language, code, extra = built.language, built.code, built.extra
+        key = self.compiler.key(language, code, extra)
         with self._lock:
             cached = self._built.get(key)
         if cached is None:

@@ -1,1 +1,2 @@
-"""Output validators that run inside the judge process (no sandbox needed)."""
+"""Validators: the default output validator, run inside the judge process (default.py), and
+how a package's own validator and grader programs are built for the sandbox (programs.py)."""

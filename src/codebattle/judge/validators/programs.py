@@ -1,0 +1,219 @@
+"""How a package's validator or grader program is built, from what the package holds
+(2025-09 "Programs"; legacy packages hold the same kinds):
+
+- one source file (C++ or Python): compiled like a submission;
+- a folder of C++ sources (and headers): every source compiled together into one program;
+- a folder of Python files with __init__.py and __main__.py: a package run as `python3 -m`;
+  a folder with one Python file: that file;
+- a folder with `build` and/or `run` scripts: `build` runs (in the sandbox, in a copy of the
+  folder), then `run` is the program, started in that folder;
+- a `.ctd` file (checktestdata, input validators only): translated into a standalone
+  Python program by the checktestdata package (decision 0020), then run like one.
+
+Each kind becomes a Language the compiler knows how to build and the sandbox how to run, so
+validators are built in the sandbox and cached like submissions (judge/compiler.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from codebattle.judge import languages
+from codebattle.judge.languages.base import Language
+
+BUILD_RUN = "build-run"  # ValidatorSource.language of a folder with build/run scripts
+CHECKTESTDATA = "checktestdata"
+KINDS = (BUILD_RUN, CHECKTESTDATA)  # the validator kinds that are not a submission language
+PATH_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
+
+_PY = "/usr/bin/python3"
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    """What to give the compiler: the language, the main file's text, the other files."""
+
+    language: Language
+    code: str
+    extra: dict[str, bytes]
+
+
+class ProgramError(Exception):
+    """A validator folder the judge cannot build; the message names the file."""
+
+
+def plan(path: Path, kind: str) -> BuildPlan:
+    """How to build the validator at `path` (a file or folder) of kind `kind` (a language
+    id or one of KINDS)."""
+    if kind == CHECKTESTDATA:
+        return _checktestdata(path)
+    files = _files(path)
+    if kind == BUILD_RUN:
+        return _build_run(path, files)
+    language = languages.get(kind)
+    if not path.is_dir():
+        return BuildPlan(language, _text(path), {})
+    sources = sorted(name for name in files if Path(name).suffix in language.extensions)
+    if language.name == "python":
+        return _python_folder(path, files, sources, language)
+    if language.name == "cpp":
+        return _cpp_folder(path, files, language)
+    if len(sources) != 1:
+        raise ProgramError(
+            f"{path}: expected exactly one {language.title} source, found {len(sources)}"
+        )
+    main = sources[0]
+    return BuildPlan(language, files.pop(main).decode(errors="surrogateescape"), files)
+
+
+def _plain(language: Language, **changes: Any) -> Language:
+    """A plain Language with `language`'s settings and `changes`: a language module's own
+    subclass (its source and main file names) does not apply to these programs."""
+    settings = {f.name: getattr(language, f.name) for f in dataclasses.fields(Language)}
+    return Language(**{**settings, **changes})
+
+
+def _files(path: Path) -> dict[str, bytes]:
+    """The program's files by relative path (a single file counts as a folder holding it)."""
+    if not path.is_dir():
+        return {path.name: path.read_bytes()}
+    files: dict[str, bytes] = {}
+    for entry in sorted(path.rglob("*")):
+        rel = entry.relative_to(path)
+        if any(part.startswith(".") for part in rel.parts) or not entry.is_file():
+            continue
+        files[rel.as_posix()] = entry.read_bytes()
+    return files
+
+
+def _text(path: Path) -> str:
+    return path.read_text(encoding="utf-8", errors="surrogateescape")
+
+
+def _python_folder(
+    path: Path, files: dict[str, bytes], sources: list[str], language: Language
+) -> BuildPlan:
+    if "__main__.py" not in files:
+        if len(sources) != 1:
+            raise ProgramError(
+                f"{path}: a folder of several Python files needs __init__.py and __main__.py"
+            )
+        main = sources[0]
+        return BuildPlan(language, files.pop(main).decode(errors="surrogateescape"), files)
+    if "__init__.py" not in files:
+        raise ProgramError(f"{path}: a Python package needs __init__.py besides __main__.py")
+    # The folder is bound at /prog: with / on the path it is the package `prog`, so
+    # __main__.py's relative imports (`from . import lib`) work as under `python3 -m`.
+    check = (
+        "import os, shutil, sys\n"
+        "for name in sorted(os.listdir('.')):\n"
+        "    if name.endswith('.py'):\n"
+        "        try:\n"
+        "            compile(open(name, 'rb').read(), name, 'exec')\n"
+        "        except (SyntaxError, ValueError) as e:\n"
+        "            print(f'{name}: {type(e).__name__}: {e}'); sys.exit(1)\n"
+        "    if os.path.isfile(name):\n"
+        "        shutil.copy(name, 'out/' + name)\n"
+    )
+    runner = (
+        "import runpy, sys; sys.path[:0] = ['/']; sys.argv[0] = '/prog/__main__.py'; "
+        "runpy.run_module('prog', run_name='__main__', alter_sys=True)"
+    )
+    package_language = _plain(
+        language,
+        name="python-package",
+        source_file="__main__",
+        compile_argv=(_PY, "-I", "-S", "-B", "-c", check),
+        run_argv=(_PY, "-I", "-S", "-B", "-c", runner),
+    )
+    main = files.pop("__main__.py").decode(errors="surrogateescape")
+    return BuildPlan(package_language, main, files)
+
+
+def _cpp_folder(path: Path, files: dict[str, bytes], language: Language) -> BuildPlan:
+    """Every C or C++ source of the folder compiled together (the compiler adds the extra
+    files in the language's extensions; g++ compiles .c files as C++)."""
+    suffixes = tuple(dict.fromkeys((*language.extensions, ".c")))
+    sources = sorted(n for n in files if Path(n).suffix in suffixes and "/" not in n)
+    if not sources:
+        raise ProgramError(f"{path}: no C or C++ source")
+    main = next((n for n in sources if Path(n).stem == "main"), sources[0])
+    argv = language.compile_argv
+    assert argv is not None and argv[-1] == language.source_name("")
+    folder_language = _plain(
+        language,
+        name="cpp-folder",
+        source_file=Path(main).stem,
+        extensions=tuple(dict.fromkeys((Path(main).suffix, *suffixes))),
+        compile_argv=(*argv[:-1], main),
+    )
+    text = files.pop(main).decode(errors="surrogateescape")
+    return BuildPlan(folder_language, text, files)
+
+
+def _build_run(path: Path, files: dict[str, bytes]) -> BuildPlan:
+    """`build` runs in the box holding the folder's files; the folder (with what `build`
+    made) is the program, and `run` starts it there."""
+    main = "build" if "build" in files else "run"
+    if main not in files:  # the discovery only gives folders that hold one of them
+        raise ProgramError(f"{path}: neither a build nor a run script")
+    build = (
+        "set -e\n"
+        'for f in * .[!.]*; do [ -e "$f" ] && [ "$f" != out ] && cp -p "$f" out/; done\n'
+        "cd out\n"
+        "chmod +x build run 2>/dev/null || true\n"
+        "if [ -e build ]; then ./build; fi\n"
+        "if [ ! -x run ]; then echo 'no executable run script after build' >&2; exit 1; fi\n"
+    )
+    cpp, python = languages.get("cpp"), languages.get("python")
+    language = Language(
+        name=BUILD_RUN,
+        title="build and run scripts",
+        extensions=("",),
+        compile_argv=("/bin/sh", "-c", build),
+        run_argv=("/bin/sh", "-c", 'cd /prog && exec ./run "$@"', "run"),
+        version_argv=cpp.version_argv,
+        binds=tuple(dict.fromkeys((*cpp.binds, *python.binds))),
+        processes=max(cpp.processes, python.processes),
+        compile_processes=max(cpp.compile_processes, python.compile_processes),
+        source_file=main,
+        env={**PATH_ENV, **cpp.env, **python.env},
+    )
+    return BuildPlan(language, files.pop(main).decode(errors="surrogateescape"), files)
+
+
+def checktestdata_library() -> Path | None:
+    """The installed checktestdata package's folder, or None."""
+    spec = importlib.util.find_spec("checktestdata")
+    if spec is None or spec.origin is None:
+        return None
+    return Path(spec.origin).parent
+
+
+def _checktestdata(path: Path) -> BuildPlan:
+    library = checktestdata_library()
+    if library is None:
+        raise ProgramError(f"{path}: checktestdata is not installed on this judge")
+    # Translating the script writes a standalone Python program (the checktestdata library
+    # inlined, exit codes 42 and 43), so running it needs nothing beyond Python.
+    convert = (
+        f"import sys; sys.path[:0] = [{str(library.parent)!r}]; "
+        "from checktestdata.pyctd import main; "
+        "sys.argv = ['checktestdata', '--convert', 'out/main.py', 'main.ctd']; main()"
+    )
+    python = languages.get("python")
+    language = _plain(
+        python,
+        name=CHECKTESTDATA,
+        title="checktestdata",
+        extensions=(".ctd",),
+        compile_argv=(_PY, "-I", "-S", "-B", "-c", convert),
+        run_argv=(_PY, "-I", "-S", "-B", "/prog/main.py"),
+        binds=(*python.binds, str(library)),
+        validator_extensions=(".ctd",),
+    )
+    return BuildPlan(language, _text(path), {})
