@@ -310,3 +310,11 @@ def test_stream_takes_files(judge: Judge, adder: ProblemPackage) -> None:
 
     result = asyncio.run(final())
     assert isinstance(result, JudgeResult) and result.verdict == Verdict.AC
+
+
+def test_custom_runs_get_the_include_files_too(
+    judge: Judge, adder: ProblemPackage, tmp_path: Path
+) -> None:
+    package = with_includes(adder, tmp_path, {"python3/util.py": PY_UTIL})
+    run = judge.run_custom("python", PY_UTIL_MAIN, b"2 3\n", package=package)
+    assert (run.verdict, run.stdout) == ("OK", "5\n")

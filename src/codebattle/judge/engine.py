@@ -260,11 +260,21 @@ class Judge:
         time_limit: float = 2.0,
         memory_mb: int = 256,
         output_limit: int = 64 * 1024,
+        package: ProblemPackage | None = None,
+        files: Mapping[str, bytes] | None = None,
     ) -> CustomRun:
         """Run a program on the player's own input ("run with custom input"): no answer to
-        compare, so the outcome is OK or the failure (CE, TLE, MLE, OLE, RE, IE)."""
+        compare, so the outcome is OK or the failure (CE, TLE, MLE, OLE, RE, IE). With the
+        problem's `package`, its include/ files are added as when judging."""
         lang = languages.get(language) if isinstance(language, str) else language
-        compiled = self.compiler.compile(lang, code)
+        sources = Sources(code, dict(files or {}))
+        extra = sources.files
+        if package is not None:
+            too_big = code_limit_message(package, sources)
+            if too_big:
+                return CustomRun(str(Verdict.CE), compile_output=too_big)
+            code, extra = with_includes(package, lang, sources)
+        compiled = self.compiler.compile(lang, code, extra)
         if compiled.program is None:
             verdict = Verdict.IE if compiled.internal_error else Verdict.CE
             return CustomRun(

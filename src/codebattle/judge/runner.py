@@ -119,6 +119,7 @@ class JobRunner:
             job["stdin"].encode(),
             time_limit=job["time_limit"],
             memory_mb=package.limits.memory,
+            package=package,
         )
         output = run.stdout[:RUN_OUTPUT_BYTES]
         if run.stderr and run.verdict != RAN_OK:
