@@ -1,9 +1,13 @@
-"""Load a Kattis / ICPC problem package (legacy problemtools format) into a ProblemPackage.
+"""Load a Kattis / ICPC problem package into a ProblemPackage, by the rules of the format
+version problem.yaml names (`problem_format_version`): legacy (problemtools' format, also
+when no version is named), 2023-07 (the draft) or 2025-09.
 
-`load_package(path)` reads the folder the way problemtools' verifyproblem does and checks
-it; every problem it finds is a `PackageError` naming the file (relative to the package
-root) and, where there is one, the field. Softer problems (a LaTeX-only statement, an
-unknown submissions folder, ...) are collected in `ProblemPackage.warnings` instead.
+`load_package(path)` reads a legacy folder the way problemtools' verifyproblem does, a
+2023-07/2025-09 one as its spec says (problem_metadata.py reads problem.yaml's new keys,
+test_data.py the data/ folder), and checks it; every problem it finds is a `PackageError`
+naming the file (relative to the package root) and, where there is one, the field. Softer
+problems (a LaTeX-only statement, an unknown submissions folder, ...) are collected in
+`ProblemPackage.warnings` instead.
 The format as we read it is described for authors in docs/problem-format.md.
 
 `derive_time_limit(limits, slowest_accepted)` turns the slowest accepted CPU time into the
@@ -18,14 +22,20 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from codebattle.judge import aggregation, languages
 from codebattle.judge.package import (
     Limits,
     PackageError,
+    PackageSubmission,
     ProblemPackage,
     TestCase,
     TestGroup,
+    ValidatorSource,
+    substitute,
 )
+from codebattle.judge.problem_metadata import MetadataReader
 from codebattle.judge.submission_files import SubmissionDiscovery
+from codebattle.judge.test_data import TestDataReader
 from codebattle.judge.validator_sources import ValidatorDiscovery
 from codebattle.judge.validators.default import parse_flags
 
@@ -65,8 +75,21 @@ _LIMIT_TYPES: dict[str, type] = {
     "validation_output": int,
 }
 
+# 2025-09 limits: the legacy two multipliers are gone, the rest is as before plus these.
+_CURRENT_LIMIT_TYPES: dict[str, type] = {
+    **{k: t for k, t in _LIMIT_TYPES.items() if k not in ("time_multiplier", "time_safety_margin")},
+    "time_resolution": float,
+    "validation_passes": int,
+}
+_TIME_MULTIPLIERS = {
+    "ac_to_time_limit": "time_multiplier",
+    "time_limit_to_tle": "time_safety_margin",
+}
+
 _STATEMENT_DIRS = ("problem_statement", "statement")
 _STATEMENT_RE = re.compile(r"problem(?:\.([a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?))?\.(md|tex)")
+# 2025-09 "Problem statements": problem.<language>.<md|tex|pdf>, the language required.
+_STATEMENT_2025_RE = re.compile(r"problem\.([a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?)\.(md|tex|pdf)")
 _MD_HEADING_RE = re.compile(r"^#[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)
 _TEX_NAME_RE = re.compile(r"\\problemname\{(.*)\}")
 # A little slack so that e.g. 0.7 s x 10 (7.000000000000001 in floating point) gives 7, not 8.
@@ -111,7 +134,7 @@ def load_package(path: Path) -> ProblemPackage:
         raise PackageError(".", f"cannot read package: {type(exc).__name__}: {exc}") from exc
 
 
-class _Loader(ValidatorDiscovery, SubmissionDiscovery):
+class _Loader(ValidatorDiscovery, SubmissionDiscovery, MetadataReader, TestDataReader):
     """Reads one package folder (see load_package)."""
 
     # --- the package ---------------------------------------------------------------------
@@ -130,25 +153,28 @@ class _Loader(ValidatorDiscovery, SubmissionDiscovery):
             if not config_file.is_file():
                 raise PackageError("problem.yaml", "must be a file")
             config = self.read_mapping(config_file)
-        metadata = dict(config)
+        self.format_version = self.read_format_version(config)
+        if self.format_version == "legacy":
+            return self.legacy(config)
+        return self.current(config)
 
+    def legacy(self, config: dict[str, Any]) -> ProblemPackage:
+        """problemtools' format: problem.yaml `validation`, testdata.yaml flags and scores."""
+        root = self.root
         problem_type = self.choice(config, "type", ("pass-fail", "scoring"), "pass-fail")
         validation, params = self.validation(config)
         validator_flags = self.validator_flags(config)
         limits = self.limits(config)
         overrides = self.grading_overrides(config)
 
-        statements, tex = self.statements()
+        statements, tex, _pdf = self.statements()
         names = self.names(config, statements, tex)
 
-        data = self.data(data_dir, overrides)
+        data = self.data(root / "data", overrides)
         if validation == "default":
             self.check_default_flags(validator_flags, data)
         output_validators = self.validators("output_validators")
-        input_validators = self.validators("input_validators")
-        if not input_validators and (root / "input_format_validators").is_dir():
-            self.warn(root / "input_format_validators", "deprecated name; use input_validators")
-            input_validators = self.validators("input_format_validators")
+        input_validators = self.legacy_input_validators()
         if validation == "custom" and not output_validators:
             raise PackageError(
                 "output_validators",
@@ -158,10 +184,10 @@ class _Loader(ValidatorDiscovery, SubmissionDiscovery):
         if validation == "default" and output_validators:
             self.warn(root / "output_validators", "ignored: validation is default")
 
-        submissions = self.submissions()
-        if limits.time_limit is None and not any(s.expected == "accepted" for s in submissions):
-            self.warn(root / "submissions", "no accepted submission: no time limit to derive")
-
+        submissions = self.discovered_submissions(limits)
+        types = {"scoring" if problem_type == "scoring" or "score" in params else "pass-fail"}
+        if "interactive" in params:
+            types.add("interactive")
         return ProblemPackage(
             root=root,
             short_name=root.name,
@@ -176,10 +202,156 @@ class _Loader(ValidatorDiscovery, SubmissionDiscovery):
             output_validators=output_validators,
             input_validators=input_validators,
             submissions=submissions,
-            metadata=metadata,
+            metadata=dict(config),
             warnings=self.warnings,
             custom_score="score" in params,
+            types=frozenset(types),
+            includes=self.includes(),
         )
+
+    def current(self, config: dict[str, Any]) -> ProblemPackage:
+        """2023-07 and 2025-09: `type` says what the problem is, output_validator/ makes
+        validation custom, test_group.yaml configures the data."""
+        root = self.root
+        self.check_keys(config)
+        self.check_descriptive(config)
+        types = self.types(config)
+        constants = self.constants(config)
+        self.substitute_constants = lambda data: substitute(data, constants)
+        allowed = self.allowed_languages(config)
+        limits = self.limits(config)
+
+        statements, tex, pdf = self.statements()
+        names = self.names(config, statements, tex)
+        for lang in pdf:
+            names.setdefault(lang, root.name)
+        self.check_name_languages(config, {*statements, *tex, *pdf})
+
+        test_data = self.test_data(root / "data")
+        scoring = "scoring" in types
+        self.check_scoring(test_data.root, scoring)
+        output_validators = self.current_output_validators()
+        validation = "custom" if output_validators else "default"
+        if "interactive" in types and not output_validators:
+            raise PackageError(
+                "output_validator", "an interactive problem needs an output validator", "type"
+            )
+        if "multi-pass" in types and not output_validators:
+            raise PackageError(
+                "output_validator", "a multi-pass problem needs an output validator", "type"
+            )
+        if validation == "default":
+            self.check_case_flags(test_data.root)
+        input_validators = self.validators("input_validators")
+        submissions = self.discovered_submissions(limits)
+        return ProblemPackage(
+            root=root,
+            short_name=root.name,
+            names=names,
+            limits=limits,
+            validation=validation,
+            interactive="interactive" in types,
+            scoring=scoring,
+            validator_flags=[],
+            data=test_data.root,
+            statements=statements,
+            output_validators=output_validators,
+            input_validators=input_validators,
+            submissions=submissions,
+            metadata=dict(config),
+            warnings=self.warnings,
+            custom_score=scoring and validation == "custom",
+            format_version=self.format_version,
+            types=types,
+            constants=constants,
+            includes=self.includes(),
+            languages=allowed,
+            invalid_inputs=test_data.invalid_inputs,
+            invalid_outputs=test_data.invalid_outputs,
+            valid_outputs=test_data.valid_outputs,
+            pdf_statements=pdf,
+        )
+
+    def legacy_input_validators(self) -> list[ValidatorSource]:
+        found = self.validators("input_validators")
+        if not found and (self.root / "input_format_validators").is_dir():
+            self.warn(
+                self.root / "input_format_validators", "deprecated name; use input_validators"
+            )
+            found = self.validators("input_format_validators")
+        return found
+
+    def current_output_validators(self) -> list[ValidatorSource]:
+        """2025-09 output_validator/: one program. Validator discovery
+        (validator_sources.py) reads it when it can; else the folder is one program."""
+        discover = getattr(self, "output_validator", None)
+        if callable(discover):
+            found = discover()
+            return [found] if isinstance(found, ValidatorSource) else list(found or [])
+        folder = self.root / "output_validator"
+        if folder.is_dir():
+            return [ValidatorSource(folder.name, folder, self.folder_language(folder))]
+        if (self.root / "output_validators").is_dir():
+            self.warn(self.root / "output_validators", "legacy name; use output_validator/")
+            return self.validators("output_validators")[:1]
+        return []
+
+    def discovered_submissions(self, limits: Limits) -> list[PackageSubmission]:
+        submissions = self.submissions()
+        if limits.time_limit is None and not any(s.expected == "accepted" for s in submissions):
+            self.warn(self.root / "submissions", "no accepted submission: no time limit to derive")
+        return submissions
+
+    def check_scoring(self, root: TestGroup, scoring: bool) -> None:
+        secret = next(g for g in root.groups if g.name == "data/secret")
+        if not scoring:
+            for group in [secret, *secret.groups]:
+                if group.settings.get("require_pass"):
+                    self.warn(
+                        self.root / group.name,
+                        "ignored: require_pass is for scoring problems",
+                    )
+            return
+        try:
+            aggregation.check_groups(secret)
+        except ValueError as exc:
+            raise PackageError(f"{secret.name}/test_group.yaml", str(exc)) from None
+
+    def check_name_languages(self, config: Mapping[str, Any], statement_langs: set[str]) -> None:
+        raw = config.get("name")
+        name_langs = (
+            {"en"} if isinstance(raw, str) else set(raw) if isinstance(raw, dict) else set()
+        )
+        if raw is not None and statement_langs and name_langs != statement_langs:
+            self.warn(
+                self.root / "problem.yaml",
+                f"name languages ({', '.join(sorted(name_langs))}) differ from the statements' "
+                f"({', '.join(sorted(statement_langs))})",
+            )
+
+    def includes(self) -> dict[str, Path]:
+        """include/<code>/ by our language id, and include/default/."""
+        folder = self.root / "include"
+        if not folder.is_dir():
+            return {}
+        found: dict[str, Path] = {}
+        for entry in self.entries(folder):
+            if not entry.is_dir():
+                self.warn(entry, "ignored: include/ holds one folder per language")
+                continue
+            self.inside_root(entry)
+            if not self.entries(entry):
+                self.warn(entry, "ignored: empty")
+                continue
+            if entry.name == "default":
+                found["default"] = entry
+                continue
+            language = languages.by_package_code(entry.name)
+            if language is None:
+                self.warn(entry, f"ignored: we have no language {entry.name!r}")
+            else:
+                found[language.name] = entry
+        return found
 
     # --- problem.yaml --------------------------------------------------------------------
 
@@ -230,6 +402,8 @@ class _Loader(ValidatorDiscovery, SubmissionDiscovery):
             raw = {}
         if not isinstance(raw, dict):
             raise PackageError("problem.yaml", "must be a mapping", field="limits")
+        if self.format_version != "legacy":
+            return self.current_limits(raw)
         values: dict[str, Any] = {}
         for key, kind in _LIMIT_TYPES.items():
             if raw.get(key) is not None:
@@ -250,6 +424,44 @@ class _Loader(ValidatorDiscovery, SubmissionDiscovery):
             elif limits.time_limit != seconds:
                 self.warn(timelimit_file, "ignored: problem.yaml sets limits.time_limit")
         return limits
+
+    def current_limits(self, raw: Mapping[str, Any]) -> Limits:
+        """2025-09 "Limits": time_multipliers (ac_to_time_limit, time_limit_to_tle, both at
+        least 1) instead of legacy time_multiplier/time_safety_margin, time_resolution and
+        validation_passes besides the sizes and times."""
+        config = self.root / "problem.yaml"
+        values: dict[str, Any] = {"time_multiplier": 2.0, "time_safety_margin": 1.5}
+        for key, value in raw.items():
+            field = f"limits.{key}"
+            if value is None:
+                continue
+            if key in ("time_multiplier", "time_safety_margin"):
+                self.warn(config, f"ignored: {field} is legacy; use limits.time_multipliers")
+            elif key == "time_multipliers":
+                if not isinstance(value, dict):
+                    raise PackageError("problem.yaml", "must be a mapping", field=field)
+                for name, target in _TIME_MULTIPLIERS.items():
+                    if value.get(name) is not None:
+                        factor = self.limit_value(value[name], float, f"{field}.{name}")
+                        if factor < 1:
+                            raise PackageError(
+                                "problem.yaml",
+                                f"must be at least 1, got {factor}",
+                                f"{field}.{name}",
+                            )
+                        values[target] = factor
+                for name in value:
+                    if name not in _TIME_MULTIPLIERS:
+                        self.warn(config, f"ignored: unknown key {field}.{name}")
+            elif key in _CURRENT_LIMIT_TYPES:
+                values[key] = self.limit_value(value, _CURRENT_LIMIT_TYPES[key], field)
+                if key == "validation_passes" and values[key] < 2:
+                    raise PackageError("problem.yaml", "must be at least 2", field=field)
+            else:
+                self.warn(config, f"ignored: unknown key {field}")
+        if (self.root / ".timelimit").exists():
+            self.warn(self.root / ".timelimit", "ignored: legacy only; use limits.time_limit")
+        return Limits(**values)
 
     def limit_value(self, value: Any, kind: type, field: str) -> float | int:
         # bool is an int in Python, but `memory: yes` is surely a mistake.
@@ -291,29 +503,41 @@ class _Loader(ValidatorDiscovery, SubmissionDiscovery):
 
     # --- statements and names ------------------------------------------------------------
 
-    def statements(self) -> tuple[dict[str, Path], dict[str, Path]]:
-        """Markdown statements by language, and LaTeX ones (not rendered, only warned about)."""
+    def statements(self) -> tuple[dict[str, Path], dict[str, Path], dict[str, Path]]:
+        """Markdown statements by language, and LaTeX and (2023-07/2025-09) PDF ones: kept,
+        not rendered, only warned about. Legacy reads problem_statement/ and statement/,
+        the newer versions statement/."""
         markdown: dict[str, Path] = {}
         tex: dict[str, Path] = {}
+        pdf: dict[str, Path] = {}
+        legacy = self.format_version == "legacy"
+        pattern = _STATEMENT_RE if legacy else _STATEMENT_2025_RE
         for dirname in _STATEMENT_DIRS:
             folder = self.root / dirname
             if not folder.is_dir():
                 continue
+            if not legacy and dirname == "problem_statement":
+                self.warn(folder, "ignored: legacy name; use statement/")
+                continue
             for entry in self.entries(folder):
-                match = _STATEMENT_RE.fullmatch(entry.name)
+                match = pattern.fullmatch(entry.name)
                 if match is None or not entry.is_file():
                     continue
                 lang = match.group(1) or "en"
-                found = markdown if match.group(2) == "md" else tex
+                kind = match.group(2)
+                found = markdown if kind == "md" else tex if kind == "tex" else pdf
                 if lang in found:
                     self.warn(entry, f"ignored: a {lang} statement was already found")
                     continue
                 found[lang] = entry
-                if found is tex:
+                if kind == "tex":
                     self.warn(entry, "LaTeX statements are not rendered; add a problem.<lang>.md")
-        if not markdown and not tex:
-            self.warn(self.root, "no problem statement (problem_statement/problem.<lang>.md)")
-        return markdown, tex
+                elif kind == "pdf":
+                    self.warn(entry, "PDF statements are not shown; add a problem.<lang>.md")
+        if not markdown and not tex and not pdf:
+            where = "problem_statement" if legacy else "statement"
+            self.warn(self.root, f"no problem statement ({where}/problem.<lang>.md)")
+        return markdown, tex, pdf
 
     def names(
         self, config: Mapping[str, Any], markdown: dict[str, Path], tex: dict[str, Path]
@@ -502,3 +726,13 @@ class _Loader(ValidatorDiscovery, SubmissionDiscovery):
             raise PackageError(where, str(exc), field="output_validator_flags") from None
         for sub in group.groups:
             self.check_default_flags(validator_flags, sub)
+
+    def check_case_flags(self, root: TestGroup) -> None:
+        """2023-07/2025-09 with the default validator: each case's output_validator_args."""
+        for case in root.all_cases():
+            flags = [str(a) for a in case.settings.get("output_validator_args") or []]
+            try:
+                parse_flags(flags)
+            except ValueError as exc:
+                where = f"data/{case.name}: output_validator_args"
+                raise PackageError(where, str(exc)) from None

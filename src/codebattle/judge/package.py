@@ -7,6 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# Legacy testdata.yaml flag keys and the 2025-09 argument lists that took their place.
+_ARGS_KEYS = {
+    "input_validator_flags": "input_validator_args",
+    "output_validator_flags": "output_validator_args",
+}
 _CONSTANT_RE = re.compile(rb"\{\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)?)\}\}")
 
 
@@ -48,11 +53,19 @@ class TestCase:
     sample: bool
     interaction: Path | None = None  # data/sample/*.interaction (shown to users only)
     args: tuple[str, ...] = ()  # 2025-09 `args`: command-line arguments of the submission
+    output: Path | None = None  # 2025-09 <case>.out: an output (valid_output, invalid_output)
+    # 2025-09/2023-07: the case's settings, test_group.yaml's inherited and <case>.yaml's
+    # over them: args, input_validator_args (list, or map per validator name),
+    # output_validator_args (lists of strings), full_feedback, hint, description.
+    settings: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
 class TestGroup:
-    """A folder under data/ with its testdata.yaml settings (inherited from parents)."""
+    """Legacy: a folder under data/ with its testdata.yaml settings (inherited from parents).
+    2023-07 and 2025-09: data/sample, data/secret and the test data groups of data/secret,
+    with the test_group.yaml settings of their own (scoring: max_score, score_aggregation,
+    require_pass); the cases of plain folders inside are the group's own cases."""
 
     name: str  # "data", "data/sample", "data/secret/group1"
     settings: dict[str, Any]
@@ -114,6 +127,19 @@ class ProblemPackage:
     includes: dict[str, Path] = field(default_factory=dict)
     # legacy custom graders (graders/), used by groups with `grading: custom`.
     graders: list[ValidatorSource] = field(default_factory=list)
+    # 2025-09 `languages`: the language ids a submission may be in; None: every language.
+    languages: frozenset[str] | None = None
+    # 2025-09 data/invalid_input (.in only), data/invalid_output and data/valid_output
+    # (.in, .ans and .out): cases for checking the validators, never judged.
+    invalid_inputs: list[TestCase] = field(default_factory=list)
+    invalid_outputs: list[TestCase] = field(default_factory=list)
+    valid_outputs: list[TestCase] = field(default_factory=list)
+    # statement/problem.<lang>.pdf by language: kept, not shown (we render Markdown).
+    pdf_statements: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def legacy(self) -> bool:
+        return self.format_version == "legacy"
 
     @property
     def multi_pass(self) -> bool:
@@ -126,17 +152,7 @@ class ProblemPackage:
     def substitute(self, data: bytes) -> bytes:
         """Replace every {{name}} and {{name.variant}} of a known constant (2025-09
         `constants`); unknown names are left as they are, as the format asks."""
-        if not self.constants:
-            return data
-
-        def replace(match: re.Match[bytes]) -> bytes:
-            key = match.group(1).decode()
-            value = self.constants.get(key)
-            if value is None and key.endswith(".value"):
-                value = self.constants.get(key[: -len(".value")])
-            return match.group(0) if value is None else value.encode()
-
-        return _CONSTANT_RE.sub(replace, data)
+        return substitute(data, self.constants)
 
     def include_files(self, language: str) -> dict[str, bytes]:
         """The files include/<language>/ (else include/default/) adds to every submission
@@ -161,7 +177,11 @@ class ProblemPackage:
 
     def group_flags(self, case: TestCase, key: str) -> list[str]:
         """A testdata.yaml flag list (e.g. `output_validator_flags`) of the group holding
-        `case`, split on whitespace."""
+        `case`, split on whitespace. In 2023-07/2025-09 packages the case's own list of the
+        same meaning (`output_validator_args`; `input_validator_args` when it is a list)."""
+        if not self.legacy:
+            value = case.settings.get(_ARGS_KEYS.get(key, key))
+            return [str(word) for word in value] if isinstance(value, list) else []
         group_name = "data/" + case.name.rsplit("/", 1)[0]
         stack = [self.data]
         while stack:
@@ -173,5 +193,35 @@ class ProblemPackage:
         return []
 
     def output_validator_flags(self, case: TestCase) -> list[str]:
-        """problem.yaml's validator_flags, then the case's group's output_validator_flags."""
+        """Legacy: problem.yaml's validator_flags, then the case's group's
+        output_validator_flags. 2023-07/2025-09: the case's output_validator_args."""
+        if not self.legacy:
+            return self.group_flags(case, "output_validator_args")
         return self.validator_flags + self.group_flags(case, "output_validator_flags")
+
+    def input_validator_args(self, case: TestCase, validator: str) -> list[str]:
+        """The arguments input validator `validator` (its file or folder name, with or
+        without extension) gets for `case`: legacy input_validator_flags; 2025-09
+        input_validator_args, a list for every validator or a map by validator name."""
+        if self.legacy:
+            return self.group_flags(case, "input_validator_flags")
+        value = case.settings.get("input_validator_args")
+        if isinstance(value, dict):
+            stem = validator.rsplit(".", 1)[0] if "." in validator else validator
+            value = value.get(validator, value.get(stem, []))
+        return [str(word) for word in value] if isinstance(value, list) else []
+
+
+def substitute(data: bytes, constants: dict[str, str]) -> bytes:
+    """`data` with each {{name}} / {{name.variant}} of `constants` replaced by its text."""
+    if not constants:
+        return data
+
+    def replace(match: re.Match[bytes]) -> bytes:
+        key = match.group(1).decode()
+        value = constants.get(key)
+        if value is None and key.endswith(".value"):
+            value = constants.get(key[: -len(".value")])
+        return match.group(0) if value is None else value.encode()
+
+    return _CONSTANT_RE.sub(replace, data)

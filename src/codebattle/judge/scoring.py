@@ -57,6 +57,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from codebattle.judge import aggregation
 from codebattle.judge.package import ProblemPackage, TestGroup
 
 __all__ = ["case_score", "full_score", "group_score", "package_score", "score_tree"]
@@ -126,8 +127,11 @@ def package_score(
     package: ProblemPackage,
     accepted: Mapping[str, bool],
     scores: Mapping[str, float] | None = None,
+    multipliers: Mapping[str, float] | None = None,
 ) -> float:
     """The score of a whole submission under the rules of the package's format version."""
+    if not package.legacy:  # 2023-07 / 2025-09 "Result aggregation"
+        return aggregation.package_score(package, accepted, scores, multipliers)
     return score_tree(package.data, accepted, scores)
 
 
