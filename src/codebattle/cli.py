@@ -82,25 +82,31 @@ def verify(
 @judge_app.command("run")
 def run(
     package: Annotated[Path, typer.Argument(help="problem package folder")],
-    source: Annotated[Path, typer.Argument(help="the submission's source file")],
+    source: Annotated[
+        Path, typer.Argument(help="the submission's source file, or a folder of its files")
+    ],
     lang: Annotated[str | None, typer.Option("--lang", help="python | cpp | java")] = None,
     run_all: Annotated[bool, typer.Option("--all", help="run every test")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
-    """Judge one source file against a package, test by test."""
+    """Judge one submission (a source file or a folder) against a package, test by test."""
     from codebattle.judge import languages
     from codebattle.judge.engine import Judge
     from codebattle.judge.loader import load_package
     from codebattle.judge.package import PackageError
+    from codebattle.judge.submission_files import folder_sources
 
+    files: dict[str, bytes] = {}
     try:
-        language = languages.get(lang) if lang else languages.for_path(source)
-    except languages.UnknownLanguage as exc:
-        _fail(str(exc))
-    try:
-        code = source.read_text(encoding="utf-8")
+        if source.is_dir():
+            language, code, files = folder_sources(source, languages.get(lang) if lang else None)
+        else:
+            language = languages.get(lang) if lang else languages.for_path(source)
+            code = source.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         _fail(f"cannot read {source}: {exc}")
+    except (languages.UnknownLanguage, ValueError) as exc:  # no language or entrypoint
+        _fail(str(exc))
     try:
         pkg = load_package(package)
     except PackageError as exc:
@@ -118,7 +124,9 @@ def run(
 
     async def go() -> JudgeResult:
         final: JudgeResult | None = None
-        async for item in judge.stream(pkg, language, code, run_all=run_all, time_limit=time_limit):
+        async for item in judge.stream(
+            pkg, language, code, run_all=run_all, time_limit=time_limit, files=files
+        ):
             if isinstance(item, TestResult):
                 if not as_json:
                     line = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 from pathlib import Path
 
 import pytest
@@ -318,3 +319,21 @@ def test_custom_runs_get_the_include_files_too(
     package = with_includes(adder, tmp_path, {"python3/util.py": PY_UTIL})
     run = judge.run_custom("python", PY_UTIL_MAIN, b"2 3\n", package=package)
     assert (run.verdict, run.stdout) == ("OK", "5\n")
+
+
+def test_judge_run_takes_a_folder(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from codebattle.cli import app
+
+    pkg = make_package(tmp_path)
+    folder = tmp_path / "sol"
+    for name, text in {"sol.cpp": CPP_MAIN, "add.cpp": CPP_ADD, "add.h": CPP_ADD_H}.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+    result = CliRunner().invoke(app, ["judge", "run", str(pkg), str(folder), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["verdict"] == "AC"
+    (folder / "extra.py").write_text("print(1)\n")
+    mixed = CliRunner().invoke(app, ["judge", "run", str(pkg), str(folder)])
+    assert mixed.exit_code != 0 and "cannot tell the language (cpp, python)" in mixed.output

@@ -10,6 +10,7 @@ entrypoint is submissions.yaml's `entrypoint`, else the languages table's defaul
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
 from codebattle.judge import languages
@@ -120,24 +121,30 @@ class SubmissionDiscovery(PackageReader):
             if language is None:
                 self.warn(entry, f"ignored: language {code!r} (submissions.yaml) is not supported")
             return language
-        found = {
-            lang.name: lang
-            for name in files
-            if (lang := languages.by_extension(PurePosixPath(name).suffix)) is not None
-        }
+        found = languages_of(files)
         if len(found) == 1:
-            return next(iter(found.values()))
+            return found[0]
         if not found:
             known = ", ".join(languages.extensions())
             self.warn(entry, f"ignored: unsupported language ({known})")
         else:
-            named = ", ".join(sorted(found))
+            named = ", ".join(lang.name for lang in found)
             self.warn(
                 entry,
                 f"ignored: sources in several languages ({named}); "
                 "name one with `language` in submissions/submissions.yaml",
             )
         return None
+
+
+def languages_of(names: Iterable[str]) -> list[Language]:
+    """The languages the extensions of `names` belong to, by id."""
+    found = {
+        lang.name: lang
+        for name in names
+        if (lang := languages.by_extension(PurePosixPath(name).suffix)) is not None
+    }
+    return [found[name] for name in sorted(found)]
 
 
 def default_entrypoint_rule(language: Language) -> str:
@@ -198,3 +205,29 @@ def submission_sources(
     main = submission.entrypoint or ""
     code = files.pop(main, b"")
     return code.decode("utf-8", errors="surrogateescape"), files
+
+
+def folder_sources(
+    folder: Path, language: Language | None = None, entrypoint: str | None = None
+) -> tuple[Language, str, dict[str, bytes]]:
+    """A submission folder outside any package (`codebattle judge run pkg folder/`): its
+    language (given, else its extensions'), main file's code and other files, as the
+    package's example submissions are read. Raises ValueError saying what is missing."""
+    paths = {
+        item.relative_to(folder).as_posix(): item
+        for item in sorted(folder.rglob("*"))
+        if item.is_file() and not any(p.startswith(".") for p in item.relative_to(folder).parts)
+    }
+    if language is None:
+        found = languages_of(paths)
+        if len(found) != 1:
+            what = ", ".join(lang.name for lang in found) or "none we run"
+            raise ValueError(f"{folder}: cannot tell the language ({what}); pass --lang")
+        language = found[0]
+    main = entrypoint_file(language, paths, entrypoint)
+    if main is None:
+        wanted = entrypoint or default_entrypoint_rule(language)
+        raise ValueError(f"{folder}: no entrypoint ({wanted})")
+    files = {rel: path.read_bytes() for rel, path in paths.items()}
+    code = files.pop(main).decode("utf-8", errors="surrogateescape")
+    return language, code, files
