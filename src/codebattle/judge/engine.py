@@ -160,6 +160,11 @@ class Judge:
         if limit is None:
             raise ValueError(f"{package.short_name}: no time limit (derive one with verify)")
         enforcement = self.sandbox.enforcement
+        if package.languages is not None and lang.name not in package.languages:
+            refusal = f"{lang.title} is not allowed for this problem (problem.yaml `languages`)"
+            return JudgeResult(
+                Verdict.CE, compile_output=refusal, time_limit=limit, enforcement=enforcement
+            )
         too_big = code_limit_message(package, sources)
         if too_big:
             return JudgeResult(
@@ -241,7 +246,22 @@ class Judge:
 
             accepted = {t.name: t.verdict == Verdict.AC for t in results}
             scores = {t.name: t.score for t in results if t.score is not None and accepted[t.name]}
-            score = package_score(package, accepted, scores or None)
+            multipliers = {
+                t.name: t.score_multiplier
+                for t in results
+                if t.score_multiplier is not None and accepted[t.name]
+            }
+            try:
+                score = package_score(package, accepted, scores or None, multipliers or None)
+            except ValueError as exc:  # aggregation.ScoringError: the spec's judge errors
+                return JudgeResult(
+                    Verdict.IE,
+                    results,
+                    compiled.output,
+                    time_limit=limit,
+                    enforcement=enforcement,
+                    message=f"scoring: {exc}",
+                )
         return JudgeResult(
             first_failure or Verdict.AC,
             results,
