@@ -231,10 +231,10 @@ def test_include_files_join_every_submission(
     assert judge.judge(package, "python", PY_UTIL_MAIN, files=submitted_util).verdict == (
         Verdict.AC
     )
-    # ... and C++ include/default/, its data file readable next to the program, in /prog.
+    # ... and C++ include/default/: its data file is in the working directory, /prog.
     reads_data = (
         '#include <cstdio>\nint main(){long long a,b,c=-1;scanf("%lld %lld",&a,&b);'
-        'FILE*f=fopen("/prog/data.txt","r");if(f)fscanf(f,"%lld",&c);'
+        'FILE*f=fopen("data.txt","r");if(f)fscanf(f,"%lld",&c);'
         'printf("%lld\\n",a+b+c);}\n'
     )
     assert judge.judge(package, "cpp", reads_data).verdict == Verdict.AC
@@ -337,3 +337,16 @@ def test_judge_run_takes_a_folder(tmp_path: Path) -> None:
     (folder / "extra.py").write_text("print(1)\n")
     mixed = CliRunner().invoke(app, ["judge", "run", str(pkg), str(folder)])
     assert mixed.exit_code != 0 and "cannot tell the language (cpp, python)" in mixed.output
+
+
+def test_the_working_directory_holds_the_files(judge: Judge, tmp_path: Path) -> None:
+    cases = {"sample/1": ("", "/box\n"), "secret/1": ("", "/box\n")}
+    package = load_package(make_package(tmp_path, cases=cases))
+    code = "import os\nprint(os.getcwd())\n"
+    assert judge.judge(package, "python", code).verdict == Verdict.AC  # nothing beside it
+    among_files = judge.judge(package, "python", code, files={"notes.txt": b"x"})
+    assert among_files.verdict == Verdict.WA and "'/prog'" in among_files.tests[0].feedback
+    reads = "print(open('notes.txt').read())\n"
+    assert judge.judge(package, "python", reads, files={"notes.txt": b"/box"}).verdict == (
+        Verdict.AC
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import doctest
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -178,9 +178,28 @@ def test_deep_tree_with_cases_and_subgroups() -> None:
     assert score_tree(data, {**everything, "secret/a/b/02": False}) == 2.0
 
 
-def test_custom_grading_is_refused() -> None:
-    with pytest.raises(ValueError, match="only default"):
+def test_custom_grading_needs_a_grader() -> None:
+    with pytest.raises(scoring.GradingError, match="no grader"):
         group_score([(True, None)], {"grading": "custom"})
+
+
+def test_a_custom_grader_gets_verdicts_and_scores_in_order() -> None:
+    calls: list[tuple[list[tuple[str, float]], list[str]]] = []
+
+    def grader(items: Sequence[tuple[str, float]], flags: Sequence[str]) -> tuple[str, float]:
+        calls.append((list(items), list(flags)))
+        return ("AC" if all(v == "AC" for v, _ in items) else "WA"), sum(s for _, s in items) * 2
+
+    custom = {"grading": "custom", "grader_flags": "double it", "on_reject": "continue"}
+    inner = group("data/secret/a/b", {"accept_score": 5}, count=2)
+    outer = group("data/secret/a", {**custom, "accept_score": 3}, inner, count=2)
+    data = group("data", {}, group("data/secret", {"on_reject": "continue"}, outer))
+    accepted = {"secret/a/01": True, "secret/a/02": False, "secret/a/b/01": True}
+    verdicts = {"secret/a/02": "TLE", "secret/a/b/02": "RTE"}
+    total = score_tree(data, accepted, verdicts=verdicts, grader=grader)
+    # The subgroup (default grading) gives (RTE, 5): the first error, and its sum.
+    assert calls == [([("AC", 3.0), ("TLE", 0.0), ("RTE", 5.0)], ["double", "it"])]
+    assert total == 16.0
 
 
 def test_with_a_loaded_package(tmp_path: Path) -> None:

@@ -45,6 +45,9 @@ class Program:
     language: Language
     artifacts: Path
     main: str
+    # Where the program runs when not in the sandbox's /box: a submission with files of
+    # its own or included runs in /prog, among them, as the format's working directory.
+    workdir: str | None = None
 
     def argv(self, memory_limit: int, args: tuple[str, ...] = ()) -> list[str]:
         memory_mb = str(max(16, memory_limit // MiB))
@@ -52,6 +55,8 @@ class Program:
             a.replace("{memory_mb}", memory_mb).replace("{main}", self.main)
             for a in self.language.run_argv
         ]
+        if self.workdir is not None:  # the shell changes folder and becomes the program
+            out = ["/bin/sh", "-c", 'cd "$0" && exec "$@"', self.workdir, *out]
         return [*out, *args]
 
     def binds(self) -> list[Bind]:

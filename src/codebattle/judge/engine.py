@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from codebattle.judge import languages
 from codebattle.judge.compiler import Compiler, CompileResult, Program, program_limits
 from codebattle.judge.graders.base import FEEDBACK_BYTES, Grader, failure_verdict, trim
+from codebattle.judge.graders.custom import GRADER_VERDICTS, CustomGroupGrader, GradingError
 from codebattle.judge.graders.interactive import InteractiveGrader
 from codebattle.judge.graders.standard import StandardGrader
 from codebattle.judge.graders.validator import OutputValidatorGrader, ValidatorBuilds
@@ -72,6 +74,18 @@ class Judge:
         if package.interactive:
             return InteractiveGrader(self.sandbox, package, built.program)
         return OutputValidatorGrader(self.sandbox, package, program.language, built.program)
+
+    def group_grader(self, package: ProblemPackage) -> CustomGroupGrader | None:
+        """The legacy custom grader (graders/) that `grading: custom` groups use, or None;
+        raises GradingError when it does not compile."""
+        if not package.graders:
+            return None
+        built = self.compile_validator(package.graders[0])
+        if built.program is None:
+            raise GradingError(
+                f"custom grader failed to compile: {built.internal_error or built.output}"
+            )
+        return CustomGroupGrader(self.sandbox, package, built.program)
 
     # -- judging -------------------------------------------------------------------------
 
@@ -195,7 +209,7 @@ class Judge:
         results: list[TestResult] = []
         first_failure: Verdict | None = None
         cases = list(tests if tests is not None else package.tests)
-        program = compiled.program
+        program = among_its_files(compiled.program, files)
         # One sandbox serves every test of this submission (decision 0013); without the
         # static launcher, the next test's sandbox is set up while the current test runs.
         # Not for interactive problems, whose two sandboxes are joined by pipes per test.
@@ -252,7 +266,14 @@ class Judge:
                 if t.score_multiplier is not None and accepted[t.name]
             }
             try:
-                score = package_score(package, accepted, scores or None, multipliers or None)
+                score = package_score(
+                    package,
+                    accepted,
+                    scores or None,
+                    multipliers or None,
+                    verdicts={t.name: GRADER_VERDICTS[t.verdict] for t in results},
+                    grader=self.group_grader(package),
+                )
             except ValueError as exc:  # aggregation.ScoringError: the spec's judge errors
                 return JudgeResult(
                     Verdict.IE,
@@ -300,7 +321,7 @@ class Judge:
             return CustomRun(
                 str(verdict), compile_output=compiled.output or compiled.internal_error
             )
-        program = compiled.program
+        program = among_its_files(compiled.program, extra)
         memory = memory_mb * MiB
         limits = program_limits(program, time_limit, memory, output_limit)
         try:
@@ -461,6 +482,13 @@ def with_includes(
         else:
             files[name] = data
     return code, files
+
+
+def among_its_files(program: Program, files: Mapping[str, bytes]) -> Program:
+    """A program with files beside it (its own, included ones) runs in /prog, read-only,
+    where the format's working directory holds them ("Working directory"; file writing
+    is not allowed by default); others keep the empty, writable /box."""
+    return dataclasses.replace(program, workdir="/prog") if files else program
 
 
 class GraderUnavailable(Exception):

@@ -175,6 +175,7 @@ class _Loader(ValidatorDiscovery, SubmissionDiscovery, MetadataReader, TestDataR
             self.check_default_flags(validator_flags, data)
         output_validators = self.validators("output_validators")
         input_validators = self.legacy_input_validators()
+        graders = self.legacy_graders(data)
         if validation == "custom" and not output_validators:
             raise PackageError(
                 "output_validators",
@@ -206,6 +207,7 @@ class _Loader(ValidatorDiscovery, SubmissionDiscovery, MetadataReader, TestDataR
             warnings=self.warnings,
             custom_score="score" in params,
             types=frozenset(types),
+            graders=graders,
             includes=self.includes(),
         )
 
@@ -673,8 +675,6 @@ class _Loader(ValidatorDiscovery, SubmissionDiscovery, MetadataReader, TestDataR
             else:
                 self.warn(path, f"unknown key {key!r} kept")
                 settings[key] = value
-        if settings.get("grading") == "custom":
-            self.warn(path, "custom graders are not supported: scoring this group will fail")
         return settings
 
     def setting(self, key: str, value: Any, file: str, field: str) -> Any:

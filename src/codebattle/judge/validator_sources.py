@@ -10,7 +10,7 @@ from pathlib import Path
 
 from codebattle.judge import languages
 from codebattle.judge.languages.base import Language
-from codebattle.judge.package import PackageError, ValidatorSource
+from codebattle.judge.package import PackageError, TestGroup, ValidatorSource
 from codebattle.judge.package_reader import PackageReader
 from codebattle.judge.validators import programs
 
@@ -42,6 +42,23 @@ class ValidatorDiscovery(PackageReader):
                     entry, f"ignored: not a {_validator_sources()} source, nor a folder of them"
                 )
         return found
+
+    def legacy_graders(self, data: TestGroup) -> list[ValidatorSource]:
+        """graders/: the one custom grader (problemtools allows one) that groups with
+        `grading: custom` use (judge/graders/custom.py)."""
+        graders = self.validators("graders")
+        custom = _custom_groups(data)
+        if len(graders) > 1:
+            raise PackageError("graders", "more than one custom grader")
+        if custom and not graders:
+            raise PackageError(
+                f"{custom[0]}/testdata.yaml",
+                "custom grading, but graders/ has no grader",
+                field="grading",
+            )
+        if graders and not custom:
+            self.warn(self.root / "graders", "unused: no test data group has grading: custom")
+        return graders
 
     def output_validator(self) -> ValidatorSource | None:
         """2025-09 `output_validator/`: one program, the folder itself (or a single file in
@@ -75,6 +92,14 @@ class ValidatorDiscovery(PackageReader):
             mixed = " and ".join(found[name].title for name in sorted(found))
             raise PackageError(self.rel(folder), f"validator folder mixes {mixed} sources")
         return found.popitem()[0]
+
+
+def _custom_groups(group: TestGroup) -> list[str]:
+    """The names of the groups under `group` (itself included) with `grading: custom`."""
+    found = [group.name] if group.settings.get("grading") == "custom" else []
+    for sub in group.groups:
+        found.extend(_custom_groups(sub))
+    return found
 
 
 def _or_list(words: list[str]) -> str:
