@@ -284,18 +284,14 @@ class _Loader(ValidatorDiscovery, SubmissionDiscovery, MetadataReader, TestDataR
         return found
 
     def current_output_validators(self) -> list[ValidatorSource]:
-        """2025-09 output_validator/: one program. Validator discovery
-        (validator_sources.py) reads it when it can; else the folder is one program."""
-        discover = getattr(self, "output_validator", None)
-        if callable(discover):
-            found = discover()
-            return [found] if isinstance(found, ValidatorSource) else list(found or [])
-        folder = self.root / "output_validator"
-        if folder.is_dir():
-            return [ValidatorSource(folder.name, folder, self.folder_language(folder))]
+        """2025-09 output_validator/: one program (validator_sources.py finds it)."""
+        found = self.output_validator()
+        if found is not None:
+            return [found]
         if (self.root / "output_validators").is_dir():
-            self.warn(self.root / "output_validators", "legacy name; use output_validator/")
-            return self.validators("output_validators")[:1]
+            self.warn(
+                self.root / "output_validators", "ignored: legacy name; use output_validator/"
+            )
         return []
 
     def discovered_submissions(self, limits: Limits) -> list[PackageSubmission]:

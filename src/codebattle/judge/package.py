@@ -47,6 +47,8 @@ class Limits:
 
 @dataclass
 class TestCase:
+    __test__ = False  # not a pytest test class
+
     name: str  # relative to data/ without extension, e.g. "secret/group1/01-small"
     input: Path
     answer: Path
@@ -71,6 +73,7 @@ class TestGroup:
     settings: dict[str, Any]
     cases: list[TestCase] = field(default_factory=list)
     groups: list[TestGroup] = field(default_factory=list)
+    __test__ = False  # not a pytest test class
 
     def all_cases(self) -> list[TestCase]:
         """Cases in judging order: this group's own cases, then subgroups, sorted by name."""

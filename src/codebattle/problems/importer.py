@@ -77,7 +77,8 @@ def version_fields(package: ProblemPackage, time_limit: float) -> dict[str, Any]
     return {
         "names": names,
         "statements": {
-            lang: path.read_text(encoding="utf-8", errors="replace")
+            # 2025-09 `constants`: {{name}} in a Markdown statement is the constant's text.
+            lang: package.substitute(path.read_bytes()).decode("utf-8", errors="replace")
             for lang, path in sorted(package.statements.items())
         },
         "samples": [
