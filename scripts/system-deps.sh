@@ -9,6 +9,7 @@ command -v bwrap >/dev/null || missing+=(bubblewrap)
 command -v g++ >/dev/null || missing+=(g++)
 command -v javac >/dev/null || missing+=(openjdk-17-jdk-headless)
 [ -x /usr/bin/python3 ] || missing+=(python3)
+[ -x /usr/bin/pypy3 ] || missing+=(pypy3)
 ldconfig -p | grep -q 'libseccomp\.so\.2' || missing+=(libseccomp2)
 ls /usr/lib/gcc/*/*/libstdc++.a >/dev/null 2>&1 || missing+=(libstdc++-12-dev)
 # Static libc: C++ submissions and the judge's launcher are linked statically.

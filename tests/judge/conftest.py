@@ -61,6 +61,7 @@ def limits_for(
         "output": 16 * MiB,
         "file_size": 16 * MiB,
         "stack": memory,
+        "address_space": lang.address_space(memory),
     }
     values.update(overrides)
     return Limits(**values)  # type: ignore[arg-type]

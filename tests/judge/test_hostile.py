@@ -918,3 +918,83 @@ def test_python_recursion_is_re(run: Runner) -> None:
     _, result = run("python", code)
     assert verdict(result) == "RE", result
     assert b"RecursionError" in result.stderr
+
+
+# -- the address space of native programs (RLIMIT_AS) ------------------------------------
+
+# Allocates exactly the memory limit (256 MiB) and, were that allowed, spins: an allocation
+# the cgroup never sees (untouched pages) must fail at once, not run on to TLE.
+CPP_HUGE_ALLOCATION = """
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+int main() {
+    const std::size_t size = 256u << 20;
+    %s
+    for (;;) {}
+}
+"""
+HUGE = {
+    "new": 'char* p = new char[size]; std::printf("%p\\n", (void*)p);',
+    "vector": 'std::vector<char> v(size); std::printf("%zu\\n", v.size());',
+    "malloc": 'void* p = std::malloc(size); if (!p) return 3; std::printf("%p\\n", p);',
+    "global": "",  # below: a global array larger than the limit
+}
+CPP_HUGE_GLOBAL = """
+#include <cstdio>
+static char big[300u << 20];
+int main(int argc, char**) { big[argc * 4096] = 1; std::printf("%p\\n", (void*)big); }
+"""
+
+
+@pytest.mark.parametrize("kind", list(HUGE))
+def test_huge_allocations_fail_at_once(run: Runner, kind: str) -> None:
+    code = CPP_HUGE_GLOBAL if kind == "global" else CPP_HUGE_ALLOCATION % HUGE[kind]
+    _, result = run("cpp", code)  # limits_for: the engine's, RLIMIT_AS = 256 MiB
+    assert not result.cpu_exceeded and not result.wall_exceeded, result
+    assert result.stdout == b"", result
+    if kind in ("new", "vector"):  # std::bad_alloc: MLE for the player
+        assert verdict(result) == "MLE" and b"std::bad_alloc" in result.stderr, result
+    elif kind == "malloc":  # malloc returns NULL: what the program makes of it
+        assert (verdict(result), result.exit_code) == ("RE", 3), result
+    else:  # the kernel cannot map the program at all
+        assert verdict(result) == "RE" and result.signal == signal.SIGSEGV, result
+
+
+CPP_FOUR_FIFTHS = """
+#include <cstdio>
+#include <vector>
+static int table[10 << 20];  // 40 MiB of globals
+int main() {
+    std::vector<char> v(160u << 20, 1);  // + 160 MiB touched: 200 of 256 MiB
+    long sum = 0;
+    for (std::size_t i = 0; i < v.size(); i += 4096) sum += v[i] + table[i % (10 << 20)];
+    std::printf("%ld\\n", sum);
+}
+"""
+
+
+def test_a_program_using_four_fifths_of_the_limit_passes(run: Runner) -> None:
+    _, result = run("cpp", CPP_FOUR_FIFTHS)
+    assert verdict(result) == "OK", result
+    assert result.stdout == b"40960\n"
+    assert result.memory >= 160 * MiB
+
+
+JAVA_BIG_HEAP = """
+public class Main {
+    public static void main(String[] args) {
+        long[] big = new long[12 << 20];  // 96 MiB of a 256 MiB heap
+        for (int i = 0; i < big.length; i += 512) big[i] = i;
+        System.out.println(big.length);
+    }
+}
+"""
+
+
+def test_java_has_no_address_space_limit(run: Runner) -> None:
+    # The JVM reserves far more address space than it uses (heap, code cache, metaspace).
+    assert limits_for(JAVA).address_space is None and JAVA.address_space(256 * MiB) is None
+    _, result = run("java", JAVA_BIG_HEAP)
+    assert verdict(result) == "OK", result
+    assert result.stdout == b"12582912\n"

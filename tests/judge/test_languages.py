@@ -145,3 +145,98 @@ def test_without_a_language_any_known_report_counts() -> None:
     # Callers that only have a run (the hostile-program suite's `verdict`) keep the old rule.
     assert failure_verdict(run_result(1, b"MemoryError\n")) == Verdict.MLE
     assert failure_verdict(run_result(0, b"MemoryError\n")) is None
+
+
+# -- the languages table of the problem format, and PyPy -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "language"),
+    [
+        ("a.py", "python"),
+        ("a.py3", "python"),
+        ("a.cpp", "cpp"),
+        ("a.cc", "cpp"),
+        ("a.cxx", "cpp"),
+        ("a.c++", "cpp"),
+        ("a.C", "cpp"),
+        ("A.CPP", "cpp"),  # upper-cased known extensions still work
+        ("A.PY", "python"),
+        ("Main.java", "java"),
+    ],
+)
+def test_extensions_of_the_languages_table(name: str, language: str) -> None:
+    assert languages.for_path(Path(name)).name == language
+
+
+@pytest.mark.parametrize("name", ["a.c", "a.X", "a.PYX", "noext"])
+def test_unknown_extensions_fail_clearly(name: str) -> None:
+    with pytest.raises(languages.UnknownLanguage, match="cannot tell the language of"):
+        languages.for_path(Path(name))
+
+
+def test_extension_lookup_is_case_sensitive() -> None:
+    assert languages.by_extension(".C") is languages.get("cpp")
+    assert languages.by_extension(".c") is None  # C, not C++
+    assert languages.for_validator(".C") is languages.get("cpp")
+    assert languages.for_validator(".py3") is languages.get("python")
+
+
+def test_pypy_is_a_language_of_its_own_without_an_extension() -> None:
+    pypy = languages.get("pypy")
+    assert ("pypy", "PyPy 3") in languages.choices()
+    assert "pypy" in languages.names()
+    assert check_language("pypy") == "pypy"
+    assert languages.by_package_code("pypy3") is pypy
+    assert languages.by_package_code("python3") is languages.get("python")
+    # ".py" stays CPython, for submissions and validators alike.
+    assert languages.by_extension(".py") is languages.get("python")
+    assert languages.for_validator(".py") is languages.get("python")
+    assert pypy.source_name("print(1)\n") == "main.py"
+    assert pypy.run_argv[0] == "/usr/bin/pypy3"
+
+
+def test_pypy_has_starter_code_and_prompt_notes(tmp_path: Path) -> None:
+    assert templates_for(tmp_path)["pypy"] == languages.get("python").template
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "solution.py").write_text("print(42)\n")
+    assert templates_for(tmp_path)["pypy"] == "print(42)\n"
+    language = prompt_language("pypy")
+    instructions, _ = solution_prompt("# A+B", language, None)
+    assert "PyPy 3" in instructions and "Python 3.9" in instructions
+    # The model may tag its block python: that is still the program.
+    assert extract_code("text\n```python\nprint(1)\n```\n", language) == "print(1)\n"
+
+
+def test_py3_submissions_are_python(tmp_path: Path) -> None:
+    # By extension a file is CPython; PyPy is named by its code (submissions.yaml).
+    package = load_package(make_package(tmp_path, files={"submissions/accepted/a.py3": ""}))
+    assert [(s.path.name, s.language) for s in package.submissions] == [("a.py3", "python")]
+
+
+@pytest.mark.parametrize(
+    ("language", "stderr", "verdict"),
+    [
+        (
+            "cpp",
+            b"terminate called after throwing an instance of 'std::bad_alloc'\n"
+            b"  what():  std::bad_alloc\n",
+            Verdict.MLE,
+        ),
+        (
+            "python",
+            b"terminate called after throwing an instance of 'std::bad_alloc'\n",
+            Verdict.RE,
+        ),
+        ("pypy", b"Traceback (most recent call last):\nMemoryError\n", Verdict.MLE),
+    ],
+)
+def test_bad_alloc_and_pypy_memory_errors(language: str, stderr: bytes, verdict: Verdict) -> None:
+    assert failure_verdict(run_result(134, stderr), languages.get(language)) == verdict
+
+
+def test_only_cpp_has_an_address_space_limit() -> None:
+    mib = 1 << 20
+    assert languages.get("cpp").address_space(256 * mib) == 256 * mib
+    for name in ("java", "python", "pypy"):  # they reserve more than they use
+        assert languages.get(name).address_space(256 * mib) is None

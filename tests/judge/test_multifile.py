@@ -350,3 +350,34 @@ def test_the_working_directory_holds_the_files(judge: Judge, tmp_path: Path) -> 
     assert judge.judge(package, "python", reads, files={"notes.txt": b"/box"}).verdict == (
         Verdict.AC
     )
+
+
+def test_a_2025_package_end_to_end(judge: Judge, tmp_path: Path) -> None:
+    """The loader's constants and include/ folders, a folder submission, in 2025-09."""
+    pkg_dir = make_package(
+        tmp_path,
+        yaml_data={**CURRENT, "constants": {"offset": 0}},
+        files={
+            "include/python3/util.py": "OFFSET = {{offset}}\n",
+            "include/default/offset.txt": "{{offset}}\n",
+            "submissions/accepted/py/__main__.py": (
+                "import util\na, b = map(int, input().split())\nprint(a + b + util.OFFSET)\n"
+            ),
+            "submissions/accepted/py/util.py": "OFFSET = 1000  # replaced by the included one\n",
+            "submissions/accepted/cpp/sol.cpp": (
+                '#include <cstdio>\nint main(){long long a,b,c;scanf("%lld %lld",&a,&b);'
+                'FILE*f=fopen("offset.txt","r");fscanf(f,"%lld",&c);'
+                'printf("%lld\\n",a+b+c+{{offset}});}\n'
+            ),
+            "submissions/accepted/cpp/unused.h": "\n",
+        },
+    )
+    package = load_package(pkg_dir)
+    assert {s.path.name: s.entrypoint for s in package.submissions} == {
+        "cpp": "sol.cpp",
+        "py": "__main__.py",
+    }
+    for sub in package.submissions:
+        code, files = submission_sources(package, sub)
+        result = judge.judge(package, sub.language, code, files=files)
+        assert result.verdict == Verdict.AC, (sub.path.name, result.to_json())

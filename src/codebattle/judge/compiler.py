@@ -80,6 +80,7 @@ def program_limits(
         output=output,
         file_size=Limits.file_size if file_size is None else file_size,
         stack=memory,
+        address_space=program.language.address_space(memory),
     )
 
 

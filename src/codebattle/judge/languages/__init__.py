@@ -72,7 +72,9 @@ def names() -> str:
 
 
 def for_path(path: Path) -> Language:
-    language = by_extension(path.suffix.lower())
+    """The language of a source file by its extension: as written first (".C" is C++, as
+    in the format's languages table), else lower-cased (".CPP", ".PY")."""
+    language = by_extension(path.suffix) or by_extension(path.suffix.lower())
     if language is not None:
         return language
     raise UnknownLanguage(

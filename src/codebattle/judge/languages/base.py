@@ -27,6 +27,11 @@ class Language:
     version_argv: tuple[str, ...]
     binds: tuple[str, ...] = ()  # extra host paths the runtime reads (bound read-only)
     memory_overhead: int = 0  # runtime memory beyond the problem's limit (e.g. the JVM)
+    # RLIMIT_AS of a run, as bytes above the problem's memory limit; None: no address-space
+    # limit, the cgroup alone (runtimes that reserve more than they use: the JVM, PyPy).
+    # With it a huge allocation fails at once instead of the program running on with
+    # untouched pages the cgroup never sees (docs/sandbox.md, "Memory").
+    address_space_slack: int | None = None
     processes: int = 32  # processes and threads a normal program needs
     compile_processes: int = 32
     source_file: str = "main"  # name (without extension) of the source file in the box
@@ -46,6 +51,12 @@ class Language:
     def main_name(self, code: str) -> str:
         """What run_argv's {main} means for this source (Java: the main class)."""
         return self.source_name(code)
+
+    def address_space(self, memory: int) -> int | None:
+        """The address-space limit of a run under a `memory` byte limit, or None."""
+        if self.address_space_slack is None:
+            return None
+        return memory + self.address_space_slack
 
     def ran_out_of_memory(self, stderr: bytes) -> bool:
         """Whether a failed run's stderr shows the runtime's own out-of-memory error (a

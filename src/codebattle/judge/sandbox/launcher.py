@@ -77,8 +77,10 @@ def rlimits(limits: Limits, has_cgroup: bool) -> dict[int, int]:
         # them between the runs of a reused sandbox (System V IPC objects are removed).
         resource.RLIMIT_MSGQUEUE: 0,
     }
+    if limits.address_space is not None:
+        values[resource.RLIMIT_AS] = limits.address_space
     if not has_cgroup:
-        values[resource.RLIMIT_AS] = limits.memory
+        values.setdefault(resource.RLIMIT_AS, limits.memory)
         # RLIMIT_NPROC counts every process of the user on the host (all sandboxes and
         # exiting ones), so it is only a coarse fork-bomb brake here.
         values[resource.RLIMIT_NPROC] = max(limits.processes, FALLBACK_NPROC)

@@ -25,6 +25,9 @@ class Limits:
     open_files: int = 256
     tmp_size: int = 64 * MiB
     stack: int | None = None  # default: the memory limit
+    # RLIMIT_AS, set with or without a cgroup (Language.address_space); None: only where
+    # there is no cgroup, at the memory limit.
+    address_space: int | None = None
 
 
 @dataclass(frozen=True)
