@@ -558,3 +558,10 @@ def test_a_2025_scoring_problem_judges_to_secrets_max_score(tmp_path: Path) -> N
     small_only = "a, b = map(int, input().split())\nprint(a + b if a < 4 else 0)\n"
     partial = Judge().judge(package, "python", small_only)
     assert partial.score == 30.0  # g1 passes, g2 (4 4) does not
+
+
+def test_scoring_keys_in_a_pass_fail_problem_are_warned(tmp_path: Path) -> None:
+    files = {"data/secret/test_group.yaml": "max_score: 50\nscore_aggregation: min\n"}
+    package = load(tmp_path, files=files)
+    assert warned(package, "ignored: max_score is for scoring problems")
+    assert warned(package, "ignored: score_aggregation is for scoring problems")

@@ -229,8 +229,9 @@ class _Loader(ValidatorDiscovery, SubmissionDiscovery, MetadataReader, TestDataR
             names.setdefault(lang, root.name)
         self.check_name_languages(config, {*statements, *tex, *pdf})
 
-        test_data = self.test_data(root / "data")
         scoring = "scoring" in types
+        self.scoring_problem = scoring
+        test_data = self.test_data(root / "data")
         self.check_scoring(test_data.root, scoring)
         output_validators = self.current_output_validators()
         validation = "custom" if output_validators else "default"
@@ -301,15 +302,9 @@ class _Loader(ValidatorDiscovery, SubmissionDiscovery, MetadataReader, TestDataR
         return submissions
 
     def check_scoring(self, root: TestGroup, scoring: bool) -> None:
-        secret = next(g for g in root.groups if g.name == "data/secret")
         if not scoring:
-            for group in [secret, *secret.groups]:
-                if group.settings.get("require_pass"):
-                    self.warn(
-                        self.root / group.name,
-                        "ignored: require_pass is for scoring problems",
-                    )
-            return
+            return  # test_data.py warned about any scoring key
+        secret = next(g for g in root.groups if g.name == "data/secret")
         try:
             aggregation.check_groups(secret)
         except ValueError as exc:

@@ -68,6 +68,7 @@ class TestDataReader(PackageReader):
     __test__ = False
 
     format_version: str = "2025-09"
+    scoring_problem: bool = False  # set by the loader: `type` has scoring
     substitute_constants: Callable[[bytes], bytes] | None = None  # set by the loader
 
     def test_data(self, data_dir: Path) -> TestData:
@@ -268,10 +269,12 @@ class TestDataReader(PackageReader):
             if key in _SCORING_KEYS:
                 if not top:
                     raise PackageError(rel, "only allowed for data/secret and its groups", key)
+                if not self.scoring_problem:
+                    self.warn(path or folder, f"ignored: {key} is for scoring problems")
                 settings[key] = self.scoring_value(key, value, rel)
             elif key in _INHERITED:
                 settings[key] = self.case_value(key, value, rel)
-            elif key in ("static_validation_score", "static_validator_args"):
+            elif key in ("static_validation_score", "static_validator_args", "static_validation"):
                 self.warn(path or folder, f"ignored: static validation is not supported ({key})")
             elif key in _SILENT:
                 continue
