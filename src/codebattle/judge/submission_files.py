@@ -45,8 +45,8 @@ class SubmissionDiscovery(PackageReader):
         legacy = (format_version or self.problem_format_version()) == "legacy"
         found: list[PackageSubmission] = []
         for verdict_dir in self.entries(folder):
-            if verdict_dir.name == "submissions.yaml" and not legacy:
-                continue
+            if verdict_dir.name == "submissions.yaml":
+                continue  # read above
             if not verdict_dir.is_dir():
                 self.warn(verdict_dir, "ignored: submissions go in a folder such as accepted/")
                 continue
@@ -62,7 +62,7 @@ class SubmissionDiscovery(PackageReader):
         return sorted(found, key=lambda s: s.path)
 
     def problem_format_version(self) -> str:
-        """ "legacy" or the version problem.yaml names (the loader checks its value)."""
+        """The version problem.yaml names, or "legacy" (the loader checks the value)."""
         config = self.root / "problem.yaml"
         if not config.is_file():
             return "legacy"
