@@ -645,22 +645,20 @@ def test_submissions_by_folder_and_language(tmp_path: Path) -> None:
     assert got == [
         ("submissions/accepted/Fast.java", "accepted", "java"),
         ("submissions/accepted/a.cc", "accepted", "cpp"),
+        ("submissions/accepted/multi", "accepted", "python"),  # a folder is one submission
         ("submissions/accepted/sol.py", "accepted", "python"),
         ("submissions/compile_error/broken.cpp", "compile_error", "cpp"),
         ("submissions/memory_limit_exceeded/hog.cpp", "memory_limit_exceeded", "cpp"),
         ("submissions/output_limit_exceeded/spam.py", "output_limit_exceeded", "python"),
+        ("submissions/partially_accepted/p.py", "partially_accepted", "python"),
         ("submissions/run_time_error/crash.py", "run_time_error", "python"),
         ("submissions/time_limit_exceeded/slow.cxx", "time_limit_exceeded", "cpp"),
         ("submissions/wrong_answer/wa.cpp", "wrong_answer", "cpp"),
     ]
     warnings = set(pkg.warnings)
-    assert "submissions/partially_accepted: ignored: unknown submissions folder" in warnings
-    assert (
-        "submissions/accepted/sol.rb: ignored: unsupported language (.cpp, .cc, .cxx, .java, .py)"
-        in warnings
-    )
-    assert "submissions/accepted/multi: ignored: multi-file submissions are not supported" in (
-        warnings
+    assert any(
+        w.startswith("submissions/accepted/sol.rb: ignored: unsupported language (.cpp, .cc")
+        for w in warnings
     )
     assert any(w.startswith("submissions/stray.py: ignored") for w in warnings)
     assert not any("no accepted submission" in w for w in warnings)
