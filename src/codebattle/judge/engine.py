@@ -22,6 +22,7 @@ from codebattle.judge.compiler import Compiler, CompileResult, Program, program_
 from codebattle.judge.graders.base import FEEDBACK_BYTES, Grader, failure_verdict, trim
 from codebattle.judge.graders.custom import GRADER_VERDICTS, CustomGroupGrader, GradingError
 from codebattle.judge.graders.interactive import InteractiveGrader
+from codebattle.judge.graders.multipass import MultiPassGrader
 from codebattle.judge.graders.standard import StandardGrader
 from codebattle.judge.graders.validator import OutputValidatorGrader, ValidatorBuilds
 from codebattle.judge.languages.base import Language
@@ -71,6 +72,8 @@ class Judge:
             raise GraderUnavailable(
                 f"output validator failed to compile: {built.internal_error or built.output}"
             )
+        if package.multi_pass:  # runs its passes itself, interactive or not
+            return MultiPassGrader(self.sandbox, package, built.program)
         if package.interactive:
             return InteractiveGrader(self.sandbox, package, built.program)
         return OutputValidatorGrader(self.sandbox, package, program.language, built.program)
@@ -213,7 +216,7 @@ class Judge:
         # One sandbox serves every test of this submission (decision 0013); without the
         # static launcher, the next test's sandbox is set up while the current test runs.
         # Not for interactive problems, whose two sandboxes are joined by pipes per test.
-        ahead = not package.interactive
+        ahead = not (package.interactive or package.multi_pass)
         session = self._session(package, program, limit) if ahead else None
         pending = (
             self._start_test(package, program, cases[0], limit)

@@ -10,8 +10,10 @@ import os
 import signal as signals
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 from codebattle.judge.compiler import Program
+from codebattle.judge.graders import feedback_state
 from codebattle.judge.graders import validator as validators
 from codebattle.judge.graders.base import failure_verdict, result
 from codebattle.judge.package import ProblemPackage, TestCase
@@ -30,18 +32,28 @@ class InteractiveGrader:
     interactor: Program
 
     def run(self, program: Program, case: TestCase, limits: Limits) -> TestResult:
+        return self.interact(program, case, limits)[0]
+
+    def interact(
+        self, program: Program, case: TestCase, limits: Limits, state: Path | None = None
+    ) -> tuple[TestResult, bytes | None]:
+        """One interaction; with `state` (multi-pass, graders/multipass.py) the interactor's
+        feedback folder starts from it and is kept in it, and its nextpass.in returned."""
         to_sub_r, to_sub_w = os.pipe()
         from_sub_r, from_sub_w = os.pipe()
         package, interactor, sandbox = self.package, self.interactor, self.sandbox
         val_run: list[RunResult] = []
         val_checked: list[validators.ValidatorOutcome] = []
         val_error: list[BaseException] = []
+        nextpass: list[bytes | None] = []
         handed_over = threading.Event()  # run() owns (and closes) the interactor's pipe ends
 
         def run_interactor() -> None:
             try:
                 with sandbox.box() as vbox:
                     validators.prepare_feedback(vbox, sandbox.drop_to)
+                    if state is not None:
+                        feedback_state.restore(vbox, state, sandbox.drop_to)
                     handed_over.set()
                     val_run.append(
                         sandbox.run(
@@ -56,6 +68,8 @@ class InteractiveGrader:
                     )
                     checked = validators.verdict(val_run[0], validators.judge_message(vbox))
                     val_checked.append(validators.with_scores(vbox, package, checked))
+                    if state is not None:
+                        nextpass.append(feedback_state.keep(vbox, state))
             except BaseException as exc:  # reported as IE below
                 val_error.append(exc)
                 if not handed_over.is_set():
@@ -80,8 +94,10 @@ class InteractiveGrader:
         finally:
             thread.join()
         if val_error or not val_checked:
-            return result(case, Verdict.IE, run, f"interactor failed: {val_error[:1]}")
-        return decide(case, run, val_run[0], val_checked[0], failure_verdict(run, program.language))
+            return result(case, Verdict.IE, run, f"interactor failed: {val_error[:1]}"), None
+        failed = failure_verdict(run, program.language)
+        graded = decide(case, run, val_run[0], val_checked[0], failed)
+        return graded, (nextpass[0] if nextpass else None)
 
 
 def decide(
