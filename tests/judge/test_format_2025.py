@@ -137,9 +137,10 @@ def test_interactive_needs_an_output_validator(tmp_path: Path) -> None:
 
 def test_output_validator_folder_makes_validation_custom(tmp_path: Path) -> None:
     files = {"output_validator/validator.py": ECHO_VALIDATOR}
-    package = load(tmp_path, files=files)
+    package = load(tmp_path, {"constants": {"n": 3}}, files=files)
     assert package.validation == "custom"
     assert [v.path.name for v in package.output_validators] == ["output_validator"]
+    assert package.output_validators[0].constants == {"n": "3"}  # for building it
     assert not package.custom_score  # pass-fail: no score.txt
 
 

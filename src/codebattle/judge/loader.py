@@ -246,6 +246,8 @@ class _Loader(ValidatorDiscovery, SubmissionDiscovery, MetadataReader, TestDataR
         if validation == "default":
             self.check_case_flags(test_data.root)
         input_validators = self.validators("input_validators")
+        for validator in [*output_validators, *input_validators]:
+            validator.constants = constants
         submissions = self.discovered_submissions(limits)
         return ProblemPackage(
             root=root,

@@ -90,6 +90,9 @@ class ValidatorSource:
     name: str
     path: Path
     language: str  # a language id ("cpp", "python"), or a validator kind of judge/validators
+    # 2025-09 `constants` ("name", "name.variant" -> text): {{name}} in the validator's
+    # sources is replaced before building it (see substitute below).
+    constants: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
