@@ -89,3 +89,32 @@ def test_an_interactor_writes_a_score_multiplier_in_2025(judge: Judge, tmp_path:
     result = judge.judge(package, "python", "input()\nprint('ok')\n")
     assert result.tests[0].verdict == Verdict.AC
     assert result.tests[0].score_multiplier == 0.25 and result.tests[0].score is None
+
+
+CRASHING = """import sys
+if open(sys.argv[1]).read().strip() == 'broken':
+    raise SystemExit(1)  # the interactor's own bug, before it talks
+print('hello', flush=True)
+line = input()  # EOFError when the submission has gone
+sys.exit(42 if line == 'ok' else 43)
+"""
+
+
+def test_an_interactor_crash_is_ie_unless_the_submission_crashed_first(
+    judge: Judge, tmp_path: Path
+) -> None:
+    def package(given: str, name: str) -> ProblemPackage:
+        pkg = make_package(
+            tmp_path,
+            name,
+            yaml_data={"validation": "custom interactive"},
+            cases={"secret/1": (given, "\n")},
+            files={"output_validators/talk/talk.py": CRASHING},
+        )
+        return load_package(pkg)
+
+    eof = package("\n", "eof")
+    assert one(judge, eof, "import sys\ninput()\nsys.exit(3)\n") == Verdict.RE
+    assert one(judge, eof, "input()\nprint('ok')\n") == Verdict.AC
+    broken = package("broken\n", "broken")
+    assert one(judge, broken, "import time\ntime.sleep(0.3)\nprint('ok')\n") == Verdict.IE

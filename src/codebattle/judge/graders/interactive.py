@@ -108,15 +108,19 @@ def decide(
     failed: Verdict | None,
 ) -> TestResult:
     """The verdict of one interaction, in problemtools' order (judge/execute.py there, and
-    DOMjudge's alike): the interactor's failure is IE; a rejection by an interactor that
-    exited first is WA whatever the submission did next (it may crash or hang on the closed
-    pipe); else the submission's own failure (limits, then a crash); else the interactor's
-    verdict. So a submission that crashed while the interactor was still running is RE even
-    if the interactor then rejects what it got."""
-    if checked.verdict == Verdict.IE:
-        return result(case, Verdict.IE, run, checked.feedback)
-    if checked.verdict == Verdict.WA and (interactor_first(val_run, run) or broken_pipe(run)):
+    DOMjudge's alike): a rejection by an interactor that exited first is WA whatever the
+    submission did next (it may crash or hang on the closed pipe); so is an interactor's
+    failure (IE) when it exited first. Else the submission's own failure (limits, then a
+    crash), else the interactor's verdict. So a submission that crashed while the
+    interactor was still running is RE even if the interactor then rejects what it got, or
+    fails on it (problemtools calls the latter a judge error; an interactor that crashes on
+    the end of input a crashed submission left is the common case, and the crash is the
+    player's)."""
+    first = interactor_first(val_run, run)
+    if checked.verdict == Verdict.WA and (first or broken_pipe(run)):
         return result(case, Verdict.WA, run, checked.feedback)
+    if checked.verdict == Verdict.IE and (first or failed is None):
+        return result(case, Verdict.IE, run, checked.feedback)
     if failed is not None:
         return result(case, failed, run)
     graded = result(case, checked.verdict, run, checked.feedback)

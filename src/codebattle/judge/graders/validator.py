@@ -6,6 +6,7 @@ test's score. The interactive grader runs the same program as an interactor."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 import threading
@@ -46,7 +47,7 @@ class ValidatorBuilds:
         except (programs.ProgramError, OSError) as exc:
             return CompileResult(None, "", internal_error=str(exc))
         language, code, extra = built.language, built.code, built.extra
-        key = self.compiler.key(language, code, extra)
+        key = _build_key(language, code, extra)
         with self._lock:
             cached = self._built.get(key)
         if cached is None:
@@ -54,6 +55,15 @@ class ValidatorBuilds:
             with self._lock:
                 self._built[key] = cached
         return cached
+
+
+def _build_key(language: Language, code: str, extra: dict[str, bytes]) -> str:
+    """What a validator's build depends on (the compiler's own cache adds the toolchain)."""
+    digest = hashlib.sha256(repr((language.name, language.compile_argv)).encode())
+    digest.update(code.encode(errors="surrogateescape"))
+    for name in sorted(extra):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(extra[name]).digest())
+    return digest.hexdigest()
 
 
 def limits(package: ProblemPackage, validator: Program) -> Limits:
