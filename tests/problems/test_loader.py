@@ -741,3 +741,48 @@ def test_derive_time_limit_rejects_nonsense() -> None:
         derive_time_limit(Limits(), math.nan)
     with pytest.raises(ValueError):
         derive_time_limit(Limits(), -1.0)
+
+
+# --- both format versions ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", ["legacy", "2025-09"])
+def test_includes_and_string_names_in_both_versions(tmp_path: Path, version: str) -> None:
+    statement_dir = "problem_statement" if version == "legacy" else "statement"
+    files = {
+        "problem.yaml": f"problem_format_version: {version}\nname: Adding Up\nuuid: x\n",
+        f"{statement_dir}/problem.en.md": "# Adding Up\n",
+        "include/cpp/driver.h": "int f();\n",
+    }
+    loaded = load(tmp_path, files)
+    assert loaded.format_version == version
+    assert loaded.names == {"en": "Adding Up"}
+    assert set(loaded.includes) == {"cpp"}
+    assert loaded.include_files("cpp") == {"driver.h": b"int f();\n"}
+
+
+def test_legacy_packages_keep_legacy_test_data_rules(tmp_path: Path) -> None:
+    """A legacy package's data/secret folders are groups with testdata.yaml settings, and
+    test_group.yaml means nothing there."""
+    files = {
+        "data/secret/g1/1.in": "1 1\n",
+        "data/secret/g1/1.ans": "2\n",
+        "data/secret/g1/testdata.yaml": "accept_score: 5\n",
+        "data/secret/g1/test_group.yaml": "max_score: 5\n",
+    }
+    loaded = load(tmp_path, files)
+    groups = loaded.data.groups[1].groups
+    assert [g.name for g in groups] == ["data/secret/g1"]
+    assert groups[0].settings["accept_score"] == 5.0 and "max_score" not in groups[0].settings
+
+
+def test_import_substitutes_constants_in_markdown_statements(tmp_path: Path) -> None:
+    from codebattle.problems.importer import version_fields
+
+    files = {
+        "problem.yaml": "problem_format_version: 2025-09\nname: Adding Up\nuuid: x\n"
+        "constants:\n  max_n: {value: 100000, tex: '10^5'}\n",
+        "statement/problem.en.md": "# Adding Up\n\nn <= {{max_n}} ({{max_n.tex}}), {{other}}\n",
+    }
+    fields = version_fields(load(tmp_path, files), 1.0)  # problem_statement/ is ignored
+    assert fields["statements"]["en"] == "# Adding Up\n\nn <= 100000 (10^5), {{other}}\n"
