@@ -566,3 +566,16 @@ def test_scoring_keys_in_a_pass_fail_problem_are_warned(tmp_path: Path) -> None:
     package = load(tmp_path, files=files)
     assert warned(package, "ignored: max_score is for scoring problems")
     assert warned(package, "ignored: score_aggregation is for scoring problems")
+
+
+def test_an_unbounded_problem_needs_a_custom_validator(tmp_path: Path) -> None:
+    files = {"data/secret/test_group.yaml": "max_score: unbounded\n"}
+    exc = error(tmp_path / "a", {"type": "scoring"}, files=files)
+    assert exc.field == "max_score" and "score.txt" in exc.message
+    files["output_validator/validator.py"] = ECHO_VALIDATOR
+    assert aggregation.full_score(load(tmp_path / "b", {"type": "scoring"}, files=files)) is None
+
+
+def test_a_past_embargo_is_not_warned(tmp_path: Path) -> None:
+    package = load(tmp_path, {"embargo_until": "2020-01-01T12:00:00Z"})
+    assert not warned(package, "embargoed")

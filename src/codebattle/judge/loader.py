@@ -232,9 +232,9 @@ class _Loader(ValidatorDiscovery, SubmissionDiscovery, MetadataReader, TestDataR
         scoring = "scoring" in types
         self.scoring_problem = scoring
         test_data = self.test_data(root / "data")
-        self.check_scoring(test_data.root, scoring)
         output_validators = self.current_output_validators()
         validation = "custom" if output_validators else "default"
+        self.check_scoring(test_data.root, scoring, validation == "custom")
         if "interactive" in types and not output_validators:
             raise PackageError(
                 "output_validator", "an interactive problem needs an output validator", "type"
@@ -303,7 +303,7 @@ class _Loader(ValidatorDiscovery, SubmissionDiscovery, MetadataReader, TestDataR
             self.warn(self.root / "submissions", "no accepted submission: no time limit to derive")
         return submissions
 
-    def check_scoring(self, root: TestGroup, scoring: bool) -> None:
+    def check_scoring(self, root: TestGroup, scoring: bool, custom: bool) -> None:
         if not scoring:
             return  # test_data.py warned about any scoring key
         secret = next(g for g in root.groups if g.name == "data/secret")
@@ -311,6 +311,12 @@ class _Loader(ValidatorDiscovery, SubmissionDiscovery, MetadataReader, TestDataR
             aggregation.check_groups(secret)
         except ValueError as exc:
             raise PackageError(f"{secret.name}/test_group.yaml", str(exc)) from None
+        if secret.settings.get("max_score", 100.0) is None and not custom:
+            raise PackageError(
+                f"{secret.name}/test_group.yaml",
+                "an unbounded max_score needs an output validator that writes score.txt",
+                field="max_score",
+            )
 
     def check_name_languages(self, config: Mapping[str, Any], statement_langs: set[str]) -> None:
         raw = config.get("name")

@@ -84,6 +84,18 @@ def _multi_pass_supported() -> bool:
     return (Path(__file__).parent / "graders" / "multipass.py").is_file()
 
 
+def _embargo_end(value: datetime.date | str) -> datetime.datetime:
+    """embargo_until as a UTC moment (a date alone: the start of that day)."""
+    if isinstance(value, str):
+        text = value.replace("Z", "+00:00")
+        moment = datetime.datetime.fromisoformat(text if "T" in text else text + "T00:00:00")
+    elif isinstance(value, datetime.datetime):
+        moment = value
+    else:
+        moment = datetime.datetime(value.year, value.month, value.day)
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+
+
 class MetadataReader(PackageReader):
     def read_format_version(self, config: Mapping[str, Any]) -> str:
         value = config.get("problem_format_version")
@@ -246,10 +258,11 @@ class MetadataReader(PackageReader):
                 f"must be YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ, got {value!r}",
                 field="embargo_until",
             )
-        self.warn(
-            self.root / "problem.yaml",
-            f"embargoed until {value}: do not publish the problem before then",
-        )
+        if _embargo_end(value) > datetime.datetime.now(datetime.UTC):
+            self.warn(
+                self.root / "problem.yaml",
+                f"embargoed until {value}: do not publish the problem before then",
+            )
 
     def allowed_languages(self, config: Mapping[str, Any]) -> frozenset[str] | None:
         """2025-09 `languages`: our language ids for the codes listed, None for `all`."""
