@@ -5,14 +5,19 @@ tracebacks as `python3 main.py` prints them, and PyPy's memory under the cgroup.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import pytest
 
 from codebattle.judge import languages
 from codebattle.judge.compiler import Compiler, CompileResult, program_limits
+from codebattle.judge.engine import Judge
+from codebattle.judge.loader import load_package
 from codebattle.judge.sandbox import RunResult, Sandbox
+from codebattle.judge.verdicts import Verdict
 from tests.judge.conftest import MiB, verdict
 from tests.support.hosts import require
+from tests.support.packages import make_package
 
 PYTHONS = ["python", "pypy"]
 
@@ -172,3 +177,27 @@ def test_pypy_memory_is_the_cgroup_s(sandbox: Sandbox, compiler: Compiler) -> No
     result = run_python(sandbox, compiler, "pypy", hog)
     assert verdict(result) == "MLE", result
     assert not result.wall_exceeded
+
+
+# A validator as problem setters write them: ending with exit(), not sys.exit().
+EXIT_CHECKER = """import sys
+total = sum(map(int, open(sys.argv[1]).read().split()))
+got = sys.stdin.read().split()
+if got == [str(total)]:
+    exit(42)
+exit(43)
+"""
+
+
+def test_python_validators_and_pypy_submissions_are_judged(judge: Judge, tmp_path: Path) -> None:
+    _language("pypy")
+    pkg = make_package(
+        tmp_path,
+        yaml_data={"validation": "custom"},
+        files={"output_validators/check/check.py": EXIT_CHECKER},
+    )
+    package = load_package(pkg)
+    solution = "a, b = map(int, input().split())\nprint(a + b)\nexit()\n"
+    assert judge.judge(package, "pypy", solution).verdict == Verdict.AC
+    assert judge.judge(package, "python", solution).verdict == Verdict.AC
+    assert judge.judge(package, "pypy", "print(0)\nquit()\n").verdict == Verdict.WA
