@@ -579,3 +579,38 @@ def test_an_unbounded_problem_needs_a_custom_validator(tmp_path: Path) -> None:
 def test_a_past_embargo_is_not_warned(tmp_path: Path) -> None:
     package = load(tmp_path, {"embargo_until": "2020-01-01T12:00:00Z"})
     assert not warned(package, "embargoed")
+
+
+SCORING_VALIDATOR = """import os, sys
+given = open(sys.argv[1]).read().split()
+if sys.stdin.read().strip() != open(sys.argv[2]).read().strip():
+    sys.exit(43)
+if given[0] == "4":
+    with open(os.path.join(sys.argv[3], "{file}"), "w") as out:
+        out.write("{value}")
+sys.exit(42)
+"""
+
+
+@pytest.mark.parametrize(
+    ("file", "value", "score"),
+    [
+        ("score_multiplier.txt", "0.5", 30 + 35),
+        ("score.txt", "7", 30 + 7),
+        ("score.txt", "71", None),
+    ],
+)
+def test_validator_scores_are_aggregated(
+    tmp_path: Path, file: str, value: str, score: float | None
+) -> None:
+    files = {
+        "data/secret/g1/test_group.yaml": group_yaml({"max_score": 30, "score_aggregation": "min"}),
+        "data/secret/g2/test_group.yaml": group_yaml({"max_score": 70, "score_aggregation": "sum"}),
+        "output_validator/validator.py": SCORING_VALIDATOR.format(file=file, value=value),
+    }
+    package = load(tmp_path, {"type": "scoring"}, files=files, cases=GROUPED)
+    result = Judge().judge(package, "python", ADD)
+    if score is None:  # 71 is above g2's one case's maximum: a judge error
+        assert result.verdict == Verdict.IE and "above the case's maximum 70" in result.message
+    else:
+        assert result.verdict == Verdict.AC and result.score == score
