@@ -21,6 +21,7 @@ time_limit_exceeded/; 2025-09: required [TLE]) run with the limit x time_limit_t
 
 from __future__ import annotations
 
+import importlib
 import math
 import os
 import re
@@ -431,7 +432,14 @@ def _ac_name(package: ProblemPackage) -> str:
 
 
 def _full_score(package: ProblemPackage) -> float:
-    """The score of a submission accepted on every case."""
+    """The best score: 2025-09 data/secret's max_score, legacy every case accepted."""
+    try:  # judge/aggregation.py (2025-09 scoring), where present
+        aggregation = importlib.import_module("codebattle.judge.aggregation")
+    except ImportError:
+        aggregation = None
+    best = getattr(aggregation, "full_score", lambda _: None)(package)
+    if best is not None:
+        return float(best)
     return package_score(package, {case.name: True for case in package.tests})
 
 
@@ -483,8 +491,12 @@ def cause(result: JudgeResult) -> str:
             parts.append(f"signal {failing.signal}")
         elif failing.exit_code is not None:
             parts.append(f"exit code {failing.exit_code}")
-    # stderr's first line, except a traceback's, whose last line names the error.
-    first = lines[-1] if lines and lines[0].startswith("Traceback") else (lines or [""])[0]
+    # stderr's first line, except in a traceback, whose last line names the error.
+    marker = "Traceback (most recent call last):"
+    traceback = any(marker in ln for ln in lines)
+    first = lines[-1] if traceback else (lines or [""])[0]
+    if traceback and lines[0] != marker and len(lines) > 1:  # keep "validator failed: "
+        first = f"{lines[0].removesuffix(marker).strip()} {first}"
     line = " ".join(parts) + (f": {first}" if first else "")
     return line[:160]
 
@@ -553,7 +565,7 @@ def format_table(report: PackageReport) -> str:
                 + (f"  score {c.score:g}" if c.score is not None else "")
                 + (f"  {c.detail}" if c.detail else "")
             )
-            if not c.ok and c.failures and c.detail not in ("; ".join(c.failures),):
+            if not c.ok and c.got not in ("CE", "IE") and c.detail != "; ".join(c.failures):
                 lines.extend(f"      {failure}" for failure in c.failures)
     lines.append(f"  => {'OK' if report.ok else 'FAILED'}")
     return "\n".join(lines)
