@@ -36,8 +36,8 @@ from codebattle.judge.engine import Judge
 from codebattle.judge.expectations import Rule
 from codebattle.judge.input_validation import check_inputs
 from codebattle.judge.loader import derive_time_limit, load_package
-from codebattle.judge.package import PackageError, PackageSubmission, ProblemPackage, TestGroup
-from codebattle.judge.scoring import package_score, score_tree
+from codebattle.judge.package import PackageError, PackageSubmission, ProblemPackage
+from codebattle.judge.scoring import package_score
 from codebattle.judge.verdicts import EXPECTED_BY_FOLDER, JudgeResult, TestResult, Verdict
 
 MiB = 1 << 20
@@ -143,6 +143,8 @@ def plans(package: ProblemPackage, warn: Callable[[str], None]) -> list[Plan]:
             )
             continue
         rules = spec.rules(rel)
+        if any(r.score is not None and r.cases is not None for r in rules):
+            warn(f"submissions/{rel}: a score under a test group is not checked (2025-09)")
         if not rules:
             warn(f"submissions/{rel}: nothing is required of it (folder {sub.expected})")
         out.append(
@@ -343,12 +345,8 @@ class Verifier:
             return out
         out = [
             str(f)
-            for f in expectations.check(
-                plan.rules,
-                result.tests,
-                result.score,
-                lambda glob: _group_score(package, glob, result),
-            )
+            # A group's own score (`score` under a group key) is not computed: skipped.
+            for f in expectations.check(plan.rules, result.tests, result.score)
         ]
         has_score_rule = any(r.score is not None and r.cases is None for r in plan.rules)
         must_be_full = package.scoring and plan.sub.expected == "accepted" and not has_score_rule
@@ -441,27 +439,6 @@ def _full_score(package: ProblemPackage) -> float:
     if best is not None:
         return float(best)
     return package_score(package, {case.name: True for case in package.tests})
-
-
-def _group_score(package: ProblemPackage, glob: str, result: JudgeResult) -> float | None:
-    """A test group's aggregated score (a submissions.yaml `score` under a group key)."""
-    groups: list[TestGroup] = []
-    stack = [package.data]
-    while stack:
-        group = stack.pop()
-        name = group.name.removeprefix("data/")
-        if any(re.fullmatch(_glob_regex(g), name) for g in expectations.expand_braces(glob)):
-            groups.append(group)
-        stack.extend(group.groups)
-    if len(groups) != 1:
-        return None
-    accepted = {t.name: t.verdict == Verdict.AC for t in result.tests}
-    scores = {t.name: t.score for t in result.tests if t.score is not None and accepted[t.name]}
-    return score_tree(groups[0], accepted, scores)
-
-
-def _glob_regex(glob: str) -> str:
-    return "[^/]*".join(re.escape(piece) for piece in glob.strip("/").split("*"))
 
 
 def _score(score: float | None) -> str:
