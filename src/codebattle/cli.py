@@ -63,7 +63,8 @@ def verify(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
     jobs: Annotated[int, typer.Option(help="submissions judged at once")] = 2,
 ) -> None:
-    """Judge every file under submissions/ and compare with its folder's expected verdict."""
+    """Judge every submission under submissions/ and check it does what its folder (and, in
+    2025-09 packages, submissions.yaml) asks; every submission is reported with its cause."""
     from codebattle.judge.verify import Verifier, format_table
 
     verifier = Verifier(jobs=jobs)

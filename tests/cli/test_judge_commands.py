@@ -95,6 +95,32 @@ def test_verify_derives_a_time_limit(tmp_path: Path) -> None:
     assert report["time_limit"] == 1  # ceil(tiny CPU time x 5), at least one second
 
 
+def test_verify_reports_every_submission_of_a_2025_09_package(tmp_path: Path) -> None:
+    pkg = make_package(
+        tmp_path,
+        yaml_data={"problem_format_version": "2025-09"},
+        files={
+            "submissions/accepted/good.py": PY_AC,
+            "submissions/accepted/crash.py": "import sys\nsys.exit(4)\n",
+            "submissions/wrong_answer/wa.py": "print(0)\n",
+            "submissions/submissions.yaml": "wrong_answer/wa.py:\n  sample:\n    permitted: [AC]\n",
+        },
+    )
+    result = runner.invoke(app, ["judge", "verify", str(pkg)])
+    assert result.exit_code == 1, result.output
+    assert "wrong_answer/wa.py sample: sample/1 gets WA, not in [AC]" in result.output
+
+    as_json = runner.invoke(app, ["judge", "verify", str(pkg), "--json"])
+    report = json.loads(as_json.output)[0]
+    rows = {row["submission"]: row for row in report["submissions"]}
+    assert rows["accepted/good.py"]["ok"] and rows["accepted/good.py"]["time_limit"] == 1
+    crash = rows["accepted/crash.py"]
+    assert (crash["got"], crash["detail"]) == ("RE", "sample/1 RE exit code 4")
+    assert rows["wrong_answer/wa.py"]["failures"] == [
+        "wrong_answer/wa.py sample: sample/1 gets WA, not in [AC]"
+    ]
+
+
 def test_selftest_passes_on_this_host() -> None:
     result = runner.invoke(app, ["judge", "selftest"])
     assert result.exit_code == 0, result.output
