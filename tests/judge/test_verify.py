@@ -227,3 +227,16 @@ def test_an_unknown_language_is_skipped_with_a_warning(judge: Judge, tmp_path: P
     assert report.ok, format_table(report)
     assert list(checks) == ["accepted/good.py"]
     assert sum("other.php" in w for w in report.warnings) == 1
+
+
+def test_an_input_validator_crashing_everywhere_is_one_error(judge: Judge, tmp_path: Path) -> None:
+    pkg = make_package(
+        tmp_path,
+        files={
+            "submissions/accepted/good.py": ADD,
+            "input_validators/check.py": "raise RuntimeError('validator bug')\n",
+        },
+    )
+    report, _ = verify(judge, pkg)
+    assert len(report.errors) == 1, report.errors
+    assert "3 cases (" in report.errors[0] and "sample/1" in report.errors[0]

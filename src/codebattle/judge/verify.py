@@ -177,9 +177,11 @@ class Verifier:
             return report
         report.package = package.short_name
         report.warnings.extend(package.warnings)
-        report.errors.extend(
-            collapse_repeats(check_inputs(self.judge, package), [c.name for c in package.tests])
-        )
+        try:
+            input_errors = check_inputs(self.judge, package)
+        except Exception as exc:  # noqa: BLE001 - a report line, never a traceback
+            input_errors = [f"input validation failed: {type(exc).__name__}: {exc}"]
+        report.errors.extend(collapse_repeats(input_errors, [c.name for c in package.tests]))
         if report.errors:
             return report
         todo = plans(package, report.warnings.append)
