@@ -611,7 +611,7 @@ def test_validator_folder_mixed_languages(tmp_path: Path) -> None:
 
 
 def test_validator_folder_without_sources(tmp_path: Path) -> None:
-    err = error(tmp_path, {"output_validators/v/build": "make\n"})
+    err = error(tmp_path, {"output_validators/v/Makefile": "all:\n"})  # build/run: a program
     assert err.path == "output_validators/v"
     assert err.message.startswith("validator folder has no .cpp, .cc") and ".py" in err.message
 
