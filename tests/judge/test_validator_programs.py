@@ -105,7 +105,10 @@ def test_a_failing_build_is_reported(judge: Judge, tmp_path: Path) -> None:
 @pytest.mark.skipif(programs.checktestdata_library() is None, reason="checktestdata missing")
 def test_checktestdata(judge: Judge, tmp_path: Path) -> None:
     ctd = "INT(-100, 100) SPACE INT(-100, 100) NEWLINE\nEOF\n"
-    package = package_with(tmp_path, {"input_validators/v.ctd": ctd})
+    flags = "input_validator_flags: --ignored 5\n"  # checktestdata takes no arguments
+    package = package_with(
+        tmp_path, {"input_validators/v.ctd": ctd, "data/secret/testdata.yaml": flags}
+    )
     assert package.input_validators[0].language == programs.CHECKTESTDATA
     errors = check_inputs(judge, package)
     rejects_only_the_big_case(errors)

@@ -194,6 +194,12 @@ def checktestdata_library() -> Path | None:
     return Path(spec.origin).parent
 
 
+_RUN_WITHOUT_ARGUMENTS = (
+    "import runpy, sys; sys.argv = ['/prog/main.py']; "
+    "runpy.run_path('/prog/main.py', run_name='__main__')"
+)
+
+
 def _checktestdata(path: Path) -> BuildPlan:
     library = checktestdata_library()
     if library is None:
@@ -212,7 +218,9 @@ def _checktestdata(path: Path) -> BuildPlan:
         title="checktestdata",
         extensions=(".ctd",),
         compile_argv=(_PY, "-I", "-S", "-B", "-c", convert),
-        run_argv=(_PY, "-I", "-S", "-B", "/prog/main.py"),
+        # checktestdata takes no arguments (it would read the first as its input file):
+        # the input validator arguments of the case are dropped, as problemtools does.
+        run_argv=(_PY, "-I", "-S", "-B", "-c", _RUN_WITHOUT_ARGUMENTS),
         binds=(*python.binds, str(library)),
         validator_extensions=(".ctd",),
     )
