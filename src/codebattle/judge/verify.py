@@ -225,7 +225,8 @@ class Verifier:
         report.time_limit = time_limit
         if fixed is not None and package.format_version != "legacy":
             resolution = package.limits.time_resolution
-            if not _is_multiple(fixed, resolution):
+            # The 2023-07 draft ignores time_resolution when the limit is fixed.
+            if package.format_version != "2023-07" and not _is_multiple(fixed, resolution):
                 report.warnings.append(
                     f"problem.yaml: limits.time_limit ({fixed:g} s) is not a multiple of "
                     f"time_resolution ({resolution:g} s)"
