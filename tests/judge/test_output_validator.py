@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from codebattle.judge.engine import Judge
+from codebattle.judge.input_validation import check_inputs
 from codebattle.judge.loader import load_package
 from codebattle.judge.package import ProblemPackage
 from codebattle.judge.verdicts import Verdict
@@ -77,3 +78,24 @@ def test_a_multiplier_outside_0_1_is_a_judge_error(judge: Judge, tmp_path: Path)
     package = package_with(tmp_path, "scoring", ["0", "score_multiplier.txt", "1.5"])
     result = judge.judge(package, "python", PY_AC)
     assert [t.verdict for t in result.tests if not t.sample] == [Verdict.IE, Verdict.IE]
+
+
+def test_constants_are_substituted_in_validators(judge: Judge, tmp_path: Path) -> None:
+    check = (
+        "import sys\nt = sys.stdin.read().split()\nsys.exit(42 if t == ['{{answer}}'] else 43)\n"
+    )
+    limit = "import sys\nsys.exit(42 if int(sys.stdin.read().split()[0]) <= {{top}} else 43)\n"
+    pkg = make_package(
+        tmp_path,
+        yaml_data={
+            "problem_format_version": "2025-09",
+            "name": "Constant",
+            "constants": {"answer": 30, "top": 10},
+        },
+        files={"output_validator/check.py": check, "input_validators/limit.py": limit},
+    )
+    package = load_package(pkg)
+    result = judge.judge(package, "python", "print(30)\n", run_all=True)
+    assert [t.verdict for t in result.tests] == [Verdict.AC, Verdict.AC, Verdict.AC]
+    # Unsubstituted, {{top}} would be a Python set of a set: the validator would crash.
+    assert check_inputs(judge, package) == []

@@ -59,15 +59,18 @@ class Judge:
 
     # -- preparing -----------------------------------------------------------------------
 
-    def compile_validator(self, source: ValidatorSource) -> CompileResult:
-        """Validators are sources in the package, compiled in the sandbox like submissions."""
-        return self.validators.compile(source)
+    def compile_validator(
+        self, source: ValidatorSource, package: ProblemPackage | None = None
+    ) -> CompileResult:
+        """Validators are sources in the package, compiled in the sandbox like submissions
+        (with `package`'s constants substituted)."""
+        return self.validators.compile(source, package.substitute if package else None)
 
     def grader(self, package: ProblemPackage, program: Program) -> Grader | InteractiveGrader:
         """How `package` grades each test's run; raises GraderUnavailable."""
         if package.validation != "custom":
             return StandardGrader(package, program.language)
-        built = self.compile_validator(package.output_validators[0])
+        built = self.compile_validator(package.output_validators[0], package)
         if built.program is None:
             raise GraderUnavailable(
                 f"output validator failed to compile: {built.internal_error or built.output}"
@@ -83,7 +86,7 @@ class Judge:
         raises GradingError when it does not compile."""
         if not package.graders:
             return None
-        built = self.compile_validator(package.graders[0])
+        built = self.compile_validator(package.graders[0], package)
         if built.program is None:
             raise GradingError(
                 f"custom grader failed to compile: {built.internal_error or built.output}"

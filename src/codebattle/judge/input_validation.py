@@ -32,7 +32,7 @@ def check_inputs(judge: Judge, package: ProblemPackage) -> list[str]:
     errors: list[str] = []
     programs: list[tuple[ValidatorSource, Program]] = []
     for source in package.input_validators:
-        built = judge.compile_validator(source)
+        built = judge.compile_validator(source, package)
         if built.program is None:
             why = summary((built.internal_error or built.output).encode())
             errors.append(f"input validator {source.name} does not compile: {why}")
@@ -79,7 +79,7 @@ def check_outputs(judge: Judge, package: ProblemPackage) -> list[str]:
         return ["valid_output / invalid_output cannot be checked for an interactive problem"]
     validator: Program | None = None
     if package.validation == "custom":
-        built = judge.compile_validator(package.output_validators[0])
+        built = judge.compile_validator(package.output_validators[0], package)
         if built.program is None:
             return []  # judging reports it; nothing to check the outputs with
         validator = built.program

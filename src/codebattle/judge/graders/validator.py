@@ -10,6 +10,7 @@ import hashlib
 import os
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from codebattle.judge.compiler import Compiler, CompileResult, Program, program_limits
@@ -41,9 +42,12 @@ class ValidatorBuilds:
         self._built: dict[str, CompileResult] = {}
         self._lock = threading.Lock()
 
-    def compile(self, source: ValidatorSource) -> CompileResult:
+    def compile(
+        self, source: ValidatorSource, substitute: Callable[[bytes], bytes] | None = None
+    ) -> CompileResult:
+        """Build `source` (`substitute`: the package's constants, see programs.plan)."""
         try:
-            built = programs.plan(source.path, source.language)
+            built = programs.plan(source.path, source.language, substitute)
         except (programs.ProgramError, OSError) as exc:
             return CompileResult(None, "", internal_error=str(exc))
         language, code, extra = built.language, built.code, built.extra

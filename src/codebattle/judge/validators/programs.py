@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,9 +47,19 @@ class ProgramError(Exception):
     """A validator folder the judge cannot build; the message names the file."""
 
 
-def plan(path: Path, kind: str) -> BuildPlan:
+def plan(path: Path, kind: str, substitute: Callable[[bytes], bytes] | None = None) -> BuildPlan:
     """How to build the validator at `path` (a file or folder) of kind `kind` (a language
-    id or one of KINDS)."""
+    id or one of KINDS). `substitute` replaces the package's constants (2025-09
+    "Constants": validators' files have {{name}} replaced) in every file."""
+    built = _plan(path, kind)
+    if substitute is None:
+        return built
+    code = substitute(built.code.encode(errors="surrogateescape"))
+    extra = {name: substitute(data) for name, data in built.extra.items()}
+    return BuildPlan(built.language, code.decode(errors="surrogateescape"), extra)
+
+
+def _plan(path: Path, kind: str) -> BuildPlan:
     if kind == CHECKTESTDATA:
         return _checktestdata(path)
     files = _files(path)
