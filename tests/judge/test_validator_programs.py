@@ -128,3 +128,14 @@ def test_viva_is_ignored_with_a_warning(tmp_path: Path) -> None:
     )
     assert [v.name for v in package.input_validators] == ["ok.py"]
     assert any("VIVA" in w for w in package.warnings)
+
+
+def test_a_validator_folder_runs_among_its_files(judge: Judge, tmp_path: Path) -> None:
+    reads_limit = (
+        "import sys\nlimit = int(open('limit.txt').read())\n"
+        "sys.exit(42 if all(abs(int(t)) <= limit for t in sys.stdin.read().split()) else 43)\n"
+    )
+    package = package_with(
+        tmp_path, {"input_validators/v/v.py": reads_limit, "input_validators/v/limit.txt": "100\n"}
+    )
+    rejects_only_the_big_case(check_inputs(judge, package))

@@ -6,6 +6,7 @@ test's score. The interactive grader runs the same program as an interactor."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import tempfile
@@ -56,6 +57,11 @@ class ValidatorBuilds:
             cached = self._built.get(key)
         if cached is None:
             cached = self.compiler.compile(language, code, extra)
+            if cached.program is not None and extra:
+                # 2025-09 "Working directory": a program of several files runs among them
+                # (the compiler copied them next to it, at /prog, read-only).
+                program = dataclasses.replace(cached.program, workdir="/prog")
+                cached = dataclasses.replace(cached, program=program)
             with self._lock:
                 self._built[key] = cached
         return cached
