@@ -240,3 +240,39 @@ def test_an_input_validator_crashing_everywhere_is_one_error(judge: Judge, tmp_p
     report, _ = verify(judge, pkg)
     assert len(report.errors) == 1, report.errors
     assert "3 cases (" in report.errors[0] and "sample/1" in report.errors[0]
+
+
+def test_a_wrong_answer_is_judged_to_the_end_in_2025_09(judge: Judge, tmp_path: Path) -> None:
+    # WA on the sample, then a crash: only judging every case shows the RTE the
+    # wrong_answer folder does not permit (legacy stops at the WA and is content).
+    wa_then_crash = "a, b = map(int, input().split())\nprint(0 if a == 1 else 1 // 0)\n"
+    files = {"submissions/accepted/good.py": ADD, "submissions/wrong_answer/w.py": wa_then_crash}
+    modern = make_package(tmp_path / "modern", yaml_data=MODERN, files=files)
+    legacy = make_package(tmp_path / "legacy", files=files)
+    _, checks = verify(judge, modern)
+    assert not checks["wrong_answer/w.py"].ok
+    assert checks["wrong_answer/w.py"].failures == [
+        "folder wrong_answer: secret/1 gets RTE, not in [AC, WA]"
+    ]
+    _, checks = verify(judge, legacy)
+    assert checks["wrong_answer/w.py"].ok
+
+
+def test_use_for_time_limit_false_leaves_a_submission_out(judge: Judge, tmp_path: Path) -> None:
+    pkg = make_package(
+        tmp_path,
+        yaml_data=MODERN,
+        cases={"sample/1": ("1 2\n", "3\n"), "secret/1": ("1 1\n", "2\n")},
+        files={
+            "submissions/accepted/fast.py": ADD,
+            "submissions/accepted/slow.py": BUSY.format(s=0.6),
+            "submissions/submissions.yaml": (
+                "accepted:\n  use_for_time_limit: false\naccepted/fast.py:\n  permitted: [AC]\n"
+            ),
+        },
+    )
+    no_time_limit(pkg)
+    report, checks = verify(judge, pkg)
+    # slow.py (0.6 s x 2 > 1 s) would have made it 2 s.
+    assert report.time_limit == 1, format_table(report)
+    assert checks["accepted/fast.py"].ok
