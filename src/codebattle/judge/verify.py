@@ -131,6 +131,8 @@ def plans(package: ProblemPackage, warn: Callable[[str], None]) -> list[Plan]:
     for sub in package.submissions:
         rel = sub.path.relative_to(root).as_posix()
         if not modern:
+            if sub.expected == "partially_accepted" and not package.scoring:
+                warn(f"submissions/{rel}: partially_accepted is for scoring problems")
             out.append(
                 Plan(
                     sub,
