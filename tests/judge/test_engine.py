@@ -288,6 +288,25 @@ def test_custom_score_validator_sets_the_score(judge: Judge, tmp_path: Path) -> 
     assert result.score == 14.0  # the two secret cases; samples never score
 
 
+def test_custom_score_without_score_txt_is_a_judge_error(judge: Judge, tmp_path: Path) -> None:
+    # Legacy `validation: custom score`: every accepted case needs score.txt (problemtools
+    # calls its absence a judge error); this validator writes one only for the sample.
+    scorer = (
+        "import sys\ngot = sys.stdin.read().split()\n"
+        "if got == ['3']:\n    open(sys.argv[3] + 'score.txt', 'w').write('5')\n"
+        "sys.exit(42)\n"
+    )
+    pkg = make_package(
+        tmp_path,
+        yaml_data={"type": "scoring", "validation": "custom score"},
+        files={"output_validators/score/score.py": scorer},
+    )
+    result = judge.judge(load_package(pkg), "python", PY_AC)
+    assert [t.verdict for t in result.tests] == [Verdict.AC, Verdict.IE, Verdict.IE]
+    assert "wrote no score.txt" in result.tests[1].feedback
+    assert result.verdict == Verdict.IE
+
+
 def test_no_descriptor_leaks(judge: Judge, adder: Path) -> None:
     package = load_package(adder)
     judge.judge(package, "python", PY_AC)

@@ -4,6 +4,10 @@ folder after it ran, and checked against its verdict.
 
 The same rules hold for an output validator and for an interactor (problemtools reads
 score.txt after both). A broken score file is the package's fault: IE, never the player's.
+So is a missing one where it is mandatory: legacy `validation: custom score` makes every
+accepted case's score.txt mandatory (problemtools: "problem has custom scoring but validator
+did not produce score.txt" is a judge error); in 2025-09 only unbounded groups need it, which
+judge/aggregation.py checks.
 """
 
 from __future__ import annotations
@@ -43,6 +47,11 @@ def read_scores(box: Box, package: ProblemPackage, verdict: Verdict) -> Scores:
         else read_box_file(box, "feedback/score_multiplier.txt", SCORE_BYTES)
     )
     if score_text is None and multiplier_text is None:
+        if package.format_version == "legacy" and verdict == Verdict.AC:
+            return Scores(
+                error="validator accepted the case but wrote no score.txt "
+                "(problem.yaml has validation: custom score)"
+            )
         return Scores()
     if score_text is not None and multiplier_text is not None:
         return Scores(error="validator wrote both score.txt and score_multiplier.txt")
