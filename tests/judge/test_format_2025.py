@@ -333,7 +333,7 @@ def test_statements_2025(tmp_path: Path) -> None:
     package = load(tmp_path, {"name": {"en": "Adder", "ko": "덧셈"}}, files=files)
     assert set(package.statements) == {"en"}
     assert set(package.pdf_statements) == {"ko"}
-    assert warned(package, "PDF statements are not shown")
+    assert not warned(package, "problem.ko.pdf")  # the importer offers it for download
     assert warned(package, "problem_statement: ignored: legacy name")
     assert not warned(package, "differ from the statements'")
 

@@ -557,16 +557,14 @@ def test_problem_md_is_english_and_statement_folder(tmp_path: Path) -> None:
     assert pkg.names == {"en": "Plain"}
 
 
-def test_tex_statement_is_a_warning(tmp_path: Path) -> None:
+def test_tex_statement_is_kept_for_the_importer(tmp_path: Path) -> None:
     files = {k: v for k, v in BASIC.items() if not k.startswith("problem_statement")}
     files["problem_statement/problem.sv.tex"] = "\\problemname{Addera}\nText\n"
     pkg = load_package(package(tmp_path, files))
     assert pkg.statements == {}
+    assert pkg.tex_statements == {"sv": pkg.root / "problem_statement/problem.sv.tex"}
     assert pkg.names == {"sv": "Addera"}
-    assert pkg.warnings[0] == (
-        "problem_statement/problem.sv.tex: LaTeX statements are not rendered; "
-        "add a problem.<lang>.md"
-    )
+    assert not any("problem.sv.tex" in warning for warning in pkg.warnings)
 
 
 def test_statement_not_utf8(tmp_path: Path) -> None:

@@ -193,6 +193,7 @@ class _Loader(
             types=frozenset(types),
             graders=graders,
             includes=self.includes(),
+            tex_statements=tex,
         )
 
     def current(self, config: dict[str, Any]) -> ProblemPackage:
@@ -259,6 +260,7 @@ class _Loader(
             invalid_outputs=test_data.invalid_outputs,
             valid_outputs=test_data.valid_outputs,
             pdf_statements=pdf,
+            tex_statements=tex,
         )
 
     def legacy_input_validators(self) -> list[ValidatorSource]:
@@ -465,9 +467,9 @@ class _Loader(
     # --- statements and names ------------------------------------------------------------
 
     def statements(self) -> tuple[dict[str, Path], dict[str, Path], dict[str, Path]]:
-        """Markdown statements by language, and LaTeX and (2023-07/2025-09) PDF ones: kept,
-        not rendered, only warned about. Legacy reads problem_statement/ and statement/,
-        the newer versions statement/."""
+        """Markdown statements by language, and LaTeX and (2023-07/2025-09) PDF ones (the
+        importer converts LaTeX and offers PDFs: problems/statements.py). Legacy reads
+        problem_statement/ and statement/, the newer versions statement/."""
         markdown: dict[str, Path] = {}
         tex: dict[str, Path] = {}
         pdf: dict[str, Path] = {}
@@ -491,10 +493,6 @@ class _Loader(
                     self.warn(entry, f"ignored: a {lang} statement was already found")
                     continue
                 found[lang] = entry
-                if kind == "tex":
-                    self.warn(entry, "LaTeX statements are not rendered; add a problem.<lang>.md")
-                elif kind == "pdf":
-                    self.warn(entry, "PDF statements are not shown; add a problem.<lang>.md")
         if not markdown and not tex and not pdf:
             where = "problem_statement" if legacy else "statement"
             self.warn(self.root, f"no problem statement ({where}/problem.<lang>.md)")

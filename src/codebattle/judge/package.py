@@ -140,8 +140,11 @@ class ProblemPackage:
     invalid_inputs: list[TestCase] = field(default_factory=list)
     invalid_outputs: list[TestCase] = field(default_factory=list)
     valid_outputs: list[TestCase] = field(default_factory=list)
-    # statement/problem.<lang>.pdf by language: kept, not shown (we render Markdown).
+    # statement/problem.<lang>.pdf by language: offered as a download where it is the only
+    # statement of its language (problems/statements.py).
     pdf_statements: dict[str, Path] = field(default_factory=dict)
+    # problem.<lang>.tex by language: converted to Markdown at import (problems/latex.py).
+    tex_statements: dict[str, Path] = field(default_factory=dict)
 
     @property
     def legacy(self) -> bool:
