@@ -139,3 +139,44 @@ def test_a_validator_folder_runs_among_its_files(judge: Judge, tmp_path: Path) -
         tmp_path, {"input_validators/v/v.py": reads_limit, "input_validators/v/limit.txt": "100\n"}
     )
     rejects_only_the_big_case(check_inputs(judge, package))
+
+
+# C, not C++: `class` is a name and malloc's void * converts without a cast.
+C_MAIN = """#include <stdio.h>
+#include <stdlib.h>
+int in_range(long long v);
+int main(void) {
+    long long *class = malloc(2 * sizeof *class);
+    if (scanf("%lld %lld", &class[0], &class[1]) != 2) return 43;
+    return in_range(class[0]) && in_range(class[1]) ? 42 : 43;
+}
+"""
+C_RANGE = "int in_range(long long v) { return -100 <= v && v <= 100; }\n"
+
+
+def test_a_c_validator_is_compiled_as_c(judge: Judge, tmp_path: Path) -> None:
+    source = C_MAIN.replace("int in_range(long long v);\n", C_RANGE)
+    package = package_with(tmp_path, {"input_validators/validate.c": source})
+    rejects_only_the_big_case(check_inputs(judge, package))
+
+
+def test_c_and_cpp_sources_of_a_folder_are_linked_together(judge: Judge, tmp_path: Path) -> None:
+    # The output validator is a folder: main.c (C) calls the C++ file's extern "C" function.
+    main = C_MAIN.replace("scanf(", "fscanf(stdin, ", 1)
+    helper = (
+        "#include <algorithm>\n"
+        'extern "C" int in_range(long long v) { return std::clamp(v, -100LL, 100LL) == v; }\n'
+    )
+    package = load_package(
+        make_package(
+            tmp_path,
+            yaml_data={"problem_format_version": "2025-09", "name": "Adder"},
+            cases=CASES,
+            files={"output_validator/main.c": main, "output_validator/range.cpp": helper},
+        )
+    )
+    # The validator reads the submission's output: in range is accepted, else rejected.
+    result = judge.judge(package, "python", "print(5, 6)\n", run_all=True)
+    assert [str(t.verdict) for t in result.tests] == ["AC", "AC", "AC"], result
+    result = judge.judge(package, "python", "print(500, 6)\n", run_all=True)
+    assert [str(t.verdict) for t in result.tests] == ["WA", "WA", "WA"], result

@@ -34,7 +34,7 @@ class ValidatorDiscovery(PackageReader):
             elif entry.suffix == ".viva":
                 self.warn(entry, "ignored: VIVA validators are not supported (use checktestdata)")
             elif entry.suffix == ".c":
-                found.append(ValidatorSource(entry.name, entry, "cpp"))  # built as C++
+                found.append(ValidatorSource(entry.name, entry, "cpp"))  # C: programs.py builds it
             elif language is not None:
                 found.append(ValidatorSource(entry.name, entry, language.name))
             else:
@@ -80,7 +80,7 @@ class ValidatorDiscovery(PackageReader):
             for filename in filenames:
                 suffix = os.path.splitext(filename)[1]
                 language = languages.for_validator(suffix)
-                if language is None and suffix == ".c":  # built as C++, like .cpp
+                if language is None and suffix == ".c":  # C, built with gcc by programs.py
                     language = languages.get("cpp")
                 if language is not None and not filename.startswith("."):
                     found[language.name] = language

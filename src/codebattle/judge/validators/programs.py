@@ -1,8 +1,12 @@
 """How a package's validator or grader program is built, from what the package holds
 (2025-09 "Programs"; legacy packages hold the same kinds):
 
-- one source file (C++ or Python): compiled like a submission;
+- one source file (C++ or Python): compiled like a submission; a `.c` file is compiled as
+  C by gcc (-std=gnu11 -O2, static when the C library's static archive is there): C is a
+  validator language here, not a player language;
 - a folder of C++ sources (and headers): every source compiled together into one program;
+  with C sources among them, each `.c` file is compiled as C by gcc, the others by g++,
+  and g++ links them (gcc when all are C);
 - a folder of Python files with __init__.py and __main__.py: a package run as `python3 -m`;
   a folder with one Python file: that file;
 - a folder with `build` and/or `run` scripts: `build` runs (in the sandbox, in a copy of the
@@ -32,6 +36,10 @@ KINDS = (BUILD_RUN, CHECKTESTDATA)  # the validator kinds that are not a submiss
 PATH_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
 
 _PY = "/usr/bin/python3"
+_GCC = "/usr/bin/gcc"
+_C_FLAGS = ("-std=gnu11", "-O2", "-pipe", "-fdiagnostics-color=never", "-fmax-errors=20")
+# Link C statically when the static C library is there, as C++ is when libstdc++.a is.
+_C_STATIC = any(Path("/usr/lib").glob("*/libc.a")) or Path("/usr/lib/libc.a").exists()
 
 
 @dataclass(frozen=True)
@@ -66,6 +74,8 @@ def _plan(path: Path, kind: str) -> BuildPlan:
     if kind == BUILD_RUN:
         return _build_run(path, files)
     language = languages.get(kind)
+    if language.name == "cpp" and any(_is_c(name) for name in files):
+        return _c_program(path, files, language)
     if not path.is_dir():
         return BuildPlan(language, _text(path), {})
     sources = sorted(name for name in files if Path(name).suffix in language.extensions)
@@ -145,13 +155,58 @@ def _python_folder(
     return BuildPlan(package_language, main, files)
 
 
+def _is_c(name: str) -> bool:
+    """A C source at the top of a validator folder (or the validator's single file)."""
+    return Path(name).suffix == ".c" and "/" not in name
+
+
+def _c_program(path: Path, files: dict[str, bytes], cpp: Language) -> BuildPlan:
+    """A `.c` file, or a folder with C sources (and perhaps C++ ones): each source compiled
+    by its own compiler (C as C, not as C++), then linked into one program. The compiler
+    passes the main source and the other sources in the extensions to the build script."""
+    suffixes = tuple(dict.fromkeys((".c", *cpp.extensions)))
+    sources = sorted(n for n in files if Path(n).suffix in suffixes and "/" not in n)
+    main = next((n for n in sources if Path(n).stem == "main"), sources[0])
+    argv = cpp.compile_argv
+    assert argv is not None and "-o" in argv
+    cpp_flags = [a for a in argv[1 : argv.index("-o")] if a != "-static"]
+    only_c = all(Path(n).suffix == ".c" for n in sources)
+    static = ("-static",) if (_C_STATIC if only_c else "-static" in argv) else ()
+    linker = _GCC if only_c else argv[0]
+    script = (
+        "set -e\n"
+        "i=0; objects=''\n"
+        'for f in "$@"; do\n'
+        "  i=$((i + 1)); o=/tmp/object$i.o\n"
+        '  case "$f" in\n'
+        f'    *.c) {_GCC} {" ".join(_C_FLAGS)} -c "$f" -o "$o" ;;\n'
+        f'    *) {argv[0]} {" ".join(cpp_flags)} -c "$f" -o "$o" ;;\n'
+        "  esac\n"
+        '  objects="$objects $o"\n'
+        "done\n"
+        f"exec {linker} {' '.join(static)} -o out/main $objects -lm\n"
+    )
+    c_language = _plain(
+        cpp,
+        name="c-program",
+        title="C (gcc)",
+        source_file=Path(main).stem,
+        extensions=tuple(dict.fromkeys((Path(main).suffix, *suffixes))),
+        compile_argv=("/bin/sh", "-c", script, "build", main),
+        version_argv=(_GCC, "--version"),
+        validator_extensions=(".c",),
+    )
+    text = files.pop(main).decode(errors="surrogateescape")
+    return BuildPlan(c_language, text, files)
+
+
 def _cpp_folder(path: Path, files: dict[str, bytes], language: Language) -> BuildPlan:
-    """Every C or C++ source of the folder compiled together (the compiler adds the extra
-    files in the language's extensions; g++ compiles .c files as C++)."""
-    suffixes = tuple(dict.fromkeys((*language.extensions, ".c")))
+    """Every C++ source of the folder compiled together (the compiler adds the extra files
+    in the language's extensions)."""
+    suffixes = language.extensions
     sources = sorted(n for n in files if Path(n).suffix in suffixes and "/" not in n)
     if not sources:
-        raise ProgramError(f"{path}: no C or C++ source")
+        raise ProgramError(f"{path}: no C++ source")
     main = next((n for n in sources if Path(n).stem == "main"), sources[0])
     argv = language.compile_argv
     assert argv is not None and argv[-1] == language.source_name("")
