@@ -14,7 +14,8 @@ map read as the same keys): data/secret and each of its test data groups have
 - data/secret is scored like a group from its own cases, or from its groups' scores; the
   submission's score is data/secret's. Samples never score (their score files are ignored).
 - A group (or secret) whose `require_pass` groups (earlier pass-fail groups, or `sample`)
-  were not all accepted is not run: it scores 0 and its cases count as not accepted.
+  were not all accepted is not run: it scores 0 and its cases count as not accepted. The
+  engine does not run its cases at all (`Dependencies`, asked before each case).
 - What the spec calls a judge error (a score above the maximum, both files, a score for a
   failed case or in a pass-fail group, a multiplier outside [0, 1] or for an unbounded case,
   no score.txt in an unbounded group) raises ScoringError; the engine reports it as IE.
@@ -46,14 +47,16 @@ summing them; an accepted submission scores 30 + 70 = 100:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from codebattle.judge.package import ProblemPackage, TestCase, TestGroup
 
 __all__ = [
+    "Dependencies",
     "ScoringError",
     "check_groups",
     "full_score",
+    "group_scores",
     "package_score",
     "secret_score",
 ]
@@ -93,15 +96,60 @@ def secret_score(
     multipliers: Mapping[str, float] | None = None,
 ) -> float:
     """data/secret's score given the data/ root; see the module's rules."""
+    return group_scores(data, accepted, scores, multipliers).get("secret", 0.0)
+
+
+class Dependencies:
+    """2025-09 "Group dependencies" while judging: a case of secret, or of a test data group,
+    whose `require_pass` groups did not all pass is not run. Ask `runs` before each case, in
+    judging order (required groups come earlier, so their cases are judged by then)."""
+
+    def __init__(self, package: ProblemPackage, cases: Sequence[TestCase]) -> None:
+        planned = {case.name for case in cases}
+        self.required: dict[str, list[str]] = {}  # case name -> the groups it needs passed
+        self.members: dict[str, list[str]] = {}  # group name -> its cases in this judging
+        secret = _secret(package.data)
+        if package.legacy or not package.scoring or secret is None:
+            return
+        for group in package.data.groups:
+            self.members[group.name] = [c.name for c in group.all_cases() if c.name in planned]
+        top = list(secret.settings.get("require_pass", []))
+        for case in secret.cases:
+            self.required[case.name] = top
+        for group in secret.groups:
+            self.members[group.name] = [c.name for c in group.all_cases() if c.name in planned]
+            needs = top + list(group.settings.get("require_pass", []))
+            for case in group.all_cases():
+                self.required[case.name] = needs
+
+    def runs(self, case: TestCase, accepted: Mapping[str, bool]) -> bool:
+        """Whether `case` is run, given the cases judged so far (name -> accepted); a case
+        not run counts as not accepted, so a group behind it is not run either."""
+        return all(
+            all(accepted.get(name, False) for name in self.members.get(group, ()))
+            for group in self.required.get(case.name, ())
+        )
+
+
+def group_scores(
+    data: TestGroup,
+    accepted: Mapping[str, bool],
+    scores: Mapping[str, float] | None = None,
+    multipliers: Mapping[str, float] | None = None,
+) -> dict[str, float]:
+    """The score of data/secret and of each of its test data groups, by name relative to
+    data/ ("secret", "secret/g1"): what submissions.yaml's `score` under a group key is
+    checked against. Raises ScoringError as secret_score does."""
     secret = _secret(data)
     if secret is None:
-        return 0.0
+        return {}
     scorer = _Scorer(accepted, scores or {}, multipliers or {})
     sample = next((g for g in data.groups if g.name == "data/sample"), None)
     scorer.passed["data/sample"] = sample is None or all(
         scorer.accepted(case) for case in sample.all_cases()
     )
-    return scorer.secret(secret)
+    scorer.secret(secret)
+    return {name.removeprefix("data/"): score for name, score in scorer.totals.items()}
 
 
 def check_groups(secret: TestGroup) -> None:
@@ -148,6 +196,7 @@ class _Scorer:
         self.scores = scores
         self.multipliers = multipliers
         self.passed: dict[str, bool] = {}  # group name -> run and every case accepted
+        self.totals: dict[str, float] = {}  # group name -> its score (secret's too)
 
     def accepted(self, case: TestCase) -> bool:
         return bool(self.verdicts.get(case.name, False))
@@ -156,7 +205,14 @@ class _Scorer:
         return all(self.passed.get(name, False) for name in group.settings.get("require_pass", []))
 
     def secret(self, secret: TestGroup) -> float:
+        score = self.secret_groups(secret)
+        self.totals[secret.name] = score
+        return score
+
+    def secret_groups(self, secret: TestGroup) -> float:
         if not self.runs(secret):
+            for group in secret.groups:
+                self.totals[group.name] = 0.0
             return 0.0
         if not secret.groups:
             return self.group(secret)
@@ -167,6 +223,7 @@ class _Scorer:
             else:  # not run: whatever the judge ran its cases with counts for nothing
                 self.passed[group.name] = False
                 items.append(0.0)
+            self.totals[group.name] = items[-1]
         all_ok = all(self.passed.get(g.name, False) for g in secret.groups)
         return self.aggregate(secret, items, all_ok)
 

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from codebattle.judge import languages
+from codebattle.judge.aggregation import Dependencies
 from codebattle.judge.compiler import Compiler, CompileResult, Program, program_limits
 from codebattle.judge.graders.base import FEEDBACK_BYTES, Grader, failure_verdict, trim
 from codebattle.judge.graders.custom import GRADER_VERDICTS, CustomGroupGrader, GradingError
@@ -226,13 +227,23 @@ class Judge:
             if cases and ahead and session is None
             else None
         )
+        # 2025-09 require_pass: a group whose required groups did not all pass is not run;
+        # its cases are not reported (as after the first failure) and score nothing.
+        dependencies = Dependencies(package, cases)
+        accepted: dict[str, bool] = {}
         try:
             for index, case in enumerate(cases):
+                if not dependencies.runs(case, accepted):
+                    if pending is not None and pending.case is case:
+                        pending.cancel()  # set up ahead, before its turn was known
+                        pending = None
+                    continue
                 if session is not None:
                     outcome = self._session_test(session, package, program, case, limit, grader)
                 elif ahead:
                     current = pending
-                    assert current is not None
+                    if current is None or current.case is not case:
+                        current = self._start_test(package, program, case, limit)
                     # Measured: setting up the next sandbox first, then releasing this one,
                     # beats the reverse order (bench/sandbox_overhead.py).
                     pending = (
@@ -249,6 +260,7 @@ class Judge:
                             case.name, Verdict.IE, feedback=str(exc), sample=case.sample
                         )
                 results.append(outcome)
+                accepted[case.name] = outcome.verdict == Verdict.AC
                 if on_test:
                     on_test(outcome)
                 if outcome.verdict != Verdict.AC and first_failure is None:
