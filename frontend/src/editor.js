@@ -21,6 +21,7 @@ import katex from "katex";
 // language to the judge must not break the editor.
 const LANGUAGES = {
   python: python,
+  pypy: python, // PyPy 3 runs the same Python source
   cpp: cpp,
   java: java,
 };

@@ -85,8 +85,14 @@ def version_fields(package: ProblemPackage, time_limit: float) -> dict[str, Any]
             {"name": case.name, "input": _read(case.input), "answer": _read(case.answer)}
             for case in package.samples
         ],
-        "templates": templates_for(package.root),
-        "solutions": reference_solutions(package),
+        "templates": templates_for(package.root, package.languages),
+        # The AI opponent plays these: only in languages the problem accepts.
+        "solutions": {
+            lang: code
+            for lang, code in reference_solutions(package).items()
+            if package.languages is None or lang in package.languages
+        },
+        "languages": None if package.languages is None else sorted(package.languages),
         "time_limit": time_limit,
         "memory_limit": package.limits.memory,
         "test_count": len(package.tests),

@@ -43,6 +43,8 @@ class ProblemVersion(Base):
     statements: Mapped[dict[str, str]] = mapped_column(JSON)  # language -> Markdown
     samples: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # [{name, input, answer}]
     templates: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # language -> code
+    # problem.yaml `languages` (2025-09): the language ids accepted; None: every language.
+    languages: Mapped[list[str] | None] = mapped_column(JSON, nullable=True, default=None)
     # Accepted reference solutions, one per language (the offline AI opponent plays them).
     solutions: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     time_limit: Mapped[float] = mapped_column(Float)

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from codebattle.accounts.models import User
 from codebattle.errors import UserError
 from codebattle.problems.models import Problem, ProblemVersion
+from codebattle.problems.templates import offered, templates_of
 
 DIFFICULTY_ORDER = {"easy": 0, "medium": 1, "hard": 2}
 
@@ -42,8 +42,10 @@ async def problem_by_slug(session: AsyncSession, slug: object) -> Problem:
 
 
 def name_of(version: ProblemVersion, locale: str) -> str:
-    return version.names.get(locale) or version.names.get("en") or next(
-        iter(version.names.values()), ""
+    return (
+        version.names.get(locale)
+        or version.names.get("en")
+        or next(iter(version.names.values()), "")
     )
 
 
@@ -106,6 +108,8 @@ def problem_detail_json(problem: Problem, locale: str) -> dict[str, Any]:
         "statement_language": lang,
         "statement": statement,
         "samples": version.samples,
-        "templates": version.templates,
+        # Only the languages the problem accepts, each with starter code (templates.py).
+        "languages": offered(version.languages),
+        "templates": templates_of(version),
         "interactive": version.interactive,
     }

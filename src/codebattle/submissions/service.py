@@ -17,6 +17,7 @@ from codebattle.judge import disclosure, languages
 from codebattle.judge.jobs import Job
 from codebattle.judge.verdicts import Verdict
 from codebattle.problems.models import Problem, ProblemVersion
+from codebattle.problems.templates import offered
 from codebattle.storage import BlobStore, content_key
 from codebattle.submissions.models import (
     CUSTOM,
@@ -46,10 +47,20 @@ def check_code(code: object, max_bytes: int) -> str:
     return code
 
 
-def check_language(language: object) -> str:
+def check_language(language: object, accepted: list[str] | None = None) -> str:
+    """A language id the judge knows and, given the problem's `accepted` ids (problem.yaml
+    `languages`; None: every one), one the problem accepts."""
     if not isinstance(language, str) or language not in languages.LANGUAGES:
         raise UserError(
             422, "language_unknown", language=str(language)[:20], known=languages.names()
+        )
+    if accepted is not None and language not in accepted:
+        allowed = [languages.LANGUAGES[name].title for name in offered(accepted)]
+        raise UserError(
+            422,
+            "language_not_allowed",
+            language=languages.LANGUAGES[language].title,
+            allowed=", ".join(allowed),
         )
     return language
 
@@ -107,9 +118,15 @@ async def create(
     if kind not in KINDS:
         raise UserError(422, "kind_unknown")
     checked_code = check_code(code, max_code_bytes)
-    checked_language = check_language(language)
+    check_language(language)  # an unknown language is refused before the problem is read
     if target is None:
         target = await target_of(session, problem_slug)
+    # Whichever way the target came (practice, match, room, the AI), the version says which
+    # languages it accepts: refused here, not as a compile error after judging.
+    accepted = await session.scalar(
+        select(ProblemVersion.languages).where(ProblemVersion.id == target.version_id)
+    )
+    checked_language = check_language(language, accepted)
     stdin = ""
     if kind == CUSTOM:
         if not isinstance(custom_input, str):

@@ -16,9 +16,9 @@ from codebattle.battles import ai_player, chat, fsm, live, lobby, replay
 from codebattle.battles import service as battles
 from codebattle.battles.models import MatchRow
 from codebattle.errors import UserError
-from codebattle.judge import languages
 from codebattle.problems import service as problems
 from codebattle.problems.models import ProblemVersion
+from codebattle.problems.templates import choices_of, templates_of
 from codebattle.services import services_of
 from codebattle.web.ids import Id
 from codebattle.web.render import locale_of, markdown, render
@@ -177,20 +177,20 @@ async def arena_page(request: Request, match_id: Id) -> HTMLResponse:
     row, data = await _match(request, match_id)
     is_player = any(p["id"] == user.id for p in data["players"])
     # Spectators read the statement too; only code stays private during the game.
-    statement, samples, templates = await _problem_text(request, row)
+    statement, samples, version = await _problem_text(request, row)
     return render(
         request, "arena.html", match=data, is_player=is_player,
         statement_html=markdown(statement), samples=problems.samples_to_show(statement, samples),
-        templates=templates, languages=languages.choices(),
+        templates=templates_of(version), languages=choices_of(version),
     )  # fmt: skip
 
 
-async def _problem_text(request: Request, row: MatchRow) -> tuple[str, list[Any], dict[str, str]]:
+async def _problem_text(request: Request, row: MatchRow) -> tuple[str, list[Any], ProblemVersion]:
     async with services_of(request).db.reading() as session:
         version = await session.get(ProblemVersion, row.problem_version_id)
         assert version is not None
         _lang, statement = problems.statement_of(version, locale_of(request))
-        return statement, version.samples, version.templates
+        return statement, version.samples, version
 
 
 @router.get("/matches/{match_id}/replay", response_class=HTMLResponse, include_in_schema=False)

@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from codebattle.judge import languages
 from codebattle.problems import service
 from codebattle.problems.models import Problem
+from codebattle.problems.templates import choices_of
 from codebattle.rooms import service as rooms
 from codebattle.services import services_of
 from codebattle.submissions import service as submissions
@@ -69,6 +69,8 @@ async def problem_page(request: Request, slug: str, room: str | None = None) -> 
     problem = await _problem(request, slug)
     locale = locale_of(request)
     detail = service.problem_detail_json(problem, locale)
+    version = problem.current_version
+    assert version is not None  # _problem finds only problems with one
     user = current_user(request)
     history: list[dict[str, Any]] = []
     room_context = None
@@ -93,7 +95,7 @@ async def problem_page(request: Request, slug: str, room: str | None = None) -> 
         problem=detail,
         statement_html=markdown(detail["statement"]),
         samples=service.samples_to_show(detail["statement"], detail["samples"]),
-        languages=languages.choices(),
+        languages=choices_of(version),
         history=history,
         room=room_context,
     )

@@ -441,7 +441,8 @@ if (isPlayer) {
   results = new Judging.Results(text);
   const select = $("language");
   try { language = localStorage.getItem("cb.language") || language; } catch (e) { /* private */ }
-  if (!data.templates[language]) language = "python";
+  // The remembered language unless this problem does not accept it (problem.yaml `languages`).
+  if (!data.templates[language]) language = data.templates.python ? "python" : select.options[0].value;
   select.value = language;
   editor = CodeBattleEditor.create($("editor"), {
     language,

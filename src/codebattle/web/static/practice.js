@@ -17,7 +17,8 @@
 
   var language = null;
   try { language = localStorage.getItem("cb.language"); } catch (e) {}
-  if (!data.templates[language]) language = "python";
+  // The remembered language unless this problem does not accept it (problem.yaml `languages`).
+  if (!data.templates[language]) language = data.templates.python ? "python" : languageSelect.options[0].value;
   languageSelect.value = language;
 
   var editor = CodeBattleEditor.create(document.getElementById("editor"), {
