@@ -276,3 +276,47 @@ def test_use_for_time_limit_false_leaves_a_submission_out(judge: Judge, tmp_path
     # slow.py (0.6 s x 2 > 1 s) would have made it 2 s.
     assert report.time_limit == 1, format_table(report)
     assert checks["accepted/fast.py"].ok
+
+
+def test_a_score_under_a_group_key_is_the_groups_score(judge: Judge, tmp_path: Path) -> None:
+    # g1 (40) and g2 (60, run only once g1 passes); a, b < 5 is g1, the rest g2.
+    g1_only = "a, b = map(int, input().split())\nprint(a + b if a < 5 else 0)\n"
+    g2_only = "a, b = map(int, input().split())\nprint(a + b if a >= 5 else 0)\n"
+    pkg = make_package(
+        tmp_path,
+        yaml_data={**MODERN, "type": "scoring"},
+        cases={
+            "sample/1": ("1 2\n", "3\n"),
+            "secret/g1/1": ("1 1\n", "2\n"),
+            "secret/g2/1": ("7 7\n", "14\n"),
+        },
+        files={
+            "data/secret/g1/test_group.yaml": "max_score: 40\n",
+            "data/secret/g2/test_group.yaml": "max_score: 60\nrequire_pass: secret/g1\n",
+            "submissions/accepted/good.py": ADD,
+            "submissions/partial/g1.py": g1_only,
+            "submissions/partial/g2.py": g2_only,
+            "submissions/partially_accepted/p.py": g1_only,
+            "submissions/submissions.yaml": (
+                "partial/g1.py:\n"
+                "  secret/g1:\n    score: 40\n"
+                "  secret/*:\n    score: [0, 40]\n"  # each group it names: g1 and g2
+                "  secret/g9:\n    score: 1\n"  # no such group: warned, not checked
+                "partial/g2.py:\n"
+                "  secret/g2:\n    score: 60\n"  # g2 is not run: g1 failed
+                "  secret:\n    score: 0\n"
+                "partially_accepted/p.py:\n  language: python3\n"
+            ),
+        },
+    )
+    report, checks = verify(judge, pkg)
+    assert checks["partial/g1.py"].ok, checks["partial/g1.py"]
+    assert checks["partial/g2.py"].failures == [
+        "partial/g2.py secret/g2: secret/g2 score 0, expected 60"
+    ]
+    assert any("secret/g9 names no scored test group" in w for w in report.warnings)
+    assert any(
+        "partially_accepted/p.py: partially_accepted has no default rule" in w
+        for w in report.warnings
+    )
+    assert checks["partially_accepted/p.py"].ok  # nothing is checked of it

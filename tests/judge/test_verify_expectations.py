@@ -11,6 +11,7 @@ from codebattle.judge.expectations import (
     check,
     expand_braces,
     glob_matches,
+    group_names,
     needs_every_case,
     read_submissions_yaml,
 )
@@ -206,3 +207,20 @@ def test_repeated_errors_collapse_to_one_line() -> None:
         "exit 1 Traceback: boom",
         "input validator v rejects sample/1: exit 43 bad format",
     ]
+
+
+def test_a_score_under_a_group_is_checked_per_group_it_names(tmp_path: Path) -> None:
+    spec, _ = read(tmp_path, "partial/a.py:\n  secret/{g1,g2}:\n    score: [10, 20]\n")
+    names = ["secret", "secret/g1", "secret/g2", "secret/g10"]
+    assert group_names("secret/{g1,g2}", names) == ["secret/g1", "secret/g2"]
+    assert group_names("secret", names) == ["secret"]  # itself, not through a parent
+    scores = {"secret/g1": 15.0, "secret/g2": 0.0}
+    rules = spec.rules("partial/a.py")
+
+    def named(pattern: str) -> dict[str, float]:
+        return {n: scores[n] for n in group_names(pattern, scores)}
+
+    # Checked even though none of the group's cases ran (a group not run scores 0).
+    whys = [f.why for f in check(rules, results(sample__1="AC"), 15.0, named)]
+    assert whys == ["secret/g2 score 0, expected [10, 20]"]
+    assert check(rules, results(sample__1="AC"), 15.0) == []  # no group scores: unchecked

@@ -32,6 +32,7 @@ __all__ = [
     "expand_braces",
     "format_verdict",
     "glob_matches",
+    "group_names",
     "needs_every_case",
     "read_submissions_yaml",
 ]
@@ -343,17 +344,30 @@ class Failure:
         return f"{self.rule.source}: {self.why}"
 
 
+def group_names(pattern: str, names: Iterable[str]) -> list[str]:
+    """The `names` (test data groups relative to data/: "secret", "secret/g1") that
+    `pattern` matches itself, not through a parent folder: the groups a `score` under a
+    group key is about ("The score key puts a constraint on the aggregated score of a given
+    test data group")."""
+    regexes = [_regex(p) for p in expand_braces(pattern.strip("/"))]
+    return [name for name in names if any(r.fullmatch(name) for r in regexes)]
+
+
 def check(
     rules: Sequence[Rule],
     tests: Sequence[TestResult],
     score: float | None,
-    group_score: Callable[[str], float | None] | None = None,
+    group_scores: Callable[[str], Mapping[str, float]] | None = None,
 ) -> list[Failure]:
     """The rules `tests` (one submission's judged cases) break. `score` is the submission's
-    score (scoring problems); `group_score(glob)` the aggregated score of a test group, or
-    None when it cannot be computed (that rule is then skipped)."""
+    score (scoring problems); `group_scores(glob)` the aggregated scores of the test groups
+    the glob names, by name (none: the rule's score is not checked). A group's score is
+    checked even when none of its cases ran (2025-09 require_pass: it scores 0)."""
     failures: list[Failure] = []
     for rule in rules:
+        if rule.score is not None and rule.cases is not None and group_scores is not None:
+            for name, got in group_scores(rule.cases).items():
+                failures.extend(_score_failures(rule, got, f"{name} "))
         cases = [t for t in tests if rule.applies_to(t.name)]
         if rule.cases is not None and not cases:
             continue  # a group the submission never reached (or no such group)
@@ -372,18 +386,21 @@ def check(
             failures.append(Failure(rule, f"no case gets one of [{wanted}]"))
         if rule.message is not None and not any(rule.message in t.feedback for t in cases):
             failures.append(Failure(rule, f"no judge message contains {rule.message!r}"))
-        if rule.score is not None:
-            if rule.cases is None:
-                got = score
-            elif group_score is None or (got := group_score(rule.cases)) is None:
-                continue  # not computable here: the caller says so once
-            low, high = rule.score
-            if got is None:
-                failures.append(Failure(rule, "a score is expected but none was given"))
-            elif not low - 1e-9 <= got <= high + 1e-9:
-                wanted_score = f"{low:g}" if low == high else f"[{low:g}, {high:g}]"
-                failures.append(Failure(rule, f"score {got:g}, expected {wanted_score}"))
+        if rule.score is not None and rule.cases is None:
+            failures.extend(_score_failures(rule, score, ""))
     return failures
+
+
+def _score_failures(rule: Rule, got: float | None, what: str) -> list[Failure]:
+    """A failure if `got` (the submission's score, or group `what`'s) is not rule.score."""
+    assert rule.score is not None
+    low, high = rule.score
+    if got is None:
+        return [Failure(rule, "a score is expected but none was given")]
+    if not low - 1e-9 <= got <= high + 1e-9:
+        wanted = f"{low:g}" if low == high else f"[{low:g}, {high:g}]"
+        return [Failure(rule, f"{what}score {got:g}, expected {wanted}")]
+    return []
 
 
 DEFAULT_RULES = {

@@ -7,7 +7,8 @@ judged and checked:
   its folder allows (verdicts.EXPECTED_BY_FOLDER); accepted submissions of scoring problems
   must get the full score, partially_accepted ones less.
 - 2025-09 packages: the folder's default rules and submissions/submissions.yaml
-  (judge/expectations.py): permitted and required verdicts per case or group, score, message.
+  (judge/expectations.py): permitted and required verdicts per case or group, score (the
+  submission's, or a group's aggregated score under a group key), message.
 
 The time limit, when the package fixes none, comes from the submissions that bound it from
 below (legacy: accepted/; 2025-09: rules that do not permit TLE), judged first with a
@@ -21,7 +22,6 @@ time_limit_exceeded/; 2025-09: required [TLE]) run with the limit x time_limit_t
 
 from __future__ import annotations
 
-import importlib
 import math
 import os
 import re
@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codebattle.judge import expectations, submission_files
+from codebattle.judge import aggregation, expectations, submission_files
 from codebattle.judge.engine import Judge
 from codebattle.judge.expectations import Rule
 from codebattle.judge.input_validation import check_inputs
@@ -145,9 +145,23 @@ def plans(package: ProblemPackage, warn: Callable[[str], None]) -> list[Plan]:
             )
             continue
         rules = spec.rules(rel)
-        if any(r.score is not None and r.cases is not None for r in rules):
-            warn(f"submissions/{rel}: a score under a test group is not checked (2025-09)")
-        if not rules:
+        scored = scored_groups(package)
+        for rule in rules:
+            group = rule.cases
+            if rule.score is not None and group and not expectations.group_names(group, scored):
+                warn(
+                    f"submissions/{rel}: {rule.source}: score is not checked, "
+                    f"{group} names no scored test group ({_or_secret(scored)})"
+                )
+        if sub.expected == "partially_accepted" and not any(r.score is not None for r in rules):
+            # The spec's "Default directories" give partially_accepted no rule (legacy
+            # packages: some case accepted, below the full score); we add none.
+            warn(
+                f"submissions/{rel}: partially_accepted has no default rule in "
+                f"{package.format_version} packages: its score is not checked (give the folder "
+                "a score range in submissions.yaml, e.g. partially_accepted: {score: [1, 99]})"
+            )
+        elif not rules:
             warn(f"submissions/{rel}: nothing is required of it (folder {sub.expected})")
         out.append(
             Plan(
@@ -350,8 +364,9 @@ class Verifier:
             return out
         out = [
             str(f)
-            # A group's own score (`score` under a group key) is not computed: skipped.
-            for f in expectations.check(plan.rules, result.tests, result.score)
+            for f in expectations.check(
+                plan.rules, result.tests, result.score, group_scores_of(package, result)
+            )
         ]
         has_score_rule = any(r.score is not None and r.cases is None for r in plan.rules)
         must_be_full = package.scoring and plan.sub.expected == "accepted" and not has_score_rule
@@ -436,14 +451,50 @@ def _ac_name(package: ProblemPackage) -> str:
 
 def _full_score(package: ProblemPackage) -> float:
     """The best score: 2025-09 data/secret's max_score, legacy every case accepted."""
-    try:  # judge/aggregation.py (2025-09 scoring), where present
-        aggregation = importlib.import_module("codebattle.judge.aggregation")
-    except ImportError:
-        aggregation = None
-    best = getattr(aggregation, "full_score", lambda _: None)(package)
+    best = aggregation.full_score(package)
     if best is not None:
         return float(best)
     return package_score(package, {case.name: True for case in package.tests})
+
+
+def scored_groups(package: ProblemPackage) -> list[str]:
+    """The groups with a score of their own, relative to data/: secret and its test data
+    groups (scoring problems only)."""
+    if not package.scoring:
+        return []
+    secret = next((g for g in package.data.groups if g.name == "data/secret"), None)
+    if secret is None:
+        return []
+    return ["secret", *(g.name.removeprefix("data/") for g in secret.groups)]
+
+
+def group_scores_of(
+    package: ProblemPackage, result: JudgeResult
+) -> Callable[[str], dict[str, float]]:
+    """`score` under a group key is checked against the group's aggregated score
+    ("Test data groups" of submissions.yaml): the scores of the groups a glob names."""
+    if not package.scoring or result.verdict in (Verdict.CE, Verdict.IE):
+        return lambda _: {}
+    accepted = {t.name: t.verdict == Verdict.AC for t in result.tests}
+    ok = [t for t in result.tests if accepted[t.name]]
+    try:
+        scores = aggregation.group_scores(
+            package.data,
+            accepted,
+            {t.name: t.score for t in ok if t.score is not None},
+            {t.name: t.score_multiplier for t in ok if t.score_multiplier is not None},
+        )
+    except ValueError:  # a judge error: the submission's IE says so
+        return lambda _: {}
+
+    def named(pattern: str) -> dict[str, float]:
+        return {name: scores[name] for name in expectations.group_names(pattern, scores)}
+
+    return named
+
+
+def _or_secret(names: Sequence[str]) -> str:
+    return ", ".join(names) if names else "not a scoring problem"
 
 
 def _score(score: float | None) -> str:
