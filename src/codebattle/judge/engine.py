@@ -3,7 +3,8 @@
 `Judge.stream()` yields one TestResult per test as it finishes, then the JudgeResult; a UI
 can forward each item as it arrives. Two policies: stop at the first failure (the default,
 as in contests) or run every test and report how many passed (`run_all=True`, always used for
-scoring problems).
+scoring problems). In 2025-09 scoring problems a group whose `require_pass` groups did not
+all pass is not run (judge/aggregation.py's Dependencies).
 
 The engine keeps the test loop and that policy; how each test's run becomes a verdict is the
 package's grader's business (judge/graders/: standard, output validator, interactive).
@@ -243,6 +244,8 @@ class Judge:
                 elif ahead:
                     current = pending
                     if current is None or current.case is not case:
+                        if current is not None:
+                            current.cancel()
                         current = self._start_test(package, program, case, limit)
                     # Measured: setting up the next sandbox first, then releasing this one,
                     # beats the reverse order (bench/sandbox_overhead.py).
