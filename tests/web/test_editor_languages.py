@@ -1,0 +1,63 @@
+"""The shipped editor bundle highlights every language the judge offers: PyPy as Python.
+
+The bundle is built from frontend/src/editor.js by scripts/build-frontend.sh and committed;
+these tests read the built file (what browsers get) and run it in Chromium."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from codebattle.judge import languages
+
+BUNDLE = Path(__file__).parents[2] / "src/codebattle/web/static/vendor/editor.js"
+CHROMIUM = "/usr/bin/chromium"
+
+
+def test_the_bundle_maps_pypy_to_the_python_mode() -> None:
+    # esbuild keeps the object's keys: `{python:aO,pypy:aO,cpp:z1,java:q1}`.
+    found = re.search(r"\{python:(\w+),[^{}]*\}", BUNDLE.read_text(encoding="utf-8"))
+    assert found is not None, "the language map is not in the bundle: rebuild it"
+    modes = dict(re.findall(r"(\w+):([\w$]+)", found.group(0)))
+    assert set(languages.LANGUAGES) <= set(modes)
+    assert modes["pypy"] == modes["python"] != modes["cpp"]
+
+
+def test_pypy_code_is_highlighted_like_python_in_a_browser(tmp_path: Path) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("no Chromium at /usr/bin/chromium")
+    page_file = tmp_path / "editor.html"
+    page_file.write_text(
+        f'<!doctype html><div id="py"></div><div id="pypy"></div><div id="plain"></div>'
+        f'<script src="{BUNDLE.as_uri()}"></script>'
+    )
+    code = "def main():\n    return 'text'\n"
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.goto(page_file.as_uri())
+            styled = page.evaluate(
+                """(code) => {
+                    const out = {};
+                    for (const lang of ["python", "pypy", "plain"]) {
+                        const parent = document.getElementById(lang === "python" ? "py" : lang);
+                        CodeBattleEditor.create(parent, {language: lang, doc: code});
+                        // Highlighted tokens are spans with a class inside the lines.
+                        out[lang] = Array.from(parent.querySelectorAll(".cm-line span[class]"))
+                            .map((s) => s.className + ":" + s.textContent);
+                    }
+                    out.languages = CodeBattleEditor.languages;
+                    return out;
+                }""",
+                code,
+            )
+        finally:
+            browser.close()
+    assert "pypy" in styled["languages"]
+    assert styled["python"], "Python code was not highlighted"
+    assert styled["pypy"] == styled["python"]
+    assert styled["plain"] == []  # an id without a mode stays plain text
