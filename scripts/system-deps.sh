@@ -14,6 +14,8 @@ ldconfig -p | grep -q 'libseccomp\.so\.2' || missing+=(libseccomp2)
 ls /usr/lib/gcc/*/*/libstdc++.a >/dev/null 2>&1 || missing+=(libstdc++-12-dev)
 # Static libc: C++ submissions and the judge's launcher are linked statically.
 [ -e "$(gcc -print-file-name=libc.a 2>/dev/null)" ] || missing+=(libc6-dev)
+# LaTeX problem statements are converted to Markdown at import (problems/latex.py).
+command -v pandoc >/dev/null || missing+=(pandoc)
 if [ "${1:-}" = "--test" ]; then
     [ -x /usr/bin/chromium ] || missing+=(chromium)
 fi

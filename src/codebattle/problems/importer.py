@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from codebattle.judge import archive
 from codebattle.judge.loader import load_package
 from codebattle.judge.package import PackageError, ProblemPackage
+from codebattle.problems import statements
 from codebattle.problems.models import Problem, ProblemVersion
 from codebattle.problems.templates import templates_for
 from codebattle.storage import BlobStore, content_key
@@ -76,6 +77,8 @@ def version_fields(package: ProblemPackage, time_limit: float) -> dict[str, Any]
     names = dict(package.names) or {"en": package.short_name}
     return {
         "names": names,
+        # The Markdown statements as written; import_package stores statements.build's
+        # instead (LaTeX converted, image links pointed at the asset route).
         "statements": {
             # 2025-09 `constants`: {{name}} in a Markdown statement is the constant's text.
             lang: package.substitute(path.read_bytes()).decode("utf-8", errors="replace")
@@ -126,12 +129,19 @@ async def import_package(
         select(Problem).where(Problem.slug == slug).with_for_update(of=Problem)
     )
     current = problem.current_version if problem is not None else None
-    if current is not None and current.content_hash == content_hash:
+    if (
+        current is not None
+        and current.content_hash == content_hash
+        and not statements.convertible_now(current.statements, package)
+    ):
         return ImportOutcome(slug, current.number, "unchanged")
     key = content_key("packages", data, ".tar.gz")
     blobs.put(key, data)
 
     fields = version_fields(package, float(time_limit))
+    # Statements (Markdown, LaTeX converted) and their images and PDFs: statements.py.
+    shown = statements.build(package, blobs, slug)
+    fields["statements"], fields["assets"] = shown.markdown, shown.assets
     status = "updated"
     if problem is None:
         problem = Problem(slug=slug)
@@ -158,4 +168,4 @@ async def import_package(
     await session.flush()
     problem.current_version_id = version.id
     await session.commit()
-    return ImportOutcome(slug, number, status, tuple(package.warnings))
+    return ImportOutcome(slug, number, status, (*package.warnings, *shown.warnings))

@@ -51,4 +51,7 @@ class ProblemVersion(Base):
     memory_limit: Mapped[int] = mapped_column(Integer)  # MiB
     test_count: Mapped[int] = mapped_column(Integer)
     interactive: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Statement images and PDFs, file name -> blob key (problems/statements.py); None for
+    # versions imported before statements had assets.
+    assets: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
-from codebattle.problems import service
+from codebattle.errors import UserError
+from codebattle.problems import assets, service, statements
 from codebattle.problems.models import Problem
 from codebattle.problems.templates import choices_of
 from codebattle.rooms import service as rooms
@@ -94,8 +95,50 @@ async def problem_page(request: Request, slug: str, room: str | None = None) -> 
         "problem.html",
         problem=detail,
         statement_html=markdown(detail["statement"]),
+        pdf_statements=_pdf_statements(problem),
         samples=service.samples_to_show(detail["statement"], detail["samples"]),
         languages=choices_of(version),
         history=history,
         room=room_context,
     )
+
+
+def _pdf_statements(problem: Problem) -> list[dict[str, str]]:
+    """The PDF statements of languages that have no other statement: download links."""
+    version = problem.current_version
+    assert version is not None
+    return [
+        {"language": lang, "url": statements.asset_url(problem.slug, name)}
+        for lang, name in statements.pdf_languages(version.assets or {}).items()
+        if lang not in version.statements
+    ]
+
+
+# Served as documents of their own: no script (an SVG can hold one), no other resource.
+_ASSET_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+
+
+@router.get("/problems/{slug}/assets/{name}", include_in_schema=False)
+async def statement_asset(request: Request, slug: str, name: str) -> Response:
+    """An image or PDF of the current version's statement, by the name the version lists;
+    the same access as the statement page."""
+    problem = await _problem(request, slug)
+    version = problem.current_version
+    assert version is not None
+    key = (version.assets or {}).get(name)
+    media_type = assets.content_type(name)
+    if key is None or media_type is None:
+        raise UserError(404, "not_found")
+    try:
+        data = services_of(request).blobs.get(key)
+    except KeyError:
+        raise UserError(404, "not_found") from None
+    # A PDF is a download (a browser's viewer does not run under the sandbox policy).
+    disposition = "attachment" if media_type == "application/pdf" else "inline"
+    headers = {
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": _ASSET_POLICY,
+        "Content-Disposition": f'{disposition}; filename="{name}"',
+        "Cache-Control": "public, max-age=300",
+    }
+    return Response(data, media_type=media_type, headers=headers)
