@@ -60,9 +60,19 @@ def test_input_output_environments_are_headings_in_the_statement_language() -> N
 
 def test_illustration_is_an_image_and_its_caption() -> None:
     markdown = convert(r"Text.\illustration{0.4}{tree.png}{A tree with $n$ nodes}More.")
-    assert "![image](tree.png)" in markdown
+    assert "![](tree.png)" in markdown  # no alt text: the caption follows
     assert "*A tree with $n$ nodes*" in markdown
     assert "0.4" not in markdown
+
+
+def test_a_figure_shows_its_caption() -> None:
+    tex = r"""\begin{figure}\centering
+\includegraphics[width=0.5\textwidth]{plan.svg}
+\caption{The plan, $k$ rooms}
+\end{figure}"""
+    markdown = convert(tex)
+    assert "![](plan.svg)" in markdown
+    assert "*The plan, $k$ rooms*" in markdown
 
 
 def test_constants_and_unknown_ones() -> None:

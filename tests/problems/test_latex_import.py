@@ -49,7 +49,7 @@ def test_tex_statement_converted_with_its_image_and_constants(tmp_path: Path) ->
     text = built.markdown["en"]
     assert "Count the nodes" in text and "## Input" in text
     assert r"$N$ ($1 \le N \le 1000$), then 1000 more." in text
-    assert "![image](/problems/trees/assets/tree.png)" in text
+    assert "![](/problems/trees/assets/tree.png)" in text
     assert set(built.assets) == {"tree.png", "problem.ko.pdf"}  # notes.txt is no asset
     assert blobs.get(built.assets["tree.png"]) == PNG
     assert statements.pdf_languages(built.assets) == {"ko": "problem.ko.pdf"}

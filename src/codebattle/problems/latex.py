@@ -40,9 +40,25 @@ _PRELUDE = r"""
 """
 
 # Divs and spans (center, minipage, ...) would be written as raw HTML: keep their content.
+# An image's alt text is pandoc's placeholder "image": empty instead (a screen reader skips
+# it; the caption, if any, follows as text). A figure's caption would only be alt text:
+# shown in its own paragraph.
 _LUA_FILTER = """
 function Div(el) return el.content end
 function Span(el) return el.content end
+function Image(el)
+  if pandoc.utils.stringify(el.caption) == "image" then el.caption = {} end
+  return el
+end
+function Para(el)
+  local image = el.content[1]
+  if #el.content == 1 and image.t == "Image" and image.title:sub(1, 4) == "fig:" then
+    local caption = image.caption
+    image.caption = {}
+    image.title = ""
+    return {pandoc.Para{image}, pandoc.Para{pandoc.Emph(caption)}}
+  end
+end
 """
 
 _CONSTANT = re.compile(r"\\constant\s*\{\s*([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)?)\s*\}")
