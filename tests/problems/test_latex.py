@@ -132,3 +132,11 @@ def test_image_links_point_at_the_asset_route() -> None:
     assert "![c](/problems/p/assets/tree.png)" in linked  # LaTeX names it without extension
     assert "![d](gone.png)" in linked and "![e](https://x.org/i.png)" in linked
     assert missing == ["gone.png"]
+
+
+def test_hostile_links_and_html_stay_text_on_the_page() -> None:
+    from codebattle.web.render import markdown
+
+    for tex in (r"\href{javascript:alert(1)}{click}", r"<script>alert(1)</script>"):
+        html = str(markdown(convert(tex)))
+        assert "<script" not in html and 'href="javascript' not in html
