@@ -115,7 +115,7 @@ def _pdf_statements(problem: Problem) -> list[dict[str, str]]:
 
 
 # Served as documents of their own: no script (an SVG can hold one), no other resource.
-_ASSET_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+_ASSET_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox; frame-ancestors 'none'"
 
 
 @router.get("/problems/{slug}/assets/{name}", include_in_schema=False)
