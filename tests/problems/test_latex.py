@@ -140,3 +140,14 @@ def test_hostile_links_and_html_stay_text_on_the_page() -> None:
     for tex in (r"\href{javascript:alert(1)}{click}", r"<script>alert(1)</script>"):
         html = str(markdown(convert(tex)))
         assert "<script" not in html and 'href="javascript' not in html
+
+
+def test_a_wrapfigure_is_a_figure_without_its_placement_arguments() -> None:
+    tex = r"""\begin{wrapfigure}[8]{r}{0.3\textwidth}
+\includegraphics[width=0.3\textwidth]{side.png}
+\caption{Beside the text}
+\end{wrapfigure}
+Text."""
+    markdown = convert(tex)
+    assert "![](side.png)" in markdown and "*Beside the text*" in markdown
+    assert "0.3" not in markdown and "r" not in markdown.split("![")[0]

@@ -67,6 +67,10 @@ _CONSTANT = re.compile(r"\\constant\s*\{\s*([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)?)\s
 _SAMPLE_MACROS = re.compile(
     r"\\(?:sampletable|sampleentry)(?:\s*\{[^{}]*\})*|\\(?:nextsample|remainingsamples)\b"
 )
+# wrapfigure (the wrapfig package) is a figure beside the text; pandoc does not know its
+# arguments ([lines]{place}[overhang]{width}) and would print them: a plain figure instead.
+_WRAPFIGURE = re.compile(r"\\begin\{wrapfigure\}(?:\[[^\]]*\])?\{[^{}]*\}(?:\[[^\]]*\])?\{[^{}]*\}")
+_WRAPFIGURE_END = re.compile(r"\\end\{wrapfigure\}")
 _LINE = re.compile(r"line (\d+)")
 _PLAIN_NAME = re.compile(r"^%%\s*plainproblemname:.*$", re.MULTILINE)
 
@@ -94,6 +98,7 @@ def prepare(tex: str, language: str, constants: Mapping[str, str]) -> tuple[str,
 
     body = _CONSTANT.sub(constant, tex)
     body = _SAMPLE_MACROS.sub("", body)
+    body = _WRAPFIGURE_END.sub(r"\\end{figure}", _WRAPFIGURE.sub(r"\\begin{figure}", body))
     body = _PLAIN_NAME.sub("", body)
     headings = _HEADINGS.get(language.split("-")[0], _HEADINGS["en"])
     return _PRELUDE % headings + body, unknown
