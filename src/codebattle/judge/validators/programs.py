@@ -271,9 +271,15 @@ def _checktestdata(path: Path) -> BuildPlan:
     if library is None:
         raise ProgramError(f"{path}: checktestdata is not installed on this judge")
     # Translating the script writes a standalone Python program (the checktestdata library
-    # inlined, exit codes 42 and 43), so running it needs nothing beyond Python.
+    # inlined, exit codes 42 and 43), so running it needs nothing beyond Python. The library
+    # goes into the box with the script rather than being bound from where it is installed:
+    # a virtualenv may sit in a folder the sandbox's user cannot enter.
+    tool = {
+        f"{CHECKTESTDATA}/{source.name}": source.read_bytes()
+        for source in sorted(library.glob("*.py"))
+    }
     convert = (
-        f"import sys; sys.path[:0] = [{str(library.parent)!r}]; "
+        "import sys; sys.path[:0] = ['/box']; "
         "from checktestdata.pyctd import main; "
         "sys.argv = ['checktestdata', '--convert', 'out/main.py', 'main.ctd']; main()"
     )
@@ -287,7 +293,6 @@ def _checktestdata(path: Path) -> BuildPlan:
         # checktestdata takes no arguments (it would read the first as its input file):
         # the input validator arguments of the case are dropped, as problemtools does.
         run_argv=(_PY, "-I", "-S", "-B", "-c", _RUN_WITHOUT_ARGUMENTS),
-        binds=(*python.binds, str(library)),
         validator_extensions=(".ctd",),
     )
-    return BuildPlan(language, _text(path), {})
+    return BuildPlan(language, _text(path), tool)
