@@ -179,3 +179,30 @@ def test_a_duel_on_a_restricted_problem_offers_its_languages_to_both_players(
     assert status == 422 and reply["error"]["code"] == "language_not_allowed", reply
     status, reply = submit(client, csrf, problem=SLUG, language="pypy", code=SUM_PY, match=match_id)
     assert status == 201, reply
+
+
+def test_a_room_on_a_restricted_problem_offers_and_accepts_only_its_languages(
+    site: tuple[TestClient, Settings],
+) -> None:
+    client, _settings = site
+    csrf = sign_in(client, "host")
+    headers = {"X-CSRF-Token": csrf}
+    body = {"title": "Class", "problems": [SLUG], "public": True}
+    room = client.post("/api/rooms", json=body, headers=headers)
+    assert room.status_code == 201, room.text
+    room_id = room.json()["id"]
+    started = client.post(f"/api/rooms/{room_id}/start", headers=headers)
+    assert started.status_code == 200, started.text
+    csrf = sign_in(client, "member")
+    joined = client.post(
+        f"/api/rooms/{room_id}/join",
+        json={"code": room.json()["code"]},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert joined.status_code == 200, joined.text
+    page = client.get(f"/problems/{SLUG}?room={room_id}").text
+    assert menu(page) == ["cpp", "pypy"] and page_data(page)["room"]
+    status, reply = submit(client, csrf, problem=SLUG, language="java", code="x", room=room_id)
+    assert status == 422 and reply["error"]["code"] == "language_not_allowed", reply
+    status, reply = submit(client, csrf, problem=SLUG, language="pypy", code=SUM_PY, room=room_id)
+    assert status == 201, reply
