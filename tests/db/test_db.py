@@ -81,7 +81,7 @@ async def test_import_reads_metadata_samples_and_templates(
     version = problem.current_version
     assert set(version.names) == {"en", "ko"} and set(version.statements) >= {"en", "ko"}
     assert version.samples and version.samples[0]["input"].strip()
-    assert set(version.templates) == {"python", "cpp", "java"}
+    assert set(version.templates) == {"python", "pypy", "cpp", "java"}
     assert "public class Main" in version.templates["java"]
     assert version.time_limit > 0 and version.test_count > 5
     assert problem.difficulty in {"easy", "medium", "hard"}
