@@ -12,14 +12,14 @@ compile error or a judge fault satisfies no rule (it is reported as what it is).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from codebattle.judge.package import PackageError
+from codebattle.judge.package_reader import parse_yaml
 from codebattle.judge.verdicts import TestResult, Verdict
 
 __all__ = [
@@ -28,7 +28,9 @@ __all__ = [
     "Rule",
     "SubmissionMeta",
     "SubmissionsYaml",
+    "GlobTooComplex",
     "check",
+    "check_glob",
     "expand_braces",
     "format_verdict",
     "glob_matches",
@@ -176,9 +178,12 @@ def read_submissions_yaml(root: Path, warn: Callable[[str], None]) -> Submission
         return SubmissionsYaml()
     where = "submissions/submissions.yaml"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        data = parse_yaml(path.read_text(encoding="utf-8-sig"), where)
+    except (OSError, UnicodeDecodeError) as exc:
         warn(f"{where}: ignored, cannot be read: {str(exc).splitlines()[0]}")
+        return SubmissionsYaml()
+    except PackageError as exc:
+        warn(f"{where}: ignored, {exc.message}")
         return SubmissionsYaml()
     if data is None:
         return SubmissionsYaml()
@@ -189,6 +194,10 @@ def read_submissions_yaml(root: Path, warn: Callable[[str], None]) -> Submission
     for key, value in data.items():
         if not isinstance(value, dict):
             warn(f"{where}: {key}: ignored, must be a map")
+            continue
+        refused = check_glob(str(key))
+        if refused is not None:
+            warn(f"{where}: {str(key)[:60]}...: ignored, the glob {refused}")
             continue
         clean = _clean(f"{where}: {key}", value, warn, top=True)
         parsed.entries.append((str(key), clean))
@@ -214,6 +223,9 @@ def _clean(
                 continue
             out[key] = item
         elif key == "message":
+            if not isinstance(item, str | int | float) or isinstance(item, bool):
+                warn(f"{where}: message: ignored, must be a string")
+                continue
             out[key] = str(item)
         elif key == "use_for_time_limit":
             if item not in (True, False, "lower", "upper"):
@@ -223,6 +235,10 @@ def _clean(
         elif top and key in _META_KEYS:
             out[key] = item
         elif top and isinstance(item, dict):
+            refused = check_glob(key)
+            if refused is not None:
+                warn(f"{where}: {str(key)[:60]}...: ignored, the glob {refused}")
+                continue
             out[key] = _clean(f"{where}: {key}", item, warn, top=False)  # a test group
         else:
             warn(f"{where}: {key}: ignored, unknown key")
@@ -273,10 +289,20 @@ def _replace(rule: Rule, **changes: Any) -> Rule:
 
 # -- globs ------------------------------------------------------------------------------
 
+# A glob longer than this, or naming more paths than this once its braces are expanded, is
+# refused (warned about and skipped): matching stays cheap whatever the file holds.
+MAX_GLOB_LENGTH = 500
+MAX_GLOB_EXPANSIONS = 256
 
-def expand_braces(pattern: str) -> list[str]:
+
+class GlobTooComplex(ValueError):
+    """A glob over MAX_GLOB_LENGTH characters or MAX_GLOB_EXPANSIONS brace expansions."""
+
+
+def expand_braces(pattern: str, limit: int = MAX_GLOB_EXPANSIONS) -> list[str]:
     """`{a,b}.py` -> [`a.py`, `b.py`], nested and repeated braces too; an unmatched brace
-    is literal."""
+    is literal. Raises GlobTooComplex past `limit` patterns (checked as they are made, so a
+    brace bomb stops early)."""
     start = pattern.find("{")
     while start != -1:
         depth, choices, piece_start = 0, [], start + 1
@@ -288,11 +314,14 @@ def expand_braces(pattern: str) -> list[str]:
                 depth -= 1
                 if depth == 0:
                     choices.append(pattern[piece_start:index])
-                    head, tail = pattern[:start], pattern[index + 1 :]
+                    head = pattern[:start]
+                    tails = expand_braces(pattern[index + 1 :], limit)
                     out: list[str] = []
                     for choice in choices:
-                        for inner in expand_braces(choice):
-                            out.extend(head + inner + rest for rest in expand_braces(tail))
+                        for inner in expand_braces(choice, limit):
+                            if len(out) + len(tails) > limit:
+                                raise GlobTooComplex(f"names over {limit} paths")
+                            out.extend(head + inner + rest for rest in tails)
                     return out
             elif char == "," and depth == 1:
                 choices.append(pattern[piece_start:index])
@@ -301,21 +330,65 @@ def expand_braces(pattern: str) -> list[str]:
     return [pattern]
 
 
-def _regex(pattern: str) -> re.Pattern[str]:
-    # Only `*` is a wildcard and it stays within one path part; `?`, `[` are literal.
-    parts = (re.escape(piece) for piece in pattern.split("*"))
-    return re.compile("[^/]*".join(parts))
+# One expanded glob: its path parts, each as the literal pieces between its `*`s.
+_Glob = tuple[tuple[str, ...], ...]
+
+
+@lru_cache(maxsize=1024)
+def _compiled(pattern: str) -> tuple[_Glob, ...]:
+    """`pattern`'s brace expansions, split for matching. Raises GlobTooComplex."""
+    if len(pattern) > MAX_GLOB_LENGTH:
+        raise GlobTooComplex(f"longer than {MAX_GLOB_LENGTH} characters")
+    return tuple(
+        tuple(tuple(part.split("*")) for part in expanded.split("/"))
+        for expanded in expand_braces(pattern.strip("/"))
+    )
+
+
+def check_glob(pattern: str) -> str | None:
+    """Why `pattern` is refused (too long, too many brace expansions), or None."""
+    try:
+        _compiled(pattern)
+    except GlobTooComplex as exc:
+        return str(exc)
+    return None
+
+
+def _part_matches(pieces: tuple[str, ...], text: str) -> bool:
+    """Whether one path part matches a glob part given as the pieces between its `*`s.
+    Only `*` is a wildcard (`?`, `[` are literal), so placing each middle piece at its
+    first fit is exact: linear work, no backtracking."""
+    if len(pieces) == 1:
+        return text == pieces[0]
+    first, *middle, last = pieces
+    if len(text) < len(first) + len(last) or not text.startswith(first):
+        return False
+    if not text.endswith(last):
+        return False
+    position, end = len(first), len(text) - len(last)
+    for piece in middle:
+        found = text.find(piece, position, end)
+        if found == -1:
+            return False
+        position = found + len(piece)
+    return True
+
+
+def _glob_matches_exactly(glob: _Glob, parts: Sequence[str]) -> bool:
+    """`*` stays within one path part, so the parts pair up one to one."""
+    return len(glob) == len(parts) and all(map(_part_matches, glob, parts))
 
 
 def glob_matches(pattern: str, path: str) -> bool:
-    """Whether `pattern` matches `path` or one of its parent folders (paths use `/`)."""
+    """Whether `pattern` matches `path` or one of its parent folders (paths use `/`). A
+    refused pattern (check_glob) matches nothing."""
+    try:
+        globs = _compiled(pattern)
+    except GlobTooComplex:
+        return False
     pieces = path.strip("/").split("/")
-    candidates = ["/".join(pieces[: i + 1]) for i in range(len(pieces))]
-    for expanded in expand_braces(pattern.strip("/")):
-        regex = _regex(expanded)
-        if any(regex.fullmatch(c) for c in candidates):
-            return True
-    return False
+    candidates = [pieces[: i + 1] for i in range(len(pieces))]
+    return any(_glob_matches_exactly(g, c) for g in globs for c in candidates)
 
 
 # -- checking ---------------------------------------------------------------------------
@@ -349,8 +422,11 @@ def group_names(pattern: str, names: Iterable[str]) -> list[str]:
     `pattern` matches itself, not through a parent folder: the groups a `score` under a
     group key is about ("The score key puts a constraint on the aggregated score of a given
     test data group")."""
-    regexes = [_regex(p) for p in expand_braces(pattern.strip("/"))]
-    return [name for name in names if any(r.fullmatch(name) for r in regexes)]
+    try:
+        globs = _compiled(pattern)
+    except GlobTooComplex:
+        return []
+    return [name for name in names if any(_glob_matches_exactly(g, name.split("/")) for g in globs)]
 
 
 def check(

@@ -34,6 +34,7 @@ from codebattle.judge.package import (
     ValidatorSource,
     substitute,
 )
+from codebattle.judge.package_reader import shown
 from codebattle.judge.problem_metadata import MetadataReader
 from codebattle.judge.submission_files import SubmissionDiscovery
 from codebattle.judge.test_data import TestDataReader
@@ -350,7 +351,9 @@ class _Loader(
             return default
         if not isinstance(value, str) or value not in allowed:
             raise PackageError(
-                "problem.yaml", f"must be one of {', '.join(allowed)}, got {value!r}", field=key
+                "problem.yaml",
+                f"must be one of {', '.join(allowed)}, got {shown(value)}",
+                field=key,
             )
         return value
 
@@ -362,14 +365,14 @@ class _Loader(
         words = value.split() if isinstance(value, str) else []
         if not words or words[0] not in ("default", "custom"):
             raise PackageError(
-                "problem.yaml", f"must be {allowed}, got {value!r}", field="validation"
+                "problem.yaml", f"must be {allowed}, got {shown(value)}", field="validation"
             )
         params = words[1:]
         if (words[0] == "default" and params) or any(
             p not in ("interactive", "score") for p in params
         ):
             raise PackageError(
-                "problem.yaml", f"must be {allowed}, got {value!r}", field="validation"
+                "problem.yaml", f"must be {allowed}, got {shown(value)}", field="validation"
             )
         return words[0], params
 
@@ -405,7 +408,9 @@ class _Loader(
             except ValueError:
                 seconds = math.nan
             if not math.isfinite(seconds) or seconds <= 0:
-                raise PackageError(".timelimit", f"must hold a number of seconds, got {text!r}")
+                raise PackageError(
+                    ".timelimit", f"must hold a number of seconds, got {shown(text)}"
+                )
             if limits.time_limit is None:
                 limits.time_limit = seconds
             elif limits.time_limit != seconds:
@@ -453,9 +458,9 @@ class _Loader(
     def limit_value(self, value: Any, kind: type, field: str) -> float | int:
         # bool is an int in Python, but `memory: yes` is surely a mistake.
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise PackageError("problem.yaml", f"must be a number, got {value!r}", field=field)
+            raise PackageError("problem.yaml", f"must be a number, got {shown(value)}", field=field)
         if not math.isfinite(value) or value <= 0:
-            raise PackageError("problem.yaml", f"must be positive, got {value!r}", field=field)
+            raise PackageError("problem.yaml", f"must be positive, got {shown(value)}", field=field)
         if kind is int:
             if value != int(value):
                 raise PackageError(

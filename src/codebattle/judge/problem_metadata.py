@@ -13,7 +13,7 @@ from typing import Any
 
 from codebattle.judge import languages
 from codebattle.judge.package import PackageError
-from codebattle.judge.package_reader import PackageReader
+from codebattle.judge.package_reader import PackageReader, shown
 
 __all__ = ["FORMAT_VERSIONS", "MetadataReader"]
 
@@ -106,7 +106,7 @@ class MetadataReader(PackageReader):
             known = ", ".join(FORMAT_VERSIONS)
             raise PackageError(
                 "problem.yaml",
-                f"unsupported version {value!r}: we read {known}",
+                f"unsupported version {shown(value)}: we read {known}",
                 field="problem_format_version",
             )
         return version
@@ -123,7 +123,9 @@ class MetadataReader(PackageReader):
         for value in values:
             if value not in _TYPES:
                 raise PackageError(
-                    "problem.yaml", f"must be one of {', '.join(_TYPES)}, got {value!r}", "type"
+                    "problem.yaml",
+                    f"must be one of {', '.join(_TYPES)}, got {shown(value)}",
+                    "type",
                 )
         if len(set(values)) != len(values):
             raise PackageError("problem.yaml", "a type is repeated", field="type")
@@ -161,7 +163,8 @@ class MetadataReader(PackageReader):
             self.warn(path, "uuid is required")
         for key in ("uuid", "version", "rights_owner"):
             if key in config and not isinstance(config[key], str):
-                raise PackageError("problem.yaml", f"must be a string, got {config[key]!r}", key)
+                got = shown(config[key])
+                raise PackageError("problem.yaml", f"must be a string, got {got}", key)
 
     def check_descriptive(self, config: Mapping[str, Any]) -> None:
         """credits, source, license, rights_owner, embargo_until, keywords, allow_file_writing:
@@ -174,7 +177,7 @@ class MetadataReader(PackageReader):
         if license_ not in _LICENSES:
             raise PackageError(
                 "problem.yaml",
-                f"must be one of {', '.join(_LICENSES)}, got {license_!r}",
+                f"must be one of {', '.join(_LICENSES)}, got {shown(license_)}",
                 "license",
             )
         owner = config.get("rights_owner")
@@ -189,7 +192,7 @@ class MetadataReader(PackageReader):
         ):
             self.warn(
                 self.root / "problem.yaml",
-                f"license {license_!r} needs a rights owner (rights_owner, credits or source)",
+                f"license {shown(license_)} needs a rights owner (rights_owner, credits or source)",
             )
         if "embargo_until" in config:
             self.embargo(config["embargo_until"])
@@ -255,7 +258,7 @@ class MetadataReader(PackageReader):
         if not valid and not (isinstance(value, str) and _EMBARGO.fullmatch(value)):
             raise PackageError(
                 "problem.yaml",
-                f"must be YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ, got {value!r}",
+                f"must be YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ, got {shown(value)}",
                 field="embargo_until",
             )
         if _embargo_end(value) > datetime.datetime.now(datetime.UTC):
@@ -278,7 +281,7 @@ class MetadataReader(PackageReader):
         for code in codes:
             language = languages.by_package_code(code)
             if language is None:
-                self.warn(self.root / "problem.yaml", f"languages: we cannot run {code!r}")
+                self.warn(self.root / "problem.yaml", f"languages: we cannot run {shown(code)}")
             else:
                 found.add(language.name)
         if not found:

@@ -16,10 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from codebattle.judge.package import PackageError, TestCase, TestGroup
-from codebattle.judge.package_reader import PackageReader
+from codebattle.judge.package_reader import PackageReader, shown
 
 __all__ = ["TestData", "TestDataReader"]
 
@@ -298,10 +296,7 @@ class TestDataReader(PackageReader):
         text = self.read_text(path)
         if self.substitute_constants is not None:
             text = self.substitute_constants(text.encode()).decode()
-        try:
-            raw = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise PackageError(self.rel(path), f"invalid YAML: {exc}") from exc
+        raw = self.read_yaml(path, text)
         if raw is None:
             return {}
         if not isinstance(raw, dict):
@@ -343,7 +338,7 @@ class TestDataReader(PackageReader):
             isinstance(v, str | int | float) and not isinstance(v, bool) for v in value
         ):
             return [str(v) for v in value]
-        raise PackageError(file, f"must be a list of strings, got {value!r}", field=field)
+        raise PackageError(file, f"must be a list of strings, got {shown(value)}", field=field)
 
     def scoring_value(self, key: str, value: Any, file: str) -> Any:
         if key == "max_score":
@@ -351,12 +346,12 @@ class TestDataReader(PackageReader):
                 return None
             if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
                 raise PackageError(
-                    file, f"must be a non-negative number or unbounded, got {value!r}", key
+                    file, f"must be a non-negative number or unbounded, got {shown(value)}", key
                 )
             return float(value)
         if key == "score_aggregation":
             if value not in _AGGREGATIONS:
-                raise PackageError(file, f"must be pass-fail, sum or min, got {value!r}", key)
+                raise PackageError(file, f"must be pass-fail, sum or min, got {shown(value)}", key)
             return value
         names = [value] if isinstance(value, str) else value
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
