@@ -20,7 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from codebattle.judge.languages.base import Language
-from codebattle.judge.sandbox import Bind, Limits, Sandbox, SandboxError, copy_box_tree
+from codebattle.judge.sandbox import (
+    UNLIMITED,
+    Bind,
+    Limits,
+    Sandbox,
+    SandboxError,
+    copy_box_tree,
+)
 
 MiB = 1 << 20
 COMPILE_OUTPUT_LINES = 50
@@ -71,7 +78,13 @@ def program_limits(
 ) -> Limits:
     """Limits of one run: the wall clock allows for a loaded machine; the runtime's own
     memory (the JVM's) comes on top of the problem's limit; the stack may use all of it.
-    `file_size` also caps the test data bubblewrap copies in for validators."""
+    `file_size` also caps the test data bubblewrap copies in for validators.
+
+    Under an address-space limit (C++) the stack has no rlimit of its own: glibc gives
+    every new thread a stack of RLIMIT_STACK bytes, which at the memory limit could never
+    be mapped (std::thread failed with EAGAIN). Unlimited, threads get glibc's 2 MiB and
+    the main stack still grows to what the address space leaves (docs/sandbox.md)."""
+    address_space = program.language.address_space(memory)
     return Limits(
         cpu_time=cpu_time,
         wall_time=cpu_time * 2 + 2,
@@ -79,8 +92,8 @@ def program_limits(
         processes=program.language.processes,
         output=output,
         file_size=Limits.file_size if file_size is None else file_size,
-        stack=memory,
-        address_space=program.language.address_space(memory),
+        stack=memory if address_space is None else UNLIMITED,
+        address_space=address_space,
     )
 
 
@@ -135,6 +148,11 @@ class Compiler:
         bad = next((name for name in extra if not safe_relative_path(name)), None)
         if bad is not None:
             return CompileResult(None, f"invalid file name {bad!r}: use a relative path")
+        reserved = next((name for name in extra if reserved_name(language, name)), None)
+        if reserved is not None:
+            return CompileResult(
+                None, f"{reserved} is a name the judge uses while compiling; rename the file"
+            )
         main_source = language.source_name(code)
         if main_source in extra:
             return CompileResult(
@@ -174,8 +192,13 @@ class Compiler:
             owner = self.sandbox.drop_to if self.sandbox.drop_to is not None else os.geteuid()
             os.chown(out_dir, owner, owner)
             argv = [a.replace("{source}", source) for a in language.compile_argv]
-            # The other sources in the language are compiled with the main one.
-            argv += sorted(n for n in extra if PurePosixPath(n).suffix in language.extensions)
+            # The other sources in the language are compiled with the main one; a name
+            # such as `-o.cpp` or `@args.java` is a file, not an option (`./-o.cpp`).
+            argv += [
+                f"./{n}" if n.startswith(("-", "@")) else n
+                for n in sorted(extra)
+                if PurePosixPath(n).suffix in language.extensions
+            ]
             run = self.sandbox.run(
                 argv,
                 box,
@@ -264,6 +287,15 @@ def safe_relative_path(name: str) -> bool:
         and not path.is_absolute()
         and all(part not in ("", ".", "..") for part in path.parts)
     )
+
+
+def reserved_name(language: Language, name: str) -> bool:
+    """Whether an extra file's `name` is the judge's own while compiling: the `out` folder
+    the compiler writes to, or a file the language's build makes (Python's main.py.marshal,
+    which the run would load instead of main.py)."""
+    if language.compile_argv is not None and PurePosixPath(name).parts[0] == "out":
+        return True
+    return name in language.reserved_names
 
 
 def add_files(folder: Path, files: Mapping[str, bytes]) -> None:

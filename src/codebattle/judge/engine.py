@@ -492,16 +492,24 @@ def with_includes(
 ) -> tuple[str, dict[str, bytes]]:
     """The submission with the package's include/ files for `lang` added, overwriting
     submitted files of the same name; an included file with the main file's name (a
-    driver) replaces the main file."""
+    driver) replaces the main file, as does a Python `__main__.py` (the entrypoint rule
+    takes it first; it wins over an included main.py)."""
     code, files = sources.code, dict(sources.files)
     code_names = (lang.name, *lang.package_codes)
     folder = next((c for c in code_names if c in package.includes), "default")
     main_name = lang.source_name(code)
+    driver_names = [main_name]
+    if main_name.endswith(".py"):
+        driver_names.insert(0, "__main__.py")
+    drivers: dict[str, bytes] = {}
     for name, data in package.include_files(folder).items():
-        if name == main_name:
-            code = data.decode("utf-8", errors="surrogateescape")
+        if name in driver_names:
+            drivers[name] = data
         else:
             files[name] = data
+    driver = next((drivers[n] for n in driver_names if n in drivers), None)
+    if driver is not None:
+        code = driver.decode("utf-8", errors="surrogateescape")
     return code, files
 
 

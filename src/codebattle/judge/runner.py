@@ -21,6 +21,9 @@ from codebattle.storage import BlobStore
 
 log = structlog.get_logger(__name__)
 RUN_OUTPUT_BYTES = 16 * 1024
+# What a player reads of an internal error; the details (a scoring error names secret test
+# cases, a validator's build output its source) go to the log (judge/disclosure.py).
+INTERNAL_ERROR = "the judge could not finish judging this submission; it was not your fault"
 
 
 class PackageCache:
@@ -89,13 +92,17 @@ class JobRunner:
                 tests=tests,
                 on_test=on_test,
             )
+            if result.verdict == Verdict.IE:  # its message may name secret tests: logged
+                log.warning(
+                    "internal error", submission=job["submission"], message=result.message[:2000]
+                )
             emit(
                 jobs.done(
                     job,
                     {
                         "verdict": result.verdict,
                         "compile_output": result.compile_output,
-                        "message": result.message if result.verdict == Verdict.IE else "",
+                        "message": INTERNAL_ERROR if result.verdict == Verdict.IE else "",
                         "tests_total": len(tests if tests is not None else package.tests),
                         "judge_time": round(time.monotonic() - began, 4),
                         "tests": judged,

@@ -8,7 +8,10 @@ import os
 import shutil
 from pathlib import Path
 
+from codebattle.judge.graders import validator as validators
+from codebattle.judge.package import ProblemPackage
 from codebattle.judge.sandbox import Box, SandboxError, copy_box_tree
+from codebattle.judge.verdicts import Verdict
 
 NEXT_INPUT = "nextpass.in"
 MAX_FILES = 100
@@ -43,3 +46,19 @@ def keep(box: Box, state: Path) -> bytes | None:
     data = nextpass.read_bytes()
     nextpass.unlink()
     return data
+
+
+def pass_scores(
+    box: Box,
+    package: ProblemPackage,
+    outcome: validators.ValidatorOutcome,
+    nextpass: bytes | None,
+    number: int,
+) -> validators.ValidatorOutcome:
+    """`outcome` of pass `number` with its score files, read after the last pass only: the
+    files persist, so a score.txt an earlier pass wrote is still there. A pass that asks
+    for another (nextpass.in) has no score yet; a rejection after the first pass is a
+    rejection whatever an earlier pass left (the score files are not the test's then)."""
+    if nextpass is not None or (outcome.verdict != Verdict.AC and number > 1):
+        return outcome
+    return validators.with_scores(box, package, outcome)

@@ -35,10 +35,16 @@ class InteractiveGrader:
         return self.interact(program, case, limits)[0]
 
     def interact(
-        self, program: Program, case: TestCase, limits: Limits, state: Path | None = None
+        self,
+        program: Program,
+        case: TestCase,
+        limits: Limits,
+        state: Path | None = None,
+        number: int = 1,
     ) -> tuple[TestResult, bytes | None]:
-        """One interaction; with `state` (multi-pass, graders/multipass.py) the interactor's
-        feedback folder starts from it and is kept in it, and its nextpass.in returned."""
+        """One interaction; with `state` (multi-pass, graders/multipass.py: pass `number`)
+        the interactor's feedback folder starts from it and is kept in it, and its
+        nextpass.in returned."""
         to_sub_r, to_sub_w = os.pipe()
         from_sub_r, from_sub_w = os.pipe()
         package, interactor, sandbox = self.package, self.interactor, self.sandbox
@@ -67,9 +73,13 @@ class InteractiveGrader:
                         )
                     )
                     checked = validators.verdict(val_run[0], validators.judge_message(vbox))
-                    val_checked.append(validators.with_scores(vbox, package, checked))
-                    if state is not None:
+                    if state is None:
+                        val_checked.append(validators.with_scores(vbox, package, checked))
+                    else:
                         nextpass.append(feedback_state.keep(vbox, state))
+                        val_checked.append(
+                            feedback_state.pass_scores(vbox, package, checked, nextpass[0], number)
+                        )
             except BaseException as exc:  # reported as IE below
                 val_error.append(exc)
                 if not handed_over.is_set():

@@ -47,7 +47,7 @@ class MultiPassGrader(InteractiveGrader):
             current = case
             graded: list[TestResult] = []
             for number in range(1, passes + 1):
-                outcome, nextpass = self.one_pass(program, current, limits, state)
+                outcome, nextpass = self.one_pass(program, current, limits, state, number)
                 graded.append(outcome)
                 if outcome.verdict != Verdict.AC:
                     if nextpass is not None and outcome.verdict == Verdict.WA:
@@ -61,10 +61,10 @@ class MultiPassGrader(InteractiveGrader):
             return _judge_error(graded[-1], f"no verdict within {passes} passes")
 
     def one_pass(
-        self, program: Program, case: TestCase, limits: Limits, state: Path
+        self, program: Program, case: TestCase, limits: Limits, state: Path, number: int
     ) -> tuple[TestResult, bytes | None]:
         if self.package.interactive:
-            return self.interact(program, case, limits, state)
+            return self.interact(program, case, limits, state, number)
         sandbox, package, validator = self.sandbox, self.package, self.interactor
         with sandbox.box() as box, open(case.input, "rb") as stdin:
             run = sandbox.run(
@@ -91,8 +91,8 @@ class MultiPassGrader(InteractiveGrader):
                 stdin=out.fileno(),
             )
             checked = validators.verdict(val_run, validators.judge_message(vbox))
-            checked = validators.with_scores(vbox, package, checked)
             nextpass = feedback_state.keep(vbox, state)
+            checked = feedback_state.pass_scores(vbox, package, checked, nextpass, number)
         graded = result(case, checked.verdict, run, checked.feedback)
         graded.score, graded.score_multiplier = checked.score, checked.score_multiplier
         return graded, nextpass

@@ -44,6 +44,8 @@ class Language:
     # The codes problem packages use for this language (the format's languages table:
     # submissions.yaml `language`, problem.yaml `languages`, include/<code>/), first = own.
     package_codes: tuple[str, ...] = ()
+    # Files the build writes next to the program; a submitted file may not use these names.
+    reserved_names: tuple[str, ...] = ()
 
     def source_name(self, code: str) -> str:
         return f"{self.source_file}{self.extensions[0]}"

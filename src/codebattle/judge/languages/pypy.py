@@ -7,7 +7,13 @@ Memory is the sandbox's cgroup alone: PyPy's GC grows its heap without knowing t
 and a program that outgrows the limit is stopped there (MLE).
 """
 
-from codebattle.judge.languages.python import TEMPLATE, PythonLanguage, check_argv, run_argv
+from codebattle.judge.languages.python import (
+    MARSHAL,
+    TEMPLATE,
+    PythonLanguage,
+    check_argv,
+    run_argv,
+)
 
 LANGUAGE = PythonLanguage(
     name="pypy",
@@ -20,6 +26,7 @@ LANGUAGE = PythonLanguage(
     template=TEMPLATE,
     package_template="solution.py",
     package_codes=("pypy3",),
+    reserved_names=(MARSHAL,),
     fence_tags=frozenset({"pypy", "pypy3", "python", "py", "python3", "py3"}),
     prompt_notes=(
         "Use only the Python standard library.",

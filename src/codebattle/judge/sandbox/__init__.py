@@ -30,7 +30,15 @@ from codebattle.judge.sandbox.launcher import LAUNCHER_SOURCE, build_launcher
 from codebattle.judge.sandbox.prepared import PreparedRun
 from codebattle.judge.sandbox.reaper import REAPER
 from codebattle.judge.sandbox.session import Session
-from codebattle.judge.sandbox.spec import NOBODY, Bind, Limits, MiB, RunResult, SandboxError
+from codebattle.judge.sandbox.spec import (
+    NOBODY,
+    UNLIMITED,
+    Bind,
+    Limits,
+    MiB,
+    RunResult,
+    SandboxError,
+)
 
 __all__ = [
     "BOX_INODES",
@@ -41,6 +49,7 @@ __all__ = [
     "Bind",
     "Box",
     "Limits",
+    "UNLIMITED",
     "MiB",
     "PreparedRun",
     "RunResult",

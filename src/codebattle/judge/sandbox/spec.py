@@ -13,6 +13,10 @@ class SandboxError(Exception):
     """The sandbox itself failed (a judge fault: reported as IE, never blamed on the player)."""
 
 
+# An rlimit without a limit (RLIM_INFINITY, as the launcher and prlimit read it).
+UNLIMITED = (1 << 64) - 1
+
+
 @dataclass(frozen=True)
 class Limits:
     cpu_time: float  # seconds of CPU for the whole tree
@@ -24,7 +28,7 @@ class Limits:
     file_size: int = 64 * MiB
     open_files: int = 256
     tmp_size: int = 64 * MiB
-    stack: int | None = None  # default: the memory limit
+    stack: int | None = None  # default: the memory limit; UNLIMITED: no stack rlimit
     # RLIMIT_AS, set with or without a cgroup (Language.address_space); None: only where
     # there is no cgroup, at the memory limit.
     address_space: int | None = None

@@ -99,16 +99,39 @@ def _plain(language: Language, **changes: Any) -> Language:
 
 
 def _files(path: Path) -> dict[str, bytes]:
-    """The program's files by relative path (a single file counts as a folder holding it)."""
+    """The program's files by relative path (a single file counts as a folder holding it).
+    Hidden files (below the program's folder) are left out; a file whose symlink leads
+    out of the package is refused, so no judge file is built into a program."""
+    root = _package_root(path)
     if not path.is_dir():
-        return {path.name: path.read_bytes()}
+        return {path.name: _inside(path, root).read_bytes()}
     files: dict[str, bytes] = {}
     for entry in sorted(path.rglob("*")):
         rel = entry.relative_to(path)
         if any(part.startswith(".") for part in rel.parts) or not entry.is_file():
             continue
-        files[rel.as_posix()] = entry.read_bytes()
+        files[rel.as_posix()] = _inside(entry, root).read_bytes()
     return files
+
+
+def _package_root(path: Path) -> Path:
+    """The package holding the program at `path`: the nearest folder above it with a
+    problem.yaml or data/ (else the folder holding the program)."""
+    start = path.absolute()
+    for folder in start.parents:
+        if (folder / "problem.yaml").is_file() or (folder / "data").is_dir():
+            return folder.resolve()
+    return start.parent.resolve()
+
+
+def _inside(entry: Path, root: Path) -> Path:
+    try:
+        target = entry.resolve(strict=True)
+    except (OSError, RuntimeError) as exc:
+        raise ProgramError(f"{entry}: broken or looping symlink") from exc
+    if not target.is_relative_to(root):
+        raise ProgramError(f"{entry}: symlink points outside the package")
+    return target
 
 
 def _text(path: Path) -> str:
@@ -229,7 +252,7 @@ def _build_run(path: Path, files: dict[str, bytes]) -> BuildPlan:
         raise ProgramError(f"{path}: neither a build nor a run script")
     build = (
         "set -e\n"
-        'for f in * .[!.]*; do [ -e "$f" ] && [ "$f" != out ] && cp -p "$f" out/; done\n'
+        'for f in * .[!.]*; do [ -e "$f" ] && [ "$f" != out ] && cp -pR -- "$f" out/; done\n'
         "cd out\n"
         "chmod +x build run 2>/dev/null || true\n"
         "if [ -e build ]; then ./build; fi\n"
