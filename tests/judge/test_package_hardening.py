@@ -17,6 +17,7 @@ from codebattle.judge.expectations import (
 )
 from codebattle.judge.loader import load_package
 from codebattle.judge.package import PackageError
+from codebattle.judge.validators import programs
 from tests.support.packages import make_package
 
 V2025 = {"problem_format_version": "2025-09", "uuid": "x"}
@@ -170,3 +171,70 @@ def test_a_long_bad_value_is_shortened_in_the_message(tmp_path: Path) -> None:
         load_package(pkg)
     assert caught.value.field == "uuid"
     assert len(str(caught.value)) < 200
+
+
+# --- symlinks and hidden folders (findings 3, 12) ---------------------------------------
+
+
+def _outside(tmp_path: Path) -> Path:
+    secret = tmp_path / "judge-secret.txt"
+    secret.write_text("not for packages\n")
+    return secret
+
+
+@pytest.mark.parametrize(
+    ("link", "extra"),
+    [
+        ("include/default/leak.txt", {"include/default/x.txt": "x"}),
+        ("include/python/sub/leak.txt", {"include/python/sub/x.txt": "x"}),
+        ("output_validator/leak.txt", {"output_validator/v.py": "print(1)\n"}),
+        ("input_validators/check/leak.txt", {"input_validators/check/v.py": "print(1)\n"}),
+        ("input_validators/leak.py", {}),
+    ],
+)
+def test_a_symlink_out_of_the_package_is_refused(
+    tmp_path: Path, link: str, extra: dict[str, str]
+) -> None:
+    pkg = make_package(tmp_path / "p", yaml_data=V2025, files=extra)
+    (pkg / link).parent.mkdir(parents=True, exist_ok=True)
+    (pkg / link).symlink_to(_outside(tmp_path))
+    with pytest.raises(PackageError) as caught:
+        load_package(pkg)
+    assert caught.value.path == link
+    assert "outside the package" in caught.value.message
+
+
+def test_a_legacy_validator_folder_symlink_out_is_refused(tmp_path: Path) -> None:
+    pkg = make_package(
+        tmp_path / "p",
+        yaml_data={"validation": "custom"},
+        files={"output_validators/check/v.py": "print(1)\n"},
+    )
+    (pkg / "output_validators/check/leak.txt").symlink_to(_outside(tmp_path))
+    with pytest.raises(PackageError, match="outside the package"):
+        load_package(pkg)
+
+
+def test_building_a_validator_never_reads_a_file_out_of_the_package(tmp_path: Path) -> None:
+    pkg = make_package(tmp_path / "p", yaml_data=V2025, files={"output_validator/v.py": "1\n"})
+    package = load_package(pkg)
+    (pkg / "output_validator/leak.txt").symlink_to(_outside(tmp_path))  # after loading
+    with pytest.raises(programs.ProgramError, match="outside the package"):
+        programs.plan(pkg / "output_validator", "python")
+    (pkg / "include/default").mkdir(parents=True)
+    (pkg / "include/default/x.txt").write_text("x\n")
+    (pkg / "include/default/leak.txt").symlink_to(_outside(tmp_path))
+    package.includes = {"default": pkg / "include/default"}
+    assert package.include_files("python") == {"x.txt": b"x\n"}
+
+
+def test_includes_are_found_under_a_hidden_parent_folder(tmp_path: Path) -> None:
+    pkg = make_package(tmp_path / ".cache" / "pkgs", yaml_data=V2025)
+    (pkg / "include/default/.hidden").mkdir(parents=True)
+    (pkg / "include/default/data.txt").write_text("7\n")
+    (pkg / "include/default/.hidden/x.txt").write_text("no\n")
+    (pkg / "output_validator").mkdir()
+    (pkg / "output_validator/v.py").write_text("print(1)\n")
+    package = load_package(pkg)
+    assert package.include_files("python") == {"data.txt": b"7\n"}
+    assert programs.plan(pkg / "output_validator", "python").code == "print(1)\n"

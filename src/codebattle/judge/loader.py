@@ -161,6 +161,8 @@ class _Loader(
         output_validators = self.validators("output_validators")
         input_validators = self.legacy_input_validators()
         graders = self.legacy_graders(data)
+        for program in [*output_validators, *input_validators, *graders]:
+            self.files_inside_root(program.path)
         if validation == "custom" and not output_validators:
             raise PackageError(
                 "output_validators",
@@ -234,6 +236,7 @@ class _Loader(
         input_validators = self.validators("input_validators")
         for validator in [*output_validators, *input_validators]:
             validator.constants = constants
+            self.files_inside_root(validator.path)
         submissions = self.discovered_submissions(limits)
         return ProblemPackage(
             root=root,
@@ -327,7 +330,7 @@ class _Loader(
             if not entry.is_dir():
                 self.warn(entry, "ignored: include/ holds one folder per language")
                 continue
-            self.inside_root(entry)
+            self.files_inside_root(entry)
             if not self.entries(entry):
                 self.warn(entry, "ignored: empty")
                 continue
@@ -340,6 +343,15 @@ class _Loader(
             else:
                 found[language.name] = entry
         return found
+
+    def files_inside_root(self, path: Path) -> None:
+        """`path` and every file below it (hidden ones aside) stay inside the package: an
+        include or a validator folder must not bring in a judge file by symlink."""
+        self.inside_root(path)
+        if path.is_dir():
+            for entry in sorted(path.rglob("*")):
+                if not any(part.startswith(".") for part in entry.relative_to(path).parts):
+                    self.inside_root(entry)
 
     # --- problem.yaml --------------------------------------------------------------------
 

@@ -165,14 +165,20 @@ class ProblemPackage:
 
     def include_files(self, language: str) -> dict[str, bytes]:
         """The files include/<language>/ (else include/default/) adds to every submission
-        in `language`, by path relative to that folder, constants substituted."""
+        in `language`, by path relative to that folder, constants substituted. Hidden
+        files and symlinks out of the package are left out."""
         folder = self.includes.get(language) or self.includes.get("default")
         if folder is None:
             return {}
+        root = self.root.resolve()
         files: dict[str, bytes] = {}
         for path in sorted(folder.rglob("*")):
-            if path.is_file() and not any(part.startswith(".") for part in path.parts):
-                files[path.relative_to(folder).as_posix()] = self.substitute(path.read_bytes())
+            rel = path.relative_to(folder)  # hidden below the folder, not above it
+            if not path.is_file() or any(part.startswith(".") for part in rel.parts):
+                continue
+            if not path.resolve().is_relative_to(root):
+                continue  # a symlink out of the package: the loader refuses it
+            files[rel.as_posix()] = self.substitute(path.read_bytes())
         return files
 
     @property
