@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from codebattle.judge.aggregation import secret_score
+from codebattle.judge.engine import Judge
 from codebattle.judge.expectations import (
     MAX_GLOB_EXPANSIONS,
     GlobTooComplex,
@@ -16,8 +18,9 @@ from codebattle.judge.expectations import (
     read_submissions_yaml,
 )
 from codebattle.judge.loader import load_package
-from codebattle.judge.package import PackageError
+from codebattle.judge.package import PackageError, TestGroup
 from codebattle.judge.validators import programs
+from codebattle.judge.verify import Verifier
 from tests.support.packages import make_package
 
 V2025 = {"problem_format_version": "2025-09", "uuid": "x"}
@@ -238,3 +241,62 @@ def test_includes_are_found_under_a_hidden_parent_folder(tmp_path: Path) -> None
     package = load_package(pkg)
     assert package.include_files("python") == {"data.txt": b"7\n"}
     assert programs.plan(pkg / "output_validator", "python").code == "print(1)\n"
+
+
+# --- scoring edge cases (findings 6, 7) -------------------------------------------------
+
+SCORE_5 = """import sys
+ans = open(sys.argv[2]).read().split()
+if sys.stdin.read().split() != ans:
+    sys.exit(43)
+open(sys.argv[3] + '/score.txt', 'w').write('5')
+sys.exit(42)
+"""
+ADD = "a, b = map(int, input().split())\nprint(a + b)\n"
+
+
+def test_verify_on_an_unbounded_scoring_problem_checks_score_rules_only(
+    judge: Judge, tmp_path: Path
+) -> None:
+    pkg = make_package(
+        tmp_path,
+        yaml_data={**V2025, "type": "scoring"},
+        files={
+            "data/secret/test_group.yaml": "max_score: unbounded\n",
+            "output_validator/validator.py": SCORE_5,
+            "submissions/accepted/a.py": ADD,
+            "submissions/accepted/low.py": ADD,
+            "submissions/submissions.yaml": "accepted/low.py:\n  score: [0, 1]\n",
+        },
+    )
+    report = Verifier(judge, jobs=2).verify(pkg)
+    checks = {c.submission: c for c in report.checks}
+    assert checks["accepted/a.py"].ok, checks["accepted/a.py"].detail  # 10: no full score
+    low = checks["accepted/low.py"]
+    assert not low.ok and "score 10, expected [0, 1]" in low.detail, low.detail
+
+
+def test_an_empty_test_data_group_is_refused(tmp_path: Path) -> None:
+    pkg = make_package(
+        tmp_path,
+        yaml_data={**V2025, "type": "scoring"},
+        cases={"sample/1": ("1 2\n", "3\n"), "secret/g1/1": ("1 2\n", "3\n")},
+        files={
+            "data/secret/g1/test_group.yaml": "max_score: 40\nscore_aggregation: sum\n",
+            "data/secret/g2/test_group.yaml": "max_score: 60\nscore_aggregation: sum\n",
+        },
+    )
+    with pytest.raises(PackageError) as caught:
+        load_package(pkg)
+    assert caught.value.path == "data/secret/g2"
+    assert "needs a test case" in caught.value.message
+
+
+def test_an_empty_sum_group_scores_zero_not_a_division_by_zero() -> None:
+    empty = TestGroup("data/secret/g1", {"max_score": 50.0, "score_aggregation": "sum"})
+    secret = TestGroup(
+        "data/secret",
+        {"max_score": 100.0, "score_aggregation": "sum", "require_pass": []},
+        groups=[empty],
+    )
+    assert secret_score(TestGroup("data", {}, groups=[secret]), {}) == 0.0

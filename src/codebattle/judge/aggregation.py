@@ -237,7 +237,10 @@ class _Scorer:
         if kind == "pass-fail":
             self.no_score_files(cases)
             return self.aggregate(group, [], ok)
-        case_max = None if top is None else (top / len(cases) if kind == "sum" else top)
+        case_max = top
+        if top is not None and kind == "sum":
+            # The loader refuses an empty group; were one here, it would simply score 0.
+            case_max = top / len(cases) if cases else 0.0
         items = [self.case(case, case_max) for case in cases]
         return self.aggregate(group, items, ok)
 

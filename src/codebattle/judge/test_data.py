@@ -126,7 +126,10 @@ class TestDataReader(PackageReader):
                 )
         for entry in group_dirs:
             own = self.group_settings(entry, settings, top="group")
-            secret.groups.append(self.plain_group(entry, data_dir, own, sample=False, own=own))
+            group = self.plain_group(entry, data_dir, own, sample=False, own=own)
+            if not group.cases:  # "Test data groups": each has at least one test case
+                raise PackageError(self.rel(entry), "a test data group needs a test case")
+            secret.groups.append(group)
         return secret
 
     def plain_group(

@@ -37,7 +37,6 @@ from codebattle.judge.expectations import Rule
 from codebattle.judge.input_validation import check_inputs
 from codebattle.judge.loader import derive_time_limit, load_package
 from codebattle.judge.package import PackageError, PackageSubmission, ProblemPackage
-from codebattle.judge.scoring import package_score
 from codebattle.judge.verdicts import EXPECTED_BY_FOLDER, JudgeResult, TestResult, Verdict
 
 MiB = 1 << 20
@@ -353,7 +352,7 @@ class Verifier:
         if result.verdict in (Verdict.CE, Verdict.IE):
             return [f"{result.verdict}"]
         full = _full_score(package)
-        if package.format_version == "legacy":
+        if package.format_version == "legacy" and full is not None:
             allowed = EXPECTED_BY_FOLDER.get(plan.sub.expected, frozenset())
             out = [] if result.verdict in allowed else [f"{result.verdict}"]
             if package.scoring and plan.sub.expected == "accepted" and result.score != full:
@@ -369,8 +368,13 @@ class Verifier:
             )
         ]
         has_score_rule = any(r.score is not None and r.cases is None for r in plan.rules)
+        # With max_score: unbounded (full is None) only score rules say what is enough.
         must_be_full = package.scoring and plan.sub.expected == "accepted" and not has_score_rule
-        if must_be_full and (result.score is None or abs(result.score - full) > _EPSILON):
+        if (
+            must_be_full
+            and full is not None
+            and (result.score is None or abs(result.score - full) > _EPSILON)
+        ):
             out.append(f"score {_score(result.score)}, not the full {full:g}")
         return out
 
@@ -449,12 +453,11 @@ def _ac_name(package: ProblemPackage) -> str:
 # -- scores -----------------------------------------------------------------------------
 
 
-def _full_score(package: ProblemPackage) -> float:
-    """The best score: 2025-09 data/secret's max_score, legacy every case accepted."""
+def _full_score(package: ProblemPackage) -> float | None:
+    """The best score: 2025-09 data/secret's max_score, legacy every case accepted. None
+    when data/secret's max_score is unbounded: no score is the full one then."""
     best = aggregation.full_score(package)
-    if best is not None:
-        return float(best)
-    return package_score(package, {case.name: True for case in package.tests})
+    return None if best is None else float(best)
 
 
 def scored_groups(package: ProblemPackage) -> list[str]:
