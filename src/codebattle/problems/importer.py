@@ -61,7 +61,8 @@ def _difficulty(metadata: dict[str, Any]) -> str:
 
 
 def reference_solutions(package: ProblemPackage) -> dict[str, str]:
-    """The first accepted submission of each language (by file name), if small enough."""
+    """The first accepted submission of each language (by file name), if small enough,
+    with the package's constants substituted as the judge runs it (2025-09 "Constants")."""
     found: dict[str, str] = {}
     accepted = sorted(
         (s for s in package.submissions if s.expected == "accepted" and s.path.is_file()),
@@ -69,7 +70,8 @@ def reference_solutions(package: ProblemPackage) -> dict[str, str]:
     )
     for submission in accepted:
         if submission.language not in found and submission.path.stat().st_size <= 64 * 1024:
-            found[submission.language] = submission.path.read_text(errors="replace")
+            code = package.substitute(submission.path.read_bytes())
+            found[submission.language] = code.decode("utf-8", errors="replace")
     return found
 
 
