@@ -16,6 +16,7 @@ from codebattle.judge.compiler import Program
 from codebattle.judge.graders import feedback_state
 from codebattle.judge.graders import validator as validators
 from codebattle.judge.graders.base import failure_verdict, result
+from codebattle.judge.graders.hangups import INTERACTOR, HangupWatch
 from codebattle.judge.package import ProblemPackage, TestCase
 from codebattle.judge.sandbox import Limits, RunResult, Sandbox
 from codebattle.judge.verdicts import TestResult, Verdict
@@ -47,6 +48,7 @@ class InteractiveGrader:
         nextpass.in returned."""
         to_sub_r, to_sub_w = os.pipe()
         from_sub_r, from_sub_w = os.pipe()
+        watch = HangupWatch(to_sub_r, from_sub_r)
         package, interactor, sandbox = self.package, self.interactor, self.sandbox
         val_run: list[RunResult] = []
         val_checked: list[validators.ValidatorOutcome] = []
@@ -103,10 +105,11 @@ class InteractiveGrader:
                 )
         finally:
             thread.join()
+            first = watch.close()
         if val_error or not val_checked:
             return result(case, Verdict.IE, run, f"interactor failed: {val_error[:1]}"), None
         failed = failure_verdict(run, program.language)
-        graded = decide(case, run, val_run[0], val_checked[0], failed)
+        graded = decide(case, run, val_run[0], val_checked[0], failed, first)
         return graded, (nextpass[0] if nextpass else None)
 
 
@@ -116,6 +119,7 @@ def decide(
     val_run: RunResult,
     checked: validators.ValidatorOutcome,
     failed: Verdict | None,
+    ended_first: str | None = None,
 ) -> TestResult:
     """The verdict of one interaction, in problemtools' order (judge/execute.py there, and
     DOMjudge's alike): a rejection by an interactor that exited first is WA whatever the
@@ -125,8 +129,18 @@ def decide(
     interactor was still running is RE even if the interactor then rejects what it got, or
     fails on it (problemtools calls the latter a judge error; an interactor that crashes on
     the end of input a crashed submission left is the common case, and the crash is the
-    player's)."""
-    first = interactor_first(val_run, run)
+    player's).
+
+    Who ended first is `ended_first` (graders/hangups.py: one waiter saw that side's
+    output close first). When it cannot tell (both seen at once), a rejection with a plain
+    crash is WA: the crash may be the submission reading the end of input the rejecting
+    interactor left, which must not turn into RE with how busy the machine was; otherwise
+    the two sandboxes' end stamps decide."""
+    if ended_first is None:
+        tie_crash = checked.verdict == Verdict.WA and failed == Verdict.RE
+        first = tie_crash or interactor_first(val_run, run)
+    else:
+        first = ended_first == INTERACTOR
     if checked.verdict == Verdict.WA and (first or broken_pipe(run)):
         return result(case, Verdict.WA, run, checked.feedback)
     if checked.verdict == Verdict.IE and (first or failed is None):
