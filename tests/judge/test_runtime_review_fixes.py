@@ -15,7 +15,7 @@ from codebattle.judge import jobs
 from codebattle.judge.engine import Judge
 from codebattle.judge.input_validation import check_inputs
 from codebattle.judge.loader import load_package
-from codebattle.judge.package import ProblemPackage
+from codebattle.judge.package import PackageError, ProblemPackage
 from codebattle.judge.runner import JobRunner
 from codebattle.judge.verdicts import JudgeResult, TestResult, Verdict
 from tests.support.packages import make_package
@@ -197,3 +197,22 @@ def test_an_internal_error_message_names_no_secret_case(tmp_path: Path) -> None:
     assert done["type"] == "done" and done["result"]["verdict"] == "IE"
     assert "huge-tree" not in repr(events) and "secret/g1" not in done["result"]["message"]
     assert "not your fault" in done["result"]["message"]
+
+
+@pytest.mark.parametrize(("passes", "ok"), [(2, True), (100, True), (1, False), (101, False)])
+def test_validation_passes_are_capped(tmp_path: Path, passes: int, ok: bool) -> None:
+    pkg = make_package(
+        tmp_path,
+        yaml_data={
+            "problem_format_version": "2025-09",
+            "type": "pass-fail multi-pass",
+            "name": "Passes",
+            "limits": {"time_limit": 1, "memory": 128, "validation_passes": passes},
+        },
+        files={"output_validator/v.py": SCORED_PASSES},
+    )
+    if ok:
+        assert load_package(pkg).limits.validation_passes == passes
+    else:
+        with pytest.raises(PackageError, match="validation_passes.*from 2 to 100"):
+            load_package(pkg)

@@ -58,6 +58,9 @@ _LIMIT_TYPES: dict[str, type] = {
     "validation_output": int,
 }
 
+# Each pass runs the submission and the validator again: a test's cost grows with it.
+MAX_PASSES = 100
+
 # 2025-09 limits: the legacy two multipliers are gone, the rest is as before plus these.
 _CURRENT_LIMIT_TYPES: dict[str, type] = {
     **{k: t for k, t in _LIMIT_TYPES.items() if k not in ("time_multiplier", "time_safety_margin")},
@@ -459,8 +462,10 @@ class _Loader(
                         self.warn(config, f"ignored: unknown key {field}.{name}")
             elif key in _CURRENT_LIMIT_TYPES:
                 values[key] = self.limit_value(value, _CURRENT_LIMIT_TYPES[key], field)
-                if key == "validation_passes" and values[key] < 2:
-                    raise PackageError("problem.yaml", "must be at least 2", field=field)
+                if key == "validation_passes" and not 2 <= values[key] <= MAX_PASSES:
+                    raise PackageError(
+                        "problem.yaml", f"must be from 2 to {MAX_PASSES}", field=field
+                    )
             else:
                 self.warn(config, f"ignored: unknown key {field}")
         if (self.root / ".timelimit").exists():
