@@ -50,17 +50,16 @@ def check_code(code: object, max_bytes: int) -> str:
 def check_language(language: object, accepted: list[str] | None = None) -> str:
     """A language id the judge knows and, given the problem's `accepted` ids (problem.yaml
     `languages`; None: every one), one the problem accepts."""
+    # Both refusals list what the problem's menu offers, by the names people know.
+    allowed = ", ".join(languages.LANGUAGES[name].title for name in offered(accepted))
     if not isinstance(language, str) or language not in languages.LANGUAGES:
-        raise UserError(
-            422, "language_unknown", language=str(language)[:20], known=languages.names()
-        )
+        raise UserError(422, "language_unknown", language=str(language)[:20], known=allowed)
     if accepted is not None and language not in accepted:
-        allowed = [languages.LANGUAGES[name].title for name in offered(accepted)]
         raise UserError(
             422,
             "language_not_allowed",
             language=languages.LANGUAGES[language].title,
-            allowed=", ".join(allowed),
+            allowed=allowed,
         )
     return language
 
@@ -118,7 +117,6 @@ async def create(
     if kind not in KINDS:
         raise UserError(422, "kind_unknown")
     checked_code = check_code(code, max_code_bytes)
-    check_language(language)  # an unknown language is refused before the problem is read
     if target is None:
         target = await target_of(session, problem_slug)
     # Whichever way the target came (practice, match, room, the AI), the version says which

@@ -12,11 +12,15 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from jinja2.runtime import Context
+from markdown_it.token import Token
 from markupsafe import Markup
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from codebattle.accounts.profiles import age_band_of
 from codebattle.i18n import LOCALES, translate
+from codebattle.judge.languages import LANGUAGES
+from codebattle.problems.models import ProblemVersion
+from codebattle.problems.service import name_of, statement_of
 from codebattle.services import services_of
 from codebattle.web.security import csrf_token
 
@@ -66,8 +70,41 @@ _markdown = (
 )
 
 
-def markdown(text: str) -> Markup:
-    return Markup(_markdown.render(text))  # noqa: S704 - html is disabled in the parser
+def markdown(text: str, title: str | None = None) -> Markup:
+    """The author's Markdown as HTML; with the problem's `title`, a first `# Heading` that
+    only repeats it is left out (the page shows the name as its own title already)."""
+    tokens = _markdown.parse(text)
+    if title and _opens_with(tokens, title):
+        tokens = tokens[3:]  # heading_open, its inline text, heading_close
+    html = _markdown.renderer.render(tokens, _markdown.options, {})
+    return Markup(html)  # noqa: S704 - html is disabled in the parser
+
+
+def _opens_with(tokens: list[Token], title: str) -> bool:
+    return (
+        len(tokens) >= 3
+        and tokens[0].type == "heading_open"
+        and tokens[0].tag == "h1"
+        and tokens[1].content.strip().casefold() == title.strip().casefold()
+    )
+
+
+def statement_markup(version: ProblemVersion, locale: str) -> Markup:
+    """The statement a page shows in `locale` (problems.service.statement_of), without the
+    first heading when it is the problem's name in the statement's language: the docs tell
+    authors to start with it, and the problem page and the arena print the name above."""
+    lang, text = statement_of(version, locale)
+    return markdown(text, title=name_of(version, lang))
+
+
+def language_title(name: str) -> str:
+    """Jinja filter: a submission's language as people call it ("Python 3" for "python");
+    an id the judge no longer knows stays as it is."""
+    known = LANGUAGES.get(name)
+    return known.title if known is not None else name
+
+
+TEMPLATES.env.filters["language_title"] = language_title
 
 
 def locale_of(request: Request) -> str:

@@ -21,7 +21,7 @@ from codebattle.problems.models import ProblemVersion
 from codebattle.problems.templates import choices_of, templates_of
 from codebattle.services import services_of
 from codebattle.web.ids import Id
-from codebattle.web.render import locale_of, markdown, render
+from codebattle.web.render import locale_of, render, statement_markup
 from codebattle.web.security import require_api_write, require_user
 
 router = APIRouter()
@@ -180,7 +180,8 @@ async def arena_page(request: Request, match_id: Id) -> HTMLResponse:
     statement, samples, version = await _problem_text(request, row)
     return render(
         request, "arena.html", match=data, is_player=is_player,
-        statement_html=markdown(statement), samples=problems.samples_to_show(statement, samples),
+        statement_html=statement_markup(version, locale_of(request)),
+        samples=problems.samples_to_show(statement, samples),
         templates=templates_of(version), languages=choices_of(version),
     )  # fmt: skip
 

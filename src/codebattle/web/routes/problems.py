@@ -15,7 +15,7 @@ from codebattle.rooms import service as rooms
 from codebattle.services import services_of
 from codebattle.submissions import service as submissions
 from codebattle.web.ids import valid_id
-from codebattle.web.render import locale_of, markdown, render
+from codebattle.web.render import locale_of, render, statement_markup
 from codebattle.web.security import current_user
 
 router = APIRouter()
@@ -94,7 +94,7 @@ async def problem_page(request: Request, slug: str, room: str | None = None) -> 
         request,
         "problem.html",
         problem=detail,
-        statement_html=markdown(detail["statement"]),
+        statement_html=statement_markup(version, locale),
         pdf_statements=_pdf_statements(problem),
         samples=service.samples_to_show(detail["statement"], detail["samples"]),
         languages=choices_of(version),

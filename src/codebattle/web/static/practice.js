@@ -41,13 +41,14 @@
 
   function busy(on) { buttons.forEach(function (b) { b.disabled = on; }); }
 
-  function addHistory(id, kind, lang) {
+  // `title`: the language as the menu names it ("Python 3"), as the server-drawn rows do.
+  function addHistory(id, kind, title) {
     var body = document.querySelector("#history tbody");
     var empty = body.querySelector("tr.empty");
     if (empty) empty.remove();
     var row = document.createElement("tr");
     row.id = "history-" + id;
-    var cells = [id, new Date().toLocaleString(), lang + (kind === "submit" ? "" : " (" + (kind === "samples" ? text.run_samples : text.run_custom) + ")"), text.status_queued];
+    var cells = [id, new Date().toLocaleString(), title, text.status_queued];
     cells.forEach(function (value, i) {
       var td = document.createElement("td");
       if (i === 0) {
@@ -55,6 +56,12 @@
         a.href = "/submissions/" + id;
         a.textContent = value;
         td.appendChild(a);
+      } else if (i === 2) {
+        var name = document.createElement("span");
+        name.className = "nowrap";
+        name.textContent = value;
+        td.appendChild(name);
+        if (kind !== "submit") td.appendChild(document.createTextNode(" (" + (kind === "samples" ? text.run_samples : text.run_custom) + ")"));
       } else td.textContent = value;
       row.appendChild(td);
     });
@@ -64,6 +71,7 @@
 
   function send(kind) {
     var body = { problem: data.slug, language: language, code: editor.getValue(), kind: kind };
+    var title = languageSelect.options[languageSelect.selectedIndex].textContent;
     if (kind === "custom") body.input = document.getElementById("custom-input").value;
     if (kind === "submit" && data.room) body.room = data.room; // counts for the room
     results.reset();
@@ -83,7 +91,7 @@
           results.error(error.message || text.server_error);
           return;
         }
-        var row = addHistory(reply.json.id, kind, language);
+        var row = addHistory(reply.json.id, kind, title);
         Judging.follow(reply.json.id, results, function (submission) {
           busy(false);
           var cell = row.lastChild;
