@@ -170,7 +170,7 @@ class ProblemPackage:
         folder = self.includes.get(language) or self.includes.get("default")
         if folder is None:
             return {}
-        root = self.root.resolve()
+        root = folder.parent.parent.resolve()  # the package holding include/<language>/
         files: dict[str, bytes] = {}
         for path in sorted(folder.rglob("*")):
             rel = path.relative_to(folder)  # hidden below the folder, not above it
