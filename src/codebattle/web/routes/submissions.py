@@ -26,7 +26,7 @@ router = APIRouter()
 
 class SubmissionIn(BaseModel):
     problem: str = Field(max_length=64, description="problem slug")
-    language: str = Field(max_length=20, description=", ".join(languages.names()))
+    language: str = Field(max_length=20, description=f"One of: {languages.names()}")
     code: str
     kind: Literal["submit", "samples", "custom"] = "submit"
     input: str | None = Field(default=None, description="stdin of a custom run")
