@@ -242,6 +242,24 @@ def test_an_input_validator_crashing_everywhere_is_one_error(judge: Judge, tmp_p
     assert "3 cases (" in report.errors[0] and "sample/1" in report.errors[0]
 
 
+def test_a_clean_report_says_what_the_input_checks_covered(judge: Judge, tmp_path: Path) -> None:
+    checker = (
+        "import sys\nfor line in sys.stdin:\n    a, b = map(int, line.split())\nsys.exit(42)\n"
+    )
+    pkg = make_package(
+        tmp_path,
+        files={"submissions/accepted/good.py": ADD, "input_validators/check.py": checker},
+    )
+    report, _ = verify(judge, pkg)
+    assert report.ok, report.errors
+    assert report.checked == ["input validators (check.py) accept all 3 test inputs"]
+    assert "checked: input validators (check.py)" in format_table(report)
+
+    bare = make_package(tmp_path, "bare", files={"submissions/accepted/good.py": ADD})
+    report, _ = verify(judge, bare)
+    assert report.checked == ["no input validator: the 3 test inputs are not checked"]
+
+
 def test_a_wrong_answer_is_judged_to_the_end_in_2025_09(judge: Judge, tmp_path: Path) -> None:
     # WA on the sample, then a crash: only judging every case shows the RTE the
     # wrong_answer folder does not permit (legacy stops at the WA and is content).

@@ -79,6 +79,8 @@ class PackageReport:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     checks: list[SubmissionCheck] = field(default_factory=list)
+    # What was checked besides the submissions, so that a clean report says it was done.
+    checked: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -91,6 +93,7 @@ class PackageReport:
             "time_limit": self.time_limit,
             "errors": self.errors,
             "warnings": self.warnings,
+            "checked": self.checked,
             "submissions": [c.to_json() for c in self.checks],
         }
 
@@ -199,6 +202,7 @@ class Verifier:
         report.errors.extend(collapse_repeats(input_errors, [c.name for c in package.tests]))
         if report.errors:
             return report
+        report.checked.extend(input_checks_done(package))
         todo = plans(package, report.warnings.append)
         if not package.submissions:
             report.warnings.append("no submissions to verify")
@@ -578,6 +582,23 @@ def _sources(package: ProblemPackage, sub: PackageSubmission) -> tuple[str, dict
     return data.decode("utf-8", errors="surrogateescape"), {}
 
 
+def input_checks_done(package: ProblemPackage) -> list[str]:
+    """What the input checks covered, for a report that found nothing wrong."""
+    cases = len(package.tests)
+    notes = []
+    if package.input_validators:
+        names = ", ".join(source.name for source in package.input_validators)
+        notes.append(f"input validators ({names}) accept all {cases} test inputs")
+    else:
+        notes.append(f"no input validator: the {cases} test inputs are not checked")
+    if package.invalid_inputs:
+        notes.append(f"{len(package.invalid_inputs)} invalid inputs rejected")
+    outputs = len(package.valid_outputs) + len(package.invalid_outputs)
+    if outputs:
+        notes.append(f"{outputs} valid/invalid outputs judged as expected")
+    return notes
+
+
 def format_table(report: PackageReport) -> str:
     lines = [
         f"{report.package}  (time limit: {report.time_limit:g} s)"
@@ -586,6 +607,8 @@ def format_table(report: PackageReport) -> str:
     ]
     for error in report.errors:
         lines.append(f"  ERROR {error}")
+    for note in report.checked:
+        lines.append(f"  checked: {note}")
     for warning in report.warnings:
         lines.append(f"  warning: {warning}")
     if report.checks:
