@@ -114,7 +114,8 @@ def test_submissions_accept_it_and_the_refusal_names_it(kotlin: Language) -> Non
     for locale in i18n.LOCALES:
         text = i18n.translate(refused.value.key, locale, **refused.value.params)
         assert "cobol" in text
-        assert all(name in text for name in ("cpp", "java", "kotlin", "python"))
+        # Listed by the names players know, the new language among them.
+        assert all(name in text for name in ("C++17 (g++)", "Java 17", "Kotlin 2", "Python 3"))
 
 
 def test_out_of_memory_is_asked_of_the_language(kotlin: Language) -> None:
