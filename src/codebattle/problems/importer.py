@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.judge import archive
 from codebattle.judge.loader import load_package
-from codebattle.judge.package import PackageError, ProblemPackage
+from codebattle.judge.package import PackageError, ProblemPackage, TestCase
 from codebattle.problems import statements
 from codebattle.problems.models import Problem, ProblemVersion
 from codebattle.problems.templates import templates_for
@@ -40,6 +40,19 @@ def _read(path: Path, limit: int = SAMPLE_BYTES) -> str:
         data = handle.read(limit + 1)
     text = data[:limit].decode("utf-8", errors="replace")
     return text + ("\n…" if len(data) > limit else "")
+
+
+def sample_of(case: TestCase, interactive: bool) -> dict[str, Any]:
+    """What the problem page shows of one sample. An interactive sample with an
+    `.interaction` log shows the log alone: its .in and .ans are the interactor's data,
+    which the format says players must not see."""
+    if case.interaction is not None and interactive:
+        log = _read(case.interaction)
+        return {"name": case.name, "input": "", "answer": "", "interaction": log}
+    sample = {"name": case.name, "input": _read(case.input), "answer": _read(case.answer)}
+    if case.interaction is not None:
+        sample["interaction"] = _read(case.interaction)
+    return sample
 
 
 def _tags(metadata: dict[str, Any]) -> list[str]:
@@ -86,10 +99,7 @@ def version_fields(package: ProblemPackage, time_limit: float) -> dict[str, Any]
             lang: package.substitute(path.read_bytes()).decode("utf-8", errors="replace")
             for lang, path in sorted(package.statements.items())
         },
-        "samples": [
-            {"name": case.name, "input": _read(case.input), "answer": _read(case.answer)}
-            for case in package.samples
-        ],
+        "samples": [sample_of(case, package.interactive) for case in package.samples],
         "templates": templates_for(package.root, package.languages),
         # The AI opponent plays these: only in languages the problem accepts.
         "solutions": {

@@ -75,10 +75,30 @@ def statement_of(version: ProblemVersion, locale: str) -> tuple[str, str]:
 
 def samples_to_show(statement: str, samples: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The examples to print under a statement: none when the statement already shows
-    every one of them."""
-    if all(sample["input"].strip() in statement for sample in samples):
+    every one of them. A sample with an interaction log gets its `steps` to show."""
+    if all(not s.get("interaction") and s["input"].strip() in statement for s in samples):
         return []
-    return samples
+    return [
+        {**sample, "steps": interaction_steps(sample["interaction"])}
+        if sample.get("interaction")
+        else sample
+        for sample in samples
+    ]
+
+
+def interaction_steps(log: str) -> list[dict[str, str]]:
+    """An `.interaction` log as steps: `<` lines are what the judge sends the program,
+    `>` lines what the program answers, `---` separates the passes of a multi-pass problem
+    (the format's "Samples for interactive and multi-pass problems")."""
+    steps: list[dict[str, str]] = []
+    for line in log.splitlines():
+        if line.startswith("<"):
+            steps.append({"who": "judge", "text": line[1:]})
+        elif line.startswith(">"):
+            steps.append({"who": "program", "text": line[1:]})
+        elif line.strip() == "---":
+            steps.append({"who": "pass", "text": ""})
+    return steps
 
 
 def problem_json(problem: Problem, locale: str, solved: bool | None = None) -> dict[str, Any]:
