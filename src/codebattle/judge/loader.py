@@ -175,30 +175,25 @@ class _Loader(
         if validation == "default" and output_validators:
             self.warn(root / "output_validators", "ignored: validation is default")
 
-        submissions = self.discovered_submissions(limits)
-        types = {"scoring" if problem_type == "scoring" or "score" in params else "pass-fail"}
+        scoring = problem_type == "scoring" or "score" in params
+        types = {"scoring" if scoring else "pass-fail"}
         if "interactive" in params:
             types.add("interactive")
-        return ProblemPackage(
-            root=root,
-            short_name=root.name,
+        return self.package(
+            config,
             names=names,
             limits=limits,
             validation=validation,
             interactive="interactive" in params,
-            scoring=problem_type == "scoring" or "score" in params,
+            scoring=scoring,
             validator_flags=validator_flags,
             data=data,
             statements=statements,
             output_validators=output_validators,
             input_validators=input_validators,
-            submissions=submissions,
-            metadata=dict(config),
-            warnings=self.warnings,
             custom_score="score" in params,
             types=frozenset(types),
             graders=graders,
-            includes=self.includes(),
             tex_statements=tex,
         )
 
@@ -240,10 +235,8 @@ class _Loader(
         for validator in [*output_validators, *input_validators]:
             validator.constants = constants
             self.files_inside_root(validator.path)
-        submissions = self.discovered_submissions(limits)
-        return ProblemPackage(
-            root=root,
-            short_name=root.name,
+        return self.package(
+            config,
             names=names,
             limits=limits,
             validation=validation,
@@ -254,20 +247,28 @@ class _Loader(
             statements=statements,
             output_validators=output_validators,
             input_validators=input_validators,
-            submissions=submissions,
-            metadata=dict(config),
-            warnings=self.warnings,
             custom_score=scoring and validation == "custom",
             format_version=self.format_version,
             types=types,
             constants=constants,
-            includes=self.includes(),
             languages=allowed,
             invalid_inputs=test_data.invalid_inputs,
             invalid_outputs=test_data.invalid_outputs,
             valid_outputs=test_data.valid_outputs,
             pdf_statements=pdf,
             tex_statements=tex,
+        )
+
+    def package(self, config: dict[str, Any], **fields: Any) -> ProblemPackage:
+        """The package, with what both versions fill the same way."""
+        return ProblemPackage(
+            root=self.root,
+            short_name=self.root.name,
+            submissions=self.discovered_submissions(fields["limits"]),
+            metadata=dict(config),
+            warnings=self.warnings,
+            includes=self.includes(),
+            **fields,
         )
 
     def legacy_input_validators(self) -> list[ValidatorSource]:
