@@ -279,7 +279,6 @@ class Judge:
         if package.scoring:
             from codebattle.judge.scoring import package_score
 
-            accepted = {t.name: t.verdict == Verdict.AC for t in results}
             scores = {t.name: t.score for t in results if t.score is not None and accepted[t.name]}
             multipliers = {
                 t.name: t.score_multiplier

@@ -13,7 +13,7 @@ compile error or a judge fault satisfies no rule (it is reported as what it is).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -275,16 +275,10 @@ def _rule(source: str, cases: str | None, value: Mapping[str, Any]) -> Rule:
     )
     # `lower` means permitted [AC, WA, RTE]; `upper` means required [TLE].
     if rule.use_for_time_limit == "lower" and rule.permitted is None:
-        rule = _replace(rule, permitted=frozenset({"AC", "WA", "RTE"}))
+        rule = replace(rule, permitted=frozenset({"AC", "WA", "RTE"}))
     if rule.use_for_time_limit == "upper" and rule.required is None:
-        rule = _replace(rule, required=frozenset({"TLE"}))
+        rule = replace(rule, required=frozenset({"TLE"}))
     return rule
-
-
-def _replace(rule: Rule, **changes: Any) -> Rule:
-    from dataclasses import replace
-
-    return replace(rule, **changes)
 
 
 # -- globs ------------------------------------------------------------------------------

@@ -130,6 +130,7 @@ def plans(package: ProblemPackage, warn: Callable[[str], None]) -> list[Plan]:
         else expectations.SubmissionsYaml()
     )
     out: list[Plan] = []
+    scored = scored_groups(package) if modern else []
     for sub in package.submissions:
         rel = sub.path.relative_to(root).as_posix()
         if not modern:
@@ -147,7 +148,6 @@ def plans(package: ProblemPackage, warn: Callable[[str], None]) -> list[Plan]:
             )
             continue
         rules = spec.rules(rel)
-        scored = scored_groups(package)
         for rule in rules:
             group = rule.cases
             if rule.score is not None and group and not expectations.group_names(group, scored):
@@ -311,22 +311,20 @@ class Verifier:
     ) -> tuple[float, float]:
         """(time limit, margin limit): the package's, or derived from the submissions that
         bound it from below (those that fail are left out). ValueError if none pass."""
-        todo = [p for p in plans(package, lambda _: None) if p.lower and not p.upper]
         if package.limits.time_limit is not None:
             return derive_time_limit(package.limits, 0.0)
+        todo = [p for p in plans(package, lambda _: None) if p.lower and not p.upper]
 
         def judge(plan: Plan) -> JudgeResult:
             return self._judge(package, plan, PROVISIONAL_TIME_LIMIT)
 
         results = list(pool.map(judge, todo)) if pool else [judge(p) for p in todo]
-        failed = [
-            (p, r) for p, r in zip(todo, results, strict=True) if self._failures(package, p, r)
-        ]
-        times = [
-            _slowest(r.tests, p.bounding_cases(upper=False))
-            for p, r in zip(todo, results, strict=True)
-            if not self._failures(package, p, r)
-        ]
+        failed, times = [], []
+        for plan, result in zip(todo, results, strict=True):
+            if self._failures(package, plan, result):
+                failed.append((plan, result))
+            else:
+                times.append(_slowest(result.tests, plan.bounding_cases(upper=False)))
         if todo and not times:
             causes = "; ".join(f"{p.rel}: {r.verdict} {cause(r)}".strip() for p, r in failed)
             raise ValueError(f"cannot derive a time limit, no accepted submission passes: {causes}")
@@ -336,7 +334,7 @@ class Verifier:
 
     def _judge(self, package: ProblemPackage, plan: Plan, limit: float) -> JudgeResult:
         try:
-            code, files = _sources(package, plan.sub)
+            code, files = submission_files.submission_sources(package, plan.sub)
         except (OSError, UnicodeDecodeError) as exc:
             return JudgeResult(Verdict.IE, message=f"cannot read {plan.rel}: {exc}")
         try:
@@ -569,17 +567,6 @@ def collapse_repeats(errors: Sequence[str], case_names: Sequence[str], shown: in
         listed = ", ".join(cases[:shown]) + (", ..." if len(cases) > shown else "")
         out.append(key.replace("\0", f"{len(cases)} cases ({listed})"))
     return out
-
-
-def _sources(package: ProblemPackage, sub: PackageSubmission) -> tuple[str, dict[str, bytes]]:
-    """The main source and the submission's other files (submission_files' helper when
-    present: folders, entrypoints, constants)."""
-    helper = getattr(submission_files, "submission_sources", None)
-    if helper is not None:
-        code, files = helper(package, sub)
-        return str(code), dict(files)
-    data = package.substitute(sub.path.read_bytes())
-    return data.decode("utf-8", errors="surrogateescape"), {}
 
 
 def input_checks_done(package: ProblemPackage) -> list[str]:
