@@ -292,7 +292,7 @@ class _Loader(
         return []
 
     def discovered_submissions(self, limits: Limits) -> list[PackageSubmission]:
-        submissions = self.submissions()
+        submissions = self.submissions(self.format_version)
         if limits.time_limit is None and not any(s.expected == "accepted" for s in submissions):
             self.warn(self.root / "submissions", "no accepted submission: no time limit to derive")
         return submissions

@@ -50,18 +50,23 @@ def check_code(code: object, max_bytes: int) -> str:
 def check_language(language: object, accepted: list[str] | None = None) -> str:
     """A language id the judge knows and, given the problem's `accepted` ids (problem.yaml
     `languages`; None: every one), one the problem accepts."""
-    # Both refusals list what the problem's menu offers, by the names people know.
-    allowed = ", ".join(languages.LANGUAGES[name].title for name in offered(accepted))
     if not isinstance(language, str) or language not in languages.LANGUAGES:
-        raise UserError(422, "language_unknown", language=str(language)[:20], known=allowed)
+        raise UserError(
+            422, "language_unknown", language=str(language)[:20], known=_offered_titles(accepted)
+        )
     if accepted is not None and language not in accepted:
         raise UserError(
             422,
             "language_not_allowed",
             language=languages.LANGUAGES[language].title,
-            allowed=allowed,
+            allowed=_offered_titles(accepted),
         )
     return language
+
+
+def _offered_titles(accepted: list[str] | None) -> str:
+    """What the problem's menu offers, by the names people know (both refusals list it)."""
+    return ", ".join(languages.LANGUAGES[name].title for name in offered(accepted))
 
 
 @dataclass(frozen=True)
