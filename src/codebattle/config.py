@@ -163,6 +163,9 @@ class Settings(BaseSettings):
     JUDGE_WORKERS: PositiveInt = 2  # judge worker processes of the embedded default
     QUEUE_REDELIVERY_SECONDS: Annotated[float, Field(gt=0)] = 30.0
     MAX_CODE_BYTES: PositiveInt = 64 * 1024
+    # Names of failpoints where this process dies on purpose (codebattle/failpoints.py):
+    # for the crash tests only; refused in production.
+    FAILPOINTS: str = ""
 
     # Battles.
     MATCH_SECONDS: Annotated[float, Field(gt=0)] = 900.0  # a duel's time limit
@@ -308,6 +311,8 @@ def load_settings(**overrides: object) -> Settings:
         settings.secret_key()  # fail at start-up, not at the first request
         if not settings.secure_cookies:  # session cookies must never travel in clear text
             raise ConfigError("BASE_URL: must start with https:// in production")
+    if settings.FAILPOINTS.strip() and settings.ENVIRONMENT == Environment.production:
+        raise ConfigError("FAILPOINTS: crash tests only; must be empty in production")
     if settings.PORTONE_API_SECRET is not None:
         # Half a payment setup would take money it cannot confirm by webhook or open a
         # checkout the browser cannot start: all or nothing.

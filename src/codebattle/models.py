@@ -26,7 +26,7 @@ from codebattle.db.base import Base
 from codebattle.problems.models import Problem, ProblemVersion
 from codebattle.progress.models import PlayerRating, RatingChange
 from codebattle.rooms.models import Room, RoomEvent, RoomMember
-from codebattle.submissions.models import Submission, SubmissionTest
+from codebattle.submissions.models import OutboxEntry, Submission, SubmissionTest
 
 __all__ = [
     "SignInSession",
@@ -54,6 +54,7 @@ __all__ = [
     "Room",
     "RoomEvent",
     "RoomMember",
+    "OutboxEntry",
     "Submission",
     "SubmissionTest",
     "User",

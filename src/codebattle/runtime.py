@@ -1,8 +1,9 @@
 """What a running server does besides answering requests: it starts the job queue with the
 handler of judge events (recorded; published to each submission's page as
-`submissions.messages` builds them; passed on to matches and rooms), re-queues the jobs an
-in-process queue lost with its process, and runs the server's own battle loops (the deadline
-sweeper of matches and rooms, the matchmaker and the keeper of AI opponents)."""
+`submissions.messages` builds them; passed on to matches and rooms), relays the jobs of the
+outbox (sent again when the queue lost what it held: a new in-process queue, Redis without
+its data), and runs the server's own battle loops (the deadline sweeper of matches and
+rooms, the matchmaker and the keeper of AI opponents)."""
 
 from __future__ import annotations
 
@@ -14,22 +15,25 @@ from codebattle.accounts import billing
 from codebattle.battles import ai_player, live
 from codebattle.integrations import portone
 from codebattle.judge.jobs import Event
-from codebattle.judge.queue import InProcessQueue, LocalQueue
 from codebattle.services import Services
-from codebattle.submissions import messages, recording
-from codebattle.submissions import service as submissions
+from codebattle.submissions import messages, outbox, recording
 
 log = structlog.get_logger(__name__)
 RENEWAL_SECONDS = 60.0  # renewals and expiries: at most RENEWALS_PER_RUN users a pass
+RELAY_SECONDS = 1.0  # the outbox relay's pass: jobs whose sender died, or the queue refused
 
 
 async def start(services: Services, loops: bool = True) -> None:
-    """Start the queue and, with `loops`, the battle loops."""
+    """Start the queue and the outbox relay and, with `loops`, the battle loops."""
 
     async def on_events(events: list[Event]) -> None:
         await record_and_pass_on(services, events)
 
-    await services.queue.start(on_events)
+    async def on_lost() -> None:
+        await resend_unfinished(services)
+
+    await services.queue.start(on_events, on_lost)
+    services.spawn(live.every(RELAY_SECONDS, lambda: relay(services), "outbox relay"))
     if loops:
         services.spawn(live.every(0.5, lambda: live.sweep_deadlines(services), "deadline sweep"))
         services.spawn(live.every(1.0, lambda: live.pair_now(services), "matchmaking"))
@@ -41,11 +45,20 @@ async def start(services: Services, loops: bool = True) -> None:
             )
         )
         services.spawn(live.every(RENEWAL_SECONDS, lambda: renew_plans(services), "renewals"))
-    if isinstance(services.queue, InProcessQueue | LocalQueue):  # jobs kept in this process
-        # In process, queued jobs die with the process: queue them again.
-        async with services.db.session() as session:
-            for job in await submissions.unfinished_jobs(session, services.blobs):
-                await services.queue.enqueue(job)
+
+
+async def relay(services: Services) -> int:
+    """Send the outbox's due jobs (outbox.relay)."""
+    return await outbox.relay(services.db, services.blobs, services.queue)
+
+
+async def resend_unfinished(services: Services) -> None:
+    """The queue may have lost the jobs it held: send every unfinished one again."""
+    async with services.db.session() as session:
+        count = await outbox.resend_unfinished(session, datetime.now(UTC))
+    if count:
+        log.warning("the judge queue lost its jobs; unfinished ones are sent again", jobs=count)
+    await relay(services)
 
 
 async def record_and_pass_on(services: Services, events: list[Event]) -> None:

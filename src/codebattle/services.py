@@ -17,6 +17,7 @@ from typing import Any
 import structlog
 from starlette.requests import HTTPConnection
 
+from codebattle import failpoints
 from codebattle.config import Settings
 from codebattle.db.session import Database
 from codebattle.judge.queue import InProcessQueue, JobQueue, LocalQueue, RedisQueue
@@ -46,6 +47,7 @@ class Services:
     def from_settings(
         cls, settings: Settings, runner_factory: Callable[[], JobRunner] | None = None
     ) -> Services:
+        failpoints.arm(settings.FAILPOINTS)
         queue: JobQueue
         pubsub: PubSub
         ratelimit: RateLimiter

@@ -122,6 +122,7 @@ async def play_and_finish(
                     session, blobs, user, None, "python", code(100 * user_id + n, 3000),
                     max_code_bytes=64 * 1024, target=target, match_id=match_id,
                 )  # fmt: skip
+                await session.commit()
                 ids.append(made.id)
     async with db.session() as session:
         await battles.apply(session, match_id, {"type": "give_up", "user": players[-1]},

@@ -1,6 +1,7 @@
 """submissions.submit is the one way code comes in: it saves the submission, tells the game
-of it (a match's `before_judging`) before the job is queued, and only for a submission that
-counts (not a sample or custom run); a place that refuses stops it before anything is saved."""
+of it (a match's `before_judging`) in the transaction that saves it, before the job is
+queued, and only for a submission that counts (not a sample or custom run); a place that
+refuses stops it before anything is saved."""
 
 from __future__ import annotations
 
@@ -60,7 +61,9 @@ async def test_a_place_is_told_before_judging_and_only_of_what_counts(
     async def target_of(_session: object) -> service.Target:
         return target
 
-    async def before_judging(submission_id: int, made_at: float) -> None:
+    async def before_judging(session: Any, submission_id: int, made_at: float) -> None:
+        # In the transaction that saves it: the submission is there, not yet committed.
+        assert session.in_transaction() and await session.get(Submission, submission_id)
         said.append(("told", submission_id, made_at > 0))
 
     place = Place(target_of, match_id=None, room_id=None, before_judging=before_judging)

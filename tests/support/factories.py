@@ -80,6 +80,7 @@ async def make_submission(
     submission, _job = await submissions.create(
         session, blobs, user, slug, language, code, max_code_bytes=MAX_CODE_BYTES
     )
+    await session.commit()
     return submission
 
 

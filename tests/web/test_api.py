@@ -289,12 +289,14 @@ def test_submissions_queued_before_a_restart_are_judged_after_it(
 ) -> None:
     """The in-process queue dies with the process; on start it queues unfinished work again."""
     import asyncio
+    from datetime import UTC, datetime
 
     from codebattle.accounts import service as accounts
     from codebattle.app import create_app
     from codebattle.db.session import Database
     from codebattle.services import Services
     from codebattle.storage import LocalBlobStore
+    from codebattle.submissions import outbox
     from codebattle.submissions import service as submissions
     from tests.support.site import runner_factory
 
@@ -309,6 +311,8 @@ def test_submissions_queued_before_a_restart_are_judged_after_it(
                     session, LocalBlobStore(settings.DATA_DIR / "blobs"), user, "hello-battle",
                     "python", SUM_PY, max_code_bytes=65536,
                 )  # fmt: skip
+                outbox.add(session, sub.id, datetime.now(UTC))  # as submit records it
+                await session.commit()
                 return sub.id
         finally:
             await db.dispose()

@@ -61,10 +61,11 @@ class EventLog(Generic[O, E]):
     stream_id: InstrumentedAttribute[int]
     seq: InstrumentedAttribute[int]
 
-    async def locked(self, session: AsyncSession, stream_id: int) -> O:
+    async def locked(self, session: AsyncSession, stream_id: int, *, join: bool = False) -> O:
         """The stream's row, locked, in a transaction of its own (what the session held
-        before is committed first). LookupError, rolled back, if there is no such stream."""
-        if session.in_transaction():
+        before is committed first), or with `join` in the session's transaction as it is.
+        LookupError, rolled back, if there is no such stream."""
+        if session.in_transaction() and not join:
             await session.commit()
         row = await session.scalar(
             select(self.owner).where(self.owner_id == stream_id).with_for_update()

@@ -28,7 +28,7 @@ from codebattle.rooms import live as rooms_live
 from codebattle.services import Services
 from codebattle.submissions.recording import Recorded
 from codebattle.submissions.service import Target
-from codebattle.submissions.submit import Place
+from codebattle.submissions.submit import Announce, Place
 
 log = structlog.get_logger(__name__)
 
@@ -112,17 +112,26 @@ async def sweep_deadlines(services: Services) -> None:
 
 def match_place(services: Services, match_id: int, user_id: int) -> Place:
     """A submission in a match: judged against the match's problem version while the match
-    runs; logged as `submitted` before judging starts, so the match knows to wait for its
-    verdict."""
+    runs; logged as `submitted` in the transaction that saves it, so the match waits for
+    its verdict whatever dies after."""
 
     async def target(session: AsyncSession) -> Target:
         return await battles.match_target(session, match_id, user_id)
 
-    async def before_judging(submission_id: int, made_at: float) -> None:
+    async def before_judging(
+        session: AsyncSession, submission_id: int, made_at: float
+    ) -> Announce | None:
         event = {"type": "submitted", "user": user_id, "submission": submission_id,
                  "made_at": made_at}  # fmt: skip
-        with contextlib.suppress(fsm.IllegalEvent):  # the game ended meanwhile: no result counts
-            await act(services, match_id, event)
+        try:
+            entries = await battles.apply(session, match_id, event, commit=False)
+        except fsm.IllegalEvent:  # the game ended meanwhile: no result counts
+            return None
+
+        async def announce() -> None:
+            await publish(services, match_id, entries)
+
+        return announce
 
     return Place(target, match_id=match_id, before_judging=before_judging)
 

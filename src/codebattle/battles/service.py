@@ -164,18 +164,22 @@ async def apply(
     now: float | None = None,
     *,
     before_commit: BeforeCommit | None = None,
+    commit: bool = True,
 ) -> list[MatchEvent]:
     """Apply a player's event (or, with None, just the deadlines) in one transaction and
     return the new log entries. Raises fsm.IllegalEvent (nothing is changed) or LookupError.
     Commits what the session held before, then runs in a transaction of its own;
-    `before_commit` runs in that transaction."""
+    `before_commit` runs in that transaction. With `commit=False` it joins the session's
+    transaction and leaves the commit to the caller (an IllegalEvent then rolls nothing
+    back: the match is unchanged, the caller's work stands)."""
     moment = time.time() if now is None else now
-    row = await LOG.locked(session, match_id)
+    row = await LOG.locked(session, match_id, join=not commit)
     match = load(row.fsm)
     try:
         happened = fsm.tick(match, moment) if event is None else fsm.apply(match, event, moment)
     except fsm.IllegalEvent:
-        await session.rollback()
+        if commit:
+            await session.rollback()
         raise
     if row.rated and any(e["type"] == "finished" for e in happened):
         happened.append(await _rate(session, row.id, match, happened[-1]["at"]))
@@ -187,7 +191,10 @@ async def apply(
     row.reason = match.reason
     if before_commit is not None:
         await before_commit(session, row, match, happened)
-    await session.commit()
+    if commit:
+        await session.commit()
+    else:
+        await session.flush()
     return entries
 
 

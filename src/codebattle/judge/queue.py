@@ -37,6 +37,9 @@ log = structlog.get_logger(__name__)
 # Called with the events available at once (in order), so they are recorded in one
 # transaction; must be idempotent (events may come again).
 EventHandler = Callable[[list[Event]], Awaitable[None]]
+# Called when the queue may have lost jobs it held (a new in-process queue holds none of
+# the last process's; Redis restarted without its data): the caller sends them again.
+LostHandler = Callable[[], Awaitable[None]]
 BATCH = 200
 # Test events are gathered for up to this long and recorded (then published) together, so
 # that a busy recorder writes a few transactions a second rather than one per test; a batch
@@ -51,7 +54,7 @@ MAX_DELIVERIES = 5  # a job that kills this many workers is failed as IE, not re
 
 
 class JobQueue(Protocol):
-    async def start(self, on_event: EventHandler) -> None: ...
+    async def start(self, on_event: EventHandler, on_lost: LostHandler) -> None: ...
 
     async def enqueue(self, job: Job) -> None: ...
 
@@ -94,9 +97,10 @@ class _Workers:
         self._events: asyncio.Queue[Event] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
 
-    async def start(self, on_event: EventHandler) -> None:
+    async def start(self, on_event: EventHandler, on_lost: LostHandler) -> None:
         self._tasks = [asyncio.create_task(self._work()) for _ in range(self.workers)]
         self._tasks.append(asyncio.create_task(_dispatch(self._events, on_event)))
+        await on_lost()  # a new process holds none of the jobs the last one held
 
     async def enqueue(self, job: Job) -> None:
         self._jobs.put_nowait(job)
@@ -208,9 +212,9 @@ class InProcessQueue(_Workers):
         self.runner_factory = runner_factory
         self._runner: JobRunner | None = None
 
-    async def start(self, on_event: EventHandler) -> None:
+    async def start(self, on_event: EventHandler, on_lost: LostHandler) -> None:
         self._runner = await asyncio.to_thread(self.runner_factory)
-        await super().start(on_event)
+        await super().start(on_event, on_lost)
 
     async def _work(self) -> None:
         loop = asyncio.get_running_loop()
@@ -248,7 +252,8 @@ class RedisQueue:
         self.consumer = consumer_name("api")
         self._task: asyncio.Task[None] | None = None
 
-    async def start(self, on_event: EventHandler) -> None:
+    async def start(self, on_event: EventHandler, on_lost: LostHandler) -> None:
+        self._on_lost = on_lost
         await ensure_group(self.client, JOBS_STREAM, WORKERS_GROUP)
         await ensure_group(self.client, RESULTS_STREAM, RECORDERS_GROUP)
         self._task = asyncio.create_task(self._consume(on_event))

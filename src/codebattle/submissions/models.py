@@ -43,6 +43,10 @@ class Submission(Base):
     judge_time: Mapped[float] = mapped_column(Float, default=0.0)  # the worker's own seconds
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When the match or room it counts for took its verdict (in the game's transaction):
+    # a verdict recorded but not yet reported is passed on again (runtime.report_verdicts).
+    # A practice submission's is its finished_at (no game waits for it).
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
 
 
 class SubmissionTest(Base):
@@ -62,3 +66,18 @@ class SubmissionTest(Base):
     memory: Mapped[int] = mapped_column(BigInteger, default=0)
     sample: Mapped[bool] = mapped_column(default=False)
     feedback: Mapped[str] = mapped_column(Text, default="")
+
+
+class OutboxEntry(Base):
+    """A judge job not yet handed to the queue for good (submissions/outbox.py): written in
+    the transaction that saves its submission, deleted in the one that records its verdict.
+    `due_at` says when a relay should send it (again); NULL once the queue took it."""
+
+    __tablename__ = "judge_outbox"
+
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True
+    )
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    sends: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -2,7 +2,8 @@
 
 Recording is idempotent, so a redelivered job (its worker died) or a repeated event changes
 nothing twice: a test result is keyed by (submission, index) and the final verdict is only
-written while the submission is not yet done.
+written while the submission is not yet done. The transaction that records a verdict
+deletes the job's outbox entry (submissions/outbox.py).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from codebattle.judge import disclosure
 from codebattle.judge.jobs import Event, FinalResult, TestData
 from codebattle.judge.verdicts import Verdict
-from codebattle.submissions.models import DONE, QUEUED, RUNNING, Submission, SubmissionTest
+from codebattle.submissions.models import (
+    DONE,
+    QUEUED,
+    RUNNING,
+    OutboxEntry,
+    Submission,
+    SubmissionTest,
+)
 from codebattle.submissions.service import made_at, shown_test, tests_of, to_json
 
 Change = Literal["status", "test", "done"]  # a submission started, a test judged, the end
@@ -76,6 +84,10 @@ async def record_batch(session: AsyncSession, events: list[Event]) -> list[Recor
         await _upsert_tests(session, list(tests.values()))
     for submission, result in finished:
         _finish(submission, result, await tests_of(session, submission.id))
+    if finished:  # judged: their jobs are not sent again
+        await session.execute(
+            delete(OutboxEntry).where(OutboxEntry.submission_id.in_([s.id for s, _ in finished]))
+        )
     await session.commit()
     return [None if change is None else await _recorded(session, *change) for change in changes]
 
@@ -171,3 +183,5 @@ def _finish(submission: Submission, result: FinalResult, tests: list[SubmissionT
     submission.max_memory = int(result.get("memory", max((t.memory for t in tests), default=0)))
     submission.judge_time = float(result.get("judge_time", 0.0))
     submission.finished_at = datetime.now(UTC)
+    if submission.match_id is None and submission.room_id is None:
+        submission.reported_at = submission.finished_at  # no game waits for this verdict

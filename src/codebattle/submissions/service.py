@@ -21,7 +21,6 @@ from codebattle.problems.templates import offered
 from codebattle.storage import BlobStore, content_key
 from codebattle.submissions.models import (
     CUSTOM,
-    DONE,
     QUEUED,
     SAMPLES,
     SUBMIT,
@@ -117,8 +116,9 @@ async def create(
     match_id: int | None = None,
     room_id: int | None = None,
 ) -> tuple[Submission, Job]:
-    """Validate and save a submission; return it with the job to enqueue. A submission in
-    a match or room gives its `target` (the problem version played there) and the id."""
+    """Validate and add a submission to the session (flushed: it has its id; the caller
+    commits, with its outbox entry); return it with its job. A submission in a match or
+    room gives its `target` (the problem version played there) and the id."""
     if kind not in KINDS:
         raise UserError(422, "kind_unknown")
     checked_code = check_code(code, max_code_bytes)
@@ -158,7 +158,7 @@ async def create(
         tests_total=target.test_count if kind == SUBMIT else 0,
     )
     session.add(submission)
-    await session.commit()
+    await session.flush()
     return submission, job_for(submission, target.package_key, target.time_limit, checked_code)
 
 
@@ -176,21 +176,6 @@ def job_for(submission: Submission, package_key: str, time_limit: float, code: s
         # In a match every test runs: at the time limit, the most tests passed wins.
         "run_all": submission.match_id is not None,
     }
-
-
-async def unfinished_jobs(session: AsyncSession, blobs: BlobStore) -> list[Job]:
-    """Jobs of submissions not yet done: re-queued when the in-process queue starts, so a
-    restart loses nothing."""
-    rows = await session.execute(
-        select(Submission, ProblemVersion)
-        .join(ProblemVersion, Submission.problem_version_id == ProblemVersion.id)
-        .where(Submission.status != DONE)
-        .order_by(Submission.id)
-    )
-    return [
-        job_for(s, v.package_key, v.time_limit, blobs.get(s.code_key).decode())
-        for s, v in rows.all()
-    ]
 
 
 def made_at(submission: Submission) -> float:

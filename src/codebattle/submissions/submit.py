@@ -1,6 +1,6 @@
 """The one way code comes in: the API route, matches, rooms and the AI opponent all submit
-through `submit`, which finds the target, saves the code and the submission, lets the game
-know, and queues the judge job, in that order.
+through `submit`, which finds the target, saves the code, the submission and its job (the
+outbox), lets the game know, all in one transaction, then sends the job to the queue.
 
 What a match or room adds (the problem version played there, the event logged before
 judging) comes in a `Place` the caller builds: submissions know nothing of battles or rooms,
@@ -10,13 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from codebattle import failpoints
 from codebattle.accounts.models import User
 from codebattle.services import Services
-from codebattle.submissions import service
+from codebattle.submissions import outbox, service
 from codebattle.submissions.models import SUBMIT, Submission
+
+# After the commit: publish what the game logged (its clients learn of the submission).
+Announce = Callable[[], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -24,14 +29,15 @@ class Place:
     """A match or a room a submission counts for.
 
     `target` says what its code is judged against (and refuses with a UserError when the
-    user may not submit there now); `before_judging`, if any, is told of the saved
-    submission (its id and when it was made) before its job is queued, so the game knows
-    to wait for its verdict."""
+    user may not submit there now); `before_judging`, if any, is told of the submission
+    being saved (its id and when it was made) in the transaction that saves it, so the game
+    waits for its verdict if and only if it exists; it returns what to publish after the
+    commit."""
 
     target: Callable[[AsyncSession], Awaitable[service.Target]]
     match_id: int | None = None
     room_id: int | None = None
-    before_judging: Callable[[int, float], Awaitable[None]] | None = None
+    before_judging: Callable[[AsyncSession, int, float], Awaitable[Announce | None]] | None = None
 
 
 async def submit(
@@ -45,8 +51,10 @@ async def submit(
     custom_input: object = None,
     place: Place | None = None,
 ) -> Submission:
-    """Validate and save a submission, then queue it for judging. `problem` (a slug) is
-    read only without a `place`, whose target is the problem played there."""
+    """Validate and save a submission with its job, then send the job to the queue (if the
+    queue cannot take it now, the outbox relay sends it later). `problem` (a slug) is read
+    only without a `place`, whose target is the problem played there."""
+    announce = None
     async with services.db.session() as session:
         target = await place.target(session) if place is not None else None
         submission, job = await service.create(
@@ -63,7 +71,14 @@ async def submit(
             match_id=place.match_id if place is not None else None,
             room_id=place.room_id if place is not None else None,
         )
-    if place is not None and place.before_judging is not None and submission.kind == SUBMIT:
-        await place.before_judging(submission.id, service.made_at(submission))
-    await services.queue.enqueue(job)
+        outbox.add(session, submission.id, datetime.now(UTC))
+        if place is not None and place.before_judging is not None and submission.kind == SUBMIT:
+            announce = await place.before_judging(
+                session, submission.id, service.made_at(submission)
+            )
+        await session.commit()
+    failpoints.hit("submit.after_commit")
+    if announce is not None:
+        await announce()
+    await outbox.send(services.db, services.queue, job)
     return submission

@@ -1,0 +1,160 @@
+"""The judge outbox: a submission's job is recorded in the transaction that saves it, so no
+crash between "saved" and "queued" can lose it (decision 0023).
+
+An entry lives from the submission's commit to the transaction that records its verdict
+(recording.py deletes it). Its `due_at` says when a relay should (re)send the job:
+- a new entry is due GRACE_SECONDS after the commit: the process that saved it sends the
+  job at once itself (`send`), and a relay takes over only if that process died (or the
+  queue refused the job) before the queue took it;
+- once the queue took it, `due_at` is NULL: the queue owns it (Redis redelivers a job whose
+  worker died; an in-process queue's jobs are sent again when the process starts);
+- when the queue may have lost what it held (Redis restarted without its data, a new
+  process), `resend_unfinished` makes every entry due now.
+
+Sending is at-least-once: a relay claims entries for LEASE_SECONDS before it sends them (so
+two relays do not send the same job at once), and a job sent twice is judged twice and
+recorded once (recording is idempotent).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import structlog
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from codebattle.db.session import Database
+from codebattle.judge.jobs import Job
+from codebattle.judge.queue import JobQueue
+from codebattle.problems.models import ProblemVersion
+from codebattle.storage import BlobStore
+from codebattle.submissions.models import DONE, OutboxEntry, Submission
+from codebattle.submissions.service import job_for
+
+log = structlog.get_logger(__name__)
+GRACE_SECONDS = 5.0  # the saving process sends the job itself within this
+LEASE_SECONDS = 30.0  # a relay that claimed entries and died: others send them after this
+BATCH = 100
+
+
+def add(session: AsyncSession, submission_id: int, now: datetime) -> None:
+    """Record the job of a submission being saved (in the same transaction)."""
+    session.add(
+        OutboxEntry(
+            submission_id=submission_id,
+            due_at=now + timedelta(seconds=GRACE_SECONDS),
+            sends=0,
+            created_at=now,
+        )
+    )
+
+
+async def claim(session: AsyncSession, now: datetime, limit: int = BATCH) -> list[int]:
+    """The due entries, leased to the caller for LEASE_SECONDS; committed. Other relays skip
+    entries a relay holds (PostgreSQL: SKIP LOCKED; SQLite: one writer at a time)."""
+    query = (
+        select(OutboxEntry.submission_id)
+        .where(OutboxEntry.due_at <= now)
+        .order_by(OutboxEntry.submission_id)
+        .limit(limit)
+    )
+    claimed = list(await session.scalars(query.with_for_update(skip_locked=True)))
+    if claimed:
+        await session.execute(
+            update(OutboxEntry)
+            .where(OutboxEntry.submission_id.in_(claimed))
+            .values(due_at=now + timedelta(seconds=LEASE_SECONDS))
+        )
+    await session.commit()
+    return claimed
+
+
+async def jobs_of(session: AsyncSession, blobs: BlobStore, ids: list[int]) -> list[Job]:
+    """The jobs of these submissions that are not done yet, in id order. One whose code is
+    missing from blob storage cannot be judged: it has none (logged)."""
+    rows = await session.execute(
+        select(Submission, ProblemVersion)
+        .join(ProblemVersion, Submission.problem_version_id == ProblemVersion.id)
+        .where(Submission.id.in_(ids), Submission.status != DONE)
+        .order_by(Submission.id)
+    )
+    found = []
+    for submission, version in rows.all():
+        try:
+            code = blobs.get(submission.code_key).decode()
+        except KeyError:
+            log.error("a queued submission's code is missing", submission=submission.id)
+            continue
+        found.append(job_for(submission, version.package_key, version.time_limit, code))
+    return found
+
+
+async def sent(session: AsyncSession, ids: list[int]) -> None:
+    """The queue took these jobs: no relay sends them again unless the queue loses them."""
+    if ids:
+        await session.execute(
+            update(OutboxEntry)
+            .where(OutboxEntry.submission_id.in_(ids))
+            .values(due_at=None, sends=OutboxEntry.sends + 1)
+        )
+    await session.commit()
+
+
+async def resend_unfinished(session: AsyncSession, now: datetime) -> int:
+    """Every job not yet judged is due now (the queue lost what it held); how many."""
+    result = await session.execute(update(OutboxEntry).values(due_at=now))
+    await session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def send(db: Database, queue: JobQueue, job: Job) -> bool:
+    """Send the job of a submission just saved (its entry not yet due): whether the queue
+    took it. If not, a relay sends it once the entry is due."""
+    try:
+        await queue.enqueue(job)
+    except Exception as exc:
+        log.warning("the judge queue refused a job; a relay sends it later", error=repr(exc))
+        return False
+    async with db.session() as session:
+        await sent(session, [job["submission"]])
+    return True
+
+
+async def relay(db: Database, blobs: BlobStore, queue: JobQueue) -> int:
+    """Send the due jobs to the queue; how many were sent. A job the queue refuses (Redis
+    unreachable) stays due: a later pass sends it."""
+    total = 0
+    while True:
+        now = datetime.now(UTC)
+        async with db.session() as session:
+            claimed = await claim(session, now)
+            if not claimed:
+                return total
+            jobs = await jobs_of(session, blobs, claimed)
+            await session.rollback()
+        taken: list[int] = []
+        refused = False
+        for job in jobs:
+            try:
+                await queue.enqueue(job)
+            except Exception as exc:  # the queue is down: these stay due
+                log.warning("the judge queue refused a job; it stays due", error=repr(exc))
+                refused = True
+                break
+            taken.append(job["submission"])
+        refused_ids = {job["submission"] for job in jobs} - set(taken)
+        async with db.session() as session:
+            # Taken, lost (no code: nothing could judge it) or done meanwhile: not sent
+            # again. Those the queue refused are due again now.
+            await sent(session, [i for i in claimed if i not in refused_ids])
+            if refused_ids:
+                await session.execute(
+                    update(OutboxEntry)
+                    .where(OutboxEntry.submission_id.in_(refused_ids))
+                    .values(due_at=now)
+                )
+                await session.commit()
+        total += len(taken)
+        if refused or len(claimed) < BATCH:
+            return total
