@@ -13,11 +13,14 @@ An entry lives from the submission's commit to the transaction that records its 
 
 Sending is at-least-once: a relay claims entries for LEASE_SECONDS before it sends them (so
 two relays do not send the same job at once), and a job sent twice is judged twice and
-recorded once (recording is idempotent).
+recorded once (recording is idempotent). A sender marks an entry sent only if its `due_at`
+is still the one it saw: had the queue meanwhile lost its jobs (`resend_unfinished` made the
+entry due), the job it just sent may be among the lost, so the entry stays due.
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import structlog
@@ -35,19 +38,18 @@ from codebattle.submissions.service import job_for
 log = structlog.get_logger(__name__)
 GRACE_SECONDS = 5.0  # the saving process sends the job itself within this
 LEASE_SECONDS = 30.0  # a relay that claimed entries and died: others send them after this
+# The saver's own send waits no longer than this for the queue (a request must not hang on
+# an unresponsive Redis); the relay sends the job after GRACE_SECONDS if the queue missed it.
+SEND_SECONDS = 5.0
 BATCH = 100
 
 
-def add(session: AsyncSession, submission_id: int, now: datetime) -> None:
-    """Record the job of a submission being saved (in the same transaction)."""
-    session.add(
-        OutboxEntry(
-            submission_id=submission_id,
-            due_at=now + timedelta(seconds=GRACE_SECONDS),
-            sends=0,
-            created_at=now,
-        )
-    )
+def add(session: AsyncSession, submission_id: int, now: datetime) -> datetime:
+    """Record the job of a submission being saved (in the same transaction); return its
+    `due_at`, which the saver hands to `send`."""
+    due_at = now + timedelta(seconds=GRACE_SECONDS)
+    session.add(OutboxEntry(submission_id=submission_id, due_at=due_at, sends=0, created_at=now))
+    return due_at
 
 
 async def claim(session: AsyncSession, now: datetime, limit: int = BATCH) -> list[int]:
@@ -90,12 +92,14 @@ async def jobs_of(session: AsyncSession, blobs: BlobStore, ids: list[int]) -> li
     return found
 
 
-async def sent(session: AsyncSession, ids: list[int]) -> None:
-    """The queue took these jobs: no relay sends them again unless the queue loses them."""
+async def sent(session: AsyncSession, ids: list[int], due_at: datetime) -> None:
+    """The queue took these jobs: no relay sends them again unless the queue loses them.
+    Only entries still due at `due_at` (the sender's grace or lease) change: one made due
+    since (`resend_unfinished`) stays due, as the queue may have lost this very send."""
     if ids:
         await session.execute(
             update(OutboxEntry)
-            .where(OutboxEntry.submission_id.in_(ids))
+            .where(OutboxEntry.submission_id.in_(ids), OutboxEntry.due_at == due_at)
             .values(due_at=None, sends=OutboxEntry.sends + 1)
         )
     await session.commit()
@@ -108,16 +112,21 @@ async def resend_unfinished(session: AsyncSession, now: datetime) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def send(db: Database, queue: JobQueue, job: Job) -> bool:
-    """Send the job of a submission just saved (its entry not yet due): whether the queue
-    took it. If not, a relay sends it once the entry is due."""
+async def send(db: Database, queue: JobQueue, job: Job, due_at: datetime) -> bool:
+    """Send the job of a submission just saved (its entry due at `due_at`, as `add` said):
+    whether the queue took it. If not, a relay sends it once the entry is due. Never raises:
+    the submission is saved whatever happens here."""
     try:
-        await queue.enqueue(job)
+        async with asyncio.timeout(SEND_SECONDS):
+            await queue.enqueue(job)
     except Exception as exc:
         log.warning("the judge queue refused a job; a relay sends it later", error=repr(exc))
         return False
-    async with db.session() as session:
-        await sent(session, [job["submission"]])
+    try:
+        async with db.session() as session:
+            await sent(session, [job["submission"]], due_at)
+    except Exception as exc:  # the database went away: a relay sends it again (at least once)
+        log.warning("a sent job could not be marked sent", error=repr(exc))
     return True
 
 
@@ -127,12 +136,13 @@ async def relay(db: Database, blobs: BlobStore, queue: JobQueue) -> int:
     total = 0
     while True:
         now = datetime.now(UTC)
+        leased = now + timedelta(seconds=LEASE_SECONDS)
         async with db.session() as session:
             claimed = await claim(session, now)
-            if not claimed:
-                return total
+        if not claimed:
+            return total
+        async with db.reading() as session:
             jobs = await jobs_of(session, blobs, claimed)
-            await session.rollback()
         taken: list[int] = []
         refused = False
         for job in jobs:
@@ -147,7 +157,7 @@ async def relay(db: Database, blobs: BlobStore, queue: JobQueue) -> int:
         async with db.session() as session:
             # Taken, lost (no code: nothing could judge it) or done meanwhile: not sent
             # again. Those the queue refused are due again now.
-            await sent(session, [i for i in claimed if i not in refused_ids])
+            await sent(session, [i for i in claimed if i not in refused_ids], leased)
             if refused_ids:
                 await session.execute(
                     update(OutboxEntry)

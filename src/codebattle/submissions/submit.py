@@ -71,14 +71,16 @@ async def submit(
             match_id=place.match_id if place is not None else None,
             room_id=place.room_id if place is not None else None,
         )
-        outbox.add(session, submission.id, datetime.now(UTC))
+        due_at = outbox.add(session, submission.id, datetime.now(UTC))
         if place is not None and place.before_judging is not None and submission.kind == SUBMIT:
             announce = await place.before_judging(
                 session, submission.id, service.made_at(submission)
             )
         await session.commit()
     failpoints.hit("submit.after_commit")
-    if announce is not None:
-        await announce()
-    await outbox.send(services.db, services.queue, job)
+    try:
+        if announce is not None:
+            await announce()
+    finally:  # the game's clients catch up from its log; the job goes now, not after grace
+        await outbox.send(services.db, services.queue, job, due_at)
     return submission
