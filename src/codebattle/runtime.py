@@ -2,8 +2,9 @@
 handler of judge events (recorded; published to each submission's page as
 `submissions.messages` builds them; passed on to matches and rooms), relays the jobs of the
 outbox (sent again when the queue lost what it held: a new in-process queue, Redis without
-its data), and runs the server's own battle loops (the deadline sweeper of matches and
-rooms, the matchmaker and the keeper of AI opponents)."""
+its data), passes on again verdicts no game took (the recorder died first), and runs the
+server's own battle loops (the deadline sweeper of matches and rooms, the matchmaker and the
+keeper of AI opponents)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datetime import UTC, datetime
 
 import structlog
 
+from codebattle import failpoints
 from codebattle.accounts import billing
 from codebattle.battles import ai_player, live
 from codebattle.integrations import portone
@@ -21,6 +23,9 @@ from codebattle.submissions import messages, outbox, recording
 log = structlog.get_logger(__name__)
 RENEWAL_SECONDS = 60.0  # renewals and expiries: at most RENEWALS_PER_RUN users a pass
 RELAY_SECONDS = 1.0  # the outbox relay's pass: jobs whose sender died, or the queue refused
+REPORT_SECONDS = 2.0  # verdicts recorded that no game took: passed on again this often
+REPORT_SETTLE_SECONDS = 2.0  # ... once this old (the recorder passes them on itself first)
+REPORT_BATCH = 50
 
 
 async def start(services: Services, loops: bool = True) -> None:
@@ -34,6 +39,7 @@ async def start(services: Services, loops: bool = True) -> None:
 
     await services.queue.start(on_events, on_lost)
     services.spawn(live.every(RELAY_SECONDS, lambda: relay(services), "outbox relay"))
+    services.spawn(_reporting(services))
     if loops:
         services.spawn(live.every(0.5, lambda: live.sweep_deadlines(services), "deadline sweep"))
         services.spawn(live.every(1.0, lambda: live.pair_now(services), "matchmaking"))
@@ -64,15 +70,50 @@ async def resend_unfinished(services: Services) -> None:
 async def record_and_pass_on(services: Services, events: list[Event]) -> None:
     """Record judge events (one transaction), publish to each submission's page what
     changed (built by `submissions.messages`, so routing fields stay here), and pass results
-    of submissions made in matches and rooms on to them."""
+    of submissions made in matches and rooms on to them. If this process dies between the
+    two, `report_verdicts` passes them on later (from the database)."""
     async with services.db.session() as session:
         recorded = [r for r in await recording.record_batch(session, events) if r is not None]
+    if any(r.change == "done" for r in recorded):
+        failpoints.hit("record.after_commit")  # a verdict recorded, no game told yet
     await services.pubsub.publish_many(
         [(f"submission:{r.submission_id}", messages.of(r)) for r in recorded]
     )
     in_games = [r for r in recorded if r.match_id is not None or r.room_id is not None]
     if in_games:
         await live.on_judge_results(services, in_games)
+
+
+async def report_verdicts(services: Services) -> int:
+    """Pass on verdicts recorded but not taken by their match or room (the recorder died
+    before it told the game, or the game's transaction failed): at most REPORT_BATCH, those
+    recorded more than REPORT_SETTLE_SECONDS ago (the recorder tells the game itself first).
+    Games take a verdict once, so one passed on by two instances counts once. How many."""
+    async with services.db.reading() as session:
+        found = await recording.unreported(
+            session, datetime.now(UTC), settle_seconds=REPORT_SETTLE_SECONDS, limit=REPORT_BATCH
+        )
+    if found:
+        log.warning(
+            "judge verdicts no game took are passed on again",
+            submissions=[r.submission_id for r in found],
+        )
+    for result in found:  # one at a time: one that fails does not hold up the others
+        try:
+            await live.on_judge_results(services, [result])
+        except Exception:
+            log.exception("passing on a verdict failed; retried", submission=result.submission_id)
+    return len(found)
+
+
+async def _reporting(services: Services) -> None:
+    """`report_verdicts` once at start (what the last process left), then every
+    REPORT_SECONDS."""
+    try:
+        await report_verdicts(services)
+    except Exception:
+        log.exception("background step failed; retrying", step="reporting verdicts")
+    await live.every(REPORT_SECONDS, lambda: report_verdicts(services), "reporting verdicts")
 
 
 async def renew_plans(services: Services) -> None:

@@ -24,6 +24,7 @@ from codebattle.accounts.models import User
 from codebattle.battles import chat, eventlog, fsm, lobby, matchmaking
 from codebattle.battles import service as battles
 from codebattle.battles.models import MatchEvent, MatchRow
+from codebattle.errors import UserError
 from codebattle.rooms import live as rooms_live
 from codebattle.services import Services
 from codebattle.submissions.recording import Recorded
@@ -137,7 +138,9 @@ def match_place(services: Services, match_id: int, user_id: int) -> Place:
 
 
 async def on_judge_results(services: Services, results: list[Recorded]) -> None:
-    """Judge results of submissions made in matches and rooms."""
+    """Judge results of submissions made in matches and rooms. Each verdict names its
+    submission, so its game takes it once however often it comes (a redelivered event,
+    two API instances, runtime.report_verdicts passing on one that was never taken)."""
     in_rooms = [r for r in results if r.room_id is not None]
     if in_rooms:
         await _room_results(services, in_rooms)
@@ -146,12 +149,16 @@ async def on_judge_results(services: Services, results: list[Recorded]) -> None:
 
 async def _room_results(services: Services, results: list[Recorded]) -> None:
     for result in results:
-        if result.change == "done" and result.room_id is not None:
+        if result.change != "done" or result.room_id is None:
+            continue
+        try:
             await rooms_live.act(
                 services, result.room_id, None, "result", user_id=result.user_id,
                 version_id=result.version_id, verdict=result.verdict,
-                submitted_at=result.made_at,
+                submitted_at=result.made_at, submission_id=result.submission_id,
             )  # fmt: skip
+        except UserError as exc:  # the room is gone (marked reported: not passed on again)
+            log.info("room result ignored", room=result.room_id, reason=exc.key)
 
 
 async def _match_results(services: Services, results: list[Recorded]) -> None:
@@ -187,7 +194,8 @@ async def _match_results(services: Services, results: list[Recorded]) -> None:
         }
         try:
             await act(services, result.match_id, event)
-        except (fsm.IllegalEvent, LookupError) as exc:  # made too late, or waited too long
+        # Made too late, or waited too long: refused for good (apply marked it reported).
+        except (fsm.IllegalEvent, LookupError) as exc:
             log.info("late match result ignored", match=result.match_id, reason=str(exc))
 
 

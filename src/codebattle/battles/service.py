@@ -13,6 +13,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -26,6 +27,7 @@ from codebattle.errors import UserError
 from codebattle.problems import service as problems
 from codebattle.problems.models import Problem, ProblemVersion
 from codebattle.progress import service as progress
+from codebattle.submissions import recording
 from codebattle.submissions.service import Target
 
 
@@ -171,16 +173,31 @@ async def apply(
     Commits what the session held before, then runs in a transaction of its own;
     `before_commit` runs in that transaction. With `commit=False` it joins the session's
     transaction and leaves the commit to the caller (an IllegalEvent then rolls nothing
-    back: the match is unchanged, the caller's work stands)."""
+    back: the match is unchanged, the caller's work stands).
+
+    A "result" naming its submission is taken once (`_taking_verdict`): a verdict the match
+    took before changes nothing and returns no entries, and one it refuses (IllegalEvent,
+    LookupError) is marked reported all the same, so nothing passes it on again."""
     moment = time.time() if now is None else now
-    row = await LOG.locked(session, match_id, join=not commit)
+    verdict_of = _verdict_of(event) if commit else None
+    try:
+        row = await LOG.locked(session, match_id, join=not commit)
+    except LookupError:
+        await _refused(session, verdict_of)
+        raise
+    if verdict_of is not None and await recording.reported(session, verdict_of):
+        await session.rollback()  # taken before (a redelivery, another instance): no change
+        return []
     match = load(row.fsm)
     try:
         happened = fsm.tick(match, moment) if event is None else fsm.apply(match, event, moment)
     except fsm.IllegalEvent:
         if commit:
-            await session.rollback()
+            # Nothing of the match changed; under its lock still, the refusal is final.
+            await _refused(session, verdict_of)
         raise
+    if verdict_of is not None:
+        await recording.mark_reported(session, [verdict_of], datetime.now(UTC))
     if row.rated and any(e["type"] == "finished" for e in happened):
         happened.append(await _rate(session, row.id, match, happened[-1]["at"]))
     entries = _append(session, row, happened)
@@ -196,6 +213,24 @@ async def apply(
     else:
         await session.flush()
     return entries
+
+
+def _verdict_of(event: fsm.Event | None) -> int | None:
+    """The submission whose verdict this event carries, if it is a result that names it."""
+    if event is None or event.get("type") != "result":
+        return None
+    submission = event.get("submission")
+    return submission if isinstance(submission, int) and not isinstance(submission, bool) else None
+
+
+async def _refused(session: AsyncSession, submission_id: int | None) -> None:
+    """The match refused this verdict for good (made too late, match over, no such match):
+    marked reported in the transaction at hand (or a new one), committed."""
+    if submission_id is not None:
+        await recording.mark_reported(session, [submission_id], datetime.now(UTC))
+        await session.commit()
+    else:
+        await session.rollback()
 
 
 async def _rate(session: AsyncSession, match_id: int, match: fsm.Match, at: float) -> fsm.Event:

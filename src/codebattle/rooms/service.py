@@ -16,6 +16,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any, TypeGuard
 
 from sqlalchemy import select
@@ -30,6 +31,7 @@ from codebattle.problems import service as problems
 from codebattle.problems.models import Problem, ProblemVersion
 from codebattle.rooms import fsm
 from codebattle.rooms.models import Room, RoomEvent, RoomMember
+from codebattle.submissions import recording
 from codebattle.submissions.service import Target
 from codebattle.text import printable
 
@@ -116,11 +118,22 @@ def _store(room: fsm.Room, row: Room) -> None:
 async def change(
     session: AsyncSession, room_id: int, user: User | None, action: str, **params: Any
 ) -> list[RoomEvent]:
-    """Apply one action to a room in one locked transaction; return the new log entries."""
+    """Apply one action to a room in one locked transaction; return the new log entries.
+
+    A "result" naming its submission (`submission_id`) is taken once: a verdict the room
+    took before changes nothing and returns no entries; else it is marked reported in the
+    transaction that scores it (or, for a room that does not exist, in one of its own)."""
+    verdict_of = params.get("submission_id") if action == "result" else None
     try:
         row = await LOG.locked(session, room_id)
     except LookupError:
+        if verdict_of is not None:  # no room to count it: nothing passes it on again
+            await recording.mark_reported(session, [verdict_of], datetime.now(UTC))
+            await session.commit()
         raise UserError(404, "room_unknown") from None
+    if verdict_of is not None and await recording.reported(session, verdict_of):
+        await session.rollback()  # taken before (a redelivery, another instance): no change
+        return []
     now = time.time()
     room = _machine(row)
     try:
@@ -134,6 +147,8 @@ async def change(
             happened += _host(room, action, params.get("text"), now)
         elif action == "result":
             happened += await _result(session, row, room, now, **params)
+            if verdict_of is not None:
+                await recording.mark_reported(session, [verdict_of], datetime.now(UTC))
         elif action != "tick":
             raise UserError(422, "unknown_action")
     except UserError:
@@ -179,6 +194,7 @@ async def _result(
     version_id: int,
     verdict: str,
     submitted_at: float,
+    submission_id: int | None = None,  # taken once: see `change`
 ) -> list[fsm.Event]:
     """A member's judged submission (see fsm.result); a non-member's counts for nothing."""
     member = await session.get(RoomMember, (row.id, user_id))

@@ -4,15 +4,20 @@ Recording is idempotent, so a redelivered job (its worker died) or a repeated ev
 nothing twice: a test result is keyed by (submission, index) and the final verdict is only
 written while the submission is not yet done. The transaction that records a verdict
 deletes the job's outbox entry (submissions/outbox.py).
+
+A verdict of a submission made in a match or room is then passed on to that game, which
+takes it once: under the game's row lock it asks `reported`, and `mark_reported` in the
+same transaction. A verdict recorded but never taken (the process died in between) is
+found by `unreported` and passed on again (runtime.report_verdicts).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -138,6 +143,47 @@ async def _recorded(
         verdict=submission.verdict if done else None,
         tests_passed=submission.tests_passed if done else 0,
     )
+
+
+async def reported(session: AsyncSession, submission_id: int) -> bool:
+    """Whether a game already took this submission's verdict (read from the database, not
+    the session's copy: another transaction may have set it)."""
+    found = await session.scalar(
+        select(Submission.reported_at).where(Submission.id == submission_id)
+    )
+    return found is not None
+
+
+async def mark_reported(session: AsyncSession, submission_ids: list[int], now: datetime) -> None:
+    """The game took (or refused for good) these verdicts: not passed on again. In the
+    caller's transaction; a verdict already marked keeps its first time."""
+    if submission_ids:
+        await session.execute(
+            update(Submission)
+            .where(Submission.id.in_(submission_ids), Submission.reported_at.is_(None))
+            .values(reported_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def unreported(
+    session: AsyncSession, now: datetime, *, settle_seconds: float, limit: int
+) -> list[Recorded]:
+    """Verdicts of submissions in matches and rooms recorded at least `settle_seconds` ago
+    (the recorder passes them on itself first) that no game has taken yet, oldest first, as
+    the recorder would have passed them on."""
+    found = await session.scalars(
+        select(Submission)
+        .where(
+            Submission.status == DONE,
+            Submission.reported_at.is_(None),
+            or_(Submission.match_id.is_not(None), Submission.room_id.is_not(None)),
+            Submission.finished_at <= now - timedelta(seconds=settle_seconds),
+        )
+        .order_by(Submission.id)
+        .limit(limit)
+    )
+    return [await _recorded(session, submission, "done", None) for submission in found]
 
 
 def _test_row(submission_id: int, index: int, data: TestData | dict[str, Any]) -> dict[str, Any]:
