@@ -8,6 +8,9 @@ import time
 from typing import Protocol
 
 import redis.asyncio as aioredis
+import structlog
+
+log = structlog.get_logger(__name__)
 
 
 class RateLimiter(Protocol):
@@ -35,17 +38,37 @@ class MemoryRateLimiter:
 
 
 class RedisRateLimiter:
+    """Fixed windows counted in Redis. When Redis is unreachable, every hit is allowed (fail
+    open): limits protect the site from floods, they hold no data, and refusing everyone
+    while Redis restarts would turn a short outage into a site-wide one. The outage is
+    logged once when it starts and once when it ends; while it lasts, Redis is asked again
+    at most every RETRY_SECONDS, so requests do not each wait for a connection to fail."""
+
+    RETRY_SECONDS = 1.0
+
     def __init__(self, url: str) -> None:
         self.client = aioredis.from_url(url)
+        self._down_until: float | None = None  # monotonic; None while Redis answers
 
     async def hit(self, key: str, limit: int, window: float) -> float | None:
+        if self._down_until is not None and time.monotonic() < self._down_until:
+            return None
         now = time.time()
         number = int(now // window)
         name = f"codebattle:rate:{key}:{number}"
-        async with self.client.pipeline(transaction=True) as pipe:
-            pipe.incr(name)
-            pipe.expire(name, math.ceil(window) + 1)
-            hits, _ = await pipe.execute()
+        try:
+            async with self.client.pipeline(transaction=True) as pipe:
+                pipe.incr(name)
+                pipe.expire(name, math.ceil(window) + 1)
+                hits, _ = await pipe.execute()
+        except aioredis.RedisError as exc:
+            if self._down_until is None:
+                log.warning("Redis unreachable: rate limits are not applied", error=repr(exc))
+            self._down_until = time.monotonic() + self.RETRY_SECONDS
+            return None
+        if self._down_until is not None:
+            self._down_until = None
+            log.warning("Redis reachable again: rate limits apply")
         if int(hits) > limit:
             return max((number + 1) * window - now, 0.001)
         return None

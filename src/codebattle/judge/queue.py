@@ -9,7 +9,9 @@
   consumer groups, so delivery is at-least-once: a job whose worker dies is claimed again by
   another worker once it has been idle for QUEUE_REDELIVERY_SECONDS, and an event is acked
   only after it was recorded. Recording is idempotent (submissions/service.py), so a
-  redelivered job's results are recorded exactly once.
+  redelivered job's results are recorded exactly once. Redis may restart, even without its
+  data: groups are recreated where they are found missing, and a Redis that lost its data is
+  noticed (an epoch key) so that the caller sends every unfinished job again (`on_lost`).
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ import asyncio
 import contextlib
 import json
 import os
+import secrets
 import socket
 import sys
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -51,6 +55,8 @@ WORKERS_GROUP = "workers"
 RECORDERS_GROUP = "recorders"
 STREAM_MAXLEN = 100_000
 MAX_DELIVERIES = 5  # a job that kills this many workers is failed as IE, not retried forever
+EPOCH_KEY = "codebattle:epoch"  # set once into an empty Redis: its absence means data loss
+EPOCH_SECONDS = 2.0  # how often the API looks at it
 
 
 class JobQueue(Protocol):
@@ -230,11 +236,49 @@ class InProcessQueue(_Workers):
 
 
 async def ensure_group(client: aioredis.Redis, stream: str, group: str) -> None:
+    """Create the group (and its stream) unless it exists. From id 0: what was added to a
+    stream before its group existed (a worker's events after Redis lost its data) is read."""
     try:
         await client.xgroup_create(stream, group, id="0", mkstream=True)
     except aioredis.ResponseError as exc:
         if "BUSYGROUP" not in str(exc):
             raise
+
+
+def is_nogroup(exc: BaseException) -> bool:
+    """Redis lost a stream or its group (it restarted without its data, or was flushed)."""
+    return isinstance(exc, aioredis.ResponseError) and str(exc).startswith("NOGROUP")
+
+
+class Outage:
+    """Whether Redis is unreachable, so that an outage is logged when it starts and when it
+    ends rather than on every retry. Thread-safe: a worker's heartbeat thread shares it."""
+
+    def __init__(self, who: str) -> None:
+        self.who = who
+        self._since: float | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def down(self) -> bool:
+        return self._since is not None
+
+    def failed(self, exc: BaseException) -> None:
+        with self._lock:
+            if self._since is not None:
+                return
+            self._since = time.monotonic()
+        log.warning("Redis unreachable; retrying until it is back", who=self.who, error=repr(exc))
+
+    def ok(self) -> None:
+        if self._since is None:  # the usual case: no lock taken
+            return
+        with self._lock:
+            if self._since is None:
+                return
+            seconds = time.monotonic() - self._since
+            self._since = None
+        log.warning("Redis reachable again", who=self.who, down_seconds=round(seconds, 1))
 
 
 def _has_done(messages: list[Any]) -> bool:
@@ -244,19 +288,37 @@ def _has_done(messages: list[Any]) -> bool:
 
 
 class RedisQueue:
-    """The API side: enqueue jobs, record result events (acked after recording)."""
+    """The API side: enqueue jobs, record result events (acked after recording).
+
+    Redis may restart, and without persistence it comes back empty: no streams, no groups,
+    no pending jobs. A missing group (NOGROUP) is created again wherever it is seen. Data
+    loss is noticed through an epoch key (a random value set once into an empty Redis):
+    every instance reads it at start and every EPOCH_SECONDS; when it is gone, the instance
+    whose SET NX puts a new one there calls `on_lost` (the caller sends every unfinished job
+    again from the database), the others adopt the new value. A worker may have recreated
+    the streams meanwhile: the epoch is noticed all the same. It fires at the first start on
+    an empty Redis too, where it resends what is unfinished (nothing on a new install)."""
 
     def __init__(self, url: str, redelivery_seconds: float) -> None:
         self.client = aioredis.from_url(url)
         self.redelivery_ms = int(redelivery_seconds * 1000)
         self.consumer = consumer_name("api")
-        self._task: asyncio.Task[None] | None = None
+        self.outage = Outage(self.consumer)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._epoch: bytes | str | None = None  # the value this instance last saw
+        self._lost_due = False  # on_lost must run (again: it failed the last time)
 
     async def start(self, on_event: EventHandler, on_lost: LostHandler) -> None:
         self._on_lost = on_lost
-        await ensure_group(self.client, JOBS_STREAM, WORKERS_GROUP)
-        await ensure_group(self.client, RESULTS_STREAM, RECORDERS_GROUP)
-        self._task = asyncio.create_task(self._consume(on_event))
+        try:
+            await self._ensure_groups()
+            await self.check_epoch()
+        except aioredis.RedisError as exc:  # Redis is down: the watcher tries again
+            self.outage.failed(exc)
+        self._tasks = [
+            asyncio.create_task(self._consume(on_event)),
+            asyncio.create_task(self._watch()),
+        ]
 
     async def enqueue(self, job: Job) -> None:
         await self.client.xadd(
@@ -266,15 +328,77 @@ class RedisQueue:
     async def ping(self) -> None:
         await self.client.ping()
 
+    async def _ensure_groups(self) -> None:
+        await ensure_group(self.client, JOBS_STREAM, WORKERS_GROUP)
+        await ensure_group(self.client, RESULTS_STREAM, RECORDERS_GROUP)
+
+    async def check_epoch(self) -> bool:
+        """Notice a Redis that lost its data (see the class); whether this instance was
+        the one that noticed (and called on_lost)."""
+        current = await self.client.get(EPOCH_KEY)
+        won = False
+        if current is None:
+            fresh = secrets.token_hex(8).encode()
+            if await self.client.set(EPOCH_KEY, fresh, nx=True):
+                log.warning(
+                    "Redis lost its data (or is new): streams and groups recreated, "
+                    "unfinished jobs are sent again"
+                )
+                current, won, self._lost_due = fresh, True, True
+            else:
+                current = await self.client.get(EPOCH_KEY)
+        if current is not None and current != self._epoch:
+            if self._epoch is not None and not won:
+                log.warning("Redis lost its data; another API instance sends the jobs again")
+            self._epoch = current
+            await self._ensure_groups()
+        if self._lost_due:
+            try:
+                await self._on_lost()
+            except Exception:  # the database may be down too: the next check tries again
+                log.exception("sending the unfinished jobs again failed; retrying")
+            else:
+                self._lost_due = False
+        return won
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(EPOCH_SECONDS)
+            try:
+                await self.check_epoch()
+            except aioredis.RedisError as exc:
+                self._failed(exc)
+            else:
+                self.outage.ok()
+
+    def _failed(self, exc: BaseException) -> None:
+        if isinstance(exc, (aioredis.ConnectionError, aioredis.TimeoutError)):
+            self.outage.failed(exc)
+        else:
+            log.error("a Redis command failed; retrying", exc_info=exc)
+
     async def _consume(self, on_event: EventHandler) -> None:
         while True:
             try:
                 await self._consume_once(on_event)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("reading judge results from Redis failed; retrying")
+            except Exception as exc:
+                if is_nogroup(exc):
+                    log.warning("the judge results group is gone (Redis lost its data?); "
+                                "recreating it")  # fmt: skip
+                    try:
+                        await self._ensure_groups()
+                        continue
+                    except aioredis.RedisError as again:
+                        exc = again
+                if isinstance(exc, aioredis.RedisError):
+                    self._failed(exc)
+                else:
+                    log.exception("reading judge results from Redis failed; retrying")
                 await asyncio.sleep(1)
+            else:
+                self.outage.ok()
 
     async def _consume_once(self, on_event: EventHandler) -> None:
         # Events another API instance read but never acked (it died) are taken over.
@@ -302,6 +426,7 @@ class RedisQueue:
                 log.exception("recording judge events failed", events=len(events))
                 return
         if messages:
+            # Redis may have lost these meanwhile: XACK of what it does not hold is a no-op.
             await self.client.xack(RESULTS_STREAM, RECORDERS_GROUP, *[m[0] for m in messages])
 
     async def _read(self, block_ms: int) -> list[Any]:
@@ -311,8 +436,10 @@ class RedisQueue:
         return [m for _stream, batch in reply or [] for m in batch]
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+                await task
+        self._tasks = []
         await self.client.aclose()

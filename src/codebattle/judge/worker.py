@@ -4,6 +4,10 @@ blob storage, never the database.
 Delivery is at-least-once. While judging, the worker re-claims its job every third of the
 redelivery delay, so the job's idle time stays low; if the worker dies, the job goes idle and
 the next worker that looks (XAUTOCLAIM) takes it over and judges it from the start.
+
+Redis may go away or come back without its data: the worker waits (logging the outage once),
+creates the jobs group again when it is missing, and never dies of it. A job whose events
+could not be sent is not acked, so it is judged again (see `handle`).
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from __future__ import annotations
 import json
 import signal
 import threading
+import time
+from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
@@ -24,11 +30,14 @@ from codebattle.judge.queue import (
     RESULTS_STREAM,
     STREAM_MAXLEN,
     WORKERS_GROUP,
+    Outage,
     consumer_name,
+    is_nogroup,
 )
 from codebattle.judge.runner import JobRunner
 
 log = structlog.get_logger(__name__)
+SEND_PATIENCE_SECONDS = 10.0  # an event waits this long for Redis to come back
 
 
 class Worker:
@@ -38,6 +47,8 @@ class Worker:
         self.redelivery_ms = int(redelivery_seconds * 1000)
         self.consumer = consumer_name("worker")
         self.stopping = threading.Event()
+        self.outage = Outage(self.consumer)
+        self._unsent = False  # an event of the current job could not be sent
 
     def ensure_group(self) -> None:
         try:
@@ -47,18 +58,38 @@ class Worker:
                 raise
 
     def run(self) -> None:
-        self.ensure_group()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._stop)
         log.info("worker ready", consumer=self.consumer)
+        self._step(self.ensure_group)
         while not self.stopping.is_set():
-            try:
-                message = self.next_job()
-                if message is not None:
-                    self.handle(*message)
-            except redis.ConnectionError:
-                log.warning("Redis unreachable; retrying")
+            self._step(self._take_one)
+
+    def _take_one(self) -> None:
+        message = self.next_job()
+        if message is not None:
+            self.handle(*message)
+
+    def _step(self, action: Callable[[], None]) -> None:
+        """Run `action`, surviving whatever Redis does: a lost group is created again, an
+        outage is waited out (logged once)."""
+        try:
+            action()
+        except redis.ResponseError as exc:
+            if not is_nogroup(exc):
+                log.exception("a Redis command failed; retrying")
                 self.stopping.wait(1)
+                return
+            log.warning("the jobs group is gone (Redis lost its data?); recreating it")
+            self._step(self.ensure_group)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            self.outage.failed(exc)
+            self.stopping.wait(1)
+        except redis.RedisError:
+            log.exception("a Redis command failed; retrying")
+            self.stopping.wait(1)
+        else:
+            self.outage.ok()
 
     def _stop(self, _signum: int, _frame: FrameType | None) -> None:
         self.stopping.set()
@@ -86,7 +117,11 @@ class Worker:
         return int(pending[0]["times_delivered"]) if pending else 1
 
     def handle(self, message_id: bytes, fields: dict[bytes, bytes]) -> None:
+        """Judge one job and ack it, unless some of its events could not be sent: then it
+        stays pending, and Redis gives it again (to this worker or another) after the
+        redelivery delay; if Redis lost it, the API sends it again (judge/queue.py)."""
         job: jobs.Job = json.loads(fields[b"job"])
+        self._unsent = False
         if self.deliveries(message_id) > MAX_DELIVERIES:
             self.send(jobs.failed(job, "judging failed repeatedly; it was not your fault"))
         else:
@@ -98,6 +133,11 @@ class Worker:
             finally:
                 beating.set()
                 heart.join()
+        if self._unsent:
+            log.warning("a job's events could not all be sent; it is left to be judged again",
+                        submission=job["submission"])  # fmt: skip
+            return
+        # Redis may have lost the job meanwhile: XACK of what it does not hold is a no-op.
         self.client.xack(JOBS_STREAM, WORKERS_GROUP, message_id)
 
     def _heartbeat(self, message_id: bytes, done: threading.Event) -> None:
@@ -106,10 +146,32 @@ class Worker:
                 self.client.xclaim(
                     JOBS_STREAM, WORKERS_GROUP, self.consumer, 0, [message_id], justid=True
                 )
-            except redis.ConnectionError:
-                log.warning("heartbeat failed")
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                self.outage.failed(exc)
+            except redis.RedisError as exc:  # the job is gone with Redis's data: judge on
+                log.warning("heartbeat failed", error=repr(exc))
 
     def send(self, event: jobs.Event) -> None:
-        self.client.xadd(
-            RESULTS_STREAM, {"event": json.dumps(event)}, maxlen=STREAM_MAXLEN, approximate=True
-        )
+        """Send one event, trying for up to SEND_PATIENCE_SECONDS while Redis is away (it
+        restarts in about a second). Never raises: the runner would turn that into an IE
+        result. After one event is lost, the job's later events are not sent either (the
+        job is judged again in full)."""
+        if self._unsent:
+            return
+        deadline = time.monotonic() + SEND_PATIENCE_SECONDS
+        while True:
+            try:
+                self.client.xadd(RESULTS_STREAM, {"event": json.dumps(event)},
+                                 maxlen=STREAM_MAXLEN, approximate=True)  # fmt: skip
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                self.outage.failed(exc)
+                if time.monotonic() < deadline and not self.stopping.is_set():
+                    time.sleep(0.5)
+                    continue
+            except redis.RedisError:
+                log.exception("an event could not be sent")
+            else:
+                self.outage.ok()
+                return
+            self._unsent = True
+            return

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import redis.asyncio as aioredis
+import structlog
 
+log = structlog.get_logger(__name__)
 Message = dict[str, Any]
 PREFIX = "codebattle:"
 QUEUE_SIZE = 256  # per subscriber; a subscriber this far behind is told it is too slow
@@ -47,6 +49,15 @@ class Subscription:
             self.overflow.set()
         else:
             self._items.append(envelope)
+        self._wake()
+
+    def missed(self) -> None:
+        """Messages may have been lost on the way (pub/sub was cut off): the subscriber
+        must resync, as if it had been too slow."""
+        self.overflow.set()
+        self._wake()
+
+    def _wake(self) -> None:
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
@@ -99,6 +110,16 @@ class MemoryPubSub:
         for subscription in list(self._subscribers.get(channel, ())):
             subscription.put(envelope)
 
+    def all_missed(self) -> int:
+        """Tell every subscription that it may have missed messages (`Subscription.missed`);
+        how many there were."""
+        count = 0
+        for subscriptions in list(self._subscribers.values()):
+            for subscription in list(subscriptions):
+                subscription.missed()
+                count += 1
+        return count
+
     @contextlib.asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[Subscription]:
         subscription = Subscription()
@@ -116,7 +137,13 @@ class MemoryPubSub:
 
 class RedisPubSub:
     """One Redis subscription connection per process, fanned out to local subscribers (so a
-    thousand sockets on one channel cost one Redis subscription, not a thousand)."""
+    thousand sockets on one channel cost one Redis subscription, not a thousand).
+
+    When that connection drops (Redis restarted) redis-py connects again on the next read
+    and subscribes again to the channels it knows; `_reconnected` then subscribes those it
+    could not (a SUBSCRIBE refused while Redis was away), drops those nobody here wants any
+    more, and tells every local subscription that it may have missed messages: their
+    sockets resync from the stored state (realtime/stream.py), as after an overflow."""
 
     def __init__(self, url: str) -> None:
         self.client = aioredis.from_url(url)
@@ -125,17 +152,32 @@ class RedisPubSub:
         self._reader: asyncio.Task[None] | None = None
         self._counts: dict[str, int] = defaultdict(int)
         self._lock = asyncio.Lock()
+        self._down = False  # publishing failed: logged once until it works again
 
     async def publish(self, channel: str, message: Message) -> None:
-        await self.client.publish(PREFIX + channel, json.dumps(message))
+        await self.publish_many([(channel, message)])
 
     async def publish_many(self, messages: list[tuple[str, Message]]) -> None:
+        """Publish; while Redis is away, log and go on. Callers publish after their commit:
+        the data is in the database, and every subscriber of this process and the others is
+        told to resync when their connection comes back, so raising would only turn a
+        saved change into an error page (or stop a judge events batch half way)."""
         if not messages:
             return
-        async with self.client.pipeline(transaction=False) as pipe:
-            for channel, message in messages:
-                pipe.publish(PREFIX + channel, json.dumps(message))
-            await pipe.execute()
+        try:
+            async with self.client.pipeline(transaction=False) as pipe:
+                for channel, message in messages:
+                    pipe.publish(PREFIX + channel, json.dumps(message))
+                await pipe.execute()
+        except aioredis.RedisError as exc:
+            if not self._down:
+                self._down = True
+                log.warning("publishing to Redis failed; subscribers resync when it is back",
+                            error=repr(exc), messages=len(messages))  # fmt: skip
+            return
+        if self._down:
+            self._down = False
+            log.warning("publishing to Redis works again")
 
     @contextlib.asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[Subscription]:
@@ -143,9 +185,14 @@ class RedisPubSub:
             async with self._lock:
                 if self._pubsub is None:
                     self._pubsub = self.client.pubsub(ignore_subscribe_messages=True)
-                if self._counts[channel] == 0:
-                    await self._pubsub.subscribe(PREFIX + channel)
                 self._counts[channel] += 1
+                if self._counts[channel] == 1:
+                    try:
+                        await self._connect()
+                        await self._pubsub.subscribe(PREFIX + channel)
+                    except aioredis.RedisError as exc:  # `_reconnected` subscribes it
+                        log.warning("subscribing failed; retried when Redis is back",
+                                    channel=channel, error=repr(exc))  # fmt: skip
                 if self._reader is None or self._reader.done():
                     self._reader = asyncio.create_task(self._read())
             try:
@@ -158,13 +205,43 @@ class RedisPubSub:
                         with contextlib.suppress(aioredis.RedisError):
                             await self._pubsub.unsubscribe(PREFIX + channel)
 
+    async def _connect(self) -> None:
+        """Open the subscription connection once, and hear of its reconnects."""
+        pubsub = self._pubsub
+        if pubsub.connection is None:
+            await pubsub.connect()
+            connection: Any = pubsub.connection
+            # Called after redis-py's own callback, which subscribes again to what it knows.
+            connection.register_connect_callback(self._reconnected)
+
+    async def _reconnected(self, _connection: Any) -> None:
+        wanted = {PREFIX + channel for channel in self._counts}
+        known = {self._name(key) for key in self._pubsub.channels}
+        if missing := wanted - known:
+            await self._pubsub.subscribe(*sorted(missing))
+        if stale := known - wanted:
+            await self._pubsub.unsubscribe(*sorted(stale))
+        told = self._local.all_missed()
+        log.warning("Redis pub/sub connected again; subscribers told to resync",
+                    channels=len(wanted), subscribers=told)  # fmt: skip
+
+    @staticmethod
+    def _name(key: str | bytes) -> str:
+        return key.decode() if isinstance(key, bytes) else key
+
     async def _read(self) -> None:
+        failed = False
         while True:
             try:
+                await self._connect()
                 raw = await self._pubsub.get_message(timeout=1.0)
-            except aioredis.RedisError:
+            except aioredis.RedisError as exc:
+                if not failed:
+                    log.warning("Redis pub/sub unreachable; reconnecting", error=repr(exc))
+                    failed = True
                 await asyncio.sleep(0.5)  # reconnects on the next read
                 continue
+            failed = False
             if raw is not None and raw.get("type") == "message":
                 channel = raw["channel"].decode().removeprefix(PREFIX)
                 text = raw["data"].decode()
