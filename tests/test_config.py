@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import secrets
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -271,3 +273,32 @@ def test_the_access_log_shows_no_query_string_nor_consent_link() -> None:
         item.filter(consent)  # type: ignore[union-attr]
     assert "secret-key" not in record.getMessage() and "/checkout/complete" in record.getMessage()
     assert "eyJ1Ijo1fQ" not in consent.getMessage() and "/consent/" in consent.getMessage()
+
+
+def test_failpoints_are_refused_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAILPOINTS", "submit.after_commit")
+    assert load_settings().FAILPOINTS == "submit.after_commit"  # development: crash tests
+    production(monkeypatch)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value) == "FAILPOINTS: crash tests only; must be empty in production"
+    monkeypatch.setenv("FAILPOINTS", " ")
+    assert load_settings().ENVIRONMENT == Environment.production
+
+
+def test_an_armed_failpoint_kills_the_process_as_kill_9_would() -> None:
+    script = (
+        "from codebattle import failpoints\n"
+        "failpoints.hit('b')\n"  # nothing armed yet
+        "failpoints.arm(' a, b ,')\n"
+        "failpoints.hit('c')\n"
+        "print('alive', flush=True)\n"
+        "failpoints.hit('b')\n"
+        "print('still alive', flush=True)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert done.returncode == 137
+    assert done.stdout == "alive\n"
+    assert done.stderr == "failpoint b: the process dies here\n"
