@@ -17,10 +17,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from codebattle import runtime
 from codebattle.accounts.sessions import store_for as session_store
 from codebattle.config import Settings, load_settings
+from codebattle.db import outage
 from codebattle.errors import UserError
 from codebattle.i18n import negotiate, translate
 from codebattle.integrations import fake_portone
@@ -102,7 +104,9 @@ def _error(
         return RedirectResponse("/welcome/guardian", status_code=303)
     if not hasattr(request.state, "locale"):
         request.state.locale = locale
-    return render(request, "error.html", status_code=status, message=message, headers=headers)
+    page = render(request, "error.html", status_code=status, message=message)
+    page.headers.update(headers or {})  # render takes no headers: Retry-After, WWW-Authenticate
+    return page
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -126,10 +130,45 @@ def install_error_handlers(app: FastAPI) -> None:
         key = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "bad_request")
         return _error(request, exc.status_code, key, getattr(exc, "headers", None))
 
+    async def unavailable(connection: HTTPConnection, exc: Exception) -> Response | None:
+        # A backing service is down for a moment (db/outage.py): 503 with a retry hint, or
+        # close 1013 on a socket so its client reconnects; anything else is a crash.
+        if not outage.is_unavailable(exc):
+            raise exc
+        outage.report(exc, connection.url.path)
+        if isinstance(connection, WebSocket):
+            await _close_try_again(connection)
+            return None
+        assert isinstance(connection, Request)
+        retry = {"Retry-After": str(outage.RETRY_AFTER_SECONDS)}
+        return _error(connection, 503, "service_unavailable", retry)
+
+    for candidate in outage.CANDIDATES:
+        app.add_exception_handler(candidate, unavailable)  # type: ignore[arg-type]
+
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> Response:
+        if outage.is_unavailable(exc):  # an outage error of another type (from a middleware)
+            outage.report(exc, request.url.path)
+            retry = {"Retry-After": str(outage.RETRY_AFTER_SECONDS)}
+            return _error(request, 503, "service_unavailable", retry)
         log.exception("unhandled error", path=request.url.path)
         return _error(request, 500, "server_error")
+
+
+TRY_AGAIN_LATER = 1013  # WebSocket close code: the client reconnects after a pause
+
+
+async def _close_try_again(websocket: WebSocket) -> None:
+    """Close a socket (accepting it first if need be, as web/sockets.refuse says why) with
+    1013; a client already gone needs nothing."""
+    try:
+        if websocket.client_state == WebSocketState.CONNECTING:
+            await websocket.accept()
+        if websocket.client_state == WebSocketState.CONNECTED:
+            await websocket.close(code=TRY_AGAIN_LATER)
+    except (RuntimeError, OSError, WebSocketDisconnect):
+        pass
 
 
 class App(FastAPI):

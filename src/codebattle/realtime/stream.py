@@ -9,7 +9,8 @@ as the text pub/sub encoded once for everyone. A client too slow to keep up (its
 subscription's bounded queue overflowed) is told to resync and closed rather than slowing
 anyone else; a silent stream sends heartbeats. Frames from the client are size-checked and
 parsed here, then handed to the stream's owner; a refused one gets an error message and the
-connection stays open.
+connection stays open. A failure (the database or Redis down, say) ends the stream and is
+raised to its route, so the app closes the socket with a code that says what happened.
 """
 
 from __future__ import annotations
@@ -117,9 +118,14 @@ class Stream:
                 task.cancel()
             # Shielded: if this task is cancelled meanwhile, its own cancellation is what
             # is raised (not one of the children's), so its caller's cancel scope takes it.
-            for outcome in await asyncio.shield(asyncio.gather(*tasks, return_exceptions=True)):
-                if isinstance(outcome, Exception):
-                    log.error("stream failed", exc_info=outcome)
+            outcomes = await asyncio.shield(asyncio.gather(*tasks, return_exceptions=True))
+        failures = [outcome for outcome in outcomes if isinstance(outcome, Exception)]
+        for failure in failures[1:]:
+            log.error("stream failed", exc_info=failure)
+        if failures:
+            # Raised to the socket's route, then to the app, which tells an outage (the
+            # database or Redis down: close 1013, the client reconnects) from a crash.
+            raise failures[0]
 
     async def _pump(self, subscription: Subscription, last_seq: int, logged: int | None) -> None:
         """The log from `last_seq`, then live messages straight from the subscription (one

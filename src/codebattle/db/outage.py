@@ -1,0 +1,116 @@
+"""Which errors mean "a backing service is down or overloaded for a moment, try again": the
+one place that knows. The app answers them with 503 and Retry-After (sockets close with 1013)
+instead of a 500, and says so in one warning per outage rather than a traceback per request.
+
+What reaches a request when PostgreSQL restarts (measured, tests/db/test_outage.py): a bare
+ConnectionRefusedError while nothing listens (asyncpg's connect is not wrapped), and a
+DBAPIError with `connection_invalidated` wrapping asyncpg's ConnectionDoesNotExistError (after
+AdminShutdownError on a clean stop) when the server goes away under a pooled connection. While
+it starts up, asyncpg raises CannotConnectNowError. SQLite under write contention gives up
+with OperationalError "database is locked" after its busy timeout. Redis unreachable raises
+redis's ConnectionError or TimeoutError."""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+import time
+from collections.abc import Iterator
+
+import asyncpg  # type: ignore[import-untyped]  # no stubs; only its exception types are used
+import redis.exceptions
+import structlog
+from sqlalchemy import exc as sa
+
+log = structlog.get_logger(__name__)
+RETRY_AFTER_SECONDS = 5  # the hint given to clients: about how long a restart takes
+WARN_EVERY_SECONDS = 30.0  # one warning per service per this long, with a count of the rest
+
+# asyncpg: the server is shutting down, starting up, crashed, full, or the link broke (SQLSTATE
+# classes 08 and 57P01-57P03, 53300); not QueryCanceledError (57014), a timeout of ours.
+_PG_DOWN = (
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.TooManyConnectionsError,
+)
+_REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+_SQLITE_BUSY = ("database is locked", "database is busy")
+# The types whose instances may be an outage (the app registers its handler on these).
+CANDIDATES: tuple[type[Exception], ...] = (
+    sa.SQLAlchemyError,
+    OSError,
+    asyncpg.exceptions.PostgresError,
+    asyncpg.exceptions.InterfaceError,
+    redis.exceptions.RedisError,
+)
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """The error, what it wraps (`orig`), what caused it and what it interrupted."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo and len(seen) < 20:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        if isinstance(current, BaseExceptionGroup):
+            todo.extend(current.exceptions)
+        for linked in (getattr(current, "orig", None), current.__cause__, current.__context__):
+            if isinstance(linked, BaseException):
+                todo.append(linked)
+
+
+def _down(exc: BaseException) -> bool:
+    if isinstance(exc, sa.DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        if isinstance(exc, sa.OperationalError) and isinstance(exc.orig, sqlite3.OperationalError):
+            return any(text in str(exc.orig) for text in _SQLITE_BUSY)
+        return False
+    if isinstance(exc, sa.TimeoutError | sa.DisconnectionError):  # pool exhausted, link lost
+        return True
+    if isinstance(exc, _PG_DOWN + _REDIS_DOWN):
+        return True
+    if isinstance(exc, asyncpg.exceptions.InterfaceError):
+        return "connection is closed" in str(exc) or "connection was closed" in str(exc)
+    if isinstance(exc, sqlite3.OperationalError):
+        return any(text in str(exc) for text in _SQLITE_BUSY)
+    return isinstance(exc, ConnectionError | socket.gaierror)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether this error means a backing service (the database, Redis) is briefly
+    unavailable: the request may succeed if tried again in a few seconds."""
+    return any(_down(linked) for linked in _chain(exc))
+
+
+def service_of(exc: BaseException) -> str:
+    """Which service an outage error came from, for the log."""
+    for linked in _chain(exc):
+        if isinstance(linked, redis.exceptions.RedisError):
+            return "redis"
+    return "database"
+
+
+_warned: dict[str, tuple[float, int]] = {}  # service → (last warning, errors not logged since)
+
+
+def report(exc: BaseException, where: str) -> None:
+    """Log an outage as a warning, without its traceback, at most once per service every
+    WARN_EVERY_SECONDS (the errors in between are counted in the next warning)."""
+    service = service_of(exc)
+    now = time.monotonic()
+    last, unlogged = _warned.get(service, (float("-inf"), 0))
+    if now - last < WARN_EVERY_SECONDS:
+        _warned[service] = (last, unlogged + 1)
+        return
+    _warned[service] = (now, 0)
+    log.warning(
+        "a backing service is unavailable; answering 503 until it is back",
+        service=service, where=where, error=f"{type(exc).__name__}: {exc}"[:300],
+        not_logged_since_last=unlogged,
+    )  # fmt: skip
