@@ -1,0 +1,145 @@
+"""`outage.is_unavailable` on the errors a real outage raises: a private PostgreSQL stopped
+(nothing listening; crashed or shut down under a pooled connection, mid-transaction),
+SQLite locked by another writer, Redis unreachable; and not on a plain bug. The pool
+recovers by itself once PostgreSQL is back. Warnings are one per outage, not one per error."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import create_async_engine
+from structlog.testing import capture_logs
+
+from codebattle.db import outage
+from codebattle.db.session import Database
+from tests.support.pg_server import PgServer, StopMode, private_pg  # noqa: F401  (the fixture)
+from tests.support.servers import free_port
+
+
+async def _failure(db: Database, sql: str = "SELECT 1") -> BaseException:
+    with pytest.raises(Exception) as raised:
+        async with db.reading() as session:
+            await session.execute(text(sql))
+    return raised.value
+
+
+async def _select(db: Database) -> int:
+    async with db.reading() as session:
+        return int((await session.execute(text("SELECT 1"))).scalar_one())
+
+
+@pytest.fixture
+async def pg_db(private_pg: PgServer) -> AsyncIterator[Database]:  # noqa: F811
+    with private_pg.database() as url:
+        db = Database(url.replace("postgresql://", "postgresql+asyncpg://"))
+        try:
+            yield db
+        finally:
+            await db.dispose()
+            if not private_pg.running():
+                private_pg.start()
+
+
+async def test_nothing_listening_is_an_outage(private_pg: PgServer, pg_db: Database) -> None:  # noqa: F811
+    assert await _select(pg_db) == 1  # a pooled connection, checked on the next use
+    await asyncio.to_thread(private_pg.stop, "immediate")
+    for _ in range(2):  # the pooled connection, then a fresh connect
+        assert outage.is_unavailable(await _failure(pg_db))
+    await asyncio.to_thread(private_pg.start)
+    assert await _select(pg_db) == 1  # recovered, with no error on the first try
+
+
+@pytest.mark.parametrize("mode", ["immediate", "fast"])
+async def test_a_server_gone_mid_transaction_is_an_outage(
+    private_pg: PgServer,  # noqa: F811
+    pg_db: Database,
+    mode: StopMode,
+) -> None:
+    with pytest.raises(Exception) as raised:
+        async with pg_db.session() as session:
+            await session.execute(text("SELECT 1"))
+            await asyncio.to_thread(private_pg.stop, mode)  # a crash, or a shutdown
+            await session.execute(text("SELECT 2"))
+    assert outage.is_unavailable(raised.value)
+    await asyncio.to_thread(private_pg.start)
+    assert await _select(pg_db) == 1
+
+
+async def test_a_query_cut_off_by_a_crash_is_an_outage(
+    private_pg: PgServer,  # noqa: F811
+    pg_db: Database,
+) -> None:
+    async def slow() -> None:
+        async with pg_db.reading() as session:
+            await session.execute(text("SELECT pg_sleep(5)"))
+
+    running = asyncio.create_task(slow())
+    await asyncio.sleep(0.3)
+    await asyncio.to_thread(private_pg.stop, "immediate")
+    async with asyncio.timeout(10):
+        with pytest.raises(Exception) as raised:
+            await running
+    assert outage.is_unavailable(raised.value)
+
+
+async def test_bugs_are_not_outages(pg_db: Database) -> None:
+    assert not outage.is_unavailable(await _failure(pg_db, "SELECT * FROM no_such_table"))
+    assert not outage.is_unavailable(await _failure(pg_db, "SELECT 1/0"))
+    assert not outage.is_unavailable(ValueError("a bug"))
+    assert not outage.is_unavailable(IntegrityError("INSERT", {}, Exception("duplicate key")))
+
+
+async def test_a_locked_sqlite_is_an_outage(tmp_path: Path) -> None:
+    path = tmp_path / "locked.db"
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as holder:
+        holder.execute("CREATE TABLE t (x INTEGER)")
+        holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+        # The app's own busy timeout is 10 s; the same error comes after 50 ms.
+        engine = create_async_engine(f"sqlite+aiosqlite:///{path}", connect_args={"timeout": 0.05})
+        try:
+            with pytest.raises(Exception) as raised:
+                async with engine.begin() as conn:
+                    await conn.execute(text("INSERT INTO t VALUES (1)"))
+            assert "database is locked" in str(raised.value)
+            assert outage.is_unavailable(raised.value)
+            with pytest.raises(Exception) as missing:
+                async with engine.begin() as conn:
+                    await conn.execute(text("SELECT * FROM no_such_table"))
+            assert not outage.is_unavailable(missing.value)
+        finally:
+            await engine.dispose()
+
+
+async def test_redis_unreachable_is_an_outage() -> None:
+    client = aioredis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=1)
+    try:
+        with pytest.raises(Exception) as raised:
+            await client.ping()
+    finally:
+        await client.aclose()
+    assert outage.is_unavailable(raised.value)
+    assert outage.service_of(raised.value) == "redis"
+
+
+def test_one_warning_per_outage_not_one_per_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(outage, "_warned", {})
+    error = ConnectionRefusedError(111, "Connect call failed")
+    with capture_logs() as logs:
+        for _ in range(5):
+            outage.report(error, "/problems")
+    assert [e["event"] for e in logs] == [
+        "a backing service is unavailable; answering 503 until it is back"
+    ]
+    assert logs[0]["log_level"] == "warning" and logs[0]["service"] == "database"
+    monkeypatch.setattr(outage, "WARN_EVERY_SECONDS", 0.0)  # the outage's next period
+    with capture_logs() as logs:
+        outage.report(error, "/problems")
+    assert logs[0]["not_logged_since_last"] == 4
