@@ -175,7 +175,7 @@ async def apply(
     transaction and leaves the commit to the caller (an IllegalEvent then rolls nothing
     back: the match is unchanged, the caller's work stands).
 
-    A "result" naming its submission is taken once (`_taking_verdict`): a verdict the match
+    A "result" naming its submission (`_verdict_of`) is taken once: a verdict the match
     took before changes nothing and returns no entries, and one it refuses (IllegalEvent,
     LookupError) is marked reported all the same, so nothing passes it on again."""
     moment = time.time() if now is None else now
