@@ -11,14 +11,20 @@ until the database is back; then the game goes on by itself and ends once: one `
 event, one rating change per player, every submission done, and the submission refused
 during the outage never saved.
 
-Real processes on loopback; every wait is bounded (the whole test takes about 20 s)."""
+In-process, a transition's transaction is cut by a crash right before its COMMIT (every
+statement sent): a match's finishing move with its rating, and a room's scoring of a
+verdict. After the restart none of it is there, and the same transition applied again
+lands once.
+
+Real processes on loopback; every wait is bounded (the duel takes about 20 s)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +32,23 @@ import asyncpg
 import httpx
 import pytest
 import websockets
+from sqlalchemy import event, func, select
 
+from codebattle.battles import fsm
+from codebattle.battles import service as battles
+from codebattle.battles.models import MatchRow
+from codebattle.db import outage
+from codebattle.db.migrate import upgrade
+from codebattle.db.session import Database
+from codebattle.judge.jobs import Event
+from codebattle.progress.models import PlayerRating, RatingChange
+from codebattle.rooms import service as rooms
+from codebattle.rooms.models import RoomMember
+from codebattle.storage import LocalBlobStore
+from codebattle.submissions import recording
+from codebattle.submissions import service as submissions
 from tests.support.clients import Api, Socket
+from tests.support.factories import make_problem_version, make_room, make_user
 from tests.support.pg_server import PgServer, private_pg  # noqa: F401  (the fixture)
 from tests.support.redis_server import RedisServer, private_redis  # noqa: F401
 from tests.support.servers import BATTLE_ENV, ROOT, Server, Site
@@ -213,3 +234,142 @@ async def test_a_duel_survives_a_postgres_crash_and_ends_once(
     log = server.log.read_text()
     assert "unhandled error" not in log and "Exception in ASGI application" not in log
     assert "a backing service is unavailable" in log
+
+
+# One transition, one transaction: PostgreSQL crashes right before a transition's COMMIT,
+# every statement of it already sent. Nothing of it is seen after the restart, and the same
+# transition applied again lands once.
+
+
+@contextlib.contextmanager
+def crash_before_commit(db: Database, server: PgServer) -> Iterator[None]:
+    """Crash the server the next time a transaction of `db` is about to commit."""
+    armed = [True]
+
+    def crash(_connection: Any) -> None:
+        if armed[0]:
+            armed[0] = False
+            server.stop("immediate")
+
+    event.listen(db.engine.sync_engine, "commit", crash)
+    try:
+        yield
+    finally:
+        event.remove(db.engine.sync_engine, "commit", crash)
+        assert not armed[0], "no transaction reached its commit"
+
+
+@pytest.fixture
+async def fresh_db(private_pg: PgServer) -> AsyncIterator[Database]:  # noqa: F811
+    with private_pg.database() as url:
+        database_url = url.replace("postgresql://", "postgresql+asyncpg://")
+        await asyncio.to_thread(upgrade, database_url)
+        db = Database(database_url)
+        try:
+            yield db
+        finally:
+            await db.dispose()
+            if not private_pg.running():
+                private_pg.start()
+
+
+async def test_a_finishing_match_transition_cut_by_a_crash_leaves_nothing(
+    fresh_db: Database,
+    private_pg: PgServer,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    db = fresh_db
+    async with db.session() as session:
+        version = await make_problem_version(session, LocalBlobStore(tmp_path / "blobs"))
+        a, b = await make_user(session, "alice"), await make_user(session, "bob")
+        ids = (a.id, b.id)
+        row = await battles.create(
+            session, mode="ranked", problem_id=version.problem_id, problem_version_id=version.id,
+            settings=fsm.Settings(tests=22, duration=300, countdown=3, grace=20), rated=True,
+        )  # fmt: skip
+        match_id = row.id
+        await session.commit()
+    async with db.session() as session:
+        for kind, user, at in (("join", ids[0], 0), ("join", ids[1], 1), ("ready", ids[0], 2),
+                               ("ready", ids[1], 3)):  # fmt: skip
+            await battles.apply(session, match_id, {"type": kind, "user": user}, at)
+        await battles.apply(session, match_id, None, 6.0)  # started
+    solve = {"type": "result", "user": ids[0], "passed": 22}
+
+    with crash_before_commit(db, private_pg), pytest.raises(Exception) as raised:
+        async with db.session() as session:
+            await battles.apply(session, match_id, solve, 60)
+    assert outage.is_unavailable(raised.value)
+    await asyncio.to_thread(private_pg.start)
+
+    async with db.reading() as session:
+        log = [e.type for e in await battles.events_since(session, match_id, 0)]
+        assert log[-1] == "started" and "finished" not in log
+        match = await session.get(MatchRow, match_id)
+        assert match is not None and match.state == fsm.State.running
+        assert await session.scalar(select(func.count()).select_from(RatingChange)) == 0
+        assert await session.scalar(select(func.count()).select_from(PlayerRating)) == 0
+    async with db.session() as session:  # the verdict comes again (redelivered): once
+        done = await battles.apply(session, match_id, solve, 61)
+        assert [e.type for e in done] == ["result", "finished", "rated"]
+    async with db.reading() as session:
+        log = [e.type for e in await battles.events_since(session, match_id, 0)]
+        assert log.count("finished") == 1 and log.count("rated") == 1
+        changes = (await session.scalars(select(RatingChange.user_id))).all()
+        assert sorted(changes) == sorted(ids)
+        games = (await session.scalars(select(PlayerRating.games))).all()
+        assert games == [1, 1]
+
+
+async def test_a_room_result_cut_by_a_crash_counts_once_after_it(
+    fresh_db: Database,
+    private_pg: PgServer,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    db, blobs = fresh_db, LocalBlobStore(tmp_path / "blobs")
+    async with db.session() as session:
+        await make_problem_version(session, blobs)
+        host, player = await make_user(session, "host"), await make_user(session, "player")
+        room_id = (await make_room(session, host)).id
+        await rooms.change(session, room_id, player, "join")
+        await rooms.change(session, room_id, host, "start")
+        target = await rooms.room_target(session, room_id, player.id, "hello-battle")
+        submission, _job = await submissions.create(
+            session, blobs, player, None, "python", "print(1)\n", max_code_bytes=65536,
+            target=target, room_id=room_id,
+        )  # fmt: skip
+        await session.commit()
+    tests = [
+        {"name": f"secret/{i}", "verdict": "AC", "time": 0.01, "memory": 1024, "sample": False}
+        for i in range(target.test_count)
+    ]
+    result = {"verdict": "AC", "compile_output": "", "message": "",
+              "tests_total": target.test_count, "judge_time": 0.1, "tests": tests}  # fmt: skip
+    done: Any = {"submission": submission.id, "type": "done", "result": result}
+    events: list[Event] = [done]
+    async with db.session() as session:
+        [recorded] = await recording.record_batch(session, events)
+    assert recorded is not None and recorded.verdict == "AC"
+
+    async def pass_on() -> list[Any]:
+        async with db.session() as session:
+            return await rooms.change(
+                session, room_id, None, "result", user_id=player.id,
+                version_id=recorded.version_id, verdict="AC", submitted_at=recorded.made_at,
+                submission_id=recorded.submission_id,
+            )  # fmt: skip
+
+    async def solved() -> tuple[int, bool]:
+        async with db.reading() as session:
+            member = await session.get(RoomMember, (room_id, player.id))
+            assert member is not None
+            return member.solved, await recording.reported(session, submission.id)
+
+    with crash_before_commit(db, private_pg), pytest.raises(Exception) as raised:
+        await pass_on()
+    assert outage.is_unavailable(raised.value)
+    await asyncio.to_thread(private_pg.start)
+    assert await solved() == (0, False)  # neither the solve nor "taken" was kept
+    assert await pass_on()  # passed on again (as runtime.report_verdicts does): counted
+    assert await pass_on() == []  # a redelivery after that: nothing
+    assert await solved() == (1, True)
