@@ -5,11 +5,11 @@ A `codebattle serve` and a `codebattle worker` on a private PostgreSQL cluster
 (tests/support/pg_server.py) and a private redis-server. Two players are paired; one submits
 a wrong answer (judged), the other submits the solution, and PostgreSQL is stopped the hard
 way ("immediate": no checkpoint, every connection cut) while that solution is judged. During
-the outage every request that needs the database answers 503 with Retry-After, never 500,
-and a socket opened then closes with 1013. The judge's results wait in Redis (not acknowledged)
-until the database is back; then the game goes on by itself and ends once: one `finished`
-event, one rating change per player, every submission done, and the submission refused
-during the outage never saved.
+the outage every request that needs the database answers 503 with Retry-After, never 500;
+a socket opened then, or one whose message needs the database, closes with 1013. The
+judge's results wait in Redis (not acknowledged) until the database is back; then the game
+goes on by itself and ends once: one `finished` event, one rating change per player, every
+submission done, and the submission refused during the outage never saved.
 
 In-process, a transition's transaction is cut by a crash right before its COMMIT (every
 statement sent): a match's finishing move with its rating, and a room's scoring of a
@@ -185,6 +185,13 @@ async def test_a_duel_survives_a_postgres_crash_and_ends_once(
     seen = await during_outage(server, tokens["bob"], match_id)
     assert len(seen) >= 8
     assert await socket_during_outage(server, tokens["bob"], match_id) == 1013
+    # An open socket whose message needs the database (chat is stored) closes the same way.
+    await watcher.send({"type": "chat", "text": "still there?"})
+    async with asyncio.timeout(15):
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            while True:
+                await watcher.ws.recv()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
     await asyncio.to_thread(private_pg.start)
     restarted = time.time()
 
@@ -196,7 +203,6 @@ async def test_a_duel_survives_a_postgres_crash_and_ends_once(
     assert finished["event"]["reason"] == "solved"
     await back.event("rated")
     await back.close()
-    await watcher.close()
     await asyncio.sleep(3)  # the redelivery delay passes: a second recording would show now
 
     # Decided once.

@@ -2,7 +2,8 @@
 pages, the API and sockets say "briefly unavailable, try again" (503 with Retry-After, in
 the reader's language; a socket closes with 1013), never a 500 or a traceback; the process
 stays alive (/healthz) and not ready (/readyz); when the database is back, the very next
-requests work (no stale pooled connection fails them)."""
+requests work (no stale pooled connection fails them). Redis down (sessions kept there) is
+answered the same way."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from codebattle.judge.engine import Judge
 from codebattle.services import Services
 from tests.support.factories import make_user
 from tests.support.pg_server import PgServer, private_pg  # noqa: F401  (the fixture)
+from tests.support.redis_server import RedisServer, private_redis  # noqa: F401
 from tests.support.site import import_problems, runner_factory, settings_for, sign_in
 
 
@@ -124,3 +126,26 @@ def test_a_socket_opened_during_an_outage_closes_with_try_again_later(
         ws.send_json({"type": "hello", "last_seq": 0})
         ws.receive_json()
     assert closed.value.code == TRY_AGAIN_LATER
+
+
+def test_pages_during_a_redis_outage_get_503(
+    tmp_path: Path,
+    sqlite_url: str,
+    private_redis: RedisServer,  # noqa: F811
+) -> None:
+    """Sessions in Redis: a signed-in browser's request needs it to know who is asking."""
+    settings = settings_for(tmp_path, DATABASE_URL=sqlite_url, REDIS_URL=private_redis.url)
+    import_problems(settings, "hello-battle")
+    with TestClient(create_app(settings), base_url="http://testserver") as client:
+        sign_in(client, "redis_player")
+        client.cookies.set("lang", "en")
+        assert client.get("/problems").status_code == 200
+        private_redis.stop()  # a crash
+        try:
+            _assert_unavailable(client.get("/problems"), "briefly unavailable")
+            reply = client.get("/api/problems")
+            _assert_unavailable(reply, "briefly unavailable")
+            assert reply.json()["error"]["code"] == "service_unavailable"
+        finally:
+            private_redis.start()
+        assert client.get("/problems").status_code == 200  # back by itself
