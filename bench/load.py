@@ -46,6 +46,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -112,9 +113,9 @@ def cpu_of(pid: int) -> tuple[float, float]:
     return (int(fields[11]) + int(fields[12])) / TICK, (int(fields[13]) + int(fields[14])) / TICK
 
 
-def backends_cpu(database: str) -> float:
-    """CPU seconds of the PostgreSQL backends serving `database` (their titles name it)."""
-    total = 0.0
+def backends_cpu(database: str) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend serving `database` (their titles name it)."""
+    found = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -123,8 +124,30 @@ def backends_cpu(database: str) -> float:
         except OSError:
             continue
         if title.startswith("postgres: ") and f" {database} " in title:
-            total += cpu_of(int(entry.name))[0]
-    return total
+            found[int(entry.name)] = cpu_of(int(entry.name))[0]
+    return found
+
+
+class BackendMeter(threading.Thread):
+    """The CPU of the database's backends during a run, sampled twice a second: the pools
+    close the connections they open past their size, and a backend's CPU goes with it."""
+
+    def __init__(self, database: str) -> None:
+        super().__init__(daemon=True)
+        self.database = database
+        self.start_cpu = backends_cpu(database)
+        self.last = dict(self.start_cpu)
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.5):
+            self.last.update(backends_cpu(self.database))
+
+    def spent(self) -> float:
+        self.done.set()
+        self.join()
+        self.last.update(backends_cpu(self.database))
+        return sum(cpu - self.start_cpu.get(pid, 0.0) for pid, cpu in self.last.items())
 
 
 def children_cpu() -> float:
@@ -308,6 +331,8 @@ def run_locust(
             "--loglevel", "WARNING", user_class]  # fmt: skip
     before = cpu_snapshot(site)
     reaped = children_cpu()
+    database = BackendMeter(site.database)
+    database.start()
     proc = site.spawn(f"locust-{label}", args, {**os.environ, "LOAD_CONFIG": str(config)})
     try:
         proc.wait(seconds + 120)
@@ -315,6 +340,7 @@ def run_locust(
         os.killpg(proc.pid, signal.SIGKILL)
         raise RuntimeError("locust did not stop in time") from None
     spent = cpu_spent(site, before)
+    spent["PostgreSQL"] = database.spent()
     spent["Locust"] = children_cpu() - reaped  # the one child this script reaped meanwhile
     entries = []
     stats = Path(f"{prefix}_stats.csv")
@@ -340,7 +366,6 @@ def cpu_snapshot(site: Site) -> dict[str, float]:
         "API": sum(sum(v) for k, v in own.items() if k.startswith("api")),
         "workers": sum(v[0] for k, v in own.items() if k.startswith("worker")),
         "sandboxes": sum(v[1] for k, v in own.items() if k.startswith("worker")),
-        "PostgreSQL": backends_cpu(site.database),
         "Redis": sum(own.get("redis", (0.0, 0.0))),
         "machine busy": machine_cpu()[0],
         "machine all": machine_cpu()[1],
@@ -362,10 +387,14 @@ def print_entries(title: str, entries: list[Entry], spent: dict[str, float]) -> 
     http = [e for e in entries if e.kind != "FLOW"]
     total = sum(e.count for e in http)
     print(f"  {'all HTTP requests':<36} {total:>7} {sum(e.rps for e in http):>8.1f}")
+    posts = [e for e in http if e.name.startswith("POST /api/submissions")]
+    print(f"  {'submissions made':<36} {sum(e.count for e in posts):>7} "
+          f"{sum(e.rps for e in posts):>8.1f}")  # fmt: skip
     busy = spent.pop("machine busy")
     whole = spent.pop("machine all")
     print("  CPU seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in spent.items())
-          + f"; machine busy {busy / whole * 100 if whole else 0:.0f}%")  # fmt: skip
+          + f"; machine busy {busy / whole * 100 if whole else 0:.0f}%"
+          + f", load average (1 min) {os.getloadavg()[0]:.1f}")  # fmt: skip
 
 
 # --- the checks -----------------------------------------------------------------------------
@@ -447,7 +476,8 @@ def main() -> int:
     rooms = args.rooms or -(-args.users // (ROOM_SIZE // 2))
     print(
         f"{args.users} players (spawn {args.spawn_rate}/s) for {args.run_time} s on 2 API "
-        f"instances + 2 workers, PostgreSQL + Redis; {rooms} room(s); {os.cpu_count()} CPUs"
+        f"instances + 2 workers, PostgreSQL + Redis; {rooms} room(s); {os.cpu_count()} CPUs, "
+        f"load average before: {os.getloadavg()[0]:.1f}"
     )
     try:
         with site_for(args.keep) as site:
