@@ -11,10 +11,12 @@ import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 import redis.asyncio as aioredis
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import create_async_engine
 from structlog.testing import capture_logs
 
@@ -143,3 +145,31 @@ def test_one_warning_per_outage_not_one_per_error(monkeypatch: pytest.MonkeyPatc
     with capture_logs() as logs:
         outage.report(error, "/problems")
     assert logs[0]["not_logged_since_last"] == 4
+
+
+@pytest.mark.parametrize(
+    ("error", "unavailable"),
+    [
+        # Met while the server starts up, shuts down, or has no connection left to give.
+        (asyncpg.exceptions.CannotConnectNowError("the database system is starting up"), True),
+        (asyncpg.exceptions.AdminShutdownError("terminating connection"), True),
+        (asyncpg.exceptions.TooManyConnectionsError("too many clients already"), True),
+        (
+            asyncpg.exceptions.InterfaceError(
+                "cannot call Connection.fetch(): connection is closed"
+            ),
+            True,
+        ),
+        (PoolTimeout("QueuePool limit of size 10 overflow 10 reached"), True),
+        # Our own statement timeout, a serialization failure, misuse: not an outage.
+        (
+            asyncpg.exceptions.QueryCanceledError("canceling statement: statement timeout"),
+            False,
+        ),
+        (asyncpg.exceptions.SerializationError("could not serialize access"), False),
+        (asyncpg.exceptions.InterfaceError("the server expects 2 arguments"), False),
+        (TimeoutError(), False),
+    ],
+)
+def test_which_errors_mean_try_again(error: BaseException, unavailable: bool) -> None:
+    assert outage.is_unavailable(error) is unavailable
