@@ -58,8 +58,13 @@ class Worker:
                 raise
 
     def run(self) -> None:
+        """`codebattle worker`: serve until SIGTERM or SIGINT."""
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._stop)
+        self.serve()
+
+    def serve(self) -> None:
+        """Take jobs until `stopping` is set (any thread may run this)."""
         log.info("worker ready", consumer=self.consumer)
         self._step(self.ensure_group)
         while not self.stopping.is_set():
