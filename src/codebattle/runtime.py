@@ -8,6 +8,7 @@ keeper of AI opponents)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import structlog
@@ -34,11 +35,28 @@ async def start(services: Services, loops: bool = True) -> None:
     async def on_events(events: list[Event]) -> None:
         await record_and_pass_on(services, events)
 
-    async def on_lost() -> None:
-        await resend_unfinished(services)
+    lost = asyncio.Event()  # the queue lost its jobs: resend them on the relay's next pass
 
-    await services.queue.start(on_events, on_lost)
-    services.spawn(live.every(RELAY_SECONDS, lambda: relay(services), "outbox relay"))
+    async def on_lost() -> None:
+        lost.set()
+        await relay_pass()
+
+    async def relay_pass() -> None:
+        # A resend that fails (the database is down as the process starts) stays pending.
+        if lost.is_set():
+            await resend_unfinished(services)
+            lost.clear()
+        await relay(services)
+
+    async def on_lost_safely() -> None:
+        try:
+            await on_lost()
+        except Exception as exc:  # started anyway: the relay's next passes try again
+            log.warning("unfinished jobs will be sent again once the database answers",
+                        error=f"{type(exc).__name__}: {exc}"[:300])  # fmt: skip
+
+    await services.queue.start(on_events, on_lost_safely)
+    services.spawn(live.every(RELAY_SECONDS, relay_pass, "outbox relay"))
     services.spawn(_reporting(services))
     if loops:
         services.spawn(live.every(0.5, lambda: live.sweep_deadlines(services), "deadline sweep"))
@@ -59,12 +77,12 @@ async def relay(services: Services) -> int:
 
 
 async def resend_unfinished(services: Services) -> None:
-    """The queue may have lost the jobs it held: send every unfinished one again."""
+    """The queue may have lost the jobs it held: every unfinished one is due again (the
+    relay sends them)."""
     async with services.db.session() as session:
         count = await outbox.resend_unfinished(session, datetime.now(UTC))
     if count:
         log.warning("the judge queue lost its jobs; unfinished ones are sent again", jobs=count)
-    await relay(services)
 
 
 async def record_and_pass_on(services: Services, events: list[Event]) -> None:

@@ -24,6 +24,7 @@ from codebattle.accounts.models import User
 from codebattle.battles import chat, eventlog, fsm, lobby, matchmaking
 from codebattle.battles import service as battles
 from codebattle.battles.models import MatchEvent, MatchRow
+from codebattle.db import outage
 from codebattle.errors import UserError
 from codebattle.rooms import live as rooms_live
 from codebattle.services import Services
@@ -95,8 +96,11 @@ async def every(seconds: float, step: Callable[[], Awaitable[Any]], what: str) -
         await asyncio.sleep(seconds)
         try:
             await step()
-        except Exception:
-            log.exception("background step failed; retrying", step=what)
+        except Exception as exc:
+            if outage.is_unavailable(exc):  # one warning per outage, not a traceback a pass
+                outage.report(exc, what)
+            else:
+                log.exception("background step failed; retrying", step=what)
 
 
 async def sweep_deadlines(services: Services) -> None:

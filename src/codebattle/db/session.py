@@ -27,6 +27,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+CONNECT_SECONDS = 5.0
+POOL_WAIT_SECONDS = 10.0
 READ_ONLY = "codebattle_read_only"  # execution option of `Database.reading()` sessions
 
 
@@ -54,8 +56,16 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         else:
+            # A server that hangs rather than refuses is given up on after CONNECT_SECONDS
+            # (an outage: 503), and a request waits at most POOL_WAIT_SECONDS for a pooled
+            # connection, rather than holding the client for a minute.
             self.engine = create_async_engine(
-                url, pool_size=10, max_overflow=10, pool_pre_ping=True
+                url,
+                pool_size=10,
+                max_overflow=10,
+                pool_pre_ping=True,
+                pool_timeout=POOL_WAIT_SECONDS,
+                connect_args={"timeout": CONNECT_SECONDS},
             )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.readers = async_sessionmaker(
