@@ -22,6 +22,8 @@ from typing import Any
 
 import redis
 import structlog
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 
 from codebattle.judge import jobs
 from codebattle.judge.queue import (
@@ -42,7 +44,8 @@ SEND_PATIENCE_SECONDS = 10.0  # an event waits this long for Redis to come back
 
 class Worker:
     def __init__(self, url: str, runner: JobRunner, redelivery_seconds: float) -> None:
-        self.client = redis.Redis.from_url(url)
+        # As the API's (queue.retried): a connection closed by a restart is opened again.
+        self.client = redis.Redis.from_url(url, retry=Retry(ExponentialBackoff(0.25, 0.05), 2))
         self.runner = runner
         self.redelivery_ms = int(redelivery_seconds * 1000)
         self.consumer = consumer_name("worker")

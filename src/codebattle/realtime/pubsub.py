@@ -14,6 +14,8 @@ from typing import Any, Protocol
 
 import redis.asyncio as aioredis
 import structlog
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
 
 log = structlog.get_logger(__name__)
 Message = dict[str, Any]
@@ -146,7 +148,9 @@ class RedisPubSub:
     sockets resync from the stored state (realtime/stream.py), as after an overflow."""
 
     def __init__(self, url: str) -> None:
-        self.client = aioredis.from_url(url)
+        # Without a retry policy the first publish on each pooled connection after a Redis
+        # restart fails (the connection was closed); with one it is opened again.
+        self.client = aioredis.from_url(url, retry=Retry(ExponentialBackoff(0.25, 0.05), 2))
         self._local = MemoryPubSub()
         self._pubsub: Any = None
         self._reader: asyncio.Task[None] | None = None
