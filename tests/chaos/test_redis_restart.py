@@ -1,0 +1,203 @@
+"""Redis crashes (SIGKILL) in the middle of judging and comes back: with its data (an
+append-only file), or without (as CI and small deployments run it). PostgreSQL, a private
+redis-server, one `codebattle serve` and two `codebattle worker`s, real processes on
+loopback; every wait is bounded.
+
+Afterwards every submission is done with its right verdict (none IE), each test recorded once
+(the (submission, index) key, and as many rows as the verdict lists), the outbox is empty, the
+API and the workers are still running, and their logs say what happened: the outage, its
+end and, without data, the loss noticed and the unfinished jobs sent again. A submission
+socket opened before the crash is told to resync (its pub/sub messages may have been lost)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import websockets
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from structlog.testing import capture_logs
+
+from codebattle.ratelimit import RedisRateLimiter
+from tests.support.redis_server import RedisServer, private_redis  # noqa: F401
+from tests.support.servers import Server, Site
+
+WAIT = 45.0  # seconds any one wait may take
+AC = "a, b = map(int, input().split())\nprint(a + b)\n"
+# Right until the sum leaves int32 (the later secret tests): several tests judged first.
+WA = "a, b = map(int, input().split())\ns = a + b\nprint(s if -2**31 <= s < 2**31 else s % 2**32)\n"
+# Still being judged when Redis goes down (and its socket open).
+SLOW = "import time\ntime.sleep(0.25)\n" + AC
+PROGRAMS = [("AC", AC), ("WA", WA)] * 5
+
+
+class Running:
+    """The site's processes and what the test needs of them."""
+
+    def __init__(self, site: Site, server: Server, database_url: str) -> None:
+        self.site = site
+        self.server = server
+        self.database_url = database_url
+        self.workers = [site.worker("worker-1"), site.worker("worker-2")]
+        self.token = site.token("alice")
+
+    def api(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=self.server.url, headers={"Authorization": f"Bearer {self.token}"},
+            timeout=WAIT,
+        )  # fmt: skip
+
+    def log(self, name: str) -> str:
+        return (self.site.data / f"{name}.log").read_text()
+
+    def alive(self) -> bool:
+        return self.server.proc.poll() is None and all(w.poll() is None for w in self.workers)
+
+
+@pytest.fixture
+def running(tmp_path: Path, pg_url: str, private_redis: RedisServer) -> Iterator[Running]:  # noqa: F811
+    site = Site(
+        tmp_path,
+        env={
+            "DATABASE_URL": pg_url,
+            "REDIS_URL": private_redis.url,
+            "QUEUE_REDELIVERY_SECONDS": "2",
+            "SUBMISSIONS_PER_MINUTE": "100",
+        },
+    )
+    site.import_problems("hello-battle")
+    try:
+        yield Running(site, site.serve(), pg_url)
+    finally:
+        site.stop()
+
+
+async def submit(api: httpx.AsyncClient, code: str) -> int:
+    reply = await api.post(
+        "/api/submissions", json={"problem": "hello-battle", "language": "python", "code": code}
+    )
+    assert reply.status_code == 201, reply.text
+    return int(reply.json()["id"])
+
+
+async def states(api: httpx.AsyncClient, ids: list[int]) -> dict[int, dict[str, Any]]:
+    found = {}
+    for submission_id in ids:
+        reply = await api.get(f"/api/submissions/{submission_id}")
+        assert reply.status_code == 200, reply.text
+        found[submission_id] = reply.json()
+    return found
+
+
+async def until(api: httpx.AsyncClient, ids: list[int], enough: Any) -> dict[int, Any]:
+    async with asyncio.timeout(WAIT):
+        while not enough(found := await states(api, ids)):
+            await asyncio.sleep(0.2)
+    return found
+
+
+async def query(url: str, sql: str) -> list[tuple[Any, ...]]:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return [tuple(row) for row in (await conn.execute(text(sql))).all()]
+    finally:
+        await engine.dispose()
+
+
+async def open_socket(running: Running, submission_id: int) -> Any:
+    ws = await websockets.connect(
+        f"{running.server.ws_url}/ws/submissions/{submission_id}",
+        additional_headers={"Authorization": f"Bearer {running.token}"},
+    )
+    first = json.loads(await asyncio.wait_for(ws.recv(), WAIT))
+    assert first["type"] == "snapshot"
+    return ws
+
+
+async def next_of(ws: Any, kinds: set[str]) -> dict[str, Any]:
+    """The socket's next message of one of these kinds (bounded)."""
+    async with asyncio.timeout(WAIT):
+        while True:
+            message = json.loads(await ws.recv())
+            if message["type"] in kinds:
+                return dict(message)
+
+
+@pytest.mark.parametrize("keep_data", [True, False], ids=["keeps-data", "loses-data"])
+async def test_judging_survives_a_redis_restart(
+    running: Running,
+    private_redis: RedisServer,  # noqa: F811
+    keep_data: bool,
+) -> None:
+    async with running.api() as api:
+        slow = await submit(api, SLOW)
+        ids = [await submit(api, code) for _verdict, code in PROGRAMS]
+        expected = {slow: "AC"} | {i: v for i, (v, _code) in zip(ids, PROGRAMS, strict=True)}
+        ws = await open_socket(running, slow)
+        await next_of(ws, {"test"})  # the slow one is being judged
+        await until(api, ids, lambda s: any(x["status"] == "done" for x in s.values()))
+        before = await states(api, [slow, *ids])
+        assert [i for i, s in before.items() if s["status"] != "done"]  # mid-judging
+
+        await asyncio.to_thread(private_redis.restart, keep_data=keep_data, down_seconds=1.0)
+
+        # Its messages during the outage may be lost: the socket says so (or saw the end).
+        told = await next_of(ws, {"resync", "done"})
+        assert told["type"] == "resync", told
+        await ws.close()
+        final = await until(
+            api, [slow, *ids], lambda s: all(x["status"] == "done" for x in s.values())
+        )
+
+    assert {i: s["verdict"] for i, s in final.items()} == expected
+    for submission in final.values():
+        names = [t["name"] for t in submission["tests"]]
+        assert len(names) == len(set(names)) > 0
+        if submission["verdict"] == "AC":
+            assert len(names) == submission["tests_total"]
+    rows = await query(
+        running.database_url,
+        "SELECT submission_id, count(*), count(DISTINCT index) FROM submission_tests"
+        " GROUP BY submission_id",
+    )
+    assert {r[0]: (r[1], r[2]) for r in rows} == {
+        i: (len(s["tests"]), len(s["tests"])) for i, s in final.items()
+    }
+    assert await query(running.database_url, "SELECT count(*) FROM judge_outbox") == [(0,)]
+    assert await query(running.database_url, "SELECT count(*) FROM submissions") == [(11,)]
+
+    assert running.alive()
+    api_log = running.log("api")
+    workers = running.log("worker-1") + running.log("worker-2")
+    assert "Traceback" not in workers
+    assert "Redis unreachable" in workers and "Redis reachable again" in workers
+    assert "pub/sub connected again" in api_log
+    # Noticed at the first start (an empty Redis), and again only if it lost its data.
+    assert api_log.count("Redis lost its data (or is new)") == (1 if keep_data else 2)
+    assert ("unfinished ones are sent again" in api_log) is not keep_data
+
+
+async def test_rate_limits_fail_open_while_redis_is_away(private_redis: RedisServer) -> None:  # noqa: F811
+    limiter = RedisRateLimiter(private_redis.url)
+    try:
+        assert await limiter.hit("k", 1, 60) is None
+        assert await limiter.hit("k", 1, 60) is not None  # limited
+        await asyncio.to_thread(private_redis.stop)
+        with capture_logs() as logs:
+            for _ in range(5):
+                assert await limiter.hit("k", 1, 60) is None  # allowed: it holds no data
+            await asyncio.to_thread(private_redis.start)  # keeps its data: still limited
+            await asyncio.sleep(limiter.RETRY_SECONDS)
+            assert await limiter.hit("k", 1, 60) is not None
+        events = [entry["event"] for entry in logs]
+        assert sum("rate limits are not applied" in e for e in events) == 1
+        assert sum("rate limits apply" in e for e in events) == 1
+    finally:
+        await limiter.close()
