@@ -1,5 +1,6 @@
 """Redis crashes (SIGKILL) in the middle of judging and comes back: with its data (an
-append-only file), or without (as CI and small deployments run it). PostgreSQL, a private
+append-only file), or without (as CI and small deployments run it); or it is flushed (data
+lost, no connection cut). PostgreSQL, a private
 redis-server, one `codebattle serve` and two `codebattle worker`s, real processes on
 loopback; every wait is bounded.
 
@@ -7,7 +8,8 @@ Afterwards every submission is done with its right verdict (none IE), each test 
 (the (submission, index) key, and as many rows as the verdict lists), the outbox is empty, the
 API and the workers are still running, and their logs say what happened: the outage, its
 end and, without data, the loss noticed and the unfinished jobs sent again. A submission
-socket opened before the crash is told to resync (its pub/sub messages may have been lost)."""
+socket opened before the crash is told to resync (its pub/sub messages may have been lost);
+through a flush it receives to the end."""
 
 from __future__ import annotations
 
@@ -121,6 +123,12 @@ async def open_socket(running: Running, submission_id: int) -> Any:
     return ws
 
 
+def flush(server: RedisServer) -> None:
+    client = server.client()
+    client.flushall()
+    client.close()
+
+
 async def next_of(ws: Any, kinds: set[str]) -> dict[str, Any]:
     """The socket's next message of one of these kinds (bounded)."""
     async with asyncio.timeout(WAIT):
@@ -130,12 +138,13 @@ async def next_of(ws: Any, kinds: set[str]) -> dict[str, Any]:
                 return dict(message)
 
 
-@pytest.mark.parametrize("keep_data", [True, False], ids=["keeps-data", "loses-data"])
+@pytest.mark.parametrize("fault", ["restart-keeping-data", "restart-losing-data", "flushall"])
 async def test_judging_survives_a_redis_restart(
     running: Running,
     private_redis: RedisServer,  # noqa: F811
-    keep_data: bool,
+    fault: str,
 ) -> None:
+    restarted, lost = fault.startswith("restart"), fault != "restart-keeping-data"
     async with running.api() as api:
         slow = await submit(api, SLOW)
         ids = [await submit(api, code) for _verdict, code in PROGRAMS]
@@ -146,11 +155,15 @@ async def test_judging_survives_a_redis_restart(
         before = await states(api, [slow, *ids])
         assert [i for i, s in before.items() if s["status"] != "done"]  # mid-judging
 
-        await asyncio.to_thread(private_redis.restart, keep_data=keep_data, down_seconds=1.0)
+        if restarted:
+            await asyncio.to_thread(private_redis.restart, keep_data=not lost, down_seconds=1.0)
+        else:
+            await asyncio.to_thread(flush, private_redis)
 
-        # Its messages during the outage may be lost: the socket says so (or saw the end).
+        # After a restart its messages during the outage may be lost: the socket says so. A
+        # flush cuts no connection: the socket goes on to the end.
         told = await next_of(ws, {"resync", "done"})
-        assert told["type"] == "resync", told
+        assert told["type"] == ("resync" if restarted else "done"), told
         await ws.close()
         final = await until(
             api, [slow, *ids], lambda s: all(x["status"] == "done" for x in s.values())
@@ -176,12 +189,13 @@ async def test_judging_survives_a_redis_restart(
     assert running.alive()
     api_log = running.log("api")
     workers = running.log("worker-1") + running.log("worker-2")
-    assert "Traceback" not in workers
-    assert "Redis unreachable" in workers and "Redis reachable again" in workers
-    assert "pub/sub connected again" in api_log
+    assert "Traceback" not in workers and "Traceback" not in api_log
+    if restarted:
+        assert "Redis unreachable" in workers and "Redis reachable again" in workers
+        assert "pub/sub connected again" in api_log
     # Noticed at the first start (an empty Redis), and again only if it lost its data.
-    assert api_log.count("Redis lost its data (or is new)") == (1 if keep_data else 2)
-    assert ("unfinished ones are sent again" in api_log) is not keep_data
+    assert api_log.count("Redis lost its data (or is new)") == (2 if lost else 1)
+    assert ("unfinished ones are sent again" in api_log) is lost
 
 
 async def test_rate_limits_fail_open_while_redis_is_away(private_redis: RedisServer) -> None:  # noqa: F811

@@ -248,8 +248,9 @@ async def ensure_group(client: aioredis.Redis, stream: str, group: str) -> None:
 
 
 def is_nogroup(exc: BaseException) -> bool:
-    """Redis lost a stream or its group (it restarted without its data, or was flushed)."""
-    return isinstance(exc, aioredis.ResponseError) and str(exc).startswith("NOGROUP")
+    """Redis lost a stream or its group (it restarted without its data, or was flushed):
+    NOGROUP, or UNBLOCKED for a read that was waiting on the stream when it went."""
+    return isinstance(exc, aioredis.ResponseError) and str(exc).startswith(("NOGROUP", "UNBLOCKED"))
 
 
 class Outage:
