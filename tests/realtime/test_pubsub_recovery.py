@@ -97,6 +97,19 @@ async def test_a_channel_subscribed_while_redis_is_away_is_subscribed_when_it_is
             assert await received(late, _nothing) == {"n": 3}
 
 
+async def test_a_first_subscription_made_while_redis_is_away_is_subscribed_when_it_is_back(
+    pubsubs: tuple[RedisPubSub, RedisPubSub],
+    private_redis: RedisServer,  # noqa: F811
+) -> None:
+    listener, publisher = pubsubs
+    await asyncio.to_thread(private_redis.stop)
+    async with listener.subscribe("match:5") as first:  # the process never reached Redis
+        await asyncio.to_thread(private_redis.start)
+        await until_set(first.overflow)
+        await publisher.publish("match:5", {"n": 5})
+        assert await received(first, _nothing) == {"n": 5}
+
+
 async def test_publishing_while_redis_is_away_is_logged_once_and_swallowed(
     pubsubs: tuple[RedisPubSub, RedisPubSub],
     private_redis: RedisServer,  # noqa: F811

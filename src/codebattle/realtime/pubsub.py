@@ -157,6 +157,7 @@ class RedisPubSub:
         self._counts: dict[str, int] = defaultdict(int)
         self._lock = asyncio.Lock()
         self._down = False  # publishing failed: logged once until it works again
+        self._unsure = False  # a SUBSCRIBE failed: not every wanted channel is subscribed
 
     async def publish(self, channel: str, message: Message) -> None:
         await self.publish_many([(channel, message)])
@@ -195,6 +196,7 @@ class RedisPubSub:
                         await self._connect()
                         await self._pubsub.subscribe(PREFIX + channel)
                     except aioredis.RedisError as exc:  # `_reconnected` subscribes it
+                        self._unsure = True
                         log.warning("subscribing failed; retried when Redis is back",
                                     channel=channel, error=repr(exc))  # fmt: skip
                 if self._reader is None or self._reader.done():
@@ -210,13 +212,16 @@ class RedisPubSub:
                             await self._pubsub.unsubscribe(PREFIX + channel)
 
     async def _connect(self) -> None:
-        """Open the subscription connection once, and hear of its reconnects."""
+        """Open the subscription connection once, and hear of its reconnects. Opened only
+        after a SUBSCRIBE failed (Redis was away from the start), it is a reconnect too."""
         pubsub = self._pubsub
         if pubsub.connection is None:
             await pubsub.connect()
             connection: Any = pubsub.connection
             # Called after redis-py's own callback, which subscribes again to what it knows.
             connection.register_connect_callback(self._reconnected)
+            if self._unsure:
+                await self._reconnected(connection)
 
     async def _reconnected(self, _connection: Any) -> None:
         wanted = {PREFIX + channel for channel in self._counts}
@@ -225,6 +230,7 @@ class RedisPubSub:
             await self._pubsub.subscribe(*sorted(missing))
         if stale := known - wanted:
             await self._pubsub.unsubscribe(*sorted(stale))
+        self._unsure = False
         told = self._local.all_missed()
         log.warning("Redis pub/sub connected again; subscribers told to resync",
                     channels=len(wanted), subscribers=told)  # fmt: skip
