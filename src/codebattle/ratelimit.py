@@ -9,8 +9,8 @@ from typing import Protocol
 
 import redis.asyncio as aioredis
 import structlog
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
+
+from codebattle import redis_clients
 
 log = structlog.get_logger(__name__)
 
@@ -50,7 +50,7 @@ class RedisRateLimiter:
 
     def __init__(self, url: str) -> None:
         # A connection closed by a Redis restart is opened again rather than failing a hit.
-        self.client = aioredis.from_url(url, retry=Retry(ExponentialBackoff(0.25, 0.05), 2))
+        self.client = redis_clients.connect(url)
         self._down_until: float | None = None  # monotonic; None while Redis answers
 
     async def hit(self, key: str, limit: int, window: float) -> float | None:

@@ -231,7 +231,7 @@ async def test_a_recorded_verdict_ends_the_entry(
     assert await outbox.relay(db, blobs, queue) == 0 and queue.jobs == []
 
 
-async def test_a_job_whose_code_is_gone_is_not_sent_forever(
+async def test_a_job_whose_code_is_gone_is_failed_not_sent_forever(
     db: Database, blobs: LocalBlobStore, user_id: int
 ) -> None:
     lost = await overdue(db, blobs, user_id, code="print('lost')\n")
@@ -248,7 +248,11 @@ async def test_a_job_whose_code_is_gone_is_not_sent_forever(
         e["event"] == "a queued submission's code is missing" and e["submission"] == lost
         for e in logs
     )
-    found = await entry(db, lost)
-    assert found is not None and found.due_at is None  # no longer due
+    # Recorded as the judge's fault (an internal error, its message says so): its entry goes.
+    assert await entry(db, lost) is None
+    async with db.reading() as session:
+        gone = await session.get(Submission, lost)
+    assert gone is not None and (gone.status, gone.verdict) == (DONE, "IE")
+    assert "not your fault" in gone.message
     assert await claim(db, datetime.now(UTC) + LEASE * 10) == []
     assert await outbox.relay(db, blobs, queue) == 0 and queue.sent() == [kept]

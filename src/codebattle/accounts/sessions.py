@@ -22,10 +22,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import redis.asyncio as aioredis
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from codebattle import redis_clients
 from codebattle.accounts import service as accounts
 from codebattle.accounts.models import SignInSession, User
 from codebattle.config import Settings
@@ -349,7 +349,7 @@ class RedisSessionStore(SessionStore):
 
     def __post_init__(self) -> None:
         if self.client is None:
-            self.client = aioredis.from_url(self.url)
+            self.client = redis_clients.connect(self.url)
 
     def _ttl_ms(self, stored: StoredSession, now: datetime) -> int:
         end = min(stored.expires_at, stored.last_seen_at + self.idle)

@@ -94,15 +94,18 @@ def done(job: Job, result: FinalResult) -> DoneEvent:
     return {"submission": job["submission"], "type": "done", "result": result}
 
 
-def failed(job: Job, message: str, judge_time: float = 0.0) -> DoneEvent:
-    """The result of a job the judge could not judge: an internal error, not the player's."""
-    return done(
-        job,
-        {
+def failed(job: Job | int, message: str, judge_time: float = 0.0) -> DoneEvent:
+    """The result of a job (or a submission id) the judge could not judge: an internal
+    error, not the player's."""
+    submission = job if isinstance(job, int) else job["submission"]
+    return {
+        "submission": submission,
+        "type": "done",
+        "result": {
             "verdict": Verdict.IE,
             "compile_output": "",
             "message": message,
             "tests_total": 0,
             "judge_time": judge_time,
         },
-    )
+    }

@@ -31,9 +31,8 @@ from typing import Any, Protocol
 
 import redis.asyncio as aioredis
 import structlog
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
 
+from codebattle import redis_clients
 from codebattle.judge import jobs
 from codebattle.judge.jobs import Event, Job
 from codebattle.judge.runner import JobRunner
@@ -290,14 +289,6 @@ def _has_done(messages: list[Any]) -> bool:
     )
 
 
-def retried() -> Retry:
-    """The retry policy of our async Redis clients. Without one (redis-py's default from a
-    URL), the first command on each pooled connection after Redis restarted fails: it finds
-    the connection closed. With it, the connection is opened again and the command sent
-    again (which may run it twice: everything we send is idempotent or deduplicated)."""
-    return Retry(ExponentialBackoff(cap=0.25, base=0.05), 2)
-
-
 class RedisQueue:
     """The API side: enqueue jobs, record result events (acked after recording).
 
@@ -311,7 +302,7 @@ class RedisQueue:
     an empty Redis too, where it resends what is unfinished (nothing on a new install)."""
 
     def __init__(self, url: str, redelivery_seconds: float) -> None:
-        self.client = aioredis.from_url(url, retry=retried())
+        self.client = redis_clients.connect(url)
         self.redelivery_ms = int(redelivery_seconds * 1000)
         self.consumer = consumer_name("api")
         self.outage = Outage(self.consumer)

@@ -22,9 +22,8 @@ from typing import Any
 
 import redis
 import structlog
-from redis.backoff import ExponentialBackoff
-from redis.retry import Retry
 
+from codebattle import redis_clients
 from codebattle.judge import jobs
 from codebattle.judge.queue import (
     JOBS_STREAM,
@@ -44,8 +43,8 @@ SEND_PATIENCE_SECONDS = 10.0  # an event waits this long for Redis to come back
 
 class Worker:
     def __init__(self, url: str, runner: JobRunner, redelivery_seconds: float) -> None:
-        # As the API's (queue.retried): a connection closed by a restart is opened again.
-        self.client = redis.Redis.from_url(url, retry=Retry(ExponentialBackoff(0.25, 0.05), 2))
+        # A connection closed by a restart is opened again (redis_clients).
+        self.client = redis_clients.connect_sync(url)
         self.runner = runner
         self.redelivery_ms = int(redelivery_seconds * 1000)
         self.consumer = consumer_name("worker")

@@ -14,8 +14,8 @@ from typing import Any, Protocol
 
 import redis.asyncio as aioredis
 import structlog
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
+
+from codebattle import redis_clients
 
 log = structlog.get_logger(__name__)
 Message = dict[str, Any]
@@ -150,7 +150,7 @@ class RedisPubSub:
     def __init__(self, url: str) -> None:
         # Without a retry policy the first publish on each pooled connection after a Redis
         # restart fails (the connection was closed); with one it is opened again.
-        self.client = aioredis.from_url(url, retry=Retry(ExponentialBackoff(0.25, 0.05), 2))
+        self.client = redis_clients.connect(url)
         self._local = MemoryPubSub()
         self._pubsub: Any = None
         self._reader: asyncio.Task[None] | None = None

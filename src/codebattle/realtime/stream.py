@@ -89,6 +89,7 @@ class Stream:
         self.visible = visible
         self.last = last  # the stream's final message: once it is sent, the socket closes
         self.last_sent = time.monotonic()
+        self._resyncing = False
 
     async def send(self, message: Message) -> None:
         await self.websocket.send_json({"v": 1, **message, "server_time": time.time()})
@@ -166,7 +167,11 @@ class Stream:
                     return
 
     async def _resync(self) -> None:
-        # Its socket may be stuck: say so briefly, then drop it either way.
+        # Its socket may be stuck: say so briefly, then drop it either way. The pump and the
+        # watcher both see an overflow: the first to do so resyncs, once.
+        if self._resyncing:
+            return
+        self._resyncing = True
         try:
             await asyncio.wait_for(self.send({"type": "resync"}), RESYNC_SECONDS)
             await asyncio.wait_for(self.websocket.close(code=4408), RESYNC_SECONDS)

@@ -28,10 +28,11 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.db.session import Database
-from codebattle.judge.jobs import Job
+from codebattle.judge.jobs import Job, failed
 from codebattle.judge.queue import JobQueue
 from codebattle.problems.models import ProblemVersion
 from codebattle.storage import BlobStore
+from codebattle.submissions import recording
 from codebattle.submissions.models import DONE, OutboxEntry, Submission
 from codebattle.submissions.service import job_for
 
@@ -42,6 +43,7 @@ LEASE_SECONDS = 30.0  # a relay that claimed entries and died: others send them 
 # an unresponsive Redis); the relay sends the job after GRACE_SECONDS if the queue missed it.
 SEND_SECONDS = 5.0
 BATCH = 100
+CODE_LOST = "the submitted code was lost before judging; it was not your fault: submit again"
 
 
 def add(session: AsyncSession, submission_id: int, now: datetime) -> datetime:
@@ -72,24 +74,27 @@ async def claim(session: AsyncSession, now: datetime, limit: int = BATCH) -> lis
     return claimed
 
 
-async def jobs_of(session: AsyncSession, blobs: BlobStore, ids: list[int]) -> list[Job]:
-    """The jobs of these submissions that are not done yet, in id order. One whose code is
-    missing from blob storage cannot be judged: it has none (logged)."""
+async def jobs_of(
+    session: AsyncSession, blobs: BlobStore, ids: list[int]
+) -> tuple[list[Job], list[int]]:
+    """The jobs of these submissions that are not done yet, in id order, and the ids of
+    those whose code is missing from blob storage (nothing can judge them; logged)."""
     rows = await session.execute(
         select(Submission, ProblemVersion)
         .join(ProblemVersion, Submission.problem_version_id == ProblemVersion.id)
         .where(Submission.id.in_(ids), Submission.status != DONE)
         .order_by(Submission.id)
     )
-    found = []
+    found, lost = [], []
     for submission, version in rows.all():
         try:
             code = blobs.get(submission.code_key).decode()
         except KeyError:
             log.error("a queued submission's code is missing", submission=submission.id)
+            lost.append(submission.id)
             continue
         found.append(job_for(submission, version.package_key, version.time_limit, code))
-    return found
+    return found, lost
 
 
 async def sent(session: AsyncSession, ids: list[int], due_at: datetime) -> None:
@@ -142,7 +147,10 @@ async def relay(db: Database, blobs: BlobStore, queue: JobQueue) -> int:
         if not claimed:
             return total
         async with db.reading() as session:
-            jobs = await jobs_of(session, blobs, claimed)
+            jobs, lost = await jobs_of(session, blobs, claimed)
+        if lost:  # recorded as the judge's fault (which deletes their entries), not queued
+            async with db.session() as session:
+                await recording.record_batch(session, [failed(i, CODE_LOST) for i in lost])
         taken: list[int] = []
         refused = False
         for job in jobs:
@@ -155,8 +163,8 @@ async def relay(db: Database, blobs: BlobStore, queue: JobQueue) -> int:
             taken.append(job["submission"])
         refused_ids = {job["submission"] for job in jobs} - set(taken)
         async with db.session() as session:
-            # Taken, lost (no code: nothing could judge it) or done meanwhile: not sent
-            # again. Those the queue refused are due again now.
+            # Taken or done meanwhile: not sent again. Those the queue refused are due
+            # again now.
             await sent(session, [i for i in claimed if i not in refused_ids], leased)
             if refused_ids:
                 await session.execute(

@@ -1,0 +1,27 @@
+"""Redis clients, made one way everywhere (queue, workers, pub/sub, rate limits, sessions).
+
+Each has a retry policy: without one (redis-py's default from a URL) the first command on
+each pooled connection after Redis restarted fails, finding the connection closed. With it
+the connection is opened again and the command sent again, which may run it twice:
+everything we send is idempotent or deduplicated."""
+
+from __future__ import annotations
+
+import redis
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry as AsyncRetry
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
+
+RETRIES = 2
+BACKOFF = (0.25, 0.05)  # cap and base of the exponential backoff, seconds
+
+
+def connect(url: str) -> aioredis.Redis:
+    """An asyncio client."""
+    return aioredis.from_url(url, retry=AsyncRetry(ExponentialBackoff(*BACKOFF), RETRIES))
+
+
+def connect_sync(url: str) -> redis.Redis:
+    """A blocking client (the judge worker)."""
+    return redis.Redis.from_url(url, retry=Retry(ExponentialBackoff(*BACKOFF), RETRIES))
