@@ -37,6 +37,8 @@ users_app = typer.Typer(no_args_is_help=True, help="Manage users.")
 app.add_typer(users_app, name="users")
 payments_app = typer.Typer(no_args_is_help=True, help="Payments: list, refund.")
 app.add_typer(payments_app, name="payments")
+outbox_app = typer.Typer(no_args_is_help=True, help="The judge outbox: jobs not yet judged.")
+app.add_typer(outbox_app, name="outbox")
 
 MiB = 1 << 20
 
@@ -235,6 +237,32 @@ def worker() -> None:
                        "their environment (they run untrusted code)", err=True)  # fmt: skip
     runner = JobRunner.on_this_host(blob_store(settings))
     Worker(settings.REDIS_URL, runner, settings.QUEUE_REDELIVERY_SECONDS).run()
+
+
+@outbox_app.command("status")
+def outbox_status() -> None:
+    """How many jobs are waiting for their verdict: due to be sent, and held by the queue."""
+    from codebattle.submissions import outbox
+
+    async def read(session: AsyncSession) -> tuple[int, int]:
+        return await outbox.counts(session)
+
+    due, sent = _in_session(read)
+    typer.echo(f"due to be sent: {due}\nheld by the queue: {sent}")
+
+
+@outbox_app.command("resend")
+def outbox_resend() -> None:
+    """Make every unfinished job due again: the running API instances' relays send them
+    (safe at any time: a job sent twice is judged twice and recorded once)."""
+    from datetime import UTC, datetime
+
+    from codebattle.submissions import outbox
+
+    async def resend(session: AsyncSession) -> int:
+        return await outbox.resend_unfinished(session, datetime.now(UTC))
+
+    typer.echo(f"jobs due again: {_in_session(resend)}")
 
 
 @problems_app.command("import")

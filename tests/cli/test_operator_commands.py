@@ -58,3 +58,42 @@ def test_users_token_creates_the_user_once(env: Path) -> None:
     assert len(asyncio.run(owners())) == 1
     bad = runner.invoke(app, ["users", "token", "no spaces allowed"])
     assert bad.exit_code == 2 and "nickname" in bad.output.lower()
+
+
+def test_outbox_status_and_resend(env: Path) -> None:
+    """`codebattle outbox resend` makes the unfinished jobs due (the relays send them);
+    `status` says how many wait and how many the queue holds."""
+    from datetime import UTC, datetime, timedelta
+
+    from codebattle.storage import LocalBlobStore
+    from codebattle.submissions import outbox
+    from tests.support.factories import make_problem_version, make_submission, make_user
+
+    runner = CliRunner()
+    assert runner.invoke(app, ["migrate"]).exit_code == 0
+    url = f"sqlite+aiosqlite:///{env / 'var' / 'codebattle.db'}"
+
+    async def queued_and_sent() -> None:
+        db = Database(url)
+        blobs = LocalBlobStore(env / "var" / "blobs")
+        try:
+            async with db.session() as session:
+                await make_problem_version(session, blobs)
+                user = await make_user(session)
+                for _ in range(3):
+                    made = await make_submission(session, blobs, user)
+                    outbox.add(session, made.id, datetime.now(UTC))
+                await session.commit()
+                later = datetime(2100, 1, 1, tzinfo=UTC)  # every entry is due by then
+                claimed = await outbox.claim(session, later)
+                leased = later + timedelta(seconds=outbox.LEASE_SECONDS)
+                await outbox.sent(session, claimed[:2], leased)  # the queue took two
+        finally:
+            await db.dispose()
+
+    asyncio.run(queued_and_sent())
+    status = runner.invoke(app, ["outbox", "status"])
+    assert status.exit_code == 0
+    assert "due to be sent: 1" in status.output and "held by the queue: 2" in status.output
+    resend = runner.invoke(app, ["outbox", "resend"])
+    assert resend.exit_code == 0 and "jobs due again: 3" in resend.output

@@ -24,7 +24,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.db.session import Database
@@ -108,6 +108,17 @@ async def sent(session: AsyncSession, ids: list[int], due_at: datetime) -> None:
             .values(due_at=None, sends=OutboxEntry.sends + 1)
         )
     await session.commit()
+
+
+async def counts(session: AsyncSession) -> tuple[int, int]:
+    """How many entries are due or leased (to be sent), and how many the queue holds."""
+    waiting = await session.scalar(
+        select(func.count()).select_from(OutboxEntry).where(OutboxEntry.due_at.is_not(None))
+    )
+    held = await session.scalar(
+        select(func.count()).select_from(OutboxEntry).where(OutboxEntry.due_at.is_(None))
+    )
+    return int(waiting or 0), int(held or 0)
 
 
 async def resend_unfinished(session: AsyncSession, now: datetime) -> int:
