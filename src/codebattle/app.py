@@ -104,7 +104,13 @@ def _error(
         return RedirectResponse("/welcome/guardian", status_code=303)
     if not hasattr(request.state, "locale"):
         request.state.locale = locale
-    page = render(request, "error.html", status_code=status, message=message)
+    # A page that is briefly unavailable (503 + Retry-After) loads itself again: the reader
+    # need not guess when (GET only: a form is never sent twice by itself).
+    retry = (headers or {}).get("Retry-After") if status == 503 else None
+    retry_after = int(retry) if retry and retry.isdigit() and request.method == "GET" else None
+    page = render(
+        request, "error.html", status_code=status, message=message, retry_after=retry_after
+    )
     page.headers.update(headers or {})  # render takes no headers: Retry-After, WWW-Authenticate
     return page
 

@@ -91,6 +91,10 @@ def test_requests_during_an_outage_get_503_and_work_again_after_it(
     page = client.get("/")
     _assert_unavailable(page, korean)
     assert 'id="error-message"' in page.text  # the error page, not a bare text
+    # A page loads itself again after Retry-After, and says so.
+    seconds = page.headers["Retry-After"]
+    assert f'<meta http-equiv="refresh" content="{seconds}">' in page.text
+    assert f"{seconds}초 뒤에 스스로 다시 시도합니다" in page.text
     assert reply.json()["error"]["code"] == "service_unavailable"
     bearer = {"Authorization": f"Bearer {token}"}
     submitted = client.post(
