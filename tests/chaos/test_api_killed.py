@@ -24,9 +24,8 @@ from typing import Any
 import httpx
 import pytest
 import redis
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
+from tests.support.chaos import query
 from tests.support.hosts import require
 from tests.support.servers import ROOT, Server, Site, free_port
 
@@ -72,15 +71,6 @@ async def judged(server: Server, token: str, submission_id: int) -> dict[str, An
             if found["status"] == "done":
                 return found
             await asyncio.sleep(0.3)
-
-
-async def query(url: str, sql: str) -> list[tuple[Any, ...]]:
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as conn:
-            return [tuple(row) for row in (await conn.execute(text(sql))).all()]
-    finally:
-        await engine.dispose()
 
 
 async def saved_but_not_sent(url: str) -> int:

@@ -23,9 +23,8 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
+from tests.support.chaos import query
 from tests.support.redis_server import RedisServer, private_redis  # noqa: F401
 from tests.support.servers import BATTLE_ENV, ROOT, Server, Site
 
@@ -40,15 +39,6 @@ def client(server: Server, token: str) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=WAIT
     )
-
-
-async def query(url: str, sql: str) -> list[tuple[Any, ...]]:
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as conn:
-            return [tuple(row) for row in (await conn.execute(text(sql))).all()]
-    finally:
-        await engine.dispose()
 
 
 async def duel(server: Server, alice: str, bob: str) -> int:

@@ -22,11 +22,10 @@ from typing import Any
 import httpx
 import pytest
 import websockets
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 from structlog.testing import capture_logs
 
 from codebattle.ratelimit import RedisRateLimiter
+from tests.support.chaos import query
 from tests.support.redis_server import RedisServer, private_redis  # noqa: F401
 from tests.support.servers import Server, Site
 
@@ -102,15 +101,6 @@ async def until(api: httpx.AsyncClient, ids: list[int], enough: Any) -> dict[int
         while not enough(found := await states(api, ids)):
             await asyncio.sleep(0.2)
     return found
-
-
-async def query(url: str, sql: str) -> list[tuple[Any, ...]]:
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as conn:
-            return [tuple(row) for row in (await conn.execute(text(sql))).all()]
-    finally:
-        await engine.dispose()
 
 
 async def open_socket(running: Running, submission_id: int) -> Any:
