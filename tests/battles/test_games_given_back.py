@@ -5,7 +5,6 @@ the match was created; a game that was played keeps its count."""
 from __future__ import annotations
 
 import random
-from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,24 +19,12 @@ from codebattle.battles import service as battles
 from codebattle.battles.models import MatchRow
 from codebattle.config import Settings
 from codebattle.db.session import Database
-from codebattle.realtime.pubsub import MemoryPubSub
 from codebattle.storage import LocalBlobStore
 from tests.support.factories import make_problem_version, make_user
+from tests.support.services import FakeServices
 from tests.support.site import settings_for
 
 RULES = matchmaking.Rules(ai_after=30)
-
-
-class FakeServices:
-    """The database, settings and an in-process pub/sub; the AI's play task is not run."""
-
-    def __init__(self, db: Database, settings: Settings) -> None:
-        self.db = db
-        self.settings = settings
-        self.pubsub = MemoryPubSub()
-
-    def spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        coroutine.close()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,31 +19,18 @@ from codebattle import runtime
 from codebattle.battles import live
 from codebattle.battles import service as battles
 from codebattle.battles.models import MatchEvent
-from codebattle.config import Settings
 from codebattle.db.session import Database
 from codebattle.judge.jobs import Event
 from codebattle.models import RatingChange, Submission, User
-from codebattle.realtime.pubsub import MemoryPubSub
 from codebattle.storage import LocalBlobStore
 from codebattle.submissions import recording
 from codebattle.submissions import service as submissions
 from codebattle.submissions.recording import Recorded
 from tests.support.factories import GAME, make_match, make_problem_version, make_user
+from tests.support.services import FakeServices
 from tests.support.site import settings_for
 
 TESTS = GAME.tests
-
-
-class FakeServices:
-    """What passing verdicts on uses: the database, settings and an in-process pub/sub."""
-
-    def __init__(self, db: Database, settings: Settings) -> None:
-        self.db = db
-        self.settings = settings
-        self.pubsub = MemoryPubSub()
-
-    def spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        coroutine.close()
 
 
 @dataclass
