@@ -62,16 +62,27 @@ class EventLog(Generic[O, E]):
     seq: InstrumentedAttribute[int]
 
     async def locked(self, session: AsyncSession, stream_id: int, *, join: bool = False) -> O:
-        """The stream's row, locked, in a transaction of its own (what the session held
-        before is committed first), or with `join` in the session's transaction as it is.
-        LookupError, rolled back, if there is no such stream."""
+        """The stream's row, locked and read afresh, in a transaction of its own (what the
+        session held before is committed first), or with `join` in the session's transaction
+        as it is. LookupError if there is no such stream (rolled back, unless joined: the
+        caller's transaction is the caller's to end).
+
+        PostgreSQL: FOR NO KEY UPDATE, which does not wait for rows that merely refer to
+        the stream (a new submission's foreign key takes KEY SHARE on its match): a
+        transaction that inserts such a row and then locks the stream cannot deadlock with
+        another doing the same. `populate_existing`: a row this session read before the lock
+        (its target check) is replaced by what the lock sees."""
         if session.in_transaction() and not join:
             await session.commit()
         row = await session.scalar(
-            select(self.owner).where(self.owner_id == stream_id).with_for_update()
+            select(self.owner)
+            .where(self.owner_id == stream_id)
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
         )
         if row is None:
-            await session.rollback()
+            if not join:
+                await session.rollback()
             raise LookupError(f"no {self.owner.__tablename__} {stream_id}")
         return row
 

@@ -183,7 +183,8 @@ async def apply(
     try:
         row = await LOG.locked(session, match_id, join=not commit)
     except LookupError:
-        await _refused(session, verdict_of)
+        if commit:  # joined: the caller's transaction stands
+            await _refused(session, verdict_of)
         raise
     if verdict_of is not None and await recording.reported(session, verdict_of):
         await session.rollback()  # taken before (a redelivery, another instance): no change
@@ -289,9 +290,13 @@ async def match_target(
     """What a player's submission in this match is judged against; refused unless the
     player is in it and it is running by the server's clock (a deadline that passed counts
     even before the sweeper has applied it)."""
-    row = await session.get(MatchRow, match_id)
-    if row is None:
-        raise UserError(404, "match_unknown")
+    # Locked (as `apply` locks it) before the submission is saved: the check that the match
+    # runs, the submission and its "submitted" event happen under one lock, taken in the
+    # order every transaction takes them (match, then its submissions).
+    try:
+        row = await LOG.locked(session, match_id, join=True)
+    except LookupError:
+        raise UserError(404, "match_unknown") from None
     match = load(row.fsm)
     try:
         player = match.player(user_id)
