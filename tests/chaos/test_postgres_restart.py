@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,6 @@ from codebattle.battles import fsm
 from codebattle.battles import service as battles
 from codebattle.battles.models import MatchRow
 from codebattle.db import outage
-from codebattle.db.migrate import upgrade
 from codebattle.db.session import Database
 from codebattle.judge.jobs import Event
 from codebattle.progress.models import PlayerRating, RatingChange
@@ -49,7 +48,7 @@ from codebattle.submissions import recording
 from codebattle.submissions import service as submissions
 from tests.support.clients import Api, Socket
 from tests.support.factories import make_problem_version, make_room, make_user
-from tests.support.pg_server import PgServer, private_pg  # noqa: F401  (the fixture)
+from tests.support.pg_server import PgServer, private_db, private_pg  # noqa: F401
 from tests.support.redis_server import RedisServer, private_redis  # noqa: F401
 from tests.support.servers import BATTLE_ENV, ROOT, Server, Site
 
@@ -65,21 +64,18 @@ def site(
     private_redis: RedisServer,  # noqa: F811
 ) -> Iterator[tuple[Site, str]]:
     """The site's settings and its database's URL (in the private cluster)."""
-    with private_pg.database() as url:
+    with private_pg.database(migrated=True) as url:
         site = Site(
             tmp_path / "site",
             env={**BATTLE_ENV, "DATABASE_URL": url, "REDIS_URL": private_redis.url,
                  "QUEUE_REDELIVERY_SECONDS": "2", "DISCONNECT_GRACE_SECONDS": "120"},
         )  # fmt: skip
         site.data.mkdir()
-        site.cli("migrate")
         site.import_problems("hello-battle")
         try:
             yield site, url
         finally:
             site.stop()
-            if not private_pg.running():
-                private_pg.start()  # so that the database can be dropped
 
 
 async def query(url: str, sql: str, *args: Any) -> list[asyncpg.Record]:
@@ -265,26 +261,12 @@ def crash_before_commit(db: Database, server: PgServer) -> Iterator[None]:
         assert not armed[0], "no transaction reached its commit"
 
 
-@pytest.fixture
-async def fresh_db(private_pg: PgServer) -> AsyncIterator[Database]:  # noqa: F811
-    with private_pg.database() as url:
-        database_url = url.replace("postgresql://", "postgresql+asyncpg://")
-        await asyncio.to_thread(upgrade, database_url)
-        db = Database(database_url)
-        try:
-            yield db
-        finally:
-            await db.dispose()
-            if not private_pg.running():
-                private_pg.start()
-
-
 async def test_a_finishing_match_transition_cut_by_a_crash_leaves_nothing(
-    fresh_db: Database,
+    private_db: Database,  # noqa: F811
     private_pg: PgServer,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    db = fresh_db
+    db = private_db
     async with db.session() as session:
         version = await make_problem_version(session, LocalBlobStore(tmp_path / "blobs"))
         a, b = await make_user(session, "alice"), await make_user(session, "bob")
@@ -328,11 +310,11 @@ async def test_a_finishing_match_transition_cut_by_a_crash_leaves_nothing(
 
 
 async def test_a_room_result_cut_by_a_crash_counts_once_after_it(
-    fresh_db: Database,
+    private_db: Database,  # noqa: F811
     private_pg: PgServer,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    db, blobs = fresh_db, LocalBlobStore(tmp_path / "blobs")
+    db, blobs = private_db, LocalBlobStore(tmp_path / "blobs")
     async with db.session() as session:
         await make_problem_version(session, blobs)
         host, player = await make_user(session, "host"), await make_user(session, "player")

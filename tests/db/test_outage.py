@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
@@ -22,7 +21,7 @@ from structlog.testing import capture_logs
 
 from codebattle.db import outage
 from codebattle.db.session import Database
-from tests.support.pg_server import PgServer, StopMode, private_pg  # noqa: F401  (the fixture)
+from tests.support.pg_server import PgServer, StopMode, private_db, private_pg  # noqa: F401
 from tests.support.servers import free_port
 
 
@@ -38,49 +37,40 @@ async def _select(db: Database) -> int:
         return int((await session.execute(text("SELECT 1"))).scalar_one())
 
 
-@pytest.fixture
-async def pg_db(private_pg: PgServer) -> AsyncIterator[Database]:  # noqa: F811
-    with private_pg.database() as url:
-        db = Database(url.replace("postgresql://", "postgresql+asyncpg://"))
-        try:
-            yield db
-        finally:
-            await db.dispose()
-            if not private_pg.running():
-                private_pg.start()
-
-
-async def test_nothing_listening_is_an_outage(private_pg: PgServer, pg_db: Database) -> None:  # noqa: F811
-    assert await _select(pg_db) == 1  # a pooled connection, checked on the next use
+async def test_nothing_listening_is_an_outage(
+    private_pg: PgServer,  # noqa: F811
+    private_db: Database,  # noqa: F811
+) -> None:
+    assert await _select(private_db) == 1  # a pooled connection, checked on the next use
     await asyncio.to_thread(private_pg.stop, "immediate")
     for _ in range(2):  # the pooled connection, then a fresh connect
-        assert outage.is_unavailable(await _failure(pg_db))
+        assert outage.is_unavailable(await _failure(private_db))
     await asyncio.to_thread(private_pg.start)
-    assert await _select(pg_db) == 1  # recovered, with no error on the first try
+    assert await _select(private_db) == 1  # recovered, with no error on the first try
 
 
 @pytest.mark.parametrize("mode", ["immediate", "fast"])
 async def test_a_server_gone_mid_transaction_is_an_outage(
     private_pg: PgServer,  # noqa: F811
-    pg_db: Database,
+    private_db: Database,  # noqa: F811
     mode: StopMode,
 ) -> None:
     with pytest.raises(Exception) as raised:
-        async with pg_db.session() as session:
+        async with private_db.session() as session:
             await session.execute(text("SELECT 1"))
             await asyncio.to_thread(private_pg.stop, mode)  # a crash, or a shutdown
             await session.execute(text("SELECT 2"))
     assert outage.is_unavailable(raised.value)
     await asyncio.to_thread(private_pg.start)
-    assert await _select(pg_db) == 1
+    assert await _select(private_db) == 1
 
 
 async def test_a_query_cut_off_by_a_crash_is_an_outage(
     private_pg: PgServer,  # noqa: F811
-    pg_db: Database,
+    private_db: Database,  # noqa: F811
 ) -> None:
     async def slow() -> None:
-        async with pg_db.reading() as session:
+        async with private_db.reading() as session:
             await session.execute(text("SELECT pg_sleep(5)"))
 
     running = asyncio.create_task(slow())
@@ -92,9 +82,9 @@ async def test_a_query_cut_off_by_a_crash_is_an_outage(
     assert outage.is_unavailable(raised.value)
 
 
-async def test_bugs_are_not_outages(pg_db: Database) -> None:
-    assert not outage.is_unavailable(await _failure(pg_db, "SELECT * FROM no_such_table"))
-    assert not outage.is_unavailable(await _failure(pg_db, "SELECT 1/0"))
+async def test_bugs_are_not_outages(private_db: Database) -> None:  # noqa: F811
+    assert not outage.is_unavailable(await _failure(private_db, "SELECT * FROM no_such_table"))
+    assert not outage.is_unavailable(await _failure(private_db, "SELECT 1/0"))
     assert not outage.is_unavailable(ValueError("a bug"))
     assert not outage.is_unavailable(IntegrityError("INSERT", {}, Exception("duplicate key")))
 

@@ -4,8 +4,13 @@ touched. The server binaries must run as the `postgres` user (we are root): ever
 goes through `runuser -u postgres --`.
 
 One cluster serves a whole test process (`cluster()`; initdb costs a second or two); each
-test takes a fresh database in it (`PgServer.database()`), and the `private_pg` fixture makes
-sure the cluster is running when a test starts, whatever the last test did to it."""
+test takes a fresh database in it (`PgServer.database()`, empty or migrated), and the
+`private_pg` fixture makes sure the cluster is running when a test starts, whatever the last
+test did to it. `private_db` is a fresh migrated database of it as the app's `Database`.
+
+Import the fixtures into a test module (or a conftest):
+
+    from tests.support.pg_server import PgServer, private_db, private_pg  # noqa: F401"""
 
 from __future__ import annotations
 
@@ -18,13 +23,15 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import pytest
 
+from codebattle.db.migrate import upgrade
+from codebattle.db.session import Database
 from tests.support.hosts import require
 from tests.support.servers import free_port
 
@@ -58,6 +65,7 @@ class PgServer:
     root: Path  # owned by postgres: the data folder, the socket and the log live here
     port: int
     bin: Path
+    template: str | None = field(default=None, init=False)  # the migrated one, once made
 
     @property
     def data(self) -> Path:
@@ -130,22 +138,39 @@ class PgServer:
         return done.stdout.strip()
 
     @contextlib.contextmanager
-    def database(self) -> Iterator[str]:
-        """A fresh empty database in this cluster (its DATABASE_URL), dropped afterwards if
-        the server is up."""
+    def database(self, migrated: bool = False) -> Iterator[str]:
+        """A fresh database in this cluster (its DATABASE_URL), empty or `migrated` (a copy
+        of a template migrated once per cluster), dropped afterwards. A test may leave the
+        server stopped: it is started again to drop the database."""
         name = f"cb_{uuid.uuid4().hex[:12]}"
-        self.psql(f'CREATE DATABASE "{name}"')
+        copy = f' TEMPLATE "{self._migrated_template()}"' if migrated else ""
+        self.psql(f'CREATE DATABASE "{name}"{copy}')
         try:
             yield self.url_of(name)
         finally:
-            if self.running():
-                self.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            if not self.running():
+                self.start()
+            self.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def _migrated_template(self) -> str:
+        if self.template is None:
+            name = "cb_migrated_template"
+            self.psql(f'DROP DATABASE IF EXISTS "{name}"')
+            self.psql(f'CREATE DATABASE "{name}"')
+            upgrade(asyncpg_url(self.url_of(name)))  # its engine is disposed: the template is free
+            self.template = name
+        return self.template
 
     def destroy(self) -> None:
         with contextlib.suppress(subprocess.SubprocessError, OSError):
             if (self.data / "postmaster.pid").exists():
                 self.stop("immediate")
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def asyncpg_url(url: str) -> str:
+    """A DATABASE_URL with SQLAlchemy's asyncpg driver, as the app's `Database` takes it."""
+    return url.replace("postgresql://", "postgresql+asyncpg://", 1)
 
 
 @functools.cache
@@ -164,3 +189,15 @@ def private_pg() -> PgServer:
     if not server.running():
         server.start()
     return server
+
+
+@pytest.fixture
+async def private_db(private_pg: PgServer) -> AsyncIterator[Database]:
+    """A fresh migrated database in the private cluster, as the app's `Database`; the test
+    may stop and start the cluster under it."""
+    with private_pg.database(migrated=True) as url:
+        db = Database(asyncpg_url(url))
+        try:
+            yield db
+        finally:
+            await db.dispose()
