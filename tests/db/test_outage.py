@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import sqlite3
 from pathlib import Path
 
@@ -121,15 +122,55 @@ async def test_redis_unreachable_is_an_outage() -> None:
     assert outage.service_of(raised.value) == "redis"
 
 
+async def test_a_refused_connect_counts_when_it_comes_from_the_driver(
+    private_db: Database,  # noqa: F811
+    private_pg: PgServer,  # noqa: F811
+) -> None:
+    await asyncio.to_thread(private_pg.stop, "immediate")
+    refused = await _failure(private_db)
+    assert isinstance(refused, ConnectionRefusedError)  # bare: asyncpg does not wrap it
+    assert outage.is_unavailable(refused)
+    assert outage.service_of(refused) == "database"
+    # The same error from anything else (an SMTP server down) is not the database's outage.
+    smtp_down = ConnectionRefusedError(111, "Connect call failed")
+    assert not outage.is_unavailable(smtp_down)
+    assert outage.service_of(smtp_down) == "other"
+    with pytest.raises(OSError) as raised:
+        socket.create_connection(("127.0.0.1", free_port()), timeout=1)
+    assert not outage.is_unavailable(raised.value)
+
+
+def test_a_bug_raised_while_handling_an_outage_is_a_bug() -> None:
+    try:
+        try:
+            raise aioredis.ConnectionError("Redis is away")
+        except aioredis.ConnectionError:
+            raise KeyError("a bug in the handler")  # noqa: B904  # its context: the outage
+    except KeyError as exc:
+        bug = exc
+    assert isinstance(bug.__context__, aioredis.ConnectionError)
+    assert not outage.is_unavailable(bug)
+    assert outage.service_of(bug) == "other"
+    # Raised on purpose from the outage (`raise ... from`), it is the outage.
+    wrapped = RuntimeError("could not reach Redis")
+    wrapped.__cause__ = aioredis.ConnectionError("Redis is away")
+    assert outage.is_unavailable(wrapped)
+    assert outage.service_of(wrapped) == "redis"
+
+
+def test_an_exception_group_is_an_outage_only_if_every_part_is() -> None:
+    down = asyncpg.exceptions.CannotConnectNowError("the database system is starting up")
+    assert outage.is_unavailable(ExceptionGroup("both", [down, aioredis.TimeoutError()]))
+    assert not outage.is_unavailable(ExceptionGroup("mixed", [down, ValueError("a bug")]))
+
+
 def test_one_warning_per_outage_not_one_per_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(outage, "_warned", {})
-    error = ConnectionRefusedError(111, "Connect call failed")
+    error = asyncpg.exceptions.CannotConnectNowError("the database system is starting up")
     with capture_logs() as logs:
         for _ in range(5):
             outage.report(error, "/problems")
-    assert [e["event"] for e in logs] == [
-        "a backing service is unavailable; answering 503 until it is back"
-    ]
+    assert [e["event"] for e in logs] == ["a backing service is unavailable"]
     assert logs[0]["log_level"] == "warning" and logs[0]["service"] == "database"
     monkeypatch.setattr(outage, "WARN_EVERY_SECONDS", 0.0)  # the outage's next period
     with capture_logs() as logs:

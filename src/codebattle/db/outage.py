@@ -3,12 +3,14 @@ one place that knows. The app answers them with 503 and Retry-After (sockets clo
 instead of a 500, and says so in one warning per outage rather than a traceback per request.
 
 What reaches a request when PostgreSQL restarts (measured, tests/db/test_outage.py): a bare
-ConnectionRefusedError while nothing listens (asyncpg's connect is not wrapped), and a
+ConnectionRefusedError while nothing listens (asyncpg's connect is not wrapped: it counts
+because its traceback passes through asyncpg and SQLAlchemy, unlike an SMTP server's), and a
 DBAPIError with `connection_invalidated` wrapping asyncpg's ConnectionDoesNotExistError (after
 AdminShutdownError on a clean stop) when the server goes away under a pooled connection. While
 it starts up, asyncpg raises CannotConnectNowError. SQLite under write contention gives up
 with OperationalError "database is locked" after its busy timeout. Redis unreachable raises
-redis's ConnectionError or TimeoutError."""
+redis's ConnectionError or TimeoutError. A bug raised while handling one of these is a bug:
+only a driver's error is looked through to the error it was handling."""
 
 from __future__ import annotations
 
@@ -45,10 +47,24 @@ CANDIDATES: tuple[type[Exception], ...] = (
     asyncpg.exceptions.InterfaceError,
     redis.exceptions.RedisError,
 )
+_DATABASE_ERRORS = (
+    sa.SQLAlchemyError,
+    asyncpg.exceptions.PostgresError,
+    asyncpg.exceptions.InterfaceError,
+    sqlite3.Error,
+)
+# A driver's error may carry the one that says what happened as the error it was handling
+# (`__context__`); anywhere else, that is only what was going on when a bug struck.
+_WRAPPERS = (*_DATABASE_ERRORS, redis.exceptions.RedisError)
+# A bare OSError (asyncpg's refused connect is not wrapped) counts only when it came through
+# one of these: an SMTP server or a blob store being down is not the database's outage.
+_DB_DRIVERS = ("asyncpg", "sqlalchemy", "aiosqlite")
+_REDIS_DRIVERS = ("redis",)
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
-    """The error, what it wraps (`orig`), what caused it and what it interrupted."""
+    """The error and what it wraps: `orig`, `__cause__`, and `__context__` of a driver's
+    error. Not an exception group's members (`is_unavailable` asks about each)."""
     seen: set[int] = set()
     todo = [exc]
     while todo and len(seen) < 20:
@@ -57,14 +73,26 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
             continue
         seen.add(id(current))
         yield current
-        if isinstance(current, BaseExceptionGroup):
-            todo.extend(current.exceptions)
-        for linked in (getattr(current, "orig", None), current.__cause__, current.__context__):
-            if isinstance(linked, BaseException):
-                todo.append(linked)
+        linked = [getattr(current, "orig", None), current.__cause__]
+        if isinstance(current, _WRAPPERS):
+            linked.append(current.__context__)
+        todo.extend(link for link in linked if isinstance(link, BaseException))
+
+
+def _came_through(exc: BaseException, drivers: tuple[str, ...]) -> bool:
+    """Whether the error's traceback passes through one of these packages' code."""
+    tb = exc.__traceback__
+    while tb is not None:
+        module = str(tb.tb_frame.f_globals.get("__name__", ""))
+        if module.split(".", 1)[0] in drivers:
+            return True
+        tb = tb.tb_next
+    return False
 
 
 def _down(exc: BaseException) -> bool:
+    if isinstance(exc, BaseExceptionGroup):  # every part must be an outage, or it is a bug
+        return bool(exc.exceptions) and all(is_unavailable(part) for part in exc.exceptions)
     if isinstance(exc, sa.DBAPIError):
         if exc.connection_invalidated:
             return True
@@ -79,21 +107,30 @@ def _down(exc: BaseException) -> bool:
         return "connection is closed" in str(exc) or "connection was closed" in str(exc)
     if isinstance(exc, sqlite3.OperationalError):
         return any(text in str(exc) for text in _SQLITE_BUSY)
-    return isinstance(exc, ConnectionError | socket.gaierror)
+    if isinstance(exc, ConnectionError | socket.gaierror):
+        return _came_through(exc, _DB_DRIVERS + _REDIS_DRIVERS)
+    return False
 
 
 def is_unavailable(exc: BaseException) -> bool:
     """Whether this error means a backing service (the database, Redis) is briefly
-    unavailable: the request may succeed if tried again in a few seconds."""
+    unavailable: the request may succeed if tried again in a few seconds. A bug raised
+    while handling such an error is a bug (its `__context__` is not followed)."""
     return any(_down(linked) for linked in _chain(exc))
 
 
 def service_of(exc: BaseException) -> str:
-    """Which service an outage error came from, for the log."""
+    """Which service an error came from, for the log: "redis", "database" or "other"."""
     for linked in _chain(exc):
-        if isinstance(linked, redis.exceptions.RedisError):
+        if isinstance(linked, redis.exceptions.RedisError) or (
+            isinstance(linked, OSError) and _came_through(linked, _REDIS_DRIVERS)
+        ):
             return "redis"
-    return "database"
+        if isinstance(linked, _DATABASE_ERRORS) or (
+            isinstance(linked, OSError) and _came_through(linked, _DB_DRIVERS)
+        ):
+            return "database"
+    return "other"
 
 
 _warned: dict[str, tuple[float, int]] = {}  # service → (last warning, errors not logged since)
@@ -101,7 +138,8 @@ _warned: dict[str, tuple[float, int]] = {}  # service → (last warning, errors 
 
 def report(exc: BaseException, where: str) -> None:
     """Log an outage as a warning, without its traceback, at most once per service every
-    WARN_EVERY_SECONDS (the errors in between are counted in the next warning)."""
+    WARN_EVERY_SECONDS (the errors in between are counted in the next warning). `where`
+    says who met it: a request's path (answered 503), a background loop (tries again)."""
     service = service_of(exc)
     now = time.monotonic()
     last, unlogged = _warned.get(service, (float("-inf"), 0))
@@ -110,7 +148,7 @@ def report(exc: BaseException, where: str) -> None:
         return
     _warned[service] = (now, 0)
     log.warning(
-        "a backing service is unavailable; answering 503 until it is back",
+        "a backing service is unavailable",
         service=service, where=where, error=f"{type(exc).__name__}: {exc}"[:300],
         not_logged_since_last=unlogged,
     )  # fmt: skip
