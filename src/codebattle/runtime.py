@@ -16,10 +16,12 @@ import structlog
 from codebattle import failpoints
 from codebattle.accounts import billing
 from codebattle.battles import ai_player, live
+from codebattle.db import outage
 from codebattle.integrations import portone
 from codebattle.judge.jobs import Event
 from codebattle.services import Services
 from codebattle.submissions import messages, outbox, recording
+from codebattle.submissions.recording import Recorded
 
 log = structlog.get_logger(__name__)
 RENEWAL_SECONDS = 60.0  # renewals and expiries: at most RENEWALS_PER_RUN users a pass
@@ -27,35 +29,31 @@ RELAY_SECONDS = 1.0  # the outbox relay's pass: jobs whose sender died, or the q
 REPORT_SECONDS = 2.0  # verdicts recorded that no game took: passed on again this often
 REPORT_SETTLE_SECONDS = 2.0  # ... once this old (the recorder passes them on itself first)
 REPORT_BATCH = 50
+REPORT_TRIES = 5  # a verdict whose pass-on fails this often (not an outage) is given up
+RECORD_RETRY_SECONDS = (0.5, 5.0)  # judge events not recorded for an outage: first, longest wait
 
 
 async def start(services: Services, loops: bool = True) -> None:
     """Start the queue and the outbox relay and, with `loops`, the battle loops."""
 
     async def on_events(events: list[Event]) -> None:
-        await record_and_pass_on(services, events)
+        await record_until_done(services, events)
 
     lost = asyncio.Event()  # the queue lost its jobs: resend them on the relay's next pass
 
     async def on_lost() -> None:
+        # Set first: if the resend fails (the database is down), the relay's passes in this
+        # process try it again; the error reaches the queue, so Redis keeps the loss pending.
         lost.set()
         await relay_pass()
 
     async def relay_pass() -> None:
-        # A resend that fails (the database is down as the process starts) stays pending.
         if lost.is_set():
             await resend_unfinished(services)
             lost.clear()
         await relay(services)
 
-    async def on_lost_safely() -> None:
-        try:
-            await on_lost()
-        except Exception as exc:  # started anyway: the relay's next passes try again
-            log.warning("unfinished jobs will be sent again once the database answers",
-                        error=f"{type(exc).__name__}: {exc}"[:300])  # fmt: skip
-
-    await services.queue.start(on_events, on_lost_safely)
+    await services.queue.start(on_events, on_lost)
     services.spawn(live.every(RELAY_SECONDS, relay_pass, "outbox relay"))
     services.spawn(_reporting(services))
     if loops:
@@ -85,6 +83,26 @@ async def resend_unfinished(services: Services) -> None:
         log.warning("the judge queue lost its jobs; unfinished ones are sent again", jobs=count)
 
 
+async def record_until_done(services: Services, events: list[Event]) -> None:
+    """`record_and_pass_on`, tried again while the database (or Redis) is unavailable,
+    waiting RECORD_RETRY_SECONDS[0] doubling up to [1]: the queue drops a batch its handler
+    failed (the embedded one) or keeps it unacked (Redis), and these jobs left the outbox as
+    sent, so nothing else would record them. Recording is idempotent, so a batch tried again
+    after a half-done pass changes nothing twice (a verdict recorded but not passed on is
+    found by report_verdicts). Other errors are raised as they are."""
+    wait, longest = RECORD_RETRY_SECONDS
+    while True:
+        try:
+            await record_and_pass_on(services, events)
+            return
+        except Exception as exc:
+            if not outage.is_unavailable(exc):
+                raise
+            outage.report(exc, "recording judge events")
+        await asyncio.sleep(wait)
+        wait = min(wait * 2, longest)
+
+
 async def record_and_pass_on(services: Services, events: list[Event]) -> None:
     """Record judge events (one transaction), publish to each submission's page what
     changed (built by `submissions.messages`, so routing fields stay here), and pass results
@@ -102,15 +120,22 @@ async def record_and_pass_on(services: Services, events: list[Event]) -> None:
         await live.on_judge_results(services, in_games)
 
 
-async def report_verdicts(services: Services) -> int:
+async def report_verdicts(services: Services, failures: dict[int, int] | None = None) -> int:
     """Pass on verdicts recorded but not taken by their match or room (the recorder died
     before it told the game, or the game's transaction failed): at most REPORT_BATCH, those
     recorded more than REPORT_SETTLE_SECONDS ago (the recorder tells the game itself first).
-    Games take a verdict once, so one passed on by two instances counts once. How many."""
+    Games take a verdict once, so one passed on by two instances counts once. How many.
+
+    `failures` counts, per submission, the passes on that failed (an outage aside): one
+    that fails REPORT_TRIES times is given up (marked reported, logged as an error), so it
+    neither fills the batch for good nor logs a traceback every pass."""
+    failures = {} if failures is None else failures
     async with services.db.reading() as session:
         found = await recording.unreported(
             session, datetime.now(UTC), settle_seconds=REPORT_SETTLE_SECONDS, limit=REPORT_BATCH
         )
+    for gone in failures.keys() - {r.submission_id for r in found}:
+        del failures[gone]  # taken since (here or elsewhere), or out of this batch
     if found:
         log.warning(
             "judge verdicts no game took are passed on again",
@@ -119,19 +144,54 @@ async def report_verdicts(services: Services) -> int:
     for result in found:  # one at a time: one that fails does not hold up the others
         try:
             await live.on_judge_results(services, [result])
-        except Exception:
-            log.exception("passing on a verdict failed; retried", submission=result.submission_id)
+        except Exception as exc:
+            if outage.is_unavailable(exc):  # the rest would fail too: the next pass tries
+                outage.report(exc, "reporting verdicts")
+                break
+            await _failed(services, result, failures)
+        else:
+            failures.pop(result.submission_id, None)
     return len(found)
+
+
+async def _failed(services: Services, result: Recorded, failures: dict[int, int]) -> None:
+    """A verdict's pass-on failed (in an `except`): counted, and given up the
+    REPORT_TRIES-th time."""
+    tries = failures[result.submission_id] = failures.get(result.submission_id, 0) + 1
+    if tries < REPORT_TRIES:
+        log.warning("passing on a verdict failed; retried", submission=result.submission_id,
+                    tries=tries, exc_info=tries == 1)  # fmt: skip
+        return
+    del failures[result.submission_id]
+    async with services.db.session() as session:
+        await recording.mark_reported(session, [result.submission_id], datetime.now(UTC))
+        await session.commit()
+    log.error(
+        "passing on a verdict failed repeatedly; given up (no game counts it)",
+        submission=result.submission_id, match=result.match_id, room=result.room_id,
+        tries=tries, exc_info=True,
+    )  # fmt: skip
 
 
 async def _reporting(services: Services) -> None:
     """`report_verdicts` once at start (what the last process left), then every
-    REPORT_SECONDS."""
+    REPORT_SECONDS. Failures are counted in this loop's memory: that is enough, as what
+    they guard against (a verdict retried and logged forever, the batch filled with ones
+    that always fail) ends after REPORT_TRIES passes of one process; a restart gives such a
+    verdict at most REPORT_TRIES more tries."""
+    failures: dict[int, int] = {}
+
+    async def step() -> None:
+        await report_verdicts(services, failures)
+
     try:
-        await report_verdicts(services)
-    except Exception:
-        log.exception("background step failed; retrying", step="reporting verdicts")
-    await live.every(REPORT_SECONDS, lambda: report_verdicts(services), "reporting verdicts")
+        await step()
+    except Exception as exc:  # as live.every handles its steps
+        if outage.is_unavailable(exc):
+            outage.report(exc, "reporting verdicts")
+        else:
+            log.exception("background step failed; retrying", step="reporting verdicts")
+    await live.every(REPORT_SECONDS, step, "reporting verdicts")
 
 
 async def renew_plans(services: Services) -> None:

@@ -184,10 +184,9 @@ async def apply(
         row = await LOG.locked(session, match_id, join=not commit)
     except LookupError:
         if commit:  # joined: the caller's transaction stands
-            await _refused(session, verdict_of)
+            await recording.refused(session, verdict_of)
         raise
-    if verdict_of is not None and await recording.reported(session, verdict_of):
-        await session.rollback()  # taken before (a redelivery, another instance): no change
+    if await recording.taken_before(session, verdict_of):
         return []
     match = load(row.fsm)
     try:
@@ -195,7 +194,7 @@ async def apply(
     except fsm.IllegalEvent:
         if commit:
             # Nothing of the match changed; under its lock still, the refusal is final.
-            await _refused(session, verdict_of)
+            await recording.refused(session, verdict_of)
         raise
     if verdict_of is not None:
         await recording.mark_reported(session, [verdict_of], datetime.now(UTC))
@@ -220,18 +219,7 @@ def _verdict_of(event: fsm.Event | None) -> int | None:
     """The submission whose verdict this event carries, if it is a result that names it."""
     if event is None or event.get("type") != "result":
         return None
-    submission = event.get("submission")
-    return submission if isinstance(submission, int) and not isinstance(submission, bool) else None
-
-
-async def _refused(session: AsyncSession, submission_id: int | None) -> None:
-    """The match refused this verdict for good (made too late, match over, no such match):
-    marked reported in the transaction at hand (or a new one), committed."""
-    if submission_id is not None:
-        await recording.mark_reported(session, [submission_id], datetime.now(UTC))
-        await session.commit()
-    else:
-        await session.rollback()
+    return recording.verdict_named(event.get("submission"))
 
 
 async def _rate(session: AsyncSession, match_id: int, match: fsm.Match, at: float) -> fsm.Event:

@@ -123,16 +123,15 @@ async def change(
     A "result" naming its submission (`submission_id`) is taken once: a verdict the room
     took before changes nothing and returns no entries; else it is marked reported in the
     transaction that scores it (or, for a room that does not exist, in one of its own)."""
-    verdict_of = params.get("submission_id") if action == "result" else None
+    verdict_of = (
+        recording.verdict_named(params.get("submission_id")) if action == "result" else None
+    )
     try:
         row = await LOG.locked(session, room_id)
     except LookupError:
-        if verdict_of is not None:  # no room to count it: nothing passes it on again
-            await recording.mark_reported(session, [verdict_of], datetime.now(UTC))
-            await session.commit()
+        await recording.refused(session, verdict_of)  # no room to count it: not passed on again
         raise UserError(404, "room_unknown") from None
-    if verdict_of is not None and await recording.reported(session, verdict_of):
-        await session.rollback()  # taken before (a redelivery, another instance): no change
+    if await recording.taken_before(session, verdict_of):
         return []
     now = time.time()
     room = _machine(row)

@@ -6,9 +6,9 @@ written while the submission is not yet done. The transaction that records a ver
 deletes the job's outbox entry (submissions/outbox.py).
 
 A verdict of a submission made in a match or room is then passed on to that game, which
-takes it once: under the game's row lock it asks `reported`, and `mark_reported` in the
-same transaction. A verdict recorded but never taken (the process died in between) is
-found by `unreported` and passed on again (runtime.report_verdicts).
+takes it once: under the game's row lock it asks `taken_before`, and `mark_reported` in the
+same transaction (or `refused`, for good). A verdict recorded but never taken (the process
+died in between) is found by `unreported` and passed on again (runtime.report_verdicts).
 """
 
 from __future__ import annotations
@@ -143,6 +143,32 @@ async def _recorded(
         verdict=submission.verdict if done else None,
         tests_passed=submission.tests_passed if done else 0,
     )
+
+
+def verdict_named(value: object) -> int | None:
+    """The submission a game's "result" names, if it names one (an int; True is not 1)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+async def taken_before(session: AsyncSession, submission_id: int | None) -> bool:
+    """The opening of a game taking a verdict, under the game's row lock: whether the game
+    took it before (a redelivery, another instance), and if so the transaction is rolled
+    back, as nothing changes. False, and nothing done, when no verdict is named."""
+    if submission_id is None or not await reported(session, submission_id):
+        return False
+    await session.rollback()
+    return True
+
+
+async def refused(session: AsyncSession, submission_id: int | None) -> None:
+    """The game refused this verdict for good (made too late, the game over or gone): it is
+    marked reported in the transaction at hand (or a new one) and committed, so nothing
+    passes it on again. Without a verdict the transaction is rolled back."""
+    if submission_id is None:
+        await session.rollback()
+        return
+    await mark_reported(session, [submission_id], datetime.now(UTC))
+    await session.commit()
 
 
 async def reported(session: AsyncSession, submission_id: int) -> bool:
