@@ -8,48 +8,31 @@ once all the same (decision 0023).
   over by its relay, once the saver's grace has passed, without any restart.
 
 Real processes on loopback; every wait is bounded. The Redis case runs a private
-redis-server: the job streams have fixed names, and the shared server is used by other
-tests at the same time."""
+redis-server (tests/support/redis_server.py): the job streams have fixed names, and the
+shared server is used by other tests at the same time."""
 
 from __future__ import annotations
 
 import asyncio
-import shutil
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import redis
 
-from tests.support.chaos import query
-from tests.support.hosts import require
-from tests.support.servers import ROOT, Server, Site, free_port
+from tests.support.chaos import WAIT, client, database_of, hello_site, query
+from tests.support.redis_server import RedisServer, private_redis  # noqa: F401
+from tests.support.servers import ROOT, Server, Site
 
 SOLUTION = (ROOT / "problems/hello-battle/submissions/accepted/sum.py").read_text()
+SUBMISSION = {"problem": "hello-battle", "language": "python", "code": SOLUTION}
 FAILPOINT = "submit.after_commit"
-WAIT = 60.0  # seconds any one wait may take (starting a server, judging)
 
 
 def serve_doomed(site: Site, name: str) -> Server:
     """An API instance that dies right after committing its first submission."""
-    site.env["FAILPOINTS"] = FAILPOINT
-    try:
-        return site.serve(name)
-    finally:
-        del site.env["FAILPOINTS"]
-
-
-def client(server: Server, token: str) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=WAIT
-    )
-
-
-SUBMISSION = {"problem": "hello-battle", "language": "python", "code": SOLUTION}
+    return site.serve(name, FAILPOINTS=FAILPOINT)
 
 
 async def submit_and_die(server: Server, token: str) -> None:
@@ -97,15 +80,12 @@ async def judged_once(url: str, found: dict[str, Any]) -> None:
 
 @pytest.fixture
 def embedded(tmp_path: Path) -> Iterator[Site]:
-    site = Site(tmp_path)
-    site.import_problems("hello-battle")
-    yield site
-    site.stop()
+    with hello_site(tmp_path) as site:
+        yield site
 
 
 async def test_the_api_killed_after_commit_judges_it_when_started_again(embedded: Site) -> None:
-    site = embedded
-    url = f"sqlite+aiosqlite:///{site.data / 'var' / 'codebattle.db'}"
+    site, url = embedded, database_of(embedded)
     token = site.token("alice")
     await submit_and_die(serve_doomed(site, "doomed"), token)
     submission_id = await saved_but_not_sent(url)
@@ -115,67 +95,33 @@ async def test_the_api_killed_after_commit_judges_it_when_started_again(embedded
 
 
 @pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[str]:
-    """A redis-server of this test's own on a free loopback port, without persistence."""
-    binary = shutil.which("redis-server")
-    require(binary is not None, "redis-server")
-    assert binary is not None
-    port = free_port()
-    folder = tmp_path / "redis"
-    folder.mkdir()
-    proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(folder)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url, socket_timeout=2)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            assert proc.poll() is None and time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.1)
-    try:
-        yield url
-    finally:
-        client.close()
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-@pytest.fixture
-def cluster(tmp_path: Path, pg_url: str, private_redis: str) -> Iterator[Site]:
-    site = Site(
-        tmp_path / "site",
-        env={"DATABASE_URL": pg_url, "REDIS_URL": private_redis, "QUEUE_REDELIVERY_SECONDS": "5"},
-    )
-    site.data.mkdir()
-    site.import_problems("hello-battle")
-    yield site
-    site.stop()
+def cluster(
+    tmp_path: Path,
+    pg_url: str,
+    private_redis: RedisServer,  # noqa: F811
+) -> Iterator[Site]:
+    with hello_site(
+        tmp_path / "site", DATABASE_URL=pg_url, REDIS_URL=private_redis.url,
+        QUEUE_REDELIVERY_SECONDS="5",
+    ) as site:  # fmt: skip
+        yield site
 
 
 async def test_another_instance_takes_over_the_job_of_one_killed_after_commit(
-    cluster: Site, pg_url: str, private_redis: str
+    cluster: Site,
+    private_redis: RedisServer,  # noqa: F811
 ) -> None:
-    site = cluster
+    site, url = cluster, database_of(cluster)
     token = site.token("alice")
     site.worker()
     steady = site.serve("steady")
     doomed = serve_doomed(site, "doomed")
     await submit_and_die(doomed, token)
-    submission_id = await saved_but_not_sent(pg_url)
+    submission_id = await saved_but_not_sent(url)
 
     # The steady instance's relay sends it once the saver's grace is over; nothing restarts.
-    await judged_once(pg_url, await judged(steady, token, submission_id))
-    jobs = redis.Redis.from_url(private_redis, socket_timeout=2)
+    await judged_once(url, await judged(steady, token, submission_id))
+    jobs = private_redis.client()
     try:
         assert jobs.xlen("codebattle:jobs") == 1  # sent once
     finally:

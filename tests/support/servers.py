@@ -63,12 +63,15 @@ class Site:
     def token(self, nickname: str) -> str:
         return self.cli("users", "token", nickname)
 
-    def serve(self, name: str = "api") -> Server:
+    def serve(self, name: str = "api", **env: str) -> Server:
+        """An API instance, healthy; `env` adds to the site's settings for this one only
+        (FAILPOINTS, say)."""
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         log = (self.data / f"{name}.log").open("ab")
         proc = subprocess.Popen(
-            [CODEBATTLE, "serve", "--port", str(port)], env=self.environment(BASE_URL=url),
+            [CODEBATTLE, "serve", "--port", str(port)],
+            env=self.environment(BASE_URL=url, **env),
             cwd=self.data, stdout=log, stderr=log,
         )  # fmt: skip
         self.processes.append(proc)
