@@ -6,15 +6,18 @@ counted by runtime.report_verdicts, once."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import update
+import pytest
+from sqlalchemy import select, update
 
 from codebattle import runtime
 from codebattle.battles import live
 from codebattle.db.session import Database
+from codebattle.errors import UserError
 from codebattle.judge.jobs import Event
 from codebattle.models import Room, Submission, User
 from codebattle.realtime.pubsub import MemoryPubSub
@@ -137,3 +140,24 @@ async def test_a_result_never_passed_on_is_counted_by_the_loop(
         assert room is not None
         [row] = [r for r in await rooms.leaderboard(session, room) if r["user"] == player.id]
     assert row["solved"] == 1
+
+
+async def test_a_result_naming_no_submission_marks_none(db: Database, tmp_path: Path) -> None:
+    """Only an int names a submission (as for matches): True is not submission 1."""
+    blobs = LocalBlobStore(tmp_path / "blobs")
+    room_id, player = await running_room(db, blobs)
+    accepted = await judged(db, blobs, room_id, player, "AC")
+    assert accepted.submission_id == 1
+    for room in (room_id, room_id + 1000):  # the room, and one that does not exist
+        async with db.session() as session:
+            with pytest.raises(UserError) if room != room_id else contextlib.nullcontext():
+                await rooms.change(
+                    session, room, None, "result", user_id=player.id,
+                    version_id=accepted.version_id, verdict="WA", submitted_at=accepted.made_at,
+                    submission_id=True,
+                )  # fmt: skip
+    async with db.reading() as session:
+        reported = await session.scalar(
+            select(Submission.reported_at).where(Submission.id == accepted.submission_id)
+        )
+    assert reported is None
