@@ -1,7 +1,8 @@
 """The Redis queue when Redis restarts or loses its data, in process, on a private Redis:
 data loss is noticed (by exactly one API instance, even if a worker recreated the streams
 first), a lost group is recreated and events sent afterwards are recorded, a worker survives
-all of it, and a job whose events could not be sent stays pending to be judged again."""
+all of it, a job whose events could not be sent stays pending to be judged again, and a
+resend the noticing instance did not finish (it died, or its on_lost failed) is taken over."""
 
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, cast
 
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from structlog.testing import capture_logs
 
+from codebattle.db import outage
 from codebattle.judge import jobs, worker
+from codebattle.judge import queue as queue_module
 from codebattle.judge.queue import (
     EPOCH_KEY,
     JOBS_STREAM,
@@ -86,8 +90,8 @@ async def queues(private_redis: RedisServer) -> AsyncIterator[Callable[[], Await
     """Start RedisQueue instances (API instances) on the private Redis; stopped afterwards."""
     started: list[RedisQueue] = []
 
-    async def start() -> tuple[RedisQueue, Recorder]:
-        queue, recorder = RedisQueue(private_redis.url, 2.0), Recorder()
+    async def start(recorder: Recorder | None = None) -> tuple[RedisQueue, Recorder]:
+        queue, recorder = RedisQueue(private_redis.url, 2.0), recorder or Recorder()
         await queue.start(recorder.on_event, recorder.on_lost)
         started.append(queue)
         return queue, recorder
@@ -222,4 +226,87 @@ def test_a_job_whose_events_could_not_be_sent_stays_pending(
     assert pending["pending"] == 1  # not acked: redelivered after the delay
     results = client.xrange(RESULTS_STREAM)
     assert [json.loads(fields[b"event"])["type"] for _id, fields in results] == ["started"]
+    client.close()
+
+
+@pytest.mark.parametrize("winner", ["dies", "raises"])
+async def test_a_resend_the_noticing_instance_did_not_finish_is_taken_over(
+    private_redis: RedisServer,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    winner: str,
+) -> None:
+    monkeypatch.setattr(queue_module, "TAKEOVER_SECONDS", 1.0)
+    client = private_redis.client()
+    client.flushall()
+    first, second, two = (
+        RedisQueue(private_redis.url, 2.0),
+        RedisQueue(private_redis.url, 2.0),
+        Recorder(),
+    )
+    never = asyncio.Event()
+
+    async def hangs() -> None:  # the instance dies here, before the resend commits
+        await never.wait()
+
+    async def fails() -> None:  # the database refuses it, every time
+        raise RuntimeError("the database is away")
+
+    # Driven by hand, without their watchers, so that `first` is the one that notices.
+    first._on_lost = hangs if winner == "dies" else fails
+    second._on_lost = two.on_lost
+    try:
+        if winner == "dies":
+            dying = asyncio.create_task(first.check_epoch())
+            await eventually(lambda: client.get(EPOCH_KEY) is not None, "the loss noticed")
+            dying.cancel()
+        else:
+            assert await first.check_epoch()
+        assert client.get(EPOCH_KEY).endswith(b":pending")  # type: ignore[union-attr]
+        assert not await second.check_epoch()
+        assert two.lost == 0  # the noticing instance's lease holds
+
+        async def taken_over() -> bool:
+            await second.check_epoch()
+            return two.lost > 0
+
+        async with asyncio.timeout(WAIT):
+            while not await taken_over():
+                await asyncio.sleep(0.2)
+        assert two.lost == 1
+        assert client.get(EPOCH_KEY).endswith(b":done")  # type: ignore[union-attr]
+        await asyncio.sleep(1.2)  # past another lease: nobody sends them a third time
+        assert not await second.check_epoch()
+        if winner == "raises":
+            await first.check_epoch()  # it sees the resend done and stops trying
+            assert first._resending is None
+        assert two.lost == 1
+    finally:
+        await first.stop()
+        await second.stop()
+        client.close()
+
+
+async def test_recording_refused_by_a_database_outage_is_a_warning_not_a_traceback(
+    queues: Callable[..., Awaitable[tuple[RedisQueue, Recorder]]],
+    private_redis: RedisServer,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(outage, "_warned", {})
+
+    class DatabaseAway(Recorder):
+        async def on_event(self, events: list[jobs.Event]) -> None:
+            self.events.extend(events)
+            raise asyncpg.exceptions.CannotConnectNowError("the database system is starting up")
+
+    recorder = DatabaseAway()
+    client = private_redis.client()
+    with capture_logs() as logs:
+        await queues(recorder)
+        client.xadd(RESULTS_STREAM, {"event": json.dumps(done_event(1))})
+        await eventually(lambda: recorder.done(1), "offered for recording")
+        await asyncio.sleep(0.1)
+    assert any(e["event"] == "a backing service is unavailable" for e in logs)
+    assert not [e for e in logs if e["log_level"] == "error"]
+    pending: Any = client.xpending(RESULTS_STREAM, RECORDERS_GROUP)
+    assert pending["pending"] == 1  # not acked: recorded when the database is back
     client.close()

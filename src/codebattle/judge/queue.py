@@ -33,6 +33,7 @@ import redis.asyncio as aioredis
 import structlog
 
 from codebattle import redis_clients
+from codebattle.db import outage
 from codebattle.judge import jobs
 from codebattle.judge.jobs import Event, Job
 from codebattle.judge.runner import JobRunner
@@ -58,6 +59,35 @@ STREAM_MAXLEN = 100_000
 MAX_DELIVERIES = 5  # a job that kills this many workers is failed as IE, not retried forever
 EPOCH_KEY = "codebattle:epoch"  # set once into an empty Redis: its absence means data loss
 EPOCH_SECONDS = 2.0  # how often the API looks at it
+RESEND_KEY = "codebattle:epoch:resend"  # the lease of the instance sending the jobs again
+TAKEOVER_SECONDS = 15.0  # a resend still pending this long after it was taken is taken over
+
+# The epoch's value is "<id>:pending" until the lost jobs were sent again, then "<id>:done"
+# (a value of an older version, without a suffix, is done). Returns [value, 1] to the
+# instance that put a new epoch into an empty Redis, [value, 2] to one that takes over a
+# pending resend whose lease expired, else [value, 0]. Atomic, as a script is.
+_CHECK_EPOCH = """
+local value = redis.call('GET', KEYS[1])
+if not value then
+  value = ARGV[1] .. ':pending'
+  redis.call('SET', KEYS[1], value)
+  redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+  return {value, 1}
+end
+if string.sub(value, -8) == ':pending'
+    and redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then
+  return {value, 2}
+end
+return {value, 0}
+"""
+# The resend of epoch ARGV[1] is done; a newer epoch (Redis lost its data again) is not.
+_RESEND_DONE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] .. ':pending' then
+  redis.call('SET', KEYS[1], ARGV[1] .. ':done')
+  redis.call('DEL', KEYS[2])
+end
+return 0
+"""
 
 
 class JobQueue(Protocol):
@@ -90,8 +120,16 @@ async def _dispatch(events: asyncio.Queue[Event], on_event: EventHandler) -> Non
                 break
         try:
             await on_event(batch)
-        except Exception:
-            log.exception("recording judge events failed", events=len(batch))
+        except Exception as exc:
+            _recording_failed(exc, len(batch))
+
+
+def _recording_failed(exc: Exception, events: int) -> None:
+    """An outage (the database away) is one warning per outage; anything else a traceback."""
+    if outage.is_unavailable(exc):
+        outage.report(exc, "recording judge events")
+    else:
+        log.error("recording judge events failed", events=events, exc_info=exc)
 
 
 class _Workers:
@@ -293,13 +331,22 @@ class RedisQueue:
     """The API side: enqueue jobs, record result events (acked after recording).
 
     Redis may restart, and without persistence it comes back empty: no streams, no groups,
-    no pending jobs. A missing group (NOGROUP) is created again wherever it is seen. Data
-    loss is noticed through an epoch key (a random value set once into an empty Redis):
-    every instance reads it at start and every EPOCH_SECONDS; when it is gone, the instance
-    whose SET NX puts a new one there calls `on_lost` (the caller sends every unfinished job
-    again from the database), the others adopt the new value. A worker may have recreated
-    the streams meanwhile: the epoch is noticed all the same. It fires at the first start on
-    an empty Redis too, where it resends what is unfinished (nothing on a new install)."""
+    no pending jobs. A missing group (NOGROUP) is created again wherever it is seen.
+
+    Data loss is noticed through an epoch key, which every instance reads at start and
+    every EPOCH_SECONDS (a Lua script, so each step is atomic). When the key is gone, the
+    instance that puts a new one there, "<id>:pending", also takes a lease (RESEND_KEY,
+    expiring after TAKEOVER_SECONDS) and calls `on_lost` (the caller sends every unfinished
+    job again from the database); once `on_lost` returned it sets "<id>:done". An `on_lost`
+    that raises is not done: the epoch stays pending and the instance tries again at its
+    next check. The loss is kept in Redis, not in one process: if that instance dies or
+    keeps failing, its lease expires, and the next instance to see the epoch still pending
+    takes the lease and calls its own `on_lost`. A resend may so run twice (one slower than
+    TAKEOVER_SECONDS, or a takeover of a live but failing one): sending a job again is
+    harmless. Instances that see a new epoch recreate the groups. A worker may have
+    recreated the streams meanwhile: the epoch is noticed all the same. It fires at the
+    first start on an empty Redis too, where it resends what is unfinished (nothing on a
+    new install)."""
 
     def __init__(self, url: str, redelivery_seconds: float) -> None:
         self.client = redis_clients.connect(url)
@@ -307,8 +354,11 @@ class RedisQueue:
         self.consumer = consumer_name("api")
         self.outage = Outage(self.consumer)
         self._tasks: list[asyncio.Task[None]] = []
-        self._epoch: bytes | str | None = None  # the value this instance last saw
-        self._lost_due = False  # on_lost must run (again: it failed the last time)
+        self._on_lost: LostHandler | None = None
+        self._epoch: bytes | None = None  # the epoch id this instance last saw
+        self._resending: bytes | None = None  # the epoch whose resend this instance owes
+        self._check_script = self.client.register_script(_CHECK_EPOCH)
+        self._done_script = self.client.register_script(_RESEND_DONE)
 
     async def start(self, on_event: EventHandler, on_lost: LostHandler) -> None:
         self._on_lost = on_lost
@@ -335,33 +385,49 @@ class RedisQueue:
         await ensure_group(self.client, RESULTS_STREAM, RECORDERS_GROUP)
 
     async def check_epoch(self) -> bool:
-        """Notice a Redis that lost its data (see the class); whether this instance was
-        the one that noticed (and called on_lost)."""
-        current = await self.client.get(EPOCH_KEY)
-        won = False
-        if current is None:
-            fresh = secrets.token_hex(8).encode()
-            if await self.client.set(EPOCH_KEY, fresh, nx=True):
-                log.warning(
-                    "Redis lost its data (or is new): streams and groups recreated, "
-                    "unfinished jobs are sent again"
-                )
-                current, won, self._lost_due = fresh, True, True
-            else:
-                current = await self.client.get(EPOCH_KEY)
-        if current is not None and current != self._epoch:
-            if self._epoch is not None and not won:
+        """Notice a Redis that lost its data, and send the jobs again if this instance is
+        the one to (see the class); whether this instance put the new epoch there."""
+        fresh = secrets.token_hex(8)
+        lease_ms = int(TAKEOVER_SECONDS * 1000)
+        reply: Any = await self._check_script(
+            keys=[EPOCH_KEY, RESEND_KEY], args=[fresh, self.consumer, lease_ms]
+        )
+        value, role = bytes(reply[0]), int(reply[1])
+        epoch = value.split(b":", 1)[0]
+        if role == 1:
+            log.warning(
+                "Redis lost its data (or is new): streams and groups recreated, "
+                "unfinished jobs are sent again"
+            )
+        elif role == 2 and self._resending != epoch:  # not its own resend, still failing
+            log.warning("the resend of lost jobs was left unfinished (its instance died or "
+                        "failed); this instance sends them again")  # fmt: skip
+        if role:
+            self._resending = epoch
+        if epoch != self._epoch:
+            if self._epoch is not None and not role:
                 log.warning("Redis lost its data; another API instance sends the jobs again")
-            self._epoch = current
+            self._epoch = epoch
             await self._ensure_groups()
-        if self._lost_due:
-            try:
-                await self._on_lost()
-            except Exception:  # the database may be down too: the next check tries again
-                log.exception("sending the unfinished jobs again failed; retrying")
+        if self._resending == epoch and not value.endswith(b":pending"):
+            self._resending = None  # another instance took it over and finished it
+        if self._resending is not None:
+            await self._resend(self._resending)
+        return role == 1
+
+    async def _resend(self, epoch: bytes) -> None:
+        """Call on_lost for this epoch; mark its resend done in Redis once it returned."""
+        assert self._on_lost is not None, "started"
+        try:
+            await self._on_lost()
+        except Exception as exc:  # the database may be down too: the next check tries again
+            if outage.is_unavailable(exc):
+                outage.report(exc, "sending lost jobs again")
             else:
-                self._lost_due = False
-        return won
+                log.error("sending the unfinished jobs again failed; retrying", exc_info=exc)
+            return
+        self._resending = None
+        await self._done_script(keys=[EPOCH_KEY, RESEND_KEY], args=[epoch])
 
     async def _watch(self) -> None:
         while True:
@@ -423,9 +489,8 @@ class RedisQueue:
         if events:
             try:
                 await on_event(events)
-            except Exception:
-                # Not acked: read again after the redelivery delay.
-                log.exception("recording judge events failed", events=len(events))
+            except Exception as exc:  # not acked: read again after the redelivery delay
+                _recording_failed(exc, len(events))
                 return
         if messages:
             # Redis may have lost these meanwhile: XACK of what it does not hold is a no-op.
