@@ -25,7 +25,7 @@ import websockets
 from structlog.testing import capture_logs
 
 from codebattle.ratelimit import RedisRateLimiter
-from tests.support.chaos import query
+from tests.support.chaos import client, hello_site, query
 from tests.support.redis_server import RedisServer, private_redis  # noqa: F401
 from tests.support.servers import Server, Site
 
@@ -49,10 +49,7 @@ class Running:
         self.token = site.token("alice")
 
     def api(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(
-            base_url=self.server.url, headers={"Authorization": f"Bearer {self.token}"},
-            timeout=WAIT,
-        )  # fmt: skip
+        return client(self.server, self.token)
 
     def log(self, name: str) -> str:
         return (self.site.data / f"{name}.log").read_text()
@@ -63,20 +60,11 @@ class Running:
 
 @pytest.fixture
 def running(tmp_path: Path, pg_url: str, private_redis: RedisServer) -> Iterator[Running]:  # noqa: F811
-    site = Site(
-        tmp_path,
-        env={
-            "DATABASE_URL": pg_url,
-            "REDIS_URL": private_redis.url,
-            "QUEUE_REDELIVERY_SECONDS": "2",
-            "SUBMISSIONS_PER_MINUTE": "100",
-        },
-    )
-    site.import_problems("hello-battle")
-    try:
+    with hello_site(
+        tmp_path / "site", DATABASE_URL=pg_url, REDIS_URL=private_redis.url,
+        QUEUE_REDELIVERY_SECONDS="2", SUBMISSIONS_PER_MINUTE="100",
+    ) as site:  # fmt: skip
         yield Running(site, site.serve(), pg_url)
-    finally:
-        site.stop()
 
 
 async def submit(api: httpx.AsyncClient, code: str) -> int:
