@@ -64,7 +64,7 @@ class RedisRateLimiter:
                 pipe.incr(name)
                 pipe.expire(name, math.ceil(window) + 1)
                 hits, _ = await pipe.execute()
-        except aioredis.RedisError as exc:
+        except (aioredis.ConnectionError, aioredis.TimeoutError) as exc:  # not a bug: those raise
             if self._down_until is None:
                 log.warning("Redis unreachable: rate limits are not applied", error=repr(exc))
             self._down_until = time.monotonic() + self.RETRY_SECONDS

@@ -153,3 +153,20 @@ async def test_redis_py_by_itself_subscribes_again_to_the_channels_it_knows(
     finally:
         await pubsub.aclose()
         await client.aclose()
+
+
+async def test_a_reconnect_changes_subscriptions_only_under_the_lock(
+    pubsubs: tuple[RedisPubSub, RedisPubSub],
+) -> None:
+    """redis-py calls `_reconnected` inside whatever command reconnected, maybe while a
+    `subscribe` holds the lock: the resubscription waits for it (and cannot deadlock)."""
+    listener, publisher = pubsubs
+    async with listener.subscribe("match:1") as first:
+        await received(first, lambda: publisher.publish("match:1", {"n": 0}))
+        async with listener._lock:  # a subscribe() or an unsubscribe on its way
+            await listener._reconnected(None)
+            await asyncio.sleep(1.5)  # more than a read's timeout: the reader had its turn
+            assert not first.overflow.is_set()
+        await until_set(first.overflow)  # then done, and the subscribers told
+        await publisher.publish("match:1", {"n": 1})
+        assert await received(first, _nothing) == {"n": 1}

@@ -172,9 +172,8 @@ class Worker:
                                  maxlen=STREAM_MAXLEN, approximate=True)  # fmt: skip
             except (redis.ConnectionError, redis.TimeoutError) as exc:
                 self.outage.failed(exc)
-                if time.monotonic() < deadline and not self.stopping.is_set():
-                    time.sleep(0.5)
-                    continue
+                if time.monotonic() < deadline and not self.stopping.wait(0.5):
+                    continue  # stopping (SIGTERM) ends the wait at once
             except redis.RedisError:
                 log.exception("an event could not be sent")
             else:

@@ -142,10 +142,12 @@ class RedisPubSub:
     thousand sockets on one channel cost one Redis subscription, not a thousand).
 
     When that connection drops (Redis restarted) redis-py connects again on the next read
-    and subscribes again to the channels it knows; `_reconnected` then subscribes those it
-    could not (a SUBSCRIBE refused while Redis was away), drops those nobody here wants any
-    more, and tells every local subscription that it may have missed messages: their
-    sockets resync from the stored state (realtime/stream.py), as after an overflow."""
+    and subscribes again to the channels it knows; the reader then (`_resubscribe`, under
+    the lock that `subscribe` holds, so the two never change subscriptions at once)
+    subscribes those it could not (a SUBSCRIBE refused while Redis was away), drops those
+    nobody here wants any more, and tells every local subscription that it may have missed
+    messages: their sockets resync from the stored state (realtime/stream.py), as after an
+    overflow."""
 
     def __init__(self, url: str) -> None:
         # Without a retry policy the first publish on each pooled connection after a Redis
@@ -158,6 +160,7 @@ class RedisPubSub:
         self._lock = asyncio.Lock()
         self._down = False  # publishing failed: logged once until it works again
         self._unsure = False  # a SUBSCRIBE failed: not every wanted channel is subscribed
+        self._reconnect_due = False  # connected again: the reader resubscribes and tells
 
     async def publish(self, channel: str, message: Message) -> None:
         await self.publish_many([(channel, message)])
@@ -221,17 +224,30 @@ class RedisPubSub:
             # Called after redis-py's own callback, which subscribes again to what it knows.
             connection.register_connect_callback(self._reconnected)
             if self._unsure:
-                await self._reconnected(connection)
+                self._reconnect_due = True
 
     async def _reconnected(self, _connection: Any) -> None:
-        wanted = {PREFIX + channel for channel in self._counts}
-        known = {self._name(key) for key in self._pubsub.channels}
-        if missing := wanted - known:
-            await self._pubsub.subscribe(*sorted(missing))
-        if stale := known - wanted:
-            await self._pubsub.unsubscribe(*sorted(stale))
-        self._unsure = False
-        told = self._local.all_missed()
+        # Called inside whatever command reconnected, maybe a `subscribe` holding the lock:
+        # the reader does the work once it can take the lock.
+        self._reconnect_due = True
+
+    async def _resubscribe(self) -> None:
+        """After a reconnect: subscribe what is wanted and missing, drop what is not wanted,
+        then tell every local subscription it may have missed messages."""
+        async with self._lock:
+            self._reconnect_due = False  # before: a reconnect during these sets it again
+            wanted = {PREFIX + channel for channel in self._counts}
+            known = {self._name(key) for key in self._pubsub.channels}
+            try:
+                if missing := wanted - known:
+                    await self._pubsub.subscribe(*sorted(missing))
+                if stale := known - wanted:
+                    await self._pubsub.unsubscribe(*sorted(stale))
+            except aioredis.RedisError:
+                self._reconnect_due = True  # the reader tries again
+                raise
+            self._unsure = False
+            told = self._local.all_missed()
         log.warning("Redis pub/sub connected again; subscribers told to resync",
                     channels=len(wanted), subscribers=told)  # fmt: skip
 
@@ -244,6 +260,8 @@ class RedisPubSub:
         while True:
             try:
                 await self._connect()
+                if self._reconnect_due:
+                    await self._resubscribe()
                 raw = await self._pubsub.get_message(timeout=1.0)
             except aioredis.RedisError as exc:
                 if not failed:
