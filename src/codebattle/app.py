@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -27,6 +28,7 @@ from codebattle.errors import UserError
 from codebattle.i18n import negotiate, translate
 from codebattle.integrations import fake_portone
 from codebattle.ops import health
+from codebattle.realtime import stream
 from codebattle.services import Services, services_of
 from codebattle.web.render import render
 from codebattle.web.routes import account_data as account_data_routes
@@ -151,6 +153,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     for candidate in outage.CANDIDATES:
         app.add_exception_handler(candidate, unavailable)  # type: ignore[arg-type]
+    # A socket's failures after its first (which reaches `unavailable`) are logged the same way.
+    stream.report_failure = functools.partial(outage.log_failure, where="socket")
 
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> Response:

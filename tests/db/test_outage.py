@@ -204,3 +204,17 @@ def test_one_warning_per_outage_not_one_per_error(monkeypatch: pytest.MonkeyPatc
 )
 def test_which_errors_mean_try_again(error: BaseException, unavailable: bool) -> None:
     assert outage.is_unavailable(error) is unavailable
+
+
+def test_a_failure_nobody_above_sees_is_reported_or_logged(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(outage, "_warned", {})
+    with capture_logs() as logs:
+        outage.log_failure(aioredis.ConnectionError("Redis is away"), "socket")
+        outage.log_failure(ValueError("a bug"), "socket")
+    assert [(e["event"], e["log_level"]) for e in logs] == [
+        ("a backing service is unavailable", "warning"),
+        ("failed", "error"),
+    ]
+    assert logs[0]["service"] == "redis" and logs[1]["exc_info"]

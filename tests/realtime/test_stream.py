@@ -1,6 +1,6 @@
 """The resumable stream: every logged message once and in order (gaps filled from the log,
-repeats dropped), ephemeral ones passed through, and a client too slow to keep up told to
-resync and dropped without holding anything up."""
+repeats dropped), ephemeral ones passed through, a client too slow to keep up told to
+resync and dropped without holding anything up, and of several failures the first raised."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ import asyncio
 import json
 from typing import Any
 
+import pytest
+from fastapi import WebSocketDisconnect
 from structlog.testing import capture_logs
 
+from codebattle.realtime import stream as stream_module
 from codebattle.realtime.pubsub import QUEUE_SIZE, Envelope, Subscription
 from codebattle.realtime.stream import Stream
 
@@ -151,3 +154,64 @@ async def test_a_stream_with_a_last_message_closes_after_it() -> None:
     async with asyncio.timeout(10):  # it ends without the client leaving
         await stream.run(subscription, 0, logged=0)
     assert [m["type"] for m in socket.sent] == ["test", "done"] and socket.closed == 1000
+
+
+class OneFrameSocket(FakeSocket):
+    """A client that sends one frame, then stays."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.frames = [{"type": "websocket.receive", "text": json.dumps({"type": "chat"})}]
+
+    async def receive(self) -> dict[str, Any]:
+        if self.frames:
+            return self.frames.pop()
+        return await super().receive()
+
+
+async def fail_twice() -> BaseException:
+    """A stream whose client's message fails, and then its log read: what it raises."""
+    handled = asyncio.Event()
+
+    async def load_since(seq: int) -> list[dict[str, Any]]:
+        await handled.wait()
+        raise ValueError("the log's read, second")
+
+    async def handle(data: dict[str, Any]) -> None:
+        handled.set()
+        raise KeyError("the client's message, first")
+
+    stream = Stream(OneFrameSocket(), "en", load_since=load_since, handle=handle,  # type: ignore[arg-type]
+                    frame_limit=100)  # fmt: skip
+    with pytest.raises(Exception) as raised:
+        async with asyncio.timeout(10):
+            await stream.run(Subscription(), 0)
+    return raised.value
+
+
+async def test_the_first_failure_is_raised_and_the_later_ones_reported(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for _ in range(10):  # the same every time, not whichever a set yields first
+        reported: list[BaseException] = []
+        monkeypatch.setattr(stream_module, "report_failure", reported.append)
+        assert isinstance(await fail_twice(), KeyError)
+        assert [type(failure) for failure in reported] == [ValueError]
+
+
+async def test_a_client_gone_is_no_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    reported: list[BaseException] = []
+    monkeypatch.setattr(stream_module, "report_failure", reported.append)
+
+    async def load_since(seq: int) -> list[dict[str, Any]]:
+        return []
+
+    async def handle(data: dict[str, Any]) -> None:
+        raise WebSocketDisconnect(1001)  # its answer found the client gone
+
+    stream = Stream(OneFrameSocket(), "en", load_since=load_since, handle=handle,  # type: ignore[arg-type]
+                    frame_limit=100)  # fmt: skip
+    with capture_logs() as logs:
+        async with asyncio.timeout(10):
+            await stream.run(Subscription(), 0)  # ends, raising nothing
+    assert not reported and not [e for e in logs if e["log_level"] == "error"]

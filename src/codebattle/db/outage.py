@@ -152,3 +152,12 @@ def report(exc: BaseException, where: str) -> None:
         service=service, where=where, error=f"{type(exc).__name__}: {exc}"[:300],
         not_logged_since_last=unlogged,
     )  # fmt: skip
+
+
+def log_failure(exc: BaseException, where: str) -> None:
+    """An error nobody above sees (a socket's second failure, a background task's): an
+    outage is reported (`report`), anything else logged with its traceback."""
+    if is_unavailable(exc):
+        report(exc, where)
+    else:
+        log.error("failed", where=where, exc_info=exc)

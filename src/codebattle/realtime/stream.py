@@ -32,6 +32,16 @@ from codebattle.realtime.pubsub import SubscriberTooSlow, Subscription
 
 log = structlog.get_logger(__name__)
 Message = dict[str, Any]
+
+
+def _log_failure(failure: BaseException) -> None:
+    log.error("stream failed", exc_info=failure)
+
+
+# What becomes of a failure that is not the one raised (two of a stream's tasks failed at
+# once). The app sets one that sends an outage to db/outage.report (a layer above this one)
+# and logs anything else as a crash.
+report_failure: Callable[[BaseException], None] = _log_failure
 HEARTBEAT_SECONDS = 20.0
 HELLO_SECONDS = 10.0
 RESYNC_SECONDS = 1.0  # how long a stuck client's "resync" and close may take
@@ -107,11 +117,14 @@ class Stream:
         sequence number when the subscription was already open; a client that has it needs
         no catch-up read (a later gap is still filled from the log)."""
         self.last_sent = time.monotonic()
-        tasks = {
+        tasks = [
             asyncio.create_task(self._pump(subscription, last_seq, logged)),
             asyncio.create_task(self._watch(subscription)),
             asyncio.create_task(self._receive()),
-        }
+        ]
+        finished: list[asyncio.Task[None]] = []  # in the order they ended
+        for task in tasks:
+            task.add_done_callback(finished.append)
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -119,12 +132,20 @@ class Stream:
                 task.cancel()
             # Shielded: if this task is cancelled meanwhile, its own cancellation is what
             # is raised (not one of the children's), so its caller's cancel scope takes it.
-            outcomes = await asyncio.shield(asyncio.gather(*tasks, return_exceptions=True))
-        failures = [outcome for outcome in outcomes if isinstance(outcome, Exception)]
+            await asyncio.shield(asyncio.gather(*tasks, return_exceptions=True))
+        finished += [task for task in tasks if task not in finished]  # (all are, by now)
+        failures = [
+            failure
+            for task in finished
+            if not task.cancelled()
+            and isinstance(failure := task.exception(), Exception)
+            and not isinstance(failure, WebSocketDisconnect)  # the client left: no failure
+        ]
         for failure in failures[1:]:
-            log.error("stream failed", exc_info=failure)
+            report_failure(failure)
         if failures:
-            # Raised to the socket's route, then to the app, which tells an outage (the
+            # The first to fail (what the others' failures most likely follow from) is
+            # raised to the socket's route, then to the app, which tells an outage (the
             # database or Redis down: close 1013, the client reconnects) from a crash.
             raise failures[0]
 
