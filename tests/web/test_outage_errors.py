@@ -8,7 +8,9 @@ answered the same way."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,14 +19,20 @@ from starlette.websockets import WebSocketDisconnect
 
 from codebattle.accounts import service as accounts
 from codebattle.app import TRY_AGAIN_LATER, create_app
+from codebattle.config import Settings
 from codebattle.db.migrate import upgrade
 from codebattle.db.session import Database
 from codebattle.judge.engine import Judge
+from codebattle.models import Submission
 from codebattle.services import Services
-from tests.support.factories import make_user
+from codebattle.storage import LocalBlobStore
+from codebattle.submissions import outbox
+from tests.support.factories import make_submission, make_user
 from tests.support.pg_server import PgServer, private_pg  # noqa: F401  (the fixture)
 from tests.support.redis_server import RedisServer, private_redis  # noqa: F401
 from tests.support.site import import_problems, runner_factory, settings_for, sign_in
+
+SUM = "a, b = map(int, input().split())\nprint(a + b)\n"
 
 
 def _api_token(database_url: str) -> str:
@@ -153,3 +161,61 @@ def test_pages_during_a_redis_outage_get_503(
         finally:
             private_redis.start()
         assert client.get("/problems").status_code == 200  # back by itself
+
+
+def test_the_app_starts_while_the_database_is_down_and_serves_once_it_is_back(
+    private_pg: PgServer,  # noqa: F811
+    tmp_path: Path,
+    judge: Judge,
+    judge_root: Path,
+) -> None:
+    """A process (re)started during an outage comes up all the same: alive, answering 503;
+    the jobs its new queue holds none of are sent, and judged, once the database answers."""
+    with private_pg.database() as url:
+        settings = settings_for(tmp_path, DATABASE_URL=url)
+        upgrade(settings.database_url)
+        import_problems(settings, "hello-battle")
+        submission_id = asyncio.run(_queued_by_a_dead_process(settings.database_url, settings))
+        private_pg.stop("immediate")
+        services = Services.from_settings(settings, runner_factory(judge, settings, judge_root))
+        try:
+            with TestClient(create_app(settings, services), base_url="http://testserver") as client:
+                assert client.get("/healthz").status_code == 200
+                assert client.get("/api/problems").status_code == 503
+                private_pg.start()
+                assert client.get("/api/problems").status_code == 200
+                deadline = time.monotonic() + 60  # the relay's passes resend it; it is judged
+                while (
+                    verdict := asyncio.run(_verdict(settings.database_url, submission_id))
+                ) is None:
+                    assert time.monotonic() < deadline, "never judged"
+                    time.sleep(0.25)
+                assert verdict == "AC"
+        finally:
+            if not private_pg.running():
+                private_pg.start()
+
+
+async def _queued_by_a_dead_process(database_url: str, settings: Settings) -> int:
+    """A submission saved with its outbox entry (sent: the queue that held it is gone)."""
+    db = Database(database_url)
+    try:
+        async with db.session() as session:
+            user = await make_user(session, "waiting_player")
+            blobs = LocalBlobStore(settings.DATA_DIR / "blobs")
+            made = await make_submission(session, blobs, user, "hello-battle", code=SUM)
+            outbox.add(session, made.id, datetime.now(UTC))
+            await session.commit()
+            return made.id
+    finally:
+        await db.dispose()
+
+
+async def _verdict(database_url: str, submission_id: int) -> str | None:
+    db = Database(database_url)
+    try:
+        async with db.reading() as session:
+            found = await session.get(Submission, submission_id)
+            return None if found is None else found.verdict
+    finally:
+        await db.dispose()

@@ -145,7 +145,13 @@ class _Workers:
     async def start(self, on_event: EventHandler, on_lost: LostHandler) -> None:
         self._tasks = [asyncio.create_task(self._work()) for _ in range(self.workers)]
         self._tasks.append(asyncio.create_task(_dispatch(self._events, on_event)))
-        await on_lost()  # a new process holds none of the jobs the last one held
+        # A new process holds none of the jobs the last one held. If they cannot be made due
+        # now (the database is down), the process starts all the same: the handler keeps the
+        # loss and the relay's passes in this process retry it.
+        try:
+            await on_lost()
+        except Exception as exc:
+            outage.log_failure(exc, "resending the jobs a new process lost")
 
     async def enqueue(self, job: Job) -> None:
         self._jobs.put_nowait(job)
