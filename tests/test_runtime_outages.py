@@ -44,10 +44,11 @@ class FakeQueue:
     def __init__(self, lost: bool = False) -> None:
         self.lost = lost
         self.on_event: Callable[[list[Event]], Awaitable[None]] | None = None
+        self.on_lost: Callable[[], Awaitable[None]] | None = None
         self.lost_error: BaseException | None = None
 
     async def start(self, on_event: Callable[[list[Event]], Awaitable[None]], on_lost: Any) -> None:
-        self.on_event = on_event
+        self.on_event, self.on_lost = on_event, on_lost
         if self.lost:
             try:
                 await on_lost()
@@ -162,9 +163,12 @@ async def test_other_recording_errors_are_raised(
         await db.dispose()
 
 
-async def test_a_failed_resend_reaches_the_queue_and_the_relay_tries_again(
+async def test_a_failed_resend_reaches_the_queue_which_tries_again(
     sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, loops: Any
 ) -> None:
+    """on_lost only marks the jobs due; when that fails, the queue that called it owns the
+    retry (Redis keeps the loss pending, an in-process queue calls it again): the relay does
+    not resend by itself, so a loss is never resent twice."""
     db = Database(sqlite_url)
     try:
         resends: list[int] = []
@@ -181,10 +185,11 @@ async def test_a_failed_resend_reaches_the_queue_and_the_relay_tries_again(
         monkeypatch.setattr(runtime, "relay", relay)
         queue = FakeQueue(lost=True)
         await runtime.start(Services(db, tmp_path, queue), loops=False)  # type: ignore[arg-type]
-        assert isinstance(queue.lost_error, ConnectionRefusedError)  # Redis keeps it pending
-        await loops["outbox relay"]()  # the loss is still due: sent again
-        assert len(resends) == 2
-        await loops["outbox relay"]()  # done: not again
+        assert isinstance(queue.lost_error, ConnectionRefusedError)  # the queue tries again
+        await loops["outbox relay"]()
+        assert len(resends) == 1  # the relay leaves the loss to the queue
+        assert queue.on_lost is not None
+        await queue.on_lost()  # the queue's retry
         assert len(resends) == 2
     finally:
         await db.dispose()

@@ -241,14 +241,18 @@ def worker() -> None:
 
 @outbox_app.command("status")
 def outbox_status() -> None:
-    """How many jobs are waiting for their verdict: due to be sent, and held by the queue."""
+    """Jobs waiting for their verdict: due to be sent, and sent (the queue should hold them;
+    an old one there that never finishes is what `outbox resend` is for)."""
+    from datetime import datetime
+
     from codebattle.submissions import outbox
 
-    async def read(session: AsyncSession) -> tuple[int, int]:
+    async def read(session: AsyncSession) -> tuple[int, int, datetime | None]:
         return await outbox.counts(session)
 
-    due, sent = _in_session(read)
-    typer.echo(f"due to be sent: {due}\nheld by the queue: {sent}")
+    due, sent, oldest = _in_session(read)
+    since = f" (the oldest saved {oldest:%Y-%m-%d %H:%M:%S} UTC)" if oldest else ""
+    typer.echo(f"due to be sent: {due}\nsent, waiting for the verdict: {sent}{since}")
 
 
 @outbox_app.command("resend")

@@ -2,8 +2,9 @@
 
 Each has a retry policy: without one (redis-py's default from a URL) the first command on
 each pooled connection after Redis restarted fails, finding the connection closed. With it
-the connection is opened again and the command sent again, which may run it twice:
-everything we send is idempotent or deduplicated."""
+the connection is opened again and the command sent again, which may run it twice: a job
+sent twice is judged twice and recorded once, an event recorded twice changes nothing, a
+rate-limit count may count one request twice, the epoch script recognises its own lease."""
 
 from __future__ import annotations
 
@@ -15,13 +16,18 @@ from redis.retry import Retry
 
 RETRIES = 2
 BACKOFF = (0.25, 0.05)  # cap and base of the exponential backoff, seconds
+# A Redis that hangs (a partition, a stopped process) rather than refuses fails a command
+# after these, instead of holding its caller for good; longer than any blocking read (1 s).
+TIMEOUTS = {"socket_connect_timeout": 5.0, "socket_timeout": 10.0, "health_check_interval": 30}
 
 
 def connect(url: str) -> aioredis.Redis:
     """An asyncio client."""
-    return aioredis.from_url(url, retry=AsyncRetry(ExponentialBackoff(*BACKOFF), RETRIES))
+    return aioredis.from_url(
+        url, retry=AsyncRetry(ExponentialBackoff(*BACKOFF), RETRIES), **TIMEOUTS
+    )
 
 
 def connect_sync(url: str) -> redis.Redis:
     """A blocking client (the judge worker)."""
-    return redis.Redis.from_url(url, retry=Retry(ExponentialBackoff(*BACKOFF), RETRIES))
+    return redis.Redis.from_url(url, retry=Retry(ExponentialBackoff(*BACKOFF), RETRIES), **TIMEOUTS)

@@ -39,22 +39,14 @@ async def start(services: Services, loops: bool = True) -> None:
     async def on_events(events: list[Event]) -> None:
         await record_until_done(services, events)
 
-    lost = asyncio.Event()  # the queue lost its jobs: resend them on the relay's next pass
-
     async def on_lost() -> None:
-        # Set first: if the resend fails (the database is down), the relay's passes in this
-        # process try it again; the error reaches the queue, so Redis keeps the loss pending.
-        lost.set()
-        await relay_pass()
-
-    async def relay_pass() -> None:
-        if lost.is_set():
-            await resend_unfinished(services)
-            lost.clear()
-        await relay(services)
+        # One UPDATE: once it commits the database holds the loss, and the relays (every
+        # instance, every second) send the jobs. If it fails (the database is down too), the
+        # error reaches the queue, which tries again (Redis keeps the loss pending).
+        await resend_unfinished(services)
 
     await services.queue.start(on_events, on_lost)
-    services.spawn(live.every(RELAY_SECONDS, relay_pass, "outbox relay"))
+    services.spawn(live.every(RELAY_SECONDS, lambda: relay(services), "outbox relay"))
     services.spawn(_reporting(services))
     if loops:
         services.spawn(live.every(0.5, lambda: live.sweep_deadlines(services), "deadline sweep"))
@@ -89,16 +81,20 @@ async def record_until_done(services: Services, events: list[Event]) -> None:
     failed (the embedded one) or keeps it unacked (Redis), and these jobs left the outbox as
     sent, so nothing else would record them. Recording is idempotent, so a batch tried again
     after a half-done pass changes nothing twice (a verdict recorded but not passed on is
-    found by report_verdicts). Other errors are raised as they are."""
+    found by report_verdicts). A deadlock or serialization failure (PostgreSQL aborted the
+    transaction) is tried again too. Other errors are raised as they are."""
     wait, longest = RECORD_RETRY_SECONDS
     while True:
         try:
             await record_and_pass_on(services, events)
             return
         except Exception as exc:
-            if not outage.is_unavailable(exc):
+            if outage.is_conflict(exc):  # a deadlock or serialization failure: try again
+                log.warning("recording judge events met a conflict; retrying", error=repr(exc))
+            elif outage.is_unavailable(exc):
+                outage.report(exc, "recording judge events")
+            else:
                 raise
-            outage.report(exc, "recording judge events")
         await asyncio.sleep(wait)
         wait = min(wait * 2, longest)
 

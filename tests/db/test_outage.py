@@ -218,3 +218,28 @@ def test_a_failure_nobody_above_sees_is_reported_or_logged(
         ("failed", "error"),
     ]
     assert logs[0]["service"] == "redis" and logs[1]["exc_info"]
+
+
+async def test_a_deadlock_is_a_conflict_to_retry_not_an_outage(
+    private_db: Database,  # noqa: F811
+) -> None:
+    """Two transactions that lock two rows in opposite orders: PostgreSQL aborts one
+    (40P01); `is_conflict` says the work may be tried again, `is_unavailable` does not."""
+    async with private_db.session() as setup:
+        await setup.execute(text("CREATE TABLE pair (id int PRIMARY KEY)"))
+        await setup.execute(text("INSERT INTO pair VALUES (1), (2)"))
+        await setup.commit()
+    both_locked = asyncio.Barrier(2)
+
+    async def lock(first: int, second: int) -> None:
+        async with private_db.session() as session:
+            await session.execute(text(f"SELECT id FROM pair WHERE id = {first} FOR UPDATE"))
+            await both_locked.wait()
+            await session.execute(text(f"SELECT id FROM pair WHERE id = {second} FOR UPDATE"))
+            await session.commit()
+
+    results = await asyncio.gather(lock(1, 2), lock(2, 1), return_exceptions=True)
+    failures = [r for r in results if isinstance(r, BaseException)]
+    assert len(failures) == 1
+    assert outage.is_conflict(failures[0]) and not outage.is_unavailable(failures[0])
+    assert not outage.is_conflict(ValueError("a bug"))

@@ -23,6 +23,7 @@ from codebattle.judge.queue import (
     EPOCH_KEY,
     JOBS_STREAM,
     RECORDERS_GROUP,
+    RESEND_KEY,
     RESULTS_STREAM,
     WORKERS_GROUP,
     RedisQueue,
@@ -310,3 +311,26 @@ async def test_recording_refused_by_a_database_outage_is_a_warning_not_a_traceba
     pending: Any = client.xpending(RESULTS_STREAM, RECORDERS_GROUP)
     assert pending["pending"] == 1  # not acked: recorded when the database is back
     client.close()
+
+
+async def test_the_epoch_script_knows_its_own_lease(
+    queues: Callable[[], Awaitable[tuple[RedisQueue, Recorder]]],
+    private_redis: RedisServer,  # noqa: F811
+) -> None:
+    """A check retried after its reply was lost (the client's retry policy sends it again)
+    is recognised as the holder's own: it keeps (and renews) the lease rather than finding
+    it taken and leaving the resend to nobody; another instance still finds it taken."""
+    (first, _one), (second, _two) = await queues(), await queues()
+    client = private_redis.client()
+    client.flushall()
+
+    async def check(queue: RedisQueue) -> int:
+        reply: Any = await queue._check_script(
+            keys=[EPOCH_KEY, RESEND_KEY], args=["fresh", queue._holder, 15_000]
+        )
+        return int(reply[1])
+
+    assert await check(first) == 1  # it noticed the loss and holds the lease
+    assert await check(first) == 2  # the same call again: still its own
+    assert await check(second) == 0  # someone else's: taken
+    assert client.pttl(RESEND_KEY) > 10_000

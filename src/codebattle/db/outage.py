@@ -119,6 +119,19 @@ def is_unavailable(exc: BaseException) -> bool:
     return any(_down(linked) for linked in _chain(exc))
 
 
+_CONFLICTS = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """Whether PostgreSQL aborted this transaction for a deadlock or a serialization
+    failure: nothing was applied, and the same work may simply be tried again."""
+    return any(
+        getattr(linked, "sqlstate", None) in _CONFLICTS
+        or getattr(linked, "pgcode", None) in _CONFLICTS
+        for linked in _chain(exc)
+    )
+
+
 def service_of(exc: BaseException) -> str:
     """Which service an error came from, for the log: "redis", "database" or "other"."""
     for linked in _chain(exc):

@@ -74,9 +74,13 @@ if not value then
   redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
   return {value, 1}
 end
-if string.sub(value, -8) == ':pending'
-    and redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then
-  return {value, 2}
+if string.sub(value, -8) == ':pending' then
+  -- Ours already (a renewal, or a retried call whose first reply was lost), or free.
+  local holder = redis.call('GET', KEYS[2])
+  if holder == ARGV[2] or not holder then
+    redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+    return {value, 2}
+  end
 end
 return {value, 0}
 """
@@ -132,6 +136,19 @@ def _recording_failed(exc: Exception, events: int) -> None:
         log.error("recording judge events failed", events=events, exc_info=exc)
 
 
+async def _until_done(on_lost: LostHandler) -> None:
+    """Call `on_lost` until it succeeds, waiting 1 s doubling to 10 s in between."""
+    wait = 1.0
+    while True:
+        await asyncio.sleep(wait)
+        try:
+            await on_lost()
+            return
+        except Exception as exc:
+            outage.log_failure(exc, "resending the jobs a new process lost")
+        wait = min(wait * 2, 10.0)
+
+
 class _Workers:
     """Jobs wait in this process for `workers` tasks (`_work`), whose events are recorded
     in order, gathered as `_dispatch` does."""
@@ -146,12 +163,12 @@ class _Workers:
         self._tasks = [asyncio.create_task(self._work()) for _ in range(self.workers)]
         self._tasks.append(asyncio.create_task(_dispatch(self._events, on_event)))
         # A new process holds none of the jobs the last one held. If they cannot be made due
-        # now (the database is down), the process starts all the same: the handler keeps the
-        # loss and the relay's passes in this process retry it.
+        # now (the database is down), the process starts all the same and tries again.
         try:
             await on_lost()
         except Exception as exc:
             outage.log_failure(exc, "resending the jobs a new process lost")
+            self._tasks.append(asyncio.create_task(_until_done(on_lost)))
 
     async def enqueue(self, job: Job) -> None:
         self._jobs.put_nowait(job)
@@ -363,6 +380,10 @@ class RedisQueue:
         self._on_lost: LostHandler | None = None
         self._epoch: bytes | None = None  # the epoch id this instance last saw
         self._resending: bytes | None = None  # the epoch whose resend this instance owes
+        self._done_owed: bytes | None = None  # resent, but not yet marked done in Redis
+        # Who holds the resend's lease: unique per queue (two may share a process and its
+        # consumer name, as in tests), the same for every call of this one.
+        self._holder = f"{self.consumer}-{secrets.token_hex(4)}"
         self._check_script = self.client.register_script(_CHECK_EPOCH)
         self._done_script = self.client.register_script(_RESEND_DONE)
 
@@ -396,7 +417,7 @@ class RedisQueue:
         fresh = secrets.token_hex(8)
         lease_ms = int(TAKEOVER_SECONDS * 1000)
         reply: Any = await self._check_script(
-            keys=[EPOCH_KEY, RESEND_KEY], args=[fresh, self.consumer, lease_ms]
+            keys=[EPOCH_KEY, RESEND_KEY], args=[fresh, self._holder, lease_ms]
         )
         value, role = bytes(reply[0]), int(reply[1])
         epoch = value.split(b":", 1)[0]
@@ -416,14 +437,19 @@ class RedisQueue:
             self._epoch = epoch
             await self._ensure_groups()
         if self._resending == epoch and not value.endswith(b":pending"):
-            self._resending = None  # another instance took it over and finished it
+            self._resending = self._done_owed = None  # another instance finished it
         if self._resending is not None:
             await self._resend(self._resending)
         return role == 1
 
     async def _resend(self, epoch: bytes) -> None:
-        """Call on_lost for this epoch; mark its resend done in Redis once it returned."""
+        """Call on_lost for this epoch; mark its resend done in Redis once it returned (if
+        marking fails, only the marking is tried again)."""
         assert self._on_lost is not None, "started"
+        if self._done_owed == epoch:
+            await self._done_script(keys=[EPOCH_KEY, RESEND_KEY], args=[epoch])
+            self._done_owed = self._resending = None
+            return
         try:
             await self._on_lost()
         except Exception as exc:  # the database may be down too: the next check tries again
@@ -432,8 +458,9 @@ class RedisQueue:
             else:
                 log.error("sending the unfinished jobs again failed; retrying", exc_info=exc)
             return
-        self._resending = None
+        self._done_owed = epoch
         await self._done_script(keys=[EPOCH_KEY, RESEND_KEY], args=[epoch])
+        self._done_owed = self._resending = None
 
     async def _watch(self) -> None:
         while True:
@@ -442,6 +469,8 @@ class RedisQueue:
                 await self.check_epoch()
             except aioredis.RedisError as exc:
                 self._failed(exc)
+            except Exception:  # the watcher must outlive any failure: it is the only one
+                log.exception("checking Redis for lost data failed; retrying")
             else:
                 self.outage.ok()
 

@@ -110,20 +110,34 @@ async def sent(session: AsyncSession, ids: list[int], due_at: datetime) -> None:
     await session.commit()
 
 
-async def counts(session: AsyncSession) -> tuple[int, int]:
-    """How many entries are due or leased (to be sent), and how many the queue holds."""
+async def counts(session: AsyncSession) -> tuple[int, int, datetime | None]:
+    """How many entries are due or leased (to be sent); how many were sent and wait for
+    their verdict (the queue should hold them), and when the oldest of those was saved."""
     waiting = await session.scalar(
         select(func.count()).select_from(OutboxEntry).where(OutboxEntry.due_at.is_not(None))
     )
-    held = await session.scalar(
-        select(func.count()).select_from(OutboxEntry).where(OutboxEntry.due_at.is_(None))
-    )
-    return int(waiting or 0), int(held or 0)
+    sent_count, oldest = (
+        await session.execute(
+            select(func.count(), func.min(OutboxEntry.created_at)).where(
+                OutboxEntry.due_at.is_(None)
+            )
+        )
+    ).one()
+    if oldest is not None and oldest.tzinfo is None:  # SQLite's aggregate is a naive string
+        oldest = datetime.fromisoformat(str(oldest)).replace(tzinfo=UTC)
+    return int(waiting or 0), int(sent_count or 0), oldest
 
 
 async def resend_unfinished(session: AsyncSession, now: datetime) -> int:
     """Every job not yet judged is due now (the queue lost what it held); how many."""
-    result = await session.execute(update(OutboxEntry).values(due_at=now))
+    # Rows locked in id order first, as recording deletes them (in id order): a whole-table
+    # UPDATE takes them in physical order and could deadlock with a recorder on PostgreSQL.
+    ids = select(OutboxEntry.submission_id).order_by(OutboxEntry.submission_id).with_for_update()
+    result = await session.execute(
+        update(OutboxEntry)
+        .where(OutboxEntry.submission_id.in_(ids.scalar_subquery()))
+        .values(due_at=now)
+    )
     await session.commit()
     return int(getattr(result, "rowcount", 0) or 0)
 
@@ -166,7 +180,8 @@ async def relay(db: Database, blobs: BlobStore, queue: JobQueue) -> int:
         refused = False
         for job in jobs:
             try:
-                await queue.enqueue(job)
+                async with asyncio.timeout(SEND_SECONDS):  # a Redis that hangs, not refuses
+                    await queue.enqueue(job)
             except Exception as exc:  # the queue is down: these stay due
                 log.warning("the judge queue refused a job; it stays due", error=repr(exc))
                 refused = True
