@@ -215,7 +215,7 @@ def test_a_failure_nobody_above_sees_is_reported_or_logged(
         outage.log_failure(ValueError("a bug"), "socket")
     assert [(e["event"], e["log_level"]) for e in logs] == [
         ("a backing service is unavailable", "warning"),
-        ("failed", "error"),
+        ("an unexpected error", "error"),
     ]
     assert logs[0]["service"] == "redis" and logs[1]["exc_info"]
 

@@ -173,4 +173,4 @@ def log_failure(exc: BaseException, where: str) -> None:
     if is_unavailable(exc):
         report(exc, where)
     else:
-        log.error("failed", where=where, exc_info=exc)
+        log.error("an unexpected error", where=where, exc_info=exc)
