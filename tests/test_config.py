@@ -302,3 +302,19 @@ def test_an_armed_failpoint_kills_the_process_as_kill_9_would() -> None:
     assert done.returncode == 137
     assert done.stdout == "alive\n"
     assert done.stderr == "failpoint b: the process dies here\n"
+
+
+def test_sessions_stay_in_the_database_unless_redis_is_asked_for(tmp_path: Path) -> None:
+    """With REDIS_URL, sessions are still kept in the database (a Redis that restarts empty
+    signs nobody out, decision 0024); SESSION_STORE=redis asks for Redis and needs it."""
+    from codebattle.accounts.sessions import DatabaseSessionStore, RedisSessionStore, store_for
+    from codebattle.db.session import Database
+
+    redis = "redis://127.0.0.1:1/0"  # never contacted: the store connects on first use
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'c.db'}")
+    chosen = store_for(load_settings(DATA_DIR=tmp_path, REDIS_URL=redis), db)
+    assert isinstance(chosen, DatabaseSessionStore)
+    asked = store_for(load_settings(DATA_DIR=tmp_path, REDIS_URL=redis, SESSION_STORE="redis"), db)
+    assert isinstance(asked, RedisSessionStore)
+    with pytest.raises(ConfigError, match="^SESSION_STORE: redis needs REDIS_URL"):
+        load_settings(DATA_DIR=tmp_path, SESSION_STORE="redis")

@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     # after this long unused, and at the latest this long after sign-in.
     SESSION_IDLE_MINUTES: PositiveInt = 7 * 24 * 60
     SESSION_ABSOLUTE_DAYS: PositiveInt = 30
+    # Where sessions are kept: the database (the default: they survive a Redis that loses
+    # its data), or Redis (needs REDIS_URL; run it with persistence, or every player is
+    # signed out when it restarts empty).
+    SESSION_STORE: Literal["database", "redis"] = "database"
 
     # Mail (a guardian's consent request). Without SMTP_HOST mail is written as .eml files
     # under DATA_DIR/mail (the embedded default; an operator can forward them).
@@ -311,6 +315,8 @@ def load_settings(**overrides: object) -> Settings:
         settings.secret_key()  # fail at start-up, not at the first request
         if not settings.secure_cookies:  # session cookies must never travel in clear text
             raise ConfigError("BASE_URL: must start with https:// in production")
+    if settings.SESSION_STORE == "redis" and not settings.REDIS_URL:
+        raise ConfigError("SESSION_STORE: redis needs REDIS_URL")
     if settings.FAILPOINTS.strip() and settings.ENVIRONMENT == Environment.production:
         raise ConfigError("FAILPOINTS: crash tests only; must be empty in production")
     if settings.PORTONE_API_SECRET is not None:

@@ -146,7 +146,9 @@ def test_pages_during_a_redis_outage_get_503(
     private_redis: RedisServer,  # noqa: F811
 ) -> None:
     """Sessions in Redis: a signed-in browser's request needs it to know who is asking."""
-    settings = settings_for(tmp_path, DATABASE_URL=sqlite_url, REDIS_URL=private_redis.url)
+    settings = settings_for(
+        tmp_path, DATABASE_URL=sqlite_url, REDIS_URL=private_redis.url, SESSION_STORE="redis"
+    )
     import_problems(settings, "hello-battle")
     with TestClient(create_app(settings), base_url="http://testserver") as client:
         sign_in(client, "redis_player")

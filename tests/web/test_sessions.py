@@ -76,6 +76,7 @@ class Site:
         overrides: dict[str, Any] = {"DATABASE_URL": self.database_url.replace("+aiosqlite", "")}
         if self.redis_url is not None:
             overrides["REDIS_URL"] = self.redis_url
+            overrides["SESSION_STORE"] = "redis"
         settings = settings_for(self.tmp_path, **overrides)
         services = Services.from_settings(settings, runner_factory(self.judge, settings, self.root))
         app = add_pending_route(add_session_route(create_app(settings, services)))

@@ -465,9 +465,9 @@ class RedisSessionStore(SessionStore):
 
 
 def store_for(settings: Settings, db: Database, clock: Clock = utcnow) -> SessionStore:
-    """The store the settings choose: Redis with REDIS_URL, else the database."""
+    """The store the settings choose (SESSION_STORE): the database, or Redis."""
     idle = timedelta(minutes=settings.SESSION_IDLE_MINUTES)
     absolute = timedelta(days=settings.SESSION_ABSOLUTE_DAYS)
-    if settings.REDIS_URL:
+    if settings.SESSION_STORE == "redis" and settings.REDIS_URL:
         return RedisSessionStore(idle=idle, absolute=absolute, clock=clock, url=settings.REDIS_URL)
     return DatabaseSessionStore(idle=idle, absolute=absolute, clock=clock, db=db)
