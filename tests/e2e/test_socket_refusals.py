@@ -90,3 +90,26 @@ def test_submission_results_stop_polling_when_their_socket_is_refused(page: Page
 
 def refuse(ws: WebSocketRoute, code: int) -> None:
     ws.close(code=code, reason="refused")
+
+
+def test_submission_results_stop_polling_when_the_session_ended(page: Page) -> None:
+    """The results' socket drops (not refused) and the page polls; the session has ended
+    meanwhile (signed out elsewhere, or its store lost it): the API refuses the polls (401)
+    and the page says why and stops, instead of showing "judging" forever."""
+    sign_in(page, "polled")
+    page.route_web_socket(re.compile(r"/ws/submissions/"), lambda ws: ws.close(code=1011))
+    polls: list[int] = []
+    page.on(
+        "response",
+        lambda r: polls.append(r.status) if "/api/submissions/" in r.url else None,
+    )
+    page.goto("/problems/hello-battle")
+    expect(page.locator("#editor .cm-content")).to_be_visible()
+    type_code(page, "print(3)\n")
+    with page.expect_response(lambda r: r.url.endswith("/api/submissions")):
+        page.click("#submit")
+    page.context.clear_cookies()  # the session is gone
+    expect(page.locator("#socket-refused")).to_contain_text("not signed in", timeout=10_000)
+    asked = len(polls)
+    page.wait_for_timeout(2_500)  # the polling asks every second
+    assert len(polls) == asked and 401 in polls

@@ -127,9 +127,21 @@
       if (onDone) onDone(submission);
     }
 
+    function stop() {
+      if (polling) clearInterval(polling);
+      polling = null;
+      finished = true;
+    }
+
     function check() {
       fetch("/api/submissions/" + id, { headers: { Accept: "application/json" } })
-        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (r) {
+          // Signed out (the session ended) or gone: asking again cannot change it, so the
+          // page says why, as for a refused socket, instead of judging forever.
+          var refusal = { 401: 4401, 404: 4404 }[r.status];
+          if (refusal && window.socketRefused(refusal)) { stop(); return null; }
+          return r.ok ? r.json() : null;
+        })
         .then(function (s) {
           if (!s || finished) return;
           if (s.status === "done") finish(s); else results.show(s);
@@ -171,9 +183,7 @@
     socket.onclose = function (e) {
       // Refused (docs/protocol.md): polling would be refused too; the page says why.
       if (window.socketRefused(e.code)) {
-        if (polling) clearInterval(polling);
-        polling = null;
-        finished = true;
+        stop();
         return;
       }
       if (!finished) poll();
