@@ -6,6 +6,7 @@ import asyncio
 import gc
 import json
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
@@ -184,6 +185,29 @@ def migrate() -> None:
     typer.echo("database is up to date")
 
 
+MIGRATE_RETRY_SECONDS = (1.0, 10.0)  # first and longest wait for a database not up yet
+
+
+def _upgrade_once_reachable(upgrade: Callable[[str], None], url: str) -> None:
+    """Migrate, waiting for a database that is not up yet (a deploy racing it, a restart):
+    an instance started during an outage comes up when it ends, rather than crashing into
+    its process manager's restart loop. Anything but an outage fails at once."""
+    from codebattle.db import outage
+
+    wait, longest = MIGRATE_RETRY_SECONDS
+    while True:
+        try:
+            upgrade(url)
+            return
+        except Exception as exc:
+            if not outage.is_unavailable(exc):
+                raise
+            typer.echo(f"the database is not reachable yet ({type(exc).__name__}); "
+                       f"trying again in {wait:.0f} s", err=True)  # fmt: skip
+        time.sleep(wait)
+        wait = min(wait * 2, longest)
+
+
 @app.command("serve")
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
@@ -202,7 +226,7 @@ def serve(
     settings = _settings()
     _configure_logging()
     if migrate_first:
-        upgrade(settings.database_url)
+        _upgrade_once_reachable(upgrade, settings.database_url)
     # websockets-sansio: the cheapest per message of uvicorn's WebSocket servers. No
     # permessage-deflate: our messages are small, and compressing each for each of a
     # thousand sockets cost more CPU than everything else (docs/benchmarks.md).
