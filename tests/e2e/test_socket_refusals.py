@@ -113,3 +113,28 @@ def test_submission_results_stop_polling_when_the_session_ended(page: Page) -> N
     asked = len(polls)
     page.wait_for_timeout(2_500)  # the polling asks every second
     assert len(polls) == asked and 401 in polls
+
+
+def test_test_results_are_listed_in_test_order_whatever_order_they_arrive(page: Page) -> None:
+    """A job judged again (its worker or queue lost) sends its tests again, interleaved with
+    the first run's: the page lists each test once, in test order."""
+    import json
+
+    def judge(ws: WebSocketRoute) -> None:
+        def test(index: int) -> str:
+            result = {"index": index, "name": f"t{index}", "verdict": "AC", "time": 0.01,
+                      "memory": 1 << 20, "sample": False}  # fmt: skip
+            return json.dumps({"v": 1, "type": "test", "test": result})
+
+        for index in (0, 2, 1, 0, 3, 2):
+            ws.send(test(index))
+
+    sign_in(page, "ordered")
+    page.route_web_socket(re.compile(r"/ws/submissions/"), judge)
+    page.goto("/problems/hello-battle")
+    expect(page.locator("#editor .cm-content")).to_be_visible()
+    type_code(page, "print(3)\n")
+    page.click("#submit")
+    rows = page.locator("li.test")
+    expect(rows).to_have_count(4)
+    assert [rows.nth(i).get_attribute("id") for i in range(4)] == [f"test-{i}" for i in range(4)]

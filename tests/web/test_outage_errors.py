@@ -103,6 +103,7 @@ def test_requests_during_an_outage_get_503_and_work_again_after_it(
     seconds = page.headers["Retry-After"]
     assert f'<meta http-equiv="refresh" content="{seconds}">' in page.text
     assert f"{seconds}초 뒤에 스스로 다시 시도합니다" in page.text
+    assert 'id="signin-link"' not in page.text  # who asks is unknown: no "sign in" offered
     assert reply.json()["error"]["code"] == "service_unavailable"
     bearer = {"Authorization": f"Bearer {token}"}
     submitted = client.post(

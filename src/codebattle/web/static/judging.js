@@ -59,7 +59,14 @@
     if (!li) {
       li = document.createElement("li");
       li.id = id;
-      this.el.tests.appendChild(li);
+      li.dataset.index = test.index;
+      // In test order, whatever order results arrive in (a job judged again after a
+      // worker or the queue was lost sends its tests again, interleaved with the first).
+      var next = null;
+      for (var node = this.el.tests.firstElementChild; node; node = node.nextElementSibling) {
+        if (Number(node.dataset.index) > test.index) { next = node; break; }
+      }
+      this.el.tests.insertBefore(li, next);
     }
     li.className = "test v-" + test.verdict;
     li.dataset.verdict = test.verdict;
