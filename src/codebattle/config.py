@@ -106,6 +106,10 @@ class Settings(BaseSettings):
     OPENAI_API_KEY: SecretStr | None = None
     MOCK_GPT5: bool = False
     GPTZERO_API_KEY: SecretStr | None = None
+    # GPTZero (fair play): only prose of at least GPTZERO_MIN_CHARS characters is sent.
+    GPTZERO_API_URL: str = "https://api.gptzero.me"
+    GPTZERO_TIMEOUT_SECONDS: Annotated[float, Field(gt=0)] = 10.0
+    GPTZERO_MIN_CHARS: PositiveInt = 250
 
     # Infrastructure. Unset: in-process queue/pub-sub/rate limits, SQLite under DATA_DIR.
     REDIS_URL: str | None = None
