@@ -1,0 +1,29 @@
+"""Fair play: signals that a submission was copied (issue 13).
+
+So far the similarity core only, a pure library: `fingerprint` a source, `subtract`
+templates, `compare` two fingerprints, rank stored ones with an `Index`.
+"""
+
+from codebattle.fairplay.similarity import (
+    Fingerprint,
+    Index,
+    Lines,
+    Match,
+    best_matches,
+    compare,
+    fingerprint,
+    subtract,
+    template,
+)
+
+__all__ = [
+    "Fingerprint",
+    "Index",
+    "Lines",
+    "Match",
+    "best_matches",
+    "compare",
+    "fingerprint",
+    "subtract",
+    "template",
+]
