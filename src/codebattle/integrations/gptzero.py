@@ -21,6 +21,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Literal
 
 import httpx
@@ -233,7 +234,7 @@ def _parse(response: httpx.Response) -> GPTZeroResult:
     version = data.get("version", document.get("version"))
     return GPTZeroResult(
         completely_generated_prob=generated,
-        class_probabilities=classes,
+        class_probabilities=MappingProxyType(classes),  # shared from the cache: read-only
         predicted_class=predicted if isinstance(predicted, str) else None,
         model_version=version if isinstance(version, str) else None,
     )
