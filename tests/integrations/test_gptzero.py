@@ -180,6 +180,25 @@ async def test_a_cached_text_is_sent_once(fake: FakeGPTZero, client: GPTZeroClie
     assert len(fake.requests) == 2
 
 
+async def test_a_waiter_calls_itself_when_the_caller_it_waited_for_is_cancelled(
+    fake: FakeGPTZero, client: GPTZeroClient
+) -> None:
+    fake.queue("sleep")  # the first request hangs until the test cancels its caller
+    first = asyncio.create_task(client.predict(PROSE))
+    for _ in range(200):  # bounded: until the fake has the first request
+        if fake.requests:
+            break
+        await asyncio.sleep(0.01)
+    second = asyncio.create_task(client.predict(PROSE))
+    await asyncio.sleep(0)  # the second now waits for the first
+    first.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    result = await asyncio.wait_for(second, timeout=5)
+    assert result.predicted_class == "ai"
+    assert len(fake.requests) == 2
+
+
 async def test_the_cache_is_bounded(fake: FakeGPTZero) -> None:
     c = GPTZeroClient(TEST_KEY, base_url=fake.base_url, timeout=2.0, cache_size=2)
     try:

@@ -119,14 +119,23 @@ class GPTZeroClient:
             return cached
         pending = self._inflight.get(key)
         if pending is not None:
-            return await asyncio.shield(pending)
+            try:
+                return await asyncio.shield(pending)
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if not pending.cancelled() or (task is not None and task.cancelling()):
+                    raise
+                return await self.predict(document)  # the caller we waited for gave up
         future: asyncio.Future[GPTZeroResult] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
             result = await self._call(document)
-        except BaseException as exc:
+        except Exception as exc:
             future.set_exception(exc)
             future.exception()  # retrieved: no "never retrieved" warning without waiters
+            raise
+        except BaseException:
+            future.cancel()  # cancelled: a waiter makes the call itself
             raise
         finally:
             del self._inflight[key]
