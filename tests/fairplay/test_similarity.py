@@ -13,6 +13,7 @@ from codebattle.fairplay import (
     Index,
     Lines,
     best_matches,
+    common,
     compare,
     fingerprint,
     subtract,
@@ -345,3 +346,22 @@ def test_best_matches_ranks_the_copy_first() -> None:
 
 def test_lines_are_plain_values() -> None:
     assert Lines(1, 2) == Lines(1, 2)
+
+
+def test_common_boilerplate_is_learnt_and_subtracted() -> None:
+    reader = (
+        "import sys\ndef read_ints():\n    return list(map(int, sys.stdin.buffer.read().split()))\n"
+    )
+    first = reader + "xs = read_ints()\nprint(sum(xs) % 7)\n"
+    second = reader + "data = read_ints()\nfor v in sorted(data):\n    print(v, v * v)\n"
+    third = reader + "n, *rest = read_ints()\nprint(max(rest[:n]) if n else -1)\n"
+    fps = [fingerprint("python", code, window=4) for code in (first, second, third)]
+    shared = common(fps, at_least=3)
+    assert shared.hashes  # the reader
+    assert (
+        compare(fps[0], fps[1]).score
+        > compare(subtract(fps[0], shared), subtract(fps[1], shared)).score
+    )
+    assert common(fps, at_least=4).hashes == ()
+    with pytest.raises(ValueError):
+        common([], at_least=1)

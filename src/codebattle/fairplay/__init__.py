@@ -1,7 +1,8 @@
 """Fair play: signals that a submission was copied (issue 13).
 
 So far the similarity core only, a pure library: `fingerprint` a source, `subtract`
-templates, `compare` two fingerprints, rank stored ones with an `Index`.
+templates and `common` boilerplate, `compare` two fingerprints, rank stored ones with an
+`Index`.
 """
 
 from codebattle.fairplay.similarity import (
@@ -10,6 +11,7 @@ from codebattle.fairplay.similarity import (
     Lines,
     Match,
     best_matches,
+    common,
     compare,
     fingerprint,
     subtract,
@@ -22,6 +24,7 @@ __all__ = [
     "Lines",
     "Match",
     "best_matches",
+    "common",
     "compare",
     "fingerprint",
     "subtract",

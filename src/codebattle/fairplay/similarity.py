@@ -94,6 +94,26 @@ def template(language: str, code: str, *, k: int = DEFAULT_K) -> Fingerprint:
     return fingerprint(language, code, k=k, window=1)
 
 
+def common(fingerprints: Iterable[Fingerprint], at_least: int) -> Fingerprint:
+    """Boilerplate learnt from the corpus: the hashes found in at least `at_least` of the
+    fingerprints (say, solutions to different problems), as a fingerprint to `subtract`.
+
+    A shared fast-input reader or a contest header is nobody's copying; what many
+    independent sources share is noise (MOSS ignores such hashes the same way).
+    """
+    seen: Counter[int] = Counter()
+    first: Fingerprint | None = None
+    for fp in fingerprints:
+        if first is not None and fp.k != first.k:
+            raise ValueError("fingerprints with different k do not compare")
+        first = first or fp
+        seen.update(fp.distinct())
+    if first is None:
+        raise ValueError("no fingerprints to learn boilerplate from")
+    frequent = tuple((h, 0, 0) for h, n in sorted(seen.items()) if n >= at_least)
+    return Fingerprint(first.language, first.k, first.window, frequent)
+
+
 def subtract(fp: Fingerprint, *others: Fingerprint) -> Fingerprint:
     """`fp` without the hashes any of `others` has (templates, common boilerplate)."""
     for other in others:
