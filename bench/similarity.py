@@ -145,7 +145,7 @@ def main() -> None:
             every = where.best(fp, limit=len(where))
             into.append(max((m.score for k, m in every if k.split("#")[0] != name), default=0))
     print(
-        f"ours (fingerprint + best_matches against {len(index)}), "
+        f"ours (fingerprint + subtract + best_matches against {len(index)}), "
         f"{len(candidates)} candidates: p50 {percentile(ours, 0.5):.2f} ms, "
         f"p95 {percentile(ours, 0.95):.2f} ms, max {max(ours):.2f} ms; "
         f"best match is its own solution {hits}/{len(candidates)}, "

@@ -365,3 +365,9 @@ def test_common_boilerplate_is_learnt_and_subtracted() -> None:
     assert common(fps, at_least=4).hashes == ()
     with pytest.raises(ValueError):
         common([], at_least=1)
+
+
+def test_any_hashable_key_and_ties_keep_the_stored_order() -> None:
+    fp = fingerprint("python", PY_SIEVE)
+    index = Index([(7, fp), (3, fp), (5, fingerprint("python", PY_TRIAL))])
+    assert [key for key, _ in index.best(fp, limit=3)] == [7, 3]

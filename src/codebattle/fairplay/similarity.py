@@ -9,12 +9,14 @@ an `Index` (hash -> keys) ranks many stored fingerprints with one lookup per has
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from codebattle.fairplay.tokens import grammar_of, tokens
 from codebattle.fairplay.winnowing import kgram_hashes, winnow
+
+K = TypeVar("K", bound=Hashable)  # what the caller stores fingerprints under
 
 DEFAULT_K = 12  # tokens per gram: shorter shared runs are everyday idiom, not copying
 DEFAULT_WINDOW = 8  # a shared run of k + window - 1 = 19 tokens always shows
@@ -154,48 +156,53 @@ def _merged(fp: Fingerprint, common: frozenset[int]) -> tuple[Lines, ...]:
     return tuple(out)
 
 
-class Index:
+class Index(Generic[K]):
     """Stored fingerprints by hash, so ranking them costs one lookup per candidate hash."""
 
-    def __init__(self, stored: Iterable[tuple[str, Fingerprint]] = ()) -> None:
-        self._keys: dict[int, list[str]] = {}
-        self._stored: dict[str, Fingerprint] = {}
-        self._sizes: dict[str, int] = {}
+    def __init__(self, stored: Iterable[tuple[K, Fingerprint]] = ()) -> None:
+        self._keys: dict[int, list[K]] = {}
+        self._stored: dict[K, Fingerprint] = {}
+        self._sizes: dict[K, int] = {}
+        self._order: dict[K, int] = {}  # ties rank the earlier stored first
         for key, fp in stored:
             self.add(key, fp)
 
     def __len__(self) -> int:
         return len(self._stored)
 
-    def add(self, key: str, fp: Fingerprint) -> None:
+    def add(self, key: K, fp: Fingerprint) -> None:
         if key in self._stored:
             raise ValueError(f"key {key!r} is already indexed")
         distinct = fp.distinct()
+        self._order[key] = len(self._order)
         self._stored[key] = fp
         self._sizes[key] = len(distinct)
         for h in distinct:
             self._keys.setdefault(h, []).append(key)
 
-    def best(self, candidate: Fingerprint, limit: int) -> list[tuple[str, Match]]:
+    def best(self, candidate: Fingerprint, limit: int) -> list[tuple[K, Match]]:
         """The `limit` stored fingerprints most like `candidate`, best first; none in common
         are left out. Only those few are compared in full, for their fragments."""
         mine = candidate.distinct()
-        shared: Counter[str] = Counter()
+        shared: Counter[K] = Counter()
         for h in mine:
             shared.update(self._keys.get(h, ()))
         # Rank by the symmetric score from the counts alone (the same Dice as compare).
         ranked = sorted(
             shared.items(),
-            key=lambda item: (-2 * item[1] / (len(mine) + self._sizes[item[0]]), item[0]),
+            key=lambda item: (
+                -2 * item[1] / (len(mine) + self._sizes[item[0]]),
+                self._order[item[0]],
+            ),
         )
         return [(key, compare(candidate, self._stored[key])) for key, _ in ranked[:limit]]
 
 
 def best_matches(
     candidate: Fingerprint,
-    stored: Index | Iterable[tuple[str, Fingerprint]],
+    stored: Index[K] | Iterable[tuple[K, Fingerprint]],
     limit: int = 10,
-) -> list[tuple[str, Match]]:
+) -> list[tuple[K, Match]]:
     """The `limit` stored fingerprints most like `candidate`, best first.
 
     Pass an `Index` built once to keep the cost per candidate to lookups; a plain iterable
