@@ -110,6 +110,9 @@ class Settings(BaseSettings):
     GPTZERO_API_URL: str = "https://api.gptzero.me"
     GPTZERO_TIMEOUT_SECONDS: Annotated[float, Field(gt=0)] = 10.0
     GPTZERO_MIN_CHARS: PositiveInt = 250
+    # Fair play: an accepted game submission this alike (Dice, 0..1) to another player's or a
+    # reference solution is stored for review (fairplay/service.py).
+    SIMILARITY_REVIEW_SCORE: Annotated[float, Field(ge=0, le=1)] = 0.5
 
     # Infrastructure. Unset: in-process queue/pub-sub/rate limits, SQLite under DATA_DIR.
     REDIS_URL: str | None = None

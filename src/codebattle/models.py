@@ -23,6 +23,7 @@ from codebattle.battles.models import (
     QueueTicket,
 )
 from codebattle.db.base import Base
+from codebattle.fairplay.models import SimilarityMatch, SubmissionFingerprint
 from codebattle.problems.models import Problem, ProblemVersion
 from codebattle.progress.models import PlayerRating, RatingChange
 from codebattle.rooms.models import Room, RoomEvent, RoomMember
@@ -55,7 +56,9 @@ __all__ = [
     "RoomEvent",
     "RoomMember",
     "OutboxEntry",
+    "SimilarityMatch",
     "Submission",
+    "SubmissionFingerprint",
     "SubmissionTest",
     "User",
 ]
