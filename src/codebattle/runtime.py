@@ -17,6 +17,7 @@ from codebattle import failpoints
 from codebattle.accounts import billing
 from codebattle.battles import ai_player, live
 from codebattle.db import outage
+from codebattle.fairplay import service as fairplay
 from codebattle.integrations import portone
 from codebattle.judge.jobs import Event
 from codebattle.services import Services
@@ -114,6 +115,26 @@ async def record_and_pass_on(services: Services, events: list[Event]) -> None:
     in_games = [r for r in recorded if r.match_id is not None or r.room_id is not None]
     if in_games:
         await live.on_judge_results(services, in_games)
+        accepted = [r for r in in_games if r.change == "done" and r.verdict == "AC"]
+        await examine_accepted(services, [r.submission_id for r in accepted])
+
+
+async def examine_accepted(services: Services, submission_ids: list[int]) -> None:
+    """Fair play: examine each accepted game submission (fairplay.service.examine), each in
+    its own transaction, after the games took their verdicts. Errors are logged and
+    swallowed: fair play never stops judging (one missed is not examined again, though a
+    match opponent's examination still fingerprints it)."""
+    for submission_id in submission_ids:
+        try:
+            async with services.db.session() as session:
+                await fairplay.examine(
+                    session, services.blobs, submission_id,
+                    review_score=services.settings.SIMILARITY_REVIEW_SCORE,
+                )  # fmt: skip
+                await session.commit()
+        except Exception:
+            log.warning("fair play: examining a submission failed", submission=submission_id,
+                        exc_info=True)  # fmt: skip
 
 
 async def report_verdicts(services: Services, failures: dict[int, int] | None = None) -> int:
