@@ -1,8 +1,9 @@
 """Fair play: signals that a submission was copied (issue 13).
 
-So far the similarity core only, a pure library: `fingerprint` a source, `subtract`
-templates and `common` boilerplate, `compare` two fingerprints, rank stored ones with an
-`Index`.
+The similarity core is a pure library (`similarity.py`): `fingerprint` a source,
+`subtract` templates and `common` boilerplate, `compare` two fingerprints, rank stored ones
+with an `Index`. `service.examine` stores an accepted game submission's fingerprint and its
+close matches (`models.py`); the recorder calls it (runtime.py). docs/fairplay.md.
 """
 
 from codebattle.fairplay.similarity import (
