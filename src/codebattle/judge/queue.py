@@ -56,6 +56,7 @@ RESULTS_STREAM = "codebattle:results"
 WORKERS_GROUP = "workers"
 RECORDERS_GROUP = "recorders"
 STREAM_MAXLEN = 100_000
+STOP_SECONDS = 5.0  # how long stopping the Redis queue may wait for its tasks and client
 MAX_DELIVERIES = 5  # a job that kills this many workers is failed as IE, not retried forever
 EPOCH_KEY = "codebattle:epoch"  # set once into an empty Redis: its absence means data loss
 EPOCH_SECONDS = 2.0  # how often the API looks at it
@@ -538,10 +539,16 @@ class RedisQueue:
         return [m for _stream, batch in reply or [] for m in batch]
 
     async def stop(self) -> None:
+        # Bounded: a task stuck in a call to a Redis that went away, or a close that hangs,
+        # must not hold the process's shutdown (or a test's teardown) for good.
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self._tasks:
+            _done, stuck = await asyncio.wait(self._tasks, timeout=STOP_SECONDS)
+            if stuck:
+                log.warning("judge queue tasks did not stop in time", tasks=len(stuck))
         self._tasks = []
-        await self.client.aclose()
+        try:
+            await asyncio.wait_for(self.client.aclose(), STOP_SECONDS)
+        except (TimeoutError, aioredis.RedisError, OSError) as exc:
+            log.warning("closing the Redis client failed", error=repr(exc))
