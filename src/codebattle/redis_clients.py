@@ -16,9 +16,13 @@ from redis.retry import Retry
 
 RETRIES = 2
 BACKOFF = (0.25, 0.05)  # cap and base of the exponential backoff, seconds
-# A Redis that hangs (a partition, a stopped process) rather than refuses fails a command
-# after these, instead of holding its caller for good; longer than any blocking read (1 s).
-TIMEOUTS = {"socket_connect_timeout": 5.0, "socket_timeout": 10.0, "health_check_interval": 30}
+# A Redis that hangs (a partition, a stopped process) rather than refuses: a connect gives
+# up after 5 s and an idle connection is checked before use. A read timeout only for the
+# blocking client (the worker): on asyncio clients it could swallow a task's cancellation
+# (seen: a consumer that outlived its queue's stop); their callers bound their own waits
+# (asyncio.timeout around a send, the queue's bounded stop).
+TIMEOUTS: dict[str, float] = {"socket_connect_timeout": 5.0, "health_check_interval": 30}
+SYNC_TIMEOUTS: dict[str, float] = {**TIMEOUTS, "socket_timeout": 10.0}
 
 
 def connect(url: str) -> aioredis.Redis:
@@ -30,4 +34,6 @@ def connect(url: str) -> aioredis.Redis:
 
 def connect_sync(url: str) -> redis.Redis:
     """A blocking client (the judge worker)."""
-    return redis.Redis.from_url(url, retry=Retry(ExponentialBackoff(*BACKOFF), RETRIES), **TIMEOUTS)
+    return redis.Redis.from_url(
+        url, retry=Retry(ExponentialBackoff(*BACKOFF), RETRIES), **SYNC_TIMEOUTS
+    )

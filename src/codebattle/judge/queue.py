@@ -378,6 +378,7 @@ class RedisQueue:
         self.consumer = consumer_name("api")
         self.outage = Outage(self.consumer)
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
         self._on_lost: LostHandler | None = None
         self._epoch: bytes | None = None  # the epoch id this instance last saw
         self._resending: bytes | None = None  # the epoch whose resend this instance owes
@@ -396,8 +397,8 @@ class RedisQueue:
         except aioredis.RedisError as exc:  # Redis is down: the watcher tries again
             self.outage.failed(exc)
         self._tasks = [
-            asyncio.create_task(self._consume(on_event)),
-            asyncio.create_task(self._watch()),
+            asyncio.create_task(self._consume(on_event), name="judge results consumer"),
+            asyncio.create_task(self._watch(), name="Redis epoch watcher"),
         ]
 
     async def enqueue(self, job: Job) -> None:
@@ -464,7 +465,7 @@ class RedisQueue:
         self._done_owed = self._resending = None
 
     async def _watch(self) -> None:
-        while True:
+        while not self._stopping:
             await asyncio.sleep(EPOCH_SECONDS)
             try:
                 await self.check_epoch()
@@ -482,7 +483,9 @@ class RedisQueue:
             log.error("a Redis command failed; retrying", exc_info=exc)
 
     async def _consume(self, on_event: EventHandler) -> None:
-        while True:
+        # Until stopped: a cancellation is not enough (redis-py can swallow one that lands
+        # inside a command; seen in the recovery tests), so the loop also checks the flag.
+        while not self._stopping:
             try:
                 await self._consume_once(on_event)
             except asyncio.CancelledError:
@@ -541,12 +544,14 @@ class RedisQueue:
     async def stop(self) -> None:
         # Bounded: a task stuck in a call to a Redis that went away, or a close that hangs,
         # must not hold the process's shutdown (or a test's teardown) for good.
+        self._stopping = True
         for task in self._tasks:
             task.cancel()
         if self._tasks:
             _done, stuck = await asyncio.wait(self._tasks, timeout=STOP_SECONDS)
             if stuck:
-                log.warning("judge queue tasks did not stop in time", tasks=len(stuck))
+                log.warning("judge queue tasks did not stop in time",
+                            tasks=sorted(task.get_name() for task in stuck))  # fmt: skip
         self._tasks = []
         try:
             await asyncio.wait_for(self.client.aclose(), STOP_SECONDS)
