@@ -20,6 +20,7 @@ from codebattle import redis_clients
 log = structlog.get_logger(__name__)
 Message = dict[str, Any]
 PREFIX = "codebattle:"
+CLOSE_SECONDS = 5.0  # how long closing may wait for the reader and the connections
 QUEUE_SIZE = 256  # per subscriber; a subscriber this far behind is told it is too slow
 
 
@@ -156,6 +157,7 @@ class RedisPubSub:
         self._local = MemoryPubSub()
         self._pubsub: Any = None
         self._reader: asyncio.Task[None] | None = None
+        self._closing = False
         self._counts: dict[str, int] = defaultdict(int)
         self._lock = asyncio.Lock()
         self._down = False  # publishing failed: logged once until it works again
@@ -257,7 +259,9 @@ class RedisPubSub:
 
     async def _read(self) -> None:
         failed = False
-        while True:
+        # Until closed: redis-py may swallow a cancellation that lands inside a read with a
+        # timeout, so the loop also checks the flag (as the judge queue's loops do).
+        while not self._closing:
             try:
                 await self._connect()
                 if self._reconnect_due:
@@ -276,10 +280,11 @@ class RedisPubSub:
                 self._local.deliver(channel, Envelope(json.loads(text), text))
 
     async def close(self) -> None:
+        self._closing = True
         if self._reader is not None:
             self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
-        if self._pubsub is not None:
-            await self._pubsub.aclose()
-        await self.client.aclose()
+            await asyncio.wait({self._reader}, timeout=CLOSE_SECONDS)  # bounded, as above
+        with contextlib.suppress(TimeoutError, aioredis.RedisError, OSError):
+            if self._pubsub is not None:
+                await asyncio.wait_for(self._pubsub.aclose(), CLOSE_SECONDS)
+            await asyncio.wait_for(self.client.aclose(), CLOSE_SECONDS)
