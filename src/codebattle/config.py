@@ -113,6 +113,21 @@ class Settings(BaseSettings):
     # Fair play: an accepted game submission this alike (Dice, 0..1) to another player's or a
     # reference solution is stored for review (fairplay/service.py).
     SIMILARITY_REVIEW_SCORE: Annotated[float, Field(ge=0, le=1)] = 0.5
+    # Fair play's risk score (0..1, fairplay/risk.py): at least FAIRPLAY_REVIEW_SCORE is a
+    # "review" flag, at least FAIRPLAY_HIGH_SCORE a "high" one, which holds the game's
+    # rating change until an operator decides. Calibrated in docs/fairplay.md.
+    FAIRPLAY_REVIEW_SCORE: Annotated[float, Field(gt=0, le=1)] = 0.4
+    FAIRPLAY_HIGH_SCORE: Annotated[float, Field(gt=0, le=1)] = 0.75
+    # Editor telemetry: events one batch may carry, and batches kept per player and game.
+    TELEMETRY_EVENTS_PER_BATCH: PositiveInt = 200
+    TELEMETRY_BATCHES_PER_GAME: PositiveInt = 400
+    # Reports of an opponent a player may file a day (one per game in any case).
+    REPORTS_PER_DAY: PositiveInt = 10
+    # The log sink's writer: records waiting (past it, new ones are dropped and counted),
+    # records per bulk write, tries per batch before it is dropped (counted).
+    LOG_SINK_QUEUE: PositiveInt = 10_000
+    LOG_SINK_BATCH: PositiveInt = 200
+    LOG_SINK_TRIES: PositiveInt = 5
 
     # Infrastructure. Unset: in-process queue/pub-sub/rate limits, SQLite under DATA_DIR.
     REDIS_URL: str | None = None
@@ -163,6 +178,7 @@ class Settings(BaseSettings):
     # Log sink: OpenSearch when set, else a database table.
     OPENSEARCH_URL: str | None = None
     OPENSEARCH_API_KEY: SecretStr | None = None
+    OPENSEARCH_TIMEOUT_SECONDS: Annotated[float, Field(gt=0)] = 5.0
 
     # Our own.
     ENVIRONMENT: Environment = Environment.development

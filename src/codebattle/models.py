@@ -23,13 +23,30 @@ from codebattle.battles.models import (
     QueueTicket,
 )
 from codebattle.db.base import Base
-from codebattle.fairplay.models import SimilarityMatch, SubmissionFingerprint
+from codebattle.fairplay.models import (
+    AITextResult,
+    EditorTelemetry,
+    Flag,
+    PlayerReport,
+    RiskAssessment,
+    SimilarityMatch,
+    SubmissionFingerprint,
+)
+from codebattle.logsink.models import LogRecord
 from codebattle.problems.models import Problem, ProblemVersion
 from codebattle.progress.models import PlayerRating, RatingChange
+from codebattle.reviews.models import CodeReview
 from codebattle.rooms.models import Room, RoomEvent, RoomMember
 from codebattle.submissions.models import OutboxEntry, Submission, SubmissionTest
 
 __all__ = [
+    "AITextResult",
+    "CodeReview",
+    "EditorTelemetry",
+    "Flag",
+    "LogRecord",
+    "PlayerReport",
+    "RiskAssessment",
     "SignInSession",
     "PlanChange",
     "Payment",

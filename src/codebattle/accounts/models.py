@@ -54,6 +54,9 @@ class User(Base):
     plan_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     plan_source: Mapped[str] = mapped_column(String(16), default="default")
     plan_auto_renew: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The AI code review may send this user's code to the model: None until asked
+    # (reviews/), then their answer; the offline review needs no consent.
+    review_consent: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     # A deleted account keeps its games under an anonymous name; personal data is gone.
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 

@@ -41,6 +41,9 @@ class MatchRow(Base):
     # renews it; when an API instance stops, another one takes over (battles/ai_player.py).
     ai_driver: Mapped[str | None] = mapped_column(String(32), nullable=True)
     ai_lease_until: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # A rated game's rating change: "pending" from its end until fair play assessed it,
+    # then "rated", or "held" (a high flag: an operator decides). None: unrated or running.
+    rating_state: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
 
 
 class MatchPlayer(Base):

@@ -114,6 +114,7 @@ def _row(submission_id: int, key: Key, language: str, match: Match) -> Similarit
         score=match.score,
         a_in_b=match.a_in_b,
         b_in_a=match.b_in_a,
+        shared=match.shared,
         fragments={
             "submission": [[lines.start, lines.end] for lines in match.a_lines],
             "other": [[lines.start, lines.end] for lines in match.b_lines],

@@ -69,6 +69,7 @@ class Match:
     score: float  # symmetric: the harmonic mean of the two shares (Dice coefficient)
     a_lines: tuple[Lines, ...] = field(default=())  # merged ranges of a that match
     b_lines: tuple[Lines, ...] = field(default=())
+    shared: int = 0  # distinct kept hashes in common: how much evidence the score rests on
 
 
 def fingerprint(
@@ -141,6 +142,7 @@ def compare(a: Fingerprint, b: Fingerprint) -> Match:
         score=2 * len(common) / (len(sa) + len(sb)),
         a_lines=_merged(a, common),
         b_lines=_merged(b, common),
+        shared=len(common),
     )
 
 
