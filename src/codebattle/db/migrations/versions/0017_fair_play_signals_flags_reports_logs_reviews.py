@@ -261,9 +261,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_fairplay_flags_user_id"), ["user_id"], unique=False)
 
     with op.batch_alter_table("similarity_matches", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("shared", sa.Integer(), nullable=False, server_default="0")
-        )
+        batch_op.add_column(sa.Column("shared", sa.Integer(), nullable=False, server_default="0"))
     with op.batch_alter_table("matches", schema=None) as batch_op:
         batch_op.add_column(sa.Column("rating_state", sa.String(length=16), nullable=True))
         batch_op.create_index(batch_op.f("ix_matches_rating_state"), ["rating_state"], unique=False)
