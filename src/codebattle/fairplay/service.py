@@ -200,11 +200,16 @@ def _fingerprint(version: ProblemVersion, language: str, code: str) -> Fingerpri
     """`code`'s fingerprint without the version's starter code and the language's
     boilerplate; None for a language without a grammar."""
     try:
-        fp = fingerprint(language, code)
+        return prepared_fingerprint(language, code, templates_of(version).get(language))
     except ValueError:
         log.info("fair play: no similarity grammar; not examined", language=language)
         return None
-    starter = templates_of(version).get(language)
+
+
+def prepared_fingerprint(language: str, code: str, starter: str | None = None) -> Fingerprint:
+    """`code`'s fingerprint without `starter` (the problem's template for the language) and
+    the language's boilerplate, as stored and compared; ValueError without a grammar."""
+    fp = fingerprint(language, code)
     extra = (template_of(language, starter),) if starter else ()
     return subtract(fp, *_boilerplate(language), *extra)
 
