@@ -22,6 +22,7 @@ from codebattle.config import Settings
 from codebattle.db.session import Database
 from codebattle.judge.queue import InProcessQueue, JobQueue, LocalQueue, RedisQueue
 from codebattle.judge.runner import JobRunner
+from codebattle.logsink import LogWriter, make_writer
 from codebattle.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from codebattle.realtime.pubsub import MemoryPubSub, PubSub, RedisPubSub
 from codebattle.storage import BlobStore, LocalBlobStore
@@ -42,6 +43,12 @@ class Services:
     pubsub: PubSub
     ratelimit: RateLimiter
     background: set[asyncio.Task[None]] = field(default_factory=set)
+    # The log seam (`logsink.emit(index, doc_id, body)`): its writer starts on the first
+    # emit and is flushed, within a bound, by `stop`.
+    logsink: LogWriter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.logsink = make_writer(self.settings, self.db)
 
     @classmethod
     def from_settings(
@@ -84,6 +91,7 @@ class Services:
         for task in list(self.background):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        await self.logsink.stop()  # bounded (logsink.writer.FLUSH_SECONDS); needs the db
         await self.queue.stop()
         await self.pubsub.close()
         close = getattr(self.ratelimit, "close", None)

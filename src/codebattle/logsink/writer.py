@@ -1,0 +1,222 @@
+"""The queue between the app and its log sink. `emit` is what requests call: it copies the
+record into a bounded in-memory queue and returns, whatever the sink's state, so a slow or
+absent OpenSearch never holds a request. A task started on the first `emit` writes the queue
+in batches, retries a failing batch with backoff, and after LOG_SINK_TRIES gives it up,
+counting it in `dropped`: logs are worth less than the service. One warning per outage, one
+line when it ends, never one per record."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections import deque
+from datetime import UTC, date, datetime
+from typing import Any
+
+import structlog
+
+from codebattle.logsink.sink import (
+    INDICES,
+    MAX_DOC_ID,
+    Filters,
+    Record,
+    Sink,
+    Sort,
+)
+
+log = structlog.get_logger(__name__)
+
+FLUSH_SECONDS = 5.0  # `stop` waits this long for the queue to be written, then drops the rest
+BACKOFF_SECONDS = 0.5  # first retry's wait, doubled each time up to MAX_BACKOFF_SECONDS
+MAX_BACKOFF_SECONDS = 30.0
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat() if value.tzinfo else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+class LogWriter:
+    def __init__(
+        self,
+        sink: Sink,
+        *,
+        capacity: int,
+        batch: int,
+        tries: int,
+        backoff: float = BACKOFF_SECONDS,
+        max_backoff: float = MAX_BACKOFF_SECONDS,
+    ) -> None:
+        self.sink = sink
+        self.capacity = capacity
+        self.batch = batch
+        self.tries = tries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.written = 0  # records the sink took
+        self.dropped = 0  # records lost: queue full, tries spent, refused, or left at stop
+        self._queue: deque[Record] = deque()
+        self._task: asyncio.Task[None] | None = None
+        self._wake: asyncio.Event | None = None
+        self._started = False  # the sink's `start` succeeded
+        self._closing = False
+        self._delivering = False  # a batch is out of the queue and not yet settled
+        self._outage = False  # a warning was logged; the next success logs the recovery
+        self._full = False  # likewise for an overflowing queue
+
+    @property
+    def pending(self) -> int:
+        return len(self._queue)
+
+    def counters(self) -> dict[str, int]:
+        """For ops: what was written, dropped, and is waiting."""
+        return {"written": self.written, "dropped": self.dropped, "pending": self.pending}
+
+    def emit(self, index: str, doc_id: str, body: dict[str, Any]) -> None:
+        """Queue a record; never blocks, never raises. The body is copied as JSON (dates as
+        ISO 8601 strings) now, so a later change by the caller does not reach the log and a
+        body that cannot be written is refused here rather than spoiling a batch."""
+        try:
+            if self._closing:
+                raise RuntimeError("log sink stopped")
+            if index not in INDICES or not doc_id or len(doc_id) > MAX_DOC_ID:
+                raise ValueError(f"bad log record {index!r}/{doc_id!r}")
+            if len(self._queue) >= self.capacity:
+                self.dropped += 1
+                if not self._full:
+                    self._full = True
+                    log.warning("log_sink_queue_full", capacity=self.capacity)
+                return
+            copied = json.loads(json.dumps(body, default=_json_default))
+            if not isinstance(copied, dict):
+                raise ValueError("a log record's body is a JSON object")
+            copied.setdefault("at", _now())
+            self._queue.append(Record(index, doc_id, copied))
+            self._full = False
+            self._ensure_running()
+        except Exception as error:  # noqa: BLE001 - a log line never fails its caller
+            self.dropped += 1
+            log.warning("log_sink_record_refused", index=index, error=repr(error))
+
+    def _ensure_running(self) -> None:
+        if self._closing:
+            return
+        if self._task is not None and not self._task.done():
+            if self._wake is not None:
+                self._wake.set()
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop (a synchronous caller): written by a later emit or by `stop`
+        self._wake = asyncio.Event()
+        self._task = asyncio.create_task(self._run(), name="log-sink-writer")
+
+    async def _run(self) -> None:
+        assert self._wake is not None
+        in_flight: list[Record] = []
+        try:
+            while True:
+                if not self._queue:
+                    if self._closing:
+                        return
+                    self._wake.clear()
+                    await self._wake.wait()
+                    continue
+                size = min(self.batch, len(self._queue))
+                in_flight = [self._queue.popleft() for _ in range(size)]
+                self._delivering = True
+                await self._deliver(in_flight)
+                in_flight = []
+                self._delivering = False
+        finally:
+            self._delivering = False
+            self.dropped += len(in_flight)  # cancelled mid-batch (a `stop` out of time)
+
+    async def _deliver(self, records: list[Record]) -> None:
+        """Write a batch, retrying what failed with backoff; after `tries` attempts the rest
+        is dropped and counted."""
+        for attempt in range(1, self.tries + 1):
+            try:
+                if not self._started:
+                    await self.sink.start()
+                    self._started = True
+                outcome = await self.sink.write_batch(records)
+            except Exception as error:  # noqa: BLE001 - the store's failures are all alike here
+                self._failed(error)
+            else:
+                self.written += len(records) - len(outcome.retry) - outcome.rejected
+                self.dropped += outcome.rejected
+                if outcome.rejected:
+                    log.warning("log_sink_records_rejected", count=outcome.rejected)
+                if not outcome.retry:
+                    self._recovered()
+                    return
+                self._failed(None, items=len(outcome.retry))
+                records = outcome.retry
+            if attempt < self.tries:
+                delay = min(self.backoff * 2 ** (attempt - 1), self.max_backoff)
+                await asyncio.sleep(delay)
+        self.dropped += len(records)
+        log.warning("log_sink_batch_dropped", count=len(records), tries=self.tries)
+
+    def _failed(self, error: Exception | None, items: int = 0) -> None:
+        if not self._outage:
+            self._outage = True
+            log.warning(
+                "log_sink_unavailable",
+                sink=type(self.sink).__name__,
+                error=repr(error) if error is not None else None,
+                items_refused=items or None,
+            )
+
+    def _recovered(self) -> None:
+        if self._outage:
+            self._outage = False
+            log.info("log_sink_recovered", sink=type(self.sink).__name__)
+
+    async def flush(self, timeout: float = FLUSH_SECONDS) -> None:
+        """Wait (at most `timeout`) until the queue is written; tests and `stop` use it."""
+        self._ensure_running()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while (self._queue or self._delivering) and loop.time() < deadline:
+            await asyncio.sleep(0.01)
+
+    async def stop(self, timeout: float = FLUSH_SECONDS) -> None:
+        """Write what is queued within `timeout`, then drop (and count) the rest, and close
+        the sink. Records emitted after this are counted as dropped."""
+        self._ensure_running()
+        self._closing = True
+        task = self._task
+        if task is not None and not task.done():
+            assert self._wake is not None
+            self._wake.set()
+            done, _ = await asyncio.wait({task}, timeout=timeout)
+            if not done:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        if self._queue:
+            self.dropped += len(self._queue)
+            log.warning("log_sink_stopped_with_records", dropped=len(self._queue))
+            self._queue.clear()
+        with contextlib.suppress(Exception):
+            await self.sink.close()
+
+    async def search(
+        self, index: str, filters: Filters, limit: int = 50, sort: Sort = "-at"
+    ) -> list[dict[str, Any]]:
+        """Read from the sink (what is still queued is not seen yet)."""
+        return await self.sink.search(index, filters, limit, sort)
+
+    async def count(self, index: str, filters: Filters) -> int:
+        return await self.sink.count(index, filters)
