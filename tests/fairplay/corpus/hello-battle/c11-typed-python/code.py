@@ -1,0 +1,2 @@
+line = input().split()
+print(int(line[0]) + int(line[1]))
