@@ -23,6 +23,7 @@ from codebattle.battles import ai_player, chat, fsm, live, replay
 from codebattle.battles import service as battles
 from codebattle.battles.models import MatchRow
 from codebattle.errors import UserError
+from codebattle.fairplay import telemetry
 from codebattle.realtime.stream import Stream, frame_limit, read_hello
 from codebattle.services import Services, services_of
 from codebattle.submissions.service import check_code, check_language
@@ -159,6 +160,8 @@ async def _handle(conn: Connection, data: dict[str, Any]) -> None:
         raise UserError(403, "not_a_player")
     elif kind == "code":
         await _code(conn, data)
+    elif kind == "telemetry":  # stored for fair play; never published, never echoed
+        await telemetry.accept(services, user.id, data, match_id=match_id)
     elif kind in ACTIONS:
         entries = await live.act(services, match_id, {"type": kind, "user": user.id})
         if any(e.type == "rematch_accepted" for e in entries):

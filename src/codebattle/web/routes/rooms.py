@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, StrictBool, StrictInt
 from codebattle.accounts import plans
 from codebattle.battles import eventlog
 from codebattle.errors import UserError
+from codebattle.fairplay import telemetry
 from codebattle.problems import service as problems
 from codebattle.realtime.stream import Stream, frame_limit, read_hello
 from codebattle.rooms import live
@@ -164,11 +165,13 @@ async def room_socket(websocket: WebSocket, path_id: str) -> None:
             return [eventlog.message(e) for e in entries]
 
         async def handle(data: dict[str, Any]) -> None:
+            if data["type"] == "telemetry":  # a member's editor (fair play; never published)
+                await telemetry.accept(services, user.id, data, room_id=room_id)
+                return
             raise UserError(422, "unknown_action")  # actions go through the HTTP API
 
-        stream = Stream(
-            websocket, locale, load_since=load_since, handle=handle, frame_limit=frame_limit()
-        )
+        limit = frame_limit(telemetry.frame_bytes(services.settings))
+        stream = Stream(websocket, locale, load_since=load_since, handle=handle, frame_limit=limit)
         await websocket.accept()
         try:
             last_seq = await read_hello(websocket)
