@@ -4,20 +4,24 @@ handler of judge events (recorded; published to each submission's page as
 outbox (sent again when the queue lost what it held: a new in-process queue, Redis without
 its data), passes on again verdicts no game took (the recorder died first), and runs the
 server's own battle loops (the deadline sweeper of matches and rooms, the matchmaker and the
-keeper of AI opponents)."""
+keeper of AI opponents). Each verdict is written to the submission log (the log seam), and
+the fair-play pass assesses accepted game submissions and settles finished rated matches
+(rated, or held on a high flag), kicked by the recorder and every FAIR_PLAY_SECONDS."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
 from datetime import UTC, datetime
 
 import structlog
 
-from codebattle import failpoints
+from codebattle import failpoints, logsink
 from codebattle.accounts import billing
 from codebattle.battles import ai_player, live
 from codebattle.db import outage
-from codebattle.fairplay import service as fairplay
+from codebattle.fairplay import assess
 from codebattle.integrations import portone
 from codebattle.judge.jobs import Event
 from codebattle.services import Services
@@ -30,6 +34,7 @@ RELAY_SECONDS = 1.0  # the outbox relay's pass: jobs whose sender died, or the q
 REPORT_SECONDS = 2.0  # verdicts recorded that no game took: passed on again this often
 REPORT_SETTLE_SECONDS = 2.0  # ... once this old (the recorder passes them on itself first)
 REPORT_BATCH = 50
+FAIR_PLAY_SECONDS = 2.0  # the fair-play pass, when no verdict kicks it sooner
 REPORT_TRIES = 5  # a verdict whose pass-on fails this often (not an outage) is given up
 RECORD_RETRY_SECONDS = (0.5, 5.0)  # judge events not recorded for an outage: first, longest wait
 
@@ -49,6 +54,7 @@ async def start(services: Services, loops: bool = True) -> None:
     await services.queue.start(on_events, on_lost)
     services.spawn(live.every(RELAY_SECONDS, lambda: relay(services), "outbox relay"))
     services.spawn(_reporting(services))
+    services.spawn(_fair_play(services))
     if loops:
         services.spawn(live.every(0.5, lambda: live.sweep_deadlines(services), "deadline sweep"))
         services.spawn(live.every(1.0, lambda: live.pair_now(services), "matchmaking"))
@@ -112,29 +118,88 @@ async def record_and_pass_on(services: Services, events: list[Event]) -> None:
     await services.pubsub.publish_many(
         [(f"submission:{r.submission_id}", messages.of(r)) for r in recorded]
     )
+    for r in recorded:
+        if r.change == "done":
+            services.logsink.emit(logsink.SUBMISSION_LOG, str(r.submission_id), _logged(r))
     in_games = [r for r in recorded if r.match_id is not None or r.room_id is not None]
     if in_games:
         await live.on_judge_results(services, in_games)
-        accepted = [r for r in in_games if r.change == "done" and r.verdict == "AC"]
-        await examine_accepted(services, [r.submission_id for r in accepted])
+        if any(r.change == "done" for r in in_games):
+            kick_fair_play(services)  # off this path: the fair-play pass assesses them
 
 
-async def examine_accepted(services: Services, submission_ids: list[int]) -> None:
-    """Fair play: examine each accepted game submission (fairplay.service.examine), each in
-    its own transaction, after the games took their verdicts. Errors are logged and
-    swallowed: fair play never stops judging (one missed is not examined again, though a
-    match opponent's examination still fingerprints it)."""
-    for submission_id in submission_ids:
+def _logged(r: Recorded) -> dict[str, object]:
+    """A verdict as the submission log keeps it (no code, no test data)."""
+    final = r.final or {}
+    return {
+        "submission_id": r.submission_id, "user_id": r.user_id, "version_id": r.version_id,
+        "match_id": r.match_id, "room_id": r.room_id, "verdict": r.verdict,
+        "tests_passed": r.tests_passed, "language": final.get("language"),
+        "kind": final.get("kind"), "made_at": r.made_at, "at": time.time(),
+    }  # fmt: skip
+
+
+# ---- Fair play: assessed off the judge's path, by one pass per process.
+
+_fair_play_kicks: dict[int, asyncio.Event] = {}
+
+
+def kick_fair_play(services: Services) -> None:
+    """Run this process's fair-play pass now rather than at its next tick."""
+    kick = _fair_play_kicks.get(id(services))
+    if kick is not None:
+        kick.set()
+
+
+async def fair_play_pass(services: Services) -> tuple[int, int]:
+    """Assess the accepted game submissions not assessed yet, then settle the finished
+    rated matches waiting for it (rated, or held on a high flag) and publish what that
+    appended. Each one is idempotent (fairplay/assess.py), so instances may overlap; one
+    that fails is logged and tried at the next pass. (submissions assessed, matches settled)"""
+    ctx = assess.Context(services.db, services.blobs, services.settings)
+    assessed = settled = 0
+    for submission_id in await assess.pending_submissions(services.db, datetime.now(UTC)):
         try:
-            async with services.db.session() as session:
-                await fairplay.examine(
-                    session, services.blobs, submission_id,
-                    review_score=services.settings.SIMILARITY_REVIEW_SCORE,
-                )  # fmt: skip
-                await session.commit()
-        except Exception:
-            log.warning("fair play: examining a submission failed", submission=submission_id,
+            await assess.assess_submission(ctx, submission_id)
+            assessed += 1
+        except Exception as exc:
+            if outage.is_unavailable(exc):
+                raise
+            log.warning("fair play: assessing a submission failed; retried",
+                        submission=submission_id, exc_info=True)  # fmt: skip
+    for match_id in await assess.pending_matches(services.db):
+        try:
+            entries = await assess.settle_match(ctx, match_id)
+        except Exception as exc:
+            if outage.is_unavailable(exc):
+                raise
+            log.warning("fair play: settling a match failed; retried", match=match_id,
                         exc_info=True)  # fmt: skip
+            continue
+        if entries:
+            settled += 1
+            await live.publish(services, match_id, entries)
+    return assessed, settled
+
+
+async def _fair_play(services: Services) -> None:
+    """`fair_play_pass` every FAIR_PLAY_SECONDS, or at once when kicked (a verdict of a game
+    was recorded)."""
+    kick = _fair_play_kicks.setdefault(id(services), asyncio.Event())
+    try:
+        while True:
+            try:
+                await fair_play_pass(services)
+            except Exception as exc:
+                if outage.is_unavailable(exc):
+                    outage.report(exc, "fair play")
+                else:
+                    log.exception("background step failed; retrying", step="fair play")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(kick.wait(), FAIR_PLAY_SECONDS)
+            kick.clear()
+    finally:
+        _fair_play_kicks.pop(id(services), None)
 
 
 async def report_verdicts(services: Services, failures: dict[int, int] | None = None) -> int:

@@ -53,14 +53,20 @@ async def test_a_game_is_an_ordered_log(db: Database, tmp_path: Path) -> None:
         await battles.apply(session, match_id, {"type": "result", "user": b, "passed": 10}, 50)
         done = await battles.apply(session, match_id, {"type": "result", "user": a,
                                                        "passed": 22}, 60)  # fmt: skip
-        assert [e.type for e in done] == ["result", "finished", "rated"]
+        assert [e.type for e in done] == ["result", "finished"]
+        # Rated once fair play has assessed the game (or held on a high flag).
+        assert await battles.pending_ratings(session) == [match_id]
+        rated = await battles.settle_rating(session, match_id, hold=False, now=61.0)
+        assert [e.type for e in rated] == ["rated"]
+        assert await battles.settle_rating(session, match_id, hold=True, now=62.0) == []
+        assert await battles.pending_ratings(session) == []
         log = await battles.events_since(session, match_id, 0)
         assert [e.seq for e in log] == list(range(1, len(log) + 1))  # no gaps, no repeats
         assert [e.type for e in await battles.events_since(session, match_id, log[-4].seq)] == [
             "result", "finished", "rated",
         ]  # fmt: skip
         assert log[-2].data == {"winner": a, "reason": "solved"}
-        # The rating changes in the same transaction, with its reason, as one more event.
+        # The rating change, with its reason, as one more event.
         changes = {c["user"]: c for c in log[-1].data["changes"]}
         assert changes[a]["reason"] == "won" and changes[a]["delta"] > 0
         assert changes[b]["reason"] == "lost" and changes[b]["after"] < changes[a]["after"]
@@ -78,8 +84,11 @@ async def test_the_time_limit_is_enforced_without_any_client(db: Database, tmp_p
         assert await battles.due(session, 305.9) == []
         assert await battles.due(session, 306.0) == [match_id]
         happened = await battles.apply(session, match_id, None, 306.0)
-    assert happened[-2].data == {"winner": b, "reason": "time"}
-    assert happened[-1].type == "rated"
+        assert happened[-1].data == {"winner": b, "reason": "time"}
+        held = await battles.settle_rating(session, match_id, hold=True, now=307.0)
+        assert [e.type for e in held] == ["rating_held"]
+        assert await battles.settle_rating(session, match_id, hold=False, now=308.0) == []
+        assert await progress.history(session, a) == []  # nothing rated while held
 
 
 async def test_simultaneous_final_results_make_exactly_one_winner(
@@ -149,6 +158,6 @@ async def test_a_verdict_judged_after_the_deadline_still_decides(
         assert await battles.due(session, 366.0) == [match_id]
         solved = {"type": "result", "user": a, "passed": 22, "submission": 7, "made_at": 305.0}
         done = await battles.apply(session, match_id, solved, 320.0)
-        assert [e.type for e in done] == ["result", "finished", "rated"]
+        assert [e.type for e in done] == ["result", "finished"]
         assert done[1].data == {"winner": a, "reason": "solved"}
         assert await battles.due(session, 1000.0) == []

@@ -291,15 +291,20 @@ class Services(FakeServices):
         self.blobs = blobs
 
 
-async def test_the_recorder_examines_accepted_game_submissions(
+async def test_the_fair_play_pass_examines_accepted_game_submissions(
     db: Database, tmp_path: Path
 ) -> None:
     duel = await running_duel(db, tmp_path)
     services: Any = Services(db, tmp_path, duel.blobs)
     original = await submit(duel, duel.alice, ALICE)
     await runtime.record_and_pass_on(services, [done(original)])
+    assert await count(db, SubmissionFingerprint) == 0  # not on the recorder's path
+    assert await runtime.fair_play_pass(services) == (1, 0)
     copy = await submit(duel, duel.bob, BOB_COPY)
     await runtime.record_and_pass_on(services, [done(copy)])
+    assert await runtime.fair_play_pass(services) == (1, 0)
+    assert await runtime.fair_play_pass(services) == (0, 0)  # each once
+    assert [r[0] for r in services.logsink.records] == ["submission-log"] * 2
     async with db.reading() as session:
         rows = list(await session.scalars(select(SimilarityMatch)))
         assert [(r.submission_id, r.other_submission_id) for r in rows] == [(copy, original)]

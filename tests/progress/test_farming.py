@@ -53,6 +53,8 @@ async def play(
         else:
             await battles.apply(session, row.id, None, at + 5)  # started
             entries = await battles.apply(session, row.id, give_up, at + 6)
+        # Fair play found nothing: the game is rated (battles.settle_rating).
+        entries += await battles.settle_rating(session, row.id, hold=False, now=at + 7)
     return [e.type for e in entries]
 
 

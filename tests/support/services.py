@@ -19,6 +19,17 @@ class FakeServices:
         self.db = db
         self.settings = settings
         self.pubsub = MemoryPubSub()
+        self.logsink = KeptLogs()
 
     def spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         coroutine.close()
+
+
+class KeptLogs:
+    """The log seam's `emit`, kept in a list (the seam itself is tested in tests/logsink)."""
+
+    def __init__(self) -> None:
+        self.records: list[tuple[str, str, dict[str, Any]]] = []
+
+    def emit(self, index: str, doc_id: str, body: dict[str, Any]) -> None:
+        self.records.append((index, doc_id, body))

@@ -31,6 +31,10 @@ from codebattle.submissions import recording
 from codebattle.submissions.service import Target
 
 
+# matches.rating_state of a finished rated game: waiting for fair play, rated, or held.
+RATING_PENDING, RATED, RATING_HELD = "pending", "rated", "held"
+
+
 def dump(match: fsm.Match) -> dict[str, Any]:
     data = asdict(match)
     data["rematch_offers"] = sorted(match.rematch_offers)
@@ -199,7 +203,8 @@ async def apply(
     if verdict_of is not None:
         await recording.mark_reported(session, [verdict_of], datetime.now(UTC))
     if row.rated and any(e["type"] == "finished" for e in happened):
-        happened.append(await _rate(session, row.id, match, happened[-1]["at"]))
+        # Rated once fair play has looked at the game (settle_rating): a high flag holds it.
+        row.rating_state = RATING_PENDING
     entries = _append(session, row, happened)
     row.fsm = dump(match)
     row.state = match.state
@@ -220,6 +225,49 @@ def _verdict_of(event: fsm.Event | None) -> int | None:
     if event is None or event.get("type") != "result":
         return None
     return recording.verdict_named(event.get("submission"))
+
+
+async def pending_ratings(session: AsyncSession, limit: int = 50) -> list[int]:
+    """Finished rated matches whose rating change waits for fair play, oldest first."""
+    return list(
+        await session.scalars(
+            select(MatchRow.id)
+            .where(MatchRow.rating_state == RATING_PENDING)
+            .order_by(MatchRow.id)
+            .limit(limit)
+        )
+    )
+
+
+async def settle_rating(
+    session: AsyncSession, match_id: int, *, hold: bool, now: float | None = None
+) -> list[MatchEvent]:
+    """Fair play has assessed a finished rated game: rate it (the "rated" event, as players
+    saw it at the end before) or, on a high flag, hold its rating change until an operator
+    decides ("rating_held"; both players are told the result is under review). Under the
+    match's lock, once: a game already settled gives []. Commits."""
+    row = await LOG.locked(session, match_id)
+    if row.rating_state != RATING_PENDING:
+        await session.commit()  # nothing changed; ends the transaction and its lock
+        return []
+    moment = time.time() if now is None else now
+    if hold:
+        row.rating_state = RATING_HELD
+        happened: list[fsm.Event] = [{"type": "rating_held", "at": moment}]
+    else:
+        row.rating_state = RATED
+        finished = await session.scalar(
+            select(MatchEvent.at).where(
+                MatchEvent.match_id == match_id, MatchEvent.type == "finished"
+            )
+        )  # the game's time, not the assessment's, counts for the farming window
+        rated = await _rate(
+            session, row.id, load(row.fsm), moment if finished is None else finished
+        )
+        happened = [{**rated, "at": moment}]
+    entries = _append(session, row, happened)
+    await session.commit()
+    return entries
 
 
 async def _rate(session: AsyncSession, match_id: int, match: fsm.Match, at: float) -> fsm.Event:

@@ -134,13 +134,16 @@ async def _candidates(
     session: AsyncSession, blobs: BlobStore, submission: Submission, version: ProblemVersion
 ) -> list[tuple[Key, str, Fingerprint]]:
     """What to compare with: the other players' accepted submissions in the match, the
-    problem's recent stored fingerprints (not the player's own), the reference solutions."""
+    problem's recent stored fingerprints (not the player's own), the reference solutions.
+    Only submissions made before this one: a copy is found against what it copies, and the
+    original is not flagged for the copy made after it (however late the pass runs)."""
     out: dict[Key, tuple[str, Fingerprint]] = {}
     if submission.match_id is not None:
         peers = await session.scalars(
             select(Submission).where(
                 Submission.match_id == submission.match_id,
                 Submission.user_id != submission.user_id,
+                Submission.id < submission.id,
                 Submission.kind == SUBMIT,
                 Submission.verdict == "AC",
             )
@@ -155,6 +158,7 @@ async def _candidates(
         .where(
             SubmissionFingerprint.problem_id == submission.problem_id,
             Submission.user_id != submission.user_id,
+            Submission.id < submission.id,
         )
         .order_by(SubmissionFingerprint.submission_id.desc())
         .limit(RECENT)
