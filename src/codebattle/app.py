@@ -35,6 +35,7 @@ from codebattle.web.routes import account_data as account_data_routes
 from codebattle.web.routes import accounts as account_routes
 from codebattle.web.routes import battles as battle_routes
 from codebattle.web.routes import billing as billing_routes
+from codebattle.web.routes import fairplay as fairplay_routes
 from codebattle.web.routes import match_socket as battle_socket
 from codebattle.web.routes import oauth as oauth_routes
 from codebattle.web.routes import problems as problem_routes
@@ -243,6 +244,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(room_routes.router)
     app.include_router(progress_routes.router)
     app.include_router(billing_routes.router)
+    app.include_router(fairplay_routes.router)
     if settings.fake_payments:  # the built-in payment provider, outside production only
         app.mount(fake_portone.FAKE_PATH, fake_portone.create_app(settings))
     app.include_router(welcome_routes.router)

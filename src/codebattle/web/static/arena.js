@@ -111,6 +111,8 @@ function applyEvent(event, seq) {
       break;
   }
   addFeed(event);
+  // Other scripts of the page (static/report.js) follow the game through this.
+  document.dispatchEvent(new CustomEvent("match:event", { detail: { event, seq } }));
 }
 
 // ---- Rendering.

@@ -10,5 +10,5 @@ export const FEED = {
   disconnected: "ev_disconnected", reconnected: "ev_reconnected", finished: "ev_finished",
   cancelled: "ev_cancelled", rated: "ev_rated", rematch_offered: "ev_rematch_offered",
   rematch_accepted: "ev_rematch_accepted", rematch_created: "ev_rematch_created",
-  awaiting_verdicts: "ev_awaiting_verdicts",
+  awaiting_verdicts: "ev_awaiting_verdicts", rating_held: "ev_rating_held",
 };
