@@ -40,6 +40,7 @@ from codebattle.web.routes import match_socket as battle_socket
 from codebattle.web.routes import oauth as oauth_routes
 from codebattle.web.routes import problems as problem_routes
 from codebattle.web.routes import progress as progress_routes
+from codebattle.web.routes import reviews as review_routes
 from codebattle.web.routes import rooms as room_routes
 from codebattle.web.routes import submission_socket
 from codebattle.web.routes import submissions as submission_routes
@@ -249,4 +250,5 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.mount(fake_portone.FAKE_PATH, fake_portone.create_app(settings))
     app.include_router(welcome_routes.router)
     app.include_router(account_data_routes.router)
+    app.include_router(review_routes.router)
     return app
