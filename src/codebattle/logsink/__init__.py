@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from codebattle.config import Settings
 from codebattle.db.session import Database
+from codebattle.integrations.opensearch import opensearch_client
+from codebattle.logsink.opensearch import OpenSearchSink
 from codebattle.logsink.sink import (
     APPEALS,
     INDICES,
@@ -26,6 +28,7 @@ __all__ = [
     "SUBMISSION_LOG",
     "Filters",
     "LogWriter",
+    "OpenSearchSink",
     "Outcome",
     "Record",
     "Sink",
@@ -36,6 +39,9 @@ __all__ = [
 
 
 def make_sink(settings: Settings, db: Database) -> Sink:
+    """OpenSearch when OPENSEARCH_URL is set, else the database's `log_records` table."""
+    if settings.OPENSEARCH_URL:
+        return OpenSearchSink(opensearch_client(settings))
     return TableSink(db)
 
 

@@ -61,4 +61,7 @@ class Sink(Protocol):
 
     async def count(self, index: str, filters: Filters) -> int: ...
 
+    async def refresh(self, index: str) -> None:
+        """Make what was written searchable now (OpenSearch: within a second anyway)."""
+
     async def close(self) -> None: ...

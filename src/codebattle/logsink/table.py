@@ -84,5 +84,8 @@ class TableSink:
         async with self.db.reading() as session:
             return int(await session.scalar(query) or 0)
 
+    async def refresh(self, index: str) -> None:
+        return None  # committed rows are read at once
+
     async def close(self) -> None:
         return None

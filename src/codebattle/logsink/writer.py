@@ -68,7 +68,7 @@ class LogWriter:
         self._wake: asyncio.Event | None = None
         self._started = False  # the sink's `start` succeeded
         self._closing = False
-        self._delivering = False  # a batch is out of the queue and not yet settled
+        self._in_flight: list[Record] = []  # out of the queue, not yet written nor dropped
         self._outage = False  # a warning was logged; the next success logs the recovery
         self._full = False  # likewise for an overflowing queue
 
@@ -122,7 +122,6 @@ class LogWriter:
 
     async def _run(self) -> None:
         assert self._wake is not None
-        in_flight: list[Record] = []
         try:
             while True:
                 if not self._queue:
@@ -132,41 +131,37 @@ class LogWriter:
                     await self._wake.wait()
                     continue
                 size = min(self.batch, len(self._queue))
-                in_flight = [self._queue.popleft() for _ in range(size)]
-                self._delivering = True
-                await self._deliver(in_flight)
-                in_flight = []
-                self._delivering = False
+                self._in_flight = [self._queue.popleft() for _ in range(size)]
+                await self._deliver()
         finally:
-            self._delivering = False
-            self.dropped += len(in_flight)  # cancelled mid-batch (a `stop` out of time)
+            self.dropped += len(self._in_flight)  # cancelled mid-batch (`stop` out of time)
+            self._in_flight = []
 
-    async def _deliver(self, records: list[Record]) -> None:
-        """Write a batch, retrying what failed with backoff; after `tries` attempts the rest
-        is dropped and counted."""
+    async def _deliver(self) -> None:
+        """Write the batch in flight, retrying what failed with backoff; after `tries`
+        attempts what is left is dropped and counted."""
         for attempt in range(1, self.tries + 1):
             try:
                 if not self._started:
                     await self.sink.start()
                     self._started = True
-                outcome = await self.sink.write_batch(records)
+                outcome = await self.sink.write_batch(self._in_flight)
             except Exception as error:  # noqa: BLE001 - the store's failures are all alike here
                 self._failed(error)
             else:
-                self.written += len(records) - len(outcome.retry) - outcome.rejected
-                self.dropped += outcome.rejected
-                if outcome.rejected:
-                    log.warning("log_sink_records_rejected", count=outcome.rejected)
-                if not outcome.retry:
+                self.written += len(self._in_flight) - len(outcome.retry) - outcome.rejected
+                self.dropped += outcome.rejected  # the sink logged which, and why
+                self._in_flight = outcome.retry
+                if not self._in_flight:
                     self._recovered()
                     return
                 self._failed(None, items=len(outcome.retry))
-                records = outcome.retry
             if attempt < self.tries:
                 delay = min(self.backoff * 2 ** (attempt - 1), self.max_backoff)
                 await asyncio.sleep(delay)
-        self.dropped += len(records)
-        log.warning("log_sink_batch_dropped", count=len(records), tries=self.tries)
+        self.dropped += len(self._in_flight)
+        log.warning("log_sink_batch_dropped", count=len(self._in_flight), tries=self.tries)
+        self._in_flight = []
 
     def _failed(self, error: Exception | None, items: int = 0) -> None:
         if not self._outage:
@@ -188,7 +183,7 @@ class LogWriter:
         self._ensure_running()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while (self._queue or self._delivering) and loop.time() < deadline:
+        while (self._queue or self._in_flight) and loop.time() < deadline:
             await asyncio.sleep(0.01)
 
     async def stop(self, timeout: float = FLUSH_SECONDS) -> None:
@@ -203,8 +198,8 @@ class LogWriter:
             done, _ = await asyncio.wait({task}, timeout=timeout)
             if not done:
                 task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+                # Bounded too: a client that swallows a cancellation must not hold a shutdown.
+                await asyncio.wait({task}, timeout=1.0)
         if self._queue:
             self.dropped += len(self._queue)
             log.warning("log_sink_stopped_with_records", dropped=len(self._queue))
