@@ -27,7 +27,7 @@ import pytest
 
 from codebattle.config import Settings
 from codebattle.fairplay import signals
-from codebattle.fairplay.risk import HIGH, NONE, Assessment, Thresholds, assess
+from codebattle.fairplay.risk import HIGH, NONE, REVIEW, Assessment, Thresholds, assess
 from codebattle.fairplay.service import prepared_fingerprint
 from codebattle.fairplay.similarity import Fingerprint, compare
 from codebattle.fairplay.tokens import grammar_of
@@ -193,12 +193,13 @@ def figures(results: Iterable[tuple[Case, str]], levels: set[str]) -> Figures:
     return Figures(tp, fp, fn)
 
 
-FLAGGED = {"review", HIGH}
+FLAGGED = {REVIEW, HIGH}
 
 
 def floors() -> dict[tuple[str, str], float]:
-    found = {(m[1], m[2]): float(m[3]) for m in FLOOR.finditer(DOC.read_text(encoding="utf-8"))}
-    return found
+    """{("flagged" | "high", "precision" | "recall"): floor} as docs/fairplay.md states them."""
+    text = DOC.read_text(encoding="utf-8")
+    return {(m[1], m[2]): float(m[3]) for m in FLOOR.finditer(text)}
 
 
 def table(results: Sequence[tuple[Case, Assessment]]) -> str:
@@ -206,9 +207,8 @@ def table(results: Sequence[tuple[Case, Assessment]]) -> str:
     kinds = sorted({(c.label, c.kind) for c, _ in results}, key=lambda k: (k[0] != "clean", k))
     for label, kind in kinds:
         levels = [a.level for c, a in results if (c.label, c.kind) == (label, kind)]
-        counts = [levels.count(level) for level in (NONE, "review", HIGH)]
-        lines.append(f"{kind:<14}{label:<7}{len(levels):>4}" + "".join(
-            f"{n:>{w}}" for n, w in zip(counts, (6, 8, 6), strict=True)))  # fmt: skip
+        none, review, high = (levels.count(level) for level in (NONE, REVIEW, HIGH))
+        lines.append(f"{kind:<14}{label:<7}{len(levels):>4}{none:>6}{review:>8}{high:>6}")
     pairs = [(c, a.level) for c, a in results]
     for name, levels_ in (("flagged", FLAGGED), ("high", {HIGH})):
         f = figures(pairs, levels_)

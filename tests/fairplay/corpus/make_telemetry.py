@@ -92,11 +92,14 @@ def write(case: Path) -> None:
     if events is None:
         target.unlink(missing_ok=True)
         return
-    target.write_text(json.dumps(events, separators=(",", ":")) + "\n", encoding="utf-8")
+    lines = ",\n".join(json.dumps(e, separators=(",", ":")) for e in events)
+    target.write_text(f"[\n{lines}\n]\n", encoding="utf-8")  # one event a line
 
 
 def main(args: list[str]) -> None:
-    cases = [Path(a).resolve() for a in args] or sorted(p.parent for p in HERE.glob("*/*/case.toml"))
+    cases = [Path(a).resolve() for a in args] or sorted(
+        p.parent for p in HERE.glob("*/*/case.toml")
+    )
     for case in cases:
         write(case)
     print(f"{len(cases)} cases written")
