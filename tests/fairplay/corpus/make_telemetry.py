@@ -2,8 +2,9 @@
 
 Deterministic: the random numbers are seeded by the case's path, so running it again gives
 the same files (they are committed; the test reads only them). A case without a
-[telemetry] table gets no telemetry.json (the client sent none: paste and burst are
-unavailable). Run from anywhere: `python tests/fairplay/corpus/make_telemetry.py [case dir ...]`.
+[telemetry] table is left alone: no telemetry.json (the client sent none: paste and burst
+are unavailable), or a hand-written one. Run from anywhere:
+`python tests/fairplay/corpus/make_telemetry.py [case dir ...]` (no argument: every case).
 
 Profile keys (all optional):
   typed     share of the code's text, indentation left out (the editor indents), that was
@@ -90,7 +91,6 @@ def write(case: Path) -> None:
     events = events_for(case)
     target = case / "telemetry.json"
     if events is None:
-        target.unlink(missing_ok=True)
         return
     lines = ",\n".join(json.dumps(e, separators=(",", ":")) for e in events)
     target.write_text(f"[\n{lines}\n]\n", encoding="utf-8")  # one event a line
