@@ -368,6 +368,11 @@ function receive(message) {
       break;
     }
     case "error":
+      // Telemetry's refusals are the collector's business, not the player's.
+      if (String(message.code).startsWith("telemetry_")) {
+        if (tracker) tracker.refused(message.code);
+        break;
+      }
       showMessage(message.message);
       break;
     case "resync":
@@ -383,6 +388,7 @@ let results = null;
 let judging = false;
 let language = "python";
 let codeTimer = null;
+let tracker = null; // editor telemetry (telemetry.js), sent on this socket
 
 function renderControls() {
   if (!isPlayer) return;
@@ -415,6 +421,10 @@ function codeChanged() {
 
 async function submit(kind) {
   if ($("submit").disabled) return;
+  if (tracker) { // the editor's telemetry leaves before the submission
+    if (kind === "samples") tracker.run();
+    tracker.flush();
+  }
   const body = { problem: data.slug, language, code: editor.getValue(), kind };
   if (kind === "submit") body.match = matchId;
   judging = true;
@@ -452,6 +462,13 @@ if (isPlayer) {
     onSubmit: () => submit("submit"),
     onChange: codeChanged,
   });
+  if (window.CodeBattleTelemetry) {
+    tracker = CodeBattleTelemetry.start({
+      editor: $("editor"), statement: $("statement"),
+      now: () => Date.now() + clockOffset * 1000,
+      send: CodeBattleTelemetry.socket(send),
+    });
+  }
   select.addEventListener("change", () => {
     language = select.value;
     try { localStorage.setItem("cb.language", language); } catch (e) { /* private */ }

@@ -28,6 +28,12 @@
     onChange: function (code) { store(draftKey(language), code); },
   });
   window.practiceEditor = editor;
+  // Editor telemetry over HTTP (this page has no game socket); for the room when it counts.
+  var tracker = window.CodeBattleTelemetry ? CodeBattleTelemetry.start({
+    editor: document.getElementById("editor"),
+    statement: document.getElementById("statement"),
+    send: CodeBattleTelemetry.http(data.room ? { problem: data.slug, room: data.room } : { problem: data.slug }),
+  }) : null;
 
   languageSelect.addEventListener("change", function () {
     language = languageSelect.value;
@@ -74,6 +80,10 @@
     var title = languageSelect.options[languageSelect.selectedIndex].textContent;
     if (kind === "custom") body.input = document.getElementById("custom-input").value;
     if (kind === "submit" && data.room) body.room = data.room; // counts for the room
+    if (tracker) { // the editor's telemetry leaves before the submission
+      if (kind !== "submit") tracker.run();
+      tracker.flush();
+    }
     results.reset();
     busy(true);
     fetch("/api/submissions", {
