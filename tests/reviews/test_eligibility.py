@@ -1,0 +1,101 @@
+"""Which game submissions may be reviewed, on SQLite and PostgreSQL: only the player's
+final submit, only once the match (or room) is over; the arena's link finds it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+
+from codebattle.accounts.models import User
+from codebattle.battles import fsm
+from codebattle.db.session import Database
+from codebattle.errors import UserError
+from codebattle.models import MatchRow, Submission
+from codebattle.reviews import service
+from codebattle.rooms.models import Room
+from codebattle.storage import LocalBlobStore
+from codebattle.submissions.models import DONE
+from tests.support.factories import (
+    make_match,
+    make_problem_version,
+    make_room,
+    make_submission,
+    make_user,
+)
+
+
+async def _judged(db: Database, submission_id: int, **values: object) -> None:
+    async with db.session() as session:
+        await session.execute(
+            update(Submission).where(Submission.id == submission_id).values(status=DONE, **values)
+        )
+        await session.commit()
+
+
+async def _refused(db: Database, user_id: int, submission_id: int) -> str:
+    async with db.session() as session:
+        user = await session.get(User, user_id)
+        assert user is not None
+        with pytest.raises(UserError) as refused:
+            await service.eligible(session, user, submission_id)
+    return refused.value.key
+
+
+async def test_a_games_final_submit_once_it_is_over(db: Database, tmp_path: Path) -> None:
+    blobs = LocalBlobStore(tmp_path / "blobs")
+    async with db.session() as session:
+        version = await make_problem_version(session, blobs)
+        alice, bob = await make_user(session), await make_user(session)
+        match = await make_match(session, version, [alice, bob])
+        first = await make_submission(session, blobs, alice)
+        final = await make_submission(session, blobs, alice)
+        for s in (first, final):
+            s.match_id = match.id
+        await session.commit()
+        ids = (alice.id, first.id, final.id, match.id)
+    alice_id, first_id, final_id, match_id = ids
+    await _judged(db, first_id, verdict="WA")
+    await _judged(db, final_id, verdict="WA")
+    assert await _refused(db, alice_id, final_id) == "review_game_running"
+    async with db.session() as session:
+        await session.execute(
+            update(MatchRow).where(MatchRow.id == match_id).values(state=fsm.State.finished)
+        )
+        await session.commit()
+    assert await _refused(db, alice_id, first_id) == "review_not_final"
+    async with db.session() as session:
+        alice_row = await session.get(User, alice_id)
+        assert alice_row is not None
+        found = await service.eligible(session, alice_row, final_id)  # a WA counts in a game
+        assert found.id == final_id
+        assert await service.final_in_match(session, alice_row, match_id) == final_id
+        bob_row = await session.get(User, bob.id)
+        assert bob_row is not None
+        with pytest.raises(UserError) as none:
+            await service.final_in_match(session, bob_row, match_id)
+        assert none.value.key == "review_no_submission"
+        with pytest.raises(UserError) as other:
+            await service.eligible(session, bob_row, final_id)
+        assert other.value.status == 404
+
+
+async def test_a_rooms_submission_once_the_room_ended(db: Database, tmp_path: Path) -> None:
+    blobs = LocalBlobStore(tmp_path / "blobs")
+    async with db.session() as session:
+        await make_problem_version(session, blobs)
+        host = await make_user(session)
+        room = await make_room(session, host)
+        made = await make_submission(session, blobs, host)
+        made.room_id = room.id
+        await session.commit()
+        host_id, made_id, room_id = host.id, made.id, room.id
+    await _judged(db, made_id, verdict="AC")
+    assert await _refused(db, host_id, made_id) == "review_game_running"
+    async with db.session() as session:
+        await session.execute(update(Room).where(Room.id == room_id).values(state="ended"))
+        await session.commit()
+        user = await session.get(User, host_id)
+        assert user is not None
+        assert (await service.eligible(session, user, made_id)).id == made_id
