@@ -355,3 +355,52 @@ async def test_services_choose_the_sink_and_flush_it_on_stop(
     await remote.stop()
     assert remote.logsink.counters() == {"written": 1, "dropped": 0, "pending": 0}
     assert list(fake_opensearch.documents(APPEALS)) == ["a2"]
+
+
+class Memory:
+    """A sink that keeps what it is given: for what does not depend on the store."""
+
+    def __init__(self) -> None:
+        self.records: list[Record] = []
+
+    async def start(self) -> None:
+        return None
+
+    async def write_batch(self, records: list[Record]) -> Outcome:
+        self.records.extend(records)
+        return Outcome()
+
+    async def search(self, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        return []
+
+    async def count(self, *args: Any, **kwargs: Any) -> int:
+        return len(self.records)
+
+    async def refresh(self, index: str) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+def test_a_writer_outlives_its_event_loop() -> None:
+    """The CLI runs one `asyncio.run` after another with the same services: a record
+    emitted in the second loop is written by a task of that loop, as is one emitted where
+    no loop runs."""
+    memory = Memory()
+    writer = LogWriter(memory, capacity=10, batch=10, tries=1)
+
+    async def first() -> None:
+        writer.emit(APPEALS, "a1", {"n": 1})
+        await writer.flush()
+
+    async def second() -> None:
+        writer.emit(APPEALS, "a2", {"n": 2})
+        await writer.flush()
+
+    asyncio.run(first())
+    writer.emit(APPEALS, "a0", {"n": 0})  # no loop: queued
+    asyncio.run(second())
+    asyncio.run(writer.stop())
+    assert [r.doc_id for r in memory.records] == ["a1", "a0", "a2"]
+    assert writer.counters() == {"written": 3, "dropped": 0, "pending": 0}

@@ -40,6 +40,12 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
+def _power_of_ten(n: int) -> bool:
+    while n >= 10 and n % 10 == 0:
+        n //= 10
+    return n == 1
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat()
 
@@ -70,7 +76,8 @@ class LogWriter:
         self._closing = False
         self._in_flight: list[Record] = []  # out of the queue, not yet written nor dropped
         self._outage = False  # a warning was logged; the next success logs the recovery
-        self._full = False  # likewise for an overflowing queue
+        self._full = False  # the queue overflowed: warned once, until it has drained
+        self._refused = 0  # records refused at `emit` (bad index, id or body)
 
     @property
     def pending(self) -> int:
@@ -100,31 +107,40 @@ class LogWriter:
                 raise ValueError("a log record's body is a JSON object")
             copied.setdefault("at", _now())
             self._queue.append(Record(index, doc_id, copied))
-            self._full = False
             self._ensure_running()
         except Exception as error:  # noqa: BLE001 - a log line never fails its caller
             self.dropped += 1
-            log.warning("log_sink_record_refused", index=index, error=repr(error))
+            self._refused += 1
+            if _power_of_ten(self._refused):  # a caller's bug, not a flood of lines
+                log.warning(
+                    "log_sink_record_refused", index=index, error=repr(error), total=self._refused
+                )
 
     def _ensure_running(self) -> None:
+        """Start the writer task in the running loop, or wake it. A task left in another
+        loop (one `asyncio.run` after another, in the CLI) is replaced, not woken."""
         if self._closing:
             return
-        if self._task is not None and not self._task.done():
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop (a synchronous caller): written by a later emit or by `stop`
+        task = self._task
+        if task is not None and not task.done() and task.get_loop() is loop:
             if self._wake is not None:
                 self._wake.set()
             return
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return  # no loop (a synchronous caller): written by a later emit or by `stop`
         self._wake = asyncio.Event()
-        self._task = asyncio.create_task(self._run(), name="log-sink-writer")
+        self._task = loop.create_task(self._run(), name="log-sink-writer")
 
     async def _run(self) -> None:
         assert self._wake is not None
         try:
             while True:
                 if not self._queue:
+                    if self._full:
+                        self._full = False
+                        log.info("log_sink_queue_drained", dropped=self.dropped)
                     if self._closing:
                         return
                     self._wake.clear()
@@ -179,7 +195,7 @@ class LogWriter:
             log.info("log_sink_recovered", sink=type(self.sink).__name__)
 
     async def flush(self, timeout: float = FLUSH_SECONDS) -> None:
-        """Wait (at most `timeout`) until the queue is written; tests and `stop` use it."""
+        """Wait (at most `timeout`) until what is queued now is written or dropped."""
         self._ensure_running()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -189,10 +205,11 @@ class LogWriter:
     async def stop(self, timeout: float = FLUSH_SECONDS) -> None:
         """Write what is queued within `timeout`, then drop (and count) the rest, and close
         the sink. Records emitted after this are counted as dropped."""
-        self._ensure_running()
+        if self._queue:
+            self._ensure_running()
         self._closing = True
         task = self._task
-        if task is not None and not task.done():
+        if task is not None and not task.done() and task.get_loop() is asyncio.get_running_loop():
             assert self._wake is not None
             self._wake.set()
             done, _ = await asyncio.wait({task}, timeout=timeout)
