@@ -19,6 +19,7 @@ The work (lint and timings in the sandbox, then the model) runs as a background 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -44,7 +45,7 @@ from codebattle.judge.sandbox import Sandbox
 from codebattle.problems import service as problems
 from codebattle.problems.models import Problem, ProblemVersion
 from codebattle.reviews import offline, online
-from codebattle.reviews.lint import Lint, lint
+from codebattle.reviews.lint import TOOLS, Lint, lint
 from codebattle.reviews.models import CodeReview
 from codebattle.rooms import fsm as room_fsm
 from codebattle.rooms.models import Room
@@ -223,16 +224,25 @@ class Toolkit:
         self.sandbox = sandbox or Sandbox()
         self.judge = Judge(self.sandbox)
         self.packages = PackageCache(blobs, self.sandbox.root / "review-packages")
+        # Analyses at once in this process (each runs programs in the sandbox).
+        self.slots = asyncio.Semaphore(ANALYSES_AT_ONCE)
 
 
-def toolkit_of(services: Services) -> Toolkit:
+ANALYSES_AT_ONCE = 2
+
+
+def toolkit_of(services: Services) -> Toolkit | None:
     """The services' toolkit, made on first use (building a sandbox costs a compile of
-    its launcher, so not per review)."""
-    toolkit = getattr(services, "_review_toolkit", None)
-    if toolkit is None:
-        toolkit = Toolkit(services.blobs)
+    its launcher, so not per review); None where no sandbox can be built (an API host
+    without bubblewrap): reviews then have no lint and no timing, and say so."""
+    if not hasattr(services, "_review_toolkit"):
+        try:
+            toolkit: Toolkit | None = Toolkit(services.blobs)
+        except Exception as exc:
+            log.warning("review_sandbox_unavailable", error=str(exc)[:200])
+            toolkit = None
         services._review_toolkit = toolkit  # type: ignore[attr-defined]
-    return toolkit
+    return services._review_toolkit  # type: ignore[attr-defined,no-any-return]
 
 
 def _reference_language(solutions: Mapping[str, str], language: str) -> str | None:
@@ -255,7 +265,7 @@ def _times(judge: Judge, package: Any, language: str, code: str, cases: list[Any
 
 
 def analyse(
-    toolkit: Toolkit,
+    toolkit: Toolkit | None,
     blobs: BlobStore,
     *,
     version_id: int,
@@ -269,6 +279,8 @@ def analyse(
 ) -> tuple[Lint, offline.Measured | None, float | None]:
     """Lint, the largest tests timed (the player's program and the reference's, here and
     now), and the growth of the player's recorded times with input size. Blocking."""
+    if toolkit is None:
+        return Lint(TOOLS.get(language, language), False), None, None
     found = lint(toolkit.sandbox, language, code)
     try:
         package = toolkit.packages.get(package_key)
@@ -283,9 +295,13 @@ def analyse(
     ref_language = _reference_language(solutions, language)
     if not cases or ref_language is None or not compiled:
         return found, None, own_growth
-    reference = _reference_times(toolkit, blobs, version_id, package, ref_language,
-                                 solutions[ref_language], cases, time_limit)  # fmt: skip
-    player = _times(toolkit.judge, package, language, code, cases, time_limit)
+    try:
+        reference = _reference_times(toolkit, blobs, version_id, package, ref_language,
+                                     solutions[ref_language], cases, time_limit)  # fmt: skip
+        player = _times(toolkit.judge, package, language, code, cases, time_limit)
+    except Exception as exc:  # the judge failed: no timing, the rest stands
+        log.warning("review_timing_failed", version=version_id, error=str(exc)[:200])
+        return found, None, own_growth
     measured = offline.Measured(
         names=[c.name for c in cases],
         player=[player.get(c.name) for c in cases],
@@ -346,12 +362,14 @@ async def _make(services: Services, review_id: int) -> None:
     code = submissions.code_of(services.blobs, submission) or ""
     shown = [submissions.test_json(t) for t in tests]
     own_times = {t.name: t.time for t in tests if not t.sample and t.verdict == "AC"}
-    found, measured, own_growth = await asyncio.to_thread(
-        analyse, toolkit_of(services), services.blobs, version_id=version.id,
-        package_key=version.package_key, solutions=dict(version.solutions or {}),
-        language=submission.language, code=code, compiled=submission.verdict != "CE",
-        time_limit=version.time_limit, own_times=own_times,
-    )  # fmt: skip
+    toolkit = toolkit_of(services)
+    async with toolkit.slots if toolkit is not None else contextlib.nullcontext():
+        found, measured, own_growth = await asyncio.to_thread(
+            analyse, toolkit, services.blobs, version_id=version.id,
+            package_key=version.package_key, solutions=dict(version.solutions or {}),
+            language=submission.language, code=code, compiled=submission.verdict != "CE",
+            time_limit=version.time_limit, own_times=own_times,
+        )  # fmt: skip
     body = offline.build(
         verdict=submission.verdict, passed=submission.tests_passed,
         total=submission.tests_total, tests=shown, lint=found, measured=measured,
