@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.accounts import service as accounts
 from codebattle.battles import fsm
+from codebattle.battles import service as battles
 from codebattle.fairplay import risk
 from codebattle.fairplay.models import Flag, PlayerReport, RiskAssessment
 from codebattle.models import User
@@ -225,3 +226,30 @@ def test_the_match_page_offers_a_report_after_a_human_game(client: TestClient) -
         headers={"X-CSRF-Token": csrf},
     )  # fmt: skip
     assert early.status_code == 409 and early.json()["error"]["code"] == "report_after_game"
+
+
+def test_the_replay_says_a_held_result_is_under_review(client: TestClient) -> None:
+    client.cookies.set("lang", "en")
+    sign_in(client, "ann4")
+    seeded: dict[str, int] = {}
+
+    async def game(session: AsyncSession, services: Services) -> None:
+        version = await make_problem_version(session, services.blobs)
+        ann = await session.scalar(select(User).where(User.nickname == "ann4"))
+        assert ann is not None
+        match = await make_match(session, version, [ann, await make_user(session, "bob4")])
+        match.state = fsm.State.finished
+        await session.commit()
+        seeded["match"] = match.id
+
+    async def note(session: AsyncSession, _services: Services, kind: str) -> None:
+        await battles.note(session, seeded["match"], kind, {})
+
+    run(client, game)
+    replay = f"/matches/{seeded['match']}/replay"
+    assert 'id="rating-held"' not in client.get(replay).text
+    run(client, note, "rating_held")
+    held = client.get(replay).text
+    assert 'id="rating-held"' in held and "the rating change is held" in held
+    run(client, note, "rated")  # an operator let it stand: rated after all
+    assert 'id="rating-held"' not in client.get(replay).text

@@ -1,8 +1,8 @@
 // After a game: "Report opponent" (a dialog: a reason, optional words) and the note that a
 // result is under review. arena.js hands every match event it applies, live or replayed
 // from the log on (re)connecting, to `match:event` listeners; this file reacts to two of
-// them: `finished` shows the report button, `rating_held` the review note. Its texts come
-// from the page (templates/_report_dialog.html, arena.html).
+// them: `finished` shows the report button, `rating_held` the review note (until a later
+// `rated`). Its texts come from the page (templates/_report_dialog.html, arena.html).
 const $ = (id) => document.getElementById(id);
 const box = $("report-box");
 const dialog = $("report-dialog");
@@ -14,6 +14,7 @@ document.addEventListener("match:event", (e) => {
   const event = e.detail && e.detail.event;
   if (!event) return;
   if (event.type === "rating_held" && held) held.hidden = false;
+  if (event.type === "rated" && held) held.hidden = true; // an operator decided: rated after all
   if (event.type === "finished" && box && !checked) {
     checked = true;
     showReport();
