@@ -9,6 +9,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -163,6 +164,30 @@ async def test_write_search_count(backend: Backend) -> None:
     assert await writer.count(PASTE_EVENTS, {"user_id": 1}) == 1
     assert await writer.count(APPEALS, {}) == 0  # never written to: nothing, not an error
     assert await writer.search(APPEALS, {"user_id": 1}) == []
+    await writer.stop()
+
+
+async def test_times_are_kept_as_iso_utc(backend: Backend) -> None:
+    """`at` as the callers give it (epoch seconds from `time.time()`, datetimes, ISO
+    strings in any offset) is kept in one form, so every store orders records alike."""
+    seoul = timezone(timedelta(hours=9))
+    base = datetime(2026, 12, 7, 13, 0, tzinfo=UTC)
+    writer = backend.writer()
+    writer.emit(SUBMISSION_LOG, "epoch", {"at": base.timestamp() + 1.5, "made_at": base})
+    writer.emit(SUBMISSION_LOG, "seoul", {"at": (base + timedelta(seconds=3)).astimezone(seoul)})
+    writer.emit(SUBMISSION_LOG, "text", {"at": "2026-12-07T22:00:02+09:00"})
+    writer.emit(SUBMISSION_LOG, "naive", {"at": datetime(2026, 12, 7, 13, 0, 4)})
+    writer.emit(SUBMISSION_LOG, "bad", {"at": "yesterday"})  # refused, counted
+    await backend.written(writer)
+    assert writer.counters() == {"written": 4, "dropped": 1, "pending": 0}
+    bodies = await writer.search(SUBMISSION_LOG, {}, sort="at")
+    assert [b["at"] for b in bodies] == [
+        "2026-12-07T13:00:01.500000+00:00",
+        "2026-12-07T13:00:02+00:00",
+        "2026-12-07T13:00:03+00:00",
+        "2026-12-07T13:00:04+00:00",
+    ]
+    assert bodies[0]["made_at"] == "2026-12-07T13:00:00+00:00"
     await writer.stop()
 
 

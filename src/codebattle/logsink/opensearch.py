@@ -41,6 +41,7 @@ _COMMON: dict[str, Any] = {
     "at": {"type": "date"},
     "user_id": _KEYWORD,
     "match_id": _KEYWORD,
+    "room_id": _KEYWORD,
     "problem_id": _KEYWORD,
     "submission_id": _KEYWORD,
     "event": _KEYWORD,
@@ -48,6 +49,9 @@ _COMMON: dict[str, Any] = {
 
 FIELDS: dict[str, dict[str, Any]] = {
     SUBMISSION_LOG: {
+        "version_id": _KEYWORD,
+        "kind": _KEYWORD,
+        "made_at": {"type": "date"},
         "language": _KEYWORD,
         "verdict": _KEYWORD,
         "status": _KEYWORD,

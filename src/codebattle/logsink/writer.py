@@ -46,8 +46,24 @@ def _power_of_ten(n: int) -> bool:
     return n == 1
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
+def _at(value: Any) -> str:
+    """When a record happened, as ISO 8601 in UTC: from a datetime, epoch seconds
+    (`time.time()`) or an ISO 8601 string (naive: UTC), now when missing. One form, so that
+    the table sorts its JSON by it as text, and OpenSearch's `date` reads it (it would take
+    a bare number for milliseconds)."""
+    if value is None:
+        moment = datetime.now(UTC)
+    elif isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        moment = datetime.fromtimestamp(value, UTC)
+    elif isinstance(value, str):
+        moment = datetime.fromisoformat(value)
+    else:
+        raise ValueError(f"`at` is not a time: {type(value).__name__}")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat()
 
 
 class LogWriter:
@@ -90,7 +106,8 @@ class LogWriter:
     def emit(self, index: str, doc_id: str, body: dict[str, Any]) -> None:
         """Queue a record; never blocks, never raises. The body is copied as JSON (dates as
         ISO 8601 strings) now, so a later change by the caller does not reach the log and a
-        body that cannot be written is refused here rather than spoiling a batch."""
+        body that cannot be written is refused here rather than spoiling a batch. Its `at`
+        (a datetime, epoch seconds or ISO 8601; now when missing) is kept as ISO 8601 UTC."""
         try:
             if self._closing:
                 raise RuntimeError("log sink stopped")
@@ -105,7 +122,7 @@ class LogWriter:
             copied = json.loads(json.dumps(body, default=_json_default))
             if not isinstance(copied, dict):
                 raise ValueError("a log record's body is a JSON object")
-            copied.setdefault("at", _now())
+            copied["at"] = _at(body.get("at"))
             self._queue.append(Record(index, doc_id, copied))
             self._ensure_running()
         except Exception as error:  # noqa: BLE001 - a log line never fails its caller
