@@ -319,6 +319,22 @@ async def test_templates_put_once_with_explicit_mappings(opensearch: Backend) ->
     await writer.stop()
 
 
+async def test_a_key_that_may_not_put_templates_still_writes(opensearch: Backend) -> None:
+    fake = opensearch.fake
+    assert fake is not None
+    fake.forbid("PUT /_index_template")
+    fake.forbid("GET /")
+    writer = opensearch.writer()
+    with capture_logs() as logs:
+        writer.emit(APPEALS, "a1", {"at": at(1), "user_id": 1})
+        await opensearch.written(writer)
+    assert writer.counters() == {"written": 1, "dropped": 0, "pending": 0}
+    assert await writer.count(APPEALS, {"user_id": 1}) == 1
+    assert fake.templates == {}
+    assert [e["event"] for e in logs].count("log_sink_templates_not_put") == 1
+    await writer.stop()
+
+
 async def test_per_item_errors(opensearch: Backend) -> None:
     fake = opensearch.fake
     assert fake is not None

@@ -15,7 +15,9 @@ server installs on these machines). The HTTP scaffolding is fake_gptzero's.
 
 Every request must carry `Authorization: ApiKey <api_key>` when the fake has a key. It can
 be told to fail: `fail(n, status)` answers the next n requests with that status (an
-outage), `fail_items(n, status)` refuses the next n bulk items (429: too busy).
+outage), `fail_items(n, status)` refuses the next n bulk items (429: too busy), and
+`forbid(prefix)` answers 403 to requests such as "PUT /_index_template" (a key without
+that permission).
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ class _State:
     requests: list[Recorded] = field(default_factory=list)
     failures: list[int] = field(default_factory=list)  # statuses for the next requests
     item_failures: list[int] = field(default_factory=list)  # statuses for the next items
+    forbidden: set[str] = field(default_factory=set)  # "PUT /_index_template": 403
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -139,6 +142,9 @@ class _Handler(_JSONHandler):
             return
         if failure is not None:
             self._fail(failure, "unavailable", "told to fail")
+            return
+        if any(f"{method} {path}".startswith(prefix) for prefix in state.forbidden):
+            self._fail(403, "security_exception", "no permissions for this action")
             return
         parts = [unquote(p) for p in path.strip("/").split("/") if p]
         try:
@@ -288,6 +294,11 @@ class FakeOpenSearch:
         """Answer the next `count` requests with `status`."""
         with self._state.lock:
             self._state.failures.extend([status] * count)
+
+    def forbid(self, prefix: str) -> None:
+        """Answer 403 to requests starting with `prefix` ("PUT /_index_template")."""
+        with self._state.lock:
+            self._state.forbidden.add(prefix)
 
     def fail_items(self, count: int, status: int = 429) -> None:
         """Refuse the next `count` bulk items with `status`."""

@@ -15,7 +15,7 @@ import contextlib
 from typing import Any
 
 import structlog
-from opensearchpy import AsyncOpenSearch, NotFoundError
+from opensearchpy import AsyncOpenSearch, AuthorizationException, NotFoundError
 
 from codebattle.logsink.sink import (
     APPEALS,
@@ -118,13 +118,22 @@ class OpenSearchSink:
 
     async def start(self) -> None:
         """Put the index templates (again: a put replaces, so a changed mapping lands at
-        the next start, for indices created after it)."""
-        info = await self.client.info()
-        for index in INDICES:
-            await self.client.indices.put_index_template(
-                name=f"{TEMPLATE_PREFIX}{index}", body=template(index)
-            )
-        version = info.get("version", {}).get("number") if isinstance(info, dict) else None
+        the next start, for indices created after it). A key not allowed to put templates
+        (403) does not stop the logs: the indices then get the cluster's own mappings, and
+        that is said once. Any other failure (the store down, a wrong key) is raised: the
+        writer tries again with its batch."""
+        try:
+            info = await self.client.info()
+            version = info.get("version", {}).get("number")
+        except AuthorizationException:
+            version = None  # cluster info is not ours to read: no matter
+        try:
+            for index in INDICES:
+                await self.client.indices.put_index_template(
+                    name=f"{TEMPLATE_PREFIX}{index}", body=template(index)
+                )
+        except AuthorizationException:
+            log.warning("log_sink_templates_not_put", reason="forbidden for this API key")
         log.info("log_sink_opensearch_ready", version=version)
 
     async def write_batch(self, records: list[Record]) -> Outcome:
@@ -164,7 +173,8 @@ class OpenSearchSink:
         self, index: str, filters: Filters, limit: int = 50, sort: Sort = "-at"
     ) -> list[dict[str, Any]]:
         order = "desc" if sort == "-at" else "asc"
-        body = {"query": _query(filters), "sort": [{"at": {"order": order}}], "size": limit}
+        at = {"order": order, "unmapped_type": "date"}  # an index made before its template
+        body = {"query": _query(filters), "sort": [{"at": at}], "size": limit}
         try:
             response = await self.client.search(index=index, body=body)
         except NotFoundError:
