@@ -5,18 +5,24 @@ sandbox, per-test results, the reference timed on the largest tests) with no sec
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from codebattle.accounts.models import User
 from codebattle.config import Settings
+from codebattle.reviews.models import CodeReview
 from tests.reviews.support import (
     PY_ACCEPTED,
     SECRET_FEEDBACK,
     plant_secret_feedback,
     player,
     review_rows,
+    run_db,
     submit,
     wait_review,
 )
@@ -156,3 +162,31 @@ def test_cpp_lint_finds_a_wextra_warning(client: TestClient, app_settings: Setti
         f["code"] == "-Wunused-parameter" and f["line"] == 3 for f in body["lint"]["findings"]
     ), body["lint"]
     assert body["complexity"]["reference_language"] == "cpp"
+
+
+def test_a_pending_review_left_by_a_stopped_server_is_made_again(
+    client: TestClient, app_settings: Settings
+) -> None:
+    headers = player(client, app_settings, "patient", "pro")
+    done = submit(client, headers)
+
+    async def orphan(session: Any) -> None:
+        user_id = (
+            await session.execute(select(User.id).where(User.nickname == "patient"))
+        ).scalar()
+        session.add(
+            CodeReview(
+                submission_id=done["id"], user_id=user_id, source="offline", status="pending",
+                body={}, created_at=datetime.now(UTC) - timedelta(hours=1),
+            )
+        )  # fmt: skip
+
+    run_db(app_settings, orphan)
+    assert wait_review(client, done["id"])["status"] == "ready"
+    assert review_rows(app_settings, done["id"]) == 1
+
+
+def test_the_arenas_link_without_a_submission(client: TestClient, app_settings: Settings) -> None:
+    player(client, app_settings, "spectating", "pro")
+    missing = client.get("/matches/999/review", follow_redirects=False)
+    assert missing.status_code == 404

@@ -209,7 +209,10 @@ async def read(services: Services, user: User, submission_id: int) -> CodeReview
         await submissions.get_owned(session, user, submission_id)
         review = await find(session, submission_id)
     if review is not None and review.status == PENDING and _restartable(review):
-        return await request_review(services, user, submission_id)
+        try:
+            return await request_review(services, user, submission_id)
+        except UserError:  # no longer allowed (a plan that ended): shown as it is
+            return review
     return review
 
 
