@@ -3,10 +3,11 @@ final submit, only once the match (or room) is over; the arena's link finds it."
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from codebattle.accounts.models import User
 from codebattle.battles import fsm
@@ -14,6 +15,7 @@ from codebattle.db.session import Database
 from codebattle.errors import UserError
 from codebattle.models import MatchRow, Submission
 from codebattle.reviews import service
+from codebattle.reviews.models import CodeReview
 from codebattle.rooms.models import Room
 from codebattle.storage import LocalBlobStore
 from codebattle.submissions.models import DONE
@@ -24,6 +26,8 @@ from tests.support.factories import (
     make_submission,
     make_user,
 )
+from tests.support.services import FakeServices
+from tests.support.site import settings_for
 
 
 async def _judged(db: Database, submission_id: int, **values: object) -> None:
@@ -99,3 +103,29 @@ async def test_a_rooms_submission_once_the_room_ended(db: Database, tmp_path: Pa
         user = await session.get(User, host_id)
         assert user is not None
         assert (await service.eligible(session, user, made_id)).id == made_id
+
+
+async def test_two_requests_at_once_make_one_review(db: Database, tmp_path: Path) -> None:
+    blobs = LocalBlobStore(tmp_path / "blobs")
+    async with db.session() as session:
+        await make_problem_version(session, blobs)
+        user = await make_user(session)
+        user.plan = "pro"
+        made = await make_submission(session, blobs, user)
+        await session.commit()
+        user_id, made_id = user.id, made.id
+    await _judged(db, made_id, verdict="AC")
+    async with db.reading() as session:
+        user = await session.get(User, user_id)
+        assert user is not None
+    services = FakeServices(db, settings_for(tmp_path))
+    first, second = await asyncio.gather(
+        service.request_review(services, user, made_id),  # type: ignore[arg-type]
+        service.request_review(services, user, made_id),  # type: ignore[arg-type]
+    )
+    assert first.id == second.id and first.status == "pending"
+    async with db.reading() as session:
+        count = await session.scalar(
+            select(func.count()).select_from(CodeReview).where(CodeReview.submission_id == made_id)
+        )
+    assert count == 1
