@@ -91,12 +91,14 @@ class Services:
         for task in list(self.background):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        await self.logsink.stop()  # bounded (logsink.writer.FLUSH_SECONDS); needs the db
         await self.queue.stop()
         await self.pubsub.close()
         close = getattr(self.ratelimit, "close", None)
         if close is not None:
             await close()
+        # Last before the database it may write to, after what may still emit (the queue's
+        # last results are recorded); bounded by logsink.writer.FLUSH_SECONDS.
+        await self.logsink.stop()
         await self.db.dispose()
 
 
