@@ -129,3 +129,24 @@ async def test_two_requests_at_once_make_one_review(db: Database, tmp_path: Path
             select(func.count()).select_from(CodeReview).where(CodeReview.submission_id == made_id)
         )
     assert count == 1
+
+
+@pytest.mark.parametrize(
+    ("plan", "basic_enabled", "refusal"),
+    [
+        ("free", True, "review_plan_free"),
+        ("basic", True, None),
+        ("basic", False, "review_plan_basic_off"),
+        ("pro", False, None),
+    ],
+)
+def test_the_plan_gate(tmp_path: Path, plan: str, basic_enabled: bool, refusal: str | None) -> None:
+    settings = settings_for(tmp_path, BASIC_REVIEW_ENABLED=basic_enabled)
+    user = User(nickname="someone", plan=plan, plan_ends_at=None)
+    if refusal is None:
+        service.check_plan(settings, user)
+        return
+    with pytest.raises(UserError) as refused:
+        service.check_plan(settings, user)
+    assert (refused.value.status, refused.value.key) == (403, refusal)
+    assert refused.value.params == {"plan": plan}
