@@ -93,6 +93,13 @@ async def has_reported(session: AsyncSession, reporter_id: int, match_id: int) -
     return found is not None
 
 
+async def reported(session: AsyncSession, reporter_id: int, match_id: int) -> bool:
+    """Whether this player reported this match already (404 for a match that is not)."""
+    if await session.get(MatchRow, match_id) is None:
+        raise UserError(404, "match_unknown")
+    return await has_reported(session, reporter_id, match_id)
+
+
 async def _check_daily_cap(
     session: AsyncSession, reporter: User, per_day: int, now: datetime
 ) -> None:

@@ -48,7 +48,7 @@ async def report_status(request: Request, match_id: Id) -> dict[str, Any]:
     user = require_user(request)
     async with services_of(request).db.reading() as session:
         return {
-            "reported": await reports.has_reported(session, user.id, match_id),
+            "reported": await reports.reported(session, user.id, match_id),
             "reasons": list(reports.REASONS),
         }
 
