@@ -117,7 +117,7 @@ class Settings(BaseSettings):
     # "review" flag, at least FAIRPLAY_HIGH_SCORE a "high" one, which holds the game's
     # rating change until an operator decides. Calibrated in docs/fairplay.md.
     FAIRPLAY_REVIEW_SCORE: Annotated[float, Field(gt=0, le=1)] = 0.4
-    FAIRPLAY_HIGH_SCORE: Annotated[float, Field(gt=0, le=1)] = 0.75
+    FAIRPLAY_HIGH_SCORE: Annotated[float, Field(gt=0, le=1)] = 0.8
     # Editor telemetry: events one batch may carry, and batches kept per player and game.
     TELEMETRY_EVENTS_PER_BATCH: PositiveInt = 200
     TELEMETRY_BATCHES_PER_GAME: PositiveInt = 400

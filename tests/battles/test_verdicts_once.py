@@ -53,7 +53,14 @@ async def running_duel(db: Database, tmp_path: Path) -> Duel:
         match_id = row.id
     async with db.session() as session:
         assert [e.type for e in await battles.apply(session, match_id, None)] == ["started"]
-    return Duel(FakeServices(db, settings_for(tmp_path)), blobs, match_id, alice, bob)
+    services = FakeServices(db, settings_for(tmp_path))
+    services.blobs = blobs
+    return Duel(services, blobs, match_id, alice, bob)
+
+
+async def settle(duel: Duel) -> None:
+    """The fair-play pass, as the server runs it: the finished game is assessed and rated."""
+    await runtime.fair_play_pass(duel.services)
 
 
 async def submit(duel: Duel, user: User) -> int:
@@ -149,6 +156,7 @@ async def test_a_verdict_passed_on_twice_is_taken_once(db: Database, tmp_path: P
     solved = await record(db, await submit(duel, duel.alice), passed=TESTS)
     for _ in range(2):
         await live.on_judge_results(duel.services, [solved])
+    await settle(duel)
     types = await log_types(db, duel.match_id)
     assert types.count("result") == 2 and types.count("finished") == 1
     assert types.count("rated") == 1
@@ -165,6 +173,7 @@ async def test_a_verdict_never_passed_on_is_reported_by_the_loop(
     assert await runtime.report_verdicts(duel.services) == 0
     await age(db, solution, runtime.REPORT_SETTLE_SECONDS + 1)
     assert await runtime.report_verdicts(duel.services) == 1
+    await settle(duel)
     types = await log_types(db, duel.match_id)
     assert types.count("result") == types.count("finished") == types.count("rated") == 1
     assert await rating_rows(db, duel.match_id) == {duel.alice.id: 1, duel.bob.id: 1}
@@ -207,6 +216,7 @@ async def test_concurrent_pass_ons_take_a_verdict_once(pg_url: str, tmp_path: Pa
             live.on_judge_results(duel.services, [solved, rejected]),
             runtime.report_verdicts(duel.services),
         )
+        await asyncio.gather(settle(duel), settle(duel))  # two instances' passes
         # Bob's was made first: the match waits for it if alice's comes first; either way
         # each verdict is logged once.
         assert len(await results_of(db, duel.match_id, wrong)) == 1

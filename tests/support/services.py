@@ -9,6 +9,8 @@ from typing import Any
 from codebattle.config import Settings
 from codebattle.db.session import Database
 from codebattle.realtime.pubsub import MemoryPubSub
+from codebattle.services import blob_store
+from codebattle.storage import BlobStore
 
 
 class FakeServices:
@@ -20,6 +22,7 @@ class FakeServices:
         self.settings = settings
         self.pubsub = MemoryPubSub()
         self.logsink = KeptLogs()
+        self.blobs: BlobStore = blob_store(settings)
 
     def spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         coroutine.close()

@@ -30,9 +30,9 @@ NONE, REVIEW, HIGH = "none", "review", "high"
 # the same game is the strongest evidence we have; GPTZero is weak on code and a report is
 # an accusation, so neither reaches a review alone.
 WEIGHTS: dict[str, float] = {
-    SIMILARITY: 0.8,
+    SIMILARITY: 0.85,
     PASTE: 0.6,
-    BURST: 0.35,
+    BURST: 0.4,
     SOLVE_TIME: 0.25,
     AI_TEXT: 0.3,
     REPORTS: 0.2,
@@ -78,7 +78,7 @@ class Signal:
 @dataclass(frozen=True)
 class Thresholds:
     review: float = 0.4  # config.FAIRPLAY_REVIEW_SCORE's default
-    high: float = 0.75  # config.FAIRPLAY_HIGH_SCORE's default
+    high: float = 0.8  # config.FAIRPLAY_HIGH_SCORE's default
 
 
 @dataclass(frozen=True)
