@@ -1,6 +1,7 @@
 """Ratings in the database: read a player's rating, and rate a finished game (in the caller's
-transaction, the one that finished the match, so a result and its rating change land
-together or not at all), weighted against farming (progress/ratings.py, docs/ratings.md)."""
+transaction: the one that settles the match's rating once fair play has assessed it, so the
+change and its log event land together or not at all), weighted against farming
+(progress/ratings.py, docs/ratings.md)."""
 
 from __future__ import annotations
 
