@@ -20,6 +20,7 @@ import structlog
 from codebattle import failpoints, logsink
 from codebattle.accounts import billing
 from codebattle.battles import ai_player, live
+from codebattle.battles import service as battles
 from codebattle.db import outage
 from codebattle.fairplay import assess
 from codebattle.integrations import portone
@@ -35,6 +36,7 @@ REPORT_SECONDS = 2.0  # verdicts recorded that no game took: passed on again thi
 REPORT_SETTLE_SECONDS = 2.0  # ... once this old (the recorder passes them on itself first)
 REPORT_BATCH = 50
 FAIR_PLAY_SECONDS = 2.0  # the fair-play pass, when no verdict kicks it sooner
+FAIR_PLAY_TRIES = 5  # a submission or match whose assessment fails this often is given up
 REPORT_TRIES = 5  # a verdict whose pass-on fails this often (not an outage) is given up
 RECORD_RETRY_SECONDS = (0.5, 5.0)  # judge events not recorded for an outage: first, longest wait
 
@@ -151,30 +153,44 @@ def kick_fair_play(services: Services) -> None:
         kick.set()
 
 
-async def fair_play_pass(services: Services) -> tuple[int, int]:
+async def fair_play_pass(
+    services: Services, failures: dict[str, int] | None = None
+) -> tuple[int, int]:
     """Assess the accepted game submissions not assessed yet, then settle the finished
     rated matches waiting for it (rated, or held on a high flag) and publish what that
     appended. Each one is idempotent (fairplay/assess.py), so instances may overlap; one
-    that fails is logged and tried at the next pass. (submissions assessed, matches settled)"""
+    that fails is logged and tried at the next pass. (submissions assessed, matches settled)
+
+    `failures` counts failed tries (an outage aside) per "submission:<id>" and
+    "match:<id>": a submission failing FAIR_PLAY_TRIES times is left unassessed by this
+    process (logged as an error), and such a match is rated without fair play, so a bug in
+    one signal never keeps a game unrated."""
+    failures = {} if failures is None else failures
     ctx = assess.Context(services.db, services.blobs, services.settings)
     assessed = settled = 0
-    for submission_id in await assess.pending_submissions(services.db, datetime.now(UTC)):
+    given_up = {int(k.split(":")[1]) for k, n in failures.items()
+                if k.startswith("submission:") and n >= FAIR_PLAY_TRIES}  # fmt: skip
+    due = await assess.pending_submissions(services.db, datetime.now(UTC), exclude=given_up)
+    for submission_id in due:
         try:
             await assess.assess_submission(ctx, submission_id)
             assessed += 1
         except Exception as exc:
             if outage.is_unavailable(exc):
                 raise
-            log.warning("fair play: assessing a submission failed; retried",
-                        submission=submission_id, exc_info=True)  # fmt: skip
+            _fair_play_failed(failures, f"submission:{submission_id}")
     for match_id in await assess.pending_matches(services.db):
         try:
-            entries = await assess.settle_match(ctx, match_id)
+            if failures.get(f"match:{match_id}", 0) >= FAIR_PLAY_TRIES:
+                async with services.db.session() as session:
+                    entries = await battles.settle_rating(session, match_id, hold=False)
+                log.error("fair play: a match rated without its assessment", match=match_id)
+            else:
+                entries = await assess.settle_match(ctx, match_id)
         except Exception as exc:
             if outage.is_unavailable(exc):
                 raise
-            log.warning("fair play: settling a match failed; retried", match=match_id,
-                        exc_info=True)  # fmt: skip
+            _fair_play_failed(failures, f"match:{match_id}")
             continue
         if entries:
             settled += 1
@@ -182,14 +198,27 @@ async def fair_play_pass(services: Services) -> tuple[int, int]:
     return assessed, settled
 
 
+def _fair_play_failed(failures: dict[str, int], key: str) -> None:
+    """Count a failed assessment or settlement (in an `except`); the traceback is logged
+    the first time and when the tries run out, not every pass."""
+    tries = failures[key] = failures.get(key, 0) + 1
+    if tries < FAIR_PLAY_TRIES:
+        log.warning("fair play: a step failed; retried", what=key, tries=tries,
+                    exc_info=tries == 1)  # fmt: skip
+    else:
+        log.error("fair play: a step failed repeatedly; given up", what=key, tries=tries,
+                  exc_info=True)  # fmt: skip
+
+
 async def _fair_play(services: Services) -> None:
     """`fair_play_pass` every FAIR_PLAY_SECONDS, or at once when kicked (a verdict of a game
-    was recorded)."""
+    was recorded). Failures are counted in this loop's memory (as `_reporting` does)."""
     kick = _fair_play_kicks.setdefault(id(services), asyncio.Event())
+    failures: dict[str, int] = {}
     try:
         while True:
             try:
-                await fair_play_pass(services)
+                await fair_play_pass(services, failures)
             except Exception as exc:
                 if outage.is_unavailable(exc):
                     outage.report(exc, "fair play")

@@ -220,3 +220,27 @@ async def test_gptzero_is_asked_once_per_text_and_its_answer_is_evidence(
 async def rows_by_hash(db: Database) -> list[AITextResult]:
     async with db.reading() as session:
         return list(await session.scalars(select(AITextResult)))
+
+
+async def test_a_match_whose_assessment_keeps_failing_is_rated_all_the_same(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    duel = await running_duel(db, tmp_path)
+    services: Any = Services(db, tmp_path, duel.blobs)
+    await finish(services, duel, ALICE, BOB_OWN)
+    calls: list[int] = []
+
+    async def broken(ctx: Any, submission_id: int) -> None:
+        calls.append(submission_id)
+        raise RuntimeError("a bug in a signal")
+
+    monkeypatch.setattr(assess, "assess_submission", broken)
+    failures: dict[str, int] = {}
+    for _ in range(runtime.FAIR_PLAY_TRIES):  # each pass fails
+        assert await runtime.fair_play_pass(services, failures) == (0, 0)
+    assert "rated" not in await log_types(db, duel.match_id)
+    assert await runtime.fair_play_pass(services, failures) == (0, 1)  # given up: rated
+    assert (await log_types(db, duel.match_id))[-1] == "rated"
+    tried = len(calls)
+    assert await runtime.fair_play_pass(services, failures) == (0, 0)
+    assert len(calls) == tried  # the submissions given up are not tried again

@@ -12,6 +12,7 @@ match is settled once under its lock (battles.service.settle_rating).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -395,8 +396,11 @@ def _flag(row: RiskAssessment, result: Assessment, *, submission_id: int | None)
 # ---- What is due.
 
 
-async def pending_submissions(db: Database, now: datetime, limit: int = PENDING_BATCH) -> list[int]:
-    """Accepted game submissions of the last PENDING_DAYS not assessed yet."""
+async def pending_submissions(
+    db: Database, now: datetime, limit: int = PENDING_BATCH, exclude: Collection[int] = ()
+) -> list[int]:
+    """Accepted game submissions of the last PENDING_DAYS not assessed yet (but those in
+    `exclude`)."""
     async with db.reading() as session:
         return list(
             await session.scalars(
@@ -412,6 +416,7 @@ async def pending_submissions(db: Database, now: datetime, limit: int = PENDING_
                     (Submission.match_id.is_not(None)) | (Submission.room_id.is_not(None)),
                     Submission.created_at >= now - timedelta(days=PENDING_DAYS),
                     RiskAssessment.id.is_(None),
+                    Submission.id.not_in(list(exclude)),
                 )  # fmt: skip
                 .order_by(Submission.id)
                 .limit(limit)
