@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from codebattle import runtime
 from codebattle.battles import service as battles
-from codebattle.battles.models import MatchEvent, MatchRow
+from codebattle.battles.models import ChatMessage, MatchEvent, MatchRow
 from codebattle.config import Settings
 from codebattle.db.session import Database
 from codebattle.fairplay import assess, telemetry
@@ -244,3 +244,39 @@ async def test_a_match_whose_assessment_keeps_failing_is_rated_all_the_same(
     tried = len(calls)
     assert await runtime.fair_play_pass(services, failures) == (0, 0)
     assert len(calls) == tried  # the submissions given up are not tried again
+
+
+CHAT = [
+    "Certainly! Here is a concise overview of the approach I am taking for this problem.",
+    "First, I parse the grid and then perform an iterative depth-first search over it.",
+    "Each island is counted exactly once because every visited cell is marked as seen.",
+    "Finally, the largest island's size is tracked and reported alongside the count.",
+]
+
+
+async def test_an_operator_asks_gptzero_about_a_players_chat(
+    db: Database, tmp_path: Path, gptzero: Any
+) -> None:
+    duel = await running_duel(db, tmp_path)
+    settings = Services(db, tmp_path, duel.blobs).settings
+    async with db.session() as session:
+        for n, line in enumerate(CHAT):
+            session.add(ChatMessage(match_id=duel.match_id, channel="players",
+                                    user_id=duel.bob.id, text=line, at=float(n)))  # fmt: skip
+        await session.commit()
+    keyless = assess.Context(db, duel.blobs, settings)
+    assert (await assess.chat_ai_text(keyless, duel.match_id, duel.bob.id, ask=True)).status == (
+        "unavailable"
+    )  # no key: nothing invented
+    ctx = assess.Context(db, duel.blobs, settings.model_copy(update={
+        "GPTZERO_API_KEY": SecretStr(gptzero.api_key), "GPTZERO_API_URL": gptzero.base_url,
+    }))  # fmt: skip
+    shown = await assess.chat_ai_text(ctx, duel.match_id, duel.bob.id)  # a page: no call
+    assert shown.evidence["status"] == "not_asked" and gptzero.requests == []
+    asked = await assess.chat_ai_text(ctx, duel.match_id, duel.bob.id, ask=True)
+    assert asked.status == "ok" and asked.evidence["predicted_class"] == "ai"
+    assert gptzero.requests[0].body["document"] == "\n".join(CHAT)
+    again = await assess.chat_ai_text(ctx, duel.match_id, duel.bob.id)  # cached now
+    assert again.evidence == asked.evidence and len(gptzero.requests) == 1
+    short = await assess.chat_ai_text(ctx, duel.match_id, duel.alice.id, ask=True)
+    assert short.status == "not_applicable" and len(gptzero.requests) == 1  # nothing said

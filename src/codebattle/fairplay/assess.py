@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.battles import service as battles
-from codebattle.battles.models import MatchEvent, MatchRow
+from codebattle.battles.models import ChatMessage, MatchEvent, MatchRow
 from codebattle.config import Settings
 from codebattle.db.session import Database
 from codebattle.fairplay import signals, telemetry
@@ -33,7 +33,16 @@ from codebattle.fairplay.models import (
     PlayerReport,
     RiskAssessment,
 )
-from codebattle.fairplay.risk import HIGH, NONE, Assessment, Signal, Thresholds, assess
+from codebattle.fairplay.risk import (
+    AI_TEXT,
+    HIGH,
+    NONE,
+    UNAVAILABLE,
+    Assessment,
+    Signal,
+    Thresholds,
+    assess,
+)
 from codebattle.fairplay.service import examine
 from codebattle.integrations import gptzero
 from codebattle.rooms.models import Room
@@ -258,26 +267,65 @@ def _client(settings: Settings) -> gptzero.GPTZeroClient | None:
 
 
 async def _ai_text(ctx: Context, code: str, language: str) -> Signal:
+    """GPTZero on a submission's comments and docstrings (when there are enough)."""
     settings = ctx.settings
-    client = _client(settings)
     document = gptzero.detection_document(code, language, settings.GPTZERO_MIN_CHARS)
-    if client is None or document is None:
-        found = await gptzero.detect_ai_text(client, code, language, settings.GPTZERO_MIN_CHARS)
-        return signals.ai_text(found, len(document or ""))
+    return signals.ai_text(await _predict(ctx, document), len(document or ""))
+
+
+async def _predict(ctx: Context, document: str | None) -> gptzero.AITextSignal:
+    """GPTZero's view of `document` (None: too short), from the database's cache when any
+    process asked about the same text before; unavailable without a key."""
+    client = _client(ctx.settings)
+    if client is None:
+        return gptzero.AITextSignal("unavailable")
+    if document is None:
+        return gptzero.AITextSignal("not_enough_text")
     digest = hashlib.sha256(document.encode()).hexdigest()
     async with ctx.db.reading() as session:
         cached = await session.get(AITextResult, digest)
     if cached is not None:
-        return signals.ai_text(_from_cache(cached.result), len(document))
-    found = await gptzero.detect_ai_text(client, code, language, settings.GPTZERO_MIN_CHARS)
-    if found.status == "ok" and found.result is not None:
-        try:
-            async with ctx.db.session() as session:
-                session.add(AITextResult(content_hash=digest, result=_to_cache(found.result)))
-                await session.commit()
-        except IntegrityError:
-            pass  # another process cached the same text
-    return signals.ai_text(found, len(document))
+        return _from_cache(cached.result)
+    try:
+        result = await client.predict(document)
+    except gptzero.GPTZeroError as exc:
+        log.warning("gptzero_failed", code=exc.code)
+        return gptzero.AITextSignal("error", error=exc.code)
+    try:
+        async with ctx.db.session() as session:
+            session.add(AITextResult(content_hash=digest, result=_to_cache(result)))
+            await session.commit()
+    except IntegrityError:
+        pass  # another process cached the same text
+    return gptzero.AITextSignal("ok", result=result)
+
+
+async def chat_document(session: AsyncSession, match_id: int, user_id: int) -> str:
+    """What a player wrote in a match's chat, one message a line (deleted ones too: a
+    reviewer looks at what was said)."""
+    lines = await session.scalars(
+        select(ChatMessage.text)
+        .where(ChatMessage.match_id == match_id, ChatMessage.user_id == user_id)
+        .order_by(ChatMessage.id)
+    )
+    return "\n".join(lines)
+
+
+async def chat_ai_text(ctx: Context, match_id: int, user_id: int, *, ask: bool = False) -> Signal:
+    """GPTZero on what a player wrote in a match's chat, when an operator asks (`ask`);
+    otherwise only what is cached (never a call: a page that shows it costs nothing).
+    Text under GPTZERO_MIN_CHARS is not sent."""
+    async with ctx.db.reading() as session:
+        text = (await chat_document(session, match_id, user_id))[: gptzero.MAX_DOCUMENT_CHARS]
+        document = text if len(text) >= ctx.settings.GPTZERO_MIN_CHARS else None
+        if not ask and document is not None:
+            digest = hashlib.sha256(document.encode()).hexdigest()
+            cached = await session.get(AITextResult, digest)
+            if cached is None:
+                return Signal(AI_TEXT, UNAVAILABLE, 0.0, {"status": "not_asked",
+                              "chars": len(text)})  # fmt: skip
+            return signals.ai_text(_from_cache(cached.result), len(text))
+    return signals.ai_text(await _predict(ctx, document), len(text))
 
 
 def _to_cache(result: gptzero.GPTZeroResult) -> dict[str, Any]:
