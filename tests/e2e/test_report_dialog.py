@@ -118,9 +118,9 @@ def test_report_after_a_game_and_the_review_note(
 
     # The operator reads it, on a laptop and on a phone.
     token = _operator_token(site)
-    for size in ({"width": 1280, "height": 800}, {"width": 390, "height": 844}):
+    for width, height in ((1280, 800), (390, 844)):
         context = browser.new_context(
-            base_url=server.url, locale="en-US", viewport=size,
+            base_url=server.url, locale="en-US", viewport={"width": width, "height": height},
             extra_http_headers={"Authorization": f"Bearer {token}"},
         )  # fmt: skip
         page = context.new_page()
@@ -132,7 +132,7 @@ def test_report_after_a_game_and_the_review_note(
             "The same code as the reference, names changed."
         )
         wide = page.evaluate("document.scrollingElement.scrollWidth > window.innerWidth + 1")
-        assert not wide, size
+        assert not wide, width
         context.close()
 
 
