@@ -162,6 +162,7 @@ async def test_batches_are_read_back_in_time_order(
         assert events[0] == paste(NOW + 5)
         assert await telemetry.events_of(session, bob, match_id=match) == [paste(NOW + 1)]
         assert await telemetry.events_of(session, alice, room_id=1) == []
+        assert await telemetry.events_of(session, alice) == []  # practice is no game
         # `until`: what had been received by then (a batch received later is left out).
         rows = (await session.scalars(select(EditorTelemetry).order_by(EditorTelemetry.id))).all()
         first = rows[0].received_at
