@@ -107,7 +107,9 @@ def test_report_after_a_game_and_the_review_note(
     expect(alice.locator("#report-done")).to_be_visible()
     expect(alice.locator("#report-open")).to_be_hidden()
 
-    # Under review: from the log on reconnecting (a reload), for both players.
+    # Under review: from the log on reconnecting (a reload), for both players. (The server's
+    # fair-play pass rates the game first; this test appends the hold after it.)
+    expect(alice.locator("#feed")).to_contain_text("Ratings updated", timeout=15_000)
     _hold(site, match_id)
     for page in (alice, bob):
         page.reload()
