@@ -173,8 +173,8 @@ async def fair_play_pass(
     due = await assess.pending_submissions(services.db, datetime.now(UTC), exclude=given_up)
     for submission_id in due:
         try:
-            await assess.assess_submission(ctx, submission_id)
-            assessed += 1
+            if await assess.assess_submission(ctx, submission_id) is not None:
+                assessed += 1  # (None: it waits for an earlier one's verdict)
         except Exception as exc:
             if outage.is_unavailable(exc):
                 raise

@@ -280,3 +280,22 @@ async def test_an_operator_asks_gptzero_about_a_players_chat(
     assert again.evidence == asked.evidence and len(gptzero.requests) == 1
     short = await assess.chat_ai_text(ctx, duel.match_id, duel.alice.id, ask=True)
     assert short.status == "not_applicable" and len(gptzero.requests) == 1  # nothing said
+
+
+async def test_a_copy_judged_before_its_original_waits_for_it(
+    db: Database, tmp_path: Path
+) -> None:
+    duel = await running_duel(db, tmp_path)
+    services: Any = Services(db, tmp_path, duel.blobs)
+    await store(duel, duel.bob.id, pasted(BOB_COPY, int(time.time() * 1000)), services.settings)
+    original = await submit(duel, duel.alice, ALICE)
+    copy = await submit(duel, duel.bob, BOB_COPY)
+    await runtime.record_and_pass_on(services, [done(copy)])  # the copy is judged first
+    assert await runtime.fair_play_pass(services) == (0, 0)  # it waits for the original's
+    await runtime.record_and_pass_on(services, [done(original)])
+    assert await runtime.fair_play_pass(services) == (2, 1)
+    by_key = {a.key: a for a in await rows(db, RiskAssessment)}
+    copied = by_key[assess.submission_key(copy)]
+    [alike] = {s["signal"]: s for s in copied.signals}["similarity"]["evidence"]["matches"]
+    assert alike["other_submission_id"] == original and alike["same_game"]
+    assert by_key[assess.submission_key(original)].level == "none"

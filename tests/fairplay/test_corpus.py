@@ -145,7 +145,7 @@ def assessment_of(case: Case, cases: Sequence[Case], thresholds: Thresholds) -> 
         [
             signals.similarity(similarity_of(case, cases)),
             signals.paste(case.events, case.code),
-            signals.burst(case.events, case.code, 1 if case.events is not None else 0),
+            signals.burst(case.events, case.code),
             signals.solve_time(case.solve_seconds, clean_times),
             signals.ai_text(AITextSignal("unavailable")),
             signals.reports([]),

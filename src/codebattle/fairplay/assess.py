@@ -56,6 +56,7 @@ TELEMETRY_SLACK = timedelta(seconds=5)  # a batch flushed as the player submitte
 SOLVE_SAMPLES = 500  # recent solves of a problem that make its distribution
 PENDING_BATCH = 20
 PENDING_DAYS = 2  # accepted submissions older than this are not assessed any more
+EARLIER_WAIT = timedelta(minutes=10)  # an earlier submission unjudged longer is not waited for
 CONFLICT_TRIES = 3  # an assessment racing another process's: measured again, or read back
 
 
@@ -93,6 +94,8 @@ async def assess_submission(ctx: Context, submission_id: int) -> RiskAssessment 
         submission = await session.get(Submission, submission_id)
         if found is not None or submission is None or not _examinable(submission):
             return found
+        if await _earlier_being_judged(session, submission):
+            return None  # what it may copy is not judged yet: a later pass assesses it
         code = submissions.code_of(ctx.blobs, submission)
     # GPTZero is asked outside any transaction: a slow answer holds no lock.
     ai = await _ai_text(ctx, code or "", submission.language)
@@ -144,6 +147,30 @@ async def _measure_and_store(
             session.add(_flag(row, result, submission_id=submission.id))
         await session.commit()
     return row, result
+
+
+async def _earlier_being_judged(session: AsyncSession, submission: Submission) -> bool:
+    """Whether another player's submission made earlier in the same game (in the last
+    EARLIER_WAIT) has no verdict yet: a copy is compared with what it copies only once that
+    is accepted, and the earlier one never with the later (service._candidates)."""
+    game = (
+        Submission.match_id == submission.match_id
+        if submission.match_id is not None
+        else Submission.room_id == submission.room_id
+    )
+    earlier = await session.scalar(
+        select(Submission.id)
+        .where(
+            game,
+            Submission.id < submission.id,
+            Submission.user_id != submission.user_id,
+            Submission.kind == SUBMIT,
+            Submission.verdict.is_(None),
+            Submission.created_at >= submission.created_at - EARLIER_WAIT,
+        )  # fmt: skip
+        .limit(1)
+    )
+    return earlier is not None
 
 
 def _examinable(submission: Submission) -> bool:
@@ -367,7 +394,8 @@ async def settle_match(ctx: Context, match_id: int) -> list[MatchEvent]:
             )
         )
     for submission_id in accepted:
-        await assess_submission(ctx, submission_id)
+        if await assess_submission(ctx, submission_id) is None:
+            return []  # it waits for an earlier submission's verdict: settled at a later pass
     hold = False
     for user_id in humans:
         game = await assess_player_in_match(ctx, match_id, user_id)

@@ -92,8 +92,8 @@ def _code_chars(code: str) -> int:
 def paste(events: Sequence[Mapping[str, Any]] | None, code: str) -> Signal:
     """Code pasted from outside the page, as a share of the submitted code."""
     if events is None:
-        return Signal(PASTE, UNAVAILABLE, 0.0, {"batches": 0}, {})
-    chars = _code_chars(code)
+        return Signal(PASTE, UNAVAILABLE, 0.0, {"events": 0}, {})
+    chars = len(code.strip())  # pastes are measured with their whitespace too
     pastes = [e for e in events if e.get("kind") == "paste"]
     external = sum(
         int(e["chars"]) for e in pastes if not e.get("internal") and e["chars"] >= SMALL_PASTE
@@ -112,11 +112,11 @@ def paste(events: Sequence[Mapping[str, Any]] | None, code: str) -> Signal:
     return Signal(PASTE, OK, max(0.0, min(1.0, strength)), evidence, {"share": round(share * 100)})
 
 
-def burst(events: Sequence[Mapping[str, Any]] | None, code: str, batches: int = 0) -> Signal:
+def burst(events: Sequence[Mapping[str, Any]] | None, code: str) -> Signal:
     """Code that appeared without the typing to write it (pasted from inside the page
     counts as written: it was typed there first)."""
     if events is None:
-        return Signal(BURST, UNAVAILABLE, 0.0, {"batches": 0}, {})
+        return Signal(BURST, UNAVAILABLE, 0.0, {"events": 0}, {})
     chars = _code_chars(code)
     typed = sum(int(e["chars"]) for e in events if e.get("kind") == "typing")
     internal = sum(
@@ -124,7 +124,7 @@ def burst(events: Sequence[Mapping[str, Any]] | None, code: str, batches: int = 
     )
     written = typed + internal
     evidence = {"typed_chars": typed, "internal_paste_chars": internal, "code_chars": chars,
-                "batches": batches}  # fmt: skip
+                "events": len(events)}  # fmt: skip
     if chars < MIN_CODE_CHARS:
         return Signal(BURST, NOT_APPLICABLE, 0.0, evidence, {})
     share = written / chars
