@@ -103,9 +103,7 @@ def test_a_pasted_renamed_copy_is_flagged_high_and_a_typed_solution_is_not(
     bob.click("#submit")
     expect(bob.locator("#results")).to_be_visible()
     for page in (alice, bob):
-        expect(page.locator("#state")).to_have_attribute(
-            "data-state", "finished", timeout=JUDGED
-        )
+        expect(page.locator("#state")).to_have_attribute("data-state", "finished", timeout=JUDGED)
         expect(page.locator("#rating-held")).to_have_text(HELD, timeout=30_000)
     expect(alice.locator("#result-title")).to_contain_text(re.compile("won", re.I))
 
@@ -133,5 +131,3 @@ def test_a_pasted_renamed_copy_is_flagged_high_and_a_typed_solution_is_not(
     context.close()
     assert match_id
     assert not errors, errors
-
-

@@ -282,9 +282,7 @@ async def test_an_operator_asks_gptzero_about_a_players_chat(
     assert short.status == "not_applicable" and len(gptzero.requests) == 1  # nothing said
 
 
-async def test_a_copy_judged_before_its_original_waits_for_it(
-    db: Database, tmp_path: Path
-) -> None:
+async def test_a_copy_judged_before_its_original_waits_for_it(db: Database, tmp_path: Path) -> None:
     duel = await running_duel(db, tmp_path)
     services: Any = Services(db, tmp_path, duel.blobs)
     await store(duel, duel.bob.id, pasted(BOB_COPY, int(time.time() * 1000)), services.settings)

@@ -30,7 +30,6 @@ from codebattle.progress import service as progress
 from codebattle.submissions import recording
 from codebattle.submissions.service import Target
 
-
 # matches.rating_state of a finished rated game: waiting for fair play, rated, or held.
 RATING_PENDING, RATED, RATING_HELD = "pending", "rated", "held"
 
