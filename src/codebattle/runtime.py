@@ -20,7 +20,6 @@ import structlog
 from codebattle import failpoints, logsink
 from codebattle.accounts import billing
 from codebattle.battles import ai_player, live
-from codebattle.battles import service as battles
 from codebattle.db import outage
 from codebattle.fairplay import assess
 from codebattle.integrations import portone
@@ -163,8 +162,9 @@ async def fair_play_pass(
 
     `failures` counts failed tries (an outage aside) per "submission:<id>" and
     "match:<id>": a submission failing FAIR_PLAY_TRIES times is left unassessed by this
-    process (logged as an error), and such a match is rated without fair play, so a bug in
-    one signal never keeps a game unrated."""
+    process (logged as an error), and such a match is settled without its assessment (held
+    if anything stored for it is high, and flagged for review), so a bug in one signal never
+    keeps a game unrated or unseen."""
     failures = {} if failures is None else failures
     ctx = assess.Context(services.db, services.blobs, services.settings)
     assessed = settled = 0
@@ -182,19 +182,18 @@ async def fair_play_pass(
     for match_id in await assess.pending_matches(services.db):
         try:
             if failures.get(f"match:{match_id}", 0) >= FAIR_PLAY_TRIES:
-                async with services.db.session() as session:
-                    entries = await battles.settle_rating(session, match_id, hold=False)
-                log.error("fair play: a match rated without its assessment", match=match_id)
+                entries = await assess.settle_unassessed(ctx, match_id)
+                log.error("fair play: a match settled without its assessment (flagged for "
+                          "review)", match=match_id)  # fmt: skip
             else:
                 entries = await assess.settle_match(ctx, match_id)
+            if entries:
+                settled += 1
+                await live.publish(services, match_id, entries)
         except Exception as exc:
             if outage.is_unavailable(exc):
                 raise
             _fair_play_failed(failures, f"match:{match_id}")
-            continue
-        if entries:
-            settled += 1
-            await live.publish(services, match_id, entries)
     return assessed, settled
 
 

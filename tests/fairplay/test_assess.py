@@ -241,6 +241,9 @@ async def test_a_match_whose_assessment_keeps_failing_is_rated_all_the_same(
     assert "rated" not in await log_types(db, duel.match_id)
     assert await runtime.fair_play_pass(services, failures) == (0, 1)  # given up: rated
     assert (await log_types(db, duel.match_id))[-1] == "rated"
+    flags = await rows(db, Flag)  # ... and a person is asked to look at it
+    assert {f.user_id for f in flags} == {duel.alice.id, duel.bob.id}
+    assert {f.reasons[0]["signal"] for f in flags} == {"assessment_failed"}
     tried = len(calls)
     assert await runtime.fair_play_pass(services, failures) == (0, 0)
     assert len(calls) == tried  # the submissions given up are not tried again
@@ -297,3 +300,37 @@ async def test_a_copy_judged_before_its_original_waits_for_it(db: Database, tmp_
     [alike] = {s["signal"]: s for s in copied.signals}["similarity"]["evidence"]["matches"]
     assert alike["other_submission_id"] == original and alike["same_game"]
     assert by_key[assess.submission_key(original)].level == "none"
+
+
+async def test_a_match_given_up_is_held_when_a_stored_assessment_is_high(
+    db: Database, tmp_path: Path
+) -> None:
+    duel = await running_duel(db, tmp_path)
+    services: Any = Services(db, tmp_path, duel.blobs)
+    await store(duel, duel.bob.id, pasted(BOB_COPY, int(time.time() * 1000)), services.settings)
+    mine, theirs = await finish(services, duel, ALICE, BOB_COPY)
+    ctx = assess.Context(db, duel.blobs, services.settings)
+    for submission_id in (mine, theirs):
+        await assess.assess_submission(ctx, submission_id)
+    bob = await assess.assess_player_in_match(ctx, duel.match_id, duel.bob.id)
+    assert bob.level == "high"  # stored before the assessment of the rest failed
+    entries = await assess.settle_unassessed(ctx, duel.match_id)
+    assert [e.type for e in entries] == ["rating_held"]
+    assert [f.user_id for f in await rows(db, Flag) if f.key.startswith("failed:")] == [
+        duel.alice.id
+    ]  # bob's game has its own flag
+
+
+async def test_a_match_waits_for_a_submission_still_being_judged(
+    db: Database, tmp_path: Path
+) -> None:
+    duel = await running_duel(db, tmp_path)
+    services: Any = Services(db, tmp_path, duel.blobs)
+    original = await submit(duel, duel.alice, ALICE)
+    copy = await submit(duel, duel.bob, BOB_COPY)  # made before the end, judged after it
+    await runtime.record_and_pass_on(services, [done(original)])
+    assert await runtime.fair_play_pass(services) == (1, 0)  # the match waits for the copy
+    await runtime.record_and_pass_on(services, [done(copy)])
+    assert await runtime.fair_play_pass(services) == (1, 1)
+    by_key = {a.key: a for a in await rows(db, RiskAssessment)}
+    assert by_key[assess.game_key(duel.match_id, duel.bob.id)].submission_id == copy

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -37,6 +37,7 @@ from codebattle.fairplay.risk import (
     AI_TEXT,
     HIGH,
     NONE,
+    REVIEW,
     UNAVAILABLE,
     Assessment,
     Signal,
@@ -151,8 +152,9 @@ async def _measure_and_store(
 
 async def _earlier_being_judged(session: AsyncSession, submission: Submission) -> bool:
     """Whether another player's submission made earlier in the same game (in the last
-    EARLIER_WAIT) has no verdict yet: a copy is compared with what it copies only once that
-    is accepted, and the earlier one never with the later (service._candidates)."""
+    EARLIER_WAIT: one stuck longer is not waited for) has no verdict yet: a copy is
+    compared with what it copies only once that is accepted, and the earlier one never with
+    the later (service._candidates)."""
     game = (
         Submission.match_id == submission.match_id
         if submission.match_id is not None
@@ -166,7 +168,7 @@ async def _earlier_being_judged(session: AsyncSession, submission: Submission) -
             Submission.user_id != submission.user_id,
             Submission.kind == SUBMIT,
             Submission.verdict.is_(None),
-            Submission.created_at >= submission.created_at - EARLIER_WAIT,
+            Submission.created_at >= datetime.now(UTC) - EARLIER_WAIT,
         )  # fmt: skip
         .limit(1)
     )
@@ -393,6 +395,8 @@ async def settle_match(ctx: Context, match_id: int) -> list[MatchEvent]:
                 )  # fmt: skip
             )
         )
+        if await _being_judged(session, match_id):
+            return []  # a copy may be among them: settled once they are judged
     for submission_id in accepted:
         if await assess_submission(ctx, submission_id) is None:
             return []  # it waits for an earlier submission's verdict: settled at a later pass
@@ -400,6 +404,57 @@ async def settle_match(ctx: Context, match_id: int) -> list[MatchEvent]:
     for user_id in humans:
         game = await assess_player_in_match(ctx, match_id, user_id)
         hold = hold or game.level == HIGH
+    async with ctx.db.session() as session:
+        return await battles.settle_rating(session, match_id, hold=hold)
+
+
+async def _being_judged(session: AsyncSession, match_id: int) -> bool:
+    """Whether a `submit` of the match made in the last EARLIER_WAIT has no verdict yet (one
+    made before the end but judged after it still counts for fair play)."""
+    found = await session.scalar(
+        select(Submission.id)
+        .where(
+            Submission.match_id == match_id,
+            Submission.kind == SUBMIT,
+            Submission.verdict.is_(None),
+            Submission.created_at >= datetime.now(UTC) - EARLIER_WAIT,
+        )  # fmt: skip
+        .limit(1)
+    )
+    return found is not None
+
+
+async def settle_unassessed(ctx: Context, match_id: int) -> list[MatchEvent]:
+    """Settle a match whose assessment keeps failing: held if any assessment stored for it
+    is high, rated otherwise; either way each human player without a game assessment gets
+    a "review" flag saying the assessment failed, so a person looks at the game."""
+    async with ctx.db.session() as session:
+        row = await session.get(MatchRow, match_id)
+        if row is None or row.rating_state != battles.RATING_PENDING:
+            return []
+        stored = list(
+            await session.scalars(select(RiskAssessment).where(RiskAssessment.match_id == match_id))
+        )
+        hold = any(a.level == HIGH for a in stored)
+        assessed = {a.user_id for a in stored if a.scope == "game"}
+        for player in row.fsm["players"]:
+            user_id = player["user_id"]
+            if player.get("ai") or user_id in assessed:
+                continue
+            key = f"failed:{game_key(match_id, user_id)}"
+            if await session.scalar(select(Flag.id).where(Flag.key == key)) is None:
+                session.add(
+                    Flag(
+                        key=key,
+                        source="risk",
+                        level=REVIEW,
+                        score=0.0,
+                        user_id=user_id,
+                        match_id=match_id,
+                        reasons=[{"signal": "assessment_failed", "contribution": 0, "params": {}}],
+                    )  # fmt: skip
+                )
+        await session.commit()
     async with ctx.db.session() as session:
         return await battles.settle_rating(session, match_id, hold=hold)
 
@@ -438,10 +493,10 @@ async def assess_player_in_match(ctx: Context, match_id: int, user_id: int) -> R
         row.match_id = match_id
         row.submission_id = worst.submission_id if worst else None
         session.add(row)
-        if result.level != NONE:
-            await session.flush()
-            session.add(_flag(row, result, submission_id=row.submission_id))
         try:
+            if result.level != NONE:
+                await session.flush()
+                session.add(_flag(row, result, submission_id=row.submission_id))
             await session.commit()
         except IntegrityError:
             await session.rollback()

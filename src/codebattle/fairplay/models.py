@@ -94,7 +94,7 @@ class RiskAssessment(Base):
     scope: Mapped[str] = mapped_column(String(16))  # "submission" | "game"
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     submission_id: Mapped[int | None] = mapped_column(
-        ForeignKey("submissions.id", ondelete="CASCADE"), nullable=True
+        ForeignKey("submissions.id", ondelete="CASCADE"), nullable=True, index=True
     )
     match_id: Mapped[int | None] = mapped_column(
         ForeignKey("matches.id", ondelete="CASCADE"), nullable=True, index=True

@@ -191,6 +191,9 @@ def upgrade() -> None:
             batch_op.f("ix_risk_assessments_match_id"), ["match_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_risk_assessments_room_id"), ["room_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_risk_assessments_submission_id"), ["submission_id"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_risk_assessments_user_id"), ["user_id"], unique=False)
 
     op.create_table(
@@ -288,6 +291,7 @@ def downgrade() -> None:
     op.drop_table("fairplay_flags")
     with op.batch_alter_table("risk_assessments", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_risk_assessments_user_id"))
+        batch_op.drop_index(batch_op.f("ix_risk_assessments_submission_id"))
         batch_op.drop_index(batch_op.f("ix_risk_assessments_room_id"))
         batch_op.drop_index(batch_op.f("ix_risk_assessments_match_id"))
 
