@@ -129,6 +129,19 @@ def test_a_pasted_renamed_copy_is_flagged_high_and_a_typed_solution_is_not(
     expect(similarity).to_contain_text("seen = [[False] * cols for _ in range(rows)]")  # hers
     expect(ops.locator("#signal-paste")).to_contain_text(re.compile("outside", re.I))
     ops.screenshot(path=str(site.data / "flag.png"), full_page=True)
+    flag_url = ops.url
     context.close()
+    # On a phone: the two codes one above the other, nothing wider than the screen.
+    phone = browser.new_context(
+        base_url=server.url, locale="ko-KR", viewport={"width": 390, "height": 844},
+        extra_http_headers={"Authorization": f"Bearer {token}"},
+    )  # fmt: skip
+    small = phone.new_page()
+    small.goto(flag_url)
+    expect(small.locator("#signal-similarity")).to_be_visible()
+    small.screenshot(path=str(site.data / "flag-phone.png"), full_page=True)
+    wide = small.evaluate("document.scrollingElement.scrollWidth > window.innerWidth + 1")
+    assert not wide
+    phone.close()
     assert match_id
     assert not errors, errors

@@ -137,7 +137,7 @@ def test_an_operator_reads_a_flag_with_its_evidence(client: TestClient) -> None:
     assert html.index("0:05 into the game") < html.index("1:15 into the game")
     assert "Outside the page" in html and "Inside the page" in html
     # GPTZero without a key, and the reporter's words.
-    assert "GPTZero result unavailable (no_key)" in html
+    assert "Not measured: no GPTZero key is set." in html
     assert "Bob&#39;s code is my code with the names changed." in html
 
     detail = client.get(f"/api/ops/flags/{seeded['flag']}").json()
@@ -185,7 +185,7 @@ def test_a_report_flag_shows_the_reporters_words(client: TestClient) -> None:
     page = client.get(f"/ops/flags/{flags[0]['id']}")
     assert page.status_code == 200
     assert "Someone was telling him the answer." in page.text
-    assert "Reported by 1 opponent(s)" in page.text
+    assert "Reported by the opponent" in page.text
     assert "Got help from someone outside the game" in page.text
 
 
@@ -253,3 +253,30 @@ def test_the_replay_says_a_held_result_is_under_review(client: TestClient) -> No
     assert 'id="rating-held"' in held and "the rating change is held" in held
     run(client, note, "rated")  # an operator let it stand: rated after all
     assert 'id="rating-held"' not in client.get(replay).text
+
+
+def test_an_operator_asks_gptzero_about_the_chat_and_the_flags_link(client: TestClient) -> None:
+    client.cookies.set("lang", "en")
+    client.headers["Authorization"] = run(client, _staff, "opal3", "operator")
+    seeded = run(client, _seed)
+
+    async def second_flag(session: AsyncSession, services: Services) -> int:
+        first = await session.get(Flag, seeded["flag"])
+        assert first is not None
+        other = Flag(key="report:x", source="report", level="review", score=0.0,
+                     user_id=first.user_id, match_id=first.match_id, reasons=[])  # fmt: skip
+        session.add(other)
+        await session.commit()
+        return other.id
+
+    other = run(client, second_flag)
+    page = client.get(f"/ops/flags/{seeded['flag']}").text
+    assert f'href="/ops/flags/{other}"' in page  # the other flag of the same game
+    # No chat said, no key: nothing to ask, never invented.
+    assert 'id="chat"' in page and 'id="chat-ask"' not in page
+    asked = client.post(f"/ops/flags/{seeded['flag']}/chat-ai-text", follow_redirects=False)
+    assert asked.status_code == 303
+    assert client.post("/ops/flags/999999/chat-ai-text").status_code == 404
+    client.headers.pop("Authorization")
+    sign_in(client, "pat3")
+    assert client.post(f"/ops/flags/{seeded['flag']}/chat-ai-text").status_code == 404

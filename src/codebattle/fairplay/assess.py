@@ -347,7 +347,7 @@ async def chat_ai_text(ctx: Context, match_id: int, user_id: int, *, ask: bool =
     async with ctx.db.reading() as session:
         text = (await chat_document(session, match_id, user_id))[: gptzero.MAX_DOCUMENT_CHARS]
         document = text if len(text) >= ctx.settings.GPTZERO_MIN_CHARS else None
-        if not ask and document is not None:
+        if not ask and document is not None and _client(ctx.settings) is not None:
             digest = hashlib.sha256(document.encode()).hexdigest()
             cached = await session.get(AITextResult, digest)
             if cached is None:

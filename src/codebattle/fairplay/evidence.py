@@ -100,7 +100,20 @@ async def flag_detail(
     data["signals"] = [
         await _readable(session, blobs, signal, own_submission, names, start) for signal in signals
     ]
+    data["related"] = await _related(session, flag)
     return data
+
+
+async def _related(session: AsyncSession, flag: Flag) -> list[dict[str, Any]]:
+    """The other flags of the same player in the same game (a risk flag and a report of
+    one game are two flags: each page links the other)."""
+    if flag.match_id is None and flag.room_id is None:
+        return []
+    game = Flag.match_id == flag.match_id if flag.match_id else Flag.room_id == flag.room_id
+    rows = await session.scalars(
+        select(Flag).where(game, Flag.user_id == flag.user_id, Flag.id != flag.id).order_by(Flag.id)
+    )
+    return [{"id": f.id, "level": f.level, "source": f.source} for f in rows]
 
 
 def _signals(assessment: RiskAssessment | None) -> list[dict[str, Any]]:
@@ -176,12 +189,16 @@ async def _own_submission(
 def _user_ids(signals: Iterable[dict[str, Any]]) -> set[int]:
     ids: set[int] = set()
     for signal in signals:
-        evidence = signal.get("evidence") or {}
+        evidence = signal.get("evidence")
+        if not isinstance(evidence, dict):
+            continue
         for m in evidence.get("matches") or []:
+            if not isinstance(m, dict):
+                continue
             if isinstance(m.get("other_user_id"), int):
                 ids.add(m["other_user_id"])
         for r in evidence.get("reports") or []:
-            if isinstance(r.get("reporter_id"), int):
+            if isinstance(r, dict) and isinstance(r.get("reporter_id"), int):
                 ids.add(r["reporter_id"])
     return ids
 

@@ -93,7 +93,7 @@ def paste(events: Sequence[Mapping[str, Any]] | None, code: str) -> Signal:
     """Code pasted from outside the page, as a share of the submitted code."""
     if events is None:
         return Signal(PASTE, UNAVAILABLE, 0.0, {"events": 0}, {})
-    chars = len(code.strip())  # pastes are measured with their whitespace too
+    chars = max(len(code), 1)  # pastes are measured with their whitespace, so the code is
     pastes = [e for e in events if e.get("kind") == "paste"]
     external = sum(
         int(e["chars"]) for e in pastes if not e.get("internal") and e["chars"] >= SMALL_PASTE

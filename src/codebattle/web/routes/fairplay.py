@@ -6,17 +6,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from codebattle.errors import UserError
-from codebattle.fairplay import evidence, reports
+from codebattle.fairplay import assess, evidence, reports
 from codebattle.i18n import translate
 from codebattle.services import services_of
 from codebattle.web.ids import Id
 from codebattle.web.render import locale_of, render
-from codebattle.web.security import current_user, require_api_write, require_user
+from codebattle.web.security import (
+    SESSION,
+    check_csrf,
+    current_user,
+    require_api_write,
+    require_user,
+)
 
 router = APIRouter()
 
@@ -83,7 +89,30 @@ async def _flag(request: Request, flag_id: int) -> dict[str, Any]:
         data = await evidence.flag_detail(session, services.blobs, flag_id)
     if data is None:
         raise UserError(404, "not_found")
+    if data["match_id"] is not None:  # what GPTZero said of the chat, if it was asked
+        chat = await assess.chat_ai_text(_context(request), data["match_id"], data["user"]["id"])
+        data["chat"] = chat.to_dict()
     return data
+
+
+def _context(request: Request) -> assess.Context:
+    services = services_of(request)
+    return assess.Context(services.db, services.blobs, services.settings)
+
+
+@router.post("/ops/flags/{flag_id}/chat-ai-text", include_in_schema=False)
+async def ask_about_chat(
+    request: Request, flag_id: Id, csrf_token_field: str = Form("", alias="csrf_token")
+) -> Response:
+    """An operator asks GPTZero about what the flagged player wrote in the game's chat
+    (cached by content: asking again costs nothing)."""
+    flag = await _flag(request, flag_id)
+    if getattr(request.state, "auth", "") == SESSION:  # a token is no cookie: no CSRF
+        check_csrf(request, csrf_token_field)
+    if flag["match_id"] is None:
+        raise UserError(404, "not_found")
+    await assess.chat_ai_text(_context(request), flag["match_id"], flag["user"]["id"], ask=True)
+    return RedirectResponse(f"/ops/flags/{flag_id}#chat", status_code=303)
 
 
 @router.get("/api/ops/flags/{flag_id}", tags=["fairplay"])
