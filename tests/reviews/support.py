@@ -4,6 +4,7 @@ and waiting for a review to be ready."""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from typing import Any
 
@@ -15,6 +16,7 @@ from codebattle.config import Settings
 from codebattle.db.session import Database
 from codebattle.reviews.models import CodeReview
 from codebattle.submissions.models import SubmissionTest
+from tests.support.hosts import PROBLEMS
 from tests.support.site import sign_in, wait_done
 
 # An accepted Python solution of hello-battle with an unused variable (ruff's F841).
@@ -106,3 +108,29 @@ def wait_review(client: TestClient, submission_id: int, timeout: float = 90.0) -
             return data
         time.sleep(0.3)
     raise AssertionError("review not ready in time")
+
+
+def secret_test_names(slug: str = "hello-battle") -> list[str]:
+    """The package's own names of its secret tests (`01-max-max`...): they say what a test
+    holds, so no review may show them (judge/disclosure.py)."""
+    return sorted(p.stem for p in (PROBLEMS / slug / "data" / "secret").glob("*.in"))
+
+
+def plant_secret_times(settings: Settings, submission_id: int, time_of: Any) -> None:
+    """Set each stored secret row's recorded time to `time_of(index)` (the rows as the judge
+    stored them: names players see, `secret/3`)."""
+
+    async def work(session: Any) -> None:
+        rows = (
+            await session.scalars(
+                select(SubmissionTest).where(
+                    SubmissionTest.submission_id == submission_id,
+                    SubmissionTest.sample.is_(False),
+                )
+            )
+        ).all()
+        assert rows and all(re.fullmatch(r"secret/\d+", row.name) for row in rows)
+        for row in rows:
+            row.time = time_of(row.index)
+
+    run_db(settings, work)

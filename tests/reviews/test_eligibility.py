@@ -4,7 +4,11 @@ final submit, only once the match (or room) is over; the arena's link finds it."
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Coroutine
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
@@ -150,3 +154,93 @@ def test_the_plan_gate(tmp_path: Path, plan: str, basic_enabled: bool, refusal: 
         service.check_plan(settings, user)
     assert (refused.value.status, refused.value.key) == (403, refusal)
     assert refused.value.params == {"plan": plan}
+
+
+class CountingServices(FakeServices):
+    """Counts the review tasks started (and closes them unrun)."""
+
+    def __init__(self, db: Database, settings: Any) -> None:
+        super().__init__(db, settings)
+        self.started = 0
+
+    def spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        self.started += 1
+        coroutine.close()
+
+
+async def test_two_restarts_at_once_start_one_task(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failed review asked again by two requests at once (or a stale one read by two polls):
+    the restart is a compare-and-set, so the work (and the model call) runs once."""
+    blobs = LocalBlobStore(tmp_path / "blobs")
+    async with db.session() as session:
+        await make_problem_version(session, blobs)
+        user = await make_user(session)
+        user.plan = "pro"
+        made = await make_submission(session, blobs, user)
+        await session.commit()
+        user_id, made_id = user.id, made.id
+    await _judged(db, made_id, verdict="AC")
+    async with db.session() as session:
+        session.add(
+            CodeReview(
+                submission_id=made_id, user_id=user_id, source="offline", status="failed",
+                body={}, created_at=datetime.now(UTC) - timedelta(minutes=5),
+            )
+        )  # fmt: skip
+        await session.commit()
+        owner = await session.get(User, user_id)
+        assert owner is not None
+    # Both requests read the failed row before either writes (the race made certain where
+    # the database lets them run at once: PostgreSQL).
+    find, seen, both = service.find, 0, asyncio.Event()
+
+    async def find_together(session: Any, submission_id: int) -> CodeReview | None:
+        nonlocal seen
+        found = await find(session, submission_id)
+        seen += 1
+        if seen == 2:
+            both.set()
+        if seen <= 2:  # on SQLite the second waits for the first's write lock: no race
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(both.wait(), 1)
+        return found
+
+    monkeypatch.setattr(service, "find", find_together)
+    services = CountingServices(db, settings_for(tmp_path))
+    first, second = await asyncio.gather(
+        service.request_review(services, owner, made_id),  # type: ignore[arg-type]
+        service.request_review(services, owner, made_id),  # type: ignore[arg-type]
+    )
+    assert services.started == 1
+    assert first.id == second.id and {first.status, second.status} == {"pending"}
+    assert first.created_at == second.created_at
+    # The task started with the row's new mark claims the work; one with an older mark
+    # (a review restarted since) does not, and would stop before the model.
+    stale_mark = first.created_at - timedelta(seconds=1)
+    assert not await service._claim(services, first.id, stale_mark)  # type: ignore[arg-type]
+    assert await service._claim(services, first.id, first.created_at)  # type: ignore[arg-type]
+    async with db.reading() as session:
+        claimed = await session.get(CodeReview, first.id)
+        assert claimed is not None and "started_at" in claimed.body
+
+
+def _review(status: str, created_ago: timedelta, started_ago: timedelta | None) -> CodeReview:
+    now = datetime.now(UTC)
+    body = {} if started_ago is None else {"started_at": (now - started_ago).isoformat()}
+    return CodeReview(status=status, body=body, created_at=now - created_ago)
+
+
+def test_staleness_counts_from_when_the_work_started() -> None:
+    minutes = timedelta(minutes=1)
+    # Queued under load for 20 minutes, its work not started: not lost.
+    assert not service._restartable(_review("pending", 20 * minutes, None))
+    # Started 2 minutes ago after a long queue: still running.
+    assert not service._restartable(_review("pending", 30 * minutes, 2 * minutes))
+    # Started 11 minutes ago: its server stopped.
+    assert service._restartable(_review("pending", 12 * minutes, 11 * minutes))
+    # Never started, asked for long ago (its server stopped while it was queued).
+    assert service._restartable(_review("pending", 2 * service.QUEUED_STALE, None))
+    assert service._restartable(_review("failed", minutes, None))
+    assert not service._restartable(_review("ready", 20 * minutes, 19 * minutes))

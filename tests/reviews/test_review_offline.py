@@ -5,6 +5,7 @@ sandbox, per-test results, the reference timed on the largest tests) with no sec
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,14 +16,17 @@ from sqlalchemy import select
 
 from codebattle.accounts.models import User
 from codebattle.config import Settings
+from codebattle.judge.loader import load_package
 from codebattle.reviews.models import CodeReview
 from tests.reviews.support import (
     PY_ACCEPTED,
     SECRET_FEEDBACK,
     plant_secret_feedback,
+    plant_secret_times,
     player,
     review_rows,
     run_db,
+    secret_test_names,
     submit,
     wait_review,
 )
@@ -107,8 +111,29 @@ def test_pro_gets_an_offline_review_from_real_analysis(
     page = client.get(f"/submissions/{done['id']}/review")
     assert "Line 5:" in page.text and 'id="review-timing"' in page.text
     assert SECRET_FEEDBACK not in page.text
+    # The timing table names tests as players see them, never by the package's file names.
+    assert all(re.fullmatch(r"secret/\d+", row["name"]) for row in figures["tests"]), figures
+    for name in secret_test_names():
+        assert name not in text and name not in page.text
     client.cookies.set("lang", "ko")
     assert "AI 코드 리뷰" in client.get(f"/submissions/{done['id']}/review").text
+
+
+def test_growth_is_computed_from_the_stored_rows(
+    client: TestClient, app_settings: Settings
+) -> None:
+    """The stored rows carry hidden names (`secret/3`): they are matched to the package's
+    tests by position. Times planted proportional to input size give n^1."""
+    headers = player(client, app_settings, "grower", "pro")
+    done = submit(client, headers)
+    package = load_package(PROBLEMS / "hello-battle")
+    plant_secret_times(
+        app_settings, done["id"], lambda index: 0.01 * package.tests[index].input.stat().st_size
+    )
+    client.post(f"/api/submissions/{done['id']}/review", headers=headers)
+    body = wait_review(client, done["id"])["body"]
+    assert body["complexity"]["growth"] == 1.0, body["complexity"]
+    assert any("n^1.0" in s for s in body["sections"]["complexity"]), body["sections"]
 
 
 def test_one_review_per_submission(client: TestClient, app_settings: Settings) -> None:
@@ -177,13 +202,40 @@ def test_a_pending_review_left_by_a_stopped_server_is_made_again(
         session.add(
             CodeReview(
                 submission_id=done["id"], user_id=user_id, source="offline", status="pending",
-                body={}, created_at=datetime.now(UTC) - timedelta(hours=1),
+                body={"started_at": (datetime.now(UTC) - timedelta(minutes=11)).isoformat()},
+                created_at=datetime.now(UTC) - timedelta(minutes=12),
             )
         )  # fmt: skip
 
     run_db(app_settings, orphan)
     assert wait_review(client, done["id"])["status"] == "ready"
     assert review_rows(app_settings, done["id"]) == 1
+
+
+def test_consent_takes_only_the_real_values(client: TestClient, app_settings: Settings) -> None:
+    """`consent` is JSON true/false (not "yes", 1, "on"); the page's form sends yes, no or
+    nothing, and anything else is refused rather than read as no answer."""
+    headers = player(client, app_settings, "loose", "pro")
+    done = submit(client, headers)
+    for loose in ("yes", 1, "on", "true", 0):
+        asked = client.post(
+            f"/api/submissions/{done['id']}/review", json={"consent": loose}, headers=headers
+        )
+        assert asked.status_code == 422, (loose, asked.text)
+    page = client.get(f"/submissions/{done['id']}/review").text
+    csrf = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    posted = client.post(
+        f"/submissions/{done['id']}/review",
+        data={"csrf_token": csrf, "consent": "maybe"},
+        follow_redirects=False,
+    )
+    assert posted.status_code == 422
+    assert review_rows(app_settings, done["id"]) == 0
+
+    async def consent(session: Any) -> Any:
+        return await session.scalar(select(User.review_consent).where(User.nickname == "loose"))
+
+    assert run_db(app_settings, consent) is None
 
 
 def test_the_arenas_link_without_a_submission(client: TestClient, app_settings: Settings) -> None:

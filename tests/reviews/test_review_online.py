@@ -7,16 +7,19 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from codebattle.config import Settings
-from codebattle.reviews import online
+from codebattle.reviews import online, service
 from tests.reviews.support import (
     SECRET_FEEDBACK,
     plant_secret_feedback,
     player,
+    secret_test_names,
+    set_user,
     submit,
     wait_review,
 )
@@ -96,6 +99,10 @@ def test_with_consent_the_model_writes_the_review(
     assert SECRET_FEEDBACK not in json.dumps(request.body)
     secret_in = (PROBLEMS / "hello-battle" / "data" / "secret" / "13-random-1.in").read_text()
     assert secret_in.strip() not in json.dumps(request.body)
+    # The timing figures name tests as players see them (`secret/17`), not by file name.
+    assert review["body"]["complexity"]["tests"]
+    for name in secret_test_names():
+        assert name not in json.dumps(request.body), name
     assert request.body["model"] == "gpt-5"
     assert "Already the simplest approach." in client.get(f"/submissions/{done['id']}/review").text
 
@@ -129,6 +136,28 @@ def test_withdrawn_consent_sends_nothing(
     done = submit(client, headers)
     client.post(f"/api/submissions/{done['id']}/review", headers=headers)
     assert wait_review(client, done["id"])["source"] == "offline"
+    assert fake.requests == []
+
+
+def test_consent_withdrawn_during_the_analysis_sends_nothing(
+    client: TestClient, app_settings: Settings, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Consent is read again just before the call: a withdrawal while the review waited
+    for a slot or ran the analysis (minutes) stops the code from leaving."""
+    headers = player(client, app_settings, "wavering", "pro", review_consent=True)
+    done = submit(client, headers)
+    analyse = service.analyse
+
+    def analyse_then_withdraw(*args: Any, **kwargs: Any) -> Any:
+        found = analyse(*args, **kwargs)
+        set_user(app_settings, "wavering", review_consent=False)  # the settings page, meanwhile
+        return found
+
+    monkeypatch.setattr(service, "analyse", analyse_then_withdraw)
+    asked = client.post(f"/api/submissions/{done['id']}/review", headers=headers)
+    assert asked.json()["source"] == "openai"  # consent was given when it was asked for
+    review = wait_review(client, done["id"])
+    assert review["status"] == "ready" and review["source"] == "offline"
     assert fake.requests == []
 
 

@@ -49,7 +49,10 @@ def note(key: str, **params: Any) -> dict[str, Any]:
 @dataclass(frozen=True)
 class Measured:
     """The largest tests' times, measured here: the player's program and the reference's
-    (None when it could not be run), with the reference's language."""
+    (None when it could not be run), with the reference's language. `names` are the tests'
+    names as players see them (`judge.disclosure.secret_name`: `secret/17`), never the
+    package's file names, which say what a test holds: they go into the body, the page
+    and the prompt."""
 
     names: list[str]
     player: list[float | None]
@@ -57,8 +60,8 @@ class Measured:
     reference_language: str | None
 
 
-def largest(sizes: Mapping[str, int], count: int = LARGEST_TESTS) -> list[str]:
-    """The names of the `count` largest tests by input size (ties: by name)."""
+def largest(sizes: Mapping[int, int], count: int = LARGEST_TESTS) -> list[int]:
+    """The positions of the `count` largest tests by input size (ties: the earlier)."""
     return [name for name, _ in sorted(sizes.items(), key=lambda kv: (-kv[1], kv[0]))[:count]]
 
 

@@ -10,7 +10,10 @@ Rules (issue 13):
   no key, or MOCK_GPT5: the offline review, which sends nothing anywhere;
 - one review per submission (unique submission_id): a second request returns the first.
   A failed one may be asked again; a pending one left by a stopped server is restarted
-  when it is read after STALE.
+  when it is read STALE after its work started (QUEUED_STALE after it was asked for, if
+  its work never started). A restart is a compare-and-set on (status, created_at): of two
+  at once one wins and one task runs; `created_at` is the attempt's mark, and a task whose
+  mark is no longer the row's (restarted meanwhile) stops before doing anything.
 
 The work (lint and timings in the sandbox, then the model) runs as a background task
 (`services.spawn`): a request never waits for it; the page polls the JSON.
@@ -21,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -38,7 +41,7 @@ from codebattle.config import Settings
 from codebattle.errors import UserError
 from codebattle.i18n import translate
 from codebattle.integrations.openai import OpenAIClient
-from codebattle.judge import languages
+from codebattle.judge import disclosure, languages
 from codebattle.judge.engine import Judge
 from codebattle.judge.runner import PackageCache
 from codebattle.judge.sandbox import Sandbox
@@ -52,12 +55,17 @@ from codebattle.rooms.models import Room
 from codebattle.services import Services
 from codebattle.storage import BlobStore
 from codebattle.submissions import service as submissions
-from codebattle.submissions.models import DONE, SUBMIT, Submission
+from codebattle.submissions.models import DONE, SUBMIT, Submission, SubmissionTest
 
 log = structlog.get_logger(__name__)
 
 PENDING, READY, FAILED = "pending", "ready", "failed"
+# A pending review whose work started this long ago is taken for lost (its server stopped):
+# the work is bounded (lint, six timed runs, one model call with its time-out).
 STALE = timedelta(minutes=10)
+# One whose work never started (waiting for an analysis slot): generous, so a review still
+# queued under load is not restarted; only one lost with its server is.
+QUEUED_STALE = timedelta(hours=1)
 REFERENCE_CACHE = "reviews/reference"
 
 
@@ -185,21 +193,48 @@ async def request_review(
                 assert found is not None
                 return found
         else:
-            review.status, review.source, review.body = PENDING, source, {}
-            review.created_at = datetime.now(UTC)
+            # Compare-and-set: only the request that still sees the row as it was restarts
+            # it (two requests or polls at once would otherwise both start the work).
+            restarted = await session.execute(
+                update(CodeReview)
+                .where(
+                    CodeReview.id == review.id,
+                    CodeReview.status == review.status,
+                    CodeReview.created_at == review.created_at,
+                )
+                .values(status=PENDING, source=source, body={}, created_at=datetime.now(UTC))
+                .execution_options(synchronize_session=False)
+            )
             await session.commit()
+            if restarted.rowcount != 1:  # type: ignore[attr-defined]
+                found = await find(session, submission_id)
+                assert found is not None
+                return found
         await session.refresh(review)
-    services.spawn(make(services, review.id))
+    services.spawn(make(services, review.id, review.created_at))
     return review
 
 
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def _restartable(review: CodeReview) -> bool:
+    """Failed, or pending and lost: STALE after its work started (`started_at` in the
+    pending body, set when the task took an analysis slot), QUEUED_STALE after it was
+    asked for if the work never started."""
     if review.status == FAILED:
         return True
-    created = review.created_at
-    if created.tzinfo is None:
-        created = created.replace(tzinfo=UTC)
-    return review.status == PENDING and datetime.now(UTC) - created > STALE
+    if review.status != PENDING:
+        return False
+    now = datetime.now(UTC)
+    started = (review.body or {}).get("started_at")
+    if isinstance(started, str):
+        try:
+            return now - _aware(datetime.fromisoformat(started)) > STALE
+        except ValueError:
+            pass
+    return now - _aware(review.created_at) > QUEUED_STALE
 
 
 async def read(services: Services, user: User, submission_id: int) -> CodeReview | None:
@@ -278,10 +313,14 @@ def analyse(
     code: str,
     compiled: bool,
     time_limit: float,
-    own_times: Mapping[str, float],
+    own_times: Mapping[int, float],
 ) -> tuple[Lint, offline.Measured | None, float | None]:
     """Lint, the largest tests timed (the player's program and the reference's, here and
-    now), and the growth of the player's recorded times with input size. Blocking."""
+    now), and the growth of the player's recorded times with input size. Blocking.
+
+    Tests are matched by position (`own_times` is keyed by the stored rows' index, which
+    is the package's test order) and named as players see them (`disclosure.secret_name`):
+    the package's file names say what a test holds and must not reach the body."""
     if toolkit is None:
         return Lint(TOOLS.get(language, language), False), None, None
     found = lint(toolkit.sandbox, language, code)
@@ -290,11 +329,14 @@ def analyse(
     except Exception as exc:  # a package that cannot be read: no timing, the rest stands
         log.warning("review_package_unreadable", version=version_id, error=str(exc)[:200])
         return found, None, None
-    sizes = {case.name: case.input.stat().st_size for case in package.tests if not case.sample}
-    own_growth = offline.growth((sizes[n], t) for n, t in own_times.items() if n in sizes)
-    names = offline.largest(sizes)
-    cases = [case for case in package.tests if case.name in names]
-    cases.sort(key=lambda case: names.index(case.name))
+    sizes = {
+        index: case.input.stat().st_size
+        for index, case in enumerate(package.tests)
+        if not case.sample
+    }
+    own_growth = offline.growth((sizes[i], t) for i, t in own_times.items() if i in sizes)
+    chosen = offline.largest(sizes)
+    cases = [package.tests[index] for index in chosen]
     ref_language = _reference_language(solutions, language)
     if not cases or ref_language is None or not compiled:
         return found, None, own_growth
@@ -306,7 +348,7 @@ def analyse(
         log.warning("review_timing_failed", version=version_id, error=str(exc)[:200])
         return found, None, own_growth
     measured = offline.Measured(
-        names=[c.name for c in cases],
+        names=[disclosure.secret_name(c.name, i) for i, c in zip(chosen, cases, strict=True)],
         player=[player.get(c.name) for c in cases],
         reference=[reference.get(c.name) for c in cases],
         reference_language=ref_language,
@@ -333,27 +375,65 @@ def _reference_times(
     return times
 
 
-async def make(services: Services, review_id: int) -> None:
+def own_times_of(tests: Sequence[SubmissionTest]) -> dict[int, float]:
+    """The player's recorded CPU times on the secret tests it passed, by position: stored
+    rows carry the names players see (`secret/3`), not the package's, so only the index
+    matches a row to its test."""
+    return {t.index: t.time for t in tests if not t.sample and t.verdict == "AC"}
+
+
+def _this_attempt(attempt: datetime) -> Any:
+    """The rows still on this attempt of the review (not restarted since, not done)."""
+    return (CodeReview.status == PENDING) & (CodeReview.created_at == attempt)
+
+
+async def make(services: Services, review_id: int, attempt: datetime) -> None:
     """Make a review (the background task): offline always, then the model when the
-    review's source says so; a model failure keeps the offline one (source "offline")."""
+    review's source says so; a model failure keeps the offline one (source "offline").
+    `attempt` is the row's created_at when this task was started: a task whose attempt
+    was replaced (restarted) does nothing and writes nothing."""
     try:
-        await _make(services, review_id)
+        await _make(services, review_id, attempt)
     except asyncio.CancelledError:
         raise
     except Exception:
         log.exception("review_failed", review=review_id)
         async with services.db.session() as session:
             await session.execute(
-                update(CodeReview).where(CodeReview.id == review_id).values(status=FAILED)
+                update(CodeReview)
+                .where(CodeReview.id == review_id, _this_attempt(attempt))
+                .values(status=FAILED)
             )
             await session.commit()
 
 
-async def _make(services: Services, review_id: int) -> None:
+async def _claim(services: Services, review_id: int, attempt: datetime) -> bool:
+    """Mark the work as started (staleness counts from here); False when the review was
+    restarted meanwhile (another task owns it)."""
+    started = {"started_at": datetime.now(UTC).isoformat()}
+    async with services.db.session() as session:
+        claimed = await session.execute(
+            update(CodeReview)
+            .where(CodeReview.id == review_id, _this_attempt(attempt))
+            .values(body=started)
+        )
+        await session.commit()
+    return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def consent_now(services: Services, user_id: int) -> bool:
+    """The user's consent as stored now, in a fresh session (not an object read before
+    the analysis: it may have been withdrawn while that ran)."""
+    async with services.db.reading() as session:
+        consent = await session.scalar(select(User.review_consent).where(User.id == user_id))
+    return consent is True
+
+
+async def _make(services: Services, review_id: int, attempt: datetime) -> None:
     settings = services.settings
     async with services.db.reading() as session:
         review = await session.get(CodeReview, review_id)
-        if review is None:
+        if review is None or review.status != PENDING or _aware(review.created_at) != attempt:
             return
         submission = await session.get(Submission, review.submission_id)
         user = await session.get(User, review.user_id)
@@ -364,9 +444,11 @@ async def _make(services: Services, review_id: int) -> None:
         source = review.source
     code = submissions.code_of(services.blobs, submission) or ""
     shown = [submissions.test_json(t) for t in tests]
-    own_times = {t.name: t.time for t in tests if not t.sample and t.verdict == "AC"}
+    own_times = own_times_of(tests)
     toolkit = toolkit_of(services)
     async with toolkit.slots if toolkit is not None else contextlib.nullcontext():
+        if not await _claim(services, review_id, attempt):
+            return  # restarted while this waited for a slot: the newer task makes it
         found, measured, own_growth = await asyncio.to_thread(
             analyse, toolkit, services.blobs, version_id=version.id,
             package_key=version.package_key, solutions=dict(version.solutions or {}),
@@ -379,8 +461,9 @@ async def _make(services: Services, review_id: int) -> None:
         own_growth=own_growth, time_limit=version.time_limit,
     )  # fmt: skip
     if source == "openai":
-        # Consent is read again: it may have been withdrawn while this waited.
-        if model_available(settings) and user.review_consent is True:
+        # Consent is read again, from the database, just before the call: it may have been
+        # withdrawn while this waited for a slot and ran the analysis.
+        if model_available(settings) and await consent_now(services, user.id):
             answered = await _ask_model(services, version, submission, code, body, user.locale)
         else:
             answered = None
@@ -391,7 +474,7 @@ async def _make(services: Services, review_id: int) -> None:
     async with services.db.session() as session:
         await session.execute(
             update(CodeReview)
-            .where(CodeReview.id == review_id)
+            .where(CodeReview.id == review_id, _this_attempt(attempt))
             .values(status=READY, source=source, body=body)
         )
         await session.commit()

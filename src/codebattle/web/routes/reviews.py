@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, StrictBool
 
 from codebattle.accounts import plans
 from codebattle.errors import UserError
@@ -23,7 +23,9 @@ router = APIRouter()
 
 
 class ReviewIn(BaseModel):
-    consent: bool | None = None  # the answer to "may the model see my code?", if given now
+    # The answer to "may the model see my code?", if given now: JSON true or false only
+    # (lax bool would take "yes", 1, "on"... as consent to send code away).
+    consent: StrictBool | None = None
 
 
 def _reply(review: Any, locale: str) -> JSONResponse:
@@ -82,6 +84,10 @@ async def review_page(request: Request, submission_id: Id) -> HTMLResponse:
     )  # fmt: skip
 
 
+# The review page's form values: its two consent buttons, and the plain button (none).
+CONSENT_FORM: dict[str, bool | None] = {"yes": True, "no": False, "": None}
+
+
 @router.post("/submissions/{submission_id}/review", include_in_schema=False)
 async def ask_review_form(
     request: Request,
@@ -89,10 +95,13 @@ async def ask_review_form(
     csrf_token_field: str = Form("", alias="csrf_token"),
     consent: str = Form(""),
 ) -> Response:
-    """The page's button (and its consent form: consent=yes|no)."""
+    """The page's button (and its consent form: consent=yes|no; absent for the plain
+    button). Any other value is refused rather than read as "no answer"."""
     check_csrf(request, csrf_token_field)
     user = require_user(request)
-    answer = {"yes": True, "no": False}.get(consent)
+    if consent not in CONSENT_FORM:
+        raise UserError(422, "bad_request")
+    answer = CONSENT_FORM[consent]
     await service.request_review(services_of(request), user, submission_id, answer)
     return RedirectResponse(f"/submissions/{submission_id}/review", status_code=303)
 
