@@ -265,7 +265,10 @@ async def test_a_finishing_match_transition_cut_by_a_crash_leaves_nothing(
         assert await session.scalar(select(func.count()).select_from(PlayerRating)) == 0
     async with db.session() as session:  # the verdict comes again (redelivered): once
         done = await battles.apply(session, match_id, solve, 61)
-        assert [e.type for e in done] == ["result", "finished", "rated"]
+        assert [e.type for e in done] == ["result", "finished"]
+        # Fair play found nothing: the game is rated, once.
+        rated = await battles.settle_rating(session, match_id, hold=False, now=62)
+        assert [e.type for e in rated] == ["rated"]
     async with db.reading() as session:
         log = [e.type for e in await battles.events_since(session, match_id, 0)]
         assert log.count("finished") == 1 and log.count("rated") == 1

@@ -4,6 +4,7 @@ an operator with psql would, to check that what a fault could do twice was done 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -60,12 +61,18 @@ async def query(url: str, sql: str) -> list[tuple[Any, ...]]:
 async def solved_once(url: str, match_id: int, winner: int, solution: int) -> list[str]:
     """The match ended once, solved by `winner` with `solution`: one "finished" and one
     "rated" event, one rating change per player, the solution AC with each of its tests
-    recorded once. Its event types, in order, for the caller's own checks."""
-    types = [
-        kind for (kind,) in await query(
-            url, f"SELECT type FROM match_events WHERE match_id = {match_id} ORDER BY seq"
-        )
-    ]  # fmt: skip
+    recorded once. Its event types, in order, for the caller's own checks. (The rating
+    comes once fair play has assessed the game, a second or two after the end: waited for.)"""
+    async with asyncio.timeout(30):
+        while True:
+            types = [
+                kind for (kind,) in await query(
+                    url, f"SELECT type FROM match_events WHERE match_id = {match_id} ORDER BY seq"
+                )
+            ]  # fmt: skip
+            if "rated" in types or "rating_held" in types:
+                break
+            await asyncio.sleep(0.3)
     assert types.count("finished") == 1 and types.count("rated") == 1, types
     [match] = await query(
         url, f"SELECT state, winner_id, reason FROM matches WHERE id = {match_id}"
