@@ -319,3 +319,31 @@ async def test_practice_is_stored_by_problem(
 
 async def past_the_rate_window() -> None:
     await asyncio.sleep(telemetry.RATE_SECONDS - time.time() % telemetry.RATE_SECONDS + 0.01)
+
+
+async def test_pastes_reach_the_log_seam_and_a_room_takes_only_its_problems(
+    db: Database, tmp_path: Path, settings: Settings
+) -> None:
+    alice, _, match, problem = await duel(db, tmp_path)
+    site = services(db, settings)
+    now = int(time.time() * 1000)
+    row = await telemetry.accept(
+        site, alice, batch(typing(now), paste(now + 1), paste(now + 2, internal=True)),
+        match_id=match,
+    )  # fmt: skip
+    sink = cast(Any, site).logsink
+    assert [(index, doc) for index, doc, _ in sink.records] == [
+        ("paste-events", f"{row.id}:1"), ("paste-events", f"{row.id}:2"),
+    ]  # fmt: skip
+    assert sink.records[0][2] | {"at": 0} == {
+        "user_id": alice, "match_id": match, "room_id": None, "problem_id": problem, "at": 0,
+        "chars": 120, "lines": 6, "internal": False,
+    }  # fmt: skip
+    async with db.session() as session:
+        host = await make_user(session)
+        room = (await make_room(session, host)).id
+        session.add(RoomMember(room_id=room, user_id=alice, joined_at=time.time()))
+        await session.commit()
+    other = problem + 1000  # no problem of the room
+    refusal = telemetry.accept(site, alice, now_batch("run"), room_id=room, problem_id=other)
+    assert await refused(refusal) == (403, "not_a_player")

@@ -220,7 +220,7 @@ async def _telemetry_of(
     sent none at all (an API client, or a page without the collector)."""
     events = await telemetry.events_of(
         session, submission.user_id, match_id=submission.match_id, room_id=submission.room_id,
-        until=submission.created_at + TELEMETRY_SLACK,
+        problem_id=submission.problem_id, until=submission.created_at + TELEMETRY_SLACK,
     )  # fmt: skip
     return events or None
 

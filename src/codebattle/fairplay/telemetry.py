@@ -29,6 +29,8 @@ from codebattle.battles.models import MatchEvent, MatchPlayer, MatchRow
 from codebattle.config import Settings
 from codebattle.errors import UserError
 from codebattle.fairplay.models import EditorTelemetry
+from codebattle.logsink import PASTE_EVENTS
+from codebattle.problems.models import ProblemVersion
 from codebattle.rooms.models import Room, RoomMember
 from codebattle.services import Services
 
@@ -48,6 +50,7 @@ PAST_MS = 3_600_000  # an event may be an hour old (a tab that was offline a whi
 FUTURE_MS = 60_000  # ...or a minute ahead (the client's estimate of the server's clock)
 LATE_SECONDS = 60.0  # a game takes telemetry this long after it ended (the last flush)
 RATE_LIMIT, RATE_SECONDS = 1, 1.0  # batches per player and game
+USER_RATE_LIMIT, USER_RATE_SECONDS = 3, 1.0  # batches per player, all games and problems
 PRACTICE_DAY_SECONDS = 86_400.0  # practice has no game: its cap counts a problem's last day
 EVENT_BYTES = 96  # the longest event as JSON, about (a typing burst with big numbers)
 
@@ -151,15 +154,22 @@ async def events_of(
     *,
     match_id: int | None = None,
     room_id: int | None = None,
+    problem_id: int | None = None,
     until: datetime | None = None,
 ) -> list[Event]:
     """Every event the player's editor reported in this game (received up to `until`), in
-    the order they happened (`at`; ties in the order received). Practice is no game: nothing."""
+    the order they happened (`at`; ties in the order received). Practice is no game: nothing.
+    In a room of several problems, `problem_id` keeps that problem's batches (and those
+    naming none: a client on the room's socket)."""
     if match_id is None and room_id is None:
         return []
     query = select(EditorTelemetry.events).where(
         EditorTelemetry.user_id == user_id, *_game(match_id, room_id)
     )
+    if room_id is not None and problem_id is not None:
+        query = query.where(
+            (EditorTelemetry.problem_id == problem_id) | EditorTelemetry.problem_id.is_(None)
+        )
     if until is not None:
         query = query.where(EditorTelemetry.received_at <= until)
     batches = (await session.scalars(query.order_by(EditorTelemetry.id))).all()
@@ -183,12 +193,23 @@ async def _match_open(session: AsyncSession, match_id: int, user_id: int, now: f
     return row.problem_id
 
 
-async def _room_open(session: AsyncSession, room_id: int, user_id: int, now: float) -> None:
-    """Refuses unless `user_id` is a member of the room and it did not end over
-    LATE_SECONDS ago (a room's `ends_at` is its end, by the time or by its host)."""
+async def _room_open(
+    session: AsyncSession, room_id: int, user_id: int, now: float, problem_id: int | None
+) -> None:
+    """Refuses unless `user_id` is a member of the room, `problem_id` (if named) is one of
+    its problems, and it did not end over LATE_SECONDS ago (a room's `ends_at` is its end,
+    by the time or by its host)."""
     room = await session.get(Room, room_id)
     if room is None or await session.get(RoomMember, (room_id, user_id)) is None:
         raise UserError(403, "not_a_player")
+    if problem_id is not None:
+        problems = set(
+            await session.scalars(
+                select(ProblemVersion.problem_id).where(ProblemVersion.id.in_(room.problems))
+            )
+        )
+        if problem_id not in problems:
+            raise UserError(403, "not_a_player")
     if room.ends_at is not None and now - room.ends_at > LATE_SECONDS:
         raise UserError(409, "telemetry_closed")
 
@@ -210,16 +231,28 @@ async def accept(
     events = check_batch(data, settings, math.floor(now * 1000))
     game = f"m{match_id}" if match_id else f"r{room_id}" if room_id else f"p{problem_id}"
     wait = await services.ratelimit.hit(f"telemetry:{user_id}:{game}", RATE_LIMIT, RATE_SECONDS)
+    if wait is None:  # and for the user whatever the game (practice has one per problem)
+        wait = await services.ratelimit.hit(
+            f"telemetry:{user_id}", USER_RATE_LIMIT, USER_RATE_SECONDS
+        )
     if wait is not None:
         raise UserError(429, "telemetry_rate_limited", seconds=max(1, math.ceil(wait)))
     async with services.db.session() as session:
         if match_id is not None:
             problem_id = await _match_open(session, match_id, user_id, now)
         elif room_id is not None:
-            await _room_open(session, room_id, user_id, now)
+            await _room_open(session, room_id, user_id, now, problem_id)
         row = await store(
             session, user_id, events, match_id=match_id, room_id=room_id,
             problem_id=problem_id, settings=settings,
         )  # fmt: skip
         await session.commit()
+    for index, event in enumerate(events):  # the log seam's paste-events (never blocks)
+        if event["kind"] == "paste":
+            services.logsink.emit(
+                PASTE_EVENTS, f"{row.id}:{index}",
+                {"user_id": user_id, "match_id": match_id, "room_id": room_id,
+                 "problem_id": problem_id, "at": event["at"] / 1000, "chars": event["chars"],
+                 "lines": event["lines"], "internal": event["internal"]},
+            )  # fmt: skip
     return row
