@@ -318,3 +318,11 @@ def test_sessions_stay_in_the_database_unless_redis_is_asked_for(tmp_path: Path)
     assert isinstance(asked, RedisSessionStore)
     with pytest.raises(ConfigError, match="^SESSION_STORE: redis needs REDIS_URL"):
         load_settings(DATA_DIR=tmp_path, SESSION_STORE="redis")
+
+
+def test_the_high_flag_level_is_not_below_the_review_level() -> None:
+    with pytest.raises(ConfigError, match="FAIRPLAY_HIGH_SCORE"):
+        load_settings(FAIRPLAY_REVIEW_SCORE=0.9, FAIRPLAY_HIGH_SCORE=0.5)
+    assert (
+        load_settings(FAIRPLAY_REVIEW_SCORE=0.5, FAIRPLAY_HIGH_SCORE=0.5).FAIRPLAY_HIGH_SCORE == 0.5
+    )

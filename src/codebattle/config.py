@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -256,6 +263,14 @@ class Settings(BaseSettings):
             if not re.fullmatch(r"https://(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", source):
                 raise ValueError(f"{source[:60]!r} is not an https://host source")
         return " ".join(value.split())
+
+    @field_validator("FAIRPLAY_HIGH_SCORE")
+    @classmethod
+    def _high_above_review(cls, value: float, info: ValidationInfo) -> float:
+        review = info.data.get("FAIRPLAY_REVIEW_SCORE")
+        if isinstance(review, float) and value < review:
+            raise ValueError(f"must be at least FAIRPLAY_REVIEW_SCORE ({review})")
+        return value
 
     @field_validator("PLAN_TIMEZONE")
     @classmethod
