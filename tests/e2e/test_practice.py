@@ -33,6 +33,9 @@ def test_newcomer_solves_a_problem_in_python(page: Page) -> None:
     expect(page.locator("#tests li.v-AC")).to_have_count(tests.count())
     expect(page.locator("#status-line")).to_contain_text(f"{tests.count()} of {tests.count()}")
     expect(page.locator("#history tbody tr").first).to_contain_text("Accepted")
+    review = page.locator("#history tbody tr").first.locator("a.review-link")
+    expect(review).to_have_text("AI code review")  # accepted: the review is a click away
+    assert (review.get_attribute("href") or "").endswith("/review")
     # The math in the statement was rendered by KaTeX.
     assert page.locator("#statement .katex").count() > 0
     # Ctrl+Enter submits too, and the code was remembered for this problem.

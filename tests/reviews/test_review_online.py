@@ -117,6 +117,10 @@ def test_a_failing_model_leaves_the_offline_review(
     review = wait_review(client, done["id"])
     assert review["status"] == "ready" and review["source"] == "offline"
     assert review["body"]["sections"]["correctness"]
+    assert review["body"]["model_failed"] is True  # and the page says so
+    assert (
+        "The AI model could not be reached" in client.get(f"/submissions/{done['id']}/review").text
+    )
     assert len(fake.requests) == 2  # one retry at most
 
 

@@ -465,6 +465,8 @@ async def _make(services: Services, review_id: int, attempt: datetime) -> None:
         # withdrawn while this waited for a slot and ran the analysis.
         if model_available(settings) and await consent_now(services, user.id):
             answered = await _ask_model(services, version, submission, code, body, user.locale)
+            if answered is None:  # the player is told the model did not answer
+                body = {**body, "model_failed": True}
         else:
             answered = None
         if answered is None:

@@ -107,6 +107,14 @@
           var cell = row.lastChild;
           cell.textContent = text["v_" + submission.verdict] || submission.verdict;
           cell.className = "v-" + submission.verdict;
+          if (kind === "submit" && submission.verdict === "AC") { // accepted: the review is a click away
+            var review = document.createElement("a");
+            review.href = "/submissions/" + reply.json.id + "/review";
+            review.className = "review-link";
+            review.textContent = text.review_title;
+            cell.appendChild(document.createTextNode(" · "));
+            cell.appendChild(review);
+          }
         });
       })
       .catch(function () {
