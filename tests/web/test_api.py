@@ -29,6 +29,7 @@ def test_health_and_readiness(client: TestClient) -> None:
     ready = client.get("/readyz")
     assert ready.status_code == 200, ready.text
     assert ready.json()["checks"] == {"database": "ok", "queue": "ok", "sandbox": "ok"}
+    assert set(ready.json()["log_sink"]) == {"written", "dropped", "pending"}
 
 
 def test_openapi_schema_is_served(client: TestClient) -> None:

@@ -52,6 +52,12 @@ async def readyz(request: Request) -> JSONResponse:
         ready = ready and ok
         checks["sandbox"] = detail
     return JSONResponse(
-        {"status": "ready" if ready else "not ready", "checks": checks},
+        {
+            "status": "ready" if ready else "not ready",
+            "checks": checks,
+            # The log seam's writer: records written, dropped (full queue, tries run out) and
+            # waiting. For operators' eyes; a sink that drops does not make the API unready.
+            "log_sink": services.logsink.counters(),
+        },
         status_code=200 if ready else 503,
     )
