@@ -347,3 +347,45 @@ async def test_pastes_reach_the_log_seam_and_a_room_takes_only_its_problems(
     other = problem + 1000  # no problem of the room
     refusal = telemetry.accept(site, alice, now_batch("run"), room_id=room, problem_id=other)
     assert await refused(refusal) == (403, "not_a_player")
+
+
+async def test_a_rooms_problems_are_read_apart(
+    db: Database, tmp_path: Path, settings: Settings
+) -> None:
+    alice, _, _, problem = await duel(db, tmp_path)
+    async with db.session() as session:
+        other = await make_problem_version(
+            session, LocalBlobStore(tmp_path / "blobs"), "guess-number"
+        )
+        room = (await make_room(session, await make_user(session))).id
+        other_problem = other.problem_id
+        await session.commit()
+    game = {"room_id": room, "settings": settings}
+    await stored(db, alice, [paste(NOW + 2)], problem_id=problem, **game)
+    await stored(db, alice, [paste(NOW + 1)], problem_id=other_problem, **game)
+    await stored(db, alice, [typing(NOW)], **game)  # on the room's socket: no problem named
+    async with db.reading() as session:
+        mine = await telemetry.events_of(session, alice, room_id=room, problem_id=problem)
+        assert [e["at"] for e in mine] == [NOW, NOW + 2]
+        every = await telemetry.events_of(session, alice, room_id=room)
+        assert [e["at"] for e in every] == [NOW, NOW + 1, NOW + 2]
+
+
+async def test_a_player_sends_a_few_batches_a_second_whatever_the_game(
+    db: Database, tmp_path: Path, settings: Settings
+) -> None:
+    alice, bob, first, problem = await duel(db, tmp_path)
+    async with db.session() as session:
+        version = await make_problem_version(session, LocalBlobStore(tmp_path / "blobs"))
+        matches = [first] + [
+            (await make_match(session, version, [alice, bob])).id
+            for _ in range(telemetry.USER_RATE_LIMIT)
+        ]
+        await session.commit()
+    site = services(db, settings)
+    await past_the_rate_window()
+    for match in matches[: telemetry.USER_RATE_LIMIT]:  # one a game, up to the player's limit
+        await telemetry.accept(site, alice, now_batch("run"), match_id=match)
+    last = telemetry.accept(site, alice, now_batch("run"), match_id=matches[-1])
+    assert await refused(last) == (429, "telemetry_rate_limited")
+    await telemetry.accept(site, bob, now_batch("run"), match_id=matches[-1])  # per player
