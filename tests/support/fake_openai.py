@@ -16,8 +16,9 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any, Literal
+
+from tests.support.loopback import LoopbackServer
 
 Mode = Literal["ok", "401", "429", "500", "sleep", "malformed"]
 
@@ -127,7 +128,7 @@ class _Server(ThreadingHTTPServer):
         self.state = state
 
 
-class FakeOpenAI:
+class FakeOpenAI(LoopbackServer):
     """Start with `with FakeOpenAI() as fake:`; point the client at `fake.base_url`."""
 
     def __init__(
@@ -137,8 +138,7 @@ class FakeOpenAI:
         sleep_seconds: float = 2.0,
     ) -> None:
         self._state = _State(api_key=api_key, answer=answer, sleep_seconds=sleep_seconds)
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__()
 
     @property
     def api_key(self) -> str:
@@ -146,8 +146,7 @@ class FakeOpenAI:
 
     @property
     def base_url(self) -> str:
-        assert self._server is not None, "not started"
-        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+        return f"http://127.0.0.1:{self.port}/v1"
 
     @property
     def requests(self) -> list[Recorded]:
@@ -165,29 +164,8 @@ class FakeOpenAI:
         with self._state.lock:
             self._state.queue.extend(modes)
 
-    def start(self) -> None:
-        self._server = _Server(self._state)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
+    def _make_server(self) -> ThreadingHTTPServer:
+        return _Server(self._state)
 
-    def stop(self) -> None:
+    def _stopping(self) -> None:
         self._state.stopping.set()  # wakes sleeping handlers
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> FakeOpenAI:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -28,12 +28,12 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from tests.support.fake_gptzero import Recorded
 from tests.support.fake_gptzero import _Handler as _JSONHandler
+from tests.support.loopback import LoopbackServer
 
 TEST_KEY = "opensearch-test-key-0123456789abcdef"
 VERSION = "2.19.0"
@@ -252,13 +252,12 @@ class _Server(ThreadingHTTPServer):
         self.state = state
 
 
-class FakeOpenSearch:
+class FakeOpenSearch(LoopbackServer):
     """Start with `with FakeOpenSearch() as fake:`; point the client at `fake.url`."""
 
     def __init__(self, api_key: str | None = TEST_KEY) -> None:
         self._state = _State(api_key=api_key)
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__()
 
     @property
     def api_key(self) -> str | None:
@@ -266,8 +265,7 @@ class FakeOpenSearch:
 
     @property
     def url(self) -> str:
-        assert self._server is not None, "not started"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"http://127.0.0.1:{self.port}"
 
     @property
     def requests(self) -> list[Recorded]:
@@ -305,28 +303,5 @@ class FakeOpenSearch:
         with self._state.lock:
             self._state.item_failures.extend([status] * count)
 
-    def start(self) -> None:
-        self._server = _Server(self._state)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> FakeOpenSearch:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    def _make_server(self) -> ThreadingHTTPServer:
+        return _Server(self._state)
