@@ -160,19 +160,9 @@ async def _earlier_being_judged(session: AsyncSession, submission: Submission) -
         if submission.match_id is not None
         else Submission.room_id == submission.room_id
     )
-    earlier = await session.scalar(
-        select(Submission.id)
-        .where(
-            game,
-            Submission.id < submission.id,
-            Submission.user_id != submission.user_id,
-            Submission.kind == SUBMIT,
-            Submission.verdict.is_(None),
-            Submission.created_at >= datetime.now(UTC) - EARLIER_WAIT,
-        )  # fmt: skip
-        .limit(1)
+    return await _being_judged(
+        session, game, Submission.id < submission.id, Submission.user_id != submission.user_id
     )
-    return earlier is not None
 
 
 def _examinable(submission: Submission) -> bool:
@@ -395,8 +385,8 @@ async def settle_match(ctx: Context, match_id: int) -> list[MatchEvent]:
                 )  # fmt: skip
             )
         )
-        if await _being_judged(session, match_id):
-            return []  # a copy may be among them: settled once they are judged
+        if await _being_judged(session, Submission.match_id == match_id):
+            return []  # one made before the end may be a copy: settled once it is judged
     for submission_id in accepted:
         if await assess_submission(ctx, submission_id) is None:
             return []  # it waits for an earlier submission's verdict: settled at a later pass
@@ -408,13 +398,13 @@ async def settle_match(ctx: Context, match_id: int) -> list[MatchEvent]:
         return await battles.settle_rating(session, match_id, hold=hold)
 
 
-async def _being_judged(session: AsyncSession, match_id: int) -> bool:
-    """Whether a `submit` of the match made in the last EARLIER_WAIT has no verdict yet (one
-    made before the end but judged after it still counts for fair play)."""
+async def _being_judged(session: AsyncSession, *where: Any) -> bool:
+    """Whether a `submit` matching `where`, made in the last EARLIER_WAIT (one stuck longer
+    is not waited for), has no verdict yet."""
     found = await session.scalar(
         select(Submission.id)
         .where(
-            Submission.match_id == match_id,
+            *where,
             Submission.kind == SUBMIT,
             Submission.verdict.is_(None),
             Submission.created_at >= datetime.now(UTC) - EARLIER_WAIT,
