@@ -41,7 +41,8 @@ class Submission(Base):
     max_time: Mapped[float] = mapped_column(Float, default=0.0)
     max_memory: Mapped[int] = mapped_column(BigInteger, default=0)
     judge_time: Mapped[float] = mapped_column(Float, default=0.0)  # the worker's own seconds
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Indexed: fair play's pass looks at the last two days' accepted game submissions.
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # When the match or room it counts for took its verdict (in the game's transaction):
     # a verdict recorded but not yet reported is passed on again (runtime.report_verdicts).

@@ -1,7 +1,8 @@
 """Fair play and reviews: editor_telemetry (batches of a player's editor events),
 risk_assessments (explainable scores), player_reports, fairplay_flags (what an operator
 looks at), ai_text_results (GPTZero answers by content hash), log_records (the embedded log
-sink), code_reviews, users.review_consent and matches.rating_state (a rated game's rating
+sink), code_reviews, users.review_consent, submissions.created_at indexed (fair play's
+pass reads the recent ones) and matches.rating_state (a rated game's rating
 change waits for fair play: pending, rated or held). Games rated before are "rated".
 
 Revision ID: 0017
@@ -263,6 +264,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_fairplay_flags_status"), ["status"], unique=False)
         batch_op.create_index(batch_op.f("ix_fairplay_flags_user_id"), ["user_id"], unique=False)
 
+    with op.batch_alter_table("submissions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_submissions_created_at"), ["created_at"], unique=False)
     with op.batch_alter_table("similarity_matches", schema=None) as batch_op:
         batch_op.add_column(sa.Column("shared", sa.Integer(), nullable=False, server_default="0"))
     with op.batch_alter_table("matches", schema=None) as batch_op:
@@ -280,6 +283,8 @@ def downgrade() -> None:
 
     with op.batch_alter_table("similarity_matches", schema=None) as batch_op:
         batch_op.drop_column("shared")
+    with op.batch_alter_table("submissions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_submissions_created_at"))
     with op.batch_alter_table("matches", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_matches_rating_state"))
         batch_op.drop_column("rating_state")
