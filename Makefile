@@ -32,9 +32,15 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports --no-cache
 
+# The whole suite runs as two groups at once (scripts/test-groups.sh); with PYTEST_ARGS
+# (a file, -k ...) one pytest run does what they say.
 test: deps lint
 	@scripts/system-deps.sh --test
+ifeq ($(strip $(PYTEST_ARGS)),)
+	@scripts/test-groups.sh $(VENV)/bin/pytest
+else
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+endif
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
