@@ -140,7 +140,9 @@ def test_the_settings_page_shows_the_plan_that_holds_now(
     _set_plan(app_settings, "expiring", "pro", ends)
     section = _plan_section(client)
     assert re.search(r'<strong id="plan-name">Pro</strong>', section)
-    assert ends.strftime("%Y-%m-%d") in section and 'id="plan-until"' in section
+    # The date as the page shows it: in the plans' time zone (Asia/Seoul), not UTC.
+    shown = ends.astimezone(app_settings.plan_zone).strftime("%Y-%m-%d")
+    assert shown in section and 'id="plan-until"' in section
     assert 'id="plan-cancel"' in section
     # Ended a minute ago, not yet moved to Free by the expiry run: the page says Free, with
     # no "until" a past date, no renewal and nothing to cancel.
