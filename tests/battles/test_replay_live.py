@@ -214,7 +214,8 @@ async def test_opening_a_match_socket_too_often_is_refused_with_4429(
         outcomes = []
         while 4429 not in outcomes:
             outcomes.append(await open_code_close(server, api.token, match_id, "# hi\n"))
-            assert len(outcomes) <= 2 * OPENS  # a window boundary may reset the count once
+            # A window boundary may reset the count (twice on a loaded machine: slow opens).
+            assert len(outcomes) <= 3 * OPENS
         assert outcomes[0] is None
     # The refusal lasts until the window ends: then the client is let in again.
     await asyncio.sleep(WINDOW)

@@ -39,7 +39,14 @@ def sockets(page: Page) -> int:
 def signed_out_mid_page(page: Page, reconnecting: str) -> None:
     """The session ends while the page is open; its socket drops and it tries once more."""
     expect(page.locator(reconnecting)).to_be_hidden()
-    page.wait_for_function("window.__sockets[0] && window.__sockets[0].readyState === 1")
+    # Polled from here: wait_for_function evaluates its predicate with eval() in the page,
+    # which the page's CSP refuses now and then.
+    for _ in range(200):
+        if page.evaluate("() => !!window.__sockets[0] && window.__sockets[0].readyState === 1"):
+            break
+        page.wait_for_timeout(50)
+    else:
+        raise AssertionError("the page's socket never opened")
     page.context.clear_cookies()
     page.evaluate("window.__sockets[0].close()")  # as a network drop would
     alert = page.locator("#socket-refused")
