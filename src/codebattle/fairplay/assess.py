@@ -216,21 +216,20 @@ async def _telemetry_of(
 
 
 async def _solve_seconds(session: AsyncSession, submission: Submission) -> float | None:
-    started = await _start_of(session, submission.match_id, submission.room_id)
+    started = await game_start(session, submission.match_id, submission.room_id)
     if started is None:
         return None
     return max(0.0, submission.created_at.timestamp() - started)
 
 
-async def _start_of(
+async def game_start(
     session: AsyncSession, match_id: int | None, room_id: int | None
 ) -> float | None:
+    """When a game's play began (seconds since the epoch): a match's start by its state
+    machine (the time its `started` event carries), a room's start; None if neither."""
     if match_id is not None:
-        return await session.scalar(
-            select(MatchEvent.at).where(
-                MatchEvent.match_id == match_id, MatchEvent.type == "started"
-            )
-        )
+        row = await session.get(MatchRow, match_id)
+        return battles.load(row.fsm).starts_at if row is not None else None
     if room_id is not None:
         return await session.scalar(select(Room.starts_at).where(Room.id == room_id))
     return None

@@ -17,9 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.accounts.models import User
-from codebattle.battles import service as battles
-from codebattle.battles.models import MatchRow
-from codebattle.fairplay import risk
+from codebattle.fairplay import assess, risk
 from codebattle.fairplay.models import Flag, PlayerReport, RiskAssessment
 from codebattle.problems.models import ProblemVersion
 from codebattle.storage import BlobStore
@@ -95,7 +93,7 @@ async def flag_detail(
         }  # fmt: skip
     own_submission = await _own_submission(session, flag, assessment)
     names = await _nicknames(session, _user_ids(signals))
-    start = await _game_start(session, flag)
+    start = await assess.game_start(session, flag.match_id, flag.room_id)
     data["game_start"] = datetime.fromtimestamp(start, UTC) if start is not None else None
     data["signals"] = [
         await _readable(session, blobs, signal, own_submission, names, start) for signal in signals
@@ -136,14 +134,6 @@ def _report_signal(report: PlayerReport) -> dict[str, Any]:
     }  # fmt: skip
     signal = risk.Signal(risk.REPORTS, strength=1.0, evidence=evidence, params={"count": 1})
     return signal.to_dict()
-
-
-async def _game_start(session: AsyncSession, flag: Flag) -> float | None:
-    """When the flagged game's play began (seconds since the epoch), if it is a match."""
-    if flag.match_id is None:
-        return None
-    row = await session.get(MatchRow, flag.match_id)
-    return battles.load(row.fsm).starts_at if row is not None else None
 
 
 def _moment(at: Any, start: float | None) -> dict[str, Any]:
