@@ -136,6 +136,29 @@ class Settings(BaseSettings):
     LOG_SINK_BATCH: PositiveInt = 200
     LOG_SINK_TRIES: PositiveInt = 5
 
+    # Operators (ops/). Appeals: the first answer is due APPEAL_SLA_DAYS after an appeal is
+    # filed, the decision APPEAL_DECISION_DAYS after; days are working days (Monday to
+    # Friday in PLAN_TIMEZONE, without APPEAL_HOLIDAYS_COUNTRY's public holidays; empty:
+    # weekends only) or calendar days. An alert fires when less than APPEAL_SLA_WARN_HOURS
+    # is left, and again when a deadline lapses.
+    APPEAL_SLA_DAYS: PositiveInt = 3
+    APPEAL_DECISION_DAYS: PositiveInt = 7
+    APPEAL_DAY_COUNT: Literal["working", "calendar"] = "working"
+    APPEAL_HOLIDAYS_COUNTRY: str = "KR"
+    APPEAL_SLA_WARN_HOURS: Annotated[float, Field(gt=0)] = 24.0
+    # Suspensions an operator can choose from (days; 7 is preselected when listed).
+    SUSPENSION_DAYS: str = "1 3 7 14 30 90"
+    # Alerts to operators: Slack incoming webhook and Discord webhook (either, both, none).
+    SLACK_WEBHOOK_URL: SecretStr | None = None
+    DISCORD_WEBHOOK_URL: SecretStr | None = None
+    ALERT_TIMEOUT_SECONDS: Annotated[float, Field(gt=0)] = 10.0
+    ALERT_TRIES: PositiveInt = 8  # deliveries tried this often (backoff doubling) then failed
+    ALERT_SUMMARY_OVER: PositiveInt = 5  # more alerts due at once than this: one summary
+    # The IE (judge fault) rate over the last hour above which an alert fires, once at
+    # least ALERT_IE_MIN_JUDGED submissions were judged in that hour.
+    ALERT_IE_RATE: Annotated[float, Field(gt=0, le=1)] = 0.05
+    ALERT_IE_MIN_JUDGED: PositiveInt = 20
+
     # Infrastructure. Unset: in-process queue/pub-sub/rate limits, SQLite under DATA_DIR.
     REDIS_URL: str | None = None
     DATABASE_URL: str | None = None
@@ -271,6 +294,29 @@ class Settings(BaseSettings):
         if isinstance(review, float) and value < review:
             raise ValueError(f"must be at least FAIRPLAY_REVIEW_SCORE ({review})")
         return value
+
+    @field_validator("SUSPENSION_DAYS")
+    @classmethod
+    def _suspension_days(cls, value: str) -> str:
+        days = value.split()
+        if not days or not all(d.isdigit() and 0 < int(d) <= 3650 for d in days):
+            raise ValueError("give whole days from 1 to 3650, separated by spaces")
+        return " ".join(days)
+
+    @field_validator("APPEAL_HOLIDAYS_COUNTRY")
+    @classmethod
+    def _holidays_country(cls, value: str) -> str:
+        value = value.strip().upper()
+        if value:
+            import holidays
+
+            if value not in holidays.list_supported_countries():
+                raise ValueError("unknown country code (e.g. KR, US; empty: weekends only)")
+        return value
+
+    @property
+    def suspension_days(self) -> list[int]:
+        return [int(d) for d in self.SUSPENSION_DAYS.split()]
 
     @field_validator("PLAN_TIMEZONE")
     @classmethod

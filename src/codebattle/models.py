@@ -9,8 +9,10 @@ from codebattle.accounts.models import (
     GuardianConsent,
     Identity,
     InviteCode,
+    Notification,
     Payment,
     PlanChange,
+    Sanction,
     SignInSession,
     User,
 )
@@ -33,6 +35,14 @@ from codebattle.fairplay.models import (
     SubmissionFingerprint,
 )
 from codebattle.logsink.models import LogRecord
+from codebattle.ops.models import (
+    Alert,
+    AlertDelivery,
+    Appeal,
+    AppealMessage,
+    ClusterLease,
+    InstanceBeat,
+)
 from codebattle.problems.models import Problem, ProblemVersion
 from codebattle.progress.models import PlayerRating, RatingChange
 from codebattle.reviews.models import CodeReview
@@ -40,6 +50,14 @@ from codebattle.rooms.models import Room, RoomEvent, RoomMember
 from codebattle.submissions.models import OutboxEntry, Submission, SubmissionTest
 
 __all__ = [
+    "Alert",
+    "AlertDelivery",
+    "Appeal",
+    "AppealMessage",
+    "ClusterLease",
+    "InstanceBeat",
+    "Notification",
+    "Sanction",
     "AITextResult",
     "CodeReview",
     "EditorTelemetry",

@@ -30,9 +30,11 @@ def record(
     old: object,
     new: object,
     reason: str,
+    target: str | None = None,
 ) -> AuditEntry:
     """Add one entry to `session` (the caller commits it with its change). `old` and `new`
-    are kept as text (None stays None), cut to the column's size."""
+    are kept as text (None stays None), cut to the column's size; `target` names what the
+    action was about besides a user ("flag:12", "appeal:3", "match:40")."""
     entry = AuditEntry(
         actor_id=actor_id,
         actor_label=_cut(actor_label, 64) or "",
@@ -41,6 +43,7 @@ def record(
         old=_cut(old, 128),
         new=_cut(new, 128),
         reason=reason,
+        target=_cut(target, 64),
     )
     session.add(entry)
     return entry

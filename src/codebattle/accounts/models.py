@@ -59,6 +59,12 @@ class User(Base):
     review_consent: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     # A deleted account keeps its games under an anonymous name; personal data is gone.
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Sanctions in force, kept on the user so that every request can check them without a
+    # query (accounts/sanctions.py writes them with the `sanctions` rows they summarise):
+    # a ban refuses everything but the account and appeal pages; a suspension refuses
+    # ranked play and rewards until it ends.
+    banned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     identities: Mapped[list[Identity]] = relationship(back_populates="user")
 
@@ -136,6 +142,56 @@ class AuditEntry(Base):
     new: Mapped[str | None] = mapped_column(String(128), nullable=True)
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # What the action was about besides a user: "flag:12", "appeal:3", "match:40", ...
+    target: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+
+
+# Kinds of sanction: a warning (on record, nothing refused), a suspension for a period (no
+# ranked play, no rewards), a ban (nothing but the account and appeal pages).
+WARN, SUSPEND, BAN = "warn", "suspend", "ban"
+
+
+class Sanction(Base):
+    """An operator's sanction of a user, usually the decision on a fair-play flag. Lifted,
+    never deleted: `lifted_at` ends it early (an operator, or an appeal granted)."""
+
+    __tablename__ = "sanctions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # WARN | SUSPEND | BAN
+    reason: Mapped[str] = mapped_column(Text)  # shown to the user
+    flag_id: Mapped[int | None] = mapped_column(
+        ForeignKey("fairplay_flags.id", ondelete="SET NULL"), nullable=True
+    )
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # None: no end
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    lifted_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    lift_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class Notification(Base):
+    """A message to one user from the site (a decision about them, an appeal answered, ...):
+    `kind` names its text (`notify.<kind>` in the catalogues) and `params` fill it, so it
+    reads in the user's language whenever it is shown."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_unread", "user_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    params: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    link: Mapped[str] = mapped_column(String(200), default="")  # a path on this site
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class GuardianConsent(Base):

@@ -123,7 +123,12 @@ class PlayerReport(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-OPEN = "open"  # a flag waiting for an operator (the operators issue adds the decisions)
+# A flag's status: waiting for an operator, decided (`decision` says how), or decided and
+# then overturned (an appeal granted: everything the decision did is undone).
+OPEN, DECIDED, OVERTURNED = "open", "decided", "overturned"
+# Decisions on a flag (ops/decisions.py; docs/operations.md, "Operator's guide").
+DISMISS, WARN, VOID, SUSPEND, BAN = "dismiss", "warn", "void", "suspend", "ban"
+DECISIONS = (DISMISS, WARN, VOID, SUSPEND, BAN)
 
 
 class Flag(Base):
@@ -161,6 +166,10 @@ class Flag(Base):
     decided_by: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )
+    decision: Mapped[str | None] = mapped_column(String(16), nullable=True)  # DECISIONS
+    decision_reason: Mapped[str] = mapped_column(Text, default="")  # shown to the player
+    sanction_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # sanctions.id
+    overturned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class AITextResult(Base):

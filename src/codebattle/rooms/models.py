@@ -47,6 +47,8 @@ class RoomMember(Base):
     solved: Mapped[int] = mapped_column(Integer, default=0)
     penalty: Mapped[float] = mapped_column(Float, default=0.0)  # seconds, ICPC style
     board: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # version id -> status
+    # An operator voided this member's game (fair play): off the leaderboard, kept on record.
+    disqualified: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class RoomEvent(Base):
