@@ -33,6 +33,7 @@ from codebattle.services import Services, services_of
 from codebattle.web.render import render
 from codebattle.web.routes import account_data as account_data_routes
 from codebattle.web.routes import accounts as account_routes
+from codebattle.web.routes import appeals as appeal_routes
 from codebattle.web.routes import battles as battle_routes
 from codebattle.web.routes import billing as billing_routes
 from codebattle.web.routes import fairplay as fairplay_routes
@@ -251,4 +252,5 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(welcome_routes.router)
     app.include_router(account_data_routes.router)
     app.include_router(review_routes.router)
+    app.include_router(appeal_routes.router)
     return app

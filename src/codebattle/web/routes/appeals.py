@@ -1,0 +1,412 @@
+"""Appeals over HTTP: a player's appeals (the list, filing one, its thread) and the
+operators' pages (the queue by time left, one appeal with its target, reply, assign,
+decide). JSON twins of the reading pages serve scripts and tests.
+
+A banned or suspended player still reaches their appeals: appealing is how a sanction is
+questioned. Operator pages answer 404 to anyone else, as for a page that does not exist."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+
+from codebattle.accounts.models import User
+from codebattle.errors import UserError
+from codebattle.i18n import translate
+from codebattle.ops import appeals, sla
+from codebattle.ops.models import APPEAL_KINDS, DECISION, GAME, VERDICT, Appeal, AppealMessage
+from codebattle.services import services_of
+from codebattle.web.ids import BodyId, Id, valid_id
+from codebattle.web.render import locale_of, render
+from codebattle.web.security import (
+    SESSION,
+    check_csrf,
+    current_user,
+    require_api_write,
+    require_user,
+)
+
+router = APIRouter()
+
+# The query parameter of /appeals/new that names each kind's target.
+TARGET_PARAM = {DECISION: "flag", GAME: "match", VERDICT: "submission"}
+FILTERS = (appeals.MINE, appeals.UNASSIGNED, appeals.ALL)
+
+
+def _player(request: Request) -> User:
+    """The signed-in player, banned or not (appeals are how a ban is questioned)."""
+    return require_user(request, allow_banned=True)
+
+
+def _staff(request: Request) -> User:
+    user = current_user(request)
+    if not appeals.is_staff(user):
+        raise UserError(404, "not_found")
+    assert user is not None
+    return user
+
+
+def _check_form(request: Request, token: str) -> None:
+    if getattr(request.state, "auth", "") == SESSION:  # a token is no cookie: no CSRF
+        check_csrf(request, token)
+
+
+def span_text(seconds: float, locale: str) -> str:
+    """A duration as an operator reads it: "2d 3h", "5h 10m", "7m"."""
+    minutes = int(abs(seconds) // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return translate("appeals.span_dh", locale, d=days, h=hours)
+    if hours:
+        return translate("appeals.span_hm", locale, h=hours, m=mins)
+    return translate("appeals.span_m", locale, m=mins)
+
+
+def left_text(seconds: float, locale: str) -> str:
+    """ "2d 3h left" or "lapsed 5h ago"."""
+    span = span_text(seconds, locale)
+    key = "appeals.time_left" if seconds > 0 else "appeals.time_lapsed"
+    return translate(key, locale, time=span)
+
+
+def _appeal_json(appeal: Appeal) -> dict[str, Any]:
+    return {
+        "id": appeal.id, "kind": appeal.kind, "status": appeal.status,
+        "outcome": appeal.outcome, "flag_id": appeal.flag_id, "match_id": appeal.match_id,
+        "submission_id": appeal.submission_id, "created_at": appeal.created_at,
+        "first_response_due": appeal.first_response_due, "decision_due": appeal.decision_due,
+        "first_response_at": appeal.first_response_at, "decided_at": appeal.decided_at,
+    }  # fmt: skip
+
+
+def _message_json(message: AppealMessage, *, names: dict[int, str] | None) -> dict[str, Any]:
+    """One message; `names` (operators only) shows staff authors' names, else "Operator"."""
+    data: dict[str, Any] = {
+        "id": message.id, "staff": message.staff, "text": message.text,
+        "created_at": message.created_at,
+    }  # fmt: skip
+    if names is not None and message.author_id is not None:
+        data["author"] = names.get(message.author_id)
+    return data
+
+
+# --- the player's pages -----------------------------------------------------------------
+
+
+async def _mine(request: Request) -> list[dict[str, Any]]:
+    user = _player(request)
+    async with services_of(request).db.reading() as session:
+        return [_appeal_json(a) for a in await appeals.of_user(session, user.id)]
+
+
+@router.get("/api/appeals", tags=["appeals"])
+async def my_appeals_json(request: Request) -> list[dict[str, Any]]:
+    """The signed-in player's appeals, the newest first."""
+    return await _mine(request)
+
+
+@router.get("/appeals", response_class=HTMLResponse, include_in_schema=False)
+async def my_appeals_page(request: Request) -> HTMLResponse:
+    return render(request, "appeals.html", appeals=await _mine(request))
+
+
+def _target_of(flag: int | None, match: int | None, submission: int | None) -> tuple[str, int]:
+    for kind, value in ((DECISION, flag), (GAME, match), (VERDICT, submission)):
+        if value is not None:
+            return kind, value
+    raise UserError(404, "not_found")
+
+
+def _new_page(
+    request: Request, kind: str, target: int, status_code: int = 200, **ctx: Any
+) -> HTMLResponse:
+    ctx.setdefault("error", None)
+    ctx.setdefault("text", "")
+    return render(
+        request, "appeal_new.html", status_code=status_code, kind=kind, target=target,
+        param=TARGET_PARAM[kind], min_text=appeals.MIN_TEXT, max_text=appeals.MAX_TEXT, **ctx,
+    )  # fmt: skip
+
+
+def _ids(kind: str, target: int) -> dict[str, int | None]:
+    return {
+        "flag_id": target if kind == DECISION else None,
+        "match_id": target if kind == GAME else None,
+        "submission_id": target if kind == VERDICT else None,
+    }
+
+
+@router.get("/appeals/new", response_class=HTMLResponse, include_in_schema=False)
+async def new_appeal_page(
+    request: Request,
+    flag: str | None = None,
+    match: str | None = None,
+    submission: str | None = None,
+) -> HTMLResponse:
+    """The form, about what the query names (404 unless it is the player's own)."""
+    user = _player(request)
+    kind, target = _target_of(*(valid_id(v) if v else None for v in (flag, match, submission)))
+    ids = _ids(kind, target)
+    async with services_of(request).db.reading() as session:
+        await appeals.check_target(
+            session, user, kind, ids["flag_id"], ids["match_id"], ids["submission_id"]
+        )
+    return _new_page(request, kind, target)
+
+
+@router.post("/appeals/new", include_in_schema=False)
+async def new_appeal(
+    request: Request,
+    kind: str = Form(..., max_length=16),
+    target: str = Form("", max_length=12),
+    text: str = Form("", max_length=4 * appeals.MAX_TEXT),
+    csrf_token_field: str = Form("", alias="csrf_token"),
+) -> Response:
+    user = _player(request)
+    _check_form(request, csrf_token_field)
+    target_id = valid_id(target)
+    if kind not in APPEAL_KINDS or target_id is None:
+        raise UserError(404, "not_found")
+    ids = _ids(kind, target_id)
+    services = services_of(request)
+    try:
+        async with services.db.session() as session:
+            appeal = await appeals.file(
+                session, user, kind, text, flag_id=ids["flag_id"], match_id=ids["match_id"],
+                submission_id=ids["submission_id"], settings=services.settings,
+                log=services.logsink,
+            )  # fmt: skip
+    except UserError as exc:
+        if exc.status == 404:
+            raise
+        message = translate(exc.key, locale_of(request), **exc.params)
+        return _new_page(request, kind, target_id, exc.status, error=message, text=text)
+    return RedirectResponse(f"/appeals/{appeal.id}", status_code=303)
+
+
+async def _own(request: Request, appeal_id: int) -> dict[str, Any]:
+    user = _player(request)
+    async with services_of(request).db.reading() as session:
+        appeal = await appeals.get(session, appeal_id, user)
+        if appeal.user_id != user.id:  # operators read it on their own page
+            raise UserError(404, "not_found")
+        data = _appeal_json(appeal)
+        data["messages"] = [
+            _message_json(m, names=None) for m in await appeals.thread(session, appeal.id)
+        ]
+    return data
+
+
+@router.get("/api/appeals/{appeal_id}", tags=["appeals"])
+async def my_appeal_json(request: Request, appeal_id: Id) -> dict[str, Any]:
+    return await _own(request, appeal_id)
+
+
+@router.get("/appeals/{appeal_id}", response_class=HTMLResponse, include_in_schema=False)
+async def my_appeal_page(request: Request, appeal_id: Id) -> HTMLResponse:
+    return render(request, "appeal.html", appeal=await _own(request, appeal_id), error=None)
+
+
+@router.post("/appeals/{appeal_id}/reply", include_in_schema=False)
+async def my_appeal_reply(
+    request: Request,
+    appeal_id: Id,
+    text: str = Form("", max_length=4 * appeals.MAX_TEXT),
+    csrf_token_field: str = Form("", alias="csrf_token"),
+) -> Response:
+    user = _player(request)
+    _check_form(request, csrf_token_field)
+    services = services_of(request)
+    try:
+        async with services.db.session() as session:
+            await appeals.player_reply(session, appeal_id, user, text, log=services.logsink)
+    except UserError as exc:
+        if exc.status == 404:
+            raise
+        data = await _own(request, appeal_id)
+        return render(
+            request, "appeal.html", status_code=exc.status, appeal=data,
+            error=translate(exc.key, locale_of(request), **exc.params),
+        )  # fmt: skip
+    return RedirectResponse(f"/appeals/{appeal_id}#thread", status_code=303)
+
+
+class AppealIn(BaseModel):
+    kind: str = Field(max_length=16, description=f"One of: {', '.join(APPEAL_KINDS)}")
+    text: str = Field(max_length=4 * appeals.MAX_TEXT)
+    flag_id: BodyId | None = None
+    match_id: BodyId | None = None
+    submission_id: BodyId | None = None
+
+
+@router.post("/api/appeals", status_code=201, tags=["appeals"])
+async def file_appeal_json(request: Request, body: AppealIn) -> dict[str, Any]:
+    """File an appeal about one's own flag decision, game or verdict."""
+    user = require_api_write(request)
+    services = services_of(request)
+    async with services.db.session() as session:
+        appeal = await appeals.file(
+            session, user, body.kind, body.text, flag_id=body.flag_id, match_id=body.match_id,
+            submission_id=body.submission_id, settings=services.settings, log=services.logsink,
+        )  # fmt: skip
+        return _appeal_json(appeal)
+
+
+# --- the operators' pages ---------------------------------------------------------------
+
+
+async def _queue(request: Request, assigned: str, status: str) -> list[dict[str, Any]]:
+    user = _staff(request)
+    services = services_of(request)
+    locale = locale_of(request)
+    async with services.db.reading() as session:
+        found = await appeals.queue(
+            session, None, services.settings, status=status or None,
+            assigned=assigned if assigned in FILTERS else appeals.ALL, operator_id=user.id,
+        )  # fmt: skip
+    rows = []
+    for item in found:
+        row = item.to_dict()
+        row["left_text"] = left_text(item.seconds_left, locale)
+        rows.append(row)
+    return rows
+
+
+@router.get("/api/ops/appeals", tags=["appeals"])
+async def queue_json(
+    request: Request, assigned: str = appeals.ALL, status: str = ""
+) -> list[dict[str, Any]]:
+    """Undecided appeals by time left to their next deadline, the most urgent first."""
+    return await _queue(request, assigned, status)
+
+
+@router.get("/ops/appeals", response_class=HTMLResponse, include_in_schema=False)
+async def queue_page(
+    request: Request, assigned: str = appeals.ALL, status: str = ""
+) -> HTMLResponse:
+    rows = await _queue(request, assigned, status)
+    return render(
+        request, "ops_appeals.html", rows=rows, ops_section="appeals",
+        assigned=assigned if assigned in FILTERS else appeals.ALL, status=status,
+        filters=FILTERS, statuses=appeals.PENDING,
+    )  # fmt: skip
+
+
+async def _ops_appeal(request: Request, appeal_id: int) -> dict[str, Any]:
+    user = _staff(request)
+    services = services_of(request)
+    async with services.db.reading() as session:
+        appeal = await appeals.get(session, appeal_id, user)
+        messages = await appeals.thread(session, appeal.id)
+        staff = await appeals.staff(session)
+        owner = await session.get(User, appeal.user_id)
+    names = {u.id: u.nickname for u in staff}
+    data = _appeal_json(appeal)
+    data["user"] = {"id": appeal.user_id, "nickname": owner.nickname if owner else "?"}
+    data["assigned_to"] = appeal.assigned_to
+    data["messages"] = [_message_json(m, names=names) for m in messages]
+    data["staff"] = [{"id": u.id, "nickname": u.nickname} for u in staff]
+    if appeal.status != "decided":
+        deadline, due = appeals.next_deadline(appeal)
+        now = datetime.now(UTC)
+        seconds = sla.seconds_left(due, now)
+        data["deadline"] = {
+            "which": deadline, "due": due, "seconds_left": round(seconds),
+            "urgency": sla.urgency(due, now, services.settings.APPEAL_SLA_WARN_HOURS),
+            "text": left_text(seconds, locale_of(request)),
+        }  # fmt: skip
+    return data
+
+
+@router.get("/api/ops/appeals/{appeal_id}", tags=["appeals"])
+async def ops_appeal_json(request: Request, appeal_id: Id) -> dict[str, Any]:
+    return await _ops_appeal(request, appeal_id)
+
+
+@router.get("/ops/appeals/{appeal_id}", response_class=HTMLResponse, include_in_schema=False)
+async def ops_appeal_page(request: Request, appeal_id: Id) -> HTMLResponse:
+    data = await _ops_appeal(request, appeal_id)
+    return render(request, "ops_appeal.html", appeal=data, ops_section="appeals", error=None)
+
+
+async def _ops_error(request: Request, appeal_id: int, exc: UserError) -> HTMLResponse:
+    if exc.status == 404:
+        raise exc
+    data = await _ops_appeal(request, appeal_id)
+    message = translate(exc.key, locale_of(request), **exc.params)
+    return render(
+        request, "ops_appeal.html", status_code=exc.status, appeal=data,
+        ops_section="appeals", error=message,
+    )  # fmt: skip
+
+
+@router.post("/ops/appeals/{appeal_id}/reply", include_in_schema=False)
+async def ops_reply(
+    request: Request,
+    appeal_id: Id,
+    text: str = Form("", max_length=4 * appeals.MAX_TEXT),
+    csrf_token_field: str = Form("", alias="csrf_token"),
+) -> Response:
+    actor = _staff(request)
+    _check_form(request, csrf_token_field)
+    services = services_of(request)
+    try:
+        async with services.db.session() as session:
+            await appeals.reply(session, appeal_id, actor, text, log=services.logsink)
+    except UserError as exc:
+        return await _ops_error(request, appeal_id, exc)
+    return RedirectResponse(f"/ops/appeals/{appeal_id}#thread", status_code=303)
+
+
+@router.post("/ops/appeals/{appeal_id}/assign", include_in_schema=False)
+async def ops_assign(
+    request: Request,
+    appeal_id: Id,
+    operator: str = Form("", max_length=12),
+    csrf_token_field: str = Form("", alias="csrf_token"),
+) -> Response:
+    """Assign to an operator by id, "me", or "" (nobody)."""
+    actor = _staff(request)
+    _check_form(request, csrf_token_field)
+    operator_id: int | None
+    if operator == "me":
+        operator_id = actor.id
+    elif operator.isdigit():
+        operator_id = int(operator)
+    else:
+        operator_id = None
+    services = services_of(request)
+    try:
+        async with services.db.session() as session:
+            await appeals.assign(session, appeal_id, operator_id, actor, log=services.logsink)
+    except UserError as exc:
+        return await _ops_error(request, appeal_id, exc)
+    return RedirectResponse(f"/ops/appeals/{appeal_id}", status_code=303)
+
+
+@router.post("/ops/appeals/{appeal_id}/decide", include_in_schema=False)
+async def ops_decide(
+    request: Request,
+    appeal_id: Id,
+    outcome: str = Form("", max_length=16),
+    text: str = Form("", max_length=4 * appeals.MAX_TEXT),
+    confirmed: str = Form(""),
+    csrf_token_field: str = Form("", alias="csrf_token"),
+) -> Response:
+    """Decide, with the operator's message to the player; `confirmed` must be ticked."""
+    actor = _staff(request)
+    _check_form(request, csrf_token_field)
+    services = services_of(request)
+    try:
+        if confirmed != "yes":
+            raise UserError(422, "appeal_confirm_required")
+        async with services.db.session() as session:
+            await appeals.decide(session, appeal_id, actor, outcome, text, log=services.logsink)
+    except UserError as exc:
+        return await _ops_error(request, appeal_id, exc)
+    return RedirectResponse(f"/ops/appeals/{appeal_id}", status_code=303)
