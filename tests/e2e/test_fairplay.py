@@ -116,7 +116,8 @@ def test_a_pasted_renamed_copy_is_flagged_high_and_a_typed_solution_is_not(
     )  # fmt: skip
     ops = context.new_page()
     ops.goto("/")
-    ops.click("#nav-flags")  # operators have the queue in their menu
+    ops.click("#nav-ops")  # operators have the dashboard in their menu, the queue in it
+    ops.click("#ops-nav-flags")
     rows = ops.locator("#flags tbody tr")
     expect(rows).to_have_count(1, timeout=15_000)
     expect(rows.first).to_contain_text("bob")

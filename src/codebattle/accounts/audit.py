@@ -66,3 +66,34 @@ async def nicknames(session: AsyncSession, ids: set[int]) -> dict[int, str]:
         return {}
     rows = await session.execute(select(User.id, User.nickname).where(User.id.in_(ids)))
     return {user_id: nickname for user_id, nickname in rows}
+
+
+async def search(
+    session: AsyncSession,
+    *,
+    actor_id: int | None = None,
+    action: str | None = None,
+    target: str | None = None,
+    subject_user_id: int | None = None,
+    before_id: int | None = None,
+    limit: int = 50,
+) -> list[AuditEntry]:
+    """The entries matching every filter given, newest first (by id: entries are only
+    ever added). `before_id` pages on: the entries older than that one. `target` is
+    matched exactly ("flag:12"), or as a prefix when it ends with ":" ("flag:")."""
+    query = select(AuditEntry)
+    if actor_id is not None:
+        query = query.where(AuditEntry.actor_id == actor_id)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    if target:
+        if target.endswith(":"):
+            query = query.where(AuditEntry.target.startswith(target, autoescape=True))
+        else:
+            query = query.where(AuditEntry.target == target)
+    if subject_user_id is not None:
+        query = query.where(AuditEntry.subject_user_id == subject_user_id)
+    if before_id is not None:
+        query = query.where(AuditEntry.id < before_id)
+    query = query.order_by(AuditEntry.id.desc()).limit(max(1, min(limit, MAX_LIMIT)))
+    return list(await session.scalars(query))

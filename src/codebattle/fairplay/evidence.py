@@ -13,12 +13,13 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.accounts.models import User
+from codebattle.battles.models import MatchPlayer, MatchRow
 from codebattle.fairplay import assess, risk
-from codebattle.fairplay.models import Flag, PlayerReport, RiskAssessment
+from codebattle.fairplay.models import DECIDED, OPEN, OVERTURNED, Flag, PlayerReport, RiskAssessment
 from codebattle.problems.models import ProblemVersion
 from codebattle.storage import BlobStore
 from codebattle.submissions import service as submissions
@@ -26,6 +27,9 @@ from codebattle.submissions.models import SUBMIT, Submission
 
 OPERATORS = ("operator", "admin")  # who reads flags (moderators handle chat only)
 LIST_LIMIT = 200
+HISTORY_LIMIT = 10  # recent games and flags shown per player on a flag's page
+# The queue's filters: waiting for a decision, decided (overturned ones too), or every flag.
+FILTERS = ("open", "decided", "all")
 MAX_LINES = 2000  # lines of code shown per side (64 KiB of code is well under)
 
 
@@ -33,15 +37,19 @@ def may_review(user: User | None) -> bool:
     return user is not None and user.deleted_at is None and user.role in OPERATORS
 
 
-async def flag_list(session: AsyncSession, limit: int = LIST_LIMIT) -> list[dict[str, Any]]:
-    """The newest flags first, with the flagged player's name."""
+async def flag_list(
+    session: AsyncSession, status: str = "all", limit: int = LIST_LIMIT
+) -> list[dict[str, Any]]:
+    """The queue: high flags before review ones, the oldest first within a level (it has
+    waited longest), with the flagged player's name. `status` is one of FILTERS."""
+    query = select(Flag, User.nickname).join(User, User.id == Flag.user_id)
+    if status == "open":
+        query = query.where(Flag.status == OPEN)
+    elif status == "decided":
+        query = query.where(Flag.status.in_((DECIDED, OVERTURNED)))
+    high_first = case((Flag.level == "high", 0), else_=1)
     rows = (
-        await session.execute(
-            select(Flag, User.nickname)
-            .join(User, User.id == Flag.user_id)
-            .order_by(Flag.created_at.desc(), Flag.id.desc())
-            .limit(limit)
-        )
+        await session.execute(query.order_by(high_first, Flag.created_at, Flag.id).limit(limit))
     ).all()
     return [_flag_json(flag, nickname) for flag, nickname in rows]
 
@@ -60,6 +68,12 @@ def _flag_json(flag: Flag, nickname: str) -> dict[str, Any]:
         "submission_id": flag.submission_id,
         "reasons": list(flag.reasons or []),
         "created_at": flag.created_at,
+        "decision": flag.decision,
+        "decision_reason": flag.decision_reason,
+        "decided_at": flag.decided_at,
+        "decided_by": flag.decided_by,
+        "sanction_id": flag.sanction_id,
+        "overturned_at": flag.overturned_at,
     }
 
 
@@ -99,7 +113,68 @@ async def flag_detail(
         await _readable(session, blobs, signal, own_submission, names, start) for signal in signals
     ]
     data["related"] = await _related(session, flag)
+    data["history"] = await _history(session, flag)
+    if flag.decided_by is not None:
+        data["decided_by_nickname"] = (await _nicknames(session, {flag.decided_by})).get(
+            flag.decided_by
+        )
     return data
+
+
+async def _history(session: AsyncSession, flag: Flag) -> list[dict[str, Any]]:
+    """Both players' history: the flagged player's and each opponent's (a match's other
+    players; a room has no single opponent) recent games and flags, newest first."""
+    user_ids = [flag.user_id]
+    if flag.match_id is not None:
+        others = await session.scalars(
+            select(MatchPlayer.user_id)
+            .where(MatchPlayer.match_id == flag.match_id, MatchPlayer.user_id != flag.user_id)
+            .order_by(MatchPlayer.user_id)
+        )
+        user_ids += list(others)
+    names = await _nicknames(session, set(user_ids))
+    return [
+        {
+            "user": {"id": user_id, "nickname": names.get(user_id)},
+            "flagged": user_id == flag.user_id,
+            "games": await _recent_games(session, user_id),
+            "flags": await _recent_flags(session, user_id),
+        }
+        for user_id in user_ids
+    ]
+
+
+async def _recent_games(session: AsyncSession, user_id: int) -> list[dict[str, Any]]:
+    rows = await session.scalars(
+        select(MatchRow)
+        .join(MatchPlayer, MatchPlayer.match_id == MatchRow.id)
+        .where(MatchPlayer.user_id == user_id)
+        .order_by(MatchRow.created_at.desc(), MatchRow.id.desc())
+        .limit(HISTORY_LIMIT)
+    )
+    return [
+        {
+            "id": match.id, "mode": match.mode, "rated": match.rated, "state": match.state,
+            "created_at": match.created_at,
+            "result": "none" if match.winner_id is None
+            else "won" if match.winner_id == user_id else "lost",
+        }
+        for match in rows
+    ]  # fmt: skip
+
+
+async def _recent_flags(session: AsyncSession, user_id: int) -> list[dict[str, Any]]:
+    rows = await session.scalars(
+        select(Flag)
+        .where(Flag.user_id == user_id)
+        .order_by(Flag.created_at.desc(), Flag.id.desc())
+        .limit(HISTORY_LIMIT)
+    )
+    return [
+        {"id": f.id, "level": f.level, "source": f.source, "status": f.status,
+         "decision": f.decision, "created_at": f.created_at}
+        for f in rows
+    ]  # fmt: skip
 
 
 async def _related(session: AsyncSession, flag: Flag) -> list[dict[str, Any]]:

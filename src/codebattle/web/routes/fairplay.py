@@ -12,9 +12,12 @@ from pydantic import BaseModel, Field
 
 from codebattle.errors import UserError
 from codebattle.fairplay import assess, evidence, reports
+from codebattle.fairplay.models import DECISIONS, SUSPEND
 from codebattle.i18n import translate
+from codebattle.ops import decisions, overview
 from codebattle.services import services_of
 from codebattle.web.ids import Id
+from codebattle.web.ops_forms import confirm_step, confirmed, form_of, reason_of, require_operator
 from codebattle.web.render import locale_of, render
 from codebattle.web.security import (
     SESSION,
@@ -22,6 +25,7 @@ from codebattle.web.security import (
     current_user,
     require_api_write,
     require_user,
+    store_of,
 )
 
 router = APIRouter()
@@ -75,11 +79,16 @@ def reason_text(locale: str, reason: dict[str, Any]) -> str:
         return translate(f"fairplay.signal.{signal}", locale)
 
 
+def _status(value: str | None, default: str) -> str:
+    return value if value in evidence.FILTERS else default
+
+
 @router.get("/api/ops/flags", tags=["fairplay"])
-async def flags_json(request: Request) -> list[dict[str, Any]]:
+async def flags_json(request: Request, status: str = "all") -> list[dict[str, Any]]:
+    """The flags queue: high before review, oldest first; `status` open, decided or all."""
     _require_reviewer(request)
     async with services_of(request).db.reading() as session:
-        return await evidence.flag_list(session)
+        return await evidence.flag_list(session, _status(status, "all"))
 
 
 async def _flag(request: Request, flag_id: int) -> dict[str, Any]:
@@ -121,21 +130,125 @@ async def flag_json(request: Request, flag_id: Id) -> dict[str, Any]:
 
 
 @router.get("/ops/flags", response_class=HTMLResponse, include_in_schema=False)
-async def flags_page(request: Request) -> HTMLResponse:
+async def flags_page(request: Request, status: str = "open") -> HTMLResponse:
+    """The queue: high flags first, the oldest first within a level; open ones unless
+    asked for the decided ones or all."""
     _require_reviewer(request)
+    chosen = _status(status, "open")
     async with services_of(request).db.reading() as session:
-        flags = await evidence.flag_list(session)
+        flags = await evidence.flag_list(session, chosen)
     locale = locale_of(request)
     return render(
-        request, "ops_flags.html", flags=flags, reason_text=lambda r: reason_text(locale, r)
-    )
+        request, "ops_flags.html", flags=flags, status=chosen, filters=evidence.FILTERS,
+        reason_text=lambda r: reason_text(locale, r), ops_section="flags",
+    )  # fmt: skip
+
+
+async def _flag_page(
+    request: Request,
+    flag_id: int,
+    status_code: int = 200,
+    notice: str = "",
+    form: dict[str, str] | None = None,
+) -> HTMLResponse:
+    flag = await _flag(request, flag_id)
+    async with services_of(request).db.reading() as session:
+        appeals = await overview.flag_appeals(session, flag_id)
+    locale = locale_of(request)
+    days = services_of(request).settings.suspension_days
+    chosen = (form or {}).get("days", "")
+    default_days = int(chosen) if chosen.isdigit() and int(chosen) in days else None
+    if default_days is None:
+        default_days = DEFAULT_SUSPENSION_DAYS if DEFAULT_SUSPENSION_DAYS in days else days[0]
+    return render(
+        request, "ops_flag.html", status_code=status_code, flag=flag, appeals=appeals,
+        ranges_text=evidence.ranges_text, reason_text=lambda r: reason_text(locale, r),
+        decisions=DECISIONS, suspension_days=days, default_days=default_days,
+        decision=(form or {}).get("decision", ""), notice=notice,
+        done=request.query_params.get("done", ""), ops_section="flags",
+    )  # fmt: skip
 
 
 @router.get("/ops/flags/{flag_id}", response_class=HTMLResponse, include_in_schema=False)
 async def flag_page(request: Request, flag_id: Id) -> HTMLResponse:
-    flag = await _flag(request, flag_id)
+    return await _flag_page(request, flag_id)
+
+
+DEFAULT_SUSPENSION_DAYS = 7  # preselected on the decision form when the settings offer it
+
+
+def _outside(request: Request) -> decisions.Outside:
+    """Who hears of a decision after its commit: live game pages, a banned player's sessions."""
+    return decisions.Outside(pubsub=services_of(request).pubsub, sessions=store_of(request))
+
+
+@router.post("/ops/flags/{flag_id}/decision", include_in_schema=False)
+async def decide_flag(request: Request, flag_id: Id) -> Response:
+    """An operator's decision on a flag (ops/decisions.py), confirmed first. Someone who
+    decided the same flag a moment earlier wins: this one is told so (409), not applied."""
+    actor = require_operator(request)
+    form = await form_of(request)
+    decision = form.get("decision", "")
+    if decision not in DECISIONS:
+        raise UserError(422, "ops.decision_unknown")
+    days: int | None = None
+    if decision == SUSPEND:
+        allowed = services_of(request).settings.suspension_days
+        raw = form.get("days", "")
+        days = int(raw) if raw.isdigit() else None
+        if days not in allowed:
+            raise UserError(422, "ops.days_invalid", days=", ".join(map(str, allowed)))
+    reason = reason_of(form)
     locale = locale_of(request)
-    return render(
-        request, "ops_flag.html", flag=flag, ranges_text=evidence.ranges_text,
-        reason_text=lambda r: reason_text(locale, r),
-    )  # fmt: skip
+    if not confirmed(form):
+        flag = await _flag(request, flag_id)
+        what = translate(f"ops.decision.{decision}", locale)
+        if days is not None:
+            what += " · " + translate("ops.flag.days_n", locale, days=days)
+        return confirm_step(
+            request, form, action=f"/ops/flags/{flag_id}/decision",
+            title=translate("ops.flag.decision", locale),
+            facts=[translate("ops.confirm.decision", locale, id=flag_id,
+                             name=flag["user"]["nickname"], decision=what),
+                   translate("ops.confirm.reason_shown", locale, reason=reason)],
+            back=f"/ops/flags/{flag_id}#decision",
+        )  # fmt: skip
+    try:
+        async with services_of(request).db.session() as session:
+            await decisions.decide(
+                session, flag_id, actor, decision, reason, days=days,
+                allowed_days=services_of(request).settings.suspension_days,
+                outside=_outside(request),
+            )  # fmt: skip
+    except UserError as error:
+        if error.key != "flag_decided":
+            raise
+        message = translate(error.key, locale, **error.params)
+        return await _flag_page(request, flag_id, 409, notice=message)
+    return RedirectResponse(f"/ops/flags/{flag_id}?done=decided#decision", status_code=303)
+
+
+@router.post("/ops/flags/{flag_id}/overturn", include_in_schema=False)
+async def overturn_flag(request: Request, flag_id: Id) -> Response:
+    """Undo a decision (ops/decisions.overturn): everything it did is reversed."""
+    actor = require_operator(request)
+    form = await form_of(request)
+    reason = reason_of(form)
+    locale = locale_of(request)
+    if not confirmed(form):
+        return confirm_step(
+            request, form, action=f"/ops/flags/{flag_id}/overturn",
+            title=translate("ops.flag.overturn", locale),
+            facts=[translate("ops.confirm.overturn", locale, id=flag_id),
+                   translate("ops.confirm.reason", locale, reason=reason)],
+            back=f"/ops/flags/{flag_id}#decision",
+        )  # fmt: skip
+    try:
+        async with services_of(request).db.session() as session:
+            await decisions.overturn(session, flag_id, actor, reason, outside=_outside(request))
+    except UserError as error:
+        if error.status != 409:
+            raise
+        message = translate(error.key, locale, **error.params)
+        return await _flag_page(request, flag_id, 409, notice=message)
+    return RedirectResponse(f"/ops/flags/{flag_id}?done=overturned#decision", status_code=303)

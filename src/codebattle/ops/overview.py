@@ -1,0 +1,117 @@
+"""What the operators' dashboard home and inbox read: what needs attention now (open
+flags by level, appeals near or past a deadline, the fleet in one line, the newest
+feedback), the feedback inbox a page at a time, and the appeals of one flag. Each is a
+few cheap queries (counts and small LIMITs), never a scan of a whole table into Python."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from codebattle.accounts.models import Feedback, User
+from codebattle.fairplay.models import OPEN as FLAG_OPEN
+from codebattle.fairplay.models import Flag
+from codebattle.ops import sla
+from codebattle.ops.models import ANSWERED, OPEN, Appeal, InstanceBeat
+
+FEEDBACK_PAGE = 50
+BEAT_FRESH = timedelta(minutes=2)  # an instance not seen for longer is not counted alive
+LEVELS = ("high", "review")  # the order the home page lists open flags in
+
+
+@dataclass
+class Attention:
+    """The home page's figures."""
+
+    flags: dict[str, int] = field(default_factory=dict)  # open flags per level
+    appeals_soon: int = 0  # appeals with a deadline within the warning hours
+    appeals_lapsed: int = 0  # appeals past a deadline
+    appeals_open: int = 0  # appeals not yet decided
+    instances: int = 0  # API instances seen lately
+    live_games: int = 0
+    sockets: int = 0
+    feedback: list[tuple[Feedback, str | None]] = field(default_factory=list)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+async def attention(
+    session: AsyncSession, *, warn_hours: float, now: datetime | None = None, feedback: int = 5
+) -> Attention:
+    """What needs an operator now. An appeal's deadline is its first answer's while it is
+    unanswered, else its decision's."""
+    now = now or datetime.now(UTC)
+    found = Attention()
+    rows = await session.execute(
+        select(Flag.level, func.count()).where(Flag.status == FLAG_OPEN).group_by(Flag.level)
+    )
+    counts = {level: int(n) for level, n in rows.all()}
+    found.flags = {level: counts.get(level, 0) for level in LEVELS} | counts
+    soon = now + timedelta(hours=warn_hours)
+    due = await session.execute(
+        select(Appeal.status, Appeal.first_response_due, Appeal.decision_due)
+        .where(Appeal.status.in_((OPEN, ANSWERED)))
+        .where(
+            or_(
+                (Appeal.status == OPEN) & (Appeal.first_response_due <= soon),
+                Appeal.decision_due <= soon,
+            )
+        )
+    )  # only the appeals near a deadline are read; the rest are counted
+    for status, first_due, decision_due in due.all():
+        deadline = _aware(first_due) if status == OPEN else _aware(decision_due)
+        deadline = min(deadline, _aware(decision_due))
+        level = sla.urgency(deadline, now, warn_hours)
+        found.appeals_lapsed += level == sla.LAPSED
+        found.appeals_soon += level == sla.SOON
+    found.appeals_open = int(
+        await session.scalar(
+            select(func.count()).select_from(Appeal).where(Appeal.status.in_((OPEN, ANSWERED)))
+        )
+        or 0
+    )
+    fleet = (
+        await session.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(InstanceBeat.live_games), 0),
+                func.coalesce(func.sum(InstanceBeat.sockets), 0),
+            ).where(InstanceBeat.seen_at >= now - BEAT_FRESH)
+        )
+    ).one()
+    found.instances, found.live_games, found.sockets = (int(x) for x in fleet)
+    found.feedback = (await feedback_page(session, limit=feedback))[0]
+    return found
+
+
+async def feedback_page(
+    session: AsyncSession,
+    category: str | None = None,
+    before_id: int | None = None,
+    limit: int = FEEDBACK_PAGE,
+) -> tuple[list[tuple[Feedback, str | None]], int | None]:
+    """The inbox, newest first, each message with its author's nickname (None: signed
+    out); and the id to pass as `before_id` for the older ones (None: no more)."""
+    query = select(Feedback, User.nickname).outerjoin(User, User.id == Feedback.user_id)
+    if category:
+        query = query.where(Feedback.category == category)
+    if before_id is not None:
+        query = query.where(Feedback.id < before_id)
+    rows = (await session.execute(query.order_by(Feedback.id.desc()).limit(limit + 1))).all()
+    items: list[tuple[Feedback, str | None]] = [(item, name) for item, name in rows[:limit]]
+    older = items[-1][0].id if len(rows) > limit and items else None
+    return items, older
+
+
+async def flag_appeals(session: AsyncSession, flag_id: int) -> list[dict[str, Any]]:
+    """The appeals of a decision on this flag, newest first (for its page's link)."""
+    rows = await session.scalars(
+        select(Appeal).where(Appeal.flag_id == flag_id).order_by(Appeal.id.desc())
+    )
+    return [{"id": a.id, "status": a.status, "outcome": a.outcome} for a in rows]

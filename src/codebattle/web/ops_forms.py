@@ -1,0 +1,67 @@
+"""The operators' forms: who may use them (operators and admins; anyone else gets 404),
+their CSRF check, and their confirm step. Every state-changing form is confirmed: with JS
+a <dialog> (static/ops.js) adds `confirm=yes`; without it, the server answers a form that
+lacks it with a page that asks again (ops_confirm.html) and changes nothing."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from codebattle.accounts.models import User
+from codebattle.errors import UserError
+from codebattle.fairplay import evidence
+from codebattle.web.render import render
+from codebattle.web.security import SESSION, check_csrf, current_user
+
+MAX_REASON = 2000
+
+
+def require_operator(request: Request) -> User:
+    """The signed-in operator or admin; anyone else is told the page does not exist."""
+    user = current_user(request)
+    if user is None or not evidence.may_review(user):
+        raise UserError(404, "not_found")
+    return user
+
+
+async def form_of(request: Request) -> dict[str, str]:
+    """The posted form's text fields, its CSRF token checked (a token is no cookie: an API
+    token's request needs none)."""
+    data = await request.form()
+    form = {key: value for key, value in data.items() if isinstance(value, str)}
+    if getattr(request.state, "auth", "") == SESSION:
+        check_csrf(request, form.get("csrf_token"))
+    return form
+
+
+def reason_of(form: dict[str, str]) -> str:
+    """The form's reason, required (it is shown to the player or kept in the audit log)."""
+    reason = form.get("reason", "").replace("\r\n", "\n").strip()
+    if not reason:
+        raise UserError(422, "ops.reason_required")
+    if len(reason) > MAX_REASON:
+        raise UserError(422, "ops.reason_too_long", limit=MAX_REASON)
+    return reason
+
+
+def confirmed(form: dict[str, str]) -> bool:
+    return form.get("confirm") == "yes"
+
+
+def confirm_step(
+    request: Request,
+    form: dict[str, str],
+    *,
+    action: str,
+    title: str,
+    facts: list[str],
+    back: str,
+) -> HTMLResponse:
+    """The page that asks "are you sure?" for a form sent without `confirm=yes`: the same
+    fields, hidden, with the confirmation added; `facts` say what will happen."""
+    fields = {k: v for k, v in form.items() if k not in ("csrf_token", "confirm")}
+    return render(
+        request, "ops_confirm.html", action=action, title=title, facts=facts, fields=fields,
+        back=back, ops_section="",
+    )  # fmt: skip
