@@ -38,6 +38,7 @@ from codebattle.web.routes import battles as battle_routes
 from codebattle.web.routes import billing as billing_routes
 from codebattle.web.routes import fairplay as fairplay_routes
 from codebattle.web.routes import match_socket as battle_socket
+from codebattle.web.routes import notifications as notification_routes
 from codebattle.web.routes import oauth as oauth_routes
 from codebattle.web.routes import ops as ops_routes
 from codebattle.web.routes import problems as problem_routes
@@ -69,6 +70,10 @@ async def identify(connection: HTTPConnection) -> None:
     async with services.db.reading() as session:
         user, auth, stored = await signed_in(
             connection, session, services.settings.nickname_sign_in, store_of(connection)
+        )
+        # The navigation's unread count, for pages only (base.html).
+        connection.state.unread = await notification_routes.unread_badge(
+            connection, session, user, auth
         )
     if auth == REFUSED:
         raise UserError(401, "sign_in_required", {"WWW-Authenticate": "Bearer"})
@@ -254,5 +259,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(welcome_routes.router)
     app.include_router(account_data_routes.router)
     app.include_router(review_routes.router)
+    app.include_router(notification_routes.router)
     app.include_router(appeal_routes.router)
     return app

@@ -164,10 +164,16 @@ def provider_age(profile: dict[str, Any], year: int) -> tuple[int | None, str | 
     return None, band if band in AGE_BANDS else None
 
 
-def restriction(user: User, now: datetime | None = None, zone: tzinfo = SEOUL) -> str | None:
+def restriction(
+    user: User, now: datetime | None = None, zone: tzinfo = SEOUL, *, ban: bool = True
+) -> str | None:
     """Why this signed-in account may do nothing beyond its own account pages, or None.
     The key is also the error's ("onboarding_required", "guardian_consent_required").
-    The band is worked out at `now` (age_band_of), so turning 14 lifts the restriction."""
+    The band is worked out at `now` (age_band_of), so turning 14 lifts the restriction.
+    A banned account ("account_banned", accounts/sanctions.py) reaches only its account
+    and appeal pages (which ask with `ban=False`)."""
+    if ban and user.banned_at is not None:
+        return "account_banned"
     if user.onboarded_at is None:
         return "onboarding_required"
     if age_band_of(user, now, zone) == UNDER14 and user.guardian_consent_at is None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from codebattle.accounts import plans
+from codebattle.accounts import plans, sanctions
 from codebattle.accounts.models import User
 from codebattle.battles import fsm, matchmaking
 from codebattle.battles import service as battles
@@ -44,10 +44,12 @@ async def join(
     With `limits` (the settings), a player with no game left today is refused at once."""
     if await battles.active_match_of(session, user_id) is not None:
         raise UserError(409, "already_in_match")
-    if limits is not None:
-        user = await session.get(User, user_id)
-        if user is not None:
-            clock = datetime.fromtimestamp(now, UTC) if now else datetime.now(UTC)
+    user = await session.get(User, user_id)
+    if user is not None:
+        clock = datetime.fromtimestamp(now, UTC) if now else datetime.now(UTC)
+        # A suspended player plays no ranked game (403 "suspended", until when).
+        sanctions.check_ranked(user, clock, limits.plan_zone if limits else None)
+        if limits is not None:
             plans.check_game(await plans.allowance(session, user, limits, clock), limits)
     ticket = await session.get(QueueTicket, user_id)
     if ticket is not None and ticket.match_id is None:
@@ -161,7 +163,11 @@ async def _with_games_left(
     kept = []
     for ticket in waiting:
         user = users.get(ticket.user_id)
-        if user is None or plans.allowance_of(user, used[user.id], limits, clock).exhausted:
+        if (
+            user is None
+            or plans.allowance_of(user, used[user.id], limits, clock).exhausted
+            or not sanctions.may_play_ranked(user, clock)  # suspended while waiting
+        ):
             await session.delete(ticket)
         else:
             kept.append(ticket)

@@ -30,8 +30,10 @@ from codebattle.progress import service as progress
 from codebattle.submissions import recording
 from codebattle.submissions.service import Target
 
-# matches.rating_state of a finished rated game: waiting for fair play, rated, or held.
+# matches.rating_state of a finished rated game: waiting for fair play, rated, or held;
+# voided by an operator (ops/decisions.py): never rated, or its rating change reversed.
 RATING_PENDING, RATED, RATING_HELD = "pending", "rated", "held"
+RATING_VOIDED = "voided"
 
 
 def dump(match: fsm.Match) -> dict[str, Any]:
@@ -201,7 +203,11 @@ async def apply(
         raise
     if verdict_of is not None:
         await recording.mark_reported(session, [verdict_of], datetime.now(UTC))
-    if row.rated and any(e["type"] == "finished" for e in happened):
+    if (
+        row.rated
+        and row.rating_state != RATING_VOIDED
+        and any(e["type"] == "finished" for e in happened)
+    ):
         # Rated once fair play has looked at the game (settle_rating): a high flag holds it.
         row.rating_state = RATING_PENDING
     entries = _append(session, row, happened)
@@ -254,18 +260,105 @@ async def settle_rating(
         row.rating_state = RATING_HELD
         happened: list[fsm.Event] = [{"type": "rating_held", "at": moment}]
     else:
-        row.rating_state = RATED
-        finished = await session.scalar(
-            select(MatchEvent.at).where(
-                MatchEvent.match_id == match_id, MatchEvent.type == "finished"
-            )
-        )  # the game's time, not the assessment's, counts for the farming window
-        rated = await _rate(
-            session, row.id, load(row.fsm), moment if finished is None else finished
-        )
-        happened = [{**rated, "at": moment}]
+        happened = [await _rate_now(session, row, moment)]
     entries = _append(session, row, happened)
     await session.commit()
+    return entries
+
+
+async def _rate_now(session: AsyncSession, row: MatchRow, moment: float) -> fsm.Event:
+    """Rate a finished rated game now: the "rated" event (its changes)."""
+    row.rating_state = RATED
+    finished = await session.scalar(
+        select(MatchEvent.at).where(MatchEvent.match_id == row.id, MatchEvent.type == "finished")
+    )  # the game's time, not the assessment's, counts for the farming window
+    rated = await _rate(session, row.id, load(row.fsm), moment if finished is None else finished)
+    return {**rated, "at": moment}
+
+
+async def _end(session: AsyncSession, commit: bool) -> None:
+    if commit:
+        await session.commit()
+    else:
+        await session.flush()
+
+
+async def release_rating(
+    session: AsyncSession, match_id: int, now: float | None = None, *, commit: bool = True
+) -> list[MatchEvent]:
+    """A held game whose review found nothing: rated now (the "rated" event). Anything but
+    a held game is left as it is ([]). Under the match's lock; with `commit=False` in the
+    caller's transaction (ops/decisions.py decides a flag in one)."""
+    row = await LOG.locked(session, match_id, join=not commit)
+    if row.rating_state != RATING_HELD:
+        await _end(session, commit)
+        return []
+    moment = time.time() if now is None else now
+    entries = _append(session, row, [await _rate_now(session, row, moment)])
+    await _end(session, commit)
+    return entries
+
+
+async def void(
+    session: AsyncSession, match_id: int, now: float | None = None, *, commit: bool = True
+) -> list[MatchEvent]:
+    """An operator voids a game: a rated one's rating changes are taken back exactly
+    (progress.void_game), a held or pending one is never rated; the "voided" event tells
+    the players (arena and replay). Once: a voided game gives []. Under the match's lock.
+
+    Points: there is no points ledger yet. The rewards issue takes back a voided game's
+    points here, in this transaction (the "voided" event marks the game for it)."""
+    row = await LOG.locked(session, match_id, join=not commit)
+    if row.rating_state == RATING_VOIDED:
+        await _end(session, commit)
+        return []
+    moment = time.time() if now is None else now
+    was = row.rating_state
+    changes = await progress.void_game(session, match_id, moment) if was == RATED else []
+    row.rating_state = RATING_VOIDED
+    event = {"type": "voided", "at": moment, "was": was, "changes": changes}
+    entries = _append(session, row, [event])
+    await _end(session, commit)
+    return entries
+
+
+async def unvoid(
+    session: AsyncSession,
+    match_id: int,
+    now: float | None = None,
+    *,
+    hold: bool = False,
+    commit: bool = True,
+) -> list[MatchEvent]:
+    """A void overturned: the ratings taken back are given back exactly
+    (progress.restore_game); a game voided before it was rated is rated now (or, with
+    `hold`, held again: another flag on it is still open); an unrated one goes back to
+    how it was. The "restored" event. A game not voided gives []."""
+    row = await LOG.locked(session, match_id, join=not commit)
+    if row.rating_state != RATING_VOIDED:
+        await _end(session, commit)
+        return []
+    moment = time.time() if now is None else now
+    voided = await session.scalar(
+        select(MatchEvent)
+        .where(MatchEvent.match_id == match_id, MatchEvent.type == "voided")
+        .order_by(MatchEvent.seq.desc())
+        .limit(1)
+    )
+    was = None if voided is None else voided.data.get("was")
+    changes: list[dict[str, Any]] = []
+    if was == RATED:
+        changes = await progress.restore_game(session, match_id, moment)
+        row.rating_state = RATED
+    elif row.rated and row.state == fsm.State.finished and hold:
+        row.rating_state = RATING_HELD
+    elif row.rated and row.state == fsm.State.finished:
+        changes = (await _rate_now(session, row, moment))["changes"]
+    else:
+        row.rating_state = was  # an unrated or unfinished game: as it was
+    event = {"type": "restored", "at": moment, "changes": changes}
+    entries = _append(session, row, [event])
+    await _end(session, commit)
     return entries
 
 

@@ -17,7 +17,21 @@ from sqlalchemy.orm import aliased
 from codebattle.progress.models import PlayerRating, RatingChange
 from codebattle.progress.ratings import REPEAT_WINDOW, Rating, provisional, rate, weight
 
-__all__ = ["Rating", "Standing", "history", "rate_game", "rating_of", "standings"]
+__all__ = [
+    "Rating",
+    "Standing",
+    "history",
+    "rate_game",
+    "rating_of",
+    "restore_game",
+    "standings",
+    "void_game",
+]
+
+# RatingChange.reason: a game's own change ("won", "lost", "draw"; what rate_game writes),
+# or its exact reversal by an operator ("voided") and the reversal undone ("restored").
+GAME_REASONS = ("won", "lost", "draw")
+VOIDED, RESTORED = "voided", "restored"
 
 
 @dataclass(frozen=True)
@@ -66,6 +80,8 @@ async def _repeats(
             theirs.user_id.in_(users),
             mine.user_id != theirs.user_id,
             mine.created_at >= since,
+            mine.reason.in_(GAME_REASONS),
+            theirs.reason.in_(GAME_REASONS),
         )
         .group_by(mine.user_id, theirs.user_id)
     )
@@ -133,6 +149,98 @@ async def rate_game(
             }
         )
     return shown
+
+
+async def void_game(
+    session: AsyncSession, match_id: int, at: float | None = None
+) -> list[dict[str, Any]]:
+    """Take back exactly the rating change of this game from each player whose change
+    stands (not reversed yet), without committing; each reversal is a "voided" change."""
+    return await _reverse(session, match_id, at, undo=True)
+
+
+async def restore_game(
+    session: AsyncSession, match_id: int, at: float | None = None
+) -> list[dict[str, Any]]:
+    """Give back exactly the change `void_game` took (an overturned void), as "restored"."""
+    return await _reverse(session, match_id, at, undo=False)
+
+
+async def _reverse(
+    session: AsyncSession, match_id: int, at: float | None, *, undo: bool
+) -> list[dict[str, Any]]:
+    """The change of a game is `after - before`, where `before` is the player's previous
+    change (by id; the default rating before the first): ratings change in no other way.
+    Taken back (`undo`) or given back once more, the same amount, so later games keep
+    theirs. A player who played nothing since ends exactly where the game (or its
+    reversal) found them: the stored values are copied, never recomputed."""
+    when = datetime.fromtimestamp(time.time() if at is None else at, UTC)
+    rows = list(
+        await session.scalars(
+            select(RatingChange).where(RatingChange.match_id == match_id).order_by(RatingChange.id)
+        )
+    )
+    shown: list[dict[str, Any]] = []
+    for user_id in sorted({r.user_id for r in rows}):
+        mine = [r for r in rows if r.user_id == user_id]
+        game = next((r for r in mine if r.reason in GAME_REASONS), None)
+        last = mine[-1]
+        stands = last.reason != VOIDED
+        if game is None or stands != undo:
+            continue  # nothing to take back (or, restoring, nothing taken)
+        before = await _rating_before(session, user_id, game.id)
+        target = before if undo else Rating(game.mu, game.sigma)
+        newest = await session.scalar(
+            select(func.max(RatingChange.id)).where(RatingChange.user_id == user_id)
+        )
+        rating = await session.scalar(
+            select(PlayerRating).where(PlayerRating.user_id == user_id).with_for_update()
+        )
+        if rating is None:  # cannot be: the game rated them
+            continue
+        if newest != last.id:  # later games stand: move by the game's change only
+            sign = -1.0 if undo else 1.0
+            target = Rating(
+                rating.mu + sign * (game.mu - before.mu),
+                rating.sigma + sign * (game.sigma - before.sigma),
+            )
+        was = rating.display
+        rating.mu, rating.sigma, rating.display = target.mu, target.sigma, target.display
+        rating.games = max(0, (rating.games or 0) + (-1 if undo else 1))
+        session.add(
+            RatingChange(
+                user_id=user_id,
+                match_id=match_id,
+                before=was,
+                after=rating.display,
+                mu=rating.mu,
+                sigma=rating.sigma,
+                reason=VOIDED if undo else RESTORED,
+                created_at=when,
+            )  # fmt: skip
+        )
+        shown.append(
+            {
+                "user": user_id,
+                "before": was,
+                "after": rating.display,
+                "delta": rating.display - was,
+                "reason": VOIDED if undo else RESTORED,
+            }
+        )
+    await session.flush()
+    return shown
+
+
+async def _rating_before(session: AsyncSession, user_id: int, change_id: int) -> Rating:
+    """The player's rating just before this change: the previous change's, or the default."""
+    previous = await session.scalar(
+        select(RatingChange)
+        .where(RatingChange.user_id == user_id, RatingChange.id < change_id)
+        .order_by(RatingChange.id.desc())
+        .limit(1)
+    )
+    return Rating() if previous is None else Rating(previous.mu, previous.sigma)
 
 
 async def history(session: AsyncSession, user_id: int, limit: int = 50) -> list[RatingChange]:

@@ -269,26 +269,50 @@ async def leaderboard(session: AsyncSession, room: Room, limit: int = 1000) -> l
         await session.execute(
             select(RoomMember, User.nickname)
             .join(User, User.id == RoomMember.user_id)
-            .where(RoomMember.room_id == room.id)
+            .where(RoomMember.room_id == room.id, RoomMember.disqualified.is_(False))
             .order_by(RoomMember.solved.desc(), RoomMember.penalty, RoomMember.joined_at)
             .limit(limit)
         )
-    ).all()
+    ).all()  # a disqualified member (an operator voided their game) is left off
     board, rank, previous = [], 0, None
     for position, (member, nickname) in enumerate(rows, start=1):
         if (member.solved, member.penalty) != previous:
             rank, previous = position, (member.solved, member.penalty)
-        board.append(
-            {
-                "rank": rank,
-                "user": member.user_id,
-                "nickname": nickname,
-                "solved": member.solved,
-                "penalty": round(member.penalty, 1),
-                "problems": [member.board.get(str(v)) for v in room.problems],
-            }  # fmt: skip
-        )
+        board.append({"rank": rank, **_board_row(room, member, nickname)})
     return board
+
+
+def _board_row(room: Room, member: RoomMember, nickname: str) -> dict[str, Any]:
+    return {
+        "user": member.user_id,
+        "nickname": nickname,
+        "solved": member.solved,
+        "penalty": round(member.penalty, 1),
+        "problems": [member.board.get(str(v)) for v in room.problems],
+    }
+
+
+async def disqualify(
+    session: AsyncSession, room_id: int, user_id: int, off: bool, now: float | None = None
+) -> list[RoomEvent]:
+    """An operator voids a member's game in a room (`off`), or takes that back: the member
+    leaves the leaderboard ("disqualified") or comes back to it ("reinstated", with their
+    row, so live pages need not reload). In the caller's transaction (flushed, not
+    committed), under the room's lock; a member already so gives []."""
+    row = await LOG.locked(session, room_id, join=True)
+    member = await session.get(RoomMember, (room_id, user_id))
+    if member is None or member.disqualified == off:
+        return []
+    member.disqualified = off
+    moment = time.time() if now is None else now
+    event: dict[str, Any] = {"type": "disqualified" if off else "reinstated", "at": moment,
+                             "user": user_id}  # fmt: skip
+    if not off:
+        nickname = await session.scalar(select(User.nickname).where(User.id == user_id))
+        event["row"] = _board_row(row, member, nickname or "?")
+    entries = LOG.append(session, row, [event])
+    await session.flush()
+    return entries
 
 
 async def room_json(session: AsyncSession, room: Room, locale: str, viewer: User) -> dict[str, Any]:

@@ -228,11 +228,12 @@ def require_account(request: Request) -> User:
     return user
 
 
-def require_user(request: Request) -> User:
+def require_user(request: Request, *, allow_banned: bool = False) -> User:
     """A signed-in user who may use the site: first sign-in finished and, under 14, a
-    guardian's consent given (accounts.profiles.restriction; 403 with its key)."""
+    guardian's consent given (accounts.profiles.restriction; 403 with its key). Not
+    banned, unless `allow_banned` (the appeal pages: a ban can be appealed)."""
     user = require_account(request)
-    reason = profiles.restriction(user)
+    reason = profiles.restriction(user, ban=not allow_banned)
     if reason is not None:
         raise UserError(403, reason)
     return user

@@ -11,4 +11,5 @@ export const FEED = {
   cancelled: "ev_cancelled", rated: "ev_rated", rematch_offered: "ev_rematch_offered",
   rematch_accepted: "ev_rematch_accepted", rematch_created: "ev_rematch_created",
   awaiting_verdicts: "ev_awaiting_verdicts", rating_held: "ev_rating_held",
+  voided: "ev_voided", restored: "ev_restored",
 };

@@ -87,6 +87,11 @@
         row.penalty = event.penalty;
       }
       row.problems[event.problem] = status;
+    } else if (event.type === "disqualified") { // an operator voided this member's game
+      board = board.filter(function (r) { return r.user !== event.user; });
+    } else if (event.type === "reinstated" && event.row && !rowOf(event.user)) {
+      event.row.order = board.length;
+      board.push(event.row);
     } else if (event.type === "announcement") {
       var li = document.createElement("li");
       li.textContent = event.text;
