@@ -24,6 +24,7 @@ from codebattle.db import outage
 from codebattle.fairplay import assess
 from codebattle.integrations import portone
 from codebattle.judge.jobs import Event
+from codebattle.ops import fleet
 from codebattle.ops import watch as alert_watch
 from codebattle.services import Services
 from codebattle.submissions import messages, outbox, recording
@@ -68,6 +69,7 @@ async def start(services: Services, loops: bool = True) -> None:
             )
         )
         services.spawn(live.every(RENEWAL_SECONDS, lambda: renew_plans(services), "renewals"))
+        services.spawn(fleet.heartbeat(services))  # this instance on the fleet page
         instance = alert_watch.instance_of(services)  # alerts: sent by all, watched by one (lease)
         services.spawn(alert_watch.delivering(services, instance))
         services.spawn(alert_watch.watching(services, instance))

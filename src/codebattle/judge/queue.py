@@ -12,6 +12,10 @@
   redelivered job's results are recorded exactly once. Redis may restart, even without its
   data: groups are recreated where they are found missing, and a Redis that lost its data is
   noticed (an epoch key) so that the caller sends every unfinished job again (`on_lost`).
+
+Every queue says which judge workers it has (`fleet()`, the operators' fleet page and the
+"worker died" alert): the local processes or threads, with those that died lately, or the
+`codebattle worker` processes that keep a heartbeat in Redis (WORKERS_KEY).
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ import socket
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -36,6 +42,7 @@ from codebattle import redis_clients
 from codebattle.db import outage
 from codebattle.judge import jobs
 from codebattle.judge.jobs import Event, Job
+from codebattle.judge.languages import LANGUAGES
 from codebattle.judge.runner import JobRunner
 
 log = structlog.get_logger(__name__)
@@ -62,6 +69,14 @@ EPOCH_KEY = "codebattle:epoch"  # set once into an empty Redis: its absence mean
 EPOCH_SECONDS = 2.0  # how often the API looks at it
 RESEND_KEY = "codebattle:epoch:resend"  # the lease of the instance sending the jobs again
 TAKEOVER_SECONDS = 15.0  # a resend still pending this long after it was taken is taken over
+# Each `codebattle worker` writes {languages, started_at, seen_at} under its name in this
+# hash every WORKER_BEAT_SECONDS and removes it when it stops cleanly; one not seen for
+# WORKER_DEAD_SECONDS died (killed, its host gone), and is forgotten after FORGET_SECONDS.
+WORKERS_KEY = "codebattle:workers"
+WORKER_BEAT_SECONDS = 5.0
+WORKER_DEAD_SECONDS = 3 * WORKER_BEAT_SECONDS
+FORGET_SECONDS = 24 * 3600.0
+DEAD_KEPT = 50  # local workers that died, remembered (the newest) for the fleet page
 
 # The epoch's value is "<id>:pending" until the lost jobs were sent again, then "<id>:done"
 # (a value of an older version, without a suffix, is done). Returns [value, 1] to the
@@ -95,6 +110,19 @@ return 0
 """
 
 
+@dataclass(frozen=True, slots=True)
+class WorkerInfo:
+    """One judge worker as the fleet page shows it. Times are Unix seconds. A worker that
+    died unexpectedly is `alive` False with `died_at` (when it died, or was last seen)."""
+
+    name: str
+    languages: tuple[str, ...]
+    started_at: float
+    seen_at: float
+    alive: bool
+    died_at: float | None
+
+
 class JobQueue(Protocol):
     async def start(self, on_event: EventHandler, on_lost: LostHandler) -> None: ...
 
@@ -102,11 +130,18 @@ class JobQueue(Protocol):
 
     async def ping(self) -> None: ...
 
+    async def fleet(self, now: float | None = None) -> list[WorkerInfo]: ...
+
     async def stop(self) -> None: ...
 
 
 def consumer_name(role: str) -> str:
     return f"{role}-{socket.gethostname()}-{os.getpid()}"
+
+
+def languages_here() -> tuple[str, ...]:
+    """The languages whose toolchain this host has (what a worker here can judge)."""
+    return tuple(name for name, language in LANGUAGES.items() if language.available())
 
 
 async def _dispatch(events: asyncio.Queue[Event], on_event: EventHandler) -> None:
@@ -159,6 +194,8 @@ class _Workers:
         self._jobs: asyncio.Queue[Job] = asyncio.Queue()
         self._events: asyncio.Queue[Event] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
+        self._languages = languages_here()  # (a few PATH lookups)
+        self._dead: deque[WorkerInfo] = deque(maxlen=DEAD_KEPT)  # newest last
 
     async def start(self, on_event: EventHandler, on_lost: LostHandler) -> None:
         self._tasks = [asyncio.create_task(self._work()) for _ in range(self.workers)]
@@ -180,6 +217,17 @@ class _Workers:
 
     async def _work(self) -> None:
         raise NotImplementedError
+
+    async def fleet(self, now: float | None = None) -> list[WorkerInfo]:
+        """The workers running now, then those that died lately (oldest first)."""
+        now = time.time() if now is None else now
+        return [*self._running(self._languages, now), *self._dead]
+
+    def _running(self, languages: tuple[str, ...], now: float) -> list[WorkerInfo]:
+        raise NotImplementedError
+
+    def _died(self, name: str, started_at: float, died_at: float) -> None:
+        self._dead.append(WorkerInfo(name, self._languages, started_at, died_at, False, died_at))
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -203,6 +251,7 @@ class LocalQueue(_Workers):
         super().__init__(workers)
         self.blobs = blobs
         self._procs: set[asyncio.subprocess.Process] = set()
+        self._born: dict[asyncio.subprocess.Process, float] = {}  # when each was started
 
     async def _spawn(self) -> asyncio.subprocess.Process:
         while True:
@@ -218,6 +267,7 @@ class LocalQueue(_Workers):
                 await asyncio.sleep(1)
                 continue
             self._procs.add(proc)
+            self._born[proc] = time.time()
             return proc
 
     async def _work(self) -> None:
@@ -233,6 +283,7 @@ class LocalQueue(_Workers):
                     break
                 log.warning("a judge worker died; its job is judged again",
                             submission=job["submission"], delivery=delivery)  # fmt: skip
+                self._gone(proc, time.time())
                 await self._reap(proc)
                 proc = None
             else:
@@ -255,6 +306,27 @@ class LocalQueue(_Workers):
             pass
         return False
 
+    @staticmethod
+    def _name(proc: asyncio.subprocess.Process) -> str:
+        return f"local-{socket.gethostname()}-{proc.pid}"
+
+    def _running(self, languages: tuple[str, ...], now: float) -> list[WorkerInfo]:
+        running = []
+        for proc in sorted(self._born, key=self._born.__getitem__):
+            if proc.returncode is not None:  # died while waiting for a job: noticed now
+                self._gone(proc, now)
+            else:
+                running.append(
+                    WorkerInfo(self._name(proc), languages, self._born[proc], now, True, None)
+                )
+        return running
+
+    def _gone(self, proc: asyncio.subprocess.Process, died_at: float) -> None:
+        """A worker process died unexpectedly: remembered once (a restart is a new one)."""
+        started_at = self._born.pop(proc, None)
+        if started_at is not None:
+            self._died(self._name(proc), started_at, died_at)
+
     async def _reap(self, proc: asyncio.subprocess.Process) -> None:
         self._procs.discard(proc)
         with contextlib.suppress(ProcessLookupError):
@@ -271,6 +343,7 @@ class LocalQueue(_Workers):
             except TimeoutError:
                 await self._reap(proc)
             self._procs.discard(proc)
+        self._born.clear()  # stopped on purpose: no worker died
 
 
 class InProcessQueue(_Workers):
@@ -280,10 +353,26 @@ class InProcessQueue(_Workers):
         super().__init__(workers)
         self.runner_factory = runner_factory
         self._runner: JobRunner | None = None
+        self._started_at = time.time()
+        self._noticed: set[int] = set()  # worker threads whose death was remembered
 
     async def start(self, on_event: EventHandler, on_lost: LostHandler) -> None:
         self._runner = await asyncio.to_thread(self.runner_factory)
+        self._started_at = time.time()
+        self._noticed.clear()
         await super().start(on_event, on_lost)
+
+    def _running(self, languages: tuple[str, ...], now: float) -> list[WorkerInfo]:
+        """One entry per worker thread (its task); one that failed is reported once."""
+        running = []
+        for index, task in enumerate(self._tasks[: self.workers]):
+            name = f"thread-{socket.gethostname()}-{os.getpid()}-{index + 1}"
+            if not task.done():
+                running.append(WorkerInfo(name, languages, self._started_at, now, True, None))
+            elif index not in self._noticed and not task.cancelled():
+                self._noticed.add(index)
+                self._died(name, self._started_at, now)
+        return running
 
     async def _work(self) -> None:
         loop = asyncio.get_running_loop()
@@ -343,6 +432,23 @@ class Outage:
             seconds = time.monotonic() - self._since
             self._since = None
         log.warning("Redis reachable again", who=self.who, down_seconds=round(seconds, 1))
+
+
+def worker_beat(languages: tuple[str, ...], started_at: float, now: float) -> str:
+    """A worker's heartbeat as stored under its name in WORKERS_KEY."""
+    return json.dumps({"languages": list(languages), "started_at": started_at, "seen_at": now})
+
+
+def parse_beat(name: str, raw: bytes | str, now: float) -> WorkerInfo | None:
+    """A heartbeat read back (None if it cannot be read: removed as stale)."""
+    try:
+        data = json.loads(raw)
+        seen_at = float(data["seen_at"])
+        info = (tuple(str(x) for x in data["languages"]), float(data["started_at"]), seen_at)
+    except (ValueError, KeyError, TypeError):
+        return None
+    alive = now - seen_at <= WORKER_DEAD_SECONDS
+    return WorkerInfo(name, info[0], info[1], seen_at, alive, None if alive else seen_at)
 
 
 def _has_done(messages: list[Any]) -> bool:
@@ -408,6 +514,24 @@ class RedisQueue:
 
     async def ping(self) -> None:
         await self.client.ping()
+
+    async def fleet(self, now: float | None = None) -> list[WorkerInfo]:
+        """The `codebattle worker` processes by their heartbeats (WORKERS_KEY): alive if
+        seen within WORKER_DEAD_SECONDS, else dead since last seen; entries older than
+        FORGET_SECONDS are removed. Oldest started first."""
+        now = time.time() if now is None else now
+        entries = await self.client.hgetall(WORKERS_KEY)
+        workers, stale = [], []
+        for raw_name, raw in entries.items():
+            name = raw_name.decode() if isinstance(raw_name, bytes) else raw_name
+            info = parse_beat(name, raw, now)
+            if info is None or now - info.seen_at > FORGET_SECONDS:
+                stale.append(raw_name)
+            else:
+                workers.append(info)
+        if stale:
+            await self.client.hdel(WORKERS_KEY, *stale)
+        return sorted(workers, key=lambda w: (w.started_at, w.name))
 
     async def _ensure_groups(self) -> None:
         await ensure_group(self.client, JOBS_STREAM, WORKERS_GROUP)

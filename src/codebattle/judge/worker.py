@@ -8,11 +8,16 @@ the next worker that looks (XAUTOCLAIM) takes it over and judges it from the sta
 Redis may go away or come back without its data: the worker waits (logging the outage once),
 creates the jobs group again when it is missing, and never dies of it. A job whose events
 could not be sent is not acked, so it is judged again (see `handle`).
+
+While it serves, a thread writes the worker's heartbeat (its languages, when it started, when
+it was last seen) to Redis every WORKER_BEAT_SECONDS for the fleet page, and a clean stop
+removes it: one that stops beating died (judge/queue.py `RedisQueue.fleet`).
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 import signal
 import threading
 import time
@@ -30,10 +35,14 @@ from codebattle.judge.queue import (
     MAX_DELIVERIES,
     RESULTS_STREAM,
     STREAM_MAXLEN,
+    WORKER_BEAT_SECONDS,
     WORKERS_GROUP,
+    WORKERS_KEY,
     Outage,
     consumer_name,
     is_nogroup,
+    languages_here,
+    worker_beat,
 )
 from codebattle.judge.runner import JobRunner
 
@@ -51,6 +60,11 @@ class Worker:
         self.stopping = threading.Event()
         self.outage = Outage(self.consumer)
         self._unsent = False  # an event of the current job could not be sent
+        # The fleet's name: a restarted worker (the same host and pid, in a container) is a
+        # new entry, so the one that died stays visible as dead.
+        self.name = f"{self.consumer}-{secrets.token_hex(3)}"
+        self.languages = languages_here()
+        self.started_at = time.time()
 
     def ensure_group(self) -> None:
         try:
@@ -68,9 +82,37 @@ class Worker:
     def serve(self) -> None:
         """Take jobs until `stopping` is set (any thread may run this)."""
         log.info("worker ready", consumer=self.consumer)
-        self._step(self.ensure_group)
-        while not self.stopping.is_set():
-            self._step(self._take_one)
+        beats = threading.Thread(target=self._beating, name="worker heartbeat", daemon=True)
+        beats.start()
+        try:
+            self._step(self.ensure_group)
+            while not self.stopping.is_set():
+                self._step(self._take_one)
+        finally:
+            self.stopping.set()
+            beats.join()
+
+    def beat(self, now: float | None = None) -> None:
+        """Write this worker's heartbeat (judge/queue.py WORKERS_KEY)."""
+        beat = worker_beat(self.languages, self.started_at, time.time() if now is None else now)
+        self.client.hset(WORKERS_KEY, self.name, beat)
+
+    def _beating(self) -> None:
+        """Beat every WORKER_BEAT_SECONDS until stopping, then remove the heartbeat (a clean
+        stop is no death). Redis being away is the serving loop's to log."""
+        while True:
+            try:
+                self.beat()
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                self.outage.failed(exc)
+            except redis.RedisError as exc:
+                log.warning("the worker's heartbeat failed", error=repr(exc))
+            if self.stopping.wait(WORKER_BEAT_SECONDS):
+                break
+        try:
+            self.client.hdel(WORKERS_KEY, self.name)
+        except redis.RedisError as exc:  # it shows as dead after a while: say why here
+            log.warning("the worker's heartbeat could not be removed", error=repr(exc))
 
     def _take_one(self) -> None:
         message = self.next_job()

@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import json
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -47,6 +48,23 @@ HELLO_SECONDS = 10.0
 RESYNC_SECONDS = 1.0  # how long a stuck client's "resync" and close may take
 MESSAGE_BYTES = 4096  # a frame without code: hello, chat, actions
 TRANSPORT_MARGIN = 1024  # the transport's limit sits this far above the largest frame
+
+
+# The streams open in this process, by their socket's path ("/ws/matches/12"): how many
+# sockets this instance serves, and which games (ops/fleet.py, the fleet page).
+open_streams: Counter[str] = Counter()
+
+
+def _opened(websocket: WebSocket) -> str:
+    path = str(getattr(websocket, "scope", {}).get("path", ""))
+    open_streams[path] += 1
+    return path
+
+
+def _closed(path: str) -> None:
+    open_streams[path] -= 1
+    if open_streams[path] <= 0:
+        del open_streams[path]
 
 
 def frame_limit(code_bytes: int = 0) -> int:
@@ -117,6 +135,7 @@ class Stream:
         sequence number when the subscription was already open; a client that has it needs
         no catch-up read (a later gap is still filled from the log)."""
         self.last_sent = time.monotonic()
+        path = _opened(self.websocket)
         tasks = [
             asyncio.create_task(self._pump(subscription, last_seq, logged)),
             asyncio.create_task(self._watch(subscription)),
@@ -128,6 +147,7 @@ class Stream:
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            _closed(path)
             for task in tasks:
                 task.cancel()
             # Shielded: if this task is cancelled meanwhile, its own cancellation is what

@@ -1,0 +1,360 @@
+"""The fleet page's figures: judge workers, the judging queue, latency and IE rate, each API
+instance's heartbeat, and the alert webhooks' health.
+
+Each API instance writes a heartbeat row (InstanceBeat) every BEAT_SECONDS: its host and
+pid, the sockets it holds open and the live games those serve (matches and rooms with a
+socket open on this instance: a game watched from two instances counts on both), and its
+queue's workers. The judging figures come from the database, which is the truth: what is
+unfinished is what the judge outbox still holds (submissions/outbox.py), and latency is a
+submission's creation to its verdict.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import inspect
+import math
+import os
+import secrets
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from codebattle.config import Settings
+from codebattle.db import outage
+from codebattle.judge.queue import InProcessQueue, JobQueue, LocalQueue, RedisQueue, WorkerInfo
+from codebattle.ops.models import InstanceBeat
+from codebattle.realtime import stream
+from codebattle.services import Services
+from codebattle.submissions.models import DONE, RUNNING, OutboxEntry, Submission
+
+log = structlog.get_logger(__name__)
+BEAT_SECONDS = 10.0  # each instance's heartbeat
+GONE_SECONDS = 30.0  # an instance not seen for this long is shown as gone
+FORGET = timedelta(days=1)  # heartbeats older than this are deleted
+WINDOW = timedelta(hours=1)  # latency and IE rate are over the last hour
+IE = "IE"
+GAME_PATHS = ("/ws/matches/", "/ws/rooms/")  # the sockets that serve a live game
+
+
+@dataclass(frozen=True, slots=True)
+class Worker:
+    """A judge worker as the page shows it."""
+
+    name: str
+    languages: tuple[str, ...]
+    alive: bool
+    seen_at: datetime
+    up_seconds: float  # how long it has been running (alive) or ran (dead)
+    died_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Depth:
+    """Unfinished submissions of one language: waiting for a worker, being judged."""
+
+    language: str
+    waiting: int
+    judging: int
+    oldest_at: datetime | None
+
+    @property
+    def total(self) -> int:
+        return self.waiting + self.judging
+
+
+@dataclass(frozen=True, slots=True)
+class Judging:
+    """The last hour's verdicts: how many, latency percentiles (seconds), IE share."""
+
+    judged: int
+    p50: float | None
+    p95: float | None
+    internal_errors: int
+
+    @property
+    def ie_rate(self) -> float | None:
+        return self.internal_errors / self.judged if self.judged else None
+
+
+@dataclass(frozen=True, slots=True)
+class Instance:
+    instance: str
+    host: str
+    pid: int
+    started_at: datetime
+    seen_at: datetime
+    live_games: int
+    sockets: int
+    queue: str
+    gone: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Fleet:
+    now: datetime
+    workers: list[Worker]
+    workers_error: str | None  # the queue could not say (Redis unreachable, ...)
+    depth: list[Depth]
+    judging: Judging
+    instances: list[Instance]
+    webhooks: list[dict[str, Any]] | None  # None: alert health is not available
+
+    @property
+    def alive_workers(self) -> int:
+        return sum(w.alive for w in self.workers)
+
+    @property
+    def failing_webhooks(self) -> list[dict[str, Any]]:
+        return [w for w in self.webhooks or [] if w.get("failing")]
+
+    def to_json(self) -> dict[str, Any]:
+        """The same figures for `/api/ops/fleet` (times as ISO 8601, UTC)."""
+
+        def at(value: datetime | None) -> str | None:
+            return value.isoformat() if value is not None else None
+
+        return {
+            "now": at(self.now),
+            "workers": [
+                {"name": w.name, "languages": list(w.languages), "alive": w.alive,
+                 "seen_at": at(w.seen_at), "up_seconds": round(w.up_seconds, 1),
+                 "died_at": at(w.died_at)}
+                for w in self.workers
+            ],
+            "workers_alive": self.alive_workers,
+            "workers_error": self.workers_error,
+            "queue": [
+                {"language": d.language, "waiting": d.waiting, "judging": d.judging,
+                 "oldest_at": at(d.oldest_at)}
+                for d in self.depth
+            ],
+            "judging": {
+                "window_seconds": WINDOW.total_seconds(), "judged": self.judging.judged,
+                "latency_p50": self.judging.p50, "latency_p95": self.judging.p95,
+                "internal_errors": self.judging.internal_errors, "ie_rate": self.judging.ie_rate,
+            },
+            "instances": [
+                {"instance": i.instance, "host": i.host, "pid": i.pid,
+                 "started_at": at(i.started_at), "seen_at": at(i.seen_at),
+                 "live_games": i.live_games, "sockets": i.sockets, "queue": i.queue,
+                 "gone": i.gone}
+                for i in self.instances
+            ],
+            "webhooks": [_plain(w) for w in self.webhooks] if self.webhooks is not None else None,
+        }  # fmt: skip
+
+
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
+
+
+def _utc(value: Any) -> datetime | None:
+    """A stored time as an aware UTC datetime (SQLite's aggregates come back as text)."""
+    if value is None:
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def percentile(values: Sequence[float], p: float) -> float | None:
+    """The nearest-rank percentile: the smallest value with at least p% of all at or below
+    it (p50 of 1..10 is 5, p95 is 10); None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+# ---- The heartbeat (every instance)
+
+
+def instance_name() -> str:
+    """This process's name on the fleet page: host, pid and a random tail (a restarted
+    process, even with the same pid, is a new instance)."""
+    return f"{socket.gethostname()[:40]}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+def queue_kind(queue: JobQueue) -> str:
+    if isinstance(queue, RedisQueue):
+        return "redis"
+    if isinstance(queue, LocalQueue):
+        return "local"
+    if isinstance(queue, InProcessQueue):
+        return "in-process"
+    return type(queue).__name__
+
+
+def served_here() -> tuple[int, int, int]:
+    """(sockets, live matches, live rooms) open on this process right now."""
+    paths = dict(stream.open_streams)
+    matches = sum(1 for p in paths if p.startswith(GAME_PATHS[0]))
+    rooms = sum(1 for p in paths if p.startswith(GAME_PATHS[1]))
+    return sum(paths.values()), matches, rooms
+
+
+async def beat(services: Services, instance: str, started_at: datetime, now: datetime) -> None:
+    """Write this instance's heartbeat; delete those not seen for a day (any instance's)."""
+    sockets, matches, rooms = served_here()
+    data: dict[str, Any] = {"queue": queue_kind(services.queue), "matches": matches,
+                            "rooms": rooms}  # fmt: skip
+    if not isinstance(services.queue, RedisQueue):  # its own workers: cheap, in memory
+        workers = await services.queue.fleet(now.timestamp())
+        data["workers_alive"] = sum(w.alive for w in workers)
+    async with services.db.session() as session:
+        row = await session.get(InstanceBeat, instance)
+        if row is None:
+            row = InstanceBeat(instance=instance, host=socket.gethostname()[:128],
+                               pid=os.getpid(), started_at=started_at)  # fmt: skip
+            session.add(row)
+        row.seen_at = now
+        row.live_games = matches + rooms
+        row.sockets = sockets
+        row.data = data
+        await session.execute(delete(InstanceBeat).where(InstanceBeat.seen_at < now - FORGET))
+        await session.commit()
+
+
+async def heartbeat(services: Services, seconds: float = BEAT_SECONDS) -> None:
+    """`beat` now and every `seconds` for the life of the process (runtime.start)."""
+    instance, started_at = instance_name(), datetime.now(UTC)
+    while True:
+        try:
+            await beat(services, instance, started_at, datetime.now(UTC))
+        except Exception as exc:
+            if outage.is_unavailable(exc):
+                outage.report(exc, "the fleet heartbeat")
+            else:
+                log.exception("background step failed; retrying", step="fleet heartbeat")
+        await asyncio.sleep(seconds)
+
+
+# ---- The page's snapshot
+
+
+async def snapshot(
+    session: AsyncSession, queue: JobQueue, settings: Settings, now: datetime | None = None
+) -> Fleet:
+    now = datetime.now(UTC) if now is None else now
+    workers, error = await _workers(queue, now)
+    return Fleet(
+        now=now,
+        workers=workers,
+        workers_error=error,
+        depth=await queue_depth(session),
+        judging=await judging(session, now),
+        instances=await instances(session, now),
+        webhooks=await webhooks(session, settings, now),
+    )
+
+
+async def _workers(queue: JobQueue, now: datetime) -> tuple[list[Worker], str | None]:
+    try:
+        found = await asyncio.wait_for(queue.fleet(now.timestamp()), 5)
+    except Exception as exc:  # the page still shows the rest; the error says why
+        log.warning("the judge fleet could not be read", error=repr(exc))
+        return [], type(exc).__name__
+    return [_worker(w, now) for w in found], None
+
+
+def _worker(info: WorkerInfo, now: datetime) -> Worker:
+    end = info.died_at if info.died_at is not None else now.timestamp()
+    return Worker(
+        name=info.name,
+        languages=info.languages,
+        alive=info.alive,
+        seen_at=datetime.fromtimestamp(info.seen_at, UTC),
+        up_seconds=max(0.0, end - info.started_at),
+        died_at=datetime.fromtimestamp(info.died_at, UTC) if info.died_at is not None else None,
+    )
+
+
+async def queue_depth(session: AsyncSession) -> list[Depth]:
+    """Unfinished submissions (still in the judge outbox) per language: waiting for a
+    worker (queued) or being judged (running), and when the oldest was made."""
+    rows = await session.execute(
+        select(
+            Submission.language, Submission.status, func.count(), func.min(Submission.created_at)
+        )
+        .join(OutboxEntry, OutboxEntry.submission_id == Submission.id)
+        .group_by(Submission.language, Submission.status)
+    )
+    by_language: dict[str, Depth] = {}
+    for language, status, count, oldest in rows:
+        seen = by_language.get(language, Depth(language, 0, 0, None))
+        oldest_at = _utc(oldest)
+        if seen.oldest_at is not None and (oldest_at is None or seen.oldest_at < oldest_at):
+            oldest_at = seen.oldest_at
+        running = status == RUNNING
+        by_language[language] = Depth(
+            language,
+            seen.waiting + (0 if running else int(count)),
+            seen.judging + (int(count) if running else 0),
+            oldest_at,
+        )
+    return sorted(by_language.values(), key=lambda d: (-d.total, d.language))
+
+
+async def judging(session: AsyncSession, now: datetime) -> Judging:
+    """Submissions judged in the hour before `now`: latency p50/p95 (created → verdict,
+    seconds, nearest rank) and how many ended as IE."""
+    rows = await session.execute(
+        select(Submission.created_at, Submission.finished_at, Submission.verdict).where(
+            Submission.status == DONE,
+            Submission.finished_at.is_not(None),
+            Submission.finished_at > now - WINDOW,
+            Submission.finished_at <= now,
+        )
+    )
+    latencies: list[float] = []
+    errors = 0
+    for created_at, finished_at, verdict in rows:
+        if finished_at is not None:  # (the query says so)
+            latencies.append(max(0.0, (finished_at - created_at).total_seconds()))
+        errors += verdict == IE
+    return Judging(len(latencies), percentile(latencies, 50), percentile(latencies, 95), errors)
+
+
+async def instances(session: AsyncSession, now: datetime) -> list[Instance]:
+    """Every heartbeat of the last day, live ones first; one not seen for GONE_SECONDS is
+    gone."""
+    rows = (
+        await session.scalars(select(InstanceBeat).where(InstanceBeat.seen_at >= now - FORGET))
+    ).all()
+    found = [
+        Instance(
+            instance=row.instance, host=row.host, pid=row.pid, started_at=row.started_at,
+            seen_at=row.seen_at, live_games=row.live_games, sockets=row.sockets,
+            queue=str((row.data or {}).get("queue", "")),
+            gone=(now - row.seen_at).total_seconds() > GONE_SECONDS,
+        )
+        for row in rows
+    ]  # fmt: skip
+    return sorted(found, key=lambda i: (i.gone, i.host, i.started_at))
+
+
+async def webhooks(
+    session: AsyncSession, settings: Settings, now: datetime
+) -> list[dict[str, Any]] | None:
+    """The alert webhooks' health (ops/alerts.py `channel_health`), or None where this
+    build has none."""
+    try:
+        alerts = importlib.import_module("codebattle.ops.alerts")
+    except ImportError:
+        return None
+    health = getattr(alerts, "channel_health", None)
+    if health is None:
+        return None
+    result = health(session, settings, now)
+    if inspect.isawaitable(result):
+        result = await result
+    times = ("last_sent_at", "last_error_at")  # datetimes for the page, whatever came back
+    return [{k: _utc(v) if k in times else v for k, v in dict(row).items()} for row in result]
