@@ -66,7 +66,9 @@ async def watch_once(services: Services, now: datetime | None = None) -> int:
         known = set(
             await session.scalars(select(Alert.key).where(Alert.key.in_([c.key for c in found])))
         )
-    fresh = [c for c in found if c.key not in known]
+    # In key order: two watchers inserting the same keys take their locks in one order
+    # (PostgreSQL would otherwise deadlock one of them).
+    fresh = sorted((c for c in found if c.key not in known), key=lambda c: c.key)
     if not fresh:
         return 0
     raised = 0
