@@ -1,14 +1,12 @@
 """Appeals through their whole life (ops/appeals.py), on SQLite and PostgreSQL: filed about
 one's own decided flag, finished game or judged submission (404 otherwise), one open appeal
 per target, answered (first response), decided granted or denied (the flag's decision
-overturned or the game voided through ops.decisions), with deadlines in working days
-(a weekend and Seollal) or calendar days, the queue's urgency at injected times, the audit
-entries, the player's notifications and the log seam's `appeals` documents."""
+overturned or the game voided through ops.decisions, a verdict's outcome recorded), with
+deadlines in working days (a weekend and Seollal) or calendar days, the queue's urgency at
+injected times, the audit entries, the player's notifications and the log seam's records."""
 
 from __future__ import annotations
 
-import sys
-import types
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,12 +16,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from codebattle.accounts.models import AuditEntry, Notification, User
+from codebattle.accounts.models import AuditEntry, Notification
 from codebattle.battles import fsm
+from codebattle.battles.models import MatchEvent, MatchRow
+from codebattle.battles.service import RATING_VOIDED
 from codebattle.config import Settings
 from codebattle.db.session import Database
 from codebattle.errors import UserError
 from codebattle.fairplay.models import DECIDED as FLAG_DECIDED
+from codebattle.fairplay.models import OVERTURNED as FLAG_OVERTURNED
 from codebattle.fairplay.models import Flag
 from codebattle.logsink import APPEALS, LogWriter, TableSink
 from codebattle.ops import appeals, sla
@@ -169,27 +170,8 @@ async def test_an_appeal_through_its_whole_life_denied(db: Database, tmp_path: P
     await log.stop()
 
 
-@pytest.fixture
-def decisions(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int, int, str]]:
-    """ops.decisions as the appeals call it: each call recorded (the real module is tested
-    with the decisions themselves)."""
-    calls: list[tuple[str, int, int, str]] = []
-    fake = types.ModuleType("codebattle.ops.decisions")
-
-    async def overturn(session: AsyncSession, flag_id: int, actor: User, reason: str) -> None:
-        calls.append(("overturn", flag_id, actor.id, reason))
-
-    async def void_match(session: AsyncSession, match_id: int, actor: User, reason: str) -> None:
-        calls.append(("void_match", match_id, actor.id, reason))
-
-    fake.overturn = overturn  # type: ignore[attr-defined]
-    fake.void_match = void_match  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "codebattle.ops.decisions", fake)
-    return calls
-
-
 async def test_granted_appeals_overturn_the_decision_or_void_the_game(
-    db: Database, tmp_path: Path, decisions: list[tuple[str, int, int, str]]
+    db: Database, tmp_path: Path
 ) -> None:
     settings = _settings(tmp_path, APPEAL_DAY_COUNT="calendar")
     async with db.session() as session:
@@ -213,10 +195,23 @@ async def test_granted_appeals_overturn_the_decision_or_void_the_game(
             await session.refresh(appeal)
             assert (appeal.status, appeal.outcome) == (DECIDED, GRANTED)
             assert appeal.first_response_at == FILED  # a decision answers it too
-    assert decisions == [
-        ("overturn", w["flag"], opal.id, f"appeal:{on_flag.id}: You are right."),
-        ("void_match", w["match"], opal.id, f"appeal:{on_game.id}: You are right."),
-    ]  # a verdict appeal records its outcome only
+        flag = await session.get(Flag, w["flag"])
+        assert flag is not None
+        await session.refresh(flag)
+        assert flag.status == FLAG_OVERTURNED and flag.overturned_at == FILED
+        match = await session.get(MatchRow, w["match"])
+        assert match is not None
+        await session.refresh(match)
+        assert match.rating_state == RATING_VOIDED
+        events = list(await session.scalars(
+            select(MatchEvent.type).where(MatchEvent.match_id == w["match"])))  # fmt: skip
+        assert events.count("voided") == 1
+        kinds = list(await session.scalars(
+            select(Notification.kind).where(Notification.user_id == ann.id)))  # fmt: skip
+        assert "decision_overturned" in kinds and "game_voided" in kinds
+        assert kinds.count("appeal_decided") == 3
+        targets = set(await session.scalars(select(AuditEntry.target)))
+        assert {f"flag:{w['flag']}", f"match:{w['match']}"} <= targets
 
 
 async def test_only_ones_own_targets_can_be_appealed(db: Database, tmp_path: Path) -> None:

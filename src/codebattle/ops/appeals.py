@@ -15,7 +15,6 @@ nothing. The outcome is recorded and the operator's message says what follows.""
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,7 +31,7 @@ from codebattle.config import Settings
 from codebattle.errors import UserError
 from codebattle.fairplay import models as fairplay
 from codebattle.logsink import APPEALS, LogWriter
-from codebattle.ops import sla
+from codebattle.ops import decisions, sla
 from codebattle.ops.models import (
     ANSWERED,
     APPEAL_KINDS,
@@ -331,15 +330,17 @@ async def decide(
     now: datetime | None = None,
     *,
     log: LogWriter | None = None,
+    outside: decisions.Outside | None = None,
 ) -> Appeal:
     """Decide the appeal, committed: the text becomes an operator's message; GRANTED
     overturns the flag's decision (DECISION) or voids the game (GAME) in the same
-    transaction; a granted VERDICT is recorded (see the module's note). 409 if decided."""
+    transaction; a granted VERDICT is recorded (see the module's note). 409 if decided.
+    `outside` tells live pages and sessions of what the decision undid."""
     _require_staff(actor)
     if outcome not in OUTCOMES:
         raise UserError(422, "appeal_outcome_invalid")
     moment = _now(now)
-    words = _words(text, minimum=1)
+    words = _words(text, minimum=decisions.REASON_MIN)
     appeal = await _appeal(session, appeal_id, lock=True)
     if appeal.status == DECIDED:
         raise UserError(409, "appeal_decided")
@@ -359,20 +360,29 @@ async def decide(
     )  # fmt: skip
     _notify(session, appeal, "appeal_decided")
     if outcome == GRANTED:
-        await _grant(session, appeal, actor, f"appeal:{appeal.id}: {words}")
+        await _grant(session, appeal, actor, words, moment, outside)
     await session.commit()
     await _emit(session, log, appeal, "decided", moment)
     return appeal
 
 
-async def _grant(session: AsyncSession, appeal: Appeal, actor: User, reason: str) -> None:
-    # ops.decisions sits beside this module (same layer); imported when used so that an
-    # appeal never depends on the decisions' page code at import time.
-    decisions: Any = importlib.import_module("codebattle.ops.decisions")
+async def _grant(
+    session: AsyncSession,
+    appeal: Appeal,
+    actor: User,
+    words: str,
+    moment: datetime,
+    outside: decisions.Outside | None,
+) -> None:
+    """What a granted appeal undoes, in the decision's transaction (ops.decisions commits
+    it). The operator's message is the reason the player reads, cut to its limit."""
+    reason = (
+        words if len(words) <= decisions.REASON_MAX else words[: decisions.REASON_MAX - 1] + "…"
+    )
     if appeal.kind == DECISION and appeal.flag_id is not None:
-        await decisions.overturn(session, appeal.flag_id, actor, reason)
+        await decisions.overturn(session, appeal.flag_id, actor, reason, moment, outside=outside)
     elif appeal.kind == GAME and appeal.match_id is not None:
-        await decisions.void_match(session, appeal.match_id, actor, reason)
+        await decisions.void_match(session, appeal.match_id, actor, reason, moment, outside=outside)
 
 
 # --- notifications and the log seam ---------------------------------------------------

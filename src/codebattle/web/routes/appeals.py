@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from codebattle.accounts.models import User
 from codebattle.errors import UserError
 from codebattle.i18n import translate
-from codebattle.ops import appeals, sla
+from codebattle.ops import appeals, decisions, sla
 from codebattle.ops.models import APPEAL_KINDS, DECISION, GAME, VERDICT, Appeal, AppealMessage
 from codebattle.services import services_of
 from codebattle.web.ids import BodyId, Id, valid_id
@@ -28,6 +28,7 @@ from codebattle.web.security import (
     current_user,
     require_api_write,
     require_user,
+    store_of,
 )
 
 router = APIRouter()
@@ -406,7 +407,10 @@ async def ops_decide(
         if confirmed != "yes":
             raise UserError(422, "appeal_confirm_required")
         async with services.db.session() as session:
-            await appeals.decide(session, appeal_id, actor, outcome, text, log=services.logsink)
+            await appeals.decide(
+                session, appeal_id, actor, outcome, text, log=services.logsink,
+                outside=decisions.Outside(pubsub=services.pubsub, sessions=store_of(request)),
+            )  # fmt: skip
     except UserError as exc:
         return await _ops_error(request, appeal_id, exc)
     return RedirectResponse(f"/ops/appeals/{appeal_id}", status_code=303)

@@ -1,0 +1,205 @@
+"""The appeal pages (web/routes/appeals.py): a player files an appeal about their finished
+game from a form (CSRF required), reads it and replies; an operator sees it in the queue
+with its time left and urgency in words, answers (the player reads "Operator", not a
+name), assigns and decides it (confirmed). Other players, and players on the operators'
+pages, get 404. The replay and submission pages link to the appeal form."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from codebattle.accounts import service as accounts
+from codebattle.battles import fsm
+from codebattle.models import User
+from codebattle.services import Services
+from tests.support.factories import make_match, make_problem_version, make_submission, make_user
+from tests.support.site import sign_in
+
+TEXT = "I solved it first; the result shows the other player as the winner."
+
+
+def run(client: TestClient, fn: Callable[..., Any], *args: Any) -> Any:
+    """Run `fn(session, services, *args)` in the app's event loop, on its database."""
+    services: Services = client.app.state.services  # type: ignore[attr-defined]
+
+    async def go() -> Any:
+        async with services.db.session() as session:
+            return await fn(session, services, *args)
+
+    return client.portal.call(go)  # type: ignore[union-attr]
+
+
+async def _staff(session: AsyncSession, services: Services, nickname: str, role: str) -> str:
+    user = await make_user(session, nickname)
+    user.role = role
+    _row, token = await accounts.create_token(session, user, "test")
+    await session.commit()
+    return f"Bearer {token}"
+
+
+async def _game(session: AsyncSession, services: Services, nickname: str) -> dict[str, int]:
+    """A finished duel of the signed-in `nickname` against a fresh player, and a judged
+    submission of theirs."""
+    version = await make_problem_version(session, services.blobs)
+    me = await session.scalar(select(User).where(User.nickname == nickname))
+    assert me is not None
+    other = await make_user(session)
+    match = await make_match(session, version, [me, other])
+    match.state = fsm.State.finished
+    match.fsm = {**match.fsm, "state": fsm.State.finished.value}  # as the state machine ends it
+    submission = await make_submission(session, services.blobs, me)
+    submission.verdict, submission.status = "WA", "done"
+    await session.commit()
+    return {"match": match.id, "submission": submission.id, "other": other.id}
+
+
+def _form_token(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found is not None
+    return found.group(1)
+
+
+def test_an_appeal_from_the_form_to_the_decision(client: TestClient) -> None:
+    client.cookies.set("lang", "en")
+    sign_in(client, "paula")
+    seeded = run(client, _game, "paula")
+
+    replay = client.get(f"/matches/{seeded['match']}/replay")
+    assert f'href="/appeals/new?match={seeded["match"]}"' in replay.text
+    submission = client.get(f"/submissions/{seeded['submission']}")
+    assert f'href="/appeals/new?submission={seeded["submission"]}"' in submission.text
+
+    form = client.get(f"/appeals/new?match={seeded['match']}")
+    assert form.status_code == 200 and 'id="appeal-new-form"' in form.text
+    assert f"game #{seeded['match']}" in form.text and "data-confirm=" in form.text
+    body = {"kind": "game", "target": str(seeded["match"]), "text": TEXT}
+    refused = client.post("/appeals/new", data=body, follow_redirects=False)
+    assert refused.status_code == 403  # no CSRF token
+    short = client.post("/appeals/new", data={**body, "text": "short",
+                        "csrf_token": _form_token(form.text)})  # fmt: skip
+    assert short.status_code == 422 and "Write between 10 and 4000 characters." in short.text
+    filed = client.post(
+        "/appeals/new", data={**body, "csrf_token": _form_token(form.text)},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert filed.status_code == 303, filed.text
+    url = filed.headers["location"]
+    appeal_id = int(url.rsplit("/", 1)[1])
+    again = client.post("/appeals/new", data={**body, "csrf_token": _form_token(form.text)})
+    assert again.status_code == 409 and f"(#{appeal_id})" in again.text
+
+    page = client.get(url)
+    assert page.status_code == 200 and TEXT in page.text
+    assert 'data-status="open"' in page.text and 'id="appeal-reply-form"' in page.text
+    listing = client.get("/appeals")
+    assert f'id="appeal-{appeal_id}"' in listing.text and "Waiting for an answer" in listing.text
+    assert client.get("/api/appeals").json()[0]["id"] == appeal_id
+
+    # The operator: the queue, the appeal with its target, a reply, assignment, a decision.
+    client.headers["Authorization"] = run(client, _staff, "opal", "operator")
+    queue = client.get("/ops/appeals")
+    assert queue.status_code == 200
+    row = re.search(rf'<tr id="appeal-{appeal_id}" data-urgency="(\w+)".*?</tr>', queue.text, re.S)
+    assert row is not None and row.group(1) == "ok"
+    assert "On time" in row.group(0) and re.search(r"\d+d \d+h left", row.group(0))
+    item = client.get("/api/ops/appeals").json()[0]
+    assert item["id"] == appeal_id and item["deadline"] == "first_response"
+    assert item["urgency"] == "ok" and item["seconds_left"] > 0
+    assert client.get("/api/ops/appeals?assigned=mine").json() == []
+
+    detail = client.get(f"/ops/appeals/{appeal_id}")
+    assert detail.status_code == 200
+    assert f'href="/matches/{seeded["match"]}/replay"' in detail.text
+    assert 'id="ops-decide-form"' in detail.text and "paula" in detail.text
+    assert client.post(f"/ops/appeals/{appeal_id}/reply", data={"text": "Looking into it."},
+                       follow_redirects=False).status_code == 303  # fmt: skip
+    assert client.post(f"/ops/appeals/{appeal_id}/assign", data={"operator": "me"},
+                       follow_redirects=False).status_code == 303  # fmt: skip
+    assert [a["id"] for a in client.get("/api/ops/appeals?assigned=mine").json()] == [appeal_id]
+    assert client.get(f"/api/ops/appeals/{appeal_id}").json()["status"] == "answered"
+    decide = {"outcome": "denied", "text": "The log shows the other player finished first."}
+    unconfirmed = client.post(f"/ops/appeals/{appeal_id}/decide", data=decide)
+    assert unconfirmed.status_code == 422 and "Tick the box" in unconfirmed.text
+    decided = client.post(f"/ops/appeals/{appeal_id}/decide", data={**decide, "confirmed": "yes"},
+                          follow_redirects=False)  # fmt: skip
+    assert decided.status_code == 303
+    assert client.get("/api/ops/appeals").json() == []
+
+    # The player reads the thread: the operator's words, labelled "Operator" only.
+    del client.headers["Authorization"]
+    page = client.get(url)
+    assert "Looking into it." in page.text and "The log shows" in page.text
+    assert "Operator" in page.text and "opal" not in page.text
+    assert "<strong>You</strong>" in page.text
+    assert 'data-status="decided"' in page.text and "Denied" in page.text
+    assert 'id="appeal-reply-form"' not in page.text
+    messages = client.get(f"/api/appeals/{appeal_id}").json()["messages"]
+    assert [m["staff"] for m in messages] == [False, True, True]
+    assert all("author" not in m for m in messages)
+    client.cookies.set("lang", "ko")
+    assert "기각" in client.get(url).text
+
+
+def test_others_get_404(client: TestClient) -> None:
+    client.cookies.set("lang", "en")
+    sign_in(client, "owen")
+    seeded = run(client, _game, "owen")
+    form = client.get(f"/appeals/new?submission={seeded['submission']}")
+    filed = client.post(
+        "/appeals/new", follow_redirects=False,
+        data={"kind": "verdict", "target": str(seeded["submission"]), "text": TEXT,
+              "csrf_token": _form_token(form.text)},
+    )  # fmt: skip
+    assert filed.status_code == 303
+    url = filed.headers["location"]
+    appeal_id = int(url.rsplit("/", 1)[1])
+    # The owner on the operators' pages: 404, like a page that does not exist.
+    for path in ("/ops/appeals", f"/ops/appeals/{appeal_id}", "/api/ops/appeals",
+                 f"/api/ops/appeals/{appeal_id}"):  # fmt: skip
+        assert client.get(path).status_code == 404, path
+    reply = client.post(f"/ops/appeals/{appeal_id}/reply", data={"text": "hi"})
+    assert reply.status_code == 404
+
+    client.cookies.clear()
+    client.cookies.set("lang", "en")
+    assert client.get("/ops/appeals").status_code == 404  # signed out
+    sign_in(client, "stranger")
+    for path in (url, f"/api/appeals/{appeal_id}", f"/appeals/new?match={seeded['match']}",
+                 f"/appeals/new?submission={seeded['submission']}", "/appeals/new?flag=1",
+                 "/appeals/new"):  # fmt: skip
+        assert client.get(path).status_code == 404, path
+    assert client.get("/appeals").status_code == 200
+    # Moderators handle chat, not appeals.
+    client.headers["Authorization"] = run(client, _staff, "mod", "moderator")
+    assert client.get(f"/ops/appeals/{appeal_id}").status_code == 404
+
+
+async def _ban(session: AsyncSession, services: Services, nickname: str) -> None:
+    user = await session.scalar(select(User).where(User.nickname == nickname))
+    assert user is not None
+    user.banned_at = datetime.now(UTC)
+    await session.commit()
+
+
+def test_a_banned_player_still_reaches_their_appeals(client: TestClient) -> None:
+    client.cookies.set("lang", "en")
+    sign_in(client, "bianca")
+    seeded = run(client, _game, "bianca")
+    run(client, _ban, "bianca")
+    assert client.get("/appeals").status_code == 200
+    form = client.get(f"/appeals/new?match={seeded['match']}")
+    assert form.status_code == 200
+    filed = client.post(
+        "/appeals/new", follow_redirects=False,
+        data={"kind": "game", "target": str(seeded["match"]), "text": TEXT,
+              "csrf_token": _form_token(form.text)},
+    )  # fmt: skip
+    assert filed.status_code == 303
+    assert client.get(filed.headers["location"]).status_code == 200
