@@ -1,0 +1,306 @@
+"""The operators' dashboard pages (web/routes/ops.py, the flag pages of web/routes/
+fairplay.py): each page for an operator and an admin, 404 for a player and for someone
+signed out; the decision form (CSRF, the confirm step, 409 when someone decided first,
+the overturn); role changes (admins only, never one's own), a plan change and a sanction
+lift, each audited; the audit log's filters and the feedback inbox.
+
+Staff sign in with a browser session (as after OAuth) through a test-only route, so the
+forms meet the same CSRF check as in a browser."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi import Request, Response
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from codebattle.accounts import audit
+from codebattle.accounts.models import AuditEntry, Feedback, Sanction, User
+from codebattle.fairplay.models import Flag
+from codebattle.services import Services
+from codebattle.web.sessions import start_session
+from tests.support.factories import make_match, make_problem_version, make_user
+
+SESSION_ROUTE = "/_test/ops-session"
+PAGES = ("/ops", "/ops/flags", "/ops/flags/{flag}", "/ops/users?q=pat", "/ops/users/{pat}",
+         "/ops/audit", "/ops/feedback")  # fmt: skip
+
+
+def run(client: TestClient, fn: Callable[..., Any], *args: Any) -> Any:
+    """Run `fn(session, services, *args)` in the app's event loop, on its database."""
+    services: Services = client.app.state.services  # type: ignore[attr-defined]
+
+    async def go() -> Any:
+        async with services.db.session() as session:
+            return await fn(session, services, *args)
+
+    return client.portal.call(go)  # type: ignore[union-attr]
+
+
+@pytest.fixture
+def site(client: TestClient) -> TestClient:
+    """The app with a route that signs a user in by nickname as an OAuth callback would."""
+
+    async def begin(request: Request) -> Response:
+        data: dict[str, Any] = await request.json()
+        async with request.app.state.services.db.reading() as session:
+            user = await session.scalar(select(User).where(User.nickname == data["nickname"]))
+        assert user is not None
+        await start_session(request, user, "github")
+        return Response(status_code=204)
+
+    client.app.add_api_route(SESSION_ROUTE, begin, methods=["POST"])  # type: ignore[attr-defined]
+    client.cookies.set("lang", "en")
+    return client
+
+
+async def _seed(session: AsyncSession, services: Services) -> dict[str, int]:
+    """An admin, an operator, a player (pat) flagged in a game with an opponent (ann), a
+    warning sanction on pat, two audit entries and some feedback."""
+    ids: dict[str, int] = {}
+    for nickname, role in (("adam", "admin"), ("opal", "operator"), ("pat", "player")):
+        user = await make_user(session, nickname)
+        user.role = role
+        ids[nickname] = user.id
+    ann = await make_user(session, "ann")
+    ids["ann"] = ann.id
+    version = await make_problem_version(session, services.blobs)
+    match = await make_match(session, version, [ids["pat"], ann], now=time.time() - 60)
+    old = Flag(key="report:old", source="report", level="review", score=0.4,
+               user_id=ids["pat"], match_id=match.id, reasons=[])  # fmt: skip
+    session.add(old)
+    await session.flush()
+    flag = Flag(key="risk:x", source="risk", level="high", score=0.9, user_id=ids["pat"],
+                match_id=match.id, reasons=[])  # fmt: skip
+    session.add(flag)
+    await session.flush()
+    sanction = Sanction(user_id=ids["pat"], kind="warn", reason="earlier warning",
+                        created_by=ids["opal"])  # fmt: skip
+    session.add(sanction)
+    audit.record(session, ids["adam"], "adam", "invite", ids["ann"], None, "x", "welcome")
+    audit.record(session, ids["opal"], "opal", "chat_delete", ids["pat"], None, None, "rude",
+                 target="match:1")  # fmt: skip
+    session.add_all([
+        Feedback(user_id=ids["pat"], category="bug", text="the timer froze", page="/play"),
+        Feedback(user_id=None, category="idea", text="dark mode please", page="/"),
+    ])  # fmt: skip
+    await session.commit()
+    ids |= {"flag": flag.id, "old_flag": old.id, "match": match.id, "sanction": sanction.id}
+    return ids
+
+
+def become(client: TestClient, nickname: str | None) -> str:
+    """Sign in as `nickname` (None: sign out); return the page's CSRF token."""
+    client.cookies.delete("codebattle_session")
+    if nickname is not None:
+        assert client.post(SESSION_ROUTE, json={"nickname": nickname}).status_code == 204
+    page = client.get("/problems")
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
+    assert token is not None
+    return token.group(1)
+
+
+def test_every_page_is_for_operators_and_admins_only(site: TestClient) -> None:
+    ids = run(site, _seed)
+    paths = [p.format(**ids) for p in PAGES]
+    for nickname in (None, "pat"):
+        become(site, nickname)
+        for path in paths:
+            assert site.get(path, follow_redirects=False).status_code == 404, (nickname, path)
+        assert site.post(f"/ops/flags/{ids['flag']}/decision", data={}).status_code in (403, 404)
+    for nickname in ("opal", "adam"):
+        become(site, nickname)
+        for path in paths:
+            page = site.get(path)
+            assert page.status_code == 200, (nickname, path)
+            assert 'id="ops-nav"' in page.text
+        home = site.get("/")
+        assert 'id="nav-ops"' in home.text and 'href="/ops"' in home.text
+
+
+def test_home_queue_and_history(site: TestClient) -> None:
+    ids = run(site, _seed)
+    become(site, "opal")
+    home = site.get("/ops").text
+    assert 'aria-current="page"' in home and "dark mode please" in home
+    assert re.search(r'data-level="high">.*?<strong>1</strong>', home, re.S)
+    queue = site.get("/ops/flags").text
+    assert queue.index(f'id="flag-{ids["flag"]}"') < queue.index(f'id="flag-{ids["old_flag"]}"')
+    page = site.get(f"/ops/flags/{ids['flag']}").text
+    assert f'id="history-{ids["pat"]}"' in page and f'id="history-{ids["ann"]}"' in page
+    assert f'href="/ops/flags/{ids["old_flag"]}"' in page  # pat's other flag
+    assert 'id="decision-form"' in page and '<option value="7" selected>' in page
+    assert 'name="csrf_token"' in page and "/static/ops.js" in page
+
+
+def _flag_status(client: TestClient, flag_id: int) -> tuple[str, str | None, str]:
+    async def read(session: AsyncSession, _services: Services) -> tuple[str, str | None, str]:
+        flag = await session.get(Flag, flag_id)
+        assert flag is not None
+        return flag.status, flag.decision, flag.decision_reason
+
+    result: tuple[str, str | None, str] = run(client, read)
+    return result
+
+
+def test_deciding_a_flag_needs_csrf_and_a_confirmation(site: TestClient) -> None:
+    ids = run(site, _seed)
+    csrf = become(site, "opal")
+    url = f"/ops/flags/{ids['flag']}/decision"
+    form = {"decision": "dismiss", "reason": "Looked at the code: it is their own work."}
+
+    assert site.post(url, data=form).status_code == 403  # no CSRF token
+    asked = site.post(url, data=form | {"csrf_token": csrf})
+    assert asked.status_code == 200 and 'id="confirm-form"' in asked.text
+    assert 'name="confirm" value="yes"' in asked.text and "their own work" in asked.text
+    assert _flag_status(site, ids["flag"])[0] == "open"  # asked, not done
+    assert site.post(url, data={"decision": "dismiss", "reason": " ", "csrf_token": csrf,
+                                "confirm": "yes"}).status_code == 422  # fmt: skip
+
+    done = site.post(url, data=form | {"csrf_token": csrf, "confirm": "yes"},
+                     follow_redirects=False)  # fmt: skip
+    assert done.status_code == 303
+    assert _flag_status(site, ids["flag"]) == ("decided", "dismiss", form["reason"])
+    page = site.get(done.headers["location"]).text
+    assert 'id="decision-made">Dismiss' in page and "opal" in page
+    assert 'id="overturn-form"' in page and 'id="decision-form"' not in page
+
+    again = site.post(url, data={"decision": "ban", "reason": "Too late now.",
+                                 "csrf_token": csrf, "confirm": "yes"})  # fmt: skip
+    assert again.status_code == 409
+    assert 'id="notice"' in again.text
+    assert _flag_status(site, ids["flag"])[1] == "dismiss"
+
+    overturn = f"/ops/flags/{ids['flag']}/overturn"
+    reason = {"reason": "Dismissed by mistake.", "csrf_token": csrf}
+    assert 'id="confirm-form"' in site.post(overturn, data=reason).text
+    assert site.post(overturn, data=reason | {"confirm": "yes"},
+                     follow_redirects=False).status_code == 303  # fmt: skip
+    assert _flag_status(site, ids["flag"])[0] == "overturned"
+
+
+def test_a_suspension_takes_one_of_the_settings_lengths(site: TestClient) -> None:
+    ids = run(site, _seed)
+    csrf = become(site, "adam")
+    url = f"/ops/flags/{ids['flag']}/decision"
+    form = {"decision": "suspend", "reason": "Pasted a solution from outside.",
+            "csrf_token": csrf, "confirm": "yes"}  # fmt: skip
+    assert site.post(url, data=form | {"days": "5"}).status_code == 422
+    assert site.post(url, data=form | {"days": "7"}, follow_redirects=False).status_code == 303
+    assert _flag_status(site, ids["flag"])[:2] == ("decided", "suspend")
+
+
+async def _user(session: AsyncSession, _services: Services, user_id: int) -> User:
+    user = await session.get(User, user_id)
+    assert user is not None
+    return user
+
+
+async def _entries(session: AsyncSession, _services: Services, action: str) -> list[AuditEntry]:
+    return await audit.search(session, action=action)
+
+
+def test_role_changes_are_for_admins_and_never_ones_own(site: TestClient) -> None:
+    ids = run(site, _seed)
+    form = {"role": "moderator", "reason": "Helps in the chat.", "confirm": "yes"}
+    csrf = become(site, "opal")
+    page = site.get(f"/ops/users/{ids['pat']}").text
+    assert 'id="role-read-only"' in page and 'id="role-form"' not in page
+    refused = site.post(f"/ops/users/{ids['pat']}/role", data=form | {"csrf_token": csrf})
+    assert refused.status_code == 403
+
+    csrf = become(site, "adam")
+    assert 'id="role-read-only"' in site.get(f"/ops/users/{ids['adam']}").text
+    own = site.post(f"/ops/users/{ids['adam']}/role", data=form | {"csrf_token": csrf})
+    assert own.status_code == 403
+    assert run(site, _user, ids["pat"]).role == "player"
+
+    url = f"/ops/users/{ids['pat']}/role"
+    asked = site.post(url, data={**form, "confirm": "", "csrf_token": csrf})
+    assert 'id="confirm-form"' in asked.text
+    done = site.post(url, data=form | {"csrf_token": csrf}, follow_redirects=False)
+    assert done.status_code == 303
+    assert run(site, _user, ids["pat"]).role == "moderator"
+    (entry,) = run(site, _entries, "role")
+    assert (entry.actor_id, entry.subject_user_id) == (ids["adam"], ids["pat"])
+    assert entry.new == "moderator"
+
+
+def test_a_plan_change_is_audited(site: TestClient) -> None:
+    ids = run(site, _seed)
+    csrf = become(site, "opal")
+    url = f"/ops/users/{ids['pat']}/plan"
+    form = {"plan": "pro", "days": "30", "reason": "Contest prize.", "csrf_token": csrf}
+    assert site.post(url, data=form | {"days": "0", "confirm": "yes"}).status_code == 422
+    assert 'id="confirm-form"' in site.post(url, data=form).text
+    assert run(site, _user, ids["pat"]).plan == "free"
+    assert site.post(url, data=form | {"confirm": "yes"}, follow_redirects=False).status_code == 303
+    pat = run(site, _user, ids["pat"])
+    assert pat.plan == "pro" and pat.plan_ends_at is not None
+    (entry,) = run(site, _entries, "plan")
+    assert (entry.actor_id, entry.subject_user_id, entry.reason) == (
+        ids["opal"], ids["pat"], "Contest prize.",
+    )  # fmt: skip
+    assert 'id="user-plan">Pro' in site.get(f"/ops/users/{ids['pat']}").text
+
+
+def test_lifting_a_sanction(site: TestClient) -> None:
+    ids = run(site, _seed)
+    csrf = become(site, "opal")
+    page = site.get(f"/ops/users/{ids['pat']}").text
+    url = f"/ops/users/{ids['pat']}/sanctions/{ids['sanction']}/lift"
+    assert f'action="{url}"' in page
+    form = {"reason": "Warned by mistake.", "csrf_token": csrf}
+    assert site.post(url, data={"reason": "x"}).status_code == 403  # no CSRF token
+    wrong_user = f"/ops/users/{ids['ann']}/sanctions/{ids['sanction']}/lift"
+    assert site.post(wrong_user, data=form | {"confirm": "yes"}).status_code == 404
+    assert 'id="confirm-form"' in site.post(url, data=form).text
+    assert site.post(url, data=form | {"confirm": "yes"}, follow_redirects=False).status_code == 303
+
+    async def lifted(session: AsyncSession, _services: Services) -> Sanction | None:
+        return await session.get(Sanction, ids["sanction"])
+
+    sanction = run(site, lifted)
+    assert sanction.lifted_at is not None and sanction.lifted_by == ids["opal"]
+    assert len(run(site, _entries, "sanction_lift")) == 1
+    assert f'action="{url}"' not in site.get(f"/ops/users/{ids['pat']}").text
+
+
+def test_the_audit_log_and_the_feedback_inbox(site: TestClient) -> None:
+    ids = run(site, _seed)
+    become(site, "opal")
+    everything = site.get("/ops/audit").text
+    assert "chat_delete" in everything and "invite" in everything
+    assert 'href="/ops/users/' in everything
+    main = everything[everything.index("<main") : everything.index("</main>")]
+    assert not re.search(r'<form[^>]*method="post"', main)  # nothing to edit
+    by_opal = site.get("/ops/audit", params={"actor": "OPAL"}).text
+    assert "chat_delete" in by_opal and "<code>invite</code>" not in by_opal
+    about_ann = site.get("/ops/audit", params={"subject": "ann"}).text
+    assert "<code>invite</code>" in about_ann and "chat_delete" not in about_ann
+    assert "chat_delete" in site.get("/ops/audit", params={"target": "match:1"}).text
+    assert "chat_delete" not in site.get("/ops/audit", params={"action": "invite"}).text
+    assert 'id="audit-unknown"' in site.get("/ops/audit", params={"actor": "nobody"}).text
+    newest = max(e.id for e in run(site, _entries, "invite") + run(site, _entries, "chat_delete"))
+    older = site.get("/ops/audit", params={"before": str(newest)}).text
+    assert "<code>invite</code>" in older and "chat_delete" not in older
+
+    inbox = site.get("/ops/feedback").text
+    assert inbox.index("dark mode please") < inbox.index("the timer froze")
+    assert f'href="/ops/users/{ids["pat"]}"' in inbox and 'href="/play"' in inbox
+    bugs = site.get("/ops/feedback", params={"category": "bug"}).text
+    assert "the timer froze" in bugs and "dark mode please" not in bugs
+
+
+def test_user_search(site: TestClient) -> None:
+    ids = run(site, _seed)
+    become(site, "opal")
+    found = site.get("/ops/users", params={"q": "PA"}).text
+    assert f'href="/ops/users/{ids["pat"]}"' in found
+    assert f'href="/ops/users/{ids["ann"]}"' not in found
