@@ -6,8 +6,6 @@ top; a player, a moderator and someone signed out get 404."""
 from __future__ import annotations
 
 import re
-import sys
-import types
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from codebattle.judge.queue import WorkerInfo
-from codebattle.ops import fleet
+from codebattle.ops import alerts, fleet
 from codebattle.services import Services
 from tests.support.site import sign_in
 from tests.web.test_flag_pages import _staff, run
@@ -68,9 +66,7 @@ def test_no_workers_and_a_failing_webhook_are_said_at_the_top(
                  "due": 2, "failed_day": 0}]  # fmt: skip
 
     monkeypatch.setattr(services.queue, "fleet", no_one_alive)
-    module = types.ModuleType("codebattle.ops.alerts")
-    module.channel_health = channel_health  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "codebattle.ops.alerts", module)
+    monkeypatch.setattr(alerts, "channel_health", channel_health)
 
     html = client.get("/ops/fleet").text
     assert 'id="no-workers"' in html and "No judge worker is alive" in html

@@ -12,8 +12,6 @@ submission's creation to its verdict.
 from __future__ import annotations
 
 import asyncio
-import importlib
-import inspect
 import math
 import os
 import secrets
@@ -30,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from codebattle.config import Settings
 from codebattle.db import outage
 from codebattle.judge.queue import InProcessQueue, JobQueue, LocalQueue, RedisQueue, WorkerInfo
+from codebattle.ops import alerts
 from codebattle.ops.models import InstanceBeat
 from codebattle.realtime import stream
 from codebattle.services import Services
@@ -105,7 +104,7 @@ class Fleet:
     depth: list[Depth]
     judging: Judging
     instances: list[Instance]
-    webhooks: list[dict[str, Any]] | None  # None: alert health is not available
+    webhooks: list[dict[str, Any]]  # ops/alerts.py channel_health
 
     @property
     def alive_workers(self) -> int:
@@ -113,7 +112,7 @@ class Fleet:
 
     @property
     def failing_webhooks(self) -> list[dict[str, Any]]:
-        return [w for w in self.webhooks or [] if w.get("failing")]
+        return [w for w in self.webhooks if w.get("failing")]
 
     def to_json(self) -> dict[str, Any]:
         """The same figures for `/api/ops/fleet` (times as ISO 8601, UTC)."""
@@ -148,7 +147,7 @@ class Fleet:
                  "gone": i.gone}
                 for i in self.instances
             ],
-            "webhooks": [_plain(w) for w in self.webhooks] if self.webhooks is not None else None,
+            "webhooks": [_plain(w) for w in self.webhooks],
         }  # fmt: skip
 
 
@@ -343,18 +342,9 @@ async def instances(session: AsyncSession, now: datetime) -> list[Instance]:
 
 async def webhooks(
     session: AsyncSession, settings: Settings, now: datetime
-) -> list[dict[str, Any]] | None:
-    """The alert webhooks' health (ops/alerts.py `channel_health`), or None where this
-    build has none."""
-    try:
-        alerts = importlib.import_module("codebattle.ops.alerts")
-    except ImportError:
-        return None
-    health = getattr(alerts, "channel_health", None)
-    if health is None:
-        return None
-    result = health(session, settings, now)
-    if inspect.isawaitable(result):
-        result = await result
-    times = ("last_sent_at", "last_error_at")  # datetimes for the page, whatever came back
-    return [{k: _utc(v) if k in times else v for k, v in dict(row).items()} for row in result]
+) -> list[dict[str, Any]]:
+    """The alert webhooks' health (ops/alerts.py `channel_health`): a failing one is said
+    at the top of the page."""
+    found = await alerts.channel_health(session, settings, now)
+    times = ("last_sent_at", "last_error_at")  # aware datetimes for the page
+    return [{k: _utc(v) if k in times else v for k, v in row.items()} for row in found]
