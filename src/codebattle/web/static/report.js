@@ -14,7 +14,8 @@ document.addEventListener("match:event", (e) => {
   const event = e.detail && e.detail.event;
   if (!event) return;
   if (event.type === "rating_held" && held) held.hidden = false;
-  if (event.type === "rated" && held) held.hidden = true; // an operator decided: rated after all
+  // An operator decided: rated after all, or voided (the feed says so).
+  if ((event.type === "rated" || event.type === "voided") && held) held.hidden = true;
   if (event.type === "finished" && box && !checked) {
     checked = true;
     showReport();
