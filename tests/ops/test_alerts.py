@@ -27,6 +27,15 @@ T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 BASE = "https://codebattle.example"
 
 
+async def connected(url: str) -> Database:
+    """A Database that has connected once: SQLite sets its pragmas (WAL) on a connection's
+    first use, before its busy timeout, so two engines' first connections racing would
+    test that rather than the claims."""
+    db = Database(url)
+    await db.ping()
+    return db
+
+
 @pytest.fixture
 def fake() -> Iterator[FakeWebhooks]:
     with FakeWebhooks(retry_after=42.0, hang_seconds=3.0) as server:
@@ -235,7 +244,7 @@ async def test_two_instances_deliver_each_alert_exactly_once(
     """Two instances (their own Database on one PostgreSQL database or one SQLite file)
     deliver at the same moment: the receiver gets each alert once."""
     s = settings(tmp_path, fake, ALERT_SUMMARY_OVER=3)
-    first, second = Database(database_url), Database(database_url)
+    first, second = await connected(database_url), await connected(database_url)
     try:
         ids = list(range(1, 9 if many else 4))
         await raise_flags(first, s, *ids)

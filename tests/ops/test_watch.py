@@ -52,6 +52,15 @@ def Services(db: Database, settings: Settings, queue: Any = None) -> Any:  # noq
     return _Services(db, settings, FakeQueue() if queue is None else queue)
 
 
+async def connected(url: str) -> Database:
+    """A Database that has connected once: SQLite sets its pragmas (WAL) on a connection's
+    first use, before its busy timeout, so two engines' first connections racing would
+    test that rather than the claims."""
+    db = Database(url)
+    await db.ping()
+    return db
+
+
 @pytest.fixture
 def fake() -> Iterator[FakeWebhooks]:
     with FakeWebhooks() as server:
@@ -226,7 +235,7 @@ async def test_two_watchers_and_two_deliverers_send_each_alert_once(
     database_url: str, tmp_path: Path, fake: FakeWebhooks
 ) -> None:
     s = settings(tmp_path, fake, ALERT_SUMMARY_OVER=10)
-    first, second = Database(database_url), Database(database_url)
+    first, second = await connected(database_url), await connected(database_url)
     try:
         flag = await add_flag(first, "high", NOW - timedelta(minutes=5))
         appeal = await add_appeal(first, NOW + timedelta(hours=2), NOW + timedelta(days=5))
@@ -274,7 +283,7 @@ async def test_the_lease_has_one_holder_and_is_taken_over_after_expiry(db: Datab
 
 
 async def test_two_instances_racing_for_a_new_lease_get_one_holder(database_url: str) -> None:
-    first, second = Database(database_url), Database(database_url)
+    first, second = await connected(database_url), await connected(database_url)
 
     async def take(db: Database, holder: str) -> bool:
         async with db.session() as session:
