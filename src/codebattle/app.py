@@ -40,8 +40,8 @@ from codebattle.web.routes import fairplay as fairplay_routes
 from codebattle.web.routes import match_socket as battle_socket
 from codebattle.web.routes import notifications as notification_routes
 from codebattle.web.routes import oauth as oauth_routes
-from codebattle.web.routes import ops_fleet as ops_fleet_routes
 from codebattle.web.routes import ops as ops_routes
+from codebattle.web.routes import ops_fleet as ops_fleet_routes
 from codebattle.web.routes import problems as problem_routes
 from codebattle.web.routes import progress as progress_routes
 from codebattle.web.routes import reviews as review_routes
@@ -254,8 +254,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(progress_routes.router)
     app.include_router(billing_routes.router)
     app.include_router(fairplay_routes.router)
-    app.include_router(ops_fleet_routes.router)
     app.include_router(ops_routes.router)
+    app.include_router(ops_fleet_routes.router)
     if settings.fake_payments:  # the built-in payment provider, outside production only
         app.mount(fake_portone.FAKE_PATH, fake_portone.create_app(settings))
     app.include_router(welcome_routes.router)
