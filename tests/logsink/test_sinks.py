@@ -307,7 +307,7 @@ async def test_templates_put_once_with_explicit_mappings(opensearch: Backend) ->
     assert properties["user_id"]["type"] == "keyword"
     assert properties["code_bytes"] == {"type": "integer"}
     appeals = templates["codebattle-appeals"]["template"]["mappings"]
-    assert appeals["properties"]["reason"] == {"type": "text"}
+    assert appeals["properties"]["decision_due"] == {"type": "date"}
     assert appeals["dynamic_templates"][0]["strings_as_keywords"]["mapping"]["type"] == "keyword"
     # The indices were created from them.
     assert fake.mappings(SUBMISSION_LOG)["properties"]["code_bytes"] == {"type": "integer"}

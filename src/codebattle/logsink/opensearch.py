@@ -4,7 +4,7 @@ with `_bulk` index operations whose `_id` is the record's doc_id (so a record wr
 replaces itself rather than adding a second), and read with `bool`/`filter`/`term` queries.
 
 Mappings are explicit so that ids and codes are `keyword` (exact filters, no analysis),
-`at` is a `date` (sorting), sizes are `integer`, and free text (an appeal's reason) is
+`at` is a `date` (sorting), sizes are `integer`, and free text (a paste's excerpt) is
 `text`. A string field no mapping names is a `keyword` too (a dynamic template), so a new
 field can be filtered on at once without waiting for a mapping change; such fields are
 listed here when they settle."""
@@ -69,14 +69,19 @@ FIELDS: dict[str, dict[str, Any]] = {
         "lines": _INTEGER,
         "excerpt": _TEXT,
     },
-    APPEALS: {
-        "appeal_id": _KEYWORD,
+    APPEALS: {  # one record per change of an appeal (ops/appeals.document)
+        "id": _KEYWORD,
+        "kind": _KEYWORD,
         "flag_id": _KEYWORD,
-        "operator_id": _KEYWORD,
         "status": _KEYWORD,
-        "decision": _KEYWORD,
-        "reason": _TEXT,
-        "note": _TEXT,
+        "outcome": _KEYWORD,
+        "assigned_to": _KEYWORD,
+        "created_at": {"type": "date"},
+        "first_response_due": {"type": "date"},
+        "decision_due": {"type": "date"},
+        "first_response_at": {"type": "date"},
+        "decided_at": {"type": "date"},
+        "messages": _INTEGER,
     },
 }
 
