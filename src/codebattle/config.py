@@ -295,6 +295,14 @@ class Settings(BaseSettings):
             raise ValueError(f"must be at least FAIRPLAY_REVIEW_SCORE ({review})")
         return value
 
+    @field_validator("APPEAL_DECISION_DAYS")
+    @classmethod
+    def _decision_after_first_answer(cls, value: int, info: ValidationInfo) -> int:
+        first = info.data.get("APPEAL_SLA_DAYS")
+        if isinstance(first, int) and value < first:
+            raise ValueError(f"must be at least APPEAL_SLA_DAYS ({first})")
+        return value
+
     @field_validator("SUSPENSION_DAYS")
     @classmethod
     def _suspension_days(cls, value: str) -> str:
