@@ -122,8 +122,9 @@ def _error(
     retry = (headers or {}).get("Retry-After") if status == 503 else None
     retry_after = int(retry) if retry and retry.isdigit() and request.method == "GET" else None
     page = render(
-        request, "error.html", status_code=status, message=message, retry_after=retry_after
-    )
+        request, "error.html", status_code=status, message=message, retry_after=retry_after,
+        key=key,
+    )  # fmt: skip
     page.headers.update(headers or {})  # render takes no headers: Retry-After, WWW-Authenticate
     return page
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field, StrictInt
 
-from codebattle.accounts import plans
+from codebattle.accounts import plans, sanctions
 from codebattle.accounts.models import User
 from codebattle.battles import ai_player, chat, fsm, live, lobby, replay
 from codebattle.battles import service as battles
@@ -159,6 +159,12 @@ async def lobby_page(request: Request) -> HTMLResponse:
         live_games = await battles.matches_json(session, live_rows, locale_of(request))
         history = await battles.matches_json(session, mine, locale_of(request))
         games = await plans.allowance(session, user, services.settings, datetime.now(UTC))
+    # A suspended player sees why ranked play is closed, and until when, before trying it.
+    suspended = (
+        None
+        if sanctions.may_play_ranked(user, datetime.now(UTC)) or user.suspended_until is None
+        else sanctions.local_date(user.suspended_until, services.settings.plan_zone)
+    )
     # The message shown when no game is left (what the next plan gives); None on Pro.
     games_error = (
         plans.limit_error(services.settings, games.plan, games.limit)
@@ -167,7 +173,7 @@ async def lobby_page(request: Request) -> HTMLResponse:
     )
     return render(
         request, "lobby.html", live_games=live_games, history=history, games=games,
-        games_error=games_error,
+        games_error=games_error, suspended=suspended,
     )  # fmt: skip
 
 

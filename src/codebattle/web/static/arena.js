@@ -31,6 +31,7 @@ const game = {
   winner: null,
   reason: "",
   rated: null, // the `rated` event's changes
+  voided: false, // an operator voided the game: its rating changes were reversed
   rematchOffers: new Set(),
   rematchMatch: null,
   players: new Map(),
@@ -100,6 +101,12 @@ function applyEvent(event, seq) {
       break;
     case "rated":
       game.rated = event.changes;
+      break;
+    case "voided":
+      game.voided = true;
+      break;
+    case "restored":
+      game.voided = false;
       break;
     case "rematch_offered":
     case "rematch_accepted":
@@ -214,10 +221,11 @@ function renderResult() {
       if (c.repeat > 1) why.push(fmt(text.weight_repeat, { repeat: c.repeat }));
       line += " · " + fmt(text.rating_weight, { weight: Math.round(c.weight * 100) / 100 }) + ": " + why.join(", ");
     }
-    const li = el("li", c.delta >= 0 ? "up" : "down", line);
+    const li = el("li", game.voided ? "voided" : c.delta >= 0 ? "up" : "down", line);
     li.dataset.user = c.user;
     changes.append(li);
   }
+  $("game-voided").hidden = !game.voided;
   $("replay-link").hidden = false;
   const rematch = $("rematch");
   if (rematch) {
