@@ -69,10 +69,11 @@ async def start(services: Services, loops: bool = True) -> None:
             )
         )
         services.spawn(live.every(RENEWAL_SECONDS, lambda: renew_plans(services), "renewals"))
-        instance = alert_watch.instance_of(services)  # alerts: sent by all, watched by one (lease)
-        services.spawn(alert_watch.delivering(services, instance))
-        services.spawn(alert_watch.watching(services, instance))
-        services.spawn(fleet.heartbeat(services))  # this instance on the fleet page
+        # Alerts: sent by all, watched by one (lease); each loop and the heartbeat (this
+        # instance on the fleet page) say the one name `services.instance`.
+        services.spawn(alert_watch.delivering(services))
+        services.spawn(alert_watch.watching(services))
+        services.spawn(fleet.heartbeat(services))
 
 
 async def relay(services: Services) -> int:

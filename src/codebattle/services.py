@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import secrets
+import socket
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +33,12 @@ from codebattle.storage import BlobStore, LocalBlobStore
 log = structlog.get_logger(__name__)
 
 
+def new_instance_id() -> str:
+    """A name for this process that no other shares (here or on another host, now or after
+    a restart): host, pid and a random tail; at most 64 characters (the columns that keep it)."""
+    return f"{socket.gethostname()[:40]}-{os.getpid()}-{secrets.token_hex(4)}"
+
+
 def blob_store(settings: Settings) -> BlobStore:
     return LocalBlobStore(settings.DATA_DIR / "blobs")
 
@@ -43,6 +52,9 @@ class Services:
     pubsub: PubSub
     ratelimit: RateLimiter
     background: set[asyncio.Task[None]] = field(default_factory=set)
+    # This process's one name in the cluster, made once: its heartbeat on the fleet page,
+    # the alert watch's lease holder and the alert deliveries' claims all say it.
+    instance: str = field(default_factory=new_instance_id)
     # The log seam (`logsink.emit(index, doc_id, body)`): its writer starts on the first
     # emit and is flushed, within a bound, by `stop`.
     logsink: LogWriter = field(init=False)

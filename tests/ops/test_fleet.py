@@ -1,10 +1,13 @@
 """The fleet page's figures (ops/fleet.py), on SQLite and PostgreSQL: queue depth per
 language from the judge outbox, the last hour's latency p50/p95 and IE rate from known
 submission rows, the instances' heartbeats (a silent one gone, a day-old one deleted), and
-the webhooks' health from ops/alerts.py."""
+the webhooks' health from ops/alerts.py; one name per instance (its heartbeat and the watch
+lease agree), the watch shown by its lease, each instance's workers, and one meaning of
+an alive instance on the fleet page and the home page."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,10 +18,11 @@ from sqlalchemy import select
 from codebattle.config import Settings
 from codebattle.db.session import Database
 from codebattle.judge.queue import WorkerInfo
-from codebattle.ops import alerts, fleet
+from codebattle.judge.verdicts import Verdict
+from codebattle.ops import alerts, fleet, overview, watch
 from codebattle.ops.models import InstanceBeat
 from codebattle.realtime import stream
-from codebattle.services import Services
+from codebattle.services import Services, new_instance_id
 from codebattle.storage import LocalBlobStore
 from codebattle.submissions import outbox
 from codebattle.submissions.models import DONE, RUNNING
@@ -169,3 +173,92 @@ def test_open_streams_are_counted_by_path(monkeypatch: pytest.MonkeyPatch) -> No
     stream._closed(first)
     stream._closed(second)
     assert fleet.served_here() == (0, 0, 0) and not stream.open_streams
+
+
+def _services(db: Database, tmp_path: Path, queue: Any) -> Services:
+    return Services(settings=settings_for(tmp_path), db=db, blobs=LocalBlobStore(tmp_path / "b"),
+                    queue=queue, pubsub=None, ratelimit=None)  # type: ignore[arg-type]  # fmt: skip
+
+
+def _alive(name: str) -> WorkerInfo:
+    return WorkerInfo(name, ("python",), NOW.timestamp() - 60, NOW.timestamp(), True, None)
+
+
+def test_one_name_per_instance_and_the_enums_ie() -> None:
+    assert new_instance_id() != new_instance_id() and len(new_instance_id()) <= 64
+    assert Verdict.IE.value == "IE"  # what the IE counts compare with
+
+
+async def test_the_heartbeat_and_the_watch_lease_say_the_same_name(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The heartbeat beats under `services.instance` (one beat: its sleep ends the loop),
+    the watch holds its lease under it, and the page names that instance as the watcher,
+    with when it last ran; once the lease runs out, nobody is watching."""
+    services = _services(db, tmp_path, FakeQueue([_alive("w1")]))
+    assert services.instance == services.instance  # made once
+
+    async def stop(seconds: float) -> None:
+        raise asyncio.CancelledError
+
+    monkeypatch.setattr(fleet.asyncio, "sleep", stop)
+    with pytest.raises(asyncio.CancelledError):
+        await fleet.heartbeat(services)
+    async with db.reading() as session:
+        beat_at = (await session.scalars(select(InstanceBeat))).one().seen_at  # the clock's
+    assert await watch.watch_if_holder(services, services.instance, beat_at)  # type: ignore[arg-type]
+    async with db.reading() as session:
+        found = await fleet.snapshot(session, services.queue, services.settings, beat_at,
+                                     here=services.instance)  # fmt: skip
+    assert found.watch.watching and found.watch.holder == services.instance
+    assert found.watch.last_run_at == beat_at
+    assert found.watcher is not None and found.watcher.instance == services.instance
+    assert found.to_json()["watch"]["holder"] == services.instance
+    later = beat_at + timedelta(seconds=watch.WATCH_LEASE_SECONDS + 1)
+    async with db.reading() as session:
+        gone = await fleet.snapshot(session, services.queue, services.settings, later)
+    assert not gone.watch.watching and gone.watcher is None
+    assert gone.watch.last_run_at == beat_at  # still said: when it last ran
+
+
+async def test_no_lease_is_nobody_watching(db: Database, tmp_path: Path) -> None:
+    async with db.reading() as session:
+        found = await fleet.snapshot(session, FakeQueue([]), settings_for(tmp_path), NOW)
+    assert found.watch == fleet.Watch(None, None, None, watching=False)
+    assert found.to_json()["watch"]["watching"] is False
+
+
+async def test_each_instances_workers_from_its_heartbeat(db: Database, tmp_path: Path) -> None:
+    """Embedded queues: the page lists the serving instance's workers and counts the other
+    live instances' from their heartbeats (a gone one's do not count)."""
+    here = _services(db, tmp_path, FakeQueue([]))  # no worker of its own alive
+    there = _services(db, tmp_path, FakeQueue([_alive("w1"), _alive("w2")]))
+    far = _services(db, tmp_path, FakeQueue([_alive("w3")]))
+    await fleet.beat(here, here.instance, NOW, NOW)
+    await fleet.beat(there, there.instance, NOW, NOW - timedelta(seconds=5))
+    await fleet.beat(far, far.instance, NOW, NOW - timedelta(seconds=fleet.GONE_SECONDS + 1))
+    async with db.reading() as session:
+        found = await fleet.snapshot(session, here.queue, here.settings, NOW, here=here.instance)
+    workers = {i.instance: i.workers_alive for i in found.instances}
+    assert workers == {here.instance: 0, there.instance: 2, far.instance: 1}
+    assert found.alive_workers == 0 and found.alive_workers_elsewhere == 2
+    assert found.any_worker_alive
+    data = found.to_json()
+    assert data["workers_alive_elsewhere"] == 2 and data["here"] == here.instance
+    assert {i["instance"]: i["workers_alive"] for i in data["instances"]} == workers
+
+
+async def test_the_home_page_counts_alive_instances_as_the_fleet_page_does(
+    db: Database,
+) -> None:
+    async with db.session() as session:
+        for name, seconds in (("fresh", 5), ("silent", fleet.GONE_SECONDS + 30)):
+            seen = NOW - timedelta(seconds=seconds)
+            session.add(InstanceBeat(instance=name, host="h", pid=1, started_at=seen,
+                                     seen_at=seen, live_games=2, sockets=3))  # fmt: skip
+        await session.commit()
+    async with db.reading() as session:
+        home = await overview.attention(session, warn_hours=24, now=NOW)
+        page = await fleet.instances(session, NOW)
+    assert [i.instance for i in page if not i.gone] == ["fresh"]
+    assert (home.instances, home.live_games, home.sockets) == (1, 2, 3)

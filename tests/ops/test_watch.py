@@ -20,8 +20,9 @@ from codebattle.db.session import Database
 from codebattle.fairplay.models import Flag
 from codebattle.integrations import webhooks
 from codebattle.judge.queue import WorkerInfo
-from codebattle.ops import alerts, lease, watch
+from codebattle.ops import alerts, appeals, lease, overview, sla, watch
 from codebattle.ops.models import ANSWERED, OPEN, Alert, Appeal, ClusterLease
+from codebattle.services import new_instance_id
 from codebattle.storage import LocalBlobStore
 from codebattle.submissions.models import DONE, Submission
 from tests.support.factories import make_problem_version, make_submission, make_user
@@ -310,8 +311,33 @@ async def test_only_the_lease_holder_watches(db: Database, tmp_path: Path) -> No
     assert await watch.watch_if_holder(services, "b", NOW + timedelta(seconds=41))
 
 
-def test_instance_names_are_unique() -> None:
-    assert lease.instance_id() != lease.instance_id()
+def test_instance_names_are_unique_and_made_once_per_services() -> None:
+    assert new_instance_id() != new_instance_id()
+    assert not hasattr(lease, "instance_id") and not hasattr(watch, "instance_of")
+
+
+async def test_the_home_page_and_the_watch_use_the_queues_next_deadline(
+    db: Database, tmp_path: Path
+) -> None:
+    """An appeal answered but still open (first_response_at set): its next deadline is the
+    decision's, as the queue says, so a passed first-answer deadline is neither counted
+    lapsed on the home page nor alerted. An unanswered one past its first deadline is
+    lapsed on all three."""
+    s = settings(tmp_path, APPEAL_SLA_WARN_HOURS=24)
+    answered = await add_appeal(db, NOW - timedelta(hours=1), NOW + timedelta(days=5))
+    unanswered = await add_appeal(db, NOW - timedelta(hours=1), NOW + timedelta(days=5))
+    async with db.session() as session:
+        await session.execute(
+            update(Appeal).where(Appeal.id == answered).values(first_response_at=NOW)
+        )
+        await session.commit()
+    async with db.reading() as session:
+        queued = {q.appeal.id: q.urgency for q in await appeals.queue(session, NOW, s)}
+        home = await overview.attention(session, warn_hours=24, now=NOW)
+    assert queued == {answered: sla.OK, unanswered: sla.LAPSED}
+    assert (home.appeals_lapsed, home.appeals_soon, home.appeals_open) == (1, 0, 2)
+    assert await watch.watch_once(Services(db, s), NOW) == 1
+    assert await keys(db) == [f"appeal:{unanswered}:first_response:lapsed"]
 
 
 async def test_runtime_starts_the_delivery_and_watch_loops(
@@ -336,10 +362,14 @@ async def test_runtime_starts_the_delivery_and_watch_loops(
     db = Database(sqlite_url)
     try:
         services: Any = RuntimeServices(db, tmp_path, RuntimeQueue())
+        services.instance = "this-instance"  # (a fake: the real Services makes its own)
         await runtime.start(services)
         assert steps["alert delivery"][0] == watch.DELIVER_SECONDS
         assert steps["alert watch"][0] == watch.WATCH_SECONDS
         assert await steps["alert delivery"][1]() == 0  # no webhook configured
         assert await steps["alert watch"][1]() is True  # the only instance: it holds the lease
+        async with db.reading() as session:
+            held = await session.scalar(select(ClusterLease))
+        assert held is not None and held.holder == "this-instance"  # the one name
     finally:
         await db.dispose()

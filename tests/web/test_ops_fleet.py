@@ -1,10 +1,13 @@
 """The fleet page (web/routes/ops_fleet.py): an operator sees the workers (the embedded
 default's, alive), the queue, the last hour's judging and this instance's heartbeat, in
 English and Korean, and the JSON; a failing webhook and "no workers alive" are said at the
-top; a player, a moderator and someone signed out get 404."""
+top; the alert watch (who holds the lease, when it last ran, "no instance is watching")
+and each instance's workers from its heartbeat; a player, a moderator and someone signed
+out get 404."""
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,7 +16,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from codebattle.judge.queue import WorkerInfo
-from codebattle.ops import alerts, fleet
+from codebattle.ops import alerts, fleet, watch
+from codebattle.ops.models import InstanceBeat
 from codebattle.services import Services
 from tests.support.site import sign_in
 from tests.web.test_flag_pages import _staff, run
@@ -83,3 +87,57 @@ def test_players_and_strangers_get_404(client: TestClient) -> None:
     assert client.get("/api/ops/fleet").status_code == 404
     client.headers["Authorization"] = run(client, _staff, "mod", "moderator")
     assert client.get("/ops/fleet").status_code == 404
+
+
+def test_the_watch_and_each_instances_workers(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app's own name is its heartbeat's and the lease holder's: the page says that
+    instance is watching and when it ran. Another live instance's embedded workers are in
+    its row and keep "no worker alive" away; with the lease gone, nobody is watching."""
+    client.cookies.set("lang", "en")
+    client.headers["Authorization"] = run(client, _staff, "opal", "operator")
+    services: Services = client.app.state.services  # type: ignore[attr-defined]
+    portal: Any = client.portal
+    now = datetime.now(UTC)
+    portal.call(fleet.beat, services, services.instance, now, now)
+    assert portal.call(watch.watch_if_holder, services, services.instance, now)
+
+    async def other_instance() -> None:
+        async with services.db.session() as session:
+            beat = InstanceBeat(
+                instance="other-1", host="elsewhere", pid=7, started_at=now, seen_at=now,
+                data={"queue": "local", "workers_alive": 3},
+            )  # fmt: skip
+            session.add(beat)
+            await session.commit()
+
+    portal.call(other_instance)
+    html = client.get("/ops/fleet").text
+    assert '<h2 id="watch-title">Alert watch</h2>' in html and 'id="no-watch"' not in html
+    holder = re.search(r'<dd id="watch-holder">([^<]*)</dd>', html)
+    assert holder is not None and holder.group(1).endswith(f"· {os.getpid()}")
+    assert 'id="watcher-tag"' in html and "Watching alerts" in html
+    assert 'id="watch-last-run">' in html and "Never" not in html
+    assert 'id="workers-local"' in html  # the embedded queue: this instance's workers
+    row = html[html.index("elsewhere · 7") :]
+    assert re.search(r'<td class="num">3</td>', row[: row.index("</tr>")])
+    data = client.get("/api/ops/fleet").json()
+    assert data["watch"]["holder"] == services.instance and data["here"] == services.instance
+    assert data["workers_alive_elsewhere"] == 3
+
+    async def no_one_alive(now: float | None = None) -> list[WorkerInfo]:
+        return []
+
+    async def lapsed(session: Any, now: datetime) -> fleet.Watch:
+        return fleet.Watch(services.instance, now - timedelta(seconds=5), now, watching=False)
+
+    monkeypatch.setattr(services.queue, "fleet", no_one_alive)
+    monkeypatch.setattr(fleet, "watch_lease", lapsed)
+    html = client.get("/ops/fleet").text
+    assert 'id="no-workers"' not in html  # "other-1" has three alive
+    assert 'id="no-watch"' in html and "No instance is watching" in html
+    assert 'id="watcher-tag"' not in html
+    client.cookies.set("lang", "ko")
+    korean = client.get("/ops/fleet").text
+    assert "알림을 감시하는 인스턴스가 없습니다" in korean and "알림 감시" in korean

@@ -4,9 +4,11 @@ instance's heartbeat, and the alert webhooks' health.
 Each API instance writes a heartbeat row (InstanceBeat) every BEAT_SECONDS: its host and
 pid, the sockets it holds open and the live games those serve (matches and rooms with a
 socket open on this instance: a game watched from two instances counts on both), and its
-queue's workers. The judging figures come from the database, which is the truth: what is
-unfinished is what the judge outbox still holds (submissions/outbox.py), and latency is a
-submission's creation to its verdict.
+queue's workers (with the embedded queue each instance has its own: the page lists the
+serving instance's and shows each instance's count from its heartbeat). The alert watch
+is shown by its lease: who holds it and when it last ran. The judging figures come from
+the database, which is the truth: what is unfinished is what the judge outbox still holds
+(submissions/outbox.py), and latency is a submission's creation to its verdict.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import math
 import os
-import secrets
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,18 +29,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from codebattle.config import Settings
 from codebattle.db import outage
 from codebattle.judge.queue import InProcessQueue, JobQueue, LocalQueue, RedisQueue, WorkerInfo
-from codebattle.ops import alerts
-from codebattle.ops.models import InstanceBeat
+from codebattle.judge.verdicts import Verdict
+from codebattle.ops import alerts, lease
+from codebattle.ops.models import ClusterLease, InstanceBeat
 from codebattle.realtime import stream
 from codebattle.services import Services
 from codebattle.submissions.models import DONE, RUNNING, OutboxEntry, Submission
 
 log = structlog.get_logger(__name__)
 BEAT_SECONDS = 10.0  # each instance's heartbeat
-GONE_SECONDS = 30.0  # an instance not seen for this long is shown as gone
+GONE_SECONDS = 30.0  # an instance not seen for this long is gone (here and on the home page)
 FORGET = timedelta(days=1)  # heartbeats older than this are deleted
 WINDOW = timedelta(hours=1)  # latency and IE rate are over the last hour
-IE = "IE"
 GAME_PATHS = ("/ws/matches/", "/ws/rooms/")  # the sockets that serve a live game
 
 
@@ -94,6 +95,23 @@ class Instance:
     sockets: int
     queue: str
     gone: bool
+    workers_alive: int | None  # its embedded queue's live workers (None: Redis, shared)
+
+
+def is_alive(seen_at: datetime, now: datetime) -> bool:
+    """Seen within GONE_SECONDS of `now`: what an alive instance is on every ops page."""
+    return (now - seen_at).total_seconds() <= GONE_SECONDS
+
+
+@dataclass(frozen=True, slots=True)
+class Watch:
+    """The alert watch as its lease says: who holds it, until when, when it last ran.
+    Nobody is watching once the lease has run out (or was never taken)."""
+
+    holder: str | None
+    until: datetime | None
+    last_run_at: datetime | None
+    watching: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,10 +123,31 @@ class Fleet:
     judging: Judging
     instances: list[Instance]
     webhooks: list[dict[str, Any]]  # ops/alerts.py channel_health
+    watch: Watch
+    queue_kind: str  # "redis" (one shared fleet) or an embedded queue (one per instance)
+    here: str | None = None  # the serving instance's name (Services.instance)
 
     @property
     def alive_workers(self) -> int:
+        """Live workers in `workers`: the whole fleet with Redis, else this instance's."""
         return sum(w.alive for w in self.workers)
+
+    @property
+    def alive_workers_elsewhere(self) -> int:
+        """Live workers the other live instances' heartbeats report (embedded queues)."""
+        return sum(i.workers_alive or 0 for i in self.instances
+                   if i.instance != self.here and not i.gone)  # fmt: skip
+
+    @property
+    def any_worker_alive(self) -> bool:
+        return bool(self.alive_workers or self.alive_workers_elsewhere)
+
+    @property
+    def watcher(self) -> Instance | None:
+        """The heartbeat of the instance holding the watch lease, if it is watching."""
+        if not self.watch.watching:
+            return None
+        return next((i for i in self.instances if i.instance == self.watch.holder), None)
 
     @property
     def failing_webhooks(self) -> list[dict[str, Any]]:
@@ -129,7 +168,10 @@ class Fleet:
                 for w in self.workers
             ],
             "workers_alive": self.alive_workers,
+            "workers_alive_elsewhere": self.alive_workers_elsewhere,
             "workers_error": self.workers_error,
+            "queue_kind": self.queue_kind,
+            "here": self.here,
             "queue": [
                 {"language": d.language, "waiting": d.waiting, "judging": d.judging,
                  "oldest_at": at(d.oldest_at)}
@@ -144,9 +186,12 @@ class Fleet:
                 {"instance": i.instance, "host": i.host, "pid": i.pid,
                  "started_at": at(i.started_at), "seen_at": at(i.seen_at),
                  "live_games": i.live_games, "sockets": i.sockets, "queue": i.queue,
-                 "gone": i.gone}
+                 "workers_alive": i.workers_alive, "gone": i.gone}
                 for i in self.instances
             ],
+            "watch": {"holder": self.watch.holder, "until": at(self.watch.until),
+                      "last_run_at": at(self.watch.last_run_at),
+                      "watching": self.watch.watching},
             "webhooks": [_plain(w) for w in self.webhooks],
         }  # fmt: skip
 
@@ -174,12 +219,6 @@ def percentile(values: Sequence[float], p: float) -> float | None:
 
 
 # ---- The heartbeat (every instance)
-
-
-def instance_name() -> str:
-    """This process's name on the fleet page: host, pid and a random tail (a restarted
-    process, even with the same pid, is a new instance)."""
-    return f"{socket.gethostname()[:40]}-{os.getpid()}-{secrets.token_hex(3)}"
 
 
 def queue_kind(queue: JobQueue) -> str:
@@ -223,8 +262,9 @@ async def beat(services: Services, instance: str, started_at: datetime, now: dat
 
 
 async def heartbeat(services: Services, seconds: float = BEAT_SECONDS) -> None:
-    """`beat` now and every `seconds` for the life of the process (runtime.start)."""
-    instance, started_at = instance_name(), datetime.now(UTC)
+    """`beat` now and every `seconds` for the life of the process (runtime.start), under
+    the instance's one name (`services.instance`, also the watch lease's holder)."""
+    instance, started_at = services.instance, datetime.now(UTC)
     while True:
         try:
             await beat(services, instance, started_at, datetime.now(UTC))
@@ -240,8 +280,14 @@ async def heartbeat(services: Services, seconds: float = BEAT_SECONDS) -> None:
 
 
 async def snapshot(
-    session: AsyncSession, queue: JobQueue, settings: Settings, now: datetime | None = None
+    session: AsyncSession,
+    queue: JobQueue,
+    settings: Settings,
+    now: datetime | None = None,
+    here: str | None = None,
 ) -> Fleet:
+    """The page's figures; `here` is the serving instance's name (its own workers are
+    `workers`, read from its queue, not its heartbeat's count)."""
     now = datetime.now(UTC) if now is None else now
     workers, error = await _workers(queue, now)
     return Fleet(
@@ -252,6 +298,9 @@ async def snapshot(
         judging=await judging(session, now),
         instances=await instances(session, now),
         webhooks=await webhooks(session, settings, now),
+        watch=await watch_lease(session, now),
+        queue_kind=queue_kind(queue),
+        here=here,
     )
 
 
@@ -318,7 +367,7 @@ async def judging(session: AsyncSession, now: datetime) -> Judging:
     for created_at, finished_at, verdict in rows:
         if finished_at is not None:  # (the query says so)
             latencies.append(max(0.0, (finished_at - created_at).total_seconds()))
-        errors += verdict == IE
+        errors += verdict == Verdict.IE.value
     return Judging(len(latencies), percentile(latencies, 50), percentile(latencies, 95), errors)
 
 
@@ -333,11 +382,25 @@ async def instances(session: AsyncSession, now: datetime) -> list[Instance]:
             instance=row.instance, host=row.host, pid=row.pid, started_at=row.started_at,
             seen_at=row.seen_at, live_games=row.live_games, sockets=row.sockets,
             queue=str((row.data or {}).get("queue", "")),
-            gone=(now - row.seen_at).total_seconds() > GONE_SECONDS,
+            gone=not is_alive(row.seen_at, now),
+            workers_alive=_count((row.data or {}).get("workers_alive")),
         )
         for row in rows
     ]  # fmt: skip
     return sorted(found, key=lambda i: (i.gone, i.host, i.started_at))
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+async def watch_lease(session: AsyncSession, now: datetime) -> Watch:
+    """The alert watch's lease (ops/lease.py): held until `until`, renewed each run."""
+    row = await session.get(ClusterLease, lease.WATCH)
+    if row is None:
+        return Watch(None, None, None, watching=False)
+    until, last_run_at = _utc(row.until), _utc(row.last_run_at)
+    return Watch(row.holder, until, last_run_at, watching=until is not None and until > now)
 
 
 async def webhooks(

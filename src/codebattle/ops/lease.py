@@ -2,13 +2,11 @@
 is run by whoever holds its lease. The holder renews it each run; a holder that dies simply
 stops renewing, and once the lease runs out the next instance to ask takes it over. The
 database is the arbiter, so this works the same on SQLite and PostgreSQL, with or without
-Redis."""
+Redis. A holder is an instance's one name (`Services.instance`), the one its heartbeat
+shows on the fleet page."""
 
 from __future__ import annotations
 
-import os
-import secrets
-import socket
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, update
@@ -17,11 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.ops.models import ClusterLease
 
-
-def instance_id() -> str:
-    """A name for this process that no other (here or on another host, now or after a
-    restart) shares: host, pid and a random tail."""
-    return f"{socket.gethostname()[:40]}-{os.getpid()}-{secrets.token_hex(4)}"
+WATCH = "watch"  # the alert watch's lease (ops/watch.py; the fleet page shows its holder)
 
 
 async def acquire(

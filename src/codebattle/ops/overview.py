@@ -15,11 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from codebattle.accounts.models import Feedback, User
 from codebattle.fairplay.models import OPEN as FLAG_OPEN
 from codebattle.fairplay.models import Flag
-from codebattle.ops import sla
-from codebattle.ops.models import ANSWERED, OPEN, Appeal, InstanceBeat
+from codebattle.ops import appeals, fleet, sla
+from codebattle.ops.models import Appeal, InstanceBeat
 
 FEEDBACK_PAGE = 50
-BEAT_FRESH = timedelta(minutes=2)  # an instance not seen for longer is not counted alive
 LEVELS = ("high", "review")  # the order the home page lists open flags in
 
 
@@ -31,21 +30,18 @@ class Attention:
     appeals_soon: int = 0  # appeals with a deadline within the warning hours
     appeals_lapsed: int = 0  # appeals past a deadline
     appeals_open: int = 0  # appeals not yet decided
-    instances: int = 0  # API instances seen lately
+    instances: int = 0  # API instances alive (seen within fleet.GONE_SECONDS)
     live_games: int = 0
     sockets: int = 0
     feedback: list[tuple[Feedback, str | None]] = field(default_factory=list)
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 async def attention(
     session: AsyncSession, *, warn_hours: float, now: datetime | None = None, feedback: int = 5
 ) -> Attention:
-    """What needs an operator now. An appeal's deadline is its first answer's while it is
-    unanswered, else its decision's."""
+    """What needs an operator now. An appeal's deadline is its next one
+    (appeals.next_deadline: the first answer's while unanswered, else the decision's), as
+    the appeals queue shows it."""
     now = now or datetime.now(UTC)
     found = Attention()
     rows = await session.execute(
@@ -54,38 +50,36 @@ async def attention(
     counts = {level: int(n) for level, n in rows.all()}
     found.flags = {level: counts.get(level, 0) for level in LEVELS} | counts
     soon = now + timedelta(hours=warn_hours)
-    due = await session.execute(
-        select(Appeal.status, Appeal.first_response_due, Appeal.decision_due)
-        .where(Appeal.status.in_((OPEN, ANSWERED)))
+    near = await session.scalars(
+        select(Appeal)
+        .where(Appeal.status.in_(appeals.PENDING))
         .where(
             or_(
-                (Appeal.status == OPEN) & (Appeal.first_response_due <= soon),
-                Appeal.decision_due <= soon,
+                Appeal.first_response_at.is_(None) & (Appeal.first_response_due <= soon),
+                Appeal.first_response_at.is_not(None) & (Appeal.decision_due <= soon),
             )
         )
-    )  # only the appeals near a deadline are read; the rest are counted
-    for status, first_due, decision_due in due.all():
-        deadline = _aware(first_due) if status == OPEN else _aware(decision_due)
-        deadline = min(deadline, _aware(decision_due))
-        level = sla.urgency(deadline, now, warn_hours)
+    )  # only the appeals whose next deadline is near are read; the rest are counted
+    for appeal in near:
+        level = sla.urgency(appeals.next_deadline(appeal)[1], now, warn_hours)
         found.appeals_lapsed += level == sla.LAPSED
         found.appeals_soon += level == sla.SOON
     found.appeals_open = int(
         await session.scalar(
-            select(func.count()).select_from(Appeal).where(Appeal.status.in_((OPEN, ANSWERED)))
+            select(func.count()).select_from(Appeal).where(Appeal.status.in_(appeals.PENDING))
         )
         or 0
     )
-    fleet = (
+    beats = (
         await session.execute(
             select(
                 func.count(),
                 func.coalesce(func.sum(InstanceBeat.live_games), 0),
                 func.coalesce(func.sum(InstanceBeat.sockets), 0),
-            ).where(InstanceBeat.seen_at >= now - BEAT_FRESH)
+            ).where(InstanceBeat.seen_at >= now - timedelta(seconds=fleet.GONE_SECONDS))
         )
     ).one()
-    found.instances, found.live_games, found.sockets = (int(x) for x in fleet)
+    found.instances, found.live_games, found.sockets = (int(x) for x in beats)
     found.feedback = (await feedback_page(session, limit=feedback))[0]
     return found
 

@@ -23,14 +23,14 @@ from codebattle.fairplay.models import Flag
 from codebattle.fairplay.risk import HIGH
 from codebattle.integrations import webhooks
 from codebattle.judge.verdicts import Verdict
-from codebattle.ops import alerts, lease, sla
+from codebattle.ops import alerts, appeals, lease, sla
 from codebattle.ops.models import ANSWERED, OPEN, Alert, Appeal
 from codebattle.services import Services
 from codebattle.submissions.models import DONE, Submission
 
 log = structlog.get_logger(__name__)
 
-WATCH_LEASE = "watch"
+WATCH_LEASE = lease.WATCH
 WATCH_SECONDS = 10.0  # the watch runs this often (on the lease holder)
 WATCH_LEASE_SECONDS = 30.0  # a holder that stops renewing loses the lease after this
 DELIVER_SECONDS = 2.0  # every instance delivers due alerts this often
@@ -172,9 +172,12 @@ async def _appeals(session: AsyncSession, now: datetime, warn_hours: float) -> l
     )
     found = []
     for appeal in rows:
-        deadlines = [("decision", appeal.decision_due)]
-        if appeal.status == OPEN and appeal.first_response_at is None:
-            deadlines.insert(0, ("first_response", appeal.first_response_due))
+        # Both deadlines while the first answer is the next one (ops/appeals.next_deadline,
+        # as the queue and the home page count them), else the decision's alone.
+        deadlines = [(appeals.DECISION_DUE, appeal.decision_due)]
+        upcoming = appeals.next_deadline(appeal)
+        if upcoming[0] == appeals.FIRST_RESPONSE:
+            deadlines.insert(0, upcoming)
         for name, due in deadlines:
             state = sla.urgency(due, now, warn_hours)
             if state == sla.OK:
@@ -234,12 +237,6 @@ def _when(unix: float) -> str:
 # ---- The loops (runtime.start) ---------------------------------------------------------
 
 
-def instance_of(services: Services) -> str:
-    """This instance's name: the services' own if they have one, else a new one."""
-    name = getattr(services, "instance", None)
-    return name if isinstance(name, str) and name else lease.instance_id()
-
-
 async def watch_if_holder(services: Services, instance: str, now: datetime | None = None) -> bool:
     """Take or renew the watch lease and, when held, run the watch: whether it ran."""
     now = now or datetime.now(UTC)
@@ -252,16 +249,22 @@ async def watch_if_holder(services: Services, instance: str, now: datetime | Non
     return held
 
 
-def watching(services: Services, instance: str) -> Coroutine[Any, Any, None]:
-    """Every WATCH_SECONDS: the watch, on the lease holder only. Outages are logged once
-    each and the next tick tries again (live.every)."""
-    return live.every(WATCH_SECONDS, lambda: watch_if_holder(services, instance), "alert watch")
+def watching(services: Services) -> Coroutine[Any, Any, None]:
+    """Every WATCH_SECONDS: the watch, on the lease holder only (this instance holds it
+    under its one name, `services.instance`). Outages are logged once each and the next
+    tick tries again (live.every)."""
+    return live.every(
+        WATCH_SECONDS, lambda: watch_if_holder(services, services.instance), "alert watch"
+    )
 
 
-def delivering(services: Services, instance: str) -> Coroutine[Any, Any, None]:
-    """Every DELIVER_SECONDS: send the alerts due (alerts.deliver_due)."""
+def delivering(services: Services) -> Coroutine[Any, Any, None]:
+    """Every DELIVER_SECONDS: send the alerts due (alerts.deliver_due), claimed under this
+    instance's name."""
     return live.every(
         DELIVER_SECONDS,
-        lambda: alerts.deliver_due(services.db, services.settings, webhooks.clients_for, instance),
+        lambda: alerts.deliver_due(
+            services.db, services.settings, webhooks.clients_for, services.instance
+        ),
         "alert delivery",
     )

@@ -9,8 +9,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from codebattle.accounts.roles import is_staff
 from codebattle.errors import UserError
-from codebattle.fairplay.evidence import may_review
 from codebattle.i18n import translate
 from codebattle.ops import fleet
 from codebattle.services import services_of
@@ -21,11 +21,13 @@ router = APIRouter()
 
 
 async def _snapshot(request: Request) -> fleet.Fleet:
-    if not may_review(current_user(request)):
+    if not is_staff(current_user(request)):
         raise UserError(404, "not_found")
     services = services_of(request)
     async with services.db.reading() as session:
-        return await fleet.snapshot(session, services.queue, services.settings)
+        return await fleet.snapshot(
+            session, services.queue, services.settings, here=services.instance
+        )
 
 
 @router.get("/api/ops/fleet", tags=["ops"])
