@@ -113,8 +113,8 @@ def test_an_operator_decides_a_flag_and_answers_the_appeal(
     note.get_by_role("link", name="How to appeal").click()
     bob.fill("#appeal-text", "I typed it myself; I had solved this problem in practice before.")
     bob.click("#appeal-file")
-    expect(bob.locator("#appeal-confirm")).to_be_visible()
-    bob.click("#appeal-confirm-yes")
+    expect(bob.locator("#ops-confirm-dialog")).to_be_visible()
+    bob.click("#ops-confirm-yes")
     bob.wait_for_url(APPEAL_PATH)
     found = APPEAL_PATH.search(bob.url)
     assert found is not None
@@ -130,15 +130,16 @@ def test_an_operator_decides_a_flag_and_answers_the_appeal(
     appeal_row.get_by_role("link").first.click()
     ops.fill("#ops-reply-text", "Thank you; we are looking at your practice history.")
     ops.click("#ops-reply")
-    expect(ops.locator("#appeal-confirm")).to_be_visible()
-    ops.click("#appeal-confirm-yes")
+    expect(ops.locator("#ops-confirm-dialog")).to_be_visible()
+    ops.click("#ops-confirm-yes")
     expect(ops.locator("#appeal-thread")).to_contain_text("looking at your practice history")
     ops.check("input[name=outcome][value=granted]")
-    ops.fill("#ops-decide-text", "Your practice history shows the same solution: warning withdrawn.")
-    ops.check("#ops-decide-confirmed")
+    ops.fill(
+        "#ops-decide-text", "Your practice history shows the same solution: warning withdrawn."
+    )
     ops.click("#ops-decide")
-    expect(ops.locator("#appeal-confirm")).to_be_visible()
-    ops.click("#appeal-confirm-yes")
+    expect(ops.locator("#ops-confirm-dialog")).to_be_visible()
+    ops.click("#ops-confirm-yes")
     expect(ops.locator("#appeal-outcome")).to_contain_text(re.compile("granted", re.I))
     ops.screenshot(path=str(site.data / "appeal-decided.png"), full_page=True)
 

@@ -299,3 +299,69 @@ async def test_one_open_appeal_per_target_and_a_few_a_day(db: Database, tmp_path
         assert refused.value.status == 429
         await appeals.file(session, ann, appeals.VERDICT, TEXT, submission_id=submission.id,
                            settings=settings, now=FILED + timedelta(hours=25))  # fmt: skip
+
+
+async def test_granting_an_appeal_on_a_flag_overturned_already(
+    db: Database, tmp_path: Path
+) -> None:
+    """The flag's decision was overturned on its own page first: granting the appeal still
+    decides it (nothing left to undo), never a 409 that rolls the decision back."""
+    settings = _settings(tmp_path)
+    async with db.session() as session:
+        w = await _world(session, tmp_path)
+        ann, opal = w["ann"], w["opal"]
+        appeal = await appeals.file(
+            session, ann, appeals.DECISION, TEXT, flag_id=w["flag"], settings=settings, now=FILED
+        )
+        flag = await session.get(Flag, w["flag"])
+        assert flag is not None
+        flag.status, flag.overturned_at = FLAG_OVERTURNED, FILED
+        await session.commit()
+        await appeals.decide(session, appeal.id, opal, GRANTED, "You are right.", FILED)
+        await session.refresh(appeal)
+        assert (appeal.status, appeal.outcome) == (DECIDED, GRANTED)
+
+
+async def test_staff_never_act_on_their_own_appeal(db: Database, tmp_path: Path) -> None:
+    """An operator's own appeal is answered, assigned and decided by another (403
+    own_case, nothing changed); a banned operator is nobody's staff."""
+    settings = _settings(tmp_path)
+    async with db.session() as session:
+        w = await _world(session, tmp_path)
+        opal, bob = w["opal"], w["bob"]
+        submission = await make_submission(session, w["blobs"], opal)
+        submission.verdict, submission.status = "WA", "done"
+        await session.commit()
+        own = await appeals.file(
+            session, opal, appeals.VERDICT, TEXT, submission_id=submission.id,
+            settings=settings, now=FILED,
+        )  # fmt: skip
+        own_id, opal_id = own.id, opal.id
+        for act in (
+            lambda: appeals.reply(session, own_id, opal, "Answering myself.", FILED),
+            lambda: appeals.assign(session, own_id, opal_id, opal, FILED),
+            lambda: appeals.decide(session, own_id, opal, GRANTED, "Granted by me.", FILED),
+        ):
+            with pytest.raises(UserError) as refused:
+                await act()
+            assert (refused.value.status, refused.value.key) == (403, "own_case")
+            await session.rollback()
+            await session.refresh(opal)
+        await session.refresh(own)
+        await session.refresh(bob)
+        assert (own.status, own.assigned_to, own.first_response_at) == (OPEN, None, None)
+        bob.role = "operator"
+        await session.commit()
+        with pytest.raises(UserError) as to_owner:  # nor given to its owner
+            await appeals.assign(session, own_id, opal_id, bob, FILED)
+        assert to_owner.value.key == "appeal_assignee_invalid"
+        await session.rollback()
+        await session.refresh(bob)
+        await appeals.assign(session, own_id, bob.id, bob, FILED)
+        assert [u.nickname for u in await appeals.staff(session)] == ["bob", "opal"]
+        bob.banned_at = FILED
+        await session.commit()
+        assert [u.nickname for u in await appeals.staff(session)] == ["opal"]
+        with pytest.raises(UserError) as banned:
+            await appeals.reply(session, own_id, bob, "Still here?", FILED)
+        assert banned.value.status == 404

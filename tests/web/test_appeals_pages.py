@@ -1,8 +1,12 @@
 """The appeal pages (web/routes/appeals.py): a player files an appeal about their finished
 game from a form (CSRF required), reads it and replies; an operator sees it in the queue
 with its time left and urgency in words, answers (the player reads "Operator", not a
-name), assigns and decides it (confirmed). Other players, and players on the operators'
-pages, get 404. The replay and submission pages link to the appeal form."""
+name), assigns and decides it. Every form is confirmed as the dashboard's are: without
+`confirm=yes` a page asks and nothing changes. Staff never act on their own appeal (403),
+a banned operator is nobody's staff (404), and ids that are not ids ("²", 999999999999)
+are refused. Other players, and players on the operators' pages, get 404. A banned
+player files through the form and the API. The replay and submission pages link to the
+appeal form."""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from codebattle.accounts import service as accounts
 from codebattle.battles import fsm
 from codebattle.models import User
+from codebattle.ops import appeals
 from codebattle.services import Services
 from tests.support.factories import make_match, make_problem_version, make_submission, make_user
 from tests.support.site import sign_in
@@ -79,12 +84,21 @@ def test_an_appeal_from_the_form_to_the_decision(client: TestClient) -> None:
     form = client.get(f"/appeals/new?match={seeded['match']}")
     assert form.status_code == 200 and 'id="appeal-new-form"' in form.text
     assert f"game #{seeded['match']}" in form.text and "data-confirm=" in form.text
-    body = {"kind": "game", "target": str(seeded["match"]), "text": TEXT}
+    assert 'id="ops-confirm-dialog"' in form.text and "/static/ops.js" in form.text
+    assert "appeals.js" not in form.text
+    body = {"kind": "game", "target": str(seeded["match"]), "text": TEXT, "confirm": "yes"}
     refused = client.post("/appeals/new", data=body, follow_redirects=False)
     assert refused.status_code == 403  # no CSRF token
     short = client.post("/appeals/new", data={**body, "text": "short",
                         "csrf_token": _form_token(form.text)})  # fmt: skip
     assert short.status_code == 422 and "Write between 10 and 4000 characters." in short.text
+    # Without JS (no confirm=yes) a page asks first, with the text kept, and files nothing.
+    asked = client.post("/appeals/new", data={**body, "confirm": "",
+                        "csrf_token": _form_token(form.text)})  # fmt: skip
+    assert asked.status_code == 200 and 'id="confirm-form"' in asked.text
+    assert 'name="confirm" value="yes"' in asked.text and TEXT in asked.text
+    assert 'id="ops-nav"' not in asked.text  # a player's page: no dashboard navigation
+    assert client.get("/api/appeals").json() == []
     filed = client.post(
         "/appeals/new", data={**body, "csrf_token": _form_token(form.text)},
         follow_redirects=False,
@@ -98,6 +112,13 @@ def test_an_appeal_from_the_form_to_the_decision(client: TestClient) -> None:
     page = client.get(url)
     assert page.status_code == 200 and TEXT in page.text
     assert 'data-status="open"' in page.text and 'id="appeal-reply-form"' in page.text
+    assert 'id="ops-confirm-dialog"' in page.text
+    token = _form_token(page.text)
+    reply = {"text": "One more detail.", "csrf_token": token}
+    assert 'id="confirm-form"' in client.post(f"{url}/reply", data=reply).text
+    assert len(client.get(f"/api/appeals/{appeal_id}").json()["messages"]) == 1
+    assert client.post(f"{url}/reply", data={**reply, "confirm": "yes"},
+                       follow_redirects=False).status_code == 303  # fmt: skip
     listing = client.get("/appeals")
     assert f'id="appeal-{appeal_id}"' in listing.text and "Waiting for an answer" in listing.text
     assert client.get("/api/appeals").json()[0]["id"] == appeal_id
@@ -118,16 +139,26 @@ def test_an_appeal_from_the_form_to_the_decision(client: TestClient) -> None:
     assert detail.status_code == 200
     assert f'href="/matches/{seeded["match"]}/replay"' in detail.text
     assert 'id="ops-decide-form"' in detail.text and "paula" in detail.text
-    assert client.post(f"/ops/appeals/{appeal_id}/reply", data={"text": "Looking into it."},
+    assert 'id="ops-decide-confirmed"' not in detail.text  # the dialog confirms
+    assert 'id="ops-confirm-dialog"' in detail.text and "/static/ops.js" in detail.text
+    ops_url = f"/ops/appeals/{appeal_id}"
+    asked = client.post(f"{ops_url}/reply", data={"text": "Looking into it."})
+    assert 'id="confirm-form"' in asked.text and 'id="ops-nav"' in asked.text
+    asked = client.post(f"{ops_url}/assign", data={"assign_me": "yes"})
+    assert 'id="confirm-form"' in asked.text and "Assign to: opal" in asked.text
+    assert client.get(f"/api/ops/appeals/{appeal_id}").json()["status"] == "open"
+    assert client.post(f"{ops_url}/reply", data={"text": "Looking into it.", "confirm": "yes"},
                        follow_redirects=False).status_code == 303  # fmt: skip
-    assert client.post(f"/ops/appeals/{appeal_id}/assign", data={"operator": "me"},
+    assert client.post(f"{ops_url}/assign", data={"assign_me": "yes", "confirm": "yes"},
                        follow_redirects=False).status_code == 303  # fmt: skip
     assert [a["id"] for a in client.get("/api/ops/appeals?assigned=mine").json()] == [appeal_id]
     assert client.get(f"/api/ops/appeals/{appeal_id}").json()["status"] == "answered"
     decide = {"outcome": "denied", "text": "The log shows the other player finished first."}
     unconfirmed = client.post(f"/ops/appeals/{appeal_id}/decide", data=decide)
-    assert unconfirmed.status_code == 422 and "Tick the box" in unconfirmed.text
-    decided = client.post(f"/ops/appeals/{appeal_id}/decide", data={**decide, "confirmed": "yes"},
+    assert unconfirmed.status_code == 200 and 'id="confirm-form"' in unconfirmed.text
+    assert "Decision: Denied" in unconfirmed.text
+    assert client.get(f"/api/ops/appeals/{appeal_id}").json()["status"] == "answered"
+    decided = client.post(f"/ops/appeals/{appeal_id}/decide", data={**decide, "confirm": "yes"},
                           follow_redirects=False)  # fmt: skip
     assert decided.status_code == 303
     assert client.get("/api/ops/appeals").json() == []
@@ -141,7 +172,7 @@ def test_an_appeal_from_the_form_to_the_decision(client: TestClient) -> None:
     assert 'data-status="decided"' in page.text and "Denied" in page.text
     assert 'id="appeal-reply-form"' not in page.text
     messages = client.get(f"/api/appeals/{appeal_id}").json()["messages"]
-    assert [m["staff"] for m in messages] == [False, True, True]
+    assert [m["staff"] for m in messages] == [False, False, True, True]
     assert all("author" not in m for m in messages)
     client.cookies.set("lang", "ko")
     assert "기각" in client.get(url).text
@@ -155,7 +186,7 @@ def test_others_get_404(client: TestClient) -> None:
     filed = client.post(
         "/appeals/new", follow_redirects=False,
         data={"kind": "verdict", "target": str(seeded["submission"]), "text": TEXT,
-              "csrf_token": _form_token(form.text)},
+              "csrf_token": _form_token(form.text), "confirm": "yes"},
     )  # fmt: skip
     assert filed.status_code == 303
     url = filed.headers["location"]
@@ -199,7 +230,95 @@ def test_a_banned_player_still_reaches_their_appeals(client: TestClient) -> None
     filed = client.post(
         "/appeals/new", follow_redirects=False,
         data={"kind": "game", "target": str(seeded["match"]), "text": TEXT,
-              "csrf_token": _form_token(form.text)},
+              "csrf_token": _form_token(form.text), "confirm": "yes"},
     )  # fmt: skip
     assert filed.status_code == 303
     assert client.get(filed.headers["location"]).status_code == 200
+    # The API too: a session sends the CSRF header, as for any API write.
+    body = {"kind": "verdict", "submission_id": seeded["submission"], "text": TEXT}
+    assert client.post("/api/appeals", json=body).status_code == 403  # no CSRF header
+    page = client.get("/appeals").text
+    header = re.search(r'name="csrf-token" content="([^"]+)"', page)
+    assert header is not None
+    filed_api = client.post("/api/appeals", json=body, headers={"X-CSRF-Token": header.group(1)})
+    assert filed_api.status_code == 201, filed_api.text
+    assert filed_api.json()["kind"] == "verdict"
+
+
+async def _own_appeal(session: AsyncSession, services: Services, nickname: str) -> int:
+    """`nickname` (an operator) appeals a verdict of their own, as any player may."""
+    me = await session.scalar(select(User).where(User.nickname == nickname))
+    assert me is not None
+    submission = await make_submission(session, services.blobs, me)
+    submission.verdict, submission.status = "WA", "done"
+    await session.commit()
+    appeal = await appeals.file(session, me, "verdict", TEXT, submission_id=submission.id,
+                                settings=services.settings)  # fmt: skip
+    return appeal.id
+
+
+def test_staff_never_act_on_their_own_appeal(client: TestClient) -> None:
+    client.cookies.set("lang", "en")
+    client.headers["Authorization"] = run(client, _staff, "olga", "operator")
+    appeal_id = run(client, _own_appeal, "olga")
+    url = f"/ops/appeals/{appeal_id}"
+    assert client.get(url).status_code == 200  # she may read it
+    forms = {
+        "reply": {"text": "I answer myself."},
+        "assign": {"assign_me": "yes"},
+        "decide": {"outcome": "granted", "text": "Granted by me, for me."},
+    }
+    for action, data in forms.items():
+        for confirm in ("", "yes"):
+            refused = client.post(f"{url}/{action}", data={**data, "confirm": confirm})
+            assert refused.status_code == 403, (action, confirm)
+            assert "You cannot act on your own case" in refused.text
+    assert client.get(f"/api/ops/appeals/{appeal_id}").json()["status"] == "open"
+    # Another operator may, but not assign it to its owner.
+    client.headers["Authorization"] = run(client, _staff, "oscar", "operator")
+    olga = run(client, _user_id, "olga")
+    to_owner = client.post(f"{url}/assign", data={"operator": str(olga), "confirm": "yes"})
+    assert to_owner.status_code == 422
+    assert client.post(f"{url}/reply", data={"text": "Looking.", "confirm": "yes"},
+                       follow_redirects=False).status_code == 303  # fmt: skip
+
+
+async def _user_id(session: AsyncSession, services: Services, nickname: str) -> int:
+    user = await session.scalar(select(User).where(User.nickname == nickname))
+    assert user is not None
+    return user.id
+
+
+def test_a_banned_operator_is_nobodys_staff(client: TestClient) -> None:
+    client.cookies.set("lang", "en")
+    client.headers["Authorization"] = run(client, _staff, "ophelia", "operator")
+    appeal_id = run(client, _own_appeal, "ophelia")
+    assert client.get("/ops/appeals").status_code == 200
+    run(client, _ban, "ophelia")
+    for path in ("/ops", "/ops/appeals", f"/ops/appeals/{appeal_id}", "/api/ops/appeals",
+                 "/ops/flags", "/ops/fleet", "/api/ops/fleet", "/ops/users",
+                 "/ops/audit"):  # fmt: skip
+        assert client.get(path).status_code == 404, path
+    decide = {"outcome": "granted", "text": "Overturning my own ban.", "confirm": "yes"}
+    assert client.post(f"/ops/appeals/{appeal_id}/decide", data=decide).status_code == 404
+
+
+def test_assignees_that_are_not_ids_are_refused(client: TestClient) -> None:
+    client.cookies.set("lang", "en")
+    sign_in(client, "petra")
+    seeded = run(client, _game, "petra")
+    form = client.get(f"/appeals/new?match={seeded['match']}")
+    filed = client.post(
+        "/appeals/new", follow_redirects=False,
+        data={"kind": "game", "target": str(seeded["match"]), "text": TEXT,
+              "csrf_token": _form_token(form.text), "confirm": "yes"},
+    )  # fmt: skip
+    appeal_id = int(filed.headers["location"].rsplit("/", 1)[1])
+    client.headers["Authorization"] = run(client, _staff, "orla", "operator")
+    for operator in ("²", "999999999999", "-3", "1.5"):
+        for confirm in ("", "yes"):
+            answer = client.post(f"/ops/appeals/{appeal_id}/assign",
+                                 data={"operator": operator, "confirm": confirm})  # fmt: skip
+            assert answer.status_code == 422, (operator, confirm)
+            assert "Appeals can only be assigned to operators." in answer.text
+    assert client.get(f"/api/ops/appeals/{appeal_id}").json()["assigned_to"] is None

@@ -116,3 +116,34 @@ def test_a_suspended_player_cannot_join_the_ranked_queue(client: TestClient) -> 
     until = r"You are suspended from ranked play until \d{4}-\d\d-\d\d\."
     assert re.fullmatch(until, error["message"])
     assert client.get("/play").status_code == 200  # the rest of the site stays open
+
+
+async def _appeal_news(session: AsyncSession, nickname: str) -> None:
+    user = await session.scalar(select(User).where(User.nickname == nickname))
+    assert user is not None
+    notifications.notify(session, user.id, "appeal_answered", {"id": 4}, "/appeals/4")
+    notifications.notify(session, user.id, "appeal_decided", {"id": 5}, "/appeals/5")
+    notifications.notify(session, user.id, "flag_banned", {"reason": "x"}, "/appeals/new?flag=9")
+
+
+def test_links_are_labelled_by_the_notifications_kind(client: TestClient) -> None:
+    _sign_in(client, "cleo")
+    run(client, _appeal_news, "cleo")
+    html = client.get("/notifications").text
+    assert 'href="/appeals/4">Open the appeal</a>' in html
+    assert 'href="/appeals/5">Open the appeal</a>' in html
+    assert 'href="/appeals/new?flag=9">How to appeal</a>' in html
+    assert html.count("How to appeal") == 1
+    labels = {i["kind"]: i["link_label"] for i in client.get("/api/notifications").json()["items"]}
+    assert labels["appeal_decided"] == "notifications.open_appeal"
+
+
+def test_my_appeals_is_linked_from_the_account_pages(client: TestClient) -> None:
+    _sign_in(client, "dora")
+    assert (
+        'href="/appeals" id="notifications-my-appeals">My appeals'
+        in client.get("/notifications").text
+    )
+    assert 'href="/appeals" id="settings-my-appeals">My appeals' in client.get("/settings").text
+    client.cookies.set("lang", "ko")
+    assert "내 이의 신청" in client.get("/notifications").text

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -304,3 +305,105 @@ def test_user_search(site: TestClient) -> None:
     found = site.get("/ops/users", params={"q": "PA"}).text
     assert f'href="/ops/users/{ids["pat"]}"' in found
     assert f'href="/ops/users/{ids["ann"]}"' not in found
+
+
+def test_numbers_that_are_not_numbers_are_refused(site: TestClient) -> None:
+    """ "²".isdigit() is True but int("²") fails: such input is a 4xx, never a 500."""
+    ids = run(site, _seed)
+    csrf = become(site, "opal")
+    for path in ("/ops/audit", "/ops/feedback"):
+        for before in ("²", "999999999999", "-1"):
+            assert site.get(path, params={"before": before}).status_code == 404, (path, before)
+    plan = {"plan": "pro", "reason": "Contest prize.", "csrf_token": csrf, "confirm": "yes"}
+    for days in ("²", "99999999999999999999", "0"):
+        answer = site.post(f"/ops/users/{ids['pat']}/plan", data=plan | {"days": days})
+        assert answer.status_code == 422, days
+    decision = {"decision": "suspend", "reason": "Pasted a solution from outside.",
+                "csrf_token": csrf}  # fmt: skip
+    for confirm in ("", "yes"):
+        answer = site.post(f"/ops/flags/{ids['flag']}/decision",
+                           data=decision | {"days": "²", "confirm": confirm})  # fmt: skip
+        assert answer.status_code == 422, confirm
+    # The flag page shown again after a refusal keeps a valid length, ignores another.
+    too_long = decision | {"days": "³", "reason": "x" * 1001}
+    again = site.post(f"/ops/flags/{ids['flag']}/decision", data=too_long)
+    assert again.status_code == 422 and "x" * 1001 in again.text
+    assert run(site, _user, ids["pat"]).plan == "free"
+
+
+def test_a_reason_over_the_limit_shows_the_form_again(site: TestClient) -> None:
+    ids = run(site, _seed)
+    csrf = become(site, "opal")
+    long = "A long reason. " * 70  # over ops.decisions.REASON_MAX (1000)
+    assert len(long.strip()) > 1000
+    page = site.get(f"/ops/flags/{ids['flag']}").text
+    assert 'maxlength="1000"' in page and 'maxlength="2000"' not in page
+    for confirm in ("", "yes"):
+        again = site.post(f"/ops/flags/{ids['flag']}/decision", data={
+            "decision": "suspend", "days": "3", "reason": long, "csrf_token": csrf,
+            "confirm": confirm})  # fmt: skip
+        assert again.status_code == 422 and 'id="notice"' in again.text
+        assert 'id="decision-form"' in again.text and long.strip() in again.text
+        assert 'value="suspend" id="decision-suspend" required checked' in again.text
+        assert '<option value="3" selected>' in again.text
+    assert _flag_status(site, ids["flag"])[0] == "open"
+    user_page = site.get(f"/ops/users/{ids['pat']}").text
+    assert 'maxlength="1000"' in user_page and 'maxlength="2000"' not in user_page
+    for which, url, data in (
+        ("plan-reason", f"/ops/users/{ids['pat']}/plan", {"plan": "pro"}),
+        ("lift-reason", f"/ops/users/{ids['pat']}/sanctions/{ids['sanction']}/lift", {}),
+    ):
+        again = site.post(url, data=data | {"reason": long, "csrf_token": csrf})
+        assert again.status_code == 422 and 'id="notice"' in again.text, which
+        assert "1000" in again.text and long.strip() in again.text, which
+    assert run(site, _user, ids["pat"]).plan == "free"
+
+
+def test_staff_never_change_their_own_plan_or_lift_their_own_sanction(site: TestClient) -> None:
+    ids = run(site, _seed)
+
+    async def sanction_opal(session: AsyncSession, _services: Services) -> int:
+        sanction = Sanction(user_id=ids["opal"], kind="warn", reason="rude in chat",
+                            created_by=ids["adam"])  # fmt: skip
+        session.add(sanction)
+        await session.commit()
+        return sanction.id
+
+    own_sanction = run(site, sanction_opal)
+    csrf = become(site, "opal")
+    for confirm in ("", "yes"):
+        plan = site.post(f"/ops/users/{ids['opal']}/plan", data={
+            "plan": "pro", "reason": "Treat myself.", "csrf_token": csrf,
+            "confirm": confirm})  # fmt: skip
+        assert plan.status_code == 403, confirm
+        lift = site.post(f"/ops/users/{ids['opal']}/sanctions/{own_sanction}/lift", data={
+            "reason": "Not fair.", "csrf_token": csrf, "confirm": confirm})  # fmt: skip
+        assert lift.status_code == 403, confirm
+    assert run(site, _user, ids["opal"]).plan == "free"
+    csrf = become(site, "adam")  # another operator may
+    assert site.post(f"/ops/users/{ids['opal']}/sanctions/{own_sanction}/lift", data={
+        "reason": "Apologised.", "csrf_token": csrf, "confirm": "yes"},
+        follow_redirects=False).status_code == 303  # fmt: skip
+
+
+def test_the_role_confirm_step_names_roles_in_words(site: TestClient) -> None:
+    ids = run(site, _seed)
+    csrf = become(site, "adam")
+    form = {"role": "operator", "reason": "Joins the team.", "csrf_token": csrf}
+    asked = site.post(f"/ops/users/{ids['pat']}/role", data=form)
+    assert "from Player to Operator" in asked.text and "role_" not in asked.text
+
+
+def test_a_banned_operator_gets_404_everywhere(site: TestClient) -> None:
+    ids = run(site, _seed)
+
+    async def ban_opal(session: AsyncSession, _services: Services) -> None:
+        opal = await session.get(User, ids["opal"])
+        assert opal is not None
+        opal.banned_at = datetime.now(UTC)
+        await session.commit()
+
+    run(site, ban_opal)
+    become(site, "opal")
+    for path in [p.format(**ids) for p in PAGES] + ["/ops/fleet", "/ops/appeals"]:
+        assert site.get(path).status_code == 404, path

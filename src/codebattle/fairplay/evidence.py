@@ -17,6 +17,7 @@ from sqlalchemy import case, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.accounts.models import User
+from codebattle.accounts.roles import is_staff
 from codebattle.battles.models import MatchPlayer, MatchRow
 from codebattle.fairplay import assess, risk
 from codebattle.fairplay.models import DECIDED, OPEN, OVERTURNED, Flag, PlayerReport, RiskAssessment
@@ -25,7 +26,6 @@ from codebattle.storage import BlobStore
 from codebattle.submissions import service as submissions
 from codebattle.submissions.models import SUBMIT, Submission
 
-OPERATORS = ("operator", "admin")  # who reads flags (moderators handle chat only)
 LIST_LIMIT = 200
 HISTORY_LIMIT = 10  # recent games and flags shown per player on a flag's page
 # The queue's filters: waiting for a decision, decided (overturned ones too), or every flag.
@@ -34,7 +34,8 @@ MAX_LINES = 2000  # lines of code shown per side (64 KiB of code is well under)
 
 
 def may_review(user: User | None) -> bool:
-    return user is not None and user.deleted_at is None and user.role in OPERATORS
+    """Who reads flags: staff (accounts/roles.py; moderators handle chat only)."""
+    return is_staff(user)
 
 
 async def flag_list(

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from codebattle.accounts import audit
 from codebattle.accounts.models import User
 from codebattle.accounts.notifications import notify
+from codebattle.accounts.roles import STAFF_ROLES, is_staff
 from codebattle.battles import fsm
 from codebattle.battles.models import MatchPlayer, MatchRow
 from codebattle.config import Settings
@@ -48,7 +49,6 @@ from codebattle.ops.models import (
 from codebattle.submissions.models import SUBMIT, Submission
 from codebattle.text import printable
 
-STAFF = ("operator", "admin")  # who answers, assigns and decides appeals
 MIN_TEXT, MAX_TEXT = 10, 4000  # a player's words
 PER_DAY = 5  # appeals a player may file in 24 hours
 DAY = timedelta(days=1)
@@ -66,10 +66,6 @@ def calendar_of(settings: Settings) -> sla.Calendar:
     )
 
 
-def is_staff(user: User | None) -> bool:
-    return user is not None and user.deleted_at is None and user.role in STAFF
-
-
 def _now(now: datetime | None) -> datetime:
     return now if now is not None else datetime.now(UTC)
 
@@ -78,7 +74,9 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _words(text: str | None, minimum: int = MIN_TEXT) -> str:
+def check_text(text: str | None, minimum: int = MIN_TEXT) -> str:
+    """The text as kept: printable, trimmed, MIN..MAX_TEXT characters long (else 422), so a
+    form can check it before its confirm step."""
     words = printable(text or "", newlines=True).strip()
     if len(words) < minimum or len(words) > MAX_TEXT:
         raise UserError(422, "appeal_text_length", min=minimum, max=MAX_TEXT)
@@ -155,7 +153,7 @@ async def file(
     moment = _now(now)
     if kind not in APPEAL_KINDS:
         raise UserError(422, "appeal_kind_invalid")
-    words = _words(text)
+    words = check_text(text)
     flag_id, match_id, submission_id = await check_target(
         session, user, kind, flag_id, match_id, submission_id
     )
@@ -228,6 +226,12 @@ def _require_staff(actor: User) -> None:
         raise UserError(404, "not_found")
 
 
+def _not_own(appeal: Appeal, actor: User) -> None:
+    """Staff never answer, assign or decide their own appeal: another operator does."""
+    if appeal.user_id == actor.id:
+        raise UserError(403, "own_case")
+
+
 async def reply(
     session: AsyncSession,
     appeal_id: int,
@@ -241,8 +245,9 @@ async def reply(
     (first_response_at, status ANSWERED). The player is notified. 409 once decided."""
     _require_staff(actor)
     moment = _now(now)
-    words = _words(text, minimum=1)
+    words = check_text(text, minimum=1)
     appeal = await _appeal(session, appeal_id, lock=True)
+    _not_own(appeal, actor)
     if appeal.status == DECIDED:
         raise UserError(409, "appeal_decided")
     message = AppealMessage(
@@ -278,7 +283,7 @@ async def player_reply(
     appeal = await _appeal(session, appeal_id, lock=True)
     if appeal.user_id != user.id:
         raise UserError(404, "not_found")
-    words = _words(text, minimum=1)
+    words = check_text(text, minimum=1)
     if appeal.status == DECIDED:
         raise UserError(409, "appeal_decided")
     message = AppealMessage(
@@ -303,12 +308,15 @@ async def assign(
     *,
     log: LogWriter | None = None,
 ) -> Appeal:
-    """Give the appeal to an operator or admin (None: to nobody), committed. 422 when
-    `operator_id` is not staff."""
+    """Give the appeal to an operator or admin (None: to nobody), committed. 403 on one's
+    own appeal; 422 when `operator_id` is not staff or is the appeal's owner."""
     _require_staff(actor)
     moment = _now(now)
     appeal = await _appeal(session, appeal_id, lock=True)
-    if operator_id is not None and not is_staff(await session.get(User, operator_id)):
+    _not_own(appeal, actor)
+    if operator_id is not None and (
+        operator_id == appeal.user_id or not is_staff(await session.get(User, operator_id))
+    ):
         raise UserError(422, "appeal_assignee_invalid")
     old = appeal.assigned_to
     appeal.assigned_to = operator_id
@@ -340,8 +348,9 @@ async def decide(
     if outcome not in OUTCOMES:
         raise UserError(422, "appeal_outcome_invalid")
     moment = _now(now)
-    words = _words(text, minimum=decisions.REASON_MIN)
+    words = check_text(text, minimum=decisions.REASON_MIN)
     appeal = await _appeal(session, appeal_id, lock=True)
+    _not_own(appeal, actor)
     if appeal.status == DECIDED:
         raise UserError(409, "appeal_decided")
     old = appeal.status
@@ -375,11 +384,16 @@ async def _grant(
     outside: decisions.Outside | None,
 ) -> None:
     """What a granted appeal undoes, in the decision's transaction (ops.decisions commits
-    it). The operator's message is the reason the player reads, cut to its limit."""
+    it). The operator's message is the reason the player reads, cut to its limit. A flag
+    whose decision was overturned already (on its own page) has nothing left to undo: the
+    appeal is still decided."""
     reason = (
         words if len(words) <= decisions.REASON_MAX else words[: decisions.REASON_MAX - 1] + "…"
     )
     if appeal.kind == DECISION and appeal.flag_id is not None:
+        flag = await session.get(fairplay.Flag, appeal.flag_id)
+        if flag is None or flag.status == fairplay.OVERTURNED:
+            return
         await decisions.overturn(session, appeal.flag_id, actor, reason, moment, outside=outside)
     elif appeal.kind == GAME and appeal.match_id is not None:
         await decisions.void_match(session, appeal.match_id, actor, reason, moment, outside=outside)
@@ -544,7 +558,7 @@ async def staff(session: AsyncSession) -> list[User]:
     return list(
         await session.scalars(
             select(User)
-            .where(User.role.in_(STAFF), User.deleted_at.is_(None))
+            .where(User.role.in_(STAFF_ROLES), User.deleted_at.is_(None), User.banned_at.is_(None))
             .order_by(User.nickname)
         )
     )

@@ -1,7 +1,8 @@
 """The operators' forms: who may use them (operators and admins; anyone else gets 404),
 their CSRF check, and their confirm step. Every state-changing form is confirmed: with JS
 a <dialog> (static/ops.js) adds `confirm=yes`; without it, the server answers a form that
-lacks it with a page that asks again (ops_confirm.html) and changes nothing."""
+lacks it with a page that asks again (ops_confirm.html) and changes nothing. The players'
+appeal forms use the same step (`staff_nav=False`: no dashboard navigation)."""
 
 from __future__ import annotations
 
@@ -9,20 +10,32 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from codebattle.accounts.models import User
+from codebattle.accounts.roles import is_staff
 from codebattle.errors import UserError
-from codebattle.fairplay import evidence
+from codebattle.ops.decisions import REASON_MAX
 from codebattle.web.render import render
 from codebattle.web.security import SESSION, check_csrf, current_user
 
-MAX_REASON = 2000
+MAX_REASON = REASON_MAX  # what ops.decisions keeps; the textareas' maxlength
 
 
 def require_operator(request: Request) -> User:
     """The signed-in operator or admin; anyone else is told the page does not exist."""
     user = current_user(request)
-    if user is None or not evidence.may_review(user):
+    if user is None or not is_staff(user):
         raise UserError(404, "not_found")
     return user
+
+
+def number_of(value: str | None, low: int, high: int) -> int | None:
+    """A whole number in low..high from a form or query string, else None. ASCII digits
+    only: "²".isdigit() is True but int("²") fails, and a long digit string is no number
+    anyone meant."""
+    text = (value or "").strip()
+    if not text or not text.isascii() or not text.isdigit() or len(text) > len(str(high)):
+        return None
+    number = int(text)
+    return number if low <= number <= high else None
 
 
 async def form_of(request: Request) -> dict[str, str]:
@@ -57,11 +70,12 @@ def confirm_step(
     title: str,
     facts: list[str],
     back: str,
+    staff_nav: bool = True,
 ) -> HTMLResponse:
     """The page that asks "are you sure?" for a form sent without `confirm=yes`: the same
     fields, hidden, with the confirmation added; `facts` say what will happen."""
     fields = {k: v for k, v in form.items() if k not in ("csrf_token", "confirm")}
     return render(
         request, "ops_confirm.html", action=action, title=title, facts=facts, fields=fields,
-        back=back, ops_section="",
+        back=back, ops_section="", staff_nav=staff_nav,
     )  # fmt: skip

@@ -2,31 +2,43 @@
 operators' pages (the queue by time left, one appeal with its target, reply, assign,
 decide). JSON twins of the reading pages serve scripts and tests.
 
-A banned or suspended player still reaches their appeals: appealing is how a sanction is
-questioned. Operator pages answer 404 to anyone else, as for a page that does not exist."""
+A banned or suspended player still reaches their appeals, through the pages and the API:
+appealing is how a sanction is questioned. Operator pages answer 404 to anyone else, as for
+a page that does not exist. Every form is confirmed as the dashboard's are (web/ops_forms.py:
+a dialog sets confirm=yes; without JS a page asks), and staff never act on their own appeal."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from codebattle.accounts.models import User
+from codebattle.accounts.roles import is_staff
 from codebattle.errors import UserError
 from codebattle.i18n import translate
 from codebattle.ops import appeals, decisions, sla
-from codebattle.ops.models import APPEAL_KINDS, DECISION, GAME, VERDICT, Appeal, AppealMessage
+from codebattle.ops.models import (
+    APPEAL_KINDS,
+    DECISION,
+    GAME,
+    GRANTED,
+    VERDICT,
+    Appeal,
+    AppealMessage,
+)
 from codebattle.services import services_of
 from codebattle.web.ids import BodyId, Id, valid_id
+from codebattle.web.ops_forms import confirm_step, confirmed, form_of
 from codebattle.web.render import locale_of, render
 from codebattle.web.security import (
+    CSRF_HEADER,
     SESSION,
     check_csrf,
     current_user,
-    require_api_write,
     require_user,
     store_of,
 )
@@ -44,16 +56,15 @@ def _player(request: Request) -> User:
 
 
 def _staff(request: Request) -> User:
+    """The signed-in operator or admin (accounts/roles.is_staff: never a banned one)."""
     user = current_user(request)
-    if not appeals.is_staff(user):
+    if user is None or not is_staff(user):
         raise UserError(404, "not_found")
-    assert user is not None
     return user
 
 
-def _check_form(request: Request, token: str) -> None:
-    if getattr(request.state, "auth", "") == SESSION:  # a token is no cookie: no CSRF
-        check_csrf(request, token)
+def _text(form: dict[str, str]) -> str:
+    return form.get("text", "").replace("\r\n", "\n")
 
 
 def span_text(seconds: float, locale: str) -> str:
@@ -161,21 +172,32 @@ async def new_appeal_page(
 
 
 @router.post("/appeals/new", include_in_schema=False)
-async def new_appeal(
-    request: Request,
-    kind: str = Form(..., max_length=16),
-    target: str = Form("", max_length=12),
-    text: str = Form("", max_length=4 * appeals.MAX_TEXT),
-    csrf_token_field: str = Form("", alias="csrf_token"),
-) -> Response:
+async def new_appeal(request: Request) -> Response:
+    """File the appeal once confirmed; unconfirmed, its text and target are checked and a
+    page asks first."""
     user = _player(request)
-    _check_form(request, csrf_token_field)
-    target_id = valid_id(target)
+    form = await form_of(request)
+    kind, text = form.get("kind", ""), _text(form)
+    target_id = valid_id(form.get("target", ""))
     if kind not in APPEAL_KINDS or target_id is None:
         raise UserError(404, "not_found")
     ids = _ids(kind, target_id)
     services = services_of(request)
+    locale = locale_of(request)
     try:
+        if not confirmed(form):
+            appeals.check_text(text)
+            async with services.db.reading() as session:
+                await appeals.check_target(
+                    session, user, kind, ids["flag_id"], ids["match_id"], ids["submission_id"]
+                )
+            about = translate(f"appeals.about_{kind}", locale, id=target_id)
+            return confirm_step(
+                request, form, action="/appeals/new", title=translate("appeals.new_title", locale),
+                facts=[translate("appeals.confirm_file", locale),
+                       translate("appeals.confirm_about", locale, target=about)],
+                back=f"/appeals/new?{TARGET_PARAM[kind]}={target_id}", staff_nav=False,
+            )  # fmt: skip
         async with services.db.session() as session:
             appeal = await appeals.file(
                 session, user, kind, text, flag_id=ids["flag_id"], match_id=ids["match_id"],
@@ -185,7 +207,7 @@ async def new_appeal(
     except UserError as exc:
         if exc.status == 404:
             raise
-        message = translate(exc.key, locale_of(request), **exc.params)
+        message = translate(exc.key, locale, **exc.params)
         return _new_page(request, kind, target_id, exc.status, error=message, text=text)
     return RedirectResponse(f"/appeals/{appeal.id}", status_code=303)
 
@@ -210,20 +232,29 @@ async def my_appeal_json(request: Request, appeal_id: Id) -> dict[str, Any]:
 
 @router.get("/appeals/{appeal_id}", response_class=HTMLResponse, include_in_schema=False)
 async def my_appeal_page(request: Request, appeal_id: Id) -> HTMLResponse:
-    return render(request, "appeal.html", appeal=await _own(request, appeal_id), error=None)
+    return render(
+        request, "appeal.html", appeal=await _own(request, appeal_id), error=None, text="",
+        max_text=appeals.MAX_TEXT,
+    )  # fmt: skip
 
 
 @router.post("/appeals/{appeal_id}/reply", include_in_schema=False)
-async def my_appeal_reply(
-    request: Request,
-    appeal_id: Id,
-    text: str = Form("", max_length=4 * appeals.MAX_TEXT),
-    csrf_token_field: str = Form("", alias="csrf_token"),
-) -> Response:
+async def my_appeal_reply(request: Request, appeal_id: Id) -> Response:
     user = _player(request)
-    _check_form(request, csrf_token_field)
+    form = await form_of(request)
+    text = _text(form)
     services = services_of(request)
+    locale = locale_of(request)
     try:
+        if not confirmed(form):
+            await _own(request, appeal_id)  # 404 unless it is theirs
+            appeals.check_text(text, minimum=1)
+            return confirm_step(
+                request, form, action=f"/appeals/{appeal_id}/reply",
+                title=translate("appeals.reply_title", locale),
+                facts=[translate("appeals.confirm_reply", locale)],
+                back=f"/appeals/{appeal_id}#thread", staff_nav=False,
+            )  # fmt: skip
         async with services.db.session() as session:
             await appeals.player_reply(session, appeal_id, user, text, log=services.logsink)
     except UserError as exc:
@@ -231,8 +262,8 @@ async def my_appeal_reply(
             raise
         data = await _own(request, appeal_id)
         return render(
-            request, "appeal.html", status_code=exc.status, appeal=data,
-            error=translate(exc.key, locale_of(request), **exc.params),
+            request, "appeal.html", status_code=exc.status, appeal=data, text=text,
+            error=translate(exc.key, locale, **exc.params), max_text=appeals.MAX_TEXT,
         )  # fmt: skip
     return RedirectResponse(f"/appeals/{appeal_id}#thread", status_code=303)
 
@@ -247,8 +278,11 @@ class AppealIn(BaseModel):
 
 @router.post("/api/appeals", status_code=201, tags=["appeals"])
 async def file_appeal_json(request: Request, body: AppealIn) -> dict[str, Any]:
-    """File an appeal about one's own flag decision, game or verdict."""
-    user = require_api_write(request)
+    """File an appeal about one's own flag decision, game or verdict. A banned player may:
+    appealing is how a ban is questioned (a session still sends the CSRF header)."""
+    user = _player(request)
+    if getattr(request.state, "auth", "") == SESSION:
+        check_csrf(request, request.headers.get(CSRF_HEADER))
     services = services_of(request)
     async with services.db.session() as session:
         appeal = await appeals.file(
@@ -332,85 +366,144 @@ async def ops_appeal_json(request: Request, appeal_id: Id) -> dict[str, Any]:
 @router.get("/ops/appeals/{appeal_id}", response_class=HTMLResponse, include_in_schema=False)
 async def ops_appeal_page(request: Request, appeal_id: Id) -> HTMLResponse:
     data = await _ops_appeal(request, appeal_id)
-    return render(request, "ops_appeal.html", appeal=data, ops_section="appeals", error=None)
+    return _ops_page(request, data)
 
 
-async def _ops_error(request: Request, appeal_id: int, exc: UserError) -> HTMLResponse:
+def _ops_page(
+    request: Request,
+    data: dict[str, Any],
+    status_code: int = 200,
+    error: str | None = None,
+    form: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """The operator's appeal page; after a refusal the sent form's text is kept."""
+    return render(
+        request, "ops_appeal.html", status_code=status_code, appeal=data,
+        ops_section="appeals", error=error, form=form or {}, max_text=appeals.MAX_TEXT,
+        sent=request.url.path.rsplit("/", 1)[-1] if form else "",
+    )  # fmt: skip
+
+
+async def _ops_error(
+    request: Request, appeal_id: int, exc: UserError, form: dict[str, str]
+) -> HTMLResponse:
     if exc.status == 404:
         raise exc
     data = await _ops_appeal(request, appeal_id)
     message = translate(exc.key, locale_of(request), **exc.params)
-    return render(
-        request, "ops_appeal.html", status_code=exc.status, appeal=data,
-        ops_section="appeals", error=message,
-    )  # fmt: skip
+    return _ops_page(request, data, exc.status, message, form)
+
+
+async def _check_own(request: Request, appeal_id: int, actor: User) -> Appeal:
+    """The appeal (404 if none), refused with 403 when it is the operator's own."""
+    async with services_of(request).db.reading() as session:
+        appeal = await appeals.get(session, appeal_id, actor)
+    if appeal.user_id == actor.id:
+        raise UserError(403, "own_case")
+    return appeal
 
 
 @router.post("/ops/appeals/{appeal_id}/reply", include_in_schema=False)
-async def ops_reply(
-    request: Request,
-    appeal_id: Id,
-    text: str = Form("", max_length=4 * appeals.MAX_TEXT),
-    csrf_token_field: str = Form("", alias="csrf_token"),
-) -> Response:
+async def ops_reply(request: Request, appeal_id: Id) -> Response:
     actor = _staff(request)
-    _check_form(request, csrf_token_field)
+    form = await form_of(request)
+    text = _text(form)
     services = services_of(request)
+    locale = locale_of(request)
     try:
+        if not confirmed(form):
+            await _check_own(request, appeal_id, actor)
+            appeals.check_text(text, minimum=1)
+            return confirm_step(
+                request, form, action=f"/ops/appeals/{appeal_id}/reply",
+                title=translate("appeals.reply_title", locale),
+                facts=[translate("appeals.confirm_reply", locale)],
+                back=f"/ops/appeals/{appeal_id}#thread",
+            )  # fmt: skip
         async with services.db.session() as session:
             await appeals.reply(session, appeal_id, actor, text, log=services.logsink)
     except UserError as exc:
-        return await _ops_error(request, appeal_id, exc)
+        return await _ops_error(request, appeal_id, exc, form)
     return RedirectResponse(f"/ops/appeals/{appeal_id}#thread", status_code=303)
 
 
+def _assignee(form: dict[str, str], actor: User) -> int | None:
+    """Who the form assigns to: the "assign to me" button, an operator's id, or "" for
+    nobody; anything else (not an id: "²", 999999999999) is refused with 422."""
+    if form.get("assign_me") == "yes":
+        return actor.id
+    chosen = form.get("operator", "").strip()
+    if not chosen:
+        return None
+    operator_id = valid_id(chosen)
+    if operator_id is None:
+        raise UserError(422, "appeal_assignee_invalid")
+    return operator_id
+
+
 @router.post("/ops/appeals/{appeal_id}/assign", include_in_schema=False)
-async def ops_assign(
-    request: Request,
-    appeal_id: Id,
-    operator: str = Form("", max_length=12),
-    csrf_token_field: str = Form("", alias="csrf_token"),
-) -> Response:
-    """Assign to an operator by id, "me", or "" (nobody)."""
+async def ops_assign(request: Request, appeal_id: Id) -> Response:
+    """Assign to an operator by id, to oneself (`assign_me`), or to nobody ("")."""
     actor = _staff(request)
-    _check_form(request, csrf_token_field)
-    operator_id: int | None
-    if operator == "me":
-        operator_id = actor.id
-    elif operator.isdigit():
-        operator_id = int(operator)
-    else:
-        operator_id = None
+    form = await form_of(request)
     services = services_of(request)
+    locale = locale_of(request)
     try:
+        operator_id = _assignee(form, actor)
+        if not confirmed(form):
+            await _check_own(request, appeal_id, actor)
+            name = translate("appeals.unassigned", locale)
+            if operator_id is not None:
+                async with services.db.reading() as session:
+                    chosen = await session.get(User, operator_id)
+                if chosen is None or not is_staff(chosen):
+                    raise UserError(422, "appeal_assignee_invalid")
+                name = chosen.nickname
+            return confirm_step(
+                request, form, action=f"/ops/appeals/{appeal_id}/assign",
+                title=translate("appeals.assign_title", locale),
+                facts=[translate("appeals.confirm_assign", locale),
+                       translate("appeals.confirm_assignee", locale, name=name)],
+                back=f"/ops/appeals/{appeal_id}",
+            )  # fmt: skip
         async with services.db.session() as session:
             await appeals.assign(session, appeal_id, operator_id, actor, log=services.logsink)
     except UserError as exc:
-        return await _ops_error(request, appeal_id, exc)
+        return await _ops_error(request, appeal_id, exc, form)
     return RedirectResponse(f"/ops/appeals/{appeal_id}", status_code=303)
 
 
 @router.post("/ops/appeals/{appeal_id}/decide", include_in_schema=False)
-async def ops_decide(
-    request: Request,
-    appeal_id: Id,
-    outcome: str = Form("", max_length=16),
-    text: str = Form("", max_length=4 * appeals.MAX_TEXT),
-    confirmed: str = Form(""),
-    csrf_token_field: str = Form("", alias="csrf_token"),
-) -> Response:
-    """Decide, with the operator's message to the player; `confirmed` must be ticked."""
+async def ops_decide(request: Request, appeal_id: Id) -> Response:
+    """Decide, with the operator's message to the player, once confirmed."""
     actor = _staff(request)
-    _check_form(request, csrf_token_field)
+    form = await form_of(request)
+    outcome, text = form.get("outcome", ""), _text(form)
     services = services_of(request)
+    locale = locale_of(request)
     try:
-        if confirmed != "yes":
-            raise UserError(422, "appeal_confirm_required")
+        if not confirmed(form):
+            appeal = await _check_own(request, appeal_id, actor)
+            if outcome not in appeals.OUTCOMES:
+                raise UserError(422, "appeal_outcome_invalid")
+            appeals.check_text(text, minimum=decisions.REASON_MIN)
+            chosen = translate(f"appeals.outcome.{outcome}", locale)
+            facts = [
+                translate("appeals.confirm_decide", locale),
+                translate("appeals.confirm_outcome", locale, outcome=chosen),
+            ]
+            if outcome == GRANTED:
+                facts.append(translate(f"appeals.grant_effect.{appeal.kind}", locale))
+            return confirm_step(
+                request, form, action=f"/ops/appeals/{appeal_id}/decide",
+                title=translate("appeals.decide_title", locale), facts=facts,
+                back=f"/ops/appeals/{appeal_id}",
+            )  # fmt: skip
         async with services.db.session() as session:
             await appeals.decide(
                 session, appeal_id, actor, outcome, text, log=services.logsink,
                 outside=decisions.Outside(pubsub=services.pubsub, sessions=store_of(request)),
             )  # fmt: skip
     except UserError as exc:
-        return await _ops_error(request, appeal_id, exc)
+        return await _ops_error(request, appeal_id, exc, form)
     return RedirectResponse(f"/ops/appeals/{appeal_id}", status_code=303)

@@ -17,7 +17,15 @@ from codebattle.i18n import translate
 from codebattle.ops import decisions, overview
 from codebattle.services import services_of
 from codebattle.web.ids import Id
-from codebattle.web.ops_forms import confirm_step, confirmed, form_of, reason_of, require_operator
+from codebattle.web.ops_forms import (
+    MAX_REASON,
+    confirm_step,
+    confirmed,
+    form_of,
+    number_of,
+    reason_of,
+    require_operator,
+)
 from codebattle.web.render import locale_of, render
 from codebattle.web.security import (
     SESSION,
@@ -150,14 +158,16 @@ async def _flag_page(
     status_code: int = 200,
     notice: str = "",
     form: dict[str, str] | None = None,
+    kept_form: str = "",
 ) -> HTMLResponse:
+    """The flag's page; `form` (with `kept_form`, which one) is shown again as sent."""
     flag = await _flag(request, flag_id)
     async with services_of(request).db.reading() as session:
         appeals = await overview.flag_appeals(session, flag_id)
     locale = locale_of(request)
     days = services_of(request).settings.suspension_days
-    chosen = (form or {}).get("days", "")
-    default_days = int(chosen) if chosen.isdigit() and int(chosen) in days else None
+    chosen = number_of((form or {}).get("days"), 1, max(days))
+    default_days = chosen if chosen in days else None
     if default_days is None:
         default_days = DEFAULT_SUSPENSION_DAYS if DEFAULT_SUSPENSION_DAYS in days else days[0]
     return render(
@@ -166,6 +176,7 @@ async def _flag_page(
         decisions=DECISIONS, suspension_days=days, default_days=default_days,
         decision=(form or {}).get("decision", ""), notice=notice,
         done=request.query_params.get("done", ""), ops_section="flags",
+        max_reason=MAX_REASON, kept_form=kept_form, kept_reason=(form or {}).get("reason", ""),
     )  # fmt: skip
 
 
@@ -192,14 +203,17 @@ async def decide_flag(request: Request, flag_id: Id) -> Response:
     if decision not in DECISIONS:
         raise UserError(422, "ops.decision_unknown")
     days: int | None = None
-    if decision == SUSPEND:
-        allowed = services_of(request).settings.suspension_days
-        raw = form.get("days", "")
-        days = int(raw) if raw.isdigit() else None
-        if days not in allowed:
-            raise UserError(422, "ops.days_invalid", days=", ".join(map(str, allowed)))
-    reason = reason_of(form)
     locale = locale_of(request)
+    try:
+        if decision == SUSPEND:
+            allowed = services_of(request).settings.suspension_days
+            days = number_of(form.get("days"), 1, max(allowed))
+            if days not in allowed:
+                raise UserError(422, "ops.days_invalid", days=", ".join(map(str, allowed)))
+        reason = reason_of(form)
+    except UserError as error:  # shown again with the operator's words kept
+        message = translate(error.key, locale, **error.params)
+        return await _flag_page(request, flag_id, error.status, message, form, "decision")
     if not confirmed(form):
         flag = await _flag(request, flag_id)
         what = translate(f"ops.decision.{decision}", locale)
@@ -221,10 +235,10 @@ async def decide_flag(request: Request, flag_id: Id) -> Response:
                 outside=_outside(request),
             )  # fmt: skip
     except UserError as error:
-        if error.key != "flag_decided":
+        if error.status not in (409, 422):  # decided a moment earlier; a reason refused
             raise
         message = translate(error.key, locale, **error.params)
-        return await _flag_page(request, flag_id, 409, notice=message)
+        return await _flag_page(request, flag_id, error.status, message, form, "decision")
     return RedirectResponse(f"/ops/flags/{flag_id}?done=decided#decision", status_code=303)
 
 
@@ -233,8 +247,12 @@ async def overturn_flag(request: Request, flag_id: Id) -> Response:
     """Undo a decision (ops/decisions.overturn): everything it did is reversed."""
     actor = require_operator(request)
     form = await form_of(request)
-    reason = reason_of(form)
     locale = locale_of(request)
+    try:
+        reason = reason_of(form)
+    except UserError as error:
+        message = translate(error.key, locale, **error.params)
+        return await _flag_page(request, flag_id, error.status, message, form, "overturn")
     if not confirmed(form):
         return confirm_step(
             request, form, action=f"/ops/flags/{flag_id}/overturn",
@@ -247,8 +265,8 @@ async def overturn_flag(request: Request, flag_id: Id) -> Response:
         async with services_of(request).db.session() as session:
             await decisions.overturn(session, flag_id, actor, reason, outside=_outside(request))
     except UserError as error:
-        if error.status != 409:
+        if error.status not in (409, 422):
             raise
         message = translate(error.key, locale, **error.params)
-        return await _flag_page(request, flag_id, 409, notice=message)
+        return await _flag_page(request, flag_id, error.status, message, form, "overturn")
     return RedirectResponse(f"/ops/flags/{flag_id}?done=overturned#decision", status_code=303)

@@ -35,10 +35,18 @@ async def unread_badge(
     return await notifications.unread_count(session, user.id)
 
 
+# Which words a notification's link gets, by its kind: a decision about the player links to
+# the appeal form; an appeal's news links to that appeal; anything else just opens.
+DECISION_KINDS = ("flag_warned", "flag_voided", "flag_suspended", "flag_banned")
+APPEAL_KINDS = ("appeal_answered", "appeal_decided")
+
+
 def _link_label(note: Notification) -> str:
-    return (
-        "notifications.how_to_appeal" if note.link.startswith("/appeals/") else "notifications.open"
-    )
+    if note.kind in DECISION_KINDS:
+        return "notifications.how_to_appeal"
+    if note.kind in APPEAL_KINDS:
+        return "notifications.open_appeal"
+    return "notifications.open"
 
 
 def _rows(notes: list[Notification], locale: str) -> list[dict[str, Any]]:

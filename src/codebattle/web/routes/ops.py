@@ -17,20 +17,31 @@ from codebattle.errors import UserError
 from codebattle.i18n import translate
 from codebattle.ops import overview, people
 from codebattle.services import services_of
-from codebattle.web.ids import MAX_ID, Id
-from codebattle.web.ops_forms import confirm_step, confirmed, form_of, reason_of, require_operator
+from codebattle.web.ids import Id, valid_id
+from codebattle.web.ops_forms import (
+    MAX_REASON,
+    confirm_step,
+    confirmed,
+    form_of,
+    number_of,
+    reason_of,
+    require_operator,
+)
 from codebattle.web.render import locale_of, render
 
 router = APIRouter(include_in_schema=False)
 MAX_PLAN_DAYS = 3650
 
 
-def _int(value: str | None) -> int | None:
-    """A positive id from a query string or form, None when it is not one."""
-    if value is None or not value.strip().isdigit():
+def _before(value: str) -> int | None:
+    """The `before` of an "older" page: none, or a row id (web/ids.py); anything else ("²",
+    999999999999) names no page: 404."""
+    if not value.strip():
         return None
-    number = int(value.strip())
-    return number if 1 <= number <= MAX_ID else None
+    found = valid_id(value.strip())
+    if found is None:
+        raise UserError(404, "not_found")
+    return found
 
 
 @router.get("/ops", response_class=HTMLResponse)
@@ -60,8 +71,14 @@ async def users_page(request: Request, q: str = "") -> HTMLResponse:
 
 
 async def _user_page(
-    request: Request, user_id: int, status_code: int = 200, notice: str = ""
+    request: Request,
+    user_id: int,
+    status_code: int = 200,
+    notice: str = "",
+    kept: tuple[str, str] = ("", ""),
 ) -> HTMLResponse:
+    """The user's file; `kept` is (which form, its reason) when that form is shown again
+    with a notice, so the operator's words are not lost."""
     actor = require_operator(request)
     async with services_of(request).db.reading() as session:
         file = await people.user_file(session, user_id)
@@ -72,7 +89,26 @@ async def _user_page(
         roles=accounts.ROLES, plans=plans.PLANS, notice=notice, now=datetime.now(UTC),
         may_change_role=actor.role == "admin" and actor.id != user_id,
         done=request.query_params.get("done", ""), ops_section="users",
+        max_reason=MAX_REASON, kept_form=kept[0], kept_reason=kept[1],
     )  # fmt: skip
+
+
+async def _reason(
+    request: Request, user_id: int, form: dict[str, str], which: str
+) -> str | HTMLResponse:
+    """The form's reason, or the user's page again with the refusal and the text kept."""
+    try:
+        return reason_of(form)
+    except UserError as error:
+        notice = translate(error.key, locale_of(request), **error.params)
+        kept = (which, form.get("reason", ""))
+        return await _user_page(request, user_id, error.status, notice=notice, kept=kept)
+
+
+def _not_own(actor: User, user_id: int) -> None:
+    """Staff never change their own plan or lift their own sanction: another operator does."""
+    if actor.id == user_id:
+        raise UserError(403, "own_case")
 
 
 @router.get("/ops/users/{user_id}", response_class=HTMLResponse)
@@ -93,14 +129,18 @@ async def change_plan(request: Request, user_id: Id) -> Response:
     """Put the user on a plan (until N days from now, or open-ended), audited."""
     actor = require_operator(request)
     form = await form_of(request)
+    _not_own(actor, user_id)
     person = await _person(request, user_id)
     plan = form.get("plan", "")
     if plan not in plans.PLANS:
         raise UserError(422, "plan_unknown", plan=plan, known=", ".join(plans.PLANS))
-    days = _int(form.get("days")) if form.get("days", "").strip() else None
-    if form.get("days", "").strip() and (days is None or days > MAX_PLAN_DAYS):
+    given = form.get("days", "").strip()
+    days = number_of(given, 1, MAX_PLAN_DAYS) if given else None
+    if given and days is None:
         raise UserError(422, "ops.plan_days_invalid", limit=MAX_PLAN_DAYS)
-    reason = reason_of(form)
+    reason = await _reason(request, user_id, form, "plan")
+    if isinstance(reason, HTMLResponse):
+        return reason
     locale = locale_of(request)
     if not confirmed(form):
         until = translate("ops.users.plan_days_n", locale, days=days) if days else ""
@@ -137,15 +177,17 @@ async def change_role(request: Request, user_id: Id) -> Response:
     role = form.get("role", "")
     if role not in accounts.ROLES:
         raise UserError(422, "role_unknown")
-    reason = reason_of(form)
+    reason = await _reason(request, user_id, form, "role")
+    if isinstance(reason, HTMLResponse):
+        return reason
     locale = locale_of(request)
     if not confirmed(form):
         return confirm_step(
             request, form, action=f"/ops/users/{user_id}/role",
             title=translate("ops.users.role_change", locale),
             facts=[translate("ops.confirm.role", locale, name=person.nickname,
-                             old=translate("role_" + person.role, locale),
-                             new=translate("role_" + role, locale)),
+                             old=translate("ops.role." + person.role, locale),
+                             new=translate("ops.role." + role, locale)),
                    translate("ops.confirm.reason", locale, reason=reason)],
             back=f"/ops/users/{user_id}",
         )  # fmt: skip
@@ -163,7 +205,10 @@ async def lift_sanction(request: Request, user_id: Id, sanction_id: Id) -> Respo
         sanction = await session.get(Sanction, sanction_id)
     if sanction is None or sanction.user_id != user_id:
         raise UserError(404, "not_found")
-    reason = reason_of(form)
+    _not_own(actor, user_id)
+    reason = await _reason(request, user_id, form, f"lift-{sanction_id}")
+    if isinstance(reason, HTMLResponse):
+        return reason
     locale = locale_of(request)
     if not confirmed(form):
         return confirm_step(
@@ -195,6 +240,7 @@ async def audit_page(
     """The audit log, newest first, filtered; "older" pages on with `before`. Read only:
     the app has no way to change an entry (and the database refuses it)."""
     require_operator(request)
+    before_id = _before(before)
     limit = 50
     filters = {
         "actor": actor.strip()[:64], "subject": subject.strip()[:64],
@@ -217,24 +263,25 @@ async def audit_page(
             entries = await audit.search(
                 session, actor_id=ids["actor"], action=filters["action"] or None,
                 target=filters["target"] or None, subject_user_id=ids["subject"],
-                before_id=_int(before), limit=limit,
+                before_id=before_id, limit=limit,
             )  # fmt: skip
             mentioned = {i for e in entries for i in (e.actor_id, e.subject_user_id) if i}
             names = await audit.nicknames(session, mentioned)
     older = entries[-1].id if len(entries) == limit else None
     return render(
         request, "ops_audit.html", entries=entries, names=names, filters=filters,
-        unknown=unknown, older=older, paged=_int(before) is not None, ops_section="audit",
+        unknown=unknown, older=older, paged=before_id is not None, ops_section="audit",
     )  # fmt: skip
 
 
 @router.get("/ops/feedback", response_class=HTMLResponse)
 async def feedback_page(request: Request, category: str = "", before: str = "") -> HTMLResponse:
     require_operator(request)
+    before_id = _before(before)
     chosen = category if category in feedback.CATEGORIES else ""
     async with services_of(request).db.reading() as session:
-        items, older = await overview.feedback_page(session, chosen or None, _int(before))
+        items, older = await overview.feedback_page(session, chosen or None, before_id)
     return render(
         request, "ops_feedback.html", items=items, older=older, category=chosen,
-        categories=feedback.CATEGORIES, paged=_int(before) is not None, ops_section="feedback",
+        categories=feedback.CATEGORIES, paged=before_id is not None, ops_section="feedback",
     )  # fmt: skip

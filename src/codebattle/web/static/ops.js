@@ -1,6 +1,7 @@
-// The operators' forms: a form marked data-confirm asks first in a <dialog>
-// (#ops-confirm-dialog); confirming sets its hidden confirm=yes and sends it. Without
-// this script the server asks instead (a form without confirm=yes changes nothing).
+// The confirmed forms (the operators' dashboard and the players' appeal pages): a form
+// marked data-confirm asks first in a <dialog> (#ops-confirm-dialog); confirming sets its
+// hidden confirm=yes and sends it, with the button that was pressed. Without this script
+// the server asks instead (a form without confirm=yes changes nothing).
 (function () {
   "use strict";
   var dialog = document.getElementById("ops-confirm-dialog");
@@ -8,9 +9,12 @@
   var text = document.getElementById("ops-confirm-text");
   var facts = document.getElementById("ops-confirm-facts");
   var pending = null;
+  var submitter = null;
 
-  function describe(form) {
-    // What the form will do, from its labelled fields (the chosen option's words).
+  function describe(form, button) {
+    // What the form will do, from its labelled fields (the chosen option's words); a
+    // button with a value of its own ("Assign to me") says it instead.
+    if (button && button.name) return [button.textContent.trim()];
     var lines = [];
     form.querySelectorAll("select, input[type=number], input[type=radio]:checked, textarea").forEach(function (field) {
       if (!field.name || field.name === "confirm") return;
@@ -34,9 +38,10 @@
       if (!form.checkValidity()) return;
       event.preventDefault();
       pending = form;
+      submitter = event.submitter || null;
       text.textContent = form.getAttribute("data-confirm");
       facts.textContent = "";
-      describe(form).forEach(function (line) {
+      describe(form, submitter).forEach(function (line) {
         var item = document.createElement("li");
         item.textContent = line;
         facts.appendChild(item);
@@ -59,8 +64,11 @@
   dialog.addEventListener("close", function () {
     if (dialog.returnValue === "yes" && pending) {
       pending.querySelector("input[name=confirm]").value = "yes";
-      pending.submit();
+      // requestSubmit sends the pressed button's name and value (submit() would not).
+      if (submitter && pending.requestSubmit) pending.requestSubmit(submitter);
+      else pending.submit();
     }
     pending = null;
+    submitter = null;
   });
 })();
