@@ -443,3 +443,169 @@ async def test_void_match_without_a_flag_is_audited(db: Database, version: Probl
         with pytest.raises(UserError) as caught:
             await decisions.void_match(session, 999_999, op, "No such game.", NOW)
     assert caught.value.key == "match_unknown"
+
+
+async def _void_match(db: Database, match_id: int, actor: User, **kw: Any) -> list[MatchEvent]:
+    async with db.session() as session:
+        return await decisions.void_match(session, match_id, actor, "The result was wrong.", NOW,
+                                          **kw)  # fmt: skip
+
+
+async def test_an_overturned_flag_leaves_a_game_an_appeal_voided(
+    db: Database, version: ProblemVersion
+) -> None:
+    op = await _user(db, "opal", "operator")
+    ann, bob = await _user(db, "ann"), await _user(db, "bob")
+    await _play(db, version, ann.id, bob.id, T0)
+    before = await _ratings(db, ann.id, bob.id)
+    match_id = await _play(db, version, bob.id, ann.id, T0 + 600)
+    flag_id = await _flag(db, bob.id, match_id=match_id)
+    await _decide(db, flag_id, op, fp.VOID)
+    again = await _void_match(db, match_id, op, source="appeal:3")  # voided already: recorded
+    assert [(e.type, e.data["by"], e.data["was"]) for e in again] == [
+        ("voided", "appeal:3", battles.RATING_VOIDED)
+    ]
+    assert await _void_match(db, match_id, op, source="appeal:3") == []  # the same source
+    async with db.reading() as session:
+        assert await decisions.active_voids(session, match_id) == {f"flag:{flag_id}", "appeal:3"}
+    await _overturn(db, flag_id, op)
+    assert await _state(db, match_id) == battles.RATING_VOIDED  # the appeal's void stands
+    assert await _ratings(db, ann.id, bob.id) == before
+    async with db.reading() as session:
+        assert await decisions.active_voids(session, match_id) == {"appeal:3"}
+    assert [n.kind for n in await _notes(db, ann.id)] == ["opponent_game_voided"]
+
+
+async def test_two_voiding_flags_and_an_appeal_un_void_only_when_none_stands(
+    db: Database, version: ProblemVersion
+) -> None:
+    op = await _user(db, "opal", "operator")
+    ann, bob = await _user(db, "ann"), await _user(db, "bob")
+    await _play(db, version, ann.id, bob.id, T0)
+    before = await _ratings(db, ann.id, bob.id)
+    match_id = await _play(db, version, bob.id, ann.id, T0 + 600)
+    await _void_match(db, match_id, op)  # "match:<id>" first: then two flags voiding it
+    on_ann, on_bob = (
+        await _flag(db, ann.id, match_id=match_id),
+        await _flag(db, bob.id, match_id=match_id),
+    )
+    await _decide(db, on_ann, op, fp.VOID)
+    await _decide(db, on_bob, op, fp.VOID)
+    async with db.reading() as session:
+        assert await battles.void_sources(session, match_id) == [
+            f"match:{match_id}",
+            f"flag:{on_ann}",
+            f"flag:{on_bob}",
+        ]
+    await _overturn(db, on_ann, op)
+    await _overturn(db, on_bob, op)
+    assert await _state(db, match_id) == battles.RATING_VOIDED  # the void without a flag
+    assert await _ratings(db, ann.id, bob.id) == before
+    assert "restored" not in await _events(db, match_id)
+
+
+async def test_a_flag_void_then_its_overturn_restores_when_it_is_the_only_source(
+    db: Database, version: ProblemVersion
+) -> None:
+    op = await _user(db, "opal", "operator")
+    ann, bob = await _user(db, "ann"), await _user(db, "bob")
+    match_id = await _play(db, version, bob.id, ann.id, T0)
+    after_game = await _ratings(db, ann.id, bob.id)
+    on_ann, on_bob = (
+        await _flag(db, ann.id, match_id=match_id),
+        await _flag(db, bob.id, match_id=match_id),
+    )
+    await _decide(db, on_ann, op, fp.VOID)
+    await _decide(db, on_bob, op, fp.BAN)
+    await _overturn(db, on_ann, op)
+    assert await _state(db, match_id) == battles.RATING_VOIDED  # Bob's ban still voids it
+    await _overturn(db, on_bob, op)
+    assert await _state(db, match_id) == battles.RATED
+    assert await _ratings(db, ann.id, bob.id) == after_game
+    async with db.reading() as session:
+        last = (await battles.events_since(session, match_id, 0))[-1]
+        assert (last.type, last.data["by"]) == ("restored", f"flag:{on_bob}")
+        assert await battles.void_sources(session, match_id) == []
+    # Voided again afterwards: a new episode, with its own source only.
+    await _void_match(db, match_id, op, source="appeal:9")
+    async with db.reading() as session:
+        assert await decisions.active_voids(session, match_id) == {"appeal:9"}
+
+
+async def test_a_dismissal_is_not_overturned(db: Database, version: ProblemVersion) -> None:
+    op = await _user(db, "opal", "operator")
+    ann, bob = await _user(db, "ann"), await _user(db, "bob")
+    match_id = await _play(db, version, ann.id, bob.id, T0)
+    flag_id = await _flag(db, bob.id, match_id=match_id)
+    await _decide(db, flag_id, op, fp.DISMISS)
+    with pytest.raises(UserError) as caught:
+        await _overturn(db, flag_id, op)
+    assert (caught.value.status, caught.value.key) == (409, "dismissal_not_overturned")
+    async with db.reading() as session:
+        flag = await session.get(Flag, flag_id)
+        assert flag is not None and flag.status == fp.DECIDED and flag.overturned_at is None
+        audits = list(
+            await session.scalars(
+                select(AuditEntry.action).where(AuditEntry.target == f"flag:{flag_id}")
+            )
+        )
+        assert audits == ["flag_decision"]
+
+
+async def test_staff_never_act_on_their_own_case(db: Database, version: ProblemVersion) -> None:
+    op = await _user(db, "opal", "operator")
+    other = await _user(db, "oscar", "admin")
+    bob = await _user(db, "bob")
+    match_id = await _play(db, version, op.id, bob.id, T0)  # the operator played this game
+    on_bob = await _flag(db, bob.id, match_id=match_id)  # their opponent flagged
+    on_op = await _flag(db, op.id, match_id=match_id)  # they are flagged
+    for flag_id in (on_bob, on_op):
+        with pytest.raises(UserError) as caught:
+            await _decide(db, flag_id, op, fp.VOID)
+        assert (caught.value.status, caught.value.key) == (403, "own_case")
+    with pytest.raises(UserError) as caught:
+        await _void_match(db, match_id, op)
+    assert (caught.value.status, caught.value.key) == (403, "own_case")
+    assert await _state(db, match_id) == battles.RATED
+    await _decide(db, on_bob, other, fp.VOID)  # another operator may
+    with pytest.raises(UserError) as caught:
+        await _overturn(db, on_bob, op)
+    assert (caught.value.status, caught.value.key) == (403, "own_case")
+    async with db.reading() as session:
+        flags = {f.id: f.status for f in await session.scalars(select(Flag))}
+    assert flags == {on_bob: fp.DECIDED, on_op: fp.OPEN}
+    # A room: its members are players of the game.
+    async with db.session() as session:
+        room = await make_room(session, bob)
+        await session.commit()
+        room_id, code = room.id, room.code
+    async with db.session() as session:
+        await rooms.change(session, room_id, op, "join", code=code)
+    with pytest.raises(UserError) as caught:
+        await _decide(db, await _flag(db, bob.id, room_id=room_id), op, fp.VOID)
+    assert caught.value.key == "own_case"
+
+
+async def test_a_banned_operator_is_nobodys_staff(db: Database, version: ProblemVersion) -> None:
+    op = await _user(db, "opal", "operator")
+    ann, bob = await _user(db, "ann"), await _user(db, "bob")
+    match_id = await _play(db, version, ann.id, bob.id, T0)
+    flag_id = await _flag(db, bob.id, match_id=match_id)
+    op.banned_at = NOW
+    for call in (
+        lambda s: decisions.decide(s, flag_id, op, fp.VOID, REASON, now=NOW),
+        lambda s: decisions.overturn(s, flag_id, op, REASON, NOW),
+        lambda s: decisions.void_match(s, match_id, op, REASON, NOW),
+    ):
+        async with db.session() as session:
+            with pytest.raises(UserError) as caught:
+                await call(session)
+        assert (caught.value.status, caught.value.key) == (404, "not_found")
+
+
+def test_the_reason_limit_is_one_constant() -> None:
+    assert decisions.REASON_MAX == 1000
+    assert decisions.check_reason("x" * decisions.REASON_MAX) == "x" * decisions.REASON_MAX
+    with pytest.raises(UserError) as caught:
+        decisions.check_reason("x" * (decisions.REASON_MAX + 1))
+    assert caught.value.params == {"min": decisions.REASON_MIN, "max": decisions.REASON_MAX}

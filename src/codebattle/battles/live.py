@@ -19,7 +19,7 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from codebattle.accounts import plans
+from codebattle.accounts import plans, sanctions
 from codebattle.accounts.models import User
 from codebattle.battles import chat, eventlog, fsm, lobby, matchmaking
 from codebattle.battles import service as battles
@@ -229,11 +229,19 @@ async def pair_now(services: Services) -> list[int]:
     return created
 
 
-async def rematch(services: Services, old: MatchRow, players: list[int]) -> int:
+async def rematch(
+    services: Services, old: MatchRow, players: list[int], now: datetime | None = None
+) -> int:
     """The same players again, on another problem, rated as the first game was; it counts
-    against each player's daily games (UserError "daily_games_used" when one has none)."""
+    against each player's daily games (UserError "daily_games_used" when one has none).
+    A rated rematch is ranked play: a suspended or banned player is refused as the ranked
+    queue refuses them (sanctions.check_ranked: 403 "suspended" or "account_banned")."""
     async with services.db.session() as session:
-        now = datetime.now(UTC)
+        now = now or datetime.now(UTC)
+        for user_id in players:
+            user = await session.get(User, user_id)
+            if user is not None and old.rated:
+                sanctions.check_ranked(user, now, services.settings.plan_zone)
         for user_id in players:
             user = await session.get(User, user_id)
             if user is not None:

@@ -300,26 +300,69 @@ async def release_rating(
 
 
 async def void(
-    session: AsyncSession, match_id: int, now: float | None = None, *, commit: bool = True
+    session: AsyncSession,
+    match_id: int,
+    now: float | None = None,
+    *,
+    by: str = "",
+    commit: bool = True,
 ) -> list[MatchEvent]:
     """An operator voids a game: a rated one's rating changes are taken back exactly
     (progress.void_game), a held or pending one is never rated; the "voided" event tells
-    the players (arena and replay). Once: a voided game gives []. Under the match's lock.
+    the players (arena and replay) and records who voided it (`by`: "flag:12",
+    "appeal:3", "match:40"). A game voided already is voided once more by a new source
+    (a "voided" event with `was` "voided", nothing else changed): the void stays until
+    every source is undone (ops/decisions.py). The same source again, or none, gives [].
+    Under the match's lock.
 
     Points: there is no points ledger yet. The rewards issue takes back a voided game's
     points here, in this transaction (the "voided" event marks the game for it)."""
     row = await LOG.locked(session, match_id, join=not commit)
-    if row.rating_state == RATING_VOIDED:
-        await _end(session, commit)
-        return []
     moment = time.time() if now is None else now
+    if row.rating_state == RATING_VOIDED:
+        if not by or by in [e.data.get("by") for e in await _current_voids(session, match_id)]:
+            await _end(session, commit)
+            return []
+        again = {"type": "voided", "at": moment, "was": RATING_VOIDED, "changes": [], "by": by}
+        entries = _append(session, row, [again])
+        await _end(session, commit)
+        return entries
     was = row.rating_state
     changes = await progress.void_game(session, match_id, moment) if was == RATED else []
     row.rating_state = RATING_VOIDED
-    event = {"type": "voided", "at": moment, "was": was, "changes": changes}
+    event = {"type": "voided", "at": moment, "was": was, "changes": changes, "by": by}
     entries = _append(session, row, [event])
     await _end(session, commit)
     return entries
+
+
+def voided_again(entries: Sequence[MatchEvent]) -> bool:
+    """Whether `void` only added a source to a game voided already (nobody to tell)."""
+    return bool(entries) and entries[0].data.get("was") == RATING_VOIDED
+
+
+async def _current_voids(session: AsyncSession, match_id: int) -> list[MatchEvent]:
+    """The "voided" events since the game was last restored, oldest first: the first says
+    how the game was before; each names one source of the void."""
+    events = list(
+        await session.scalars(
+            select(MatchEvent)
+            .where(MatchEvent.match_id == match_id, MatchEvent.type.in_(("voided", "restored")))
+            .order_by(MatchEvent.seq)
+        )
+    )
+    restored = max((i for i, e in enumerate(events) if e.type == "restored"), default=-1)
+    return events[restored + 1 :]
+
+
+async def void_sources(session: AsyncSession, match_id: int) -> list[str]:
+    """Who voided the game as it stands ("flag:12", "appeal:3", "match:40"), in order;
+    [] when it is not voided. A source not recorded (before sources were) is left out."""
+    row = await session.get(MatchRow, match_id)
+    if row is None or row.rating_state != RATING_VOIDED:
+        return []
+    found = [str(e.data.get("by") or "") for e in await _current_voids(session, match_id)]
+    return [by for by in found if by]
 
 
 async def unvoid(
@@ -328,9 +371,11 @@ async def unvoid(
     now: float | None = None,
     *,
     hold: bool = False,
+    by: str = "",
     commit: bool = True,
 ) -> list[MatchEvent]:
-    """A void overturned: the ratings taken back are given back exactly
+    """A void overturned (the caller checked no other source still voids it; `by` names
+    the source undone): the ratings taken back are given back exactly
     (progress.restore_game); a game voided before it was rated is rated now (or, with
     `hold`, held again: another flag on it is still open); an unrated one goes back to
     how it was. The "restored" event. A game not voided gives []."""
@@ -339,13 +384,8 @@ async def unvoid(
         await _end(session, commit)
         return []
     moment = time.time() if now is None else now
-    voided = await session.scalar(
-        select(MatchEvent)
-        .where(MatchEvent.match_id == match_id, MatchEvent.type == "voided")
-        .order_by(MatchEvent.seq.desc())
-        .limit(1)
-    )
-    was = None if voided is None else voided.data.get("was")
+    voids = await _current_voids(session, match_id)
+    was = voids[0].data.get("was") if voids else None
     changes: list[dict[str, Any]] = []
     if was == RATED:
         changes = await progress.restore_game(session, match_id, moment)
@@ -356,7 +396,7 @@ async def unvoid(
         changes = (await _rate_now(session, row, moment))["changes"]
     else:
         row.rating_state = was  # an unrated or unfinished game: as it was
-    event = {"type": "restored", "at": moment, "changes": changes}
+    event = {"type": "restored", "at": moment, "changes": changes, "by": by}
     entries = _append(session, row, [event])
     await _end(session, commit)
     return entries

@@ -10,7 +10,13 @@ entries) and a banned player's sessions end.
 
 `overturn` undoes a decision exactly (an appeal granted): the sanction lifted, the void
 undone (the ratings given back, battles.unvoid), the member back on the leaderboard.
-Decide then overturn, with nothing in between, leaves every rating as it was.
+Decide then overturn, with nothing in between, leaves every rating as it was. A
+dismissal is not overturned (the player never heard of it; nothing to undo).
+
+A void remembers its source (the "voided" event's `by`: "flag:12", "appeal:3",
+"match:40"); a game voided by several stays voided until none of them stands
+(`active_voids`). Staff never act on their own case (403 "own_case"): a flag on them,
+or a game they played.
 
 Points: there is no points ledger yet; the rewards issue takes a voided game's points back
 in battles.void (its "voided" event marks the game) and gives them back in unvoid."""
@@ -25,7 +31,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from codebattle.accounts import audit, notifications, sanctions
+from codebattle.accounts import audit, notifications, roles, sanctions
 from codebattle.accounts.models import BAN, SUSPEND, WARN, Sanction, User
 from codebattle.accounts.sessions import SessionStore
 from codebattle.battles import eventlog
@@ -34,15 +40,26 @@ from codebattle.battles.live import channel as match_channel
 from codebattle.battles.models import MatchEvent, MatchRow
 from codebattle.errors import UserError
 from codebattle.fairplay import models as fp
-from codebattle.fairplay.evidence import may_review
 from codebattle.fairplay.models import Flag
 from codebattle.realtime.pubsub import PubSub
 from codebattle.rooms import service as rooms
 from codebattle.rooms.live import channel as room_channel
-from codebattle.rooms.models import RoomEvent
+from codebattle.rooms.models import RoomEvent, RoomMember
 from codebattle.submissions.models import Submission
 
+# A decision's reason, shown to the player: the one limit (the forms' maxlength too).
 REASON_MIN, REASON_MAX = 3, 1000
+__all__ = [
+    "REASON_MAX",
+    "REASON_MIN",
+    "Outside",
+    "active_voids",
+    "appeal_link",
+    "check_reason",
+    "decide",
+    "overturn",
+    "void_match",
+]
 VOIDING = (fp.VOID, fp.SUSPEND, fp.BAN)  # the decisions that void the game
 SANCTION_OF = {fp.WARN: WARN, fp.SUSPEND: SUSPEND, fp.BAN: BAN}
 
@@ -139,9 +156,39 @@ async def _claim(session: AsyncSession, flag_id: int, was: str, **values: Any) -
     return flag
 
 
-def _require_operator(actor: User) -> None:
-    if not may_review(actor):
+def _require_staff(actor: User) -> None:
+    if not roles.is_staff(actor):
         raise UserError(404, "not_found")
+
+
+async def _refuse_own_case(session: AsyncSession, actor: User, players: set[int]) -> None:
+    """Staff do not judge themselves: 403 "own_case" for a flag on them or their game."""
+    if actor.id in players:
+        await session.rollback()
+        raise UserError(403, "own_case")
+
+
+async def _people_of(session: AsyncSession, flag: Flag) -> set[int]:
+    """The flagged player and everyone who played the flagged game (a duel's players, a
+    room's members)."""
+    match_id, room_id = await _game_of(session, flag)
+    people = {flag.user_id}
+    if match_id is not None:
+        people.update(await _players(session, match_id))
+    if room_id is not None:
+        people.update(
+            await session.scalars(select(RoomMember.user_id).where(RoomMember.room_id == room_id))
+        )
+    return people
+
+
+async def _precheck(session: AsyncSession, flag_id: int, actor: User) -> None:
+    """What refuses an action on the flag before it is claimed: the actor's own case, an
+    overturn of a dismissal. (An unknown flag: `_claim` says 404.)"""
+    flag = await session.get(Flag, flag_id)
+    if flag is None:
+        return
+    await _refuse_own_case(session, actor, await _people_of(session, flag))
 
 
 async def _players(session: AsyncSession, match_id: int) -> list[int]:
@@ -178,6 +225,26 @@ async def _elsewhere(
     return await session.scalar(query.limit(1)) is not None
 
 
+async def active_voids(session: AsyncSession, match_id: int, *, besides: str = "") -> set[str]:
+    """The sources still voiding this game, but `besides`: the flags recorded in its
+    "voided" events (or on the game: a void from before sources were recorded) that stand
+    decided with a voiding decision, and every other source (a granted appeal, a void
+    without a flag: never undone)."""
+    sources = set(await battles.void_sources(session, match_id))
+    flag_ids = {int(s.split(":", 1)[1]) for s in sources if s.startswith("flag:")}
+    flag_ids.discard(0)
+    found = await session.scalars(
+        select(Flag.id).where(
+            or_(Flag.id.in_(flag_ids), Flag.match_id == match_id),
+            Flag.status == fp.DECIDED,
+            Flag.decision.in_(VOIDING),
+        )
+    )
+    standing = {f"flag:{flag_id}" for flag_id in found}
+    others = {s for s in sources if not s.startswith("flag:")}
+    return (standing | others) - {besides}
+
+
 async def decide(
     session: AsyncSession,
     flag_id: int,
@@ -194,7 +261,7 @@ async def decide(
     and commit; 409 "flag_decided" if it was decided already (by another operator at the
     same moment, too). `reason` is shown to the player. With `allowed_days` (the setting
     SUSPENSION_DAYS), a suspension's length must be one of them."""
-    _require_operator(actor)
+    _require_staff(actor)
     if decision not in fp.DECISIONS:
         raise UserError(422, "decision_unknown")
     text = check_reason(reason)
@@ -202,6 +269,7 @@ async def decide(
         days is None or days <= 0 or (allowed_days and days not in allowed_days)
     ):
         raise UserError(422, "suspension_days_invalid")
+    await _precheck(session, flag_id, actor)
     moment = _clock(now)
     at = moment.timestamp()
     flag = await _claim(
@@ -258,9 +326,10 @@ async def _void(
     """Void the flagged game: a duel for both players (the opponent is told), a room for
     the flagged member only."""
     if match_id is not None:
-        entries = await battles.void(session, match_id, at, commit=False)
+        entries = await battles.void(session, match_id, at, by=f"flag:{flag.id}", commit=False)
         if entries:
             effects.matches[match_id] = entries
+        if entries and not battles.voided_again(entries):
             for user_id in await _players(session, match_id):
                 if user_id != flag.user_id:
                     notifications.notify(
@@ -299,9 +368,15 @@ async def overturn(
 ) -> Flag:
     """Undo a decided flag exactly (an appeal granted) in one transaction, and commit: its
     sanction lifted, its void undone (unless another decision still voids the game), the
-    player told. 409 "flag_not_decided" unless the flag stands decided."""
-    _require_operator(actor)
+    player told. 409 "flag_not_decided" unless the flag stands decided; 409
+    "dismissal_not_overturned" for a dismissal (nothing was done to undo)."""
+    _require_staff(actor)
     text = check_reason(reason)
+    await _precheck(session, flag_id, actor)
+    decided = await session.scalar(select(Flag.decision).where(Flag.id == flag_id))
+    if decided == fp.DISMISS:
+        await session.rollback()
+        raise UserError(409, "dismissal_not_overturned")
     moment = _clock(now)
     at = moment.timestamp()
     flag = await _claim(session, flag_id, fp.DECIDED, status=fp.OVERTURNED, overturned_at=moment)
@@ -311,13 +386,14 @@ async def overturn(
         sanction = await session.get(Sanction, flag.sanction_id)
         if sanction is not None and sanction.lifted_at is None:
             await sanctions.lift(session, sanction.id, actor.id, text, moment, notify=False)
-    if flag.decision in VOIDING and not await _elsewhere(
-        session, flag, match_id, room_id, voiding=True
-    ):
-        if match_id is not None:
+    source = f"flag:{flag.id}"
+    if flag.decision in VOIDING and match_id is not None:
+        if not await active_voids(session, match_id, besides=source):
             # Another flag still open on the game: a rating never applied stays held.
             hold = await _elsewhere(session, flag, match_id, None, open_=True)
-            entries = await battles.unvoid(session, match_id, at, hold=hold, commit=False)
+            entries = await battles.unvoid(
+                session, match_id, at, hold=hold, by=source, commit=False
+            )
             if entries:
                 effects.matches[match_id] = entries
                 for user_id in await _players(session, match_id):
@@ -326,10 +402,14 @@ async def overturn(
                             session, user_id, "opponent_game_restored", {"match": match_id},
                             f"/matches/{match_id}/replay",
                         )  # fmt: skip
-        elif room_id is not None:
-            back = await rooms.disqualify(session, room_id, flag.user_id, False, at)
-            if back:
-                effects.rooms[room_id] = back
+    elif (
+        flag.decision in VOIDING
+        and room_id is not None
+        and not await _elsewhere(session, flag, None, room_id, voiding=True)
+    ):
+        back = await rooms.disqualify(session, room_id, flag.user_id, False, at)
+        if back:
+            effects.rooms[room_id] = back
     notifications.notify(session, flag.user_id, "decision_overturned", {"reason": text})
     audit.record(
         session, actor.id, actor.nickname, "flag_overturn", flag.user_id, flag.decision,
@@ -347,27 +427,34 @@ async def void_match(
     reason: str,
     now: datetime | None = None,
     *,
+    source: str | None = None,
     outside: Outside | None = None,
 ) -> list[MatchEvent]:
-    """Void a game without a flag (an appeal about a game's result granted): its rating
-    changes taken back, both players told, audited ("match_void", "match:<id>"). Commits;
-    the log entries appended ([] if it was voided already)."""
-    _require_operator(actor)
+    """Void a game without a flag (an appeal about a game's result granted: `source`
+    "appeal:<id>"; by default "match:<id>"): its rating changes taken back, both players
+    told, audited ("match_void", "match:<id>"). A game voided already records the new
+    source (it stays voided while any stands; nobody told again). Commits; the log
+    entries appended ([] if this source voided it already). 403 "own_case" for a
+    player of the game."""
+    _require_staff(actor)
     text = check_reason(reason)
+    by = source or f"match:{match_id}"
     at = _clock(now).timestamp()
+    await _refuse_own_case(session, actor, set(await _players(session, match_id)))
     try:
-        entries = await battles.void(session, match_id, at, commit=False)
+        entries = await battles.void(session, match_id, at, by=by, commit=False)
     except LookupError:
         await session.rollback()
         raise UserError(404, "match_unknown") from None
-    if entries:
+    if entries and not battles.voided_again(entries):
         for user_id in await _players(session, match_id):
             notifications.notify(
                 session, user_id, "game_voided", {"match": match_id, "reason": text},
                 f"/matches/{match_id}/replay",
             )  # fmt: skip
+    if entries:
         audit.record(
-            session, actor.id, actor.nickname, "match_void", None, None, "voided", text,
+            session, actor.id, actor.nickname, "match_void", None, None, by, text,
             target=f"match:{match_id}",
         )  # fmt: skip
     await session.commit()

@@ -169,11 +169,18 @@ async def restore_game(
 async def _reverse(
     session: AsyncSession, match_id: int, at: float | None, *, undo: bool
 ) -> list[dict[str, Any]]:
-    """The change of a game is `after - before`, where `before` is the player's previous
-    change (by id; the default rating before the first): ratings change in no other way.
-    Taken back (`undo`) or given back once more, the same amount, so later games keep
-    theirs. A player who played nothing since ends exactly where the game (or its
-    reversal) found them: the stored values are copied, never recomputed."""
+    """Take back (`undo`) or give back the game's own change, `game - before` (mu, sigma
+    and one game), where `before` is the player's previous change (by id; the default
+    rating before the first): ratings change in no other way, so every row's change is
+    its values minus the previous row's. The amount is always the ORIGINAL game's, never
+    a stored rating copied, so games played since keep theirs (voided, played again,
+    restored: the current rating plus the game's change).
+
+    Exactness: when the player's rating is still exactly what this game's newest row
+    (the game, or its last reversal) left, nothing happened since, and the row being
+    undone is inverted by giving back the rating it found (the previous row's values).
+    That is the same computation without float rounding: void then restore, with
+    nothing in between, ends exactly where it began, however long the chain."""
     when = datetime.fromtimestamp(time.time() if at is None else at, UTC)
     rows = list(
         await session.scalars(
@@ -188,17 +195,15 @@ async def _reverse(
         stands = last.reason != VOIDED
         if game is None or stands != undo:
             continue  # nothing to take back (or, restoring, nothing taken)
-        before = await _rating_before(session, user_id, game.id)
-        target = before if undo else Rating(game.mu, game.sigma)
-        newest = await session.scalar(
-            select(func.max(RatingChange.id)).where(RatingChange.user_id == user_id)
-        )
         rating = await session.scalar(
             select(PlayerRating).where(PlayerRating.user_id == user_id).with_for_update()
         )
         if rating is None:  # cannot be: the game rated them
             continue
-        if newest != last.id:  # later games stand: move by the game's change only
+        if (rating.mu, rating.sigma) == (last.mu, last.sigma):  # nothing since `last`
+            target = await _rating_before(session, user_id, last.id)
+        else:
+            before = await _rating_before(session, user_id, game.id)
             sign = -1.0 if undo else 1.0
             target = Rating(
                 rating.mu + sign * (game.mu - before.mu),
@@ -219,6 +224,7 @@ async def _reverse(
                 created_at=when,
             )  # fmt: skip
         )
+        await session.flush()  # its id orders it before any later row of this player
         shown.append(
             {
                 "user": user_id,
