@@ -396,7 +396,10 @@ async def _grant(
             return
         await decisions.overturn(session, appeal.flag_id, actor, reason, moment, outside=outside)
     elif appeal.kind == GAME and appeal.match_id is not None:
-        await decisions.void_match(session, appeal.match_id, actor, reason, moment, outside=outside)
+        await decisions.void_match(
+            session, appeal.match_id, actor, reason, moment, source=f"appeal:{appeal.id}",
+            outside=outside,
+        )  # fmt: skip
 
 
 # --- notifications and the log seam ---------------------------------------------------
