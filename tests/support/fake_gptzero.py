@@ -16,10 +16,10 @@ import json
 import threading
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any, Literal
 
-from tests.support.loopback import LoopbackServer
+from tests.support.loopback import LoopbackServer, QuietHandler
 
 Mode = Literal["ok", "401", "429", "500", "sleep", "malformed"]
 
@@ -80,42 +80,15 @@ def _answer(document: str, prediction: Prediction) -> dict[str, Any]:
     }
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server: _Server
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # quiet
-
-    def _send(
-        self,
-        status: int,
-        payload: bytes,
-        content_type: str = "application/json",
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(payload)))
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(payload)
-        except OSError:
-            pass  # the client gave up (time-out tests)
 
     def _error(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         self._send(status, json.dumps({"error": message}).encode(), headers=headers)
 
     def do_POST(self) -> None:
         state = self.server.state
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length).decode("utf-8", "replace")
-        try:
-            body: Any = json.loads(raw)
-        except ValueError:
-            body = raw
+        body = self._read_body()
         with state.lock:
             state.requests.append(Recorded("POST", self.path, dict(self.headers.items()), body))
             mode = state.queue.popleft() if state.queue else state.default

@@ -32,8 +32,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from tests.support.fake_gptzero import Recorded
-from tests.support.fake_gptzero import _Handler as _JSONHandler
-from tests.support.loopback import LoopbackServer
+from tests.support.loopback import LoopbackServer, QuietHandler
 
 TEST_KEY = "opensearch-test-key-0123456789abcdef"
 VERSION = "2.19.0"
@@ -108,8 +107,8 @@ def _check(mappings: dict[str, Any], doc: dict[str, Any]) -> None:
                 ) from None
 
 
-class _Handler(_JSONHandler):
-    server: _Server  # type: ignore[assignment]
+class _Handler(QuietHandler):
+    server: _Server
 
     def _fail(self, status: int, kind: str, reason: str) -> None:
         body = {"error": {"type": kind, "reason": reason}, "status": status}
@@ -129,8 +128,7 @@ class _Handler(_JSONHandler):
 
     def _handle(self, method: str) -> None:
         state = self.server.state
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length).decode("utf-8", "replace")
+        raw = self._read_text()
         path = urlsplit(self.path).path
         with state.lock:
             state.requests.append(Recorded(method, self.path, dict(self.headers.items()), raw))

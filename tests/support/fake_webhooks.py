@@ -16,11 +16,11 @@ import json
 import threading
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
-from tests.support.loopback import LoopbackServer
+from tests.support.loopback import LoopbackServer, QuietHandler
 
 Mode = Literal["ok", "429", "500", "404", "400", "hang"]
 SLACK_PATH = "/services/T0000/B0000/slack-secret-token"
@@ -49,35 +49,12 @@ class _State:
     stopping: threading.Event = field(default_factory=threading.Event)
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server: _Server
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # quiet
-
-    def _send(
-        self, status: int, payload: bytes, content_type: str, headers: dict[str, str] | None = None
-    ) -> None:
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(payload)))
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(payload)
-        except OSError:
-            pass  # the client gave up (time-out tests)
 
     def do_POST(self) -> None:
         state = self.server.state
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length).decode("utf-8", "replace")
-        try:
-            body: Any = json.loads(raw)
-        except ValueError:
-            body = raw
+        body = self._read_body()
         url = urlsplit(self.path)
         channel = {SLACK_PATH: "slack", DISCORD_PATH: "discord"}.get(url.path)
         if channel is None:

@@ -4,10 +4,51 @@ server and, if its handlers may sleep, how to wake them; this starts, stops and 
 
 from __future__ import annotations
 
+import json
 import threading
-from http.server import ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """What every fake's request handler shares: HTTP/1.1, no access log, a reply that
+    survives a client that gave up (the time-out tests), the request body read once."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # quiet
+
+    def _send(
+        self,
+        status: int,
+        payload: bytes,
+        content_type: str = "application/json",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload)
+        except OSError:
+            pass  # the client gave up (time-out tests)
+
+    def _read_text(self) -> str:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length).decode("utf-8", "replace")
+
+    def _read_body(self) -> Any:
+        """The request's JSON, or its text when it is not JSON (a fake records both)."""
+        raw = self._read_text()
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return raw
 
 
 class LoopbackServer:
