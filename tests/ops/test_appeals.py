@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from codebattle.accounts.models import AuditEntry, Notification
+from codebattle.accounts.models import AuditEntry, Notification, Sanction
 from codebattle.battles import fsm
 from codebattle.battles.models import MatchEvent, MatchRow
 from codebattle.battles.service import RATING_VOIDED
@@ -278,13 +278,15 @@ async def test_one_open_appeal_per_target_and_a_few_a_day(db: Database, tmp_path
                 session, ann, appeals.GAME, TEXT, match_id=w["match"], settings=settings, now=FILED
             )
         assert (refused.value.status, refused.value.key) == (409, "appeal_exists")
-        # Another kind about the same game is another target; once decided, again.
+        # Once decided, the decision is final for its target: no second appeal about it.
         await appeals.decide(session, first.id, opal, DENIED, "No.", FILED)
-        again = await appeals.file(
-            session, ann, appeals.GAME, TEXT, match_id=w["match"], settings=settings, now=FILED
-        )
-        assert again.id != first.id
-        for _ in range(appeals.PER_DAY - 2):
+        with pytest.raises(UserError) as refused:
+            await appeals.file(
+                session, ann, appeals.GAME, TEXT, match_id=w["match"], settings=settings, now=FILED
+            )
+        assert (refused.value.status, refused.value.key) == (409, "appeal_decided_before")
+        assert refused.value.params == {"id": first.id}
+        for _ in range(appeals.PER_DAY - 1):
             submission = await make_submission(session, w["blobs"], ann)
             submission.verdict = "WA"
             await session.commit()
@@ -365,3 +367,67 @@ async def test_staff_never_act_on_their_own_appeal(db: Database, tmp_path: Path)
         with pytest.raises(UserError) as banned:
             await appeals.reply(session, own_id, bob, "Still here?", FILED)
         assert banned.value.status == 404
+
+
+async def test_a_decision_is_described_as_the_player_was_told_it(
+    db: Database, tmp_path: Path
+) -> None:
+    """decision_facts names the decision, its date, the reason shown to the player, its
+    game and a suspension's end; the queue shows which decision each appeal questions."""
+    settings = _settings(tmp_path)
+    async with db.session() as session:
+        w = await _world(session, tmp_path)
+        ann = w["ann"]
+        until = FILED + timedelta(days=7)
+        sanction = Sanction(user_id=ann.id, kind="suspend", reason="Pasted code.",
+                            flag_id=w["flag"], starts_at=FILED, ends_at=until)  # fmt: skip
+        session.add(sanction)
+        await session.flush()
+        flag = await session.get(Flag, w["flag"])
+        assert flag is not None
+        flag.decision, flag.decision_reason, flag.sanction_id = (
+            "suspend",
+            "Pasted code.",
+            sanction.id,
+        )
+        await session.commit()
+        appeal = await appeals.file(session, ann, appeals.DECISION, TEXT, flag_id=w["flag"],
+                                    settings=settings, now=FILED)  # fmt: skip
+        facts = await appeals.decision_facts(session, [w["flag"], 999])
+        assert list(facts) == [w["flag"]]
+        told = facts[w["flag"]]
+        assert (told.decision, told.reason, told.match_id) == (
+            "suspend",
+            "Pasted code.",
+            w["match"],
+        )
+        assert told.until is not None and told.until.replace(tzinfo=UTC) == until
+        assert not told.overturned
+        queued = await appeals.queue(session, FILED, settings)
+        assert [(q.appeal.id, q.decision) for q in queued] == [(appeal.id, "suspend")]
+        assert queued[0].to_dict()["decision"] == "suspend"
+
+
+async def test_a_decided_appeal_is_final_for_its_target(db: Database, tmp_path: Path) -> None:
+    """Granted or denied, a second appeal about the same decision is refused with 409
+    appeal_decided_before naming the decided one; another target is still open."""
+    settings = _settings(tmp_path)
+    async with db.session() as session:
+        w = await _world(session, tmp_path)
+        ann, opal = w["ann"], w["opal"]
+        first = await appeals.file(session, ann, appeals.DECISION, TEXT, flag_id=w["flag"],
+                                   settings=settings, now=FILED)  # fmt: skip
+        assert await appeals.decided_before(session, ann.id, appeals.DECISION, w["flag"],
+                                            None, None) is None  # fmt: skip
+        await appeals.decide(session, first.id, opal, DENIED, "The log is clear.", FILED)
+        assert await appeals.decided_before(session, ann.id, appeals.DECISION, w["flag"],
+                                            None, None) == first.id  # fmt: skip
+        with pytest.raises(UserError) as refused:
+            await appeals.file(session, ann, appeals.DECISION, TEXT, flag_id=w["flag"],
+                               settings=settings, now=FILED + timedelta(days=2))  # fmt: skip
+        assert (refused.value.status, refused.value.key) == (409, "appeal_decided_before")
+        assert refused.value.params == {"id": first.id}
+        # The game itself is another target.
+        other = await appeals.file(session, ann, appeals.GAME, TEXT, match_id=w["match"],
+                                   settings=settings, now=FILED)  # fmt: skip
+        assert other.id != first.id

@@ -20,7 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.accounts import service as accounts
+from codebattle.accounts.models import Sanction
 from codebattle.battles import fsm
+from codebattle.fairplay.models import DECIDED as FLAG_DECIDED
+from codebattle.fairplay.models import Flag
 from codebattle.models import User
 from codebattle.ops import appeals
 from codebattle.services import Services
@@ -83,7 +86,7 @@ def test_an_appeal_from_the_form_to_the_decision(client: TestClient) -> None:
 
     form = client.get(f"/appeals/new?match={seeded['match']}")
     assert form.status_code == 200 and 'id="appeal-new-form"' in form.text
-    assert f"game #{seeded['match']}" in form.text and "data-confirm=" in form.text
+    assert f"Game #{seeded['match']}" in form.text and "data-confirm=" in form.text
     assert 'id="ops-confirm-dialog"' in form.text and "/static/ops.js" in form.text
     assert "appeals.js" not in form.text
     body = {"kind": "game", "target": str(seeded["match"]), "text": TEXT, "confirm": "yes"}
@@ -322,3 +325,80 @@ def test_assignees_that_are_not_ids_are_refused(client: TestClient) -> None:
             assert answer.status_code == 422, (operator, confirm)
             assert "Appeals can only be assigned to operators." in answer.text
     assert client.get(f"/api/ops/appeals/{appeal_id}").json()["assigned_to"] is None
+
+
+async def _banned_flag(session: AsyncSession, services: Services, nickname: str) -> dict[str, int]:
+    """A finished game of `nickname` and a decided flag about it: a ban, with the reason
+    the player was shown."""
+    seeded = await _game(session, services, nickname)
+    me = await session.scalar(select(User).where(User.nickname == nickname))
+    assert me is not None
+    sanction = Sanction(user_id=me.id, kind="ban", reason="Code pasted from elsewhere.",
+                        starts_at=datetime(2026, 3, 2, 1, 0, tzinfo=UTC))  # fmt: skip
+    session.add(sanction)
+    await session.flush()
+    flag = Flag(
+        key=f"report:pages-{seeded['match']}", source="report", level="high", score=0.9,
+        user_id=me.id, match_id=seeded["match"], reasons=[], status=FLAG_DECIDED,
+        decision="ban", decision_reason="Code pasted from elsewhere.", sanction_id=sanction.id,
+        decided_at=datetime(2026, 3, 2, 1, 0, tzinfo=UTC),
+    )  # fmt: skip
+    session.add(flag)
+    await session.commit()
+    return {**seeded, "flag": flag.id}
+
+
+def test_a_decision_appeal_in_the_players_words_and_final_once_decided(
+    client: TestClient,
+) -> None:
+    """The player reads which decision they appeal (a ban, its date, the reason they were
+    shown, the game), never "flag"; the operators' queue names the decision; once decided,
+    a second appeal about it is refused (409) with a link to the decided one."""
+    client.cookies.set("lang", "en")
+    sign_in(client, "petra")
+    seeded = run(client, _banned_flag, "petra")
+    form = client.get(f"/appeals/new?flag={seeded['flag']}")
+    assert form.status_code == 200 and 'id="appeal-new-form"' in form.text
+    about = form.text.split('id="appeal-about"', 1)[1].split("</dl>", 1)[0]
+    assert "Ban, decided 2026-03-02" in about and "Code pasted from elsewhere." in about
+    assert f'href="/matches/{seeded["match"]}/replay"' in about
+    assert "flag" not in about.lower()
+    body = {"kind": "decision", "target": str(seeded["flag"]), "text": TEXT,
+            "csrf_token": _form_token(form.text)}  # fmt: skip
+    asked = client.post("/appeals/new", data=body)
+    assert "Ban, decided 2026-03-02" in asked.text and "flag #" not in asked.text
+    filed = client.post("/appeals/new", data={**body, "confirm": "yes"}, follow_redirects=False)
+    assert filed.status_code == 303
+    appeal_id = int(filed.headers["location"].rsplit("/", 1)[1])
+    for page in (client.get("/appeals"), client.get(f"/appeals/{appeal_id}")):
+        assert "Ban, decided 2026-03-02" in page.text and "flag #" not in page.text
+    assert "Code pasted from elsewhere." in client.get(f"/appeals/{appeal_id}").text
+    client.cookies.set("lang", "ko")
+    assert "영구 이용 정지 (2026-03-02 결정)" in client.get("/appeals").text
+
+    client.cookies.set("lang", "en")
+    client.headers["Authorization"] = run(client, _staff, "otto", "operator")
+    queue = client.get("/ops/appeals")
+    row = re.search(rf'<tr id="appeal-{appeal_id}".*?</tr>', queue.text, re.S)
+    assert row is not None and "Decision: Ban" in row.group(0)
+    assert 'class="appealed appealed-ban"' in row.group(0)
+    assert client.get("/api/ops/appeals").json()[0]["decision"] == "ban"
+    assert "Decision: Ban" in client.get(f"/ops/appeals/{appeal_id}").text
+    decide = {"outcome": "denied", "text": "The code matches.", "confirm": "yes"}
+    decided = client.post(f"/ops/appeals/{appeal_id}/decide", data=decide, follow_redirects=False)
+    assert decided.status_code == 303
+    del client.headers["Authorization"]
+
+    # Final: the form says so and links to the decided appeal; filing anyway is a 409.
+    again = client.get(f"/appeals/new?flag={seeded['flag']}")
+    assert 'id="appeal-new-form"' not in again.text
+    assert f'<a href="/appeals/{appeal_id}" id="appeal-decided-link">' in again.text
+    assert "That decision is final" in again.text
+    refused = client.post("/appeals/new", data={**body, "confirm": "yes"})
+    assert refused.status_code == 409
+    assert f'href="/appeals/{appeal_id}" id="appeal-decided-link"' in refused.text
+    api = client.post("/api/appeals", json={"kind": "decision", "flag_id": seeded["flag"],
+                      "text": TEXT}, headers={"X-CSRF-Token": _form_token(form.text)})  # fmt: skip
+    assert api.status_code == 409 and api.json()["error"]["code"] == "appeal_decided_before"
+    client.cookies.set("lang", "ko")
+    assert "이미 결정되었습니다" in client.get(f"/appeals/new?flag={seeded['flag']}").text

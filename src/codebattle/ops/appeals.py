@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.accounts import audit
-from codebattle.accounts.models import User
+from codebattle.accounts.models import Sanction, User
 from codebattle.accounts.notifications import notify
 from codebattle.accounts.roles import STAFF_ROLES, is_staff
 from codebattle.battles import fsm
@@ -148,8 +148,9 @@ async def file(
 ) -> Appeal:
     """File `user`'s appeal about their own flag decision, game or verdict, committed; its
     first message is their text. Refusals: 422 unknown kind or text outside MIN..MAX_TEXT,
-    404 not theirs, 409 `appeal_exists` (one not decided yet about the same thing), 429 over
-    PER_DAY in 24 hours."""
+    404 not theirs, 409 `appeal_exists` (one not decided yet about the same thing), 409
+    `appeal_decided_before` (one about it was decided: that is final), 429 over PER_DAY in
+    24 hours."""
     moment = _now(now)
     if kind not in APPEAL_KINDS:
         raise UserError(422, "appeal_kind_invalid")
@@ -170,6 +171,9 @@ async def file(
     )
     if existing is not None:
         raise UserError(409, "appeal_exists", id=existing)
+    decided = await decided_before(session, user.id, kind, flag_id, match_id, submission_id)
+    if decided is not None:
+        raise UserError(409, "appeal_decided_before", id=decided)
     recent = await session.scalar(
         select(func.count())
         .select_from(Appeal)
@@ -198,6 +202,30 @@ async def file(
     await session.commit()
     await _emit(session, log, appeal, "filed", moment)
     return appeal
+
+
+async def decided_before(
+    session: AsyncSession,
+    user_id: int,
+    kind: str,
+    flag_id: int | None,
+    match_id: int | None,
+    submission_id: int | None,
+) -> int | None:
+    """The id of the player's decided appeal about this target, if any: a decision on an
+    appeal is final for its target, so no second one is filed about it."""
+    found = await session.scalar(
+        select(Appeal.id)
+        .where(
+            Appeal.user_id == user_id,
+            Appeal.kind == kind,
+            Appeal.status == DECIDED,
+            _target_clause(kind, flag_id, match_id, submission_id),
+        )
+        .order_by(Appeal.id.desc())
+        .limit(1)
+    )
+    return int(found) if found is not None else None
 
 
 def _target_text(appeal: Appeal) -> str:
@@ -456,6 +484,49 @@ async def _emit(
 
 
 @dataclass(frozen=True)
+class DecisionFacts:
+    """What the player was told about the decision an appeal questions, in their words:
+    which decision, when, the reason shown to them, its game, a suspension's end."""
+
+    decision: str  # fairplay WARN | VOID | SUSPEND | BAN
+    decided_at: datetime | None
+    reason: str
+    match_id: int | None
+    until: datetime | None  # a suspension's end (its sanction), else None
+    overturned: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "decision": self.decision, "decided_at": self.decided_at, "reason": self.reason,
+            "match_id": self.match_id, "until": self.until, "overturned": self.overturned,
+        }  # fmt: skip
+
+
+async def decision_facts(session: AsyncSession, flag_ids: list[int]) -> dict[int, DecisionFacts]:
+    """The decisions on these flags by flag id (flags without one are left out)."""
+    if not flag_ids:
+        return {}
+    rows = (
+        await session.execute(
+            select(fairplay.Flag, Sanction.ends_at)
+            .outerjoin(Sanction, Sanction.id == fairplay.Flag.sanction_id)
+            .where(fairplay.Flag.id.in_(set(flag_ids)), fairplay.Flag.decision.is_not(None))
+        )
+    ).all()
+    return {
+        flag.id: DecisionFacts(
+            flag.decision or "",
+            flag.decided_at,
+            flag.decision_reason or "",
+            flag.match_id,
+            ends_at if flag.decision == fairplay.SUSPEND else None,
+            flag.overturned_at is not None,
+        )  # fmt: skip
+        for flag, ends_at in rows
+    }
+
+
+@dataclass(frozen=True)
 class Queued:
     """An undecided appeal in the operators' queue with its next deadline."""
 
@@ -466,6 +537,7 @@ class Queued:
     due: datetime
     urgency: str  # sla.OK | SOON | LAPSED
     seconds_left: float
+    decision: str | None = None  # for a DECISION appeal: the decision appealed (ban, ...)
 
     def to_dict(self) -> dict[str, Any]:
         a = self.appeal
@@ -475,6 +547,7 @@ class Queued:
             "flag_id": a.flag_id, "match_id": a.match_id, "submission_id": a.submission_id,
             "created_at": a.created_at, "deadline": self.deadline, "due": self.due,
             "urgency": self.urgency, "seconds_left": round(self.seconds_left),
+            "decision": self.decision,
         }  # fmt: skip
 
 
@@ -499,9 +572,10 @@ async def queue(
     statuses = [status] if status in PENDING else list(PENDING)
     assignee = User.__table__.alias("assignee")
     query = (
-        select(Appeal, User.nickname, assignee.c.nickname)
+        select(Appeal, User.nickname, assignee.c.nickname, fairplay.Flag.decision)
         .join(User, User.id == Appeal.user_id)
         .outerjoin(assignee, assignee.c.id == Appeal.assigned_to)
+        .outerjoin(fairplay.Flag, fairplay.Flag.id == Appeal.flag_id)
         .where(Appeal.status.in_(statuses))
     )
     if assigned == MINE:
@@ -509,7 +583,7 @@ async def queue(
     elif assigned == UNASSIGNED:
         query = query.where(Appeal.assigned_to.is_(None))
     found = []
-    for appeal, nickname, assignee_name in (await session.execute(query)).all():
+    for appeal, nickname, assignee_name, decision in (await session.execute(query)).all():
         deadline, due = next_deadline(appeal)
         found.append(
             Queued(
@@ -520,6 +594,7 @@ async def queue(
                 due,
                 sla.urgency(due, moment, settings.APPEAL_SLA_WARN_HOURS),
                 sla.seconds_left(due, moment),
+                decision,
             )  # fmt: skip
         )
     found.sort(key=lambda q: (q.seconds_left, q.appeal.id))

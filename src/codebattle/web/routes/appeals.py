@@ -33,7 +33,7 @@ from codebattle.ops.models import (
 from codebattle.services import services_of
 from codebattle.web.ids import BodyId, Id, valid_id
 from codebattle.web.ops_forms import confirm_step, confirmed, form_of
-from codebattle.web.render import locale_of, render
+from codebattle.web.render import format_local, locale_of, render
 from codebattle.web.security import (
     CSRF_HEADER,
     SESSION,
@@ -107,13 +107,40 @@ def _message_json(message: AppealMessage, *, names: dict[int, str] | None) -> di
     return data
 
 
+async def _with_decisions(session: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each DECISION appeal's row gets `about` (appeals.DecisionFacts as a dict): the
+    decision as the player was told it, never the internal flag."""
+    facts = await appeals.decision_facts(session, [r["flag_id"] for r in rows if r["flag_id"]])
+    for row in rows:
+        found = facts.get(row["flag_id"]) if row["flag_id"] else None
+        row["about"] = found.to_dict() if found else None
+    return rows
+
+
+def decision_text(facts: appeals.DecisionFacts, request: Request) -> str:
+    """ "Suspension until 2026-12-15 09:00 KST, decided 2026-12-08" in the reader's words."""
+    locale = locale_of(request)
+    zone = services_of(request).settings.plan_zone
+    if facts.decision == "suspend" and facts.until is not None:
+        which = translate(
+            "appeals.decision.suspend_until", locale, date=format_local(facts.until, zone)
+        )
+    else:
+        which = translate(f"appeals.decision.{facts.decision}", locale)
+    if facts.decided_at is None:
+        return which
+    when = format_local(facts.decided_at, zone, "date")
+    return translate("appeals.about_decision_of", locale, decision=which, date=when)
+
+
 # --- the player's pages -----------------------------------------------------------------
 
 
 async def _mine(request: Request) -> list[dict[str, Any]]:
     user = _player(request)
     async with services_of(request).db.reading() as session:
-        return [_appeal_json(a) for a in await appeals.of_user(session, user.id)]
+        rows = [_appeal_json(a) for a in await appeals.of_user(session, user.id)]
+        return await _with_decisions(session, rows)
 
 
 @router.get("/api/appeals", tags=["appeals"])
@@ -139,6 +166,8 @@ def _new_page(
 ) -> HTMLResponse:
     ctx.setdefault("error", None)
     ctx.setdefault("text", "")
+    ctx.setdefault("about", None)
+    ctx.setdefault("decided_id", None)
     return render(
         request, "appeal_new.html", status_code=status_code, kind=kind, target=target,
         param=TARGET_PARAM[kind], min_text=appeals.MIN_TEXT, max_text=appeals.MAX_TEXT, **ctx,
@@ -168,7 +197,22 @@ async def new_appeal_page(
         await appeals.check_target(
             session, user, kind, ids["flag_id"], ids["match_id"], ids["submission_id"]
         )
-    return _new_page(request, kind, target)
+        about = await _about(session, kind, target)
+        decided = await appeals.decided_before(
+            session, user.id, kind, ids["flag_id"], ids["match_id"], ids["submission_id"]
+        )
+    if decided is not None:  # final: say so before anything is written
+        error = translate("appeal_decided_before", locale_of(request), id=decided)
+        return _new_page(request, kind, target, error=error, about=about, decided_id=decided)
+    return _new_page(request, kind, target, about=about)
+
+
+async def _about(session: Any, kind: str, target: int) -> dict[str, Any] | None:
+    """The decision a DECISION appeal is about, as the player was told it."""
+    if kind != DECISION:
+        return None
+    found = (await appeals.decision_facts(session, [target])).get(target)
+    return found.to_dict() if found else None
 
 
 @router.post("/appeals/new", include_in_schema=False)
@@ -191,7 +235,11 @@ async def new_appeal(request: Request) -> Response:
                 await appeals.check_target(
                     session, user, kind, ids["flag_id"], ids["match_id"], ids["submission_id"]
                 )
-            about = translate(f"appeals.about_{kind}", locale, id=target_id)
+                facts = (await appeals.decision_facts(session, [target_id])).get(target_id)
+            if kind == DECISION and facts is not None:
+                about = decision_text(facts, request)
+            else:
+                about = translate(f"appeals.about_{kind}", locale, id=target_id)
             return confirm_step(
                 request, form, action="/appeals/new", title=translate("appeals.new_title", locale),
                 facts=[translate("appeals.confirm_file", locale),
@@ -208,7 +256,13 @@ async def new_appeal(request: Request) -> Response:
         if exc.status == 404:
             raise
         message = translate(exc.key, locale, **exc.params)
-        return _new_page(request, kind, target_id, exc.status, error=message, text=text)
+        async with services.db.reading() as session:
+            told = await _about(session, kind, target_id)
+        decided = exc.params.get("id") if exc.key == "appeal_decided_before" else None
+        return _new_page(
+            request, kind, target_id, exc.status, error=message, text=text, about=told,
+            decided_id=decided,
+        )  # fmt: skip
     return RedirectResponse(f"/appeals/{appeal.id}", status_code=303)
 
 
@@ -218,7 +272,7 @@ async def _own(request: Request, appeal_id: int) -> dict[str, Any]:
         appeal = await appeals.get(session, appeal_id, user)
         if appeal.user_id != user.id:  # operators read it on their own page
             raise UserError(404, "not_found")
-        data = _appeal_json(appeal)
+        data = (await _with_decisions(session, [_appeal_json(appeal)]))[0]
         data["messages"] = [
             _message_json(m, names=None) for m in await appeals.thread(session, appeal.id)
         ]
@@ -340,8 +394,8 @@ async def _ops_appeal(request: Request, appeal_id: int) -> dict[str, Any]:
         messages = await appeals.thread(session, appeal.id)
         staff = await appeals.staff(session)
         owner = await session.get(User, appeal.user_id)
+        data = (await _with_decisions(session, [_appeal_json(appeal)]))[0]
     names = {u.id: u.nickname for u in staff}
-    data = _appeal_json(appeal)
     data["user"] = {"id": appeal.user_id, "nickname": owner.nickname if owner else "?"}
     data["assigned_to"] = appeal.assigned_to
     data["messages"] = [_message_json(m, names=names) for m in messages]
