@@ -96,3 +96,12 @@ async def test_deleting_a_user_the_log_names_still_works(db: Database) -> None:
         (entry,) = await audit.search(session)
         assert (entry.actor_id, entry.subject_user_id) == (None, None)
         assert (entry.actor_label, entry.reason) == ("boss", "helps")
+
+
+async def test_a_user_in_a_change_is_named_by_nickname_and_id(db: Database) -> None:
+    """An assignment's old and new name users as "nickname (#id)": readable as stored."""
+    _, opal, _ = await _people(db)
+    async with db.session() as session:
+        assert await audit.user_label(session, opal) == f"opal (#{opal})"
+        assert await audit.user_label(session, None) is None
+        assert await audit.user_label(session, 999999) == "999999"  # gone: the id

@@ -75,7 +75,7 @@ def test_free_user_buys_pro(korean_page: tuple[Page, str]) -> None:
     page.click("#plan-cancel")
     expect(page.locator("#plan-cancelled")).to_be_visible()
     expect(page.locator("#plan-name")).to_have_text("Pro")
-    expect(page.locator("#plan-renewal")).to_contain_text("Free")
+    expect(page.locator("#plan-renewal")).to_contain_text("무료")
 
 
 def test_closing_the_window_changes_nothing(korean_page: tuple[Page, str]) -> None:

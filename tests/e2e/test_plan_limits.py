@@ -54,7 +54,7 @@ def test_the_last_game_of_the_day_in_korean(korean: Page) -> None:
     page = korean
     sign_in(page, "plan")
     page.goto("/play")
-    expect(page.locator("#plan-name")).to_have_text("Free")
+    expect(page.locator("#plan-name")).to_have_text("무료")
     expect(page.locator("#games-left")).to_have_text("오늘 남은 게임: 1판 중 1판")
     expect(page.locator("#games-out")).to_be_hidden()
     expect(page.locator("#play-ai")).to_be_enabled()

@@ -68,6 +68,15 @@ async def nicknames(session: AsyncSession, ids: set[int]) -> dict[int, str]:
     return {user_id: nickname for user_id, nickname in rows}
 
 
+async def user_label(session: AsyncSession, user_id: int | None) -> str | None:
+    """How an entry names a user in its change (an assignment's old and new): "nickname
+    (#id)", readable as stored and still found by id after a rename; None stays None."""
+    if user_id is None:
+        return None
+    user = await session.get(User, user_id)
+    return f"{user.nickname} (#{user_id})" if user is not None else str(user_id)
+
+
 async def search(
     session: AsyncSession,
     *,

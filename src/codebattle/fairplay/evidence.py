@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from codebattle.accounts.models import User
 from codebattle.accounts.roles import is_staff
 from codebattle.battles.models import MatchPlayer, MatchRow
+from codebattle.battles.service import RATING_VOIDED
 from codebattle.fairplay import assess, risk
 from codebattle.fairplay.models import DECIDED, OPEN, OVERTURNED, Flag, PlayerReport, RiskAssessment
 from codebattle.problems.models import ProblemVersion
@@ -156,7 +157,7 @@ async def _recent_games(session: AsyncSession, user_id: int) -> list[dict[str, A
     return [
         {
             "id": match.id, "mode": match.mode, "rated": match.rated, "state": match.state,
-            "created_at": match.created_at,
+            "voided": match.rating_state == RATING_VOIDED, "created_at": match.created_at,
             "result": "none" if match.winner_id is None
             else "won" if match.winner_id == user_id else "lost",
         }

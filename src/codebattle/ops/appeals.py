@@ -349,7 +349,8 @@ async def assign(
     old = appeal.assigned_to
     appeal.assigned_to = operator_id
     audit.record(
-        session, actor.id, actor.nickname, "appeal_assign", appeal.user_id, old, operator_id,
+        session, actor.id, actor.nickname, "appeal_assign", appeal.user_id,
+        await audit.user_label(session, old), await audit.user_label(session, operator_id),
         "", target=f"appeal:{appeal.id}",
     )  # fmt: skip
     await session.commit()

@@ -224,6 +224,7 @@ async def decide_flag(request: Request, flag_id: Id) -> Response:
             title=translate("ops.flag.decision", locale),
             facts=[translate("ops.confirm.decision", locale, id=flag_id,
                              name=flag["user"]["nickname"], decision=what),
+                   translate(f"ops.decision_effect.{decision}", locale),
                    translate("ops.confirm.reason_shown", locale, reason=reason)],
             back=f"/ops/flags/{flag_id}#decision",
         )  # fmt: skip

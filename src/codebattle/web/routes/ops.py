@@ -5,6 +5,7 @@ for a page that does not exist. The flag pages are web/routes/fairplay.py's."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Request
@@ -17,6 +18,7 @@ from codebattle.errors import UserError
 from codebattle.i18n import translate
 from codebattle.ops import overview, people
 from codebattle.services import services_of
+from codebattle.web import audit_text
 from codebattle.web.ids import Id, valid_id
 from codebattle.web.ops_forms import (
     MAX_REASON,
@@ -31,6 +33,11 @@ from codebattle.web.render import locale_of, render
 
 router = APIRouter(include_in_schema=False)
 MAX_PLAN_DAYS = 3650
+
+
+def _audit_row(request: Request) -> Callable[[AuditEntry, dict[int, str]], audit_text.Row]:
+    """The audit table's words for an entry, in the reader's language and the site's zone."""
+    return audit_text.describer(locale_of(request), services_of(request).settings.plan_zone)
 
 
 def _before(value: str) -> int | None:
@@ -82,6 +89,9 @@ async def _user_page(
     actor = require_operator(request)
     async with services_of(request).db.reading() as session:
         file = await people.user_file(session, user_id)
+        if file is not None:  # the users an assignment names, besides actors and subjects
+            missing = audit_text.user_ids(file["audit"]) - set(file["names"])
+            file["names"] = {**file["names"], **await audit.nicknames(session, missing)}
     if file is None:
         raise UserError(404, "not_found")
     return render(
@@ -90,6 +100,7 @@ async def _user_page(
         may_change_role=actor.role == "admin" and actor.id != user_id,
         done=request.query_params.get("done", ""), ops_section="users",
         max_reason=MAX_REASON, kept_form=kept[0], kept_reason=kept[1],
+        audit_row=_audit_row(request),
     )  # fmt: skip
 
 
@@ -147,7 +158,8 @@ async def change_plan(request: Request, user_id: Id) -> Response:
         return confirm_step(
             request, form, action=f"/ops/users/{user_id}/plan",
             title=translate("ops.users.plan_change", locale),
-            facts=[translate("ops.confirm.plan", locale, name=person.nickname, plan=plan,
+            facts=[translate("ops.confirm.plan", locale, name=person.nickname,
+                             plan=translate("plans_name_" + plan, locale),
                              until=until or translate("ops.users.plan_open", locale)),
                    translate("ops.confirm.reason", locale, reason=reason)],
             back=f"/ops/users/{user_id}",
@@ -265,12 +277,12 @@ async def audit_page(
                 target=filters["target"] or None, subject_user_id=ids["subject"],
                 before_id=before_id, limit=limit,
             )  # fmt: skip
-            mentioned = {i for e in entries for i in (e.actor_id, e.subject_user_id) if i}
-            names = await audit.nicknames(session, mentioned)
+            names = await audit.nicknames(session, audit_text.user_ids(entries))
     older = entries[-1].id if len(entries) == limit else None
     return render(
         request, "ops_audit.html", entries=entries, names=names, filters=filters,
         unknown=unknown, older=older, paged=before_id is not None, ops_section="audit",
+        audit_row=_audit_row(request),
     )  # fmt: skip
 
 
