@@ -35,13 +35,13 @@ def test_an_operator_sees_the_fleet(client: TestClient) -> None:
     assert '<h1 id="fleet-title">Fleet</h1>' in html
     assert 'aria-current="page"' in html and 'id="ops-nav-fleet"' in html
     for table in ("workers", "queue", "judging", "instances"):
-        assert f'<table class="fleet" id="{table}">' in html
+        assert f'<table class="fleet cards" id="{table}">' in html  # cards on a phone
         assert re.search(rf'id="{table}">\s*<caption>', html), table
     assert html.count('tabindex="0" role="region"') >= 4
     assert "thread-" in html and "Alive" in html  # the in-process queue's worker threads
     assert 'id="no-workers"' not in html
     assert "Nothing is waiting to be judged." in html
-    assert '<td class="num" id="judged">0</td>' in html
+    assert re.search(r'<td class="num" id="judged" data-label="Judged">0</td>', html)
     data = client.get("/api/ops/fleet").json()
     assert data["workers_alive"] == len(data["workers"]) == services.settings.JUDGE_WORKERS
     # (the app's own heartbeat may be there too: runtime.start beats at once)
@@ -121,7 +121,7 @@ def test_the_watch_and_each_instances_workers(
     assert 'id="watch-last-run">' in html and "Never" not in html
     assert 'id="workers-local"' in html  # the embedded queue: this instance's workers
     row = html[html.index("elsewhere · 7") :]
-    assert re.search(r'<td class="num">3</td>', row[: row.index("</tr>")])
+    assert '<td class="num" data-label="Judge workers">3</td>' in row[: row.index("</tr>")]
     data = client.get("/api/ops/fleet").json()
     assert data["watch"]["holder"] == services.instance and data["here"] == services.instance
     assert data["workers_alive_elsewhere"] == 3
