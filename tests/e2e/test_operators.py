@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Dialog, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Dialog, Page, ViewportSize, expect
 
 from tests.e2e.actions import sign_in
 from tests.support.servers import BATTLE_ENV, Server, Site
 
 MATCH_PATH = re.compile(r"/matches/(\d+)$")
 APPEAL_PATH = re.compile(r"/appeals/(\d+)$")
-PHONE = {"width": 390, "height": 844}
-LAPTOP = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+LAPTOP: ViewportSize = {"width": 1280, "height": 800}
 
 
 @pytest.fixture(scope="module")
@@ -50,10 +51,8 @@ def test_an_operator_decides_a_flag_and_answers_the_appeal(
     errors: list[str] = []
     contexts: list[BrowserContext] = []
 
-    def context(locale: str = "en-US", viewport: dict[str, int] = LAPTOP, **extra: object) -> Page:
-        made = browser.new_context(
-            base_url=server.url, locale=locale, viewport=viewport, **extra  # type: ignore[arg-type]
-        )
+    def context(locale: str = "en-US", viewport: ViewportSize = LAPTOP, **extra: Any) -> Page:
+        made = browser.new_context(base_url=server.url, locale=locale, viewport=viewport, **extra)
         contexts.append(made)
         page = made.new_page()
         page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}"))
@@ -86,7 +85,7 @@ def test_an_operator_decides_a_flag_and_answers_the_appeal(
     # The operator: from the menu to the dashboard, the flag queue, the flag; warns Bob.
     token = site.token("opal")
     site.cli("users", "role", "opal", "operator", "--reason", "test")
-    auth = {"extra_http_headers": {"Authorization": f"Bearer {token}"}}
+    auth: dict[str, Any] = {"extra_http_headers": {"Authorization": f"Bearer {token}"}}
     ops = context(**auth)
     ops.goto("/")
     ops.click("#nav-ops")
