@@ -408,3 +408,44 @@ def test_a_banned_operator_gets_404_everywhere(site: TestClient) -> None:
     become(site, "opal")
     for path in [p.format(**ids) for p in PAGES] + ["/ops/fleet", "/ops/appeals"]:
         assert site.get(path).status_code == 404, path
+
+
+async def _feedback_state(
+    session: AsyncSession, services: Services, text: str
+) -> tuple[datetime | None, int | None]:
+    item = await session.scalar(select(Feedback).where(Feedback.text == text))
+    assert item is not None
+    return item.handled_at, item.handled_by
+
+
+def test_feedback_is_marked_handled_and_open_again(site: TestClient) -> None:
+    """The inbox shows open messages by default; marking one handled needs the CSRF token
+    and the confirm step, is audited, and moves it to the handled view; it can be opened
+    again. Players get 404."""
+    ids = run(site, _seed)
+    csrf = become(site, "opal")
+    inbox = site.get("/ops/feedback").text
+    found = re.search(r'action="/ops/feedback/(\d+)/handled"[^>]*>', inbox)
+    assert found is not None and "the timer froze" in inbox
+    bug = int(re.findall(r'id="feedback-(\d+)"', inbox)[1])  # the older one: the bug
+    path = f"/ops/feedback/{bug}/handled"
+    assert site.post(path, data={"handled": "yes", "confirm": "yes"}).status_code == 403
+    asked = site.post(path, data={"handled": "yes", "csrf_token": csrf})
+    assert asked.status_code == 200 and 'name="confirm" value="yes"' in asked.text
+    assert run(site, _feedback_state, "the timer froze") == (None, None)
+    done = site.post(path, data={"handled": "yes", "csrf_token": csrf, "confirm": "yes"})
+    assert done.status_code == 200  # redirected to the inbox
+    handled_at, handled_by = run(site, _feedback_state, "the timer froze")
+    assert handled_at is not None and handled_by == ids["opal"]
+    assert "the timer froze" not in site.get("/ops/feedback").text
+    handled = site.get("/ops/feedback", params={"state": "handled"}).text
+    assert "the timer froze" in handled and f'id="feedback-reopen-{bug}"' in handled
+    assert "dark mode please" in site.get("/ops/feedback", params={"state": "all"}).text
+    assert "feedback:" in site.get("/ops/audit", params={"target": f"feedback:{bug}"}).text
+    site.post(path, data={"handled": "no", "csrf_token": csrf, "confirm": "yes"})
+    assert run(site, _feedback_state, "the timer froze") == (None, None)
+    assert site.post("/ops/feedback/99999/handled",
+                     data={"csrf_token": csrf, "confirm": "yes"}).status_code == 404  # fmt: skip
+    player_csrf = become(site, "pat")
+    answer = site.post(path, data={"csrf_token": player_csrf, "confirm": "yes"})
+    assert answer.status_code == 404

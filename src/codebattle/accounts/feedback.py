@@ -1,10 +1,14 @@
-"""The in-app feedback form's messages, kept for operators (`codebattle feedback list`)."""
+"""The in-app feedback form's messages, kept for operators (`codebattle feedback list`, the
+dashboard's inbox, where an operator marks one handled)."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from codebattle.accounts import audit
 from codebattle.accounts.models import Feedback, User
 from codebattle.errors import UserError
 from codebattle.text import printable
@@ -60,3 +64,22 @@ async def recent(session: AsyncSession, limit: int = 50) -> list[tuple[Feedback,
         .limit(max(1, limit))
     )
     return [(item, nickname) for item, nickname in rows.all()]
+
+
+async def mark(
+    session: AsyncSession, feedback_id: int, actor: User, handled: bool, now: datetime
+) -> Feedback:
+    """An operator marks a message handled (or open again), written to the audit log in
+    the same transaction; the caller commits. Marking it as it already is changes nothing."""
+    item = await session.get(Feedback, feedback_id, with_for_update=True)
+    if item is None:
+        raise UserError(404, "not_found")
+    if (item.handled_at is not None) == handled:
+        return item
+    item.handled_at, item.handled_by = (now, actor.id) if handled else (None, None)
+    audit.record(
+        session, actor.id, actor.nickname, "feedback", item.user_id,
+        "open" if handled else "handled", "handled" if handled else "open", "",
+        target=f"feedback:{item.id}",
+    )  # fmt: skip
+    return item

@@ -235,6 +235,11 @@ class Feedback(Base):
     page: Mapped[str] = mapped_column(String(300), default="")
     locale: Mapped[str] = mapped_column(String(8), default="ko")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # An operator dealt with it (the inbox shows open ones first); None: still open.
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    handled_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
 
 
 class PlanChange(Base):

@@ -84,17 +84,26 @@ async def attention(
     return found
 
 
+FEEDBACK_STATES = ("open", "handled", "all")
+
+
 async def feedback_page(
     session: AsyncSession,
     category: str | None = None,
     before_id: int | None = None,
     limit: int = FEEDBACK_PAGE,
+    state: str = "all",
 ) -> tuple[list[tuple[Feedback, str | None]], int | None]:
     """The inbox, newest first, each message with its author's nickname (None: signed
-    out); and the id to pass as `before_id` for the older ones (None: no more)."""
+    out); and the id to pass as `before_id` for the older ones (None: no more). `state`:
+    one of FEEDBACK_STATES ("open": not yet handled)."""
     query = select(Feedback, User.nickname).outerjoin(User, User.id == Feedback.user_id)
     if category:
         query = query.where(Feedback.category == category)
+    if state == "open":
+        query = query.where(Feedback.handled_at.is_(None))
+    elif state == "handled":
+        query = query.where(Feedback.handled_at.is_not(None))
     if before_id is not None:
         query = query.where(Feedback.id < before_id)
     rows = (await session.execute(query.order_by(Feedback.id.desc()).limit(limit + 1))).all()

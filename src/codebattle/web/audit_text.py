@@ -46,6 +46,7 @@ VALUE_KEYS = {
     "decision": "ops.audit.value.decision",
     "game": "ops.audit.value.game",
     "verdict": "ops.audit.value.verdict",
+    "handled": "ops.feedback.state_handled",
 }
 
 ACTION_KEYS = {
@@ -53,7 +54,7 @@ ACTION_KEYS = {
     for action in (
         "role", "plan", "invite", "refund", "sanction_lift", "flag_decision", "flag_overturn",
         "match_void", "appeal_filed", "appeal_reply", "appeal_player_reply", "appeal_assign",
-        "appeal_decide",
+        "appeal_decide", "feedback",
     )
 }  # fmt: skip
 

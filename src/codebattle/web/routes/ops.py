@@ -287,13 +287,39 @@ async def audit_page(
 
 
 @router.get("/ops/feedback", response_class=HTMLResponse)
-async def feedback_page(request: Request, category: str = "", before: str = "") -> HTMLResponse:
+async def feedback_page(
+    request: Request, category: str = "", before: str = "", state: str = "open"
+) -> HTMLResponse:
     require_operator(request)
     before_id = _before(before)
     chosen = category if category in feedback.CATEGORIES else ""
+    shown = state if state in overview.FEEDBACK_STATES else "open"
     async with services_of(request).db.reading() as session:
-        items, older = await overview.feedback_page(session, chosen or None, before_id)
+        items, older = await overview.feedback_page(session, chosen or None, before_id, state=shown)
     return render(
         request, "ops_feedback.html", items=items, older=older, category=chosen,
         categories=feedback.CATEGORIES, paged=before_id is not None, ops_section="feedback",
+        state=shown, states=overview.FEEDBACK_STATES,
     )  # fmt: skip
+
+
+@router.post("/ops/feedback/{feedback_id}/handled")
+async def mark_feedback(request: Request, feedback_id: Id) -> Response:
+    """Mark a message handled (`handled=yes`) or open again (`handled=no`); confirmed and
+    audited like every dashboard action."""
+    actor = require_operator(request)
+    form = await form_of(request)
+    handled = form.get("handled", "yes") != "no"
+    if not confirmed(form):
+        locale = locale_of(request)
+        title = translate("ops.feedback.mark_handled" if handled else "ops.feedback.reopen", locale)
+        return confirm_step(
+            request, form, action=f"/ops/feedback/{feedback_id}/handled", title=title,
+            facts=[translate("ops.feedback.confirm_mark", locale, id=feedback_id)],
+            back="/ops/feedback",
+        )  # fmt: skip
+    async with services_of(request).db.session() as session:
+        await feedback.mark(session, feedback_id, actor, handled, datetime.now(UTC))
+        await session.commit()
+    back = "open" if handled else "handled"
+    return RedirectResponse(f"/ops/feedback?state={back}#feedback-items", status_code=303)
