@@ -70,10 +70,6 @@ def _now(now: datetime | None) -> datetime:
     return now if now is not None else datetime.now(UTC)
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def check_text(text: str | None, minimum: int = MIN_TEXT) -> str:
     """The text as kept: printable, trimmed, MIN..MAX_TEXT characters long (else 422), so a
     form can check it before its confirm step."""
@@ -554,8 +550,23 @@ class Queued:
 
 def next_deadline(appeal: Appeal) -> tuple[str, datetime]:
     if appeal.first_response_at is None:
-        return FIRST_RESPONSE, _aware(appeal.first_response_due)
-    return DECISION_DUE, _aware(appeal.decision_due)
+        return FIRST_RESPONSE, appeal.first_response_due
+    return DECISION_DUE, appeal.decision_due
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """An undecided appeal's next deadline as the dashboard reads it at one moment."""
+
+    which: str  # FIRST_RESPONSE while unanswered, else DECISION_DUE
+    due: datetime
+    urgency: str  # sla.OK | SOON | LAPSED
+    seconds_left: float
+
+
+def deadline_of(appeal: Appeal, now: datetime, warn_hours: float) -> Deadline:
+    which, due = next_deadline(appeal)
+    return Deadline(which, due, sla.urgency(due, now, warn_hours), sla.seconds_left(due, now))
 
 
 async def queue(
@@ -585,16 +596,16 @@ async def queue(
         query = query.where(Appeal.assigned_to.is_(None))
     found = []
     for appeal, nickname, assignee_name, decision in (await session.execute(query)).all():
-        deadline, due = next_deadline(appeal)
+        next_one = deadline_of(appeal, moment, settings.APPEAL_SLA_WARN_HOURS)
         found.append(
             Queued(
                 appeal,
                 nickname,
                 assignee_name,
-                deadline,
-                due,
-                sla.urgency(due, moment, settings.APPEAL_SLA_WARN_HOURS),
-                sla.seconds_left(due, moment),
+                next_one.which,
+                next_one.due,
+                next_one.urgency,
+                next_one.seconds_left,
                 decision,
             )  # fmt: skip
         )

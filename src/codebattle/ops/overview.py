@@ -61,7 +61,7 @@ async def attention(
         )
     )  # only the appeals whose next deadline is near are read; the rest are counted
     for appeal in near:
-        level = sla.urgency(appeals.next_deadline(appeal)[1], now, warn_hours)
+        level = appeals.deadline_of(appeal, now, warn_hours).urgency
         found.appeals_lapsed += level == sla.LAPSED
         found.appeals_soon += level == sla.SOON
     found.appeals_open = int(

@@ -20,7 +20,7 @@ from codebattle.accounts.models import User
 from codebattle.accounts.roles import is_staff
 from codebattle.errors import UserError
 from codebattle.i18n import translate
-from codebattle.ops import appeals, decisions, sla
+from codebattle.ops import appeals, decisions
 from codebattle.ops.models import (
     APPEAL_KINDS,
     DECISION,
@@ -401,13 +401,13 @@ async def _ops_appeal(request: Request, appeal_id: int) -> dict[str, Any]:
     data["messages"] = [_message_json(m, names=names) for m in messages]
     data["staff"] = [{"id": u.id, "nickname": u.nickname} for u in staff]
     if appeal.status != "decided":
-        deadline, due = appeals.next_deadline(appeal)
-        now = datetime.now(UTC)
-        seconds = sla.seconds_left(due, now)
+        next_one = appeals.deadline_of(
+            appeal, datetime.now(UTC), services.settings.APPEAL_SLA_WARN_HOURS
+        )
         data["deadline"] = {
-            "which": deadline, "due": due, "seconds_left": round(seconds),
-            "urgency": sla.urgency(due, now, services.settings.APPEAL_SLA_WARN_HOURS),
-            "text": left_text(seconds, locale_of(request)),
+            "which": next_one.which, "due": next_one.due,
+            "seconds_left": round(next_one.seconds_left), "urgency": next_one.urgency,
+            "text": left_text(next_one.seconds_left, locale_of(request)),
         }  # fmt: skip
     return data
 

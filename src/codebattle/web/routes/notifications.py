@@ -101,7 +101,7 @@ async def mark_all_read(
     csrf_token: str | None = Form(default=None),
     confirm: str | None = Form(default=None),
 ) -> Response:
-    """Mark every notification read, once confirmed (static/notifications.js asks in a
+    """Mark every notification read, once confirmed (static/ops.js asks in the
     dialog; without it this page asks)."""
     user = require_user(request, allow_banned=True)
     check_csrf(request, csrf_token)
