@@ -159,6 +159,36 @@ class Settings(BaseSettings):
     ALERT_IE_RATE: Annotated[float, Field(gt=0, le=1)] = 0.05
     ALERT_IE_MIN_JUDGED: PositiveInt = 20
 
+    # Progress and rewards (progress/, rewards/; docs/progress.md). Seasons last
+    # SEASON_DAYS (the next starts by itself); a season rating starts from the all-time
+    # one, kept SEASON_RESET_KEEP of the way from a new player's; the first
+    # SEASON_PLACEMENT_GAMES games of a season are placement games (not yet ranked).
+    SEASON_DAYS: PositiveInt = 91
+    SEASON_RESET_KEEP: Annotated[float, Field(ge=0, le=1)] = 0.5
+    SEASON_PLACEMENT_GAMES: PositiveInt = 3
+    # Room podiums earn points only in rooms with at least this many human players.
+    ROOM_PODIUM_MIN_PLAYERS: PositiveInt = 5
+    # Gift cards for points (rewards/giftcards.py): one point is worth POINT_WON won.
+    # Caps per user and calendar month (PLAN_TIMEZONE), lower under 19; the largest card;
+    # operator approval for a first exchange and above REWARD_APPROVAL_OVER_WON.
+    POINT_WON: Annotated[float, Field(gt=0)] = 1.0
+    REWARD_MONTHLY_CAP_WON: Annotated[int, Field(ge=0)] = 30000
+    REWARD_MINOR_MONTHLY_CAP_WON: Annotated[int, Field(ge=0)] = 10000
+    REWARD_MAX_CARD_WON: PositiveInt = 5000
+    REWARD_APPROVAL_OVER_WON: Annotated[int, Field(ge=0)] = 3000
+    # Hours a recipient's phone number is kept after the card is sent (or refused).
+    REWARD_PHONE_KEEP_HOURS: Annotated[float, Field(ge=0)] = 0.0
+    # Giftishow Biz (KT alpha). Without GIFTISHOW_AUTH_CODE, outside production, the
+    # built-in fake provider (same protocol, served by this app under /fake-giftishow)
+    # issues the cards; in production exchanges are then closed.
+    GIFTISHOW_API_URL: HttpUrl = "https://bizapi.giftishow.com/bizApi"
+    GIFTISHOW_AUTH_CODE: SecretStr | None = None
+    GIFTISHOW_AUTH_TOKEN: SecretStr | None = None
+    GIFTISHOW_USER_ID: str | None = None
+    GIFTISHOW_CALLBACK_NO: str | None = None  # the sender number shown on the MMS
+    GIFTISHOW_DEV: bool = False  # dev_yn=Y: Giftishow's test mode (no business money spent)
+    GIFTISHOW_TIMEOUT_SECONDS: Annotated[float, Field(gt=0)] = 15.0
+
     # Infrastructure. Unset: in-process queue/pub-sub/rate limits, SQLite under DATA_DIR.
     REDIS_URL: str | None = None
     DATABASE_URL: str | None = None
@@ -364,6 +394,12 @@ class Settings(BaseSettings):
         return self.PORTONE_API_SECRET is None and self.ENVIRONMENT != Environment.production
 
     @property
+    def fake_giftcards(self) -> bool:
+        """Whether the built-in fake Giftishow issues gift cards (no auth code, outside
+        production)."""
+        return self.GIFTISHOW_AUTH_CODE is None and self.ENVIRONMENT != Environment.production
+
+    @property
     def nickname_sign_in(self) -> bool:
         """Nickname sign-in has no password: it exists only outside production (and never
         for staff, see accounts.service)."""
@@ -417,6 +453,12 @@ def load_settings(**overrides: object) -> Settings:
         for name in ("PORTONE_STORE_ID", "PORTONE_CHANNEL_KEY", "PORTONE_WEBHOOK_SECRET"):
             if getattr(settings, name) is None:
                 raise ConfigError(f"{name}: must be set when PORTONE_API_SECRET is set")
+    if settings.GIFTISHOW_AUTH_CODE is not None:
+        for name in ("GIFTISHOW_AUTH_TOKEN", "GIFTISHOW_USER_ID", "GIFTISHOW_CALLBACK_NO"):
+            if getattr(settings, name) is None:
+                raise ConfigError(f"{name}: must be set when GIFTISHOW_AUTH_CODE is set")
+    if settings.REWARD_MINOR_MONTHLY_CAP_WON > settings.REWARD_MONTHLY_CAP_WON:
+        raise ConfigError("REWARD_MINOR_MONTHLY_CAP_WON: must not exceed REWARD_MONTHLY_CAP_WON")
     return settings
 
 

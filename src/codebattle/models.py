@@ -44,12 +44,45 @@ from codebattle.ops.models import (
     InstanceBeat,
 )
 from codebattle.problems.models import Problem, ProblemVersion
-from codebattle.progress.models import PlayerRating, RatingChange
+from codebattle.progress.models import (
+    PlayerRating,
+    PointAccount,
+    PointDaily,
+    PointEntry,
+    PointTransaction,
+    RatingChange,
+    Season,
+    SeasonRating,
+    SeasonStanding,
+)
 from codebattle.reviews.models import CodeReview
+from codebattle.rewards.models import (
+    AchievementCursor,
+    EquippedItem,
+    GiftExchange,
+    GiftMonth,
+    ItemStock,
+    OwnedItem,
+    UserAchievement,
+)
 from codebattle.rooms.models import Room, RoomEvent, RoomMember
 from codebattle.submissions.models import OutboxEntry, Submission, SubmissionTest
 
 __all__ = [
+    "PointAccount",
+    "PointDaily",
+    "PointEntry",
+    "PointTransaction",
+    "Season",
+    "SeasonRating",
+    "SeasonStanding",
+    "AchievementCursor",
+    "EquippedItem",
+    "GiftExchange",
+    "GiftMonth",
+    "ItemStock",
+    "OwnedItem",
+    "UserAchievement",
     "Alert",
     "AlertDelivery",
     "Appeal",

@@ -1,0 +1,1 @@
+"""Rewards: achievements, the season's end, the avatar shop and gift cards for points."""
