@@ -13,19 +13,21 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.accounts.models import User
+from codebattle.accounts.profiles import SEOUL
 from codebattle.battles import fsm
 from codebattle.battles.eventlog import EventLog
 from codebattle.battles.models import MatchEvent, MatchPlayer, MatchRow
 from codebattle.errors import UserError
 from codebattle.problems import service as problems
 from codebattle.problems.models import Problem, ProblemVersion
+from codebattle.progress import earning
 from codebattle.progress import service as progress
 from codebattle.submissions import recording
 from codebattle.submissions.service import Target
@@ -245,7 +247,12 @@ async def pending_ratings(session: AsyncSession, limit: int = 50) -> list[int]:
 
 
 async def settle_rating(
-    session: AsyncSession, match_id: int, *, hold: bool, now: float | None = None
+    session: AsyncSession,
+    match_id: int,
+    *,
+    hold: bool,
+    now: float | None = None,
+    zone: tzinfo = SEOUL,
 ) -> list[MatchEvent]:
     """Fair play has assessed a finished rated game: rate it (the "rated" event, as players
     saw it at the end before) or, on a high flag, hold its rating change until an operator
@@ -260,20 +267,24 @@ async def settle_rating(
         row.rating_state = RATING_HELD
         happened: list[fsm.Event] = [{"type": "rating_held", "at": moment}]
     else:
-        happened = [await _rate_now(session, row, moment)]
+        happened = [await _rate_now(session, row, moment, zone)]
     entries = _append(session, row, happened)
     await session.commit()
     return entries
 
 
-async def _rate_now(session: AsyncSession, row: MatchRow, moment: float) -> fsm.Event:
-    """Rate a finished rated game now: the "rated" event (its changes)."""
+async def _rate_now(session: AsyncSession, row: MatchRow, moment: float, zone: tzinfo) -> fsm.Event:
+    """Rate a finished rated game now and grant its points (progress/earning.py, in this
+    transaction): the "rated" event (its changes, and `points`: what each player earned)."""
     row.rating_state = RATED
     finished = await session.scalar(
         select(MatchEvent.at).where(MatchEvent.match_id == row.id, MatchEvent.type == "finished")
-    )  # the game's time, not the assessment's, counts for the farming window
-    rated = await _rate(session, row.id, load(row.fsm), moment if finished is None else finished)
-    return {**rated, "at": moment}
+    )  # the game's time, not the assessment's, counts for the farming window and the day
+    at = moment if finished is None else finished
+    rated = await _rate(session, row.id, load(row.fsm), at)
+    results = {int(c["user"]): str(c["reason"]) for c in rated["changes"]}
+    earned = await earning.grant_game(session, row.id, results, at, zone)
+    return {**rated, "at": moment, "points": {str(u): n for u, n in earned.items()}}
 
 
 async def _end(session: AsyncSession, commit: bool) -> None:
@@ -284,7 +295,12 @@ async def _end(session: AsyncSession, commit: bool) -> None:
 
 
 async def release_rating(
-    session: AsyncSession, match_id: int, now: float | None = None, *, commit: bool = True
+    session: AsyncSession,
+    match_id: int,
+    now: float | None = None,
+    *,
+    commit: bool = True,
+    zone: tzinfo = SEOUL,
 ) -> list[MatchEvent]:
     """A held game whose review found nothing: rated now (the "rated" event). Anything but
     a held game is left as it is ([]). Under the match's lock; with `commit=False` in the
@@ -294,7 +310,7 @@ async def release_rating(
         await _end(session, commit)
         return []
     moment = time.time() if now is None else now
-    entries = _append(session, row, [await _rate_now(session, row, moment)])
+    entries = _append(session, row, [await _rate_now(session, row, moment, zone)])
     await _end(session, commit)
     return entries
 
@@ -315,8 +331,8 @@ async def void(
     every source is undone (ops/decisions.py). The same source again, or none, gives [].
     Under the match's lock.
 
-    Points: there is no points ledger yet. The rewards issue takes back a voided game's
-    points here, in this transaction (the "voided" event marks the game for it)."""
+    Points: a rated game's points are taken back here, in this transaction
+    (compensating ledger transactions, progress/earning.void_game)."""
     row = await LOG.locked(session, match_id, join=not commit)
     moment = time.time() if now is None else now
     if row.rating_state == RATING_VOIDED:
@@ -329,6 +345,8 @@ async def void(
         return entries
     was = row.rating_state
     changes = await progress.void_game(session, match_id, moment) if was == RATED else []
+    if was == RATED:
+        await earning.void_game(session, match_id, by=by, now=datetime.fromtimestamp(moment, UTC))
     row.rating_state = RATING_VOIDED
     event = {"type": "voided", "at": moment, "was": was, "changes": changes, "by": by}
     entries = _append(session, row, [event])
@@ -373,6 +391,7 @@ async def unvoid(
     hold: bool = False,
     by: str = "",
     commit: bool = True,
+    zone: tzinfo = SEOUL,
 ) -> list[MatchEvent]:
     """A void overturned (the caller checked no other source still voids it; `by` names
     the source undone): the ratings taken back are given back exactly
@@ -387,31 +406,48 @@ async def unvoid(
     voids = await _current_voids(session, match_id)
     was = voids[0].data.get("was") if voids else None
     changes: list[dict[str, Any]] = []
+    earned: dict[str, int] = {}
     if was == RATED:
         changes = await progress.restore_game(session, match_id, moment)
         row.rating_state = RATED
+        earned = await _regrant(session, row, zone)
     elif row.rated and row.state == fsm.State.finished and hold:
         row.rating_state = RATING_HELD
     elif row.rated and row.state == fsm.State.finished:
-        changes = (await _rate_now(session, row, moment))["changes"]
+        rated = await _rate_now(session, row, moment, zone)
+        changes, earned = rated["changes"], rated["points"]
     else:
         row.rating_state = was  # an unrated or unfinished game: as it was
-    event = {"type": "restored", "at": moment, "changes": changes, "by": by}
+    event = {"type": "restored", "at": moment, "changes": changes, "by": by, "points": earned}
     entries = _append(session, row, [event])
     await _end(session, commit)
     return entries
 
 
+async def _regrant(session: AsyncSession, row: MatchRow, zone: tzinfo) -> dict[str, int]:
+    """A restored rated game earns its points again (new keys: the game was voided)."""
+    finished = await session.scalar(
+        select(MatchEvent.at).where(MatchEvent.match_id == row.id, MatchEvent.type == "finished")
+    )
+    results = _results(load(row.fsm))
+    at = finished if finished is not None else time.time()
+    earned = await earning.grant_game(session, row.id, results, at, zone)
+    return {str(u): n for u, n in earned.items()}
+
+
+def _results(match: fsm.Match) -> dict[int, str]:
+    """Each player's result in a finished game: "won", "lost" or "draw"."""
+    return {
+        p.user_id: "draw" if match.winner is None else "won" if p.user_id == match.winner
+        else "lost"
+        for p in match.players
+    }  # fmt: skip
+
+
 async def _rate(session: AsyncSession, match_id: int, match: fsm.Match, at: float) -> fsm.Event:
     """The rating change of a finished rated game, as a log event of its own."""
-    places, reasons = {}, {}
-    for player in match.players:
-        if match.winner is None:
-            places[player.user_id], reasons[player.user_id] = 1, "draw"
-        elif player.user_id == match.winner:
-            places[player.user_id], reasons[player.user_id] = 1, "won"
-        else:
-            places[player.user_id], reasons[player.user_id] = 2, "lost"
+    reasons = _results(match)
+    places = {user: 2 if result == "lost" else 1 for user, result in reasons.items()}
     changes = await progress.rate_game(session, match_id, places, reasons, at)
     return {"type": "rated", "at": at, "changes": changes}
 

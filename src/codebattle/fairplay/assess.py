@@ -394,7 +394,9 @@ async def settle_match(ctx: Context, match_id: int) -> list[MatchEvent]:
         game = await assess_player_in_match(ctx, match_id, user_id)
         hold = hold or game.level == HIGH
     async with ctx.db.session() as session:
-        return await battles.settle_rating(session, match_id, hold=hold)
+        return await battles.settle_rating(
+            session, match_id, hold=hold, zone=ctx.settings.plan_zone
+        )
 
 
 async def _being_judged(session: AsyncSession, *where: Any) -> bool:
@@ -445,7 +447,9 @@ async def settle_unassessed(ctx: Context, match_id: int) -> list[MatchEvent]:
                 )
         await session.commit()
     async with ctx.db.session() as session:
-        return await battles.settle_rating(session, match_id, hold=hold)
+        return await battles.settle_rating(
+            session, match_id, hold=hold, zone=ctx.settings.plan_zone
+        )
 
 
 async def assess_player_in_match(ctx: Context, match_id: int, user_id: int) -> RiskAssessment:

@@ -18,14 +18,14 @@ A void remembers its source (the "voided" event's `by`: "flag:12", "appeal:3",
 (`active_voids`). Staff never act on their own case (403 "own_case"): a flag on them,
 or a game they played.
 
-Points: there is no points ledger yet; the rewards issue takes a voided game's points back
-in battles.void (its "voided" event marks the game) and gives them back in unvoid."""
+Points: a voided game's points are taken back in battles.void (compensating ledger
+transactions) and granted again in unvoid."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select, update
@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.accounts import audit, notifications, roles, sanctions
 from codebattle.accounts.models import BAN, SUSPEND, WARN, Sanction, User
+from codebattle.accounts.profiles import SEOUL
 from codebattle.accounts.sessions import SessionStore
 from codebattle.battles import eventlog
 from codebattle.battles import service as battles
@@ -67,10 +68,12 @@ SANCTION_OF = {fp.WARN: WARN, fp.SUSPEND: SUSPEND, fp.BAN: BAN}
 @dataclass(frozen=True)
 class Outside:
     """What a decision tells outside its transaction, after the commit: live pages (the
-    app's pub/sub) and a banned player's sessions (the app's session store)."""
+    app's pub/sub) and a banned player's sessions (the app's session store); and the
+    site's time zone (PLAN_TIMEZONE), whose days the points' daily caps count in."""
 
     pubsub: PubSub | None = None
     sessions: SessionStore | None = None
+    zone: tzinfo = SEOUL
 
 
 @dataclass
@@ -99,6 +102,10 @@ class _Effects:
         if outside.sessions is not None:
             for user_id in self.sign_out:
                 await sanctions.end_sessions(outside.sessions, user_id)
+
+
+def _zone(outside: Outside | None) -> tzinfo:
+    return SEOUL if outside is None else outside.zone
 
 
 def _clock(now: datetime | None) -> datetime:
@@ -287,7 +294,9 @@ async def decide(
         if match_id is not None and not await _elsewhere(
             session, flag, match_id, None, voiding=True, open_=True
         ):
-            released = await battles.release_rating(session, match_id, at, commit=False)
+            released = await battles.release_rating(
+                session, match_id, at, commit=False, zone=_zone(outside)
+            )
             if released:
                 effects.matches[match_id] = released
                 for user_id in await _players(session, match_id):
@@ -392,7 +401,7 @@ async def overturn(
             # Another flag still open on the game: a rating never applied stays held.
             hold = await _elsewhere(session, flag, match_id, None, open_=True)
             entries = await battles.unvoid(
-                session, match_id, at, hold=hold, by=source, commit=False
+                session, match_id, at, hold=hold, by=source, commit=False, zone=_zone(outside)
             )
             if entries:
                 effects.matches[match_id] = entries

@@ -556,7 +556,11 @@ async def ops_decide(request: Request, appeal_id: Id) -> Response:
         async with services.db.session() as session:
             await appeals.decide(
                 session, appeal_id, actor, outcome, text, log=services.logsink,
-                outside=decisions.Outside(pubsub=services.pubsub, sessions=store_of(request)),
+                outside=decisions.Outside(
+                    pubsub=services.pubsub,
+                    sessions=store_of(request),
+                    zone=services.settings.plan_zone,
+                ),
             )  # fmt: skip
     except UserError as exc:
         return await _ops_error(request, appeal_id, exc, form)

@@ -190,7 +190,10 @@ DEFAULT_SUSPENSION_DAYS = 7  # preselected on the decision form when the setting
 
 def _outside(request: Request) -> decisions.Outside:
     """Who hears of a decision after its commit: live game pages, a banned player's sessions."""
-    return decisions.Outside(pubsub=services_of(request).pubsub, sessions=store_of(request))
+    services = services_of(request)
+    return decisions.Outside(
+        pubsub=services.pubsub, sessions=store_of(request), zone=services.settings.plan_zone
+    )
 
 
 @router.post("/ops/flags/{flag_id}/decision", include_in_schema=False)
