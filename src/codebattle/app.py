@@ -26,7 +26,7 @@ from codebattle.config import Settings, load_settings
 from codebattle.db import outage
 from codebattle.errors import UserError
 from codebattle.i18n import negotiate, translate
-from codebattle.integrations import fake_portone
+from codebattle.integrations import fake_giftishow, fake_portone
 from codebattle.ops import health
 from codebattle.realtime import stream
 from codebattle.services import Services, services_of
@@ -259,6 +259,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(ops_fleet_routes.router)
     if settings.fake_payments:  # the built-in payment provider, outside production only
         app.mount(fake_portone.FAKE_PATH, fake_portone.create_app(settings))
+    if settings.fake_giftcards:  # the built-in gift-card provider, outside production only
+        app.mount(fake_giftishow.FAKE_PATH, fake_giftishow.create_app(settings))
     app.include_router(welcome_routes.router)
     app.include_router(account_data_routes.router)
     app.include_router(review_routes.router)
