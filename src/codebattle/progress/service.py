@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from codebattle.progress import seasons
 from codebattle.progress.models import PlayerRating, RatingChange
 from codebattle.progress.ratings import REPEAT_WINDOW, Rating, provisional, rate, weight
 
@@ -94,10 +95,14 @@ async def rate_game(
     places: dict[int, int],
     reasons: dict[int, str],
     at: float | None = None,
+    *,
+    season: seasons.SeasonRules | None = None,
 ) -> list[dict[str, Any]]:
     """Update the players' ratings for one rated game finished at `at` (without committing)
     and return the changes as shown to players: before, after, delta, reason, and why the
-    change was weighted (weight, repeat, opponent_provisional, provisional)."""
+    change was weighted (weight, repeat, opponent_provisional, provisional). Each season
+    rating moves with its all-time one (progress/seasons.py; `season`: the settings'
+    rules, config's defaults when not given)."""
     when = datetime.fromtimestamp(time.time() if at is None else at, UTC)
     users = sorted(places)
     rows = {
@@ -110,6 +115,7 @@ async def rate_game(
     together = await _repeats(session, users, when - timedelta(seconds=REPEAT_WINDOW))
     befores = [Rating(rows[u].mu, rows[u].sigma) if u in rows else Rating() for u in users]
     model = rate(befores, [places[u] for u in users], [reasons[u] for u in users])
+    languages = await seasons.languages_of(session, match_id)
     shown = []
     for user_id, full in zip(users, model, strict=True):
         others = [u for u in users if u != user_id]
@@ -135,6 +141,10 @@ async def rate_game(
                 created_at=when,
             )  # fmt: skip
         )
+        await seasons.shift(
+            session, user_id, before=change.before, after=change.after, games=1, at=when,
+            played_at=when, language=languages.get(user_id), rules=season,
+        )  # fmt: skip
         shown.append(
             {
                 "user": user_id,
@@ -152,22 +162,36 @@ async def rate_game(
 
 
 async def void_game(
-    session: AsyncSession, match_id: int, at: float | None = None
+    session: AsyncSession,
+    match_id: int,
+    at: float | None = None,
+    *,
+    season: seasons.SeasonRules | None = None,
 ) -> list[dict[str, Any]]:
     """Take back exactly the rating change of this game from each player whose change
-    stands (not reversed yet), without committing; each reversal is a "voided" change."""
-    return await _reverse(session, match_id, at, undo=True)
+    stands (not reversed yet), without committing; each reversal is a "voided" change.
+    The season rating moves with it (`season` as for `rate_game`)."""
+    return await _reverse(session, match_id, at, undo=True, season=season)
 
 
 async def restore_game(
-    session: AsyncSession, match_id: int, at: float | None = None
+    session: AsyncSession,
+    match_id: int,
+    at: float | None = None,
+    *,
+    season: seasons.SeasonRules | None = None,
 ) -> list[dict[str, Any]]:
     """Give back exactly the change `void_game` took (an overturned void), as "restored"."""
-    return await _reverse(session, match_id, at, undo=False)
+    return await _reverse(session, match_id, at, undo=False, season=season)
 
 
 async def _reverse(
-    session: AsyncSession, match_id: int, at: float | None, *, undo: bool
+    session: AsyncSession,
+    match_id: int,
+    at: float | None,
+    *,
+    undo: bool,
+    season: seasons.SeasonRules | None = None,
 ) -> list[dict[str, Any]]:
     """Take back (`undo`) or give back the game's own change, `game - before` (mu, sigma
     and one game), where `before` is the player's previous change (by id; the default
@@ -188,6 +212,7 @@ async def _reverse(
         )
     )
     shown: list[dict[str, Any]] = []
+    languages = await seasons.languages_of(session, match_id) if rows else {}
     for user_id in sorted({r.user_id for r in rows}):
         mine = [r for r in rows if r.user_id == user_id]
         game = next((r for r in mine if r.reason in GAME_REASONS), None)
@@ -209,7 +234,7 @@ async def _reverse(
                 rating.mu + sign * (game.mu - before.mu),
                 rating.sigma + sign * (game.sigma - before.sigma),
             )
-        was = rating.display
+        was, found = rating.display, Rating(rating.mu, rating.sigma)
         rating.mu, rating.sigma, rating.display = target.mu, target.sigma, target.display
         rating.games = max(0, (rating.games or 0) + (-1 if undo else 1))
         session.add(
@@ -225,6 +250,10 @@ async def _reverse(
             )  # fmt: skip
         )
         await session.flush()  # its id orders it before any later row of this player
+        await seasons.shift(
+            session, user_id, before=found, after=target, games=-1 if undo else 1, at=when,
+            played_at=game.created_at, language=languages.get(user_id), rules=season,
+        )  # fmt: skip
         shown.append(
             {
                 "user": user_id,
