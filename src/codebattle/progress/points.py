@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -240,7 +240,9 @@ async def earn(
             legs.append((owed_account(user_id), repay))
         return await post(
             session, key=key, reason=reason, legs=legs, user_id=user_id,
-            match_id=match_id, params={**(params or {}), "points": points}, now=now,
+            match_id=match_id, params={**(params or {}), "points": points,
+                                       **({"day": day} if cap is not None else {})},
+            now=now,
         )  # fmt: skip
 
 
@@ -296,10 +298,32 @@ async def reverse(
             legs.append((owed_account(user_id), back + taken))  # the rest, owed
         else:
             legs.append((code, back))
-    return await post(
+    posted = await post(
         session, key=key, reason=reason, legs=legs, user_id=transaction.user_id,
         match_id=transaction.match_id, reverses_id=transaction.id,
         params={"reverses": transaction.key, **(params or {})}, now=now,
+    )  # fmt: skip
+    if posted.created:
+        await _give_back_daily(session, transaction)
+    return posted
+
+
+async def _give_back_daily(session: AsyncSession, transaction: PointTransaction) -> None:
+    """A reversed capped grant no longer counts towards its day's cap (a game restored
+    after a void earns what it earned before)."""
+    given = transaction.params or {}
+    day, amount = given.get("day"), given.get("points")
+    if transaction.user_id is None or not isinstance(day, str) or not isinstance(amount, int):
+        return
+    await session.execute(
+        update(PointDaily)
+        .where(
+            PointDaily.user_id == transaction.user_id,
+            PointDaily.day == day,
+            PointDaily.rule == transaction.reason,
+        )
+        .values(amount=case((PointDaily.amount > amount, PointDaily.amount - amount), else_=0))
+        .execution_options(synchronize_session=False)
     )  # fmt: skip
 
 
