@@ -82,8 +82,8 @@ async def test_unbalanced_or_empty_transactions_are_refused(db: Database) -> Non
     ann = await _user(db, "ann")
     async with db.session() as session:
         with pytest.raises(ValueError, match="unbalanced"):
-            await points.post(session, key="k1", reason="x",
-                              legs=[(points.user_account(ann), 5), (points.EARNINGS, -4)])  # fmt: skip
+            legs = [(points.user_account(ann), 5), (points.EARNINGS, -4)]
+            await points.post(session, key="k1", reason="x", legs=legs)
         with pytest.raises(ValueError, match="empty"):
             await points.post(session, key="k2", reason="x", legs=[(points.EARNINGS, 0)])
         with pytest.raises(ValueError, match="account"):
