@@ -43,6 +43,7 @@ from codebattle.errors import UserError
 from codebattle.fairplay import models as fp
 from codebattle.fairplay.models import Flag
 from codebattle.realtime.pubsub import PubSub
+from codebattle.rewards import podiums
 from codebattle.rooms import service as rooms
 from codebattle.rooms.live import channel as room_channel
 from codebattle.rooms.models import RoomEvent, RoomMember
@@ -349,6 +350,7 @@ async def _void(
         entries_ = await rooms.disqualify(session, room_id, flag.user_id, True, at)
         if entries_:
             effects.rooms[room_id] = entries_
+        await podiums.take_back(session, room_id, flag.user_id)
 
 
 def _tell_player(

@@ -16,7 +16,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.accounts import sanctions
@@ -56,7 +55,7 @@ def local_day(moment: datetime, zone: tzinfo) -> str:
     return moment.astimezone(zone).date().isoformat()
 
 
-async def _may_earn(session: AsyncSession, user_id: int, now: datetime) -> bool:
+async def may_earn(session: AsyncSession, user_id: int, now: datetime) -> bool:
     user = await session.get(User, user_id)
     return (
         user is not None
@@ -79,7 +78,7 @@ async def grant_game(
     earned: dict[int, int] = {}
     for user_id, result in sorted(results.items()):
         earned[user_id] = 0
-        if result not in ("won", "draw") or not await _may_earn(session, user_id, moment):
+        if result not in ("won", "draw") or not await may_earn(session, user_id, moment):
             continue
         names = [WIN, FIRST_WIN] if result == "won" else [DRAW]
         for name in names:
@@ -108,30 +107,6 @@ async def void_game(
     return len(await points.reverse_match(session, match_id, by=by, now=now))
 
 
-async def grant_room_podium(
-    session: AsyncSession,
-    room_id: int,
-    podium: list[int],
-    at: datetime,
-    zone: tzinfo,
-) -> dict[int, int]:
-    """Points for the first three of an ended room (`podium`: user ids, first first; the
-    caller checked the room had enough human players). Once per room and place."""
-    rule = rules()[ROOM_PODIUM]
-    day = local_day(at, zone)
-    earned: dict[int, int] = {}
-    for place, (user_id, amount) in enumerate(zip(podium, rule.places, strict=False), 1):
-        if not await _may_earn(session, user_id, at):
-            continue
-        posted = await points.earn(
-            session, user_id, key=f"room:{room_id}:{place}", reason=ROOM_PODIUM, points=amount,
-            day=day, cap=rule.daily_cap, params={"room": room_id, "place": place}, now=at,
-        )  # fmt: skip
-        if posted is not None:
-            earned[user_id] = amount
-    return earned
-
-
 async def grant(
     session: AsyncSession,
     user_id: int,
@@ -145,18 +120,8 @@ async def grant(
     """Points for an achievement or a season's end (no daily cap), once per `key`, to a
     user in good standing (None otherwise, or when nothing is due)."""
     moment = now or datetime.now(UTC)
-    if amount <= 0 or not await _may_earn(session, user_id, moment):
+    if amount <= 0 or not await may_earn(session, user_id, moment):
         return None
     return await points.earn(
         session, user_id, key=key, reason=reason, points=amount, params=params, now=moment
-    )
-
-
-async def grants_of_match(session: AsyncSession, match_id: int) -> list[PointTransaction]:
-    return list(
-        await session.scalars(
-            select(PointTransaction)
-            .where(PointTransaction.match_id == match_id)
-            .order_by(PointTransaction.id)
-        )
     )

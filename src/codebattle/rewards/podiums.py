@@ -1,0 +1,89 @@
+"""Room podiums earn points: the first three of a room that ended, once the room had at
+least ROOM_PODIUM_MIN_PLAYERS human players (a room of alts earns nothing). Granted by a
+pass over recently ended rooms (rooms know nothing of points), once per room and player
+(the ledger key); a member disqualified afterwards gives the points back (ops/decisions)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from codebattle.accounts.models import User
+from codebattle.config import Settings
+from codebattle.progress import earning, points
+from codebattle.rooms import service as rooms
+from codebattle.rooms.models import Room, RoomMember
+
+LOOK_BACK = timedelta(days=3)  # rooms that ended this recently are looked at again
+
+
+def key(room_id: int, user_id: int) -> str:
+    return f"room:{room_id}:{user_id}"
+
+
+async def _humans(session: AsyncSession, room_id: int) -> int:
+    count = await session.scalar(
+        select(func.count())
+        .select_from(RoomMember)
+        .join(User, User.id == RoomMember.user_id)
+        .where(RoomMember.room_id == room_id, User.is_ai.is_(False))
+    )
+    return int(count or 0)
+
+
+async def podium(session: AsyncSession, room: Room) -> list[tuple[int, int]]:
+    """(user id, place) of the room's first three that solved something; equal rows share
+    a place (two firsts both earn the first place's points)."""
+    board = await rooms.leaderboard(session, room, limit=10)
+    return [(row["user"], row["rank"]) for row in board if row["rank"] <= 3 and row["solved"]]
+
+
+async def grant_room(session: AsyncSession, room: Room, settings: Settings) -> dict[int, int]:
+    """Grant one ended room's podium (in the caller's transaction): {user: points}."""
+    if room.state != "ended" or await _humans(session, room.id) < settings.ROOM_PODIUM_MIN_PLAYERS:
+        return {}
+    rule = earning.rules()[earning.ROOM_PODIUM]
+    ended = datetime.fromtimestamp(room.ends_at or 0, UTC)
+    day = earning.local_day(ended, settings.plan_zone)
+    earned: dict[int, int] = {}
+    for user_id, place in await podium(session, room):
+        amount = rule.places[place - 1] if place <= len(rule.places) else 0
+        if not amount or not await earning.may_earn(session, user_id, ended):
+            continue
+        posted = await points.earn(
+            session, user_id, key=key(room.id, user_id), reason=earning.ROOM_PODIUM,
+            points=amount, day=day, cap=rule.daily_cap,
+            params={"room": room.id, "place": place}, now=ended,
+        )  # fmt: skip
+        if posted is not None and posted.created:
+            earned[user_id] = earning.gained(posted.transaction)
+    return earned
+
+
+async def grant_due(session: AsyncSession, settings: Settings, now: datetime) -> int:
+    """Grant the podiums of the rooms that ended in the last LOOK_BACK. Commits; returns
+    how many grants were made (a room granted before adds none)."""
+    since = (now - LOOK_BACK).timestamp()
+    ended = list(
+        await session.scalars(
+            select(Room)
+            .where(Room.state == "ended", Room.ends_at >= since, Room.ends_at <= now.timestamp())
+            .order_by(Room.id)
+        )
+    )
+    made = 0
+    for room in ended:
+        made += len(await grant_room(session, room, settings))
+        await session.commit()
+    return made
+
+
+async def take_back(session: AsyncSession, room_id: int, user_id: int) -> bool:
+    """A disqualified member gives back the room's podium points (in the caller's
+    transaction). True when there were points to give back."""
+    grant = await points.find(session, key(room_id, user_id))
+    if grant is None:
+        return False
+    return (await points.reverse(session, grant, params={"room": room_id})).created
