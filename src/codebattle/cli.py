@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from codebattle.config import Settings
+    from codebattle.integrations import giftishow
 
 T = TypeVar("T")
 
@@ -673,6 +674,68 @@ def plans_expire() -> None:
         return count
 
     typer.echo(f"{_in_session(expire)} plan(s) expired")
+
+
+giftcards_app = typer.Typer(no_args_is_help=True, help="Gift cards: reconcile, balance.")
+app.add_typer(giftcards_app, name="giftcards")
+
+
+def _gift_provider() -> giftishow.GiftProvider:
+    from codebattle.integrations import giftishow
+
+    provider = giftishow.provider_for(_settings())
+    if provider is None:
+        _fail("gift cards are not configured (GIFTISHOW_AUTH_CODE, GIFTISHOW_AUTH_TOKEN, ...)")
+    return provider
+
+
+@giftcards_app.command("reconcile")
+def giftcards_reconcile(
+    days: Annotated[
+        int | None, typer.Option(help="only exchanges made in the last DAYS days")
+    ] = None,
+) -> None:
+    """Compare our gift-card exchanges (issued, issuing, cancelled) with the provider's
+    cards; print what disagrees. Exit 1 when anything does (or could not be read)."""
+    from datetime import UTC, datetime, timedelta
+
+    from codebattle.rewards.reconcile import Report, reconcile
+
+    _configure_logging()  # log lines to stderr, the report alone on stdout
+    provider = _gift_provider()
+    since = datetime.now(UTC) - timedelta(days=days) if days is not None else None
+
+    async def check(session: AsyncSession) -> Report:
+        try:
+            return await reconcile(session, provider, since=since)
+        finally:
+            await provider.aclose()
+
+    report = _in_session(check)
+    typer.echo("\n".join(report.lines()))
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@giftcards_app.command("balance")
+def giftcards_balance() -> None:
+    """Print the business money left at the gift-card provider, in won."""
+    from codebattle.integrations.giftishow import GiftError
+
+    _configure_logging()
+    provider = _gift_provider()
+
+    async def read() -> int:
+        try:
+            return await provider.balance()
+        finally:
+            await provider.aclose()
+
+    try:
+        won = asyncio.run(read())
+    except GiftError as exc:
+        _fail(f"the provider did not answer: {exc}", 1)
+    typer.echo(f"{won:,} won")
 
 
 def main() -> None:
