@@ -738,6 +738,60 @@ def giftcards_balance() -> None:
     typer.echo(f"{won:,} won")
 
 
+points_app = typer.Typer(no_args_is_help=True, help="The points ledger: check it, read a user's.")
+app.add_typer(points_app, name="points")
+
+
+@points_app.command("verify")
+def points_verify(
+    fix: Annotated[
+        bool, typer.Option(help="Set cached balances that differ to their entries' sum.")
+    ] = False,
+) -> None:
+    """Recompute every balance from the ledger's entries; check every transaction sums to
+    zero and no balance is negative. Exits 1 when something is wrong (after fixing, too)."""
+    from codebattle.progress import points
+
+    async def check(session: AsyncSession) -> list[str]:
+        return points.describe(await points.verify(session, fix=fix))
+
+    problems = _in_session(check)
+    for line in problems:
+        typer.echo(line)
+    typer.echo(f"{len(problems)} problem(s)" + (" (cached balances fixed)" if fix else ""))
+    if problems:
+        raise typer.Exit(1)
+
+
+@points_app.command("show")
+def points_show(nickname: Annotated[str, typer.Argument(help="The user's nickname.")]) -> None:
+    """A user's balance, debt and latest ledger lines."""
+    from sqlalchemy import func, select
+
+    from codebattle.accounts.models import User
+    from codebattle.progress import points
+
+    async def show(session: AsyncSession) -> list[str]:
+        user = await session.scalar(
+            select(User).where(func.lower(User.nickname) == nickname.lower())
+        )
+        if user is None:
+            _fail(f"no user named {nickname!r}")
+        lines = [
+            f"balance {await points.balance(session, user.id)}, "
+            f"debt {await points.debt(session, user.id)}"
+        ]
+        for line in await points.history(session, user.id, limit=20):
+            lines.append(
+                f"{line.at:%Y-%m-%d %H:%M} #{line.transaction_id} {line.reason:<12} "
+                f"{line.amount:+d}" + (f" (debt {line.owed:+d})" if line.owed else "")
+            )
+        return lines
+
+    for line in _in_session(show):
+        typer.echo(line)
+
+
 def main() -> None:
     try:
         app()
