@@ -1,0 +1,742 @@
+"""Points exchanged for mobile gift cards (issue 15, docs/progress.md): who may, how much,
+and how a card is issued exactly once.
+
+Rules, all from the settings and with time injected:
+- Only accounts in good standing: onboarded, not banned nor suspended, no warning within
+  WARNING_DAYS (a warning is a sanction without an end; a recent one means an operator
+  found something, so no money-like value for a while), no open "high" fair-play flag.
+- Under 14 only with a guardian's consent recorded (users.guardian_consent_at).
+- A card is at most REWARD_MAX_CARD_WON. Per calendar month in PLAN_TIMEZONE a user
+  exchanges at most REWARD_MONTHLY_CAP_WON, or REWARD_MINOR_MONTHLY_CAP_WON under 19. An
+  unknown age counts as a minor: the lower cap is the safe side of a law protecting minors.
+- A user's first exchange (none issued yet) and any card over REWARD_APPROVAL_OVER_WON
+  wait for an operator ("pending"); the others go straight to "approved".
+
+One request is one transaction: the month's won taken by a conditional UPDATE on
+gift_months (never past the cap, however many requests race), the points held by the
+ledger (`gift:<id>`: never below zero), the exchange row (its form's request key unique
+per user: a double-clicked form makes one exchange). A refusal rolls all of it back.
+
+Issuing (`issue_due`, run by `running`): the exchange is marked "issuing" and committed
+BEFORE the provider is called, with a try counted. A try after the first looks the card
+up by its tr_id before sending again, so a timeout whose card was made, or a crash between
+"issuing" and the answer, ends "issued" without a second card; the provider refuses a
+repeated tr_id anyway. A refusal, or MAX_TRIES tries that the provider confirms made
+nothing, ends "failed": the points and the month's won are given back. The phone number
+is erased once the card is sent or refused (after REWARD_PHONE_KEEP_HOURS)."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+import secrets
+import tomllib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from codebattle.accounts import audit, notifications, profiles, sanctions
+from codebattle.accounts.models import WARN, Sanction, User
+from codebattle.accounts.providers import ADULT, UNDER14
+from codebattle.accounts.roles import is_staff
+from codebattle.config import Settings
+from codebattle.db.session import Database
+from codebattle.errors import UserError
+from codebattle.fairplay.models import Flag
+from codebattle.integrations.giftishow import (
+    GiftError,
+    GiftProvider,
+    GiftRefused,
+    GiftUnavailable,
+    provider_for,
+)
+from codebattle.progress import points
+from codebattle.progress.models import PointTransaction
+from codebattle.rewards.models import GiftExchange, GiftMonth
+
+if TYPE_CHECKING:
+    from codebattle.services import Services
+
+log = structlog.get_logger(__name__)
+
+PENDING, APPROVED, ISSUING = "pending", "approved", "issuing"
+ISSUED, REJECTED, FAILED, CANCELLED = "issued", "rejected", "failed", "cancelled"
+STATES = (PENDING, APPROVED, ISSUING, ISSUED, REJECTED, FAILED, CANCELLED)
+DUE = (APPROVED, ISSUING)  # what the issuing pass works on
+FINAL = (ISSUED, REJECTED, FAILED, CANCELLED)
+FIRST, OVER = "first", "over"  # why an exchange waits for an operator
+
+REASON_HOLD, REASON_REFUND = "giftcard", "giftcard_refund"  # the ledger's reasons
+WARNING_DAYS = 30
+MAX_TRIES = 5  # sends that the provider confirmed made nothing, before "failed"
+REQUEST_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+PHONE = re.compile(r"^01[016789][0-9]{7,8}$")  # a Korean mobile number, digits only
+NOTE_MAX = 1000
+MMS_TITLE = "코드배틀 상품권"  # Giftishow: at most 10 characters
+MMS_MESSAGE = "AI Code Battle 포인트로 교환하신 모바일 상품권입니다."
+LINK = "/rewards/giftcards"
+
+
+# ---- The goods ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Card:
+    """A card on offer (rewards/data/giftcards.toml). Its name: `gift.goods.<code>`."""
+
+    code: str
+    brand: str
+    won: int
+
+    @property
+    def name_key(self) -> str:
+        return f"gift.goods.{self.code}"
+
+
+@cache
+def catalogue() -> dict[str, Card]:
+    data = tomllib.loads((Path(__file__).parent / "data" / "giftcards.toml").read_text())
+    return {
+        spec["code"]: Card(str(spec["code"]), str(spec.get("brand", "")), int(spec["won"]))
+        for spec in data["goods"]
+    }
+
+
+def price(card: Card, settings: Settings) -> int:
+    """A card's price in points: its won at POINT_WON each, rounded up."""
+    return math.ceil(card.won / settings.POINT_WON)
+
+
+# ---- Who may, and how much ---------------------------------------------------------------
+
+
+def month_of(now: datetime, settings: Settings) -> str:
+    """The calendar month `now` falls in, in PLAN_TIMEZONE ("2026-12")."""
+    return now.astimezone(settings.plan_zone).strftime("%Y-%m")
+
+
+def is_minor(user: User, now: datetime, settings: Settings) -> bool:
+    """Under 19 for the caps; an unknown age counts as a minor (the safe side)."""
+    return profiles.age_band_of(user, now, settings.plan_zone) != ADULT
+
+
+def monthly_cap(user: User, now: datetime, settings: Settings) -> int:
+    if is_minor(user, now, settings):
+        return settings.REWARD_MINOR_MONTHLY_CAP_WON
+    return settings.REWARD_MONTHLY_CAP_WON
+
+
+async def month_won(session: AsyncSession, user_id: int, month: str) -> int:
+    won = await session.scalar(
+        select(GiftMonth.won).where(GiftMonth.user_id == user_id, GiftMonth.month == month)
+    )
+    return int(won or 0)
+
+
+async def cap_left(session: AsyncSession, user: User, now: datetime, settings: Settings) -> int:
+    """Won the user may still exchange this month."""
+    used = await month_won(session, user.id, month_of(now, settings))
+    return max(0, monthly_cap(user, now, settings) - used)
+
+
+async def refusal(
+    session: AsyncSession, user: User, now: datetime, settings: Settings
+) -> UserError | None:
+    """Why this user may not exchange points now (the error to raise or show), or None."""
+    if user.is_ai or user.deleted_at is not None or user.onboarded_at is None:
+        return UserError(403, "gift.refused_account")
+    if sanctions.banned(user):
+        return UserError(403, "gift.refused_banned")
+    if sanctions.suspended(user, now):
+        assert user.suspended_until is not None
+        until = sanctions.local_date(user.suspended_until, settings.plan_zone)
+        return UserError(403, "gift.refused_suspended", until=until)
+    warned = await session.scalar(
+        select(func.count())
+        .select_from(Sanction)
+        .where(
+            Sanction.user_id == user.id,
+            Sanction.kind == WARN,
+            Sanction.lifted_at.is_(None),
+            Sanction.starts_at > now - timedelta(days=WARNING_DAYS),
+            Sanction.starts_at <= now,
+        )
+    )
+    if warned:
+        return UserError(403, "gift.refused_warned", days=WARNING_DAYS)
+    flagged = await session.scalar(
+        select(func.count())
+        .select_from(Flag)
+        .where(Flag.user_id == user.id, Flag.level == "high", Flag.decision.is_(None))
+    )
+    if flagged:
+        return UserError(403, "gift.refused_flagged")
+    band = profiles.age_band_of(user, now, settings.plan_zone)
+    if band == UNDER14 and user.guardian_consent_at is None:
+        return UserError(403, "gift.refused_guardian")
+    return None
+
+
+def open_for_exchanges(settings: Settings) -> bool:
+    """Exchanges are open when a provider issues the cards (Giftishow, or the fake)."""
+    return settings.GIFTISHOW_AUTH_CODE is not None or settings.fake_giftcards
+
+
+def check_phone(value: object) -> str:
+    """A Korean mobile number (010, 011, 016-019), its digits only: "010-1234-5678" and
+    "010 1234 5678" are "01012345678"."""
+    text = value if isinstance(value, str) else ""
+    digits = "".join(ch for ch in text if ch.isascii() and ch.isdigit())
+    if len(text) > 40 or not PHONE.match(digits):
+        raise UserError(422, "gift.phone_invalid")
+    return digits
+
+
+def masked(phone: str | None) -> str:
+    """A phone number as pages show it: "010-****-5678"."""
+    if not phone:
+        return ""
+    return f"{phone[:3]}-****-{phone[-4:]}"
+
+
+# ---- Requesting --------------------------------------------------------------------------
+
+
+def _card(goods_code: object, settings: Settings) -> Card:
+    card = catalogue().get(goods_code) if isinstance(goods_code, str) else None
+    if card is None:
+        raise UserError(422, "gift.goods_unknown")
+    if card.won > settings.REWARD_MAX_CARD_WON:
+        raise UserError(422, "gift.over_max", limit=settings.REWARD_MAX_CARD_WON)
+    return card
+
+
+async def _by_request_key(session: AsyncSession, stored_key: str) -> GiftExchange | None:
+    return await session.scalar(
+        select(GiftExchange)
+        .where(GiftExchange.request_key == stored_key)
+        .execution_options(populate_existing=True)
+    )
+
+
+async def _take_month(session: AsyncSession, user_id: int, month: str, won: int, cap: int) -> bool:
+    """Take `won` of the month's cap: one conditional UPDATE (the row made first, in a
+    savepoint, when missing). False when it would pass the cap."""
+    if await session.get(GiftMonth, (user_id, month)) is None:
+        try:
+            async with session.begin_nested():
+                session.add(GiftMonth(user_id=user_id, month=month, won=0))
+        except IntegrityError:
+            pass  # made at this moment by another request
+    result = await session.execute(
+        update(GiftMonth)
+        .where(GiftMonth.user_id == user_id, GiftMonth.month == month)
+        .where(GiftMonth.won + won <= cap)
+        .values(won=GiftMonth.won + won)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def _give_month_back(session: AsyncSession, exchange: GiftExchange) -> None:
+    await session.execute(
+        update(GiftMonth)
+        .where(GiftMonth.user_id == exchange.user_id, GiftMonth.month == exchange.month)
+        .where(GiftMonth.won >= exchange.won)
+        .values(won=GiftMonth.won - exchange.won)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def _needs_approval(session: AsyncSession, user_id: int, won: int, settings: Settings) -> str:
+    """Why an operator must approve ("first": nothing issued to this user yet; "over":
+    above REWARD_APPROVAL_OVER_WON), or "" when no one needs to."""
+    issued = await session.scalar(
+        select(func.count())
+        .select_from(GiftExchange)
+        .where(GiftExchange.user_id == user_id, GiftExchange.state == ISSUED)
+    )
+    if not issued:
+        return FIRST
+    if won > settings.REWARD_APPROVAL_OVER_WON:
+        return OVER
+    return ""
+
+
+async def request(
+    session: AsyncSession,
+    user: User,
+    goods_code: object,
+    phone: object,
+    consent: bool,
+    request_key: object,
+    now: datetime,
+    settings: Settings,
+) -> GiftExchange:
+    """Exchange points for a card, in one transaction (committed here). The same
+    `request_key` again returns the first exchange and changes nothing. Raises UserError
+    (4xx) for every refusal, having changed nothing."""
+    if not open_for_exchanges(settings):
+        raise UserError(409, "gift.closed")
+    if not isinstance(request_key, str) or not REQUEST_KEY.match(request_key):
+        raise UserError(422, "gift.request_key_invalid")
+    stored_key = f"{user.id}:{request_key}"
+    existing = await _by_request_key(session, stored_key)
+    if existing is not None:
+        return existing
+    card = _card(goods_code, settings)
+    number = check_phone(phone)
+    if not consent:
+        raise UserError(422, "gift.consent_required")
+    refused = await refusal(session, user, now, settings)
+    if refused is not None:
+        raise refused
+    month, cost = month_of(now, settings), price(card, settings)
+    why = await _needs_approval(session, user.id, card.won, settings)
+    try:
+        async with session.begin_nested():
+            exchange = GiftExchange(
+                user_id=user.id, goods_code=card.code, won=card.won, points=cost, month=month,
+                tr_id="t" + secrets.token_hex(12), request_key=stored_key,
+                state=PENDING if why else APPROVED, needs_approval=bool(why),
+                approval_reason=why, phone=number, phone_consent_at=now,
+                next_try_at=None if why else now, created_at=now,
+            )  # fmt: skip
+            session.add(exchange)
+            await session.flush()
+            # Our idempotency key at the provider: unique, at most 25 characters.
+            exchange.tr_id = f"cb{exchange.id:010d}{secrets.token_hex(4)}"
+            cap = monthly_cap(user, now, settings)
+            if not await _take_month(session, user.id, month, card.won, cap):
+                left = max(0, cap - await month_won(session, user.id, month))
+                raise UserError(409, "gift.cap_reached", left=left, cap=cap)
+            try:
+                held = await points.spend(
+                    session, user.id, key=f"gift:{exchange.id}", reason=REASON_HOLD,
+                    points=cost, to=points.GIFTCARDS, now=now,
+                    params={"exchange": exchange.id, "goods": card.code},
+                )  # fmt: skip
+            except UserError as exc:
+                if exc.key != "points_insufficient":
+                    raise
+                have = await points.balance(session, user.id)
+                raise UserError(409, "gift.points_short", need=cost, have=have) from None
+            exchange.hold_txn_id = held.transaction.id
+            audit.record(
+                session, user.id, user.nickname, "gift_request", user.id, None,
+                exchange.state, why, target=f"gift:{exchange.id}",
+            )  # fmt: skip
+            await session.flush()
+    except IntegrityError:
+        # The same form sent twice at once: the other request made the exchange (the
+        # savepoint is rolled back: nothing of this one stays).
+        again = await _by_request_key(session, stored_key)
+        if again is None:
+            raise
+        return again
+    await session.commit()
+    return exchange
+
+
+async def of_user(session: AsyncSession, user_id: int, limit: int = 50) -> list[GiftExchange]:
+    """The user's exchanges, newest first."""
+    return list(
+        await session.scalars(
+            select(GiftExchange)
+            .where(GiftExchange.user_id == user_id)
+            .order_by(GiftExchange.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+# ---- Operators' decisions -----------------------------------------------------------------
+
+
+async def _decidable(session: AsyncSession, operator: User, exchange_id: int) -> GiftExchange:
+    if not is_staff(operator):
+        raise UserError(404, "not_found")
+    exchange = await session.get(GiftExchange, exchange_id)
+    if exchange is None:
+        raise UserError(404, "gift.unknown")
+    if exchange.user_id == operator.id:
+        raise UserError(403, "own_case")
+    return exchange
+
+
+async def _decide(
+    session: AsyncSession,
+    operator: User,
+    exchange: GiftExchange,
+    state: str,
+    note: str,
+    now: datetime,
+) -> None:
+    """Move a pending exchange to `state`, once: one conditional UPDATE (409 when another
+    operator decided it first)."""
+    values: dict[str, Any] = {
+        "state": state, "decided_by": operator.id, "decided_at": now,
+        "decision_note": note[:NOTE_MAX],
+    }  # fmt: skip
+    if state == APPROVED:
+        values["next_try_at"] = now
+    result = await session.execute(
+        update(GiftExchange)
+        .where(GiftExchange.id == exchange.id, GiftExchange.state == PENDING)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if not getattr(result, "rowcount", 0):
+        raise UserError(409, "gift.decided_already")
+    await session.refresh(exchange)
+    audit.record(
+        session, operator.id, operator.nickname, "gift_" + ("approve" if state == APPROVED
+        else "reject"), exchange.user_id, PENDING, state, note, target=f"gift:{exchange.id}",
+    )  # fmt: skip
+
+
+async def approve(
+    session: AsyncSession, operator: User, exchange_id: int, note: str, now: datetime
+) -> GiftExchange:
+    """An operator approves a pending exchange: the issuing pass sends it. Committed."""
+    exchange = await _decidable(session, operator, exchange_id)
+    await _decide(session, operator, exchange, APPROVED, note, now)
+    notifications.notify(
+        session, exchange.user_id, "gift_approved", {"id": exchange.id},
+        link=f"{LINK}#exchange-{exchange.id}",
+    )  # fmt: skip
+    await session.commit()
+    return exchange
+
+
+async def reject(
+    session: AsyncSession, operator: User, exchange_id: int, note: str, now: datetime
+) -> GiftExchange:
+    """An operator refuses a pending exchange (`note`, the reason, is shown to the
+    user): the points and the month's won go back, the phone number is erased. Committed."""
+    if not note.strip():
+        raise UserError(422, "ops.reason_required")
+    exchange = await _decidable(session, operator, exchange_id)
+    await _decide(session, operator, exchange, REJECTED, note, now)
+    await _refund(session, exchange, now, by=f"reject:{operator.id}")
+    notifications.notify(
+        session, exchange.user_id, "gift_rejected", {"id": exchange.id, "reason": note},
+        link=f"{LINK}#exchange-{exchange.id}",
+    )  # fmt: skip
+    await session.commit()
+    return exchange
+
+
+async def _refund(session: AsyncSession, exchange: GiftExchange, now: datetime, by: str) -> None:
+    """Give back what an exchange took: its points (the hold reversed, once) and the
+    month's won; erase the phone number. In the caller's transaction."""
+    if exchange.hold_txn_id is not None:
+        hold = await session.get(PointTransaction, exchange.hold_txn_id)
+        if hold is not None:
+            posted = await points.reverse(
+                session, hold, reason=REASON_REFUND, now=now,
+                params={"exchange": exchange.id, "by": by},
+            )  # fmt: skip
+            exchange.refund_txn_id = posted.transaction.id
+    await _give_month_back(session, exchange)
+    exchange.phone = None
+    exchange.phone_erase_at = None
+    await session.flush()
+
+
+# ---- The operators' queue ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A pending exchange as the approval queue shows it."""
+
+    exchange: GiftExchange
+    nickname: str
+    age_band: str | None
+    month_won: int  # won of this month (PLAN_TIMEZONE) the user has exchanged or pending
+    standing: str | None  # the refusal's key if the account is no longer in good standing
+    first: bool
+
+
+async def waiting(
+    session: AsyncSession, settings: Settings, now: datetime, limit: int = 100
+) -> list[Waiting]:
+    """Pending exchanges, oldest first, with what an operator decides on."""
+    rows = (
+        await session.execute(
+            select(GiftExchange, User)
+            .join(User, User.id == GiftExchange.user_id)
+            .where(GiftExchange.state == PENDING)
+            .order_by(GiftExchange.created_at, GiftExchange.id)
+            .limit(limit)
+        )
+    ).all()
+    found: list[Waiting] = []
+    for exchange, user in rows:
+        refused = await refusal(session, user, now, settings)
+        found.append(
+            Waiting(
+                exchange=exchange,
+                nickname=user.nickname,
+                age_band=profiles.age_band_of(user, now, settings.plan_zone),
+                month_won=await month_won(session, user.id, exchange.month),
+                standing=refused.key if refused else None,
+                first=exchange.approval_reason == FIRST,
+            )  # fmt: skip
+        )
+    return found
+
+
+async def pending_count(session: AsyncSession) -> int:
+    count = await session.scalar(
+        select(func.count()).select_from(GiftExchange).where(GiftExchange.state == PENDING)
+    )
+    return int(count or 0)
+
+
+# ---- Issuing -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An exchange that ended "failed" (points given back): `why` is "refused" (the
+    provider said no: its code) or "gave_up" (MAX_TRIES without a card)."""
+
+    exchange_id: int
+    why: str
+    code: str
+
+
+@dataclass
+class IssueReport:
+    """What one issuing pass did. `failed` is what an operator should hear about."""
+
+    issued: list[int] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
+    retrying: list[int] = field(default_factory=list)
+
+
+def backoff(tries: int) -> timedelta:
+    """How long to wait before try `tries + 1`: 1, 2, 4, ... minutes, at most an hour.
+    Also the lease of a try under way: no other pass takes the exchange meanwhile."""
+    return timedelta(seconds=min(3600, 60 * 2 ** max(0, tries - 1)))
+
+
+async def due(session: AsyncSession, now: datetime, limit: int = 50) -> list[int]:
+    rows = await session.scalars(
+        select(GiftExchange.id)
+        .where(GiftExchange.state.in_(DUE))
+        .where(or_(GiftExchange.next_try_at.is_(None), GiftExchange.next_try_at <= now))
+        .order_by(GiftExchange.id)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+@dataclass(frozen=True)
+class _Claim:
+    tr_id: str
+    goods_code: str
+    phone: str | None
+    tried: int  # tries before this one
+
+
+async def _claim(db: Database, exchange_id: int, now: datetime) -> _Claim | None:
+    """Mark the exchange "issuing" with one more try, committed before the provider is
+    called; None when it is not due or another pass took it."""
+    async with db.session() as session:
+        exchange = await session.get(GiftExchange, exchange_id)
+        if exchange is None or exchange.state not in DUE:
+            return None
+        tried = exchange.tries
+        result = await session.execute(
+            update(GiftExchange)
+            .where(GiftExchange.id == exchange_id, GiftExchange.state.in_(DUE))
+            .where(GiftExchange.tries == tried)
+            .where(or_(GiftExchange.next_try_at.is_(None), GiftExchange.next_try_at <= now))
+            .values(state=ISSUING, tries=tried + 1, next_try_at=now + backoff(tried + 1))
+            .execution_options(synchronize_session=False)
+        )
+        if not getattr(result, "rowcount", 0):
+            return None
+        claim = _Claim(exchange.tr_id, exchange.goods_code, exchange.phone, tried)
+        await session.commit()
+    return claim
+
+
+async def _mark_issued(
+    db: Database, exchange_id: int, order_no: str, now: datetime, settings: Settings
+) -> bool:
+    keep = timedelta(hours=settings.REWARD_PHONE_KEEP_HOURS)
+    async with db.session() as session:
+        values: dict[str, Any] = {
+            "state": ISSUED, "order_no": order_no[:64], "issued_at": now,
+            "next_try_at": None, "provider_code": None, "provider_message": None,
+        }  # fmt: skip
+        if keep:
+            values["phone_erase_at"] = now + keep
+        else:
+            values["phone"] = None
+        result = await session.execute(
+            update(GiftExchange)
+            .where(GiftExchange.id == exchange_id, GiftExchange.state == ISSUING)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if not getattr(result, "rowcount", 0):
+            return False
+        exchange = await session.get(GiftExchange, exchange_id)
+        assert exchange is not None
+        audit.record(session, None, "system", "gift_issued", exchange.user_id, ISSUING, ISSUED,
+                     "", target=f"gift:{exchange_id}")  # fmt: skip
+        notifications.notify(
+            session, exchange.user_id, "gift_issued", {"id": exchange_id},
+            link=f"{LINK}#exchange-{exchange_id}",
+        )  # fmt: skip
+        await session.commit()
+    return True
+
+
+async def _mark_failed(
+    db: Database, exchange_id: int, code: str, message: str, now: datetime
+) -> bool:
+    """The provider made no card: "failed", points and month given back, user told."""
+    async with db.session() as session:
+        result = await session.execute(
+            update(GiftExchange)
+            .where(GiftExchange.id == exchange_id, GiftExchange.state == ISSUING)
+            .values(
+                state=FAILED,
+                next_try_at=None,
+                provider_code=code[:16],
+                provider_message=message[:200] or None,
+            )  # fmt: skip
+            .execution_options(synchronize_session=False)
+        )
+        if not getattr(result, "rowcount", 0):
+            return False
+        exchange = await session.get(GiftExchange, exchange_id)
+        assert exchange is not None
+        await session.refresh(exchange)
+        await _refund(session, exchange, now, by=f"provider:{code}")
+        audit.record(session, None, "system", "gift_failed", exchange.user_id, ISSUING, FAILED,
+                     code, target=f"gift:{exchange_id}")  # fmt: skip
+        notifications.notify(
+            session, exchange.user_id, "gift_failed", {"id": exchange_id},
+            link=f"{LINK}#exchange-{exchange_id}",
+        )  # fmt: skip
+        await session.commit()
+    return True
+
+
+async def issue_one(
+    db: Database,
+    provider: GiftProvider,
+    settings: Settings,
+    exchange_id: int,
+    now: datetime,
+    report: IssueReport,
+) -> None:
+    """One try at one exchange (see the module's docstring for the rule)."""
+    claim = await _claim(db, exchange_id, now)
+    if claim is None:
+        return
+    if claim.tried:
+        # Sent before (a timeout, or a crash after "issuing"): does the card exist?
+        try:
+            found = await provider.status(claim.tr_id)
+        except GiftError as exc:
+            log.warning("gift card status unknown; retrying", exchange=exchange_id,
+                        error=type(exc).__name__)  # fmt: skip
+            report.retrying.append(exchange_id)
+            return
+        if found is not None:
+            if await _mark_issued(db, exchange_id, found.order_no, now, settings):
+                report.issued.append(exchange_id)
+            return
+        if claim.tried >= MAX_TRIES:
+            if await _mark_failed(db, exchange_id, "gave_up", "", now):
+                report.failed.append(Failure(exchange_id, "gave_up", ""))
+            return
+    if not claim.phone:
+        if await _mark_failed(db, exchange_id, "no_phone", "", now):
+            report.failed.append(Failure(exchange_id, "refused", "no_phone"))
+        return
+    try:
+        issued = await provider.issue(
+            goods_code=claim.goods_code, phone=claim.phone, tr_id=claim.tr_id,
+            title=MMS_TITLE, message=MMS_MESSAGE,
+        )  # fmt: skip
+    except GiftRefused as exc:
+        if await _mark_failed(db, exchange_id, exc.code, exc.message, now):
+            report.failed.append(Failure(exchange_id, "refused", exc.code))
+        return
+    except (GiftUnavailable, GiftError) as exc:
+        log.warning("gift card send unanswered; will look it up", exchange=exchange_id,
+                    error=type(exc).__name__)  # fmt: skip
+        report.retrying.append(exchange_id)
+        return
+    if await _mark_issued(db, exchange_id, issued.order_no, now, settings):
+        report.issued.append(exchange_id)
+
+
+async def issue_due(
+    db: Database, provider: GiftProvider, settings: Settings, now: datetime
+) -> IssueReport:
+    """One pass over the approved (and interrupted) exchanges that are due."""
+    report = IssueReport()
+    async with db.reading() as session:
+        ids = await due(session, now)
+    for exchange_id in ids:
+        await issue_one(db, provider, settings, exchange_id, now, report)
+    return report
+
+
+async def erase_phones(session: AsyncSession, now: datetime) -> int:
+    """Erase the phone numbers kept past their time (REWARD_PHONE_KEEP_HOURS after the
+    card was sent); how many. Committed."""
+    result = await session.execute(
+        update(GiftExchange)
+        .where(GiftExchange.phone.is_not(None), GiftExchange.state.in_(FINAL))
+        .where(or_(GiftExchange.phone_erase_at.is_(None), GiftExchange.phone_erase_at <= now))
+        .values(phone=None, phone_erase_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    await session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def running(
+    services: Services,
+    on_failed: Callable[[list[Failure]], Awaitable[None]] | None = None,
+    interval: float = 10.0,
+) -> None:
+    """The issuing loop (every instance may run it: each try is claimed by a conditional
+    UPDATE). `on_failed` hears of exchanges that failed (the lead wires ops alerts)."""
+    provider = provider_for(services.settings)
+    if provider is None:
+        return  # production without Giftishow's credentials: exchanges are closed
+    try:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                now = datetime.now(UTC)
+                report = await issue_due(services.db, provider, services.settings, now)
+                async with services.db.session() as session:
+                    await erase_phones(session, now)
+                if report.failed and on_failed is not None:
+                    await on_failed(report.failed)
+            except Exception:
+                log.exception("gift card pass failed; retrying")
+    finally:
+        await provider.aclose()
