@@ -6,9 +6,11 @@ starts from a soft reset of their all-time rating just BEFORE that change, kept
 SEASON_RESET_KEEP of the way from a new player's rating; every change of the all-time
 rating (a game, a void, a restoration) then moves it by the same amount. So the season
 rating is always `all-time + (reset(base) - base)`, `base` being the all-time rating before
-the player's first change of the season, and it is computed that way: from stored values,
-never accumulated, so a void then a restoration with nothing between ends exactly (==)
-where it began, as the all-time rating does (progress/service.py).
+the player's first change of the season, and it is computed that way: from stored values
+(the rating history), never accumulated, so a void then a restoration with nothing between
+ends exactly (==) where it began, as the all-time rating does (progress/service.py). A
+rating with no history behind it (set directly, as test factories do) moves by the row's
+own offset instead (the same up to float rounding).
 
 Which season a change belongs to: the one containing its time (`RatingChange.created_at`:
 a game's finish, a void's or a restoration's moment); a change earlier than the first
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from math import isclose
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -158,9 +161,10 @@ async def languages_of(session: AsyncSession, match_id: int) -> dict[int, str]:
     return {int(uid): str(lang) for uid, lang in rows.all()}
 
 
-async def _base(session: AsyncSession, user_id: int, season: Season, fallback: Rating) -> Rating:
+async def _base(session: AsyncSession, user_id: int, season: Season) -> Rating | None:
     """The all-time rating before the player's first change in this season (the one that
-    made their season row): the change before it, by id, or a new player's."""
+    made their season row): the change before it, by id, or a new player's; None when
+    the history has no change in this season."""
     first = await session.scalar(
         select(RatingChange.id)
         .where(
@@ -172,7 +176,7 @@ async def _base(session: AsyncSession, user_id: int, season: Season, fallback: R
         .limit(1)
     )
     if first is None:
-        return fallback
+        return None
     previous = (
         await session.execute(
             select(RatingChange.mu, RatingChange.sigma)
@@ -197,6 +201,13 @@ def _count(languages: dict[str, int] | None, language: str | None, games: int) -
     return counts
 
 
+def _offset(base: Rating, rules: SeasonRules) -> tuple[float, float]:
+    """The season rating minus the all-time one, for a season whose first change found
+    the all-time rating at `base`."""
+    reset = soft_reset(base, rules.reset_keep)
+    return reset.mu - base.mu, reset.sigma - base.sigma
+
+
 async def shift(
     session: AsyncSession,
     user_id: int,
@@ -216,13 +227,17 @@ async def shift(
     season = await current(session, at, given)
     row = await session.get(SeasonRating, (season.id, user_id), with_for_update=True)
     if row is None:
-        base = before
+        offset = _offset(before, given)
         row = SeasonRating(season_id=season.id, user_id=user_id, games=0, languages={})
         session.add(row)
     else:
-        base = await _base(session, user_id, season, before)
-    reset = soft_reset(base, given.reset_keep)
-    moved = Rating(after.mu + (reset.mu - base.mu), after.sigma + (reset.sigma - base.sigma))
+        offset = (row.mu - before.mu, row.sigma - before.sigma)  # the row kept in step
+        base = await _base(session, user_id, season)
+        if base is not None:
+            exact = _offset(base, given)
+            if all(isclose(a, b, abs_tol=1e-9) for a, b in zip(exact, offset, strict=True)):
+                offset = exact  # the same offset, from stored values: exact (see above)
+    moved = Rating(after.mu + offset[0], after.sigma + offset[1])
     row.mu, row.sigma, row.display = moved.mu, moved.sigma, moved.display
     if _within(played_at, season):
         row.games = max(0, (row.games or 0) + games)
