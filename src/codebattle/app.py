@@ -44,6 +44,7 @@ from codebattle.web.routes import ops as ops_routes
 from codebattle.web.routes import ops_fleet as ops_fleet_routes
 from codebattle.web.routes import problems as problem_routes
 from codebattle.web.routes import progress as progress_routes
+from codebattle.web.routes import rankings as ranking_routes
 from codebattle.web.routes import reviews as review_routes
 from codebattle.web.routes import rooms as room_routes
 from codebattle.web.routes import shop as shop_routes
@@ -254,6 +255,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(battle_socket.router)
     app.include_router(room_routes.router)
     app.include_router(progress_routes.router)
+    app.include_router(ranking_routes.router)
     app.include_router(shop_routes.router)
     app.include_router(billing_routes.router)
     app.include_router(fairplay_routes.router)
