@@ -101,6 +101,7 @@ function applyEvent(event, seq) {
       break;
     case "rated":
       game.rated = event.changes;
+      game.points = event.points || {}; // {user id: points earned} (progress/earning.py)
       break;
     case "voided":
       game.voided = true;
@@ -221,6 +222,8 @@ function renderResult() {
       if (c.repeat > 1) why.push(fmt(text.weight_repeat, { repeat: c.repeat }));
       line += " · " + fmt(text.rating_weight, { weight: Math.round(c.weight * 100) / 100 }) + ": " + why.join(", ");
     }
+    const earned = game.voided ? 0 : (game.points || {})[c.user] || 0; // a void takes them back
+    if (earned > 0) line += " · " + fmt(text["rank.points_earned"], { points: earned });
     const li = el("li", game.voided ? "voided" : c.delta >= 0 ? "up" : "down", line);
     li.dataset.user = c.user;
     changes.append(li);
