@@ -42,10 +42,12 @@ from codebattle.web.routes import notifications as notification_routes
 from codebattle.web.routes import oauth as oauth_routes
 from codebattle.web.routes import ops as ops_routes
 from codebattle.web.routes import ops_fleet as ops_fleet_routes
+from codebattle.web.routes import ops_rewards as ops_reward_routes
 from codebattle.web.routes import problems as problem_routes
 from codebattle.web.routes import progress as progress_routes
 from codebattle.web.routes import rankings as ranking_routes
 from codebattle.web.routes import reviews as review_routes
+from codebattle.web.routes import rewards as reward_routes
 from codebattle.web.routes import rooms as room_routes
 from codebattle.web.routes import shop as shop_routes
 from codebattle.web.routes import submission_socket
@@ -261,6 +263,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(fairplay_routes.router)
     app.include_router(ops_routes.router)
     app.include_router(ops_fleet_routes.router)
+    app.include_router(ops_reward_routes.router)
+    app.include_router(reward_routes.router)
     if settings.fake_payments:  # the built-in payment provider, outside production only
         app.mount(fake_portone.FAKE_PATH, fake_portone.create_app(settings))
     if settings.fake_giftcards:  # the built-in gift-card provider, outside production only

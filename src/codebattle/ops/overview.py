@@ -17,6 +17,7 @@ from codebattle.fairplay.models import OPEN as FLAG_OPEN
 from codebattle.fairplay.models import Flag
 from codebattle.ops import appeals, fleet, sla
 from codebattle.ops.models import Appeal, InstanceBeat
+from codebattle.rewards import giftcards
 
 FEEDBACK_PAGE = 50
 LEVELS = ("high", "review")  # the order the home page lists open flags in
@@ -34,6 +35,7 @@ class Attention:
     live_games: int = 0
     sockets: int = 0
     feedback: list[tuple[Feedback, str | None]] = field(default_factory=list)
+    rewards_pending: int = 0  # gift-card exchanges awaiting an operator's approval
 
 
 async def attention(
@@ -81,6 +83,7 @@ async def attention(
     ).one()
     found.instances, found.live_games, found.sockets = (int(x) for x in beats)
     found.feedback = (await feedback_page(session, limit=feedback))[0]
+    found.rewards_pending = await giftcards.pending_count(session)
     return found
 
 

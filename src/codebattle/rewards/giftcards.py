@@ -466,6 +466,7 @@ class Waiting:
     month_won: int  # won of this month (PLAN_TIMEZONE) the user has exchanged or pending
     standing: str | None  # the refusal's key if the account is no longer in good standing
     first: bool
+    standing_params: dict[str, Any] = field(default_factory=dict)  # the refusal's words
 
 
 async def waiting(
@@ -492,6 +493,7 @@ async def waiting(
                 month_won=await month_won(session, user.id, exchange.month),
                 standing=refused.key if refused else None,
                 first=exchange.approval_reason == FIRST,
+                standing_params=dict(refused.params) if refused else {},
             )  # fmt: skip
         )
     return found

@@ -1,0 +1,71 @@
+"""The operators' approval queue for gift cards: pending exchanges oldest first, each with
+what an operator decides on (the user's age band, this month's won, whether the account is
+still in good standing, a first exchange marked), approved or rejected through the
+dashboard's confirm step. Operators and admins only (404 for anyone else); never on their
+own exchange (403); decided once (409); audited (rewards/giftcards.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from codebattle.errors import UserError
+from codebattle.i18n import translate
+from codebattle.rewards import giftcards
+from codebattle.services import services_of
+from codebattle.web.ids import Id
+from codebattle.web.ops_forms import (
+    MAX_REASON,
+    confirm_step,
+    confirmed,
+    form_of,
+    reason_of,
+    require_operator,
+)
+from codebattle.web.render import locale_of, render
+
+router = APIRouter(include_in_schema=False)
+DECISIONS = ("approve", "reject")
+
+
+@router.get("/ops/rewards", response_class=HTMLResponse)
+async def queue_page(request: Request, done: str = "") -> HTMLResponse:
+    require_operator(request)
+    services = services_of(request)
+    async with services.db.reading() as session:
+        rows = await giftcards.waiting(session, services.settings, datetime.now(UTC))
+    return render(
+        request, "ops_rewards.html", rows=rows, ops_section="rewards", max_reason=MAX_REASON,
+        done=done if done in DECISIONS else "",
+    )  # fmt: skip
+
+
+@router.post("/ops/rewards/{exchange_id}/decision")
+async def decide(request: Request, exchange_id: Id) -> Response:
+    """Approve (a note optional) or reject (a reason required: the player reads it)."""
+    actor = require_operator(request)
+    form = await form_of(request)
+    decision = form.get("decision", "")
+    if decision not in DECISIONS:
+        raise UserError(422, "gift.decision_unknown")
+    note = reason_of(form) if decision == "reject" else form.get("reason", "").strip()
+    if len(note) > MAX_REASON:
+        raise UserError(422, "ops.reason_too_long", limit=MAX_REASON)
+    if not confirmed(form):
+        locale = locale_of(request)
+        return confirm_step(
+            request, form, action=f"/ops/rewards/{exchange_id}/decision",
+            title=translate(f"gift.ops.{decision}", locale),
+            facts=[translate(f"gift.ops.confirm_{decision}", locale, id=exchange_id)]
+            + ([translate("ops.confirm.reason", locale, reason=note)] if note else []),
+            back="/ops/rewards",
+        )  # fmt: skip
+    now = datetime.now(UTC)
+    async with services_of(request).db.session() as session:
+        if decision == "approve":
+            await giftcards.approve(session, actor, exchange_id, note, now)
+        else:
+            await giftcards.reject(session, actor, exchange_id, note, now)
+    return RedirectResponse(f"/ops/rewards?done={decision}#gift-queue", status_code=303)

@@ -1,0 +1,179 @@
+"""The points page, the gift-card page and the operators' approval queue over HTTP
+(web/routes/rewards.py, ops_rewards.py): pages for the signed-in, CSRF on the form, each
+refusal a 4xx shown on the form in words, one exchange per form, the queue for operators
+and admins only (404 for players), decided once through the confirm step."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi import Request, Response
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from codebattle.accounts.models import User
+from codebattle.progress import points
+from codebattle.rewards.models import GiftExchange
+from codebattle.services import Services
+from codebattle.web.sessions import start_session
+from tests.support.factories import make_user
+
+SESSION_ROUTE = "/_test/rewards-session"
+CU3000, GS5000, CU10000 = "G00000000101", "G00000000102", "G00000000105"
+
+
+def run(client: TestClient, fn: Callable[..., Any], *args: Any) -> Any:
+    services: Services = client.app.state.services  # type: ignore[attr-defined]
+
+    async def go() -> Any:
+        async with services.db.session() as session:
+            return await fn(session, *args)
+
+    return client.portal.call(go)  # type: ignore[union-attr]
+
+
+@pytest.fixture
+def site(client: TestClient) -> TestClient:
+    async def begin(request: Request) -> Response:
+        data: dict[str, Any] = await request.json()
+        async with request.app.state.services.db.reading() as session:
+            user = await session.scalar(select(User).where(User.nickname == data["nickname"]))
+        assert user is not None
+        await start_session(request, user, "github")
+        return Response(status_code=204)
+
+    client.app.add_api_route(SESSION_ROUTE, begin, methods=["POST"])  # type: ignore[attr-defined]
+    client.cookies.set("lang", "en")
+    return client
+
+
+async def _seed(session: AsyncSession) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    for nickname, role, pts in (("opal", "operator", 0), ("pat", "player", 4000),
+                                ("poor", "player", 10)):  # fmt: skip
+        user = await make_user(session, nickname)
+        user.role, user.birth_year = role, 1990
+        ids[nickname] = user.id
+        if pts:
+            await points.earn(session, user.id, key=f"seed:{nickname}", reason="win",
+                              points=pts, params={"match": 7})  # fmt: skip
+    await session.commit()
+    return ids
+
+
+def become(client: TestClient, nickname: str | None) -> str:
+    client.cookies.delete("codebattle_session")
+    if nickname is not None:
+        assert client.post(SESSION_ROUTE, json={"nickname": nickname}).status_code == 204
+    page = client.get("/problems")
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
+    assert token is not None
+    return token.group(1)
+
+
+def form_key(page: str) -> str:
+    found = re.search(r'name="request_key" value="([^"]+)"', page)
+    assert found is not None
+    return found.group(1)
+
+
+async def _exchanges(session: AsyncSession, user_id: int) -> list[GiftExchange]:
+    return list(await session.scalars(select(GiftExchange).where(GiftExchange.user_id == user_id)))
+
+
+def test_points_page(site: TestClient) -> None:
+    ids = run(site, _seed)
+    become(site, None)
+    assert site.get("/points", follow_redirects=False).status_code in (303, 401)
+    become(site, "pat")
+    page = site.get("/points")
+    assert page.status_code == 200
+    assert 'id="points-balance-value">4000<' in page.text
+    assert "Rated win" in page.text and 'href="/matches/7"' in page.text
+    assert "How to earn points" in page.text and "at most 300 a day" in page.text
+    assert 'id="nav-points"' in page.text
+    assert site.get("/points?before=²").status_code == 404
+    assert site.get("/points?before=99999999999").status_code == 404
+    assert ids["pat"]
+
+
+def test_giftcard_form_refusals_and_success(site: TestClient) -> None:
+    ids = run(site, _seed)
+    csrf = become(site, "pat")
+    page = site.get("/rewards/giftcards")
+    assert page.status_code == 200
+    assert "GS25 mobile voucher 5,000 won" in page.text and "3000 points (3,000 won)" in page.text
+    assert 'id="goods-G00000000105" value="G00000000105" required\n               disabled' in (
+        page.text
+    )
+    good = {"csrf_token": csrf, "goods": CU3000, "phone": "010-1234-5678", "consent": "yes",
+            "request_key": form_key(page.text)}  # fmt: skip
+    assert site.post("/rewards/giftcards", data={**good, "csrf_token": "x"}).status_code == 403
+    for change, status, words in (
+        ({"phone": "12345"}, 422, "Enter a Korean mobile number"),
+        ({"consent": ""}, 422, "Please agree to pass your phone number"),
+        ({"goods": CU10000}, 422, "at most 5000 won"),
+        ({"goods": "nope"}, 422, "Choose one of the cards offered"),
+        ({"request_key": ""}, 422, "The form expired"),
+    ):
+        answer = site.post("/rewards/giftcards", data={**good, **change})
+        assert answer.status_code == status, change
+        assert words in answer.text and 'id="gift-error"' in answer.text
+    assert run(site, _exchanges, ids["pat"]) == []
+    done = site.post("/rewards/giftcards", data=good, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"].startswith(
+        "/rewards/giftcards?done="
+    )
+    again = site.post("/rewards/giftcards", data=good, follow_redirects=False)  # a double click
+    assert again.headers["location"] == done.headers["location"]
+    (exchange,) = run(site, _exchanges, ids["pat"])
+    page = site.get(done.headers["location"])
+    assert f'id="exchange-{exchange.id}-state">Waiting for approval<' in page.text
+    assert "010-****-5678" in page.text and "01012345678" not in page.text
+    # 1000 points left: the 5000-won card is refused with the numbers.
+    short = site.post("/rewards/giftcards", data={**good, "goods": GS5000,
+                                                  "request_key": form_key(page.text)})  # fmt: skip
+    assert short.status_code == 409
+    assert "this card costs 5000 and you have 1000" in short.text
+
+
+def test_ops_queue_is_for_staff_and_decides_once(site: TestClient) -> None:
+    ids = run(site, _seed)
+    csrf = become(site, "pat")
+    page = site.get("/rewards/giftcards")
+    site.post("/rewards/giftcards", data={"csrf_token": csrf, "goods": CU3000, "consent": "yes",
+              "phone": "01012345678", "request_key": form_key(page.text)})  # fmt: skip
+    (exchange,) = run(site, _exchanges, ids["pat"])
+    decide = f"/ops/rewards/{exchange.id}/decision"
+    for who in (None, "pat"):
+        csrf = become(site, who)
+        assert site.get("/ops/rewards").status_code == 404
+        assert site.post(decide, data={"csrf_token": csrf, "decision": "approve",
+                                       "confirm": "yes"}).status_code == 404  # fmt: skip
+    csrf = become(site, "opal")
+    home = site.get("/ops")
+    assert re.search(r'id="home-rewards-pending"><a href="/ops/rewards"><strong>1<', home.text)
+    queue = site.get("/ops/rewards")
+    assert queue.status_code == 200 and 'id="ops-nav-rewards" aria-current="page"' in queue.text
+    assert f'id="gift-{exchange.id}-first"' in queue.text and "19 or older" in queue.text
+    assert site.post(decide, data={"decision": "approve", "confirm": "yes"}).status_code == 403
+    asked = site.post(decide, data={"csrf_token": csrf, "decision": "approve"})
+    assert asked.status_code == 200 and 'name="confirm" value="yes"' in asked.text
+    assert run(site, _exchanges, ids["pat"])[0].state == "pending"
+    bad = site.post(decide, data={"csrf_token": csrf, "decision": "reject", "confirm": "yes"})
+    assert bad.status_code == 422
+    assert site.post(decide, data={"csrf_token": csrf, "decision": "x"}).status_code == 422
+    ok = site.post(decide, data={"csrf_token": csrf, "decision": "approve", "confirm": "yes"},
+                   follow_redirects=False)  # fmt: skip
+    assert ok.status_code == 303
+    assert run(site, _exchanges, ids["pat"])[0].state == "approved"
+    twice = site.post(decide, data={"csrf_token": csrf, "decision": "reject", "reason": "no",
+                                    "confirm": "yes"})  # fmt: skip
+    assert twice.status_code == 409
+    unknown = {"csrf_token": csrf, "decision": "approve", "confirm": "yes"}
+    assert site.post("/ops/rewards/99999/decision", data=unknown).status_code == 404
+    assert "No exchange is waiting" in site.get("/ops/rewards").text
