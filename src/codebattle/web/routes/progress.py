@@ -14,6 +14,7 @@ from codebattle.battles import service as battles
 from codebattle.errors import UserError
 from codebattle.progress import service as progress
 from codebattle.progress.ratings import PROVISIONAL_GAMES
+from codebattle.rewards import shop
 from codebattle.services import services_of
 from codebattle.web.render import locale_of, render
 from codebattle.web.security import require_user
@@ -32,6 +33,7 @@ async def profile_json(request: Request, nickname: str) -> dict[str, Any]:
         changes = await progress.history(session, user.id)
         games = await battles.recent_matches(session, user_id=user.id, limit=20)
         matches = await battles.matches_json(session, games, locale_of(request))
+        look = (await shop.looks(session, [user.id]))[user.id]  # what they wear (the shop)
     return {
         "nickname": user.nickname,
         "ai": user.is_ai,
@@ -52,6 +54,7 @@ async def profile_json(request: Request, nickname: str) -> dict[str, Any]:
             for c in changes
         ],  # fmt: skip
         "matches": matches,
+        "look": {"avatar": look.avatar, "frame": look.frame, "name_color": look.name_color},
     }
 
 
