@@ -156,6 +156,12 @@ def test_a_past_seasons_final_table_is_read_from_the_archive(client: TestClient)
     assert "rookie" not in page.text  # placement players are not in a final table
     mine = client.get("/api/rankings/seasons/1", params={"language": "python"}).json()
     assert mine["mine"]["rank"] == 20  # the stored rank, not re-ranked by the filter
+    profile = client.get("/users/p00")  # the badge: the final tier and rank
+    assert profile.status_code == 200 and 'id="season-badges"' in profile.text
+    assert 'href="/rankings/seasons/1"' in profile.text and 'id="profile-tier"' in profile.text
+    assert client.get("/api/users/p19").json()["seasons"] == [
+        {"season": 1, "tier": "grandmaster", "rank": 1}
+    ]
 
 
 def test_the_all_time_table(client: TestClient) -> None:
