@@ -12,8 +12,10 @@ from sqlalchemy import select
 from codebattle.accounts.models import User
 from codebattle.battles import service as battles
 from codebattle.errors import UserError
+from codebattle.progress import rankings
 from codebattle.progress import service as progress
 from codebattle.progress.ratings import PROVISIONAL_GAMES
+from codebattle.progress.tiers import tier_of
 from codebattle.rewards import shop
 from codebattle.services import services_of
 from codebattle.web.render import locale_of, render
@@ -33,6 +35,7 @@ async def profile_json(request: Request, nickname: str) -> dict[str, Any]:
         changes = await progress.history(session, user.id)
         games = await battles.recent_matches(session, user_id=user.id, limit=20)
         matches = await battles.matches_json(session, games, locale_of(request))
+        finals = await rankings.badges(session, user.id)  # past seasons' final places
         look = (await shop.looks(session, [user.id]))[user.id]  # what they wear (the shop)
     return {
         "nickname": user.nickname,
@@ -54,6 +57,8 @@ async def profile_json(request: Request, nickname: str) -> dict[str, Any]:
             for c in changes
         ],  # fmt: skip
         "matches": matches,
+        "tier": {"code": (tier := tier_of(standing.display)).code, "color": tier.color},
+        "seasons": [{"season": n, "tier": code, "rank": rank} for n, code, rank in finals],
         "look": {"avatar": look.avatar, "frame": look.frame, "name_color": look.name_color},
     }
 
