@@ -792,6 +792,33 @@ def points_show(nickname: Annotated[str, typer.Argument(help="The user's nicknam
         typer.echo(line)
 
 
+achievements_app = typer.Typer(no_args_is_help=True, help="Achievements: award from history.")
+app.add_typer(achievements_app, name="achievements")
+
+
+@achievements_app.command("backfill")
+def achievements_backfill() -> None:
+    """Evaluate every achievement for every user from the stored history (as the event pass
+    does) and award what is due: once each, so it is safe to run again at any time."""
+    from datetime import UTC, datetime
+
+    from codebattle.db.migrate import upgrade
+    from codebattle.db.session import Database
+    from codebattle.rewards import achievements
+
+    settings = _settings()
+    upgrade(settings.database_url)
+
+    async def run() -> int:
+        db = Database(settings.database_url)
+        try:
+            return await achievements.backfill(db, settings, datetime.now(UTC))
+        finally:
+            await db.dispose()
+
+    typer.echo(f"{asyncio.run(run())} achievement(s) awarded")
+
+
 def main() -> None:
     try:
         app()

@@ -16,7 +16,7 @@ from codebattle.progress import rankings
 from codebattle.progress import service as progress
 from codebattle.progress.ratings import PROVISIONAL_GAMES
 from codebattle.progress.tiers import tier_of
-from codebattle.rewards import shop
+from codebattle.rewards import achievements, shop
 from codebattle.services import services_of
 from codebattle.web.render import locale_of, render
 from codebattle.web.security import require_user
@@ -37,6 +37,9 @@ async def profile_json(request: Request, nickname: str) -> dict[str, Any]:
         matches = await battles.matches_json(session, games, locale_of(request))
         finals = await rankings.badges(session, user.id)  # past seasons' final places
         look = (await shop.looks(session, [user.id]))[user.id]  # what they wear (the shop)
+        earned = await achievements.profile(
+            session, user, locale_of(request), services_of(request).settings
+        )
     return {
         "nickname": user.nickname,
         "ai": user.is_ai,
@@ -60,6 +63,7 @@ async def profile_json(request: Request, nickname: str) -> dict[str, Any]:
         "tier": {"code": (tier := tier_of(standing.display)).code, "color": tier.color},
         "seasons": [{"season": n, "tier": code, "rank": rank} for n, code, rank in finals],
         "look": {"avatar": look.avatar, "frame": look.frame, "name_color": look.name_color},
+        "achievements": earned,  # the catalogue: earned ones dated, hidden ones once earned
     }
 
 
