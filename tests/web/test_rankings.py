@@ -19,7 +19,7 @@ from codebattle.progress.models import PlayerRating, SeasonRating
 from codebattle.progress.seasons import SeasonRules
 from codebattle.rewards import season_end
 from codebattle.services import Services
-from tests.support.factories import make_user
+from tests.support.factories import make_match, make_problem_version, make_user
 from tests.support.site import sign_in
 
 N = 20  # ranked players p00 (lowest) .. p19 (highest)
@@ -170,3 +170,21 @@ def test_the_all_time_table(client: TestClient) -> None:
     assert data["total"] == N and data["lines"][0]["display"] == 900 + 70 * (N - 1)
     page = client.get("/rankings/all-time")
     assert page.status_code == 200 and 'aria-current="page"' in page.text
+
+
+async def _duel(session: AsyncSession, services: Services) -> int:
+    version = await make_problem_version(session, services.blobs, "hello-battle")
+    ann, bob = await make_user(session, "annie"), await make_user(session, "bobby")
+    session.add(PlayerRating(user_id=bob.id, mu=40.0, sigma=3.0, display=2240, games=30))
+    return int((await make_match(session, version, [ann, bob])).id)
+
+
+def test_the_arena_and_the_lobby_name_each_players_tier(client: TestClient) -> None:
+    match_id = run(client, _duel)
+    sign_in(client, "annie")
+    arena = client.get(f"/matches/{match_id}")
+    assert arena.status_code == 200
+    assert arena.text.count('class="tier-label"') == 2
+    assert "Grandmaster" in arena.text or "그랜드마스터" in arena.text
+    lobby = client.get("/play")
+    assert lobby.status_code == 200 and 'class="tier-label"' in lobby.text
