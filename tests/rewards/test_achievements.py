@@ -637,3 +637,14 @@ def test_the_profile_shows_achievements_with_dates(
     assert "아직 달성하지 않음" in page.text
     assert client.get("/static/achievements/first_win.svg").status_code == 200
     assert client.get("/static/achievements.css").status_code == 200
+
+
+async def test_passes_running_at_once_award_once(
+    db: Database, blobs: LocalBlobStore, version: ProblemVersion, settings: Settings
+) -> None:
+    await _history(db, blobs, version)
+    counts = await asyncio.gather(*(achievements.pass_once(db, settings, NOW) for _ in range(4)))
+    counts += await asyncio.gather(*(achievements.pass_once(db, settings, NOW) for _ in range(4)))
+    awarded = await _all_awards(db)
+    assert sum(counts) == len(awarded) > 0
+    assert await _ledger(db) == (len(awarded), len(awarded))
