@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from codebattle.accounts.models import User
+from codebattle.accounts.models import Sanction, User
 from codebattle.progress import points
 from codebattle.rewards.models import GiftExchange
 from codebattle.services import Services
@@ -177,3 +177,19 @@ def test_ops_queue_is_for_staff_and_decides_once(site: TestClient) -> None:
     unknown = {"csrf_token": csrf, "decision": "approve", "confirm": "yes"}
     assert site.post("/ops/rewards/99999/decision", data=unknown).status_code == 404
     assert "No exchange is waiting" in site.get("/ops/rewards").text
+
+
+async def _warn(session: AsyncSession, user_id: int) -> None:
+    session.add(Sanction(user_id=user_id, kind="warn", reason="rude in chat"))
+    await session.commit()
+
+
+def test_a_refusal_is_said_before_the_form(site: TestClient) -> None:
+    ids = run(site, _seed)
+    run(site, _warn, ids["poor"])
+    become(site, "poor")
+    page = site.get("/rewards/giftcards")
+    assert page.status_code == 200
+    assert 'data-key="gift.refused_warned"' in page.text
+    assert "After a warning you cannot exchange points for 30 days." in page.text
+    assert 'id="gift-submit" disabled' in page.text
