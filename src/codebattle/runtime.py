@@ -24,8 +24,9 @@ from codebattle.db import outage
 from codebattle.fairplay import assess
 from codebattle.integrations import portone
 from codebattle.judge.jobs import Event
-from codebattle.ops import fleet
+from codebattle.ops import alerts, fleet
 from codebattle.ops import watch as alert_watch
+from codebattle.rewards import achievements, giftcards, podiums, season_end
 from codebattle.services import Services
 from codebattle.submissions import messages, outbox, recording
 from codebattle.submissions.recording import Recorded
@@ -38,6 +39,7 @@ REPORT_SETTLE_SECONDS = 2.0  # ... once this old (the recorder passes them on it
 REPORT_BATCH = 50
 FAIR_PLAY_SECONDS = 2.0  # the fair-play pass, when no verdict kicks it sooner
 FAIR_PLAY_TRIES = 5  # a submission or match whose assessment fails this often is given up
+PODIUM_SECONDS = 30.0  # ended rooms are looked at for their podium this often
 REPORT_TRIES = 5  # a verdict whose pass-on fails this often (not an outage) is given up
 RECORD_RETRY_SECONDS = (0.5, 5.0)  # judge events not recorded for an outage: first, longest wait
 
@@ -74,6 +76,32 @@ async def start(services: Services, loops: bool = True) -> None:
         services.spawn(alert_watch.delivering(services))
         services.spawn(alert_watch.watching(services))
         services.spawn(fleet.heartbeat(services))
+        # Rewards: every step is made once whoever runs it (keys, conditional updates), so
+        # each instance runs them; they read everything from the database.
+        services.spawn(achievements.running(services))
+        services.spawn(season_end.running(services))
+        services.spawn(live.every(PODIUM_SECONDS, lambda: grant_podiums(services), "room podiums"))
+        services.spawn(
+            giftcards.running(services, on_failed=lambda failed: gifts_failed(services, failed))
+        )
+
+
+async def grant_podiums(services: Services) -> int:
+    """Points for the podiums of rooms that ended (rewards/podiums.py)."""
+    async with services.db.session() as session:
+        return await podiums.grant_due(session, services.settings, datetime.now(UTC))
+
+
+async def gifts_failed(services: Services, failed: list[giftcards.Failure]) -> None:
+    """Operators hear of every exchange that failed (the player was refunded and told)."""
+    async with services.db.session() as session:
+        for failure in failed:
+            await alerts.raise_alert(
+                session, f"gift:{failure.exchange_id}:failed", alerts.GIFT_FAILED,
+                {"exchange_id": failure.exchange_id, "why": failure.why, "code": failure.code},
+                "/ops/rewards", services.settings,
+            )  # fmt: skip
+        await session.commit()
 
 
 async def relay(services: Services) -> int:

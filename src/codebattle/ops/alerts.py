@@ -44,7 +44,10 @@ WORKER_DIED, APPEAL_SLA_WARN, APPEAL_SLA_LAPSED = (
     "appeal_sla_warn",
     "appeal_sla_lapsed",
 )
-KINDS = (FLAG_HIGH, IE_VERDICT, IE_RATE, WORKER_DIED, APPEAL_SLA_WARN, APPEAL_SLA_LAPSED)
+GIFT_FAILED = "gift_failed"
+KINDS = (
+    FLAG_HIGH, IE_VERDICT, IE_RATE, WORKER_DIED, APPEAL_SLA_WARN, APPEAL_SLA_LAPSED, GIFT_FAILED,
+)  # fmt: skip
 _URGENT = frozenset({FLAG_HIGH, IE_RATE, WORKER_DIED, APPEAL_SLA_LAPSED})
 _LABELS = {
     FLAG_HIGH: "High fair-play flags · 부정행위 의심(높음)",
@@ -53,6 +56,7 @@ _LABELS = {
     WORKER_DIED: "Judge workers died · 채점 워커 중단",
     APPEAL_SLA_WARN: "Appeal deadlines near · 이의 신청 기한 임박",
     APPEAL_SLA_LAPSED: "Appeal deadlines lapsed · 이의 신청 기한 초과",
+    GIFT_FAILED: "Gift cards failed · 기프티콘 발급 실패",
 }
 _DEADLINES = {"first_response": ("first response", "첫 답변"), "decision": ("decision", "결정")}
 
@@ -163,6 +167,15 @@ def _texts(kind: str, p: Mapping[str, Any]) -> tuple[str, str]:
         return (
             f"Appeal #{appeal}: the {en} deadline has lapsed · 이의 신청 #{appeal}: {ko} 기한 초과",
             f"Was due {due} (UTC).\n기한: {due} (UTC).",
+        )
+    if kind == GIFT_FAILED:
+        exchange, code = p.get("exchange_id"), p.get("code") or "-"
+        why = "refused by the provider" if p.get("why") == "refused" else "no card after retries"
+        ko = "제공사가 거절" if p.get("why") == "refused" else "재시도 후에도 발급되지 않음"
+        return (
+            f"Gift card exchange #{exchange} failed · 기프티콘 교환 #{exchange} 실패",
+            f"{why} (code {code}); the points were given back.\n{ko} (코드 {code}); 포인트는 "
+            "돌려주었습니다.",
         )
     return kind, ""  # pragma: no cover  (raise_alert refuses other kinds)
 
