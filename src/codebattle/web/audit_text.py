@@ -54,7 +54,8 @@ ACTION_KEYS = {
     for action in (
         "role", "plan", "invite", "refund", "sanction_lift", "flag_decision", "flag_overturn",
         "match_void", "appeal_filed", "appeal_reply", "appeal_player_reply", "appeal_assign",
-        "appeal_decide", "feedback",
+        "appeal_decide", "feedback", "gift_request", "gift_approve", "gift_reject",
+        "gift_issued", "gift_failed",
     )
 }  # fmt: skip
 
