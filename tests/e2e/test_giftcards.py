@@ -168,7 +168,7 @@ def test_a_player_exchanges_points_for_a_gift_card(
         ops.goto("/ops")
         expect(ops.locator("#home-rewards-pending")).to_contain_text("1")
         ops.click("#ops-nav-rewards")
-        card = ops.locator("#gift-queue li").filter(has_text=nickname)
+        card = ops.locator("#gift-queue > li").filter(has_text=nickname)
         expect(card).to_have_count(1)
         expect(card).to_contain_text("First exchange")
         expect(card).to_contain_text("unknown (counted as a minor)")
