@@ -296,6 +296,8 @@ def test_each_kind_has_a_message_with_its_link() -> None:
                                  "/ops/appeals/3"),
         alerts.APPEAL_SLA_LAPSED: ({"appeal_id": 3, "deadline": "decision",
                                     "due": "2026-12-08 09:00"}, "/ops/appeals/3"),
+        alerts.GIFT_FAILED: ({"exchange_id": 7, "why": "refused", "code": "E0004"},
+                             "/ops/rewards"),
     }  # fmt: skip
     expected = {
         alerts.FLAG_HIGH: "High fair-play flag #4",
@@ -304,6 +306,7 @@ def test_each_kind_has_a_message_with_its_link() -> None:
         alerts.WORKER_DIED: "Judge worker w1 died",
         alerts.APPEAL_SLA_WARN: "Appeal #3: first response due in 5.0 h",
         alerts.APPEAL_SLA_LAPSED: "Appeal #3: the decision deadline has lapsed",
+        alerts.GIFT_FAILED: "Gift card exchange #7 failed",
     }
     assert set(cases) == set(alerts.KINDS)
     for kind, (params, link) in cases.items():

@@ -96,6 +96,7 @@ async def test_time_ends_a_room_and_late_judging_still_counts(db: Database, tmp_
         assert room is not None
         board = await rooms.leaderboard(session, room)
         assert [(r["nickname"], r["solved"]) for r in board] == [("player", 1)]
+        assert board[0]["tier"]["code"] == "newbie"  # the name's tier beside it (room.js)
 
 
 def _room_api(client: TestClient, csrf: str, **body: object) -> dict[str, Any]:

@@ -20,7 +20,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.accounts.models import User
-from codebattle.accounts.profiles import SEOUL
 from codebattle.battles import fsm
 from codebattle.battles.eventlog import EventLog
 from codebattle.battles.models import MatchEvent, MatchPlayer, MatchRow
@@ -29,6 +28,7 @@ from codebattle.problems import service as problems
 from codebattle.problems.models import Problem, ProblemVersion
 from codebattle.progress import earning
 from codebattle.progress import service as progress
+from codebattle.progress.seasons import SeasonRules
 from codebattle.submissions import recording
 from codebattle.submissions.service import Target
 
@@ -252,7 +252,7 @@ async def settle_rating(
     *,
     hold: bool,
     now: float | None = None,
-    zone: tzinfo = SEOUL,
+    rules: SeasonRules | None = None,
 ) -> list[MatchEvent]:
     """Fair play has assessed a finished rated game: rate it (the "rated" event, as players
     saw it at the end before) or, on a high flag, hold its rating change until an operator
@@ -267,13 +267,15 @@ async def settle_rating(
         row.rating_state = RATING_HELD
         happened: list[fsm.Event] = [{"type": "rating_held", "at": moment}]
     else:
-        happened = [await _rate_now(session, row, moment, zone)]
+        happened = [await _rate_now(session, row, moment, rules)]
     entries = _append(session, row, happened)
     await session.commit()
     return entries
 
 
-async def _rate_now(session: AsyncSession, row: MatchRow, moment: float, zone: tzinfo) -> fsm.Event:
+async def _rate_now(
+    session: AsyncSession, row: MatchRow, moment: float, rules: SeasonRules | None
+) -> fsm.Event:
     """Rate a finished rated game now and grant its points (progress/earning.py, in this
     transaction): the "rated" event (its changes, and `points`: what each player earned)."""
     row.rating_state = RATED
@@ -281,9 +283,9 @@ async def _rate_now(session: AsyncSession, row: MatchRow, moment: float, zone: t
         select(MatchEvent.at).where(MatchEvent.match_id == row.id, MatchEvent.type == "finished")
     )  # the game's time, not the assessment's, counts for the farming window and the day
     at = moment if finished is None else finished
-    rated = await _rate(session, row.id, load(row.fsm), at)
+    rated = await _rate(session, row.id, load(row.fsm), at, rules)
     results = {int(c["user"]): str(c["reason"]) for c in rated["changes"]}
-    earned = await earning.grant_game(session, row.id, results, at, zone)
+    earned = await earning.grant_game(session, row.id, results, at, _zone(rules))
     return {**rated, "at": moment, "points": {str(u): n for u, n in earned.items()}}
 
 
@@ -300,7 +302,7 @@ async def release_rating(
     now: float | None = None,
     *,
     commit: bool = True,
-    zone: tzinfo = SEOUL,
+    rules: SeasonRules | None = None,
 ) -> list[MatchEvent]:
     """A held game whose review found nothing: rated now (the "rated" event). Anything but
     a held game is left as it is ([]). Under the match's lock; with `commit=False` in the
@@ -310,7 +312,7 @@ async def release_rating(
         await _end(session, commit)
         return []
     moment = time.time() if now is None else now
-    entries = _append(session, row, [await _rate_now(session, row, moment, zone)])
+    entries = _append(session, row, [await _rate_now(session, row, moment, rules)])
     await _end(session, commit)
     return entries
 
@@ -322,6 +324,7 @@ async def void(
     *,
     by: str = "",
     commit: bool = True,
+    rules: SeasonRules | None = None,
 ) -> list[MatchEvent]:
     """An operator voids a game: a rated one's rating changes are taken back exactly
     (progress.void_game), a held or pending one is never rated; the "voided" event tells
@@ -344,7 +347,9 @@ async def void(
         await _end(session, commit)
         return entries
     was = row.rating_state
-    changes = await progress.void_game(session, match_id, moment) if was == RATED else []
+    changes = (
+        await progress.void_game(session, match_id, moment, season=rules) if was == RATED else []
+    )
     if was == RATED:
         await earning.void_game(session, match_id, by=by, now=datetime.fromtimestamp(moment, UTC))
     row.rating_state = RATING_VOIDED
@@ -391,7 +396,7 @@ async def unvoid(
     hold: bool = False,
     by: str = "",
     commit: bool = True,
-    zone: tzinfo = SEOUL,
+    rules: SeasonRules | None = None,
 ) -> list[MatchEvent]:
     """A void overturned (the caller checked no other source still voids it; `by` names
     the source undone): the ratings taken back are given back exactly
@@ -408,13 +413,13 @@ async def unvoid(
     changes: list[dict[str, Any]] = []
     earned: dict[str, int] = {}
     if was == RATED:
-        changes = await progress.restore_game(session, match_id, moment)
+        changes = await progress.restore_game(session, match_id, moment, season=rules)
         row.rating_state = RATED
-        earned = await _regrant(session, row, zone)
+        earned = await _regrant(session, row, rules)
     elif row.rated and row.state == fsm.State.finished and hold:
         row.rating_state = RATING_HELD
     elif row.rated and row.state == fsm.State.finished:
-        rated = await _rate_now(session, row, moment, zone)
+        rated = await _rate_now(session, row, moment, rules)
         changes, earned = rated["changes"], rated["points"]
     else:
         row.rating_state = was  # an unrated or unfinished game: as it was
@@ -424,15 +429,22 @@ async def unvoid(
     return entries
 
 
-async def _regrant(session: AsyncSession, row: MatchRow, zone: tzinfo) -> dict[str, int]:
+async def _regrant(
+    session: AsyncSession, row: MatchRow, rules: SeasonRules | None
+) -> dict[str, int]:
     """A restored rated game earns its points again (new keys: the game was voided)."""
     finished = await session.scalar(
         select(MatchEvent.at).where(MatchEvent.match_id == row.id, MatchEvent.type == "finished")
     )
     results = _results(load(row.fsm))
     at = finished if finished is not None else time.time()
-    earned = await earning.grant_game(session, row.id, results, at, zone)
+    earned = await earning.grant_game(session, row.id, results, at, _zone(rules))
     return {str(u): n for u, n in earned.items()}
+
+
+def _zone(rules: SeasonRules | None) -> tzinfo:
+    """The site's time zone (PLAN_TIMEZONE), whose days the points' daily caps count in."""
+    return (rules or SeasonRules()).zone
 
 
 def _results(match: fsm.Match) -> dict[int, str]:
@@ -444,11 +456,13 @@ def _results(match: fsm.Match) -> dict[int, str]:
     }  # fmt: skip
 
 
-async def _rate(session: AsyncSession, match_id: int, match: fsm.Match, at: float) -> fsm.Event:
+async def _rate(
+    session: AsyncSession, match_id: int, match: fsm.Match, at: float, rules: SeasonRules | None
+) -> fsm.Event:
     """The rating change of a finished rated game, as a log event of its own."""
     reasons = _results(match)
     places = {user: 2 if result == "lost" else 1 for user, result in reasons.items()}
-    changes = await progress.rate_game(session, match_id, places, reasons, at)
+    changes = await progress.rate_game(session, match_id, places, reasons, at, season=rules)
     return {"type": "rated", "at": at, "changes": changes}
 
 

@@ -46,6 +46,7 @@ from codebattle.fairplay.risk import (
 )
 from codebattle.fairplay.service import examine
 from codebattle.integrations import gptzero
+from codebattle.progress.seasons import SeasonRules
 from codebattle.rooms.models import Room
 from codebattle.storage import BlobStore
 from codebattle.submissions import service as submissions
@@ -395,7 +396,7 @@ async def settle_match(ctx: Context, match_id: int) -> list[MatchEvent]:
         hold = hold or game.level == HIGH
     async with ctx.db.session() as session:
         return await battles.settle_rating(
-            session, match_id, hold=hold, zone=ctx.settings.plan_zone
+            session, match_id, hold=hold, rules=SeasonRules.of(ctx.settings)
         )
 
 
@@ -448,7 +449,7 @@ async def settle_unassessed(ctx: Context, match_id: int) -> list[MatchEvent]:
         await session.commit()
     async with ctx.db.session() as session:
         return await battles.settle_rating(
-            session, match_id, hold=hold, zone=ctx.settings.plan_zone
+            session, match_id, hold=hold, rules=SeasonRules.of(ctx.settings)
         )
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select, update
@@ -33,7 +33,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.accounts import audit, notifications, roles, sanctions
 from codebattle.accounts.models import BAN, SUSPEND, WARN, Sanction, User
-from codebattle.accounts.profiles import SEOUL
 from codebattle.accounts.sessions import SessionStore
 from codebattle.battles import eventlog
 from codebattle.battles import service as battles
@@ -42,6 +41,7 @@ from codebattle.battles.models import MatchEvent, MatchRow
 from codebattle.errors import UserError
 from codebattle.fairplay import models as fp
 from codebattle.fairplay.models import Flag
+from codebattle.progress.seasons import SeasonRules
 from codebattle.realtime.pubsub import PubSub
 from codebattle.rewards import podiums
 from codebattle.rooms import service as rooms
@@ -70,11 +70,11 @@ SANCTION_OF = {fp.WARN: WARN, fp.SUSPEND: SUSPEND, fp.BAN: BAN}
 class Outside:
     """What a decision tells outside its transaction, after the commit: live pages (the
     app's pub/sub) and a banned player's sessions (the app's session store); and the
-    site's time zone (PLAN_TIMEZONE), whose days the points' daily caps count in."""
+    settings a rating change follows (seasons, and PLAN_TIMEZONE for the points' days)."""
 
     pubsub: PubSub | None = None
     sessions: SessionStore | None = None
-    zone: tzinfo = SEOUL
+    rules: SeasonRules | None = None
 
 
 @dataclass
@@ -105,8 +105,8 @@ class _Effects:
                 await sanctions.end_sessions(outside.sessions, user_id)
 
 
-def _zone(outside: Outside | None) -> tzinfo:
-    return SEOUL if outside is None else outside.zone
+def _rules(outside: Outside | None) -> SeasonRules | None:
+    return None if outside is None else outside.rules
 
 
 def _clock(now: datetime | None) -> datetime:
@@ -296,7 +296,7 @@ async def decide(
             session, flag, match_id, None, voiding=True, open_=True
         ):
             released = await battles.release_rating(
-                session, match_id, at, commit=False, zone=_zone(outside)
+                session, match_id, at, commit=False, rules=_rules(outside)
             )
             if released:
                 effects.matches[match_id] = released
@@ -306,7 +306,7 @@ async def decide(
                         f"/matches/{match_id}/replay",
                     )  # fmt: skip
     else:
-        await _void(session, flag, match_id, room_id, at, effects)
+        await _void(session, flag, match_id, room_id, at, effects, _rules(outside))
     if decision in SANCTION_OF:
         sanction = await sanctions.impose(
             session, player, SANCTION_OF[decision], text, actor.id,
@@ -332,11 +332,14 @@ async def _void(
     room_id: int | None,
     at: float,
     effects: _Effects,
+    rules: SeasonRules | None,
 ) -> None:
     """Void the flagged game: a duel for both players (the opponent is told), a room for
     the flagged member only."""
     if match_id is not None:
-        entries = await battles.void(session, match_id, at, by=f"flag:{flag.id}", commit=False)
+        entries = await battles.void(
+            session, match_id, at, by=f"flag:{flag.id}", commit=False, rules=rules
+        )
         if entries:
             effects.matches[match_id] = entries
         if entries and not battles.voided_again(entries):
@@ -403,7 +406,7 @@ async def overturn(
             # Another flag still open on the game: a rating never applied stays held.
             hold = await _elsewhere(session, flag, match_id, None, open_=True)
             entries = await battles.unvoid(
-                session, match_id, at, hold=hold, by=source, commit=False, zone=_zone(outside)
+                session, match_id, at, hold=hold, by=source, commit=False, rules=_rules(outside)
             )
             if entries:
                 effects.matches[match_id] = entries
@@ -453,7 +456,9 @@ async def void_match(
     at = _clock(now).timestamp()
     await _refuse_own_case(session, actor, set(await _players(session, match_id)))
     try:
-        entries = await battles.void(session, match_id, at, by=by, commit=False)
+        entries = await battles.void(
+            session, match_id, at, by=by, commit=False, rules=_rules(outside)
+        )
     except LookupError:
         await session.rollback()
         raise UserError(404, "match_unknown") from None

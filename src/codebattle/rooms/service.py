@@ -29,6 +29,8 @@ from codebattle.errors import UserError
 from codebattle.judge.verdicts import Verdict
 from codebattle.problems import service as problems
 from codebattle.problems.models import Problem, ProblemVersion
+from codebattle.progress import service as progress
+from codebattle.progress import tiers
 from codebattle.rooms import fsm
 from codebattle.rooms.models import Room, RoomEvent, RoomMember
 from codebattle.submissions import recording
@@ -274,18 +276,22 @@ async def leaderboard(session: AsyncSession, room: Room, limit: int = 1000) -> l
             .limit(limit)
         )
     ).all()  # a disqualified member (an operator voided their game) is left off
+    shown = await progress.standings(session, [member.user_id for member, _ in rows])
     board, rank, previous = [], 0, None
     for position, (member, nickname) in enumerate(rows, start=1):
         if (member.solved, member.penalty) != previous:
             rank, previous = position, (member.solved, member.penalty)
-        board.append({"rank": rank, **_board_row(room, member, nickname)})
+        row = _board_row(room, member, nickname, shown[member.user_id].display)
+        board.append({"rank": rank, **row})
     return board
 
 
-def _board_row(room: Room, member: RoomMember, nickname: str) -> dict[str, Any]:
+def _board_row(room: Room, member: RoomMember, nickname: str, display: int) -> dict[str, Any]:
+    tier = tiers.tier_of(display)
     return {
         "user": member.user_id,
         "nickname": nickname,
+        "tier": {"code": tier.code, "color": tier.color},
         "solved": member.solved,
         "penalty": round(member.penalty, 1),
         "problems": [member.board.get(str(v)) for v in room.problems],
@@ -309,7 +315,8 @@ async def disqualify(
                              "user": user_id}  # fmt: skip
     if not off:
         nickname = await session.scalar(select(User.nickname).where(User.id == user_id))
-        event["row"] = _board_row(row, member, nickname or "?")
+        display = (await progress.standings(session, [user_id]))[user_id].display
+        event["row"] = _board_row(row, member, nickname or "?", display)
     entries = LOG.append(session, row, [event])
     await session.flush()
     return entries

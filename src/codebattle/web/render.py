@@ -21,13 +21,14 @@ from codebattle.i18n import LOCALES, translate
 from codebattle.judge.languages import LANGUAGES
 from codebattle.problems.models import ProblemVersion
 from codebattle.problems.service import name_of, statement_of
-from codebattle.progress.tiers import tier_of
+from codebattle.progress.tiers import tier_of, tiers
 from codebattle.services import services_of
 from codebattle.web.security import csrf_token
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TEMPLATES.env.globals["age_band_of"] = age_band_of  # a band now, from the birth year
 TEMPLATES.env.globals["tier_of"] = tier_of  # a rating's tier, for _player.html
+TEMPLATES.env.globals["all_tiers"] = tiers  # every tier, lowest first (room.js names them)
 
 
 def zone_name(moment: datetime) -> str:

@@ -30,6 +30,7 @@ from codebattle.ops.models import (
     Appeal,
     AppealMessage,
 )
+from codebattle.progress.seasons import SeasonRules
 from codebattle.services import services_of
 from codebattle.web.ids import BodyId, Id, valid_id
 from codebattle.web.ops_forms import confirm_step, confirmed, form_of
@@ -559,7 +560,7 @@ async def ops_decide(request: Request, appeal_id: Id) -> Response:
                 outside=decisions.Outside(
                     pubsub=services.pubsub,
                     sessions=store_of(request),
-                    zone=services.settings.plan_zone,
+                    rules=SeasonRules.of(services.settings),
                 ),
             )  # fmt: skip
     except UserError as exc:

@@ -15,6 +15,7 @@ from codebattle.fairplay import assess, evidence, reports
 from codebattle.fairplay.models import DECISIONS, SUSPEND
 from codebattle.i18n import translate
 from codebattle.ops import decisions, overview
+from codebattle.progress.seasons import SeasonRules
 from codebattle.services import services_of
 from codebattle.web.ids import Id
 from codebattle.web.ops_forms import (
@@ -192,7 +193,9 @@ def _outside(request: Request) -> decisions.Outside:
     """Who hears of a decision after its commit: live game pages, a banned player's sessions."""
     services = services_of(request)
     return decisions.Outside(
-        pubsub=services.pubsub, sessions=store_of(request), zone=services.settings.plan_zone
+        pubsub=services.pubsub,
+        sessions=store_of(request),
+        rules=SeasonRules.of(services.settings),
     )
 
 

@@ -48,11 +48,25 @@
       cells.forEach(function (value, k) {
         var td = document.createElement("td");
         td.textContent = value;
+        if (k === 1 && row.tier) td.appendChild(tierLabel(row.tier));
         if (k > 3) td.className = "hide-narrow";
         tr.appendChild(td);
       });
       body.appendChild(tr);
     });
+  }
+
+  // The player's tier beside the name, in its colour and named (never by colour alone).
+  function tierLabel(tier) {
+    var label = document.createElement("span");
+    var name = (text.tiers || {})[tier.code] || tier.code;
+    label.className = "tier-label";
+    label.textContent = " " + name;
+    label.title = name;
+    label.style.color = tier.color;
+    label.style.fontSize = ".75rem";
+    label.style.marginLeft = ".35rem";
+    return label;
   }
 
   function rowOf(user) {
