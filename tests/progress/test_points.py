@@ -241,3 +241,43 @@ async def test_verify_finds_and_fixes_a_wrong_cached_balance(db: Database) -> No
         await points.verify(session, fix=True)
     assert await _verify(db) == []
     assert await _balance(db, ann) == (50, 0)
+
+
+async def test_one_grant_sent_many_times_at_once_takes_the_daily_cap_once(db: Database) -> None:
+    ann = await _user(db, "ann")
+
+    async def grant(key: str) -> None:
+        async with db.session() as session:
+            await points.earn(session, ann, key=key, reason="room_podium", points=50,
+                              day="2026-12-07", cap=120)  # fmt: skip
+            await session.commit()
+
+    await asyncio.gather(*(grant("room:1:ann") for _ in range(6)))
+    await grant("room:2:ann")  # the cap still has 70 left: all 50 of it
+    await grant("room:3:ann")  # then 20
+    assert await _balance(db, ann) == (120, 0)
+    assert await _verify(db) == []
+
+
+async def test_a_reversal_racing_purchases_never_fails_and_never_overdraws(
+    db: Database,
+) -> None:
+    """The balance a reversal takes from is read under a lock: purchases racing it wait
+    (or it waits for them), and whatever they left is taken, the rest owed."""
+    ann = await _user(db, "ann")
+    grant = await _earn(db, ann, 100, "game:1:ann")
+    assert grant is not None
+
+    async def reverse() -> bool:
+        async with db.session() as session:
+            txn = await session.get(PointTransaction, grant.transaction.id)
+            assert txn is not None
+            await points.reverse(session, txn)
+            await session.commit()
+            return True
+
+    results = await asyncio.gather(reverse(), *(_spend(db, ann, 30, f"shop:{n}") for n in range(5)))
+    bought = sum(1 for passed in results[1:] if passed)
+    balance, debt = await _balance(db, ann)
+    assert balance == 0 and debt == 30 * bought  # the grant is gone whatever was bought
+    assert await _verify(db) == []

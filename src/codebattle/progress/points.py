@@ -2,10 +2,12 @@
 
 Every movement is one transaction of balanced entries (they sum to zero) with a reason and
 an idempotency key: posting the same key again returns the first transaction and moves
-nothing. Balances are the sum of an account's entries, cached on the account and kept in
-step by the same statement that adds the entry (`verify` recomputes them).
+nothing. Balances are the sum of an account's entries; a user's (spendable and owed) are
+cached on the account and kept in step by the same statement that adds the entry
+(`verify` recomputes them). The system's accounts are not cached: every transaction
+touches one, and a cached row would make them all wait for each other.
 
-A user's spendable account never goes below zero: each leg is applied by one conditional
+A user's spendable account never goes below zero: each user leg is applied by one conditional
 UPDATE (`balance + amount >= 0`), checked by the database too, so two purchases racing
 for the same points cannot both pass: the second waits for the first's row lock
 (PostgreSQL) or the write lock (SQLite) and then finds too little. A transaction that
@@ -87,7 +89,11 @@ async def _account(session: AsyncSession, code: str) -> PointAccount:
 
 async def _apply(session: AsyncSession, account: PointAccount, amount: int) -> None:
     """Move one account's cached balance by `amount`, refusing to take a user's spendable
-    balance below zero or an owed one above zero (one conditional UPDATE)."""
+    balance below zero or an owed one above zero (one conditional UPDATE). A system
+    account's balance is not cached (its row would be a lock every transaction waits for):
+    it is the sum of its entries when asked (`system_balance`)."""
+    if account.kind == SYSTEM:
+        return
     guard = PointAccount.balance + amount
     condition = [PointAccount.id == account.id]
     if account.kind == USER:
@@ -226,24 +232,51 @@ async def earn(
         return Posted(existing, False)
     if points <= 0:
         return None
-    async with session.begin_nested():
-        if cap is not None:
-            if day is None:
-                raise ValueError("a daily cap needs the day")
-            points = await _take_daily(session, user_id, day, reason, points, cap)
-            if not points:
-                return None
-        owed = await _balance(session, owed_account(user_id))
-        repay = min(points, -owed)
-        legs = [(EARNINGS, -points), (user_account(user_id), points - repay)]
-        if repay:
-            legs.append((owed_account(user_id), repay))
-        return await post(
-            session, key=key, reason=reason, legs=legs, user_id=user_id,
-            match_id=match_id, params={**(params or {}), "points": points,
-                                       **({"day": day} if cap is not None else {})},
-            now=now,
-        )  # fmt: skip
+    try:
+        async with session.begin_nested():
+            if cap is not None:
+                if day is None:
+                    raise ValueError("a daily cap needs the day")
+                points = await _take_daily(session, user_id, day, reason, points, cap)
+                if not points:
+                    return None
+            await _lock(session, [owed_account(user_id), user_account(user_id)])
+            owed = await _balance(session, owed_account(user_id))
+            repay = min(points, -owed)
+            legs = [(EARNINGS, -points), (user_account(user_id), points - repay)]
+            if repay:
+                legs.append((owed_account(user_id), repay))
+            posted = await post(
+                session, key=key, reason=reason, legs=legs, user_id=user_id,
+                match_id=match_id, params={**(params or {}), "points": points,
+                                           **({"day": day} if cap is not None else {})},
+                now=now,
+            )  # fmt: skip
+            if not posted.created:
+                # Another grant of this key won while we waited for the day's row: undo
+                # our share of the cap (the savepoint) and answer with theirs.
+                raise _PostedBefore(posted)
+            return posted
+    except _PostedBefore as before:
+        return before.posted
+
+
+class _PostedBefore(Exception):
+    def __init__(self, posted: Posted) -> None:
+        super().__init__(posted.transaction.key)
+        self.posted = posted
+
+
+async def _lock(session: AsyncSession, codes: list[str]) -> None:
+    """Lock these accounts' rows (those that exist), in code order as `post` does, before
+    reading balances to decide amounts: a concurrent spend or earn waits instead of
+    making the guarded UPDATE fail. (SQLite: the write lock is held already.)"""
+    await session.execute(
+        select(PointAccount.id)
+        .where(PointAccount.code.in_(sorted(codes)), PointAccount.kind != SYSTEM)
+        .order_by(PointAccount.code)
+        .with_for_update()
+    )
 
 
 async def spend(
@@ -287,8 +320,10 @@ async def reverse(
         .join(PointAccount, PointAccount.id == PointEntry.account_id)
         .where(PointEntry.transaction_id == transaction.id)
     )
+    rows = entries.all()
+    await _lock(session, [c for code, _ in rows for c in _with_owed(code)])
     legs: list[tuple[str, int]] = []
-    for code, amount in entries.all():
+    for code, amount in rows:
         back = -int(amount)
         kind, user_id = _kind(code)
         if kind == USER and back < 0 and user_id is not None:
@@ -325,6 +360,12 @@ async def _give_back_daily(session: AsyncSession, transaction: PointTransaction)
         .values(amount=case((PointDaily.amount > amount, PointDaily.amount - amount), else_=0))
         .execution_options(synchronize_session=False)
     )  # fmt: skip
+
+
+def _with_owed(code: str) -> list[str]:
+    """An account and, for a user's, their owed account (a reversal may move both)."""
+    kind, user_id = _kind(code)
+    return [code, owed_account(user_id)] if kind == USER and user_id is not None else [code]
 
 
 async def standing_of_match(session: AsyncSession, match_id: int) -> list[PointTransaction]:
@@ -372,6 +413,16 @@ async def generation(session: AsyncSession, match_id: int) -> int:
 async def _balance(session: AsyncSession, code: str) -> int:
     value = await session.scalar(select(PointAccount.balance).where(PointAccount.code == code))
     return int(value or 0)
+
+
+async def system_balance(session: AsyncSession, code: str) -> int:
+    """A system account's balance: the sum of its entries (not cached, see `_apply`)."""
+    total = await session.scalar(
+        select(func.sum(PointEntry.amount))
+        .join(PointAccount, PointAccount.id == PointEntry.account_id)
+        .where(PointAccount.code == code)
+    )
+    return int(total or 0)
 
 
 async def balance(session: AsyncSession, user_id: int) -> int:
@@ -457,7 +508,7 @@ async def verify(session: AsyncSession, *, fix: bool = False) -> list[Problem]:
     )
     for account in await session.scalars(select(PointAccount).order_by(PointAccount.id)):
         truth = int(sums.get(account.id) or 0)
-        if account.balance != truth:
+        if account.kind != SYSTEM and account.balance != truth:
             problems.append(
                 Problem("balance", account.code, f"cached {account.balance}, entries {truth}")
             )
