@@ -23,6 +23,7 @@ from codebattle.battles.models import MatchRow
 from codebattle.cli import app
 from codebattle.config import Settings, load_settings
 from codebattle.db.session import Database
+from codebattle.fairplay.models import Flag
 from codebattle.judge.verdicts import Verdict
 from codebattle.problems.models import ProblemVersion
 from codebattle.progress import points
@@ -299,6 +300,29 @@ async def test_beating_the_hard_ai_and_the_ai_earns_nothing(
     assert await _codes(db, ann) == {"beat_hard_ai"}
     assert (ai.id, "first_win") not in await _all_awards(db)
     assert {u for u, _ in await _all_awards(db)} == {ann}  # nothing for any AI
+
+
+async def test_a_game_under_an_open_flag_counts_once_the_flag_is_dismissed(
+    db: Database, version: ProblemVersion, settings: Settings
+) -> None:
+    """Games against the AI are never rated, so the open flag itself keeps a flagged win
+    from counting: the achievement (and its points) waits for the operator."""
+    (ann,) = await _users(db, "ann")
+    match_id = await Games(db, version).against_ai(ann, "hard")
+    async with db.session() as session:
+        flag = Flag(key=f"test:{match_id}", source="risk", level="high", score=0.9,
+                    user_id=ann, match_id=match_id, reasons=[])  # fmt: skip
+        session.add(flag)
+        await session.commit()
+    await _pass(db, settings)
+    assert await _codes(db, ann) == set()
+    async with db.session() as session:
+        await session.execute(update(Flag).where(Flag.id == flag.id).values(status="decided"))
+        await session.commit()
+    async with db.reading() as session:
+        assert [code for code, _source in await achievements.due(session, ann, settings)] == [
+            "beat_hard_ai"
+        ]
 
 
 async def test_speed_solver_counts_minutes_from_the_start(

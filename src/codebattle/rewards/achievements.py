@@ -44,6 +44,7 @@ from codebattle.battles.models import MatchEvent, MatchPlayer, MatchRow
 from codebattle.battles.service import RATED, RATING_VOIDED
 from codebattle.config import Settings
 from codebattle.db.session import Database
+from codebattle.fairplay.models import OPEN, Flag
 from codebattle.i18n import translate
 from codebattle.judge.verdicts import Verdict
 from codebattle.progress import earning
@@ -121,6 +122,17 @@ def _not_voided() -> Any:
     return or_(MatchRow.rating_state.is_(None), MatchRow.rating_state != RATING_VOIDED)
 
 
+def _unflagged(user_id: int) -> Any:
+    """Not a game with a fair-play flag on this player still waiting for an operator: it
+    counts once the flag is dismissed (a void leaves it out for good). Games against the
+    AI are never rated, so this, not the rating, keeps a flagged one from counting."""
+    return MatchRow.id.not_in(
+        select(Flag.match_id).where(
+            Flag.user_id == user_id, Flag.match_id.is_not(None), Flag.status == OPEN
+        )
+    )
+
+
 def _finished_at() -> Any:
     """When the game finished (its "finished" event): the order of a player's games."""
     return (
@@ -136,7 +148,12 @@ async def _games(session: AsyncSession, user_id: int, *, rated: bool) -> list[Ma
     query = (
         select(MatchRow)
         .join(MatchPlayer, MatchPlayer.match_id == MatchRow.id)
-        .where(MatchPlayer.user_id == user_id, MatchRow.state == "finished", _not_voided())
+        .where(
+            MatchPlayer.user_id == user_id,
+            MatchRow.state == "finished",
+            _not_voided(),
+            _unflagged(user_id),
+        )
         .order_by(_finished_at(), MatchRow.id)
     )
     if rated:
@@ -186,6 +203,7 @@ async def _beat_ai(session: AsyncSession, uid: int, a: Achievement, s: Settings)
             MatchRow.winner_id == uid,
             MatchRow.state == "finished",
             _not_voided(),
+            _unflagged(uid),
             MatchRow.id.in_(opponent),
         )
         .order_by(MatchRow.id)
