@@ -174,3 +174,15 @@ def test_the_page_reads_in_korean(client: TestClient) -> None:
     client.cookies.set("lang", "ko")
     page = client.get("/shop")
     assert page.status_code == 200 and "아바타 상점" in page.text and "고양이" in page.text
+
+
+def test_the_confirm_step_says_when_points_are_short_and_offers_no_purchase(
+    client: TestClient,
+) -> None:
+    _signed_in(client, "poorshopper", 100)
+    asked = client.get("/shop?buy=avatar_cat")  # 150 points
+    assert asked.status_code == 200
+    assert 'id="shop-confirm-short"' in asked.text
+    assert "this item costs 150 and you have 100" in asked.text
+    assert 'id="shop-confirm-form"' not in asked.text  # nothing to press that would fail
+    assert "will be left" not in asked.text
