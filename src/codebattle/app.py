@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.requests import HTTPConnection
+from starlette.requests import ClientDisconnect, HTTPConnection
 from starlette.types import ASGIApp
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
@@ -178,6 +178,9 @@ def install_error_handlers(app: FastAPI) -> None:
             outage.report(exc, request.url.path)
             retry = {"Retry-After": str(outage.RETRY_AFTER_SECONDS)}
             return _error(request, 503, "service_unavailable", retry)
+        if isinstance(exc, ClientDisconnect):  # the browser left while sending its form
+            log.info("client left during its request", path=request.url.path)
+            return Response(status_code=400)
         log.exception("unhandled error", path=request.url.path)
         return _error(request, 500, "server_error")
 
