@@ -7,36 +7,16 @@ again, once each however often it is repeated."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-import pytest
 
 from codebattle.accounts.models import User
 from codebattle.battles import service as battles
 from codebattle.db.session import Database
 from codebattle.problems.models import ProblemVersion
 from codebattle.progress import earning, points
-from codebattle.storage import LocalBlobStore
-from tests.support.factories import make_match, make_problem_version, make_user
+from tests.support.factories import make_match
 
 T0 = datetime(2026, 12, 7, 3, 0, tzinfo=UTC).timestamp()  # 12:00 in Seoul
 WIN, FIRST, DRAW = (earning.rules()[n].points for n in ("win", "first_win", "draw"))
-
-
-@pytest.fixture
-async def version(db: Database, tmp_path: Path) -> ProblemVersion:
-    async with db.session() as session:
-        found = await make_problem_version(session, LocalBlobStore(tmp_path / "blobs"))
-        await session.commit()
-        return found
-
-
-@pytest.fixture
-async def players(db: Database) -> tuple[int, int]:
-    async with db.session() as session:
-        ann, bob = await make_user(session, "ann"), await make_user(session, "bob")
-        await session.commit()
-        return ann.id, bob.id
 
 
 async def _play(

@@ -5,8 +5,6 @@ players within a day move ratings by 1/k."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy import func, select
 
@@ -16,17 +14,10 @@ from codebattle.problems.models import ProblemVersion
 from codebattle.progress import service as progress
 from codebattle.progress.models import RatingChange
 from codebattle.progress.ratings import PROVISIONAL_GAMES, Rating, rate
-from codebattle.storage import LocalBlobStore
-from tests.support.factories import make_match, make_problem_version, make_user
+from tests.support.factories import make_match, make_user
 
 DAY = 24 * 3600.0
 T0 = 1_700_000_000.0  # game times: real epoch seconds, a day apart where it matters
-
-
-@pytest.fixture
-async def version(db: Database, tmp_path: Path) -> ProblemVersion:
-    async with db.session() as session:
-        return await make_problem_version(session, LocalBlobStore(tmp_path / "blobs"))
 
 
 async def user(db: Database, name: str, *, rated_games: int = 0) -> int:

@@ -21,19 +21,11 @@ from codebattle.progress.ratings import Rating
 from codebattle.progress.seasons import SeasonRules, soft_reset
 from codebattle.storage import LocalBlobStore
 from codebattle.submissions.models import Submission
-from tests.support.factories import make_match, make_problem_version, make_submission, make_user
+from tests.support.factories import make_match, make_submission, make_user
 
 RULES = SeasonRules(days=7, reset_keep=0.5, placement_games=3, timezone="Asia/Seoul")
 T0 = datetime(2026, 3, 4, 20, 30, tzinfo=UTC)  # 2026-03-05 05:30 in Seoul
 START = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)  # 2026-03-05 00:00 in Seoul
-
-
-@pytest.fixture
-async def version(db: Database, tmp_path: Path) -> ProblemVersion:
-    async with db.session() as session:
-        found = await make_problem_version(session, LocalBlobStore(tmp_path / "blobs"))
-        await session.commit()
-        return found
 
 
 async def _season(db: Database, now: datetime) -> Season:

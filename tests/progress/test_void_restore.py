@@ -4,9 +4,6 @@ SQLite and PostgreSQL: always by the original game's change (mu, sigma, one game
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 from sqlalchemy import select
 
 from codebattle.db.session import Database
@@ -14,27 +11,10 @@ from codebattle.problems.models import ProblemVersion
 from codebattle.progress import service as progress
 from codebattle.progress.models import PlayerRating, RatingChange
 from codebattle.progress.ratings import Rating
-from codebattle.storage import LocalBlobStore
-from tests.support.factories import make_match, make_problem_version, make_user
+from tests.support.factories import make_match
 
 T0 = 1_700_000_000.0
 State = dict[int, tuple[float, float, int, int]]  # mu, sigma, display, games
-
-
-@pytest.fixture
-async def version(db: Database, tmp_path: Path) -> ProblemVersion:
-    async with db.session() as session:
-        found = await make_problem_version(session, LocalBlobStore(tmp_path / "blobs"))
-        await session.commit()
-        return found
-
-
-@pytest.fixture
-async def players(db: Database) -> tuple[int, int]:
-    async with db.session() as session:
-        ann, bob = await make_user(session, "ann"), await make_user(session, "bob")
-        await session.commit()
-        return ann.id, bob.id
 
 
 async def _game(db: Database, version: ProblemVersion, winner: int, loser: int, at: float) -> int:
