@@ -7,6 +7,7 @@ import asyncio
 import re
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -93,3 +94,17 @@ def wait_done(
             if message["type"] == "snapshot" and message["submission"]["status"] == "done":
                 return dict(message["submission"])
     raise AssertionError("submission not done in time")
+
+
+def run_in_app(client: TestClient, fn: Callable[..., Any], *args: Any) -> Any:
+    """Run `fn(session, *args)` in the app's event loop, on its database, and commit: set
+    up or read what a page test needs without going through the pages."""
+    services = client.app.state.services  # type: ignore[attr-defined]
+
+    async def go() -> Any:
+        async with services.db.session() as session:
+            result = await fn(session, *args)
+            await session.commit()
+            return result
+
+    return client.portal.call(go)  # type: ignore[union-attr]

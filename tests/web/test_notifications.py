@@ -4,9 +4,7 @@ everywhere but its account pages; a suspended player refused by the ranked queue
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -14,21 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.accounts import notifications, sanctions
 from codebattle.accounts.models import BAN, SUSPEND, User
-from codebattle.services import Services
-from tests.support.site import sign_in
+from tests.support.site import run_in_app, sign_in
 
-
-def run(client: TestClient, fn: Callable[..., Any], *args: Any) -> Any:
-    """Run `fn(session, *args)` in the app's event loop, on its database, and commit."""
-    services: Services = client.app.state.services  # type: ignore[attr-defined]
-
-    async def go() -> Any:
-        async with services.db.session() as session:
-            result = await fn(session, *args)
-            await session.commit()
-            return result
-
-    return client.portal.call(go)  # type: ignore[union-attr]
+run = run_in_app
 
 
 async def _notify(session: AsyncSession, nickname: str) -> None:

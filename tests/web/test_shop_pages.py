@@ -5,8 +5,6 @@ step without script, buying, wearing and taking off, refusals shown with their r
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -15,21 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from codebattle.accounts.models import User
 from codebattle.progress import points
 from codebattle.rewards import shop
-from codebattle.services import Services
-from tests.support.site import sign_in
+from tests.support.site import run_in_app, sign_in
 
-
-def run(client: TestClient, fn: Callable[..., Any], *args: Any) -> Any:
-    """Run `fn(session, *args)` in the app's event loop, on its database, and commit."""
-    services: Services = client.app.state.services  # type: ignore[attr-defined]
-
-    async def go() -> Any:
-        async with services.db.session() as session:
-            result = await fn(session, *args)
-            await session.commit()
-            return result
-
-    return client.portal.call(go)  # type: ignore[union-attr]
+run = run_in_app
 
 
 async def _grant(session: AsyncSession, nickname: str, amount: int) -> None:
