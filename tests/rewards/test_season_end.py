@@ -76,7 +76,9 @@ async def test_a_season_over_is_archived_once_and_rewarded_once(db: Database) ->
     season, ids = await _setup(db)
     assert await season_end.run_once(db, RULES, T0 + timedelta(days=3)) == 0  # not over
     assert await _table(db, season.id) == []
-    after = season.ends_at + timedelta(minutes=1)
+    just_over = season.ends_at + timedelta(minutes=1)  # games of its last minutes settle
+    assert await season_end.run_once(db, RULES, just_over) == 0
+    after = season.ends_at + season_end.SETTLE_GRACE
     assert await season_end.run_once(db, RULES, after) == 1
     table = await _table(db, season.id)
     assert table == [
@@ -109,7 +111,7 @@ async def test_rewards_are_granted_once_after_a_crash_midway_and_by_racing_runs(
     db: Database,
 ) -> None:
     season, ids = await _setup(db)
-    after = season.ends_at + timedelta(minutes=1)
+    after = season.ends_at + season_end.SETTLE_GRACE
     assert await season_end.archive(db, season.id, RULES, after) is True
     async with db.session() as session:  # the run that crashed had granted ann's only
         await earning.grant(
@@ -142,7 +144,7 @@ async def test_a_banned_player_is_left_out_of_the_final_table(db: Database) -> N
         assert user is not None
         user.banned_at = T0
         await session.commit()
-    await season_end.run_once(db, RULES, season.ends_at)
+    await season_end.run_once(db, RULES, season.ends_at + season_end.SETTLE_GRACE)
     assert [line[1] for line in await _table(db, season.id)] == [
         ids["dave"], ids["carol"], ids["bob"],
     ]  # fmt: skip

@@ -15,7 +15,7 @@ shows it, progress/rankings.badges)."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import structlog
 from sqlalchemy import select, update
@@ -31,6 +31,10 @@ from codebattle.services import Services
 
 log = structlog.get_logger(__name__)
 INTERVAL = 60.0  # seconds between passes
+# A season's table waits this long after its end: games that finished just before it are
+# rated once fair play has looked at them (seconds to minutes), and count in the table.
+# A game held for an operator longer than this counts for the next season's rating only.
+SETTLE_GRACE = timedelta(minutes=15)
 BATCH = 200  # grants per transaction
 
 
@@ -107,7 +111,8 @@ async def reward(db: Database, season_id: int, now: datetime) -> int:
 
 async def run_once(db: Database, settings: Settings | SeasonRules, now: datetime) -> int:
     """One pass: the season containing `now` exists (the next one starts by itself), and
-    every season over and not yet rewarded is archived and rewarded. Returns how many
+    every season over (SETTLE_GRACE ago) and not yet rewarded is archived and rewarded.
+    Returns how many
     seasons this pass finished."""
     rules = settings if isinstance(settings, SeasonRules) else SeasonRules.of(settings)
     async with db.session() as session:
@@ -117,7 +122,7 @@ async def run_once(db: Database, settings: Settings | SeasonRules, now: datetime
         due = list(
             await session.scalars(
                 select(Season.id)
-                .where(Season.ends_at <= now, Season.rewarded_at.is_(None))
+                .where(Season.ends_at <= now - SETTLE_GRACE, Season.rewarded_at.is_(None))
                 .order_by(Season.number)
             )
         )
