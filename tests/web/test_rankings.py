@@ -17,7 +17,8 @@ from codebattle.accounts.models import User
 from codebattle.progress import seasons
 from codebattle.progress.models import PlayerRating, SeasonRating
 from codebattle.progress.seasons import SeasonRules
-from codebattle.rewards import season_end
+from codebattle.rewards import season_end, shop
+from codebattle.rewards.models import OwnedItem
 from codebattle.services import Services
 from tests.support.factories import make_match, make_problem_version, make_user
 from tests.support.site import sign_in
@@ -188,3 +189,24 @@ def test_the_arena_and_the_lobby_name_each_players_tier(client: TestClient) -> N
     assert "Grandmaster" in arena.text or "그랜드마스터" in arena.text
     lobby = client.get("/play")
     assert lobby.status_code == 200 and 'class="tier-label"' in lobby.text
+
+
+async def _wear(session: AsyncSession, services: Services, nickname: str) -> None:
+    user = await session.scalar(select(User).where(User.nickname == nickname))
+    assert user is not None
+    session.add(OwnedItem(user_id=user.id, item="avatar_fox"))
+    session.add(OwnedItem(user_id=user.id, item="name_ocean"))
+    await session.flush()
+    await shop.equip(session, user, "avatar", "avatar_fox")
+    await shop.equip(session, user, "name_color", "name_ocean")
+
+
+def test_the_arena_shows_what_each_player_wears(client: TestClient) -> None:
+    match_id = run(client, _duel)
+    run(client, _wear, "bobby")
+    sign_in(client, "annie")
+    arena = client.get(f"/matches/{match_id}").text
+    assert arena.count('class="player-avatar"') == 1
+    assert 'src="/static/shop/avatar_fox.svg"' in arena
+    colour = shop.item("name_ocean").color
+    assert f'style="color: {colour}">bobby</strong>' in arena
