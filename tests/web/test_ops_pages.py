@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from fastapi import Request, Response
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,8 +24,8 @@ from codebattle.accounts import audit
 from codebattle.accounts.models import AuditEntry, Feedback, Sanction, User
 from codebattle.fairplay.models import Flag
 from codebattle.services import Services
-from codebattle.web.sessions import start_session
 from tests.support.factories import make_match, make_problem_version, make_user
+from tests.support.sign_in import with_sign_in
 
 SESSION_ROUTE = "/_test/ops-session"
 INVITE_ROW = 'href="/ops/audit?action=invite"'  # an invite entry, its action in words
@@ -48,18 +47,7 @@ def run(client: TestClient, fn: Callable[..., Any], *args: Any) -> Any:
 @pytest.fixture
 def site(client: TestClient) -> TestClient:
     """The app with a route that signs a user in by nickname as an OAuth callback would."""
-
-    async def begin(request: Request) -> Response:
-        data: dict[str, Any] = await request.json()
-        async with request.app.state.services.db.reading() as session:
-            user = await session.scalar(select(User).where(User.nickname == data["nickname"]))
-        assert user is not None
-        await start_session(request, user, "github")
-        return Response(status_code=204)
-
-    client.app.add_api_route(SESSION_ROUTE, begin, methods=["POST"])  # type: ignore[attr-defined]
-    client.cookies.set("lang", "en")
-    return client
+    return with_sign_in(client, SESSION_ROUTE)
 
 
 async def _seed(session: AsyncSession, services: Services) -> dict[str, int]:
