@@ -2,8 +2,9 @@
 finds the points page from the menu, requests a card (the first exchange waits for an
 operator), an operator approves it in the dashboard's queue (confirmed in the dialog), the
 issuing pass sends it through the app's built-in fake Giftishow, and the player sees it
-issued. Every page is looked at on a laptop and on a phone, in English and Korean, and
-never scrolls sideways; screenshots in /tmp/shots/."""
+issued; then the operator cancels the card (confirmed in the dialog) and the player sees
+it cancelled with the points back. Every page is looked at on a laptop and on a phone,
+in English and Korean, and never scrolls sideways; screenshots in /tmp/shots/."""
 
 from __future__ import annotations
 
@@ -67,12 +68,15 @@ def _in_thread(work: Any) -> Any:
 
 
 def _grant(settings: Settings, nickname: str, amount: int) -> None:
+    """Points for `nickname`, and a birth year (an unknown age may not exchange points)."""
+
     async def work() -> None:
         db = Database(settings.database_url)
         try:
             async with db.session() as session:
                 user = await session.scalar(select(User).where(User.nickname == nickname))
                 assert user is not None
+                user.birth_year = 1990
                 await points.earn(session, user.id, key=f"e2e:{nickname}", reason="win",
                                   points=amount)  # fmt: skip
                 await session.commit()
@@ -171,7 +175,7 @@ def test_a_player_exchanges_points_for_a_gift_card(
         card = ops.locator("#gift-queue > li").filter(has_text=nickname)
         expect(card).to_have_count(1)
         expect(card).to_contain_text("First exchange")
-        expect(card).to_contain_text("unknown (counted as a minor)")
+        expect(card).to_contain_text("19 or older")
         views(ops, ["/ops/rewards"], "ops-queue", **auth)
         card.get_by_role("button", name="Approve").click()
         expect(ops.locator("#ops-confirm-dialog")).to_be_visible()
@@ -187,6 +191,23 @@ def test_a_player_exchanges_points_for_a_gift_card(
         expect(exchange).to_contain_text("Issued")
         expect(player.locator("#gift-exchanges")).not_to_contain_text("5678")  # erased
         views(player, ["/rewards/giftcards", "/points", "/notifications"], "player-issued")
+
+        # The operator cancels the card (not used): the player gets the points back.
+        ops.goto("/ops/rewards")
+        sent = ops.locator("#gift-issued-list > li").filter(has_text=nickname)
+        expect(sent).to_have_count(1)
+        views(ops, ["/ops/rewards"], "ops-issued", **auth)
+        sent.get_by_label("Reason for cancelling (shown to the player)").fill("sent by mistake")
+        sent.get_by_role("button", name="Cancel card").click()
+        expect(ops.locator("#ops-confirm-dialog")).to_be_visible()
+        ops.click("#ops-confirm-yes")
+        expect(ops.locator("#gift-ops-done")).to_contain_text("Cancelled")
+        expect(ops.locator("#gift-issued-empty")).to_be_visible()
+        player.reload()
+        expect(exchange).to_have_attribute("data-state", "cancelled")
+        expect(exchange).to_contain_text("Reason: sent by mistake")
+        expect(player.locator("#gift-balance")).to_have_text("5000")
+        views(player, ["/rewards/giftcards"], "player-cancelled")
         assert errors == []
     finally:
         for made in contexts:

@@ -1,7 +1,9 @@
 """The points page, the gift-card page and the operators' approval queue over HTTP
 (web/routes/rewards.py, ops_rewards.py): pages for the signed-in, CSRF on the form, each
 refusal a 4xx shown on the form in words, one exchange per form, the queue for operators
-and admins only (404 for players), decided once through the confirm step."""
+and admins only (404 for players), decided once through the confirm step; approving an
+account out of good standing refused in words; an unknown age asked for; an issued card
+cancelled through the confirm step (the fake Giftishow on loopback), a used one not."""
 
 from __future__ import annotations
 
@@ -10,17 +12,19 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from fastapi import Request, Response
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.accounts.models import Sanction, User
 from codebattle.progress import points
+from codebattle.rewards import giftcards
 from codebattle.rewards.models import GiftExchange
 from codebattle.services import Services
-from codebattle.web.sessions import start_session
+from codebattle.web.routes import ops_rewards
 from tests.support.factories import make_user
+from tests.support.fake_giftishow import client_of, running_fake
+from tests.support.sign_in import with_sign_in
 
 SESSION_ROUTE = "/_test/rewards-session"
 CU3000, GS5000, CU10000 = "G00000000101", "G00000000102", "G00000000105"
@@ -38,17 +42,8 @@ def run(client: TestClient, fn: Callable[..., Any], *args: Any) -> Any:
 
 @pytest.fixture
 def site(client: TestClient) -> TestClient:
-    async def begin(request: Request) -> Response:
-        data: dict[str, Any] = await request.json()
-        async with request.app.state.services.db.reading() as session:
-            user = await session.scalar(select(User).where(User.nickname == data["nickname"]))
-        assert user is not None
-        await start_session(request, user, "github")
-        return Response(status_code=204)
-
-    client.app.add_api_route(SESSION_ROUTE, begin, methods=["POST"])  # type: ignore[attr-defined]
-    client.cookies.set("lang", "en")
-    return client
+    """The app with a route that signs a user in by nickname as an OAuth callback would."""
+    return with_sign_in(client, SESSION_ROUTE)
 
 
 async def _seed(session: AsyncSession) -> dict[str, int]:
@@ -193,3 +188,97 @@ def test_a_refusal_is_said_before_the_form(site: TestClient) -> None:
     assert 'data-key="gift.refused_warned"' in page.text
     assert "After a warning you cannot exchange points for 30 days." in page.text
     assert 'id="gift-submit" disabled' in page.text
+
+
+def _request(site: TestClient, csrf: str) -> None:
+    page = site.get("/rewards/giftcards")
+    answer = site.post("/rewards/giftcards", data={"csrf_token": csrf, "goods": CU3000,
+                       "consent": "yes", "phone": "01012345678",
+                       "request_key": form_key(page.text)}, follow_redirects=False)  # fmt: skip
+    assert answer.status_code == 303
+
+
+def test_approving_an_account_out_of_good_standing_is_refused(site: TestClient) -> None:
+    ids = run(site, _seed)
+    _request(site, become(site, "pat"))
+    (exchange,) = run(site, _exchanges, ids["pat"])
+    run(site, _warn, ids["pat"])
+    csrf = become(site, "opal")
+    approve = {"csrf_token": csrf, "decision": "approve", "confirm": "yes"}
+    answer = site.post(f"/ops/rewards/{exchange.id}/decision", data=approve)
+    assert answer.status_code == 409
+    assert "After a warning you cannot exchange points for 30 days." in answer.text
+    assert run(site, _exchanges, ids["pat"])[0].state == "pending"
+
+
+async def _forget_age(session: AsyncSession, user_id: int) -> None:
+    user = await session.get(User, user_id)
+    assert user is not None
+    user.birth_year, user.age_band = None, None
+    await session.commit()
+
+
+def test_an_unknown_age_is_asked_for(site: TestClient) -> None:
+    ids = run(site, _seed)
+    run(site, _forget_age, ids["pat"])
+    csrf = become(site, "pat")
+    page = site.get("/rewards/giftcards")
+    assert 'data-key="gift.refuse.age_unknown"' in page.text
+    assert 'id="gift-age-support">Contact support</a>' in page.text
+    assert 'href="/feedback" id="gift-age-support"' in page.text
+    answer = site.post("/rewards/giftcards", data={"csrf_token": csrf, "goods": CU3000,
+                       "consent": "yes", "phone": "01012345678",
+                       "request_key": form_key(page.text)})  # fmt: skip
+    assert answer.status_code == 403 and "We do not know your age" in answer.text
+    assert run(site, _exchanges, ids["pat"]) == []
+
+
+def test_an_operator_cancels_an_issued_card(
+    site: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = run(site, _seed)
+    _request(site, become(site, "pat"))
+    (exchange,) = run(site, _exchanges, ids["pat"])
+    services: Services = site.app.state.services  # type: ignore[attr-defined]
+    with running_fake() as (fake, url):
+        monkeypatch.setattr(ops_rewards, "provider_for", lambda settings: client_of(url))
+
+        async def approve_and_issue(session: AsyncSession) -> None:
+            operator = await session.get(User, ids["opal"])
+            assert operator is not None
+            now = exchange.created_at
+            await giftcards.approve(session, operator, exchange.id, "", now, services.settings)
+            provider = client_of(url)
+            await giftcards.issue_due(services.db, provider, services.settings, now)
+            await provider.aclose()
+
+        run(site, approve_and_issue)
+        assert run(site, _exchanges, ids["pat"])[0].state == "issued"
+        csrf = become(site, "opal")
+        queue = site.get("/ops/rewards")
+        assert f'id="gift-{exchange.id}-cancel"' in queue.text and "Issued cards" in queue.text
+        cancel = f"/ops/rewards/{exchange.id}/cancel"
+        assert site.post(cancel, data={"csrf_token": csrf, "confirm": "yes"}).status_code == 422
+        asked = site.post(cancel, data={"csrf_token": csrf, "reason": "sent by mistake"})
+        assert asked.status_code == 200 and 'name="confirm" value="yes"' in asked.text
+        assert fake.coupons[exchange.tr_id].pin_status == "01"  # nothing changed yet
+        fake.set_status(exchange.tr_id, "02")  # used meanwhile
+        used = site.post(cancel, data={"csrf_token": csrf, "reason": "sent by mistake",
+                                       "confirm": "yes"})  # fmt: skip
+        assert used.status_code == 409 and "already used" in used.text
+        fake.set_status(exchange.tr_id, "01")
+        for who in (None, "pat"):
+            other = become(site, who)
+            assert site.post(cancel, data={"csrf_token": other, "reason": "x",
+                                           "confirm": "yes"}).status_code == 404  # fmt: skip
+        csrf = become(site, "opal")
+        done = site.post(cancel, data={"csrf_token": csrf, "reason": "sent by mistake",
+                                       "confirm": "yes"}, follow_redirects=False)  # fmt: skip
+        assert done.status_code == 303
+        assert fake.coupons[exchange.tr_id].pin_status == "07"
+    assert run(site, _exchanges, ids["pat"])[0].state == "cancelled"
+    assert "the points were given back" in site.get(done.headers["location"]).text
+    become(site, "pat")
+    mine = site.get("/rewards/giftcards")
+    assert f'id="exchange-{exchange.id}-state">Cancelled<' in mine.text
+    assert "Reason: sent by mistake" in mine.text

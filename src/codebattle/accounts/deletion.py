@@ -35,7 +35,9 @@ async def delete_account(
     (the consent's time stays, as the record that it was given). Kept: the user row under an
     anonymous nickname (games, submissions and ratings point at it), payments (accounting
     law), feedback text (not linked to anything personal once the name is gone). The billing
-    key is deleted at the provider (`payments`) too, best effort, after ours is gone."""
+    key is deleted at the provider (`payments`) too, best effort, after ours is gone.
+    Gift-card phone numbers are erased, and waiting exchanges closed, by the rewards'
+    periodic sweep (rewards/giftcards.sweep: rewards sit above accounts), within seconds."""
     user = await session.get(User, user_id)
     if user is None or user.deleted_at is not None:
         raise UserError(404, "user_unknown")

@@ -7,8 +7,9 @@ Every call is a form-encoded POST to `{GIFTISHOW_API_URL}/<path>` carrying `api_
 the rest is ignored, so a field Giftishow adds never breaks an exchange.
 
 Two kinds of failure, because they call for opposite handling (gift_seam.md):
-- `GiftRefused`: the provider answered "no" (a code other than "0000"): no card exists,
-  the points can go back.
+- `GiftRefused`: the provider answered "no" (a code other than "0000"). Only the codes
+  in NO_CARD, on a first send, mean that no card exists; any other refusal of a send is
+  looked up by tr_id before the points go back (rewards/giftcards.py).
 - `GiftUnavailable`: no usable answer (timeout, connection error, an HTTP status other
   than 200, a body that is not the expected JSON): a card MAY exist, so before sending
   again ask `status(tr_id)`. `tr_id` is our idempotency key: Giftishow takes one once.
@@ -57,6 +58,11 @@ NO_BIZMONEY = "E0004"  # business money too low for the card
 DUPLICATE_TR_ID = "E0008"  # send: this tr_id was already used (no second card is made)
 UNKNOWN_TR_ID = "E0009"  # coupons/cancel: no card was sent with this tr_id
 NOT_CANCELLABLE = "E0010"  # cancel: the card was used, or is already cancelled or expired
+# Send refusals that say no card was made: the request itself was wrong (credentials, a
+# field, the goods) or could not be paid for. Only these, on a first send, are final; any
+# other code (a duplicate tr_id under a code we do not know, a code Giftishow adds) may
+# hide a card, so the caller looks the tr_id up before giving anything back.
+NO_CARD = frozenset({UNAUTHORIZED, BAD_REQUEST, UNKNOWN_GOODS, NO_BIZMONEY})
 
 TR_ID_MAX = 25
 TITLE_MAX = 10
@@ -377,6 +383,8 @@ def provider_for(settings: Settings) -> GiftProvider | None:
 __all__ = [
     "DUPLICATE_TR_ID",
     "FAKE_PATH",
+    "NO_CARD",
+    "NOT_CANCELLABLE",
     "CouponStatus",
     "GiftError",
     "GiftProvider",

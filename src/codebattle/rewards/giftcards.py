@@ -5,7 +5,9 @@ Rules, all from the settings and with time injected:
 - Only accounts in good standing: onboarded, not banned nor suspended, no warning within
   WARNING_DAYS (a warning is a sanction without an end; a recent one means an operator
   found something, so no money-like value for a while), no open "high" fair-play flag.
-- Under 14 only with a guardian's consent recorded (users.guardian_consent_at).
+- Under 14 only with a guardian's consent recorded (users.guardian_consent_at). An
+  unknown age is refused (the user is asked to tell us their birth year): we could not
+  tell whether a guardian's consent is needed.
 - A card is at most REWARD_MAX_CARD_WON. Per calendar month in PLAN_TIMEZONE a user
   exchanges at most REWARD_MONTHLY_CAP_WON, or REWARD_MINOR_MONTHLY_CAP_WON under 19. An
   unknown age counts as a minor: the lower cap is the safe side of a law protecting minors.
@@ -17,13 +19,26 @@ gift_months (never past the cap, however many requests race), the points held by
 ledger (`gift:<id>`: never below zero), the exchange row (its form's request key unique
 per user: a double-clicked form makes one exchange). A refusal rolls all of it back.
 
+Good standing is checked again when an operator approves (409 with the reason) and when
+the issuing pass claims the exchange: an account that fell out of it is held back
+(rejected, "standing": points and month given back, the player told).
+
 Issuing (`issue_due`, run by `running`): the exchange is marked "issuing" and committed
-BEFORE the provider is called, with a try counted. A try after the first looks the card
-up by its tr_id before sending again, so a timeout whose card was made, or a crash between
-"issuing" and the answer, ends "issued" without a second card; the provider refuses a
-repeated tr_id anyway. A refusal, or MAX_TRIES tries that the provider confirms made
-nothing, ends "failed": the points and the month's won are given back. The phone number
-is erased once the card is sent or refused (after REWARD_PHONE_KEEP_HOURS)."""
+BEFORE the provider is called, with a try counted and a lease (`next_try_at`) taken from
+the moment of the claim and longer than every provider call the try may make, which are
+bounded by it. A try after the first looks the card up by its tr_id before sending again,
+so a timeout whose card was made, or a crash between "issuing" and the answer, ends
+"issued" without a second card. A refusal is final only on a first send and with a code
+that says no card was made (giftishow.NO_CARD); any other refusal is looked up by tr_id
+like a timeout, and the points go back only once the provider confirms there is no card.
+MAX_TRIES tries the provider confirms made nothing end "failed" too. A pass stops after
+PASS_BUDGET so the exchanges it listed are claimed while still due.
+
+The periodic sweep (`sweep`): exchanges left pending or approved for STALE_DAYS are
+closed (points and month back, phone erased, player told), and the phone numbers of
+deleted accounts are erased (accounts sit below rewards, so deletion itself cannot).
+An operator may cancel an issued card not yet used (`cancel`): the provider cancels it,
+the points and month go back."""
 
 from __future__ import annotations
 
@@ -31,6 +46,7 @@ import asyncio
 import math
 import re
 import secrets
+import time
 import tomllib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -53,10 +69,11 @@ from codebattle.db.session import Database
 from codebattle.errors import UserError
 from codebattle.fairplay.models import Flag
 from codebattle.integrations.giftishow import (
+    NO_CARD,
+    NOT_CANCELLABLE,
     GiftError,
     GiftProvider,
     GiftRefused,
-    GiftUnavailable,
     provider_for,
 )
 from codebattle.progress import points
@@ -78,6 +95,11 @@ FIRST, OVER = "first", "over"  # why an exchange waits for an operator
 REASON_HOLD, REASON_REFUND = "giftcard", "giftcard_refund"  # the ledger's reasons
 WARNING_DAYS = 30
 MAX_TRIES = 5  # sends that the provider confirmed made nothing, before "failed"
+STALE_DAYS = 14  # pending or approved this long: closed, the phone number erased
+CALLS_PER_TRY = 4  # status, send, the client's lookup of a duplicate, the lookup of a refusal
+LEASE_MARGIN = timedelta(seconds=30)  # the claim's lease past its calls' longest time
+PASS_BUDGET = timedelta(seconds=60)  # an issuing pass claims nothing after running this long
+HELD_STANDING, HELD_STALE, HELD_DELETED = "standing", "stale", "deleted"  # system rejections
 REQUEST_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 PHONE = re.compile(r"^01[016789][0-9]{7,8}$")  # a Korean mobile number, digits only
 NOTE_MAX = 1000
@@ -181,6 +203,10 @@ async def refusal(
     if flagged:
         return UserError(403, "gift.refused_flagged")
     band = profiles.age_band_of(user, now, settings.plan_zone)
+    if band is None:
+        # Unknown ages count as minors; one may be under 14, where a guardian's consent is
+        # needed: refusing until we know the birth year is the safe reading.
+        return UserError(403, "gift.refuse.age_unknown")
     if band == UNDER14 and user.guardian_consent_at is None:
         return UserError(403, "gift.refused_guardian")
     return None
@@ -405,10 +431,23 @@ async def _decide(
 
 
 async def approve(
-    session: AsyncSession, operator: User, exchange_id: int, note: str, now: datetime
+    session: AsyncSession,
+    operator: User,
+    exchange_id: int,
+    note: str,
+    now: datetime,
+    settings: Settings,
 ) -> GiftExchange:
-    """An operator approves a pending exchange: the issuing pass sends it. Committed."""
+    """An operator approves a pending exchange: the issuing pass sends it. Committed.
+    The account must still be in good standing (it may have fallen out of it since the
+    request): else 409 with the reason, which the operator reads."""
     exchange = await _decidable(session, operator, exchange_id)
+    if exchange.state == PENDING:
+        user = await session.get(User, exchange.user_id)
+        assert user is not None
+        refused = await refusal(session, user, now, settings)
+        if refused is not None:
+            raise UserError(409, refused.key, **refused.params)
     await _decide(session, operator, exchange, APPROVED, note, now)
     notifications.notify(
         session, exchange.user_id, "gift_approved", {"id": exchange.id},
@@ -451,6 +490,91 @@ async def _refund(session: AsyncSession, exchange: GiftExchange, now: datetime, 
     exchange.phone = None
     exchange.phone_erase_at = None
     await session.flush()
+
+
+async def cancel(
+    session: AsyncSession,
+    operator: User,
+    exchange_id: int,
+    note: str,
+    now: datetime,
+    provider: GiftProvider,
+) -> GiftExchange:
+    """An operator cancels an issued card that was not used (`note`, the reason, is shown
+    to the player): the provider cancels it (its business money comes back), then the
+    exchange is "cancelled" and its points and month's won go back. Committed.
+
+    The provider is asked first, with no transaction open across its calls: a used,
+    expired or refunded card is refused (409). A card the provider already shows
+    cancelled (an earlier cancel whose answer was lost, or its console) is marked here
+    without calling cancel again."""
+    if not note.strip():
+        raise UserError(422, "ops.reason_required")
+    exchange = await _decidable(session, operator, exchange_id)
+    if exchange.state != ISSUED:
+        raise UserError(409, "gift.cancel_not_issued")
+    tr_id = exchange.tr_id
+    await session.commit()  # nothing stays open while the provider answers
+    try:
+        found = await provider.status(tr_id)
+        if found is None:
+            raise UserError(409, "gift.cancel_missing")
+        if found.status == "used":
+            raise UserError(409, "gift.cancel_used")
+        if found.status not in (ISSUED, CANCELLED):
+            raise UserError(409, "gift.cancel_not_live", state=found.status)
+        if found.status == ISSUED:
+            await provider.cancel(tr_id)
+    except GiftRefused as exc:
+        if exc.code == NOT_CANCELLABLE:  # used (or expired) between the lookup and now
+            raise UserError(409, "gift.cancel_used") from None
+        raise UserError(502, "gift.provider_refused", code=exc.code) from None
+    except GiftError:
+        raise UserError(503, "gift.provider_unavailable") from None
+    result = await session.execute(
+        update(GiftExchange)
+        .where(GiftExchange.id == exchange_id, GiftExchange.state == ISSUED)
+        .values(
+            state=CANCELLED, decided_by=operator.id, decided_at=now, decision_note=note[:NOTE_MAX]
+        )  # fmt: skip
+        .execution_options(synchronize_session=False)
+    )
+    if not getattr(result, "rowcount", 0):
+        raise UserError(409, "gift.decided_already")
+    await session.refresh(exchange)
+    await _refund(session, exchange, now, by=f"cancel:{operator.id}")
+    audit.record(
+        session, operator.id, operator.nickname, "gift_cancel", exchange.user_id, ISSUED,
+        CANCELLED, note, target=f"gift:{exchange.id}",
+    )  # fmt: skip
+    notifications.notify(
+        session, exchange.user_id, "gift_cancelled", {"id": exchange.id, "reason": note},
+        link=f"{LINK}#exchange-{exchange.id}",
+    )  # fmt: skip
+    await session.commit()
+    return exchange
+
+
+@dataclass(frozen=True)
+class Sent:
+    """An issued card as the operators' page lists it (to cancel one not yet used)."""
+
+    exchange: GiftExchange
+    nickname: str
+
+
+async def recently_issued(session: AsyncSession, limit: int = 50) -> list[Sent]:
+    """Issued exchanges, newest first."""
+    rows = (
+        await session.execute(
+            select(GiftExchange, User.nickname)
+            .join(User, User.id == GiftExchange.user_id)
+            .where(GiftExchange.state == ISSUED)
+            .order_by(GiftExchange.issued_at.desc(), GiftExchange.id.desc())
+            .limit(limit)
+        )
+    ).all()
+    return [Sent(exchange, nickname) for exchange, nickname in rows]
 
 
 # ---- The operators' queue ----------------------------------------------------------------
@@ -521,17 +645,36 @@ class Failure:
 
 @dataclass
 class IssueReport:
-    """What one issuing pass did. `failed` is what an operator should hear about."""
+    """What one issuing pass did. `failed` is what an operator should hear about; `held`
+    the exchanges held back because their account fell out of good standing."""
 
     issued: list[int] = field(default_factory=list)
     failed: list[Failure] = field(default_factory=list)
     retrying: list[int] = field(default_factory=list)
+    held: list[int] = field(default_factory=list)
+    stopped_early: bool = False  # PASS_BUDGET ran out: the rest waits for the next pass
 
 
 def backoff(tries: int) -> timedelta:
-    """How long to wait before try `tries + 1`: 1, 2, 4, ... minutes, at most an hour.
-    Also the lease of a try under way: no other pass takes the exchange meanwhile."""
+    """How long to wait before try `tries + 1`: 1, 2, 4, ... minutes, at most an hour."""
     return timedelta(seconds=min(3600, 60 * 2 ** max(0, tries - 1)))
+
+
+def call_budget(settings: Settings) -> float:
+    """Seconds the provider's calls of one try may take in all (they are cut off then)."""
+    return CALLS_PER_TRY * settings.GIFTISHOW_TIMEOUT_SECONDS
+
+
+def lease(settings: Settings) -> timedelta:
+    """How long a claimed try keeps its exchange from other passes: longer than its calls
+    may take (`call_budget`), so no other pass takes it while a call is under way."""
+    return timedelta(seconds=call_budget(settings)) + LEASE_MARGIN
+
+
+def retry_at(claimed_at: datetime, tries: int, settings: Settings) -> datetime:
+    """When try `tries + 1` may be claimed, for a try claimed at `claimed_at`: after its
+    lease and after the backoff."""
+    return claimed_at + max(backoff(tries), lease(settings))
 
 
 async def due(session: AsyncSession, now: datetime, limit: int = 50) -> list[int]:
@@ -551,11 +694,15 @@ class _Claim:
     goods_code: str
     phone: str | None
     tried: int  # tries before this one
+    standing: str | None  # the refusal's key when the account is no longer in good standing
 
 
-async def _claim(db: Database, exchange_id: int, now: datetime) -> _Claim | None:
-    """Mark the exchange "issuing" with one more try, committed before the provider is
-    called; None when it is not due or another pass took it."""
+async def _claim(
+    db: Database, exchange_id: int, now: datetime, settings: Settings
+) -> _Claim | None:
+    """Mark the exchange "issuing" with one more try and a lease from `now` (the moment
+    of the claim), committed before the provider is called; None when it is not due or
+    another pass took it. The account's standing is read again here."""
     async with db.session() as session:
         exchange = await session.get(GiftExchange, exchange_id)
         if exchange is None or exchange.state not in DUE:
@@ -566,14 +713,74 @@ async def _claim(db: Database, exchange_id: int, now: datetime) -> _Claim | None
             .where(GiftExchange.id == exchange_id, GiftExchange.state.in_(DUE))
             .where(GiftExchange.tries == tried)
             .where(or_(GiftExchange.next_try_at.is_(None), GiftExchange.next_try_at <= now))
-            .values(state=ISSUING, tries=tried + 1, next_try_at=now + backoff(tried + 1))
+            .values(
+                state=ISSUING, tries=tried + 1, next_try_at=retry_at(now, tried + 1, settings)
+            )  # fmt: skip
             .execution_options(synchronize_session=False)
         )
         if not getattr(result, "rowcount", 0):
             return None
-        claim = _Claim(exchange.tr_id, exchange.goods_code, exchange.phone, tried)
+        user = await session.get(User, exchange.user_id)
+        refused = None if user is None else await refusal(session, user, now, settings)
+        standing = "gift.refused_account" if user is None else (refused.key if refused else None)
+        claim = _Claim(exchange.tr_id, exchange.goods_code, exchange.phone, tried, standing)
         await session.commit()
     return claim
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What the provider's calls of one try came to: "issued" (`order_no`), "failed"
+    (`why`, `code`: no card, confirmed), "held" (the account fell out of good standing
+    and no card exists) or "retry" (unknown yet: the lease's end is the next try)."""
+
+    kind: str
+    order_no: str = ""
+    why: str = ""
+    code: str = ""
+    message: str = ""
+
+
+RETRY = _Outcome("retry")
+
+
+async def _attempt(provider: GiftProvider, claim: _Claim) -> _Outcome:
+    """The provider's side of one try. Gives points back ("failed", "held") only when no
+    card can exist: a first send refused with a NO_CARD code, or the provider's own
+    lookup of the tr_id finding nothing. Raises GiftError when it cannot tell."""
+    if claim.tried:
+        # Sent before (a timeout, a refusal not taken at its word, or a crash after
+        # "issuing"): does the card exist?
+        found = await provider.status(claim.tr_id)
+        if found is not None:
+            return _Outcome("issued", order_no=found.order_no)
+        if claim.standing is not None:
+            return _Outcome("held", code=claim.standing)
+        if claim.tried >= MAX_TRIES:
+            return _Outcome("failed", why="gave_up", code="gave_up")
+    elif claim.standing is not None:
+        return _Outcome("held", code=claim.standing)
+    if not claim.phone:
+        return _Outcome("failed", why="refused", code="no_phone")
+    try:
+        issued = await provider.issue(
+            goods_code=claim.goods_code, phone=claim.phone, tr_id=claim.tr_id,
+            title=MMS_TITLE, message=MMS_MESSAGE,
+        )  # fmt: skip
+    except GiftRefused as exc:
+        if not claim.tried and exc.code in NO_CARD:
+            return _Outcome("failed", why="refused", code=exc.code, message=exc.message)
+        # A retried send, or a code we do not know (a duplicate tr_id said otherwise):
+        # a card may exist. Only the provider's lookup can tell.
+        log.warning("gift card send refused; looking it up", code=exc.code,
+                    retried=bool(claim.tried))  # fmt: skip
+        found = await provider.status(claim.tr_id)
+        if found is not None:
+            return _Outcome("issued", order_no=found.order_no)
+        if exc.code in NO_CARD:
+            return _Outcome("failed", why="refused", code=exc.code, message=exc.message)
+        return RETRY
+    return _Outcome("issued", order_no=issued.order_no)
 
 
 async def _mark_issued(
@@ -641,6 +848,65 @@ async def _mark_failed(
     return True
 
 
+async def _close(
+    session: AsyncSession,
+    exchange_id: int,
+    states: tuple[str, ...],
+    why: str,
+    detail: str,
+    now: datetime,
+) -> bool:
+    """The system rejects an exchange that is in one of `states` (`why`: HELD_STANDING,
+    HELD_STALE or HELD_DELETED, kept in provider_code, which the player's page says in
+    words): points and month given back, phone erased, the player told. In the caller's
+    transaction; False when the exchange moved on meanwhile."""
+    result = await session.execute(
+        update(GiftExchange)
+        .where(GiftExchange.id == exchange_id, GiftExchange.state.in_(states))
+        .values(state=REJECTED, next_try_at=None, decided_at=now, provider_code=why)
+        .execution_options(synchronize_session=False)
+    )
+    if not getattr(result, "rowcount", 0):
+        return False
+    exchange = await session.get(GiftExchange, exchange_id, populate_existing=True)
+    assert exchange is not None
+    await _refund(session, exchange, now, by=f"system:{why}")
+    audit.record(session, None, "system", "gift_reject", exchange.user_id, None, REJECTED,
+                 f"{why} {detail}".strip(), target=f"gift:{exchange_id}")  # fmt: skip
+    if why != HELD_DELETED:
+        kind = "gift_held" if why == HELD_STANDING else "gift_expired"
+        notifications.notify(
+            session, exchange.user_id, kind, {"id": exchange_id, "days": STALE_DAYS},
+            link=f"{LINK}#exchange-{exchange_id}",
+        )  # fmt: skip
+    return True
+
+
+async def _finish(
+    db: Database,
+    settings: Settings,
+    exchange_id: int,
+    outcome: _Outcome,
+    now: datetime,
+    report: IssueReport,
+) -> None:
+    """Record one try's outcome (each a conditional UPDATE from "issuing")."""
+    if outcome.kind == "issued":
+        if await _mark_issued(db, exchange_id, outcome.order_no, now, settings):
+            report.issued.append(exchange_id)
+    elif outcome.kind == "failed":
+        if await _mark_failed(db, exchange_id, outcome.code, outcome.message, now):
+            code = "" if outcome.why == "gave_up" else outcome.code
+            report.failed.append(Failure(exchange_id, outcome.why, code))
+    elif outcome.kind == "held":
+        async with db.session() as session:
+            if await _close(session, exchange_id, (ISSUING,), HELD_STANDING, outcome.code, now):
+                report.held.append(exchange_id)
+            await session.commit()
+    else:
+        report.retrying.append(exchange_id)
+
+
 async def issue_one(
     db: Database,
     provider: GiftProvider,
@@ -649,73 +915,96 @@ async def issue_one(
     now: datetime,
     report: IssueReport,
 ) -> None:
-    """One try at one exchange (see the module's docstring for the rule)."""
-    claim = await _claim(db, exchange_id, now)
+    """One try at one exchange claimed at `now` (see the module's docstring for the
+    rule). The provider's calls are cut off at `call_budget`, within the claim's lease."""
+    claim = await _claim(db, exchange_id, now, settings)
     if claim is None:
         return
-    if claim.tried:
-        # Sent before (a timeout, or a crash after "issuing"): does the card exist?
-        try:
-            found = await provider.status(claim.tr_id)
-        except GiftError as exc:
-            log.warning("gift card status unknown; retrying", exchange=exchange_id,
-                        error=type(exc).__name__)  # fmt: skip
-            report.retrying.append(exchange_id)
-            return
-        if found is not None:
-            if await _mark_issued(db, exchange_id, found.order_no, now, settings):
-                report.issued.append(exchange_id)
-            return
-        if claim.tried >= MAX_TRIES:
-            if await _mark_failed(db, exchange_id, "gave_up", "", now):
-                report.failed.append(Failure(exchange_id, "gave_up", ""))
-            return
-    if not claim.phone:
-        if await _mark_failed(db, exchange_id, "no_phone", "", now):
-            report.failed.append(Failure(exchange_id, "refused", "no_phone"))
-        return
     try:
-        issued = await provider.issue(
-            goods_code=claim.goods_code, phone=claim.phone, tr_id=claim.tr_id,
-            title=MMS_TITLE, message=MMS_MESSAGE,
-        )  # fmt: skip
-    except GiftRefused as exc:
-        if await _mark_failed(db, exchange_id, exc.code, exc.message, now):
-            report.failed.append(Failure(exchange_id, "refused", exc.code))
-        return
-    except (GiftUnavailable, GiftError) as exc:
-        log.warning("gift card send unanswered; will look it up", exchange=exchange_id,
+        async with asyncio.timeout(call_budget(settings)):
+            outcome = await _attempt(provider, claim)
+    except (GiftError, TimeoutError) as exc:
+        log.warning("gift card unanswered; will look it up", exchange=exchange_id,
                     error=type(exc).__name__)  # fmt: skip
-        report.retrying.append(exchange_id)
-        return
-    if await _mark_issued(db, exchange_id, issued.order_no, now, settings):
-        report.issued.append(exchange_id)
+        outcome = RETRY
+    await _finish(db, settings, exchange_id, outcome, now, report)
 
 
 async def issue_due(
-    db: Database, provider: GiftProvider, settings: Settings, now: datetime
+    db: Database,
+    provider: GiftProvider,
+    settings: Settings,
+    now: datetime,
+    clock: Callable[[], float] = time.monotonic,
 ) -> IssueReport:
-    """One pass over the approved (and interrupted) exchanges that are due."""
+    """One pass over the approved (and interrupted) exchanges due at `now`. Each is
+    claimed at the moment it is reached (`now` plus the time the pass has run, read from
+    `clock`), and the pass stops after PASS_BUDGET: the rest stays due for the next."""
     report = IssueReport()
     async with db.reading() as session:
         ids = await due(session, now)
+    started = clock()
     for exchange_id in ids:
-        await issue_one(db, provider, settings, exchange_id, now, report)
+        # Whole seconds: the lease's margin covers the rest, and time stays injectable.
+        ran = timedelta(seconds=int(max(0.0, clock() - started)))
+        if ran > PASS_BUDGET:
+            report.stopped_early = True
+            break
+        await issue_one(db, provider, settings, exchange_id, now + ran, report)
     return report
+
+
+# ---- Keeping no more than needed -----------------------------------------------------------
 
 
 async def erase_phones(session: AsyncSession, now: datetime) -> int:
     """Erase the phone numbers kept past their time (REWARD_PHONE_KEEP_HOURS after the
-    card was sent); how many. Committed."""
+    card was sent), and every phone number of a deleted account; how many. Committed."""
+    deleted = select(User.id).where(User.deleted_at.is_not(None))
     result = await session.execute(
         update(GiftExchange)
-        .where(GiftExchange.phone.is_not(None), GiftExchange.state.in_(FINAL))
-        .where(or_(GiftExchange.phone_erase_at.is_(None), GiftExchange.phone_erase_at <= now))
+        .where(GiftExchange.phone.is_not(None))
+        .where(
+            or_(
+                GiftExchange.user_id.in_(deleted),
+                GiftExchange.state.in_(FINAL)
+                & or_(GiftExchange.phone_erase_at.is_(None), GiftExchange.phone_erase_at <= now),
+            )
+        )
         .values(phone=None, phone_erase_at=None)
         .execution_options(synchronize_session=False)
     )
     await session.commit()
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def sweep(session: AsyncSession, now: datetime) -> list[int]:
+    """Close the exchanges nobody will send: pending or approved for STALE_DAYS (an
+    operator never decided, or the provider stayed closed), and those of deleted
+    accounts; points and month back, phone erased, the player told. Then erase the phone
+    numbers past their time. Returns the exchanges closed. Committed."""
+    deleted = select(User.id).where(User.deleted_at.is_not(None))
+    rows = (
+        await session.execute(
+            select(GiftExchange.id, GiftExchange.user_id.in_(deleted))
+            .where(GiftExchange.state.in_((PENDING, APPROVED)))
+            .where(
+                or_(
+                    GiftExchange.created_at <= now - timedelta(days=STALE_DAYS),
+                    GiftExchange.user_id.in_(deleted),
+                )
+            )
+            .order_by(GiftExchange.id)
+        )
+    ).all()
+    closed: list[int] = []
+    for exchange_id, gone in rows:
+        why = HELD_DELETED if gone else HELD_STALE
+        if await _close(session, exchange_id, (PENDING, APPROVED), why, "", now):
+            closed.append(exchange_id)
+    await session.commit()
+    await erase_phones(session, now)
+    return closed
 
 
 async def running(
@@ -724,21 +1013,23 @@ async def running(
     interval: float = 10.0,
 ) -> None:
     """The issuing loop (every instance may run it: each try is claimed by a conditional
-    UPDATE). `on_failed` hears of exchanges that failed (the lead wires ops alerts)."""
+    UPDATE) and the sweep. `on_failed` hears of exchanges that failed (ops alerts).
+    Without a provider (production without Giftishow's credentials: exchanges closed)
+    only the sweep runs."""
     provider = provider_for(services.settings)
-    if provider is None:
-        return  # production without Giftishow's credentials: exchanges are closed
     try:
         while True:
             await asyncio.sleep(interval)
             try:
-                now = datetime.now(UTC)
-                report = await issue_due(services.db, provider, services.settings, now)
+                if provider is not None:
+                    now = datetime.now(UTC)
+                    report = await issue_due(services.db, provider, services.settings, now)
+                    if report.failed and on_failed is not None:
+                        await on_failed(report.failed)
                 async with services.db.session() as session:
-                    await erase_phones(session, now)
-                if report.failed and on_failed is not None:
-                    await on_failed(report.failed)
+                    await sweep(session, datetime.now(UTC))
             except Exception:
                 log.exception("gift card pass failed; retrying")
     finally:
-        await provider.aclose()
+        if provider is not None:
+            await provider.aclose()

@@ -55,7 +55,7 @@ ACTION_KEYS = {
         "role", "plan", "invite", "refund", "sanction_lift", "flag_decision", "flag_overturn",
         "match_void", "appeal_filed", "appeal_reply", "appeal_player_reply", "appeal_assign",
         "appeal_decide", "feedback", "gift_request", "gift_approve", "gift_reject",
-        "gift_issued", "gift_failed",
+        "gift_issued", "gift_failed", "gift_cancel",
     )
 }  # fmt: skip
 

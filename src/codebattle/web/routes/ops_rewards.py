@@ -1,8 +1,10 @@
 """The operators' approval queue for gift cards: pending exchanges oldest first, each with
 what an operator decides on (the user's age band, this month's won, whether the account is
 still in good standing, a first exchange marked), approved or rejected through the
-dashboard's confirm step. Operators and admins only (404 for anyone else); never on their
-own exchange (403); decided once (409); audited (rewards/giftcards.py)."""
+dashboard's confirm step; and the cards issued lately, each of which an operator may
+cancel (a card not yet used: the provider cancels it, the points go back). Operators and
+admins only (404 for anyone else); never on their own exchange (403); decided once (409);
+audited (rewards/giftcards.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from codebattle.errors import UserError
 from codebattle.i18n import translate
+from codebattle.integrations.giftishow import provider_for
 from codebattle.rewards import giftcards
 from codebattle.services import services_of
 from codebattle.web.ids import Id
@@ -28,6 +31,7 @@ from codebattle.web.render import locale_of, render
 
 router = APIRouter(include_in_schema=False)
 DECISIONS = ("approve", "reject")
+DONE = (*DECISIONS, "cancel")
 
 
 @router.get("/ops/rewards", response_class=HTMLResponse)
@@ -36,9 +40,10 @@ async def queue_page(request: Request, done: str = "") -> HTMLResponse:
     services = services_of(request)
     async with services.db.reading() as session:
         rows = await giftcards.waiting(session, services.settings, datetime.now(UTC))
+        issued = await giftcards.recently_issued(session)
     return render(
-        request, "ops_rewards.html", rows=rows, ops_section="rewards", max_reason=MAX_REASON,
-        done=done if done in DECISIONS else "",
+        request, "ops_rewards.html", rows=rows, issued=issued, ops_section="rewards",
+        max_reason=MAX_REASON, done=done if done in DONE else "",
     )  # fmt: skip
 
 
@@ -63,9 +68,37 @@ async def decide(request: Request, exchange_id: Id) -> Response:
             back="/ops/rewards",
         )  # fmt: skip
     now = datetime.now(UTC)
-    async with services_of(request).db.session() as session:
+    services = services_of(request)
+    async with services.db.session() as session:
         if decision == "approve":
-            await giftcards.approve(session, actor, exchange_id, note, now)
+            await giftcards.approve(session, actor, exchange_id, note, now, services.settings)
         else:
             await giftcards.reject(session, actor, exchange_id, note, now)
     return RedirectResponse(f"/ops/rewards?done={decision}#gift-queue", status_code=303)
+
+
+@router.post("/ops/rewards/{exchange_id}/cancel")
+async def cancel(request: Request, exchange_id: Id) -> Response:
+    """Cancel an issued card not yet used (a reason required: the player reads it)."""
+    actor = require_operator(request)
+    form = await form_of(request)
+    note = reason_of(form)
+    if not confirmed(form):
+        locale = locale_of(request)
+        return confirm_step(
+            request, form, action=f"/ops/rewards/{exchange_id}/cancel",
+            title=translate("gift.ops.cancel", locale),
+            facts=[translate("gift.ops.confirm_cancel", locale, id=exchange_id),
+                   translate("ops.confirm.reason_shown", locale, reason=note)],
+            back="/ops/rewards#gift-issued",
+        )  # fmt: skip
+    services = services_of(request)
+    provider = provider_for(services.settings)
+    if provider is None:
+        raise UserError(409, "gift.closed")
+    try:
+        async with services.db.session() as session:
+            await giftcards.cancel(session, actor, exchange_id, note, datetime.now(UTC), provider)
+    finally:
+        await provider.aclose()
+    return RedirectResponse("/ops/rewards?done=cancel#gift-issued", status_code=303)
