@@ -187,7 +187,7 @@ class Settings(BaseSettings):
     GIFTISHOW_USER_ID: str | None = None
     GIFTISHOW_CALLBACK_NO: str | None = None  # the sender number shown on the MMS
     GIFTISHOW_DEV: bool = False  # dev_yn=Y: Giftishow's test mode (no business money spent)
-    GIFTISHOW_TIMEOUT_SECONDS: Annotated[float, Field(gt=0)] = 15.0
+    GIFTISHOW_TIMEOUT_SECONDS: Annotated[float, Field(gt=0, le=60)] = 15.0  # claims last 4x
 
     # Infrastructure. Unset: in-process queue/pub-sub/rate limits, SQLite under DATA_DIR.
     REDIS_URL: str | None = None
