@@ -156,7 +156,8 @@ def test_spectator_sees_progress_and_chat_but_no_code(person: OpenPage) -> None:
     carol = person("carol")
     carol.click("#nav-play")
     game = carol.locator(f"#live-games a[href='{path.group(0)}']")
-    expect(game).to_contain_text(re.compile(r"alice\w+ vs bob\w+|bob\w+ vs alice\w+"))
+    # Each name is followed by its tier ("Newbie"), named for all to read.
+    expect(game).to_contain_text(re.compile(r"alice\w+ \w+ vs bob\w+|bob\w+ \w+ vs alice\w+"))
     game.click()
     expect(carol.locator("#state")).to_have_attribute("data-state", "running")
     for user in (alice_id, bob_id):

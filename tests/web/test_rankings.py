@@ -6,7 +6,7 @@ table; bad query values are 4xx, never 500."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -132,7 +132,9 @@ async def _end_season(session: AsyncSession, services: Services) -> None:
     await session.commit()
     season = await seasons.current(session, datetime.now(UTC), services.settings)
     await session.commit()
-    await season_end.run_once(services.db, services.settings, season.ends_at + timedelta(seconds=1))
+    await season_end.run_once(
+        services.db, services.settings, season.ends_at + season_end.SETTLE_GRACE
+    )
 
 
 async def _raise(session: AsyncSession, services: Services, nickname: str) -> None:
