@@ -76,3 +76,28 @@ async def test_a_disqualified_member_gives_the_points_back(db: Database, tmp_pat
     assert (await _balances(db, users))[0] == 0
     async with db.session() as session:
         assert points.describe(await points.verify(session)) == []
+
+
+async def test_an_overturned_disqualification_gives_the_points_again_once(
+    db: Database, tmp_path: Path
+) -> None:
+    settings = _settings(tmp_path)
+    room_id, users = await _ended_room(db, tmp_path, [3, 2, 1, 1, 0])
+    async with db.session() as session:
+        await podiums.grant_due(session, settings, NOW)
+    for _ in range(2):  # disqualified, reinstated, disqualified, reinstated
+        async with db.session() as session:
+            assert await podiums.take_back(session, room_id, users[0])
+            await session.commit()
+        assert (await _balances(db, users))[0] == 0
+        async with db.session() as session:
+            assert await podiums.give_back(session, room_id, users[0])
+            assert not await podiums.give_back(session, room_id, users[0])  # once
+            await session.commit()
+        assert (await _balances(db, users))[0] == FIRST
+    async with db.session() as session:  # the pass grants nothing more
+        await podiums.grant_due(session, settings, NOW)
+        assert not await podiums.give_back(session, room_id, users[4])  # never granted
+    assert await _balances(db, users) == [FIRST, SECOND, THIRD, THIRD, 0]
+    async with db.session() as session:
+        assert points.describe(await points.verify(session)) == []

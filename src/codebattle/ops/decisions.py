@@ -424,6 +424,7 @@ async def overturn(
         back = await rooms.disqualify(session, room_id, flag.user_id, False, at)
         if back:
             effects.rooms[room_id] = back
+        await podiums.give_back(session, room_id, flag.user_id)
     notifications.notify(session, flag.user_id, "decision_overturned", {"reason": text})
     audit.record(
         session, actor.id, actor.nickname, "flag_overturn", flag.user_id, flag.decision,

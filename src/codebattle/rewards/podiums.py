@@ -1,18 +1,20 @@
 """Room podiums earn points: the first three of a room that ended, once the room had at
 least ROOM_PODIUM_MIN_PLAYERS human players (a room of alts earns nothing). Granted by a
 pass over recently ended rooms (rooms know nothing of points), once per room and player
-(the ledger key); a member disqualified afterwards gives the points back (ops/decisions)."""
+(the ledger key); a member disqualified afterwards gives the points back, and gets them
+again if the disqualification is overturned (ops/decisions)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.accounts.models import User
 from codebattle.config import Settings
 from codebattle.progress import earning, points
+from codebattle.progress.models import PointTransaction
 from codebattle.rooms import service as rooms
 from codebattle.rooms.models import Room, RoomMember
 
@@ -80,10 +82,53 @@ async def grant_due(session: AsyncSession, settings: Settings, now: datetime) ->
     return made
 
 
+async def _grants(session: AsyncSession, room_id: int, user_id: int) -> list[PointTransaction]:
+    """The room's podium grants to this player, oldest first: the first, then one per
+    overturned disqualification."""
+    base = key(room_id, user_id)
+    return list(
+        await session.scalars(
+            select(PointTransaction)
+            .where(or_(PointTransaction.key == base, PointTransaction.key.like(f"{base}:r%")))
+            .order_by(PointTransaction.id)
+        )
+    )
+
+
+async def _reversed(session: AsyncSession, txn: PointTransaction) -> bool:
+    found = await session.scalar(
+        select(PointTransaction.id).where(PointTransaction.reverses_id == txn.id)
+    )
+    return found is not None
+
+
 async def take_back(session: AsyncSession, room_id: int, user_id: int) -> bool:
     """A disqualified member gives back the room's podium points (in the caller's
     transaction). True when there were points to give back."""
-    grant = await points.find(session, key(room_id, user_id))
-    if grant is None:
+    grants = await _grants(session, room_id, user_id)
+    if not grants or await _reversed(session, grants[-1]):
         return False
-    return (await points.reverse(session, grant, params={"room": room_id})).created
+    return (await points.reverse(session, grants[-1], params={"room": room_id})).created
+
+
+async def give_back(session: AsyncSession, room_id: int, user_id: int) -> bool:
+    """A disqualification overturned: the podium points taken back are granted again,
+    the same amount on the same day (the reversal gave the day's cap back), once per
+    overturn (the key counts the grants). In the caller's transaction."""
+    grants = await _grants(session, room_id, user_id)
+    if not grants or not await _reversed(session, grants[-1]):
+        return False  # never granted (the pass grants it if due), or it stands
+    first = grants[0]
+    given = dict(first.params or {})
+    amount, day = given.get("points"), given.get("day")
+    if not isinstance(amount, int) or amount <= 0:
+        return False
+    rule = earning.rules()[earning.ROOM_PODIUM]
+    posted = await points.earn(
+        session, user_id, key=f"{key(room_id, user_id)}:r{len(grants)}",
+        reason=earning.ROOM_PODIUM, points=amount,
+        day=day if isinstance(day, str) else None,
+        cap=rule.daily_cap if isinstance(day, str) else None,
+        params={"room": room_id, "place": given.get("place")}, now=first.created_at,
+    )  # fmt: skip
+    return posted is not None and posted.created
