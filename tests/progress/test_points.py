@@ -50,6 +50,16 @@ async def _spend(db: Database, user_id: int, amount: int, key: str) -> bool:
         return True
 
 
+async def _reverse(db: Database, transaction_id: int) -> bool:
+    """Reverse a transaction in its own session, as a void would."""
+    async with db.session() as session:
+        txn = await session.get(PointTransaction, transaction_id)
+        assert txn is not None
+        await points.reverse(session, txn)
+        await session.commit()
+        return True
+
+
 async def _balance(db: Database, user_id: int) -> tuple[int, int]:
     async with db.reading() as session:
         return await points.balance(session, user_id), await points.debt(session, user_id)
@@ -208,14 +218,7 @@ async def test_concurrent_reversals_of_one_grant_reverse_it_once(db: Database) -
     grant = await _earn(db, ann, 50, "game:7:ann")
     assert grant is not None
 
-    async def reverse() -> None:
-        async with db.session() as session:
-            txn = await session.get(PointTransaction, grant.transaction.id)
-            assert txn is not None
-            await points.reverse(session, txn)
-            await session.commit()
-
-    await asyncio.gather(*(reverse() for _ in range(6)))
+    await asyncio.gather(*(_reverse(db, grant.transaction.id) for _ in range(6)))
     assert await _balance(db, ann) == (0, 0)
     async with db.reading() as session:
         count = await session.scalar(
@@ -268,15 +271,9 @@ async def test_a_reversal_racing_purchases_never_fails_and_never_overdraws(
     grant = await _earn(db, ann, 100, "game:1:ann")
     assert grant is not None
 
-    async def reverse() -> bool:
-        async with db.session() as session:
-            txn = await session.get(PointTransaction, grant.transaction.id)
-            assert txn is not None
-            await points.reverse(session, txn)
-            await session.commit()
-            return True
-
-    results = await asyncio.gather(reverse(), *(_spend(db, ann, 30, f"shop:{n}") for n in range(5)))
+    results = await asyncio.gather(
+        _reverse(db, grant.transaction.id), *(_spend(db, ann, 30, f"shop:{n}") for n in range(5))
+    )
     bought = sum(1 for passed in results[1:] if passed)
     balance, debt = await _balance(db, ann)
     assert balance == 0 and debt == 30 * bought  # the grant is gone whatever was bought
