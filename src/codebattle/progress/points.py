@@ -91,7 +91,7 @@ async def _apply(session: AsyncSession, account: PointAccount, amount: int) -> N
     """Move one account's cached balance by `amount`, refusing to take a user's spendable
     balance below zero or an owed one above zero (one conditional UPDATE). A system
     account's balance is not cached (its row would be a lock every transaction waits for):
-    it is the sum of its entries when asked (`system_balance`)."""
+    it is the sum of its entries (`verify` adds them up)."""
     if account.kind == SYSTEM:
         return
     guard = PointAccount.balance + amount
@@ -413,16 +413,6 @@ async def generation(session: AsyncSession, match_id: int) -> int:
 async def _balance(session: AsyncSession, code: str) -> int:
     value = await session.scalar(select(PointAccount.balance).where(PointAccount.code == code))
     return int(value or 0)
-
-
-async def system_balance(session: AsyncSession, code: str) -> int:
-    """A system account's balance: the sum of its entries (not cached, see `_apply`)."""
-    total = await session.scalar(
-        select(func.sum(PointEntry.amount))
-        .join(PointAccount, PointAccount.id == PointEntry.account_id)
-        .where(PointAccount.code == code)
-    )
-    return int(total or 0)
 
 
 async def balance(session: AsyncSession, user_id: int) -> int:
