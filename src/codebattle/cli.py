@@ -435,19 +435,13 @@ def payments_list(
     limit: Annotated[int, typer.Option(help="at most this many, newest first")] = 50,
 ) -> None:
     """List payments (id, user, plan, amount, kind, status, dates), newest first."""
-    from sqlalchemy import func, select
 
     from codebattle.accounts import billing
-    from codebattle.accounts.models import User
 
     async def read(session: AsyncSession) -> list[str]:
         user_id = None
         if nickname is not None:
-            user_id = await session.scalar(
-                select(User.id).where(func.lower(User.nickname) == nickname.lower())
-            )
-            if user_id is None:
-                _fail(f"no user {nickname!r}")
+            user_id = await _user_id(nickname)(session)
         lines = []
         for payment, nick in await billing.payments_of(session, user_id, limit):
             when = payment.created_at.strftime("%Y-%m-%d %H:%M")
@@ -555,7 +549,7 @@ plans_app = typer.Typer(no_args_is_help=True, help="Plans: grant one, show a use
 app.add_typer(plans_app, name="plans")
 
 
-def _plan_user_id(nickname: str) -> Callable[[AsyncSession], Awaitable[int]]:
+def _user_id(nickname: str) -> Callable[[AsyncSession], Awaitable[int]]:
     async def find(session: AsyncSession) -> int:
         from sqlalchemy import func, select
 
@@ -602,7 +596,7 @@ def plans_grant(
 
     async def grant(session: AsyncSession) -> str:
         now = datetime.now(UTC)
-        user_id = await _plan_user_id(nickname)(session)
+        user_id = await _user_id(nickname)(session)
         ends = now + timedelta(days=days) if days is not None else None
         change = await plans.change_plan(
             session, user_id, plan, ends_at=ends, source="grant", actor_label="cli",
@@ -630,7 +624,7 @@ def plans_show(nickname: Annotated[str, typer.Argument(help="the user's nickname
 
     async def read(session: AsyncSession) -> list[str]:
         now = datetime.now(UTC)
-        user = await session.get(User, await _plan_user_id(nickname)(session))
+        user = await session.get(User, await _user_id(nickname)(session))
         assert user is not None
         games = await plans.allowance(session, user, settings, now)
         stored = "" if games.plan == user.plan else f" (was {user.plan}, ended)"
@@ -766,22 +760,16 @@ def points_verify(
 @points_app.command("show")
 def points_show(nickname: Annotated[str, typer.Argument(help="The user's nickname.")]) -> None:
     """A user's balance, debt and latest ledger lines."""
-    from sqlalchemy import func, select
 
-    from codebattle.accounts.models import User
     from codebattle.progress import points
 
     async def show(session: AsyncSession) -> list[str]:
-        user = await session.scalar(
-            select(User).where(func.lower(User.nickname) == nickname.lower())
-        )
-        if user is None:
-            _fail(f"no user named {nickname!r}")
+        user_id = await _user_id(nickname)(session)
         lines = [
-            f"balance {await points.balance(session, user.id)}, "
-            f"debt {await points.debt(session, user.id)}"
+            f"balance {await points.balance(session, user_id)}, "
+            f"debt {await points.debt(session, user_id)}"
         ]
-        for line in await points.history(session, user.id, limit=20):
+        for line in await points.history(session, user_id, limit=20):
             lines.append(
                 f"{line.at:%Y-%m-%d %H:%M} #{line.transaction_id} {line.reason:<12} "
                 f"{line.amount:+d}" + (f" (debt {line.owed:+d})" if line.owed else "")
