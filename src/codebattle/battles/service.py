@@ -279,10 +279,8 @@ async def _rate_now(
     """Rate a finished rated game now and grant its points (progress/earning.py, in this
     transaction): the "rated" event (its changes, and `points`: what each player earned)."""
     row.rating_state = RATED
-    finished = await session.scalar(
-        select(MatchEvent.at).where(MatchEvent.match_id == row.id, MatchEvent.type == "finished")
-    )  # the game's time, not the assessment's, counts for the farming window and the day
-    at = moment if finished is None else finished
+    # The game's time, not the assessment's, counts for the farming window and the day.
+    at = await _finished_at(session, row, moment)
     rated = await _rate(session, row.id, load(row.fsm), at, rules)
     results = {int(c["user"]): str(c["reason"]) for c in rated["changes"]}
     earned = await earning.grant_game(session, row.id, results, at, _zone(rules))
@@ -415,7 +413,7 @@ async def unvoid(
     if was == RATED:
         changes = await progress.restore_game(session, match_id, moment, season=rules)
         row.rating_state = RATED
-        earned = await _regrant(session, row, rules)
+        earned = await _regrant(session, row, moment, rules)
     elif row.rated and row.state == fsm.State.finished and hold:
         row.rating_state = RATING_HELD
     elif row.rated and row.state == fsm.State.finished:
@@ -430,16 +428,20 @@ async def unvoid(
 
 
 async def _regrant(
-    session: AsyncSession, row: MatchRow, rules: SeasonRules | None
+    session: AsyncSession, row: MatchRow, moment: float, rules: SeasonRules | None
 ) -> dict[str, int]:
     """A restored rated game earns its points again (new keys: the game was voided)."""
+    at = await _finished_at(session, row, moment)
+    earned = await earning.grant_game(session, row.id, _results(load(row.fsm)), at, _zone(rules))
+    return {str(u): n for u, n in earned.items()}
+
+
+async def _finished_at(session: AsyncSession, row: MatchRow, default: float) -> float:
+    """When the game finished (its "finished" event), or `default` if it has none."""
     finished = await session.scalar(
         select(MatchEvent.at).where(MatchEvent.match_id == row.id, MatchEvent.type == "finished")
     )
-    results = _results(load(row.fsm))
-    at = finished if finished is not None else time.time()
-    earned = await earning.grant_game(session, row.id, results, at, _zone(rules))
-    return {str(u): n for u, n in earned.items()}
+    return default if finished is None else float(finished)
 
 
 def _zone(rules: SeasonRules | None) -> tzinfo:
