@@ -59,11 +59,11 @@ def ordered(lines: list[Line]) -> list[Line]:
 def cut(
     ranked: list[Line], *, offset: int, limit: int, me: int | None, placed: list[Line] | None = None
 ) -> Table:
-    mine = next((x for x in ranked if x.user_id == me), None)
-    around: list[Line] = []
-    if mine is not None:
-        at = mine.rank - 1
-        around = ranked[max(0, at - AROUND) : at + AROUND + 1]
+    """One page of a ranked table, with my line and the lines around it (by position in
+    the list: a filtered archive keeps its stored ranks, so rank - 1 is not the index)."""
+    at = next((i for i, x in enumerate(ranked) if x.user_id == me), None)
+    mine = None if at is None else ranked[at]
+    around = [] if at is None else ranked[max(0, at - AROUND) : at + AROUND + 1]
     return Table(ranked[offset : offset + limit], len(ranked), mine, around, placed or [])
 
 
@@ -124,12 +124,7 @@ async def archived_table(
         for r in rows
         if _speaks(r.languages, language)
     ]
-    mine = next((x for x in lines if x.user_id == me), None)
-    around: list[Line] = []
-    if mine is not None:
-        at = lines.index(mine)
-        around = lines[max(0, at - AROUND) : at + AROUND + 1]
-    return Table(lines[offset : offset + limit], len(lines), mine, around)
+    return cut(lines, offset=offset, limit=limit, me=me)
 
 
 async def all_time_table(
