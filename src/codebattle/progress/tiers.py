@@ -25,6 +25,10 @@ class Tier:
     def label_key(self) -> str:
         return f"tier.{self.code}"
 
+    def json(self) -> dict[str, str]:
+        """What a page's script needs to draw it (the name comes from its own texts)."""
+        return {"code": self.code, "color": self.color}
+
 
 @cache
 def tiers() -> tuple[Tier, ...]:

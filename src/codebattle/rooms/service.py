@@ -287,11 +287,10 @@ async def leaderboard(session: AsyncSession, room: Room, limit: int = 1000) -> l
 
 
 def _board_row(room: Room, member: RoomMember, nickname: str, display: int) -> dict[str, Any]:
-    tier = tiers.tier_of(display)
     return {
         "user": member.user_id,
         "nickname": nickname,
-        "tier": {"code": tier.code, "color": tier.color},
+        "tier": tiers.tier_of(display).json(),
         "solved": member.solved,
         "penalty": round(member.penalty, 1),
         "problems": [member.board.get(str(v)) for v in room.problems],

@@ -60,7 +60,7 @@ async def profile_json(request: Request, nickname: str) -> dict[str, Any]:
             for c in changes
         ],  # fmt: skip
         "matches": matches,
-        "tier": {"code": (tier := tier_of(standing.display)).code, "color": tier.color},
+        "tier": tier_of(standing.display).json(),
         "seasons": [{"season": n, "tier": code, "rank": rank} for n, code, rank in finals],
         "look": {"avatar": look.avatar, "frame": look.frame, "name_color": look.name_color},
         "achievements": earned,  # the catalogue: earned ones dated, hidden ones once earned
