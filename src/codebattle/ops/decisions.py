@@ -191,8 +191,8 @@ async def _people_of(session: AsyncSession, flag: Flag) -> set[int]:
 
 
 async def _precheck(session: AsyncSession, flag_id: int, actor: User) -> None:
-    """What refuses an action on the flag before it is claimed: the actor's own case, an
-    overturn of a dismissal. (An unknown flag: `_claim` says 404.)"""
+    """What refuses any action on the flag before it is claimed: the actor's own case.
+    (An unknown flag: `_claim` says 404; `overturn` refuses a dismissal itself.)"""
     flag = await session.get(Flag, flag_id)
     if flag is None:
         return
