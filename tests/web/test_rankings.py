@@ -6,7 +6,7 @@ table; bad query values are 4xx, never 500."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.accounts.models import User
 from codebattle.progress import seasons
-from codebattle.progress.models import PlayerRating, SeasonRating
+from codebattle.progress.models import PlayerRating, Season, SeasonRating
 from codebattle.progress.seasons import SeasonRules
 from codebattle.rewards import season_end, shop
 from codebattle.rewards.models import OwnedItem
@@ -165,6 +165,40 @@ def test_a_past_seasons_final_table_is_read_from_the_archive(client: TestClient)
     assert client.get("/api/users/p19").json()["seasons"] == [
         {"season": 1, "tier": "grandmaster", "rank": 1}
     ]
+
+
+async def _past_seasons(session: AsyncSession, services: Services, count: int) -> None:
+    """`count` seasons of 30 days, all over and archived, the last ending now."""
+    now, month = datetime.now(UTC), timedelta(days=30)
+    for n in range(1, count + 1):
+        ends = now - (count - n) * month
+        session.add(Season(number=n, starts_at=ends - month, ends_at=ends, archived_at=ends))
+
+
+def test_every_past_season_is_reachable_beyond_the_tabs(client: TestClient) -> None:
+    run(client, _past_seasons, 11)
+    page = client.get("/rankings")
+    assert page.status_code == 200
+    tabs = page.text.split('id="rank-tabs"')[1].split("</ul>")[0]
+    assert tabs.count('href="/rankings/seasons/') == 8  # the eight newest: 11..4
+    assert 'href="/rankings/seasons/4"' in tabs and 'href="/rankings/seasons/3"' not in tabs
+    listed = page.text.split('id="rank-past-list"')[1].split("</ul>")[0]
+    for n in range(1, 12):
+        assert f'href="/rankings/seasons/{n}"' in listed, n
+    assert 'aria-labelledby="rank-past-title"' in page.text
+    assert "<details" in page.text and 'id="rank-past" open' not in page.text
+    oldest = client.get("/rankings/seasons/1")  # the list's link leads to its table
+    assert oldest.status_code == 200
+    assert 'id="rank-past" open' in oldest.text  # shown opened: the season is not a tab
+    assert 'href="/rankings/seasons/1" aria-current="page"' in oldest.text
+    assert client.get("/api/rankings").json()["past"] == list(range(11, 0, -1))
+
+
+def test_no_past_seasons_list_while_the_tabs_hold_them_all(client: TestClient) -> None:
+    run(client, _past_seasons, 8)
+    page = client.get("/rankings/all-time")
+    assert page.status_code == 200 and page.text.count('href="/rankings/seasons/') == 8
+    assert 'id="rank-past"' not in page.text
 
 
 def test_the_all_time_table(client: TestClient) -> None:

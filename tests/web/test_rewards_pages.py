@@ -8,14 +8,13 @@ cancelled through the confirm step (the fake Giftishow on loopback), a used one 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from codebattle.accounts import service as accounts
 from codebattle.accounts.models import Sanction, User
 from codebattle.progress import points
 from codebattle.rewards import giftcards
@@ -25,19 +24,10 @@ from codebattle.web.routes import ops_rewards
 from tests.support.factories import make_user
 from tests.support.fake_giftishow import client_of, running_fake
 from tests.support.sign_in import with_sign_in
+from tests.support.site import run_in_app
 
 SESSION_ROUTE = "/_test/rewards-session"
 CU3000, GS5000, CU10000 = "G00000000101", "G00000000102", "G00000000105"
-
-
-def run(client: TestClient, fn: Callable[..., Any], *args: Any) -> Any:
-    services: Services = client.app.state.services  # type: ignore[attr-defined]
-
-    async def go() -> Any:
-        async with services.db.session() as session:
-            return await fn(session, *args)
-
-    return client.portal.call(go)  # type: ignore[union-attr]
 
 
 @pytest.fixture
@@ -81,7 +71,7 @@ async def _exchanges(session: AsyncSession, user_id: int) -> list[GiftExchange]:
 
 
 def test_points_page(site: TestClient) -> None:
-    ids = run(site, _seed)
+    ids = run_in_app(site, _seed)
     become(site, None)
     assert site.get("/points", follow_redirects=False).status_code in (303, 401)
     become(site, "pat")
@@ -96,8 +86,16 @@ def test_points_page(site: TestClient) -> None:
     assert ids["pat"]
 
 
+async def _token(session: AsyncSession, user_id: int) -> str:
+    user = await session.get(User, user_id)
+    assert user is not None
+    _row, token = await accounts.create_token(session, user, "test")
+    await session.commit()
+    return token
+
+
 def test_giftcard_form_refusals_and_success(site: TestClient) -> None:
-    ids = run(site, _seed)
+    ids = run_in_app(site, _seed)
     csrf = become(site, "pat")
     page = site.get("/rewards/giftcards")
     assert page.status_code == 200
@@ -108,6 +106,11 @@ def test_giftcard_form_refusals_and_success(site: TestClient) -> None:
     good = {"csrf_token": csrf, "goods": CU3000, "phone": "010-1234-5678", "consent": "yes",
             "request_key": form_key(page.text)}  # fmt: skip
     assert site.post("/rewards/giftcards", data={**good, "csrf_token": "x"}).status_code == 403
+    # Points for a card only through the site's pages: an API token (no session, so no
+    # CSRF token of its own) is refused too, form and all.
+    bearer = {"Authorization": f"Bearer {run_in_app(site, _token, ids['pat'])}"}
+    no_csrf = {k: v for k, v in good.items() if k != "csrf_token"}
+    assert site.post("/rewards/giftcards", data=no_csrf, headers=bearer).status_code == 403
     for change, status, words in (
         ({"phone": "12345"}, 422, "Enter a Korean mobile number"),
         ({"consent": ""}, 422, "Please agree to pass your phone number"),
@@ -118,14 +121,14 @@ def test_giftcard_form_refusals_and_success(site: TestClient) -> None:
         answer = site.post("/rewards/giftcards", data={**good, **change})
         assert answer.status_code == status, change
         assert words in answer.text and 'id="gift-error"' in answer.text
-    assert run(site, _exchanges, ids["pat"]) == []
+    assert run_in_app(site, _exchanges, ids["pat"]) == []
     done = site.post("/rewards/giftcards", data=good, follow_redirects=False)
     assert done.status_code == 303 and done.headers["location"].startswith(
         "/rewards/giftcards?done="
     )
     again = site.post("/rewards/giftcards", data=good, follow_redirects=False)  # a double click
     assert again.headers["location"] == done.headers["location"]
-    (exchange,) = run(site, _exchanges, ids["pat"])
+    (exchange,) = run_in_app(site, _exchanges, ids["pat"])
     page = site.get(done.headers["location"])
     assert f'id="exchange-{exchange.id}-state">Waiting for approval<' in page.text
     assert "010-****-5678" in page.text and "01012345678" not in page.text
@@ -137,12 +140,12 @@ def test_giftcard_form_refusals_and_success(site: TestClient) -> None:
 
 
 def test_ops_queue_is_for_staff_and_decides_once(site: TestClient) -> None:
-    ids = run(site, _seed)
+    ids = run_in_app(site, _seed)
     csrf = become(site, "pat")
     page = site.get("/rewards/giftcards")
     site.post("/rewards/giftcards", data={"csrf_token": csrf, "goods": CU3000, "consent": "yes",
               "phone": "01012345678", "request_key": form_key(page.text)})  # fmt: skip
-    (exchange,) = run(site, _exchanges, ids["pat"])
+    (exchange,) = run_in_app(site, _exchanges, ids["pat"])
     decide = f"/ops/rewards/{exchange.id}/decision"
     for who in (None, "pat"):
         csrf = become(site, who)
@@ -158,14 +161,14 @@ def test_ops_queue_is_for_staff_and_decides_once(site: TestClient) -> None:
     assert site.post(decide, data={"decision": "approve", "confirm": "yes"}).status_code == 403
     asked = site.post(decide, data={"csrf_token": csrf, "decision": "approve"})
     assert asked.status_code == 200 and 'name="confirm" value="yes"' in asked.text
-    assert run(site, _exchanges, ids["pat"])[0].state == "pending"
+    assert run_in_app(site, _exchanges, ids["pat"])[0].state == "pending"
     bad = site.post(decide, data={"csrf_token": csrf, "decision": "reject", "confirm": "yes"})
     assert bad.status_code == 422
     assert site.post(decide, data={"csrf_token": csrf, "decision": "x"}).status_code == 422
     ok = site.post(decide, data={"csrf_token": csrf, "decision": "approve", "confirm": "yes"},
                    follow_redirects=False)  # fmt: skip
     assert ok.status_code == 303
-    assert run(site, _exchanges, ids["pat"])[0].state == "approved"
+    assert run_in_app(site, _exchanges, ids["pat"])[0].state == "approved"
     twice = site.post(decide, data={"csrf_token": csrf, "decision": "reject", "reason": "no",
                                     "confirm": "yes"})  # fmt: skip
     assert twice.status_code == 409
@@ -180,8 +183,8 @@ async def _warn(session: AsyncSession, user_id: int) -> None:
 
 
 def test_a_refusal_is_said_before_the_form(site: TestClient) -> None:
-    ids = run(site, _seed)
-    run(site, _warn, ids["poor"])
+    ids = run_in_app(site, _seed)
+    run_in_app(site, _warn, ids["poor"])
     become(site, "poor")
     page = site.get("/rewards/giftcards")
     assert page.status_code == 200
@@ -199,16 +202,16 @@ def _request(site: TestClient, csrf: str) -> None:
 
 
 def test_approving_an_account_out_of_good_standing_is_refused(site: TestClient) -> None:
-    ids = run(site, _seed)
+    ids = run_in_app(site, _seed)
     _request(site, become(site, "pat"))
-    (exchange,) = run(site, _exchanges, ids["pat"])
-    run(site, _warn, ids["pat"])
+    (exchange,) = run_in_app(site, _exchanges, ids["pat"])
+    run_in_app(site, _warn, ids["pat"])
     csrf = become(site, "opal")
     approve = {"csrf_token": csrf, "decision": "approve", "confirm": "yes"}
     answer = site.post(f"/ops/rewards/{exchange.id}/decision", data=approve)
     assert answer.status_code == 409
     assert "After a warning you cannot exchange points for 30 days." in answer.text
-    assert run(site, _exchanges, ids["pat"])[0].state == "pending"
+    assert run_in_app(site, _exchanges, ids["pat"])[0].state == "pending"
 
 
 async def _forget_age(session: AsyncSession, user_id: int) -> None:
@@ -219,8 +222,8 @@ async def _forget_age(session: AsyncSession, user_id: int) -> None:
 
 
 def test_an_unknown_age_is_asked_for(site: TestClient) -> None:
-    ids = run(site, _seed)
-    run(site, _forget_age, ids["pat"])
+    ids = run_in_app(site, _seed)
+    run_in_app(site, _forget_age, ids["pat"])
     csrf = become(site, "pat")
     page = site.get("/rewards/giftcards")
     assert 'data-key="gift.refuse.age_unknown"' in page.text
@@ -230,15 +233,15 @@ def test_an_unknown_age_is_asked_for(site: TestClient) -> None:
                        "consent": "yes", "phone": "01012345678",
                        "request_key": form_key(page.text)})  # fmt: skip
     assert answer.status_code == 403 and "We do not know your age" in answer.text
-    assert run(site, _exchanges, ids["pat"]) == []
+    assert run_in_app(site, _exchanges, ids["pat"]) == []
 
 
 def test_an_operator_cancels_an_issued_card(
     site: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ids = run(site, _seed)
+    ids = run_in_app(site, _seed)
     _request(site, become(site, "pat"))
-    (exchange,) = run(site, _exchanges, ids["pat"])
+    (exchange,) = run_in_app(site, _exchanges, ids["pat"])
     services: Services = site.app.state.services  # type: ignore[attr-defined]
     with running_fake() as (fake, url):
         monkeypatch.setattr(ops_rewards, "provider_for", lambda settings: client_of(url))
@@ -252,8 +255,8 @@ def test_an_operator_cancels_an_issued_card(
             await giftcards.issue_due(services.db, provider, services.settings, now)
             await provider.aclose()
 
-        run(site, approve_and_issue)
-        assert run(site, _exchanges, ids["pat"])[0].state == "issued"
+        run_in_app(site, approve_and_issue)
+        assert run_in_app(site, _exchanges, ids["pat"])[0].state == "issued"
         csrf = become(site, "opal")
         queue = site.get("/ops/rewards")
         assert f'id="gift-{exchange.id}-cancel"' in queue.text and "Issued cards" in queue.text
@@ -276,7 +279,7 @@ def test_an_operator_cancels_an_issued_card(
                                        "confirm": "yes"}, follow_redirects=False)  # fmt: skip
         assert done.status_code == 303
         assert fake.coupons[exchange.tr_id].pin_status == "07"
-    assert run(site, _exchanges, ids["pat"])[0].state == "cancelled"
+    assert run_in_app(site, _exchanges, ids["pat"])[0].state == "cancelled"
     assert "the points were given back" in site.get(done.headers["location"]).text
     become(site, "pat")
     mine = site.get("/rewards/giftcards")

@@ -17,7 +17,6 @@ from sqlalchemy import case, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.accounts.models import User
-from codebattle.accounts.roles import is_staff
 from codebattle.battles.models import MatchPlayer, MatchRow
 from codebattle.battles.service import RATING_VOIDED
 from codebattle.fairplay import assess, risk
@@ -32,11 +31,6 @@ HISTORY_LIMIT = 10  # recent games and flags shown per player on a flag's page
 # The queue's filters: waiting for a decision, decided (overturned ones too), or every flag.
 FILTERS = ("open", "decided", "all")
 MAX_LINES = 2000  # lines of code shown per side (64 KiB of code is well under)
-
-
-def may_review(user: User | None) -> bool:
-    """Who reads flags: staff (accounts/roles.py; moderators handle chat only)."""
-    return is_staff(user)
 
 
 async def flag_list(

@@ -13,8 +13,9 @@ from fastapi import Path
 from pydantic import Field, StrictInt
 
 from codebattle.db.base import MAX_ID  # the id columns' range
+from codebattle.errors import UserError
 
-__all__ = ["MAX_ID", "BodyId", "Id", "valid_id"]
+__all__ = ["MAX_ID", "BodyId", "Id", "before_of", "valid_id"]
 
 # For FastAPI path parameters: out of range fails validation before the handler runs (the
 # app answers a path that fails validation with 404, as for an id that names nothing).
@@ -41,3 +42,14 @@ def valid_id(value: object) -> int | None:
     if isinstance(value, int) and 1 <= value <= MAX_ID:
         return value
     return None
+
+
+def before_of(value: str) -> int | None:
+    """The `before` of an "older" page (a list paged by row id): none for a blank value,
+    else the row id; anything else ("²", 999999999999) names no page: 404."""
+    if not value.strip():
+        return None
+    found = valid_id(value.strip())
+    if found is None:
+        raise UserError(404, "not_found")
+    return found

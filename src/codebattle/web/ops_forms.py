@@ -12,9 +12,12 @@ from fastapi.responses import HTMLResponse
 from codebattle.accounts.models import User
 from codebattle.accounts.roles import is_staff
 from codebattle.errors import UserError
+from codebattle.ops import decisions
 from codebattle.ops.decisions import REASON_MAX
+from codebattle.progress.seasons import SeasonRules
+from codebattle.services import services_of
 from codebattle.web.render import render
-from codebattle.web.security import SESSION, check_csrf, current_user
+from codebattle.web.security import current_user, store_of
 
 MAX_REASON = REASON_MAX  # what ops.decisions keeps; the textareas' maxlength
 
@@ -27,6 +30,17 @@ def require_operator(request: Request) -> User:
     return user
 
 
+def outside_of(request: Request) -> decisions.Outside:
+    """Who hears of a decision after its commit (fair play's and appeals' alike): live game
+    pages, a banned player's sessions, the season's rules for its points."""
+    services = services_of(request)
+    return decisions.Outside(
+        pubsub=services.pubsub,
+        sessions=store_of(request),
+        rules=SeasonRules.of(services.settings),
+    )
+
+
 def number_of(value: str | None, low: int, high: int) -> int | None:
     """A whole number in low..high from a form or query string, else None. ASCII digits
     only: "²".isdigit() is True but int("²") fails, and a long digit string is no number
@@ -36,16 +50,6 @@ def number_of(value: str | None, low: int, high: int) -> int | None:
         return None
     number = int(text)
     return number if low <= number <= high else None
-
-
-async def form_of(request: Request) -> dict[str, str]:
-    """The posted form's text fields, its CSRF token checked (a token is no cookie: an API
-    token's request needs none)."""
-    data = await request.form()
-    form = {key: value for key, value in data.items() if isinstance(value, str)}
-    if getattr(request.state, "auth", "") == SESSION:
-        check_csrf(request, form.get("csrf_token"))
-    return form
 
 
 def reason_of(form: dict[str, str]) -> str:

@@ -17,6 +17,7 @@ from markupsafe import Markup
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from codebattle.accounts.profiles import age_band_of
+from codebattle.accounts.roles import is_staff
 from codebattle.i18n import LOCALES, translate
 from codebattle.judge.languages import LANGUAGES
 from codebattle.problems.models import ProblemVersion
@@ -29,6 +30,7 @@ TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TEMPLATES.env.globals["age_band_of"] = age_band_of  # a band now, from the birth year
 TEMPLATES.env.globals["tier_of"] = tier_of  # a rating's tier, for _player.html
 TEMPLATES.env.globals["all_tiers"] = tiers  # every tier, lowest first (room.js names them)
+TEMPLATES.env.globals["is_staff"] = is_staff  # one staff rule for pages and services
 
 
 def zone_name(moment: datetime) -> str:

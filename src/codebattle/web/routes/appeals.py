@@ -30,18 +30,16 @@ from codebattle.ops.models import (
     Appeal,
     AppealMessage,
 )
-from codebattle.progress.seasons import SeasonRules
 from codebattle.services import services_of
+from codebattle.web.forms import form_of
 from codebattle.web.ids import BodyId, Id, valid_id
-from codebattle.web.ops_forms import confirm_step, confirmed, form_of
+from codebattle.web.ops_forms import confirm_step, confirmed, outside_of, require_operator
 from codebattle.web.render import format_local, locale_of, render
 from codebattle.web.security import (
     CSRF_HEADER,
     SESSION,
     check_csrf,
-    current_user,
     require_user,
-    store_of,
 )
 
 router = APIRouter()
@@ -54,14 +52,6 @@ FILTERS = (appeals.MINE, appeals.UNASSIGNED, appeals.ALL)
 def _player(request: Request) -> User:
     """The signed-in player, banned or not (appeals are how a ban is questioned)."""
     return require_user(request, allow_banned=True)
-
-
-def _staff(request: Request) -> User:
-    """The signed-in operator or admin (accounts/roles.is_staff: never a banned one)."""
-    user = current_user(request)
-    if user is None or not is_staff(user):
-        raise UserError(404, "not_found")
-    return user
 
 
 def _text(form: dict[str, str]) -> str:
@@ -351,7 +341,7 @@ async def file_appeal_json(request: Request, body: AppealIn) -> dict[str, Any]:
 
 
 async def _queue(request: Request, assigned: str, status: str) -> list[dict[str, Any]]:
-    user = _staff(request)
+    user = require_operator(request)
     services = services_of(request)
     locale = locale_of(request)
     async with services.db.reading() as session:
@@ -388,7 +378,7 @@ async def queue_page(
 
 
 async def _ops_appeal(request: Request, appeal_id: int) -> dict[str, Any]:
-    user = _staff(request)
+    user = require_operator(request)
     services = services_of(request)
     async with services.db.reading() as session:
         appeal = await appeals.get(session, appeal_id, user)
@@ -460,7 +450,7 @@ async def _check_own(request: Request, appeal_id: int, actor: User) -> Appeal:
 
 @router.post("/ops/appeals/{appeal_id}/reply", include_in_schema=False)
 async def ops_reply(request: Request, appeal_id: Id) -> Response:
-    actor = _staff(request)
+    actor = require_operator(request)
     form = await form_of(request)
     text = _text(form)
     services = services_of(request)
@@ -499,7 +489,7 @@ def _assignee(form: dict[str, str], actor: User) -> int | None:
 @router.post("/ops/appeals/{appeal_id}/assign", include_in_schema=False)
 async def ops_assign(request: Request, appeal_id: Id) -> Response:
     """Assign to an operator by id, to oneself (`assign_me`), or to nobody ("")."""
-    actor = _staff(request)
+    actor = require_operator(request)
     form = await form_of(request)
     services = services_of(request)
     locale = locale_of(request)
@@ -531,7 +521,7 @@ async def ops_assign(request: Request, appeal_id: Id) -> Response:
 @router.post("/ops/appeals/{appeal_id}/decide", include_in_schema=False)
 async def ops_decide(request: Request, appeal_id: Id) -> Response:
     """Decide, with the operator's message to the player, once confirmed."""
-    actor = _staff(request)
+    actor = require_operator(request)
     form = await form_of(request)
     outcome, text = form.get("outcome", ""), _text(form)
     services = services_of(request)
@@ -557,11 +547,7 @@ async def ops_decide(request: Request, appeal_id: Id) -> Response:
         async with services.db.session() as session:
             await appeals.decide(
                 session, appeal_id, actor, outcome, text, log=services.logsink,
-                outside=decisions.Outside(
-                    pubsub=services.pubsub,
-                    sessions=store_of(request),
-                    rules=SeasonRules.of(services.settings),
-                ),
+                outside=outside_of(request),
             )  # fmt: skip
     except UserError as exc:
         return await _ops_error(request, appeal_id, exc, form)

@@ -19,7 +19,7 @@ from codebattle.errors import UserError
 from codebattle.problems import service as problems
 from codebattle.problems.models import ProblemVersion
 from codebattle.problems.templates import choices_of, templates_of
-from codebattle.rewards import shop
+from codebattle.rewards import players
 from codebattle.services import services_of
 from codebattle.web.ids import Id
 from codebattle.web.render import locale_of, render, statement_markup
@@ -185,10 +185,10 @@ async def arena_page(request: Request, match_id: Id) -> HTMLResponse:
     is_player = any(p["id"] == user.id for p in data["players"])
     # Spectators read the statement too; only code stays private during the game.
     statement, samples, version = await _problem_text(request, row)
-    async with services_of(request).db.reading() as session:  # what each player wears
-        looks = await shop.looks(session, [p["id"] for p in data["players"]])
+    async with services_of(request).db.reading() as session:  # tier and look of each
+        tags = await players.tags(session, [p["id"] for p in data["players"]])
     return render(
-        request, "arena.html", match=data, is_player=is_player, looks=looks,
+        request, "arena.html", match=data, is_player=is_player, tags=tags,
         statement_html=statement_markup(version, locale_of(request)),
         samples=problems.samples_to_show(statement, samples),
         templates=templates_of(version), languages=choices_of(version),

@@ -10,20 +10,21 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
+from codebattle.accounts.roles import is_staff
 from codebattle.errors import UserError
 from codebattle.fairplay import assess, evidence, reports
 from codebattle.fairplay.models import DECISIONS, SUSPEND
 from codebattle.i18n import translate
 from codebattle.ops import decisions, overview
-from codebattle.progress.seasons import SeasonRules
 from codebattle.services import services_of
+from codebattle.web.forms import form_of
 from codebattle.web.ids import Id
 from codebattle.web.ops_forms import (
     MAX_REASON,
     confirm_step,
     confirmed,
-    form_of,
     number_of,
+    outside_of,
     reason_of,
     require_operator,
 )
@@ -34,7 +35,6 @@ from codebattle.web.security import (
     current_user,
     require_api_write,
     require_user,
-    store_of,
 )
 
 router = APIRouter()
@@ -73,7 +73,8 @@ async def report_status(request: Request, match_id: Id) -> dict[str, Any]:
 
 
 def _require_reviewer(request: Request) -> None:
-    if not evidence.may_review(current_user(request)):
+    """Who reads flags: staff (accounts/roles.py; moderators handle chat only)."""
+    if not is_staff(current_user(request)):
         raise UserError(404, "not_found")
 
 
@@ -189,16 +190,6 @@ async def flag_page(request: Request, flag_id: Id) -> HTMLResponse:
 DEFAULT_SUSPENSION_DAYS = 7  # preselected on the decision form when the settings offer it
 
 
-def _outside(request: Request) -> decisions.Outside:
-    """Who hears of a decision after its commit: live game pages, a banned player's sessions."""
-    services = services_of(request)
-    return decisions.Outside(
-        pubsub=services.pubsub,
-        sessions=store_of(request),
-        rules=SeasonRules.of(services.settings),
-    )
-
-
 @router.post("/ops/flags/{flag_id}/decision", include_in_schema=False)
 async def decide_flag(request: Request, flag_id: Id) -> Response:
     """An operator's decision on a flag (ops/decisions.py), confirmed first. Someone who
@@ -239,7 +230,7 @@ async def decide_flag(request: Request, flag_id: Id) -> Response:
             await decisions.decide(
                 session, flag_id, actor, decision, reason, days=days,
                 allowed_days=services_of(request).settings.suspension_days,
-                outside=_outside(request),
+                outside=outside_of(request),
             )  # fmt: skip
     except UserError as error:
         if error.status not in (409, 422):  # decided a moment earlier; a reason refused
@@ -270,7 +261,7 @@ async def overturn_flag(request: Request, flag_id: Id) -> Response:
         )  # fmt: skip
     try:
         async with services_of(request).db.session() as session:
-            await decisions.overturn(session, flag_id, actor, reason, outside=_outside(request))
+            await decisions.overturn(session, flag_id, actor, reason, outside=outside_of(request))
     except UserError as error:
         if error.status not in (409, 422):
             raise

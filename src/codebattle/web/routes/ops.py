@@ -19,12 +19,12 @@ from codebattle.i18n import translate
 from codebattle.ops import overview, people
 from codebattle.services import services_of
 from codebattle.web import audit_text
-from codebattle.web.ids import Id, valid_id
+from codebattle.web.forms import form_of
+from codebattle.web.ids import Id, before_of
 from codebattle.web.ops_forms import (
     MAX_REASON,
     confirm_step,
     confirmed,
-    form_of,
     number_of,
     reason_of,
     require_operator,
@@ -38,17 +38,6 @@ MAX_PLAN_DAYS = 3650
 def _audit_row(request: Request) -> Callable[[AuditEntry, dict[int, str]], audit_text.Row]:
     """The audit table's words for an entry, in the reader's language and the site's zone."""
     return audit_text.describer(locale_of(request), services_of(request).settings.plan_zone)
-
-
-def _before(value: str) -> int | None:
-    """The `before` of an "older" page: none, or a row id (web/ids.py); anything else ("²",
-    999999999999) names no page: 404."""
-    if not value.strip():
-        return None
-    found = valid_id(value.strip())
-    if found is None:
-        raise UserError(404, "not_found")
-    return found
 
 
 @router.get("/ops", response_class=HTMLResponse)
@@ -252,7 +241,7 @@ async def audit_page(
     """The audit log, newest first, filtered; "older" pages on with `before`. Read only:
     the app has no way to change an entry (and the database refuses it)."""
     require_operator(request)
-    before_id = _before(before)
+    before_id = before_of(before)
     limit = 50
     filters = {
         "actor": actor.strip()[:64], "subject": subject.strip()[:64],
@@ -291,7 +280,7 @@ async def feedback_page(
     request: Request, category: str = "", before: str = "", state: str = "open"
 ) -> HTMLResponse:
     require_operator(request)
-    before_id = _before(before)
+    before_id = before_of(before)
     chosen = category if category in feedback.CATEGORIES else ""
     shown = state if state in overview.FEEDBACK_STATES else "open"
     async with services_of(request).db.reading() as session:

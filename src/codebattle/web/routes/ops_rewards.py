@@ -18,12 +18,12 @@ from codebattle.i18n import translate
 from codebattle.integrations.giftishow import provider_for
 from codebattle.rewards import giftcards
 from codebattle.services import services_of
+from codebattle.web.forms import form_of
 from codebattle.web.ids import Id
 from codebattle.web.ops_forms import (
     MAX_REASON,
     confirm_step,
     confirmed,
-    form_of,
     reason_of,
     require_operator,
 )

@@ -5,6 +5,7 @@ signed-in player also sees their own line."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -29,6 +30,7 @@ router = APIRouter()
 PER_PAGE = 50
 MAX_PAGE = 10_000
 Page = Annotated[int, Query(ge=1, le=MAX_PAGE)]
+TAB_SEASONS = 8  # past seasons shown as tabs; every one is in the "past seasons" list
 
 
 def _language(value: str | None) -> str | None:
@@ -84,33 +86,21 @@ def _pages(total: int, page: int) -> dict[str, int | None]:
             "next": page + 1 if page < last else None}  # fmt: skip
 
 
-async def season_json(request: Request, language: str | None, page: int) -> dict[str, Any]:
-    services = services_of(request)
-    rules = SeasonRules.of(services.settings)
-    lang, now = _language(language), datetime.now(UTC)
-    async with services.db.session() as session:
-        season = await seasons.current(session, now, rules)
-        await session.commit()
-        table = await rankings.season_table(
-            session, season, rules, language=lang, offset=(page - 1) * PER_PAGE,
-            limit=PER_PAGE, me=_me(request),
-        )  # fmt: skip
-        data, tags = await _lines(session, table)
+Build = Callable[[AsyncSession], Awaitable[dict[str, Any]]]
+
+
+async def _built(request: Request, build: Build, *, write: bool = False) -> dict[str, Any]:
+    """A table's data with what every ranking page has: the past seasons (newest first)
+    that have a final table, for the tabs. `write`: the build may start a season."""
+    db = services_of(request).db
+    async with db.session() if write else db.reading() as session:
+        data = await build(session)
         past = [s.number for s in await rankings.past_seasons(session)]
-    return {
-        "scope": "season",
-        "season": _season(season),
-        "left": _left(season, now),
-        "language": lang,
-        "placement_games": rules.placement_games,
-        "past": past,
-        **_pages(table.total, page),
-        **data,
-        "_tags": tags,
-    }
+    return {**data, "past": past}
 
 
 def _season(season: Season) -> dict[str, Any]:
+    """The season as the API shows it; the page reads `_season` (the row) for its dates."""
     return {
         "number": season.number,
         "starts_at": season.starts_at.isoformat(),
@@ -119,12 +109,32 @@ def _season(season: Season) -> dict[str, Any]:
     }
 
 
+async def season_json(request: Request, language: str | None, page: int) -> dict[str, Any]:
+    rules = SeasonRules.of(services_of(request).settings)
+    lang, now = _language(language), datetime.now(UTC)
+
+    async def build(session: AsyncSession) -> dict[str, Any]:
+        season = await seasons.current(session, now, rules)
+        await session.commit()
+        table = await rankings.season_table(
+            session, season, rules, language=lang, offset=(page - 1) * PER_PAGE,
+            limit=PER_PAGE, me=_me(request),
+        )  # fmt: skip
+        data, tags = await _lines(session, table)
+        return {"scope": "season", "season": _season(season), "left": _left(season, now),
+                "language": lang, "placement_games": rules.placement_games,
+                **_pages(table.total, page), **data, "_tags": tags,
+                "_season": season}  # fmt: skip
+
+    return await _built(request, build, write=True)
+
+
 async def past_json(
     request: Request, number: int, language: str | None, page: int
 ) -> dict[str, Any]:
-    services = services_of(request)
     lang = _language(language)
-    async with services.db.reading() as session:
+
+    async def build(session: AsyncSession) -> dict[str, Any]:
         season = await seasons.by_number(session, number)
         if season is None or season.archived_at is None:
             raise UserError(404, "not_found")  # no final table (yet)
@@ -133,21 +143,22 @@ async def past_json(
             me=_me(request),
         )  # fmt: skip
         data, tags = await _lines(session, table)
-        past = [s.number for s in await rankings.past_seasons(session)]
-    return {"scope": "past", "season": _season(season), "language": lang, "past": past,
-            **_pages(table.total, page), **data, "_tags": tags}  # fmt: skip
+        return {"scope": "past", "season": _season(season), "language": lang,
+                **_pages(table.total, page), **data, "_tags": tags,
+                "_season": season}  # fmt: skip
+
+    return await _built(request, build)
 
 
 async def all_time_json(request: Request, page: int) -> dict[str, Any]:
-    services = services_of(request)
-    async with services.db.reading() as session:
+    async def build(session: AsyncSession) -> dict[str, Any]:
         table = await rankings.all_time_table(
             session, offset=(page - 1) * PER_PAGE, limit=PER_PAGE, me=_me(request)
         )
         data, tags = await _lines(session, table)
-        past = [s.number for s in await rankings.past_seasons(session)]
-    return {"scope": "all_time", "past": past, **_pages(table.total, page), **data,
-            "_tags": tags}  # fmt: skip
+        return {"scope": "all_time", **_pages(table.total, page), **data, "_tags": tags}
+
+    return await _built(request, build)
 
 
 def _public(data: dict[str, Any]) -> dict[str, Any]:
@@ -155,13 +166,10 @@ def _public(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _page(request: Request, data: dict[str, Any]) -> HTMLResponse:
-    season = data.get("season")
-    dates = None
-    if season is not None:
-        dates = (datetime.fromisoformat(season["starts_at"]),
-                 datetime.fromisoformat(season["ends_at"]))  # fmt: skip
+    season: Season | None = data.get("_season")
+    dates = None if season is None else (season.starts_at, season.ends_at)
     return render(request, "rankings.html", data=data, tags=data["_tags"], dates=dates,
-                  languages=list(LANGUAGES))  # fmt: skip
+                  languages=list(LANGUAGES), tab_count=TAB_SEASONS)  # fmt: skip
 
 
 @router.get("/api/rankings", tags=["progress"])

@@ -20,9 +20,10 @@ from codebattle.i18n import translate
 from codebattle.progress import earning, points
 from codebattle.rewards import giftcards
 from codebattle.services import services_of
-from codebattle.web.ids import valid_id
+from codebattle.web.forms import form_of
+from codebattle.web.ids import before_of, valid_id
 from codebattle.web.render import locale_of, render
-from codebattle.web.security import check_csrf, require_user
+from codebattle.web.security import require_user
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
@@ -64,9 +65,7 @@ def _row(line: points.Line, nickname: str, locale: str) -> dict[str, Any]:
 @router.get("/points", response_class=HTMLResponse)
 async def points_page(request: Request, before: str = "") -> HTMLResponse:
     user = require_user(request)
-    before_id = valid_id(before.strip()) if before.strip() else None
-    if before.strip() and before_id is None:
-        raise UserError(404, "not_found")
+    before_id = before_of(before)
     async with services_of(request).db.reading() as session:
         have = await points.balance(session, user.id)
         owed = await points.debt(session, user.id)
@@ -137,9 +136,7 @@ async def request_giftcard(request: Request) -> Response:
     """Ask for a card. CSRF is checked first (403); any other refusal shows the form again
     with its reason and its status (the phone number kept in the field)."""
     user = require_user(request)
-    data = await request.form()
-    form = {k: v for k, v in data.items() if isinstance(v, str)}
-    check_csrf(request, form.get("csrf_token"))
+    form = await form_of(request, by_token=False)  # points for a card: the pages only
     services = services_of(request)
     try:
         async with services.db.session() as session:
