@@ -701,7 +701,7 @@ def giftcards_reconcile(
 
     async def check(session: AsyncSession) -> Report:
         try:
-            return await reconcile(session, provider, since=since)
+            return await reconcile(session, provider, since=since, goods=True)
         finally:
             await provider.aclose()
 

@@ -29,6 +29,7 @@ from codebattle.integrations.giftishow import (
     Goods,
     Issued,
 )
+from codebattle.rewards import giftcards
 from codebattle.rewards import reconcile as rc
 from codebattle.rewards.models import GiftExchange
 from tests.support.factories import make_user
@@ -247,3 +248,47 @@ def test_commands(site: tuple[FakeGiftishow, str], tmp_path: Path) -> None:
     drifted = runner.invoke(app, ["giftcards", "reconcile", "--days", "7"])
     assert drifted.exit_code == 1
     assert f"cancelled_at_provider: exchange 1 tr_id {tr_id}" in drifted.stdout
+
+
+class _Selling(_Down):
+    """A provider whose goods list is `selling` (nothing else answers)."""
+
+    def __init__(self, selling: list[Goods]) -> None:
+        self.selling = selling
+
+    async def goods(self) -> list[Goods]:
+        return self.selling
+
+
+async def test_the_catalogue_is_checked_against_the_providers_goods(
+    db: Database, served: tuple[FakeGiftishow, str]
+) -> None:
+    client = client_of(served[1])
+    try:
+        assert await rc.check_goods(client) == []  # the fake sells our catalogue as it is
+    finally:
+        await client.aclose()
+    ours = list(giftcards.catalogue().values())
+    selling = [
+        Goods(c.code, c.code, c.brand, 5500 if c.code == "G00000000102" else c.won, None)
+        for c in ours
+        if c.code != "G00000000104"
+    ]
+    found = await rc.check_goods(_Selling(selling))
+    assert {(f.code, f.kind) for f in found} == {
+        ("G00000000104", rc.GOODS_MISSING),
+        ("G00000000102", rc.GOODS_PRICE),
+    }
+    (priced,) = [f for f in found if f.kind == rc.GOODS_PRICE]
+    assert "5000" in priced.detail and "5500" in priced.detail
+    assert await rc.check_goods(_Down()) == [
+        rc.GoodsFinding("", rc.GOODS_UNREADABLE, "unavailable")
+    ]
+    async with db.session() as session:
+        report = await rc.reconcile(session, _Selling(selling), goods=True)
+        quiet = await rc.reconcile(session, _Selling(selling))
+    assert not report.ok and report.checked == 0
+    assert any(
+        line.startswith("goods_missing_at_provider: goods G00000000104") for line in report.lines()
+    )
+    assert quiet.ok and quiet.goods == []

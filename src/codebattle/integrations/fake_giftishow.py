@@ -156,7 +156,6 @@ class FakeGiftishow:
         self.app = Starlette(
             routes=[
                 Route("/goods", self.list_goods, methods=["POST"]),
-                Route("/goods/{code}", self.goods_detail, methods=["POST"]),
                 Route("/send", self.send, methods=["POST"]),
                 Route("/coupons", self.coupon, methods=["POST"]),
                 Route("/cancel", self.cancel, methods=["POST"]),
@@ -242,15 +241,6 @@ class FakeGiftishow:
         first = (int(start) - 1) * int(size)
         page = items[first : first + int(size)]
         return _reply(result={"listNum": len(items), "goodsList": [g.json() for g in page]})
-
-    async def goods_detail(self, request: Request) -> Response:
-        _, refusal = await self._form(request, "0111")
-        if refusal is not None:
-            return refusal
-        goods = self.goods.get(request.path_params["code"])
-        if goods is None:
-            return _reply(UNKNOWN_GOODS, message="상품이 존재하지 않습니다 (no such goods)")
-        return _reply(result={"goodsDetail": goods.json()})
 
     async def send(self, request: Request) -> Response:
         form, refusal = await self._form(request, "0204")

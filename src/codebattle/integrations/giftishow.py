@@ -29,14 +29,13 @@ from __future__ import annotations
 
 import ssl
 from dataclasses import dataclass
-from functools import cache
 from typing import Any, Protocol
 
-import certifi
 import httpx
 import structlog
 
 from codebattle.config import Settings
+from codebattle.integrations.http import tls
 
 log = structlog.get_logger(__name__)
 
@@ -82,7 +81,6 @@ PIN_STATUS = {
     "08": "expired",  # 기간만료
     "11": "expired",  # 잔액기간만료
 }
-STATUSES = ("issued", "used", "cancelled", "expired", "refunded")
 
 
 @dataclass(frozen=True)
@@ -106,7 +104,8 @@ class Issued:
 
 @dataclass(frozen=True)
 class CouponStatus:
-    """A sent card as the provider has it now. `status`: one of STATUSES."""
+    """A sent card as the provider has it now. `status`: "issued", "used", "cancelled",
+    "expired" or "refunded"."""
 
     tr_id: str
     order_no: str
@@ -148,12 +147,6 @@ class GiftProvider(Protocol):
     async def balance(self) -> int: ...
 
     async def aclose(self) -> None: ...
-
-
-@cache
-def _tls() -> ssl.SSLContext:
-    """One TLS context per process (building one per client costs tens of ms)."""
-    return ssl.create_default_context(cafile=certifi.where())
 
 
 def _digits(phone: str) -> str:
@@ -220,7 +213,7 @@ class Giftishow:
             **fields,
         }
         if self._http is None:
-            verify: ssl.SSLContext | bool = _tls() if self.base_url.startswith("https") else True
+            verify: ssl.SSLContext | bool = tls() if self.base_url.startswith("https") else True
             self._http = httpx.AsyncClient(timeout=self.timeout, verify=verify)
         try:
             response = await self._http.post(self.base_url + path, data=form)

@@ -14,18 +14,16 @@ Without PortOne settings, outside production, the base URL is this site's own fa
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 from urllib.parse import quote
 
-import certifi
 import httpx
 import structlog
 
 from codebattle.config import Settings
+from codebattle.integrations.http import tls
 
 log = structlog.get_logger(__name__)
 
@@ -88,12 +86,6 @@ class ProviderBillingKey:
     customer_id: str | None = None
 
 
-@cache
-def _tls() -> ssl.SSLContext:
-    """One TLS context per process (building one per client costs tens of ms)."""
-    return ssl.create_default_context(cafile=certifi.where())
-
-
 class PortOne:
     """PortOne V2 REST API at `base_url`. Each call opens a short-lived HTTP client, so an
     instance may be shared by event loops (tests) and needs no closing."""
@@ -126,7 +118,7 @@ class PortOne:
         if body is not None and self.store_id:
             body = {"storeId": self.store_id, **body}
         try:
-            async with httpx.AsyncClient(timeout=self.timeout, verify=_tls()) as http:
+            async with httpx.AsyncClient(timeout=self.timeout, verify=tls()) as http:
                 response = await http.request(
                     method,
                     self.base_url + path,

@@ -55,14 +55,16 @@ def local_day(moment: datetime, zone: tzinfo) -> str:
     return moment.astimezone(zone).date().isoformat()
 
 
+def may_earn_user(user: User, now: datetime) -> bool:
+    """Whether this user may earn or spend points now: a person (not the AI), an account
+    not deleted, and in good standing (sanctions.may_earn_rewards). The one rule that
+    earning, the shop and achievements all ask."""
+    return not user.is_ai and user.deleted_at is None and sanctions.may_earn_rewards(user, now)
+
+
 async def may_earn(session: AsyncSession, user_id: int, now: datetime) -> bool:
     user = await session.get(User, user_id)
-    return (
-        user is not None
-        and not user.is_ai
-        and user.deleted_at is None
-        and sanctions.may_earn_rewards(user, now)
-    )
+    return user is not None and may_earn_user(user, now)
 
 
 async def grant_game(

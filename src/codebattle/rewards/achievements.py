@@ -48,8 +48,8 @@ from codebattle.fairplay.models import OPEN, Flag
 from codebattle.i18n import translate
 from codebattle.judge.verdicts import Verdict
 from codebattle.progress import earning
+from codebattle.rewards import podiums
 from codebattle.rewards.models import AchievementCursor, UserAchievement
-from codebattle.rooms import service as rooms
 from codebattle.rooms.models import Room, RoomEvent, RoomMember
 from codebattle.submissions.models import DONE, SUBMIT, Submission
 
@@ -115,7 +115,37 @@ def by_code() -> dict[str, Achievement]:
 
 # --- the rules: each returns the source that completed it ("match:12"), or None ----------
 
-Check = Callable[[AsyncSession, int, Achievement, Settings], Awaitable[str | None]]
+
+class History:
+    """One user's stored history as the rules read it, each part loaded once per `due`
+    call and only if a rule asks (the games, the first accepted submission per language).
+    `rooms`: the rooms an event named (the room-podium rule looks at those alone); None
+    (the backfill, or a stream of another kind) looks at every room of the user."""
+
+    def __init__(
+        self, session: AsyncSession, user_id: int, rooms: frozenset[int] | None = None
+    ) -> None:
+        self.session, self.user_id, self.rooms = session, user_id, rooms
+        self._games: list[MatchRow] | None = None
+        self._accepted: dict[str, int] | None = None
+
+    async def games(self) -> list[MatchRow]:
+        """Every finished, not voided, not flagged game, in the order they finished."""
+        if self._games is None:
+            self._games = await _games(self.session, self.user_id, rated=False)
+        return self._games
+
+    async def rated_games(self) -> list[MatchRow]:
+        return [g for g in await self.games() if g.rated]
+
+    async def accepted(self) -> dict[str, int]:
+        """language → the first accepted full submission in it (not in a voided game)."""
+        if self._accepted is None:
+            self._accepted = await _first_accepted(self.session, self.user_id)
+        return self._accepted
+
+
+Check = Callable[[History, Achievement, Settings], Awaitable[str | None]]
 
 
 def _not_voided() -> Any:
@@ -169,29 +199,31 @@ def _nth(rows: Sequence[MatchRow], n: int) -> str | None:
     return f"match:{rows[n - 1].id}" if n >= 1 and len(rows) >= n else None
 
 
-async def _wins(session: AsyncSession, uid: int, a: Achievement, s: Settings) -> str | None:
-    wins = [g for g in await _games(session, uid, rated=True) if g.winner_id == uid and _settled(g)]
+async def _wins(h: History, a: Achievement, s: Settings) -> str | None:
+    uid = h.user_id
+    wins = [g for g in await h.rated_games() if g.winner_id == uid and _settled(g)]
     return _nth(wins, int(a.params["n"]))
 
 
-async def _game_count(session: AsyncSession, uid: int, a: Achievement, s: Settings) -> str | None:
+async def _game_count(h: History, a: Achievement, s: Settings) -> str | None:
     rated = bool(a.params.get("rated", False))
-    games = await _games(session, uid, rated=rated)
+    games = await (h.rated_games() if rated else h.games())
     return _nth([g for g in games if _settled(g)] if rated else games, int(a.params["n"]))
 
 
-async def _win_streak(session: AsyncSession, uid: int, a: Achievement, s: Settings) -> str | None:
+async def _win_streak(h: History, a: Achievement, s: Settings) -> str | None:
     """n settled rated wins in a row. A rated game still pending or held breaks the run
     until it is settled (its "rated" event brings the player back here)."""
-    run, n = 0, int(a.params["n"])
-    for game in await _games(session, uid, rated=True):
+    run, n, uid = 0, int(a.params["n"]), h.user_id
+    for game in await h.rated_games():
         run = run + 1 if game.winner_id == uid and _settled(game) else 0
         if run >= n:
             return f"match:{game.id}"
     return None
 
 
-async def _beat_ai(session: AsyncSession, uid: int, a: Achievement, s: Settings) -> str | None:
+async def _beat_ai(h: History, a: Achievement, s: Settings) -> str | None:
+    session, uid = h.session, h.user_id
     opponent = (
         select(MatchPlayer.match_id)
         .join(User, User.id == MatchPlayer.user_id)
@@ -225,9 +257,10 @@ def solved_within(row: MatchRow, user_id: int) -> float | None:
     return None
 
 
-async def _fast_win(session: AsyncSession, uid: int, a: Achievement, s: Settings) -> str | None:
+async def _fast_win(h: History, a: Achievement, s: Settings) -> str | None:
     limit, rated = float(a.params["minutes"]) * 60, bool(a.params.get("rated", False))
-    for game in await _games(session, uid, rated=rated):
+    uid = h.user_id
+    for game in await (h.rated_games() if rated else h.games()):
         if game.winner_id != uid or game.reason != "solved" or (rated and not _settled(game)):
             continue
         took = solved_within(game, uid)
@@ -236,9 +269,9 @@ async def _fast_win(session: AsyncSession, uid: int, a: Achievement, s: Settings
     return None
 
 
-async def _accepted_in(session: AsyncSession, uid: int, a: Achievement, s: Settings) -> str | None:
-    """An accepted full submission (any mode; not in a voided game) in one language of
-    each group; the source is the submission that completed the set."""
+async def _first_accepted(session: AsyncSession, uid: int) -> dict[str, int]:
+    """language → the user's first accepted full submission in it (any mode; not in a
+    voided game)."""
     rows = await session.execute(
         select(Submission.language, func.min(Submission.id))
         .outerjoin(MatchRow, MatchRow.id == Submission.match_id)
@@ -251,7 +284,13 @@ async def _accepted_in(session: AsyncSession, uid: int, a: Achievement, s: Setti
         )
         .group_by(Submission.language)
     )
-    first = {str(language): int(sid) for language, sid in rows.all()}
+    return {str(language): int(sid) for language, sid in rows.all()}
+
+
+async def _accepted_in(h: History, a: Achievement, s: Settings) -> str | None:
+    """An accepted full submission in one language of each group; the source is the
+    submission that completed the set."""
+    first = await h.accepted()
     completing = 0
     for group in a.params["languages"]:
         ids = [first[lang] for lang in group if lang in first]
@@ -261,39 +300,31 @@ async def _accepted_in(session: AsyncSession, uid: int, a: Achievement, s: Setti
     return f"submission:{completing}"
 
 
-async def _room_podium(session: AsyncSession, uid: int, a: Achievement, s: Settings) -> str | None:
-    """In the top `places` (by rank, at least one solve) of an ended room that had at least
-    ROOM_PODIUM_MIN_PLAYERS human members (disqualified ones left out)."""
+async def _room_podium(h: History, a: Achievement, s: Settings) -> str | None:
+    """In the top `places` (by rank, at least one solve) of an ended room that had at
+    least ROOM_PODIUM_MIN_PLAYERS human members: podiums' own rule (`podiums.humans`,
+    `podiums.podium`), so the points and the achievement never disagree. Only the rooms
+    the event named, when evaluating from one."""
     places = int(a.params.get("places", 3))
     least = int(a.params.get("min_players", s.ROOM_PODIUM_MIN_PLAYERS))
-    humans = (
-        select(func.count())
-        .select_from(RoomMember)
-        .join(User, User.id == RoomMember.user_id)
-        .where(
-            RoomMember.room_id == Room.id,
-            RoomMember.disqualified.is_(False),
-            User.is_ai.is_(False),
-        )
-        .correlate(Room)
-        .scalar_subquery()
-    )
-    candidates = await session.scalars(
+    query = (
         select(Room)
         .join(RoomMember, RoomMember.room_id == Room.id)
         .where(
-            RoomMember.user_id == uid,
+            RoomMember.user_id == h.user_id,
             RoomMember.disqualified.is_(False),
             RoomMember.solved >= 1,
             Room.state == "ended",
-            humans >= least,
         )
         .order_by(Room.id)
     )
-    for room in list(candidates):
-        for row in await rooms.leaderboard(session, room, limit=places + 50):
-            if row["user"] == uid and row["rank"] <= places:
-                return f"room:{room.id}"
+    if h.rooms is not None:
+        query = query.where(Room.id.in_(h.rooms))
+    for room in list(await h.session.scalars(query)):
+        if await podiums.humans(h.session, room.id) < least:
+            continue
+        if any(uid == h.user_id for uid, _ in await podiums.podium(h.session, room, places)):
+            return f"room:{room.id}"
     return None
 
 
@@ -313,9 +344,11 @@ async def earned(session: AsyncSession, user_id: int) -> dict[str, UserAchieveme
     return {r.code: r for r in rows}
 
 
-async def _may_have(session: AsyncSession, user_id: int) -> bool:
+async def _may_have(session: AsyncSession, user_id: int, now: datetime) -> bool:
+    """Only users who may earn (earning.may_earn_user: a person, not deleted, in good
+    standing) are evaluated: a suspended one is looked at again by the backfill."""
     user = await session.get(User, user_id)
-    return user is not None and not user.is_ai and user.deleted_at is None
+    return user is not None and earning.may_earn_user(user, now)
 
 
 async def due(
@@ -323,17 +356,22 @@ async def due(
     user_id: int,
     settings: Settings,
     kinds: Iterable[str] = KINDS,
+    *,
+    rooms: frozenset[int] | None = None,
+    now: datetime | None = None,
 ) -> list[tuple[str, str]]:
     """The achievements (code, source) the user qualifies for now and has not got yet,
-    among the rules of these kinds. AI and deleted users: none."""
-    if not await _may_have(session, user_id):
+    among the rules of these kinds (`rooms`: the rooms an event named; None: all). Users
+    who may not earn: none. The user's history is read once, whatever the rules."""
+    if not await _may_have(session, user_id, now or datetime.now(UTC)):
         return []
     wanted, have = frozenset(kinds), await earned(session, user_id)
+    history = History(session, user_id, rooms)
     found: list[tuple[str, str]] = []
     for achievement in catalogue():
         if achievement.rule not in wanted or achievement.code in have:
             continue
-        source = await CHECKS[achievement.rule](session, user_id, achievement, settings)
+        source = await CHECKS[achievement.rule](history, achievement, settings)
         if source is not None:
             found.append((achievement.code, source))
     return found
@@ -372,11 +410,14 @@ def _profile_link(user: User | None) -> str:
 
 async def _award_due(
     session: AsyncSession, user_ids: Iterable[int], settings: Settings, kinds: Iterable[str],
-    now: datetime,
+    now: datetime, rooms_of: dict[int, set[int]] | None = None,
 ) -> int:  # fmt: skip
+    """Award what is due to these users (`rooms_of`: user → the rooms their events named,
+    for the room rules; None: every room)."""
     count = 0
     for user_id in sorted(set(user_ids)):
-        for code, source in await due(session, user_id, settings, kinds):
+        named = None if rooms_of is None else frozenset(rooms_of.get(user_id, ()))
+        for code, source in await due(session, user_id, settings, kinds, rooms=named, now=now):
             count += await award(session, user_id, code, source, now)
     return count
 
@@ -401,9 +442,17 @@ async def _cursor(session: AsyncSession, stream: str) -> AchievementCursor:
     return row
 
 
-async def _read_matches(
-    session: AsyncSession, after: int, now: datetime
-) -> tuple[list[int], int | None]:
+@dataclass(frozen=True)
+class Batch:
+    """What a stream's pass read: the users to evaluate, the highest id read (None:
+    nothing new) and, for rooms, the rooms each user's events named."""
+
+    users: list[int]
+    top: int | None
+    rooms_of: dict[int, set[int]] | None = None
+
+
+async def _read_matches(session: AsyncSession, after: int, now: datetime) -> Batch:
     rows = (
         await session.execute(
             select(MatchEvent.id, MatchEvent.match_id)
@@ -413,16 +462,14 @@ async def _read_matches(
         )
     ).all()
     if not rows:
-        return [], None
+        return Batch([], None)
     players = await session.scalars(
         select(MatchPlayer.user_id).where(MatchPlayer.match_id.in_({m for _, m in rows}))
     )
-    return list(players), int(rows[-1][0])
+    return Batch(list(players), int(rows[-1][0]))
 
 
-async def _read_submissions(
-    session: AsyncSession, after: int, now: datetime
-) -> tuple[list[int], int | None]:
+async def _read_submissions(session: AsyncSession, after: int, now: datetime) -> Batch:
     rows = (
         await session.execute(
             select(Submission.id, Submission.user_id, Submission.status, Submission.verdict,
@@ -433,7 +480,7 @@ async def _read_submissions(
         )
     ).all()  # fmt: skip
     if not rows:
-        return [], None
+        return Batch([], None)
     top: int | None = None
     users: list[int] = []
     for sid, uid, status, verdict, kind, created in rows:
@@ -444,16 +491,14 @@ async def _read_submissions(
             continue
         if verdict == Verdict.AC.value and kind == SUBMIT:
             users.append(int(uid))
-    return users, int(rows[-1][0]) if top is None else top
+    return Batch(users, int(rows[-1][0]) if top is None else top)
 
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-async def _read_rooms(
-    session: AsyncSession, after: int, now: datetime
-) -> tuple[list[int], int | None]:
+async def _read_rooms(session: AsyncSession, after: int, now: datetime) -> Batch:
     rows = (
         await session.execute(
             select(RoomEvent.id, RoomEvent.room_id)
@@ -463,14 +508,19 @@ async def _read_rooms(
         )
     ).all()
     if not rows:
-        return [], None
-    members = await session.scalars(
-        select(RoomMember.user_id).where(RoomMember.room_id.in_({r for _, r in rows}))
+        return Batch([], None)
+    members = await session.execute(
+        select(RoomMember.user_id, RoomMember.room_id).where(
+            RoomMember.room_id.in_({r for _, r in rows})
+        )
     )
-    return list(members), int(rows[-1][0])
+    rooms_of: dict[int, set[int]] = {}
+    for user_id, room_id in members.all():
+        rooms_of.setdefault(int(user_id), set()).add(int(room_id))
+    return Batch(list(rooms_of), int(rows[-1][0]), rooms_of)
 
 
-Reader = Callable[[AsyncSession, int, datetime], Awaitable[tuple[list[int], int | None]]]
+Reader = Callable[[AsyncSession, int, datetime], Awaitable[Batch]]
 READERS: dict[str, Reader] = {
     MATCHES: _read_matches,
     SUBMISSIONS: _read_submissions,
@@ -482,8 +532,11 @@ async def _stream_pass(
     session: AsyncSession, stream: str, settings: Settings, now: datetime
 ) -> int:
     cursor, seen = await _cursor(session, stream), await _cursor(session, f"{stream}:seen")
-    users, top = await READERS[stream](session, cursor.position, now)
-    count = await _award_due(session, users, settings, KINDS_OF_STREAM[stream], now)
+    batch = await READERS[stream](session, cursor.position, now)
+    top = batch.top
+    count = await _award_due(
+        session, batch.users, settings, KINDS_OF_STREAM[stream], now, batch.rooms_of
+    )
     if top is None:  # nothing new: what was seen last pass has settled
         cursor.position = max(cursor.position, seen.position)
     else:

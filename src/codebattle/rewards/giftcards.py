@@ -9,8 +9,8 @@ Rules, all from the settings and with time injected:
   unknown age is refused (the user is asked to tell us their birth year): we could not
   tell whether a guardian's consent is needed.
 - A card is at most REWARD_MAX_CARD_WON. Per calendar month in PLAN_TIMEZONE a user
-  exchanges at most REWARD_MONTHLY_CAP_WON, or REWARD_MINOR_MONTHLY_CAP_WON under 19. An
-  unknown age counts as a minor: the lower cap is the safe side of a law protecting minors.
+  exchanges at most REWARD_MONTHLY_CAP_WON, or REWARD_MINOR_MONTHLY_CAP_WON under 19 (an
+  unknown age never reaches the caps: `refusal` refuses it first).
 - A user's first exchange (none issued yet) and any card over REWARD_APPROVAL_OVER_WON
   wait for an operator ("pending"); the others go straight to "approved".
 
@@ -48,7 +48,7 @@ import re
 import secrets
 import time
 import tomllib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -64,6 +64,7 @@ from codebattle.accounts import audit, notifications, profiles, sanctions
 from codebattle.accounts.models import WARN, Sanction, User
 from codebattle.accounts.providers import ADULT, UNDER14
 from codebattle.accounts.roles import is_staff
+from codebattle.battles import live
 from codebattle.config import Settings
 from codebattle.db.session import Database
 from codebattle.errors import UserError
@@ -78,6 +79,7 @@ from codebattle.integrations.giftishow import (
 )
 from codebattle.progress import points
 from codebattle.progress.models import PointTransaction
+from codebattle.rewards.forms import valid_request_key
 from codebattle.rewards.models import GiftExchange, GiftMonth
 
 if TYPE_CHECKING:
@@ -87,7 +89,6 @@ log = structlog.get_logger(__name__)
 
 PENDING, APPROVED, ISSUING = "pending", "approved", "issuing"
 ISSUED, REJECTED, FAILED, CANCELLED = "issued", "rejected", "failed", "cancelled"
-STATES = (PENDING, APPROVED, ISSUING, ISSUED, REJECTED, FAILED, CANCELLED)
 DUE = (APPROVED, ISSUING)  # what the issuing pass works on
 FINAL = (ISSUED, REJECTED, FAILED, CANCELLED)
 FIRST, OVER = "first", "over"  # why an exchange waits for an operator
@@ -100,7 +101,6 @@ CALLS_PER_TRY = 4  # status, send, the client's lookup of a duplicate, the looku
 LEASE_MARGIN = timedelta(seconds=30)  # the claim's lease past its calls' longest time
 PASS_BUDGET = timedelta(seconds=60)  # an issuing pass claims nothing after running this long
 HELD_STANDING, HELD_STALE, HELD_DELETED = "standing", "stale", "deleted"  # system rejections
-REQUEST_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 PHONE = re.compile(r"^01[016789][0-9]{7,8}$")  # a Korean mobile number, digits only
 NOTE_MAX = 1000
 MMS_TITLE = "코드배틀 상품권"  # Giftishow: at most 10 characters
@@ -147,7 +147,8 @@ def month_of(now: datetime, settings: Settings) -> str:
 
 
 def is_minor(user: User, now: datetime, settings: Settings) -> bool:
-    """Under 19 for the caps; an unknown age counts as a minor (the safe side)."""
+    """Under 19 for the caps. An unknown age is refused before any cap is read
+    (`refusal`); were one asked about here, it would get the lower cap."""
     return profiles.age_band_of(user, now, settings.plan_zone) != ADULT
 
 
@@ -170,10 +171,34 @@ async def cap_left(session: AsyncSession, user: User, now: datetime, settings: S
     return max(0, monthly_cap(user, now, settings) - used)
 
 
-async def refusal(
-    session: AsyncSession, user: User, now: datetime, settings: Settings
+async def _warned(session: AsyncSession, user_ids: Collection[int], now: datetime) -> set[int]:
+    """Which of these users had a warning within WARNING_DAYS (not lifted): one query."""
+    rows = await session.scalars(
+        select(Sanction.user_id).where(
+            Sanction.user_id.in_(user_ids),
+            Sanction.kind == WARN,
+            Sanction.lifted_at.is_(None),
+            Sanction.starts_at > now - timedelta(days=WARNING_DAYS),
+            Sanction.starts_at <= now,
+        )
+    )
+    return set(rows)
+
+
+async def _flagged(session: AsyncSession, user_ids: Collection[int]) -> set[int]:
+    """Which of these users have a "high" fair-play flag still undecided: one query."""
+    rows = await session.scalars(
+        select(Flag.user_id).where(
+            Flag.user_id.in_(user_ids), Flag.level == "high", Flag.decision.is_(None)
+        )
+    )
+    return set(rows)
+
+
+def _judge(
+    user: User, now: datetime, settings: Settings, *, warned: bool, flagged: bool
 ) -> UserError | None:
-    """Why this user may not exchange points now (the error to raise or show), or None."""
+    """The refusal for this user given what was read of their warnings and flags."""
     if user.is_ai or user.deleted_at is not None or user.onboarded_at is None:
         return UserError(403, "gift.refused_account")
     if sanctions.banned(user):
@@ -182,34 +207,27 @@ async def refusal(
         assert user.suspended_until is not None
         until = sanctions.local_date(user.suspended_until, settings.plan_zone)
         return UserError(403, "gift.refused_suspended", until=until)
-    warned = await session.scalar(
-        select(func.count())
-        .select_from(Sanction)
-        .where(
-            Sanction.user_id == user.id,
-            Sanction.kind == WARN,
-            Sanction.lifted_at.is_(None),
-            Sanction.starts_at > now - timedelta(days=WARNING_DAYS),
-            Sanction.starts_at <= now,
-        )
-    )
     if warned:
         return UserError(403, "gift.refused_warned", days=WARNING_DAYS)
-    flagged = await session.scalar(
-        select(func.count())
-        .select_from(Flag)
-        .where(Flag.user_id == user.id, Flag.level == "high", Flag.decision.is_(None))
-    )
     if flagged:
         return UserError(403, "gift.refused_flagged")
     band = profiles.age_band_of(user, now, settings.plan_zone)
     if band is None:
-        # Unknown ages count as minors; one may be under 14, where a guardian's consent is
-        # needed: refusing until we know the birth year is the safe reading.
+        # An unknown age may be under 14, where a guardian's consent is needed: refused
+        # until the user tells us their birth year.
         return UserError(403, "gift.refuse.age_unknown")
     if band == UNDER14 and user.guardian_consent_at is None:
         return UserError(403, "gift.refused_guardian")
     return None
+
+
+async def refusal(
+    session: AsyncSession, user: User, now: datetime, settings: Settings
+) -> UserError | None:
+    """Why this user may not exchange points now (the error to raise or show), or None."""
+    warned = user.id in await _warned(session, [user.id], now)
+    flagged = user.id in await _flagged(session, [user.id])
+    return _judge(user, now, settings, warned=warned, flagged=flagged)
 
 
 def open_for_exchanges(settings: Settings) -> bool:
@@ -313,7 +331,7 @@ async def request(
     (4xx) for every refusal, having changed nothing."""
     if not open_for_exchanges(settings):
         raise UserError(409, "gift.closed")
-    if not isinstance(request_key, str) or not REQUEST_KEY.match(request_key):
+    if not isinstance(request_key, str) or not valid_request_key(request_key):
         raise UserError(422, "gift.request_key_invalid")
     stored_key = f"{user.id}:{request_key}"
     existing = await _by_request_key(session, stored_key)
@@ -606,15 +624,29 @@ async def waiting(
             .limit(limit)
         )
     ).all()
+    # Three queries for the whole queue (not three per row): warnings, flags, months.
+    user_ids = {user.id for _, user in rows}
+    warned = await _warned(session, user_ids, now) if user_ids else set()
+    flagged = await _flagged(session, user_ids) if user_ids else set()
+    months = {
+        (uid, month): int(won)
+        for uid, month, won in (
+            await session.execute(
+                select(GiftMonth.user_id, GiftMonth.month, GiftMonth.won).where(
+                    GiftMonth.user_id.in_(user_ids)
+                )
+            )
+        ).all()
+    } if user_ids else {}  # fmt: skip
     found: list[Waiting] = []
     for exchange, user in rows:
-        refused = await refusal(session, user, now, settings)
+        refused = _judge(user, now, settings, warned=user.id in warned, flagged=user.id in flagged)
         found.append(
             Waiting(
                 exchange=exchange,
                 nickname=user.nickname,
                 age_band=profiles.age_band_of(user, now, settings.plan_zone),
-                month_won=await month_won(session, user.id, exchange.month),
+                month_won=months.get((user.id, exchange.month), 0),
                 standing=refused.key if refused else None,
                 first=exchange.approval_reason == FIRST,
                 standing_params=dict(refused.params) if refused else {},
@@ -1007,29 +1039,38 @@ async def sweep(session: AsyncSession, now: datetime) -> list[int]:
     return closed
 
 
+SWEEP_SECONDS = 300.0  # stale exchanges and expired phone numbers: no hurry
+
+
 async def running(
     services: Services,
     on_failed: Callable[[list[Failure]], Awaitable[None]] | None = None,
     interval: float = 10.0,
+    sweep_interval: float = SWEEP_SECONDS,
 ) -> None:
-    """The issuing loop (every instance may run it: each try is claimed by a conditional
-    UPDATE) and the sweep. `on_failed` hears of exchanges that failed (ops alerts).
-    Without a provider (production without Giftishow's credentials: exchanges closed)
-    only the sweep runs."""
+    """The issuing loop every `interval` seconds (every instance may run it: each try is
+    claimed by a conditional UPDATE) and the sweep every `sweep_interval`, each under
+    `live.every` (an outage is logged once, not a traceback a pass). `on_failed` hears
+    of exchanges that failed (ops alerts). Without a provider (production without
+    Giftishow's credentials: exchanges closed) only the sweep runs. The provider's client
+    is closed however the loops end."""
     provider = provider_for(services.settings)
+
+    async def issue_pass() -> None:
+        assert provider is not None
+        report = await issue_due(services.db, provider, services.settings, datetime.now(UTC))
+        if report.failed and on_failed is not None:
+            await on_failed(report.failed)
+
+    async def sweep_pass() -> None:
+        async with services.db.session() as session:
+            await sweep(session, datetime.now(UTC))
+
     try:
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                if provider is not None:
-                    now = datetime.now(UTC)
-                    report = await issue_due(services.db, provider, services.settings, now)
-                    if report.failed and on_failed is not None:
-                        await on_failed(report.failed)
-                async with services.db.session() as session:
-                    await sweep(session, datetime.now(UTC))
-            except Exception:
-                log.exception("gift card pass failed; retrying")
+        async with asyncio.TaskGroup() as loops:
+            loops.create_task(live.every(sweep_interval, sweep_pass, "gift card sweep"))
+            if provider is not None:
+                loops.create_task(live.every(interval, issue_pass, "gift card issuing"))
     finally:
         if provider is not None:
             await provider.aclose()

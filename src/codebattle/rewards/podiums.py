@@ -1,8 +1,8 @@
 """Room podiums earn points: the first three of a room that ended, once the room had at
-least ROOM_PODIUM_MIN_PLAYERS human players (a room of alts earns nothing). Granted by a
-pass over recently ended rooms (rooms know nothing of points), once per room and player
-(the ledger key); a member disqualified afterwards gives the points back, and gets them
-again if the disqualification is overturned (ops/decisions)."""
+least ROOM_PODIUM_MIN_PLAYERS human players not disqualified (`humans`; a room of alts
+earns nothing). Granted by a pass over recently ended rooms (rooms know nothing of
+points), once per room and player (the ledger key); a member disqualified afterwards
+gives the points back, and gets them again if the disqualification is overturned (ops/decisions)."""
 
 from __future__ import annotations
 
@@ -25,26 +25,34 @@ def key(room_id: int, user_id: int) -> str:
     return f"room:{room_id}:{user_id}"
 
 
-async def _humans(session: AsyncSession, room_id: int) -> int:
+async def humans(session: AsyncSession, room_id: int) -> int:
+    """The room's human members that count towards ROOM_PODIUM_MIN_PLAYERS: not the AI,
+    not disqualified (a member an operator removed made no contest). The one rule for the
+    podium's points and the room-podium achievement."""
     count = await session.scalar(
         select(func.count())
         .select_from(RoomMember)
         .join(User, User.id == RoomMember.user_id)
-        .where(RoomMember.room_id == room_id, User.is_ai.is_(False))
+        .where(
+            RoomMember.room_id == room_id,
+            RoomMember.disqualified.is_(False),
+            User.is_ai.is_(False),
+        )
     )
     return int(count or 0)
 
 
-async def podium(session: AsyncSession, room: Room) -> list[tuple[int, int]]:
-    """(user id, place) of the room's first three that solved something; equal rows share
-    a place (two firsts both earn the first place's points)."""
-    board = await rooms.leaderboard(session, room, limit=10)
-    return [(row["user"], row["rank"]) for row in board if row["rank"] <= 3 and row["solved"]]
+async def podium(session: AsyncSession, room: Room, places: int = 3) -> list[tuple[int, int]]:
+    """(user id, place) of the room's first `places` that solved something (disqualified
+    members are off the board); equal rows share a place (two firsts both earn the first
+    place's points)."""
+    board = await rooms.leaderboard(session, room, limit=places + 50)
+    return [(row["user"], row["rank"]) for row in board if row["rank"] <= places and row["solved"]]
 
 
 async def grant_room(session: AsyncSession, room: Room, settings: Settings) -> dict[int, int]:
     """Grant one ended room's podium (in the caller's transaction): {user: points}."""
-    if room.state != "ended" or await _humans(session, room.id) < settings.ROOM_PODIUM_MIN_PLAYERS:
+    if room.state != "ended" or await humans(session, room.id) < settings.ROOM_PODIUM_MIN_PLAYERS:
         return {}
     rule = earning.rules()[earning.ROOM_PODIUM]
     ended = datetime.fromtimestamp(room.ends_at or 0, UTC)

@@ -7,10 +7,15 @@ the provider (states "issued", "issuing", "cancelled"), asks the provider about 
 and sorts what it finds. It changes nothing: an operator (or the exchange logic, for an
 "issuing" exchange whose card exists) acts on the report. `codebattle giftcards
 reconcile` prints it and exits 1 when anything disagrees.
+
+It also checks our catalogue against the provider's (`check_goods`): every goods code of
+rewards/data/giftcards.toml must be on sale there at the won we charge points for; a card
+withdrawn or repriced at the provider would otherwise be found only by a refused send.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -23,11 +28,10 @@ from codebattle.integrations.giftishow import (
     GiftProvider,
     GiftRefused,
 )
+from codebattle.rewards.giftcards import Card, catalogue
 from codebattle.rewards.models import GiftExchange
 
 CHECKED_STATES = ("issued", "issuing", "cancelled")
-# What the provider may say of a card we issued without anything being wrong.
-LIVE_OR_SPENT = ("issued", "used", "expired")
 GONE = ("cancelled", "refunded")
 
 # Finding kinds. Those in DISCREPANCIES make the report fail.
@@ -41,6 +45,24 @@ ORDER = "order_mismatch"  # the provider's order number is not the one we record
 UNREADABLE = "unreadable"  # the provider could not be asked (GiftUnavailable or refused)
 NOT_SENT = "issuing_not_sent"  # ours issuing, no card yet: the retry sends it (not a fault)
 DISCREPANCIES = (MISSING, CANCELLED_THERE, LIVE_THERE, ISSUED_THERE, PRICE, GOODS, ORDER)
+
+# Kinds of the catalogue's check (each one fails the report).
+GOODS_MISSING = "goods_missing_at_provider"  # our card is not on sale at the provider
+GOODS_PRICE = "goods_price_mismatch"  # on sale at another price than our `won`
+GOODS_UNREADABLE = "goods_unreadable"  # the provider's goods list could not be read
+
+
+@dataclass(frozen=True)
+class GoodsFinding:
+    """A card of our catalogue that disagrees with the provider's goods list."""
+
+    code: str
+    kind: str
+    detail: str = ""
+
+    def line(self) -> str:
+        detail = f"  {self.detail}" if self.detail else ""
+        return f"{self.kind}: goods {self.code or '-'}{detail}"
 
 
 @dataclass(frozen=True)
@@ -69,6 +91,7 @@ class Report:
     checked: int = 0
     matched: int = 0
     findings: list[Finding] = field(default_factory=list)
+    goods: list[GoodsFinding] = field(default_factory=list)  # the catalogue's check
 
     def of(self, kind: str) -> list[Finding]:
         return [f for f in self.findings if f.kind == kind]
@@ -83,15 +106,16 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        """True when everything checked agrees (notes like NOT_SENT do not count)."""
-        return not self.discrepancies and not self.unreadable
+        """True when everything checked agrees, the catalogue too (notes like NOT_SENT do
+        not count)."""
+        return not self.discrepancies and not self.unreadable and not self.goods
 
     def lines(self) -> list[str]:
         head = (
             f"checked {self.checked}, matched {self.matched}, "
             f"discrepancies {len(self.discrepancies)}, unreadable {len(self.unreadable)}"
         )
-        return [head, *(f.line() for f in self.findings)]
+        return [head, *(f.line() for f in self.findings), *(g.line() for g in self.goods)]
 
 
 @dataclass(frozen=True)
@@ -104,12 +128,38 @@ class _Ours:
     order_no: str | None
 
 
+async def check_goods(
+    provider: GiftProvider, ours: Iterable[Card] | None = None
+) -> list[GoodsFinding]:
+    """Each card of our catalogue (or `ours`) that the provider does not sell, or sells
+    at another price than its `won`; one GOODS_UNREADABLE when its list cannot be read."""
+    try:
+        theirs = {g.code: g for g in await provider.goods()}
+    except GiftError as exc:
+        code = exc.code if isinstance(exc, GiftRefused) else "unavailable"
+        return [GoodsFinding("", GOODS_UNREADABLE, code)]
+    found: list[GoodsFinding] = []
+    for card in catalogue().values() if ours is None else ours:
+        on_sale = theirs.get(card.code)
+        if on_sale is None:
+            found.append(GoodsFinding(card.code, GOODS_MISSING))
+        elif on_sale.price_won != card.won:
+            detail = f"ours {card.won} won provider {on_sale.price_won} won"
+            found.append(GoodsFinding(card.code, GOODS_PRICE, detail))
+    return found
+
+
 async def reconcile(
-    session: AsyncSession, provider: GiftProvider, *, since: datetime | None = None
+    session: AsyncSession,
+    provider: GiftProvider,
+    *,
+    since: datetime | None = None,
+    goods: bool = False,
 ) -> Report:
     """Compare our exchanges (created at or after `since`, if given) with the provider's
-    cards, one `status(tr_id)` each. Reads only; the rows are read first (a caller that
-    wants no transaction open across the provider's calls ends it itself)."""
+    cards, one `status(tr_id)` each, and (with `goods`, as the command does) our catalogue
+    with the provider's goods. Reads only; the rows are read first (a caller that wants no
+    transaction open across the provider's calls ends it itself)."""
     query = select(GiftExchange).where(GiftExchange.state.in_(CHECKED_STATES))
     if since is not None:
         query = query.where(GiftExchange.created_at >= since)
@@ -118,6 +168,8 @@ async def reconcile(
         for e in await session.scalars(query.order_by(GiftExchange.id))
     ]
     report = Report()
+    if goods:
+        report.goods = await check_goods(provider)
     for ours in rows:
         report.checked += 1
         try:
@@ -160,4 +212,4 @@ def _compare(ours: _Ours, theirs: CouponStatus | None) -> list[Finding]:
     return found
 
 
-__all__ = ["DISCREPANCIES", "Finding", "Report", "reconcile"]
+__all__ = ["DISCREPANCIES", "Finding", "GoodsFinding", "Report", "check_goods", "reconcile"]

@@ -14,14 +14,13 @@ shows it, progress/rankings.badges)."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 import structlog
 from sqlalchemy import select, update
 
+from codebattle.battles import live
 from codebattle.config import Settings
-from codebattle.db import outage
 from codebattle.db.session import Database
 from codebattle.progress import earning, rankings
 from codebattle.progress.models import Season, SeasonStanding
@@ -134,13 +133,10 @@ async def run_once(db: Database, settings: Settings | SeasonRules, now: datetime
 
 async def running(services: Services, interval: float = INTERVAL) -> None:
     """`run_once` every `interval` seconds for the life of the process (the lead runs it
-    under a lease; without one it is still safe: every step is made once)."""
-    while True:
-        try:
-            await run_once(services.db, services.settings, datetime.now(UTC))
-        except Exception as exc:
-            if outage.is_unavailable(exc):
-                outage.report(exc, "the season-end job")
-            else:
-                log.exception("background step failed; retrying", step="season end")
-        await asyncio.sleep(interval)
+    under a lease; without one it is still safe: every step is made once). `live.every`
+    logs an outage once, not a traceback a pass."""
+    await live.every(
+        interval,
+        lambda: run_once(services.db, services.settings, datetime.now(UTC)),
+        "the season-end job",
+    )

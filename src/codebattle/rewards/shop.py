@@ -23,12 +23,12 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from codebattle.accounts import sanctions
 from codebattle.accounts.models import User
 from codebattle.accounts.profiles import SEOUL
 from codebattle.errors import UserError
-from codebattle.progress import points
+from codebattle.progress import earning, points
 from codebattle.progress.models import PointTransaction
+from codebattle.rewards.forms import valid_request_key
 from codebattle.rewards.models import EquippedItem, ItemStock, OwnedItem
 
 SLOTS = ("avatar", "frame", "theme", "name_color")
@@ -47,7 +47,6 @@ THEME_VARS = frozenset(
     }
 )
 COLOR = re.compile(r"#[0-9a-fA-F]{6}")
-REQUEST_KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 
 @dataclass(frozen=True)
@@ -278,9 +277,9 @@ async def buy(
     (403), off sale, sold out, already owned, short of points (409). `request_key` is the
     form's: the same request sent twice gets the first answer."""
     found = item(code)
-    if not REQUEST_KEY.fullmatch(request_key or ""):
+    if not valid_request_key(request_key):
         raise UserError(400, "shop.bad_request")
-    if user.is_ai or user.deleted_at is not None or not sanctions.may_earn_rewards(user, now):
+    if not earning.may_earn_user(user, now):
         raise UserError(403, "shop.not_allowed")
     key = f"shop:{user.id}:{found.code}"
     before = await points.find(session, key)
