@@ -132,9 +132,9 @@ async def run_once(db: Database, settings: Settings | SeasonRules, now: datetime
 
 
 async def running(services: Services, interval: float = INTERVAL) -> None:
-    """`run_once` every `interval` seconds for the life of the process (the lead runs it
-    under a lease; without one it is still safe: every step is made once). `live.every`
-    logs an outage once, not a traceback a pass."""
+    """`run_once` every `interval` seconds for the life of the process. Every instance
+    runs it, with no lease: every step is made once whoever makes it. `live.every` logs
+    an outage once, not a traceback a pass."""
     await live.every(
         interval,
         lambda: run_once(services.db, services.settings, datetime.now(UTC)),
