@@ -22,6 +22,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 run: deps
 	$(VENV)/bin/codebattle judge selftest
+	-$(VENV)/bin/codebattle judge prepare
 	$(VENV)/bin/codebattle migrate
 	$(VENV)/bin/codebattle problems import problems/*/
 	$(VENV)/bin/codebattle serve --host $(HOST) --port $(PORT)

@@ -61,6 +61,25 @@ def selftest() -> None:
         raise typer.Exit(1)
 
 
+@judge_app.command("prepare")
+def prepare(
+    force: Annotated[bool, typer.Option(help="build again even where valid")] = False,
+) -> None:
+    """Build the languages' prebuilt artifacts (C++ precompiled header, Java class-data
+    archives) for this host's toolchains; exits 1 if one could not be built."""
+    from codebattle.judge import languages
+    from codebattle.judge.prebuilt import PREBUILTS
+    from codebattle.judge.sandbox import Sandbox
+
+    outcomes = PREBUILTS.prepare(Sandbox(), languages.prebuilt(), force=force)
+    for o in outcomes:
+        timing = f" in {o.seconds:.1f} s" if o.state == "built" else ""
+        typer.echo(f"{o.name}: {o.state}{timing} {o.detail}".rstrip())
+    typer.echo(f"(in {PREBUILTS.root})")
+    if any(o.state == "failed" for o in outcomes):
+        raise typer.Exit(1)
+
+
 @judge_app.command("verify")
 def verify(
     packages: Annotated[list[Path], typer.Argument(help="problem package folders")],

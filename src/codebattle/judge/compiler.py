@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from codebattle.judge.languages.base import Language
+from codebattle.judge.prebuilt import PREBUILTS, Prebuilts, Ready, with_args
 from codebattle.judge.sandbox import (
     UNLIMITED,
     Bind,
@@ -55,13 +56,18 @@ class Program:
     # Where the program runs when not in the sandbox's /box: a submission with files of
     # its own or included runs in /prog, among them, as the format's working directory.
     workdir: str | None = None
+    # The runtime's prebuilt artifacts that were valid when the program was loaded.
+    prebuilt: tuple[Ready, ...] = ()
 
     def argv(self, memory_limit: int, args: tuple[str, ...] = ()) -> list[str]:
         memory_mb = str(max(16, memory_limit // MiB))
-        out = [
-            a.replace("{memory_mb}", memory_mb).replace("{main}", self.main)
-            for a in self.language.run_argv
-        ]
+        out = with_args(
+            [
+                a.replace("{memory_mb}", memory_mb).replace("{main}", self.main)
+                for a in self.language.run_argv
+            ],
+            self.prebuilt,
+        )
         if self.workdir is not None:  # the shell changes folder and becomes the program
             out = ["/bin/sh", "-c", 'cd "$0" && exec "$@"', self.workdir, *out]
         return [*out, *args]
@@ -70,6 +76,7 @@ class Program:
         return [
             Bind(self.artifacts, "/prog"),
             *(Bind(p, str(p)) for p in self.language.bind_paths()),
+            *(ready.bind for ready in self.prebuilt),
         ]
 
 
@@ -117,13 +124,22 @@ def trim_output(data: bytes) -> str:
 
 
 class Compiler:
+    """`prebuilt`: where the languages' prebuilt artifacts are (judge/prebuilt.py); they
+    make compiling and starting faster and change nothing else, so the cache key leaves
+    them out."""
+
     def __init__(
-        self, sandbox: Sandbox, cache_root: Path | None = None, limits: CompileLimits | None = None
+        self,
+        sandbox: Sandbox,
+        cache_root: Path | None = None,
+        limits: CompileLimits | None = None,
+        prebuilt: Prebuilts | None = None,
     ) -> None:
         self.sandbox = sandbox
         self.cache_root = cache_root or sandbox.root / "cache"
         self.cache_root.mkdir(mode=0o755, parents=True, exist_ok=True)
         self.limits = limits or CompileLimits()
+        self.prebuilt = PREBUILTS if prebuilt is None else prebuilt
 
     def key(self, language: Language, code: str, extra: Mapping[str, bytes]) -> str:
         digest = hashlib.sha256()
@@ -191,7 +207,8 @@ class Compiler:
             out_dir.mkdir()
             owner = self.sandbox.drop_to if self.sandbox.drop_to is not None else os.geteuid()
             os.chown(out_dir, owner, owner)
-            argv = [a.replace("{source}", source) for a in language.compile_argv]
+            ready = self.prebuilt.ready(language.prebuilt, "compile")
+            argv = with_args([a.replace("{source}", source) for a in language.compile_argv], ready)
             # The other sources in the language are compiled with the main one; a name
             # such as `-o.cpp` or `@args.java` is a file, not an option (`./-o.cpp`).
             argv += [
@@ -211,7 +228,10 @@ class Compiler:
                     file_size=lim.output,
                     tmp_size=256 * MiB,
                 ),
-                binds=[Bind(p, str(p)) for p in language.bind_paths()],
+                binds=[
+                    *(Bind(p, str(p)) for p in language.bind_paths()),
+                    *(r.bind for r in ready),
+                ],
                 env=language.env,
             )
             messages = trim_output(run.stdout + run.stderr)
@@ -266,13 +286,15 @@ class Compiler:
         except OSError:  # another worker stored the same key first
             shutil.rmtree(tmp, ignore_errors=True)
 
-    @staticmethod
-    def _load(entry: Path, language: Language, main: str) -> CompileResult | None:
+    def _load(self, entry: Path, language: Language, main: str) -> CompileResult | None:
         try:
             data = json.loads((entry / "result.json").read_text())
         except (OSError, ValueError):
             return None
-        program = Program(language, entry / "out", main) if data.get("ok") else None
+        program = None
+        if data.get("ok"):
+            runtime = tuple(self.prebuilt.ready(language.prebuilt, "run"))
+            program = Program(language, entry / "out", main, prebuilt=runtime)
         return CompileResult(program, str(data.get("output", "")))
 
 

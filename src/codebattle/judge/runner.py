@@ -11,10 +11,11 @@ from typing import cast
 
 import structlog
 
-from codebattle.judge import archive, disclosure, jobs
+from codebattle.judge import archive, disclosure, jobs, languages
 from codebattle.judge.engine import RAN_OK, Judge
 from codebattle.judge.loader import load_package
 from codebattle.judge.package import ProblemPackage
+from codebattle.judge.prebuilt import PREBUILTS
 from codebattle.judge.sandbox import Sandbox
 from codebattle.judge.verdicts import JudgeResult, TestResult, Verdict
 from codebattle.storage import BlobStore
@@ -57,6 +58,9 @@ class JobRunner:
         """A judge with its package cache. The cache lives in the sandbox root, whose
         folders the sandboxed validators (as nobody) can traverse."""
         judge = Judge(Sandbox())
+        # Built once per toolchain (`codebattle judge prepare`); a worker that finds one
+        # missing or stale builds it while it judges without it.
+        PREBUILTS.prepare_in_background(judge.sandbox, languages.prebuilt())
         return cls(judge, PackageCache(blobs, judge.sandbox.root / "packages"))
 
     def execute(self, job: jobs.Job, emit: Callable[[jobs.Event], None]) -> None:

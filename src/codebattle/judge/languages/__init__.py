@@ -13,6 +13,7 @@ import pkgutil
 from pathlib import Path
 
 from codebattle.judge.languages.base import Language
+from codebattle.judge.prebuilt import Prebuilt
 
 
 class UnknownLanguage(LookupError):
@@ -85,3 +86,8 @@ def for_path(path: Path) -> Language:
 def choices() -> list[tuple[str, str]]:
     """(name, title) of every language, for the editors' language menus."""
     return [(language.name, language.title) for language in LANGUAGES.values()]
+
+
+def prebuilt() -> list[Prebuilt]:
+    """Every language's prebuilt artifacts (judge/prebuilt.py) whose toolchain is here."""
+    return [a for lang in LANGUAGES.values() if lang.available() for a in lang.prebuilt]

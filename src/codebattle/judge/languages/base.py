@@ -7,6 +7,10 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from codebattle.judge.prebuilt import Prebuilt
 
 MiB = 1 << 20
 
@@ -46,6 +50,9 @@ class Language:
     package_codes: tuple[str, ...] = ()
     # Files the build writes next to the program; a submitted file may not use these names.
     reserved_names: tuple[str, ...] = ()
+    # Artifacts built once per toolchain that make compiling or starting faster (the C++
+    # precompiled header, Java's class-data archives): judge/prebuilt.py.
+    prebuilt: tuple[Prebuilt, ...] = ()
 
     def source_name(self, code: str) -> str:
         return f"{self.source_file}{self.extensions[0]}"

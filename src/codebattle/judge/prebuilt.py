@@ -1,0 +1,322 @@
+"""Artifacts built once per toolchain that make a language faster to compile or to start:
+C++'s precompiled <bits/stdc++.h>, Java's class-data archives (docs/judge-speed.md).
+
+Each language module declares its own (`Language.prebuilt`); this module keeps them. An
+artifact is built on the host from the toolchain's own files and the judge's fixed inputs,
+never from a submission, into `<root>/<name>/` (`codebattle judge prepare` at install, or a
+worker that finds it missing or stale, in the background). It is installed only after a
+probe in the sandbox showed that the toolchain really uses it there, with a stamp of what it
+was built from: the toolchain's version and the identity of its files, the flags, the
+inputs. Before each use the stamp is compared with what the toolchain is now; a stale or
+missing artifact is ignored, with a log line, and the language works as without it:
+verdicts never depend on an artifact, only speed does.
+
+Inside the sandbox an artifact's folder is bound read-only at `artifact.mount`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import structlog
+
+from codebattle.judge.sandbox import Bind, Limits, Sandbox, SandboxError
+
+log = structlog.get_logger(__name__)
+STAMP = "stamp.json"
+Stage = Literal["compile", "run"]
+
+
+class Prebuilt:
+    """One artifact. Subclasses say what it is built from, how, and how to tell that the
+    toolchain uses it."""
+
+    name: str = ""  # its folder under the store's root: "cpp-pch"
+    stage: Stage = "compile"  # whether the compiler or the program's runtime reads it
+    mount: str = ""  # where its folder appears in the sandbox
+
+    def toolchain(self) -> tuple[str, ...]:
+        """The toolchain's files whose change makes the artifact stale (stat'ed before each
+        use, so the list itself should be cached)."""
+        return ()
+
+    def inputs(self) -> list[str]:
+        """Everything the artifact depends on, as text: the toolchain's version, the flags,
+        the hashes of its inputs. Its hash is the stamp."""
+        raise NotImplementedError
+
+    def build(self, folder: Path) -> None:
+        """Write the artifact into the empty `folder` (on the host, from trusted inputs);
+        raise BuildFailed when the toolchain refuses."""
+        raise NotImplementedError
+
+    def probe(self, sandbox: Sandbox, folder: Path) -> str | None:
+        """Use the artifact in `folder` as a submission would, in the sandbox: None when the
+        toolchain used it, else why not."""
+        raise NotImplementedError
+
+    def args(self) -> tuple[str, ...]:
+        """The options that make the toolchain use it, put right after the command."""
+        raise NotImplementedError
+
+    def stamp(self) -> str:
+        digest = hashlib.sha256()
+        for part in [self.name, *self.inputs()]:
+            digest.update(part.encode() + b"\0")
+        return digest.hexdigest()
+
+    def identity(self) -> tuple[tuple[int, int, int], ...]:
+        """The toolchain's files as they are now: a change (an upgrade) recomputes the stamp."""
+        found = []
+        for path in self.toolchain():
+            try:
+                st = os.stat(path)
+            except OSError:
+                found.append((0, 0, 0))
+            else:
+                found.append((st.st_ino, st.st_size, st.st_mtime_ns))
+        return tuple(found)
+
+
+class BuildFailed(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Ready:
+    """An artifact that is valid now, where it is."""
+
+    artifact: Prebuilt
+    folder: Path
+
+    @property
+    def args(self) -> tuple[str, ...]:
+        return self.artifact.args()
+
+    @property
+    def bind(self) -> Bind:
+        return Bind(self.folder, self.artifact.mount)
+
+
+def with_args(argv: Sequence[str], ready: Sequence[Ready]) -> list[str]:
+    """`argv` with the ready artifacts' options right after the command."""
+    extra = [a for r in ready for a in r.args]
+    return [argv[0], *extra, *argv[1:]] if extra else list(argv)
+
+
+@dataclass
+class _Seen:
+    """What the store last found for one artifact (so that a state is logged once)."""
+
+    identity: tuple[tuple[int, int, int], ...] = ()
+    stamp: str = ""
+    state: str = ""  # "ready", "missing", "stale", "off"
+    checked_mtime: int = -1
+    ready: Ready | None = None
+
+
+@dataclass
+class Outcome:
+    """What `prepare` did for one artifact."""
+
+    name: str
+    state: str  # "ready" (was valid), "built", "failed"
+    seconds: float = 0.0
+    detail: str = ""
+
+
+def default_root() -> Path:
+    return Path(tempfile.gettempdir()) / f"codebattle-prebuilt-{os.geteuid()}"
+
+
+@dataclass
+class Prebuilts:
+    """The artifacts of this host, under `root`. `enabled=False`: never any (the peer of
+    the speed benchmarks and of the tests that compare verdicts with and without)."""
+
+    root: Path = field(default_factory=default_root)
+    enabled: bool = True
+    _seen: dict[str, _Seen] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _building: threading.Thread | None = field(default=None, repr=False)
+
+    def ready(self, artifacts: Sequence[Prebuilt], stage: Stage) -> list[Ready]:
+        """The artifacts of `stage` that are valid now (cheap: a few stat calls)."""
+        if not self.enabled:
+            return []
+        return [
+            r
+            for artifact in artifacts
+            if artifact.stage == stage and (r := self.check(artifact)) is not None
+        ]
+
+    def check(self, artifact: Prebuilt) -> Ready | None:
+        """The artifact if its stamp matches the toolchain now; else None, logged once per
+        change of state."""
+        with self._lock:
+            seen = self._seen.setdefault(artifact.name, _Seen())
+            identity = artifact.identity()
+            if identity != seen.identity or not seen.stamp:
+                seen.identity, seen.stamp = identity, artifact.stamp()
+                seen.checked_mtime = -1
+            folder = self.root / artifact.name
+            try:
+                mtime = (folder / STAMP).stat().st_mtime_ns
+            except OSError:
+                mtime = 0
+            if mtime == seen.checked_mtime:
+                return seen.ready
+            seen.checked_mtime = mtime
+            built = _read_stamp(folder) if mtime else None
+            if built is None:
+                state, seen.ready = "missing", None
+            elif built != seen.stamp:
+                state, seen.ready = "stale", None
+            else:
+                state, seen.ready = "ready", Ready(artifact, folder)
+            if state != seen.state:
+                seen.state = state
+                if state == "ready":
+                    log.info("prebuilt artifact in use", artifact=artifact.name)
+                else:
+                    log.warning(
+                        f"prebuilt artifact {state}: the language works without it, slower",
+                        artifact=artifact.name,
+                        folder=str(folder),
+                    )
+            return seen.ready
+
+    def prepare(
+        self, sandbox: Sandbox, artifacts: Sequence[Prebuilt], *, force: bool = False
+    ) -> list[Outcome]:
+        """Build (and probe) every artifact that is missing or stale, or all with `force`.
+        Safe to run from several processes at once: each artifact is built under a lock."""
+        if not self.enabled:
+            return []
+        self.root.mkdir(mode=0o755, parents=True, exist_ok=True)
+        self.root.chmod(0o755)  # the sandbox's nobody reads artifacts through binds
+        return [self._prepare_one(sandbox, artifact, force) for artifact in artifacts]
+
+    def prepare_in_background(self, sandbox: Sandbox, artifacts: Sequence[Prebuilt]) -> None:
+        """`prepare` on a thread (a worker starting: it judges without them meanwhile)."""
+        if not self.enabled or not artifacts:
+            return
+
+        def run() -> None:
+            try:
+                for outcome in self.prepare(sandbox, artifacts):
+                    if outcome.state == "failed":
+                        log.warning("a prebuilt artifact could not be built",
+                                    artifact=outcome.name, detail=outcome.detail)  # fmt: skip
+            except Exception:
+                log.exception("building the prebuilt artifacts failed")
+
+        self._building = threading.Thread(target=run, name="prebuilt artifacts", daemon=True)
+        self._building.start()
+
+    def wait(self, timeout: float | None = None) -> None:
+        if self._building is not None:
+            self._building.join(timeout)
+
+    def _prepare_one(self, sandbox: Sandbox, artifact: Prebuilt, force: bool) -> Outcome:
+        began = time.monotonic()
+        folder = self.root / artifact.name
+        with _locked(self.root / f".{artifact.name}.lock"):
+            stamp = artifact.stamp()
+            if not force and _read_stamp(folder) == stamp:
+                return Outcome(artifact.name, "ready")
+            staging = self.root / f".tmp-{artifact.name}-{uuid.uuid4().hex}"
+            staging.mkdir(mode=0o755)
+            try:
+                artifact.build(staging)
+                _readable(staging)
+                why = artifact.probe(sandbox, staging)
+                if why is not None:
+                    raise BuildFailed(f"built, but the toolchain does not use it: {why}")
+                # Written last: a folder with a stamp is a verified artifact.
+                (staging / STAMP).write_text(json.dumps({"stamp": stamp}))
+                (staging / STAMP).chmod(0o644)
+                _install(staging, folder)
+            except (BuildFailed, OSError, SandboxError) as exc:
+                shutil.rmtree(staging, ignore_errors=True)
+                return Outcome(artifact.name, "failed", time.monotonic() - began, str(exc))
+        seconds = time.monotonic() - began
+        log.info("prebuilt artifact built", artifact=artifact.name, seconds=round(seconds, 2))
+        return Outcome(artifact.name, "built", seconds)
+
+
+def _read_stamp(folder: Path) -> str | None:
+    try:
+        value = json.loads((folder / STAMP).read_text()).get("stamp")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _readable(folder: Path) -> None:
+    for top, dirs, files in os.walk(folder):
+        for name in dirs:
+            os.chmod(os.path.join(top, name), 0o755)  # noqa: S103 - read through binds
+        for name in files:
+            os.chmod(os.path.join(top, name), 0o644)
+
+
+def _install(staging: Path, folder: Path) -> None:
+    """Put `staging` in `folder`'s place. A sandbox binding the old folder keeps reading it:
+    the old one is renamed away first and removed after."""
+    old = folder.with_name(f".old-{folder.name}-{uuid.uuid4().hex}")
+    with contextlib.suppress(FileNotFoundError):
+        folder.rename(old)
+    staging.rename(folder)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+PREBUILTS = Prebuilts()  # this host's, for judges that are not given another
+
+
+def probe_run(
+    sandbox: Sandbox,
+    argv: Sequence[str],
+    files: dict[str, bytes],
+    binds: Sequence[Bind],
+    *,
+    memory: int = 1024 << 20,
+    processes: int = 64,
+) -> tuple[int | None, bytes]:
+    """Run a probe command in a fresh sandbox box holding `files`: its exit code and its
+    output (stdout then stderr)."""
+    with sandbox.box() as box:
+        for name, data in files.items():
+            box.put(name, data)
+        run = sandbox.run(
+            list(argv),
+            box,
+            Limits(
+                cpu_time=30, wall_time=60, memory=memory, processes=processes, tmp_size=256 << 20
+            ),  # fmt: skip
+            binds=list(binds),
+        )
+    return run.exit_code, run.stdout + run.stderr
