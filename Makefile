@@ -21,8 +21,8 @@ deps: system-deps $(STAMP)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 run: deps
-	$(VENV)/bin/codebattle judge selftest
 	-$(VENV)/bin/codebattle judge prepare
+	$(VENV)/bin/codebattle judge selftest
 	$(VENV)/bin/codebattle migrate
 	$(VENV)/bin/codebattle problems import problems/*/
 	$(VENV)/bin/codebattle serve --host $(HOST) --port $(PORT)
@@ -37,6 +37,7 @@ lint: $(STAMP)
 # (a file, -k ...) one pytest run does what they say.
 test: deps lint
 	@scripts/system-deps.sh --test
+	-$(VENV)/bin/codebattle judge prepare
 ifeq ($(strip $(PYTEST_ARGS)),)
 	@scripts/test-groups.sh $(VENV)/bin/pytest
 else

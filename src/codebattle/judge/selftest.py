@@ -98,6 +98,28 @@ def run_checks() -> list[Check]:
                     "make system-deps (installs g++, openjdk-17-jdk-headless)",
                 )
             )
+    checks.extend(_prebuilt_checks())
+    return checks
+
+
+def _prebuilt_checks() -> list[Check]:
+    """Whether the languages' prebuilt artifacts are valid: without them judging is right,
+    only slower."""
+    from codebattle.judge.prebuilt import PREBUILTS
+
+    checks = []
+    for artifact in languages.prebuilt():
+        if PREBUILTS.check(artifact) is not None:
+            checks.append(Check(f"prebuilt {artifact.name}", "ok", str(PREBUILTS.root)))
+        else:
+            checks.append(
+                Check(
+                    f"prebuilt {artifact.name}",
+                    "warn",
+                    "missing or stale: this language compiles or starts slower",
+                    "codebattle judge prepare",
+                )
+            )
     return checks
 
 
