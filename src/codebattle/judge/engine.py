@@ -148,8 +148,11 @@ class Judge:
         tests: Sequence[TestCase] | None = None,
         files: Mapping[str, bytes] | None = None,
         on_test: Callable[[TestResult | JudgeResult], None] | None = None,
+        on_compiled: Callable[[], None] | None = None,
     ) -> JudgeResult:
-        """Judge synchronously; `on_test` gets each TestResult, then the JudgeResult.
+        """Judge synchronously; `on_compiled` is called once the program compiled (before
+        its first test; never after a compile error), `on_test` with each TestResult, then
+        the JudgeResult.
 
         `code` is the main file (the entrypoint) of the submission; `files` are its other
         files by relative path ("util.py", "lib/graph.h"), placed beside it. The package's
@@ -163,6 +166,7 @@ class Judge:
             time_limit,
             tests,
             on_test,
+            on_compiled,
         )
         if on_test:
             on_test(result)
@@ -177,6 +181,7 @@ class Judge:
         time_limit: float | None,
         tests: Sequence[TestCase] | None,
         on_test: Callable[[TestResult | JudgeResult], None] | None,
+        on_compiled: Callable[[], None] | None,
     ) -> JudgeResult:
         limit = time_limit or package.limits.time_limit
         if limit is None:
@@ -208,6 +213,8 @@ class Judge:
                 time_limit=limit,
                 enforcement=enforcement,
             )
+        if on_compiled:
+            on_compiled()
         try:
             grader = self.grader(package, compiled.program)
         except GraderUnavailable as exc:
@@ -323,10 +330,12 @@ class Judge:
         output_limit: int = 64 * 1024,
         package: ProblemPackage | None = None,
         files: Mapping[str, bytes] | None = None,
+        on_compiled: Callable[[], None] | None = None,
     ) -> CustomRun:
         """Run a program on the player's own input ("run with custom input"): no answer to
         compare, so the outcome is OK or the failure (CE, TLE, MLE, OLE, RE, IE). With the
-        problem's `package`, its include/ files are added as when judging."""
+        problem's `package`, its include/ files are added as when judging. `on_compiled` is
+        called once it compiled, before it runs."""
         lang = languages.get(language) if isinstance(language, str) else language
         sources = Sources(code, dict(files or {}))
         extra = sources.files
@@ -341,6 +350,8 @@ class Judge:
             return CustomRun(
                 str(verdict), compile_output=compiled.output or compiled.internal_error
             )
+        if on_compiled:
+            on_compiled()
         program = among_its_files(compiled.program, extra)
         memory = memory_mb * MiB
         limits = program_limits(program, time_limit, memory, output_limit)

@@ -4,6 +4,8 @@ streams, a local worker's pipe).
 A job carries everything a worker needs (code, package archive key, limits), so workers
 never touch the database. Events for one job, in order:
   Started      {"submission": id, "type": "started"}
+  Compiled     {"submission": id, "type": "compiled"}   (compiled: its tests come next;
+                                                          none after a compile error)
   TestEvent    {"submission": id, "type": "test", "index": i, "test": TestData}   (per test)
   DoneEvent    {"submission": id, "type": "done", "result": FinalResult}
 `submission` here routes the event to its submission; what a browser receives is built
@@ -26,6 +28,21 @@ class Job(TypedDict):
     time_limit: float
     stdin: str  # custom runs only
     run_all: bool
+    # Lower is judged first (judge/queue.py): see MATCH..PRACTICE. Absent in a job queued
+    # by an older version: judged as PRACTICE.
+    priority: NotRequired[int]
+
+
+# Priority levels, most urgent first: a duel's submissions (a race), a sample or custom run
+# (a person waits for a short run), a room's submissions, practice.
+MATCH, RUN, ROOM, PRACTICE = 0, 1, 2, 3
+LEVELS = (MATCH, RUN, ROOM, PRACTICE)
+
+
+def priority(job: Job) -> int:
+    """The job's level; one it lacks or that is unknown counts as the lowest."""
+    level = job.get("priority", PRACTICE)
+    return level if level in LEVELS else PRACTICE
 
 
 class TestData(TypedDict):
@@ -66,6 +83,11 @@ class Started(TypedDict):
     type: Literal["started"]
 
 
+class Compiled(TypedDict):
+    submission: int
+    type: Literal["compiled"]
+
+
 class TestEvent(TypedDict):
     submission: int
     type: Literal["test"]
@@ -79,11 +101,15 @@ class DoneEvent(TypedDict):
     result: FinalResult
 
 
-Event = Started | TestEvent | DoneEvent
+Event = Started | Compiled | TestEvent | DoneEvent
 
 
 def started(job: Job) -> Started:
     return {"submission": job["submission"], "type": "started"}
+
+
+def compiled(job: Job) -> Compiled:
+    return {"submission": job["submission"], "type": "compiled"}
 
 
 def test_event(job: Job, index: int, test: TestData) -> TestEvent:

@@ -64,14 +64,15 @@ class JobRunner:
         return cls(judge, PackageCache(blobs, judge.sandbox.root / "packages"))
 
     def execute(self, job: jobs.Job, emit: Callable[[jobs.Event], None]) -> None:
-        """Judge `job`, calling `emit` with each event. Never raises for a job's fault:
+        """Judge `job`, calling `emit` with each event (started, compiled unless it did not
+        compile, each test, done). Never raises for a job's fault:
         anything unexpected becomes an IE result (logged, not shown to the player)."""
         emit(jobs.started(job))
         began = time.monotonic()
         try:
             package = self.packages.get(job["package_key"])
             if job["kind"] == "custom":
-                emit(self._custom(job, package, began))
+                emit(self._custom(job, package, began, emit))
                 return
             tests = package.samples if job["kind"] == "samples" else None
             judged: list[jobs.TestData] = []
@@ -95,6 +96,7 @@ class JobRunner:
                 time_limit=job["time_limit"],
                 tests=tests,
                 on_test=on_test,
+                on_compiled=lambda: emit(jobs.compiled(job)),
             )
             if result.verdict == Verdict.IE:  # its message may name secret tests: logged
                 log.warning(
@@ -123,7 +125,13 @@ class JobRunner:
                 )
             )
 
-    def _custom(self, job: jobs.Job, package: ProblemPackage, began: float) -> jobs.DoneEvent:
+    def _custom(
+        self,
+        job: jobs.Job,
+        package: ProblemPackage,
+        began: float,
+        emit: Callable[[jobs.Event], None],
+    ) -> jobs.DoneEvent:
         run = self.judge.run_custom(
             job["language"],
             job["code"],
@@ -131,6 +139,7 @@ class JobRunner:
             time_limit=job["time_limit"],
             memory_mb=package.limits.memory,
             package=package,
+            on_compiled=lambda: emit(jobs.compiled(job)),
         )
         output = run.stdout[:RUN_OUTPUT_BYTES]
         if run.stderr and run.verdict != RAN_OK:
