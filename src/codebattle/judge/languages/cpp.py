@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -28,13 +27,18 @@ _STATIC = ("-static",) if any(Path("/usr/lib/gcc").glob("*/*/libstdc++.a")) else
 # The flags that shape the code (a precompiled header is valid only for the same ones).
 CODE_FLAGS = ("-std=gnu++17", "-O2")
 HEADER = "bits/stdc++.h"
+# Part of the stamp: bumped when what the artifact's folder holds changes (2: the .gch only,
+# made from the toolchain's header in place).
+LAYOUT = "2"
 
 
 class PrecompiledHeader(Prebuilt):
-    """`<bits/stdc++.h>` precompiled: a folder holding a copy of the header and its .gch,
-    searched first (-isystem). g++ takes the .gch only when it was made by the same
-    compiler with the same code flags, and otherwise reads the header beside it, which is
-    the toolchain's own: a program compiles the same either way."""
+    """`<bits/stdc++.h>` precompiled: a folder holding only `bits/stdc++.h.gch`, searched
+    first (-isystem). g++ takes the .gch only when it was made by the same compiler with
+    the same code flags and no macro defined before the include changes it; otherwise it
+    goes on searching and reads the toolchain's header: a program compiles the same either
+    way. The .gch is made from the toolchain's header where it is (not a copy), so that a
+    diagnostic's include chain names that header, never the host's build folder."""
 
     name = "cpp-pch"
     stage = "compile"
@@ -63,17 +67,15 @@ class PrecompiledHeader(Prebuilt):
         header = self.header()
         digest = hashlib.sha256(Path(header).read_bytes()).hexdigest() if header else ""
         version = LANGUAGE.version
-        return [version, *map(str, self.identity()), repr(CODE_FLAGS), header, digest]
+        return [LAYOUT, version, *map(str, self.identity()), repr(CODE_FLAGS), header, digest]
 
     def build(self, folder: Path) -> None:
         header = self.header()
         if not header:
             raise BuildFailed(f"{GXX} has no <{HEADER}>")
         (folder / "bits").mkdir()
-        shutil.copyfile(header, folder / HEADER)
         out = subprocess.run(  # noqa: S603 - the host's compiler on its own header
-            [GXX, *CODE_FLAGS, "-x", "c++-header", str(folder / HEADER),
-             "-o", str(folder / f"{HEADER}.gch")],
+            [GXX, *CODE_FLAGS, "-x", "c++-header", header, "-o", str(folder / f"{HEADER}.gch")],
             capture_output=True, text=True, timeout=300,
         )  # fmt: skip
         if out.returncode != 0:

@@ -1,0 +1,449 @@
+"""Prebuilt artifacts (judge/prebuilt.py): the store's lifecycle with small fake artifacts,
+then C++'s real precompiled header in the real sandbox (built once for the module)."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import re
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+import structlog
+
+from codebattle.judge.compiler import Compiler
+from codebattle.judge.engine import Judge
+from codebattle.judge.languages import cpp
+from codebattle.judge.loader import load_package
+from codebattle.judge.prebuilt import STAMP, BuildFailed, Prebuilt, Prebuilts, Ready
+from codebattle.judge.sandbox import Sandbox
+from codebattle.judge.verdicts import JudgeResult, Verdict
+from tests.support.hosts import PROBLEMS, require
+
+NO_SANDBOX = cast(Sandbox, object())  # the fakes never use it
+
+
+class Fake(Prebuilt):
+    """An artifact made of one file; its toolchain is `tool`, a file the test touches.
+    Every build appends a line to `log` (shared by threads and processes)."""
+
+    name = "fake"
+    stage = "compile"
+    mount = "/opt/codebattle/fake"
+
+    def __init__(self, tool: Path, *, content: str = "v1", probe_says: str | None = None,
+                 build_fails: bool = False, build_seconds: float = 0.0) -> None:  # fmt: skip
+        self.tool = tool
+        self.content = content
+        self.probe_says = probe_says
+        self.build_fails = build_fails
+        self.build_seconds = build_seconds
+        self.log = tool.with_name(tool.name + ".builds")
+
+    def toolchain(self) -> tuple[str, ...]:
+        return (str(self.tool),)
+
+    def inputs(self) -> list[str]:
+        return ["fake 1.0", *map(str, self.identity())]
+
+    def build(self, folder: Path) -> None:
+        with open(self.log, "a") as fh:
+            fh.write(f"{os.getpid()}\n")
+        time.sleep(self.build_seconds)
+        if self.build_fails:
+            raise BuildFailed("the fake toolchain refused")
+        (folder / "data").write_text(self.content)
+
+    def probe(self, sandbox: Sandbox, folder: Path) -> str | None:
+        return self.probe_says
+
+    def args(self) -> tuple[str, ...]:
+        return ("--fake", self.mount)
+
+    def builds(self) -> int:
+        return len(self.log.read_text().splitlines()) if self.log.exists() else 0
+
+
+class RunStage(Fake):
+    name = "fake-run"
+    stage = "run"
+
+
+@pytest.fixture
+def tool(tmp_path: Path) -> Path:
+    path = tmp_path / "fakecc"
+    path.write_text("#!/bin/sh\n")
+    return path
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Prebuilts:
+    return Prebuilts(tmp_path / "prebuilt")
+
+
+def warnings(logs: list[dict[str, Any]]) -> list[str]:
+    return [e["event"] for e in logs if e["log_level"] == "warning"]
+
+
+def leftovers(store: Prebuilts) -> list[str]:
+    return sorted(p.name for p in store.root.iterdir() if p.name.startswith((".tmp-", ".old-")))
+
+
+# -- the store -----------------------------------------------------------------------------
+
+
+def test_missing_is_ignored_with_one_log_line(store: Prebuilts, tool: Path) -> None:
+    fake = Fake(tool)
+    with structlog.testing.capture_logs() as logs:
+        for _ in range(3):
+            assert store.ready([fake], "compile") == []
+    assert warnings(logs) == ["prebuilt artifact missing: the language works without it, slower"]
+    assert logs[0]["artifact"] == "fake"
+
+
+def test_a_prepared_artifact_is_ready_logged_once(store: Prebuilts, tool: Path) -> None:
+    fake = Fake(tool)
+    [outcome] = store.prepare(NO_SANDBOX, [fake])
+    assert (outcome.name, outcome.state) == ("fake", "built")
+    with structlog.testing.capture_logs() as logs:
+        for _ in range(3):
+            [ready] = store.ready([fake], "compile")
+    assert ready == Ready(fake, store.root / "fake")
+    assert ready.args == ("--fake", "/opt/codebattle/fake")
+    assert (ready.bind.source, ready.bind.target) == (store.root / "fake", fake.mount)
+    assert [e["event"] for e in logs] == ["prebuilt artifact in use"]
+    assert (store.root / "fake" / "data").read_text() == "v1"
+    assert store.root.stat().st_mode & 0o777 == 0o755  # nobody reads it through binds
+    assert (store.root / "fake" / "data").stat().st_mode & 0o777 == 0o644
+
+
+def test_only_the_asked_stage(store: Prebuilts, tool: Path) -> None:
+    compile_stage, run_stage = Fake(tool), RunStage(tool)
+    store.prepare(NO_SANDBOX, [compile_stage, run_stage])
+    assert [r.artifact for r in store.ready([compile_stage, run_stage], "run")] == [run_stage]
+    assert [r.artifact for r in store.ready([compile_stage, run_stage], "compile")] == [
+        compile_stage
+    ]
+
+
+def test_a_changed_stamp_is_stale(store: Prebuilts, tool: Path) -> None:
+    fake = Fake(tool)
+    store.prepare(NO_SANDBOX, [fake])
+    assert store.ready([fake], "compile")
+    (store.root / "fake" / STAMP).write_text(json.dumps({"stamp": "built by another g++"}))
+    with structlog.testing.capture_logs() as logs:
+        assert store.ready([fake], "compile") == []
+        assert store.ready([fake], "compile") == []
+    assert warnings(logs) == ["prebuilt artifact stale: the language works without it, slower"]
+
+
+def test_a_changed_toolchain_file_makes_it_stale(store: Prebuilts, tool: Path) -> None:
+    fake = Fake(tool)
+    store.prepare(NO_SANDBOX, [fake])
+    assert store.ready([fake], "compile")
+    stat = tool.stat()
+    os.utime(tool, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))  # an upgrade
+    with structlog.testing.capture_logs() as logs:
+        assert store.ready([fake], "compile") == []
+    assert warnings(logs) == ["prebuilt artifact stale: the language works without it, slower"]
+    # Preparing again builds it for the new toolchain, and it is used again.
+    [outcome] = store.prepare(NO_SANDBOX, [fake])
+    assert outcome.state == "built"
+    assert store.ready([fake], "compile")
+    assert fake.builds() == 2
+
+
+def test_a_valid_artifact_is_not_built_again_unless_forced(store: Prebuilts, tool: Path) -> None:
+    fake = Fake(tool)
+    store.prepare(NO_SANDBOX, [fake])
+    [again] = store.prepare(NO_SANDBOX, [fake])
+    assert again.state == "ready"
+    assert fake.builds() == 1
+    fake.content = "v2"
+    [forced] = store.prepare(NO_SANDBOX, [fake], force=True)
+    assert forced.state == "built"
+    assert fake.builds() == 2
+    assert (store.root / "fake" / "data").read_text() == "v2"
+    assert store.ready([fake], "compile")
+    assert leftovers(store) == []
+
+
+def test_a_disabled_store_has_none_and_builds_none(tmp_path: Path, tool: Path) -> None:
+    fake = Fake(tool)
+    Prebuilts(tmp_path / "prebuilt").prepare(NO_SANDBOX, [fake])
+    off = Prebuilts(tmp_path / "prebuilt", enabled=False)
+    with structlog.testing.capture_logs() as logs:
+        assert off.ready([fake], "compile") == []
+        assert off.prepare(NO_SANDBOX, [fake], force=True) == []
+        off.prepare_in_background(NO_SANDBOX, [fake])
+        off.wait(5)
+    assert fake.builds() == 1
+    assert logs == []
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [{"probe_says": "g++ read the header, not the .gch"}, {"build_fails": True}],
+    ids=["probe", "build"],
+)
+def test_a_failure_installs_nothing(store: Prebuilts, tool: Path, broken: dict[str, Any]) -> None:
+    [failed] = store.prepare(NO_SANDBOX, [Fake(tool, **broken)])
+    assert failed.state == "failed"
+    assert failed.detail
+    assert not (store.root / "fake").exists()
+    assert leftovers(store) == []
+    assert store.ready([Fake(tool)], "compile") == []
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [{"probe_says": "g++ read the header, not the .gch"}, {"build_fails": True}],
+    ids=["probe", "build"],
+)
+def test_a_failed_rebuild_keeps_the_old_artifact(
+    store: Prebuilts, tool: Path, broken: dict[str, Any]
+) -> None:
+    store.prepare(NO_SANDBOX, [Fake(tool)])
+    stamp = (store.root / "fake" / STAMP).read_text()
+    [failed] = store.prepare(NO_SANDBOX, [Fake(tool, content="v2", **broken)], force=True)
+    assert failed.state == "failed"
+    assert "the toolchain does not use it" in failed.detail or "refused" in failed.detail
+    assert (store.root / "fake" / "data").read_text() == "v1"
+    assert (store.root / "fake" / STAMP).read_text() == stamp
+    assert leftovers(store) == []
+    assert store.ready([Fake(tool)], "compile")
+
+
+def test_threads_preparing_at_once_build_once(store: Prebuilts, tool: Path) -> None:
+    fake = Fake(tool, build_seconds=0.3)
+    states: list[str] = []
+
+    def prepare() -> None:
+        states.extend(o.state for o in store.prepare(NO_SANDBOX, [fake]))
+
+    threads = [threading.Thread(target=prepare) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(states) == ["built", "ready", "ready"]
+    assert fake.builds() == 1
+
+
+def _prepare_in_a_process(root: str, tool: str) -> None:
+    Prebuilts(Path(root)).prepare(NO_SANDBOX, [Fake(Path(tool), build_seconds=0.3)])
+
+
+def test_processes_preparing_at_once_build_once(store: Prebuilts, tool: Path) -> None:
+    context = multiprocessing.get_context("fork")
+    processes = [
+        context.Process(target=_prepare_in_a_process, args=(str(store.root), str(tool)))
+        for _ in range(3)
+    ]
+    store.root.mkdir()
+    for p in processes:
+        p.start()
+    for p in processes:
+        p.join(30)
+    assert [p.exitcode for p in processes] == [0, 0, 0]
+    assert Fake(tool).builds() == 1
+    assert store.ready([Fake(tool)], "compile")
+
+
+def test_prepare_in_background(store: Prebuilts, tool: Path) -> None:
+    fake = Fake(tool, build_seconds=0.2)
+    store.prepare_in_background(NO_SANDBOX, [fake])
+    store.wait(30)
+    assert fake.builds() == 1
+    assert store.ready([fake], "compile")
+
+
+def test_a_background_failure_is_logged(store: Prebuilts, tool: Path) -> None:
+    with structlog.testing.capture_logs() as logs:
+        store.prepare_in_background(NO_SANDBOX, [Fake(tool, build_fails=True)])
+        store.wait(30)
+    assert warnings(logs) == ["a prebuilt artifact could not be built"]
+    assert logs[-1]["detail"] == "the fake toolchain refused"
+
+
+# -- C++: the precompiled <bits/stdc++.h> ------------------------------------------------------
+
+HELLO = PROBLEMS / "hello-battle"
+BITS_AC = (
+    "#include <bits/stdc++.h>\nusing namespace std;\n"
+    "int main() { long long a, b; cin >> a >> b; cout << a + b << '\\n'; }\n"
+)
+CASES = {
+    "AC": BITS_AC,
+    "WA": "#include <bits/stdc++.h>\nint main() { int a, b; std::cin >> a >> b;"
+    " std::cout << a + b << '\\n'; }\n",
+    "RE": "#include <bits/stdc++.h>\nint main() { std::vector<int> v; return v.at(3); }\n",
+    "MLE": "#include <bits/stdc++.h>\nint main() { std::vector<char> v;"
+    " while (true) v.push_back(1); }\n",
+    "TLE": "#include <bits/stdc++.h>\nint main() { volatile long x = 0; while (true) x++; }\n",
+    # The usual macro, after the include.
+    "AC-macro": "#include <bits/stdc++.h>\nusing namespace std;\n#define int long long\n"
+    "signed main() { int a, b; cin >> a >> b; cout << a + b << endl; }\n",
+}
+
+
+@pytest.fixture(scope="module")
+def root() -> Iterator[Path]:
+    require(shutil.which("bwrap") is not None, "bubblewrap is not installed")
+    require(cpp.LANGUAGE.available(), "g++ is not installed")
+    # Not under pytest's private tmp folder: the sandbox's nobody must read the artifact.
+    path = Path(tempfile.mkdtemp(prefix="codebattle-pch-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def sandbox(root: Path) -> Sandbox:
+    return Sandbox(work_root=root / "boxes")
+
+
+@pytest.fixture(scope="module")
+def pch(root: Path, sandbox: Sandbox) -> Prebuilts:
+    store = Prebuilts(root / "prebuilt")
+    [outcome] = store.prepare(sandbox, cpp.LANGUAGE.prebuilt)
+    assert outcome.state == "built", outcome.detail  # the probe passed on this host
+    return store
+
+
+@pytest.fixture
+def argvs(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The argv of every sandboxed run the test makes."""
+    seen: list[list[str]] = []
+    real = sandbox.run
+
+    def spy(argv: list[str], *args: Any, **kwargs: Any) -> Any:
+        seen.append(list(argv))
+        return real(argv, *args, **kwargs)
+
+    monkeypatch.setattr(sandbox, "run", spy)
+    return seen
+
+
+def compiler(sandbox: Sandbox, store: Prebuilts) -> Compiler:
+    cache = Path(tempfile.mkdtemp(dir=sandbox.root))
+    cache.chmod(0o755)
+    return Compiler(sandbox, cache, prebuilt=store)
+
+
+def off() -> Prebuilts:
+    return Prebuilts(enabled=False)
+
+
+def test_the_probe_passes_on_this_host(pch: Prebuilts, sandbox: Sandbox) -> None:
+    [header] = cpp.LANGUAGE.prebuilt
+    folder = pch.root / "cpp-pch"
+    assert header.probe(sandbox, folder) is None
+    assert (folder / "bits" / "stdc++.h.gch").is_file()
+    assert pch.ready(cpp.LANGUAGE.prebuilt, "compile") == [Ready(header, folder)]
+
+
+def test_the_compile_reads_the_pch_folder_first_when_ready(
+    pch: Prebuilts, sandbox: Sandbox, argvs: list[list[str]]
+) -> None:
+    assert compiler(sandbox, pch).compile(cpp.LANGUAGE, BITS_AC).ok
+    assert compiler(sandbox, off()).compile(cpp.LANGUAGE, BITS_AC).ok
+    with_pch, without = argvs
+    assert with_pch[:3] == [cpp.GXX, "-isystem", "/opt/codebattle/cpp-pch"]
+    assert with_pch[3:] == without[1:]
+    assert "-isystem" not in without
+
+
+def test_a_stale_pch_is_not_passed_to_gxx(
+    pch: Prebuilts, sandbox: Sandbox, argvs: list[list[str]], tmp_path: Path
+) -> None:
+    stale = Prebuilts(Path(tempfile.mkdtemp(dir=sandbox.root)))
+    shutil.copytree(pch.root / "cpp-pch", stale.root / "cpp-pch")
+    (stale.root / "cpp-pch" / STAMP).write_text(json.dumps({"stamp": "an older g++"}))
+    with structlog.testing.capture_logs() as logs:
+        result = compiler(sandbox, stale).compile(cpp.LANGUAGE, BITS_AC)
+    assert result.ok, result.output
+    [argv] = argvs
+    assert "-isystem" not in argv
+    assert "/opt/codebattle/cpp-pch" not in " ".join(argv)
+    assert warnings(logs) == ["prebuilt artifact stale: the language works without it, slower"]
+
+
+def _judge(sandbox: Sandbox, store: Prebuilts, code: str) -> tuple[JudgeResult, bytes]:
+    judge = Judge(sandbox, compiler(sandbox, store))
+    result = judge.judge(load_package(HELLO), cpp.LANGUAGE, code)
+    compiled = judge.compiler.compile(cpp.LANGUAGE, code)  # from the cache
+    assert compiled.program is not None
+    return result, (compiled.program.artifacts / "main").read_bytes()  # g++ -o out/main
+
+
+@pytest.mark.parametrize("expected", list(CASES))
+def test_the_same_program_with_and_without_the_pch(
+    pch: Prebuilts, sandbox: Sandbox, expected: str
+) -> None:
+    code = CASES[expected]
+    with_pch, binary = _judge(sandbox, pch, code)
+    without, binary_without = _judge(sandbox, off(), code)
+    assert with_pch.verdict == Verdict(expected.split("-")[0])
+    # The precompiled header changes nothing in the program: g++ writes the same bytes.
+    assert binary == binary_without
+    assert with_pch.compile_output == without.compile_output == ""
+    assert [(t.name, t.verdict, t.exit_code, t.signal) for t in with_pch.tests] == [
+        (t.name, t.verdict, t.exit_code, t.signal) for t in without.tests
+    ]
+    # The same binary on the same input: what the sandbox measures differs by noise only.
+    for a, b in zip(with_pch.tests, without.tests, strict=True):
+        assert abs(a.memory - b.memory) <= max(a.memory, b.memory) // 10 + (1 << 20), (a, b)
+
+
+def test_a_macro_before_the_include_makes_gxx_read_the_header(
+    pch: Prebuilts, sandbox: Sandbox, argvs: list[list[str]]
+) -> None:
+    """The .gch was made without _GLIBCXX_DEBUG: g++ must not take it, and the header it
+    reads instead honours the macro (a checked vector aborts on a bad index)."""
+    code = (
+        "#define _GLIBCXX_DEBUG\n#include <bits/stdc++.h>\n"
+        "int main() { std::vector<int> v(1); volatile int i = 5; return v[i]; }\n"
+    )
+    with_pch, binary = _judge(sandbox, pch, code)
+    without, binary_without = _judge(sandbox, off(), code)
+    assert "-isystem" in argvs[0]
+    assert with_pch.compile_output == without.compile_output == ""  # no PCH warning
+    assert with_pch.verdict == without.verdict == Verdict.RE
+    assert binary == binary_without
+
+
+def without_main_in_include_chains(output: str) -> str:
+    """`output` as g++ writes it with the precompiled header: an include chain ends at
+    <bits/stdc++.h> (the header the .gch was made from), without its last line, the
+    submission's own "from main.cpp:1:"."""
+    return re.sub(r"(bits/stdc\+\+\.h:\d+),\n +from main\.cpp:\d+:", r"\1:", output)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "#include <bits/stdc++.h>\nint main() { std::vector<int> v; v.push(1); }\n",
+        # An error inside the library: the include chain goes through <bits/stdc++.h>.
+        "#include <bits/stdc++.h>\nint main() { std::array<int, 2> a; return std::get<5>(a); }\n",
+    ],
+    ids=["in-main", "in-library"],
+)
+def test_compile_errors_read_the_same(pch: Prebuilts, sandbox: Sandbox, code: str) -> None:
+    with_pch = compiler(sandbox, pch).compile(cpp.LANGUAGE, code)
+    without = compiler(sandbox, off()).compile(cpp.LANGUAGE, code)
+    assert not with_pch.ok
+    assert len(without.output.splitlines()) < 40  # untrimmed
+    # The library's error comes through <bits/stdc++.h>: g++ names the toolchain's header.
+    assert ("/bits/stdc++.h:" in with_pch.output) == ("from main.cpp:1:" in without.output)
+    assert with_pch.output == without_main_in_include_chains(without.output)
+    # Never a path of the host's artifact folder (nor of the folder it was built in).
+    assert "gch" not in with_pch.output and "cpp-pch" not in with_pch.output
+    assert str(pch.root) not in with_pch.output
