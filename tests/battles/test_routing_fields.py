@@ -30,7 +30,7 @@ SUBMISSION_FIELDS = {
 }  # fmt: skip
 TEST_FIELDS = {"index", "name", "verdict", "time", "wall_time", "memory", "sample", "feedback"}
 # docs/protocol.md, `/ws/matches/{id}`: the judging progress of a player's submission.
-JUDGING_FIELDS = {"v", "type", "user", "submission", "tests_done", "server_time"}
+JUDGING_FIELDS = {"v", "type", "user", "submission", "stage", "tests_done", "server_time"}
 ROUTING = {"user", "version", "submission_id", "user_id", "version_id", "match_id", "room_id"}
 
 

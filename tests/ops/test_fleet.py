@@ -25,7 +25,7 @@ from codebattle.realtime import stream
 from codebattle.services import Services, new_instance_id
 from codebattle.storage import LocalBlobStore
 from codebattle.submissions import outbox
-from codebattle.submissions.models import DONE, RUNNING
+from codebattle.submissions.models import COMPILING, DONE, QUEUED, RUNNING
 from tests.support.factories import make_problem_version, make_submission, make_user
 from tests.support.site import settings_for
 
@@ -65,6 +65,21 @@ async def _seed(db: Database, blobs: LocalBlobStore) -> None:
             row.status, row.created_at = status, NOW - timedelta(minutes=minutes)
             outbox.add(session, row.id, row.created_at)
         await session.commit()
+
+
+async def test_a_compiling_submission_is_being_judged(db: Database, tmp_path: Path) -> None:
+    blobs = LocalBlobStore(tmp_path / "blobs")
+    async with db.session() as session:
+        await make_problem_version(session, blobs)
+        user = await make_user(session)
+        for status in (QUEUED, COMPILING, RUNNING):
+            row = await make_submission(session, blobs, user, language="cpp", code="int main(){}")
+            row.status = status
+            outbox.add(session, row.id, NOW)
+        await session.commit()
+    async with db.reading() as session:
+        depth = await fleet.queue_depth(session)
+    assert [(d.language, d.waiting, d.judging) for d in depth] == [("cpp", 1, 2)]
 
 
 async def test_snapshot_figures(db: Database, tmp_path: Path) -> None:

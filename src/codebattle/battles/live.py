@@ -166,14 +166,15 @@ async def _room_results(services: Services, results: list[Recorded]) -> None:
 
 
 async def _match_results(services: Services, results: list[Recorded]) -> None:
-    """Progress while judging (ephemeral), then the final result, which the match's state
-    machine takes as a "result" event."""
+    """Progress while judging (ephemeral): its stage ("compiling", then "running") and the
+    tests done; then the final result, which the match's state machine takes as a "result"
+    event."""
     latest: dict[int, Recorded] = {}
     for result in results:
-        if result.change == "test":
+        if result.change in ("status", "test"):
             latest[result.submission_id] = result
     for result in latest.values():
-        assert result.match_id is not None and result.test is not None
+        assert result.match_id is not None
         await publish_ephemeral(
             services,
             result.match_id,
@@ -181,7 +182,10 @@ async def _match_results(services: Services, results: list[Recorded]) -> None:
                 "type": "judging",
                 "user": result.user_id,
                 "submission": result.submission_id,
-                "tests_done": result.test["index"] + 1,
+                "stage": result.status,
+                # 0 for a status change: pages keep the highest count of a submission
+                # (a late "compiled" never takes it back).
+                "tests_done": result.test["index"] + 1 if result.test is not None else 0,
             },
         )
     for result in results:

@@ -34,7 +34,7 @@ from codebattle.ops import alerts, lease
 from codebattle.ops.models import ClusterLease, InstanceBeat
 from codebattle.realtime import stream
 from codebattle.services import Services
-from codebattle.submissions.models import DONE, RUNNING, OutboxEntry, Submission
+from codebattle.submissions.models import DONE, IN_PROGRESS, OutboxEntry, Submission
 
 log = structlog.get_logger(__name__)
 BEAT_SECONDS = 10.0  # each instance's heartbeat
@@ -327,7 +327,7 @@ def _worker(info: WorkerInfo, now: datetime) -> Worker:
 
 async def queue_depth(session: AsyncSession) -> list[Depth]:
     """Unfinished submissions (still in the judge outbox) per language: waiting for a
-    worker (queued) or being judged (running), and when the oldest was made."""
+    worker (queued) or being judged (compiling or running), and when the oldest was made."""
     rows = await session.execute(
         select(
             Submission.language, Submission.status, func.count(), func.min(Submission.created_at)
@@ -341,7 +341,7 @@ async def queue_depth(session: AsyncSession) -> list[Depth]:
         oldest_at = _utc(oldest)
         if seen.oldest_at is not None and (oldest_at is None or seen.oldest_at < oldest_at):
             oldest_at = seen.oldest_at
-        running = status == RUNNING
+        running = status in IN_PROGRESS
         by_language[language] = Depth(
             language,
             seen.waiting + (0 if running else int(count)),

@@ -7,7 +7,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from codebattle.db.base import Base, UTCDateTime, utcnow
 
-QUEUED, RUNNING, DONE = "queued", "running", "done"
+# A submission waits for a worker (queued), is compiled (compiling), runs its tests
+# (running), then is done. "compiling" and "running" are both in progress (IN_PROGRESS).
+QUEUED, COMPILING, RUNNING, DONE = "queued", "compiling", "running", "done"
+IN_PROGRESS = (COMPILING, RUNNING)
 # What a submission asks for: the whole test set, the samples only, or one custom input.
 SUBMIT, SAMPLES, CUSTOM = "submit", "samples", "custom"
 
@@ -31,7 +34,7 @@ class Submission(Base):
     code_key: Mapped[str] = mapped_column(String(128))  # blob storage key
     code_size: Mapped[int] = mapped_column(Integer)
     custom_input: Mapped[str | None] = mapped_column(Text, nullable=True)
-    status: Mapped[str] = mapped_column(String(8), default=QUEUED)
+    status: Mapped[str] = mapped_column(String(16), default=QUEUED)  # widened by 0021
     verdict: Mapped[str | None] = mapped_column(String(4), nullable=True)
     compile_output: Mapped[str] = mapped_column(Text, default="")
     run_output: Mapped[str] = mapped_column(Text, default="")  # stdout of a custom run

@@ -2,8 +2,10 @@
 
 Recording is idempotent, so a redelivered job (its worker died) or a repeated event changes
 nothing twice: a test result is keyed by (submission, index) and the final verdict is only
-written while the submission is not yet done. The transaction that records a verdict
-deletes the job's outbox entry (submissions/outbox.py).
+written while the submission is not yet done. Its status only moves forward: queued, then
+compiling ("started"), then running ("compiled", or a test, which a worker sends only after
+compiling), then done; a late or repeated event never takes it back. The transaction that
+records a verdict deletes the job's outbox entry (submissions/outbox.py).
 
 A verdict of a submission made in a match or room is then passed on to that game, which
 takes it once: under the game's row lock it asks `taken_before`, and `mark_reported` in the
@@ -26,6 +28,7 @@ from codebattle.judge import disclosure
 from codebattle.judge.jobs import Event, FinalResult, TestData
 from codebattle.judge.verdicts import Verdict
 from codebattle.submissions.models import (
+    COMPILING,
     DONE,
     QUEUED,
     RUNNING,
@@ -35,7 +38,8 @@ from codebattle.submissions.models import (
 )
 from codebattle.submissions.service import made_at, shown_test, tests_of, to_json
 
-Change = Literal["status", "test", "done"]  # a submission started, a test judged, the end
+# A submission's status changed (started compiling, compiled), a test judged, the end.
+Change = Literal["status", "test", "done"]
 
 
 async def record(session: AsyncSession, event: Event) -> Recorded | None:
@@ -78,7 +82,7 @@ async def record_batch(session: AsyncSession, events: list[Event]) -> list[Recor
     submissions = {s.id: s for s in found}
     tests: dict[tuple[int, int], dict[str, Any]] = {}
     finished: list[tuple[Submission, FinalResult]] = []
-    changes: list[tuple[Submission, Change, dict[str, Any] | None] | None] = []
+    changes: list[_Change | None] = []
     for event in events:
         submission = submissions.get(int(event["submission"]))
         change = None
@@ -97,23 +101,31 @@ async def record_batch(session: AsyncSession, events: list[Event]) -> list[Recor
     return [None if change is None else await _recorded(session, *change) for change in changes]
 
 
+# One applied event: its submission, the kind of change, the status it left (the
+# submission's status may move on later in the same batch), the test as players see it.
+_Change = tuple[Submission, Change, str, dict[str, Any] | None]
+
+
 def _apply(
     submission: Submission,
     event: Event,
     tests: dict[tuple[int, int], dict[str, Any]],
     finished: list[tuple[Submission, FinalResult]],
-) -> tuple[Submission, Change, dict[str, Any] | None] | None:
-    """Apply one event to its submission (not done yet): the kind of change, with the test
-    as players see it for a test event."""
+) -> _Change | None:
+    """Apply one event to its submission (not done yet): the kind of change and the status
+    after it, with the test as players see it for a test event."""
     if event["type"] == "started":
         if submission.status == QUEUED:
-            submission.status = RUNNING
-        return submission, "status", None
+            submission.status = COMPILING
+        return submission, "status", submission.status, None
+    if event["type"] == "compiled":
+        submission.status = RUNNING
+        return submission, "status", RUNNING, None
     if event["type"] == "test":
         row = _test_row(submission.id, event["index"], event["test"])
         tests[(submission.id, row["index"])] = row  # a repeat in the batch overwrites
         submission.status = RUNNING
-        return submission, "test", shown_test(row)
+        return submission, "test", RUNNING, shown_test(row)
     if event["type"] == "done":
         submission.status = DONE  # later events for it in this batch change nothing
         # The final event lists every test: the result is complete even if some test
@@ -121,12 +133,16 @@ def _apply(
         for index, data in enumerate(event["result"].get("tests", ())):
             tests[(submission.id, index)] = _test_row(submission.id, index, data)
         finished.append((submission, event["result"]))
-        return submission, "done", None
+        return submission, "done", DONE, None
     return None
 
 
 async def _recorded(
-    session: AsyncSession, submission: Submission, change: Change, test: dict[str, Any] | None
+    session: AsyncSession,
+    submission: Submission,
+    change: Change,
+    status: str,
+    test: dict[str, Any] | None,
 ) -> Recorded:
     done = change == "done"
     return Recorded(
@@ -137,7 +153,7 @@ async def _recorded(
         room_id=submission.room_id,
         made_at=made_at(submission),
         change=change,
-        status=DONE if done else RUNNING,
+        status=status,
         test=test,
         final=await to_json(session, submission) if done else None,
         verdict=submission.verdict if done else None,
@@ -209,7 +225,7 @@ async def unreported(
         .order_by(Submission.id)
         .limit(limit)
     )
-    return [await _recorded(session, submission, "done", None) for submission in found]
+    return [await _recorded(session, submission, "done", DONE, None) for submission in found]
 
 
 def _test_row(submission_id: int, index: int, data: TestData | dict[str, Any]) -> dict[str, Any]:

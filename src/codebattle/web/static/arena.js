@@ -39,6 +39,7 @@ const game = {
 for (const p of data.match.players) {
   game.players.set(p.id, {
     ...p, passed: 0, connected: true, gave_up: false, activity: null, judging: null,
+    judgingOf: null, stage: null, // the submission being judged and its stage ("compiling", "running")
   });
 }
 const events = new Map(); // seq -> event
@@ -66,7 +67,11 @@ function applyEvent(event, seq) {
       codeChanged();
       break;
     case "submitted":
-      if (player) player.judging = 0;
+      if (player) {
+        player.judging = 0;
+        player.judgingOf = event.submission;
+        player.stage = null;
+      }
       break;
     case "result":
       if (player) {
@@ -147,10 +152,23 @@ function renderTimer() {
     let line = "";
     if (!p.connected && p.graceEndsAt && p.graceEndsAt > now && (game.state === "running" || game.state === "countdown"))
       line = fmt(text.offline_grace, { seconds: Math.ceil(p.graceEndsAt - now) });
+    else if (p.judging !== null && p.stage === "compiling") line = text.judging_compiling;
     else if (p.judging !== null) line = fmt(text.judging_progress, { done: p.judging });
     else if (p.activity && p.activity.until > now) line = text.typing;
     activity.textContent = line;
   }
+}
+
+// A submission's progress only moves forward (compiling, then running and its tests), in
+// whatever order its messages arrive.
+function judgingProgress(p, message) {
+  if (p.judgingOf !== message.submission) {
+    p.judgingOf = message.submission;
+    p.judging = 0;
+    p.stage = null;
+  }
+  p.judging = Math.max(p.judging, message.tests_done || 0);
+  if (p.stage !== "running") p.stage = message.stage === "compiling" && !p.judging ? "compiling" : "running";
 }
 
 function renderPlayers() {
@@ -366,7 +384,7 @@ function receive(message) {
     }
     case "judging": {
       const p = game.players.get(message.user);
-      if (p && p.judging !== null) p.judging = message.tests_done;
+      if (p && p.judging !== null) judgingProgress(p, message);
       renderTimer();
       break;
     }

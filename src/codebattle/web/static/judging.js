@@ -53,6 +53,16 @@
     this.el.box.dataset.status = status;
   };
 
+  // Statuses in the order a submission goes through them (docs/protocol.md).
+  var ORDER = ["queued", "compiling", "running", "done"];
+
+  // A live status message: it only moves the status forward (a "compiling" that arrives
+  // after the first test leaves "running").
+  Results.prototype.advance = function (status) {
+    if (ORDER.indexOf(status) < ORDER.indexOf(this.el.box.dataset.status)) return;
+    this.status(status);
+  };
+
   Results.prototype.test = function (test) {
     var id = "test-" + test.index;
     var li = document.getElementById(id);
@@ -176,9 +186,9 @@
         if (message.submission.status === "done") finish(message.submission);
         else results.show(message.submission);
       } else if (message.type === "status") {
-        results.status(message.status);
+        results.advance(message.status);
       } else if (message.type === "test") {
-        results.status("running");
+        results.advance("running");
         results.test(message.test);
       } else if (message.type === "done") {
         finish(message.submission);
