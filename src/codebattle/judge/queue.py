@@ -4,14 +4,19 @@
   (judge/local_worker.py), fed over pipes.
 - `InProcessQueue`: worker threads in the API process, for tests and tools that bring
   their own runner.
-- `RedisQueue` (with REDIS_URL): jobs on a Redis stream read by `codebattle worker`
-  processes (judge/worker.py); events come back on another stream. Both streams use
+- `RedisQueue` (with REDIS_URL): jobs on Redis streams read by `codebattle worker`
+  processes (judge/worker.py); events come back on another stream. Every stream uses
   consumer groups, so delivery is at-least-once: a job whose worker dies is claimed again by
   another worker once it has been idle for QUEUE_REDELIVERY_SECONDS, and an event is acked
   only after it was recorded. Recording is idempotent (submissions/service.py), so a
   redelivered job's results are recorded exactly once. Redis may restart, even without its
   data: groups are recreated where they are found missing, and a Redis that lost its data is
   noticed (an epoch key) so that the caller sends every unfinished job again (`on_lost`).
+
+Every queue judges by priority (judge/jobs.py: a duel's submissions, then sample and custom
+runs, then rooms, then practice), strictly, in order of arrival within a level: a race never
+waits behind a backlog. In process: one priority queue; in Redis: one jobs stream per level
+(JOB_STREAMS), a worker reading the most urgent non-empty one first.
 
 Every queue says which judge workers it has (`fleet()`, the operators' fleet page and the
 "worker died" alert): the local processes or threads, with those that died lately, or the
@@ -32,6 +37,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from itertools import count
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -56,9 +62,14 @@ LostHandler = Callable[[], Awaitable[None]]
 BATCH = 200
 # Test events are gathered for up to this long and recorded (then published) together, so
 # that a busy recorder writes a few transactions a second rather than one per test; a batch
-# ends at once with a "done" event, so final verdicts are not delayed.
+# ends at once with an urgent event (`urgent`), so that what a player waits for most is not
+# delayed.
 COALESCE_SECONDS = 0.25
 JOBS_STREAM = "codebattle:jobs"
+# One jobs stream per priority level (judge/jobs.py LEVELS), most urgent first. The lowest
+# (practice) keeps the name of older versions' only stream, so that what they queued before
+# an upgrade is judged, as practice.
+JOB_STREAMS = (*(f"{JOBS_STREAM}:{level}" for level in jobs.LEVELS[:-1]), JOBS_STREAM)
 RESULTS_STREAM = "codebattle:results"
 WORKERS_GROUP = "workers"
 RECORDERS_GROUP = "recorders"
@@ -144,20 +155,37 @@ def languages_here() -> tuple[str, ...]:
     return tuple(name for name, language in LANGUAGES.items() if language.available())
 
 
+def job_stream(job: Job) -> str:
+    """The Redis stream of the job's priority level."""
+    return JOB_STREAMS[jobs.priority(job)]
+
+
+def urgent(event: Event) -> bool:
+    """An event that ends its batch at once: "started" (the player sees "compiling"), a
+    submission's first test (its first result) and "done" (the verdict)."""
+    if event["type"] == "test":
+        return event["index"] == 0
+    return event["type"] in ("started", "done")
+
+
 async def _dispatch(events: asyncio.Queue[Event], on_event: EventHandler) -> None:
-    """Hand events to `on_event` in order, gathered for up to COALESCE_SECONDS."""
+    """Hand events to `on_event` in order, gathered for up to COALESCE_SECONDS, or only
+    those already there once one is urgent."""
     loop = asyncio.get_running_loop()
     while True:
         batch = [await events.get()]
+        hurry = urgent(batch[0])
         deadline = loop.time() + COALESCE_SECONDS
-        while len(batch) < BATCH and batch[-1]["type"] != "done":
-            timeout = deadline - loop.time()
-            if timeout <= 0:
-                break
+        while len(batch) < BATCH:
+            timeout = 0.0 if hurry else deadline - loop.time()
             try:
-                batch.append(await asyncio.wait_for(events.get(), timeout))
-            except TimeoutError:
+                if timeout <= 0:
+                    batch.append(events.get_nowait())
+                else:
+                    batch.append(await asyncio.wait_for(events.get(), timeout))
+            except (TimeoutError, asyncio.QueueEmpty):
                 break
+            hurry = hurry or urgent(batch[-1])
         try:
             await on_event(batch)
         except Exception as exc:
@@ -186,12 +214,16 @@ async def _until_done(on_lost: LostHandler) -> None:
 
 
 class _Workers:
-    """Jobs wait in this process for `workers` tasks (`_work`), whose events are recorded
-    in order, gathered as `_dispatch` does."""
+    """Jobs wait in this process for `workers` tasks (`_work`), most urgent first (in order
+    of arrival within a level); their events are recorded in order, gathered as `_dispatch`
+    does."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
-        self._jobs: asyncio.Queue[Job] = asyncio.Queue()
+        # (priority, arrival, job): the arrival number keeps a level in order (and is unique,
+        # so jobs themselves are never compared).
+        self._jobs: asyncio.PriorityQueue[tuple[int, int, Job]] = asyncio.PriorityQueue()
+        self._arrivals = count()
         self._events: asyncio.Queue[Event] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._languages = languages_here()  # (a few PATH lookups)
@@ -209,7 +241,12 @@ class _Workers:
             self._tasks.append(asyncio.create_task(_until_done(on_lost)))
 
     async def enqueue(self, job: Job) -> None:
-        self._jobs.put_nowait(job)
+        self._jobs.put_nowait((jobs.priority(job), next(self._arrivals), job))
+
+    async def _next(self) -> Job:
+        """The most urgent job waiting (waits for one)."""
+        _priority, _arrival, job = await self._jobs.get()
+        return job
 
     async def ping(self) -> None:
         if not self._tasks or all(task.done() for task in self._tasks):
@@ -275,7 +312,7 @@ class LocalQueue(_Workers):
         if it dies."""
         proc: asyncio.subprocess.Process | None = await self._spawn()  # ready for the first job
         while True:
-            job = await self._jobs.get()
+            job = await self._next()
             for delivery in range(1, MAX_DELIVERIES + 1):
                 if proc is None:
                     proc = await self._spawn()
@@ -379,7 +416,7 @@ class InProcessQueue(_Workers):
         assert self._runner is not None
         runner = self._runner
         while True:
-            job = await self._jobs.get()
+            job = await self._next()
 
             def emit(event: Event) -> None:
                 loop.call_soon_threadsafe(self._events.put_nowait, event)
@@ -451,10 +488,8 @@ def parse_beat(name: str, raw: bytes | str, now: float) -> WorkerInfo | None:
     return WorkerInfo(name, info[0], info[1], seen_at, alive, None if alive else seen_at)
 
 
-def _has_done(messages: list[Any]) -> bool:
-    return any(
-        fields and json.loads(fields[b"event"])["type"] == "done" for _id, fields in messages
-    )
+def _any_urgent(messages: list[Any]) -> bool:
+    return any(fields and urgent(json.loads(fields[b"event"])) for _id, fields in messages)
 
 
 class RedisQueue:
@@ -509,7 +544,7 @@ class RedisQueue:
 
     async def enqueue(self, job: Job) -> None:
         await self.client.xadd(
-            JOBS_STREAM, {"job": json.dumps(job)}, maxlen=STREAM_MAXLEN, approximate=True
+            job_stream(job), {"job": json.dumps(job)}, maxlen=STREAM_MAXLEN, approximate=True
         )
 
     async def ping(self) -> None:
@@ -534,7 +569,8 @@ class RedisQueue:
         return sorted(workers, key=lambda w: (w.started_at, w.name))
 
     async def _ensure_groups(self) -> None:
-        await ensure_group(self.client, JOBS_STREAM, WORKERS_GROUP)
+        for stream in JOB_STREAMS:
+            await ensure_group(self.client, stream, WORKERS_GROUP)
         await ensure_group(self.client, RESULTS_STREAM, RECORDERS_GROUP)
 
     async def check_epoch(self) -> bool:
@@ -640,7 +676,8 @@ class RedisQueue:
         if not messages:
             messages = await self._read(1000)
             deadline = time.monotonic() + COALESCE_SECONDS
-            while messages and len(messages) < BATCH and not _has_done(messages):
+            hurry = _any_urgent(messages)  # what came is recorded at once
+            while messages and len(messages) < BATCH and not hurry:
                 wait_ms = int((deadline - time.monotonic()) * 1000)
                 if wait_ms <= 0:
                     break
@@ -648,6 +685,7 @@ class RedisQueue:
                 if not more:
                     break
                 messages += more
+                hurry = _any_urgent(more)
         events = [json.loads(fields[b"event"]) for _id, fields in messages if fields]
         if events:
             try:

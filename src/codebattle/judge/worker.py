@@ -5,6 +5,10 @@ Delivery is at-least-once. While judging, the worker re-claims its job every thi
 redelivery delay, so the job's idle time stays low; if the worker dies, the job goes idle and
 the next worker that looks (XAUTOCLAIM) takes it over and judges it from the start.
 
+Jobs come on one stream per priority level (judge/queue.py JOB_STREAMS): the worker takes
+one job at a time from the most urgent level that has one (a dead worker's job of a level
+before a new one of it), and so never holds a job it is not judging (see `next_job`).
+
 Redis may go away or come back without its data: the worker waits (logging the outage once),
 creates the jobs group again when it is missing, and never dies of it. A job whose events
 could not be sent is not acked, so it is judged again (see `handle`).
@@ -31,7 +35,7 @@ import structlog
 from codebattle import redis_clients
 from codebattle.judge import jobs
 from codebattle.judge.queue import (
-    JOBS_STREAM,
+    JOB_STREAMS,
     MAX_DELIVERIES,
     RESULTS_STREAM,
     STREAM_MAXLEN,
@@ -48,6 +52,9 @@ from codebattle.judge.runner import JobRunner
 
 log = structlog.get_logger(__name__)
 SEND_PATIENCE_SECONDS = 10.0  # an event waits this long for Redis to come back
+WAIT_MS = 1000  # an idle worker looks for dead workers' jobs this often
+# A job as read: its stream, its message id, its fields.
+Message = tuple[str, bytes, dict[bytes, bytes]]
 
 
 class Worker:
@@ -67,11 +74,13 @@ class Worker:
         self.started_at = time.time()
 
     def ensure_group(self) -> None:
-        try:
-            self.client.xgroup_create(JOBS_STREAM, WORKERS_GROUP, id="0", mkstream=True)
-        except redis.ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
+        """Create the jobs group on every jobs stream where it is missing."""
+        for stream in JOB_STREAMS:
+            try:
+                self.client.xgroup_create(stream, WORKERS_GROUP, id="0", mkstream=True)
+            except redis.ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
 
     def run(self) -> None:
         """`codebattle worker`: serve until SIGTERM or SIGINT."""
@@ -143,39 +152,63 @@ class Worker:
     def _stop(self, _signum: int, _frame: FrameType | None) -> None:
         self.stopping.set()
 
-    def next_job(self) -> tuple[bytes, dict[bytes, bytes]] | None:
+    def next_job(self) -> Message | None:
+        """The most urgent job, taken by this worker; else None after waiting up to WAIT_MS
+        for a new one.
+
+        Level by level, most urgent first: a job a dead worker left (XAUTOCLAIM), then a new
+        one (a non-blocking XREADGROUP of one stream: one job). The wait is a plain XREAD
+        from each stream's last id, which takes nothing: a blocking XREADGROUP over several
+        streams may hand one consumer a job of each at once (Redis 7 runs a woken command
+        again over every stream), and those would wait, pending, behind the one judged."""
+        since = self._last_ids()  # before looking: a job added after it ends the wait
+        for stream in JOB_STREAMS:
+            found = self._take_over(stream) or self._take_new(stream)
+            if found is not None:
+                return (stream, *found)
+        self.client.xread(dict(zip(JOB_STREAMS, since, strict=True)), count=1, block=WAIT_MS)
+        return None
+
+    def _last_ids(self) -> list[bytes | str]:
+        pipe = self.client.pipeline(transaction=False)
+        for stream in JOB_STREAMS:
+            pipe.xrevrange(stream, count=1)
+        return [last[0][0] if last else "0-0" for last in pipe.execute()]
+
+    def _take_over(self, stream: str) -> tuple[bytes, dict[bytes, bytes]] | None:
         claimed: Any = self.client.xautoclaim(
-            JOBS_STREAM, WORKERS_GROUP, self.consumer, self.redelivery_ms, "0-0", count=1
+            stream, WORKERS_GROUP, self.consumer, self.redelivery_ms, "0-0", count=1
         )
         messages = [m for m in claimed[1] if m[1]] if claimed else []
-        if messages:
-            log.info("job taken over from a dead worker", message=messages[0][0])
-            return (messages[0][0], messages[0][1])
-        reply: Any = self.client.xreadgroup(
-            WORKERS_GROUP, self.consumer, {JOBS_STREAM: ">"}, count=1, block=1000
-        )
+        if not messages:
+            return None
+        log.info("job taken over from a dead worker", message=messages[0][0], stream=stream)
+        return (messages[0][0], messages[0][1])
+
+    def _take_new(self, stream: str) -> tuple[bytes, dict[bytes, bytes]] | None:
+        reply: Any = self.client.xreadgroup(WORKERS_GROUP, self.consumer, {stream: ">"}, count=1)
         for _stream, batch in reply or []:
             for message in batch:
                 return (message[0], message[1])
         return None
 
-    def deliveries(self, message_id: bytes) -> int:
+    def deliveries(self, stream: str, message_id: bytes) -> int:
         pending: Any = self.client.xpending_range(
-            JOBS_STREAM, WORKERS_GROUP, min=message_id, max=message_id, count=1
+            stream, WORKERS_GROUP, min=message_id, max=message_id, count=1
         )
         return int(pending[0]["times_delivered"]) if pending else 1
 
-    def handle(self, message_id: bytes, fields: dict[bytes, bytes]) -> None:
+    def handle(self, stream: str, message_id: bytes, fields: dict[bytes, bytes]) -> None:
         """Judge one job and ack it, unless some of its events could not be sent: then it
         stays pending, and Redis gives it again (to this worker or another) after the
         redelivery delay; if Redis lost it, the API sends it again (judge/queue.py)."""
         job: jobs.Job = json.loads(fields[b"job"])
         self._unsent = False
-        if self.deliveries(message_id) > MAX_DELIVERIES:
+        if self.deliveries(stream, message_id) > MAX_DELIVERIES:
             self.send(jobs.failed(job, "judging failed repeatedly; it was not your fault"))
         else:
             beating = threading.Event()
-            heart = threading.Thread(target=self._heartbeat, args=(message_id, beating))
+            heart = threading.Thread(target=self._heartbeat, args=(stream, message_id, beating))
             heart.start()
             try:
                 self.runner.execute(job, self.send)
@@ -187,13 +220,13 @@ class Worker:
                         submission=job["submission"])  # fmt: skip
             return
         # Redis may have lost the job meanwhile: XACK of what it does not hold is a no-op.
-        self.client.xack(JOBS_STREAM, WORKERS_GROUP, message_id)
+        self.client.xack(stream, WORKERS_GROUP, message_id)
 
-    def _heartbeat(self, message_id: bytes, done: threading.Event) -> None:
+    def _heartbeat(self, stream: str, message_id: bytes, done: threading.Event) -> None:
         while not done.wait(self.redelivery_ms / 3000):
             try:
                 self.client.xclaim(
-                    JOBS_STREAM, WORKERS_GROUP, self.consumer, 0, [message_id], justid=True
+                    stream, WORKERS_GROUP, self.consumer, 0, [message_id], justid=True
                 )
             except (redis.ConnectionError, redis.TimeoutError) as exc:
                 self.outage.failed(exc)

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.accounts.models import User
 from codebattle.errors import UserError
-from codebattle.judge import disclosure, languages
+from codebattle.judge import disclosure, jobs, languages
 from codebattle.judge.jobs import Job
 from codebattle.judge.verdicts import Verdict
 from codebattle.problems.models import Problem, ProblemVersion
@@ -173,9 +173,23 @@ def job_for(submission: Submission, package_key: str, time_limit: float, code: s
         "package_key": package_key,
         "time_limit": time_limit,
         "stdin": submission.custom_input or "",
-        # In a match every test runs: at the time limit, the most tests passed wins.
+        # In a match every test runs: at the time limit, the most tests passed wins. A room
+        # counts only the verdict (solved, or a rejection), practice too: they stop at the
+        # first failure.
         "run_all": submission.match_id is not None,
+        "priority": _priority(submission),
     }
+
+
+def _priority(submission: Submission) -> int:
+    """Its job's level (judge/jobs.py), from the submission alone, so that the outbox's
+    resend gives the one its first send gave: a duel's race goes first, then a person
+    waiting for a sample or custom run, then a room's backlog, then practice."""
+    if submission.kind != SUBMIT:
+        return jobs.RUN
+    if submission.match_id is not None:
+        return jobs.MATCH
+    return jobs.ROOM if submission.room_id is not None else jobs.PRACTICE
 
 
 def made_at(submission: Submission) -> float:
