@@ -18,7 +18,7 @@ Four figures, each next to its peer from the same run (the machine is noisy: rat
    part 1 on the idle site.
 
     .venv/bin/python bench/verdict_latency.py [-n 10] [--languages python,cpp,java]
-        [--skip-load] [--load 50] [--rounds 1]
+        [--skip-load] [--load 50] [--rounds 1] [--commit HEAD]
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import json
 import os
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -54,6 +55,8 @@ ANSWER = b"8\n"  # of SAMPLE
 TARGET_FIRST_MS = {"python": 300.0, "cpp": 900.0, "java": 800.0}
 TARGET_COMPILE_RATIO = 0.4
 TARGET_JAVA_RATIO = 1.5
+# Set when running on an exported commit (`--commit`): its short hash.
+TREE = "CODEBATTLE_BENCH_TREE"
 TESTS_PER_SESSION = 22  # hello-battle's tests: one reused sandbox per submission
 
 
@@ -349,7 +352,10 @@ def run_round(args: argparse.Namespace) -> list[Row]:
         ratio = j["ours"] / j["bare"]
         rows.append(Row("Java per test, ours / bare java", j["ours"], j["bare"],
                         f"≤ {TARGET_JAVA_RATIO} ×", ratio <= TARGET_JAVA_RATIO))  # fmt: skip
-    site = Site({"JUDGE_WORKERS": "2", "MATCH_COUNTDOWN_SECONDS": "0"}, workers=0)
+    env = {"JUDGE_WORKERS": "2", "MATCH_COUNTDOWN_SECONDS": "0"}
+    if "PYTHONPATH" in os.environ:  # a tree other than the checkout's (`measured`)
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+    site = Site(env, workers=0)
     try:
         token = site.start()
         asyncio.run(through_api(site, token, wanted, args, rows))
@@ -381,6 +387,35 @@ async def through_api(
                     idle_python or float("nan"), "", None))  # fmt: skip
 
 
+def measured() -> str:
+    """Which code runs: the commit, and the files of src/ changed since (the tree is
+    shared), or the commit `--commit` exported."""
+    if TREE in os.environ:
+        return f"commit {os.environ[TREE]} (exported, the checkout's changes left out)"
+    commit = git("rev-parse", "--short", "HEAD").strip()
+    changed = ", ".join(line[3:] for line in git("status", "--porcelain", "src").splitlines())
+    return f"commit {commit}" + (f" with uncommitted changes to {changed}" if changed else "")
+
+
+def git(*args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def at_commit(commit: str) -> int:
+    """Run this script again on `commit`'s src/ (`git archive`), its server included: the
+    checkout is shared, and other changes in progress would be measured too."""
+    label = git("rev-parse", "--short", commit).strip()
+    with tempfile.TemporaryDirectory(prefix="cb-bench-tree-") as tree:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", commit, "src"],
+                                 capture_output=True, check=True).stdout  # fmt: skip
+        subprocess.run(["tar", "-x", "-C", tree], input=archive, check=True)
+        env = {**os.environ, "PYTHONPATH": f"{tree}/src", TREE: label}
+        argv = [a for a in sys.argv if a != "--commit" and a != commit]
+        return subprocess.run([sys.executable, *argv], env=env, check=False).returncode
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-n", type=int, default=10, help="submissions (and compiles) each")
@@ -389,8 +424,12 @@ def main() -> None:
     parser.add_argument("--load", type=int, default=50, help="practice submissions queued")
     parser.add_argument("--sleep", type=float, default=0.1, help="seconds each load test sleeps")
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--commit", help="measure this commit's code, not the checkout's")
     args = parser.parse_args()
-    print(f"verdict latency on '{PROBLEM}', {args.n} each; load average {os.getloadavg()}")
+    if args.commit and TREE not in os.environ:
+        raise SystemExit(at_commit(args.commit))
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"verdict latency on '{PROBLEM}', {args.n} each; {measured()}; load average {load}")
     for number in range(1, args.rounds + 1):
         rows = run_round(args)
         print(f"round {number} (load average now {os.getloadavg()[0]:.2f}):")
