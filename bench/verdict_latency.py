@@ -33,7 +33,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -255,9 +256,10 @@ def _expect(output: bytes) -> None:
 # -- 4. a duel under load --------------------------------------------------------------------
 
 
-async def duel_match(site: Site) -> tuple[int, str]:
-    """A ranked match between two new players, started (both on its socket): its id and
-    the first player's token."""
+@asynccontextmanager
+async def duel_match(site: Site) -> AsyncIterator[tuple[int, str]]:
+    """A ranked match between two new players, started: its id and the first player's
+    token. Both stay on its socket meanwhile (a player who leaves loses on time)."""
     tokens = [site.run("users", "token", f"duelist-{uuid.uuid4().hex[:8]}").strip() for _ in "ab"]
     base = f"http://127.0.0.1:{site.port}"
     match = None
@@ -269,37 +271,40 @@ async def duel_match(site: Site) -> tuple[int, str]:
             match = reply.json().get("match", match)
     if match is None:
         raise RuntimeError("the two players were not paired")
-    sockets = []
-    for token in tokens:
-        ws = await websockets.connect(
-            f"ws://127.0.0.1:{site.port}/ws/matches/{match}",
-            additional_headers={"Authorization": f"Bearer {token}"},
-            max_size=1 << 22,
-        )
-        await ws.send(json.dumps({"type": "hello", "last_seq": 0}))
-        sockets.append(ws)
-    async with asyncio.timeout(60):
-        async for raw in sockets[0]:
-            message = json.loads(raw)
-            if message.get("type") == "event" and message["event"]["type"] == "started":
-                break
-    for ws in sockets:
-        await ws.close()
-    return match, tokens[0]
+    async with AsyncExitStack() as stack:
+        sockets = []
+        for token in tokens:
+            ws = await stack.enter_async_context(websockets.connect(
+                f"ws://127.0.0.1:{site.port}/ws/matches/{match}",
+                additional_headers={"Authorization": f"Bearer {token}"}, max_size=1 << 22,
+            ))  # fmt: skip
+            await ws.send(json.dumps({"type": "hello", "last_seq": 0}))
+            sockets.append(ws)
+        async with asyncio.timeout(60):
+            async for raw in sockets[0]:
+                message = json.loads(raw)
+                if message.get("type") == "event" and message["event"]["type"] == "started":
+                    break
+        yield match, tokens[0]
 
 
-async def under_load(site: Site, client: httpx.AsyncClient, load: int, sleep: float) -> Followed:
-    """`load` practice submissions (each test sleeping `sleep` s) queued, then a duel's."""
-    match, token = await duel_match(site)
-    tag = uuid.uuid4().hex
-    await asyncio.gather(
-        *(submit(client, source("python", f"{tag}-{i}", sleep), "python", None)
-          for i in range(load))
-    )  # fmt: skip
-    await asyncio.sleep(1)  # both workers are on it
-    headers = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(base_url=client.base_url, headers=headers, timeout=600) as duel:
-        return await one(duel, source("python", f"duel-{tag}"), "python", match)
+async def under_load(
+    site: Site, client: httpx.AsyncClient, load: int, sleep: float
+) -> tuple[Followed, int]:
+    """`load` practice submissions (each test sleeping `sleep` s) queued, then a duel's:
+    its result, and how many of the practice ones were not done when it was."""
+    async with duel_match(site) as (match, token):
+        tag = uuid.uuid4().hex
+        queued = await asyncio.gather(
+            *(submit(client, source("python", f"{tag}-{i}", sleep), "python", None)
+              for i in range(load))
+        )  # fmt: skip
+        await asyncio.sleep(1)  # both workers are on it
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(base_url=client.base_url, headers=headers, timeout=600) as c:
+            duel = await one(c, source("python", f"duel-{tag}"), "python", match)
+    states = [(await client.get(f"/api/submissions/{sid}")).json()["status"] for sid in queued]
+    return duel, sum(state != "done" for state in states)
 
 
 # -- the run and its table -------------------------------------------------------------------
@@ -378,9 +383,10 @@ async def through_api(
                 idle_python = percentile([r.first * 1000 for r in ours], 50)
         if args.skip_load:
             return
-        duel = await under_load(site, client, args.load, args.sleep)
+        duel, left = await under_load(site, client, args.load, args.sleep)
     first = duel.first * 1000
     target = TARGET_FIRST_MS["python"]
+    print(f"  the duel's verdict came with {left} of the {args.load} practice submissions not done")
     rows.append(Row(f"duel after {args.load} queued: first result", first,
                     idle_python or float("nan"), f"≤ {target:.0f}", first <= target))  # fmt: skip
     rows.append(Row("duel after queued: final verdict", duel.final * 1000,
