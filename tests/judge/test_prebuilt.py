@@ -22,7 +22,7 @@ from codebattle.judge.compiler import Compiler
 from codebattle.judge.engine import Judge
 from codebattle.judge.languages import cpp
 from codebattle.judge.loader import load_package
-from codebattle.judge.prebuilt import STAMP, BuildFailed, Prebuilt, Prebuilts, Ready
+from codebattle.judge.prebuilt import STAMP, BuildFailed, Prebuilt, Prebuilts, Ready, probe_run
 from codebattle.judge.sandbox import Sandbox
 from codebattle.judge.verdicts import JudgeResult, Verdict
 from tests.support.hosts import PROBLEMS, require
@@ -447,3 +447,25 @@ def test_compile_errors_read_the_same(pch: Prebuilts, sandbox: Sandbox, code: st
     # Never a path of the host's artifact folder (nor of the folder it was built in).
     assert "gch" not in with_pch.output and "cpp-pch" not in with_pch.output
     assert str(pch.root) not in with_pch.output
+
+
+def test_a_program_cannot_change_the_artifact(pch: Prebuilts, sandbox: Sandbox) -> None:
+    folder = pch.root / "cpp-pch"
+    before = (folder / "bits" / "stdc++.h.gch").stat()
+    [ready] = pch.ready(cpp.LANGUAGE.prebuilt, "compile")
+    code, output = probe_run(
+        sandbox,
+        [
+            "/bin/sh",
+            "-c",
+            "echo x > /opt/codebattle/cpp-pch/bits/stdc++.h.gch;"
+            " touch /opt/codebattle/cpp-pch/new; ls /opt/codebattle/cpp-pch/bits",
+        ],  # fmt: skip
+        {},
+        [ready.bind],
+    )
+    assert b"stdc++.h.gch" in output  # the program saw it
+    assert b"Read-only file system" in output
+    assert sorted(p.name for p in folder.iterdir()) == ["bits", STAMP]
+    after = (folder / "bits" / "stdc++.h.gch").stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
