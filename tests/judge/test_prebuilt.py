@@ -8,6 +8,7 @@ import multiprocessing
 import os
 import re
 import shutil
+import subprocess
 import tempfile
 import threading
 import time
@@ -219,6 +220,46 @@ def test_a_failed_rebuild_keeps_the_old_artifact(
     assert (store.root / "fake" / STAMP).read_text() == stamp
     assert leftovers(store) == []
     assert store.ready([Fake(tool)], "compile")
+
+
+def test_leftovers_of_a_dead_build_are_removed(store: Prebuilts, tool: Path) -> None:
+    """A process killed mid-build leaves its staging folder; the next prepare of the same
+    artifact removes it, and only its own."""
+    store.prepare(NO_SANDBOX, [Fake(tool)])
+    dead = [store.root / f".tmp-fake-{'a' * 32}", store.root / f".old-fake-{'b' * 32}"]
+    others = [store.root / f".tmp-fake-run-{'c' * 32}", store.root / ".tmp-fake-keep"]
+    for path in [*dead, *others]:
+        path.mkdir()
+        (path / "data").write_text("half")
+    [outcome] = store.prepare(NO_SANDBOX, [Fake(tool)])
+    assert outcome.state == "ready"
+    assert leftovers(store) == sorted(p.name for p in others)
+
+
+class Hangs(Fake):
+    def build(self, folder: Path) -> None:
+        (folder / "data").write_text("half")
+        raise subprocess.TimeoutExpired(["g++"], 300)
+
+
+class Crashes(Fake):
+    def build(self, folder: Path) -> None:
+        (folder / "data").write_text("half")
+        raise RuntimeError("a bug in the artifact's code")
+
+
+def test_a_timed_out_build_fails_and_leaves_nothing(store: Prebuilts, tool: Path) -> None:
+    [outcome] = store.prepare(NO_SANDBOX, [Hangs(tool)])
+    assert outcome.state == "failed"
+    assert "timed out" in outcome.detail
+    assert leftovers(store) == []
+
+
+def test_an_unexpected_error_propagates_and_leaves_nothing(store: Prebuilts, tool: Path) -> None:
+    with pytest.raises(RuntimeError):
+        store.prepare(NO_SANDBOX, [Crashes(tool)])
+    assert leftovers(store) == []
+    assert not (store.root / "fake").exists()
 
 
 def test_threads_preparing_at_once_build_once(store: Prebuilts, tool: Path) -> None:

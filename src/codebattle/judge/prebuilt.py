@@ -21,7 +21,9 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
+import subprocess
 import tempfile
 import threading
 import time
@@ -235,6 +237,7 @@ class Prebuilts:
         began = time.monotonic()
         folder = self.root / artifact.name
         with _locked(self.root / f".{artifact.name}.lock"):
+            _sweep(self.root, artifact.name)
             stamp = artifact.stamp()
             if not force and _read_stamp(folder) == stamp:
                 return Outcome(artifact.name, "ready")
@@ -250,12 +253,28 @@ class Prebuilts:
                 (staging / STAMP).write_text(json.dumps({"stamp": stamp}))
                 (staging / STAMP).chmod(0o644)
                 _install(staging, folder)
-            except (BuildFailed, OSError, SandboxError) as exc:
+            except (BuildFailed, OSError, SandboxError, subprocess.SubprocessError) as exc:
                 shutil.rmtree(staging, ignore_errors=True)
                 return Outcome(artifact.name, "failed", time.monotonic() - began, str(exc))
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
         seconds = time.monotonic() - began
         log.info("prebuilt artifact built", artifact=artifact.name, seconds=round(seconds, 2))
         return Outcome(artifact.name, "built", seconds)
+
+
+def _sweep(root: Path, name: str) -> None:
+    """Remove what builds of `name` left behind when their process died (a worker stopped
+    mid-build leaves a staging folder of up to 100 MB). Called under the artifact's lock:
+    no build of it is running."""
+    for prefix in (f".tmp-{name}-", f".old-{name}-"):
+        for path in root.glob(f"{prefix}*"):
+            if _LEFTOVER.fullmatch(path.name[len(prefix) :]):  # not another artifact's
+                shutil.rmtree(path, ignore_errors=True)
+
+
+_LEFTOVER = re.compile(r"[0-9a-f]{32}")
 
 
 def _read_stamp(folder: Path) -> str | None:
