@@ -1,6 +1,6 @@
 """The compile step in the live results (issue 18): a C++ submission shows "Compiling…" (in
 Korean "컴파일 중…") before its tests, then its tests and verdict; a late "compiling" never
-takes the page back.
+takes the page back; in a duel the opponent's page says "compiling…" on the player's card.
 
 The real server's socket messages pass through the test: once the page was told
 "compiling", the rest is held until the test saw the page say so, so the check does not
@@ -17,6 +17,9 @@ import pytest
 from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
 from tests.e2e.actions import sign_in, type_code
+from tests.e2e.test_battles import JUDGED, TESTS, OpenPage, battle_server, person
+
+__all__ = ["battle_server", "person"]  # the fixtures, imported to be used here
 
 # Its constexpr loop keeps g++ busy for a moment beyond the header; the nonce defeats the
 # compile cache (a cached build would be "compiled" at once).
@@ -157,3 +160,47 @@ WATCH_STATUS = """() => {
 def passed(index: int) -> dict[str, object]:
     return {"index": index, "name": f"t{index}", "verdict": "AC", "time": 0.01,
             "memory": 1 << 20, "sample": False}  # fmt: skip
+
+
+class HeldAfterJudgingCompiling(HeldAfterCompiling):
+    """The match socket's messages, held after the first `judging` one at the "compiling"
+    stage until `release()`."""
+
+    def _from_server(self, message: str | bytes) -> None:
+        assert self.page_side is not None
+        if self.held is not None:
+            self.held.append(message)
+            return
+        self.page_side.send(message)
+        parsed = json.loads(message)
+        if parsed.get("type") == "judging":
+            self.seen.append(f"judging:{parsed.get('stage')}:{parsed.get('tests_done')}")
+            if parsed.get("stage") == "compiling" and not self.released:
+                self.held = []
+
+
+def test_the_opponent_sees_a_duel_submission_compiling(person: OpenPage) -> None:
+    """In a duel (as against the AI, whose submissions take the same path), a player's card
+    on the opponent's page says "compiling…", then counts the tests."""
+    alice, bob = person("alice"), person("bob")
+    held = HeldAfterJudgingCompiling()
+    bob.route_web_socket(re.compile(r"/ws/matches/"), held)
+    for page in (alice, bob):
+        page.click("#nav-play")
+        expect(page.locator("#ranked")).to_be_visible()
+    alice.click("#ranked")
+    expect(alice.locator("#queue-status")).to_contain_text("Waiting")
+    bob.click("#ranked")
+    for page in (alice, bob):
+        expect(page.locator("#state")).to_have_attribute("data-state", "running", timeout=15_000)
+    alice_id = alice.locator("#arena").get_attribute("data-me")
+    alice.select_option("#language", "cpp")
+    type_code(alice, SLOW_CPP.replace("%NONCE%", uuid.uuid4().hex))
+    alice.click("#submit")
+    card = bob.locator(f"#player-{alice_id} .activity")
+    expect(card).to_have_text("compiling…", timeout=60_000)
+    held.release()
+    expect(bob.locator(f"#player-{alice_id}")).to_have_attribute(
+        "data-passed", TESTS, timeout=JUDGED
+    )
+    assert held.seen[0] == "judging:compiling:0", held.seen
