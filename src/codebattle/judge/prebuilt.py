@@ -74,6 +74,11 @@ class Prebuilt:
         """The options that make the toolchain use it, put right after the command."""
         raise NotImplementedError
 
+    def intact(self, folder: Path) -> bool:
+        """Whether the installed files are still as built, checked before each use (a few
+        stat calls at most): a JVM crashes, printing to stdout, on a truncated archive."""
+        return True
+
     def stamp(self) -> str:
         digest = hashlib.sha256()
         for part in [self.name, *self.inputs()]:
@@ -179,7 +184,9 @@ class Prebuilts:
                 mtime = (folder / STAMP).stat().st_mtime_ns
             except OSError:
                 mtime = 0
-            if mtime == seen.checked_mtime:
+            if mtime == seen.checked_mtime and (
+                seen.ready is None or artifact.intact(seen.ready.folder)
+            ):
                 return seen.ready
             seen.checked_mtime = mtime
             built = _read_stamp(folder) if mtime else None
@@ -187,6 +194,8 @@ class Prebuilts:
                 state, seen.ready = "missing", None
             elif built != seen.stamp:
                 state, seen.ready = "stale", None
+            elif not artifact.intact(folder):
+                state, seen.ready = "damaged", None
             else:
                 state, seen.ready = "ready", Ready(artifact, folder)
             if state != seen.state:
@@ -239,7 +248,7 @@ class Prebuilts:
         with _locked(self.root / f".{artifact.name}.lock"):
             _sweep(self.root, artifact.name)
             stamp = artifact.stamp()
-            if not force and _read_stamp(folder) == stamp:
+            if not force and _read_stamp(folder) == stamp and artifact.intact(folder):
                 return Outcome(artifact.name, "ready")
             staging = self.root / f".tmp-{artifact.name}-{uuid.uuid4().hex}"
             staging.mkdir(mode=0o755)
