@@ -402,19 +402,21 @@ def test_the_compile_reads_the_pch_folder_first_when_ready(
     assert "-isystem" not in without
 
 
-def test_a_stale_pch_is_not_passed_to_gxx(
-    pch: Prebuilts, sandbox: Sandbox, argvs: list[list[str]], tmp_path: Path
+@pytest.mark.parametrize("state", ["stale", "missing"])
+def test_a_stale_or_missing_pch_is_not_passed_to_gxx(
+    pch: Prebuilts, sandbox: Sandbox, argvs: list[list[str]], state: str
 ) -> None:
-    stale = Prebuilts(Path(tempfile.mkdtemp(dir=sandbox.root)))
-    shutil.copytree(pch.root / "cpp-pch", stale.root / "cpp-pch")
-    (stale.root / "cpp-pch" / STAMP).write_text(json.dumps({"stamp": "an older g++"}))
+    store = Prebuilts(Path(tempfile.mkdtemp(dir=sandbox.root)))
+    if state == "stale":
+        shutil.copytree(pch.root / "cpp-pch", store.root / "cpp-pch")
+        (store.root / "cpp-pch" / STAMP).write_text(json.dumps({"stamp": "an older g++"}))
     with structlog.testing.capture_logs() as logs:
-        result = compiler(sandbox, stale).compile(cpp.LANGUAGE, BITS_AC)
+        result = compiler(sandbox, store).compile(cpp.LANGUAGE, BITS_AC)
     assert result.ok, result.output
     [argv] = argvs
     assert "-isystem" not in argv
     assert "/opt/codebattle/cpp-pch" not in " ".join(argv)
-    assert warnings(logs) == ["prebuilt artifact stale: the language works without it, slower"]
+    assert warnings(logs) == [f"prebuilt artifact {state}: the language works without it, slower"]
 
 
 def _judge(sandbox: Sandbox, store: Prebuilts, code: str) -> tuple[JudgeResult, bytes]:
