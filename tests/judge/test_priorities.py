@@ -342,13 +342,13 @@ def test_redis_the_heartbeat_keeps_a_high_priority_job(
     others: list[Any] = []
 
     def slow(_job: jobs.Job) -> None:
-        time.sleep(1.5)  # the redelivery delay is 0.6 s; beats every 0.2 s
+        time.sleep(2.5)  # twice the redelivery delay (1.2 s); it beats every 0.4 s
         others.append(rival.next_job())
 
     runner = OrderRunner(during=slow)
     runner.gate.set()
-    worker = Worker(private_redis.url, cast(JobRunner, runner), 0.6)
-    rival = Worker(private_redis.url, cast(JobRunner, OrderRunner()), 0.6)
+    worker = Worker(private_redis.url, cast(JobRunner, runner), 1.2)
+    rival = Worker(private_redis.url, cast(JobRunner, OrderRunner()), 1.2)
     worker.ensure_group()
     enqueue(private_redis.url, job(1, MATCH))
     drain(worker, 1)
