@@ -106,11 +106,14 @@ def test_a_cpp_submission_shows_compiling_then_its_tests(
     expect(results).to_have_attribute("data-status", "compiling", timeout=60_000)
     expect(page.locator("#status-line")).to_have_text(compiling)
     expect(page.locator("#tests li")).to_have_count(0)
+    history = page.locator("#history tbody tr").first.locator("td").last
+    expect(history).to_have_text(compiling)  # its row in the history says so too
     held.release()
     expect(page.locator("#verdict")).to_have_attribute("data-verdict", "AC", timeout=60_000)
     tests = page.locator("#tests li.v-AC")
     assert tests.count() > 5
     assert running not in (page.locator("#status-line").text_content() or "")  # now "n of n"
+    expect(history).to_contain_text("Accepted" if which == "page" else "맞았습니다")
 
 
 def test_a_late_compiling_does_not_take_the_page_back(page: Page) -> None:

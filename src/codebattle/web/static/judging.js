@@ -51,6 +51,7 @@
   Results.prototype.status = function (status) {
     this.el.status.textContent = this.text["status_" + status] || status;
     this.el.box.dataset.status = status;
+    if (this.onStatus) this.onStatus(status);  // a page's own copy (the practice history)
   };
 
   // Statuses in the order a submission goes through them (docs/protocol.md).

@@ -84,6 +84,7 @@
       if (kind !== "submit") tracker.run();
       tracker.flush();
     }
+    results.onStatus = null;  // the last submission's row keeps what it has
     results.reset();
     busy(true);
     fetch("/api/submissions", {
@@ -102,8 +103,13 @@
           return;
         }
         var row = addHistory(reply.json.id, kind, title);
+        // The row's status follows the results (compiling, running) until its verdict.
+        results.onStatus = function (status) {
+          if (status !== "done") row.lastChild.textContent = text["status_" + status] || status;
+        };
         Judging.follow(reply.json.id, results, function (submission) {
           busy(false);
+          results.onStatus = null;
           var cell = row.lastChild;
           cell.textContent = text["v_" + submission.verdict] || submission.verdict;
           cell.className = "v-" + submission.verdict;
