@@ -156,20 +156,22 @@ def one_test(submission: int, index: int) -> jobs.Event:
 async def check_batches(
     batches: list[list[jobs.Event]], send: Callable[[jobs.Event], Awaitable[Any]]
 ) -> None:
-    """With a batching window far longer than the test, "started" and the first test are
-    recorded alone and at once; later tests wait for the batch, which "done" ends."""
-    started = jobs.started(job(1, MATCH))
+    """With a batching window far longer than the test, "started", "compiled" and the first
+    test are recorded alone and at once; later tests wait for the batch, which "done" ends."""
+    started, compiled = jobs.started(job(1, MATCH)), jobs.compiled(job(1, MATCH))
     await send(started)
     await eventually(lambda: batches == [[started]], "started recorded at once")
+    await send(compiled)
+    await eventually(lambda: batches == [[started], [compiled]], "compiled recorded at once")
     await send(one_test(1, 0))
-    await eventually(lambda: len(batches) == 2, "the first test recorded at once")
-    assert batches[1] == [one_test(1, 0)]
+    await eventually(lambda: len(batches) == 3, "the first test recorded at once")
+    assert batches[2] == [one_test(1, 0)]
     await send(one_test(1, 1))
     await asyncio.sleep(0.3)  # longer than the usual window: this one is still gathered
-    assert len(batches) == 2
+    assert len(batches) == 3
     await send(done_event(1))
-    await eventually(lambda: len(batches) == 3, "the batch ends with done")
-    assert batches[2] == [one_test(1, 1), done_event(1)]
+    await eventually(lambda: len(batches) == 4, "the batch ends with done")
+    assert batches[3] == [one_test(1, 1), done_event(1)]
 
 
 async def test_in_process_the_first_events_are_recorded_without_waiting(

@@ -161,11 +161,12 @@ def job_stream(job: Job) -> str:
 
 
 def urgent(event: Event) -> bool:
-    """An event that ends its batch at once: "started" (the player sees "compiling"), a
-    submission's first test (its first result) and "done" (the verdict)."""
+    """An event that ends its batch at once: "started" (the player sees "compiling"),
+    "compiled" (then "running", even if the first test is slow), a submission's first test
+    (its first result) and "done" (the verdict)."""
     if event["type"] == "test":
         return event["index"] == 0
-    return event["type"] in ("started", "done")
+    return event["type"] in ("started", "compiled", "done")
 
 
 async def _dispatch(events: asyncio.Queue[Event], on_event: EventHandler) -> None:
