@@ -368,6 +368,10 @@ def run_round(args: argparse.Namespace) -> list[Row]:
     if "PYTHONPATH" in os.environ:  # a tree other than the checkout's (`measured`)
         env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     site = Site(env, workers=0)
+    if TREE in os.environ:
+        # The judge workers get only PATH; `python -m` finds the package in their working
+        # folder, the site's, first: the exported commit's, not the checkout's.
+        (site.data / "codebattle").symlink_to(Path(env["PYTHONPATH"]) / "codebattle")
     try:
         token = site.start()
         asyncio.run(through_api(site, token, wanted, args, rows))
