@@ -181,9 +181,8 @@ def compile_figures(n: int) -> dict[str, float]:
     """Median seconds of a `<bits/stdc++.h>` compile: bare g++, the Compiler with the
     precompiled header, without it; interleaved."""
     judge = Judge()
-    outcomes = PREBUILTS.prepare(judge.sandbox, CPP.prebuilt)
     if not PREBUILTS.ready(CPP.prebuilt, "compile"):
-        raise SystemExit(f"no precompiled header: {outcomes}")
+        raise SystemExit("no precompiled header: see `codebattle judge prepare`")
     with tempfile.TemporaryDirectory() as cache:
         ours = Compiler(judge.sandbox, Path(cache) / "with")
         before = Compiler(judge.sandbox, Path(cache) / "without", prebuilt=Prebuilts(enabled=False))
@@ -351,6 +350,9 @@ def print_table(rows: list[Row]) -> None:
 
 
 def run_round(args: argparse.Namespace) -> list[Row]:
+    # As `codebattle judge prepare` at install: what a judge uses is there and valid.
+    outcomes = PREBUILTS.prepare(Judge().sandbox, languages.prebuilt())
+    print("  prebuilt artifacts: " + ", ".join(f"{o.name} {o.state}" for o in outcomes))
     rows: list[Row] = []
     wanted = args.languages.split(",")
     if "cpp" in wanted:
