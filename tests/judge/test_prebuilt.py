@@ -23,7 +23,15 @@ from codebattle.judge.compiler import Compiler
 from codebattle.judge.engine import Judge
 from codebattle.judge.languages import cpp
 from codebattle.judge.loader import load_package
-from codebattle.judge.prebuilt import STAMP, BuildFailed, Prebuilt, Prebuilts, Ready, probe_run
+from codebattle.judge.prebuilt import (
+    OLD_VERSION_SECONDS,
+    STAMP,
+    BuildFailed,
+    Prebuilt,
+    Prebuilts,
+    Ready,
+    probe_run,
+)
 from codebattle.judge.sandbox import Sandbox
 from codebattle.judge.verdicts import JudgeResult, Verdict
 from tests.support.hosts import PROBLEMS, require
@@ -94,7 +102,13 @@ def warnings(logs: list[dict[str, Any]]) -> list[str]:
 
 
 def leftovers(store: Prebuilts) -> list[str]:
-    return sorted(p.name for p in store.root.iterdir() if p.name.startswith((".tmp-", ".old-")))
+    """What builds left behind: staging folders, old layouts, links, versions not in use."""
+    current = os.readlink(store.root / "fake") if (store.root / "fake").is_symlink() else ""
+    return sorted(
+        p.name
+        for p in store.root.iterdir()
+        if p.name.startswith((".tmp-", ".old-", ".link-", ".v-")) and p.name != current
+    )
 
 
 # -- the store -----------------------------------------------------------------------------
@@ -116,9 +130,12 @@ def test_a_prepared_artifact_is_ready_logged_once(store: Prebuilts, tool: Path) 
     with structlog.testing.capture_logs() as logs:
         for _ in range(3):
             [ready] = store.ready([fake], "compile")
-    assert ready == Ready(fake, store.root / "fake")
+    # The version the link points at: a later build never changes that folder.
+    version = (store.root / "fake").resolve()
+    assert (store.root / "fake").is_symlink() and version.name.startswith(".v-fake-")
+    assert ready == Ready(fake, version)
     assert ready.args == ("--fake", "/opt/codebattle/fake")
-    assert (ready.bind.source, ready.bind.target) == (store.root / "fake", fake.mount)
+    assert (ready.bind.source, ready.bind.target) == (version, fake.mount)
     assert [e["event"] for e in logs] == ["prebuilt artifact in use"]
     assert (store.root / "fake" / "data").read_text() == "v1"
     assert store.root.stat().st_mode & 0o777 == 0o755  # nobody reads it through binds
@@ -173,7 +190,59 @@ def test_a_valid_artifact_is_not_built_again_unless_forced(store: Prebuilts, too
     assert fake.builds() == 2
     assert (store.root / "fake" / "data").read_text() == "v2"
     assert store.ready([fake], "compile")
+    # The version it replaced stays for runs that bound it, until a later prepare finds it
+    # replaced long enough ago.
+    [old] = leftovers(store)
+    assert (store.root / old / "data").read_text() == "v1"
+    store.prepare(NO_SANDBOX, [fake])
+    assert leftovers(store) == [old]
+    link = store.root / "fake"
+    long_ago = time.time() - OLD_VERSION_SECONDS - 1
+    os.utime(link, (long_ago, long_ago), follow_symlinks=False)
+    store.prepare(NO_SANDBOX, [fake])
     assert leftovers(store) == []
+    assert (store.root / "fake" / "data").read_text() == "v2"
+
+
+def test_a_rebuild_never_leaves_the_name_without_an_artifact(store: Prebuilts, tool: Path) -> None:
+    """The link is replaced in one rename: whoever resolves it meanwhile finds a complete
+    version, the old or the new."""
+    fake = Fake(tool)
+    store.prepare(NO_SANDBOX, [fake])
+    seen: list[str] = []
+    stop = threading.Event()
+
+    def look() -> None:
+        while not stop.is_set():
+            try:
+                seen.append((store.root / "fake" / "data").read_text())
+            except OSError as exc:
+                seen.append(repr(exc))
+
+    watcher = threading.Thread(target=look)
+    watcher.start()
+    try:
+        for version in range(2, 12):
+            fake.content = f"v{version}"
+            store.prepare(NO_SANDBOX, [fake], force=True)
+    finally:
+        stop.set()
+        watcher.join()
+    assert seen and all(text.startswith("v") for text in seen), set(seen) - {"v1"}
+
+
+def test_an_artifact_of_the_layout_before_links_is_replaced(store: Prebuilts, tool: Path) -> None:
+    fake = Fake(tool)
+    store.prepare(NO_SANDBOX, [fake])
+    version = (store.root / "fake").resolve()
+    (store.root / "fake").unlink()
+    version.rename(store.root / "fake")  # a plain folder, as versions before links made
+    assert store.ready([fake], "compile")
+    fake.content = "v2"
+    [outcome] = store.prepare(NO_SANDBOX, [fake], force=True)
+    assert outcome.state == "built"
+    assert (store.root / "fake").is_symlink()
+    assert (store.root / "fake" / "data").read_text() == "v2"
 
 
 def test_a_disabled_store_has_none_and_builds_none(tmp_path: Path, tool: Path) -> None:
@@ -388,7 +457,7 @@ def test_the_probe_passes_on_this_host(pch: Prebuilts, sandbox: Sandbox) -> None
     folder = pch.root / "cpp-pch"
     assert header.probe(sandbox, folder) is None
     assert (folder / "bits" / "stdc++.h.gch").is_file()
-    assert pch.ready(cpp.LANGUAGE.prebuilt, "compile") == [Ready(header, folder)]
+    assert pch.ready(cpp.LANGUAGE.prebuilt, "compile") == [Ready(header, folder.resolve())]
 
 
 def test_the_compile_reads_the_pch_folder_first_when_ready(
@@ -408,7 +477,7 @@ def test_a_stale_or_missing_pch_is_not_passed_to_gxx(
 ) -> None:
     store = Prebuilts(Path(tempfile.mkdtemp(dir=sandbox.root)))
     if state == "stale":
-        shutil.copytree(pch.root / "cpp-pch", store.root / "cpp-pch")
+        shutil.copytree((pch.root / "cpp-pch").resolve(), store.root / "cpp-pch")
         (store.root / "cpp-pch" / STAMP).write_text(json.dumps({"stamp": "an older g++"}))
     with structlog.testing.capture_logs() as logs:
         result = compiler(sandbox, store).compile(cpp.LANGUAGE, BITS_AC)

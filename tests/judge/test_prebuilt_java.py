@@ -149,8 +149,9 @@ def warnings(logs: list[dict[str, Any]]) -> list[str]:
 
 
 def test_both_archives_are_ready_after_their_probes(cds: Prebuilts, sandbox: Sandbox) -> None:
-    javac_folder = cds.root / "java-javac-cds"
-    runtime_folder = cds.root / "java-runtime-cds"
+    # The versions the links point at (what a sandbox binds).
+    javac_folder = (cds.root / "java-javac-cds").resolve()
+    runtime_folder = (cds.root / "java-runtime-cds").resolve()
     assert JAVAC_ARCHIVE.probe(sandbox, javac_folder) is None
     assert RUNTIME_ARCHIVE.probe(sandbox, runtime_folder) is None
     assert cds.ready(java.LANGUAGE.prebuilt, "compile") == [Ready(JAVAC_ARCHIVE, javac_folder)]

@@ -179,7 +179,9 @@ class Prebuilts:
             if identity != seen.identity or not seen.stamp:
                 seen.identity, seen.stamp = identity, artifact.stamp()
                 seen.checked_mtime = -1
-            folder = self.root / artifact.name
+            # The version the link points at now: a sandbox binds that folder, which a
+            # later build never changes (see _install).
+            folder = (self.root / artifact.name).resolve()
             try:
                 mtime = (folder / STAMP).stat().st_mtime_ns
             except OSError:
@@ -275,14 +277,29 @@ class Prebuilts:
 
 def _sweep(root: Path, name: str) -> None:
     """Remove what builds of `name` left behind when their process died (a worker stopped
-    mid-build leaves a staging folder of up to 100 MB). Called under the artifact's lock:
-    no build of it is running."""
-    for prefix in (f".tmp-{name}-", f".old-{name}-"):
+    mid-build leaves a staging folder of up to 100 MB), and versions replaced more than
+    OLD_VERSION_SECONDS ago (long enough for any run that bound one to end). Called under
+    the artifact's lock: no build of it is running."""
+    current = root / name
+    try:
+        target = os.readlink(current) if current.is_symlink() else ""
+        replaced_at = current.lstat().st_mtime
+    except OSError:
+        target, replaced_at = "", 0.0
+    old_enough = time.time() - replaced_at > OLD_VERSION_SECONDS
+    for prefix in (f".tmp-{name}-", f".old-{name}-", f".link-{name}-", f".v-{name}-"):
         for path in root.glob(f"{prefix}*"):
-            if _LEFTOVER.fullmatch(path.name[len(prefix) :]):  # not another artifact's
+            if not _LEFTOVER.fullmatch(path.name[len(prefix) :]):  # another artifact's
+                continue
+            if prefix == f".v-{name}-" and (path.name == target or not old_enough):
+                continue
+            if path.is_symlink() or path.is_file():
+                path.unlink(missing_ok=True)
+            else:
                 shutil.rmtree(path, ignore_errors=True)
 
 
+OLD_VERSION_SECONDS = 600.0
 _LEFTOVER = re.compile(r"[0-9a-f]{32}")
 
 
@@ -303,13 +320,17 @@ def _readable(folder: Path) -> None:
 
 
 def _install(staging: Path, folder: Path) -> None:
-    """Put `staging` in `folder`'s place. A sandbox binding the old folder keeps reading it:
-    the old one is renamed away first and removed after."""
-    old = folder.with_name(f".old-{folder.name}-{uuid.uuid4().hex}")
-    with contextlib.suppress(FileNotFoundError):
-        folder.rename(old)
-    staging.rename(folder)
-    shutil.rmtree(old, ignore_errors=True)
+    """Make `staging` the artifact: it becomes a version folder (`.v-<name>-<hex>`) and
+    `folder`, a symbolic link, is pointed at it in one rename. A compile starting meanwhile
+    binds the old version or the new one, never a folder half gone; the old version is
+    removed by a later prepare (_sweep)."""
+    version = folder.with_name(f".v-{folder.name}-{uuid.uuid4().hex}")
+    staging.rename(version)
+    link = folder.with_name(f".link-{folder.name}-{uuid.uuid4().hex}")
+    os.symlink(version.name, link)
+    if folder.is_dir() and not folder.is_symlink():  # a folder of the layout before links
+        folder.rename(folder.with_name(f".old-{folder.name}-{uuid.uuid4().hex}"))
+    os.replace(link, folder)
 
 
 @contextlib.contextmanager
