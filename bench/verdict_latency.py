@@ -309,8 +309,8 @@ async def under_load(
             ) as player:
                 code = source("python", f"duel-{tag}-{number}")
                 results.append(await one(player, code, "python", match))
-    states = [(await client.get(f"/api/submissions/{sid}")).json()["status"] for sid in queued]
-    return results, sum(state != "done" for state in states)
+        replies = await asyncio.gather(*(client.get(f"/api/submissions/{i}") for i in queued))
+    return results, sum(reply.json()["status"] != "done" for reply in replies)
 
 
 # -- the run and its table -------------------------------------------------------------------
