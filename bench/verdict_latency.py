@@ -49,7 +49,7 @@ from codebattle.judge.engine import Judge
 from codebattle.judge.languages.cpp import LANGUAGE as CPP
 from codebattle.judge.loader import load_package
 from codebattle.judge.prebuilt import PREBUILTS, Prebuilts
-from submit_latency import PROBLEM, ROOT, Site, percentile
+from submit_latency import PROBLEM, ROOT, Site, percentile  # bench/: the script's folder
 
 SAMPLE = ROOT / "problems" / PROBLEM / "data" / "sample" / "1.in"
 ANSWER = b"8\n"  # of SAMPLE
