@@ -111,7 +111,8 @@
   Results.prototype.show = function (submission) {
     var self = this;
     (submission.tests || []).forEach(function (t) { self.test(t); });
-    this.status(submission.status);
+    // Forward only: a slow poll's reply must not step back from "running" to "compiling".
+    this.advance(submission.status);
     if (submission.status !== "done") return;
     var v = submission.verdict;
     this.el.verdict.textContent = (this.text["v_" + v] || v);
