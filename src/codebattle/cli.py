@@ -265,8 +265,19 @@ def serve(
 
 
 @app.command("worker")
-def worker() -> None:
-    """Judge jobs from the Redis queue (needs REDIS_URL; never the database)."""
+def worker(
+    urgent: Annotated[
+        bool,
+        typer.Option(help="the urgent lane: only duels' submissions and runs, practice runs"),
+    ] = False,
+    levels: Annotated[
+        str | None,
+        typer.Option(help="only these priority levels, e.g. 0,1 (0 duels .. 3 practice)"),
+    ] = None,
+) -> None:
+    """Judge jobs from the Redis queue (needs REDIS_URL; never the database). Run at least
+    one `--urgent` worker per pool: the others may all be busy with practice submissions."""
+    from codebattle.judge import jobs
     from codebattle.judge.runner import JobRunner
     from codebattle.judge.worker import Worker
     from codebattle.services import blob_store
@@ -275,12 +286,24 @@ def worker() -> None:
     _configure_logging()
     if not settings.REDIS_URL:
         _fail("REDIS_URL is not set: without it the web app judges in its own process")
+    chosen: tuple[int, ...] = jobs.LEVELS
+    if urgent and levels is not None:
+        _fail("give --urgent or --levels, not both")
+    if urgent:
+        chosen = jobs.URGENT
+    elif levels is not None:
+        try:
+            chosen = tuple(int(part) for part in levels.split(","))
+        except ValueError:
+            chosen = ()
+        if not chosen or not set(chosen) <= set(jobs.LEVELS):
+            _fail(f"--levels: a comma-separated list of {', '.join(map(str, jobs.LEVELS))}")
     for secret in ("DATABASE_URL", "SECRET_KEY", "OPENAI_API_KEY", "GPTZERO_API_KEY"):
         if getattr(settings, secret) is not None:
             typer.echo(f"warning: {secret} is set; workers never use it: remove it from "
                        "their environment (they run untrusted code)", err=True)  # fmt: skip
     runner = JobRunner.on_this_host(blob_store(settings))
-    Worker(settings.REDIS_URL, runner, settings.QUEUE_REDELIVERY_SECONDS).run()
+    Worker(settings.REDIS_URL, runner, settings.QUEUE_REDELIVERY_SECONDS, chosen).run()
 
 
 @outbox_app.command("status")

@@ -248,6 +248,9 @@ class Settings(BaseSettings):
     DATA_DIR: Path = Path("var")  # SQLite file, blobs, the judge's caches
     SUBMISSIONS_PER_MINUTE: PositiveInt = 12
     JUDGE_WORKERS: PositiveInt = 2  # judge worker processes of the embedded default
+    # More of them that take only a duel's submissions and runs and practice runs (the
+    # urgent lane, judge/queue.py): one is free for a race however long the practice backlog.
+    JUDGE_URGENT_WORKERS: Annotated[int, Field(ge=0)] = 1
     QUEUE_REDELIVERY_SECONDS: Annotated[float, Field(gt=0)] = 30.0
     MAX_CODE_BYTES: PositiveInt = 64 * 1024
     # Names of failpoints where this process dies on purpose (codebattle/failpoints.py):

@@ -75,10 +75,11 @@ class Services:
             pubsub = RedisPubSub(settings.REDIS_URL)
             ratelimit = RedisRateLimiter(settings.REDIS_URL)
         else:
+            workers, urgent = settings.JUDGE_WORKERS, settings.JUDGE_URGENT_WORKERS
             queue = (
-                InProcessQueue(runner_factory, settings.JUDGE_WORKERS)
+                InProcessQueue(runner_factory, workers, urgent)
                 if runner_factory is not None
-                else LocalQueue(settings.DATA_DIR / "blobs", settings.JUDGE_WORKERS)
+                else LocalQueue(settings.DATA_DIR / "blobs", workers, urgent)
             )
             pubsub = MemoryPubSub()
             ratelimit = MemoryRateLimiter()

@@ -40,6 +40,11 @@ def local_workers(settings: Settings) -> list[int]:
     return found
 
 
+def all_workers(settings: Settings) -> int:
+    """The processes it starts: those that take any job, and the urgent lane's."""
+    return settings.JUDGE_WORKERS + settings.JUDGE_URGENT_WORKERS
+
+
 def wait_for_workers(settings: Settings, count: int, timeout: float = 30) -> list[int]:
     deadline = time.monotonic() + timeout
     while len(pids := local_workers(settings)) != count:
@@ -51,7 +56,7 @@ def wait_for_workers(settings: Settings, count: int, timeout: float = 30) -> lis
 def test_submissions_are_judged_in_worker_processes_without_secrets(settings: Settings) -> None:
     with TestClient(create_app(settings), base_url="http://testserver") as client:
         assert client.get("/readyz").json()["checks"]["queue"] == "ok"
-        pids = wait_for_workers(settings, 2)
+        pids = wait_for_workers(settings, all_workers(settings))
         for pid in pids:
             environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
             assert [v for v in environ if v] == [b"PATH=" + os.environ["PATH"].encode()]
@@ -67,11 +72,11 @@ def test_submissions_are_judged_in_worker_processes_without_secrets(settings: Se
 def test_a_killed_worker_is_replaced_and_its_job_judged_again(settings: Settings) -> None:
     with TestClient(create_app(settings), base_url="http://testserver") as client:
         csrf = sign_in(client)
-        before = set(wait_for_workers(settings, 2))
+        before = set(wait_for_workers(settings, all_workers(settings)))
         submission = submit(client, csrf, SLOW_SUM)
         partial = poll(client, submission, lambda s: len(s["tests"]) >= 2)
         assert partial["status"] == "running"
-        for pid in before:  # the one judging is among them; both go
+        for pid in before:  # the one judging is among them; all go
             os.kill(pid, signal.SIGKILL)
         final = poll(client, submission, lambda s: s["status"] == "done")
         assert final["verdict"] == "AC"

@@ -1,9 +1,13 @@
-"""Scheduling (issue 18): a job's priority comes from its submission (job_for, which the
-outbox's resend calls too); both queues judge the most urgent level first, in order of
-arrival within a level, so a duel's submission is never stuck behind a backlog; the Redis
-workers keep their guarantees on every level's stream (takeover of a dead worker's job,
-deliveries, heartbeat, ack, a lost group recreated) and still judge what an older version
-queued; and the first events of a submission are recorded without waiting for a batch."""
+"""Scheduling (issue 18): a job's priority is stored with its submission when it is made,
+from its kind and the match or room it was made in (a duel's run too), and job_for reads it
+(the outbox's resend too); both queues judge the most urgent level first, in order of
+arrival within a level, so a duel's submission is never stuck behind a backlog; the urgent
+lane's workers (in process and `codebattle worker --urgent`) take a race at once while every
+other worker is busy with practice, and never take practice themselves; the Redis workers
+keep their guarantees on every level's stream (takeover of a dead worker's job, deliveries,
+heartbeat, ack, a lost group recreated) and still judge what an older version queued; and
+the first events of a submission are recorded without waiting for a batch. Redelivery is
+driven by setting a job's idle time (XCLAIM IDLE), never by sleeping past it."""
 
 from __future__ import annotations
 
@@ -77,19 +81,38 @@ class OrderRunner:
 
 
 @pytest.mark.parametrize(
-    ("kind", "match_id", "room_id", "level", "run_all"),
+    ("kind", "match_id", "room_id", "level"),
     [
-        (SUBMIT, 5, None, MATCH, True),  # a race: every test (most passed wins at the end)
-        (SAMPLES, None, None, RUN, False),
-        (CUSTOM, None, None, RUN, False),
-        (SUBMIT, None, 9, ROOM, False),  # a room counts the verdict: stops at a failure
-        (SUBMIT, None, None, PRACTICE, False),
+        (SUBMIT, 5, None, MATCH),  # a race
+        (SAMPLES, 5, None, MATCH),  # a run in a race is part of it
+        (CUSTOM, 5, None, MATCH),
+        (SAMPLES, None, None, RUN),  # a practice player waits for a short run
+        (CUSTOM, None, None, RUN),
+        (SUBMIT, None, 9, ROOM),  # a room's backlog, its runs with it
+        (SAMPLES, None, 9, ROOM),
+        (CUSTOM, None, 9, ROOM),
+        (SUBMIT, None, None, PRACTICE),
     ],
 )
-def test_job_for_gives_each_kind_its_priority(
-    kind: str, match_id: int | None, room_id: int | None, level: int, run_all: bool
+def test_each_kind_and_place_has_its_level(
+    kind: str, match_id: int | None, room_id: int | None, level: int
 ) -> None:
-    submission = Submission(id=1, kind=kind, match_id=match_id, room_id=room_id,
+    assert service.priority_of(kind, match_id, room_id) == level
+
+
+@pytest.mark.parametrize(
+    ("kind", "match_id", "level", "run_all"),
+    [
+        (SUBMIT, 5, MATCH, True),  # a race: every test (most passed wins at the end)
+        (SAMPLES, None, MATCH, False),  # a duel's run: stored without its match
+        (SUBMIT, None, ROOM, False),  # a room counts the verdict: stops at a failure
+        (SUBMIT, None, PRACTICE, False),
+    ],
+)
+def test_job_for_gives_the_stored_level(
+    kind: str, match_id: int | None, level: int, run_all: bool
+) -> None:
+    submission = Submission(id=1, kind=kind, match_id=match_id, room_id=None, priority=level,
                             language="python", custom_input=None)  # fmt: skip
     made = job_for(submission, "pkg", 1.0, "print(1)")
     assert (made["priority"], made["run_all"]) == (level, run_all)
@@ -99,19 +122,24 @@ def test_job_for_gives_each_kind_its_priority(
 async def test_the_outbox_resends_a_job_with_the_priority_it_was_sent_with(
     db: Database, tmp_path: Path
 ) -> None:
+    """Runs made in a match or a room keep its level though they are stored without it."""
     blobs = LocalBlobStore(tmp_path / "blobs")
+    made = [(SUBMIT, None, None), (SAMPLES, None, None), (CUSTOM, None, None),
+            (SAMPLES, 41, None), (CUSTOM, 41, None), (SAMPLES, None, 42)]  # fmt: skip
     async with db.session() as session:
         await make_problem_version(session, blobs)
         user = await make_user(session)
         sent = [
             (await service.create(session, blobs, user, STARTER, "python", "print(1)",
-                                  kind=kind, custom_input="", max_code_bytes=MAX_CODE_BYTES))[1]
-            for kind in (SUBMIT, SAMPLES, CUSTOM)
+                                  kind=kind, custom_input="", max_code_bytes=MAX_CODE_BYTES,
+                                  match_id=match_id, room_id=room_id))[1]
+            for kind, match_id, room_id in made
         ]  # fmt: skip
         await session.commit()
+    async with db.session() as session:  # read back from the table, as a relay does
         again, lost = await outbox.jobs_of(session, blobs, [j["submission"] for j in sent])
     assert lost == [] and again == sent
-    assert [j["priority"] for j in again] == [PRACTICE, RUN, RUN]
+    assert [j["priority"] for j in again] == [PRACTICE, RUN, RUN, MATCH, MATCH, ROOM]
 
 
 def test_a_job_without_a_known_priority_is_practice() -> None:
@@ -143,6 +171,44 @@ async def test_in_process_the_match_job_goes_before_the_backlog() -> None:
     finally:
         await queue.stop()
     assert runner.order == [1, 10, 8, 7, 9, 2, 3, 4, 5, 6]
+
+
+class LaneRunner:
+    """Judges instantly, except practice jobs, which wait for `gate` (they keep the workers
+    that take them busy); notes what started."""
+
+    def __init__(self) -> None:
+        self.order: list[int] = []
+        self.gate = threading.Event()
+
+    def execute(self, job: jobs.Job, emit: Callable[[jobs.Event], None]) -> None:
+        emit(jobs.started(job))
+        self.order.append(job["submission"])
+        if jobs.priority(job) == PRACTICE:
+            assert self.gate.wait(WAIT)
+        emit(done_event(job["submission"]))
+
+
+async def test_in_process_the_urgent_worker_takes_a_race_while_the_others_judge_practice() -> None:
+    runner = LaneRunner()
+    queue = InProcessQueue(lambda: cast(JobRunner, runner), workers=2, urgent_workers=1)
+    recorder = Recorder()
+    await queue.start(recorder.on_event, recorder.on_lost)
+    try:
+        for submission in (1, 2, 3):  # two take a worker each, one waits: never the urgent one's
+            await queue.enqueue(job(submission, PRACTICE))
+        await eventually(lambda: len(runner.order) == 2, "both workers busy with practice")
+        await queue.enqueue(job(4, MATCH))
+        await queue.enqueue(job(5, RUN))
+        await eventually(lambda: recorder.done(4) and recorder.done(5), "the urgent lane judged")
+        assert sorted(runner.order[:2]) == [1, 2] and runner.order[2:] == [4, 5]  # 3 waits
+        names = [worker.name for worker in await queue.fleet()]
+        assert [name.startswith("thread-urgent-") for name in names] == [False, False, True]
+        runner.gate.set()
+        await eventually(lambda: recorder.done(3), "practice judged once a worker is free")
+    finally:
+        runner.gate.set()
+        await queue.stop()
 
 
 # -- the first results are not batched -------------------------------------------------
@@ -286,28 +352,35 @@ def test_redis_jobs_an_older_version_queued_are_judged(
     client.close()
 
 
+def idle(client: Any, worker: Worker, stream: str, message_id: bytes, seconds: float) -> None:
+    """Make a pending job look idle this long, as if its worker had been dead for so long
+    (XCLAIM IDLE; JUSTID: its deliveries are not counted)."""
+    client.xclaim(stream, WORKERS_GROUP, worker.consumer, 0, [message_id],
+                  idle=int(seconds * 1000), justid=True)  # fmt: skip
+
+
 def test_redis_a_dead_worker_s_match_job_is_taken_over_first(
     private_redis: RedisServer,  # noqa: F811
 ) -> None:
-    dead = Worker(private_redis.url, cast(JobRunner, OrderRunner()), 0.3)
+    dead = Worker(private_redis.url, cast(JobRunner, OrderRunner()), 30.0)
     dead.ensure_group()
     enqueue(private_redis.url, job(1, MATCH))
     taken = dead.next_job()
     assert taken is not None and taken[0] == JOB_STREAMS[MATCH]  # then it dies, unacked
     message_id = taken[1]
     enqueue(private_redis.url, job(2, PRACTICE), job(3, MATCH))
-    time.sleep(0.5)  # the dead worker's job is idle past the taker's redelivery delay
+    client = private_redis.client()
+    idle(client, dead, JOB_STREAMS[MATCH], message_id, 60.0)  # past the redelivery delay
     runner = OrderRunner()
     runner.gate.set()
     seen: list[int] = []
-    taker = Worker(private_redis.url, cast(JobRunner, runner), 0.3)
+    taker = Worker(private_redis.url, cast(JobRunner, runner), 30.0)
     runner.during = lambda j: seen.append(
         taker.deliveries(JOB_STREAMS[MATCH], message_id) if j["submission"] == 1 else 0
     )
     drain(taker, 3)
     assert runner.order == [1, 3, 2]  # the match level first, its dead worker's job first
     assert seen[0] == 2  # delivered twice
-    client = private_redis.client()
     assert [pending(client, stream) for stream in JOB_STREAMS] == [0, 0, 0, 0]
     client.close()
 
@@ -317,12 +390,14 @@ def test_redis_a_high_priority_job_that_killed_workers_fails_as_ie(
 ) -> None:
     runner = OrderRunner()
     runner.gate.set()
-    worker = Worker(private_redis.url, cast(JobRunner, runner), 0.05)
+    worker = Worker(private_redis.url, cast(JobRunner, runner), 30.0)
     worker.ensure_group()
     enqueue(private_redis.url, job(1, MATCH))
+    client = private_redis.client()
     for _ in range(queue_module.MAX_DELIVERIES):  # each taker dies with it
-        assert worker.next_job() is not None
-        time.sleep(0.1)
+        taken = worker.next_job()
+        assert taken is not None
+        idle(client, worker, taken[0], taken[1], 60.0)
     sent: list[jobs.Event] = []
     worker.send = sent.append  # type: ignore[method-assign]
     message = worker.next_job()
@@ -331,7 +406,6 @@ def test_redis_a_high_priority_job_that_killed_workers_fails_as_ie(
     assert runner.order == []  # not judged a sixth time
     assert [e["type"] for e in sent] == ["done"]
     assert cast(jobs.DoneEvent, sent[0])["result"]["verdict"] == "IE"
-    client = private_redis.client()
     assert pending(client, JOB_STREAMS[MATCH]) == 0
     client.close()
 
@@ -339,22 +413,59 @@ def test_redis_a_high_priority_job_that_killed_workers_fails_as_ie(
 def test_redis_the_heartbeat_keeps_a_high_priority_job(
     private_redis: RedisServer,  # noqa: F811
 ) -> None:
-    """Judged for longer than the redelivery delay, the match job stays its worker's: the
-    heartbeat reclaims it on its own stream."""
+    """Judged for longer than the redelivery delay, the match job stays its worker's: while
+    it is judged, the heartbeat reclaims it on its own stream, which makes a job that looked
+    long idle fresh again, so a rival does not take it over."""
+    client = private_redis.client()
     others: list[Any] = []
+    beats: list[tuple[str, bytes]] = []
+    worker = Worker(private_redis.url, cast(JobRunner, OrderRunner()), 0.3)  # beats each 0.1 s
+    # The rival takes over a job idle for 30 s: only a beat can make a 60 s one fresh.
+    rival = Worker(private_redis.url, cast(JobRunner, OrderRunner()), 30.0)
+    reclaim = worker.reclaim
 
-    def slow(_job: jobs.Job) -> None:
-        time.sleep(2.5)  # twice the redelivery delay (1.2 s); it beats every 0.4 s
+    def beat(stream: str, message_id: bytes) -> None:
+        reclaim(stream, message_id)
+        beats.append((stream, message_id))
+
+    def judged(_job: jobs.Job) -> None:
+        [entry] = client.xpending_range(stream_of_match, WORKERS_GROUP, min="-", max="+", count=1)
+        message_id = entry["message_id"]
+        idle(client, worker, stream_of_match, message_id, 60.0)  # as if judged for a minute
+        after = len(beats) + 2  # the second beat from now began after the line above
+        deadline = time.monotonic() + WAIT
+        while len(beats) < after:
+            assert time.monotonic() < deadline, "the heartbeat beats while judging"
+            time.sleep(0.02)
         others.append(rival.next_job())
 
-    runner = OrderRunner(during=slow)
-    runner.gate.set()
-    worker = Worker(private_redis.url, cast(JobRunner, runner), 1.2)
-    rival = Worker(private_redis.url, cast(JobRunner, OrderRunner()), 1.2)
+    stream_of_match = JOB_STREAMS[MATCH]
+    worker.reclaim = beat  # type: ignore[method-assign]
+    cast(OrderRunner, worker.runner).during = judged
+    cast(OrderRunner, worker.runner).gate.set()
     worker.ensure_group()
     enqueue(private_redis.url, job(1, MATCH))
     drain(worker, 1)
     assert others == [None]
+    assert {stream for stream, _id in beats} == {stream_of_match}
+    client.close()
+
+
+def test_redis_without_a_beat_a_long_idle_job_is_taken_over(
+    private_redis: RedisServer,  # noqa: F811
+) -> None:
+    """The check above can fail: the same job, idle as long but not reclaimed, is taken."""
+    worker = Worker(private_redis.url, cast(JobRunner, OrderRunner()), 30.0)
+    rival = Worker(private_redis.url, cast(JobRunner, OrderRunner()), 30.0)
+    worker.ensure_group()
+    enqueue(private_redis.url, job(1, MATCH))
+    taken = worker.next_job()
+    assert taken is not None
+    client = private_redis.client()
+    idle(client, worker, taken[0], taken[1], 60.0)
+    again = rival.next_job()
+    assert again is not None and again[1] == taken[1]
+    client.close()
 
 
 @pytest.fixture
@@ -418,3 +529,46 @@ async def test_redis_every_level_s_group_is_recreated_after_a_flush(
     finally:
         await queue.stop()
         client.close()
+
+
+async def test_redis_the_urgent_worker_takes_a_race_while_the_others_judge_practice(
+    serving: tuple[Worker, OrderRunner],
+    private_redis: RedisServer,  # noqa: F811
+) -> None:
+    """`codebattle worker --urgent` reads only the urgent levels' streams: with the other
+    worker busy on a long practice job and another practice job waiting, it takes nothing;
+    a match job (then a practice run) it takes at once, while practice still waits."""
+    worker, runner = serving
+    queue, recorder = RedisQueue(private_redis.url, 2.0), Recorder()
+    await queue.start(recorder.on_event, recorder.on_lost)
+    client = private_redis.client()
+    lane = OrderRunner()
+    lane.gate.set()
+    urgent = Worker(private_redis.url, cast(JobRunner, lane), 2.0, levels=jobs.URGENT)
+    try:
+        await queue.enqueue(job(1, PRACTICE))
+        await eventually(runner.started.is_set, "the other worker is busy with practice")
+        await queue.enqueue(job(2, PRACTICE))
+        assert await asyncio.to_thread(urgent.next_job) is None  # practice is not its
+        await queue.enqueue(job(3, MATCH))
+        await queue.enqueue(job(4, RUN))
+        for _ in range(2):
+            taken = await asyncio.to_thread(urgent.next_job)
+            assert taken is not None
+            await asyncio.to_thread(urgent.handle, *taken)
+        await eventually(lambda: recorder.done(3) and recorder.done(4), "the urgent lane judged")
+        assert (lane.order, runner.order) == ([3, 4], [1])  # 1 still judged, 2 still waits
+        assert pending(client, JOBS_STREAM) == 1 and "-urgent-" in urgent.name
+        assert "-urgent-" not in worker.name
+        runner.gate.set()
+        await eventually(lambda: recorder.done(2), "practice judged once its worker is free")
+        assert runner.order == [1, 2]
+    finally:
+        await queue.stop()
+        client.close()
+
+
+def test_a_worker_of_no_known_level_is_refused() -> None:
+    for levels in ((), (4,), (-1,)):
+        with pytest.raises(ValueError, match="levels"):
+            Worker("redis://127.0.0.1:1/0", cast(JobRunner, OrderRunner()), 2.0, levels=levels)

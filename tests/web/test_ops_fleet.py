@@ -43,7 +43,8 @@ def test_an_operator_sees_the_fleet(client: TestClient) -> None:
     assert "Nothing is waiting to be judged." in html
     assert re.search(r'<td class="num" id="judged" data-label="Judged">0</td>', html)
     data = client.get("/api/ops/fleet").json()
-    assert data["workers_alive"] == len(data["workers"]) == services.settings.JUDGE_WORKERS
+    workers = services.settings.JUDGE_WORKERS + services.settings.JUDGE_URGENT_WORKERS
+    assert data["workers_alive"] == len(data["workers"]) == workers
     # (the app's own heartbeat may be there too: runtime.start beats at once)
     assert "this-one" in [i["instance"] for i in data["instances"]]
 

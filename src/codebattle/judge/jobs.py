@@ -37,6 +37,10 @@ class Job(TypedDict):
 # (a person waits for a short run), a room's submissions, practice.
 MATCH, RUN, ROOM, PRACTICE = 0, 1, 2, 3
 LEVELS = (MATCH, RUN, ROOM, PRACTICE)
+# The levels of the urgent lane: workers kept for them (JUDGE_URGENT_WORKERS, `codebattle
+# worker --urgent`) never take a lower level's job, so a race or a run waits for one of them
+# to be free, never for a practice submission to end (no job is ever preempted).
+URGENT = (MATCH, RUN)
 
 
 def priority(job: Job) -> int:

@@ -13,10 +13,13 @@
   data: groups are recreated where they are found missing, and a Redis that lost its data is
   noticed (an epoch key) so that the caller sends every unfinished job again (`on_lost`).
 
-Every queue judges by priority (judge/jobs.py: a duel's submissions, then sample and custom
+Every queue judges by priority (judge/jobs.py: a duel's submissions and runs, then practice
 runs, then rooms, then practice), strictly, in order of arrival within a level: a race never
 waits behind a backlog. In process: one priority queue; in Redis: one jobs stream per level
-(JOB_STREAMS), a worker reading the most urgent non-empty one first.
+(JOB_STREAMS), a worker reading the most urgent non-empty one first. A job is never
+preempted, so a worker busy with a long practice submission finishes it first: the urgent
+lane's workers (`urgent_workers` here, `codebattle worker --urgent` over Redis) take only the
+urgent levels (jobs.URGENT), so one is free for a race whatever the backlog.
 
 Every queue says which judge workers it has (`fleet()`, the operators' fleet page and the
 "worker died" alert): the local processes or threads, with those that died lately, or the
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import json
 import os
 import secrets
@@ -126,7 +130,7 @@ class WorkerInfo:
     """One judge worker as the fleet page shows it. Times are Unix seconds. A worker that
     died unexpectedly is `alive` False with `died_at` (when it died, or was last seen)."""
 
-    name: str
+    name: str  # an urgent lane's worker says so in its name ("...-urgent-...")
     languages: tuple[str, ...]
     started_at: float
     seen_at: float
@@ -215,15 +219,19 @@ async def _until_done(on_lost: LostHandler) -> None:
 
 
 class _Workers:
-    """Jobs wait in this process for `workers` tasks (`_work`), most urgent first (in order
-    of arrival within a level); their events are recorded in order, gathered as `_dispatch`
-    does."""
+    """Jobs wait in this process for `workers` tasks (`_work`) that take any level, and
+    `urgent_workers` more that take only the urgent ones (jobs.URGENT), most urgent first
+    (in order of arrival within a level); their events are recorded in order, gathered as
+    `_dispatch` does."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, urgent_workers: int = 0) -> None:
         self.workers = workers
-        # (priority, arrival, job): the arrival number keeps a level in order (and is unique,
-        # so jobs themselves are never compared).
-        self._jobs: asyncio.PriorityQueue[tuple[int, int, Job]] = asyncio.PriorityQueue()
+        self.urgent_workers = urgent_workers
+        # A heap of (priority, arrival, job): the arrival number keeps a level in order (and
+        # is unique, so jobs themselves are never compared). A condition rather than a
+        # PriorityQueue: an urgent worker waits for a job of its levels at the top.
+        self._jobs: list[tuple[int, int, Job]] = []
+        self._queued = asyncio.Condition()
         self._arrivals = count()
         self._events: asyncio.Queue[Event] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
@@ -231,7 +239,8 @@ class _Workers:
         self._dead: deque[WorkerInfo] = deque(maxlen=DEAD_KEPT)  # newest last
 
     async def start(self, on_event: EventHandler, on_lost: LostHandler) -> None:
-        self._tasks = [asyncio.create_task(self._work()) for _ in range(self.workers)]
+        # The workers' tasks first, in the order `lanes` gives (the fleet reads them so).
+        self._tasks = [asyncio.create_task(self._work(most)) for most in self.lanes()]
         self._tasks.append(asyncio.create_task(_dispatch(self._events, on_event)))
         # A new process holds none of the jobs the last one held. If they cannot be made due
         # now (the database is down), the process starts all the same and tries again.
@@ -241,19 +250,28 @@ class _Workers:
             outage.log_failure(exc, "resending the jobs a new process lost")
             self._tasks.append(asyncio.create_task(_until_done(on_lost)))
 
-    async def enqueue(self, job: Job) -> None:
-        self._jobs.put_nowait((jobs.priority(job), next(self._arrivals), job))
+    def lanes(self) -> list[int]:
+        """The least urgent level each worker takes: any, then the urgent lane's."""
+        return [jobs.PRACTICE] * self.workers + [jobs.URGENT[-1]] * self.urgent_workers
 
-    async def _next(self) -> Job:
-        """The most urgent job waiting (waits for one)."""
-        _priority, _arrival, job = await self._jobs.get()
-        return job
+    async def enqueue(self, job: Job) -> None:
+        async with self._queued:
+            heapq.heappush(self._jobs, (jobs.priority(job), next(self._arrivals), job))
+            self._queued.notify_all()
+
+    async def _next(self, most: int = jobs.PRACTICE) -> Job:
+        """The most urgent job waiting, if its level is `most` or more urgent (waits for
+        one)."""
+        async with self._queued:
+            await self._queued.wait_for(lambda: bool(self._jobs) and self._jobs[0][0] <= most)
+            _priority, _arrival, job = heapq.heappop(self._jobs)
+            return job
 
     async def ping(self) -> None:
         if not self._tasks or all(task.done() for task in self._tasks):
             raise RuntimeError("the judge workers are not running")
 
-    async def _work(self) -> None:
+    async def _work(self, most: int) -> None:
         raise NotImplementedError
 
     async def fleet(self, now: float | None = None) -> list[WorkerInfo]:
@@ -277,21 +295,23 @@ class _Workers:
 
 
 class LocalQueue(_Workers):
-    """Jobs are judged by `workers` processes of this machine (judge/local_worker.py), one
-    job at a time each: the web app's event loop and the judges share no GIL, so a judge
-    starts the next test the moment a program ends, and judging cannot stall the site.
+    """Jobs are judged by `workers` (+ `urgent_workers`) processes of this machine
+    (judge/local_worker.py), one job at a time each: the web app's event loop and the judges
+    share no GIL, so a judge starts the next test the moment a program ends, and judging
+    cannot stall the site.
 
     A worker gets an empty environment: the blob folder and the sandbox are all it needs.
     A worker that dies is started again and its job judged again from the start (recording
     is idempotent); a job that has killed MAX_DELIVERIES workers is failed as IE."""
 
-    def __init__(self, blobs: Path, workers: int) -> None:
-        super().__init__(workers)
+    def __init__(self, blobs: Path, workers: int, urgent_workers: int = 0) -> None:
+        super().__init__(workers, urgent_workers)
         self.blobs = blobs
         self._procs: set[asyncio.subprocess.Process] = set()
         self._born: dict[asyncio.subprocess.Process, float] = {}  # when each was started
+        self._urgent: set[asyncio.subprocess.Process] = set()  # the urgent lane's (named so)
 
-    async def _spawn(self) -> asyncio.subprocess.Process:
+    async def _spawn(self, urgent: bool) -> asyncio.subprocess.Process:
         while True:
             try:
                 proc = await asyncio.create_subprocess_exec(
@@ -306,17 +326,20 @@ class LocalQueue(_Workers):
                 continue
             self._procs.add(proc)
             self._born[proc] = time.time()
+            if urgent:
+                self._urgent.add(proc)
             return proc
 
-    async def _work(self) -> None:
-        """One worker process: start it, feed it jobs, pass its events on; start it again
-        if it dies."""
-        proc: asyncio.subprocess.Process | None = await self._spawn()  # ready for the first job
+    async def _work(self, most: int) -> None:
+        """One worker process, taking jobs of level `most` or more urgent: start it, feed it
+        jobs, pass its events on; start it again if it dies."""
+        urgent = most < jobs.PRACTICE
+        proc: asyncio.subprocess.Process | None = await self._spawn(urgent)  # ready at once
         while True:
-            job = await self._next()
+            job = await self._next(most)
             for delivery in range(1, MAX_DELIVERIES + 1):
                 if proc is None:
-                    proc = await self._spawn()
+                    proc = await self._spawn(urgent)
                 if await self._judge(proc, job):
                     break
                 log.warning("a judge worker died; its job is judged again",
@@ -344,9 +367,9 @@ class LocalQueue(_Workers):
             pass
         return False
 
-    @staticmethod
-    def _name(proc: asyncio.subprocess.Process) -> str:
-        return f"local-{socket.gethostname()}-{proc.pid}"
+    def _name(self, proc: asyncio.subprocess.Process) -> str:
+        lane = "local-urgent" if proc in self._urgent else "local"
+        return f"{lane}-{socket.gethostname()}-{proc.pid}"
 
     def _running(self, languages: tuple[str, ...], now: float) -> list[WorkerInfo]:
         running = []
@@ -364,6 +387,7 @@ class LocalQueue(_Workers):
         started_at = self._born.pop(proc, None)
         if started_at is not None:
             self._died(self._name(proc), started_at, died_at)
+        self._urgent.discard(proc)
 
     async def _reap(self, proc: asyncio.subprocess.Process) -> None:
         self._procs.discard(proc)
@@ -382,13 +406,16 @@ class LocalQueue(_Workers):
                 await self._reap(proc)
             self._procs.discard(proc)
         self._born.clear()  # stopped on purpose: no worker died
+        self._urgent.clear()
 
 
 class InProcessQueue(_Workers):
-    """Jobs run on `workers` threads of this process."""
+    """Jobs run on `workers` (+ `urgent_workers`) threads of this process."""
 
-    def __init__(self, runner_factory: Callable[[], JobRunner], workers: int) -> None:
-        super().__init__(workers)
+    def __init__(
+        self, runner_factory: Callable[[], JobRunner], workers: int, urgent_workers: int = 0
+    ) -> None:
+        super().__init__(workers, urgent_workers)
         self.runner_factory = runner_factory
         self._runner: JobRunner | None = None
         self._started_at = time.time()
@@ -403,8 +430,10 @@ class InProcessQueue(_Workers):
     def _running(self, languages: tuple[str, ...], now: float) -> list[WorkerInfo]:
         """One entry per worker thread (its task); one that failed is reported once."""
         running = []
-        for index, task in enumerate(self._tasks[: self.workers]):
-            name = f"thread-{socket.gethostname()}-{os.getpid()}-{index + 1}"
+        lanes = self.lanes()
+        for index, task in enumerate(self._tasks[: len(lanes)]):
+            lane = "thread" if lanes[index] == jobs.PRACTICE else "thread-urgent"
+            name = f"{lane}-{socket.gethostname()}-{os.getpid()}-{index + 1}"
             if not task.done():
                 running.append(WorkerInfo(name, languages, self._started_at, now, True, None))
             elif index not in self._noticed and not task.cancelled():
@@ -412,12 +441,12 @@ class InProcessQueue(_Workers):
                 self._died(name, self._started_at, now)
         return running
 
-    async def _work(self) -> None:
+    async def _work(self, most: int) -> None:
         loop = asyncio.get_running_loop()
         assert self._runner is not None
         runner = self._runner
         while True:
-            job = await self._next()
+            job = await self._next(most)
 
             def emit(event: Event) -> None:
                 loop.call_soon_threadsafe(self._events.put_nowait, event)

@@ -7,7 +7,10 @@ the next worker that looks (XAUTOCLAIM) takes it over and judges it from the sta
 
 Jobs come on one stream per priority level (judge/queue.py JOB_STREAMS): the worker takes
 one job at a time from the most urgent level that has one (a dead worker's job of a level
-before a new one of it), and so never holds a job it is not judging (see `next_job`).
+before a new one of it), and so never holds a job it is not judging (see `next_job`). A
+worker given `levels` (`codebattle worker --urgent`: jobs.URGENT) reads only those levels'
+streams: the urgent lane, free for a race whatever the practice backlog (a job is never
+preempted, so a worker that takes every level may be busy with a long practice submission).
 
 Redis may go away or come back without its data: the worker waits (logging the outage once),
 creates the jobs group again when it is missing, and never dies of it. A job whose events
@@ -58,7 +61,13 @@ Message = tuple[str, bytes, dict[bytes, bytes]]
 
 
 class Worker:
-    def __init__(self, url: str, runner: JobRunner, redelivery_seconds: float) -> None:
+    def __init__(
+        self,
+        url: str,
+        runner: JobRunner,
+        redelivery_seconds: float,
+        levels: tuple[int, ...] = jobs.LEVELS,
+    ) -> None:
         # A connection closed by a restart is opened again (redis_clients).
         self.client = redis_clients.connect_sync(url)
         self.runner = runner
@@ -67,9 +76,15 @@ class Worker:
         self.stopping = threading.Event()
         self.outage = Outage(self.consumer)
         self._unsent = False  # an event of the current job could not be sent
+        # The streams it reads, most urgent first.
+        if not levels or not set(levels) <= set(jobs.LEVELS):
+            raise ValueError(f"levels must be some of {jobs.LEVELS}, not {levels}")
+        self.streams = tuple(JOB_STREAMS[level] for level in sorted(set(levels)))
         # The fleet's name: a restarted worker (the same host and pid, in a container) is a
-        # new entry, so the one that died stays visible as dead.
-        self.name = f"{self.consumer}-{secrets.token_hex(3)}"
+        # new entry, so the one that died stays visible as dead. A worker of some levels
+        # only says so: "-urgent" for the urgent lane, else "-levels-2-3".
+        lane = "" if self.streams == JOB_STREAMS else "-" + _lane(levels)
+        self.name = f"{self.consumer}{lane}-{secrets.token_hex(3)}"
         self.languages = languages_here()
         self.started_at = time.time()
 
@@ -162,16 +177,16 @@ class Worker:
         streams may hand one consumer a job of each at once (Redis 7 runs a woken command
         again over every stream), and those would wait, pending, behind the one judged."""
         since = self._last_ids()  # before looking: a job added after it ends the wait
-        for stream in JOB_STREAMS:
+        for stream in self.streams:
             found = self._take_over(stream) or self._take_new(stream)
             if found is not None:
                 return (stream, *found)
-        self.client.xread(dict(zip(JOB_STREAMS, since, strict=True)), count=1, block=WAIT_MS)
+        self.client.xread(dict(zip(self.streams, since, strict=True)), count=1, block=WAIT_MS)
         return None
 
     def _last_ids(self) -> list[bytes | str]:
         pipe = self.client.pipeline(transaction=False)
-        for stream in JOB_STREAMS:
+        for stream in self.streams:
             pipe.xrevrange(stream, count=1)
         return [last[0][0] if last else "0-0" for last in pipe.execute()]
 
@@ -224,14 +239,17 @@ class Worker:
 
     def _heartbeat(self, stream: str, message_id: bytes, done: threading.Event) -> None:
         while not done.wait(self.redelivery_ms / 3000):
-            try:
-                self.client.xclaim(
-                    stream, WORKERS_GROUP, self.consumer, 0, [message_id], justid=True
-                )
-            except (redis.ConnectionError, redis.TimeoutError) as exc:
-                self.outage.failed(exc)
-            except redis.RedisError as exc:  # the job is gone with Redis's data: judge on
-                log.warning("heartbeat failed", error=repr(exc))
+            self.reclaim(stream, message_id)
+
+    def reclaim(self, stream: str, message_id: bytes) -> None:
+        """One beat of a judged job's heartbeat: claim it again, which sets its idle time
+        to 0, so no other worker takes it over."""
+        try:
+            self.client.xclaim(stream, WORKERS_GROUP, self.consumer, 0, [message_id], justid=True)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            self.outage.failed(exc)
+        except redis.RedisError as exc:  # the job is gone with Redis's data: judge on
+            log.warning("heartbeat failed", error=repr(exc))
 
     def send(self, event: jobs.Event) -> None:
         """Send one event, trying for up to SEND_PATIENCE_SECONDS while Redis is away (it
@@ -256,3 +274,9 @@ class Worker:
                 return
             self._unsent = True
             return
+
+
+def _lane(levels: tuple[int, ...]) -> str:
+    """How a worker of some levels only is named: "urgent" for jobs.URGENT."""
+    chosen = tuple(sorted(set(levels)))
+    return "urgent" if chosen == jobs.URGENT else "levels-" + "-".join(map(str, chosen))

@@ -2,10 +2,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from codebattle.db.base import Base, UTCDateTime, utcnow
+from codebattle.judge.jobs import PRACTICE
 
 # A submission waits for a worker (queued), is compiled (compiling), runs its tests
 # (running), then is done. "compiling" and "running" are both in progress (IN_PROGRESS).
@@ -30,6 +41,12 @@ class Submission(Base):
     room_id: Mapped[int | None] = mapped_column(
         ForeignKey("rooms.id", ondelete="SET NULL"), nullable=True, index=True
     )  # likewise in a room
+    # Its judge job's level (judge/jobs.py MATCH..PRACTICE), from where it was made: a run
+    # is stored without the match or room it was made in, yet a duel's run is a race's.
+    # Stored, so that the outbox's resend gives the level the first send gave (0021).
+    priority: Mapped[int] = mapped_column(
+        SmallInteger, default=PRACTICE, server_default=str(PRACTICE)
+    )
     language: Mapped[str] = mapped_column(String(16))
     code_key: Mapped[str] = mapped_column(String(128))  # blob storage key
     code_size: Mapped[int] = mapped_column(Integer)

@@ -149,6 +149,7 @@ async def create(
         kind=kind,
         match_id=match_id if kind == SUBMIT else None,
         room_id=room_id if kind == SUBMIT else None,
+        priority=priority_of(kind, match_id, room_id),
         language=checked_language,
         code_key=key,
         code_size=len(data),
@@ -177,19 +178,21 @@ def job_for(submission: Submission, package_key: str, time_limit: float, code: s
         # counts only the verdict (solved, or a rejection), practice too: they stop at the
         # first failure.
         "run_all": submission.match_id is not None,
-        "priority": _priority(submission),
+        # As stored when it was made: the outbox's resend gives the level the first send gave.
+        "priority": submission.priority,
     }
 
 
-def _priority(submission: Submission) -> int:
-    """Its job's level (judge/jobs.py), from the submission alone, so that the outbox's
-    resend gives the one its first send gave: a duel's race goes first, then a person
-    waiting for a sample or custom run, then a room's backlog, then practice."""
-    if submission.kind != SUBMIT:
-        return jobs.RUN
-    if submission.match_id is not None:
+def priority_of(kind: str, match_id: int | None, room_id: int | None) -> int:
+    """A new submission's job level (judge/jobs.py) from what it is and where it was made:
+    a duel's submissions and runs go first (a race), then a practice player waiting for a
+    sample or custom run, then a room's submissions and runs (a backlog of many), then
+    practice submissions."""
+    if match_id is not None:
         return jobs.MATCH
-    return jobs.ROOM if submission.room_id is not None else jobs.PRACTICE
+    if room_id is not None:
+        return jobs.ROOM
+    return jobs.PRACTICE if kind == SUBMIT else jobs.RUN
 
 
 def made_at(submission: Submission) -> float:

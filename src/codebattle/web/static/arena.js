@@ -455,7 +455,7 @@ async function submit(kind) {
     tracker.flush();
   }
   const body = { problem: data.slug, language, code: editor.getValue(), kind };
-  if (kind === "submit") body.match = matchId;
+  body.match = matchId; // a run in a duel is judged as the race it is part of
   judging = true;
   renderControls();
   results.reset();

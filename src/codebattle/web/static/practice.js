@@ -79,7 +79,7 @@
     var body = { problem: data.slug, language: language, code: editor.getValue(), kind: kind };
     var title = languageSelect.options[languageSelect.selectedIndex].textContent;
     if (kind === "custom") body.input = document.getElementById("custom-input").value;
-    if (kind === "submit" && data.room) body.room = data.room; // counts for the room
+    if (data.room) body.room = data.room; // a submission counts for it; a run queues at its level
     if (tracker) { // the editor's telemetry leaves before the submission
       if (kind !== "submit") tracker.run();
       tracker.flush();
