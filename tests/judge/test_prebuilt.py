@@ -12,19 +12,21 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
 import structlog
 
-from codebattle.judge.compiler import Compiler
+from codebattle.judge import prebuilt
 from codebattle.judge.engine import Judge
-from codebattle.judge.languages import cpp
+from codebattle.judge.languages import cpp, java
+from codebattle.judge.languages.base import Language
 from codebattle.judge.loader import load_package
 from codebattle.judge.prebuilt import (
+    MANIFEST,
     OLD_VERSION_SECONDS,
+    RETRY_SECONDS,
     STAMP,
     BuildFailed,
     Prebuilt,
@@ -35,6 +37,14 @@ from codebattle.judge.prebuilt import (
 from codebattle.judge.sandbox import Sandbox
 from codebattle.judge.verdicts import JudgeResult, Verdict
 from tests.support.hosts import PROBLEMS, require
+from tests.support.prebuilt import (  # noqa: F401 - fixtures, registered by importing
+    argvs_fixture,
+    compiler,
+    off,
+    root_fixture,
+    sandbox_fixture,
+    warnings,
+)
 
 NO_SANDBOX = cast(Sandbox, object())  # the fakes never use it
 
@@ -95,10 +105,6 @@ def tool(tmp_path: Path) -> Path:
 @pytest.fixture
 def store(tmp_path: Path) -> Prebuilts:
     return Prebuilts(tmp_path / "prebuilt")
-
-
-def warnings(logs: list[dict[str, Any]]) -> list[str]:
-    return [e["event"] for e in logs if e["log_level"] == "warning"]
 
 
 def leftovers(store: Prebuilts) -> list[str]:
@@ -331,8 +337,37 @@ def test_an_unexpected_error_propagates_and_leaves_nothing(store: Prebuilts, too
     assert not (store.root / "fake").exists()
 
 
-def test_threads_preparing_at_once_build_once(store: Prebuilts, tool: Path) -> None:
-    fake = Fake(tool, build_seconds=0.3)
+class Held(Fake):
+    """A build that waits for `release` (so that other builds would overlap it)."""
+
+    def __init__(self, tool: Path, release: threading.Event) -> None:
+        super().__init__(tool)
+        self.release = release
+        self.started = threading.Event()
+
+    def build(self, folder: Path) -> None:
+        super().build(folder)
+        self.started.set()
+        assert self.release.wait(30)
+
+
+def test_threads_preparing_at_once_build_once(
+    store: Prebuilts, tool: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first build is held until every other thread has come to the artifact's lock:
+    without the lock they would all build."""
+    release = threading.Event()
+    fake = Held(tool, release)
+    arrived: list[str] = []
+    real_locked = prebuilt._locked
+
+    def locked(path: Path) -> Any:
+        arrived.append(threading.current_thread().name)
+        if len(arrived) == 3:
+            release.set()
+        return real_locked(path)
+
+    monkeypatch.setattr(prebuilt, "_locked", locked)
     states: list[str] = []
 
     def prepare() -> None:
@@ -343,6 +378,7 @@ def test_threads_preparing_at_once_build_once(store: Prebuilts, tool: Path) -> N
         t.start()
     for t in threads:
         t.join(30)
+    assert release.is_set()
     assert sorted(states) == ["built", "ready", "ready"]
     assert fake.builds() == 1
 
@@ -383,6 +419,242 @@ def test_a_background_failure_is_logged(store: Prebuilts, tool: Path) -> None:
     assert logs[-1]["detail"] == "the fake toolchain refused"
 
 
+# -- damaged files: the manifest ------------------------------------------------------------
+
+
+def test_a_prepared_artifact_has_a_manifest_of_its_files(store: Prebuilts, tool: Path) -> None:
+    store.prepare(NO_SANDBOX, [Fake(tool, content="v1")])
+    manifest = json.loads((store.root / "fake" / MANIFEST).read_text())
+    assert manifest == {"data": 2}
+    assert (store.root / "fake" / MANIFEST).stat().st_mode & 0o777 == 0o644
+
+
+@pytest.mark.parametrize("how", ["truncated", "longer", "file-gone", "no-manifest"])
+def test_a_damaged_artifact_is_left_out_then_rebuilt(
+    store: Prebuilts, tool: Path, how: str
+) -> None:
+    fake = Fake(tool)
+    store.prepare(NO_SANDBOX, [fake])
+    assert store.ready([fake], "compile")
+    folder = store.root / "fake"
+    if how == "truncated":
+        (folder / "data").write_text("v")
+    elif how == "longer":
+        (folder / "data").write_text("v1 and more")
+    elif how == "file-gone":
+        (folder / "data").unlink()
+    else:
+        (folder / MANIFEST).unlink()
+        os.utime(folder / STAMP, ns=(0, 1))  # as an artifact written before manifests
+    with structlog.testing.capture_logs() as logs:
+        assert store.ready([fake], "compile") == []
+        assert store.ready([fake], "compile") == []
+    assert warnings(logs) == ["prebuilt artifact damaged: the language works without it, slower"]
+    [outcome] = store.prepare(NO_SANDBOX, [fake])  # prepare rebuilds it, not "ready"
+    assert outcome.state == "built"
+    assert fake.builds() == 2
+    assert store.ready([fake], "compile")
+
+
+# -- toolchain upgrades and a worker's background rebuilds --------------------------------------
+
+
+class Versioned(Fake):
+    """A fake whose version, like Language.version, is read once and cached until
+    refresh(); its command is `link`, a symbolic link to the tool (as /usr/bin/g++ is)."""
+
+    def __init__(self, tool: Path, **kwargs: Any) -> None:
+        super().__init__(tool, **kwargs)
+        self.link = tool.with_name("fakecc-link")
+        self.version_file = tool.with_name("fakecc.version")
+        self._version: str | None = None
+        self._target: str | None = None
+
+    def version(self) -> str:
+        if self._version is None:
+            self._version = self.version_file.read_text()
+        return self._version
+
+    def links(self) -> tuple[str, ...]:
+        return (str(self.link),)
+
+    def toolchain(self) -> tuple[str, ...]:
+        if self._target is None:
+            self._target = os.path.realpath(self.link)
+        return (self._target,)
+
+    def refresh(self) -> None:
+        self._version = self._target = None
+
+    def inputs(self) -> list[str]:
+        return [self.version(), *map(str, self.identity())]
+
+
+@pytest.fixture
+def versioned(tool: Path) -> Versioned:
+    tool.with_name("fakecc.version").write_text("fake 1.0")
+    tool.with_name("fakecc-link").symlink_to(tool.name)
+    return Versioned(tool)
+
+
+def upgrade(fake: Versioned, version: str, *, retarget: bool = False) -> None:
+    """A new version of the toolchain: installed in place, or beside the old one with the
+    command's link pointed at it (update-alternatives), the old files left as they were."""
+    fake.version_file.write_text(version)
+    if retarget:
+        new = fake.tool.with_name(f"fakecc-{version.replace(' ', '-')}")
+        new.write_text("#!/bin/sh\n# new\n")
+        tmp = fake.link.with_name("fakecc-link.tmp")
+        tmp.symlink_to(new.name)
+        os.replace(tmp, fake.link)
+    else:
+        stat = fake.tool.stat()
+        os.utime(fake.tool, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+
+
+@pytest.mark.parametrize("retarget", [False, True], ids=["in-place", "link-retargeted"])
+def test_a_running_worker_uses_the_artifact_rebuilt_for_an_upgrade(
+    store: Prebuilts, versioned: Versioned, retarget: bool
+) -> None:
+    """The worker's process cached the version and the toolchain's paths: a change of
+    identity (a file's stat, or the command's link) makes it read them again, so that the
+    artifact another process rebuilt for the new toolchain is used."""
+    store.prepare(NO_SANDBOX, [versioned])
+    assert store.ready([versioned], "compile")
+    upgrade(versioned, "fake 2.0", retarget=retarget)
+    assert store.ready([versioned], "compile") == []  # stale for the new toolchain
+    # `codebattle judge prepare`, a new process: nothing cached.
+    [outcome] = Prebuilts(store.root).prepare(NO_SANDBOX, [Versioned(versioned.tool)])
+    assert outcome.state == "built"
+    assert store.ready([versioned], "compile")
+    assert versioned.toolchain() == (os.path.realpath(versioned.link),)
+
+
+def test_a_worker_rebuilds_in_the_background_what_becomes_stale(
+    store: Prebuilts, versioned: Versioned
+) -> None:
+    store.retry_seconds = 0
+    store.prepare_in_background(NO_SANDBOX, [versioned])
+    store.wait(30)
+    assert store.ready([versioned], "compile")
+    upgrade(versioned, "fake 2.0")
+    assert store.ready([versioned], "compile") == []  # judged without it meanwhile
+    store.wait(30)
+    assert versioned.builds() == 2
+    assert store.ready([versioned], "compile")
+    # Damaged later: rebuilt too.
+    (store.root / "fake" / "data").write_text("v")
+    assert store.ready([versioned], "compile") == []
+    store.wait(30)
+    assert versioned.builds() == 3
+    assert store.ready([versioned], "compile")
+
+
+def test_a_failing_background_build_is_tried_again_only_after_a_while(
+    store: Prebuilts, tool: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = Fake(tool, build_fails=True)
+    clock = [1000.0]
+    monkeypatch.setattr(prebuilt.time, "monotonic", lambda: clock[0])
+    store.prepare_in_background(NO_SANDBOX, [fake])
+    store.wait(30)
+    for _ in range(5):  # every compile checks it
+        assert store.ready([fake], "compile") == []
+        store.wait(30)
+    assert fake.builds() == 1
+    clock[0] += RETRY_SECONDS - 1
+    store.ready([fake], "compile")
+    store.wait(30)
+    assert fake.builds() == 1
+    clock[0] += 2
+    store.ready([fake], "compile")
+    store.ready([fake], "compile")
+    store.wait(30)
+    assert fake.builds() == 2
+
+
+def test_a_store_not_started_by_a_worker_never_builds_by_itself(
+    store: Prebuilts, tool: Path
+) -> None:
+    fake = Fake(tool)
+    assert store.ready([fake], "compile") == []
+    store.wait(30)
+    assert fake.builds() == 0
+
+
+def test_one_background_build_at_a_time(store: Prebuilts, tool: Path) -> None:
+    release = threading.Event()
+    first, second = Held(tool, release), RunStage(tool)
+    store.retry_seconds = 0
+    store.prepare_in_background(NO_SANDBOX, [first])  # held
+    assert first.started.wait(30)
+    store.ready([second], "run")  # a build is running: not started
+    store.ready([second], "run")  # a build is running: not started
+    assert first.builds() == 1  # the log is shared: first's build only
+    release.set()
+    store.wait(30)
+    assert first.builds() == 1
+    store.ready([second], "run")
+    store.wait(30)
+    assert first.builds() == 2  # now second's
+    assert store.ready([first, second], "run")
+
+
+# -- the root's safety ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["symlink", "group-writable", "other-writable", "foreign"])
+def test_an_unsafe_root_is_never_used_nor_built_in(tmp_path: Path, tool: Path, how: str) -> None:
+    """/tmp/codebattle-prebuilt-<euid> is a predictable name: made by someone else first,
+    it would decide what every compile and run loads."""
+    fake = Fake(tool)
+    real = tmp_path / "real"
+    Prebuilts(real).prepare(NO_SANDBOX, [fake])
+    root = real
+    if how == "symlink":
+        root = tmp_path / "link"
+        root.symlink_to(real)
+    elif how == "group-writable":
+        real.chmod(0o775)
+    elif how == "other-writable":
+        real.chmod(0o757)
+    else:
+        require(os.geteuid() == 0, "only root can give a folder to another user")
+        os.chown(real, 65534, 65534)
+    store = Prebuilts(root)
+    with structlog.testing.capture_logs() as logs:
+        for _ in range(3):
+            assert store.ready([fake], "compile") == []
+        [outcome] = store.prepare(NO_SANDBOX, [fake], force=True)
+    assert outcome.state == "failed" and outcome.detail
+    assert fake.builds() == 1
+    assert warnings(logs) == ["prebuilt artifacts not used: their root is unsafe"]
+
+
+@pytest.mark.parametrize("how", ["outside", "not-a-version", "version-writable"])
+def test_an_artifact_link_must_point_at_a_version_in_the_root(
+    store: Prebuilts, tool: Path, tmp_path: Path, how: str
+) -> None:
+    fake = Fake(tool)
+    store.prepare(NO_SANDBOX, [fake])
+    link = store.root / "fake"
+    version = link.resolve()
+    if how == "version-writable":
+        version.chmod(0o777)
+    else:
+        elsewhere = tmp_path / "elsewhere" if how == "outside" else store.root / "other"
+        shutil.copytree(version, elsewhere)
+        link.unlink()
+        link.symlink_to(elsewhere if how == "outside" else elsewhere.name)
+    with structlog.testing.capture_logs() as logs:
+        assert store.ready([fake], "compile") == []
+        assert store.ready([fake], "compile") == []
+    assert warnings(logs) == ["prebuilt artifact unsafe: the language works without it, slower"]
+    [outcome] = store.prepare(NO_SANDBOX, [fake])
+    assert outcome.state == "built"  # replaced by a version of its own
+    assert store.ready([fake], "compile")
+
+
 # -- C++: the precompiled <bits/stdc++.h> ------------------------------------------------------
 
 HELLO = PROBLEMS / "hello-battle"
@@ -405,51 +677,12 @@ CASES = {
 
 
 @pytest.fixture(scope="module")
-def root() -> Iterator[Path]:
-    require(shutil.which("bwrap") is not None, "bubblewrap is not installed")
-    require(cpp.LANGUAGE.available(), "g++ is not installed")
-    # Not under pytest's private tmp folder: the sandbox's nobody must read the artifact.
-    path = Path(tempfile.mkdtemp(prefix="codebattle-pch-"))
-    path.chmod(0o755)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def sandbox(root: Path) -> Sandbox:
-    return Sandbox(work_root=root / "boxes")
-
-
-@pytest.fixture(scope="module")
 def pch(root: Path, sandbox: Sandbox) -> Prebuilts:
+    require(cpp.LANGUAGE.available(), "g++ is not installed")
     store = Prebuilts(root / "prebuilt")
     [outcome] = store.prepare(sandbox, cpp.LANGUAGE.prebuilt)
     assert outcome.state == "built", outcome.detail  # the probe passed on this host
     return store
-
-
-@pytest.fixture
-def argvs(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    """The argv of every sandboxed run the test makes."""
-    seen: list[list[str]] = []
-    real = sandbox.run
-
-    def spy(argv: list[str], *args: Any, **kwargs: Any) -> Any:
-        seen.append(list(argv))
-        return real(argv, *args, **kwargs)
-
-    monkeypatch.setattr(sandbox, "run", spy)
-    return seen
-
-
-def compiler(sandbox: Sandbox, store: Prebuilts) -> Compiler:
-    cache = Path(tempfile.mkdtemp(dir=sandbox.root))
-    cache.chmod(0o755)
-    return Compiler(sandbox, cache, prebuilt=store)
-
-
-def off() -> Prebuilts:
-    return Prebuilts(enabled=False)
 
 
 def test_the_probe_passes_on_this_host(pch: Prebuilts, sandbox: Sandbox) -> None:
@@ -578,6 +811,97 @@ def test_a_program_cannot_change_the_artifact(pch: Prebuilts, sandbox: Sandbox) 
     )
     assert b"stdc++.h.gch" in output  # the program saw it
     assert b"Read-only file system" in output
-    assert sorted(p.name for p in folder.iterdir()) == ["bits", STAMP]
+    assert sorted(p.name for p in folder.iterdir()) == ["bits", MANIFEST, STAMP]
     after = (folder / "bits" / "stdc++.h.gch").stat()
     assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+
+
+def damage_pch(store: Prebuilts, how: str) -> None:
+    """Spoil the .gch in place, its stamp and manifest left as they were."""
+    path = store.root / "cpp-pch" / "bits" / "stdc++.h.gch"
+    data = path.read_bytes()
+    if how == "truncated":
+        path.write_bytes(data[: len(data) // 2])
+    else:  # a valid header, then garbage: the same size
+        half = len(data) // 2
+        path.write_bytes(data[:half] + (b"garbage!" * (half // 8 + 1))[: len(data) - half])
+
+
+def copy_of(store: Prebuilts, sandbox: Sandbox) -> Prebuilts:
+    other = Prebuilts(Path(tempfile.mkdtemp(dir=sandbox.root)))
+    other.root.chmod(0o755)  # the sandbox's nobody reads it
+    shutil.copytree((store.root / "cpp-pch").resolve(), other.root / "cpp-pch")
+    return other
+
+
+def test_a_truncated_pch_is_left_out(
+    pch: Prebuilts, sandbox: Sandbox, argvs: list[list[str]]
+) -> None:
+    damaged = copy_of(pch, sandbox)
+    assert damaged.ready(cpp.LANGUAGE.prebuilt, "compile")
+    damage_pch(damaged, "truncated")
+    with structlog.testing.capture_logs() as logs:
+        result = compiler(sandbox, damaged).compile(cpp.LANGUAGE, BITS_AC)
+    assert result.ok, result.output
+    [argv] = argvs
+    assert "-isystem" not in argv
+    assert warnings(logs) == ["prebuilt artifact damaged: the language works without it, slower"]
+
+
+def test_a_pch_damaged_at_its_size_never_makes_a_compile_error(
+    pch: Prebuilts, sandbox: Sandbox, argvs: list[list[str]]
+) -> None:
+    """Its manifest cannot tell, and g++ fails ("cannot read PCH file"): the compile is
+    tried again without it, and that result is the one kept and cached."""
+    damaged = copy_of(pch, sandbox)
+    damage_pch(damaged, "garbage")
+    cc = compiler(sandbox, damaged)
+    with structlog.testing.capture_logs() as logs:
+        result = cc.compile(cpp.LANGUAGE, BITS_AC)
+    assert result.ok, result.output
+    assert result.output == ""
+    with_pch, without = argvs
+    assert "-isystem" in with_pch and "-isystem" not in without
+    assert warnings(logs) == [
+        "prebuilt artifact damaged? a compile failed with it and passed without"
+    ]
+    assert logs[-1]["artifact"] == "cpp-pch" and "PCH file" in logs[-1]["why"]
+    # Cached: the next compile of the same source is not a CE either, and runs nothing.
+    assert cc.compile(cpp.LANGUAGE, BITS_AC).ok
+    assert len(argvs) == 2
+
+
+def test_a_compile_error_of_the_player_is_compiled_once(
+    pch: Prebuilts, sandbox: Sandbox, argvs: list[list[str]]
+) -> None:
+    code = "#include <bits/stdc++.h>\nint main() { return undeclared; }\n"
+    with structlog.testing.capture_logs() as logs:
+        result = compiler(sandbox, pch).compile(cpp.LANGUAGE, code)
+    assert not result.ok and "undeclared" in result.output
+    assert len(argvs) == 1
+    assert warnings(logs) == []
+
+
+def test_a_compile_error_naming_the_pch_is_tried_again_and_blames_nothing(
+    pch: Prebuilts, sandbox: Sandbox, argvs: list[list[str]]
+) -> None:
+    # A player can write the words g++ uses: it costs one more compile, and the artifact
+    # is not suspected, since the compile fails without it too.
+    code = "#include <bits/stdc++.h>\n#error cannot read PCH file\nint main() {}\n"
+    with structlog.testing.capture_logs() as logs:
+        result = compiler(sandbox, pch).compile(cpp.LANGUAGE, code)
+    assert not result.ok and "#error cannot read PCH file" in result.output
+    assert len(argvs) == 2 and "-isystem" not in argvs[1]
+    assert warnings(logs) == []
+
+
+@pytest.mark.parametrize("language", [cpp.LANGUAGE, java.LANGUAGE], ids=["cpp", "java"])
+def test_refresh_forgets_the_cached_version_and_paths(language: Language) -> None:
+    version = language.version
+    assert vars(language)["version"] == version
+    for artifact in language.prebuilt:
+        artifact.toolchain()
+        artifact.refresh()
+        assert "version" not in vars(language)
+        assert type(artifact).toolchain.cache_info().currsize == 0  # type: ignore[attr-defined]
+    assert language.version == version  # read again, from the toolchain

@@ -7,14 +7,12 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import structlog
 
-from codebattle.judge.compiler import Compiler, Program, program_limits
+from codebattle.judge.compiler import Program, program_limits
 from codebattle.judge.engine import Judge
 from codebattle.judge.languages import java
 from codebattle.judge.loader import load_package
@@ -22,6 +20,14 @@ from codebattle.judge.prebuilt import STAMP, Prebuilts, Ready
 from codebattle.judge.sandbox import RunResult, Sandbox
 from codebattle.judge.verdicts import JudgeResult, Verdict
 from tests.support.hosts import PROBLEMS, require
+from tests.support.prebuilt import (  # noqa: F401 - fixtures, registered by importing
+    argvs_fixture,
+    compiler,
+    off,
+    root_fixture,
+    sandbox_fixture,
+    warnings,
+)
 
 MiB = 1 << 20
 HELLO = PROBLEMS / "hello-battle"  # a + b, 256 MiB, 1 s
@@ -62,23 +68,8 @@ CASES = {
 
 
 @pytest.fixture(scope="module")
-def root() -> Iterator[Path]:
-    require(shutil.which("bwrap") is not None, "bubblewrap is not installed")
-    require(java.LANGUAGE.available(), "the JDK is not installed")
-    # Not under pytest's private tmp folder: the sandbox's nobody must read the archives.
-    path = Path(tempfile.mkdtemp(prefix="codebattle-java-cds-test-"))
-    path.chmod(0o755)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def sandbox(root: Path) -> Sandbox:
-    return Sandbox(work_root=root / "boxes")
-
-
-@pytest.fixture(scope="module")
 def cds(root: Path, sandbox: Sandbox) -> Prebuilts:
+    require(java.LANGUAGE.available(), "the JDK is not installed")
     store = Prebuilts(root / "prebuilt")
     outcomes = store.prepare(sandbox, java.LANGUAGE.prebuilt)
     # Both were built and their probes passed on this host.
@@ -87,30 +78,6 @@ def cds(root: Path, sandbox: Sandbox) -> Prebuilts:
         ("java-runtime-cds", "built"),
     ], [o.detail for o in outcomes]
     return store
-
-
-@pytest.fixture
-def argvs(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    """The argv of every sandboxed run the test makes."""
-    seen: list[list[str]] = []
-    real = sandbox.run
-
-    def spy(argv: list[str], *args: Any, **kwargs: Any) -> Any:
-        seen.append(list(argv))
-        return real(argv, *args, **kwargs)
-
-    monkeypatch.setattr(sandbox, "run", spy)
-    return seen
-
-
-def compiler(sandbox: Sandbox, store: Prebuilts) -> Compiler:
-    cache = Path(tempfile.mkdtemp(dir=sandbox.root))
-    cache.chmod(0o755)
-    return Compiler(sandbox, cache, prebuilt=store)
-
-
-def off() -> Prebuilts:
-    return Prebuilts(enabled=False)
 
 
 def copy_of(store: Prebuilts, sandbox: Sandbox) -> Prebuilts:
@@ -142,10 +109,6 @@ def run(
             binds=program.binds(),
             stdin=stdin,
         )
-
-
-def warnings(logs: list[dict[str, Any]]) -> list[str]:
-    return [e["event"] for e in logs if e["log_level"] == "warning"]
 
 
 def test_both_archives_are_ready_after_their_probes(cds: Prebuilts, sandbox: Sandbox) -> None:

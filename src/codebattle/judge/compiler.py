@@ -25,6 +25,7 @@ from codebattle.judge.sandbox import (
     UNLIMITED,
     Bind,
     Limits,
+    RunResult,
     Sandbox,
     SandboxError,
     copy_box_tree,
@@ -191,13 +192,36 @@ class Compiler:
         self, language: Language, code: str, extra: Mapping[str, bytes]
     ) -> tuple[CompileResult, Path | None]:
         source = language.source_name(code)
-        lim = self.limits
         data = code.encode("utf-8", errors="surrogateescape")
         if language.compile_argv is None:  # the source itself is what runs
             staging = self._staging()
             (staging / source).write_bytes(data)
             add_files(staging, extra)
             return CompileResult(None, ""), staging
+        ready = self.prebuilt.ready(language.prebuilt, "compile")
+        result, artifacts, run = self._compile_in_box(language, source, data, extra, ready)
+        blamed = [r for r in ready if _blames(run, r)] if artifacts is None else []
+        if blamed:
+            # The artifact may be damaged in a way its manifest cannot show (a .gch of the
+            # right size, garbage): what is kept and cached is the compile without it, so
+            # that an artifact never turns into a player's CE.
+            again, artifacts, _ = self._compile_in_box(language, source, data, extra, [])
+            if artifacts is not None:
+                for r in blamed:
+                    self.prebuilt.suspect(r.artifact, result.output)
+            return again, artifacts
+        return result, artifacts
+
+    def _compile_in_box(
+        self,
+        language: Language,
+        source: str,
+        data: bytes,
+        extra: Mapping[str, bytes],
+        ready: list[Ready],
+    ) -> tuple[CompileResult, Path | None, RunResult]:
+        lim = self.limits
+        assert language.compile_argv is not None
         with self.sandbox.box() as box:
             box.put(source, data)
             for name, extra_data in extra.items():
@@ -207,7 +231,6 @@ class Compiler:
             out_dir.mkdir()
             owner = self.sandbox.drop_to if self.sandbox.drop_to is not None else os.geteuid()
             os.chown(out_dir, owner, owner)
-            ready = self.prebuilt.ready(language.prebuilt, "compile")
             argv = with_args([a.replace("{source}", source) for a in language.compile_argv], ready)
             # The other sources in the language are compiled with the main one; a name
             # such as `-o.cpp` or `@args.java` is a file, not an option (`./-o.cpp`).
@@ -236,32 +259,48 @@ class Compiler:
             )
             messages = trim_output(run.stdout + run.stderr)
             if run.cpu_exceeded or run.wall_exceeded:
-                return CompileResult(
-                    None,
-                    _limit_note(messages, f"Compilation took too long (limit {lim.cpu_time:g} s)"),
-                ), None
-            if run.memory_exceeded:
-                return CompileResult(
-                    None,
-                    _limit_note(
-                        messages,
-                        f"Compilation used too much memory (limit {lim.memory // MiB} MiB)",
+                return (
+                    CompileResult(
+                        None,
+                        _limit_note(
+                            messages, f"Compilation took too long (limit {lim.cpu_time:g} s)"
+                        ),
                     ),
-                ), None
+                    None,
+                    run,
+                )
+            if run.memory_exceeded:
+                return (
+                    CompileResult(
+                        None,
+                        _limit_note(
+                            messages,
+                            f"Compilation used too much memory (limit {lim.memory // MiB} MiB)",
+                        ),
+                    ),
+                    None,
+                    run,
+                )
             if run.exit_code != 0:
-                return CompileResult(
-                    None, messages or f"compiler exited with {run.exit_code}"
-                ), None
+                return (
+                    CompileResult(None, messages or f"compiler exited with {run.exit_code}"),
+                    None,
+                    run,
+                )
             staging = self._staging()
             try:
                 if copy_box_tree(box, "out", staging, 10_000, lim.output) == 0:
                     shutil.rmtree(staging)
-                    return CompileResult(None, messages or "the compiler produced nothing"), None
+                    return (
+                        CompileResult(None, messages or "the compiler produced nothing"),
+                        None,
+                        run,
+                    )
             except SandboxError as exc:
                 shutil.rmtree(staging)
-                return CompileResult(None, f"{messages}\n{exc}".strip()), None
+                return CompileResult(None, f"{messages}\n{exc}".strip()), None, run
             add_files(staging, extra)
-            return CompileResult(None, messages), staging
+            return CompileResult(None, messages), staging, run
 
     def _staging(self) -> Path:
         path = Path(tempfile.mkdtemp(dir=self.cache_root))
@@ -331,6 +370,16 @@ def add_files(folder: Path, files: Mapping[str, bytes]) -> None:
             (folder / parent).chmod(0o755)  # the sandbox's nobody reads them through /prog
         target.write_bytes(data)
         target.chmod(0o644)
+
+
+def _blames(run: RunResult, ready: Ready) -> bool:
+    """Whether a failed compile may be the artifact's doing: its compiler died of a signal
+    (a JVM on a bad archive) or its output is one the artifact may cause (g++: "cannot
+    read PCH file"; Prebuilt.blamed). Only these are tried again: a player's own compile
+    error, the common case, costs no second compile."""
+    if run.cpu_exceeded or run.wall_exceeded or run.memory_exceeded:
+        return False
+    return run.signal is not None or ready.artifact.blamed(run.stdout + run.stderr)
 
 
 def _limit_note(messages: str, note: str) -> str:

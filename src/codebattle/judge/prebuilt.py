@@ -7,9 +7,16 @@ never from a submission, into `<root>/<name>/` (`codebattle judge prepare` at in
 worker that finds it missing or stale, in the background). It is installed only after a
 probe in the sandbox showed that the toolchain really uses it there, with a stamp of what it
 was built from: the toolchain's version and the identity of its files, the flags, the
-inputs. Before each use the stamp is compared with what the toolchain is now; a stale or
-missing artifact is ignored, with a log line, and the language works as without it:
-verdicts never depend on an artifact, only speed does.
+inputs, and a manifest of its files' sizes. Before each use the stamp is compared with what
+the toolchain is now and the files with the manifest; a stale, missing or damaged artifact
+is ignored, with a log line, and the language works as without it: verdicts never depend
+on an artifact, only speed does (a compile that fails with artifacts is tried again
+without them, judge/compiler.py). A worker's store rebuilds such an artifact in the
+background (at most one build at a time, an artifact at most once per RETRY_SECONDS).
+
+The root is a predictable name in /tmp: it is used only when it is this user's own folder,
+not a link, writable by nobody else, and its artifacts' links point at version folders
+inside it (`_unsafe`); otherwise the store behaves as disabled.
 
 Inside the sandbox an artifact's folder is bound read-only at `artifact.mount`.
 """
@@ -23,6 +30,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import tempfile
 import threading
@@ -39,6 +47,8 @@ from codebattle.judge.sandbox import Bind, Limits, Sandbox, SandboxError
 
 log = structlog.get_logger(__name__)
 STAMP = "stamp.json"
+MANIFEST = "manifest.json"  # {relative path: size} of the artifact's files, as built
+RETRY_SECONDS = 600.0  # a worker rebuilds one artifact in the background at most this often
 Stage = Literal["compile", "run"]
 
 
@@ -74,10 +84,19 @@ class Prebuilt:
         """The options that make the toolchain use it, put right after the command."""
         raise NotImplementedError
 
-    def intact(self, folder: Path) -> bool:
-        """Whether the installed files are still as built, checked before each use (a few
-        stat calls at most): a JVM crashes, printing to stdout, on a truncated archive."""
-        return True
+    def links(self) -> tuple[str, ...]:
+        """The commands' paths as configured (/usr/bin/g++): symbolic links that an upgrade
+        or `update-alternatives` may point elsewhere; lstat'ed with the toolchain's files."""
+        return ()
+
+    def blamed(self, output: bytes) -> bool:
+        """Whether a failed compile's `output` may be the artifact's doing (then the compile
+        is tried again without it): by default, when it names the artifact's mount."""
+        return self.mount.encode() in output
+
+    def refresh(self) -> None:
+        """Forget what was cached about the toolchain (its version, its files' paths):
+        called when its identity changed, before the stamp is computed again."""
 
     def stamp(self) -> str:
         digest = hashlib.sha256()
@@ -88,9 +107,10 @@ class Prebuilt:
     def identity(self) -> tuple[tuple[int, int, int], ...]:
         """The toolchain's files as they are now: a change (an upgrade) recomputes the stamp."""
         found = []
-        for path in self.toolchain():
+        paths = [(p, os.lstat) for p in self.links()] + [(p, os.stat) for p in self.toolchain()]
+        for path, look in paths:
             try:
-                st = os.stat(path)
+                st = look(path)
             except OSError:
                 found.append((0, 0, 0))
             else:
@@ -130,9 +150,10 @@ class _Seen:
 
     identity: tuple[tuple[int, int, int], ...] = ()
     stamp: str = ""
-    state: str = ""  # "ready", "missing", "stale", "off"
+    state: str = ""  # "ready", "missing", "stale", "damaged", "unsafe"
     checked_mtime: int = -1
     ready: Ready | None = None
+    manifest: dict[str, int] = field(default_factory=dict)  # of `ready`'s folder
 
 
 @dataclass
@@ -156,9 +177,15 @@ class Prebuilts:
 
     root: Path = field(default_factory=default_root)
     enabled: bool = True
+    retry_seconds: float = RETRY_SECONDS
     _seen: dict[str, _Seen] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _building: threading.Thread | None = field(default=None, repr=False)
+    # Set by prepare_in_background (a worker): what check() rebuilds when it finds an
+    # artifact not ready, and when each was last tried.
+    _sandbox: Sandbox | None = field(default=None, repr=False)
+    _tried: dict[str, float] = field(default_factory=dict, repr=False)
+    _unsafe_logged: str = field(default="", repr=False)
 
     def ready(self, artifacts: Sequence[Prebuilt], stage: Stage) -> list[Ready]:
         """The artifacts of `stage` that are valid now (cheap: a few stat calls)."""
@@ -171,66 +198,135 @@ class Prebuilts:
         ]
 
     def check(self, artifact: Prebuilt) -> Ready | None:
-        """The artifact if its stamp matches the toolchain now; else None, logged once per
-        change of state."""
+        """The artifact if its stamp matches the toolchain now and its files the manifest;
+        else None, logged once per change of state (and rebuilt in the background when
+        this store is a worker's)."""
         with self._lock:
+            if self._root_unsafe():
+                return None
             seen = self._seen.setdefault(artifact.name, _Seen())
-            identity = artifact.identity()
-            if identity != seen.identity or not seen.stamp:
-                seen.identity, seen.stamp = identity, artifact.stamp()
-                seen.checked_mtime = -1
-            # The version the link points at now: a sandbox binds that folder, which a
-            # later build never changes (see _install).
-            folder = (self.root / artifact.name).resolve()
-            try:
-                mtime = (folder / STAMP).stat().st_mtime_ns
-            except OSError:
-                mtime = 0
-            if mtime == seen.checked_mtime and (
-                seen.ready is None or artifact.intact(seen.ready.folder)
-            ):
-                return seen.ready
-            seen.checked_mtime = mtime
-            built = _read_stamp(folder) if mtime else None
-            if built is None:
-                state, seen.ready = "missing", None
-            elif built != seen.stamp:
-                state, seen.ready = "stale", None
-            elif not artifact.intact(folder):
-                state, seen.ready = "damaged", None
-            else:
-                state, seen.ready = "ready", Ready(artifact, folder)
-            if state != seen.state:
-                seen.state = state
-                if state == "ready":
-                    log.info("prebuilt artifact in use", artifact=artifact.name)
-                else:
-                    log.warning(
-                        f"prebuilt artifact {state}: the language works without it, slower",
-                        artifact=artifact.name,
-                        folder=str(folder),
-                    )
+            ready = self._check(artifact, seen)
+            if ready is None and self._sandbox is not None:
+                self._rebuild_later(artifact)
+            return ready
+
+    def _check(self, artifact: Prebuilt, seen: _Seen) -> Ready | None:
+        identity = artifact.identity()
+        if identity != seen.identity or not seen.stamp:
+            if seen.identity:  # changed under this process (an upgrade): cached no more
+                artifact.refresh()
+                identity = artifact.identity()
+            seen.identity, seen.stamp = identity, artifact.stamp()
+            seen.checked_mtime = -1
+        # The version the link points at now: a sandbox binds that folder, which a later
+        # build never changes (see _install).
+        link = self.root / artifact.name
+        folder = link.resolve()
+        try:
+            mtime = (folder / STAMP).stat().st_mtime_ns
+        except OSError:
+            mtime = 0
+        if mtime == seen.checked_mtime and (
+            seen.ready is None or _intact(seen.ready.folder, seen.manifest)
+        ):
             return seen.ready
+        seen.checked_mtime = mtime
+        built = _read_stamp(folder) if mtime else None
+        manifest = _read_manifest(folder)
+        why = _unsafe_artifact(self.root, link)
+        if why:
+            state, seen.ready = "unsafe", None
+        elif built is None:
+            state, seen.ready = "missing", None
+        elif built != seen.stamp:
+            state, seen.ready = "stale", None
+        elif manifest is None or not _intact(folder, manifest):
+            state, seen.ready = "damaged", None
+        else:
+            state, seen.ready, seen.manifest = "ready", Ready(artifact, folder), manifest
+        if state != seen.state:
+            seen.state = state
+            if state == "ready":
+                log.info("prebuilt artifact in use", artifact=artifact.name)
+            else:
+                log.warning(
+                    f"prebuilt artifact {state}: the language works without it, slower",
+                    artifact=artifact.name,
+                    folder=str(folder),
+                    **({"why": why} if why else {}),
+                )
+        return seen.ready
+
+    def suspect(self, artifact: Prebuilt, why: str) -> None:
+        """A compile failed with the artifact and passed without it (judge/compiler.py): its
+        files may be damaged in a way their sizes do not show. Logged; a worker's store
+        probes it again in the background (at most once per retry_seconds, so that a
+        submission made to fail only with it cannot keep the worker rebuilding)."""
+        log.warning("prebuilt artifact damaged? a compile failed with it and passed without",
+                    artifact=artifact.name, why=why[:500])  # fmt: skip
+        with self._lock:
+            if self._sandbox is not None:
+                self._rebuild_later(artifact, verify=True)
 
     def prepare(
         self, sandbox: Sandbox, artifacts: Sequence[Prebuilt], *, force: bool = False
     ) -> list[Outcome]:
-        """Build (and probe) every artifact that is missing or stale, or all with `force`.
-        Safe to run from several processes at once: each artifact is built under a lock."""
+        """Build (and probe) every artifact that is missing, stale or damaged, or all with
+        `force`. Safe to run from several processes at once: each artifact is built under a
+        lock."""
+        return self._prepare(sandbox, artifacts, force=force)
+
+    def _prepare(
+        self,
+        sandbox: Sandbox,
+        artifacts: Sequence[Prebuilt],
+        *,
+        force: bool = False,
+        verify: bool = False,
+    ) -> list[Outcome]:
         if not self.enabled:
             return []
-        self.root.mkdir(mode=0o755, parents=True, exist_ok=True)
-        self.root.chmod(0o755)  # the sandbox's nobody reads artifacts through binds
-        return [self._prepare_one(sandbox, artifact, force) for artifact in artifacts]
+        try:
+            self.root.mkdir(mode=0o755, parents=True)
+            self.root.chmod(0o755)  # the sandbox's nobody reads artifacts through binds
+        except FileExistsError:
+            pass
+        with self._lock:
+            why = self._root_unsafe()
+        if why:
+            return [Outcome(a.name, "failed", detail=why) for a in artifacts]
+        return [self._prepare_one(sandbox, artifact, force, verify) for artifact in artifacts]
 
     def prepare_in_background(self, sandbox: Sandbox, artifacts: Sequence[Prebuilt]) -> None:
-        """`prepare` on a thread (a worker starting: it judges without them meanwhile)."""
+        """`prepare` on a thread (a worker starting: it judges without them meanwhile); from
+        then on, check() rebuilds in the background an artifact it finds not ready."""
         if not self.enabled or not artifacts:
             return
+        with self._lock:
+            self._sandbox = sandbox
+            now = time.monotonic()
+            self._tried.update({a.name: now for a in artifacts})
+            self._start(list(artifacts), verify=False)
+
+    def _rebuild_later(self, artifact: Prebuilt, *, verify: bool = False) -> None:
+        """Under self._lock: one background build of `artifact` unless a build is running or
+        it was tried less than retry_seconds ago."""
+        now = time.monotonic()
+        last = self._tried.get(artifact.name)
+        if last is not None and now - last < self.retry_seconds:
+            return
+        if self._building is not None and self._building.is_alive():
+            return
+        self._tried[artifact.name] = now
+        self._start([artifact], verify=verify)
+
+    def _start(self, artifacts: list[Prebuilt], *, verify: bool) -> None:
+        sandbox = self._sandbox
+        assert sandbox is not None
 
         def run() -> None:
             try:
-                for outcome in self.prepare(sandbox, artifacts):
+                for outcome in self._prepare(sandbox, artifacts, verify=verify):
                     if outcome.state == "failed":
                         log.warning("a prebuilt artifact could not be built",
                                     artifact=outcome.name, detail=outcome.detail)  # fmt: skip
@@ -244,13 +340,32 @@ class Prebuilts:
         if self._building is not None:
             self._building.join(timeout)
 
-    def _prepare_one(self, sandbox: Sandbox, artifact: Prebuilt, force: bool) -> Outcome:
+    def _root_unsafe(self) -> str:
+        """Under self._lock: why the root must not be used ("" when it may), logged once."""
+        why = _unsafe_root(self.root)
+        if why and why != self._unsafe_logged:
+            log.warning("prebuilt artifacts not used: their root is unsafe",
+                        root=str(self.root), why=why)  # fmt: skip
+        self._unsafe_logged = why
+        return why
+
+    def _prepare_one(
+        self, sandbox: Sandbox, artifact: Prebuilt, force: bool, verify: bool = False
+    ) -> Outcome:
         began = time.monotonic()
         folder = self.root / artifact.name
         with _locked(self.root / f".{artifact.name}.lock"):
             _sweep(self.root, artifact.name)
             stamp = artifact.stamp()
-            if not force and _read_stamp(folder) == stamp and artifact.intact(folder):
+            manifest = _read_manifest(folder)
+            if (
+                not force
+                and not _unsafe_artifact(self.root, folder)
+                and _read_stamp(folder) == stamp
+                and manifest is not None
+                and _intact(folder, manifest)
+                and (not verify or artifact.probe(sandbox, folder.resolve()) is None)
+            ):
                 return Outcome(artifact.name, "ready")
             staging = self.root / f".tmp-{artifact.name}-{uuid.uuid4().hex}"
             staging.mkdir(mode=0o755)
@@ -260,9 +375,10 @@ class Prebuilts:
                 why = artifact.probe(sandbox, staging)
                 if why is not None:
                     raise BuildFailed(f"built, but the toolchain does not use it: {why}")
-                # Written last: a folder with a stamp is a verified artifact.
-                (staging / STAMP).write_text(json.dumps({"stamp": stamp}))
-                (staging / STAMP).chmod(0o644)
+                # Written last, the manifest then the stamp: a folder with a stamp is a
+                # verified artifact, and its files' sizes are checked before each use.
+                _write(staging / MANIFEST, json.dumps(_sizes(staging)))
+                _write(staging / STAMP, json.dumps({"stamp": stamp}))
                 _install(staging, folder)
             except (BuildFailed, OSError, SandboxError, subprocess.SubprocessError) as exc:
                 shutil.rmtree(staging, ignore_errors=True)
@@ -273,6 +389,85 @@ class Prebuilts:
         seconds = time.monotonic() - began
         log.info("prebuilt artifact built", artifact=artifact.name, seconds=round(seconds, 2))
         return Outcome(artifact.name, "built", seconds)
+
+
+def _unsafe_root(root: Path) -> str:
+    """Why `root` cannot be trusted ("" when it can): whoever created it or can write in it
+    decides what every compile and run loads."""
+    try:
+        st = root.lstat()
+    except FileNotFoundError:
+        return ""  # nothing to use yet; prepare creates it
+    except OSError as exc:
+        return str(exc)
+    return _unsafe_stat(st, "the root")
+
+
+def _unsafe_stat(st: os.stat_result, what: str) -> str:
+    if stat.S_ISLNK(st.st_mode):
+        return f"{what} is a symbolic link"
+    if not stat.S_ISDIR(st.st_mode):
+        return f"{what} is not a folder"
+    if st.st_uid != os.geteuid():
+        return f"{what} belongs to uid {st.st_uid}, not to this user"
+    if st.st_mode & 0o022:
+        return f"{what} is writable by others (mode {st.st_mode & 0o777:o})"
+    return ""
+
+
+def _unsafe_artifact(root: Path, link: Path) -> str:
+    """Why the artifact at `link` cannot be trusted ("" when it can, or is absent): a link
+    must name a version folder of its own inside the root; the folder must be ours."""
+    try:
+        st = link.lstat()
+    except FileNotFoundError:
+        return ""
+    except OSError as exc:
+        return str(exc)
+    if stat.S_ISLNK(st.st_mode):
+        target = os.readlink(link)
+        prefix = f".v-{link.name}-"
+        if not (target.startswith(prefix) and _LEFTOVER.fullmatch(target[len(prefix) :])):
+            return f"{link.name} points at {target!r}, not at a version inside the root"
+        try:
+            st = (root / target).lstat()
+        except OSError as exc:
+            return str(exc)
+    return _unsafe_stat(st, link.name)
+
+
+def _sizes(folder: Path) -> dict[str, int]:
+    return {
+        str(path.relative_to(folder)): path.stat().st_size
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.name not in (STAMP, MANIFEST)
+    }
+
+
+def _read_manifest(folder: Path) -> dict[str, int] | None:
+    try:
+        value = json.loads((folder / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(value, dict) or not value:
+        return None
+    if not all(isinstance(k, str) and isinstance(v, int) for k, v in value.items()):
+        return None
+    return value
+
+
+def _intact(folder: Path, manifest: dict[str, int]) -> bool:
+    """Whether the files are still as built (a stat each): a JVM crashes, printing to
+    stdout, on a truncated archive; g++ fails every compile on a truncated .gch."""
+    try:
+        return all((folder / name).stat().st_size == size for name, size in manifest.items())
+    except OSError:
+        return False
+
+
+def _write(path: Path, text: str) -> None:
+    path.write_text(text)
+    path.chmod(0o644)
 
 
 def _sweep(root: Path, name: str) -> None:

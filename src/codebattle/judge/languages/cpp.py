@@ -48,6 +48,18 @@ class PrecompiledHeader(Prebuilt):
     def toolchain(self) -> tuple[str, ...]:
         return (os.path.realpath(GXX), _cc1plus(), self.header())
 
+    def links(self) -> tuple[str, ...]:
+        return (GXX,)
+
+    def blamed(self, output: bytes) -> bool:
+        # A .gch damaged past its valid header: "main.cpp:1: fatal error: cannot read PCH
+        # file: Invalid argument", which names neither the file nor the mount.
+        return b"PCH file" in output or super().blamed(output)
+
+    def refresh(self) -> None:
+        PrecompiledHeader.toolchain.cache_clear()
+        LANGUAGE.__dict__.pop("version", None)  # functools.cached_property: run again
+
     def args(self) -> tuple[str, ...]:
         return ("-isystem", self.mount)
 

@@ -34,7 +34,6 @@ from codebattle.judge.sandbox import Bind, Sandbox
 
 JAVA = "/usr/bin/java"
 JAVAC = "/usr/bin/javac"
-SIZE = "size"  # the archive's size in bytes, as built
 # Every JVM message to stderr, warnings and worse only (the default is stdout).
 _LOG = ("-Xlog:disable", "-Xlog:all=warning:stderr")
 
@@ -156,24 +155,21 @@ class _Archive(Prebuilt):
     def args(self) -> tuple[str, ...]:
         return (f"{self._prefix()}-XX:SharedArchiveFile={self.mount}/{self.file}",)
 
-    def intact(self, folder: Path) -> bool:
-        # The JVM maps the archive's regions as its header says, and dies of SIGBUS when
-        # the file is shorter (its crash report goes to stdout): the size must be as built.
-        try:
-            size = int((folder / SIZE).read_text())
-            return (folder / self.file).stat().st_size == size
-        except (OSError, ValueError):
-            return False
+    def links(self) -> tuple[str, ...]:
+        return (JAVA, JAVAC)
+
+    def refresh(self) -> None:
+        _Archive.toolchain.cache_clear()
+        LANGUAGE.__dict__.pop("version", None)  # functools.cached_property: run again
 
     def _built(self, folder: Path) -> None:
-        """Record the archive's size, after checking that the JDK wrote one."""
+        """Check that the JDK wrote an archive (its size is in the store's manifest)."""
         try:
             size = (folder / self.file).stat().st_size
         except OSError:
             size = 0
         if not size:
             raise BuildFailed(f"the JDK wrote no {self.file}")
-        (folder / SIZE).write_text(str(size))
 
     def _prefix(self) -> str:
         return "-J" if self.stage == "compile" else ""
