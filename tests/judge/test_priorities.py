@@ -17,10 +17,15 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
+from sqlalchemy import select
 
+from codebattle.battles import live
+from codebattle.battles import service as battles
+from codebattle.battles.models import MatchEvent
 from codebattle.db.session import Database
 from codebattle.judge import jobs
 from codebattle.judge import queue as queue_module
@@ -35,12 +40,21 @@ from codebattle.judge.queue import (
 )
 from codebattle.judge.runner import JobRunner
 from codebattle.judge.worker import Worker
+from codebattle.realtime.pubsub import MemoryPubSub
 from codebattle.storage import LocalBlobStore
 from codebattle.submissions import outbox, service
 from codebattle.submissions.models import CUSTOM, SAMPLES, SUBMIT, Submission
 from codebattle.submissions.service import job_for
+from codebattle.submissions.submit import submit
 from tests.judge.test_redis_queue_recovery import Recorder, done_event, eventually
-from tests.support.factories import MAX_CODE_BYTES, STARTER, make_problem_version, make_user
+from tests.support.factories import (
+    GAME,
+    MAX_CODE_BYTES,
+    STARTER,
+    make_match,
+    make_problem_version,
+    make_user,
+)
 from tests.support.redis_server import RedisServer, private_redis  # noqa: F401
 
 WAIT = 15.0  # every wait is bounded by this
@@ -140,6 +154,47 @@ async def test_the_outbox_resends_a_job_with_the_priority_it_was_sent_with(
         again, lost = await outbox.jobs_of(session, blobs, [j["submission"] for j in sent])
     assert lost == [] and again == sent
     assert [j["priority"] for j in again] == [PRACTICE, RUN, RUN, MATCH, MATCH, ROOM]
+
+
+class Queue:
+    def __init__(self) -> None:
+        self.jobs: list[jobs.Job] = []
+
+    async def enqueue(self, job: jobs.Job) -> None:
+        self.jobs.append(job)
+
+
+async def test_a_duel_s_samples_run_is_queued_and_resent_as_the_race(
+    db: Database, tmp_path: Path
+) -> None:
+    """Through the one way in (`submit`, with the match's place, as the arena now sends
+    it): the run counts for no game (no match id, no "submitted" event) yet is level 0."""
+    blobs = LocalBlobStore(tmp_path / "blobs")
+    async with db.session() as session:
+        version = await make_problem_version(session, blobs)
+        alice, bob = await make_user(session, "alice"), await make_user(session, "bob")
+        row = await make_match(session, version, [alice, bob], now=time.time() - GAME.countdown)
+        await session.commit()
+        match_id = row.id
+    async with db.session() as session:
+        await battles.apply(session, match_id, None)  # started
+    queue = Queue()
+    services = SimpleNamespace(
+        db=db, blobs=blobs, queue=queue, pubsub=MemoryPubSub(),
+        settings=SimpleNamespace(MAX_CODE_BYTES=MAX_CODE_BYTES),
+    )  # fmt: skip
+    place = live.match_place(services, match_id, alice.id)  # type: ignore[arg-type]
+    run = await submit(services, alice, None, "python", "print(1)\n", kind=SAMPLES,  # type: ignore[arg-type]
+                       place=place)  # fmt: skip
+    assert (run.match_id, run.priority) == (None, MATCH)
+    assert [(j["submission"], j["priority"]) for j in queue.jobs] == [(run.id, MATCH)]
+    async with db.session() as session:
+        again, _lost = await outbox.jobs_of(session, blobs, [run.id])
+        logged = await session.scalars(
+            select(MatchEvent.type).where(MatchEvent.match_id == match_id)
+        )
+        assert "submitted" not in list(logged)
+    assert again == queue.jobs  # the outbox's resend: the same level
 
 
 def test_a_job_without_a_known_priority_is_practice() -> None:
