@@ -22,10 +22,12 @@ from typing import Any, cast
 
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from codebattle.battles import live
 from codebattle.battles import service as battles
 from codebattle.battles.models import MatchEvent
+from codebattle.cli import app
 from codebattle.db.session import Database
 from codebattle.judge import jobs
 from codebattle.judge import queue as queue_module
@@ -627,3 +629,19 @@ def test_a_worker_of_no_known_level_is_refused() -> None:
     for levels in ((), (4,), (-1,)):
         with pytest.raises(ValueError, match="levels"):
             Worker("redis://127.0.0.1:1/0", cast(JobRunner, OrderRunner()), 2.0, levels=levels)
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["--levels", "9"], "a comma-separated list of 0, 1, 2, 3"),
+        (["--levels", "0,x"], "a comma-separated list of 0, 1, 2, 3"),
+        (["--urgent", "--levels", "0"], "not both"),
+    ],
+)
+def test_codebattle_worker_refuses_unknown_levels(
+    monkeypatch: pytest.MonkeyPatch, args: list[str], error: str
+) -> None:
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # never reached
+    result = CliRunner().invoke(app, ["worker", *args])
+    assert result.exit_code == 2 and error in result.output
