@@ -600,6 +600,42 @@ def test_one_background_build_at_a_time(store: Prebuilts, tool: Path) -> None:
     assert store.ready([first, second], "run")
 
 
+def test_a_suspected_artifact_is_probed_again_by_a_worker(store: Prebuilts, tool: Path) -> None:
+    """A compile failed with it and passed without (judge/compiler.py): a worker probes it;
+    when the probe fails it is not used again, even if no new build can replace it."""
+    fake = Fake(tool)
+    store.retry_seconds = 0
+    store.prepare_in_background(NO_SANDBOX, [fake])
+    store.wait(30)
+    store.suspect(fake, "cannot read PCH file")  # its probe passes: kept, not rebuilt
+    store.wait(30)
+    assert fake.builds() == 1
+    assert store.ready([fake], "compile")
+    fake.probe_says = "g++ read the header, not the .gch"
+    with structlog.testing.capture_logs() as logs:
+        store.suspect(fake, "cannot read PCH file")
+        store.wait(30)
+        assert store.ready([fake], "compile") == []
+        store.wait(30)
+    assert fake.builds() >= 2  # tried, and failed: its probe fails for new builds too
+    assert warnings(logs)[:3] == [
+        "prebuilt artifact damaged? a compile failed with it and passed without",
+        "prebuilt artifact damaged: its probe fails",
+        "a prebuilt artifact could not be built",
+    ]
+
+
+def test_a_suspect_in_a_store_that_is_not_a_workers_is_only_logged(
+    store: Prebuilts, tool: Path
+) -> None:
+    fake = Fake(tool, probe_says="broken")
+    store.prepare(NO_SANDBOX, [Fake(tool)])
+    store.suspect(fake, "cannot read PCH file")
+    store.wait(30)
+    assert fake.builds() == 1
+    assert store.ready([fake], "compile")
+
+
 # -- the root's safety ---------------------------------------------------------------------
 
 

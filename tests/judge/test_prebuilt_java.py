@@ -260,8 +260,10 @@ def test_the_same_verdicts_and_memory_with_and_without_the_archives(
     assert [(t.name, t.verdict, t.exit_code, t.signal) for t in with_cds.tests] == [
         (t.name, t.verdict, t.exit_code, t.signal) for t in without.tests
     ]
-    # The archive is mapped from a file: the JVM's memory stays about the same (the
-    # runtime archive's classes replace the default archive's).
+    # The archive is mapped from a file in place of the JDK's default one: a run reports
+    # 2.2-3.0 MiB less with it (measured, 14.0 against
+    # 16.5-16.7 MiB, 164.7 against 167.2-167.5 MiB; docs/judge-speed.md). A change of
+    # more than a MiB either way beyond that is a regression.
     for a, b in zip(with_cds.tests, without.tests, strict=True):
         if a.verdict == Verdict.AC:
-            assert abs(a.memory - b.memory) <= 24 * MiB, (a.name, a.memory, b.memory)
+            assert -1 * MiB <= b.memory - a.memory <= 4 * MiB, (a.name, a.memory, b.memory)

@@ -358,14 +358,19 @@ class Prebuilts:
             _sweep(self.root, artifact.name)
             stamp = artifact.stamp()
             manifest = _read_manifest(folder)
-            if (
-                not force
-                and not _unsafe_artifact(self.root, folder)
+            valid = (
+                not _unsafe_artifact(self.root, folder)
                 and _read_stamp(folder) == stamp
                 and manifest is not None
                 and _intact(folder, manifest)
-                and (not verify or artifact.probe(sandbox, folder.resolve()) is None)
-            ):
+            )
+            if valid and verify and artifact.probe(sandbox, folder.resolve()) is not None:
+                # Suspected and its probe fails now: not used again, even if no new build
+                # can replace it (the version is swept by a later prepare).
+                log.warning("prebuilt artifact damaged: its probe fails", artifact=artifact.name)
+                folder.unlink()
+                valid = False
+            if valid and not force:
                 return Outcome(artifact.name, "ready")
             staging = self.root / f".tmp-{artifact.name}-{uuid.uuid4().hex}"
             staging.mkdir(mode=0o755)
