@@ -152,8 +152,10 @@ function renderTimer() {
     let line = "";
     if (!p.connected && p.graceEndsAt && p.graceEndsAt > now && (game.state === "running" || game.state === "countdown"))
       line = fmt(text.offline_grace, { seconds: Math.ceil(p.graceEndsAt - now) });
+    else if (p.judging !== null && p.stage === null) line = text.judging_submitted;
     else if (p.judging !== null && p.stage === "compiling") line = text.judging_compiling;
-    else if (p.judging !== null) line = fmt(text.judging_progress, { done: p.judging });
+    else if (p.judging) line = fmt(text.judging_progress, { done: p.judging });
+    else if (p.judging !== null) line = text.judging_started;
     else if (p.activity && p.activity.until > now) line = text.typing;
     activity.textContent = line;
   }
