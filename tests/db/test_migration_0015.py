@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from codebattle.db.migrate import upgrade
 from codebattle.db.session import Database
 from codebattle.submissions import outbox
-from tests.db.test_migrations import _run, empty_url
+from tests.db.test_migrations import A_PLAYER_AND_PROBLEM, _run, empty_url
 
 __all__ = ["empty_url"]  # the fixture, imported to be used here
 
@@ -35,14 +35,7 @@ def test_unfinished_submissions_get_a_due_entry(empty_url: str) -> None:
     asyncio.run(
         _run(
             empty_url,
-            "INSERT INTO users (id, nickname, locale, role, created_at) "
-            "VALUES (1, 'alice', 'en', 'player', CURRENT_TIMESTAMP)",
-            "INSERT INTO problems (id, slug, difficulty, tags, search_text, created_at) "
-            "VALUES (1, 'p', 'easy', '[]', 'p', CURRENT_TIMESTAMP)",
-            "INSERT INTO problem_versions (id, problem_id, number, content_hash, package_key, "
-            "names, statements, samples, templates, time_limit, memory_limit, test_count, "
-            "interactive, created_at) VALUES (1, 1, 1, 'h', 'packages/x', '{}', '{}', '[]', "
-            "'{}', 1.0, 256, 1, false, CURRENT_TIMESTAMP)",
+            *A_PLAYER_AND_PROBLEM,
             submission(1, "queued"),
             submission(2, "running"),
             submission(3, "done"),

@@ -13,7 +13,7 @@ from alembic import command
 from codebattle.db.migrate import alembic_config, upgrade
 from codebattle.judge.jobs import MATCH, PRACTICE, ROOM, RUN
 from tests.db.test_migration_0015 import submission
-from tests.db.test_migrations import _run, empty_url
+from tests.db.test_migrations import A_PLAYER_AND_PROBLEM, _run, empty_url
 
 __all__ = ["empty_url"]  # the fixture, imported to be used here
 
@@ -23,14 +23,7 @@ def test_a_submission_can_be_compiling_and_keeps_its_tests(empty_url: str) -> No
     asyncio.run(
         _run(
             empty_url,
-            "INSERT INTO users (id, nickname, locale, role, created_at) "
-            "VALUES (1, 'alice', 'en', 'player', CURRENT_TIMESTAMP)",
-            "INSERT INTO problems (id, slug, difficulty, tags, search_text, created_at) "
-            "VALUES (1, 'p', 'easy', '[]', 'p', CURRENT_TIMESTAMP)",
-            "INSERT INTO problem_versions (id, problem_id, number, content_hash, package_key, "
-            "names, statements, samples, templates, time_limit, memory_limit, test_count, "
-            "interactive, created_at) VALUES (1, 1, 1, 'h', 'packages/x', '{}', '{}', '[]', "
-            "'{}', 1.0, 256, 1, false, CURRENT_TIMESTAMP)",
+            *A_PLAYER_AND_PROBLEM,
             submission(1, "running"),
             'INSERT INTO submission_tests (id, submission_id, "index", name, verdict, time, '
             "wall_time, memory, sample, feedback) VALUES (1, 1, 0, 't', 'AC', 0.0, 0.0, 0, "
@@ -59,14 +52,7 @@ def test_old_submissions_get_the_level_of_where_they_were_made(empty_url: str) -
     asyncio.run(
         _run(
             empty_url,
-            "INSERT INTO users (id, nickname, locale, role, created_at) "
-            "VALUES (1, 'alice', 'en', 'player', CURRENT_TIMESTAMP)",
-            "INSERT INTO problems (id, slug, difficulty, tags, search_text, created_at) "
-            "VALUES (1, 'p', 'easy', '[]', 'p', CURRENT_TIMESTAMP)",
-            "INSERT INTO problem_versions (id, problem_id, number, content_hash, package_key, "
-            "names, statements, samples, templates, time_limit, memory_limit, test_count, "
-            "interactive, created_at) VALUES (1, 1, 1, 'h', 'packages/x', '{}', '{}', '[]', "
-            "'{}', 1.0, 256, 1, false, CURRENT_TIMESTAMP)",
+            *A_PLAYER_AND_PROBLEM,
             "INSERT INTO matches (id, mode, rated, problem_id, problem_version_id, state, fsm, "
             "seq, reason, created_at) VALUES (1, 'ranked', true, 1, 1, 'running', '{}', 0, "
             "'', CURRENT_TIMESTAMP)",

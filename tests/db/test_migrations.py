@@ -37,17 +37,29 @@ async def _run(url: str, *statements: str) -> list[object]:
     return results
 
 
+# A problem and its first version, as rows the oldest migrations already have.
+A_PROBLEM = (
+    "INSERT INTO problems (id, slug, difficulty, tags, search_text, created_at) "
+    "VALUES (1, 'p', 'easy', '[]', 'p', CURRENT_TIMESTAMP)",
+    "INSERT INTO problem_versions (id, problem_id, number, content_hash, package_key, "
+    "names, statements, samples, templates, time_limit, memory_limit, test_count, "
+    "interactive, created_at) VALUES (1, 1, 1, 'h', 'packages/x', '{}', '{}', '[]', "
+    "'{}', 1.0, 256, 1, false, CURRENT_TIMESTAMP)",
+)
+# A player, alice, with that problem.
+A_PLAYER_AND_PROBLEM = (
+    "INSERT INTO users (id, nickname, locale, role, created_at) "
+    "VALUES (1, 'alice', 'en', 'player', CURRENT_TIMESTAMP)",
+    *A_PROBLEM,
+)
+
+
 def test_upgrades_keep_existing_rows_and_end_where_the_models_are(empty_url: str) -> None:
     upgrade(empty_url, "0002")
     asyncio.run(
         _run(
             empty_url,
-            "INSERT INTO problems (id, slug, difficulty, tags, search_text, created_at) "
-            "VALUES (1, 'p', 'easy', '[]', 'p', CURRENT_TIMESTAMP)",
-            "INSERT INTO problem_versions (id, problem_id, number, content_hash, package_key, "
-            "names, statements, samples, templates, time_limit, memory_limit, test_count, "
-            "interactive, created_at) VALUES (1, 1, 1, 'h', 'packages/x', '{}', '{}', '[]', "
-            "'{}', 1.0, 256, 1, false, CURRENT_TIMESTAMP)",
+            *A_PROBLEM,
         )
     )
     upgrade(empty_url)
