@@ -95,7 +95,9 @@ def _plain(language: Language, **changes: Any) -> Language:
     """A plain Language with `language`'s settings and `changes`: a language module's own
     subclass (its source and main file names) does not apply to these programs."""
     settings = {f.name: getattr(language, f.name) for f in dataclasses.fields(Language)}
-    return Language(**{**settings, **changes})
+    # Nor its prebuilt artifacts: their options are for its own compiler command, and these
+    # programs are built by a script (and rarely: their builds are cached).
+    return Language(**{**settings, "prebuilt": (), **changes})
 
 
 def _files(path: Path) -> dict[str, bytes]:
