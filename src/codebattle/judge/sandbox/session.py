@@ -307,13 +307,17 @@ class Session:
             items = [str(len(values)), *(f"{r}={v}" for r, v in values.items())]
             items += [str(len(argv)), *argv]
             request = b"".join(os.fsencode(item) + b"\0" for item in items)
+            # The clock starts before the child may: taken after the send, a judge thread
+            # that lost the CPU (or the GIL) meanwhile measured a run that had already ended
+            # as lasting no time at all (wall time 0.0 s for 0.5 ms of CPU).
+            started = time.monotonic()
             try:
                 socket.send_fds(standby.sock, [request], [stdin_fd, out_w, err_w])
             finally:
                 fds.close(out_w, err_w, stdin_fd if not isinstance(stdin, int) else None)
             result = supervise(
                 _ZygoteChild(standby.pidfd, standby.sock),
-                time.monotonic(),
+                started,
                 limits,
                 standby.group,
                 out_r,
