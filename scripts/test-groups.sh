@@ -2,14 +2,15 @@
 # The test suite as independent groups run at once (`make test`): most of the browser, crash
 # and package tests' time is spent waiting on real servers and processes, so running them
 # beside the rest roughly halves the wall time on two cores. The fair-play and operators'
-# tests join them to even the two groups out (19 and 13 minutes in CI before they moved). The groups share nothing that
+# tests join them to even the two groups out (19 and 13 minutes in CI before they moved), and
+# the rewards' tests since the judge's grew (16 and 12 minutes before). The groups share nothing that
 # could interfere: every test gets its own PostgreSQL database, the crash tests run private
 # PostgreSQL and Redis servers, the browser tests use the embedded default, and sandboxes
 # and cgroups are named per process. Usage: scripts/test-groups.sh PYTEST [ARGS...]
 set -uo pipefail
 pytest=$1
 shift
-SIDE=(tests/e2e tests/chaos tests/problems tests/fairplay tests/ops)
+SIDE=(tests/e2e tests/chaos tests/problems tests/fairplay tests/ops tests/rewards)
 
 side_log=$(mktemp)
 "$pytest" -p no:cacheprovider "$@" "${SIDE[@]}" > "$side_log" 2>&1 &
