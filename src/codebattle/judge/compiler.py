@@ -258,47 +258,31 @@ class Compiler:
                 env=language.env,
             )
             messages = trim_output(run.stdout + run.stderr)
+
+            def refused(text: str) -> tuple[CompileResult, None, RunResult]:
+                return CompileResult(None, text), None, run
+
             if run.cpu_exceeded or run.wall_exceeded:
-                return (
-                    CompileResult(
-                        None,
-                        _limit_note(
-                            messages, f"Compilation took too long (limit {lim.cpu_time:g} s)"
-                        ),
-                    ),
-                    None,
-                    run,
+                return refused(
+                    _limit_note(messages, f"Compilation took too long (limit {lim.cpu_time:g} s)")
                 )
             if run.memory_exceeded:
-                return (
-                    CompileResult(
-                        None,
-                        _limit_note(
-                            messages,
-                            f"Compilation used too much memory (limit {lim.memory // MiB} MiB)",
-                        ),
-                    ),
-                    None,
-                    run,
+                return refused(
+                    _limit_note(
+                        messages,
+                        f"Compilation used too much memory (limit {lim.memory // MiB} MiB)",
+                    )
                 )
             if run.exit_code != 0:
-                return (
-                    CompileResult(None, messages or f"compiler exited with {run.exit_code}"),
-                    None,
-                    run,
-                )
+                return refused(messages or f"compiler exited with {run.exit_code}")
             staging = self._staging()
             try:
                 if copy_box_tree(box, "out", staging, 10_000, lim.output) == 0:
                     shutil.rmtree(staging)
-                    return (
-                        CompileResult(None, messages or "the compiler produced nothing"),
-                        None,
-                        run,
-                    )
+                    return refused(messages or "the compiler produced nothing")
             except SandboxError as exc:
                 shutil.rmtree(staging)
-                return CompileResult(None, f"{messages}\n{exc}".strip()), None, run
+                return refused(f"{messages}\n{exc}".strip())
             add_files(staging, extra)
             return CompileResult(None, messages), staging, run
 
