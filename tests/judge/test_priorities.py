@@ -17,7 +17,6 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
@@ -25,7 +24,6 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from codebattle.battles import live
-from codebattle.battles import service as battles
 from codebattle.battles.models import MatchEvent
 from codebattle.cli import app
 from codebattle.db.session import Database
@@ -42,18 +40,16 @@ from codebattle.judge.queue import (
 )
 from codebattle.judge.runner import JobRunner
 from codebattle.judge.worker import Worker
-from codebattle.realtime.pubsub import MemoryPubSub
 from codebattle.storage import LocalBlobStore
 from codebattle.submissions import outbox, service
 from codebattle.submissions.models import CUSTOM, SAMPLES, SUBMIT, Submission
 from codebattle.submissions.service import job_for
 from codebattle.submissions.submit import submit
+from tests.battles.test_verdicts_once import running_duel
 from tests.judge.test_redis_queue_recovery import Recorder, done_event, eventually
 from tests.support.factories import (
-    GAME,
     MAX_CODE_BYTES,
     STARTER,
-    make_match,
     make_problem_version,
     make_user,
 )
@@ -171,20 +167,11 @@ async def test_a_duel_s_samples_run_is_queued_and_resent_as_the_race(
 ) -> None:
     """Through the one way in (`submit`, with the match's place, as the arena now sends
     it): the run counts for no game (no match id, no "submitted" event) yet is level 0."""
-    blobs = LocalBlobStore(tmp_path / "blobs")
-    async with db.session() as session:
-        version = await make_problem_version(session, blobs)
-        alice, bob = await make_user(session, "alice"), await make_user(session, "bob")
-        row = await make_match(session, version, [alice, bob], now=time.time() - GAME.countdown)
-        await session.commit()
-        match_id = row.id
-    async with db.session() as session:
-        await battles.apply(session, match_id, None)  # started
+    duel = await running_duel(db, tmp_path)
+    blobs, match_id, alice = duel.blobs, duel.match_id, duel.alice
     queue = Queue()
-    services = SimpleNamespace(
-        db=db, blobs=blobs, queue=queue, pubsub=MemoryPubSub(),
-        settings=SimpleNamespace(MAX_CODE_BYTES=MAX_CODE_BYTES),
-    )  # fmt: skip
+    services = duel.services
+    services.queue = queue
     place = live.match_place(services, match_id, alice.id)  # type: ignore[arg-type]
     run = await submit(services, alice, None, "python", "print(1)\n", kind=SAMPLES,  # type: ignore[arg-type]
                        place=place)  # fmt: skip
