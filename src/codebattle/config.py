@@ -35,6 +35,8 @@ class Environment(StrEnum):
     development = "development"
     production = "production"
     test = "test"
+    # A public preview of a release: the mock sandbox and a read-only database (docs/operations.md).
+    preview = "preview"
 
 
 PositiveInt = Annotated[int, Field(gt=0)]
@@ -234,6 +236,22 @@ class Settings(BaseSettings):
     S3_ACCESS_KEY_ID: str | None = None
     S3_SECRET_ACCESS_KEY: SecretStr | None = None
     S3_BUCKET: str | None = None
+    S3_REGION: str = "auto"  # R2 takes "auto"; AWS wants the bucket's region
+    # Uploads at least this large go in parts of this size (S3 multipart upload).
+    S3_MULTIPART_BYTES: Annotated[int, Field(ge=5 * 1024 * 1024)] = 8 * 1024 * 1024
+
+    # Seeing what happens (docs/operations.md): traces over OTLP/HTTP, errors to Sentry,
+    # Prometheus metrics, log lines as JSON.
+    OTEL_EXPORTER_OTLP_ENDPOINT: str | None = None  # e.g. http://collector:4318
+    OTEL_SERVICE_NAME: str = "codebattle"  # workers add "-worker"
+    SENTRY_DSN: SecretStr | None = None
+    RELEASE: str | None = None  # the deployed version's tag (Sentry, traces); the image sets it
+    # /metrics: with METRICS_TOKEN it asks for "Authorization: Bearer <token>"; with
+    # METRICS_PORT it is served on that port alone (bind it to a private network); with
+    # neither it is served openly outside production and not at all in production.
+    METRICS_TOKEN: SecretStr | None = None
+    METRICS_PORT: Annotated[int, Field(gt=0, lt=65536)] | None = None
+    LOG_FORMAT: Literal["auto", "json", "console"] = "auto"  # auto: JSON in production and preview
 
     # Log sink: OpenSearch when set, else a database table.
     OPENSEARCH_URL: str | None = None
