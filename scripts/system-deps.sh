@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the judge needs when they are missing; with --test, also
-# what the test suite needs (Chromium for the browser tests).
+# what the test suite needs (Chromium for the browser tests, Prometheus for the metrics).
 # As root it installs them; otherwise it says exactly what to install.
 set -euo pipefail
 
@@ -18,6 +18,8 @@ ls /usr/lib/gcc/*/*/libstdc++.a >/dev/null 2>&1 || missing+=(libstdc++-12-dev)
 command -v pandoc >/dev/null || missing+=(pandoc)
 if [ "${1:-}" = "--test" ]; then
     [ -x /usr/bin/chromium ] || missing+=(chromium)
+    # A real Prometheus scrapes /metrics in tests/ops/test_metrics.py.
+    [ -x /usr/bin/prometheus ] || missing+=(prometheus)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then
