@@ -409,22 +409,34 @@ class Settings(BaseSettings):
         ]
 
     @property
+    def production_like(self) -> bool:
+        """Production or a preview (public too): the same security rules (a set, strong
+        SECRET_KEY, https, no failpoints, no fake providers, no nickname sign-in;
+        decision 0036)."""
+        return self.ENVIRONMENT in (Environment.production, Environment.preview)
+
+    @property
+    def preview(self) -> bool:
+        """A public preview: the mock sandbox and a read-only database (docs/operations.md)."""
+        return self.ENVIRONMENT == Environment.preview
+
+    @property
     def fake_payments(self) -> bool:
         """Whether the built-in fake payment provider takes payments (no PortOne secret,
-        outside production)."""
-        return self.PORTONE_API_SECRET is None and self.ENVIRONMENT != Environment.production
+        outside production and previews)."""
+        return self.PORTONE_API_SECRET is None and not self.production_like
 
     @property
     def fake_giftcards(self) -> bool:
         """Whether the built-in fake Giftishow issues gift cards (no auth code, outside
-        production)."""
-        return self.GIFTISHOW_AUTH_CODE is None and self.ENVIRONMENT != Environment.production
+        production and previews)."""
+        return self.GIFTISHOW_AUTH_CODE is None and not self.production_like
 
     @property
     def nickname_sign_in(self) -> bool:
-        """Nickname sign-in has no password: it exists only outside production (and never
-        for staff, see accounts.service)."""
-        return self.ENVIRONMENT != Environment.production
+        """Nickname sign-in has no password: it exists only outside production and previews
+        (and never for staff, see accounts.service)."""
+        return not self.production_like
 
     @property
     def api_docs(self) -> bool:
@@ -438,11 +450,11 @@ class Settings(BaseSettings):
         kept in DATA_DIR, so sessions survive restarts."""
         if self.SECRET_KEY is not None:
             key = self.SECRET_KEY.get_secret_value()
-            if self.ENVIRONMENT == Environment.production and (weakness := key_weakness(key)):
+            if self.production_like and (weakness := key_weakness(key)):
                 raise ConfigError(f"SECRET_KEY: {weakness}; {MAKE_KEY}")
             return key
-        if self.ENVIRONMENT == Environment.production:
-            raise ConfigError(f"SECRET_KEY: must be set in production; {MAKE_KEY}")
+        if self.production_like:
+            raise ConfigError(f"SECRET_KEY: must be set in {self.ENVIRONMENT}; {MAKE_KEY}")
         path = self.DATA_DIR / "secret_key"
         if not path.exists():
             self.DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -460,14 +472,14 @@ def load_settings(**overrides: object) -> Settings:
         name = ".".join(str(part) for part in error["loc"]) or "settings"
         message = error["msg"].removeprefix("Value error, ")
         raise ConfigError(f"{name}: {message}") from None
-    if settings.ENVIRONMENT == Environment.production:
+    if settings.production_like:  # a preview is public: the same rules (decision 0036)
         settings.secret_key()  # fail at start-up, not at the first request
         if not settings.secure_cookies:  # session cookies must never travel in clear text
-            raise ConfigError("BASE_URL: must start with https:// in production")
+            raise ConfigError(f"BASE_URL: must start with https:// in {settings.ENVIRONMENT}")
     if settings.SESSION_STORE == "redis" and not settings.REDIS_URL:
         raise ConfigError("SESSION_STORE: redis needs REDIS_URL")
-    if settings.FAILPOINTS.strip() and settings.ENVIRONMENT == Environment.production:
-        raise ConfigError("FAILPOINTS: crash tests only; must be empty in production")
+    if settings.FAILPOINTS.strip() and settings.production_like:
+        raise ConfigError(f"FAILPOINTS: crash tests only; must be empty in {settings.ENVIRONMENT}")
     if settings.PORTONE_API_SECRET is not None:
         # Half a payment setup would take money it cannot confirm by webhook or open a
         # checkout the browser cannot start: all or nothing.
@@ -478,6 +490,13 @@ def load_settings(**overrides: object) -> Settings:
         for name in ("GIFTISHOW_AUTH_TOKEN", "GIFTISHOW_USER_ID", "GIFTISHOW_CALLBACK_NO"):
             if getattr(settings, name) is None:
                 raise ConfigError(f"{name}: must be set when GIFTISHOW_AUTH_CODE is set")
+    if settings.S3_BUCKET is not None:
+        # Half an S3 set-up would quietly keep blobs on one host's disk: all or nothing.
+        for name in ("S3_ENDPOINT", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"):
+            if getattr(settings, name) is None:
+                raise ConfigError(f"{name}: must be set when S3_BUCKET is set")
+        if not str(settings.S3_ENDPOINT).startswith(("http://", "https://")):
+            raise ConfigError("S3_ENDPOINT: must start with http:// or https://")
     if settings.REWARD_MINOR_MONTHLY_CAP_WON > settings.REWARD_MONTHLY_CAP_WON:
         raise ConfigError("REWARD_MINOR_MONTHLY_CAP_WON: must not exceed REWARD_MONTHLY_CAP_WON")
     return settings
