@@ -412,7 +412,7 @@ class Settings(BaseSettings):
     def production_like(self) -> bool:
         """Production or a preview (public too): the same security rules (a set, strong
         SECRET_KEY, https, no failpoints, no fake providers, no nickname sign-in;
-        decision 0036)."""
+        decision 0030)."""
         return self.ENVIRONMENT in (Environment.production, Environment.preview)
 
     @property
@@ -472,7 +472,7 @@ def load_settings(**overrides: object) -> Settings:
         name = ".".join(str(part) for part in error["loc"]) or "settings"
         message = error["msg"].removeprefix("Value error, ")
         raise ConfigError(f"{name}: {message}") from None
-    if settings.production_like:  # a preview is public: the same rules (decision 0036)
+    if settings.production_like:  # a preview is public: the same rules (decision 0030)
         settings.secret_key()  # fail at start-up, not at the first request
         if not settings.secure_cookies:  # session cookies must never travel in clear text
             raise ConfigError(f"BASE_URL: must start with https:// in {settings.ENVIRONMENT}")
