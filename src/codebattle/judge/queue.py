@@ -53,7 +53,7 @@ from codebattle.db import outage
 from codebattle.judge import jobs
 from codebattle.judge.jobs import Event, Job
 from codebattle.judge.languages import LANGUAGES
-from codebattle.judge.runner import JobRunner
+from codebattle.judge.runner import Runner
 
 log = structlog.get_logger(__name__)
 
@@ -413,11 +413,11 @@ class InProcessQueue(_Workers):
     """Jobs run on `workers` (+ `urgent_workers`) threads of this process."""
 
     def __init__(
-        self, runner_factory: Callable[[], JobRunner], workers: int, urgent_workers: int = 0
+        self, runner_factory: Callable[[], Runner], workers: int, urgent_workers: int = 0
     ) -> None:
         super().__init__(workers, urgent_workers)
         self.runner_factory = runner_factory
-        self._runner: JobRunner | None = None
+        self._runner: Runner | None = None
         self._started_at = time.time()
         self._noticed: set[int] = set()  # worker threads whose death was remembered
 

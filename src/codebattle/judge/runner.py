@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import cast
+from typing import Protocol, cast
 
 import structlog
 
@@ -46,6 +46,13 @@ class PackageCache:
             package = load_package(folder)
             self._loaded[key] = package
             return package
+
+
+class Runner(Protocol):
+    """What a queue's worker runs a job with: this module's JobRunner, or the preview's
+    judge/mock.MockRunner."""
+
+    def execute(self, job: jobs.Job, emit: Callable[[jobs.Event], None]) -> None: ...
 
 
 class JobRunner:
