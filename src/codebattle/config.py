@@ -323,6 +323,15 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
+    @field_validator("OTEL_EXPORTER_OTLP_ENDPOINT")
+    @classmethod
+    def _otlp_endpoint(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None  # no tracing
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https:// (OTLP over HTTP, e.g. :4318)")
+        return value.rstrip("/")
+
     @field_validator("BASE_URL")
     @classmethod
     def _base_url(cls, value: str) -> str:
