@@ -22,13 +22,15 @@ from starlette.requests import HTTPConnection
 
 from codebattle import failpoints
 from codebattle.config import Settings
+from codebattle.db import preview
 from codebattle.db.session import Database
+from codebattle.judge.mock import MockRunner
 from codebattle.judge.queue import InProcessQueue, JobQueue, LocalQueue, RedisQueue
 from codebattle.judge.runner import JobRunner
 from codebattle.logsink import LogWriter, make_writer
 from codebattle.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from codebattle.realtime.pubsub import MemoryPubSub, PubSub, RedisPubSub
-from codebattle.storage import BlobStore, LocalBlobStore
+from codebattle.storage import BlobStore, open_store, store_environment
 
 log = structlog.get_logger(__name__)
 
@@ -40,7 +42,8 @@ def new_instance_id() -> str:
 
 
 def blob_store(settings: Settings) -> BlobStore:
-    return LocalBlobStore(settings.DATA_DIR / "blobs")
+    """A bucket when S3_BUCKET is set, else DATA_DIR/blobs (storage.open_store)."""
+    return open_store(settings)
 
 
 @dataclass
@@ -70,22 +73,29 @@ class Services:
         queue: JobQueue
         pubsub: PubSub
         ratelimit: RateLimiter
-        if settings.REDIS_URL:
+        workers, urgent = settings.JUDGE_WORKERS, settings.JUDGE_URGENT_WORKERS
+        if settings.preview:  # the mock sandbox (judge/mock.py): no worker, no bubblewrap
+            queue = InProcessQueue(
+                lambda: MockRunner.for_preview(blob_store(settings), settings.DATA_DIR), workers
+            )
+        elif settings.REDIS_URL:
             queue = RedisQueue(settings.REDIS_URL, settings.QUEUE_REDELIVERY_SECONDS)
+        elif runner_factory is not None:
+            queue = InProcessQueue(runner_factory, workers, urgent)
+        else:
+            queue = LocalQueue(store_environment(settings), workers, urgent)
+        if settings.REDIS_URL:
             pubsub = RedisPubSub(settings.REDIS_URL)
             ratelimit = RedisRateLimiter(settings.REDIS_URL)
         else:
-            workers, urgent = settings.JUDGE_WORKERS, settings.JUDGE_URGENT_WORKERS
-            queue = (
-                InProcessQueue(runner_factory, workers, urgent)
-                if runner_factory is not None
-                else LocalQueue(settings.DATA_DIR / "blobs", workers, urgent)
-            )
             pubsub = MemoryPubSub()
             ratelimit = MemoryRateLimiter()
+        db = Database(settings.database_url)
+        if settings.preview:  # read-only but for sessions and practice (decision 0030)
+            preview.guard(db.engine)
         return cls(
             settings=settings,
-            db=Database(settings.database_url),
+            db=db,
             blobs=blob_store(settings),
             queue=queue,
             pubsub=pubsub,

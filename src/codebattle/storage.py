@@ -1,17 +1,31 @@
-"""The blob storage seam: code, problem package archives, later replays.
+"""The blob storage seam: code, problem package archives, statement assets, cached
+reference timings.
 
-Keys are relative paths such as `code/ab/abcd...`. The local implementation is the embedded
-default; an S3-compatible one plugs in behind the same three methods.
+Keys are relative paths such as `code/ab/abcd...`; most are content-addressed, so a put of a
+key that exists is a no-op. Two implementations, chosen by `open_store(settings)`: a local
+folder (the embedded default) and an S3-compatible bucket when S3_BUCKET is set.
+
+Each store has blocking methods (put/get/exists: the judge, which reads packages in its own
+threads and processes) and awaitable ones (aput/aget/aexists: the API's async code). The
+local store's awaitables are the blocking calls (a local file is cheap, as before); the S3
+store's run in a small executor of its own, so no S3 request ever waits on the event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import re
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
+
+from codebattle.config import Settings
+from codebattle.integrations.s3 import POOL, S3Bucket, S3Error
+
+__all__ = ["BlobStore", "LocalBlobStore", "S3BlobStore", "S3Error", "content_key", "open_store"]
 
 _KEY = re.compile(r"^[a-z]+(/[A-Za-z0-9._-]+)+$")
 
@@ -19,9 +33,18 @@ _KEY = re.compile(r"^[a-z]+(/[A-Za-z0-9._-]+)+$")
 class BlobStore(Protocol):
     def put(self, key: str, data: bytes) -> None: ...
 
-    def get(self, key: str) -> bytes: ...
+    def get(self, key: str) -> bytes: ...  # KeyError if missing
 
     def exists(self, key: str) -> bool: ...
+
+    async def aput(self, key: str, data: bytes) -> None: ...
+
+    async def aget(self, key: str) -> bytes: ...
+
+    async def aexists(self, key: str) -> bool: ...
+
+    def check(self) -> None:
+        """Raise (OSError, S3Error) unless the store can be used: start-up and /readyz."""
 
 
 def content_key(prefix: str, data: bytes, suffix: str = "") -> str:
@@ -30,15 +53,43 @@ def content_key(prefix: str, data: bytes, suffix: str = "") -> str:
     return f"{prefix}/{digest[:2]}/{digest}{suffix}"
 
 
+def checked_key(key: str) -> str:
+    """The key, or ValueError: a few path segments of safe characters, no `..`."""
+    if not _KEY.match(key) or ".." in key.split("/"):
+        raise ValueError(f"bad blob key {key!r}")
+    return key
+
+
+def open_store(settings: Settings) -> BlobStore:
+    """The store the settings name: the bucket when S3_BUCKET is set, else DATA_DIR/blobs.
+    The API, the local judge processes and `codebattle worker` all open it this way."""
+    if settings.S3_BUCKET:
+        return S3BlobStore(S3Bucket.from_settings(settings))
+    return LocalBlobStore(settings.DATA_DIR / "blobs")
+
+
+# What a judge process started by the API (judge/queue.py LocalQueue) needs in its otherwise
+# empty environment to open the same store.
+_STORE_SETTINGS = ("S3_ENDPOINT", "S3_ACCESS_KEY_ID", "S3_BUCKET", "S3_REGION")
+
+
+def store_environment(settings: Settings) -> dict[str, str]:
+    if not settings.S3_BUCKET:
+        return {"DATA_DIR": str(settings.DATA_DIR.resolve())}
+    env = {name: str(getattr(settings, name)) for name in _STORE_SETTINGS}
+    assert settings.S3_SECRET_ACCESS_KEY is not None  # load_settings checked it
+    env["S3_SECRET_ACCESS_KEY"] = settings.S3_SECRET_ACCESS_KEY.get_secret_value()
+    env["S3_MULTIPART_BYTES"] = str(settings.S3_MULTIPART_BYTES)
+    return env
+
+
 class LocalBlobStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
 
     def _path(self, key: str) -> Path:
-        if not _KEY.match(key) or ".." in key.split("/"):
-            raise ValueError(f"bad blob key {key!r}")
-        return self.root / key
+        return self.root / checked_key(key)
 
     def put(self, key: str, data: bytes) -> None:
         path = self._path(key)
@@ -63,3 +114,52 @@ class LocalBlobStore:
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    async def aput(self, key: str, data: bytes) -> None:
+        self.put(key, data)
+
+    async def aget(self, key: str) -> bytes:
+        return self.get(key)
+
+    async def aexists(self, key: str) -> bool:
+        return self.exists(key)
+
+    def check(self) -> None:
+        if not os.access(self.root, os.W_OK | os.X_OK):
+            raise OSError(f"blob folder {self.root} is not writable")
+
+
+class S3BlobStore:
+    """Blobs as objects of one bucket, under the same keys as the local folder's files
+    (so `aws s3 sync DATA_DIR/blobs s3://bucket` moves a local store into one)."""
+
+    def __init__(self, bucket: S3Bucket) -> None:
+        self.bucket = bucket
+        # As many threads as the client has connections: a burst of reads queues here
+        # rather than taking the default executor's threads from everything else.
+        self._executor = ThreadPoolExecutor(POOL, thread_name_prefix="s3-blobs")
+
+    def put(self, key: str, data: bytes) -> None:
+        # Content-addressed: an object that exists holds these bytes already. Two racing
+        # puts of a new key both write it, with the same bytes.
+        if self.bucket.head(checked_key(key)):
+            return
+        self.bucket.put(key, data)
+
+    def get(self, key: str) -> bytes:
+        return self.bucket.get(checked_key(key))
+
+    def exists(self, key: str) -> bool:
+        return self.bucket.head(checked_key(key))
+
+    async def aput(self, key: str, data: bytes) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._executor, self.put, key, data)
+
+    async def aget(self, key: str) -> bytes:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self.get, key)
+
+    async def aexists(self, key: str) -> bool:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self.exists, key)
+
+    def check(self) -> None:
+        self.bucket.check()

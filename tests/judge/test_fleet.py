@@ -42,7 +42,7 @@ async def until(check: Callable[[], Awaitable[bool]], what: str) -> None:
 
 
 async def test_local_workers_a_killed_one_is_dead_and_its_replacement_new(tmp_path: Path) -> None:
-    queue, recorder = LocalQueue(tmp_path / "blobs", 2), Recorder()
+    queue, recorder = LocalQueue({"DATA_DIR": str(tmp_path)}, 2), Recorder()
     await queue.start(recorder.on_event, recorder.on_lost)
     try:
         fleet: list[WorkerInfo] = []

@@ -27,15 +27,16 @@ def settings(tmp_path: Path, sqlite_url: str) -> Settings:
 
 def local_workers(settings: Settings) -> list[int]:
     """The pids of the judge worker processes serving these settings' blob folder."""
-    blobs = str(settings.DATA_DIR / "blobs").encode()
+    data_dir = b"DATA_DIR=" + str(settings.DATA_DIR.resolve()).encode()
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 args = (entry / "cmdline").read_bytes().split(b"\0")
+                environ = (entry / "environ").read_bytes().split(b"\0")
             except OSError:
                 continue
-            if b"codebattle.judge.local_worker" in args and blobs in args:
+            if b"codebattle.judge.local_worker" in args and data_dir in environ:
                 found.append(int(entry.name))
     return found
 
@@ -59,7 +60,11 @@ def test_submissions_are_judged_in_worker_processes_without_secrets(settings: Se
         pids = wait_for_workers(settings, all_workers(settings))
         for pid in pids:
             environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-            assert [v for v in environ if v] == [b"PATH=" + os.environ["PATH"].encode()]
+            # PATH and where the blobs are (storage.store_environment): nothing else.
+            data_dir = str(settings.DATA_DIR.resolve()).encode()
+            assert [v for v in environ if v] == [
+                b"PATH=" + os.environ["PATH"].encode(), b"DATA_DIR=" + data_dir
+            ]
         csrf = sign_in(client)
         good = submit(client, csrf, "a, b = map(int, input().split())\nprint(a + b)\n")
         bad = submit(client, csrf, "int main() { return 1 }", "cpp")

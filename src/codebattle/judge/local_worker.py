@@ -1,10 +1,11 @@
 """A judge worker process of the embedded default (judge/queue.py `LocalQueue`):
 
-    python -m codebattle.judge.local_worker BLOBS_DIR
+    python -m codebattle.judge.local_worker
 
 Reads jobs from stdin and writes their events to stdout, one JSON document a line; exits at
-the end of stdin (the web app stopped or died). Started with an empty environment: it needs
-the blob folder and the sandbox, never the database or a secret.
+the end of stdin (the web app stopped or died). Started with an environment of PATH and the
+blob store's settings only (storage.store_environment: DATA_DIR, or the S3_* of a bucket):
+it opens the same store as the web app, and never sees the database or another secret.
 """
 
 from __future__ import annotations
@@ -12,18 +13,19 @@ from __future__ import annotations
 import json
 import os
 import sys
-from pathlib import Path
 
+from codebattle.config import load_settings
 from codebattle.judge.jobs import Event
 from codebattle.judge.runner import JobRunner
-from codebattle.storage import LocalBlobStore
+from codebattle.storage import open_store
 
 
 def main() -> None:
-    blobs = Path(sys.argv[1])
     events = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # anything else printed goes to the log, never among the events
-    runner = JobRunner.on_this_host(LocalBlobStore(blobs))
+    # Only the environment the queue gave, not a .env file of the working directory.
+    settings = load_settings(_env_file=None)
+    runner = JobRunner.on_this_host(open_store(settings))
 
     def emit(event: Event) -> None:
         events.write(json.dumps(event) + "\n")

@@ -39,10 +39,9 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from itertools import count
-from pathlib import Path
 from typing import Any, Protocol
 
 import redis.asyncio as aioredis
@@ -300,13 +299,16 @@ class LocalQueue(_Workers):
     share no GIL, so a judge starts the next test the moment a program ends, and judging
     cannot stall the site.
 
-    A worker gets an empty environment: the blob folder and the sandbox are all it needs.
+    A worker gets an environment of only PATH and `store_env`, the settings that open the
+    blob store (storage.store_environment): the store and the sandbox are all it needs.
     A worker that dies is started again and its job judged again from the start (recording
     is idempotent); a job that has killed MAX_DELIVERIES workers is failed as IE."""
 
-    def __init__(self, blobs: Path, workers: int, urgent_workers: int = 0) -> None:
+    def __init__(
+        self, store_env: Mapping[str, str], workers: int, urgent_workers: int = 0
+    ) -> None:
         super().__init__(workers, urgent_workers)
-        self.blobs = blobs
+        self.store_env = dict(store_env)
         self._procs: set[asyncio.subprocess.Process] = set()
         self._born: dict[asyncio.subprocess.Process, float] = {}  # when each was started
         self._urgent: set[asyncio.subprocess.Process] = set()  # the urgent lane's (named so)
@@ -315,9 +317,9 @@ class LocalQueue(_Workers):
         while True:
             try:
                 proc = await asyncio.create_subprocess_exec(
-                    sys.executable, "-m", "codebattle.judge.local_worker", str(self.blobs),
+                    sys.executable, "-m", "codebattle.judge.local_worker",
                     stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-                    env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+                    env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **self.store_env},
                     limit=1 << 24,  # a "done" event lists every test
                 )  # fmt: skip
             except OSError:
