@@ -30,7 +30,7 @@ from codebattle.judge.runner import JobRunner
 from codebattle.logsink import LogWriter, make_writer
 from codebattle.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from codebattle.realtime.pubsub import MemoryPubSub, PubSub, RedisPubSub
-from codebattle.storage import BlobStore, open_store, store_environment
+from codebattle.storage import BlobStore, LocalBlobStore
 
 log = structlog.get_logger(__name__)
 
@@ -42,8 +42,7 @@ def new_instance_id() -> str:
 
 
 def blob_store(settings: Settings) -> BlobStore:
-    """A bucket when S3_BUCKET is set, else DATA_DIR/blobs (storage.open_store)."""
-    return open_store(settings)
+    return LocalBlobStore(settings.DATA_DIR / "blobs")
 
 
 @dataclass
@@ -83,7 +82,7 @@ class Services:
         elif runner_factory is not None:
             queue = InProcessQueue(runner_factory, workers, urgent)
         else:
-            queue = LocalQueue(store_environment(settings), workers, urgent)
+            queue = LocalQueue(settings.DATA_DIR / "blobs", workers, urgent)
         if settings.REDIS_URL:
             pubsub = RedisPubSub(settings.REDIS_URL)
             ratelimit = RedisRateLimiter(settings.REDIS_URL)
