@@ -30,7 +30,7 @@ from codebattle.judge.runner import JobRunner
 from codebattle.logsink import LogWriter, make_writer
 from codebattle.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from codebattle.realtime.pubsub import MemoryPubSub, PubSub, RedisPubSub
-from codebattle.storage import BlobStore, LocalBlobStore
+from codebattle.storage import BlobStore, open_store, store_environment
 
 log = structlog.get_logger(__name__)
 
@@ -42,7 +42,8 @@ def new_instance_id() -> str:
 
 
 def blob_store(settings: Settings) -> BlobStore:
-    return LocalBlobStore(settings.DATA_DIR / "blobs")
+    """A bucket when S3_BUCKET is set, else DATA_DIR/blobs (storage.open_store)."""
+    return open_store(settings)
 
 
 @dataclass
@@ -82,7 +83,7 @@ class Services:
         elif runner_factory is not None:
             queue = InProcessQueue(runner_factory, workers, urgent)
         else:
-            queue = LocalQueue(settings.DATA_DIR / "blobs", workers, urgent)
+            queue = LocalQueue(store_environment(settings), workers, urgent)
         if settings.REDIS_URL:
             pubsub = RedisPubSub(settings.REDIS_URL)
             ratelimit = RedisRateLimiter(settings.REDIS_URL)
