@@ -58,9 +58,11 @@ async def start(services: Services, loops: bool = True) -> None:
 
     await services.queue.start(on_events, on_lost)
     services.spawn(live.every(RELAY_SECONDS, lambda: relay(services), "outbox relay"))
-    services.spawn(_reporting(services))
-    services.spawn(_fair_play(services))
-    if loops:
+    if not services.settings.preview:  # a preview keeps no game's or fair play's writes
+        services.spawn(_reporting(services))
+        services.spawn(_fair_play(services))
+    # A preview's database refuses what these write (decision 0030): they stay off.
+    if loops and not services.settings.preview:
         services.spawn(live.every(0.5, lambda: live.sweep_deadlines(services), "deadline sweep"))
         services.spawn(live.every(1.0, lambda: live.pair_now(services), "matchmaking"))
         services.spawn(
