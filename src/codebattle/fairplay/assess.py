@@ -98,7 +98,7 @@ async def assess_submission(ctx: Context, submission_id: int) -> RiskAssessment 
             return found
         if await _earlier_being_judged(session, submission):
             return None  # what it may copy is not judged yet: a later pass assesses it
-        code = submissions.code_of(ctx.blobs, submission)
+        code = await submissions.code_of(ctx.blobs, submission)
     # GPTZero is asked outside any transaction: a slow answer holds no lock.
     ai = await _ai_text(ctx, code or "", submission.language)
     for attempt in range(CONFLICT_TRIES):

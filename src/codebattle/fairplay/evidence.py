@@ -330,7 +330,7 @@ async def _side_by_side(
     mine = own
     if isinstance(found.get("submission_id"), int):
         mine = await session.get(Submission, found["submission_id"]) or own
-    own_code = submissions.code_of(blobs, mine) if mine is not None else None
+    own_code = await submissions.code_of(blobs, mine) if mine is not None else None
     other_code: str | None = None
     other_language = found.get("other_language") or ""
     other_id = found.get("other_submission_id")
@@ -341,7 +341,7 @@ async def _side_by_side(
     elif isinstance(other_id, int):
         other = await session.get(Submission, other_id)
         if other is not None:
-            other_code = submissions.code_of(blobs, other)
+            other_code = await submissions.code_of(blobs, other)
             other_language = other_language or other.language
     other_user = found.get("other_user_id")
     return {

@@ -182,7 +182,7 @@ async def _fingerprint_of(
     stored = await session.get(SubmissionFingerprint, submission.id)
     if stored is not None:
         return Fingerprint.from_dict(stored.data)
-    code = submissions.code_of(blobs, submission)
+    code = await submissions.code_of(blobs, submission)
     if code is None:
         log.warning("fair play: submission code lost; not examined", submission=submission.id)
         return None

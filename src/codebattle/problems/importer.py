@@ -6,6 +6,7 @@ at the version they were judged on, so their results never change.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -148,11 +149,12 @@ async def import_package(
     ):
         return ImportOutcome(slug, current.number, "unchanged")
     key = content_key("packages", data, ".tar.gz")
-    blobs.put(key, data)
+    await blobs.aput(key, data)
 
     fields = version_fields(package, float(time_limit))
     # Statements (Markdown, LaTeX converted) and their images and PDFs: statements.py.
-    shown = statements.build(package, blobs, slug)
+    # Off the event loop: pandoc, and the assets' blocking puts.
+    shown = await asyncio.to_thread(statements.build, package, blobs, slug)
     fields["statements"], fields["assets"] = shown.markdown, shown.assets
     status = "updated"
     if problem is None:

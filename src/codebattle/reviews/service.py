@@ -442,7 +442,7 @@ async def _make(services: Services, review_id: int, attempt: datetime) -> None:
         assert version is not None
         tests = await submissions.tests_of(session, submission.id)
         source = review.source
-    code = submissions.code_of(services.blobs, submission) or ""
+    code = await submissions.code_of(services.blobs, submission) or ""
     shown = [submissions.test_json(t) for t in tests]
     own_times = own_times_of(tests)
     toolkit = toolkit_of(services)

@@ -88,7 +88,7 @@ async def jobs_of(
     found, lost = [], []
     for submission, version in rows.all():
         try:
-            code = blobs.get(submission.code_key).decode()
+            code = (await blobs.aget(submission.code_key)).decode()
         except KeyError:
             log.error("a queued submission's code is missing", submission=submission.id)
             lost.append(submission.id)

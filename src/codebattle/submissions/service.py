@@ -5,6 +5,7 @@ here, never from the tables). Recording the judge's results: `recording.py`; the
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,7 +142,7 @@ async def create(
         stdin = custom_input
     data = checked_code.encode()
     key = content_key("code", data)
-    blobs.put(key, data)
+    await blobs.aput(key, data)
     submission = Submission(
         user_id=user.id,
         problem_id=target.problem_id,
@@ -303,11 +304,11 @@ async def solved_ids(session: AsyncSession, user: User | None) -> set[int]:
     return set(rows)
 
 
-def code_of(blobs: BlobStore, submission: Submission) -> str | None:
+async def code_of(blobs: BlobStore, submission: Submission) -> str | None:
     """A submission's code; None if it was lost from blob storage (pages say so rather
     than fail)."""
     try:
-        return blobs.get(submission.code_key).decode()
+        return (await blobs.aget(submission.code_key)).decode()
     except KeyError:
         return None
 
@@ -359,4 +360,7 @@ async def with_code(
     found = await session.scalars(
         select(Submission).where(Submission.id.in_(ids)).order_by(Submission.id)
     )
-    return [(s, code_of(blobs, s)) for s in found]
+    taken = list(found)
+    # Read at once: from a bucket each is a round trip.
+    codes = await asyncio.gather(*(code_of(blobs, s) for s in taken))
+    return list(zip(taken, codes, strict=True))

@@ -130,7 +130,7 @@ async def statement_asset(request: Request, slug: str, name: str) -> Response:
     if key is None or media_type is None:
         raise UserError(404, "not_found")
     try:
-        data = services_of(request).blobs.get(key)
+        data = await services_of(request).blobs.aget(key)
     except KeyError:
         raise UserError(404, "not_found") from None
     # A PDF is a download (a browser's viewer does not run under the sandbox policy).

@@ -75,7 +75,7 @@ async def _detail(request: Request, submission_id: int) -> dict[str, Any]:
     async with services.db.session() as session:
         submission = await service.get_owned(session, user, submission_id)
         data = await service.to_json(session, submission)
-        data["code"] = service.code_of(services.blobs, submission)
+        data["code"] = await service.code_of(services.blobs, submission)
         data["custom_input"] = submission.custom_input
     return data
 
