@@ -31,6 +31,10 @@ class Job(TypedDict):
     # Lower is judged first (judge/queue.py): see MATCH..PRACTICE. Absent in a job queued
     # by an older version: judged as PRACTICE.
     priority: NotRequired[int]
+    # The submitter's trace context (W3C traceparent headers, integrations/tracing.py), so
+    # the worker's judging joins the request's trace. Absent without tracing, or from an
+    # older version: the job is judged all the same.
+    trace: NotRequired[dict[str, str]]
 
 
 # Priority levels, most urgent first: a duel's submissions (a race), a sample or custom run
@@ -103,6 +107,7 @@ class DoneEvent(TypedDict):
     submission: int
     type: Literal["done"]
     result: FinalResult
+    trace: NotRequired[dict[str, str]]  # the worker's `judge job` span: recording links it
 
 
 Event = Started | Compiled | TestEvent | DoneEvent

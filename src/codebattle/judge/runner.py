@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Protocol, cast
 
 import structlog
+from opentelemetry.trace import Span
 
+from codebattle.integrations import tracing
 from codebattle.judge import archive, disclosure, jobs, languages
 from codebattle.judge.engine import RAN_OK, Judge
 from codebattle.judge.loader import load_package
@@ -73,7 +75,18 @@ class JobRunner:
     def execute(self, job: jobs.Job, emit: Callable[[jobs.Event], None]) -> None:
         """Judge `job`, calling `emit` with each event (started, compiled unless it did not
         compile, each test, done). Never raises for a job's fault:
-        anything unexpected becomes an IE result (logged, not shown to the player)."""
+        anything unexpected becomes an IE result (logged, not shown to the player).
+        Traced as one `judge job` span in the submitter's trace (the job's `trace`)."""
+        attributes: dict[str, str | int] = {
+            "codebattle.submission": job["submission"],
+            "codebattle.language": job["language"],
+            "codebattle.kind": job["kind"],
+            "codebattle.priority": jobs.priority(job),
+        }
+        with tracing.job_span("judge job", job.get("trace"), attributes) as span:
+            self._execute(job, traced(emit, span))
+
+    def _execute(self, job: jobs.Job, emit: Callable[[jobs.Event], None]) -> None:
         emit(jobs.started(job))
         began = time.monotonic()
         try:
@@ -164,6 +177,33 @@ class JobRunner:
                 "judge_time": round(time.monotonic() - began, 4),
             },
         )
+
+
+def traced(emit: Callable[[jobs.Event], None], span: Span) -> Callable[[jobs.Event], None]:
+    """`emit`, noting the judging on the job's span: the compile and each test as events
+    (cheap: no span per test), the verdict and test count as attributes; the done event
+    carries the span's context, which the recorder links to."""
+    if not span.is_recording():
+        return emit
+
+    def emit_traced(event: jobs.Event) -> None:
+        if event["type"] == "compiled":
+            span.add_event("compiled")
+        elif event["type"] == "test":
+            test = event["test"]
+            span.add_event(
+                "test",
+                {"index": event["index"], "verdict": test["verdict"],
+                 "time": test.get("time", 0.0)},
+            )  # fmt: skip
+        elif event["type"] == "done":
+            result = event["result"]
+            span.set_attribute("codebattle.verdict", result["verdict"])
+            span.set_attribute("codebattle.tests", len(result.get("tests", [])))
+            event = {**event, "trace": tracing.carrier()}
+        emit(event)
+
+    return emit_traced
 
 
 def as_sent(result: TestResult, index: int) -> jobs.TestData:

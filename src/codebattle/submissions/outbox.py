@@ -28,6 +28,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.db.session import Database
+from codebattle.integrations import tracing
 from codebattle.judge.jobs import Job, failed
 from codebattle.judge.queue import JobQueue
 from codebattle.problems.models import ProblemVersion
@@ -148,7 +149,7 @@ async def send(db: Database, queue: JobQueue, job: Job, due_at: datetime) -> boo
     the submission is saved whatever happens here."""
     try:
         async with asyncio.timeout(SEND_SECONDS):
-            await queue.enqueue(job)
+            await queue.enqueue(traced(job))
     except Exception as exc:
         log.warning("the judge queue refused a job; a relay sends it later", error=repr(exc))
         return False
@@ -158,6 +159,14 @@ async def send(db: Database, queue: JobQueue, job: Job, due_at: datetime) -> boo
     except Exception as exc:  # the database went away: a relay sends it again (at least once)
         log.warning("a sent job could not be marked sent", error=repr(exc))
     return True
+
+
+def traced(job: Job) -> Job:
+    """The job with the sender's trace context (integrations/tracing.py): the saver's send
+    runs in the submitting request, so the worker's judging joins its trace. A relay's send
+    has none to give (the request is long gone): that job's trace is its own."""
+    headers = tracing.carrier()
+    return {**job, "trace": headers} if headers else job
 
 
 async def relay(db: Database, blobs: BlobStore, queue: JobQueue) -> int:
