@@ -849,6 +849,68 @@ def achievements_backfill() -> None:
     typer.echo(f"{asyncio.run(run())} achievement(s) awarded")
 
 
+db_app = typer.Typer(no_args_is_help=True, help="The database: check it, count its rows.")
+app.add_typer(db_app, name="db")
+
+
+def _on_database(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` in one session on DATABASE_URL as it is: never upgraded first (a check
+    of a restored copy must see the schema it came back with)."""
+    from codebattle.db import outage
+    from codebattle.db.session import Database
+
+    settings = _settings()
+
+    async def run() -> T:
+        db = Database(settings.database_url)
+        try:
+            async with db.session() as session:
+                return await work(session)
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(run())
+    except Exception as exc:
+        if not outage.is_unavailable(exc):
+            raise
+        _fail(f"the database is not reachable ({type(exc).__name__})")
+
+
+@db_app.command("check")
+def db_check(
+    blobs: Annotated[
+        bool, typer.Option(help="Also look for the packages' and newest code's blobs.")
+    ] = True,
+) -> None:
+    """Check the database without changing it: schema at the newest migration, sequences
+    ahead of their ids, event logs without a gap, points ledger balanced, audit log
+    append-only, blobs present. Exits 1 on any finding (run it on a restored copy)."""
+    from codebattle.ops import integrity
+    from codebattle.services import blob_store
+
+    store = blob_store(_settings()) if blobs else None
+
+    async def check(session: AsyncSession) -> list[str]:
+        return [str(finding) for finding in await integrity.check(session, store)]
+
+    findings = _on_database(check)
+    for line in findings:
+        typer.echo(line)
+    typer.echo(f"{len(findings)} finding(s)")
+    if findings:
+        raise typer.Exit(1)
+
+
+@db_app.command("counts")
+def db_counts() -> None:
+    """Rows of the key tables, one `table<TAB>rows` line each (the drill compares them)."""
+    from codebattle.ops import integrity
+
+    for table, rows in _on_database(integrity.counts).items():
+        typer.echo(f"{table}\t{rows}")
+
+
 def main() -> None:
     try:
         app()

@@ -1,0 +1,142 @@
+"""The backup and restore drill (scripts/backup-drill.sh) on a database the app is writing
+to: a site on a database of the private PostgreSQL cluster (tests/support/pg_server.py:
+the drill creates and drops databases, which the shared server's other users must never
+see), filled through the app (two players, a duel won, practice submissions judged), and
+a player submitting all the while the drill dumps, restores and checks.
+
+The copy passes `codebattle db check` and holds the rows of the dump's moment: the duel
+with its whole event log, the players, the submissions made before the drill began; the
+source went on growing. The same checks fail on a copy broken the way a bad restore
+breaks one (a sequence behind its ids, a gap in an event log)."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.chaos.test_games_once import SOLUTION, duel, finished, submit
+from tests.support.chaos import WAIT, client, hello_site, query
+from tests.support.pg_server import PgServer, asyncpg_url, private_pg  # noqa: F401
+from tests.support.servers import BATTLE_ENV, CODEBATTLE, ROOT, Server, Site
+
+DRILL = ROOT / "scripts" / "backup-drill.sh"
+PRACTICE = {"problem": "hello-battle", "language": "python", "code": SOLUTION}
+
+
+@pytest.fixture
+def source(private_pg: PgServer) -> Iterator[str]:  # noqa: F811
+    with private_pg.database(migrated=True) as url:
+        yield url
+
+
+@pytest.fixture
+def site(tmp_path: Path, source: str) -> Iterator[Site]:
+    with hello_site(
+        tmp_path / "site", **BATTLE_ENV, DATABASE_URL=source, SUBMISSIONS_PER_MINUTE="1000"
+    ) as site:  # fmt: skip
+        yield site
+
+
+def run(site: Site, *argv: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """A command with the site's settings (DATA_DIR: the blobs the check looks for)."""
+    return subprocess.run(
+        argv, env=site.environment(CODEBATTLE=CODEBATTLE, **env), cwd=site.data,
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+async def keep_submitting(server: Server, token: str, made: list[int]) -> None:
+    """Practice submissions one after another until cancelled: the writes the dump races."""
+    async with client(server, token) as api:
+        while True:
+            reply = await api.post("/api/submissions", json=PRACTICE)
+            assert reply.status_code == 201, reply.text
+            made.append(int(reply.json()["id"]))
+            await asyncio.sleep(0.05)
+
+
+async def test_a_live_database_dumped_and_restored_passes_the_checks(
+    site: Site,
+    source: str,
+    private_pg: PgServer,  # noqa: F811
+) -> None:
+    server = site.serve()
+    alice, bob = site.token("alice"), site.token("bob")
+    match_id = await duel(server, alice, bob)
+    won = await submit(server, alice, match_id, SOLUTION)
+    assert (await finished(server, alice, match_id))["state"] == "finished"
+
+    made: list[int] = []
+    writer = asyncio.create_task(keep_submitting(server, bob, made))
+    try:
+        async with asyncio.timeout(WAIT):
+            while len(made) < 5:  # writes are going on before the dump starts
+                await asyncio.sleep(0.05)
+        before = list(made)
+        drill = await asyncio.to_thread(
+            run, site, str(DRILL), "--keep", source, "drill_copy", PG_BIN=str(private_pg.bin)
+        )
+        during = len(made) - len(before)
+    finally:
+        writer.cancel()
+        await asyncio.gather(writer, return_exceptions=True)
+    assert drill.returncode == 0, drill.stdout + drill.stderr
+    assert "0 finding(s)" in drill.stdout and "drill passed" in drill.stdout
+    assert during > 0  # the app wrote while the drill ran
+
+    copy, live = asyncpg_url(private_pg.url_of("drill_copy")), asyncpg_url(source)
+    try:
+        # The players, the duel and its whole event log, the submissions made before.
+        assert await query(copy, "SELECT nickname FROM users ORDER BY nickname") == [
+            ("alice",), ("bob",)
+        ]  # fmt: skip
+        assert await query(copy, f"SELECT state, winner_id IS NOT NULL FROM matches "
+                                 f"WHERE id = {match_id}") == [("finished", True)]  # fmt: skip
+        events = await query(copy, f"SELECT seq FROM match_events WHERE match_id = {match_id}")
+        assert events == await query(
+            live, f"SELECT seq FROM match_events WHERE match_id = {match_id}"
+        )
+        assert sorted(seq for (seq,) in events) == list(range(1, len(events) + 1))
+        assert await query(copy, f"SELECT verdict FROM submissions WHERE id = {won}") == [("AC",)]
+        kept = {i for (i,) in await query(copy, "SELECT id FROM submissions")}
+        assert set(before) <= kept
+        # One snapshot: the source went on after it; the copy has a prefix of the writes.
+        later = {i for (i,) in await query(live, "SELECT id FROM submissions")} - kept
+        assert later and min(later) > max(kept)
+        # The drill printed both counts side by side.
+        assert any(
+            line.split()[:1] == ["users"] and line.split()[1:] == ["2", "2"]
+            for line in drill.stdout.splitlines()
+        ), drill.stdout
+
+        # The copy works: new rows get new ids (its sequences came back with it).
+        checked = run(site, CODEBATTLE, "db", "check", DATABASE_URL=private_pg.url_of("drill_copy"))
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+
+        # A copy broken as a bad restore leaves one: both checks fail, naming what.
+        private_pg.psql(
+            "SELECT setval('submissions_id_seq', 1);"
+            f" DELETE FROM match_events WHERE match_id = {match_id} AND seq = 2",
+            database="drill_copy",
+        )
+        broken = run(site, CODEBATTLE, "db", "check", DATABASE_URL=private_pg.url_of("drill_copy"))
+        assert broken.returncode == 1, broken.stdout + broken.stderr
+        assert "sequence: submissions_id_seq gives 2 next" in broken.stdout
+        assert f"events: match {match_id}: last seq {len(events)}" in broken.stdout
+    finally:
+        private_pg.psql('DROP DATABASE IF EXISTS "drill_copy" WITH (FORCE)')
+
+
+def test_the_drill_refuses_what_it_cannot_do(site: Site, source: str) -> None:
+    no_url = run(site, str(DRILL))
+    assert no_url.returncode == 2 and "SOURCE_URL" in no_url.stderr
+    not_pg = run(site, str(DRILL), "sqlite:///var/codebattle.db")
+    assert not_pg.returncode == 2 and "must be postgresql://" in not_pg.stderr
+    itself = run(site, str(DRILL), source, source.rsplit("/", 1)[1])
+    assert itself.returncode == 2 and "other than the source's" in itself.stderr
+    gone = run(site, str(DRILL), "postgresql://postgres@127.0.0.1:1/nothing")
+    assert gone.returncode == 2 and "drill FAILED" not in gone.stdout, gone.stdout + gone.stderr
