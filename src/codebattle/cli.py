@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from codebattle.config import Settings
     from codebattle.integrations import giftishow
+    from codebattle.storage import BlobStore
 
 T = TypeVar("T")
 
@@ -189,6 +190,20 @@ def _settings() -> Settings:
         _fail(f"configuration: {exc}")
 
 
+def _checked_blobs(settings: Settings) -> BlobStore:
+    """The blob store, checked at start-up: an unreachable bucket (or keys it refuses) or
+    an unwritable folder stops the process with one line, not at the first submission."""
+    from codebattle.services import blob_store
+    from codebattle.storage import S3Error
+
+    store = blob_store(settings)
+    try:
+        store.check()
+    except (OSError, S3Error) as exc:
+        _fail(f"blob storage: {exc}")
+    return store
+
+
 def _configure_logging() -> None:
     from codebattle.logs import configure
 
@@ -245,6 +260,7 @@ def serve(
 
     settings = _settings()
     _configure_logging()
+    _checked_blobs(settings)
     if migrate_first:
         _upgrade_once_reachable(upgrade, settings.database_url)
     # websockets-sansio: the cheapest per message of uvicorn's WebSocket servers. No
@@ -280,7 +296,6 @@ def worker(
     from codebattle.judge import jobs
     from codebattle.judge.runner import JobRunner
     from codebattle.judge.worker import Worker
-    from codebattle.services import blob_store
 
     settings = _settings()
     _configure_logging()
@@ -302,7 +317,7 @@ def worker(
         if getattr(settings, secret) is not None:
             typer.echo(f"warning: {secret} is set; workers never use it: remove it from "
                        "their environment (they run untrusted code)", err=True)  # fmt: skip
-    runner = JobRunner.on_this_host(blob_store(settings))
+    runner = JobRunner.on_this_host(_checked_blobs(settings))
     Worker(settings.REDIS_URL, runner, settings.QUEUE_REDELIVERY_SECONDS, chosen).run()
 
 

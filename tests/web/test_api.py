@@ -28,7 +28,8 @@ def test_health_and_readiness(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200, ready.text
-    assert ready.json()["checks"] == {"database": "ok", "queue": "ok", "sandbox": "ok"}
+    checks = {"database": "ok", "queue": "ok", "blobs": "ok", "sandbox": "ok"}
+    assert ready.json()["checks"] == checks
     assert set(ready.json()["log_sink"]) == {"written", "dropped", "pending"}
 
 

@@ -1,4 +1,5 @@
-"""`/healthz`: the process is alive. `/readyz`: the database, the queue and the sandbox work."""
+"""`/healthz`: the process is alive. `/readyz`: the database, the queue, the blob store and the
+sandbox work."""
 
 from __future__ import annotations
 
@@ -38,7 +39,13 @@ async def readyz(request: Request) -> JSONResponse:
     services = services_of(request)
     checks: dict[str, str] = {}
     ready = True
-    for name, probe in (("database", services.db.ping), ("queue", services.queue.ping)):
+    probes = (
+        ("database", services.db.ping),
+        ("queue", services.queue.ping),
+        # A bucket's check is a request: off the event loop.
+        ("blobs", lambda: asyncio.to_thread(services.blobs.check)),
+    )
+    for name, probe in probes:
         try:
             await asyncio.wait_for(probe(), timeout=5)
             checks[name] = "ok"
