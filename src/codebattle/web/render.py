@@ -131,6 +131,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
             "locales": LOCALES,
             "user": getattr(request.state, "user", None),
             "csrf_token": csrf_token(request),
+            "preview": services_of(request).settings.preview,  # base.html's banner
             **context,
         },
         status_code=status_code,
