@@ -20,17 +20,18 @@ from starlette.requests import ClientDisconnect, HTTPConnection
 from starlette.types import ASGIApp
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from codebattle import runtime
+from codebattle import logs, runtime
 from codebattle.accounts.sessions import store_for as session_store
 from codebattle.config import Settings, load_settings
 from codebattle.db import outage
 from codebattle.errors import UserError
 from codebattle.i18n import negotiate, translate
-from codebattle.integrations import fake_giftishow, fake_portone
+from codebattle.integrations import fake_giftishow, fake_portone, sentry
 from codebattle.ops import health
 from codebattle.realtime import stream
 from codebattle.services import Services, services_of
 from codebattle.web.render import render
+from codebattle.web.request_ids import RequestIds
 from codebattle.web.routes import account_data as account_data_routes
 from codebattle.web.routes import accounts as account_routes
 from codebattle.web.routes import appeals as appeal_routes
@@ -87,6 +88,7 @@ async def identify(connection: HTTPConnection) -> None:
         # (written at most once a minute).
         await keep_session(connection, user, stored)
     connection.state.user, connection.state.auth = user, auth
+    logs.bind_user(user.id if user is not None else None)  # on the request's later lines
 
 
 def _wants_json(request: Request) -> bool:
@@ -203,17 +205,19 @@ async def _close_try_again(websocket: WebSocket) -> None:
 class App(FastAPI):
     """The FastAPI app wrapped, outside everything, in SecurityHeaders: Starlette puts its
     ServerErrorMiddleware (the 500 page) outside every user middleware, so the headers are
-    added here to reach every HTTP response, errors included."""
+    added here to reach every HTTP response, errors included; RequestIds outside it, so the
+    500 page and its log line carry the request's id."""
 
     hsts = False
 
     def build_middleware_stack(self) -> ASGIApp:
-        return SecurityHeaders(super().build_middleware_stack(), hsts=self.hsts)
+        return RequestIds(SecurityHeaders(super().build_middleware_stack(), hsts=self.hsts))
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     settings = settings or load_settings()
     services = services or Services.from_settings(settings)
+    sentry.init(settings, server_name=services.instance, component="api")  # with SENTRY_DSN
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -256,6 +256,7 @@ def serve(
 
     from codebattle.app import create_app
     from codebattle.db.migrate import upgrade
+    from codebattle.logs import current_format, dict_config
     from codebattle.realtime.stream import transport_limit
 
     settings = _settings()
@@ -273,7 +274,9 @@ def serve(
     gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 50)
     gc.freeze()
     uvicorn.run(
-        application, host=host, port=port, log_config=None,
+        # Our logging config again, so uvicorn installs no formatter of its own: its access
+        # and error lines are rendered like every other (codebattle/logs.py).
+        application, host=host, port=port, log_config=dict_config(current_format()),
         ws="websockets-sansio", ws_per_message_deflate=False,
         # A frame above every socket's limit is refused (1009) before it is buffered.
         ws_max_size=transport_limit(settings),
@@ -301,6 +304,11 @@ def worker(
     _configure_logging()
     if not settings.REDIS_URL:
         _fail("REDIS_URL is not set: without it the web app judges in its own process")
+    import socket
+
+    from codebattle.integrations import sentry
+
+    sentry.init(settings, server_name=socket.gethostname(), component="worker")  # with SENTRY_DSN
     chosen: tuple[int, ...] = jobs.LEVELS
     if urgent and levels is not None:
         _fail("give --urgent or --levels, not both")

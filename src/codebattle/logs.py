@@ -1,44 +1,207 @@
-"""Structured logs: JSON lines in production, readable lines in development."""
+"""Log lines: one JSON object each in production and preview (LOG_FORMAT), readable lines in
+development; every line carries the ids bound where it was written (request_id, user_id,
+match_id, submission_id, job_id) and is ready for Loki (docs/operations.md "Logs").
+
+One path for every line: structlog's loggers hand their events to stdlib logging, and one
+stderr handler renders every record, ours and those of uvicorn, SQLAlchemy, alembic, httpx,
+with the same processors. The same dictConfig is given to uvicorn (`dict_config`), so it
+installs no formatter of its own. Errors logged reach Sentry through its logging integration
+(integrations/sentry.py), which sees ordinary stdlib records.
+"""
 
 from __future__ import annotations
 
+import contextvars
 import logging
+import logging.config
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Literal
 
 import structlog
+from structlog.types import EventDict, Processor, WrappedLogger
 
 from codebattle.config import Environment, Settings
 
+Format = Literal["json", "console"]
+# Ids a line may carry; bound with `bound` (or `bind_user`) where the code knows them.
+IDS = ("request_id", "user_id", "match_id", "room_id", "submission_id", "job_id")
+# structlog's key/values travel to stdlib logging under this one record attribute, so no key
+# can clash with a LogRecord attribute ("message", "name"...), and come back out of it here.
+FIELDS = "fields"
+
+_format: Format = "console"
+_request_started: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "request_started", default=None
+)
+
+
+def chosen_format(settings: Settings) -> Format:
+    """LOG_FORMAT, where "auto" is JSON in production and preview."""
+    if settings.LOG_FORMAT != "auto":
+        return settings.LOG_FORMAT
+    json_here = settings.ENVIRONMENT in (Environment.production, Environment.preview)
+    return "json" if json_here else "console"
+
 
 def configure(settings: Settings) -> None:
-    json_logs = settings.ENVIRONMENT == Environment.production
-    renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer() if json_logs else structlog.dev.ConsoleRenderer()
-    )
+    configure_format(chosen_format(settings))
+
+
+def configure_format(fmt: Format) -> None:
+    """Set up structlog and stdlib logging for this process (a worker process started
+    without settings is given the format: judge/local_worker.py)."""
+    global _format
+    _format = fmt
     structlog.configure(
         processors=[
+            structlog.stdlib.filter_by_level,
+            structlog.stdlib.PositionalArgumentsFormatter(),
+            _to_stdlib,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+    logging.config.dictConfig(dict_config(fmt))
+    # Python's warnings (a SQLAlchemy SAWarning...) as log lines too, not bare text.
+    logging.captureWarnings(True)
+
+
+def current_format() -> Format:
+    """The format this process logs in: what a worker process it starts is told."""
+    return _format
+
+
+def dict_config(fmt: Format) -> dict[str, Any]:
+    """The stdlib logging configuration (also uvicorn's `log_config`: uvicorn applies it
+    again at start-up instead of installing its own handlers and colours)."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"redact_access": {"()": RedactedAccessLog}},
+        "formatters": {"lines": {"()": formatter, "fmt": fmt}},
+        "handlers": {"stderr": {"()": StderrHandler, "formatter": "lines"}},
+        "root": {"level": "INFO", "handlers": ["stderr"]},
+        "loggers": {
+            # Their own handlers off: every line goes to the root's one handler.
+            "uvicorn": {"level": "INFO", "handlers": [], "propagate": True},
+            "uvicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
+            "uvicorn.access": {
+                "level": "INFO", "handlers": [], "propagate": True,
+                "filters": ["redact_access"],
+            },
+            # HTTP clients log every request's URL at INFO; some URLs carry what must never
+            # reach a log (a billing key in a PortOne path, an OAuth code in a callback's query).
+            "httpx": {"level": "WARNING"},
+            "httpcore": {"level": "WARNING"},
+        },
+    }  # fmt: skip
+
+
+def formatter(fmt: Format) -> structlog.stdlib.ProcessorFormatter:
+    """Renders every record: ids, time, level and logger added, uvicorn's access line made
+    fields, then one JSON object (or one readable line)."""
+    renderer: Processor
+    if fmt == "json":
+        renderer = structlog.processors.JSONRenderer()
+        # A traceback as one string field (frames' local variables never: they may hold a
+        # submission's code or a token).
+        finish: list[Processor] = [structlog.processors.format_exc_info]
+    else:
+        renderer = structlog.dev.ConsoleRenderer()
+        finish = []
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[
             structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
+            _from_record,
+            structlog.stdlib.add_log_level,
+            structlog.stdlib.add_logger_name,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
+        ],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            *finish,
             renderer,
         ],
-        # sys.stderr as it is when a line is written, not when logging was set up: a
-        # command run inside a test (or anything that swaps stderr) leaves a closed file.
-        logger_factory=_stderr_logger,
+        pass_foreign_args=True,
     )
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(name)s %(message)s")
-    # HTTP clients log every request's URL at INFO; some URLs carry what must never reach
-    # a log (a billing key in a PortOne path, an OAuth code in a callback's query).
-    for name in ("httpx", "httpcore"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    access = logging.getLogger("uvicorn.access")
-    if not any(isinstance(f, RedactedAccessLog) for f in access.filters):
-        access.addFilter(RedactedAccessLog())
 
 
-def _stderr_logger(*_args: object) -> structlog.PrintLogger:
-    return structlog.PrintLogger(sys.stderr)
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to sys.stderr as it is when a line is written, not when logging was set up:
+    a command run inside a test (or anything that swaps stderr) leaves a closed file."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr  # under the handler's lock (Handler.handle)
+        super().emit(record)
+
+
+def _to_stdlib(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> dict[str, Any]:
+    """structlog's event as keyword arguments of a stdlib logging call."""
+    kwargs: dict[str, Any] = {"msg": event_dict.pop("event", "")}
+    for name in ("exc_info", "stack_info", "stacklevel"):
+        if name in event_dict:
+            kwargs[name] = event_dict.pop(name)
+    kwargs["extra"] = {FIELDS: event_dict}
+    return kwargs
+
+
+def _from_record(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    """A record's own fields back in the event: structlog's key/values, or uvicorn's access
+    line as fields (its path already redacted by RedactedAccessLog)."""
+    record: logging.LogRecord = event_dict["_record"]
+    args = event_dict.pop("positional_args", ())
+    fields = getattr(record, FIELDS, None)
+    if isinstance(fields, dict):
+        event_dict.update(fields)
+    if record.name == "uvicorn.access" and isinstance(args, tuple) and len(args) == 5:
+        client, method, path, version, status = args
+        event_dict.update(
+            event="request", client=client, method=method, path=path,
+            http_version=version, status=status,
+        )  # fmt: skip
+        started = _request_started.get()
+        if started is not None:  # the time to the response's start (its headers)
+            event_dict["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    return event_dict
+
+
+@contextmanager
+def bound(**ids: object) -> Iterator[None]:
+    """Every line logged inside carries these ids (those given as None are left out);
+    the previous values come back at the end."""
+    tokens = structlog.contextvars.bind_contextvars(
+        **{key: value for key, value in ids.items() if value is not None}
+    )
+    try:
+        yield
+    finally:
+        structlog.contextvars.reset_contextvars(**tokens)
+
+
+def bind_user(user_id: int | None) -> None:
+    """The signed-in user, for the rest of the request (ended by `request_scope`)."""
+    if user_id is not None:
+        structlog.contextvars.bind_contextvars(user_id=user_id)
+
+
+@contextmanager
+def request_scope(request_id: str) -> Iterator[None]:
+    """One HTTP request or WebSocket connection: its id on every line, its start for the
+    access line's duration; the user bound inside it is forgotten at its end."""
+    started = _request_started.set(time.perf_counter())
+    try:
+        with bound(request_id=request_id):
+            yield
+    finally:
+        structlog.contextvars.unbind_contextvars("user_id")
+        _request_started.reset(started)
 
 
 # Paths whose last part is a capability (whoever holds it may act): never logged.
