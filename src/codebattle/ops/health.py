@@ -16,6 +16,7 @@ from codebattle.services import services_of
 router = APIRouter(tags=["health"])
 SANDBOX_CHECK_TTL = 60.0  # the self-test runs real sandboxes; do not repeat it every probe
 _sandbox_cache: dict[str, Any] = {}
+MOCK_SANDBOX = "mock (preview: verdicts by the rule in docs/operations.md, no code is run)"
 
 
 @router.get("/healthz")
@@ -52,7 +53,9 @@ async def readyz(request: Request) -> JSONResponse:
         except Exception as exc:  # reported, not raised: this is what the probe is for
             ready = False
             checks[name] = f"failed: {type(exc).__name__}"
-    if services.settings.REDIS_URL:
+    if services.settings.preview:  # judge/mock.py runs nothing: no sandbox to check
+        checks["sandbox"] = MOCK_SANDBOX
+    elif services.settings.REDIS_URL:
         checks["sandbox"] = "judged by separate workers"
     else:
         ok, detail = await _sandbox_check()
