@@ -27,7 +27,7 @@ from codebattle.db import outage
 from codebattle.errors import UserError
 from codebattle.i18n import negotiate, translate
 from codebattle.integrations import fake_giftishow, fake_portone, sentry
-from codebattle.ops import health
+from codebattle.ops import health, metrics_http
 from codebattle.realtime import stream
 from codebattle.services import Services, services_of
 from codebattle.web.render import render
@@ -252,8 +252,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         https_only=settings.secure_cookies,
     )
     app.add_middleware(BodyLimit)
+    # Outermost of ours: a request is timed whole, and labelled by the route that took it.
+    app.add_middleware(metrics_http.RequestMetrics)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(health.router)
+    if metrics_http.served_in_app(settings):  # a plain route: no sign-in, no session
+        app.add_route(metrics_http.PATH, metrics_http.endpoint, methods=["GET"])
     app.include_router(account_routes.router)
     app.include_router(oauth_routes.router)
     app.include_router(problem_routes.router)

@@ -24,7 +24,7 @@ from codebattle.db import outage
 from codebattle.fairplay import assess
 from codebattle.integrations import portone
 from codebattle.judge.jobs import Event
-from codebattle.ops import alerts, fleet
+from codebattle.ops import alerts, fleet, metrics, metrics_http
 from codebattle.ops import watch as alert_watch
 from codebattle.rewards import achievements, giftcards, podiums, season_end
 from codebattle.services import Services
@@ -61,6 +61,8 @@ async def start(services: Services, loops: bool = True) -> None:
     if not services.settings.preview:  # a preview keeps no game's or fair play's writes
         services.spawn(_reporting(services))
         services.spawn(_fair_play(services))
+    if metrics_http.exposed(services.settings):  # gauges of queries, read off the scrape
+        services.spawn(metrics.sampling(services))
     # A preview's database refuses what these write (decision 0030): they stay off.
     if loops and not services.settings.preview:
         services.spawn(live.every(0.5, lambda: live.sweep_deadlines(services), "deadline sweep"))
@@ -151,6 +153,7 @@ async def record_and_pass_on(services: Services, events: list[Event]) -> None:
     two, `report_verdicts` passes them on later (from the database)."""
     async with services.db.session() as session:
         recorded = [r for r in await recording.record_batch(session, events) if r is not None]
+    metrics.observe_verdicts(recorded)  # committed: counted once, here
     if any(r.change == "done" for r in recorded):
         failpoints.hit("record.after_commit")  # a verdict recorded, no game told yet
     await services.pubsub.publish_many(
