@@ -16,6 +16,7 @@ import typer
 from codebattle.judge.verdicts import JudgeResult, TestResult, Verdict
 
 if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from codebattle.config import Settings
@@ -268,6 +269,7 @@ def serve(
     # permessage-deflate: our messages are small, and compressing each for each of a
     # thousand sockets cost more CPU than everything else (docs/benchmarks.md).
     application = create_app(settings)
+    _serve_metrics(settings, host)  # with METRICS_PORT: on that port, at the app's address
     # Python's full collections walk every object: with a thousand sockets they stalled the
     # event loop for 200+ ms. Freeze what exists at start-up (modules, the app: never
     # garbage) out of the collector's reach, and collect the young generation less often.
@@ -283,8 +285,23 @@ def serve(
     )  # fmt: skip
 
 
+def _serve_metrics(
+    settings: Settings, host: str, registry: CollectorRegistry | None = None
+) -> None:
+    """With METRICS_PORT, this process's metrics on that port alone (ops/metrics_http.py)."""
+    from codebattle.ops import metrics_http
+
+    try:
+        metrics_http.serve_on_port(settings, host, registry)
+    except OSError as exc:
+        _fail(f"METRICS_PORT: cannot listen on {host}:{settings.METRICS_PORT} ({exc.strerror})")
+
+
 @app.command("worker")
 def worker(
+    metrics_host: Annotated[
+        str, typer.Option(help="address of the metrics server (with METRICS_PORT)")
+    ] = "127.0.0.1",
     urgent: Annotated[
         bool,
         typer.Option(help="the urgent lane: only duels' submissions and runs, practice runs"),
@@ -325,7 +342,11 @@ def worker(
         if getattr(settings, secret) is not None:
             typer.echo(f"warning: {secret} is set; workers never use it: remove it from "
                        "their environment (they run untrusted code)", err=True)  # fmt: skip
-    runner = JobRunner.on_this_host(_checked_blobs(settings))
+    from codebattle.ops.worker_metrics import MeteredRunner, WorkerMetrics
+
+    counted = WorkerMetrics()
+    _serve_metrics(settings, metrics_host, counted.registry)
+    runner = MeteredRunner(JobRunner.on_this_host(_checked_blobs(settings)), counted)
     Worker(settings.REDIS_URL, runner, settings.QUEUE_REDELIVERY_SECONDS, chosen).run()
 
 

@@ -150,13 +150,15 @@ def _handler(
 
 
 def serve_on_port(
-    settings: Settings, host: str, registry: CollectorRegistry = metrics.REGISTRY
+    settings: Settings, host: str, registry: CollectorRegistry | None = None
 ) -> ThreadingHTTPServer | None:
-    """With METRICS_PORT, serve `registry` on host:METRICS_PORT from a daemon thread (it
-    ends with the process); None without it. A port already taken raises OSError."""
+    """With METRICS_PORT, serve `registry` (the API's by default) on host:METRICS_PORT from
+    a daemon thread (it ends with the process); None without it. A port already taken
+    raises OSError."""
     if settings.METRICS_PORT is None:
         return None
-    server = ThreadingHTTPServer((host, settings.METRICS_PORT), _handler(settings, registry))
+    handler = _handler(settings, registry if registry is not None else metrics.REGISTRY)
+    server = ThreadingHTTPServer((host, settings.METRICS_PORT), handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
     return server

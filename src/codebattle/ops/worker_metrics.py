@@ -45,14 +45,11 @@ class WorkerMetrics:
 
 
 class MeteredRunner(JobRunner):
-    """A JobRunner that counts each job it executes into `metrics` (set before use:
-    `on_this_host` builds the runner, `metered` hands it its metrics)."""
+    """A JobRunner (the one built for this host) that counts each job it executes."""
 
-    metrics: WorkerMetrics
-
-    def metered(self, metrics: WorkerMetrics) -> MeteredRunner:
+    def __init__(self, runner: JobRunner, metrics: WorkerMetrics) -> None:
+        super().__init__(runner.judge, runner.packages)
         self.metrics = metrics
-        return self
 
     def execute(self, job: jobs.Job, emit: Callable[[jobs.Event], None]) -> None:
         verdict = "none"  # the job ended without a verdict sent (should not happen)
