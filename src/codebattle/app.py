@@ -88,7 +88,7 @@ async def identify(connection: HTTPConnection) -> None:
         # (written at most once a minute).
         await keep_session(connection, user, stored)
     connection.state.user, connection.state.auth = user, auth
-    logs.bind_user(user.id if user is not None else None)  # on the request's later lines
+    logs.bind(user_id=user.id if user is not None else None)  # on the request's later lines
 
 
 def _wants_json(request: Request) -> bool:

@@ -26,7 +26,7 @@ from structlog.types import EventDict, Processor, WrappedLogger
 from codebattle.config import Environment, Settings
 
 Format = Literal["json", "console"]
-# Ids a line may carry; bound with `bound` (or `bind_user`) where the code knows them.
+# Ids a line may carry; bound with `bound` or `bind` where the code knows them.
 IDS = ("request_id", "user_id", "match_id", "room_id", "submission_id", "job_id")
 # structlog's key/values travel to stdlib logging under this one record attribute, so no key
 # can clash with a LogRecord attribute ("message", "name"...), and come back out of it here.
@@ -185,22 +185,25 @@ def bound(**ids: object) -> Iterator[None]:
         structlog.contextvars.reset_contextvars(**tokens)
 
 
-def bind_user(user_id: int | None) -> None:
-    """The signed-in user, for the rest of the request (ended by `request_scope`)."""
-    if user_id is not None:
-        structlog.contextvars.bind_contextvars(user_id=user_id)
+def bind(**ids: object) -> None:
+    """Ids for the rest of the request or socket connection (`request_scope` forgets them
+    at its end): the user once the app knows who is asking, a socket's match."""
+    structlog.contextvars.bind_contextvars(
+        **{key: value for key, value in ids.items() if value is not None}
+    )
 
 
 @contextmanager
 def request_scope(request_id: str) -> Iterator[None]:
     """One HTTP request or WebSocket connection: its id on every line, its start for the
-    access line's duration; the user bound inside it is forgotten at its end."""
+    access line's duration; the ids bound inside it (`bind`) are forgotten at its end."""
+    before = structlog.contextvars.get_contextvars().keys()
     started = _request_started.set(time.perf_counter())
     try:
         with bound(request_id=request_id):
             yield
     finally:
-        structlog.contextvars.unbind_contextvars("user_id")
+        structlog.contextvars.unbind_contextvars(*(key for key in IDS if key not in before))
         _request_started.reset(started)
 
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 import structlog
 
-from codebattle import failpoints, logsink
+from codebattle import failpoints, logs, logsink
 from codebattle.accounts import billing
 from codebattle.battles import ai_player, live
 from codebattle.db import outage
@@ -133,7 +133,11 @@ async def record_until_done(services: Services, events: list[Event]) -> None:
     wait, longest = RECORD_RETRY_SECONDS
     while True:
         try:
-            await record_and_pass_on(services, events)
+            # A batch of one submission's events (the usual case) names it on its lines.
+            submissions = {event["submission"] for event in events}
+            one = next(iter(submissions)) if len(submissions) == 1 else None
+            with logs.bound(submission_id=one):
+                await record_and_pass_on(services, events)
             return
         except Exception as exc:
             if outage.is_conflict(exc):  # a deadlock or serialization failure: try again

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from codebattle import logs
 from codebattle.app import create_app
 from codebattle.config import Settings
 from tests.judge.test_redis_workers import SLOW_SUM, poll, submit
@@ -60,10 +61,13 @@ def test_submissions_are_judged_in_worker_processes_without_secrets(settings: Se
         pids = wait_for_workers(settings, all_workers(settings))
         for pid in pids:
             environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-            # PATH and where the blobs are (storage.store_environment): nothing else.
+            # PATH, where the blobs are (storage.store_environment) and the app's log
+            # format: nothing else.
             data_dir = str(settings.DATA_DIR.resolve()).encode()
             assert [v for v in environ if v] == [
-                b"PATH=" + os.environ["PATH"].encode(), b"DATA_DIR=" + data_dir
+                b"PATH=" + os.environ["PATH"].encode(),
+                b"DATA_DIR=" + data_dir,
+                b"LOG_FORMAT=" + logs.current_format().encode(),
             ]
         csrf = sign_in(client)
         good = submit(client, csrf, "a, b = map(int, input().split())\nprint(a + b)\n")

@@ -19,6 +19,7 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from codebattle import logs
 from codebattle.accounts import plans, sanctions
 from codebattle.accounts.models import User
 from codebattle.battles import chat, eventlog, fsm, lobby, matchmaking
@@ -63,9 +64,12 @@ async def publish_ephemeral(services: Services, match_id: int, message: dict[str
 
 async def act(services: Services, match_id: int, event: fsm.Event | None) -> list[MatchEvent]:
     """Apply an event (None: only the deadlines) to a match and publish what happened."""
-    async with services.db.session() as session:
-        entries = await battles.apply(session, match_id, event, before_commit=_games_back(services))
-    await publish(services, match_id, entries)
+    with logs.bound(match_id=match_id):  # on the lines logged meanwhile
+        async with services.db.session() as session:
+            entries = await battles.apply(
+                session, match_id, event, before_commit=_games_back(services)
+            )
+        await publish(services, match_id, entries)
     return entries
 
 

@@ -14,6 +14,7 @@ import json
 import os
 import sys
 
+from codebattle import logs
 from codebattle.config import load_settings
 from codebattle.judge.jobs import Event
 from codebattle.judge.runner import JobRunner
@@ -25,6 +26,7 @@ def main() -> None:
     os.dup2(2, 1)  # anything else printed goes to the log, never among the events
     # Only the environment the queue gave, not a .env file of the working directory.
     settings = load_settings(_env_file=None)
+    logs.configure(settings)  # LOG_FORMAT: the web app's (queue.py), JSON lines on stderr
     runner = JobRunner.on_this_host(open_store(settings))
 
     def emit(event: Event) -> None:

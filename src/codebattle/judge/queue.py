@@ -47,7 +47,7 @@ from typing import Any, Protocol
 import redis.asyncio as aioredis
 import structlog
 
-from codebattle import redis_clients
+from codebattle import logs, redis_clients
 from codebattle.db import outage
 from codebattle.judge import jobs
 from codebattle.judge.jobs import Event, Job
@@ -319,7 +319,8 @@ class LocalQueue(_Workers):
                 proc = await asyncio.create_subprocess_exec(
                     sys.executable, "-m", "codebattle.judge.local_worker",
                     stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-                    env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **self.store_env},
+                    env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **self.store_env,
+                         "LOG_FORMAT": logs.current_format()},  # its lines like the app's
                     limit=1 << 24,  # a "done" event lists every test
                 )  # fmt: skip
             except OSError:

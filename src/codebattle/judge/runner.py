@@ -12,6 +12,7 @@ from typing import Protocol, cast
 import structlog
 from opentelemetry.trace import Span
 
+from codebattle import logs
 from codebattle.integrations import tracing
 from codebattle.judge import archive, disclosure, jobs, languages
 from codebattle.judge.engine import RAN_OK, Judge
@@ -83,7 +84,10 @@ class JobRunner:
             "codebattle.kind": job["kind"],
             "codebattle.priority": jobs.priority(job),
         }
-        with tracing.job_span("judge job", job.get("trace"), attributes) as span:
+        with (
+            logs.bound(submission_id=job["submission"]),  # on every line of its judging
+            tracing.job_span("judge job", job.get("trace"), attributes) as span,
+        ):
             self._execute(job, traced(emit, span))
 
     def _execute(self, job: jobs.Job, emit: Callable[[jobs.Event], None]) -> None:

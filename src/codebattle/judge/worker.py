@@ -35,7 +35,7 @@ from typing import Any
 import redis
 import structlog
 
-from codebattle import redis_clients
+from codebattle import logs, redis_clients
 from codebattle.judge import jobs
 from codebattle.judge.queue import (
     JOB_STREAMS,
@@ -217,6 +217,10 @@ class Worker:
         """Judge one job and ack it, unless some of its events could not be sent: then it
         stays pending, and Redis gives it again (to this worker or another) after the
         redelivery delay; if Redis lost it, the API sends it again (judge/queue.py)."""
+        with logs.bound(job_id=message_id.decode()):  # on every line while it is judged
+            self._handle(stream, message_id, fields)
+
+    def _handle(self, stream: str, message_id: bytes, fields: dict[bytes, bytes]) -> None:
         job: jobs.Job = json.loads(fields[b"job"])
         self._unsent = False
         if self.deliveries(stream, message_id) > MAX_DELIVERIES:

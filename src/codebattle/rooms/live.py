@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from codebattle import logs
 from codebattle.accounts.models import User
 from codebattle.battles import eventlog
 from codebattle.rooms import service as rooms
@@ -25,11 +26,12 @@ async def act(
     services: Services, room_id: int, user: User | None, action: str, **params: Any
 ) -> list[RoomEvent]:
     """Apply an action to a room (rooms.change) and publish what happened."""
-    async with services.db.session() as session:
-        entries = await rooms.change(session, room_id, user, action, **params)
-    await services.pubsub.publish_many(
-        [(channel(room_id), eventlog.message(entry)) for entry in entries]
-    )
+    with logs.bound(room_id=room_id):  # on the lines logged meanwhile
+        async with services.db.session() as session:
+            entries = await rooms.change(session, room_id, user, action, **params)
+        await services.pubsub.publish_many(
+            [(channel(room_id), eventlog.message(entry)) for entry in entries]
+        )
     return entries
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from fastapi import WebSocket
 
+from codebattle import logs
 from codebattle.accounts import profiles
 from codebattle.accounts.models import User
 from codebattle.services import services_of
@@ -46,6 +47,7 @@ async def admit(websocket: WebSocket, raw_id: str) -> tuple[User, int] | None:
         await refuse(websocket, NOT_SIGNED_IN)
         return None
     websocket.state.user, websocket.state.auth = user, auth
+    logs.bind(user_id=user.id)  # on the connection's log lines
     stream_id = valid_id(raw_id)
     if stream_id is None:
         await refuse(websocket, NOT_FOUND)

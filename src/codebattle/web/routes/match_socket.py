@@ -18,6 +18,7 @@ from typing import Any
 import structlog
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from codebattle import logs
 from codebattle.accounts.models import User
 from codebattle.battles import ai_player, chat, fsm, live, replay
 from codebattle.battles import service as battles
@@ -59,6 +60,7 @@ async def match_socket(websocket: WebSocket, path_id: str) -> None:
     if admitted is None:
         return
     user, match_id = admitted
+    logs.bind(match_id=match_id)  # on the connection's log lines
     async with services.db.reading() as session:
         row = await session.get(MatchRow, match_id)
     if row is None:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field, StrictBool, StrictInt
 
+from codebattle import logs
 from codebattle.accounts import plans
 from codebattle.battles import eventlog
 from codebattle.errors import UserError
@@ -146,6 +147,7 @@ async def room_socket(websocket: WebSocket, path_id: str) -> None:
     if admitted is None:
         return
     user, room_id = admitted
+    logs.bind(room_id=room_id)  # on the connection's log lines
     locale = getattr(websocket.state, "locale", "ko")
     snapshots = _snapshots(websocket)
     # Subscribe before taking the snapshot, so that nothing falls between the two.

@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket
 
+from codebattle import logs
 from codebattle.errors import UserError
 from codebattle.realtime.stream import Stream, frame_limit
 from codebattle.services import services_of
@@ -25,6 +26,7 @@ async def submission_socket(websocket: WebSocket, path_id: str) -> None:
     if admitted is None:
         return
     user, submission_id = admitted
+    logs.bind(submission_id=submission_id)  # on the connection's log lines
     services = services_of(websocket)
     # Subscribe before reading the snapshot so that nothing falls between the two.
     async with services.pubsub.subscribe(f"submission:{submission_id}") as messages:
