@@ -18,7 +18,7 @@ from codebattle.db.session import Database
 from codebattle.judge.engine import Judge
 from codebattle.judge.runner import JobRunner, PackageCache
 from codebattle.problems.importer import import_package
-from codebattle.storage import LocalBlobStore
+from codebattle.storage import open_store
 from tests.support.hosts import PROBLEMS
 
 
@@ -36,7 +36,7 @@ def settings_for(tmp_path: Path, **overrides: Any) -> Settings:
 def import_problems(settings: Settings, *names: str) -> None:
     async def run() -> None:
         db = Database(settings.database_url)
-        blobs = LocalBlobStore(settings.DATA_DIR / "blobs")
+        blobs = open_store(settings)  # the folder, or the bucket of S3_* settings
         try:
             for name in names:
                 async with db.session() as session:
@@ -52,7 +52,7 @@ def runner_factory(judge: Judge, settings: Settings, judge_root: Path) -> Any:
 
     def make() -> JobRunner:
         packages = judge_root / f"packages-{uuid.uuid4().hex[:8]}"
-        return JobRunner(judge, PackageCache(LocalBlobStore(settings.DATA_DIR / "blobs"), packages))
+        return JobRunner(judge, PackageCache(open_store(settings), packages))
 
     return make
 
