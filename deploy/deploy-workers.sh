@@ -23,7 +23,7 @@ deploy_pool() {  # group, setting name
     echo "deploying the $group pool ($prefix-$group) with $image"
     "$flyctl" deploy --config deploy/fly.worker.toml --app "$prefix-$group" \
         --image "$image" --process-groups "$group" \
-        --env "$setting=$image" --strategy rolling --yes
+        --env "$setting=$image" --strategy rolling
     deployed=$((deployed + 1))
 }
 
