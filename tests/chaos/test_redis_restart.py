@@ -27,9 +27,12 @@ import websockets
 from structlog.testing import capture_logs
 
 from codebattle.ratelimit import RedisRateLimiter
-from tests.support.chaos import client, hello_site, query
+from tests.chaos.test_games_once import SOLUTION, duel, finished
+from tests.chaos.test_games_once import submit as submit_to_match
+from tests.support.chaos import client, database_of, hello_site, query
+from tests.support.match_follower import MatchFollower
 from tests.support.redis_server import RedisServer, private_redis  # noqa: F401
-from tests.support.servers import Server, Site
+from tests.support.servers import BATTLE_ENV, Server, Site
 
 WAIT = 45.0  # seconds any one wait may take
 AC = "a, b = map(int, input().split())\nprint(a + b)\n"
@@ -210,3 +213,58 @@ async def test_a_redis_error_that_is_no_outage_is_raised_not_waved_through(
     finally:
         await limiter.close()
         client.close()
+
+
+@pytest.fixture
+def duel_site(tmp_path: Path, pg_url: str, private_redis: RedisServer) -> Iterator[Site]:  # noqa: F811
+    with hello_site(
+        tmp_path / "duel", **BATTLE_ENV, DATABASE_URL=pg_url, REDIS_URL=private_redis.url,
+        QUEUE_REDELIVERY_SECONDS="2", MATCH_SOCKET_OPENS="100",
+    ) as site:  # fmt: skip
+        yield site
+
+
+async def test_a_duel_decided_while_redis_lost_everything_reaches_its_sockets_whole(
+    duel_site: Site,
+    private_redis: RedisServer,  # noqa: F811
+) -> None:
+    """Redis dies with a duel running, a player's socket open, and loses its data; the
+    other player submits while it is away. The job waits in the outbox and is sent again to
+    the empty Redis, the worker judges it, the match ends; the socket, told to resync,
+    comes back with its last sequence number and holds every event of the match, once, in
+    order: the ones published while Redis was away included (read from the event log)."""
+    site, url = duel_site, database_of(duel_site)
+    site.worker("worker")
+    server = site.serve("api")
+    alice, bob = site.token("alice"), site.token("bob")
+    match_id = await duel(server, alice, bob)
+    follower = MatchFollower(lambda: [server.ws_url], match_id, bob)
+    following = asyncio.create_task(follower.follow())
+    try:
+        async with asyncio.timeout(WAIT):
+            while not follower.events:
+                await asyncio.sleep(0.1)
+        await asyncio.to_thread(private_redis.stop)
+        private_redis.wipe()
+        solution = await submit_to_match(server, alice, match_id, SOLUTION)
+        await asyncio.sleep(1.0)  # the events of the submission are published to nobody
+        await asyncio.to_thread(private_redis.start)
+        over = await finished(server, alice, match_id)
+        assert (over["state"], over["reason"]) == ("finished", "solved")
+        async with asyncio.timeout(WAIT):
+            while not follower.over():
+                await asyncio.sleep(0.1)
+    finally:
+        following.cancel()
+        await asyncio.gather(following, return_exceptions=True)
+
+    logged = await query(url, f"SELECT seq, type FROM match_events WHERE match_id = {match_id}")
+    held = {seq: follower.events[seq]["type"] for seq in follower.events}
+    assert held == {seq: kind for seq, kind in logged if seq <= follower.last_seq}
+    assert sorted(held) == list(range(1, follower.last_seq + 1))
+    assert follower.out_of_order == []
+    assert len(follower.connected_to) >= 2  # told to resync (or cut off): it came back
+    [(verdict,)] = await query(url, f"SELECT verdict FROM submissions WHERE id = {solution}")
+    assert verdict == "AC"
+    api_log = (site.data / "api.log").read_text()
+    assert "unfinished ones are sent again" in api_log
