@@ -23,6 +23,7 @@ from codebattle.accounts.models import User
 from codebattle.battles import ai_player, chat, fsm, live, replay
 from codebattle.battles import service as battles
 from codebattle.battles.models import MatchRow
+from codebattle.db.preview import PreviewReadOnly
 from codebattle.errors import UserError
 from codebattle.fairplay import telemetry
 from codebattle.realtime.stream import Stream, frame_limit, read_hello
@@ -110,7 +111,8 @@ async def match_socket(websocket: WebSocket, path_id: str) -> None:
              "seq": snapshot["seq"]}
         )  # fmt: skip
         if role == "player":
-            with contextlib.suppress(fsm.IllegalEvent, LookupError):
+            # A preview logs no game's events (db/preview.py): its players just watch.
+            with contextlib.suppress(fsm.IllegalEvent, LookupError, PreviewReadOnly):
                 await live.act(
                     services, match_id,
                     {"type": "reconnect", "user": user.id, "socket": conn.socket_id},
@@ -139,9 +141,12 @@ async def _left(conn: Connection) -> None:
         return
     try:
         await _store_code(conn, force=True)
+    except PreviewReadOnly:  # a preview keeps no snapshot
+        pass
     except Exception:  # the replay misses this code; the disconnect must still count
         log.exception("a code snapshot was not stored", match=conn.match_id, user=conn.user.id)
-    with contextlib.suppress(fsm.IllegalEvent, LookupError):  # the game is over, or gone
+    # The game is over, or gone, or a preview's (which logs nothing).
+    with contextlib.suppress(fsm.IllegalEvent, LookupError, PreviewReadOnly):
         await live.act(
             conn.services, conn.match_id,
             {"type": "disconnect", "user": conn.user.id, "socket": conn.socket_id},
