@@ -30,6 +30,7 @@ from codebattle.integrations import fake_giftishow, fake_portone, sentry
 from codebattle.ops import health, metrics_http
 from codebattle.realtime import stream
 from codebattle.services import Services, services_of
+from codebattle.web.preview import PreviewHeader
 from codebattle.web.render import render
 from codebattle.web.request_ids import RequestIds
 from codebattle.web.routes import account_data as account_data_routes
@@ -256,6 +257,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.add_middleware(metrics_http.RequestMetrics)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(health.router)
+    if settings.preview:  # X-Preview: 1 on every response (decision 0030)
+        app.add_middleware(PreviewHeader)
     if metrics_http.served_in_app(settings):  # a plain route: no sign-in, no session
         app.add_route(metrics_http.PATH, metrics_http.endpoint, methods=["GET"])
     app.include_router(account_routes.router)
