@@ -252,13 +252,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         same_site="lax",
         https_only=settings.secure_cookies,
     )
+    if settings.preview:  # X-Preview: 1 on every response (decision 0030)
+        app.add_middleware(PreviewHeader)
     app.add_middleware(BodyLimit)
     # Outermost of ours: a request is timed whole, and labelled by the route that took it.
     app.add_middleware(metrics_http.RequestMetrics)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(health.router)
-    if settings.preview:  # X-Preview: 1 on every response (decision 0030)
-        app.add_middleware(PreviewHeader)
     if metrics_http.served_in_app(settings):  # a plain route: no sign-in, no session
         app.add_route(metrics_http.PATH, metrics_http.endpoint, methods=["GET"])
     app.include_router(account_routes.router)
