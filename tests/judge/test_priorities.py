@@ -30,8 +30,6 @@ from codebattle.db.session import Database
 from codebattle.judge import jobs
 from codebattle.judge import queue as queue_module
 from codebattle.judge.queue import (
-    JOB_STREAMS,
-    JOBS_STREAM,
     RESULTS_STREAM,
     WORKERS_GROUP,
     InProcessQueue,
@@ -39,6 +37,7 @@ from codebattle.judge.queue import (
     job_stream,
 )
 from codebattle.judge.runner import JobRunner
+from codebattle.judge.streams import JOBS_STREAM, language_streams
 from codebattle.judge.worker import Worker
 from codebattle.storage import LocalBlobStore
 from codebattle.submissions import outbox, service
@@ -56,6 +55,7 @@ from tests.support.factories import (
 from tests.support.redis_server import RedisServer, private_redis  # noqa: F401
 
 WAIT = 15.0  # every wait is bounded by this
+JOB_STREAMS = language_streams("python")  # the jobs below are Python's, one stream per level
 MATCH, RUN, ROOM, PRACTICE = jobs.MATCH, jobs.RUN, jobs.ROOM, jobs.PRACTICE
 
 
@@ -189,7 +189,7 @@ async def test_a_duel_s_samples_run_is_queued_and_resent_as_the_race(
 def test_a_job_without_a_known_priority_is_practice() -> None:
     assert jobs.priority(job(1, None)) == PRACTICE
     assert jobs.priority(job(1, 7)) == PRACTICE
-    assert job_stream(job(1, None)) == JOBS_STREAM  # the stream older versions used
+    assert job_stream(job(1, None)) == JOB_STREAMS[PRACTICE]
     assert len(set(JOB_STREAMS)) == len(jobs.LEVELS)
 
 
@@ -602,7 +602,7 @@ async def test_redis_the_urgent_worker_takes_a_race_while_the_others_judge_pract
             await asyncio.to_thread(urgent.handle, *taken)
         await eventually(lambda: recorder.done(3) and recorder.done(4), "the urgent lane judged")
         assert (lane.order, runner.order) == ([3, 4], [1])  # 1 still judged, 2 still waits
-        assert pending(client, JOBS_STREAM) == 1 and "-urgent-" in urgent.name
+        assert pending(client, JOB_STREAMS[PRACTICE]) == 1 and "-urgent-" in urgent.name
         assert "-urgent-" not in worker.name
         runner.gate.set()
         await eventually(lambda: recorder.done(2), "practice judged once its worker is free")

@@ -21,7 +21,6 @@ from codebattle.judge import jobs, worker
 from codebattle.judge import queue as queue_module
 from codebattle.judge.queue import (
     EPOCH_KEY,
-    JOBS_STREAM,
     RECORDERS_GROUP,
     RESEND_KEY,
     RESULTS_STREAM,
@@ -29,6 +28,7 @@ from codebattle.judge.queue import (
     RedisQueue,
 )
 from codebattle.judge.runner import JobRunner
+from codebattle.judge.streams import JOBS_STREAM, job_stream
 from codebattle.judge.worker import Worker
 from tests.support.redis_server import RedisServer, private_redis  # noqa: F401
 
@@ -218,12 +218,12 @@ def test_a_job_whose_events_could_not_be_sent_stays_pending(
 
     running = Worker(private_redis.url, cast(JobRunner, Runner(during=outage)), 2.0)
     running.ensure_group()
-    client.xadd(JOBS_STREAM, {"job": json.dumps(job(7))})
+    client.xadd(job_stream(job(7)), {"job": json.dumps(job(7))})
     message = running.next_job()
     assert message is not None
     running.handle(*message)
     assert [e["type"] for e in sent] == ["started", "done"]  # the runner never saw an error
-    pending: Any = client.xpending(JOBS_STREAM, WORKERS_GROUP)
+    pending: Any = client.xpending(job_stream(job(7)), WORKERS_GROUP)
     assert pending["pending"] == 1  # not acked: redelivered after the delay
     results = client.xrange(RESULTS_STREAM)
     assert [json.loads(fields[b"event"])["type"] for _id, fields in results] == ["started"]

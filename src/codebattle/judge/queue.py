@@ -15,15 +15,19 @@
 
 Every queue judges by priority (judge/jobs.py: a duel's submissions and runs, then practice
 runs, then rooms, then practice), strictly, in order of arrival within a level: a race never
-waits behind a backlog. In process: one priority queue; in Redis: one jobs stream per level
-(JOB_STREAMS), a worker reading the most urgent non-empty one first. A job is never
+waits behind a backlog. In process: one priority queue; in Redis: one jobs stream per
+language and level (judge/streams.py), a worker reading the most urgent non-empty one of its
+languages first (`codebattle worker --languages`: per-language pools). A job is never
 preempted, so a worker busy with a long practice submission finishes it first: the urgent
 lane's workers (`urgent_workers` here, `codebattle worker --urgent` over Redis) take only the
 urgent levels (jobs.URGENT), so one is free for a race whatever the backlog.
 
 Every queue says which judge workers it has (`fleet()`, the operators' fleet page and the
 "worker died" alert): the local processes or threads, with those that died lately, or the
-`codebattle worker` processes that keep a heartbeat in Redis (WORKERS_KEY).
+`codebattle worker` processes that keep a heartbeat in Redis (WORKERS_KEY). And what waits,
+per language (`backlog()`, the metrics' queue depth and oldest job age, the autoscaling
+signal): a job for a language no live worker serves is queued all the same (at-least-once),
+and shows there until a worker of its language comes.
 """
 
 from __future__ import annotations
@@ -53,6 +57,15 @@ from codebattle.judge import jobs
 from codebattle.judge.jobs import Event, Job
 from codebattle.judge.languages import LANGUAGES
 from codebattle.judge.runner import Runner
+from codebattle.judge.streams import (
+    LEGACY_STREAMS,
+    WORKERS_GROUP,
+    StreamState,
+    age_seconds,
+    job_stream,
+    language_streams,
+    parse_groups,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -68,13 +81,7 @@ BATCH = 200
 # ends at once with an urgent event (`urgent`), so that what a player waits for most is not
 # delayed.
 COALESCE_SECONDS = 0.25
-JOBS_STREAM = "codebattle:jobs"
-# One jobs stream per priority level (judge/jobs.py LEVELS), most urgent first. The lowest
-# (practice) keeps the name of older versions' only stream, so that what they queued before
-# an upgrade is judged, as practice.
-JOB_STREAMS = (*(f"{JOBS_STREAM}:{level}" for level in jobs.LEVELS[:-1]), JOBS_STREAM)
 RESULTS_STREAM = "codebattle:results"
-WORKERS_GROUP = "workers"
 RECORDERS_GROUP = "recorders"
 STREAM_MAXLEN = 100_000
 STOP_SECONDS = 5.0  # how long stopping the Redis queue may wait for its tasks and client
@@ -83,7 +90,7 @@ EPOCH_KEY = "codebattle:epoch"  # set once into an empty Redis: its absence mean
 EPOCH_SECONDS = 2.0  # how often the API looks at it
 RESEND_KEY = "codebattle:epoch:resend"  # the lease of the instance sending the jobs again
 TAKEOVER_SECONDS = 15.0  # a resend still pending this long after it was taken is taken over
-# Each `codebattle worker` writes {languages, started_at, seen_at} under its name in this
+# Each `codebattle worker` writes {languages, image, started_at, seen_at} under its name in this
 # hash every WORKER_BEAT_SECONDS and removes it when it stops cleanly; one not seen for
 # WORKER_DEAD_SECONDS died (killed, its host gone), and is forgotten after FORGET_SECONDS.
 WORKERS_KEY = "codebattle:workers"
@@ -135,6 +142,21 @@ class WorkerInfo:
     seen_at: float
     alive: bool
     died_at: float | None
+    image: str = ""  # its pool's image (SANDBOX_DOCKER_IMAGE_*), "" if none or mixed
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """One language's jobs in the queue. `depth`: queued, not yet taken by any worker (what
+    more workers would take: the autoscaling signal); `taken`: taken and not yet finished
+    (being judged, or held by a worker that died until another takes it over), counted
+    apart because it is work in hand, not work waiting. `oldest_seconds`: the age of the
+    oldest job not yet taken (0.0 when none waits): how long a player has waited for a
+    worker."""
+
+    depth: int
+    taken: int
+    oldest_seconds: float
 
 
 class JobQueue(Protocol):
@@ -145,6 +167,8 @@ class JobQueue(Protocol):
     async def ping(self) -> None: ...
 
     async def fleet(self, now: float | None = None) -> list[WorkerInfo]: ...
+
+    async def backlog(self, now: float | None = None) -> dict[str, Backlog]: ...
 
     async def stop(self) -> None: ...
 
@@ -158,9 +182,42 @@ def languages_here() -> tuple[str, ...]:
     return tuple(name for name, language in LANGUAGES.items() if language.available())
 
 
-def job_stream(job: Job) -> str:
-    """The Redis stream of the job's priority level."""
-    return JOB_STREAMS[jobs.priority(job)]
+def pool_languages(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The languages a worker is asked to serve, checked: each known and with its toolchain
+    on this host (a worker must never take a job it cannot judge). In registry order."""
+    if not names:
+        raise ValueError("no language to judge (none given, or no toolchain on this host)")
+    for name in names:
+        if name not in LANGUAGES:
+            raise ValueError(f"unknown language {name!r} (known: {', '.join(LANGUAGES)})")
+        if not LANGUAGES[name].available():
+            raise ValueError(f"{name}: its toolchain is not on this host")
+    return tuple(name for name in LANGUAGES if name in names)
+
+
+def _add(found: dict[str, Backlog], language: str, more: Backlog) -> None:
+    """Add one stream's (or job's) figures to its language's."""
+    seen = found.get(language, Backlog(0, 0, 0.0))
+    found[language] = Backlog(
+        seen.depth + more.depth,
+        seen.taken + more.taken,
+        max(seen.oldest_seconds, more.oldest_seconds),
+    )
+
+
+def _undelivered(state: StreamState, any_left: bool, length: int) -> int:
+    """How many of a stream's entries its group has not delivered: its lag; without the
+    group, every entry (it is created from id 0); at least one when Redis cannot tell."""
+    if not any_left:
+        return 0
+    if not state.grouped:
+        return length
+    return state.lag if state.lag is not None else 1
+
+
+def every_job_stream() -> tuple[str, ...]:
+    """The streams of every known language, level by level within each."""
+    return tuple(stream for language in LANGUAGES for stream in language_streams(language))
 
 
 def urgent(event: Event) -> bool:
@@ -226,10 +283,11 @@ class _Workers:
     def __init__(self, workers: int, urgent_workers: int = 0) -> None:
         self.workers = workers
         self.urgent_workers = urgent_workers
-        # A heap of (priority, arrival, job): the arrival number keeps a level in order (and
-        # is unique, so jobs themselves are never compared). A condition rather than a
-        # PriorityQueue: an urgent worker waits for a job of its levels at the top.
-        self._jobs: list[tuple[int, int, Job]] = []
+        # A heap of (priority, arrival, enqueued at, job): the arrival number keeps a level
+        # in order (and is unique, so jobs themselves are never compared). A condition rather
+        # than a PriorityQueue: an urgent worker waits for a job of its levels at the top.
+        self._jobs: list[tuple[int, int, float, Job]] = []
+        self._taken: dict[str, int] = {}  # jobs being judged, per language
         self._queued = asyncio.Condition()
         self._arrivals = count()
         self._events: asyncio.Queue[Event] = asyncio.Queue()
@@ -255,16 +313,35 @@ class _Workers:
 
     async def enqueue(self, job: Job) -> None:
         async with self._queued:
-            heapq.heappush(self._jobs, (jobs.priority(job), next(self._arrivals), job))
+            entry = (jobs.priority(job), next(self._arrivals), time.time(), job)
+            heapq.heappush(self._jobs, entry)
             self._queued.notify_all()
 
     async def _next(self, most: int = jobs.PRACTICE) -> Job:
         """The most urgent job waiting, if its level is `most` or more urgent (waits for
-        one)."""
+        one). It counts as taken until `_finished`."""
         async with self._queued:
             await self._queued.wait_for(lambda: bool(self._jobs) and self._jobs[0][0] <= most)
-            _priority, _arrival, job = heapq.heappop(self._jobs)
+            *_order, job = heapq.heappop(self._jobs)
+            language = job["language"]
+            self._taken[language] = self._taken.get(language, 0) + 1
             return job
+
+    def _finished(self, job: Job) -> None:
+        language = job["language"]
+        self._taken[language] = max(0, self._taken.get(language, 0) - 1)
+
+    async def backlog(self, now: float | None = None) -> dict[str, Backlog]:
+        """Per language (every known one, and any other a job names): the jobs waiting in
+        this process's heap, those its workers are judging, the oldest waiting's age. A walk
+        over the heap in memory: a few thousand entries at most."""
+        now = time.time() if now is None else now
+        found = {language: Backlog(0, 0, 0.0) for language in LANGUAGES}
+        for _priority, _arrival, enqueued_at, job in self._jobs:
+            _add(found, job["language"], Backlog(1, 0, max(0.0, now - enqueued_at)))
+        for language, taken in self._taken.items():
+            _add(found, language, Backlog(0, taken, 0.0))
+        return found
 
     async def ping(self) -> None:
         if not self._tasks or all(task.done() for task in self._tasks):
@@ -304,9 +381,7 @@ class LocalQueue(_Workers):
     A worker that dies is started again and its job judged again from the start (recording
     is idempotent); a job that has killed MAX_DELIVERIES workers is failed as IE."""
 
-    def __init__(
-        self, store_env: Mapping[str, str], workers: int, urgent_workers: int = 0
-    ) -> None:
+    def __init__(self, store_env: Mapping[str, str], workers: int, urgent_workers: int = 0) -> None:
         super().__init__(workers, urgent_workers)
         self.store_env = dict(store_env)
         self._procs: set[asyncio.subprocess.Process] = set()
@@ -354,6 +429,7 @@ class LocalQueue(_Workers):
                 self._events.put_nowait(
                     jobs.failed(job, "judging failed repeatedly; it was not your fault")
                 )
+            self._finished(job)
 
     async def _judge(self, proc: asyncio.subprocess.Process, job: Job) -> bool:
         """Send the job, pass its events on up to "done"; False if the worker died."""
@@ -454,7 +530,10 @@ class InProcessQueue(_Workers):
             def emit(event: Event) -> None:
                 loop.call_soon_threadsafe(self._events.put_nowait, event)
 
-            await asyncio.to_thread(runner.execute, job, emit)
+            try:
+                await asyncio.to_thread(runner.execute, job, emit)
+            finally:
+                self._finished(job)
 
 
 async def ensure_group(client: aioredis.Redis, stream: str, group: str) -> None:
@@ -504,21 +583,25 @@ class Outage:
         log.warning("Redis reachable again", who=self.who, down_seconds=round(seconds, 1))
 
 
-def worker_beat(languages: tuple[str, ...], started_at: float, now: float) -> str:
+def worker_beat(languages: tuple[str, ...], started_at: float, now: float, image: str = "") -> str:
     """A worker's heartbeat as stored under its name in WORKERS_KEY."""
-    return json.dumps({"languages": list(languages), "started_at": started_at, "seen_at": now})
+    return json.dumps({"languages": list(languages), "image": image,
+                       "started_at": started_at, "seen_at": now})  # fmt: skip
 
 
 def parse_beat(name: str, raw: bytes | str, now: float) -> WorkerInfo | None:
-    """A heartbeat read back (None if it cannot be read: removed as stale)."""
+    """A heartbeat read back (None if it cannot be read: removed as stale). One written by
+    an older version has no image: ""."""
     try:
         data = json.loads(raw)
         seen_at = float(data["seen_at"])
         info = (tuple(str(x) for x in data["languages"]), float(data["started_at"]), seen_at)
-    except (ValueError, KeyError, TypeError):
+        image = data.get("image") or ""
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
     alive = now - seen_at <= WORKER_DEAD_SECONDS
-    return WorkerInfo(name, info[0], info[1], seen_at, alive, None if alive else seen_at)
+    return WorkerInfo(name, info[0], info[1], seen_at, alive, None if alive else seen_at,
+                      str(image))  # fmt: skip
 
 
 def _any_urgent(messages: list[Any]) -> bool:
@@ -602,9 +685,39 @@ class RedisQueue:
         return sorted(workers, key=lambda w: (w.started_at, w.name))
 
     async def _ensure_groups(self) -> None:
-        for stream in JOB_STREAMS:
+        for stream in (*every_job_stream(), *LEGACY_STREAMS):
             await ensure_group(self.client, stream, WORKERS_GROUP)
         await ensure_group(self.client, RESULTS_STREAM, RECORDERS_GROUP)
+
+    async def backlog(self, now: float | None = None) -> dict[str, Backlog]:
+        """Per known language, over its streams (every level): entries the workers' group
+        has not delivered (its lag; a stream without the group: every entry), entries
+        delivered and not acked (pending), and the age of the oldest undelivered one (the
+        time part of its id). Two pipelined round trips: XINFO GROUPS of every stream, then
+        XRANGE COUNT 1 (and XLEN for a stream without its group) where something waits; no
+        scan. Jobs still in an older version's streams are not counted: a worker moves them
+        to their own stream within a second (judge/worker.py)."""
+        now = time.time() if now is None else now
+        streams = [(lang, stream) for lang in LANGUAGES for stream in language_streams(lang)]
+        pipe = self.client.pipeline(transaction=False)
+        for _language, stream in streams:
+            pipe.xinfo_groups(stream)
+        replies = await pipe.execute(raise_on_error=False)
+        states = dict(zip(streams, map(parse_groups, replies), strict=True))
+        looked = [key for key, state in states.items() if state.maybe_new]
+        pipe = self.client.pipeline(transaction=False)
+        for key in looked:
+            pipe.xrange(key[1], min=states[key].after_delivered(), count=1)
+            pipe.xlen(key[1])
+        replies = await pipe.execute() if looked else []
+        firsts = {key: (replies[2 * i], int(replies[2 * i + 1])) for i, key in enumerate(looked)}
+        found = {language: Backlog(0, 0, 0.0) for language in LANGUAGES}
+        for key, state in states.items():
+            first, length = firsts.get(key, ([], 0))
+            depth = _undelivered(state, bool(first), length)
+            oldest = age_seconds(first[0][0], now) if first else 0.0
+            _add(found, key[0], Backlog(depth, state.pending, oldest))
+        return found
 
     async def check_epoch(self) -> bool:
         """Notice a Redis that lost its data, and send the jobs again if this instance is

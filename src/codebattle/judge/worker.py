@@ -5,20 +5,29 @@ Delivery is at-least-once. While judging, the worker re-claims its job every thi
 redelivery delay, so the job's idle time stays low; if the worker dies, the job goes idle and
 the next worker that looks (XAUTOCLAIM) takes it over and judges it from the start.
 
-Jobs come on one stream per priority level (judge/queue.py JOB_STREAMS): the worker takes
+Jobs come on one stream per language and priority level (judge/streams.py): the worker
+reads only its languages' (`codebattle worker --languages python`: a pool per language, each
+host or image carrying one toolchain; by default every language this host has), and takes
 one job at a time from the most urgent level that has one (a dead worker's job of a level
-before a new one of it), and so never holds a job it is not judging (see `next_job`). A
-worker given `levels` (`codebattle worker --urgent`: jobs.URGENT) reads only those levels'
-streams: the urgent lane, free for a race whatever the practice backlog (a job is never
-preempted, so a worker that takes every level may be busy with a long practice submission).
+before a new one of it; across its languages, the oldest first), and so never holds a job it
+is not judging (see `next_job`). A job for a language no live worker serves waits in its
+stream until one comes (the queue's `backlog()` shows it). A worker given `levels`
+(`codebattle worker --urgent`: jobs.URGENT) reads only those levels' streams: the urgent
+lane, free for a race whatever the practice backlog (a job is never preempted, so a worker
+that takes every level may be busy with a long practice submission).
+
+Jobs an older version queued, on its one stream per level (streams.LEGACY_STREAMS), are
+moved by any worker to their own language's stream (`reroute`), in one transaction with
+their ack: a job is never taken by a worker that cannot judge it, nor lost.
 
 Redis may go away or come back without its data: the worker waits (logging the outage once),
 creates the jobs group again when it is missing, and never dies of it. A job whose events
 could not be sent is not acked, so it is judged again (see `handle`).
 
-While it serves, a thread writes the worker's heartbeat (its languages, when it started, when
-it was last seen) to Redis every WORKER_BEAT_SECONDS for the fleet page, and a clean stop
-removes it: one that stops beating died (judge/queue.py `RedisQueue.fleet`).
+While it serves, a thread writes the worker's heartbeat (its languages, its pool's image,
+when it started, when it was last seen) to Redis every WORKER_BEAT_SECONDS for the fleet
+page, and a clean stop removes it: one that stops beating died (judge/queue.py
+`RedisQueue.fleet`).
 """
 
 from __future__ import annotations
@@ -38,24 +47,32 @@ import structlog
 from codebattle import logs, redis_clients
 from codebattle.judge import jobs
 from codebattle.judge.queue import (
-    JOB_STREAMS,
     MAX_DELIVERIES,
     RESULTS_STREAM,
     STREAM_MAXLEN,
     WORKER_BEAT_SECONDS,
-    WORKERS_GROUP,
     WORKERS_KEY,
     Outage,
     consumer_name,
     is_nogroup,
     languages_here,
+    pool_languages,
     worker_beat,
 )
 from codebattle.judge.runner import JobRunner
+from codebattle.judge.streams import (
+    LEGACY_STREAMS,
+    WORKERS_GROUP,
+    StreamState,
+    job_stream,
+    parse_groups,
+    stream_of,
+)
 
 log = structlog.get_logger(__name__)
 SEND_PATIENCE_SECONDS = 10.0  # an event waits this long for Redis to come back
 WAIT_MS = 1000  # an idle worker looks for dead workers' jobs this often
+REROUTE_BATCH = 100  # an older version's jobs moved to their own streams at a time
 # A job as read: its stream, its message id, its fields.
 Message = tuple[str, bytes, dict[bytes, bytes]]
 
@@ -67,7 +84,12 @@ class Worker:
         runner: JobRunner,
         redelivery_seconds: float,
         levels: tuple[int, ...] = jobs.LEVELS,
+        languages: tuple[str, ...] | None = None,
+        image: str = "",
     ) -> None:
+        """`languages`: those it judges (default: every one this host has a toolchain for);
+        a ValueError names one that is unknown or not on this host. `image`: its pool's
+        image, shown on the fleet page."""
         # A connection closed by a restart is opened again (redis_clients).
         self.client = redis_clients.connect_sync(url)
         self.runner = runner
@@ -76,21 +98,28 @@ class Worker:
         self.stopping = threading.Event()
         self.outage = Outage(self.consumer)
         self._unsent = False  # an event of the current job could not be sent
-        # The streams it reads, most urgent first.
         if not levels or not set(levels) <= set(jobs.LEVELS):
             raise ValueError(f"levels must be some of {jobs.LEVELS}, not {levels}")
-        self.streams = tuple(JOB_STREAMS[level] for level in sorted(set(levels)))
+        self.languages = pool_languages(languages_here() if languages is None else languages)
+        self.image = image
+        # The streams it reads: per level, most urgent first, one per language.
+        self.by_level = tuple(
+            tuple(stream_of(language, level) for language in self.languages)
+            for level in sorted(set(levels))
+        )
+        self.streams = tuple(stream for streams in self.by_level for stream in streams)
+        # What it looks at and waits on: its streams, and an older version's to drain.
+        self.watched = (*self.streams, *LEGACY_STREAMS)
         # The fleet's name: a restarted worker (the same host and pid, in a container) is a
         # new entry, so the one that died stays visible as dead. A worker of some levels
         # only says so: "-urgent" for the urgent lane, else "-levels-2-3".
-        lane = "" if self.streams == JOB_STREAMS else "-" + _lane(levels)
+        lane = "" if set(levels) == set(jobs.LEVELS) else "-" + _lane(levels)
         self.name = f"{self.consumer}{lane}-{secrets.token_hex(3)}"
-        self.languages = languages_here()
         self.started_at = time.time()
 
     def ensure_group(self) -> None:
-        """Create the jobs group on every jobs stream where it is missing."""
-        for stream in JOB_STREAMS:
+        """Create the jobs group on each stream it reads where it is missing."""
+        for stream in self.watched:
             try:
                 self.client.xgroup_create(stream, WORKERS_GROUP, id="0", mkstream=True)
             except redis.ResponseError as exc:
@@ -118,7 +147,8 @@ class Worker:
 
     def beat(self, now: float | None = None) -> None:
         """Write this worker's heartbeat (judge/queue.py WORKERS_KEY)."""
-        beat = worker_beat(self.languages, self.started_at, time.time() if now is None else now)
+        now = time.time() if now is None else now
+        beat = worker_beat(self.languages, self.started_at, now, self.image)
         self.client.hset(WORKERS_KEY, self.name, beat)
 
     def _beating(self) -> None:
@@ -168,27 +198,98 @@ class Worker:
         self.stopping.set()
 
     def next_job(self) -> Message | None:
-        """The most urgent job, taken by this worker; else None after waiting up to WAIT_MS
-        for a new one.
+        """The most urgent job of its languages, taken by this worker; else None after
+        waiting up to WAIT_MS for a new one.
 
-        Level by level, most urgent first: a job a dead worker left (XAUTOCLAIM), then a new
-        one (a non-blocking XREADGROUP of one stream: one job). The wait is a plain XREAD
-        from each stream's last id, which takes nothing: a blocking XREADGROUP over several
-        streams may hand one consumer a job of each at once (Redis 7 runs a woken command
-        again over every stream), and those would wait, pending, behind the one judged."""
+        First a look at every stream it reads (XINFO GROUPS, pipelined: one round trip), and
+        the older version's jobs found there moved to their own streams (`reroute`). Then
+        level by level, most urgent first: a job a dead worker left (XAUTOCLAIM), then a new
+        one (a non-blocking XREADGROUP of one stream: one job), from the language whose
+        first waiting job is the oldest. The wait is a plain XREAD from each stream's last
+        id, which takes nothing: a blocking XREADGROUP over several streams may hand one
+        consumer a job of each at once (Redis 7 runs a woken command again over every
+        stream), and those would wait, pending, behind the one judged."""
         since = self._last_ids()  # before looking: a job added after it ends the wait
-        for stream in self.streams:
-            found = self._take_over(stream) or self._take_new(stream)
-            if found is not None:
-                return (stream, *found)
-        self.client.xread(dict(zip(self.streams, since, strict=True)), count=1, block=WAIT_MS)
+        states = self._look()
+        if self.reroute(states):
+            states = self._look()
+        for streams in self.by_level:
+            for stream in streams:
+                found = self._take_over(stream) if states[stream].pending else None
+                if found is not None:
+                    return (stream, *found)
+            for stream in self._oldest_first([s for s in streams if states[s].maybe_new], states):
+                found = self._take_new(stream)
+                if found is not None:
+                    return (stream, *found)
+        self.client.xread(dict(zip(self.watched, since, strict=True)), count=1, block=WAIT_MS)
         return None
 
     def _last_ids(self) -> list[bytes | str]:
         pipe = self.client.pipeline(transaction=False)
-        for stream in self.streams:
+        for stream in self.watched:
             pipe.xrevrange(stream, count=1)
         return [last[0][0] if last else "0-0" for last in pipe.execute()]
+
+    def _look(self) -> dict[str, StreamState]:
+        """What each stream it reads holds for the workers' group (judge/streams.py)."""
+        pipe = self.client.pipeline(transaction=False)
+        for stream in self.watched:
+            pipe.xinfo_groups(stream)
+        replies = pipe.execute(raise_on_error=False)
+        return {
+            stream: parse_groups(reply) for stream, reply in zip(self.watched, replies, strict=True)
+        }
+
+    def _oldest_first(self, streams: list[str], states: dict[str, StreamState]) -> list[str]:
+        """One level's streams that may hold a new job, the one whose first waiting job is
+        the oldest first (arrival order within a level, across languages)."""
+        if len(streams) < 2:
+            return streams
+        pipe = self.client.pipeline(transaction=False)
+        for stream in streams:
+            pipe.xrange(stream, min=states[stream].after_delivered(), count=1)
+        firsts = {s: f[0][0] for s, f in zip(streams, pipe.execute(), strict=True) if f}
+        return sorted(firsts, key=lambda stream: _id_order(firsts[stream]))
+
+    def reroute(self, states: dict[str, StreamState]) -> bool:
+        """Move the jobs an older version queued (streams.LEGACY_STREAMS) to the streams of
+        their languages and levels, each batch in one transaction with its ack: they are
+        never judged here unless this worker serves their language, and never lost (a worker
+        that dies before the transaction leaves them pending, taken over and moved by
+        another after the redelivery delay). Whether any moved."""
+        moved = False
+        for stream in LEGACY_STREAMS:
+            state = states[stream]
+            messages: list[tuple[bytes, dict[bytes, bytes]]] = []
+            if state.pending:
+                claimed: Any = self.client.xautoclaim(stream, WORKERS_GROUP, self.consumer,
+                                                      self.redelivery_ms, "0-0",
+                                                      count=REROUTE_BATCH)  # fmt: skip
+                messages += [m for m in claimed[1] if m[1]] if claimed else []
+            if state.maybe_new:
+                reply: Any = self.client.xreadgroup(
+                    WORKERS_GROUP, self.consumer, {stream: ">"}, count=REROUTE_BATCH
+                )
+                messages += [m for _stream, batch in reply or [] for m in batch if m[1]]
+            if messages:
+                self._move(stream, messages)
+                moved = True
+        return moved
+
+    def _move(self, stream: str, messages: list[tuple[bytes, dict[bytes, bytes]]]) -> None:
+        pipe = self.client.pipeline(transaction=True)
+        for message_id, fields in messages:
+            try:
+                target = job_stream(json.loads(fields[b"job"]))
+            except (KeyError, ValueError, TypeError):  # no worker could judge it: dropped
+                log.error("an unreadable job was dropped", stream=stream, message=message_id)
+                continue
+            pipe.xadd(target, fields, maxlen=STREAM_MAXLEN, approximate=True)  # type: ignore[arg-type]
+        pipe.xack(stream, WORKERS_GROUP, *[message_id for message_id, _fields in messages])
+        pipe.execute()
+        log.info("jobs of an older version moved to their language's streams",
+                 stream=stream, jobs=len(messages))  # fmt: skip
 
     def _take_over(self, stream: str) -> tuple[bytes, dict[bytes, bytes]] | None:
         claimed: Any = self.client.xautoclaim(
@@ -278,6 +379,11 @@ class Worker:
                 return
             self._unsent = True
             return
+
+
+def _id_order(message_id: bytes) -> tuple[int, int]:
+    milliseconds, sequence = message_id.split(b"-", 1)
+    return (int(milliseconds), int(sequence))
 
 
 def _lane(levels: tuple[int, ...]) -> str:
