@@ -26,7 +26,7 @@ from codebattle.config import Settings, load_settings
 from codebattle.db import outage
 from codebattle.errors import UserError
 from codebattle.i18n import negotiate, translate
-from codebattle.integrations import fake_giftishow, fake_portone, sentry
+from codebattle.integrations import fake_giftishow, fake_portone, sentry, tracing
 from codebattle.ops import health, metrics_http
 from codebattle.realtime import stream
 from codebattle.services import Services, services_of
@@ -212,12 +212,16 @@ class App(FastAPI):
     hsts = False
 
     def build_middleware_stack(self) -> ASGIApp:
-        return RequestIds(SecurityHeaders(super().build_middleware_stack(), hsts=self.hsts))
+        # A request's span (with OTEL_EXPORTER_OTLP_ENDPOINT) sees the 500 page's status too.
+        traced = tracing.asgi(super().build_middleware_stack())
+        return RequestIds(SecurityHeaders(traced, hsts=self.hsts))
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     settings = settings or load_settings()
     services = services or Services.from_settings(settings)
+    if tracing.setup(settings, "api"):  # with OTEL_EXPORTER_OTLP_ENDPOINT
+        tracing.instrument_engine(services.db.engine.sync_engine)
     sentry.init(settings, server_name=services.instance, component="api")  # with SENTRY_DSN
 
     @asynccontextmanager
@@ -228,6 +232,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         finally:
             await services.stop()
             await app.state.sessions.close()
+            tracing.shutdown()  # the last spans sent (bounded)
 
     docs = settings.api_docs  # off: no route, so /api/docs and /api/openapi.json are 404
     app = App(

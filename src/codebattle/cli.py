@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import gc
 import json
 import sys
@@ -342,6 +343,10 @@ def worker(
         if getattr(settings, secret) is not None:
             typer.echo(f"warning: {secret} is set; workers never use it: remove it from "
                        "their environment (they run untrusted code)", err=True)  # fmt: skip
+    from codebattle.integrations import tracing
+
+    if tracing.setup(settings, "worker"):  # with OTEL_EXPORTER_OTLP_ENDPOINT
+        atexit.register(tracing.shutdown)  # the last spans sent when SIGTERM ends the run
     from codebattle.ops.worker_metrics import MeteredRunner, WorkerMetrics
 
     counted = WorkerMetrics()

@@ -22,7 +22,7 @@ from codebattle.accounts import billing
 from codebattle.battles import ai_player, live
 from codebattle.db import outage
 from codebattle.fairplay import assess
-from codebattle.integrations import portone
+from codebattle.integrations import portone, tracing
 from codebattle.judge.jobs import Event
 from codebattle.ops import alerts, fleet, metrics, metrics_http
 from codebattle.ops import watch as alert_watch
@@ -48,7 +48,10 @@ async def start(services: Services, loops: bool = True) -> None:
     """Start the queue and the outbox relay and, with `loops`, the battle loops."""
 
     async def on_events(events: list[Event]) -> None:
-        await record_until_done(services, events)
+        # A trace of its own, linked to the trace of each job judged (its done event).
+        judged = [event.get("trace") for event in events if event["type"] == "done"]
+        with tracing.linked_span("record judge results", judged):
+            await record_until_done(services, events)
 
     async def on_lost() -> None:
         # One UPDATE: once it commits the database holds the loss, and the relays (every
