@@ -311,10 +311,19 @@ def worker(
         str | None,
         typer.Option(help="only these priority levels, e.g. 0,1 (0 duels .. 3 practice)"),
     ] = None,
+    languages: Annotated[
+        str | None,
+        typer.Option(
+            help="only these languages, e.g. python or cpp,java (default: every language "
+            "whose toolchain this host has)"
+        ),
+    ] = None,
 ) -> None:
     """Judge jobs from the Redis queue (needs REDIS_URL; never the database). Run at least
-    one `--urgent` worker per pool: the others may all be busy with practice submissions."""
+    one `--urgent` worker per pool: the others may all be busy with practice submissions.
+    A pool per language: `--languages python` on hosts (images) with Python only."""
     from codebattle.judge import jobs
+    from codebattle.judge.queue import languages_here, pool_languages
     from codebattle.judge.runner import JobRunner
     from codebattle.judge.worker import Worker
 
@@ -339,6 +348,13 @@ def worker(
             chosen = ()
         if not chosen or not set(chosen) <= set(jobs.LEVELS):
             _fail(f"--levels: a comma-separated list of {', '.join(map(str, jobs.LEVELS))}")
+    wanted = languages_here() if languages is None else tuple(
+        name for part in languages.split(",") if (name := part.strip())
+    )  # fmt: skip
+    try:
+        served = pool_languages(wanted)
+    except ValueError as exc:
+        _fail(f"--languages: {exc}")
     for secret in ("DATABASE_URL", "SECRET_KEY", "OPENAI_API_KEY", "GPTZERO_API_KEY"):
         if getattr(settings, secret) is not None:
             typer.echo(f"warning: {secret} is set; workers never use it: remove it from "
@@ -352,7 +368,28 @@ def worker(
     counted = WorkerMetrics()
     _serve_metrics(settings, metrics_host, counted.registry)
     runner = MeteredRunner(JobRunner.on_this_host(_checked_blobs(settings)), counted)
-    Worker(settings.REDIS_URL, runner, settings.QUEUE_REDELIVERY_SECONDS, chosen).run()
+    image = pool_image(settings, served)
+    Worker(settings.REDIS_URL, runner, settings.QUEUE_REDELIVERY_SECONDS, chosen,
+           served, image).run()  # fmt: skip
+
+
+# The image setting of each language's worker pool (PyPy runs in the Python image).
+POOL_IMAGES = {
+    "python": "SANDBOX_DOCKER_IMAGE_PY",
+    "pypy": "SANDBOX_DOCKER_IMAGE_PY",
+    "cpp": "SANDBOX_DOCKER_IMAGE_CPP",
+    "java": "SANDBOX_DOCKER_IMAGE_JAVA",
+}
+
+
+def pool_image(settings: Settings, languages: tuple[str, ...]) -> str:
+    """The image a worker of these languages runs, for its heartbeat (the fleet page): the
+    one SANDBOX_DOCKER_IMAGE_* setting its languages share, else "" (a mixed worker, or
+    no image set)."""
+    images = {getattr(settings, POOL_IMAGES[name], None) if name in POOL_IMAGES else None
+              for name in languages}  # fmt: skip
+    image = images.pop() if len(images) == 1 else None
+    return image or ""
 
 
 @outbox_app.command("status")
