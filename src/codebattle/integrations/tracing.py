@@ -34,22 +34,15 @@ from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from opentelemetry.instrumentation.fastapi import _get_default_span_details
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.instrumentation.redis import RedisInstrumentor
-from opentelemetry.instrumentation.sqlalchemy.version import __version__ as sqlalchemy_otel_version
 from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+from opentelemetry.instrumentation.sqlalchemy.version import __version__ as sqlalchemy_otel_version
 from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.sdk.trace.sampling import (
-    ALWAYS_OFF,
-    ALWAYS_ON,
-    ParentBased,
-    Sampler,
-    SamplingResult,
-)
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, ParentBased, Sampler
 from opentelemetry.trace import Link, Span, SpanKind
 from opentelemetry.util.http import parse_excluded_urls
-from opentelemetry.util.types import Attributes
 from sqlalchemy.engine import Engine
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -99,37 +92,19 @@ def _package_version() -> str:
         return "unknown"
 
 
-class _NoParentlessClients(Sampler):
-    """Drops a client span that starts a trace (a background loop's Redis poll or SQL
-    query, hundreds a minute with nobody waiting): such a span alone tells nothing. Spans
-    with a parent follow it (ParentBased), and every other root (a request, a job, the
-    recording of results) is kept."""
-
-    def should_sample(
-        self,
-        parent_context: Context | None,
-        trace_id: int,
-        name: str,
-        kind: SpanKind | None = None,
-        attributes: Attributes = None,
-        links: Any = None,
-        trace_state: Any = None,
-    ) -> SamplingResult:
-        chosen = ALWAYS_OFF if kind == SpanKind.CLIENT else ALWAYS_ON
-        return chosen.should_sample(
-            parent_context, trace_id, name, kind, attributes, links, trace_state
-        )
-
-    def get_description(self) -> str:
-        return "NoParentlessClients"
-
-
 @dataclass
 class _Active:
     config: TraceConfig
     provider: TracerProvider
+    # Redis and SQL spans: only inside a trace (a request, a job, a recording). A
+    # background loop's Redis polls and queries, hundreds a minute with nobody waiting,
+    # would each be a trace of one span telling nothing.
+    stores: TracerProvider
     tracer: trace.Tracer
     engines: weakref.WeakSet[Engine]
+
+    def providers(self) -> tuple[TracerProvider, TracerProvider]:
+        return (self.provider, self.stores)
 
 
 _active: _Active | None = None
@@ -161,18 +136,25 @@ def setup_from(config: TraceConfig | None) -> bool:
                 "service.instance.id": f"{socket.gethostname()}-{os.getpid()}",
             }
         )
-        provider = TracerProvider(resource=resource, sampler=ParentBased(_NoParentlessClients()))
-        exporter = OTLPSpanExporter(endpoint=config.endpoint + TRACES_PATH)
-        provider.add_span_processor(BatchSpanProcessor(exporter))
-        RedisInstrumentor().instrument(tracer_provider=provider)
+        provider = _provider(config, resource, ALWAYS_ON)
+        stores = _provider(config, resource, ALWAYS_OFF)
+        RedisInstrumentor().instrument(tracer_provider=stores)
         HTTPXClientInstrumentor().instrument(
             tracer_provider=provider,
             request_hook=_hide_url,
             async_request_hook=_hide_url_async,
         )
         tracer = provider.get_tracer(INSTRUMENTATION, _package_version())
-        _active = _Active(config, provider, tracer, weakref.WeakSet())
+        _active = _Active(config, provider, stores, tracer, weakref.WeakSet())
         return True
+
+
+def _provider(config: TraceConfig, resource: Resource, root: Sampler) -> TracerProvider:
+    """A provider whose spans follow their parent's sampling, and whose roots `root`'s."""
+    provider = TracerProvider(resource=resource, sampler=ParentBased(root))
+    exporter = OTLPSpanExporter(endpoint=config.endpoint + TRACES_PATH)
+    provider.add_span_processor(BatchSpanProcessor(exporter))
+    return provider
 
 
 def shutdown() -> None:
@@ -186,8 +168,9 @@ def shutdown() -> None:
 
 
 def _stop(active: _Active) -> None:
-    active.provider.force_flush(FLUSH_MILLIS)
-    active.provider.shutdown()
+    for provider in active.providers():
+        provider.force_flush(FLUSH_MILLIS)
+        provider.shutdown()
     RedisInstrumentor().uninstrument()
     HTTPXClientInstrumentor().uninstrument()
     EngineTracer.remove_all_event_listeners()  # type: ignore[no-untyped-call]
@@ -210,7 +193,7 @@ def instrument_engine(engine: Engine) -> None:
     active = _active
     if active is None or engine in active.engines:
         return
-    tracer = active.provider.get_tracer(
+    tracer = active.stores.get_tracer(
         "opentelemetry.instrumentation.sqlalchemy", sqlalchemy_otel_version
     )
     usage = (
