@@ -19,7 +19,8 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry
+from prometheus_client.exposition import choose_encoder
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Match, Mount, Route
@@ -68,7 +69,15 @@ async def endpoint(request: Request) -> Response:
         locale = negotiate(request.cookies.get("lang"), request.headers.get("accept-language"))
         text, headers = _refusal(locale)
         return PlainTextResponse(text, status_code=401, headers=headers)
-    return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
+    body, kind = exposition(metrics.REGISTRY, request.headers.get("accept"))
+    return Response(body, headers={"Content-Type": kind})
+
+
+def exposition(registry: CollectorRegistry, accept: str | None) -> tuple[bytes, str]:
+    """The registry in the format the scraper asks for (Accept: OpenMetrics for
+    Prometheus, else the classic text format, version 0.0.4)."""
+    encode, kind = choose_encoder(accept or "")
+    return encode(registry), kind
 
 
 def route_template(scope: Scope, asked: Scope) -> str:
@@ -130,7 +139,7 @@ def _handler(
                 text, headers = _refusal(negotiate(None, self.headers.get("Accept-Language")))
                 self._reply(401, text.encode() + b"\n", "text/plain; charset=utf-8", headers)
             else:
-                self._reply(200, generate_latest(registry), CONTENT_TYPE_LATEST)
+                self._reply(200, *exposition(registry, self.headers.get("Accept")))
 
         def _reply(
             self, status: int, body: bytes, kind: str, headers: dict[str, str] | None = None
