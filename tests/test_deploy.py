@@ -278,6 +278,35 @@ def test_deploy_workers_stops_at_a_failed_deploy(tmp_path: Path) -> None:
     assert len(calls.read_text().splitlines()) == 1  # the cpp pool was not touched
 
 
+def test_rollback_api_deploys_the_image_without_the_release_command(tmp_path: Path) -> None:
+    seen = tmp_path / "seen"
+    # The fake flyctl keeps the config it was given (the script removes it afterwards).
+    flyctl = fake(tmp_path / "flyctl", f'echo "$*" > {seen}; cp "$3" {tmp_path}/config.toml')
+    env = {**os.environ, "FLYCTL": str(flyctl)}
+    result = run(DEPLOY / "rollback-api.sh", "reg/api:old", env=env)
+    assert result.returncode == 0, result.stderr
+    argv = seen.read_text().split()
+    assert argv[0:2] == ["deploy", "--config"] and argv[3:] == [
+        "--image",
+        "reg/api:old",
+        "--strategy",
+        "rolling",
+    ]
+    assert not Path(argv[2]).exists()  # the temporary config is removed
+    config = tomllib.loads((tmp_path / "config.toml").read_text())
+    assert "release_command" not in config["deploy"]
+    original = fly("fly.api.toml")
+    del original["deploy"]["release_command"]
+    assert config == original  # nothing else changed
+
+
+def test_rollback_api_needs_an_image(tmp_path: Path) -> None:
+    flyctl = fake(tmp_path / "flyctl", "exit 0")
+    result = run(DEPLOY / "rollback-api.sh", env={**os.environ, "FLYCTL": str(flyctl)})
+    assert result.returncode == 2
+    assert "usage: deploy/rollback-api.sh IMAGE" in result.stderr
+
+
 def start_worker(tmp_path: Path, codebattle_body: str) -> subprocess.CompletedProcess[str]:
     """deploy/worker-start.sh with a fake `codebattle` that logs its arguments."""
     bin_dir = tmp_path / "bin"
