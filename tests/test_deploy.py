@@ -182,7 +182,7 @@ def test_the_worker_settings_are_real_settings() -> None:
 def test_every_compose_setting_is_a_setting() -> None:
     services = compose()["services"]
     app_services = [s for n, s in services.items() if n.startswith(("api-", "worker-"))]
-    app_services.append(services["migrate"])
+    app_services += [services["migrate"], services["importer"]]
     for service in app_services:
         for name in service["environment"]:
             assert name in Settings.model_fields, name
