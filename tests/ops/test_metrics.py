@@ -32,9 +32,12 @@ from codebattle.judge.runner import JobRunner
 from codebattle.ops import metrics, metrics_http
 from codebattle.ops.worker_metrics import MeteredRunner, WorkerMetrics
 from codebattle.services import Services
+from tests.support.chaos import client as api_client
+from tests.support.chaos import hello_site
 from tests.support.hosts import require
 from tests.support.packages import make_package
-from tests.support.servers import Server, Site, free_port
+from tests.support.redis_server import RedisServer, private_redis  # noqa: F401
+from tests.support.servers import CODEBATTLE, Server, Site, free_port
 from tests.support.site import runner_factory, settings_for, sign_in
 
 TOKEN = "metrics-" + "t0ken-for-tests"
@@ -266,6 +269,44 @@ def test_a_worker_counts_its_jobs_and_is_busy_while_judging(judge: Judge, tmp_pa
     assert read("codebattle_worker_jobs_judged_total", {"language": "python", "verdict": "AC"}) == 1
     assert read("codebattle_worker_jobs_judged_total", {"language": "python", "verdict": "IE"}) == 1
     assert read("codebattle_worker_job_seconds_count", {"language": "python"}) == 2
+
+
+def test_codebattle_worker_serves_its_metrics_on_its_port(
+    tmp_path: Path,
+    private_redis: RedisServer,  # noqa: F811
+) -> None:
+    with hello_site(tmp_path / "site", REDIS_URL=private_redis.url) as site:
+        server = site.serve()
+        port = free_port()
+        log = (site.data / "worker.log").open("ab")
+        worker = subprocess.Popen(
+            [CODEBATTLE, "worker", "--metrics-host", "127.0.0.1"],
+            env=site.environment(METRICS_PORT=str(port), METRICS_TOKEN=TOKEN),
+            cwd=site.data, stdout=log, stderr=log,
+        )  # fmt: skip
+        site.processes.append(worker)
+        token = site.token("alice")
+
+        async def judged() -> dict[str, Any]:
+            async with api_client(server, token) as api:
+                reply = await api.post("/api/submissions", json={
+                    "problem": "hello-battle", "language": "python", "code": SUM_PY})  # fmt: skip
+                assert reply.status_code == 201, reply.text
+                url = f"/api/submissions/{reply.json()['id']}"
+                async with asyncio.timeout(120):
+                    while (found := (await api.get(url)).json())["status"] != "done":
+                        await asyncio.sleep(0.2)
+                return dict(found)
+
+        assert asyncio.run(judged())["verdict"] == "AC", (site.data / "worker.log").read_text()
+        url = f"http://127.0.0.1:{port}/metrics"
+        assert _status(url) == 401
+        text = _get(url, TOKEN)
+        assert value(text, "codebattle_worker_jobs_judged_total", language="python",
+                     verdict="AC") == 1  # fmt: skip
+        assert value(text, "codebattle_worker_job_seconds_count", language="python") == 1
+        assert value(text, "codebattle_worker_busy") == 0
+        assert value(text, "process_resident_memory_bytes")
 
 
 # ---- A real server, scraped by a real Prometheus
