@@ -18,7 +18,9 @@ import structlog
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from typer.testing import CliRunner
 
+from codebattle import cli
 from codebattle.accounts.models import ApiToken, SignInSession, User
 from codebattle.app import create_app
 from codebattle.battles.models import QueueTicket
@@ -26,7 +28,7 @@ from codebattle.config import ConfigError, Environment, Settings
 from codebattle.db import preview
 from codebattle.db.session import Database
 from codebattle.i18n import translate
-from codebattle.judge import mock
+from codebattle.judge import mock, selftest
 from codebattle.judge.queue import InProcessQueue
 from codebattle.judge.sandbox import Sandbox
 from codebattle.judge.verdicts import Verdict
@@ -386,3 +388,15 @@ def test_a_match_socket_answers_a_refused_write_with_the_message(
                 error = ws.receive_json()
             assert (error["code"], error["message"]) == ("preview_read_only", REFUSED)
     assert [e for e in logs if e["log_level"] in ("error", "critical", "exception")] == []
+
+
+def test_selftest_reports_the_mock_sandbox_in_a_preview(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in {"ENVIRONMENT": "preview", "SECRET_KEY": KEY, "DATA_DIR": str(tmp_path),
+                        "BASE_URL": "https://preview.example"}.items():  # fmt: skip
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(selftest, "run_checks", lambda: pytest.fail("checked the host"))
+    result = CliRunner().invoke(cli.app, ["judge", "selftest"])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"sandbox: {MOCK_SANDBOX}\n"
