@@ -246,3 +246,33 @@ def test_the_endpoint_must_be_an_http_url(tmp_path: Path) -> None:
         settings_for(tmp_path, OTEL_EXPORTER_OTLP_ENDPOINT="collector:4318")
     settings = settings_for(tmp_path, OTEL_EXPORTER_OTLP_ENDPOINT="http://collector:4318/")
     assert settings.OTEL_EXPORTER_OTLP_ENDPOINT == "http://collector:4318"
+
+
+def test_a_local_worker_process_judges_in_the_request_s_trace(
+    tmp_path: Path, sqlite_url: str, receiver: OtlpReceiver
+) -> None:
+    """The embedded default: the app's own worker processes (judge/queue.py LocalQueue) are
+    given its tracing on their command line."""
+    settings = settings_for(
+        tmp_path,
+        DATABASE_URL=sqlite_url.replace("+aiosqlite", ""),
+        OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint,
+        JUDGE_WORKERS=1,
+        JUDGE_URGENT_WORKERS=0,
+    )
+    import_problems(settings, "hello-battle")
+    with TestClient(create_app(settings), base_url="http://testserver") as client:
+        csrf = sign_in(client)
+        reply = client.post(
+            "/api/submissions",
+            json={"problem": "hello-battle", "language": "python", "code": SUM},
+            headers={"X-CSRF-Token": csrf},
+        )
+        assert reply.status_code == 201, reply.text
+        assert wait_done(client, int(reply.json()["id"]))["verdict"] == "AC"
+    spans = receiver.wait_for(lambda found: bool(by_name(found, "judge job")))
+    (request,) = [s for s in spans if s.name == "POST /api/submissions"]
+    (job,) = by_name(spans, "judge job")
+    assert job.service == "codebattle-worker" and job.trace_id == request.trace_id
+    assert job.resource["service.instance.id"] != request.resource["service.instance.id"]
+    assert job.attributes["codebattle.verdict"] == "AC"

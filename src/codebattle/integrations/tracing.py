@@ -22,7 +22,7 @@ import threading
 import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from importlib import metadata
 from typing import Any
 from urllib.parse import urlsplit
@@ -177,9 +177,31 @@ def _stop(active: _Active) -> None:
 
 
 def config() -> TraceConfig | None:
-    """This process's tracing, if on (a local judge worker is started with it)."""
+    """This process's tracing, if on."""
     active = _active
     return active.config if active is not None else None
+
+
+WORKER_FLAG = "--trace"
+
+
+def worker_args() -> list[str]:
+    """The command-line arguments that give a local judge worker process (started with
+    no settings of this kind: judge/local_worker.py) this process's tracing, as a worker."""
+    active = _active
+    if active is None:
+        return []
+    worker = replace(
+        active.config, service=active.config.service.removesuffix("-worker") + "-worker"
+    )
+    return [WORKER_FLAG, worker.to_json()]
+
+
+def setup_worker(args: list[str]) -> bool:
+    """`setup` from `worker_args` (a local judge worker's command line); whether on."""
+    if len(args) == 2 and args[0] == WORKER_FLAG:
+        return setup_from(TraceConfig.from_json(args[1]))
+    return False
 
 
 def instrument_engine(engine: Engine) -> None:

@@ -1,6 +1,6 @@
 """A judge worker process of the embedded default (judge/queue.py `LocalQueue`):
 
-    python -m codebattle.judge.local_worker
+    python -m codebattle.judge.local_worker [--trace CONFIG]   (CONFIG: integrations/tracing.py)
 
 Reads jobs from stdin and writes their events to stdout, one JSON document a line; exits at
 the end of stdin (the web app stopped or died). Started with an environment of PATH and the
@@ -16,6 +16,7 @@ import sys
 
 from codebattle import logs
 from codebattle.config import load_settings
+from codebattle.integrations import tracing
 from codebattle.judge.jobs import Event
 from codebattle.judge.runner import JobRunner
 from codebattle.storage import open_store
@@ -27,6 +28,7 @@ def main() -> None:
     # Only the environment the queue gave, not a .env file of the working directory.
     settings = load_settings(_env_file=None)
     logs.configure(settings)  # LOG_FORMAT: the web app's (queue.py), JSON lines on stderr
+    tracing.setup_worker(sys.argv[1:])  # the web app's tracing, as its queue passed it
     runner = JobRunner.on_this_host(open_store(settings))
 
     def emit(event: Event) -> None:
@@ -35,6 +37,7 @@ def main() -> None:
 
     for line in sys.stdin:
         runner.execute(json.loads(line), emit)
+    tracing.shutdown()  # the web app stopped: the last spans sent
 
 
 if __name__ == "__main__":

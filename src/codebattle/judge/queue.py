@@ -53,6 +53,7 @@ import structlog
 
 from codebattle import logs, redis_clients
 from codebattle.db import outage
+from codebattle.integrations import tracing
 from codebattle.judge import jobs
 from codebattle.judge.jobs import Event, Job
 from codebattle.judge.languages import LANGUAGES
@@ -393,6 +394,7 @@ class LocalQueue(_Workers):
             try:
                 proc = await asyncio.create_subprocess_exec(
                     sys.executable, "-m", "codebattle.judge.local_worker",
+                    *tracing.worker_args(),  # the app's tracing (OTLP endpoint), if on
                     stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
                     env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **self.store_env,
                          "LOG_FORMAT": logs.current_format()},  # its lines like the app's
