@@ -32,7 +32,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from codebattle.config import Environment, Settings
+from codebattle.config import Settings
 from codebattle.integrations.giftishow import (
     BAD_REQUEST,
     DUPLICATE_TR_ID,
@@ -319,9 +319,9 @@ class FakeGiftishow:
 
 
 def create_app(settings: Settings) -> Starlette:
-    """The fake as this site serves it (under FAKE_PATH): never in production."""
-    if settings.ENVIRONMENT == Environment.production:
-        raise RuntimeError("the fake Giftishow is not served in production")
+    """The fake as this site serves it (under FAKE_PATH): never in production or a preview."""
+    if settings.production_like:
+        raise RuntimeError(f"the fake Giftishow is not served in {settings.ENVIRONMENT}")
     fake = FakeGiftishow()
     fake.app.state.fake = fake
     return fake.app
