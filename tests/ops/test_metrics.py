@@ -120,6 +120,18 @@ def test_a_port_of_their_own_asks_for_the_token_too(tmp_path: Path, sqlite_url: 
     assert metrics_http.serve_on_port(_settings(tmp_path, sqlite_url), "127.0.0.1") is None
 
 
+def test_a_port_of_their_own_on_ipv6(tmp_path: Path, sqlite_url: str) -> None:
+    """Fly's private network is IPv6: an IPv6 address (or a name of one) is served too."""
+    settings = _settings(tmp_path, sqlite_url, METRICS_PORT=free_port())
+    server = metrics_http.serve_on_port(settings, "::1")
+    assert server is not None
+    try:
+        assert "codebattle_queue_depth" in _get(f"http://[::1]:{settings.METRICS_PORT}/metrics")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def _get(url: str, token: str | None = None) -> str:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as r:  # noqa: S310

@@ -13,6 +13,7 @@ Also the request-latency middleware: it labels a request by its route's template
 from __future__ import annotations
 
 import hmac
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -158,6 +159,17 @@ def _handler(
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    """An HTTP server on IPv4 or IPv6, as its address says ("::", "fly-local-6pn": Fly's
+    private network is IPv6)."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: Callable[..., Any]) -> None:
+        self.address_family = socket.getaddrinfo(*address, type=socket.SOCK_STREAM)[0][0]
+        super().__init__(address, handler)
+
+
 def serve_on_port(
     settings: Settings, host: str, registry: CollectorRegistry | None = None
 ) -> ThreadingHTTPServer | None:
@@ -167,7 +179,6 @@ def serve_on_port(
     if settings.METRICS_PORT is None:
         return None
     handler = _handler(settings, registry if registry is not None else metrics.REGISTRY)
-    server = ThreadingHTTPServer((host, settings.METRICS_PORT), handler)
-    server.daemon_threads = True
+    server = _Server((host, settings.METRICS_PORT), handler)
     threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
     return server
