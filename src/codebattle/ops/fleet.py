@@ -5,7 +5,9 @@ Each API instance writes a heartbeat row (InstanceBeat) every BEAT_SECONDS: its 
 pid, the sockets it holds open and the live games those serve (matches and rooms with a
 socket open on this instance: a game watched from two instances counts on both), and its
 queue's workers (with the embedded queue each instance has its own: the page lists the
-serving instance's and shows each instance's count from its heartbeat). The alert watch
+serving instance's and shows each instance's count from its heartbeat). With Redis, workers
+run in pools per language (`codebattle worker --languages`, each with its image): a language
+with jobs in the queue and no live worker serving it is said at the top of the page. The alert watch
 is shown by its lease: who holds it and when it last ran. The judging figures come from
 the database, which is the truth: what is unfinished is what the judge outbox still holds
 (submissions/outbox.py), and latency is a submission's creation to its verdict.
@@ -18,7 +20,7 @@ import math
 import os
 import socket
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,7 +30,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.config import Settings
 from codebattle.db import outage
-from codebattle.judge.queue import InProcessQueue, JobQueue, LocalQueue, RedisQueue, WorkerInfo
+from codebattle.judge.queue import (
+    Backlog,
+    InProcessQueue,
+    JobQueue,
+    LocalQueue,
+    RedisQueue,
+    WorkerInfo,
+)
 from codebattle.judge.verdicts import Verdict
 from codebattle.ops import alerts, lease
 from codebattle.ops.models import ClusterLease, InstanceBeat
@@ -54,6 +63,7 @@ class Worker:
     seen_at: datetime
     up_seconds: float  # how long it has been running (alive) or ran (dead)
     died_at: datetime | None
+    image: str = ""  # its pool's image (SANDBOX_DOCKER_IMAGE_*), "" if none or mixed
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +136,19 @@ class Fleet:
     watch: Watch
     queue_kind: str  # "redis" (one shared fleet) or an embedded queue (one per instance)
     here: str | None = None  # the serving instance's name (Services.instance)
+    # The queue's jobs per language (JobQueue.backlog); empty if it could not be read.
+    backlog: dict[str, Backlog] = field(default_factory=dict)
+
+    @property
+    def unserved(self) -> list[tuple[str, Backlog]]:
+        """Languages with jobs in the shared (Redis) queue and no live worker that judges
+        them: those jobs wait until a worker of their pool starts. (An embedded queue's
+        workers judge every language of their host.)"""
+        if self.queue_kind != "redis":
+            return []
+        served = {language for w in self.workers if w.alive for language in w.languages}
+        return [(language, b) for language, b in sorted(self.backlog.items())
+                if b.depth + b.taken and language not in served]  # fmt: skip
 
     @property
     def alive_workers(self) -> int:
@@ -162,11 +185,17 @@ class Fleet:
         return {
             "now": at(self.now),
             "workers": [
-                {"name": w.name, "languages": list(w.languages), "alive": w.alive,
-                 "seen_at": at(w.seen_at), "up_seconds": round(w.up_seconds, 1),
-                 "died_at": at(w.died_at)}
+                {"name": w.name, "languages": list(w.languages), "image": w.image,
+                 "alive": w.alive, "seen_at": at(w.seen_at),
+                 "up_seconds": round(w.up_seconds, 1), "died_at": at(w.died_at)}
                 for w in self.workers
             ],
+            "backlog": {
+                language: {"depth": b.depth, "taken": b.taken,
+                           "oldest_seconds": round(b.oldest_seconds, 1)}
+                for language, b in sorted(self.backlog.items())
+            },
+            "unserved": [language for language, _backlog in self.unserved],
             "workers_alive": self.alive_workers,
             "workers_alive_elsewhere": self.alive_workers_elsewhere,
             "workers_error": self.workers_error,
@@ -301,6 +330,7 @@ async def snapshot(
         watch=await watch_lease(session, now),
         queue_kind=queue_kind(queue),
         here=here,
+        backlog=await _backlog(queue, now),
     )
 
 
@@ -313,6 +343,14 @@ async def _workers(queue: JobQueue, now: datetime) -> tuple[list[Worker], str | 
     return [_worker(w, now) for w in found], None
 
 
+async def _backlog(queue: JobQueue, now: datetime) -> dict[str, Backlog]:
+    try:
+        return await asyncio.wait_for(queue.backlog(now.timestamp()), 5)
+    except Exception as exc:  # the workers' error says the queue is unreachable
+        log.warning("the judge queue's backlog could not be read", error=repr(exc))
+        return {}
+
+
 def _worker(info: WorkerInfo, now: datetime) -> Worker:
     end = info.died_at if info.died_at is not None else now.timestamp()
     return Worker(
@@ -322,6 +360,7 @@ def _worker(info: WorkerInfo, now: datetime) -> Worker:
         seen_at=datetime.fromtimestamp(info.seen_at, UTC),
         up_seconds=max(0.0, end - info.started_at),
         died_at=datetime.fromtimestamp(info.died_at, UTC) if info.died_at is not None else None,
+        image=info.image,
     )
 
 
