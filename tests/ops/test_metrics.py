@@ -94,6 +94,8 @@ def test_production_serves_them_only_behind_a_token_or_a_port(
                   "BASE_URL": "https://codebattle.example"}  # fmt: skip
     hidden = TestClient(create_app(_settings(tmp_path, sqlite_url, **production)))
     assert hidden.get("/metrics").status_code == 404
+    preview = {**production, "ENVIRONMENT": "preview"}  # public too
+    assert not metrics_http.exposed(_settings(tmp_path, sqlite_url, **preview))
     behind = _settings(tmp_path, sqlite_url, METRICS_TOKEN=TOKEN, **production)
     assert TestClient(create_app(behind)).get("/metrics").status_code == 401
     on_a_port = _settings(tmp_path, sqlite_url, METRICS_PORT=free_port(), **production)

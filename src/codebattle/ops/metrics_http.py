@@ -27,20 +27,17 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Match, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from codebattle.config import Environment, Settings
+from codebattle.config import Settings
 from codebattle.i18n import negotiate, translate
 from codebattle.ops import metrics
 
 PATH = "/metrics"
 UNMATCHED = "unmatched"  # the route label of a request no route took (a 404)
-PUBLIC = (Environment.production, Environment.preview)
 
 
 def exposed(settings: Settings) -> bool:
     """Whether this process serves its metrics at all (then it also samples them)."""
-    return bool(
-        settings.METRICS_TOKEN or settings.METRICS_PORT or settings.ENVIRONMENT not in PUBLIC
-    )
+    return bool(settings.METRICS_TOKEN or settings.METRICS_PORT or not settings.production_like)
 
 
 def served_in_app(settings: Settings) -> bool:
