@@ -57,7 +57,7 @@ def test_the_pools_images_and_a_language_no_worker_serves(
 
     client.cookies.set("lang", "ko")
     korean = client.get("/ops/fleet").text
-    assert "C++17 (g++)를 채점하는 살아 있는 워커가 없습니다" in korean and "이미지" in korean
+    assert "살아 있는 C++17 (g++) 채점 워커가 없습니다" in korean and "이미지" in korean
 
 
 def test_an_embedded_queue_has_no_unserved_language(client: TestClient) -> None:
