@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from codebattle.config import Settings
+from codebattle.config import Settings, load_settings
 from codebattle.judge import languages
 from tests.support.hosts import ROOT, require
 
@@ -200,6 +200,26 @@ def test_fly_process_groups_named_by_services_and_vms_exist() -> None:
         for key in config.get("env", {}):
             assert key in Settings.model_fields, key
         assert "DATABASE_URL" not in config.get("env", {})  # a secret, never in the file
+
+
+@pytest.mark.parametrize("where", ["fly", "compose"])
+def test_a_worker_starts_with_its_environment_and_no_api_secret(
+    where: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    if where == "fly":  # the file's env, plus the secrets a worker app gets
+        env = {**fly("fly.worker.toml")["env"], "REDIS_URL": "redis://redis:6379/0",
+               "S3_ENDPOINT": "https://s3.example", "S3_BUCKET": "b", "S3_ACCESS_KEY_ID": "k",
+               "S3_SECRET_ACCESS_KEY": "s"}  # fmt: skip
+    else:
+        env = compose()["services"]["worker-cpp"]["environment"]
+    for name, value in env.items():
+        monkeypatch.setenv(name, str(value))
+    settings = load_settings()  # a ConfigError here would stop every worker at start
+    assert settings.SECRET_KEY is None and settings.DATABASE_URL is None
+    assert settings.REDIS_URL
 
 
 def test_the_api_is_checked_where_the_app_answers() -> None:
