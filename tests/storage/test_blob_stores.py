@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from codebattle.config import ConfigError, load_settings
+from codebattle.db import outage
 from codebattle.integrations.s3 import S3Bucket, S3Error
 from codebattle.storage import (
     BlobStore,
@@ -162,6 +163,10 @@ def test_an_unreachable_endpoint_is_a_transient_s3_error(s3_settings: dict[str, 
         store.get("code/ab/x")
     assert caught.value.transient
     assert "GET" in str(caught.value) and settings["S3_SECRET_ACCESS_KEY"] not in str(caught.value)
+    # The app answers it as an outage (503, Retry-After), logged as the blob store's.
+    assert outage.is_unavailable(caught.value) and outage.service_of(caught.value) == "blobs"
+    refused = S3Error("S3 GET on bucket 'b' at http://x failed: AccessDenied", transient=False)
+    assert not outage.is_unavailable(refused)  # a set-up error: a 500, with its log line
 
 
 def test_the_settings_choose_the_store(tmp_path: Path, s3_settings: dict[str, str]) -> None:  # noqa: F811
