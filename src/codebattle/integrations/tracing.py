@@ -51,7 +51,10 @@ from codebattle.config import Settings
 TRACES_PATH = "/v1/traces"
 # Probes and static files are not worth a trace each.
 EXCLUDED_URLS = "/healthz,/readyz,/metrics,/static/"
-FLUSH_MILLIS = 5000  # how long `shutdown` waits for the last spans to be sent
+# A stop waits at most FLUSH_MILLIS for the last spans, then for the send under way (at
+# most SEND_SECONDS): a collector that hangs must not hold a deploy's stop for long.
+FLUSH_MILLIS = 3000
+SEND_SECONDS = 3.0
 INSTRUMENTATION = "codebattle"
 
 
@@ -136,8 +139,11 @@ def setup_from(config: TraceConfig | None) -> bool:
                 "service.instance.id": f"{socket.gethostname()}-{os.getpid()}",
             }
         )
-        provider = _provider(config, resource, ALWAYS_ON)
-        stores = _provider(config, resource, ALWAYS_OFF)
+        # One exporter and batch for both providers: one thread, one bounded flush.
+        exporter = OTLPSpanExporter(endpoint=config.endpoint + TRACES_PATH, timeout=SEND_SECONDS)
+        batches = BatchSpanProcessor(exporter)
+        provider = _provider(resource, ALWAYS_ON, batches)
+        stores = _provider(resource, ALWAYS_OFF, batches)
         RedisInstrumentor().instrument(tracer_provider=stores)
         HTTPXClientInstrumentor().instrument(
             tracer_provider=provider,
@@ -149,11 +155,10 @@ def setup_from(config: TraceConfig | None) -> bool:
         return True
 
 
-def _provider(config: TraceConfig, resource: Resource, root: Sampler) -> TracerProvider:
+def _provider(resource: Resource, root: Sampler, batches: BatchSpanProcessor) -> TracerProvider:
     """A provider whose spans follow their parent's sampling, and whose roots `root`'s."""
     provider = TracerProvider(resource=resource, sampler=ParentBased(root))
-    exporter = OTLPSpanExporter(endpoint=config.endpoint + TRACES_PATH)
-    provider.add_span_processor(BatchSpanProcessor(exporter))
+    provider.add_span_processor(batches)
     return provider
 
 
@@ -168,9 +173,9 @@ def shutdown() -> None:
 
 
 def _stop(active: _Active) -> None:
+    active.provider.force_flush(FLUSH_MILLIS)
     for provider in active.providers():
-        provider.force_flush(FLUSH_MILLIS)
-        provider.shutdown()
+        provider.shutdown()  # the shared batch stops once (a second time is a no-op)
     RedisInstrumentor().uninstrument()
     HTTPXClientInstrumentor().uninstrument()
     EngineTracer.remove_all_event_listeners()  # type: ignore[no-untyped-call]
