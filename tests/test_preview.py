@@ -28,8 +28,11 @@ from codebattle.config import ConfigError, Environment, Settings
 from codebattle.db import preview
 from codebattle.db.session import Database
 from codebattle.i18n import translate
-from codebattle.judge import mock, selftest
+from codebattle.judge import jobs, mock, selftest
+from codebattle.judge.loader import load_package
+from codebattle.judge.package import ProblemPackage
 from codebattle.judge.queue import InProcessQueue
+from codebattle.judge.runner import PackageCache
 from codebattle.judge.sandbox import Sandbox
 from codebattle.judge.verdicts import Verdict
 from codebattle.ops.health import MOCK_SANDBOX
@@ -38,6 +41,7 @@ from codebattle.services import Services
 from codebattle.storage import LocalBlobStore
 from codebattle.submissions.models import Submission
 from tests.support.factories import make_match, make_problem_version, make_user
+from tests.support.hosts import PROBLEMS
 from tests.support.sign_in import with_sign_in
 from tests.support.site import import_problems, settings_for
 from tests.support.welcome import add_pending_route, begin_signup, form_csrf
@@ -138,6 +142,51 @@ def test_the_writable_tables_are_sessions_and_the_practice_judge_flow() -> None:
 )
 def test_the_verdict_rule(code: str, verdict: Verdict) -> None:
     assert mock.verdict_for(code) == verdict
+
+
+class _Packages(PackageCache):
+    """The starter package read from problems/ (what PackageCache unpacks from blobs)."""
+
+    def __init__(self) -> None:
+        pass
+
+    def get(self, key: str) -> ProblemPackage:
+        return load_package(PROBLEMS / key)
+
+
+def _events(code: str, kind: str = "submit", run_all: bool = False) -> list[jobs.Event]:
+    job: jobs.Job = {"submission": 7, "kind": kind, "language": "python", "code": code,
+                     "package_key": "hello-battle", "time_limit": 1.0, "stdin": "1 2",
+                     "run_all": run_all}  # fmt: skip
+    events: list[jobs.Event] = []
+    mock.MockRunner(_Packages()).execute(job, events.append)
+    return events
+
+
+def test_the_mock_emits_a_real_judges_events() -> None:
+    events = _events("# preview: WA", run_all=True)  # every test runs: the later ones pass
+    assert [e["type"] for e in events] == ["started", "compiled"] + ["test"] * 22 + ["done"]
+    tests = [e["test"] for e in events if e["type"] == "test"]
+    assert [t["verdict"] for t in tests] == ["AC", "AC", "WA"] + ["AC"] * 19
+    # As a real judge sends them (judge/disclosure.py): a secret test's name is its number.
+    assert [t["name"] for t in tests[:3]] == [*SAMPLES, "secret/3"]
+    assert all(t["time"] == 0 and t["memory"] == 0 for t in tests)
+    done = events[-1]
+    assert done["type"] == "done" and done["result"]["verdict"] == "WA"
+    assert done["result"]["tests_total"] == 22 and done["result"]["tests"] == tests
+
+    failed = _events("", kind="samples")  # no compiled event after a compile error
+    assert [e["type"] for e in failed] == ["started", "done"]
+    assert failed[-1]["result"]["verdict"] == "CE"  # type: ignore[typeddict-item]
+    assert failed[-1]["result"]["compile_output"] == mock.EMPTY_CODE  # type: ignore[typeddict-item]
+
+    crashed = _events("// preview: IE")
+    assert crashed[-1]["result"]["message"] != ""  # type: ignore[typeddict-item]
+
+    ran = _events("print(3)", kind="custom")[-1]["result"]  # type: ignore[typeddict-item]
+    assert (ran["verdict"], ran["run_output"], ran["tests_total"]) == ("OK", "", 0)
+    assert _events("# preview: WA", kind="custom")[-1]["result"]["verdict"] == "OK"  # type: ignore[typeddict-item]
+    assert _events("# preview: RE", kind="custom")[-1]["result"]["verdict"] == "RE"  # type: ignore[typeddict-item]
 
 
 # ---- A preview app on SQLite and PostgreSQL, seeded before it starts (the copied data).
