@@ -7,10 +7,14 @@ submissions with the same parallelism (2 at a time, as the 2 workers do), all st
 once. The ratio platform / judge at p50 is the platform's cost: HTTP, database, queue,
 pub/sub and the socket. Target (issue "platform"): at most 1.15 at p50.
 
-Modes: the embedded default (SQLite, in-process queue, JUDGE_WORKERS=2) and, when
-PostgreSQL and Redis are up on 127.0.0.1, PostgreSQL + Redis with two `codebattle worker`s.
+Modes: `embedded`, the default (SQLite, in-process queue, JUDGE_WORKERS=2); `redis`,
+PostgreSQL (on 127.0.0.1:5432, a fresh database) + Redis with two `codebattle worker`s; `s3`,
+the deployed layout: as `redis`, with blobs in an S3 bucket (moto_server on loopback) and
+each worker on a DATA_DIR of its own, so problem packages reach the workers only through
+the bucket. Redis and moto_server are private servers the benchmark starts on free ports
+(the shared Redis on 6379 is left alone).
 
-    .venv/bin/python bench/submit_latency.py [-n 50] [--modes embedded,redis] [--rounds 3]
+    .venv/bin/python bench/submit_latency.py [-n 50] [--modes embedded,redis,s3] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -84,7 +88,7 @@ def free_port() -> int:
 class Site:
     """A server process (and workers), with its own data folder."""
 
-    def __init__(self, env: dict[str, str], workers: int) -> None:
+    def __init__(self, env: dict[str, str], workers: int, own_folders: bool = False) -> None:
         self.data = Path(tempfile.mkdtemp(prefix="cb-bench-"))
         self.port = free_port()
         self.env = {
@@ -100,6 +104,7 @@ class Site:
             **env,
         }
         self.workers = workers
+        self.own_folders = own_folders  # each worker a DATA_DIR of its own (blobs via S3)
         self.procs: list[subprocess.Popen[bytes]] = []
 
     def run(self, *args: str) -> str:
@@ -117,7 +122,9 @@ class Site:
             stdout=log, stderr=log, start_new_session=True,
         ))  # fmt: skip
         worker_env = {k: v for k, v in self.env.items() if k != "DATABASE_URL"}
-        for _ in range(self.workers):
+        for number in range(self.workers):
+            if self.own_folders:
+                worker_env = {**worker_env, "DATA_DIR": str(self.data / f"worker-{number}")}
             self.procs.append(subprocess.Popen(
                 [CODEBATTLE, "worker"], env=worker_env, cwd=self.data, stdout=log, stderr=log,
                 start_new_session=True,
@@ -266,6 +273,60 @@ def drop_postgres(name: str) -> None:
     asyncio.run(drop())
 
 
+def free_port_server(argv: list[str], ready: str) -> tuple[subprocess.Popen[bytes], int]:
+    """A server process on a free loopback port (`{port}` in argv), once `ready` (a URL, or
+    "redis") answers."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [a.format(port=port) for a in argv], stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if ready == "redis":
+                with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+                    sock.sendall(b"PING\r\n")
+                    if sock.recv(16).startswith(b"+PONG"):
+                        return proc, port
+            elif httpx.get(ready.format(port=port), timeout=2).status_code < 500:
+                return proc, port
+        except (OSError, httpx.HTTPError):
+            pass
+        time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError(f"{argv[0]} did not start")
+
+
+def private_redis() -> tuple[subprocess.Popen[bytes], str]:
+    proc, port = free_port_server(
+        ["redis-server", "--port", "{port}", "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no"], "redis",
+    )  # fmt: skip
+    return proc, f"redis://127.0.0.1:{port}/0"
+
+
+def private_s3() -> tuple[subprocess.Popen[bytes], dict[str, str]]:
+    """moto_server with one bucket, as S3_* settings."""
+    import boto3
+
+    beside = Path(sys.executable).parent / "moto_server"
+    moto = str(beside) if beside.exists() else shutil.which("moto_server") or "moto_server"
+    proc, port = free_port_server(
+        [moto, "-H", "127.0.0.1", "-p", "{port}"], "http://127.0.0.1:{port}/moto-api/"
+    )
+    env = {
+        "S3_ENDPOINT": f"http://127.0.0.1:{port}", "S3_ACCESS_KEY_ID": "bench",
+        "S3_SECRET_ACCESS_KEY": "bench-secret", "S3_BUCKET": "codebattle-bench",
+        "S3_REGION": "us-east-1",
+    }  # fmt: skip
+    boto3.client(
+        "s3", endpoint_url=env["S3_ENDPOINT"], aws_access_key_id="bench",
+        aws_secret_access_key="bench-secret", region_name="us-east-1",
+    ).create_bucket(Bucket=env["S3_BUCKET"])  # fmt: skip
+    return proc, env
+
+
 def report(label: str, latencies: list[float], peer: list[float]) -> tuple[float, float]:
     p50, p95 = percentile(latencies, 50), percentile(latencies, 95)
     q50, q95 = percentile(peer, 50), percentile(peer, 95)
@@ -278,14 +339,21 @@ def report(label: str, latencies: list[float], peer: list[float]) -> tuple[float
 def run_mode(mode: str, n: int) -> tuple[float, float]:
     env: dict[str, str] = {"JUDGE_WORKERS": "2"}
     workers, database = 0, None
-    if mode == "redis":
+    servers: list[subprocess.Popen[bytes]] = []
+    if mode not in ("embedded", "redis", "s3"):
+        raise SystemExit(f"unknown mode {mode!r}: embedded, redis or s3")
+    if mode in ("redis", "s3"):
         database = fresh_postgres()
-        subprocess.run(["redis-cli", "del", "codebattle:jobs", "codebattle:results"],
-                       capture_output=True, check=False)  # fmt: skip
+        redis_proc, redis_url = private_redis()  # a Redis of its own: nothing left from before
+        servers.append(redis_proc)
         env = {"DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{database}",
-               "REDIS_URL": "redis://127.0.0.1:6379/0"}  # fmt: skip
+               "REDIS_URL": redis_url}  # fmt: skip
         workers = 2
-    site = Site(env, workers)
+    if mode == "s3":
+        s3_proc, s3_env = private_s3()
+        servers.append(s3_proc)
+        env |= s3_env
+    site = Site(env, workers, own_folders=mode == "s3")
     try:
         token = site.start()
         peer = judge_alone(n)  # measured next to each run: the machine is noisy
@@ -294,6 +362,9 @@ def run_mode(mode: str, n: int) -> tuple[float, float]:
         meter.report()
     finally:
         site.stop()
+        for server in servers:
+            server.kill()
+            server.wait()
         if database:
             drop_postgres(database)
     ratios = report(f"{mode} via API", latencies, peer)
@@ -305,7 +376,7 @@ def run_mode(mode: str, n: int) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-n", type=int, default=50, help="concurrent submissions")
-    parser.add_argument("--modes", default="embedded,redis")
+    parser.add_argument("--modes", default="embedded,redis,s3")
     parser.add_argument("--rounds", type=int, default=3, help="runs per mode (medians printed)")
     args = parser.parse_args()
     print(f"{args.n} concurrent Python submissions of '{PROBLEM}', all tests, 2 judges at once")
