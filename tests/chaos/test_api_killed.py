@@ -21,6 +21,8 @@ from typing import Any
 import httpx
 import pytest
 
+from codebattle.judge.jobs import PRACTICE
+from codebattle.judge.streams import stream_of
 from tests.support.chaos import WAIT, client, database_of, hello_site, query
 from tests.support.redis_server import RedisServer, private_redis  # noqa: F401
 from tests.support.servers import ROOT, Server, Site
@@ -123,7 +125,7 @@ async def test_another_instance_takes_over_the_job_of_one_killed_after_commit(
     await judged_once(url, await judged(steady, token, submission_id))
     jobs = private_redis.client()
     try:
-        assert jobs.xlen("codebattle:jobs") == 1  # sent once
+        assert jobs.xlen(stream_of("python", PRACTICE)) == 1  # sent once
     finally:
         jobs.close()
 
