@@ -1014,6 +1014,40 @@ def db_counts() -> None:
         typer.echo(f"{table}\t{rows}")
 
 
+blobs_app = typer.Typer(no_args_is_help=True, help="Blob storage: move a local folder to S3.")
+app.add_typer(blobs_app, name="blobs")
+
+
+@blobs_app.command("upload-local")
+def blobs_upload_local(
+    folder: Annotated[
+        Path | None, typer.Argument(help="a local blob folder (default: DATA_DIR/blobs)")
+    ] = None,
+) -> None:
+    """Copy a local blob folder into the S3 bucket (S3_*), under the same keys: once done,
+    the site can run on the bucket. Run it again after a last stop of the old site: only
+    what is missing is sent. Files that are not blobs or are damaged are listed, not sent."""
+    from codebattle.storage import S3Error, copy_folder
+
+    settings = _settings()
+    if not settings.S3_BUCKET:
+        _fail("S3_BUCKET is not set: there is no bucket to upload to")
+    source = folder or settings.DATA_DIR / "blobs"
+    if not source.is_dir():
+        _fail(f"{source}: no such folder")
+    try:
+        copied = copy_folder(source, _checked_blobs(settings))
+    except (OSError, S3Error) as exc:
+        _fail(f"upload stopped: {exc} (run it again: what was sent is not sent twice)", 1)
+    for line in copied.refused:
+        typer.echo(f"refused: {line}")
+    typer.echo(
+        f"{copied.uploaded} uploaded, {copied.present} already there, {len(copied.refused)} refused"
+    )
+    if copied.refused:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     try:
         app()

@@ -18,14 +18,19 @@ import hashlib
 import os
 import re
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from codebattle.config import Settings
 from codebattle.integrations.s3 import POOL, S3Bucket, S3Error
 
-__all__ = ["BlobStore", "LocalBlobStore", "S3BlobStore", "S3Error", "content_key", "open_store"]
+__all__ = [
+    "BlobStore", "Copied", "LocalBlobStore", "S3BlobStore", "S3Error", "content_key",
+    "copy_folder", "open_store",
+]  # fmt: skip
 
 _KEY = re.compile(r"^[a-z]+(/[A-Za-z0-9._-]+)+$")
 
@@ -163,3 +168,50 @@ class S3BlobStore:
 
     def check(self) -> None:
         self.bucket.check()
+
+
+@dataclass
+class Copied:
+    uploaded: int = 0
+    present: int = 0  # already in the store: content-addressed, so the same bytes
+    refused: list[str] = field(default_factory=list)  # "path: why", not copied
+
+
+_DIGEST = re.compile(r"^[0-9a-f]{64}$")
+
+
+def copy_folder(root: Path, store: BlobStore, threads: int = 8) -> Copied:
+    """Every blob of a local blob folder into `store` under the same key (`codebattle blobs
+    upload-local`). A file whose name is not a key, or whose content does not match the
+    digest its name carries, is refused (listed), never copied; a writer's temporary file
+    (`.tmp-*`) is left alone. Safe to run again: what is there already is not sent."""
+    result = Copied()
+    lock = threading.Lock()
+
+    def copy(path: Path) -> None:
+        key = path.relative_to(root).as_posix()
+        try:
+            checked_key(key)
+        except ValueError:
+            with lock:
+                result.refused.append(f"{key}: not a blob key")
+            return
+        data = path.read_bytes()
+        stem = path.name.split(".", 1)[0]
+        if _DIGEST.match(stem) and hashlib.sha256(data).hexdigest() != stem:
+            with lock:
+                result.refused.append(f"{key}: content does not match its name (damaged)")
+            return
+        if store.exists(key):
+            with lock:
+                result.present += 1
+            return
+        store.put(key, data)
+        with lock:
+            result.uploaded += 1
+
+    files = sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".tmp-"))
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(copy, files))  # list(): an S3Error is raised here, stopping the copy
+    result.refused.sort()
+    return result
