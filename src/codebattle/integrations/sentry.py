@@ -15,6 +15,7 @@ submission_id, job_id) and the component (api, worker).
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping
 from importlib import metadata
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import sentry_sdk
 import structlog
+from sentry_sdk.integrations.logging import LoggingIntegration
 
 from codebattle.config import Settings
 
@@ -71,6 +73,11 @@ def init(settings: Settings, *, server_name: str, component: str) -> bool:
             "database_query_data": False,
             "gen_ai": {"inputs": False, "outputs": False},
         },
+        # Lines at ERROR and above become events, lower ones breadcrumbs; none is sent as a
+        # Sentry log (sentry-sdk 3 sends every INFO line by default): the logs go to Loki.
+        integrations=[
+            LoggingIntegration(level=None, event_level=logging.ERROR, breadcrumb_level=logging.INFO)
+        ],
         before_send=scrub_event,
         before_breadcrumb=scrub_breadcrumb,
         traces_sample_rate=None,  # traces go to OpenTelemetry, not here
