@@ -140,6 +140,7 @@ def test_a_submission_is_one_trace_from_the_request_to_the_worker_s_judging(
 
     # Recording the verdict: its own trace, linked to the job's span, with its SQL inside.
     recordings = by_name(spans, "record judge results")
+    assert all(r.links for r in recordings)  # a batch of progress events alone is no trace
     linked = [r for r in recordings if (job.trace_id, job.span_id) in r.links]
     assert linked, [r.links for r in recordings]
     assert linked[0].trace_id != job.trace_id

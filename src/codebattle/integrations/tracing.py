@@ -11,6 +11,7 @@ judging are one trace (docs/operations.md "Traces").
 
 The provider is this module's, not OpenTelemetry's global one (which can be set once per
 process): tests build many apps, and `shutdown` can undo everything for the next `setup`.
+Tracing is per process: one app's stop ends it for another app of the same process.
 """
 
 from __future__ import annotations
@@ -319,17 +320,18 @@ def job_span(
 @contextmanager
 def linked_span(name: str, carriers: Iterable[Mapping[str, str] | None]) -> Iterator[Span]:
     """A span of its own trace linked to the contexts in `carriers` (recording the results
-    of several judge jobs at once: each job's trace leads to it)."""
+    of several judge jobs at once: each job's trace leads to it). None without a context
+    to link to: a batch of mere progress events (several a second) is no trace."""
     active = _active
-    if active is None:
-        yield trace.INVALID_SPAN
-        return
     links = []
-    for headers in carriers:
+    for headers in carriers if active is not None else ():
         if headers:
             context = trace.get_current_span(propagate.extract(dict(headers))).get_span_context()
             if context.is_valid:
                 links.append(Link(context))
+    if active is None or not links:
+        yield trace.INVALID_SPAN
+        return
     with active.tracer.start_as_current_span(
         name, context=Context(), links=links, kind=SpanKind.INTERNAL
     ) as span:
