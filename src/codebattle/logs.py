@@ -111,7 +111,8 @@ def formatter(fmt: Format) -> structlog.stdlib.ProcessorFormatter:
         # submission's code or a token).
         finish: list[Processor] = [structlog.processors.format_exc_info]
     else:
-        renderer = structlog.dev.ConsoleRenderer()
+        # Colours for a terminal only, not in a file a process manager writes.
+        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
         finish = []
     return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[
