@@ -25,6 +25,7 @@ from prometheus_client import (
     Histogram,
     PlatformCollector,
     ProcessCollector,
+    disable_created_metrics,
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -48,6 +49,9 @@ LIVE_MATCH_STATES = (MatchState.countdown, MatchState.running, MatchState.judgin
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 SOCKET_KINDS = {"matches": "match", "rooms": "room", "submissions": "submission"}
 
+# No `_created` series beside each counter and histogram: Prometheus does not need them,
+# and they would add a line per series to every scrape.
+disable_created_metrics()  # type: ignore[no-untyped-call]
 REGISTRY = CollectorRegistry()
 ProcessCollector(registry=REGISTRY)  # process_cpu_seconds_total, resident memory, open fds
 PlatformCollector(registry=REGISTRY)  # python_info
