@@ -16,14 +16,18 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
+from starlette.applications import Starlette
+from starlette.routing import Route
 
 from codebattle.app import create_app
 from codebattle.config import Settings
+from codebattle.db.session import Database
 from codebattle.judge import jobs
 from codebattle.judge.engine import Judge
 from codebattle.judge.loader import load_package
@@ -31,9 +35,12 @@ from codebattle.judge.queue import InProcessQueue
 from codebattle.judge.runner import JobRunner
 from codebattle.ops import metrics, metrics_http
 from codebattle.ops.worker_metrics import MeteredRunner, WorkerMetrics
+from codebattle.rooms.models import Room
 from codebattle.services import Services
+from codebattle.storage import LocalBlobStore
 from tests.support.chaos import client as api_client
 from tests.support.chaos import hello_site
+from tests.support.factories import make_match, make_problem_version, make_room, make_user
 from tests.support.hosts import require
 from tests.support.packages import make_package
 from tests.support.redis_server import RedisServer, private_redis  # noqa: F401
@@ -253,6 +260,47 @@ def test_a_part_that_cannot_be_read_is_left_out_and_counted(
     assert value(text, failures, part="queue") == before + 1
     assert value(text, "codebattle_queue_depth", language="python") is None  # not stale
     assert value(text, "codebattle_live_games", kind="room") == 0  # the other parts read
+
+
+async def test_live_games_count_matches_on_and_rooms_running(db: Database, tmp_path: Path) -> None:
+    blobs = LocalBlobStore(tmp_path / "blobs")
+    async with db.session() as session:
+        version = await make_problem_version(session, blobs)
+        players = [await make_user(session) for _ in range(4)]
+        counting_down = await make_match(session, version, players[:2])
+        over = await make_match(session, version, players[2:])
+        over.state = "finished"
+        room = await make_room(session, players[0])
+        await session.commit()
+    here = SimpleNamespace(db=db, queue=InProcessQueue(lambda: None, 0, 0))  # no worker
+
+    async def games() -> tuple[float | None, float | None]:
+        await metrics.sample(here)  # type: ignore[arg-type]
+        read = metrics.REGISTRY.get_sample_value
+        return read("codebattle_live_games", {"kind": "match"}), read(
+            "codebattle_live_games", {"kind": "room"}
+        )
+
+    assert counting_down.state == "countdown"
+    assert await games() == (1, 0)  # the finished match and the open room are not on
+    async with db.session() as session:
+        (await session.get(Room, room.id)).state = "running"  # type: ignore[union-attr]
+        await session.commit()
+    assert await games() == (1, 1)
+
+
+def test_a_request_that_crashed_counts_as_a_5xx() -> None:
+    async def crash(request: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    app = Starlette(routes=[Route("/crash/{thing_id}", crash)])
+    app.add_middleware(metrics_http.RequestMetrics)
+    labels = {"method": "GET", "route": "/crash/{thing_id}", "status": "5xx"}
+    name = "codebattle_http_request_duration_seconds_count"
+    before = metrics.REGISTRY.get_sample_value(name, labels) or 0
+    reply = TestClient(app, raise_server_exceptions=False).get("/crash/77")
+    assert reply.status_code == 500
+    assert metrics.REGISTRY.get_sample_value(name, labels) == before + 1
 
 
 class _Packages:
