@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 
 from tests.chaos.test_games_once import SOLUTION, duel, finished, submit
-from tests.support.chaos import WAIT, client, hello_site, query
+from tests.support.chaos import WAIT, client, database_of, hello_site, query
 from tests.support.pg_server import PgServer, asyncpg_url, private_pg  # noqa: F401
+from tests.support.s3_server import s3_server, s3_settings  # noqa: F401
 from tests.support.servers import BATTLE_ENV, CODEBATTLE, ROOT, Server, Site
 
 DRILL = ROOT / "scripts" / "backup-drill.sh"
@@ -140,3 +141,23 @@ def test_the_drill_refuses_what_it_cannot_do(site: Site, source: str) -> None:
     assert itself.returncode == 2 and "other than the source's" in itself.stderr
     gone = run(site, str(DRILL), "postgresql://postgres@127.0.0.1:1/nothing")
     assert gone.returncode == 2 and "drill FAILED" not in gone.stdout, gone.stdout + gone.stderr
+
+
+@pytest.mark.parametrize("store", ["folder", "bucket"])
+def test_the_check_names_a_package_missing_from_blob_storage(
+    tmp_path: Path, request: pytest.FixtureRequest, store: str
+) -> None:
+    """A database whose blobs did not come back with it (a restore without the bucket or
+    DATA_DIR) fails `codebattle db check`, naming the key; `--no-blobs` leaves them out."""
+    env = request.getfixturevalue("s3_settings") if store == "bucket" else {}
+    with hello_site(tmp_path / "site", **env) as site:
+        assert run(site, CODEBATTLE, "db", "check").returncode == 0
+        [(key,)] = asyncio.run(query(database_of(site), "SELECT package_key FROM problem_versions"))
+        if store == "bucket":
+            s3 = request.getfixturevalue("s3_server").client()
+            s3.delete_object(Bucket=env["S3_BUCKET"], Key=key)
+        else:
+            (site.data / "var" / "blobs" / key).unlink()
+        missing = run(site, CODEBATTLE, "db", "check")
+        assert missing.returncode == 1 and f"blobs: missing {key}" in missing.stdout, missing
+        assert run(site, CODEBATTLE, "db", "check", "--no-blobs").returncode == 0

@@ -166,7 +166,7 @@ async def blobs_present(session: AsyncSession, blobs: BlobStore) -> list[Finding
         select(Submission.code_key).order_by(Submission.id.desc()).limit(BLOB_SAMPLE)
     )
     keys = sorted({*packages, *codes})
-    return [Finding("blobs", f"missing {key}") for key in keys if not blobs.exists(key)]
+    return [Finding("blobs", f"missing {key}") for key in keys if not await blobs.aexists(key)]
 
 
 async def counts(session: AsyncSession, tables: Iterable[str] = KEY_TABLES) -> dict[str, int]:
