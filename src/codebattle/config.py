@@ -226,7 +226,9 @@ class Settings(BaseSettings):
         "https://*.kcp.co.kr https://*.nicepay.co.kr https://*.kakaopay.com"
     )
 
-    # Per-language runtime images for containerised workers (deployment files).
+    # Per-language runtime images for containerised workers (deployment files). A worker of
+    # one pool (`codebattle worker --languages`) names its image in its heartbeat, shown on
+    # the fleet page (cli.pool_image; PyPy runs in the Python image).
     SANDBOX_DOCKER_IMAGE_PY: str | None = None
     SANDBOX_DOCKER_IMAGE_CPP: str | None = None
     SANDBOX_DOCKER_IMAGE_JAVA: str | None = None
