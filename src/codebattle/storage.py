@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Protocol
 
 from codebattle.config import Settings
-from codebattle.integrations.s3 import POOL, S3Bucket, S3Error
+from codebattle.integrations.s3 import S3Bucket, S3Error
 
 __all__ = [
     "BlobStore", "Copied", "LocalBlobStore", "S3BlobStore", "S3Error", "content_key",
@@ -33,6 +33,10 @@ __all__ = [
 ]  # fmt: skip
 
 _KEY = re.compile(r"^[a-z]+(/[A-Za-z0-9._-]+)+$")
+# The S3 store's threads for the API's awaitables: a bound on the requests in flight (each
+# spends some CPU under the GIL, beside the event loop). A bucket's round trip is tens of
+# ms of waiting: 8 threads serve a few hundred reads a second, far above the site's need.
+S3_THREADS = 8
 
 
 class BlobStore(Protocol):
@@ -140,9 +144,9 @@ class S3BlobStore:
 
     def __init__(self, bucket: S3Bucket) -> None:
         self.bucket = bucket
-        # As many threads as the client has connections: a burst of reads queues here
-        # rather than taking the default executor's threads from everything else.
-        self._executor = ThreadPoolExecutor(POOL, thread_name_prefix="s3-blobs")
+        # A burst of reads queues here rather than taking the default executor's threads
+        # from everything else (the client has connections to spare for blocking callers).
+        self._executor = ThreadPoolExecutor(S3_THREADS, thread_name_prefix="s3-blobs")
 
     def put(self, key: str, data: bytes) -> None:
         # Content-addressed: an object that exists holds these bytes already. Two racing

@@ -23,7 +23,7 @@ from codebattle.config import Settings
 
 _MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
 _TRANSIENT = frozenset({"SlowDown", "RequestTimeout", "ServiceUnavailable", "InternalError"})
-POOL = 16  # connections per client: the API's executor has as many threads (storage.py)
+POOL = 16  # connections per client: the API's executor (storage.py) and blocking callers
 
 
 class S3Error(Exception):
