@@ -130,7 +130,7 @@ def test_a_port_of_their_own_asks_for_the_token_too(tmp_path: Path, sqlite_url: 
 
 
 def test_a_port_of_their_own_on_ipv6(tmp_path: Path, sqlite_url: str) -> None:
-    """Fly's private network is IPv6: an IPv6 address (or a name of one) is served too."""
+    """An IPv6 address is served too (private networks often are IPv6)."""
     settings = _settings(tmp_path, sqlite_url, METRICS_PORT=free_port())
     server = metrics_http.serve_on_port(settings, "::1")
     assert server is not None

@@ -160,8 +160,8 @@ def _handler(
 
 
 class _Server(ThreadingHTTPServer):
-    """An HTTP server on IPv4 or IPv6, as its address says ("::", "fly-local-6pn": Fly's
-    private network is IPv6)."""
+    """An HTTP server on IPv4 or IPv6, as its address (or the name's first address) says:
+    private networks are often IPv6."""
 
     daemon_threads = True
 
