@@ -82,6 +82,17 @@ def test_scrubbing_leaves_nothing_personal() -> None:
     assert EMAIL not in repr(crumb) and "CODE-SECRET" not in repr(crumb)
 
 
+def test_the_same_error_is_sent_once_a_minute() -> None:
+    repeats = sentry.Repeats(seconds=60)
+    failed: Any = {"logger": "codebattle.battles.live", "logentry": {"message": "step failed"},
+                   "exception": {"values": [{"type": "KeyError", "value": "'x'"}]}}  # fmt: skip
+    other: Any = {**failed, "exception": {"values": [{"type": "ValueError"}]}}
+    assert repeats.first(failed, now=100.0)
+    assert not repeats.first(failed, now=130.0)  # a loop failing again: dropped
+    assert repeats.first(other, now=130.0)  # another error: sent
+    assert repeats.first(failed, now=161.0)  # a minute later: sent again
+
+
 def test_without_a_dsn_nothing_is_started(tmp_path: Path) -> None:
     assert sentry.init(settings_for(tmp_path), server_name="x", component="api") is False
     assert not sentry_sdk.get_client().is_active()

@@ -5,7 +5,9 @@ What is reported: every line logged at ERROR or above (log.exception included: t
 500 handler, a worker's failed job), through Sentry's logging integration (codebattle/logs.py
 sends every line through stdlib logging), and what Sentry's ASGI integration catches. Sentry
 drops the same exception seen twice (its dedupe integration), so a crash in a route that
-the 500 handler logs and uvicorn logs again is one event.
+the 500 handler logs and uvicorn logs again is one event. The same error (logger, message,
+exception type) is sent at most once a minute per process (`Repeats`): a background loop
+failing every tick is one event a minute, not two a second.
 
 What never leaves: a submission's code (and a run's stdin), request bodies, cookies,
 Authorization and other credentials, query strings, e-mail addresses, frames' local
@@ -17,6 +19,8 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+import time
 from collections.abc import Mapping
 from importlib import metadata
 from typing import TYPE_CHECKING, Any, cast
@@ -31,6 +35,8 @@ if TYPE_CHECKING:
     from sentry_sdk._types import Breadcrumb, BreadcrumbHint, Event, Hint
 
 FILTERED = "[Filtered]"
+REPEAT_SECONDS = 60.0  # the same error (logger, message, exception type) once a minute
+REPEATS_KEPT = 1000
 TAGGED_IDS = ("request_id", "match_id", "room_id", "submission_id", "job_id")
 # A key whose value is dropped wherever it appears in an event (exact names).
 SECRET_KEYS = frozenset({"code", "source", "stdin", "body", "cookies", "query_string", "user"})
@@ -78,11 +84,13 @@ def init(settings: Settings, *, server_name: str, component: str) -> bool:
         integrations=[
             LoggingIntegration(level=None, event_level=logging.ERROR, breadcrumb_level=logging.INFO)
         ],
-        before_send=scrub_event,
+        before_send=before_send,
         before_breadcrumb=scrub_breadcrumb,
         traces_sample_rate=None,  # traces go to OpenTelemetry, not here
     )
     sentry_sdk.set_tag("component", component)
+    global _repeats
+    _repeats = Repeats()  # a new start forgets what was sent
     return True
 
 
@@ -90,6 +98,41 @@ def flush(timeout: float = 2.0) -> None:
     """Send what is queued (a worker about to exit)."""
     if sentry_sdk.get_client().is_active():
         sentry_sdk.flush(timeout)
+
+
+class Repeats:
+    """Drops an error seen again within `seconds` in this process: a background loop that
+    fails each tick (every half second) would otherwise send an event each time."""
+
+    def __init__(self, seconds: float = REPEAT_SECONDS) -> None:
+        self.seconds = seconds
+        self._last: dict[tuple[str, ...], float] = {}
+        self._lock = threading.Lock()
+
+    def first(self, event: Event, now: float | None = None) -> bool:
+        """True if `event` was not seen within the window (and notes it as seen now)."""
+        exceptions = (event.get("exception") or {}).get("values") or [{}]
+        logentry = event.get("logentry") or {}
+        key = (
+            str(event.get("logger", "")),
+            str(logentry.get("message", event.get("message", ""))),
+            str(exceptions[-1].get("type", "")),
+        )
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            if now - self._last.get(key, -self.seconds) < self.seconds:
+                return False
+            if len(self._last) >= REPEATS_KEPT:  # old keys go before the table grows
+                self._last = {k: t for k, t in self._last.items() if now - t < self.seconds}
+            self._last[key] = now
+            return True
+
+
+_repeats = Repeats()
+
+
+def before_send(event: Event, hint: Hint) -> Event | None:
+    return scrub_event(event, hint) if _repeats.first(event) else None
 
 
 def scrub_event(event: Event, _hint: Hint) -> Event:
