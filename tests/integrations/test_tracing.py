@@ -135,8 +135,10 @@ def test_a_submission_is_one_trace_from_the_request_to_the_worker_s_judging(
     events = [name for name, _attributes in job.events]
     assert events[0] == "compiled" and events.count("test") == job.attributes["codebattle.tests"]
     assert all(attrs["verdict"] == "AC" for name, attrs in job.events if name == "test")
-    # Its results sent back over Redis are its children.
-    assert any(s.parent_id == job.span_id and s.kind == "client" for s in spans)
+    # Its results sent back over Redis are its children: started, compiled and done; the
+    # tests' sends are no spans (their events on the job say it).
+    sends = [s for s in spans if s.parent_id == job.span_id and s.kind == "client"]
+    assert [str(s.attributes.get("db.statement")).split()[0] for s in sends] == ["XADD"] * 3
 
     # Recording the verdict: its own trace, linked to the job's span, with its SQL inside.
     recordings = by_name(spans, "record judge results")
