@@ -58,12 +58,6 @@ class StreamState:
         """It may hold a job no worker took yet."""
         return self.exists and (not self.grouped or self.lag is None or self.lag > 0)
 
-    @property
-    def worth_a_look(self) -> bool:
-        """A worker should look at it: a new job, a dead worker's (pending), or its group
-        to recreate (a stream without it: reading raises NOGROUP, which the worker handles)."""
-        return self.maybe_new or self.pending > 0
-
     def after_delivered(self) -> str:
         """XRANGE's start for the first undelivered entry."""
         return f"({self.last_delivered.decode()}" if self.grouped else "-"
