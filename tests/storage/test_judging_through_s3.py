@@ -1,7 +1,8 @@
 """Judging with the blobs in a bucket (a real `moto_server` on loopback): the hosts share
 nothing but the bucket (and Redis). The API imports and saves code into the bucket, not its
 DATA_DIR; the judge processes, the web app's own (LocalQueue) and a `codebattle worker` on
-another DATA_DIR, open the same bucket from the settings and fetch the package from it."""
+another DATA_DIR, open the same bucket from the settings and fetch the package from it.
+A bucket that stops answering makes a submit 503 (try again), never a 500."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from tests.judge.test_redis_workers import poll, submit
 from tests.support.chaos import client, hello_site
 from tests.support.redis_server import RedisServer, private_redis  # noqa: F401
 from tests.support.s3_server import s3_server, s3_settings  # noqa: F401
-from tests.support.servers import Site
+from tests.support.servers import Site, free_port
 from tests.support.site import import_problems, settings_for, sign_in
 
 AC = "a, b = map(int, input().split())\nprint(a + b)\n"
@@ -107,3 +108,26 @@ def test_a_worker_on_another_host_judges_from_the_bucket(
     assert files_under(site.data / "var" / "blobs") == []
     assert files_under(worker_host.data / "var" / "blobs") == []
     assert "DATABASE_URL" not in worker_host.environment()
+
+
+def test_a_bucket_that_stops_answering_is_a_503_not_a_500(
+    tmp_path: Path,
+    sqlite_url: str,
+    s3_settings: dict[str, str],  # noqa: F811
+) -> None:
+    database = {"DATABASE_URL": sqlite_url.replace("+aiosqlite", "")}
+    import_problems(settings_for(tmp_path, **database, **s3_settings), "hello-battle")
+    gone = {**s3_settings, "S3_ENDPOINT": f"http://127.0.0.1:{free_port()}"}
+    settings = settings_for(tmp_path, **database, JUDGE_WORKERS=1, JUDGE_URGENT_WORKERS=0, **gone)
+    with TestClient(create_app(settings), base_url="http://testserver") as api:
+        csrf = sign_in(api)
+        reply = api.post(
+            "/api/submissions",
+            json={"problem": "hello-battle", "language": "python", "code": AC},
+            headers={"X-CSRF-Token": csrf},
+        )
+        assert reply.status_code == 503, reply.text
+        assert reply.headers["Retry-After"]
+        assert reply.json()["error"]["code"] == "service_unavailable"
+        ready = api.get("/readyz")
+        assert ready.status_code == 503 and ready.json()["checks"]["blobs"] == "failed: S3Error"
