@@ -6,11 +6,14 @@ the token, the e-mail address or the query string put in on purpose."""
 from __future__ import annotations
 
 import asyncio
+import gzip
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -91,6 +94,28 @@ def test_the_same_error_is_sent_once_a_minute() -> None:
     assert not repeats.first(failed, now=130.0)  # a loop failing again: dropped
     assert repeats.first(other, now=130.0)  # another error: sent
     assert repeats.first(failed, now=161.0)  # a minute later: sent again
+
+
+def test_the_receiver_reads_envelopes_and_bare_events(fake: FakeSentry) -> None:
+    """The fake itself: a gzip envelope with a length-prefixed item and one ended by a
+    newline, and an old client's bare event on /store/."""
+    first, second = b'{"event_id": "a1", "level": "error"}', b'{"event_id": "a2"}'
+    envelope = (
+        b'{"event_id": "a1"}\n'
+        + json.dumps({"type": "event", "length": len(first)}).encode() + b"\n" + first + b"\n"
+        + b'{"type": "event"}\n' + second + b"\n"
+    )  # fmt: skip
+    for path, body, encoding in (
+        ("/api/1/envelope/", gzip.compress(envelope), "gzip"),
+        ("/api/1/store/", b'{"event_id": "a3"}', ""),
+    ):
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{fake.port}{path}", data=body, method="POST",
+            headers={"Content-Encoding": encoding} if encoding else {},
+        )  # fmt: skip
+        with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310
+            assert answer.status == 200
+    assert [event["event_id"] for event in fake.events] == ["a1", "a2", "a3"]
 
 
 def test_without_a_dsn_nothing_is_started(tmp_path: Path) -> None:
