@@ -371,7 +371,7 @@ def worker(
     try:
         served = pool_languages(wanted)
     except ValueError as exc:
-        _fail(f"--languages: {exc}")
+        _fail(f"--languages: {exc}" if languages is not None else str(exc))
     for secret in ("DATABASE_URL", "SECRET_KEY", "OPENAI_API_KEY", "GPTZERO_API_KEY"):
         if getattr(settings, secret) is not None:
             typer.echo(f"warning: {secret} is set; workers never use it: remove it from "

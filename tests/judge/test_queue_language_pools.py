@@ -364,6 +364,15 @@ def test_a_worker_with_no_language_option_serves_what_the_host_has(
     assert made[0]["languages"] == tuple(n for n, lang in LANGUAGES.items() if lang.available())
 
 
+def test_a_host_without_any_toolchain_runs_no_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    made = no_worker_run(monkeypatch)
+    for language in LANGUAGES:
+        without(monkeypatch, language)
+    result = CliRunner().invoke(cli.app, ["worker"])
+    assert result.exit_code == 2 and made == []
+    assert "error: no language to judge (none given, or no toolchain on this host)" in result.output
+
+
 def test_the_image_of_a_pool(tmp_path: Path) -> None:
     settings = Settings(
         DATA_DIR=tmp_path, SANDBOX_DOCKER_IMAGE_PY="py:1", SANDBOX_DOCKER_IMAGE_CPP="cpp:1"
