@@ -696,8 +696,9 @@ class RedisQueue:
         has not delivered (its lag; a stream without the group: every entry), entries
         delivered and not acked (pending), and the age of the oldest undelivered one (the
         time part of its id). Two pipelined round trips: XINFO GROUPS of every stream, then
-        XRANGE COUNT 1 and XLEN (O(1)) where something waits; no scan. Jobs still in an older version's streams are not counted: a worker moves them
-        to their own stream within a second (judge/worker.py)."""
+        XRANGE COUNT 1 and XLEN (O(1)) where something waits; no scan. Jobs still in an
+        older version's streams are not counted: a worker moves them to their own stream
+        within a second (judge/worker.py)."""
         now = time.time() if now is None else now
         streams = [(lang, stream) for lang in LANGUAGES for stream in language_streams(lang)]
         pipe = self.client.pipeline(transaction=False)
