@@ -24,8 +24,16 @@ from codebattle.judge.engine import Judge
 from codebattle.judge.sandbox import Sandbox
 from codebattle.services import Services
 from tests.support.hosts import REDIS_URL, fresh_pg_database, reachable, require
+from tests.support.log_lines import logging_as_found
 from tests.support.servers import Server, Site
 from tests.support.site import import_problems, runner_factory, settings_for
+
+
+@pytest.fixture(autouse=True)
+def _logging_undone() -> Iterator[None]:
+    """A test that sets up logging (a command run in-process) leaves it as it found it."""
+    with logging_as_found():
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,5 @@
 """Log lines in a test: JSON logging set up for the test process (codebattle/logs.py), and
-put back as it was afterwards; the lines a process wrote, parsed."""
+logging put back as it was found afterwards; the lines a process wrote, parsed."""
 
 from __future__ import annotations
 
@@ -15,20 +15,32 @@ from codebattle import logs
 
 
 @contextmanager
-def json_logging() -> Iterator[None]:
-    """This process logs JSON lines to stderr (capsys sees them) until the end."""
+def logging_as_found() -> Iterator[None]:
+    """Whatever sets up logging inside (logs.configure: a command run in-process, a test of
+    the log lines) is undone at the end: our stderr handler removed, levels and structlog's
+    configuration back. Else the next tests' commands would print log lines among their
+    output."""
     saved = structlog.get_config()
     root = logging.getLogger()
-    handlers, level, fmt = root.handlers[:], root.level, logs.current_format()
-    logs.configure_format("json")
+    level, fmt = root.level, logs.current_format()
     try:
         yield
     finally:
-        logging.captureWarnings(False)
-        root.handlers[:] = handlers
+        for handler in root.handlers[:]:
+            if isinstance(handler, logs.StderrHandler):
+                root.removeHandler(handler)
         root.setLevel(level)
+        logging.captureWarnings(False)
         structlog.configure(**saved)
         logs._format = fmt
+
+
+@contextmanager
+def json_logging() -> Iterator[None]:
+    """This process logs JSON lines to stderr (capsys sees them) until the end."""
+    with logging_as_found():
+        logs.configure_format("json")
+        yield
 
 
 def parsed(text: str) -> list[dict[str, Any]]:
