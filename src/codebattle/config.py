@@ -248,6 +248,9 @@ class Settings(BaseSettings):
     OTEL_SERVICE_NAME: str = "codebattle"  # workers add "-worker"
     SENTRY_DSN: SecretStr | None = None
     RELEASE: str | None = None  # the deployed version's tag (Sentry, traces); the image sets it
+    # Sentry's environment when not ENVIRONMENT: the embedded default's judge processes are
+    # told their app's (they run without its production settings).
+    SENTRY_ENVIRONMENT: str | None = None
     # /metrics: with METRICS_TOKEN it asks for "Authorization: Bearer <token>"; with
     # METRICS_PORT it is served on that port alone (bind it to a private network); with
     # neither it is served openly outside production and not at all in production.
