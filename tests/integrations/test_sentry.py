@@ -215,6 +215,35 @@ def test_a_workers_failed_job_is_reported_with_its_ids(
     assert failed["submission_id"] == 987654 and failed["job_id"] == event["tags"]["job_id"]
 
 
+def test_a_local_workers_failed_job_is_reported_as_its_app_says(
+    tmp_path: Path, fake: FakeSentry
+) -> None:
+    """The embedded default's judge process gets the app's Sentry settings in its
+    environment (sentry.child_environment, passed by LocalQueue) and reports like it."""
+    settings = settings_for(tmp_path, SENTRY_DSN=fake.dsn, RELEASE=RELEASE)
+    assert sentry.init(settings, server_name="api-1", component="api")
+    given = sentry.child_environment()
+    assert given == {"SENTRY_DSN": fake.dsn, "SENTRY_ENVIRONMENT": "test", "RELEASE": RELEASE}
+    env = {"PATH": os.environ["PATH"], "DATA_DIR": str(tmp_path / "var"), "LOG_FORMAT": "json",
+           **given}  # fmt: skip
+    job = {
+        "submission": 4321, "kind": "submit", "language": "python", "code": CODE,
+        "package_key": "packages/no-such-package.tar.gz", "time_limit": 1.0, "stdin": "",
+        "run_all": False,
+    }  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "codebattle.judge.local_worker"], input=json.dumps(job) + "\n",
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert json.loads(done.stdout.splitlines()[-1])["result"]["verdict"] == "IE"
+    (event,) = fake.wait_for_events(1)
+    assert event["environment"] == "test" and event["release"] == RELEASE
+    assert event["tags"]["submission_id"] == "4321" and event["tags"]["component"] == "worker"
+    assert "CODE-SECRET" not in fake.raw().decode() and EMAIL not in fake.raw().decode()
+    (failed,) = [line for line in parsed(done.stderr) if line["event"] == "judge job failed"]
+    assert failed["submission_id"] == 4321
+
+
 async def _enqueue(url: str, job: Any) -> None:
     queue = RedisQueue(url, 30.0)
     try:

@@ -64,7 +64,7 @@ def init(settings: Settings, *, server_name: str, component: str) -> bool:
         return False
     sentry_sdk.init(
         dsn=settings.SENTRY_DSN.get_secret_value(),
-        environment=settings.ENVIRONMENT.value,
+        environment=settings.SENTRY_ENVIRONMENT or settings.ENVIRONMENT.value,
         release=settings.RELEASE or f"codebattle@{metadata.version('codebattle')}",
         server_name=server_name,
         # What the SDK collects by itself (sentry-sdk 3 replaced send_default_pii with this):
@@ -92,6 +92,20 @@ def init(settings: Settings, *, server_name: str, component: str) -> bool:
     global _repeats
     _repeats = Repeats()  # a new start forgets what was sent
     return True
+
+
+def child_environment() -> dict[str, str]:
+    """The settings a process this one starts (a local judge worker: judge/queue.py) needs
+    to report as this one does; none when this one does not report."""
+    client = sentry_sdk.get_client()
+    if not client.is_active():
+        return {}
+    options = client.options
+    return {
+        "SENTRY_DSN": str(options["dsn"]),
+        "SENTRY_ENVIRONMENT": str(options["environment"]),
+        "RELEASE": str(options["release"]),
+    }
 
 
 def flush(timeout: float = 2.0) -> None:

@@ -6,17 +6,20 @@ Reads jobs from stdin and writes their events to stdout, one JSON document a lin
 the end of stdin (the web app stopped or died). Started with an environment of PATH and the
 blob store's settings only (storage.store_environment: DATA_DIR, or the S3_* of a bucket):
 it opens the same store as the web app, and never sees the database or another secret.
+Also LOG_FORMAT and, when the app reports errors, its Sentry DSN, environment and release:
+it logs and reports as the app does.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 import sys
 
 from codebattle import logs
 from codebattle.config import load_settings
-from codebattle.integrations import tracing
+from codebattle.integrations import sentry, tracing
 from codebattle.judge.jobs import Event
 from codebattle.judge.runner import JobRunner
 from codebattle.storage import open_store
@@ -28,6 +31,8 @@ def main() -> None:
     # Only the environment the queue gave, not a .env file of the working directory.
     settings = load_settings(_env_file=None)
     logs.configure(settings)  # LOG_FORMAT: the web app's (queue.py), JSON lines on stderr
+    # The app's Sentry settings, when it reports (sentry.child_environment).
+    sentry.init(settings, server_name=f"{socket.gethostname()}-{os.getpid()}", component="worker")
     tracing.setup_worker(sys.argv[1:])  # the web app's tracing, as its queue passed it
     runner = JobRunner.on_this_host(open_store(settings))
 

@@ -53,7 +53,7 @@ import structlog
 
 from codebattle import logs, redis_clients
 from codebattle.db import outage
-from codebattle.integrations import tracing
+from codebattle.integrations import sentry, tracing
 from codebattle.judge import jobs
 from codebattle.judge.jobs import Event, Job
 from codebattle.judge.languages import LANGUAGES
@@ -378,7 +378,8 @@ class LocalQueue(_Workers):
     cannot stall the site.
 
     A worker gets an environment of only PATH and `store_env`, the settings that open the
-    blob store (storage.store_environment): the store and the sandbox are all it needs.
+    blob store (storage.store_environment): the store and the sandbox are all it needs;
+    and the app's log format and Sentry settings (sentry.child_environment).
     A worker that dies is started again and its job judged again from the start (recording
     is idempotent); a job that has killed MAX_DELIVERIES workers is failed as IE."""
 
@@ -397,7 +398,8 @@ class LocalQueue(_Workers):
                     *tracing.worker_args(),  # the app's tracing (OTLP endpoint), if on
                     stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
                     env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **self.store_env,
-                         "LOG_FORMAT": logs.current_format()},  # its lines like the app's
+                         # Its lines and errors like the app's (logs, Sentry).
+                         "LOG_FORMAT": logs.current_format(), **sentry.child_environment()},
                     limit=1 << 24,  # a "done" event lists every test
                 )  # fmt: skip
             except OSError:
