@@ -94,6 +94,21 @@ def test_the_access_line_is_fields_with_the_path_redacted(
     assert second["path"] == "/consent/…"
 
 
+def test_a_socket_handshake_line_is_fields_without_its_query(
+    lines: pytest.CaptureFixture[str],
+) -> None:
+    handshake = logging.getLogger("uvicorn.error")
+    handshake.info('%s - "WebSocket %s" [accepted]', "10.0.0.2:7", "/ws/matches/5?ticket=s3cr3t")
+    handshake.info('%s - "WebSocket %s" 403', "10.0.0.2:8", "/ws/rooms/x?ticket=s3cr3t")
+    text = lines.readouterr().err
+    assert "s3cr3t" not in text
+    accepted, refused = parsed(text)
+    assert (accepted["event"], accepted["outcome"], accepted["path"]) == (
+        "websocket", "accepted", "/ws/matches/5",
+    )  # fmt: skip
+    assert (refused["outcome"], refused["client"]) == ("403", "10.0.0.2:8")
+
+
 def test_bound_ids_end_with_their_block() -> None:
     with logs.bound(match_id=1):
         with logs.bound(match_id=2, submission_id=9):

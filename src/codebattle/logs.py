@@ -32,6 +32,9 @@ IDS = ("request_id", "user_id", "match_id", "room_id", "submission_id", "job_id"
 # can clash with a LogRecord attribute ("message", "name"...), and come back out of it here.
 FIELDS = "fields"
 
+# uvicorn's line for a WebSocket handshake (logged by "uvicorn.error").
+SOCKET_LINE = '%s - "WebSocket %s"'
+
 _format: Format = "console"
 _request_started: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "request_started", default=None
@@ -159,7 +162,8 @@ def _to_stdlib(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> d
 
 def _from_record(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
     """A record's own fields back in the event: structlog's key/values, or uvicorn's access
-    line as fields (its path already redacted by RedactedAccessLog)."""
+    line (its path already redacted by RedactedAccessLog) and socket handshake line as
+    fields."""
     record: logging.LogRecord = event_dict["_record"]
     args = event_dict.pop("positional_args", ())
     fields = getattr(record, FIELDS, None)
@@ -174,6 +178,13 @@ def _from_record(_logger: WrappedLogger, _method: str, event_dict: EventDict) ->
         started = _request_started.get()
         if started is not None:  # the time to the response's start (its headers)
             event_dict["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    elif record.name == "uvicorn.error" and str(record.msg).startswith(SOCKET_LINE):
+        # '%s - "WebSocket %s" [accepted]' (or 403, or a close code): its path may carry a
+        # query string, which is never logged.
+        outcome = str(event_dict["event"]).rsplit(" ", 1)[-1].strip("[]")
+        event_dict.update(event="websocket", outcome=outcome)
+        if isinstance(args, tuple) and len(args) >= 2:
+            event_dict.update(client=args[0], path=redact_path(str(args[1])))
     return event_dict
 
 
