@@ -50,6 +50,8 @@ def _http_url(value: str) -> str:
 
 # A URL kept as a string (an endpoint a client calls), checked to be http(s).
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
+# A Sentry DSN: http(s)://<public key>[:<secret>]@<host>[/<path>]/<project id>.
+SENTRY_DSN_FORM = re.compile(r"https?://[^@/\s:]+(:[^@/\s]*)?@[^/\s@]+(/[^\s]*)?/\d+/?")
 
 
 class Settings(BaseSettings):
@@ -336,6 +338,14 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https:// (OTLP over HTTP, e.g. :4318)")
         return value.rstrip("/")
+
+    @field_validator("SENTRY_DSN")
+    @classmethod
+    def _sentry_dsn(cls, value: SecretStr | None) -> SecretStr | None:
+        # Checked here so a typo stops start-up with one line, not the SDK's traceback.
+        if value is not None and not SENTRY_DSN_FORM.fullmatch(value.get_secret_value()):
+            raise ValueError("must look like https://<public key>@<host>/<project id>")
+        return value
 
     @field_validator("BASE_URL")
     @classmethod

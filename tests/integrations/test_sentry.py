@@ -26,7 +26,7 @@ from fastapi.testclient import TestClient
 
 from codebattle.accounts import service as accounts
 from codebattle.app import create_app
-from codebattle.config import Settings
+from codebattle.config import ConfigError, Settings
 from codebattle.db.session import Database
 from codebattle.integrations import sentry
 from codebattle.judge.queue import RedisQueue
@@ -116,6 +116,15 @@ def test_the_receiver_reads_envelopes_and_bare_events(fake: FakeSentry) -> None:
         with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310
             assert answer.status == 200
     assert [event["event_id"] for event in fake.events] == ["a1", "a2", "a3"]
+
+
+@pytest.mark.parametrize("dsn", ["not a dsn", "https://sentry.io/1", "https://k@host/", "k@h/1"])
+def test_a_malformed_dsn_stops_start_up_with_one_line(tmp_path: Path, dsn: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        settings_for(tmp_path, SENTRY_DSN=dsn)
+    assert str(caught.value) == (
+        "SENTRY_DSN: must look like https://<public key>@<host>/<project id>"
+    )
 
 
 def test_without_a_dsn_nothing_is_started(tmp_path: Path) -> None:
