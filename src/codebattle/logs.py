@@ -1,6 +1,6 @@
 """Log lines: one JSON object each in production and preview (LOG_FORMAT), readable lines in
 development; every line carries the ids bound where it was written (request_id, user_id,
-match_id, submission_id, job_id) and is ready for Loki (docs/operations.md "Logs").
+match_id, room_id, submission_id, job_id) and is ready for Loki (docs/operations.md "Logs").
 
 One path for every line: structlog's loggers hand their events to stdlib logging, and one
 stderr handler renders every record, ours and those of uvicorn, SQLAlchemy, alembic, httpx,
@@ -54,8 +54,8 @@ def configure(settings: Settings) -> None:
 
 
 def configure_format(fmt: Format) -> None:
-    """Set up structlog and stdlib logging for this process (a worker process started
-    without settings is given the format: judge/local_worker.py)."""
+    """Set up structlog and stdlib logging for this process in `fmt` (`configure` picks it
+    from the settings; a local judge worker is given its app's as LOG_FORMAT)."""
     global _format
     _format = fmt
     structlog.configure(
@@ -66,6 +66,8 @@ def configure_format(fmt: Format) -> None:
         ],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
+        # Not cached: structlog.testing.capture_logs (and a reconfiguration) must reach the
+        # module-level loggers made before.
         cache_logger_on_first_use=False,
     )
     logging.config.dictConfig(dict_config(fmt))
