@@ -200,11 +200,11 @@ def run(
         raise typer.Exit(3)
 
 
-def _settings() -> Settings:
+def _settings(*, serving: bool = True) -> Settings:
     from codebattle.config import ConfigError, load_settings
 
     try:
-        return load_settings()
+        return load_settings(serving=serving)
     except ConfigError as exc:
         _fail(f"configuration: {exc}")
 
@@ -223,10 +223,10 @@ def _checked_blobs(settings: Settings) -> BlobStore:
     return store
 
 
-def _configure_logging() -> None:
+def _configure_logging(settings: Settings | None = None) -> None:
     from codebattle.logs import configure
 
-    configure(_settings())
+    configure(settings or _settings())
 
 
 @app.command("migrate")
@@ -344,8 +344,8 @@ def worker(
     from codebattle.judge.runner import JobRunner
     from codebattle.judge.worker import Worker
 
-    settings = _settings()
-    _configure_logging()
+    settings = _settings(serving=False)
+    _configure_logging(settings)
     if not settings.REDIS_URL:
         _fail("REDIS_URL is not set: without it the web app judges in its own process")
     import socket

@@ -487,8 +487,10 @@ class Settings(BaseSettings):
         return path.read_text().strip()
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Read the settings; a bad value raises ConfigError naming the setting."""
+def load_settings(*, serving: bool = True, **overrides: object) -> Settings:
+    """Read the settings; a bad value raises ConfigError naming the setting. A judge worker
+    (`serving=False`) serves no pages and holds no session key (it must not: it runs next to
+    untrusted code), so the rules for cookies and the session key are not its own."""
     try:
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
@@ -496,7 +498,7 @@ def load_settings(**overrides: object) -> Settings:
         name = ".".join(str(part) for part in error["loc"]) or "settings"
         message = error["msg"].removeprefix("Value error, ")
         raise ConfigError(f"{name}: {message}") from None
-    if settings.production_like:  # a preview is public: the same rules (decision 0030)
+    if settings.production_like and serving:  # a preview is public: the same rules (0030)
         settings.secret_key()  # fail at start-up, not at the first request
         if not settings.secure_cookies:  # session cookies must never travel in clear text
             raise ConfigError(f"BASE_URL: must start with https:// in {settings.ENVIRONMENT}")
