@@ -204,8 +204,8 @@ def cpu_of(pid: int) -> tuple[float, float]:
     return own, (int(fields[13]) + int(fields[14])) / TICK
 
 
-def services_cpu() -> float:
-    """CPU seconds of every PostgreSQL and Redis server process running now."""
+def services_cpu(names: tuple[str, ...] = ("postgres", "redis-server")) -> float:
+    """CPU seconds of every process of these names (PostgreSQL and Redis servers) now."""
     total = 0.0
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -213,7 +213,7 @@ def services_cpu() -> float:
                 comm = (entry / "comm").read_text().strip()
             except OSError:
                 continue
-            if comm in ("postgres", "redis-server"):
+            if comm in names:
                 total += cpu_of(int(entry.name))[0]
     return total
 
@@ -242,6 +242,7 @@ class CpuMeter:
             "workers": sum(o for o, _ in own),
             "sandboxes": sum(c for _, c in own),
             "PostgreSQL + Redis": services_cpu(),
+            "S3 server": services_cpu(("moto_server",)),  # 0 outside the s3 mode
             "machine busy": machine_cpu()[0],
             "machine idle": machine_cpu()[1],
         }
