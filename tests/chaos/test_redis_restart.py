@@ -9,7 +9,8 @@ Afterwards every submission is done with its right verdict (none IE), each test 
 API and the workers are still running, and their logs say what happened: the outage, its
 end and, without data, the loss noticed and the unfinished jobs sent again. A submission
 socket opened before the crash is told to resync (its pub/sub messages may have been lost);
-through a flush it receives to the end."""
+through a flush it receives to the end. A duel decided while Redis was away and came back
+empty reaches a player's match socket whole (the events of the outage read from the log)."""
 
 from __future__ import annotations
 
