@@ -162,6 +162,8 @@ class Settings(BaseSettings):
     # least ALERT_IE_MIN_JUDGED submissions were judged in that hour.
     ALERT_IE_RATE: Annotated[float, Field(gt=0, le=1)] = 0.05
     ALERT_IE_MIN_JUDGED: PositiveInt = 20
+    # With Redis: jobs of a language wait and no live worker has served it for this long.
+    ALERT_NO_WORKER_SECONDS: Annotated[float, Field(gt=0)] = 60.0
 
     # Progress and rewards (progress/, rewards/; docs/progress.md). Seasons last
     # SEASON_DAYS (the next starts by itself); a season rating starts from the all-time
