@@ -65,17 +65,29 @@ def _fail(message: str, code: int = 2) -> NoReturn:
 
 
 @judge_app.command("selftest")
-def selftest() -> None:
+def selftest(
+    languages: Annotated[
+        str | None,
+        typer.Option(
+            help="only these languages' toolchains, e.g. cpp or python,pypy (a pool's image "
+            "has its own only; default: every language)"
+        ),
+    ] = None,
+) -> None:
     """Check this host: bubblewrap, cgroups, seccomp, compilers (a preview: its mock sandbox,
     which needs none of them)."""
-    from codebattle.judge.selftest import format_checks, run_checks
+    from codebattle.judge.selftest import chosen_languages, format_checks, run_checks
 
+    try:
+        only = None if languages is None else chosen_languages(languages)
+    except ValueError as exc:
+        _fail(f"--languages: {exc}")
     if _preview():
         from codebattle.ops.health import MOCK_SANDBOX
 
         typer.echo(f"sandbox: {MOCK_SANDBOX}")
         return
-    checks = run_checks()
+    checks = run_checks(only)
     typer.echo(format_checks(checks))
     if any(c.status == "fail" for c in checks):
         raise typer.Exit(1)

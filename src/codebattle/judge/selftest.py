@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from codebattle.judge import cgroups, languages
 
 if TYPE_CHECKING:
+    from codebattle.judge.languages.base import Language
     from codebattle.judge.sandbox import Sandbox
 
 MiB = 1 << 20
@@ -34,7 +36,22 @@ def _bwrap_version(path: str) -> tuple[int, ...]:
         return (0,)
 
 
-def run_checks() -> list[Check]:
+def chosen_languages(text: str) -> tuple[str, ...]:
+    """`--languages python,pypy` read: known names, in the registry's order. A pool's image
+    has its own languages' toolchains only, so its selftest names them."""
+    names = {name for part in text.split(",") if (name := part.strip())}
+    if not names:
+        raise ValueError("no language given (e.g. cpp or python,pypy)")
+    unknown = sorted(names - set(languages.LANGUAGES))
+    if unknown:
+        known = ", ".join(languages.LANGUAGES)
+        raise ValueError(f"unknown language {', '.join(map(repr, unknown))} (known: {known})")
+    return tuple(name for name in languages.LANGUAGES if name in names)
+
+
+def run_checks(only: Sequence[str] | None = None) -> list[Check]:
+    """Every check; the toolchains and prebuilt artifacts of the languages `only` names
+    (default: every language's)."""
     checks: list[Check] = []
     bwrap = shutil.which("bwrap")
     if bwrap is None:
@@ -86,7 +103,8 @@ def run_checks() -> list[Check]:
 
     checks.extend(_sandbox_checks())
 
-    for lang in languages.LANGUAGES.values():
+    chosen = [languages.LANGUAGES[name] for name in (only or languages.LANGUAGES)]
+    for lang in chosen:
         if lang.available():
             checks.append(Check(f"language {lang.name}", "ok", lang.version))
         else:
@@ -98,17 +116,17 @@ def run_checks() -> list[Check]:
                     "make system-deps (installs g++, openjdk-17-jdk-headless)",
                 )
             )
-    checks.extend(_prebuilt_checks())
+    checks.extend(_prebuilt_checks(chosen))
     return checks
 
 
-def _prebuilt_checks() -> list[Check]:
-    """Whether the languages' prebuilt artifacts are valid: without them judging is right,
-    only slower."""
+def _prebuilt_checks(chosen: Sequence[Language]) -> list[Check]:
+    """Whether these languages' prebuilt artifacts are valid (those whose toolchain is
+    here): without them judging is right, only slower."""
     from codebattle.judge.prebuilt import PREBUILTS
 
     checks = []
-    for artifact in languages.prebuilt():
+    for artifact in (a for lang in chosen if lang.available() for a in lang.prebuilt):
         if PREBUILTS.check(artifact) is not None:
             checks.append(Check(f"prebuilt {artifact.name}", "ok", str(PREBUILTS.root)))
         else:
