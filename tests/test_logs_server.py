@@ -38,9 +38,10 @@ def test_every_line_of_a_served_site_is_json_with_its_ids(site: Site) -> None:
             server, "/api/me", Authorization=f"Bearer {token}", **{"X-Request-ID": "lb-7.a"}
         )
         assert status == 200 and headers["x-request-id"] == "lb-7.a"
-        status, headers, _ = get(server, "/healthz?code=c0ffee", **{"X-Request-ID": "two words"})
+        # (A probe that went well writes no access line: tests/test_logs_trace.py.)
+        status, headers, _ = get(server, "/gone?code=c0ffee", **{"X-Request-ID": "two words"})
         made = headers["x-request-id"]
-        assert status == 200 and re.fullmatch(r"[0-9a-f]{32}", made)
+        assert status == 404 and re.fullmatch(r"[0-9a-f]{32}", made)
         status, _, _ = get(server, "/no-such-page", Authorization=f"Bearer {token}")
         assert status == 404
     finally:
@@ -54,8 +55,8 @@ def test_every_line_of_a_served_site_is_json_with_its_ids(site: Site) -> None:
     assert mine["request_id"] == "lb-7.a" and mine["user_id"] == me["id"]
     assert (mine["event"], mine["method"], mine["status"]) == ("request", "GET", 200)
     assert mine["duration_ms"] >= 0 and mine["client"].startswith("127.0.0.1:")
-    (health,) = [line for line in access if line["request_id"] == made]
-    assert health["path"] == "/healthz" and "user_id" not in health  # no query string
+    (anonymous,) = [line for line in access if line["request_id"] == made]
+    assert anonymous["path"] == "/gone" and "user_id" not in anonymous  # no query string
     (missing,) = [line for line in access if line["path"] == "/no-such-page"]
     assert missing["status"] == 404  # no route: nobody asked who the caller was
     assert "c0ffee" not in server.log.read_text()

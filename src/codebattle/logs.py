@@ -1,6 +1,8 @@
 """Log lines: one JSON object each in production and preview (LOG_FORMAT), readable lines in
 development; every line carries the ids bound where it was written (request_id, user_id,
 match_id, room_id, submission_id, job_id) and is ready for Loki (docs/operations.md "Logs").
+A line written inside a traced span carries its trace_id and span_id (integrations/tracing.py).
+Scrapes and probes that went well write no access line (QUIET_PATHS).
 
 One path for every line: structlog's loggers hand their events to stdlib logging, and one
 stderr handler renders every record, ours and those of uvicorn, SQLAlchemy, alembic, httpx,
@@ -21,6 +23,7 @@ from contextlib import contextmanager
 from typing import Any, Literal
 
 import structlog
+from opentelemetry import trace
 from structlog.types import EventDict, Processor, WrappedLogger
 
 from codebattle.config import Environment, Settings
@@ -126,6 +129,7 @@ def formatter(fmt: Format) -> structlog.stdlib.ProcessorFormatter:
     return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[
             structlog.contextvars.merge_contextvars,
+            _trace_ids,
             _from_record,
             structlog.stdlib.add_log_level,
             structlog.stdlib.add_logger_name,
@@ -150,6 +154,17 @@ class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     def emit(self, record: logging.LogRecord) -> None:
         self.stream = sys.stderr  # under the handler's lock (Handler.handle)
         super().emit(record)
+
+
+def _trace_ids(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    """The current span's trace and span ids, in hex as Tempo and Loki's derived fields
+    read them, so a line leads to its trace. Without tracing (or outside a span) the
+    current span is the invalid one: two attribute reads, nothing added."""
+    context = trace.get_current_span().get_span_context()
+    if context.is_valid:
+        event_dict["trace_id"] = trace.format_trace_id(context.trace_id)
+        event_dict["span_id"] = trace.format_span_id(context.span_id)
+    return event_dict
 
 
 def _to_stdlib(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> dict[str, Any]:
@@ -239,11 +254,26 @@ def redact_path(path: str) -> str:
     return path
 
 
+# Prometheus scrapes and the load balancer's probes come every few seconds: their access
+# lines would drown the others. One that failed (status 400 or more) is still logged.
+QUIET_PATHS = frozenset({"/metrics", "/healthz", "/readyz"})
+
+
+def quiet(path: str, status: object) -> bool:
+    """Whether an access line is left out: a scrape or probe (`path` without its query)
+    that did not fail."""
+    return path in QUIET_PATHS and isinstance(status, int) and status < 400
+
+
 class RedactedAccessLog(logging.Filter):
-    """Rewrites uvicorn's access lines (args: client, method, path, version, status)."""
+    """Rewrites uvicorn's access lines (args: client, method, path, version, status), and
+    drops those of scrapes and probes that went well (QUIET_PATHS)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
         if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str):
-            record.args = (args[0], args[1], redact_path(args[2]), args[3], args[4])
+            path = redact_path(args[2])
+            if quiet(path, args[4]):
+                return False
+            record.args = (args[0], args[1], path, args[3], args[4])
         return True
