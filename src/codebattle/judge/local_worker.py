@@ -3,9 +3,11 @@
     python -m codebattle.judge.local_worker [--trace CONFIG]   (CONFIG: integrations/tracing.py)
 
 Reads jobs from stdin and writes their events to stdout, one JSON document a line; exits at
-the end of stdin (the web app stopped or died). Started with an environment of PATH and the
-blob store's settings only (storage.store_environment: DATA_DIR, or the S3_* of a bucket):
-it opens the same store as the web app, and never sees the database or another secret.
+the end of stdin (the web app stopped or died). A job whose package the blob store could not
+give (runner.BlobsUnavailable) gets a `given_back` line instead of events: the queue judges
+it again later. Started with an environment of PATH and the blob store's settings only
+(storage.store_environment: DATA_DIR, or the S3_* of a bucket): it opens the same store as
+the web app, and never sees the database or another secret.
 Also LOG_FORMAT and, when the app reports errors, its Sentry DSN, environment and release:
 it logs and reports as the app does.
 """
@@ -21,7 +23,7 @@ from codebattle import logs
 from codebattle.config import load_settings
 from codebattle.integrations import sentry, tracing
 from codebattle.judge.jobs import Event
-from codebattle.judge.runner import JobRunner
+from codebattle.judge.runner import GIVEN_BACK, BlobsUnavailable, JobRunner
 from codebattle.storage import open_store
 
 
@@ -41,7 +43,12 @@ def main() -> None:
         events.flush()
 
     for line in sys.stdin:
-        runner.execute(json.loads(line), emit)
+        job = json.loads(line)
+        try:
+            runner.execute(job, emit)
+        except BlobsUnavailable:  # the queue puts the job back (logged by the runner)
+            events.write(json.dumps({"submission": job["submission"], "type": GIVEN_BACK}) + "\n")
+            events.flush()
     tracing.shutdown()  # the web app stopped: the last spans sent
 
 

@@ -57,7 +57,7 @@ from codebattle.integrations import sentry, tracing
 from codebattle.judge import jobs
 from codebattle.judge.jobs import Event, Job
 from codebattle.judge.languages import LANGUAGES
-from codebattle.judge.runner import Runner
+from codebattle.judge.runner import GIVEN_BACK, BlobsUnavailable, Runner
 from codebattle.judge.streams import (
     LEGACY_STREAMS,
     WORKERS_GROUP,
@@ -99,6 +99,9 @@ WORKER_BEAT_SECONDS = 5.0
 WORKER_DEAD_SECONDS = 3 * WORKER_BEAT_SECONDS
 FORGET_SECONDS = 24 * 3600.0
 DEAD_KEPT = 50  # local workers that died, remembered (the newest) for the fleet page
+# A job whose package the blob store could not give (runner.BlobsUnavailable) is queued
+# again after this pause (in process: the Redis queue's is its redelivery delay).
+GIVE_BACK_SECONDS = 10.0
 
 # The epoch's value is "<id>:pending" until the lost jobs were sent again, then "<id>:done"
 # (a value of an older version, without a suffix, is done). Returns [value, 1] to the
@@ -295,6 +298,8 @@ class _Workers:
         self._tasks: list[asyncio.Task[None]] = []
         self._languages = languages_here()  # (a few PATH lookups)
         self._dead: deque[WorkerInfo] = deque(maxlen=DEAD_KEPT)  # newest last
+        self._given_back: dict[int, int] = {}  # id(job): times the blob store was away
+        self._pauses: set[asyncio.Task[None]] = set()  # given back jobs, waiting to requeue
 
     async def start(self, on_event: EventHandler, on_lost: LostHandler) -> None:
         # The workers' tasks first, in the order `lanes` gives (the fleet reads them so).
@@ -331,6 +336,32 @@ class _Workers:
     def _finished(self, job: Job) -> None:
         language = job["language"]
         self._taken[language] = max(0, self._taken.get(language, 0) - 1)
+        self._given_back.pop(id(job), None)
+
+    def _give_back(self, job: Job) -> None:
+        """A job the blob store could not give the package of (runner.BlobsUnavailable, no
+        verdict): queued again (at the end of its level) after GIVE_BACK_SECONDS, counted as
+        taken meanwhile; the MAX_DELIVERIES-th time, failed as IE."""
+        times = self._given_back.get(id(job), 0) + 1
+        if times >= MAX_DELIVERIES:
+            log.error("the blob store stayed unavailable; the job failed",
+                      submission=job["submission"], tries=times)  # fmt: skip
+            self._events.put_nowait(
+                jobs.failed(job, "judging failed repeatedly; it was not your fault")
+            )
+            self._finished(job)
+            return
+        log.warning("the blob store is unavailable; the job is queued again",
+                    submission=job["submission"], tries=times, wait=GIVE_BACK_SECONDS)  # fmt: skip
+        pause = asyncio.create_task(self._requeue_later(job, times))
+        self._pauses.add(pause)
+        pause.add_done_callback(self._pauses.discard)
+
+    async def _requeue_later(self, job: Job, times: int) -> None:
+        await asyncio.sleep(GIVE_BACK_SECONDS)
+        self._finished(job)
+        self._given_back[id(job)] = times  # kept across its return to the queue
+        await self.enqueue(job)
 
     async def backlog(self, now: float | None = None) -> dict[str, Backlog]:
         """Per language (every known one, and any other a job names): the jobs waiting in
@@ -363,9 +394,10 @@ class _Workers:
         self._dead.append(WorkerInfo(name, self._languages, started_at, died_at, False, died_at))
 
     async def stop(self) -> None:
-        for task in self._tasks:
+        tasks = [*self._tasks, *self._pauses]
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
@@ -381,7 +413,8 @@ class LocalQueue(_Workers):
     blob store (storage.store_environment): the store and the sandbox are all it needs;
     and the app's log format and Sentry settings (sentry.child_environment).
     A worker that dies is started again and its job judged again from the start (recording
-    is idempotent); a job that has killed MAX_DELIVERIES workers is failed as IE."""
+    is idempotent); a job that has killed MAX_DELIVERIES workers is failed as IE. One whose
+    package the blob store could not give is put back (`_give_back`)."""
 
     def __init__(self, store_env: Mapping[str, str], workers: int, urgent_workers: int = 0) -> None:
         super().__init__(workers, urgent_workers)
@@ -422,7 +455,12 @@ class LocalQueue(_Workers):
             for delivery in range(1, MAX_DELIVERIES + 1):
                 if proc is None:
                     proc = await self._spawn(urgent)
-                if await self._judge(proc, job):
+                outcome = await self._judge(proc, job)
+                if outcome == GIVEN_BACK:
+                    self._give_back(job)
+                    break
+                if outcome == "done":
+                    self._finished(job)
                     break
                 log.warning("a judge worker died; its job is judged again",
                             submission=job["submission"], delivery=delivery)  # fmt: skip
@@ -433,22 +471,25 @@ class LocalQueue(_Workers):
                 self._events.put_nowait(
                     jobs.failed(job, "judging failed repeatedly; it was not your fault")
                 )
-            self._finished(job)
+                self._finished(job)
 
-    async def _judge(self, proc: asyncio.subprocess.Process, job: Job) -> bool:
-        """Send the job, pass its events on up to "done"; False if the worker died."""
+    async def _judge(self, proc: asyncio.subprocess.Process, job: Job) -> str:
+        """Send the job, pass its events on up to "done": "done", GIVEN_BACK (the worker
+        could not get its package: it sent no event), or "died"."""
         assert proc.stdin is not None and proc.stdout is not None
         try:
             proc.stdin.write(json.dumps(job).encode() + b"\n")
             await proc.stdin.drain()
             while line := await proc.stdout.readline():
                 event = json.loads(line)
+                if event["type"] == GIVEN_BACK:
+                    return GIVEN_BACK
                 self._events.put_nowait(event)
                 if event["type"] == "done":
-                    return True
+                    return "done"
         except (ConnectionError, ValueError):
             pass
-        return False
+        return "died"
 
     def _name(self, proc: asyncio.subprocess.Process) -> str:
         lane = "local-urgent" if proc in self._urgent else "local"
@@ -536,7 +577,12 @@ class InProcessQueue(_Workers):
 
             try:
                 await asyncio.to_thread(runner.execute, job, emit)
-            finally:
+            except BlobsUnavailable:
+                self._give_back(job)  # it stays taken until it is queued again
+            except BaseException:
+                self._finished(job)
+                raise
+            else:
                 self._finished(job)
 
 

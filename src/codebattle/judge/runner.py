@@ -21,13 +21,27 @@ from codebattle.judge.package import ProblemPackage
 from codebattle.judge.prebuilt import PREBUILTS
 from codebattle.judge.sandbox import Sandbox
 from codebattle.judge.verdicts import JudgeResult, TestResult, Verdict
-from codebattle.storage import BlobStore
+from codebattle.storage import BlobStore, S3Error
 
 log = structlog.get_logger(__name__)
+# Waits between tries of a package fetch while the blob store is away (a throttled or
+# briefly down bucket; each try is botocore's own retries too). Then the job goes back to its
+# queue (BlobsUnavailable), which gives it again later: a short outage is never a verdict.
+FETCH_RETRY_SECONDS = (0.5, 1.0, 2.0)
+# What a local worker process writes instead of events for such a job (judge/local_worker.py
+# to judge/queue.py LocalQueue): {"submission": id, "type": GIVEN_BACK}.
+GIVEN_BACK = "given_back"
 RUN_OUTPUT_BYTES = 16 * 1024
 # What a player reads of an internal error; the details (a scoring error names secret test
 # cases, a validator's build output its source) go to the log (judge/disclosure.py).
 INTERNAL_ERROR = "the judge could not finish judging this submission; it was not your fault"
+
+
+class BlobsUnavailable(Exception):  # noqa: N818 - a state, as KeyError is
+    """The blob store did not answer for a job's package (a transient S3Error) even after
+    FETCH_RETRY_SECONDS: not a verdict. The job's queue delivers it again later (Redis:
+    left unacked, judge/worker.py; the embedded default: put back, judge/queue.py), up to
+    MAX_DELIVERIES times. A package that is missing (KeyError) is no such thing: an IE."""
 
 
 class PackageCache:
@@ -45,10 +59,25 @@ class PackageCache:
                 return self._loaded[key]
             folder = self.root / key.replace("/", "_").removesuffix(".tar.gz")
             if not folder.is_dir():
-                archive.unpack(self.blobs.get(key), folder)
+                archive.unpack(self._fetch(key), folder)
             package = load_package(folder)
             self._loaded[key] = package
             return package
+
+    def _fetch(self, key: str) -> bytes:
+        """The archive; BlobsUnavailable if the store stays away through the retries."""
+        for wait in (*FETCH_RETRY_SECONDS, None):
+            try:
+                return self.blobs.get(key)
+            except S3Error as exc:
+                if not exc.transient:  # a set-up error (credentials, bucket): an IE
+                    raise
+                if wait is None:
+                    raise BlobsUnavailable(str(exc)) from None
+                log.warning("the blob store is unavailable; trying again",
+                            key=key, error=str(exc), wait=wait)  # fmt: skip
+                time.sleep(wait)
+        raise AssertionError("unreachable")  # the last wait is None
 
 
 class Runner(Protocol):
@@ -77,6 +106,8 @@ class JobRunner:
         """Judge `job`, calling `emit` with each event (started, compiled unless it did not
         compile, each test, done). Never raises for a job's fault:
         anything unexpected becomes an IE result (logged, not shown to the player).
+        Raises BlobsUnavailable, having emitted nothing, when the blob store is away: the
+        caller gives the job back to its queue.
         Traced as one `judge job` span in the submitter's trace (the job's `trace`)."""
         attributes: dict[str, str | int] = {
             "codebattle.submission": job["submission"],
@@ -91,10 +122,11 @@ class JobRunner:
             self._execute(job, traced(emit, span))
 
     def _execute(self, job: jobs.Job, emit: Callable[[jobs.Event], None]) -> None:
-        emit(jobs.started(job))
         began = time.monotonic()
         try:
+            # Before "started": a job given back to its queue (BlobsUnavailable) sent nothing.
             package = self.packages.get(job["package_key"])
+            emit(jobs.started(job))
             if job["kind"] == "custom":
                 emit(self._custom(job, package, began, emit))
                 return
@@ -139,6 +171,8 @@ class JobRunner:
                     },
                 )
             )
+        except BlobsUnavailable:
+            raise  # not a verdict: the queue gives the job again
         except Exception:
             log.exception("judge job failed", submission=job["submission"])
             emit(

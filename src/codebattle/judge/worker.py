@@ -22,7 +22,9 @@ their ack: a job is never taken by a worker that cannot judge it, nor lost.
 
 Redis may go away or come back without its data: the worker waits (logging the outage once),
 creates the jobs group again when it is missing, and never dies of it. A job whose events
-could not be sent is not acked, so it is judged again (see `handle`).
+could not be sent is not acked, so it is judged again (see `handle`); so is one whose
+package the blob store could not give (runner.BlobsUnavailable: a bucket briefly down or
+throttling), after MAX_DELIVERIES deliveries an IE.
 
 While it serves, a thread writes the worker's heartbeat (its languages, its pool's image,
 when it started, when it was last seen) to Redis every WORKER_BEAT_SECONDS for the fleet
@@ -59,7 +61,7 @@ from codebattle.judge.queue import (
     pool_languages,
     worker_beat,
 )
-from codebattle.judge.runner import JobRunner
+from codebattle.judge.runner import BlobsUnavailable, JobRunner
 from codebattle.judge.streams import (
     LEGACY_STREAMS,
     WORKERS_GROUP,
@@ -315,16 +317,18 @@ class Worker:
         return int(pending[0]["times_delivered"]) if pending else 1
 
     def handle(self, stream: str, message_id: bytes, fields: dict[bytes, bytes]) -> None:
-        """Judge one job and ack it, unless some of its events could not be sent: then it
-        stays pending, and Redis gives it again (to this worker or another) after the
-        redelivery delay; if Redis lost it, the API sends it again (judge/queue.py)."""
+        """Judge one job and ack it, unless some of its events could not be sent or the blob
+        store could not give its package (runner.BlobsUnavailable): then it stays pending,
+        and Redis gives it again (to this worker or another) after the redelivery delay; if
+        Redis lost it, the API sends it again (judge/queue.py)."""
         with logs.bound(job_id=message_id.decode()):  # on every line while it is judged
             self._handle(stream, message_id, fields)
 
     def _handle(self, stream: str, message_id: bytes, fields: dict[bytes, bytes]) -> None:
         job: jobs.Job = json.loads(fields[b"job"])
         self._unsent = False
-        if self.deliveries(stream, message_id) > MAX_DELIVERIES:
+        delivery = self.deliveries(stream, message_id)
+        if delivery > MAX_DELIVERIES:
             self.send(jobs.failed(job, "judging failed repeatedly; it was not your fault"))
         else:
             beating = threading.Event()
@@ -332,6 +336,11 @@ class Worker:
             heart.start()
             try:
                 self.runner.execute(job, self.send)
+            except BlobsUnavailable as exc:  # not a verdict: unacked, it comes again
+                log.warning("the blob store is unavailable; the job is left to be judged again",
+                            submission=job["submission"], delivery=delivery,
+                            max_deliveries=MAX_DELIVERIES, error=str(exc))  # fmt: skip
+                return
             finally:
                 beating.set()
                 heart.join()
