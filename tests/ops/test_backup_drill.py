@@ -161,3 +161,17 @@ def test_the_check_names_a_package_missing_from_blob_storage(
         missing = run(site, CODEBATTLE, "db", "check")
         assert missing.returncode == 1 and f"blobs: missing {key}" in missing.stdout, missing
         assert run(site, CODEBATTLE, "db", "check", "--no-blobs").returncode == 0
+
+
+def test_the_check_never_migrates_and_says_what_it_found(tmp_path: Path) -> None:
+    """An empty database is reported as not migrated (and left so: the check changes
+    nothing); a database that does not answer is one line and exit 2, no traceback."""
+    site = Site(tmp_path)
+    empty = run(site, CODEBATTLE, "db", "check")
+    assert empty.returncode == 1, empty
+    assert "schema: at no revision (not migrated); the migrations' head is" in empty.stdout
+    assert run(site, CODEBATTLE, "db", "check").returncode == 1  # still not migrated
+    gone = run(site, CODEBATTLE, "db", "check",
+               DATABASE_URL="postgresql://postgres@127.0.0.1:1/nothing")  # fmt: skip
+    assert gone.returncode == 2 and "Traceback" not in gone.stderr, gone
+    assert gone.stderr.strip() == "error: the database is not reachable (ConnectionRefusedError)"
