@@ -9,6 +9,8 @@
 #
 # SOURCE_URL: postgresql://user[:password]@host[:port]/database (the app's DATABASE_URL;
 # a +asyncpg driver suffix is accepted). The user must be allowed to create databases.
+# Give the password in ~/.pgpass or PGPASSWORD, not in the URL: the tools' arguments are
+# visible in the process list (the script itself never prints the URL).
 # COPY_NAME: the new database (default <database>_drill_<UTC time>); it must not exist.
 # The checks run `codebattle db check` with DATABASE_URL set to the copy and the rest of
 # this environment (DATA_DIR or S3_* for the blobs, unless --no-blobs).
@@ -27,7 +29,7 @@ while [[ $# -gt 0 && $1 == --* ]]; do
     esac
     shift
 done
-[[ $# -ge 1 && $# -le 2 ]] || { sed -n '7,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[[ $# -ge 1 && $# -le 2 ]] || { sed -n '7,19p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 source_url=${1/postgresql+asyncpg:/postgresql:}
 [[ $source_url =~ ^(postgres(ql)?://[^/]+/)([A-Za-z0-9_]+)(\?.*)?$ ]] || {
@@ -86,7 +88,7 @@ if [[ $(cut -f1 "$work/source.counts") != $(cut -f1 "$work/copy.counts") ]]; the
     passed=0
 fi
 
-[[ $keep == 1 ]] && step "kept $copy_db: $copy_url"
+[[ $keep == 1 ]] && step "kept $copy_db (next to the source, same server)"
 if [[ $passed == 1 ]]; then
     step "drill passed"
 else
