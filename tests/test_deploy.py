@@ -217,9 +217,42 @@ def test_a_worker_starts_with_its_environment_and_no_api_secret(
         env = compose()["services"]["worker-cpp"]["environment"]
     for name, value in env.items():
         monkeypatch.setenv(name, str(value))
-    settings = load_settings()  # a ConfigError here would stop every worker at start
+    # As `codebattle worker` reads them; a ConfigError here would stop every worker at start.
+    settings = load_settings(serving=False)
     assert settings.SECRET_KEY is None and settings.DATABASE_URL is None
     assert settings.REDIS_URL
+    assert settings.production_like == (where == "fly")  # compose is a development stack
+
+
+def test_metrics_are_scraped_where_they_are_served() -> None:
+    from codebattle.ops.metrics_http import PATH
+
+    for name in ("fly.api.toml", "fly.worker.toml"):
+        config = fly(name)
+        port = int(config["env"]["METRICS_PORT"])
+        assert port != config.get("http_service", {}).get("internal_port")  # never public
+        for entry in config["metrics"]:
+            assert (entry["port"], entry["path"]) == (port, PATH), name
+        # flyctl gives a machine its group's first [[metrics]] only: one per group.
+        scraped = [group for entry in config["metrics"] for group in entry["processes"]]
+        assert sorted(scraped) == sorted(config["processes"]), name
+    services = compose()["services"]
+    port = services["api-1"]["environment"]["METRICS_PORT"]
+    served = sorted(n for n in services if n.startswith(("api-", "worker-")))
+    for name in served:
+        assert services[name]["environment"]["METRICS_PORT"] == port, name
+    prometheus = yaml.safe_load((DEPLOY / "prometheus.yml").read_text())
+    targets = [t for job in prometheus["scrape_configs"] for c in job["static_configs"]
+               for t in c["targets"]]  # fmt: skip
+    assert sorted(targets) == [f"{name}:{port}" for name in served]
+    volumes = services["prometheus"]["volumes"]
+    assert "./prometheus.yml:/etc/prometheus/prometheus.yml:ro" in volumes
+
+
+def test_promtool_passes_the_prometheus_config() -> None:
+    require(os.access("/usr/bin/promtool", os.X_OK), "promtool (apt-get install prometheus)")
+    result = run("/usr/bin/promtool", "check", "config", DEPLOY / "prometheus.yml")
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_the_api_is_checked_where_the_app_answers() -> None:
@@ -327,12 +360,17 @@ def test_rollback_api_needs_an_image(tmp_path: Path) -> None:
     assert "usage: deploy/rollback-api.sh IMAGE" in result.stderr
 
 
-def start_worker(tmp_path: Path, codebattle_body: str) -> subprocess.CompletedProcess[str]:
-    """deploy/worker-start.sh with a fake `codebattle` that logs its arguments."""
+def start_worker(
+    tmp_path: Path, codebattle_body: str, python_body: str = "exit 9", **more: str
+) -> subprocess.CompletedProcess[str]:
+    """deploy/worker-start.sh with a fake `codebattle` that logs its arguments (and a fake
+    `python`, which runs the metrics fan-in)."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     fake(bin_dir / "codebattle", codebattle_body)
-    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "LOG": str(tmp_path / "log")}
+    fake(bin_dir / "python", python_body)
+    env = {k: v for k, v in os.environ.items() if k != "METRICS_PORT"}
+    env |= {"PATH": f"{bin_dir}:{env['PATH']}", "LOG": str(tmp_path / "log"), **more}
     return run(DEPLOY / "worker-start.sh", "--languages", "cpp", env=env, timeout=30)
 
 
@@ -370,3 +408,55 @@ exit 0""",
     assert "judging without the missing artifacts" in result.stderr
     lines = (tmp_path / "log").read_text().splitlines()
     assert lines[0] == "judge prepare" and len(lines) == 3
+
+
+def test_worker_start_serves_both_workers_metrics_on_metrics_port(tmp_path: Path) -> None:
+    # Each worker logs the METRICS_PORT it was given; the fan-in logs its arguments and
+    # waits to be stopped; the plain worker ends once all three have started.
+    result = start_worker(
+        tmp_path,
+        """
+case "$*" in
+  "judge prepare") exit 0 ;;
+  *--urgent*) echo "$METRICS_PORT $*" >> "$LOG"; trap 'exit 0' TERM; while :; do sleep 0.05; done ;;
+  *) echo "$METRICS_PORT $*" >> "$LOG"
+     until [ "$(wc -l < "$LOG")" -ge 3 ]; do sleep 0.02; done; exit 5 ;;
+esac""",
+        python_body="""
+echo "python $*" >> "$LOG"
+trap 'echo "fan-in stopped" >> "$LOG"; exit 0' TERM
+while :; do sleep 0.05; done""",
+        METRICS_PORT="9091",
+    )
+    assert result.returncode == 5, result.stderr  # a worker ended: the container ends
+    lines = (tmp_path / "log").read_text().splitlines()
+    assert sorted(lines[:3]) == [
+        "9092 worker --urgent --languages cpp",  # on loopback: --metrics-host's default
+        "9093 worker --languages cpp",
+        "python -m codebattle.ops.metrics_fanin --host 0.0.0.0 urgent=9092 all=9093",
+    ]
+    assert lines[3:] == ["fan-in stopped"]
+
+
+def test_worker_start_judges_on_when_the_fan_in_ends(tmp_path: Path) -> None:
+    # The fake fan-in ends at once (status 9); the workers go on until the urgent one ends.
+    result = start_worker(
+        tmp_path,
+        """
+case "$*" in
+  "judge prepare") exit 0 ;;
+  *--urgent*) sleep 0.5; echo "urgent ended" >> "$LOG"; exit 4 ;;
+  *) trap 'exit 0' TERM; while :; do sleep 0.05; done ;;
+esac""",
+        METRICS_PORT="9091",
+    )
+    assert result.returncode == 4  # the worker's status, not the fan-in's
+    assert (tmp_path / "log").read_text().splitlines() == ["urgent ended"]
+
+
+@pytest.mark.parametrize("port", ["metrics", "65534", "123456"])
+def test_worker_start_refuses_a_bad_metrics_port(tmp_path: Path, port: str) -> None:
+    result = start_worker(tmp_path, 'echo "$*" >> "$LOG"', METRICS_PORT=port)
+    assert result.returncode == 2
+    assert "METRICS_PORT: a port number up to 65533" in result.stderr and port in result.stderr
+    assert not (tmp_path / "log").exists()  # nothing started
