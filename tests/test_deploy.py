@@ -119,6 +119,8 @@ def test_the_fly_files_match_our_schema() -> None:
         (("[deploy]", '[deploy]\n  release_comand = "codebattle migrate"'), "release_comand"),
         (('interval = "15s"', 'interval = "fifteen"'), "fifteen"),
         (('type = "connections"', 'type = "sockets"'), "sockets"),
+        (("  port = 9091", "  prot = 9091"), "prot"),  # [[metrics]]
+        (('path = "/metrics"', 'path = "metrics"'), "'metrics' does not match"),
     ],
 )
 def test_the_fly_schema_refuses_a_broken_file(
