@@ -298,6 +298,10 @@ def test_each_kind_has_a_message_with_its_link() -> None:
                                     "due": "2026-12-08 09:00"}, "/ops/appeals/3"),
         alerts.GIFT_FAILED: ({"exchange_id": 7, "why": "refused", "code": "E0004"},
                              "/ops/rewards"),
+        alerts.NO_WORKER: ({"language": "cpp", "title": "C++17 (g++)", "depth": 3, "taken": 1,
+                            "oldest_seconds": 75.2, "last_seen": None}, "/ops/fleet"),
+        alerts.NO_WORKER_CLEARED: ({"language": "cpp", "title": "C++17 (g++)", "depth": 0,
+                                    "taken": 2, "workers": ["w-cpp-1"]}, "/ops/fleet"),
     }  # fmt: skip
     expected = {
         alerts.FLAG_HIGH: "High fair-play flag #4",
@@ -307,6 +311,8 @@ def test_each_kind_has_a_message_with_its_link() -> None:
         alerts.APPEAL_SLA_WARN: "Appeal #3: first response due in 5.0 h",
         alerts.APPEAL_SLA_LAPSED: "Appeal #3: the decision deadline has lapsed",
         alerts.GIFT_FAILED: "Gift card exchange #7 failed",
+        alerts.NO_WORKER: "No live C++17 (g++) worker: 4 job(s) waiting",
+        alerts.NO_WORKER_CLEARED: "C++17 (g++) is judged again",
     }
     assert set(cases) == set(alerts.KINDS)
     for kind, (params, link) in cases.items():

@@ -45,10 +45,13 @@ WORKER_DIED, APPEAL_SLA_WARN, APPEAL_SLA_LAPSED = (
     "appeal_sla_lapsed",
 )
 GIFT_FAILED = "gift_failed"
+# A language's jobs wait and no live worker serves it; and the end of that (a worker came).
+NO_WORKER, NO_WORKER_CLEARED = "no_worker", "no_worker_cleared"
 KINDS = (
     FLAG_HIGH, IE_VERDICT, IE_RATE, WORKER_DIED, APPEAL_SLA_WARN, APPEAL_SLA_LAPSED, GIFT_FAILED,
+    NO_WORKER, NO_WORKER_CLEARED,
 )  # fmt: skip
-_URGENT = frozenset({FLAG_HIGH, IE_RATE, WORKER_DIED, APPEAL_SLA_LAPSED})
+_URGENT = frozenset({FLAG_HIGH, IE_RATE, WORKER_DIED, APPEAL_SLA_LAPSED, NO_WORKER})
 _LABELS = {
     FLAG_HIGH: "High fair-play flags · 부정행위 의심(높음)",
     IE_VERDICT: "Judge faults (IE) · 채점 오류",
@@ -57,6 +60,8 @@ _LABELS = {
     APPEAL_SLA_WARN: "Appeal deadlines near · 이의 신청 기한 임박",
     APPEAL_SLA_LAPSED: "Appeal deadlines lapsed · 이의 신청 기한 초과",
     GIFT_FAILED: "Gift cards failed · 기프티콘 발급 실패",
+    NO_WORKER: "Languages without a live worker · 채점 워커 없는 언어",
+    NO_WORKER_CLEARED: "Languages judged again · 채점 재개된 언어",
 }
 _DEADLINES = {"first_response": ("first response", "첫 답변"), "decision": ("decision", "결정")}
 
@@ -177,7 +182,32 @@ def _texts(kind: str, p: Mapping[str, Any]) -> tuple[str, str]:
             f"{why} (code {code}); the points were given back.\n{ko} (코드 {code}); 포인트는 "
             "돌려주었습니다.",
         )
+    if kind in (NO_WORKER, NO_WORKER_CLEARED):
+        return _no_worker_texts(kind, p)
     return kind, ""  # pragma: no cover  (raise_alert refuses other kinds)
+
+
+def _no_worker_texts(kind: str, p: Mapping[str, Any]) -> tuple[str, str]:
+    title, language = p.get("title") or p.get("language"), p.get("language")
+    jobs = int(p.get("depth") or 0) + int(p.get("taken") or 0)
+    if kind == NO_WORKER_CLEARED:
+        workers = ", ".join(str(x) for x in p.get("workers") or []) or "-"
+        return (
+            f"{title} is judged again · {title} 채점 재개",
+            f"A live worker serves it: {workers}. {jobs} job(s) in the queue.\n"
+            f"살아 있는 워커가 채점합니다: {workers}. 큐의 작업 {jobs}개.",
+        )
+    seen = p.get("last_seen")
+    en_seen = f"last worker seen {seen}" if seen else "no worker of its pool seen"
+    ko_seen = f"마지막 워커 확인 {seen}" if seen else "해당 풀의 워커 기록 없음"
+    age = _number(p.get("oldest_seconds"), 0)
+    return (
+        f"No live {title} worker: {jobs} job(s) waiting · {title} 채점 워커 없음: "
+        f"작업 {jobs}개 대기",
+        f"The oldest has waited {age} s; {en_seen}. Start a worker of its pool "
+        f"(codebattle worker --languages {language}).\n가장 오래된 작업이 {age}초 기다렸습니다; "
+        f"{ko_seen}. 해당 언어 풀의 워커를 시작해 주세요.",
+    )
 
 
 def summary_of(alerts: Sequence[Alert], base_url: str, at: datetime) -> Message:

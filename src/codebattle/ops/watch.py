@@ -1,8 +1,9 @@
 """The alert watch: a periodic look at the database and the judge fleet that raises the
-alerts operators must hear about. It is run by whichever instance holds the "watch" lease
-(`watching`), and it keeps nothing in memory: everything is read again each run and each
-alert's key names its event, so a restart loses nothing and a second run (a former holder
-still finishing) raises nothing twice.
+alerts operators must hear about (and says when a language's judging is back). It is run
+by whichever instance holds the "watch" lease (`watching`), and it keeps nothing in
+memory: everything is read again each run (open episodes too) and each alert's key names
+its event, so a restart loses nothing and a second run (a former holder still finishing)
+raises nothing twice.
 
 Also the two loops every instance runs (started by runtime.start): the watch under its
 lease, and the delivery of due alerts (`delivering`)."""
@@ -17,13 +18,16 @@ from typing import Any
 import structlog
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from codebattle.battles import live
 from codebattle.fairplay.models import Flag
 from codebattle.fairplay.risk import HIGH
 from codebattle.integrations import webhooks
+from codebattle.judge.languages import LANGUAGES
+from codebattle.judge.queue import Backlog, WorkerInfo
 from codebattle.judge.verdicts import Verdict
-from codebattle.ops import alerts, appeals, lease, sla
+from codebattle.ops import alerts, appeals, fleet, lease, sla
 from codebattle.ops.models import ANSWERED, OPEN, Alert, Appeal
 from codebattle.services import Services
 from codebattle.submissions.models import DONE, Submission
@@ -48,10 +52,13 @@ class _Candidate:
 
 async def watch_once(services: Services, now: datetime | None = None) -> int:
     """Raise the alerts due now: high flags of the last day, IE verdicts of the last hour
-    and the hour's IE rate over ALERT_IE_RATE, workers that died, appeals whose deadline is
-    near or has passed. How many alerts were new."""
+    and the hour's IE rate over ALERT_IE_RATE, workers that died, languages whose jobs wait
+    with no live worker (and their end), appeals whose deadline is near or has passed. How
+    many alerts were new."""
     now = now or datetime.now(UTC)
     settings = services.settings
+    workers = await _fleet(services, now)
+    waiting = await _backlog(services, now) if workers is not None else None
     async with services.db.reading() as session:
         found = [
             *await _high_flags(session, now),
@@ -59,7 +66,11 @@ async def watch_once(services: Services, now: datetime | None = None) -> int:
             *await _ie_rate(session, now, settings.ALERT_IE_RATE, settings.ALERT_IE_MIN_JUDGED),
             *await _appeals(session, now, settings.APPEAL_SLA_WARN_HOURS),
         ]
-    found += await _dead_workers(services)
+        if workers is not None and waiting is not None:
+            found += await _no_worker(
+                session, workers, waiting, now, settings.ALERT_NO_WORKER_SECONDS
+            )
+    found += _dead_workers(workers or [])
     if not found:
         return 0
     async with services.db.reading() as session:
@@ -199,16 +210,107 @@ async def _appeals(session: AsyncSession, now: datetime, warn_hours: float) -> l
     return found
 
 
-async def _dead_workers(services: Services) -> list[_Candidate]:
-    """Judge workers the queue reports dead (`queue.fleet()`; a queue without it has none)."""
-    fleet: Callable[[], Awaitable[list[Any]]] | None = getattr(services.queue, "fleet", None)
-    if fleet is None:
-        return []
+async def _fleet(services: Services, now: datetime) -> list[WorkerInfo] | None:
+    """The judge workers as the queue reports them (`queue.fleet()`); None for a queue
+    without a fleet, or when it cannot be read."""
+    read: Callable[[float], Awaitable[list[WorkerInfo]]] | None = getattr(
+        services.queue, "fleet", None
+    )
+    if read is None:
+        return None
     try:
-        workers = await fleet()
+        return await read(now.timestamp())
     except Exception as exc:  # Redis away: the other alerts still go out this pass
         log.warning("alert watch: the judge fleet could not be read", error=repr(exc))
-        return []
+        return None
+
+
+async def _backlog(services: Services, now: datetime) -> dict[str, Backlog] | None:
+    """The shared (Redis) queue's jobs per language; None for an embedded queue, whose
+    workers judge every language of their host, or when it cannot be read."""
+    if fleet.queue_kind(services.queue) != "redis":
+        return None
+    try:
+        found: dict[str, Backlog] = await services.queue.backlog(now.timestamp())
+    except Exception as exc:
+        log.warning("alert watch: the judge queue's backlog could not be read", error=repr(exc))
+        return None
+    return found
+
+
+NO_WORKER_PREFIX = "no_worker:"
+
+
+async def _no_worker(
+    session: AsyncSession,
+    workers: list[WorkerInfo],
+    backlog: dict[str, Backlog],
+    now: datetime,
+    seconds: float,
+) -> list[_Candidate]:
+    """Languages whose jobs have waited `seconds` with no live worker seen for as long
+    (one alert per episode: "no_worker:<language>:<n>"), and the end of an episode once a
+    live worker serves its language again ("...:<n>:cleared"). The open episodes are read
+    from the alerts themselves, so nothing is kept in memory."""
+    at = now.timestamp()
+    served = {language for w in workers if w.alive for language in w.languages}
+    last_seen: dict[str, float] = {}
+    for w in workers:
+        for language in w.languages:
+            last_seen[language] = max(last_seen.get(language, w.seen_at), w.seen_at)
+    cleared = aliased(Alert)
+    still_open = await session.scalars(
+        select(Alert.key).where(
+            Alert.kind == alerts.NO_WORKER,
+            ~select(cleared.id).where(cleared.key == Alert.key + ":cleared").exists(),
+        )
+    )
+    open_by_language = {key.split(":")[1]: key for key in still_open}
+    found = []
+    for language, b in sorted(backlog.items()):
+        title = LANGUAGES[language].title if language in LANGUAGES else language
+        episode = open_by_language.get(language)
+        if language in served:
+            if episode is not None:
+                found.append(_Candidate(
+                    f"{episode}:cleared", alerts.NO_WORKER_CLEARED,
+                    {"language": language, "title": title, "depth": b.depth, "taken": b.taken,
+                     "workers": sorted(w.name for w in workers
+                                       if w.alive and language in w.languages)},
+                    "/ops/fleet",
+                ))  # fmt: skip
+            continue
+        seen = last_seen.get(language)
+        gone_long = seen is None or at - seen >= seconds
+        # A job taken by a worker that is gone has waited since that worker was last seen.
+        waited_long = b.taken > 0 or b.oldest_seconds >= seconds
+        if episode is not None or not (b.depth + b.taken and gone_long and waited_long):
+            continue
+        number = await _last_episode(session, language) + 1
+        found.append(_Candidate(
+            f"{NO_WORKER_PREFIX}{language}:{number}", alerts.NO_WORKER,
+            {"language": language, "title": title, "depth": b.depth, "taken": b.taken,
+             "oldest_seconds": round(b.oldest_seconds, 1),
+             "last_seen": _when(seen) if seen is not None else None},
+            "/ops/fleet",
+        ))  # fmt: skip
+    return found
+
+
+async def _last_episode(session: AsyncSession, language: str) -> int:
+    """The number of the language's latest no-worker episode (0 if none was alerted)."""
+    keys = await session.scalars(
+        select(Alert.key).where(
+            Alert.kind == alerts.NO_WORKER,
+            Alert.key.startswith(f"{NO_WORKER_PREFIX}{language}:", autoescape=True),
+        )
+    )
+    numbers = [int(part) for key in keys if (part := key.rsplit(":", 1)[-1]).isdigit()]
+    return max(numbers, default=0)
+
+
+def _dead_workers(workers: list[WorkerInfo]) -> list[_Candidate]:
+    """Judge workers the queue reports dead (a queue without a fleet has none)."""
     found = []
     for worker in workers:
         if worker.alive or worker.died_at is None:
