@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import shutil
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -272,13 +273,17 @@ ANALYSES_AT_ONCE = 2
 def toolkit_of(services: Services) -> Toolkit | None:
     """The services' toolkit, made on first use (building a sandbox costs a compile of
     its launcher, so not per review); None where no sandbox can be built (an API host
-    without bubblewrap): reviews then have no lint and no timing, and say so."""
+    without bubblewrap, as deploy/Dockerfile.api is): reviews then have no lint and no
+    timing, and say so (offline.py's notes). Logged once per process."""
     if not hasattr(services, "_review_toolkit"):
-        try:
-            toolkit: Toolkit | None = Toolkit(services.blobs)
-        except Exception as exc:
-            log.warning("review_sandbox_unavailable", error=str(exc)[:200])
-            toolkit = None
+        toolkit: Toolkit | None = None
+        if shutil.which("bwrap") is None:  # a Sandbox would fail on every run: not built
+            log.warning("review_sandbox_unavailable", error="bubblewrap (bwrap) is not on PATH")
+        else:
+            try:
+                toolkit = Toolkit(services.blobs)
+            except Exception as exc:
+                log.warning("review_sandbox_unavailable", error=str(exc)[:200])
         services._review_toolkit = toolkit  # type: ignore[attr-defined]
     return services._review_toolkit  # type: ignore[attr-defined,no-any-return]
 
