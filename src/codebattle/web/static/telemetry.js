@@ -45,12 +45,20 @@
     };
   }
 
+  // A preview keeps no telemetry: it refuses the write (403, decision 0030). Its pages say
+  // what they are with the preview banner (base.html), so nothing is sent there at all: no
+  // refused request in the console, and the tracker stops at its first batch.
+  function inPreview() {
+    return !!document.getElementById("preview-banner");
+  }
+
   // A sender over HTTP (POST /api/telemetry); `body` names the problem (and the room).
   // keepalive lets the last batch leave with the page.
   function http(body) {
     var meta = document.querySelector('meta[name="csrf-token"]');
     var csrf = meta ? meta.content : "";
     return function (events) {
+      if (inPreview()) return "stop";
       var payload = {};
       for (var key in body) if (Object.prototype.hasOwnProperty.call(body, key)) payload[key] = body[key];
       payload.events = events;
@@ -62,6 +70,7 @@
         body: JSON.stringify(payload),
       }).then(function (reply) {
         if (reply.ok) return "ok";
+        if (reply.headers.get("X-Preview") === "1") return "stop"; // a preview refused it
         if (reply.status === 429 || reply.status >= 500) return "retry";
         if (reply.status === 422) return "drop"; // this batch will never be taken
         return "stop"; // full, the game is over, signed out, not a player: no more
