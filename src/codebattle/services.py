@@ -123,6 +123,7 @@ class Services:
         # last results are recorded); bounded by logsink.writer.FLUSH_SECONDS.
         await self.logsink.stop()
         await self.db.dispose()
+        self.blobs.close()  # the bucket's threads and connections; after all that may use it
 
 
 def services_of(connection: HTTPConnection) -> Services:

@@ -8,7 +8,9 @@ folder (the embedded default) and an S3-compatible bucket when S3_BUCKET is set.
 Each store has blocking methods (put/get/exists: the judge, which reads packages in its own
 threads and processes) and awaitable ones (aput/aget/aexists: the API's async code). The
 local store's awaitables are the blocking calls (a local file is cheap, as before); the S3
-store's run in a small executor of its own, so no S3 request ever waits on the event loop.
+store's run in a small executor of its own, so no S3 request ever waits on the event loop
+nor takes a thread of the default executor (which also resolves names for the database and
+Redis), and each awaitable gives up after a bound (a transient S3Error: the client gets 503).
 """
 
 from __future__ import annotations
@@ -19,13 +21,15 @@ import os
 import re
 import tempfile
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from codebattle.config import Settings
-from codebattle.integrations.s3 import S3Bucket, S3Error
+from codebattle.integrations.s3 import PROBE, S3Bucket, S3Error
 
 __all__ = [
     "BlobStore", "Copied", "LocalBlobStore", "S3BlobStore", "S3Error", "content_key",
@@ -37,10 +41,20 @@ _KEY = re.compile(r"^[a-z]+(/[A-Za-z0-9._-]+)+$")
 # spends some CPU under the GIL, beside the event loop). A bucket's round trip is tens of
 # ms of waiting: 8 threads serve a few hundred reads a second, far above the site's need.
 S3_THREADS = 8
+# The API's whole wait for one call, its turn for a thread included: a bucket that hangs
+# gives the client a 503 after this, not after the client's tries (minutes). A put waits
+# longer by its size at this rate (a problem package of tens of MB).
+S3_CALL_SECONDS = 10.0
+S3_PUT_BYTES_PER_SECOND = 1024 * 1024
+# /readyz asks often (every instance, every few seconds): one check at a time, its result
+# kept this long.
+S3_CHECK_TTL = 5.0
+T = TypeVar("T")
 
 
 class BlobStore(Protocol):
-    def put(self, key: str, data: bytes) -> None: ...
+    def put(self, key: str, data: bytes) -> bool:
+        """Store the blob; False if the key was there already (the same bytes: unchanged)."""
 
     def get(self, key: str) -> bytes: ...  # KeyError if missing
 
@@ -53,7 +67,13 @@ class BlobStore(Protocol):
     async def aexists(self, key: str) -> bool: ...
 
     def check(self) -> None:
-        """Raise (OSError, S3Error) unless the store can be used: start-up and /readyz."""
+        """Raise (OSError, S3Error) unless the store can be used (start-up)."""
+
+    async def acheck(self) -> None:
+        """`check` for /readyz: quick, at most one at a time, its result kept a moment."""
+
+    def close(self) -> None:
+        """Release threads and connections (the app's shutdown)."""
 
 
 def content_key(prefix: str, data: bytes, suffix: str = "") -> str:
@@ -100,10 +120,10 @@ class LocalBlobStore:
     def _path(self, key: str) -> Path:
         return self.root / checked_key(key)
 
-    def put(self, key: str, data: bytes) -> None:
+    def put(self, key: str, data: bytes) -> bool:
         path = self._path(key)
         if path.exists():
-            return
+            return False
         path.parent.mkdir(parents=True, exist_ok=True)
         # Write then rename, so a reader never sees half a blob.
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
@@ -114,6 +134,7 @@ class LocalBlobStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        return True
 
     def get(self, key: str) -> bytes:
         try:
@@ -137,41 +158,95 @@ class LocalBlobStore:
         if not os.access(self.root, os.W_OK | os.X_OK):
             raise OSError(f"blob folder {self.root} is not writable")
 
+    async def acheck(self) -> None:
+        self.check()
+
+    def close(self) -> None:
+        pass  # nothing held
+
 
 class S3BlobStore:
     """Blobs as objects of one bucket, under the same keys as the local folder's files
     (so `aws s3 sync DATA_DIR/blobs s3://bucket` moves a local store into one)."""
 
-    def __init__(self, bucket: S3Bucket) -> None:
+    def __init__(self, bucket: S3Bucket, call_seconds: float = S3_CALL_SECONDS) -> None:
         self.bucket = bucket
+        self.call_seconds = call_seconds
         # A burst of reads queues here rather than taking the default executor's threads
         # from everything else (the client has connections to spare for blocking callers).
         self._executor = ThreadPoolExecutor(S3_THREADS, thread_name_prefix="s3-blobs")
+        self._probe: S3Bucket | None = None  # /readyz's quick client, made at its first use
+        self._lock = threading.Lock()
+        self._check: Future[None] | None = None
+        self._checked_at = float("-inf")
 
-    def put(self, key: str, data: bytes) -> None:
+    def put(self, key: str, data: bytes) -> bool:
         # Content-addressed: an object that exists holds these bytes already. Two racing
         # puts of a new key both write it, with the same bytes.
-        if self.bucket.head(checked_key(key)):
-            return
+        if self.bucket.head(checked_key(key)) is not None:
+            return False
         self.bucket.put(key, data)
+        return True
 
     def get(self, key: str) -> bytes:
         return self.bucket.get(checked_key(key))
 
     def exists(self, key: str) -> bool:
-        return self.bucket.head(checked_key(key))
+        return self.bucket.head(checked_key(key)) is not None
+
+    async def _call(self, operation: str, seconds: float, call: Callable[[], T]) -> T:
+        """The call on this store's threads, given up after `seconds` (the thread finishes
+        its try on its own: the client's timeouts bound it)."""
+        loop = asyncio.get_running_loop()
+        scope = asyncio.timeout(seconds)
+        try:
+            async with scope:
+                return await loop.run_in_executor(self._executor, call)
+        except TimeoutError:
+            if not scope.expired():
+                raise
+        raise S3Error(
+            f"S3 {operation} on bucket {self.bucket.bucket!r} at {self.bucket.endpoint} failed:"
+            f" no answer within {seconds:g} s",
+            transient=True,
+        )
 
     async def aput(self, key: str, data: bytes) -> None:
-        await asyncio.get_running_loop().run_in_executor(self._executor, self.put, key, data)
+        seconds = self.call_seconds + len(data) / S3_PUT_BYTES_PER_SECOND
+        await self._call("PUT", seconds, lambda: self.put(key, data))
 
     async def aget(self, key: str) -> bytes:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, self.get, key)
+        return await self._call("GET", self.call_seconds, lambda: self.get(key))
 
     async def aexists(self, key: str) -> bool:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, self.exists, key)
+        return await self._call("HEAD", self.call_seconds, lambda: self.exists(key))
 
     def check(self) -> None:
         self.bucket.check()
+
+    async def acheck(self) -> None:
+        with self._lock:
+            stale = time.monotonic() - self._checked_at >= S3_CHECK_TTL
+            if self._check is None or (self._check.done() and stale):
+                self._check = self._executor.submit(self._quick_check)
+            check = self._check
+        # Shielded: a probe that stops waiting leaves the check to finish for the next one.
+        await asyncio.shield(asyncio.wrap_future(check))
+
+    def _quick_check(self) -> None:
+        try:
+            if self._probe is None:
+                self._probe = self.bucket.with_timeouts(PROBE)
+            self._probe.check()
+        finally:
+            self._checked_at = time.monotonic()
+
+    def close(self) -> None:
+        # Calls queued are dropped; one running ends at its client's timeout, in its thread.
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        self.bucket.close()
+        if self._probe is not None:
+            self._probe.close()
 
 
 @dataclass
@@ -206,13 +281,12 @@ def copy_folder(root: Path, store: BlobStore, threads: int = 8) -> Copied:
             with lock:
                 result.refused.append(f"{key}: content does not match its name (damaged)")
             return
-        if store.exists(key):
-            with lock:
-                result.present += 1
-            return
-        store.put(key, data)
+        written = store.put(key, data)  # one HEAD then the PUT: no second look first
         with lock:
-            result.uploaded += 1
+            if written:
+                result.uploaded += 1
+            else:
+                result.present += 1
 
     files = sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".tmp-"))
     with ThreadPoolExecutor(threads) as pool:

@@ -10,6 +10,7 @@ a timeout, a 5xx, throttling): the app answers those with 503, the rest is a set
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -20,18 +21,42 @@ from botocore.exceptions import BotoCoreError, ClientError, ReadTimeoutError
 from botocore.exceptions import ConnectionError as NoConnection
 
 from codebattle.config import Settings
+from codebattle.errors import ServiceError
 
 _MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
 _TRANSIENT = frozenset({"SlowDown", "RequestTimeout", "ServiceUnavailable", "InternalError"})
 POOL = 16  # connections per client: the API's executor (storage.py) and blocking callers
 
 
-class S3Error(Exception):
+@dataclass(frozen=True)
+class Timeouts:
+    """How long one call may wait: seconds to connect, seconds between two reads of the
+    answer (not the whole transfer: a large package keeps reading), and tries in all."""
+
+    connect: float
+    read: float
+    attempts: int
+
+
+# The blob store's calls: a bucket that answers nothing gives up on a try within 15 s
+# (the API bounds its whole wait further: storage.S3_CALL_SECONDS).
+CALLS = Timeouts(connect=5, read=10, attempts=3)
+# /readyz's check: one quick try; a bucket slower than this is not ready for a request.
+PROBE = Timeouts(connect=2, read=2, attempts=1)
+
+
+@dataclass(frozen=True)
+class Head:
+    """What a HEAD says of an object that exists."""
+
+    etag: str  # a multipart upload's ends in -<parts>
+    size: int
+
+
+class S3Error(ServiceError):
     """An S3 call failed for another reason than a missing object."""
 
-    def __init__(self, message: str, *, transient: bool) -> None:
-        super().__init__(message)
-        self.transient = transient
+    service = "blobs"
 
 
 def _code(exc: ClientError) -> str:
@@ -54,17 +79,21 @@ class S3Bucket:
         bucket: str,
         region: str,
         multipart_bytes: int,
+        timeouts: Timeouts = CALLS,
     ) -> None:
         self.bucket = bucket
         self.endpoint = endpoint
+        self.region = region
         self.multipart_bytes = multipart_bytes
+        self.timeouts = timeouts
+        self._keys = (access_key_id, secret_access_key)  # for `with_timeouts`; never shown
         config = Config(
             region_name=region,
             signature_version="s3v4",
             max_pool_connections=POOL,
-            connect_timeout=5,
-            read_timeout=60,
-            retries={"mode": "standard", "max_attempts": 3},
+            connect_timeout=timeouts.connect,
+            read_timeout=timeouts.read,
+            retries={"mode": "standard", "max_attempts": timeouts.attempts},
             # Path-style (endpoint/bucket/key): what R2, MinIO and AWS all accept for any
             # bucket name, without a DNS name per bucket.
             s3={"addressing_style": "path"},
@@ -97,6 +126,19 @@ class S3Bucket:
             multipart_bytes=settings.S3_MULTIPART_BYTES,
         )
 
+    def with_timeouts(self, timeouts: Timeouts) -> S3Bucket:
+        """The same bucket through a client of its own that waits this long."""
+        access_key_id, secret_access_key = self._keys
+        return S3Bucket(
+            endpoint=self.endpoint, access_key_id=access_key_id,
+            secret_access_key=secret_access_key, bucket=self.bucket, region=self.region,
+            multipart_bytes=self.multipart_bytes, timeouts=timeouts,
+        )  # fmt: skip
+
+    def close(self) -> None:
+        """Close the client's connections (a call still running fails)."""
+        self._client.close()
+
     def __repr__(self) -> str:
         return f"S3Bucket({self.endpoint}, {self.bucket!r})"
 
@@ -114,17 +156,17 @@ class S3Bucket:
             transient=transient,
         )
 
-    def head(self, key: str) -> bool:
-        """Whether the object exists."""
+    def head(self, key: str) -> Head | None:
+        """The object's ETag and size, or None if it does not exist."""
         try:
-            self._client.head_object(Bucket=self.bucket, Key=key)
+            found = self._client.head_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
             if _code(exc) in _MISSING:
-                return False
+                return None
             raise self._error("HEAD", exc) from None
         except BotoCoreError as exc:
             raise self._error("HEAD", exc) from None
-        return True
+        return Head(etag=str(found["ETag"]).strip('"'), size=int(found["ContentLength"]))
 
     def get(self, key: str) -> bytes:
         try:
@@ -149,18 +191,6 @@ class S3Bucket:
                 self._client.put_object(Bucket=self.bucket, Key=key, Body=data)
         except (ClientError, BotoCoreError, S3UploadFailedError) as exc:
             raise self._error("PUT", exc) from None
-
-    def etag(self, key: str) -> str:
-        """The object's ETag (a multipart upload's ends in -<parts>); KeyError if missing."""
-        try:
-            found = self._client.head_object(Bucket=self.bucket, Key=key)
-        except ClientError as exc:
-            if _code(exc) in _MISSING:
-                raise KeyError(key) from None
-            raise self._error("HEAD", exc) from None
-        except BotoCoreError as exc:
-            raise self._error("HEAD", exc) from None
-        return str(found["ETag"]).strip('"')
 
     def check(self) -> None:
         """Raise S3Error unless the bucket answers to these keys (start-up and /readyz)."""
