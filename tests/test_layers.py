@@ -3,6 +3,7 @@ keeps it, and the check is not toothless: an upward import in a copy of the sour
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -60,3 +61,38 @@ def test_an_upward_import_breaks_the_contract(tmp_path: Path) -> None:
     assert result.returncode != 0, result.stdout + result.stderr
     assert "Layers point one way BROKEN" in result.stdout
     assert UPWARD in result.stdout
+
+
+# Outside services' client libraries: only codebattle/integrations/ imports them (the rest of
+# the app sees their errors as errors.ServiceError, their spans as tracing.Span).
+OUTSIDE_CLIENTS = frozenset({"opentelemetry", "sentry_sdk", "boto3", "botocore", "openai"})
+
+
+def outside_imports(module: Path) -> set[str]:
+    """The outside clients' top-level packages that `module` imports (anywhere in it)."""
+    found = set()
+    for node in ast.walk(ast.parse(module.read_text("utf-8"))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        else:
+            continue
+        found |= {name.split(".", 1)[0] for name in names} & OUTSIDE_CLIENTS
+    return found
+
+
+def test_only_integrations_import_outside_clients() -> None:
+    offenders = {
+        str(path.relative_to(PACKAGE)): sorted(found)
+        for path in PACKAGE.rglob("*.py")
+        if "integrations" not in path.relative_to(PACKAGE).parts
+        and (found := outside_imports(path))
+    }
+    assert offenders == {}
+
+
+def test_an_outside_client_imported_elsewhere_is_found(tmp_path: Path) -> None:
+    module = tmp_path / "logs.py"
+    module.write_text("import structlog\nfrom opentelemetry import trace\n", "utf-8")
+    assert outside_imports(module) == {"opentelemetry"}

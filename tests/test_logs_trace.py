@@ -17,6 +17,7 @@ import structlog
 from opentelemetry.sdk.trace import TracerProvider
 
 from codebattle import logs
+from codebattle.integrations import tracing
 from tests.support.log_lines import json_logging, parsed
 from tests.support.otlp_receiver import OtlpReceiver
 from tests.support.servers import Server, Site
@@ -33,8 +34,11 @@ def lines(capsys: pytest.CaptureFixture[str]) -> Iterator[pytest.CaptureFixture[
 
 
 def test_a_line_inside_a_span_carries_its_ids_and_one_outside_none(
-    lines: pytest.CaptureFixture[str],
+    lines: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # As the app, a worker and a local worker set it up (logs imports no tracing).
+    monkeypatch.setattr(logs, "_current_trace", None)
+    logs.use_trace_ids(tracing.current_ids)
     tracer = TracerProvider().get_tracer("tests")
     log.info("before")
     with tracer.start_as_current_span("outer") as span:

@@ -29,6 +29,7 @@ from codebattle.i18n import negotiate, translate
 from codebattle.integrations import fake_giftishow, fake_portone, sentry, tracing
 from codebattle.ops import health, metrics_http
 from codebattle.realtime import stream
+from codebattle.redaction import redact_path
 from codebattle.services import Services, services_of
 from codebattle.web.preview import PreviewHeader
 from codebattle.web.render import render
@@ -162,7 +163,7 @@ def install_error_handlers(app: FastAPI) -> None:
         # close 1013 on a socket so its client reconnects; anything else is a crash.
         if not outage.is_unavailable(exc):
             raise exc
-        outage.report(exc, connection.url.path)
+        outage.report(exc, redact_path(connection.url.path))
         if isinstance(connection, WebSocket):
             await _close_try_again(connection)
             return None
@@ -178,13 +179,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> Response:
         if outage.is_unavailable(exc):  # an outage error of another type (from a middleware)
-            outage.report(exc, request.url.path)
+            outage.report(exc, redact_path(request.url.path))
             retry = {"Retry-After": str(outage.RETRY_AFTER_SECONDS)}
             return _error(request, 503, "service_unavailable", retry)
         if isinstance(exc, ClientDisconnect):  # the browser left while sending its form
-            log.info("client left during its request", path=request.url.path)
+            log.info("client left during its request", path=redact_path(request.url.path))
             return Response(status_code=400)
-        log.exception("unhandled error", path=request.url.path)
+        log.exception("unhandled error", path=redact_path(request.url.path))
         return _error(request, 500, "server_error")
 
 
@@ -204,22 +205,28 @@ async def _close_try_again(websocket: WebSocket) -> None:
 
 
 class App(FastAPI):
-    """The FastAPI app wrapped, outside everything, in SecurityHeaders: Starlette puts its
-    ServerErrorMiddleware (the 500 page) outside every user middleware, so the headers are
-    added here to reach every HTTP response, errors included; RequestIds outside it, so the
-    500 page and its log line carry the request's id."""
+    """The FastAPI app wrapped, outside everything, in SecurityHeaders (and a preview's
+    PreviewHeader): Starlette puts its ServerErrorMiddleware (the 500 page) outside every
+    user middleware, so the headers are added here to reach every HTTP response, errors
+    included; RequestIds outside it, so the 500 page and its log line carry the request's
+    id."""
 
     hsts = False
+    preview = False
 
     def build_middleware_stack(self) -> ASGIApp:
         # A request's span (with OTEL_EXPORTER_OTLP_ENDPOINT) sees the 500 page's status too.
         traced = tracing.asgi(super().build_middleware_stack())
-        return RequestIds(SecurityHeaders(traced, hsts=self.hsts))
+        secured: ASGIApp = SecurityHeaders(traced, hsts=self.hsts)
+        if self.preview:  # X-Preview: 1 on every response, a 500 page's too (decision 0030)
+            secured = PreviewHeader(secured)
+        return RequestIds(secured)
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     settings = settings or load_settings()
     services = services or Services.from_settings(settings)
+    logs.use_trace_ids(tracing.current_ids)  # lines inside a span carry its ids
     if tracing.setup(settings, "api"):  # with OTEL_EXPORTER_OTLP_ENDPOINT
         tracing.instrument_engine(services.db.engine.sync_engine)
     sentry.init(settings, server_name=services.instance, component="api")  # with SENTRY_DSN
@@ -245,6 +252,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         dependencies=[Depends(identify)],
     )
     app.hsts = settings.secure_cookies  # only a site served over https may ask for it
+    app.preview = settings.preview
     app.state.services = services
     app.state.settings = settings
     app.state.sessions = session_store(settings, services.db)  # web.security.store_of
@@ -257,8 +265,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         same_site="lax",
         https_only=settings.secure_cookies,
     )
-    if settings.preview:  # X-Preview: 1 on every response (decision 0030)
-        app.add_middleware(PreviewHeader)
     app.add_middleware(BodyLimit)
     # Outermost of ours: a request is timed whole, and labelled by the route that took it.
     app.add_middleware(metrics_http.RequestMetrics)

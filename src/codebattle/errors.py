@@ -15,3 +15,15 @@ class UserError(Exception):
         self.key = key
         self.headers = headers or {}
         self.params = params
+
+
+class ServiceError(Exception):
+    """A call to an outside service failed (integrations/ raise subclasses). `transient`:
+    the service is down or overloaded for a moment, and the same call may succeed soon;
+    `service` names it in logs. db/outage.py decides on these without knowing the client."""
+
+    service = "other"
+
+    def __init__(self, message: str, *, transient: bool) -> None:
+        super().__init__(message)
+        self.transient = transient

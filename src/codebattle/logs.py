@@ -18,15 +18,15 @@ import logging
 import logging.config
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
 
 import structlog
-from opentelemetry import trace
 from structlog.types import EventDict, Processor, WrappedLogger
 
 from codebattle.config import Environment, Settings
+from codebattle.redaction import redact_path
 
 Format = Literal["json", "console"]
 # Ids a line may carry; bound with `bound` or `bind` where the code knows them.
@@ -156,14 +156,24 @@ class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         super().emit(record)
 
 
+TraceIds = Callable[[], tuple[str, str] | None]
+_current_trace: TraceIds | None = None
+
+
+def use_trace_ids(source: TraceIds | None) -> None:
+    """Where a line finds the current span's (trace id, span id): integrations/tracing.py's
+    `current_ids`, given by whoever sets up tracing (logs sits beside integrations/ and
+    imports none of it); None: lines carry no trace ids."""
+    global _current_trace
+    _current_trace = source
+
+
 def _trace_ids(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
-    """The current span's trace and span ids, in hex as Tempo and Loki's derived fields
-    read them, so a line leads to its trace. Without tracing (or outside a span) the
-    current span is the invalid one: two attribute reads, nothing added."""
-    context = trace.get_current_span().get_span_context()
-    if context.is_valid:
-        event_dict["trace_id"] = trace.format_trace_id(context.trace_id)
-        event_dict["span_id"] = trace.format_span_id(context.span_id)
+    """The current span's trace and span ids, so a line leads to its trace. Outside a span
+    (or without tracing) the source answers None: nothing added."""
+    ids = _current_trace() if _current_trace is not None else None
+    if ids is not None:
+        event_dict["trace_id"], event_dict["span_id"] = ids
     return event_dict
 
 
@@ -238,20 +248,6 @@ def request_scope(request_id: str) -> Iterator[None]:
     finally:
         structlog.contextvars.unbind_contextvars(*(key for key in IDS if key not in before))
         _request_started.reset(started)
-
-
-# Paths whose last part is a capability (whoever holds it may act): never logged.
-SECRET_PATHS = ("/consent/",)
-
-
-def redact_path(path: str) -> str:
-    """A request path as the access log may show it: no query string (an OAuth callback's
-    code, a checkout's billing key) and no capability in the path (a guardian's link)."""
-    path = path.split("?", 1)[0]
-    for prefix in SECRET_PATHS:
-        if path.startswith(prefix):
-            return prefix + "…"
-    return path
 
 
 # Prometheus scrapes and the load balancer's probes come every few seconds: their access

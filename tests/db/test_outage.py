@@ -5,8 +5,10 @@ recovers by itself once PostgreSQL is back. Warnings are one per outage, not one
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import contextlib
+import inspect
 import socket
 import sqlite3
 from pathlib import Path
@@ -22,6 +24,8 @@ from structlog.testing import capture_logs
 
 from codebattle.db import outage
 from codebattle.db.session import Database
+from codebattle.errors import ServiceError
+from codebattle.integrations.s3 import S3Error
 from tests.support.pg_server import PgServer, StopMode, private_db, private_pg  # noqa: F401
 from tests.support.servers import free_port
 
@@ -243,3 +247,30 @@ async def test_a_deadlock_is_a_conflict_to_retry_not_an_outage(
     assert len(failures) == 1
     assert outage.is_conflict(failures[0]) and not outage.is_unavailable(failures[0])
     assert not outage.is_conflict(ValueError("a bug"))
+
+
+class _MailError(ServiceError):
+    service = "mail"
+
+
+def test_an_outside_service_s_error_says_itself_whether_it_is_an_outage() -> None:
+    """outage.py knows outside services only through errors.ServiceError: any client's
+    transient error is an outage named after its service, the rest a bug."""
+    assert not any(name.startswith("codebattle.integrations") for name in _imported(outage))
+    assert outage.is_unavailable(_MailError("relay busy", transient=True))
+    assert not outage.is_unavailable(_MailError("bad recipient", transient=False))
+    assert outage.service_of(_MailError("relay busy", transient=True)) == "mail"
+    assert outage.is_unavailable(S3Error("GET b/k: SlowDown", transient=True))
+    assert outage.service_of(S3Error("GET b/k: SlowDown", transient=True)) == "blobs"
+
+
+def _imported(module: object) -> set[str]:
+    """The modules `module`'s source imports by name (from ... import / import ...)."""
+    tree = ast.parse(inspect.getsource(module))  # type: ignore[arg-type]
+    return {
+        node.module if isinstance(node, ast.ImportFrom) else alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+        if not isinstance(node, ast.ImportFrom) or node.module
+    }

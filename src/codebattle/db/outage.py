@@ -9,9 +9,10 @@ DBAPIError with `connection_invalidated` wrapping asyncpg's ConnectionDoesNotExi
 AdminShutdownError on a clean stop) when the server goes away under a pooled connection. While
 it starts up, asyncpg raises CannotConnectNowError. SQLite under write contention gives up
 with OperationalError "database is locked" after its busy timeout. Redis unreachable raises
-redis's ConnectionError or TimeoutError. The blob bucket's S3Error says whether it is one
-(integrations/s3.py: no connection, a 5xx, throttling). A bug raised while handling one of
-these is a bug: only a driver's error is looked through to the error it was handling."""
+redis's ConnectionError or TimeoutError. An outside service's ServiceError (errors.py; the blob
+bucket's S3Error, integrations/s3.py: no connection, a 5xx, throttling) says whether it is
+one. A bug raised while handling one of these is a bug: only a driver's error is looked
+through to the error it was handling."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ import redis.exceptions
 import structlog
 from sqlalchemy import exc as sa
 
-from codebattle.integrations.s3 import S3Error
+from codebattle.errors import ServiceError
 
 log = structlog.get_logger(__name__)
 RETRY_AFTER_SECONDS = 5  # the hint given to clients: about how long a restart takes
@@ -49,7 +50,7 @@ CANDIDATES: tuple[type[Exception], ...] = (
     asyncpg.exceptions.PostgresError,
     asyncpg.exceptions.InterfaceError,
     redis.exceptions.RedisError,
-    S3Error,  # the blob bucket: only its transient errors (no connection, 5xx, throttled)
+    ServiceError,  # an outside service (the blob bucket): only its transient errors
 )
 _DATABASE_ERRORS = (
     sa.SQLAlchemyError,
@@ -107,7 +108,7 @@ def _down(exc: BaseException) -> bool:
         return True
     if isinstance(exc, _PG_DOWN + _REDIS_DOWN):
         return True
-    if isinstance(exc, S3Error):
+    if isinstance(exc, ServiceError):
         return exc.transient
     if isinstance(exc, asyncpg.exceptions.InterfaceError):
         return "connection is closed" in str(exc) or "connection was closed" in str(exc)
@@ -139,11 +140,11 @@ def is_conflict(exc: BaseException) -> bool:
 
 
 def service_of(exc: BaseException) -> str:
-    """Which service an error came from, for the log: "redis", "database", "blobs" or
-    "other"."""
+    """Which service an error came from, for the log: "redis", "database", an outside
+    service's name ("blobs": ServiceError.service) or "other"."""
     for linked in _chain(exc):
-        if isinstance(linked, S3Error):
-            return "blobs"
+        if isinstance(linked, ServiceError):
+            return linked.service
         if isinstance(linked, redis.exceptions.RedisError) or (
             isinstance(linked, OSError) and _came_through(linked, _REDIS_DRIVERS)
         ):

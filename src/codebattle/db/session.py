@@ -30,6 +30,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 CONNECT_SECONDS = 5.0
 POOL_WAIT_SECONDS = 10.0
 READ_ONLY = "codebattle_read_only"  # execution option of `Database.reading()` sessions
+# An error's message never shows a statement's parameters: they hold submitted code and
+# e-mail addresses, and the message reaches the logs and Sentry.
+HIDE_PARAMETERS = True
 
 
 def _sqlite_begin(connection: Any) -> None:
@@ -52,7 +55,7 @@ class Database:
             path = url.split(":///", 1)[1]
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self.engine: AsyncEngine = create_async_engine(url)
+            self.engine: AsyncEngine = create_async_engine(url, hide_parameters=HIDE_PARAMETERS)
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         else:
@@ -66,6 +69,7 @@ class Database:
                 pool_pre_ping=True,
                 pool_timeout=POOL_WAIT_SECONDS,
                 connect_args={"timeout": CONNECT_SECONDS},
+                hide_parameters=HIDE_PARAMETERS,
             )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.readers = async_sessionmaker(

@@ -6,13 +6,15 @@ What is reported: every line logged at ERROR or above (log.exception included: t
 sends every line through stdlib logging), and what Sentry's ASGI integration catches. Sentry
 drops the same exception seen twice (its dedupe integration), so a crash in a route that
 the 500 handler logs and uvicorn logs again is one event. The same error (logger, message,
-exception type) is sent at most once a minute per process (`Repeats`): a background loop
-failing every tick is one event a minute, not two a second.
+exception type, where it was raised, route) is sent at most once a minute per process
+(`Repeats`): a background loop failing every tick is one event a minute, not two a second,
+while two routes' crashes, both logged as "unhandled error", are two events.
 
 What never leaves: a submission's code (and a run's stdin), request bodies, cookies,
-Authorization and other credentials, query strings, e-mail addresses, frames' local
-variables. Tags: the ids bound for the log lines (request_id, match_id, room_id,
-submission_id, job_id) and the component (api, worker).
+Authorization and other credentials, query strings, a capability in a path (a guardian's
+consent link: redaction.py), e-mail addresses, frames' local variables. Tags: the ids
+bound for the log lines (request_id, match_id, room_id, submission_id, job_id) and the
+component (api, worker).
 """
 
 from __future__ import annotations
@@ -24,18 +26,20 @@ import time
 from collections.abc import Mapping
 from importlib import metadata
 from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlsplit
 
 import sentry_sdk
 import structlog
 from sentry_sdk.integrations.logging import LoggingIntegration
 
 from codebattle.config import Settings
+from codebattle.redaction import redact_path
 
 if TYPE_CHECKING:
     from sentry_sdk._types import Breadcrumb, BreadcrumbHint, Event, Hint
 
 FILTERED = "[Filtered]"
-REPEAT_SECONDS = 60.0  # the same error (logger, message, exception type) once a minute
+REPEAT_SECONDS = 60.0  # the same error (`Repeats.key_of`) once a minute
 REPEATS_KEPT = 1000
 TAGGED_IDS = ("request_id", "match_id", "room_id", "submission_id", "job_id")
 # A key whose value is dropped wherever it appears in an event (exact names).
@@ -123,15 +127,26 @@ class Repeats:
         self._last: dict[tuple[str, ...], float] = {}
         self._lock = threading.Lock()
 
-    def first(self, event: Event, now: float | None = None) -> bool:
-        """True if `event` was not seen within the window (and notes it as seen now)."""
+    @staticmethod
+    def key_of(event: Event) -> tuple[str, ...]:
+        """What makes two events the same error: logger, message, exception type, the
+        innermost frame (file:function:line) and the transaction (a request's route). Every
+        route's crash is logged as "unhandled error": the frame and route tell them apart."""
         exceptions = (event.get("exception") or {}).get("values") or [{}]
         logentry = event.get("logentry") or {}
-        key = (
+        frames = (exceptions[-1].get("stacktrace") or {}).get("frames") or [{}]
+        frame = frames[-1]
+        return (
             str(event.get("logger", "")),
             str(logentry.get("message", event.get("message", ""))),
             str(exceptions[-1].get("type", "")),
+            f"{frame.get('filename', '')}:{frame.get('function', '')}:{frame.get('lineno', '')}",
+            str(event.get("transaction", "")),
         )
+
+    def first(self, event: Event, now: float | None = None) -> bool:
+        """True if `event` was not seen within the window (and notes it as seen now)."""
+        key = self.key_of(event)
         now = time.monotonic() if now is None else now
         with self._lock:
             if now - self._last.get(key, -self.seconds) < self.seconds:
@@ -176,7 +191,8 @@ def _scrub_request(request: dict[str, Any]) -> None:
     for key in ("data", "cookies", "query_string", "env"):
         request.pop(key, None)
     if isinstance(request.get("url"), str):
-        request["url"] = request["url"].split("?", 1)[0]
+        url = urlsplit(request["url"])
+        request["url"] = url._replace(path=redact_path(url.path), query="", fragment="").geturl()
     headers = request.get("headers")
     if isinstance(headers, Mapping):
         request["headers"] = {

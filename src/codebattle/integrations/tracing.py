@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from importlib import metadata
-from typing import Any
+from typing import Any, TypeAlias
 from urllib.parse import urlsplit
 
 from opentelemetry import propagate, trace
@@ -43,12 +43,13 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, ParentBased, Sampler
-from opentelemetry.trace import Link, Span, SpanKind
+from opentelemetry.trace import Link, SpanKind
 from opentelemetry.util.http import parse_excluded_urls
 from sqlalchemy.engine import Engine
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from codebattle.config import Settings
+from codebattle.redaction import redact_path
 
 TRACES_PATH = "/v1/traces"
 # Probes and static files are not worth a trace each.
@@ -58,6 +59,9 @@ EXCLUDED_URLS = "/healthz,/readyz,/metrics,/static/"
 FLUSH_MILLIS = 3000
 SEND_SECONDS = 3.0
 INSTRUMENTATION = "codebattle"
+# A span, as the judge's runner records on it (so no module outside integrations/ names
+# OpenTelemetry).
+Span: TypeAlias = trace.Span
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,7 +246,7 @@ def asgi(app: ASGIApp) -> ASGIApp:
     if active is None:
         return app
     traced = OpenTelemetryMiddleware(
-        app,
+        _Unmasked(app),
         excluded_urls=parse_excluded_urls(EXCLUDED_URLS),
         default_span_details=_get_default_span_details,
         server_request_hook=_hide_query,
@@ -254,27 +258,53 @@ def asgi(app: ASGIApp) -> ASGIApp:
 
 
 class _HttpOnly:
+    """Traces HTTP requests only, and shows the tracing middleware a copy of the request's
+    scope without the client's address and user agent (a span keeps no personal data; the
+    attributes it would make of them cannot be removed once set); the app gets the scope
+    itself (`_Unmasked`)."""
+
     def __init__(self, plain: ASGIApp, traced: ASGIApp) -> None:
         self.plain = plain
         self.traced = traced
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        target = self.traced if scope["type"] == "http" else self.plain
-        await target(scope, receive, send)
+        if scope["type"] != "http":
+            await self.plain(scope, receive, send)
+            return
+        masked = {
+            **scope,
+            "client": None,
+            "headers": [(k, v) for k, v in scope.get("headers", []) if k not in _PERSONAL],
+            _ORIGINAL: scope,
+        }
+        await self.traced(masked, receive, send)
 
 
-# A query string may hold a one-time code (OAuth's callback, a password reset), and an
-# outside service's URL a secret (a webhook's path, a key): spans keep neither.
-_SERVER_URL_ATTRIBUTES = ("http.target", "http.url", "url.query")
+class _Unmasked:
+    """Inside the tracing middleware: the app gets the request's own scope back."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope.get(_ORIGINAL, scope), receive, send)
+
+
+_ORIGINAL = "codebattle.unmasked_scope"
+_PERSONAL = frozenset({b"user-agent", b"x-forwarded-for", b"forwarded", b"fly-client-ip"})
+# A query string may hold a one-time code (OAuth's callback, a password reset), a path a
+# capability (a guardian's consent link: redaction.py), and an outside service's URL a
+# secret (a webhook's path, a key): spans keep none of them.
 _CLIENT_URL_ATTRIBUTES = ("http.url", "url.full")
 
 
 def _hide_query(span: Span, scope: dict[str, Any]) -> None:
     if not span.is_recording():
         return
-    path = scope.get("path", "")
+    path = redact_path(scope.get("path", ""))
     span.set_attribute("http.target", path)
     span.set_attribute("http.url", path)
+    span.set_attribute("url.path", path)
     span.set_attribute("url.query", "")
 
 
@@ -289,6 +319,15 @@ def _hide_url(span: Span, request: Any) -> None:
 
 async def _hide_url_async(span: Span, request: Any) -> None:
     _hide_url(span, request)
+
+
+def current_ids() -> tuple[str, str] | None:
+    """The current span's trace and span ids in hex (as Tempo and Loki's derived fields read
+    them), or None outside a span: what a log line carries (logs.use_trace_ids)."""
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return None
+    return trace.format_trace_id(context.trace_id), trace.format_span_id(context.span_id)
 
 
 def carrier() -> dict[str, str]:

@@ -36,6 +36,7 @@ def main() -> None:
     # The app's Sentry settings, when it reports (sentry.child_environment).
     sentry.init(settings, server_name=f"{socket.gethostname()}-{os.getpid()}", component="worker")
     tracing.setup_worker(sys.argv[1:])  # the web app's tracing, as its queue passed it
+    logs.use_trace_ids(tracing.current_ids)  # lines inside a job's span carry its ids
     runner = JobRunner.on_this_host(open_store(settings))
 
     def emit(event: Event) -> None:

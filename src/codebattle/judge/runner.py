@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Protocol, cast
 
 import structlog
-from opentelemetry.trace import Span
 
 from codebattle import logs
 from codebattle.integrations import tracing
@@ -217,7 +216,7 @@ class JobRunner:
         )
 
 
-def traced(emit: Callable[[jobs.Event], None], span: Span) -> Callable[[jobs.Event], None]:
+def traced(emit: Callable[[jobs.Event], None], span: tracing.Span) -> Callable[[jobs.Event], None]:
     """`emit`, noting the judging on the job's span: the compile and each test as events
     (cheap: no span per test), the verdict and test count as attributes; the done event
     carries the span's context, which the recorder links to."""

@@ -21,7 +21,8 @@ def _run(connection: Connection) -> None:
 
 
 async def _migrate() -> None:
-    engine = create_async_engine(config.attributes["database_url"])
+    # hide_parameters: a failed data migration logs no row values (db/session.py).
+    engine = create_async_engine(config.attributes["database_url"], hide_parameters=True)
     async with engine.connect() as connection:
         await connection.run_sync(_run)
         await connection.commit()
