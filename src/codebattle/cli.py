@@ -495,21 +495,30 @@ def import_problems(
         raise typer.Exit(1)
 
 
-def _in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run `work` in one database session (the schema upgraded first); a user error is one
-    line on stderr."""
-    from codebattle.db.migrate import upgrade
+def _in_session(
+    work: Callable[[AsyncSession], Awaitable[T]], *, upgrade: bool = True, reading: bool = False
+) -> T:
+    """Run `work` in one database session: the schema upgraded first unless `upgrade` is
+    False (a check of a restored copy must see the schema it came back with); a `reading`
+    session never takes SQLite's write lock. In a preview the engine carries the site's
+    guard (db/preview.py): reads run, a write outside its tables is refused as on the site.
+    A user error or an unreachable database is one line on stderr."""
+    from codebattle.db import outage, preview
+    from codebattle.db.migrate import upgrade as upgrade_schema
     from codebattle.db.session import Database
     from codebattle.errors import UserError
     from codebattle.i18n import translate
 
     settings = _settings()
-    upgrade(settings.database_url)
+    if upgrade:
+        upgrade_schema(settings.database_url)
 
     async def run() -> T:
         db = Database(settings.database_url)
+        if settings.preview:
+            preview.guard(db.engine)
         try:
-            async with db.session() as session:
+            async with db.reading() if reading else db.session() as session:
                 return await work(session)
         finally:
             await db.dispose()
@@ -518,6 +527,10 @@ def _in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         return asyncio.run(run())
     except UserError as exc:
         _fail(translate(exc.key, "en", **exc.params))
+    except Exception as exc:
+        if not outage.is_unavailable(exc):
+            raise
+        _fail(f"the database is not reachable ({type(exc).__name__})")
 
 
 @users_app.command("token")
@@ -950,6 +963,7 @@ def achievements_backfill() -> None:
     does) and award what is due: once each, so it is safe to run again at any time."""
     from datetime import UTC, datetime
 
+    from codebattle.db import preview
     from codebattle.db.migrate import upgrade
     from codebattle.db.session import Database
     from codebattle.rewards import achievements
@@ -959,6 +973,8 @@ def achievements_backfill() -> None:
 
     async def run() -> int:
         db = Database(settings.database_url)
+        if settings.preview:  # awards are refused as on the site (db/preview.py)
+            preview.guard(db.engine)
         try:
             return await achievements.backfill(db, settings, datetime.now(UTC))
         finally:
@@ -969,30 +985,6 @@ def achievements_backfill() -> None:
 
 db_app = typer.Typer(no_args_is_help=True, help="The database: check it, count its rows.")
 app.add_typer(db_app, name="db")
-
-
-def _on_database(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run `work` in one session on DATABASE_URL as it is: never upgraded first (a check
-    of a restored copy must see the schema it came back with)."""
-    from codebattle.db import outage
-    from codebattle.db.session import Database
-
-    settings = _settings()
-
-    async def run() -> T:
-        db = Database(settings.database_url)
-        try:
-            async with db.session() as session:
-                return await work(session)
-        finally:
-            await db.dispose()
-
-    try:
-        return asyncio.run(run())
-    except Exception as exc:
-        if not outage.is_unavailable(exc):
-            raise
-        _fail(f"the database is not reachable ({type(exc).__name__})")
 
 
 @db_app.command("check")
@@ -1012,7 +1004,7 @@ def db_check(
     async def check(session: AsyncSession) -> list[str]:
         return [str(finding) for finding in await integrity.check(session, store)]
 
-    findings = _on_database(check)
+    findings = _in_session(check, upgrade=False, reading=True)
     for line in findings:
         typer.echo(line)
     typer.echo(f"{len(findings)} finding(s)")
@@ -1025,7 +1017,8 @@ def db_counts() -> None:
     """Rows of the key tables, one `table<TAB>rows` line each (the drill compares them)."""
     from codebattle.ops import integrity
 
-    for table, rows in _on_database(integrity.counts).items():
+    counts = _in_session(integrity.counts, upgrade=False, reading=True)
+    for table, rows in counts.items():
         typer.echo(f"{table}\t{rows}")
 
 
