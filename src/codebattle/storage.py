@@ -169,9 +169,9 @@ class S3BlobStore:
     """Blobs as objects of one bucket, under the same keys as the local folder's files
     (so `aws s3 sync DATA_DIR/blobs s3://bucket` moves a local store into one)."""
 
-    def __init__(self, bucket: S3Bucket, call_seconds: float = S3_CALL_SECONDS) -> None:
+    def __init__(self, bucket: S3Bucket, call_seconds: float | None = None) -> None:
         self.bucket = bucket
-        self.call_seconds = call_seconds
+        self.call_seconds = S3_CALL_SECONDS if call_seconds is None else call_seconds
         # A burst of reads queues here rather than taking the default executor's threads
         # from everything else (the client has connections to spare for blocking callers).
         self._executor = ThreadPoolExecutor(S3_THREADS, thread_name_prefix="s3-blobs")
@@ -207,7 +207,7 @@ class S3BlobStore:
                 raise
         raise S3Error(
             f"S3 {operation} on bucket {self.bucket.bucket!r} at {self.bucket.endpoint} failed:"
-            f" no answer within {seconds:g} s",
+            f" no answer within {seconds:.1f} s",
             transient=True,
         )
 

@@ -93,7 +93,8 @@ class S3Bucket:
             max_pool_connections=POOL,
             connect_timeout=timeouts.connect,
             read_timeout=timeouts.read,
-            retries={"mode": "standard", "max_attempts": timeouts.attempts},
+            # total_max_attempts counts the first try (botocore's max_attempts does not).
+            retries={"mode": "standard", "total_max_attempts": timeouts.attempts},
             # Path-style (endpoint/bucket/key): what R2, MinIO and AWS all accept for any
             # bucket name, without a DNS name per bucket.
             s3={"addressing_style": "path"},
