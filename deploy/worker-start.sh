@@ -12,9 +12,9 @@
 #    container exits with its status, for the platform to restart it.
 # 3. with METRICS_PORT: each worker serves its metrics on loopback, on the next two ports
 #    (METRICS_PORT+1 urgent, +2 the other), and ops/metrics_fanin.py serves both on
-#    METRICS_PORT at every address of the container, each series labelled lane="urgent" or
-#    lane="all": Fly's Prometheus scrapes one port per machine. Keep the port out of any
-#    public service. The fan-in ending does not stop the judging.
+#    METRICS_PORT at every address of the container, IPv6 and IPv4 (`::`: Fly's private
+#    network is IPv6), each series labelled lane="urgent" or lane="all": Fly's Prometheus
+#    scrapes one port per machine. Keep the port out of any public service. The fan-in ending does not stop the judging.
 set -uo pipefail
 
 urgent_port="" plain_port=""
@@ -40,7 +40,7 @@ pids+=($!)
 METRICS_PORT="$plain_port" codebattle worker "$@" &
 pids+=($!)
 if [ -n "$urgent_port" ]; then
-    python -m codebattle.ops.metrics_fanin --host 0.0.0.0 "urgent=$urgent_port" "all=$plain_port" &
+    python -m codebattle.ops.metrics_fanin --host :: "urgent=$urgent_port" "all=$plain_port" &
     others+=($!)
 fi
 wait -n "${pids[@]}"  # a worker (not the fan-in) ended

@@ -435,7 +435,7 @@ while :; do sleep 0.05; done""",
     assert sorted(lines[:3]) == [
         "9092 worker --urgent --languages cpp",  # on loopback: --metrics-host's default
         "9093 worker --languages cpp",
-        "python -m codebattle.ops.metrics_fanin --host 0.0.0.0 urgent=9092 all=9093",
+        "python -m codebattle.ops.metrics_fanin --host :: urgent=9092 all=9093",
     ]
     assert lines[3:] == ["fan-in stopped"]
 

@@ -5,6 +5,7 @@ serves them), each series labelled with its lane."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -20,6 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from codebattle.config import Settings, load_settings
 from codebattle.ops import metrics_http
 from codebattle.ops.worker_metrics import WorkerMetrics
+from tests.support.hosts import require
 from tests.support.servers import free_port
 
 TOKEN = "fan-in-test-token-0123456789"
@@ -46,16 +48,18 @@ def workers() -> Iterator[tuple[WorkerMetrics, WorkerMetrics, int, int]]:
         server.server_close()
 
 
-def start_fan_in(tmp_path: Path, port: int, *lanes: str) -> subprocess.Popen[bytes]:
+def start_fan_in(
+    tmp_path: Path, port: int, *lanes: str, host: str = "127.0.0.1"
+) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("METRICS_")}
     env |= {"METRICS_PORT": str(port), "METRICS_TOKEN": TOKEN, "DATA_DIR": str(tmp_path)}
-    argv = [sys.executable, "-m", "codebattle.ops.metrics_fanin", "--host", "127.0.0.1"]
+    argv = [sys.executable, "-m", "codebattle.ops.metrics_fanin", "--host", host]
     return subprocess.Popen([*argv, *lanes], env=env, cwd=tmp_path, stderr=subprocess.PIPE)
 
 
-def scrape(port: int, token: str | None = TOKEN) -> str:
+def scrape(port: int, token: str | None = TOKEN, address: str = "127.0.0.1") -> str:
     """The fan-in's exposition, once it listens (it imports the app first)."""
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/metrics")
+    request = urllib.request.Request(f"http://{address}:{port}/metrics")
     if token:
         request.add_header("Authorization", f"Bearer {token}")
     deadline = time.monotonic() + 30
@@ -110,6 +114,58 @@ def test_both_workers_on_one_port_told_apart_by_lane(
     finally:
         fan_in.terminate()
         fan_in.wait(timeout=10)
+
+
+def test_on_every_address_it_answers_over_ipv6_and_ipv4(
+    tmp_path: Path, workers: tuple[WorkerMetrics, WorkerMetrics, int, int]
+) -> None:
+    """`--host ::`, as worker-start.sh runs it: Fly's private network (and its Prometheus)
+    is IPv6; IPv4 (compose's network) is answered on the same socket."""
+    _, _, urgent_port, plain_port = workers
+    port = free_port()
+    fan_in = start_fan_in(tmp_path, port, f"urgent={urgent_port}", f"all={plain_port}", host="::")
+    try:
+        for address in ("[::1]", "127.0.0.1"):
+            seen = samples(scrape(port, address=address))
+            scraped = ("codebattle_worker_scraped", frozenset({"lane": "urgent"}.items()))
+            assert seen[scraped] == 1, address
+    finally:
+        fan_in.terminate()
+        fan_in.wait(timeout=10)
+
+
+# In a network namespace of its own whose default is IPv6-only sockets (bindv6only=1).
+V6ONLY_CHILD = """
+import socket
+from codebattle.config import load_settings
+from codebattle.ops import metrics_http
+plain = socket.socket(socket.AF_INET6)
+server = metrics_http.serve_on_port(load_settings(serving=False, METRICS_PORT=9091), "::")
+print(plain.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY),
+      server.socket.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY))
+"""
+
+
+def test_a_metrics_port_on_every_address_is_dual_stack_whatever_the_host_default(
+    tmp_path: Path,
+) -> None:
+    """serve's and a worker's metrics port on `::` asks for IPv4 too: on a host whose
+    sockets default to IPv6 only, it still answers IPv4 scrapes."""
+    unshare = shutil.which("unshare")
+    require(unshare is not None, "unshare (util-linux)")
+    assert unshare is not None
+    script = 'echo 1 > /proc/sys/net/ipv6/bindv6only && exec "$0" -c "$1"'
+    env = {k: v for k, v in os.environ.items() if not k.startswith("METRICS_")}
+    child = subprocess.run(
+        [unshare, "--user", "--map-root-user", "--net", "sh", "-c", script, sys.executable,
+         V6ONLY_CHILD], env=env | {"DATA_DIR": str(tmp_path)}, cwd=tmp_path,
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    # Python never started: the namespace could not be made here (no user namespaces).
+    require(child.returncode == 0 or "Traceback" in child.stderr,
+            f"a network namespace of one's own ({child.stderr.strip()})")  # fmt: skip
+    assert child.returncode == 0, child.stderr
+    assert child.stdout.split() == ["1", "0"]  # the namespace's default, the metrics port
 
 
 def test_a_worker_that_does_not_answer_is_counted_as_not_scraped(

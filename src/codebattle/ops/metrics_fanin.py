@@ -8,7 +8,7 @@ so the two never collide. `codebattle_worker_scraped{lane}` is 0 for a worker th
 answer (starting, or gone: the container then ends). METRICS_TOKEN, when set, is asked of
 this scrape and sent to the workers.
 
-    python -m codebattle.ops.metrics_fanin --host 0.0.0.0 urgent=9092 all=9093
+    python -m codebattle.ops.metrics_fanin --host :: urgent=9092 all=9093
 """
 
 from __future__ import annotations
@@ -88,7 +88,9 @@ def registry_for(settings: Settings, lanes: Sequence[tuple[str, int]]) -> Collec
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m codebattle.ops.metrics_fanin")
-    parser.add_argument("--host", default="127.0.0.1", help="address to serve on")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to serve on (`::`: all, IPv6 and IPv4)"
+    )
     parser.add_argument("lanes", nargs="+", type=lane, metavar="LANE=PORT")
     args = parser.parse_args(argv)
     try:

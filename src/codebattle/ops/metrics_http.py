@@ -169,6 +169,12 @@ class _Server(ThreadingHTTPServer):
         self.address_family = socket.getaddrinfo(*address, type=socket.SOCK_STREAM)[0][0]
         super().__init__(address, handler)
 
+    def server_bind(self) -> None:
+        # `::` serves IPv4 too (as mapped addresses), whatever net.ipv6.bindv6only says.
+        if self.address_family == socket.AF_INET6:
+            self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        super().server_bind()
+
 
 def serve_on_port(
     settings: Settings, host: str, registry: CollectorRegistry | None = None
