@@ -148,8 +148,8 @@ async def test_the_outbox_resends_a_job_with_the_priority_it_was_sent_with(
             for kind, match_id, room_id in made
         ]  # fmt: skip
         await session.commit()
-    async with db.session() as session:  # read back from the table, as a relay does
-        again, lost = await outbox.jobs_of(session, blobs, [j["submission"] for j in sent])
+    # Read back from the table, as a relay does.
+    again, lost = await outbox.jobs_of(db, blobs, [j["submission"] for j in sent])
     assert lost == [] and again == sent
     assert [j["priority"] for j in again] == [PRACTICE, RUN, RUN, MATCH, MATCH, ROOM]
 
@@ -177,8 +177,8 @@ async def test_a_duel_s_samples_run_is_queued_and_resent_as_the_race(
                        place=place)  # fmt: skip
     assert (run.match_id, run.priority) == (None, MATCH)
     assert [(j["submission"], j["priority"]) for j in queue.jobs] == [(run.id, MATCH)]
+    again, _lost = await outbox.jobs_of(db, blobs, [run.id])
     async with db.session() as session:
-        again, _lost = await outbox.jobs_of(session, blobs, [run.id])
         logged = await session.scalars(
             select(MatchEvent.type).where(MatchEvent.match_id == match_id)
         )

@@ -256,3 +256,38 @@ async def test_a_job_whose_code_is_gone_is_failed_not_sent_forever(
     assert "not your fault" in gone.message
     assert await claim(db, datetime.now(UTC) + LEASE * 10) == []
     assert await outbox.relay(db, blobs, queue) == 0 and queue.sent() == [kept]
+
+
+class CountingStore(LocalBlobStore):
+    """Counts the code fetches in flight at once, and the database connections checked out
+    meanwhile. Each fetch yields to the loop a few times, as a bucket's answer would."""
+
+    def __init__(self, root: Path, db: Database) -> None:
+        super().__init__(root)
+        self.db = db
+        self.in_flight = self.most = 0
+        self.connections: list[int] = []
+
+    async def aget(self, key: str) -> bytes:
+        self.in_flight += 1
+        self.most = max(self.most, self.in_flight)
+        self.connections.append(self.db.engine.pool.checkedout())  # type: ignore[attr-defined]
+        for _ in range(3):
+            await asyncio.sleep(0)
+        self.in_flight -= 1
+        return await super().aget(key)
+
+
+async def test_a_relay_fetches_the_code_at_once_holding_no_connection(
+    db: Database, blobs: LocalBlobStore, user_id: int
+) -> None:
+    ids = [await overdue(db, blobs, user_id, f"print({i})\n") for i in range(12)]
+    counting = CountingStore(blobs.root, db)
+    queue = Queue()
+    assert await outbox.relay(db, counting, queue) == len(ids)
+    assert sorted(queue.sent()) == ids
+    assert [job["code"] for job in sorted(queue.jobs, key=lambda j: j["submission"])] == [
+        f"print({i})\n" for i in range(12)
+    ]
+    assert counting.most == len(ids)  # all at once, not one after another
+    assert counting.connections == [0] * len(ids)  # the reading session was left first

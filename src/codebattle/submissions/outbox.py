@@ -75,26 +75,33 @@ async def claim(session: AsyncSession, now: datetime, limit: int = BATCH) -> lis
     return claimed
 
 
-async def jobs_of(
-    session: AsyncSession, blobs: BlobStore, ids: list[int]
-) -> tuple[list[Job], list[int]]:
+async def jobs_of(db: Database, blobs: BlobStore, ids: list[int]) -> tuple[list[Job], list[int]]:
     """The jobs of these submissions that are not done yet, in id order, and the ids of
-    those whose code is missing from blob storage (nothing can judge them; logged)."""
-    rows = await session.execute(
-        select(Submission, ProblemVersion)
-        .join(ProblemVersion, Submission.problem_version_id == ProblemVersion.id)
-        .where(Submission.id.in_(ids), Submission.status != DONE)
-        .order_by(Submission.id)
+    those whose code is missing from blob storage (nothing can judge them; logged). The rows
+    are read and the session left first: the code is then fetched all at once (the store
+    bounds how many at a time), holding no database connection while the bucket answers."""
+    async with db.reading() as session:
+        rows = (
+            await session.execute(
+                select(Submission, ProblemVersion)
+                .join(ProblemVersion, Submission.problem_version_id == ProblemVersion.id)
+                .where(Submission.id.in_(ids), Submission.status != DONE)
+                .order_by(Submission.id)
+            )
+        ).all()
+    fetched = await asyncio.gather(
+        *(blobs.aget(submission.code_key) for submission, _ in rows), return_exceptions=True
     )
     found, lost = [], []
-    for submission, version in rows.all():
-        try:
-            code = (await blobs.aget(submission.code_key)).decode()
-        except KeyError:
+    for (submission, version), code in zip(rows, fetched, strict=True):
+        if isinstance(code, KeyError):
             log.error("a queued submission's code is missing", submission=submission.id)
             lost.append(submission.id)
-            continue
-        found.append(job_for(submission, version.package_key, version.time_limit, code))
+        elif isinstance(code, BaseException):  # the bucket is away: the entries stay leased
+            raise code
+        else:
+            text = code.decode()
+            found.append(job_for(submission, version.package_key, version.time_limit, text))
     return found, lost
 
 
@@ -180,8 +187,7 @@ async def relay(db: Database, blobs: BlobStore, queue: JobQueue) -> int:
             claimed = await claim(session, now)
         if not claimed:
             return total
-        async with db.reading() as session:
-            jobs, lost = await jobs_of(session, blobs, claimed)
+        jobs, lost = await jobs_of(db, blobs, claimed)
         if lost:  # recorded as the judge's fault (which deletes their entries), not queued
             async with db.session() as session:
                 await recording.record_batch(session, [failed(i, CODE_LOST) for i in lost])
