@@ -287,6 +287,42 @@ def test_base_images_are_pinned_to_a_version() -> None:
         assert re.search(r"\d+\.\d+", tag), f"{image}: pin an exact version"
 
 
+def test_every_action_is_pinned_to_a_commit_with_its_release_named() -> None:
+    """A tag or branch can be moved to other code; a job holding FLY_API_TOKEN runs only
+    the commits named here."""
+    workflows = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+    uses = [
+        line.strip()
+        for path in workflows
+        for line in path.read_text().splitlines()
+        if re.match(r"\s*(- )?uses:", line)
+    ]
+    assert len(uses) >= 10
+    for line in uses:
+        assert re.fullmatch(r"(- )?uses: [\w.-]+/[\w./-]+@[0-9a-f]{40} # v?\d+(\.\d+)*", line), line
+
+
+WORKER_SECURITY = ["seccomp=./seccomp-worker.json", "apparmor=unconfined",
+                   "systempaths=unconfined", "writable-cgroups=true"]  # fmt: skip
+
+
+def test_workers_run_under_their_seccomp_profile_never_unconfined() -> None:
+    """Compose's workers and CI's test container (the judge's tests) use
+    deploy/seccomp-worker.json (tests/test_seccomp_worker.py checks what it allows)."""
+    services = compose()["services"]
+    workers = [n for n, s in services.items() if n.startswith("worker-") or n == "importer"]
+    assert len(workers) == 4
+    for name in workers:
+        assert services[name]["security_opt"] == WORKER_SECURITY, name
+        assert services[name].get("userns_mode") != "host", name  # would undo a remap
+    assert (DEPLOY / WORKER_SECURITY[0].split("=", 1)[1]).is_file()  # beside compose.yaml
+    ci = (ROOT / ".github" / "workflows" / "ci.yml").read_text()
+    assert "--security-opt seccomp=deploy/seccomp-worker.json" in ci
+    for text in (ci, (DEPLOY / "compose.yaml").read_text()):
+        assert "seccomp=unconfined" not in text
+        assert not re.search(r"--privileged|privileged: *true", text)
+
+
 # --- the scripts -------------------------------------------------------------------------
 
 
