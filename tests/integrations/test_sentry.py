@@ -23,6 +23,7 @@ import sentry_sdk
 import structlog
 from fastapi import Request
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from codebattle.accounts import service as accounts
 from codebattle.app import create_app
@@ -94,6 +95,25 @@ def test_the_same_error_is_sent_once_a_minute() -> None:
     assert not repeats.first(failed, now=130.0)  # a loop failing again: dropped
     assert repeats.first(other, now=130.0)  # another error: sent
     assert repeats.first(failed, now=161.0)  # a minute later: sent again
+
+
+def _crash(function: str, line: int, transaction: str) -> Any:
+    frame = {"filename": "codebattle/web/routes/x.py", "function": function, "lineno": line}
+    return {
+        "logger": "codebattle.app", "logentry": {"message": "unhandled error"},
+        "transaction": transaction,
+        "exception": {"values": [{"type": "KeyError", "stacktrace": {"frames": [frame]}}]},
+    }  # fmt: skip
+
+
+def test_two_routes_crashing_alike_are_two_errors() -> None:
+    """Every route's crash is the line "unhandled error": where it was raised and the route
+    tell two KeyErrors apart; the same crash again within the minute is still dropped."""
+    repeats = sentry.Repeats(seconds=60)
+    assert repeats.first(_crash("join", 10, "/api/rooms/{id}"), now=100.0)
+    assert repeats.first(_crash("leave", 20, "/api/rooms/{id}"), now=101.0)  # another place
+    assert repeats.first(_crash("join", 10, "/api/battles/{id}"), now=102.0)  # another route
+    assert not repeats.first(_crash("join", 10, "/api/rooms/{id}"), now=110.0)  # the same
 
 
 def test_the_receiver_reads_envelopes_and_bare_events(fake: FakeSentry) -> None:
@@ -189,6 +209,71 @@ def test_a_crash_in_a_route_is_reported_once_and_scrubbed(
     assert "log" not in kinds  # log lines go to Loki, never to Sentry
     (logged,) = [line for line in lines if line["event"] == "unhandled error"]
     assert logged["request_id"] == "boom-1" and "RuntimeError" in logged["exception"]
+
+
+PARAM_SECRET = "PARAM-SECRET-5521"
+CAPABILITY = "CAPABILITY-SECRET-8086"
+
+
+def _crashing_routes(app: Any) -> None:
+    """Three routes that crash: a failed INSERT whose parameters hold a draft's code, and two
+    KeyErrors from different places, one under a guardian's consent link."""
+
+    async def save_draft(request: Request) -> None:
+        services = request.app.state.services
+        async with services.db.session() as session:
+            await session.execute(text("CREATE TEMP TABLE drafts (code TEXT, n INTEGER NOT NULL)"))
+            await session.execute(
+                text("INSERT INTO drafts (code, n) VALUES (:code, :n)"),
+                {"code": f"print('{PARAM_SECRET}') # {EMAIL}", "n": None},
+            )
+
+    async def consent_crash(token: str) -> None:
+        raise KeyError("guardian")
+
+    async def other_crash() -> None:
+        raise KeyError("opponent")
+
+    app.add_api_route("/api/drafts", save_draft, methods=["POST"])
+    app.add_api_route("/consent/{token}/crash", consent_crash, methods=["GET"])
+    app.add_api_route("/api/other-crash", other_crash, methods=["GET"])
+
+
+def test_a_database_error_and_a_consent_link_leave_no_secret_in_logs_or_events(
+    tmp_path: Path, sqlite_url: str, fake: FakeSentry, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A failed statement's parameters (code, an e-mail address) and a consent link's
+    capability reach neither the JSON log lines nor Sentry; two routes' KeyErrors within a
+    minute are two events (both are "unhandled error" lines)."""
+    settings = settings_for(
+        tmp_path, DATABASE_URL=sqlite_url.replace("+aiosqlite", ""), SENTRY_DSN=fake.dsn
+    )
+    app = create_app(settings)
+    _crashing_routes(app)
+    with json_logging(), TestClient(app, raise_server_exceptions=False) as client:
+        capsys.readouterr()
+        assert client.post("/api/drafts", json={}).status_code == 500
+        assert client.get(f"/consent/{CAPABILITY}/crash?x=1").status_code == 500
+        assert client.get("/api/other-crash").status_code == 500
+        sentry.flush(5)
+        lines = parsed(capsys.readouterr().err)
+    events = fake.wait_for_events(3)
+    time.sleep(0.3)
+    sentry.flush(5)
+    assert len(fake.events) == 3
+    crashes = [line for line in lines if line["event"] == "unhandled error"]
+    assert [line["path"] for line in crashes] == ["/api/drafts", "/consent/…", "/api/other-crash"]
+    assert "IntegrityError" in crashes[0]["exception"]
+    assert "parameters hidden" in crashes[0]["exception"]
+    logged = json.dumps(lines)
+    raw = fake.raw().decode()
+    for secret in (PARAM_SECRET, CAPABILITY, EMAIL):
+        assert secret not in logged, secret
+        assert secret not in raw, secret
+    types = sorted(event["exception"]["values"][-1]["type"] for event in events)
+    assert types == ["IntegrityError", "KeyError", "KeyError"]
+    urls = {event["request"]["url"] for event in events}
+    assert "http://testserver/consent/…" in urls
 
 
 def test_a_workers_failed_job_is_reported_with_its_ids(
