@@ -32,8 +32,9 @@ from codebattle.cli import app as cli
 from codebattle.db.session import Database
 from codebattle.judge.engine import Judge
 from codebattle.progress.models import PlayerRating, RatingChange
-from codebattle.storage import LocalBlobStore
+from codebattle.storage import LocalBlobStore, S3Error, content_key
 from codebattle.submissions.models import Submission
+from codebattle.web.routes.account_data import EXPORT_FETCHES
 from tests.support.factories import make_match, make_problem_version, make_submission, make_user
 from tests.support.welcome import Clients, begin_signup, finish_signup, form_csrf
 
@@ -120,6 +121,54 @@ def test_the_export_is_a_json_download_of_everything_kept(
     assert len(data["sessions"]) == 1 and data["sessions"][0]["this_browser"] is True
 
     assert clients().get("/settings/export", follow_redirects=False).status_code == 303
+
+
+def test_the_export_fetches_code_together_and_a_blob_the_bucket_refuses_is_only_missing(
+    clients: Clients, sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The code blobs are fetched together (EXPORT_FETCHES at most at once); one the bucket
+    refuses (a set-up error, not an outage) is left out like a lost one, the rest is theirs;
+    a bucket away for a moment makes the export a 503 to ask again, not one with holes."""
+    client = signed_up(clients, "many")
+    blobs_root = tmp_path / "var" / "blobs"
+    codes = [f"print({i})\n" for i in range(12)]
+
+    async def work(session: AsyncSession) -> None:
+        blobs = LocalBlobStore(blobs_root)
+        me = await session.scalar(select(User).where(User.nickname == "many"))
+        assert me is not None
+        await make_problem_version(session, blobs)
+        for code in codes:
+            await make_submission(session, blobs, me, code=code)
+        await session.commit()
+
+    run_db(sqlite_url, work)
+    refused = content_key("code", codes[3].encode())
+    failure = {"transient": False}
+    in_flight, most = 0, 0
+    real_aget = LocalBlobStore.aget
+
+    async def aget(store: LocalBlobStore, key: str) -> bytes:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        for _ in range(3):  # a bucket's round trip: the others start meanwhile
+            await asyncio.sleep(0)
+        in_flight -= 1
+        if key == refused:
+            raise S3Error("S3 GET on bucket 'b' at http://x failed: AccessDenied", **failure)
+        return await real_aget(store, key)
+
+    monkeypatch.setattr(LocalBlobStore, "aget", aget)
+    reply = client.get("/settings/export")
+    assert reply.status_code == 200, reply.text
+    exported = [s["code"] for s in json.loads(reply.content)["submissions"]]
+    assert exported == [None if i == 3 else code for i, code in enumerate(codes)]
+    assert most == EXPORT_FETCHES  # together, and no more than that at once
+
+    failure["transient"] = True
+    reply = client.get("/settings/export")
+    assert reply.status_code == 503 and reply.headers["Retry-After"]
 
 
 def test_age_is_on_the_settings_page_and_never_on_public_pages(clients: Clients) -> None:

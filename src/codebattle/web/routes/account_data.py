@@ -10,9 +10,10 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import structlog
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from codebattle.accounts import billing, deletion, feedback, profiles
@@ -23,39 +24,60 @@ from codebattle.integrations import portone
 from codebattle.problems.models import Problem
 from codebattle.progress.models import RatingChange
 from codebattle.services import services_of
-from codebattle.storage import BlobStore
+from codebattle.storage import BlobStore, S3Error
 from codebattle.submissions.models import Submission
 from codebattle.web.render import render
 from codebattle.web.security import check_csrf, current_user, require_account, require_user
 from codebattle.web.sessions import end_everywhere, sessions_of
 
+log = structlog.get_logger(__name__)
 router = APIRouter()
 FEEDBACK_PER_HOUR = 10
 EXPORTS_PER_HOUR = 10
 HOUR = 3600.0
+# The code blobs an export fetches at once: a bucket's round trips overlap (the S3 store
+# has as many threads), and one person's export does not queue all of them at once.
+EXPORT_FETCHES = 8
 
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-async def _submissions(session: AsyncSession, blobs: BlobStore, user: User) -> list[dict[str, Any]]:
-    rows = (
-        await session.execute(
-            select(Submission, Problem.slug)
-            .join(Problem, Problem.id == Submission.problem_id)
-            .where(Submission.user_id == user.id)
-            .order_by(Submission.id)
-        )
-    ).all()
+async def _submission_rows(session: AsyncSession, user: User) -> list[Row[Submission, str]]:
+    query = (
+        select(Submission, Problem.slug)
+        .join(Problem, Problem.id == Submission.problem_id)
+        .where(Submission.user_id == user.id)
+        .order_by(Submission.id)
+    )
+    return list((await session.execute(query)).all())
 
-    def code_of(key: str) -> str | None:
+
+async def _code_of(blobs: BlobStore, key: str, fetches: asyncio.Semaphore) -> str | None:
+    """The code, or None if the blob is lost or the bucket refuses it: the rest of the
+    export is still theirs. A bucket away for a moment (a transient S3Error) is raised: the
+    whole export is a 503, to be asked again, rather than one with holes."""
+    async with fetches:
         try:
-            return blobs.get(key).decode("utf-8", errors="replace")
-        except (OSError, KeyError):  # a blob lost from storage: the rest is still theirs
+            return (await blobs.aget(key)).decode("utf-8", errors="replace")
+        except (OSError, KeyError):
+            return None
+        except S3Error as exc:
+            if exc.transient:
+                raise
+            log.warning("an exported submission's code could not be read", key=key, error=str(exc))
             return None
 
-    codes = await asyncio.to_thread(lambda: [code_of(s.code_key) for s, _ in rows])
+
+async def _submissions(blobs: BlobStore, rows: list[Row[Submission, str]]) -> list[dict[str, Any]]:
+    fetches = asyncio.Semaphore(EXPORT_FETCHES)
+    codes = await asyncio.gather(
+        *(_code_of(blobs, s.code_key, fetches) for s, _ in rows), return_exceptions=True
+    )
+    for code in codes:
+        if isinstance(code, BaseException):  # one error, not a group: the outage handler's
+            raise code
     return [
         {
             "id": s.id,
@@ -130,9 +152,11 @@ async def export(request: Request) -> Response:
         raise UserError(429, "export_rate_limited", minutes=max(1, round(wait / 60)))
     async with services.db.reading() as session:
         data = await profiles.account_export(session, user)
-        data["submissions"] = await _submissions(session, services.blobs, user)
+        rows = await _submission_rows(session, user)
+        data["submissions"] = []  # the code is fetched below, with no connection held
         data["games"] = await _games(session, user)
         data["payments"] = await billing.payments_export(session, user.id)
+    data["submissions"] = await _submissions(services.blobs, rows)
     data["sessions"] = [
         {
             "via": device.via,
