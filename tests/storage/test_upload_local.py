@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from codebattle.cli import app
 from codebattle.config import load_settings
-from codebattle.storage import LocalBlobStore, content_key, open_store
+from codebattle.storage import LocalBlobStore, S3BlobStore, content_key, copy_folder, open_store
 from tests.support.s3_server import s3_server, s3_settings  # noqa: F401
 
 
@@ -72,3 +74,34 @@ def test_an_unreachable_bucket_stops_with_one_line(
     assert "blob storage: S3 HEAD bucket on bucket 'cb-not-created'" in result.output
     assert s3_settings["S3_SECRET_ACCESS_KEY"] not in result.output
     assert "Traceback" not in result.output
+
+
+def test_each_file_is_looked_up_once_then_sent(
+    tmp_path: Path,
+    s3_settings: dict[str, str],  # noqa: F811
+) -> None:
+    """One HEAD per file, and a PUT for those not there: no second look before the PUT."""
+    local = LocalBlobStore(tmp_path / "blobs")
+    for i in range(4):
+        local.put(content_key("code", f"print({i})".encode()), f"print({i})".encode())
+    store = open_store(load_settings(_env_file=None, **s3_settings))
+    assert isinstance(store, S3BlobStore)
+    calls: list[str] = []
+
+    def counted(name: str) -> Callable[..., Any]:
+        real = getattr(store.bucket, name)
+
+        def call(*args: Any) -> Any:
+            calls.append(name)
+            return real(*args)
+
+        return call
+
+    for name in ("head", "put"):
+        setattr(store.bucket, name, counted(name))
+    store.put(content_key("code", b"print(0)"), b"print(0)")  # one there already
+    calls.clear()
+    copied = copy_folder(local.root, store, threads=2)
+    assert (copied.uploaded, copied.present, copied.refused) == (3, 1, [])
+    assert sorted(calls) == ["head"] * 4 + ["put"] * 3
+    store.close()
