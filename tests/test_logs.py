@@ -5,7 +5,10 @@ taken from a sane X-Request-ID or made, and echoed."""
 from __future__ import annotations
 
 import logging
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -175,3 +178,17 @@ def test_a_socket_has_its_id_too(lines: pytest.CaptureFixture[str]) -> None:
         assert ws.receive_json() == {"ok": True}
     (line,) = [line for line in parsed(lines.readouterr().err) if line["event"] == "socket open"]
     assert line["request_id"] == "ws-1"
+
+
+def test_migrate_logs_json_lines_when_json_is_on(tmp_path: Path) -> None:
+    """`codebattle migrate` is Fly's release command: its lines (alembic's) are JSON like
+    every other process's, not bare text Loki cannot read."""
+    env = {"PATH": os.environ["PATH"], "DATA_DIR": str(tmp_path / "var"), "ENVIRONMENT": "test",
+           "LOG_FORMAT": "json"}  # fmt: skip
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("codebattle")), "migrate"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert done.stdout == "database is up to date\n"
+    lines = parsed(done.stderr)  # every line JSON
+    assert any(str(line["logger"]).startswith("alembic.") for line in lines), done.stderr

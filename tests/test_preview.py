@@ -449,3 +449,19 @@ def test_selftest_reports_the_mock_sandbox_in_a_preview(
     result = CliRunner().invoke(cli.app, ["judge", "selftest"])
     assert result.exit_code == 0, result.output
     assert result.output == f"sandbox: {MOCK_SANDBOX}\n"
+
+
+def test_a_crash_answers_500_with_the_preview_header(tmp_path: Path, sqlite_url: str) -> None:
+    """The 500 page comes from Starlette's outermost middleware: the header is added around
+    the whole stack (app.App), once, as on every other response."""
+    app = create_app(preview_settings(tmp_path, DATABASE_URL=sqlite_url))
+
+    async def crash() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/_test/crash", crash, methods=["GET"])
+    with TestClient(app, base_url="https://testserver", raise_server_exceptions=False) as client:
+        answer = client.get("/_test/crash")
+        assert answer.status_code == 500
+        assert answer.headers.get_list("x-preview") == ["1"]
+        assert client.get("/healthz").headers.get_list("x-preview") == ["1"]

@@ -12,8 +12,10 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi import Request
 from fastapi.testclient import TestClient
 from opentelemetry.instrumentation.redis import RedisInstrumentor
 
@@ -27,6 +29,7 @@ from tests.support.redis_server import RedisServer, private_redis  # noqa: F401
 from tests.support.site import import_problems, settings_for, sign_in, wait_done
 
 CODEBATTLE = str(Path(sys.executable).parent / "codebattle")
+CAPABILITY = "CAPABILITY-SECRET-4411"
 SUM = "a, b = map(int, input().split())\nprint(a + b)  # traced-code-marker\n"
 
 
@@ -279,3 +282,41 @@ def test_a_local_worker_process_judges_in_the_request_s_trace(
     assert job.service == "codebattle-worker" and job.trace_id == request.trace_id
     assert job.resource["service.instance.id"] != request.resource["service.instance.id"]
     assert job.attributes["codebattle.verdict"] == "AC"
+
+
+PERSONAL_ATTRIBUTES = ("net.peer.ip", "net.peer.port", "client.address", "client.port",
+                       "http.user_agent", "user_agent.original")  # fmt: skip
+
+
+def test_a_server_span_keeps_no_capability_no_client_address_and_no_user_agent(
+    tmp_path: Path, sqlite_url: str, receiver: OtlpReceiver
+) -> None:
+    """A guardian's consent link is a capability (redaction.py): its span shows the path
+    without it; no server span keeps the client's address or user agent, while the app
+    itself still sees both (its rate limits and sessions use them)."""
+    settings = settings_for(
+        tmp_path,
+        DATABASE_URL=sqlite_url.replace("+aiosqlite", ""),
+        OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint,
+    )
+    app = create_app(settings)
+    seen: list[tuple[Any, str]] = []
+
+    async def who(request: Request) -> dict[str, str]:
+        seen.append((request.client, request.headers.get("user-agent", "")))
+        return {}
+
+    app.add_api_route("/api/who", who, methods=["GET"])
+    agent = {"User-Agent": "AGENT-SECRET/1.0"}
+    with TestClient(app, base_url="http://testserver") as client:
+        client.get(f"/consent/{CAPABILITY}?from=mail", headers=agent)
+        assert client.get("/api/who", headers=agent).status_code == 200
+    assert seen == [(("testclient", 50000), "AGENT-SECRET/1.0")]
+    spans = receiver.wait_for(lambda found: len([s for s in found if s.kind == "server"]) == 2)
+    who_span, consent = sorted((s for s in spans if s.kind == "server"), key=lambda s: s.name)
+    assert consent.name == "GET /consent/{token}" and who_span.name == "GET /api/who"
+    assert consent.attributes["http.target"] == "/consent/…"
+    assert CAPABILITY not in everything(spans) and "from=mail" not in everything(spans)
+    for span in (consent, who_span):
+        assert not set(PERSONAL_ATTRIBUTES) & set(span.attributes), span.attributes
+    assert "AGENT-SECRET" not in everything(spans) and "testclient" not in everything(spans)
