@@ -77,7 +77,11 @@ async def identify(connection: HTTPConnection) -> None:
         return
     async with services.db.reading() as session:
         user, auth, stored = await signed_in(
-            connection, session, services.settings.nickname_sign_in, store_of(connection)
+            connection,
+            session,
+            services.settings.nickname_sign_in,
+            store_of(connection),
+            touch_tokens=not services.settings.preview,  # a preview keeps no token's use
         )
         # The navigation's unread count, for pages only (base.html).
         connection.state.unread = await notification_routes.unread_badge(

@@ -124,9 +124,12 @@ async def user_by_token(session: AsyncSession, plain: str) -> User | None:
     return (await users_by_tokens(session, [plain])).get(plain)
 
 
-async def users_by_tokens(session: AsyncSession, plains: Iterable[str]) -> dict[str, User]:
+async def users_by_tokens(
+    session: AsyncSession, plains: Iterable[str], *, touch: bool = True
+) -> dict[str, User]:
     """The users of those of these API tokens (plain text) that are valid and not revoked,
-    in one query; each token's last use is recorded (at most once a minute)."""
+    in one query; each token's last use is recorded (at most once a minute) if `touch`
+    (not in a preview, whose database keeps no token's use: decision 0030)."""
     hashes = {
         hash_token(plain): plain
         for plain in plains
@@ -142,6 +145,8 @@ async def users_by_tokens(session: AsyncSession, plains: Iterable[str]) -> dict[
         )
     ).all()
     valid = [(token, user) for token, user in found if token.revoked_at is None]
+    if not touch:
+        return {hashes[token.token_hash]: user for token, user in valid}
     now = datetime.now(UTC)
     stale = [
         token

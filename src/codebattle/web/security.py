@@ -111,27 +111,37 @@ class Credentials:
 
 
 async def lookup(
-    session: AsyncSession, presented: Collection[Credentials], store: SessionStore
+    session: AsyncSession,
+    presented: Collection[Credentials],
+    store: SessionStore,
+    *,
+    touch_tokens: bool = True,
 ) -> Found:
     """The users that these credentials' tokens and session ids name: a read for each kind
     present, whatever the number of credentials (sessions with their users: one query on
-    the database store; one Redis read and one query with Redis)."""
+    the database store; one Redis read and one query with Redis). A token's last use is
+    recorded if `touch_tokens` (never in a preview, which keeps no token's use)."""
     tokens = {c.token for c in presented if c.token is not None}
     sids = {c.sid for c in presented if c.token is None and c.sid is not None}
     return (
-        await accounts.users_by_tokens(session, tokens) if tokens else {},
+        await accounts.users_by_tokens(session, tokens, touch=touch_tokens) if tokens else {},
         await store.signed_in(session, sids) if sids else {},
     )
 
 
 async def signed_in(
-    connection: HTTPConnection, session: AsyncSession, nickname_sign_in: bool, store: SessionStore
+    connection: HTTPConnection,
+    session: AsyncSession,
+    nickname_sign_in: bool,
+    store: SessionStore,
+    *,
+    touch_tokens: bool = True,
 ) -> tuple[User | None, str, StoredSession | None]:
     """Who is asking, in one read: by API token (Authorization: Bearer) or by the session
     cookie; with how (TOKEN | SESSION), or (None, "") for nobody, or (None, REFUSED); and
     the stored session when it is by session (app.identify touches or rotates it)."""
     credentials = Credentials.of(connection)
-    by_token, by_sid = await lookup(session, [credentials], store)
+    by_token, by_sid = await lookup(session, [credentials], store, touch_tokens=touch_tokens)
     user, auth = credentials.judge(by_token, by_sid, nickname_sign_in)
     stored = by_sid[credentials.sid][0] if auth == SESSION and credentials.sid else None
     return user, auth, stored
@@ -150,9 +160,10 @@ class SignIns:
     socket asked, so a token revoked or a user deleted before a socket arrives is refused
     to it, exactly as with a read of its own."""
 
-    def __init__(self, db: Database, store: SessionStore) -> None:
+    def __init__(self, db: Database, store: SessionStore, *, touch_tokens: bool = True) -> None:
         self.db = db
         self.store = store
+        self.touch_tokens = touch_tokens  # False in a preview (see `lookup`)
         self._pending: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Pending] = (
             weakref.WeakKeyDictionary()
         )  # per event loop (a server runs one; a test client starts one per socket)
@@ -194,7 +205,12 @@ class SignIns:
         self.reads += 1
         try:
             async with self.db.reading() as session:
-                found = await lookup(session, [credentials for credentials, _ in batch], self.store)
+                found = await lookup(
+                    session,
+                    [credentials for credentials, _ in batch],
+                    self.store,
+                    touch_tokens=self.touch_tokens,
+                )
         except Exception as exc:  # each socket fails as it would have on a read of its own
             for _, answer in batch:
                 if not answer.done():

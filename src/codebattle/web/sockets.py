@@ -59,6 +59,9 @@ def sign_ins(websocket: WebSocket) -> SignIns:
     """The app's socket sign-in reader (one per process, made on first use)."""
     state = websocket.app.state
     if not hasattr(state, "sign_ins"):
-        state.sign_ins = SignIns(services_of(websocket).db, store_of(websocket))
+        services = services_of(websocket)
+        state.sign_ins = SignIns(
+            services.db, store_of(websocket), touch_tokens=not services.settings.preview
+        )
     readers: SignIns = state.sign_ins
     return readers
