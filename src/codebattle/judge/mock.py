@@ -3,7 +3,8 @@ a real judge emits (started, compiled, one result per test with the package's ow
 and sample flags, done) with a verdict chosen by a rule over the code, documented in
 docs/operations.md ("Preview mode"):
 
-- code that is empty (or only white space) does not compile: CE;
+- code that is empty (or only white space) does not compile: CE (a guard only: the submit
+  and run paths refuse such code first, 422 `code_empty`, so no such job is queued);
 - else the first marker comment chooses the verdict: `# preview: WA`, `// preview: TLE`
   (any of AC, WA, TLE, MLE, RE, OLE, CE, IE; `#`, `//`, `--` or `;` before it);
 - else AC.
@@ -43,7 +44,8 @@ RUN_FAILURES = frozenset(
 
 
 def verdict_for(code: str) -> Verdict:
-    """The rule: CE for empty code, else the first marker's verdict, else AC."""
+    """The rule: CE for empty code (never queued: submissions.check_code refuses it), else
+    the first marker's verdict, else AC."""
     if not code.strip():
         return Verdict.CE
     marker = MARKER.search(code)
