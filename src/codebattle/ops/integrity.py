@@ -41,6 +41,11 @@ class Finding:
         return f"{self.check}: {self.detail}"
 
 
+def _findings(check: str, details: Iterable[str]) -> list[Finding]:
+    """One check's findings, one per detail line."""
+    return [Finding(check, detail) for detail in details]
+
+
 async def check(session: AsyncSession, blobs: BlobStore | None = None) -> list[Finding]:
     """Every check: the schema at the newest migration, sequences ahead of their ids, event
     logs without a gap, the points ledger balanced, the audit log still append-only, and
@@ -49,7 +54,7 @@ async def check(session: AsyncSession, blobs: BlobStore | None = None) -> list[F
     if found:
         return found  # the other checks read tables this schema may not have
     found += [*await sequences(session), *await event_logs(session)]
-    found += [Finding("points", line) for line in points.describe(await points.verify(session))]
+    found += _findings("points", points.describe(await points.verify(session)))
     found += await audit_log_guarded(session)
     if blobs is not None:
         found += await blobs_present(session, blobs)
@@ -90,7 +95,7 @@ async def sequences(session: AsyncSession) -> list[Finding]:
             " WHERE d.deptype IN ('a', 'i') ORDER BY c.relname"
         )
     )
-    found = []
+    behind = []
     for table, column, sequence in owned.all():
         # Names from the catalogue, quoted: no outside input reaches these statements.
         largest = await session.scalar(text(f'SELECT max("{column}") FROM "{table}"'))  # noqa: S608
@@ -98,20 +103,15 @@ async def sequences(session: AsyncSession) -> list[Finding]:
         last, called = state.one()
         next_value = last + 1 if called else last
         if largest is not None and next_value <= largest:
-            found.append(
-                Finding(
-                    "sequence",
-                    f"{sequence} gives {next_value} next; {table}.{column} "
-                    f"already reaches {largest}",
-                )  # fmt: skip
-            )
-    return found
+            behind.append(f"{sequence} gives {next_value} next; {table}.{column} "
+                          f"already reaches {largest}")  # fmt: skip
+    return _findings("sequence", behind)
 
 
 async def event_logs(session: AsyncSession) -> list[Finding]:
     """Every match's and room's event log numbers 1..seq with no gap: clients resume from
     it and replays read it."""
-    found = []
+    found: list[Finding] = []
     for kind, owner, events, key in (
         ("match", MatchRow, MatchEvent, MatchEvent.match_id),
         ("room", Room, RoomEvent, RoomEvent.room_id),
@@ -132,14 +132,11 @@ async def event_logs(session: AsyncSession) -> list[Finding]:
             )
             .order_by(owner.id)
         )
-        for owner_id, seq, count, top in broken.all():
-            found.append(
-                Finding(
-                    "events",
-                    f"{kind} {owner_id}: last seq {seq}, {count or 0} events "
-                    f"logged up to {top or 0}",
-                )  # fmt: skip
-            )
+        found += _findings(
+            "events",
+            (f"{kind} {owner_id}: last seq {seq}, {count or 0} events logged up to {top or 0}"
+             for owner_id, seq, count, top in broken.all()),
+        )  # fmt: skip
     return found
 
 
@@ -166,7 +163,7 @@ async def blobs_present(session: AsyncSession, blobs: BlobStore) -> list[Finding
         select(Submission.code_key).order_by(Submission.id.desc()).limit(BLOB_SAMPLE)
     )
     keys = sorted({*packages, *codes})
-    return [Finding("blobs", f"missing {key}") for key in keys if not await blobs.aexists(key)]
+    return _findings("blobs", [f"missing {key}" for key in keys if not await blobs.aexists(key)])
 
 
 async def counts(session: AsyncSession, tables: Iterable[str] = KEY_TABLES) -> dict[str, int]:
