@@ -5,12 +5,15 @@
 # read-only snapshot (writes go on; only DDL, i.e. a migration, waits for it), and the copy
 # is a new database, dropped at the end unless --keep.
 #
-#   scripts/backup-drill.sh [--keep] [--no-blobs] [--dump FILE] SOURCE_URL [COPY_NAME]
+#   scripts/backup-drill.sh [--keep] [--no-blobs] [--dump FILE] SOURCE_URL|- [COPY_NAME]
 #
 # SOURCE_URL: postgresql://user[:password]@host[:port]/database (the app's DATABASE_URL;
-# a +asyncpg driver suffix is accepted). The user must be allowed to create databases.
-# Give the password in ~/.pgpass or PGPASSWORD, not in the URL: the tools' arguments are
-# visible in the process list (the script itself never prints the URL).
+# a +asyncpg driver suffix is accepted), or - for $DATABASE_URL. The user must be allowed
+# to create databases. A password in the URL reaches no tool's command line (visible to
+# anyone in the process list) and no output: the tools get the URL without it and the
+# password in their environment (PGPASSWORD, readable by this user and root only). This
+# script's own arguments are visible too: with a password, give - and DATABASE_URL.
+# Without one in the URL: ~/.pgpass or PGPASSWORD, as usual.
 # COPY_NAME: the new database (default <database>_drill_<UTC time>); it must not exist.
 # The checks run `codebattle db check` with DATABASE_URL set to the copy and the rest of
 # this environment (DATA_DIR or S3_* for the blobs, unless --no-blobs).
@@ -29,14 +32,30 @@ while [[ $# -gt 0 && $1 == --* ]]; do
     esac
     shift
 done
-[[ $# -ge 1 && $# -le 2 ]] || { sed -n '7,19p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[[ $# -ge 1 && $# -le 2 ]] || { sed -n '7,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
-source_url=${1/postgresql+asyncpg:/postgresql:}
-[[ $source_url =~ ^(postgres(ql)?://[^/]+/)([A-Za-z0-9_]+)(\?.*)?$ ]] || {
+given=$1
+if [[ $given == - ]]; then
+    given=${DATABASE_URL:-}
+    [[ -n $given ]] || { echo "backup-drill: SOURCE_URL is -, but DATABASE_URL is not set" >&2; exit 2; }
+fi
+given=${given/postgresql+asyncpg:/postgresql:}
+# The user part ends at the last @ before the host; the password is what follows its
+# first colon (percent-encoded in a URL).
+[[ $given =~ ^(postgres(ql)?://)((.*)@)?([^@/]+)/([A-Za-z0-9_]+)(\?.*)?$ ]] || {
     echo "backup-drill: SOURCE_URL must be postgresql://user@host:port/database" >&2
     exit 2
 }
-server=${BASH_REMATCH[1]} source_db=${BASH_REMATCH[3]} query=${BASH_REMATCH[4]}
+userinfo=${BASH_REMATCH[4]} host=${BASH_REMATCH[5]} source_db=${BASH_REMATCH[6]}
+server=${BASH_REMATCH[1]}${BASH_REMATCH[3]:+${userinfo%%:*}@}$host/ query=${BASH_REMATCH[7]}
+password=""
+[[ $userinfo == *:* ]] && password=${userinfo#*:}
+[[ $query != *password=* ]] || {
+    echo "backup-drill: give the password in the URL's user part or PGPASSWORD, not ?password=" >&2
+    exit 2
+}
+source_url=$server$source_db$query
+unset DATABASE_URL  # each `codebattle` below is given its own, without the password
 copy_db=${2:-${source_db}_drill_$(date -u +%Y%m%d%H%M%S)}
 [[ $copy_db =~ ^[A-Za-z_][A-Za-z0-9_]{0,62}$ && $copy_db != "$source_db" ]] || {
     echo "backup-drill: COPY_NAME must be a plain name other than the source's" >&2
@@ -56,6 +75,16 @@ finish() {
     rm -rf "$work"
 }
 trap finish EXIT
+if [[ -n $password ]]; then
+    # PGPASSWORD, which libpq's tools and asyncpg (`codebattle`) both read, in the
+    # environment (readable by this user and root only, unlike a command line); the URL's
+    # percent-encoding undone with printf, a builtin (no command line either). Not a
+    # passfile: asyncpg does not undo a passfile's \ and \: escapes.
+    raw=${password//\\/\\\\}
+    printf -v PGPASSWORD '%b' "${raw//%/\\x}"
+    export PGPASSWORD
+    unset raw password
+fi
 step() { printf '%s  %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 
 dump=${dump:-$work/$source_db.dump}
@@ -88,7 +117,7 @@ if [[ $(cut -f1 "$work/source.counts") != $(cut -f1 "$work/copy.counts") ]]; the
     passed=0
 fi
 
-[[ $keep == 1 ]] && step "kept $copy_db (next to the source, same server)"
+[[ $keep == 1 ]] && step "kept $copy_db: $copy_url (next to the source; no password shown)"
 if [[ $passed == 1 ]]; then
     step "drill passed"
 else

@@ -15,6 +15,7 @@ import asyncio
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -139,6 +140,11 @@ def test_the_drill_refuses_what_it_cannot_do(site: Site, source: str) -> None:
     assert not_pg.returncode == 2 and "must be postgresql://" in not_pg.stderr
     itself = run(site, str(DRILL), source, source.rsplit("/", 1)[1])
     assert itself.returncode == 2 and "other than the source's" in itself.stderr
+    in_query = run(site, str(DRILL), f"{source}?password=secret")
+    assert in_query.returncode == 2 and "not ?password=" in in_query.stderr
+    assert "secret" not in in_query.stdout + in_query.stderr
+    no_env = run(site, str(DRILL), "-", DATABASE_URL="")
+    assert no_env.returncode == 2 and "DATABASE_URL is not set" in no_env.stderr
     gone = run(site, str(DRILL), "postgresql://postgres@127.0.0.1:1/nothing")
     assert gone.returncode == 2 and "drill FAILED" not in gone.stdout, gone.stdout + gone.stderr
 
@@ -175,3 +181,93 @@ def test_the_check_never_migrates_and_says_what_it_found(tmp_path: Path) -> None
                DATABASE_URL="postgresql://postgres@127.0.0.1:1/nothing")  # fmt: skip
     assert gone.returncode == 2 and "Traceback" not in gone.stderr, gone
     assert gone.stderr.strip() == "error: the database is not reachable (ConnectionRefusedError)"
+
+
+# A password with every character a URL or a passfile treats specially.
+PASSWORD = "pa:ss@w/rd%20\\x41 'q'"
+LOGGING_TOOL = """#!/bin/bash
+# Logs its command line and whether it was given the password, then runs the real tool.
+printf 'argv %s %s\\n' "$(basename "$0")" "$*" >> "$LOG"
+[ "${PGPASSWORD:-}" != "$EXPECTED" ] || printf 'password %s\\n' "$(basename "$0")" >> "$LOG"
+[ -z "${DATABASE_URL:-}" ] || printf 'DATABASE_URL %s\\n' "$DATABASE_URL" >> "$LOG"
+exec "$REAL/$(basename "$0")" "$@"
+"""
+
+
+@pytest.fixture
+def password_role(private_pg: PgServer) -> Iterator[str]:  # noqa: F811
+    """A role that must give its password (scram over TCP), unlike the cluster's others."""
+    hba = private_pg.data / "pg_hba.conf"
+    before = hba.read_text()
+    quoted = PASSWORD.replace("'", "''")
+    private_pg.psql(f"CREATE ROLE drill_pw LOGIN SUPERUSER PASSWORD '{quoted}'")
+    hba.write_text(f"host all drill_pw 127.0.0.1/32 scram-sha-256\n{before}")
+    private_pg.psql("SELECT pg_reload_conf()")
+    try:
+        yield "drill_pw"
+    finally:
+        hba.write_text(before)
+        private_pg.psql("SELECT pg_reload_conf()")
+        private_pg.psql('DROP DATABASE IF EXISTS "drill_pw_copy" WITH (FORCE)')
+        private_pg.psql("DROP ROLE IF EXISTS drill_pw")
+
+
+def test_a_password_in_the_url_reaches_the_tools_but_no_command_line_and_no_output(
+    tmp_path: Path,
+    source: str,
+    password_role: str,
+    private_pg: PgServer,  # noqa: F811
+) -> None:
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    for name in ("pg_dump", "createdb", "pg_restore", "dropdb", "codebattle"):
+        (tools / name).write_text(LOGGING_TOOL)
+        (tools / name).chmod(0o755)
+    real = tmp_path / "real"
+    real.mkdir()
+    for name in ("pg_dump", "createdb", "pg_restore", "dropdb"):
+        (real / name).symlink_to(private_pg.bin / name)
+    (real / "codebattle").symlink_to(CODEBATTLE)
+    database = source.rsplit("/", 1)[1]
+    server = f"127.0.0.1:{private_pg.port}"
+    log = tmp_path / "log"
+
+    def drill(password: str, *argv: str, **env: str) -> subprocess.CompletedProcess[str]:
+        url = f"postgresql://{password_role}:{quote(password, safe='')}@{server}/{database}"
+        environment = Site(tmp_path / "site").environment(
+            PG_BIN=str(tools), CODEBATTLE=str(tools / "codebattle"), REAL=str(real),
+            LOG=str(log), PGPASSWORD="not-this-one", EXPECTED=PASSWORD, **env,
+        )  # fmt: skip
+        arguments = [a.replace("URL", url) for a in argv]
+        return subprocess.run(
+            [str(DRILL), "--keep", "--no-blobs", *arguments], env=environment,
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    (tmp_path / "site").mkdir()
+    wrong = drill("wrong", "URL", "drill_pw_copy")
+    assert wrong.returncode == 2, wrong.stdout + wrong.stderr  # the password is asked
+    assert "password authentication failed" in wrong.stderr
+    log.unlink()
+
+    done = drill(PASSWORD, "URL", "drill_pw_copy")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "drill passed" in done.stdout
+    kept = f"kept drill_pw_copy: postgresql://{password_role}@{server}/drill_pw_copy"
+    assert kept in done.stdout
+    secrets = (PASSWORD, quote(PASSWORD, safe=""), "pa:ss")
+    logged = log.read_text()
+    for secret in secrets:
+        assert secret not in done.stdout + done.stderr
+        assert secret not in logged  # no command line, no child's DATABASE_URL
+    ran = [line.split()[1] for line in logged.splitlines() if line.startswith("argv ")]
+    assert ran[:3] == ["pg_dump", "createdb", "pg_restore"] and "codebattle" in ran
+    given = [line.split()[1] for line in logged.splitlines() if line.startswith("password ")]
+    assert given == ran  # every tool got the URL's password (not the PGPASSWORD set before)
+
+    # From DATABASE_URL (`-`): the drill's own command line has no password either.
+    private_pg.psql('DROP DATABASE "drill_pw_copy" WITH (FORCE)')
+    url = f"postgresql://{password_role}:{quote(PASSWORD, safe='')}@{server}/{database}"
+    from_env = drill(PASSWORD, "-", "drill_pw_copy", DATABASE_URL=url)
+    assert from_env.returncode == 0, from_env.stdout + from_env.stderr
+    assert "drill passed" in from_env.stdout and PASSWORD not in from_env.stdout
