@@ -25,7 +25,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
 
 from codebattle.config import ConfigError, Settings, load_settings
-from codebattle.ops import metrics_http
+from codebattle.ops import metrics_port
 
 LABEL = "lane"
 READ_SECONDS = 3.0  # a worker that does not answer in time is left out of this scrape
@@ -80,7 +80,7 @@ def lane(text: str) -> tuple[str, int]:
 
 def registry_for(settings: Settings, lanes: Sequence[tuple[str, int]]) -> CollectorRegistry:
     token = settings.METRICS_TOKEN.get_secret_value() if settings.METRICS_TOKEN else None
-    sources = [(name, f"http://127.0.0.1:{port}{metrics_http.PATH}") for name, port in lanes]
+    sources = [(name, f"http://127.0.0.1:{port}{metrics_port.PATH}") for name, port in lanes]
     registry = CollectorRegistry(auto_describe=False)  # no read of the workers at start
     registry.register(Lanes(sources, token))
     return registry
@@ -102,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("error: METRICS_PORT is not set: nothing to serve", file=sys.stderr)
         return 2
     try:
-        metrics_http.serve_on_port(settings, args.host, registry_for(settings, args.lanes))
+        metrics_port.serve_on_port(settings, args.host, registry_for(settings, args.lanes))
     except OSError as exc:
         port = settings.METRICS_PORT
         print(f"error: METRICS_PORT: cannot listen on {args.host}:{port} ({exc.strerror})",

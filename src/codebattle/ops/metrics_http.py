@@ -1,7 +1,7 @@
 """Where and to whom a process's metrics are served (config.py METRICS_TOKEN, METRICS_PORT).
 
 - METRICS_PORT set: on that port alone, by a small HTTP server in a thread of this process
-  (`serve_on_port`), not on the app; bind it to a private network.
+  (`serve_on_port`, ops/metrics_port.py), not on the app; bind it to a private network.
 - METRICS_TOKEN set: every scrape sends "Authorization: Bearer <token>" (compared in
   constant time); else 401.
 - Neither: `/metrics` on the app, openly outside production and preview (a public site),
@@ -13,26 +13,21 @@ Also the request-latency middleware: it labels a request by its route's template
 from __future__ import annotations
 
 import asyncio
-import hmac
-import socket
-import threading
 import time
-from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from http.server import ThreadingHTTPServer
 
 from prometheus_client import CollectorRegistry
-from prometheus_client.exposition import choose_encoder
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Match, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from codebattle.config import Settings
-from codebattle.i18n import negotiate, translate
-from codebattle.ops import metrics
+from codebattle.i18n import negotiate
+from codebattle.ops import metrics, metrics_port
+from codebattle.ops.metrics_port import PATH as PATH  # the app's route: the port's path
+from codebattle.ops.metrics_port import authorized, exposition, refusal
 
-PATH = "/metrics"
 UNMATCHED = "unmatched"  # the route label of a request no route took (a 404)
 
 
@@ -46,39 +41,17 @@ def served_in_app(settings: Settings) -> bool:
     return settings.METRICS_PORT is None and exposed(settings)
 
 
-def authorized(settings: Settings, authorization: str | None) -> bool:
-    """The scrape's Authorization header against METRICS_TOKEN (none set: anyone)."""
-    if settings.METRICS_TOKEN is None:
-        return True
-    scheme, _, presented = (authorization or "").partition(" ")
-    expected = settings.METRICS_TOKEN.get_secret_value()
-    # compare_digest on bytes: constant time whatever the lengths and characters sent.
-    same = hmac.compare_digest(presented.strip().encode(), expected.encode())
-    return scheme.lower() == "bearer" and same
-
-
-def _refusal(locale: str) -> tuple[str, dict[str, str]]:
-    return translate("metrics_token_required", locale), {"WWW-Authenticate": "Bearer"}
-
-
 async def endpoint(request: Request) -> Response:
     """`GET /metrics` on the app (a plain route: no session, no sign-in, no database)."""
     settings: Settings = request.app.state.settings
     if not authorized(settings, request.headers.get("authorization")):
         locale = negotiate(request.cookies.get("lang"), request.headers.get("accept-language"))
-        text, headers = _refusal(locale)
+        text, headers = refusal(locale)
         return PlainTextResponse(text, status_code=401, headers=headers)
     # Off the event loop: a few hundred series take tens of milliseconds to encode.
     accept = request.headers.get("accept")
     body, kind = await asyncio.to_thread(exposition, metrics.REGISTRY, accept)
     return Response(body, headers={"Content-Type": kind})
-
-
-def exposition(registry: CollectorRegistry, accept: str | None) -> tuple[bytes, str]:
-    """The registry in the format the scraper asks for (Accept: OpenMetrics for
-    Prometheus, else the classic text format, version 0.0.4)."""
-    encode, kind = choose_encoder(accept or "")
-    return encode(registry), kind
 
 
 def route_template(scope: Scope, asked: Scope) -> str:
@@ -129,62 +102,11 @@ class RequestMetrics:
 # ---- A port of its own
 
 
-def _handler(
-    settings: Settings, registry: CollectorRegistry
-) -> Callable[..., BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-            if self.path.split("?", 1)[0] != PATH:
-                self._reply(404, b"not found\n", "text/plain; charset=utf-8")
-            elif not authorized(settings, self.headers.get("Authorization")):
-                text, headers = _refusal(negotiate(None, self.headers.get("Accept-Language")))
-                self._reply(401, text.encode() + b"\n", "text/plain; charset=utf-8", headers)
-            else:
-                self._reply(200, *exposition(registry, self.headers.get("Accept")))
-
-        def _reply(
-            self, status: int, body: bytes, kind: str, headers: dict[str, str] | None = None
-        ) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            pass  # a scrape every few seconds is not worth a log line
-
-    return Handler
-
-
-class _Server(ThreadingHTTPServer):
-    """An HTTP server on IPv4 or IPv6, as its address (or the name's first address) says:
-    private networks are often IPv6."""
-
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], handler: Callable[..., Any]) -> None:
-        self.address_family = socket.getaddrinfo(*address, type=socket.SOCK_STREAM)[0][0]
-        super().__init__(address, handler)
-
-    def server_bind(self) -> None:
-        # `::` serves IPv4 too (as mapped addresses), whatever net.ipv6.bindv6only says.
-        if self.address_family == socket.AF_INET6:
-            self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        super().server_bind()
-
-
 def serve_on_port(
     settings: Settings, host: str, registry: CollectorRegistry | None = None
 ) -> ThreadingHTTPServer | None:
     """With METRICS_PORT, serve `registry` (the API's by default) on host:METRICS_PORT from
-    a daemon thread (it ends with the process); None without it. A port already taken
-    raises OSError."""
-    if settings.METRICS_PORT is None:
-        return None
-    handler = _handler(settings, registry if registry is not None else metrics.REGISTRY)
-    server = _Server((host, settings.METRICS_PORT), handler)
-    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
-    return server
+    a daemon thread (ops/metrics_port.py); None without it. A port already taken raises
+    OSError."""
+    chosen = registry if registry is not None else metrics.REGISTRY
+    return metrics_port.serve_on_port(settings, host, chosen)
