@@ -352,7 +352,8 @@ def test_writes_outside_practice_are_refused_with_the_message_and_change_nothing
 
         queue = client.post("/api/queue", headers={"X-CSRF-Token": csrf})
         assert queue.status_code == 403
-        assert queue.json()["error"] == {"code": "preview_read_only", "message": REFUSED}
+        games_off = translate("preview_games_off", "en")  # the queue says what is off
+        assert queue.json()["error"] == {"code": "preview_games_off", "message": games_off}
         assert _count(client, QueueTicket) == 0
 
         room = client.post("/api/rooms", json={"title": "Preview room",

@@ -8,7 +8,8 @@ queue's workers (with the embedded queue each instance has its own: the page lis
 serving instance's and shows each instance's count from its heartbeat). With Redis, workers
 run in pools per language (`codebattle worker --languages`, each with its image): a language
 with jobs in the queue and no live worker serving it is said at the top of the page. The alert watch
-is shown by its lease: who holds it and when it last ran. The judging figures come from
+is shown by its lease: who holds it and when it last ran. A preview has none of these (no
+worker, heartbeat or watch): the page says so. The judging figures come from
 the database, which is the truth: what is unfinished is what the judge outbox still holds
 (submissions/outbox.py), and latency is a submission's creation to its verdict.
 """
@@ -138,6 +139,9 @@ class Fleet:
     here: str | None = None  # the serving instance's name (Services.instance)
     # The queue's jobs per language (JobQueue.backlog); empty if it could not be read.
     backlog: dict[str, Backlog] = field(default_factory=dict)
+    # A preview (decision 0030) judges with the mock sandbox in process, keeps no
+    # heartbeat and raises no alert: the page says so instead of warning about it.
+    preview: bool = False
 
     @property
     def unserved(self) -> list[tuple[str, Backlog]]:
@@ -201,6 +205,7 @@ class Fleet:
             "workers_error": self.workers_error,
             "queue_kind": self.queue_kind,
             "here": self.here,
+            "preview": self.preview,
             "queue": [
                 {"language": d.language, "waiting": d.waiting, "judging": d.judging,
                  "oldest_at": at(d.oldest_at)}
@@ -331,6 +336,7 @@ async def snapshot(
         queue_kind=queue_kind(queue),
         here=here,
         backlog=await _backlog(queue, now),
+        preview=settings.preview,
     )
 
 

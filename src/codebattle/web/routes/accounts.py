@@ -113,7 +113,9 @@ async def choose_language(
     check_csrf(request, csrf_token_field)
     locale = lang if lang in LOCALES else "ko"
     user = request.state.user
-    if isinstance(user, User):
+    # The account keeps the choice too, but a preview's database keeps no account change:
+    # there the cookie alone carries it (decision 0030).
+    if isinstance(user, User) and not services_of(request).settings.preview:
         async with services_of(request).db.session() as session:
             stored = await session.get(User, user.id)
             if stored is not None:

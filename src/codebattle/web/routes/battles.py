@@ -22,6 +22,7 @@ from codebattle.problems.templates import choices_of, templates_of
 from codebattle.rewards import players
 from codebattle.services import services_of
 from codebattle.web.ids import Id
+from codebattle.web.preview import refused_as
 from codebattle.web.render import locale_of, render, statement_markup
 from codebattle.web.security import require_api_write, require_user
 
@@ -55,8 +56,9 @@ async def queue_status(request: Request) -> dict[str, Any]:
 async def join_queue(request: Request) -> dict[str, Any]:
     user = require_api_write(request)
     services = services_of(request)
-    async with services.db.session() as session:
-        await lobby.join(session, user.id, limits=services.settings)
+    with refused_as("preview_games_off"):  # a preview writes no ticket (decision 0030)
+        async with services.db.session() as session:
+            await lobby.join(session, user.id, limits=services.settings)
     await live.pair_now(services)
     return await _queue_status(request, user)
 
@@ -72,7 +74,9 @@ async def leave_queue(request: Request) -> dict[str, Any]:
 @router.post("/api/matches/ai", status_code=201, tags=["battles"])
 async def play_ai(request: Request, body: AiMatchIn) -> dict[str, Any]:
     user = require_api_write(request)
-    return {"id": await ai_player.start_match(services_of(request), user.id, body.level)}
+    with refused_as("preview_games_off"):  # a preview writes no match (decision 0030)
+        match_id = await ai_player.start_match(services_of(request), user.id, body.level)
+    return {"id": match_id}
 
 
 async def _match(request: Request, match_id: int) -> tuple[MatchRow, dict[str, Any]]:
