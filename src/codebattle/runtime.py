@@ -270,8 +270,10 @@ async def _fair_play(services: Services) -> None:
                     outage.report(exc, "fair play")
                 else:
                     log.exception("background step failed; retrying", step="fair play")
+            # asyncio.timeout: wait_for can swallow the cancellation that stops this loop.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(kick.wait(), FAIR_PLAY_SECONDS)
+                async with asyncio.timeout(FAIR_PLAY_SECONDS):
+                    await kick.wait()
             kick.clear()
     finally:
         _fair_play_kicks.pop(id(services), None)

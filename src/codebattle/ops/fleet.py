@@ -342,7 +342,8 @@ async def snapshot(
 
 async def _workers(queue: JobQueue, now: datetime) -> tuple[list[Worker], str | None]:
     try:
-        found = await asyncio.wait_for(queue.fleet(now.timestamp()), 5)
+        async with asyncio.timeout(5):  # not wait_for: it can swallow a cancellation (3.11)
+            found = await queue.fleet(now.timestamp())
     except Exception as exc:  # the page still shows the rest; the error says why
         log.warning("the judge fleet could not be read", error=repr(exc))
         return [], type(exc).__name__
@@ -351,7 +352,8 @@ async def _workers(queue: JobQueue, now: datetime) -> tuple[list[Worker], str | 
 
 async def _backlog(queue: JobQueue, now: datetime) -> dict[str, Backlog]:
     try:
-        return await asyncio.wait_for(queue.backlog(now.timestamp()), 5)
+        async with asyncio.timeout(5):
+            return await queue.backlog(now.timestamp())
     except Exception as exc:  # the workers' error says the queue is unreachable
         log.warning("the judge queue's backlog could not be read", error=repr(exc))
         return {}

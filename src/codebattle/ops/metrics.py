@@ -198,8 +198,11 @@ async def sampling(services: Services, seconds: float = SAMPLE_SECONDS) -> None:
 
 
 async def _part(name: str, read: Callable[[], Awaitable[None]]) -> None:
+    # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
+    # arrives as its inner call ends, and the sampling loop then outlives Services.stop.
     try:
-        await asyncio.wait_for(read(), QUERY_SECONDS)
+        async with asyncio.timeout(QUERY_SECONDS):
+            await read()
     except Exception as exc:
         SAMPLE_FAILURES.labels(name).inc()
         for gauge in _GAUGES[name]:
