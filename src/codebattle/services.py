@@ -9,7 +9,6 @@ the battle loops) is `codebattle.runtime`, above the battles, so no service impo
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import secrets
 import socket
@@ -33,6 +32,8 @@ from codebattle.realtime.pubsub import MemoryPubSub, PubSub, RedisPubSub
 from codebattle.storage import BlobStore, open_store, store_environment
 
 log = structlog.get_logger(__name__)
+
+STOP_TASK_SECONDS = 10.0  # what a cancelled background task gets to end
 
 
 def new_instance_id() -> str:
@@ -109,11 +110,17 @@ class Services:
         task.add_done_callback(self.background.discard)
 
     async def stop(self) -> None:
-        for task in list(self.background):
+        tasks = list(self.background)
+        for task in tasks:
             task.cancel()
-        for task in list(self.background):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        # Bounded: a task that swallowed its cancellation must not hold the process's stop.
+        if tasks:
+            done, stuck = await asyncio.wait(tasks, timeout=STOP_TASK_SECONDS)
+            for task in done:  # retrieved, so no "exception was never retrieved" at exit
+                if not task.cancelled():
+                    task.exception()
+            for task in stuck:
+                log.error("a background task did not stop when cancelled", task=task.get_name())
         await self.queue.stop()
         await self.pubsub.close()
         close = getattr(self.ratelimit, "close", None)
