@@ -254,7 +254,10 @@ async def _dispatch(events: asyncio.Queue[Event], on_event: EventHandler) -> Non
                 if timeout <= 0:
                     batch.append(events.get_nowait())
                 else:
-                    batch.append(await asyncio.wait_for(events.get(), timeout))
+                    # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a
+                    # cancellation that comes as the event arrives, and `stop` hangs.
+                    async with asyncio.timeout(timeout):
+                        batch.append(await events.get())
             except (TimeoutError, asyncio.QueueEmpty):
                 break
             hurry = hurry or urgent(batch[-1])
