@@ -3,14 +3,15 @@
 # and package tests' time is spent waiting on real servers and processes, so running them
 # beside the rest roughly halves the wall time on two cores. The fair-play and operators'
 # tests join them to even the two groups out (19 and 13 minutes in CI before they moved), and
-# the rewards' tests since the judge's grew (16 and 12 minutes before). The groups share nothing that
+# the rewards' tests since the judge's grew (16 and 12 minutes before), and the blob store's
+# since issue 16 (21 and 18 minutes before). The groups share nothing that
 # could interfere: every test gets its own PostgreSQL database, the crash tests run private
 # PostgreSQL and Redis servers, the browser tests use the embedded default, and sandboxes
 # and cgroups are named per process. Usage: scripts/test-groups.sh PYTEST [ARGS...]
 set -uo pipefail
 pytest=$1
 shift
-SIDE=(tests/e2e tests/chaos tests/problems tests/fairplay tests/ops tests/rewards)
+SIDE=(tests/e2e tests/chaos tests/problems tests/fairplay tests/ops tests/rewards tests/storage)
 
 side_log=$(mktemp)
 "$pytest" -p no:cacheprovider "$@" "${SIDE[@]}" > "$side_log" 2>&1 &
